@@ -1,0 +1,166 @@
+/**
+ * A convenient, read-only view of a marshalled code object: strings decoded, tuples flattened,
+ * and the fields that 3.11+ derives from localsplus kinds (varnames, cellvars, freevars, nlocals)
+ * filled in for every version.
+ */
+import type { PyCode, PyObject } from '../marshal/index.js'
+import { BytecodeError } from './errors.js'
+
+/** Kind bits of co_localspluskinds (3.11+), one byte per name in co_localsplusnames. */
+export const enum LocalKind {
+  /** A positional or keyword argument (with Local). */
+  Arg = 0x02,
+  /** Set when the name is a hidden local (comprehension inlining, 3.12+). */
+  Hidden = 0x10,
+  /** A plain local variable. */
+  Local = 0x20,
+  /** A cell variable: a local captured by an inner scope. */
+  Cell = 0x40,
+  /** A free variable: captured from an outer scope. */
+  Free = 0x80,
+}
+
+/** Bits of co_flags (names as dis.COMPILER_FLAG_NAMES). */
+export const CODE_FLAG_NAMES: readonly (readonly [bit: number, name: string])[] = [
+  [0x1, 'OPTIMIZED'],
+  [0x2, 'NEWLOCALS'],
+  [0x4, 'VARARGS'],
+  [0x8, 'VARKEYWORDS'],
+  [0x10, 'NESTED'],
+  [0x20, 'GENERATOR'],
+  [0x40, 'NOFREE'],
+  [0x80, 'COROUTINE'],
+  [0x100, 'ITERABLE_COROUTINE'],
+  [0x200, 'ASYNC_GENERATOR'],
+  [0x4000000, 'HAS_DOCSTRING'],
+  [0x8000000, 'METHOD'],
+]
+
+/** A code object with every field of its Python version, decoded for use. */
+export interface CodeObject {
+  /** The Python version that compiled it. */
+  readonly pythonVersion: readonly [major: 3, minor: number]
+  readonly argcount: number
+  readonly posonlyargcount: number
+  readonly kwonlyargcount: number
+  /** co_nlocals: stored up to 3.10, derived from localspluskinds from 3.11. */
+  readonly nlocals: number
+  /** co_stacksize: the maximum value-stack depth, as computed by the compiler. */
+  readonly stacksize: number
+  /** co_flags; see {@link CODE_FLAG_NAMES}. */
+  readonly flags: number
+  /** co_code: the bytecode (2-byte code units; inline caches included from 3.11). */
+  readonly code: Uint8Array
+  readonly consts: readonly PyObject[]
+  readonly names: readonly string[]
+  readonly varnames: readonly string[]
+  readonly cellvars: readonly string[]
+  readonly freevars: readonly string[]
+  /** 3.11+: all locals, cells and frees in frame order; for ≤ 3.10, varnames + cellvars + freevars. */
+  readonly localsplusnames: readonly string[]
+  /** 3.11+: kind bits per localsplus name ({@link LocalKind}); empty for ≤ 3.10. */
+  readonly localspluskinds: Uint8Array
+  readonly filename: string
+  readonly name: string
+  /** co_qualname (3.11+); for older versions, the name. */
+  readonly qualname: string
+  /** 1-based line of the first source line. */
+  readonly firstlineno: number
+  /** co_lnotab (≤ 3.9) or co_linetable (3.10+), raw bytes. */
+  readonly linetable: Uint8Array
+  /** co_exceptiontable (3.11+), raw bytes; empty before 3.11. */
+  readonly exceptiontable: Uint8Array
+  /** Nested code objects found in consts, in order. */
+  readonly children: readonly CodeObject[]
+  /** The marshal node this view was made from. */
+  readonly raw: PyCode
+}
+
+function bytesOf(o: PyObject | undefined, field: string): Uint8Array {
+  if (o?.type === 'bytes') return o.value
+  throw new BytecodeError('CODE_BAD_FIELD', `code object field ${field} is a ${o?.type ?? 'missing value'}, expected bytes`)
+}
+
+function strOf(o: PyObject | undefined, field: string): string {
+  if (o?.type === 'str') return o.value
+  throw new BytecodeError('CODE_BAD_FIELD', `code object field ${field} is a ${o?.type ?? 'missing value'}, expected str`)
+}
+
+function tupleOf(o: PyObject | undefined, field: string): readonly PyObject[] {
+  if (o?.type === 'tuple') return o.items
+  throw new BytecodeError('CODE_BAD_FIELD', `code object field ${field} is a ${o?.type ?? 'missing value'}, expected tuple`)
+}
+
+function strTuple(o: PyObject | undefined, field: string): string[] {
+  return tupleOf(o, field).map((x, i) => strOf(x, `${field}[${i}]`))
+}
+
+/**
+ * Builds the {@link CodeObject} view of a marshalled code object (and of the code objects nested
+ * in its constants). Throws {@link BytecodeError} when a field has the wrong type.
+ */
+export function toCodeObject(raw: PyCode, minor: number): CodeObject {
+  const consts = tupleOf(raw.consts, 'co_consts')
+  const names = strTuple(raw.names, 'co_names')
+  let varnames: string[]
+  let cellvars: string[]
+  let freevars: string[]
+  let localsplusnames: string[]
+  let localspluskinds: Uint8Array
+  let nlocals: number
+  if (raw.localsplusnames !== undefined) {
+    localsplusnames = strTuple(raw.localsplusnames, 'co_localsplusnames')
+    localspluskinds = bytesOf(raw.localspluskinds, 'co_localspluskinds')
+    if (localspluskinds.length !== localsplusnames.length) {
+      throw new BytecodeError(
+        'CODE_BAD_FIELD',
+        `co_localspluskinds has ${localspluskinds.length} entries for ${localsplusnames.length} names`,
+      )
+    }
+    varnames = []
+    cellvars = []
+    freevars = []
+    localsplusnames.forEach((n, i) => {
+      const k = localspluskinds[i]!
+      if (k & LocalKind.Local) varnames.push(n)
+      if (k & LocalKind.Cell) cellvars.push(n)
+      else if (k & LocalKind.Free) freevars.push(n)
+    })
+    nlocals = varnames.length
+  } else {
+    varnames = strTuple(raw.varnames, 'co_varnames')
+    cellvars = strTuple(raw.cellvars, 'co_cellvars')
+    freevars = strTuple(raw.freevars, 'co_freevars')
+    localsplusnames = [...varnames, ...cellvars, ...freevars]
+    localspluskinds = new Uint8Array(0)
+    nlocals = raw.nlocals ?? varnames.length
+  }
+  const name = strOf(raw.name, 'co_name')
+  const children: CodeObject[] = []
+  for (const c of consts) if (c.type === 'code') children.push(toCodeObject(c, minor))
+  return {
+    pythonVersion: [3, minor],
+    argcount: raw.argcount,
+    posonlyargcount: raw.posonlyargcount ?? 0,
+    kwonlyargcount: raw.kwonlyargcount,
+    nlocals,
+    stacksize: raw.stacksize,
+    flags: raw.flags,
+    code: bytesOf(raw.bytecode, 'co_code'),
+    consts,
+    names,
+    varnames,
+    cellvars,
+    freevars,
+    localsplusnames,
+    localspluskinds,
+    filename: strOf(raw.filename, 'co_filename'),
+    name,
+    qualname: raw.qualname !== undefined ? strOf(raw.qualname, 'co_qualname') : name,
+    firstlineno: raw.firstlineno,
+    linetable: bytesOf(raw.linetable, minor >= 10 ? 'co_linetable' : 'co_lnotab'),
+    exceptiontable: raw.exceptiontable !== undefined ? bytesOf(raw.exceptiontable, 'co_exceptiontable') : new Uint8Array(0),
+    children,
+    raw,
+  }
+}

@@ -1,0 +1,11 @@
+/** The bytecode engine: code objects, decoding, line and exception tables, formatters. */
+export { CODE_FLAG_NAMES, type CodeObject, LocalKind, toCodeObject } from './code.js'
+export { type ArgValue, type Disassembly, disassemble, type Instruction } from './decode.js'
+export { BytecodeError, type BytecodeErrorCode } from './errors.js'
+export { type ExceptionEntry, ExceptionTableError, parseExceptionTable } from './exceptions.js'
+export { codeAddress, codeRepr, type DisOptions, formatDis } from './format/dis.js'
+export { type LineRange, type LineStart, LineTableError, lineRanges, lineStarts, type Position, positions } from './lines.js'
+export { opcodeTable, SUPPORTED_MINORS } from './opcodes/index.js'
+export type { OpcodeTable } from './opcodes/types.js'
+export { pyRepr, reprBytes, reprComplex, reprFloat, reprStr } from './pyrepr.js'
+export { type VersionRules, versionRules } from './rules.js'

@@ -1,0 +1,463 @@
+/**
+ * Line and column information of code objects, decoded from the table a `.pyc` carries, for
+ * CPython 3.8–3.14. Three encodings exist:
+ *
+ * - 3.8, 3.9 — `co_lnotab`: pairs (byte-offset increment 0–255, line increment as a signed byte).
+ *   A large increment is split over several pairs, one of them with a zero byte increment.
+ * - 3.10 — `co_linetable`: pairs (byte-offset increment 0–254, line increment as a signed byte,
+ *   where -128 means "no line"). Each pair is one range of `co_lines()`, unless it is empty.
+ * - 3.11–3.14 — the location table: one entry per run of 1–8 code units, each a start byte
+ *   (bit 7 set; bits 3–6 a {@link LocationCode}; bits 0–2 the run length minus one) followed by
+ *   payload bytes (bit 7 clear) in the form the code names. See CPython's InternalDocs/locations.md.
+ *
+ * All offsets here are byte offsets into `co_code` (one code unit is 2 bytes). Lines are 1-based,
+ * columns are 0-based UTF-8 byte offsets into the source line; `undefined` stands for Python's None.
+ *
+ * No Node or DOM API is used: this module runs in browsers too.
+ */
+
+/** Why a line table could not be decoded. */
+export type LineTableErrorCode =
+  /** The table ends in the middle of an entry. */
+  | 'LINETABLE_TRUNCATED'
+  /** The table is not well formed (bad entry header, stray byte, oversized number…). */
+  | 'LINETABLE_BAD'
+
+/** A line table (`co_lnotab`, `co_linetable` or the 3.11+ location table) that cannot be decoded. */
+export class LineTableError extends Error {
+  override readonly name = 'LineTableError'
+  constructor(
+    readonly code: LineTableErrorCode,
+    message: string,
+    /** 0-based offset in the table bytes where the problem was found. */
+    readonly byteOffset?: number,
+  ) {
+    super(message)
+  }
+}
+
+/** One entry of `co_lines()`: instructions in [start, end) (byte offsets) belong to `line` (1-based; undefined = no line, Python's None). */
+export interface LineRange {
+  /** Byte offset in `co_code` of the first instruction of the range. */
+  start: number
+  /** Byte offset in `co_code` just past the range. */
+  end: number
+  /** 1-based source line; undefined when the instructions have no line (Python's None). */
+  line: number | undefined
+}
+
+/** One entry per code unit (2 bytes), like `co_positions()`: 1-based lines, 0-based UTF-8 byte columns; undefined = None. */
+export interface Position {
+  /** 1-based first source line; absent when CPython gives None. */
+  line?: number
+  /** 1-based last source line; absent when CPython gives None. */
+  endLine?: number
+  /** 0-based UTF-8 byte column where the source span starts; absent when CPython gives None. */
+  col?: number
+  /** 0-based UTF-8 byte column just past the source span (on `endLine`); absent when CPython gives None. */
+  endCol?: number
+}
+
+/**
+ * One pair yielded by `dis.findlinestarts(code)`: the instruction at `byteOffset` starts source
+ * line `line`. `line` is undefined only from 3.13 on, where `dis` also reports where code without
+ * a line starts.
+ */
+export type LineStart = readonly [byteOffset: number, line: number | undefined]
+
+/**
+ * Entry kinds of the 3.11+ location table: bits 3–6 of an entry's start byte. "Current line" is
+ * the running line number, which starts at `co_firstlineno`. Varints are 6 bits a byte, low
+ * chunk first, bit 6 meaning "more follows"; a signed varint holds `(abs << 1) | sign`.
+ */
+export const enum LocationCode {
+  /** 0–9 are short forms: current line; one more byte `0ccceeee`: col = code·8 + ccc, endCol = col + eeee. */
+  ShortFirst = 0,
+  /** Last short form code. */
+  ShortLast = 9,
+  /** One-line form, line += 0; two bytes: col, endCol (each 0–127). */
+  OneLine0 = 10,
+  /** One-line form, line += 1; two bytes: col, endCol. */
+  OneLine1 = 11,
+  /** One-line form, line += 2; two bytes: col, endCol. */
+  OneLine2 = 12,
+  /** No columns: svarint line delta; endLine = line, columns None. */
+  NoColumns = 13,
+  /** Long form: svarint line delta, varint endLine − line, varint col + 1, varint endCol + 1 (0 = None). */
+  Long = 14,
+  /** No location at all: line, endLine, col and endCol are all None; the current line is kept. */
+  None = 15,
+}
+
+/** Bit-layout of the start byte of a location-table entry. */
+const enum EntryBits {
+  /** Set on the first byte of every entry, clear on payload bytes. */
+  StartFlag = 0x80,
+  /** Right shift that brings the {@link LocationCode} to bits 0–3. */
+  CodeShift = 3,
+  /** Mask of the {@link LocationCode} after the shift. */
+  CodeMask = 0x0f,
+  /** Mask of (number of code units covered − 1). */
+  LengthMask = 0x07,
+}
+
+/** Varint layout of the 3.11+ location table. */
+const enum VarintBits {
+  /** Payload bits of a varint byte. */
+  ValueMask = 0x3f,
+  /** "Another byte follows" flag of a varint byte. */
+  More = 0x40,
+  /** Bits per varint byte. */
+  Shift = 6,
+  /** The largest shift accepted: CPython reads varints into 32-bit ints. */
+  MaxShift = 30,
+}
+
+/** 3.10 `co_linetable`: the line increment meaning "these instructions have no line". */
+const NO_LINE_3_10 = -128
+
+/** Internal stand-in for None, as CPython's `-1` in its address-range structs. */
+const NONE = -1
+
+/** Size of one code unit in bytes. */
+const CODE_UNIT_BYTES = 2
+
+function checkMinor(minor: number): void {
+  if (!Number.isInteger(minor) || minor < 8 || minor > 14) {
+    throw new RangeError(`Python 3.${minor} line tables are not supported: pyxray reads CPython 3.8–3.14`)
+  }
+}
+
+/** Python's None for CPython's `-1` (how `co_lines()`/`co_positions()` convert a C int). */
+function fromC(value: number): number | undefined {
+  return value === NONE ? undefined : value
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3.8 / 3.9: co_lnotab
+
+function checkPairs(table: Uint8Array): void {
+  if (table.length % 2 !== 0) {
+    throw new LineTableError(
+      'LINETABLE_TRUNCATED',
+      `line table of ${table.length} bytes ends in the middle of a (byte, line) pair`,
+      table.length - 1,
+    )
+  }
+}
+
+/** `dis.findlinestarts` of 3.8/3.9, which walks `co_lnotab` and stops at the end of the code. */
+function lnotabStarts(table: Uint8Array, firstLineNo: number, codeByteLength: number): LineStart[] {
+  checkPairs(table)
+  const starts: LineStart[] = []
+  let lastLine: number | undefined
+  let line = firstLineNo
+  let addr = 0
+  for (let i = 0; i < table.length; i += 2) {
+    const byteIncr = table[i]!
+    const lineIncr = table[i + 1]!
+    if (byteIncr !== 0) {
+      if (line !== lastLine) {
+        starts.push([addr, line])
+        lastLine = line
+      }
+      addr += byteIncr
+      // The remaining pairs describe code the optimizer removed.
+      if (addr >= codeByteLength) return starts
+    }
+    // Line increments are signed bytes.
+    line += lineIncr >= 0x80 ? lineIncr - 0x100 : lineIncr
+  }
+  if (line !== lastLine) starts.push([addr, line])
+  return starts
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3.10: co_linetable
+
+/** `co_lines()` of 3.10: every non-empty (byte, line) pair is one range; consecutive equal lines are not merged. */
+function linetable310Ranges(table: Uint8Array, firstLineNo: number): LineRange[] {
+  checkPairs(table)
+  const ranges: LineRange[] = []
+  let computedLine = firstLineNo
+  let end = 0
+  for (let i = 0; i < table.length; i += 2) {
+    const start = end
+    end += table[i]!
+    const lineDelta = table[i + 1]! >= 0x80 ? table[i + 1]! - 0x100 : table[i + 1]!
+    let line: number
+    if (lineDelta === NO_LINE_3_10) line = NONE
+    else {
+      computedLine += lineDelta
+      line = computedLine
+    }
+    if (start === end) {
+      // CPython skips empty pairs, assuming one with code follows.
+      if (i + 2 >= table.length) {
+        throw new LineTableError('LINETABLE_BAD', 'line table ends with an entry covering no code', i)
+      }
+      continue
+    }
+    // 3.10 reports every negative line as None.
+    ranges.push({ start, end, line: line < 0 ? undefined : line })
+  }
+  return ranges
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3.11+: location table
+
+/** One decoded location-table entry, with CPython's -1 for None. */
+interface LocationEntry {
+  /** Byte offset of the first code unit covered. */
+  start: number
+  /** Byte offset just past the code units covered. */
+  end: number
+  line: number
+  endLine: number
+  col: number
+  endCol: number
+}
+
+/** Reads a location table entry by entry, checking every byte it touches. */
+class LocationReader {
+  pos = 0
+  constructor(private readonly table: Uint8Array) {}
+
+  /** The next payload byte of the entry that started at `entryAt`. */
+  byte(entryAt: number): number {
+    const at = this.pos
+    if (at >= this.table.length) {
+      throw new LineTableError(
+        'LINETABLE_TRUNCATED',
+        `location table ends inside the entry that starts at byte ${entryAt}`,
+        at,
+      )
+    }
+    const b = this.table[at]!
+    if (b & EntryBits.StartFlag) {
+      throw new LineTableError(
+        'LINETABLE_BAD',
+        `location table entry at byte ${entryAt} is cut short by a new entry at byte ${at}`,
+        at,
+      )
+    }
+    this.pos = at + 1
+    return b
+  }
+
+  /** An unsigned varint, low chunk first. */
+  varint(entryAt: number): number {
+    const first = this.pos
+    let b = this.byte(entryAt)
+    let value = b & VarintBits.ValueMask
+    let shift = 0
+    while (b & VarintBits.More) {
+      shift += VarintBits.Shift
+      if (shift > VarintBits.MaxShift) {
+        throw new LineTableError('LINETABLE_BAD', `varint at byte ${first} of the location table is too long`, first)
+      }
+      b = this.byte(entryAt)
+      value += (b & VarintBits.ValueMask) * 2 ** shift
+    }
+    if (value > 0xffffffff) {
+      throw new LineTableError('LINETABLE_BAD', `varint at byte ${first} of the location table exceeds 32 bits`, first)
+    }
+    return value
+  }
+
+  /** A signed varint: magnitude in the high bits, sign in bit 0. */
+  svarint(entryAt: number): number {
+    const u = this.varint(entryAt)
+    const magnitude = Math.floor(u / 2)
+    return u % 2 === 1 ? -magnitude : magnitude
+  }
+}
+
+/** Decodes every entry of a 3.11+ location table, as CPython's co_positions() walks it. */
+function locationEntries(table: Uint8Array, firstLineNo: number): LocationEntry[] {
+  const entries: LocationEntry[] = []
+  const reader = new LocationReader(table)
+  let computedLine = firstLineNo
+  let end = 0
+  while (reader.pos < table.length) {
+    const entryAt = reader.pos
+    const head = table[entryAt]!
+    if (!(head & EntryBits.StartFlag)) {
+      throw new LineTableError(
+        'LINETABLE_BAD',
+        `location table byte ${entryAt} (0x${head.toString(16).padStart(2, '0')}) should start an entry but has bit 7 clear`,
+        entryAt,
+      )
+    }
+    reader.pos = entryAt + 1
+    const code = ((head >> EntryBits.CodeShift) & EntryBits.CodeMask) as LocationCode
+    const start = end
+    end = start + ((head & EntryBits.LengthMask) + 1) * CODE_UNIT_BYTES
+    let line: number
+    let endLine: number
+    let col: number
+    let endCol: number
+    switch (code) {
+      case LocationCode.None:
+        line = endLine = col = endCol = NONE
+        break
+      case LocationCode.Long:
+        computedLine += reader.svarint(entryAt)
+        line = computedLine
+        endLine = line + reader.varint(entryAt)
+        col = reader.varint(entryAt) - 1
+        endCol = reader.varint(entryAt) - 1
+        break
+      case LocationCode.NoColumns:
+        computedLine += reader.svarint(entryAt)
+        line = endLine = computedLine
+        col = endCol = NONE
+        break
+      case LocationCode.OneLine0:
+      case LocationCode.OneLine1:
+      case LocationCode.OneLine2:
+        computedLine += code - LocationCode.OneLine0
+        line = endLine = computedLine
+        col = reader.byte(entryAt)
+        endCol = reader.byte(entryAt)
+        break
+      default: {
+        // Short forms 0–9.
+        const second = reader.byte(entryAt)
+        line = endLine = computedLine
+        col = (code << 3) | (second >> 4)
+        endCol = col + (second & 0x0f)
+      }
+    }
+    entries.push({ start, end, line, endLine, col, endCol })
+  }
+  return entries
+}
+
+/** `co_lines()` of 3.11+: the entries' lines, consecutive entries with the same line (None included) merged. */
+function locationRanges(table: Uint8Array, firstLineNo: number): LineRange[] {
+  const ranges: LineRange[] = []
+  let current: { start: number; end: number; line: number } | undefined
+  for (const e of locationEntries(table, firstLineNo)) {
+    if (current !== undefined && current.line === e.line) {
+      current.end = e.end
+      continue
+    }
+    if (current !== undefined) ranges.push({ start: current.start, end: current.end, line: fromC(current.line) })
+    current = { start: e.start, end: e.end, line: e.line }
+  }
+  if (current !== undefined) ranges.push({ start: current.start, end: current.end, line: fromC(current.line) })
+  return ranges
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public API
+
+/**
+ * Exactly `list(code.co_lines())` of Python 3.`minor`, from the code object's line table
+ * (`co_lnotab` for 3.8/3.9, `co_linetable` from 3.10).
+ *
+ * - 3.8/3.9 have no `co_lines()`: the result is what `dis.findlinestarts` implies — one range per
+ *   line start, running to the next start or to `codeByteLength`; every range has a line.
+ * - 3.10: one range per non-empty table pair; consecutive ranges may share a line.
+ * - 3.11+: consecutive entries with the same line (or both without one) are merged into one range.
+ *
+ * @param minor Python minor version, 8–14 (3.x).
+ * @param table the raw table bytes.
+ * @param firstLineNo `co_firstlineno`.
+ * @param codeByteLength `len(co_code)` in bytes (only 3.8/3.9 use it).
+ * @throws LineTableError when the table is truncated or malformed.
+ * @throws RangeError for an unsupported `minor`.
+ */
+export function lineRanges(minor: number, table: Uint8Array, firstLineNo: number, codeByteLength: number): LineRange[] {
+  checkMinor(minor)
+  if (minor >= 11) return locationRanges(table, firstLineNo)
+  if (minor === 10) return linetable310Ranges(table, firstLineNo)
+  const starts = lnotabStarts(table, firstLineNo, codeByteLength)
+  const ranges: LineRange[] = []
+  starts.forEach(([start, line], i) => {
+    const end = starts[i + 1]?.[0] ?? codeByteLength
+    if (start < end) ranges.push({ start, end, line })
+  })
+  return ranges
+}
+
+/**
+ * Exactly `list(code.co_positions())` of Python 3.`minor` (3.11+): one {@link Position} per code
+ * unit that the location table covers — which is normally all of `co_code`, but a table that
+ * stops early gives fewer, as in CPython.
+ *
+ * CPython 3.8–3.10 have no `co_positions()`; for them this gives one line-only position per code
+ * unit covered by {@link lineRanges} (`line` = `endLine`, no columns; `{}` where there is no line).
+ *
+ * @param minor Python minor version, 8–14 (3.x).
+ * @param table the raw table bytes (`co_lnotab` for 3.8/3.9, `co_linetable` from 3.10).
+ * @param firstLineNo `co_firstlineno`.
+ * @param codeByteLength `len(co_code)` in bytes (only 3.8/3.9 use it).
+ * @throws LineTableError when the table is truncated or malformed.
+ * @throws RangeError for an unsupported `minor`.
+ */
+export function positions(minor: number, table: Uint8Array, firstLineNo: number, codeByteLength: number): Position[] {
+  checkMinor(minor)
+  const out: Position[] = []
+  if (minor <= 10) {
+    for (const { start, end, line } of lineRanges(minor, table, firstLineNo, codeByteLength)) {
+      for (let offset = start; offset < end; offset += CODE_UNIT_BYTES) {
+        out.push(line === undefined ? {} : { line, endLine: line })
+      }
+    }
+    return out
+  }
+  for (const e of locationEntries(table, firstLineNo)) {
+    const p: Position = {}
+    const line = fromC(e.line)
+    const endLine = fromC(e.endLine)
+    const col = fromC(e.col)
+    const endCol = fromC(e.endCol)
+    if (line !== undefined) p.line = line
+    if (endLine !== undefined) p.endLine = endLine
+    if (col !== undefined) p.col = col
+    if (endCol !== undefined) p.endCol = endCol
+    for (let offset = e.start; offset < e.end; offset += CODE_UNIT_BYTES) out.push({ ...p })
+  }
+  return out
+}
+
+/**
+ * Exactly `list(dis.findlinestarts(code))` of Python 3.`minor`, in order: pairs of (byte offset,
+ * line). Offsets strictly increase, so `new Map(lineStarts(…))` is a faithful lookup table.
+ *
+ * - 3.8/3.9 walk `co_lnotab` and stop at the end of the code; lines are never undefined.
+ * - 3.10–3.12 report each range of `co_lines()` whose line is not None and differs from the last
+ *   line reported.
+ * - 3.13+ report each range of `co_lines()` whose line differs from the previous range's, None
+ *   included (as undefined). (dis compares with `is not`; `co_lines()` never yields two
+ *   consecutive ranges with equal lines there, so this is the same as a value comparison.)
+ *
+ * @throws LineTableError when the table is truncated or malformed.
+ * @throws RangeError for an unsupported `minor`.
+ */
+export function lineStarts(minor: number, table: Uint8Array, firstLineNo: number, codeByteLength: number): LineStart[] {
+  checkMinor(minor)
+  if (minor <= 9) return lnotabStarts(table, firstLineNo, codeByteLength)
+  const starts: LineStart[] = []
+  if (minor <= 12) {
+    let lastLine: number | undefined
+    for (const { start, line } of lineRanges(minor, table, firstLineNo, codeByteLength)) {
+      if (line !== undefined && line !== lastLine) {
+        lastLine = line
+        starts.push([start, line])
+      }
+    }
+    return starts
+  }
+  let previous: number | undefined | null = null // null: nothing reported yet
+  for (const { start, line } of lineRanges(minor, table, firstLineNo, codeByteLength)) {
+    if (line !== previous) {
+      previous = line
+      starts.push([start, line])
+    }
+  }
+  return starts
+}

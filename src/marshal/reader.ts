@@ -1,0 +1,341 @@
+import { MarshalError } from './errors.js'
+import { FLAG_REF, type MarshalOptions, type PyCode, type PyObject, TypeCode } from './types.js'
+import { decodeUtf8 } from './utf8.js'
+
+/** CPython refuses data nested deeper than this (MAX_MARSHAL_STACK_DEPTH). */
+const MAX_DEPTH = 2000
+
+/** One field of a marshalled code object: an int32 or a nested object. */
+type CodeField = readonly [name: keyof PyCode, kind: 'int32' | 'object']
+
+const OLD_HEAD: readonly CodeField[] = [
+  ['argcount', 'int32'],
+  ['kwonlyargcount', 'int32'],
+  ['nlocals', 'int32'],
+  ['stacksize', 'int32'],
+  ['flags', 'int32'],
+]
+const OLD_TAIL: readonly CodeField[] = [
+  ['bytecode', 'object'],
+  ['consts', 'object'],
+  ['names', 'object'],
+  ['varnames', 'object'],
+  ['freevars', 'object'],
+  ['cellvars', 'object'],
+  ['filename', 'object'],
+  ['name', 'object'],
+  ['firstlineno', 'int32'],
+  ['linetable', 'object'],
+]
+
+/** Code-object field order as marshal writes it, by Python version. */
+export function codeLayout(version: readonly [number, number]): readonly CodeField[] {
+  const [major, minor] = version
+  if (major < 3 || (major === 3 && minor < 8)) return [...OLD_HEAD, ...OLD_TAIL]
+  if (major === 3 && minor < 11) {
+    return [['argcount', 'int32'], ['posonlyargcount', 'int32'], ...OLD_HEAD.slice(1), ...OLD_TAIL]
+  }
+  return [
+    ['argcount', 'int32'],
+    ['posonlyargcount', 'int32'],
+    ['kwonlyargcount', 'int32'],
+    ['stacksize', 'int32'],
+    ['flags', 'int32'],
+    ['bytecode', 'object'],
+    ['consts', 'object'],
+    ['names', 'object'],
+    ['localsplusnames', 'object'],
+    ['localspluskinds', 'object'],
+    ['filename', 'object'],
+    ['name', 'object'],
+    ['qualname', 'object'],
+    ['firstlineno', 'int32'],
+    ['linetable', 'object'],
+    ['exceptiontable', 'object'],
+  ]
+}
+
+/** The result of {@link readMarshal}: the object and where it ended. */
+export interface ReadResult {
+  readonly value: PyObject
+  /** Offset just past the object, in bytes from the start of the input. */
+  readonly endOffset: number
+}
+
+/**
+ * Reads one marshalled object from `bytes`, starting at `byteOffset`.
+ * Throws {@link MarshalError} (and nothing else) on bad data; every length is checked against the
+ * bytes left before anything is allocated.
+ */
+export function readMarshal(bytes: Uint8Array, options: MarshalOptions = {}, byteOffset = 0): ReadResult {
+  const r = new Reader(bytes, byteOffset, codeLayout(options.pythonVersion ?? [3, 12]))
+  const value = r.object(0)
+  return { value, endOffset: r.pos }
+}
+
+/** Placeholder for a reserved reference whose object is still being read. */
+const RESERVED = Symbol('reserved')
+
+class Reader {
+  pos: number
+  private readonly view: DataView
+  private readonly refs: (PyObject | typeof RESERVED)[] = []
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    start: number,
+    private readonly layout: readonly CodeField[],
+  ) {
+    this.pos = start
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+
+  private need(n: number, what: string): void {
+    if (this.pos + n > this.bytes.length) {
+      throw new MarshalError(
+        'MARSHAL_TRUNCATED',
+        `marshal data ends inside ${what}: needs ${n} more byte(s), ${this.bytes.length - this.pos} left`,
+        this.pos,
+      )
+    }
+  }
+
+  private u8(what: string): number {
+    this.need(1, what)
+    return this.bytes[this.pos++]!
+  }
+
+  private i32(what: string): number {
+    this.need(4, what)
+    const v = this.view.getInt32(this.pos, true)
+    this.pos += 4
+    return v
+  }
+
+  /** A length, checked to be ≥ 0 and to fit in what is left given `minItemSize` bytes per item. */
+  private length(what: string, minItemSize: number, short = false): number {
+    const at = this.pos
+    const n = short ? this.u8(what) : this.i32(what)
+    if (n < 0) throw new MarshalError('MARSHAL_BAD_LENGTH', `negative length ${n} for ${what}`, at)
+    if (n * minItemSize > this.bytes.length - this.pos) {
+      throw new MarshalError(
+        'MARSHAL_TRUNCATED',
+        `${what} claims ${n} item(s) but only ${this.bytes.length - this.pos} byte(s) are left`,
+        at,
+      )
+    }
+    return n
+  }
+
+  private slice(n: number): Uint8Array {
+    const out = this.bytes.slice(this.pos, this.pos + n)
+    this.pos += n
+    return out
+  }
+
+  private ascii(n: number): string {
+    let s = ''
+    for (let i = 0; i < n; i++) s += String.fromCharCode(this.bytes[this.pos + i]!)
+    this.pos += n
+    return s
+  }
+
+  private textFloat(what: string): [number, string] {
+    const n = this.length(what, 1, true)
+    const at = this.pos
+    const text = this.ascii(n)
+    const v = parsePyFloat(text)
+    if (v === undefined) throw new MarshalError('MARSHAL_BAD_VALUE', `bad float text ${JSON.stringify(text)}`, at)
+    return [v, text]
+  }
+
+  private f64(what: string): number {
+    this.need(8, what)
+    const v = this.view.getFloat64(this.pos, true)
+    this.pos += 8
+    return v
+  }
+
+  private items(n: number, depth: number): PyObject[] {
+    const out: PyObject[] = []
+    for (let i = 0; i < n; i++) out.push(this.object(depth + 1))
+    return out
+  }
+
+  object(depth: number): PyObject {
+    const at = this.pos
+    if (depth > MAX_DEPTH) throw new MarshalError('MARSHAL_TOO_DEEP', `marshal data nested deeper than ${MAX_DEPTH}`, at)
+    const byte = this.u8('a type code')
+    const code = byte & ~FLAG_REF
+    const ref = (byte & FLAG_REF) !== 0
+    // Containers reserve their reference index before their items, as CPython does.
+    let slot = -1
+    const reserve = () => {
+      if (ref) {
+        slot = this.refs.length
+        this.refs.push(RESERVED)
+      }
+    }
+    const done = <T extends PyObject>(v: T): T => {
+      if (ref) {
+        if (slot >= 0) this.refs[slot] = v
+        else this.refs.push(v)
+      }
+      return v
+    }
+    switch (code) {
+      case TypeCode.None:
+        return done({ type: 'none', code, ref })
+      case TypeCode.True:
+      case TypeCode.False:
+        return done({ type: 'bool', value: code === TypeCode.True, code, ref })
+      case TypeCode.StopIteration:
+        return done({ type: 'stopiteration', code, ref })
+      case TypeCode.Ellipsis:
+        return done({ type: 'ellipsis', code, ref })
+      case TypeCode.Int:
+        return done({ type: 'int', value: BigInt(this.i32('an int')), code, ref })
+      case TypeCode.Int64: {
+        this.need(8, 'an int64')
+        const v = this.view.getBigInt64(this.pos, true)
+        this.pos += 8
+        return done({ type: 'int', value: v, code, ref })
+      }
+      case TypeCode.Long: {
+        const nAt = this.pos
+        const n = this.i32('a long')
+        const count = Math.abs(n)
+        if (count * 2 > this.bytes.length - this.pos) {
+          throw new MarshalError('MARSHAL_TRUNCATED', `long claims ${count} digit(s) but the data ends first`, nAt)
+        }
+        let v = 0n
+        for (let i = 0; i < count; i++) {
+          const d = this.view.getUint16(this.pos + 2 * i, true)
+          if (d >= 1 << 15) {
+            throw new MarshalError('MARSHAL_BAD_VALUE', `long digit ${d} out of range (digits are 15-bit)`, this.pos + 2 * i)
+          }
+          v |= BigInt(d) << BigInt(15 * i)
+        }
+        if (count > 0 && this.view.getUint16(this.pos + 2 * (count - 1), true) === 0) {
+          throw new MarshalError('MARSHAL_BAD_VALUE', 'long has a zero top digit (not normalized)', this.pos)
+        }
+        this.pos += 2 * count
+        return done({ type: 'int', value: n < 0 ? -v : v, code, ref })
+      }
+      case TypeCode.Float: {
+        const [value, text] = this.textFloat('a float')
+        return done({ type: 'float', value, text, code, ref })
+      }
+      case TypeCode.BinaryFloat:
+        return done({ type: 'float', value: this.f64('a float'), code, ref })
+      case TypeCode.Complex: {
+        const [real, rt] = this.textFloat('a complex')
+        const [imag, it] = this.textFloat('a complex')
+        return done({ type: 'complex', real, imag, text: [rt, it], code, ref })
+      }
+      case TypeCode.BinaryComplex: {
+        const real = this.f64('a complex')
+        const imag = this.f64('a complex')
+        return done({ type: 'complex', real, imag, code, ref })
+      }
+      case TypeCode.Bytes: {
+        const n = this.length('bytes', 1)
+        return done({ type: 'bytes', value: this.slice(n), code, ref })
+      }
+      case TypeCode.Unicode:
+      case TypeCode.Interned: {
+        const n = this.length('a str', 1)
+        const value = decodeUtf8(this.bytes, this.pos, this.pos + n)
+        if (value === undefined) throw new MarshalError('MARSHAL_BAD_VALUE', 'str is not valid UTF-8', this.pos)
+        this.pos += n
+        return done({ type: 'str', value, code, ref })
+      }
+      case TypeCode.Ascii:
+      case TypeCode.AsciiInterned:
+      case TypeCode.ShortAscii:
+      case TypeCode.ShortAsciiInterned: {
+        const short = code === TypeCode.ShortAscii || code === TypeCode.ShortAsciiInterned
+        const n = this.length('a str', 1, short)
+        // CPython decodes these as Latin-1 without checking the high bit.
+        return done({ type: 'str', value: this.ascii(n), code, ref })
+      }
+      case TypeCode.SmallTuple:
+      case TypeCode.Tuple: {
+        const n = this.length('a tuple', 1, code === TypeCode.SmallTuple)
+        reserve()
+        return done({ type: 'tuple', items: this.items(n, depth), code, ref })
+      }
+      case TypeCode.List: {
+        const n = this.length('a list', 1)
+        reserve()
+        return done({ type: 'list', items: this.items(n, depth), code, ref })
+      }
+      case TypeCode.Set:
+      case TypeCode.FrozenSet: {
+        const n = this.length('a set', 1)
+        reserve()
+        const items = this.items(n, depth)
+        return done({ type: code === TypeCode.Set ? 'set' : 'frozenset', items, code, ref })
+      }
+      case TypeCode.Dict: {
+        reserve()
+        const entries: [PyObject, PyObject][] = []
+        for (;;) {
+          if (this.pos >= this.bytes.length) {
+            throw new MarshalError('MARSHAL_TRUNCATED', 'marshal data ends inside a dict (no NULL terminator)', this.pos)
+          }
+          if ((this.bytes[this.pos]! & ~FLAG_REF) === TypeCode.Null) {
+            this.pos++
+            break
+          }
+          const k = this.object(depth + 1)
+          const v = this.object(depth + 1)
+          entries.push([k, v])
+        }
+        return done({ type: 'dict', entries, code, ref })
+      }
+      case TypeCode.Slice: {
+        reserve()
+        const start = this.object(depth + 1)
+        const stop = this.object(depth + 1)
+        const step = this.object(depth + 1)
+        return done({ type: 'slice', start, stop, step, code, ref })
+      }
+      case TypeCode.Code: {
+        reserve()
+        const fields: Record<string, number | PyObject> = {}
+        for (const [name, kind] of this.layout) {
+          fields[name] = kind === 'int32' ? this.i32(`code field ${name}`) : this.object(depth + 1)
+        }
+        return done({ ...(fields as unknown as Omit<PyCode, 'type' | 'code' | 'ref'>), type: 'code', code, ref })
+      }
+      case TypeCode.Ref: {
+        const n = this.i32('a reference index')
+        const target = this.refs[n]
+        if (target === undefined || target === RESERVED) {
+          throw new MarshalError(
+            'MARSHAL_BAD_REF',
+            `reference ${n} points ${target === RESERVED ? 'to an object still being read' : `past the ${this.refs.length} registered object(s)`}`,
+            at,
+          )
+        }
+        return target
+      }
+      default:
+        throw new MarshalError(
+          'MARSHAL_BAD_TYPE',
+          `unknown marshal type code 0x${byte.toString(16).padStart(2, '0')}${code >= 0x20 && code < 0x7f ? ` ('${String.fromCharCode(code)}')` : ''}`,
+          at,
+        )
+    }
+  }
+}
+
+/** Parses float text as marshal format 0 wrote it (repr(float), including inf and nan). */
+export function parsePyFloat(text: string): number | undefined {
+  const t = text.trim().toLowerCase()
+  if (/^[+-]?inf(inity)?$/.test(t)) return t.startsWith('-') ? -Infinity : Infinity
+  if (/^[+-]?nan$/.test(t)) return Number.NaN
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) return undefined
+  return Number(t)
+}

@@ -1,0 +1,75 @@
+/**
+ * UTF-8 with CPython's "surrogatepass" error handler: lone surrogates (U+D800–U+DFFF) are
+ * encoded as ordinary 3-byte sequences, as marshal does for str objects. TextDecoder would
+ * replace them, losing the exact round trip.
+ */
+
+/** Decodes `bytes[start, end)`; returns undefined when the bytes are not valid UTF-8. */
+export function decodeUtf8(bytes: Uint8Array, start: number, end: number): string | undefined {
+  let out = ''
+  let chunk: number[] = []
+  let i = start
+  while (i < end) {
+    const b0 = bytes[i]!
+    let cp: number
+    if (b0 < 0x80) {
+      cp = b0
+      i += 1
+    } else if (b0 >= 0xc2 && b0 < 0xe0) {
+      const b1 = bytes[i + 1]
+      if (i + 1 >= end || b1 === undefined || (b1 & 0xc0) !== 0x80) return undefined
+      cp = ((b0 & 0x1f) << 6) | (b1 & 0x3f)
+      i += 2
+    } else if (b0 >= 0xe0 && b0 < 0xf0) {
+      const b1 = bytes[i + 1]
+      const b2 = bytes[i + 2]
+      if (i + 2 >= end || b1 === undefined || b2 === undefined) return undefined
+      if ((b1 & 0xc0) !== 0x80 || (b2 & 0xc0) !== 0x80) return undefined
+      cp = ((b0 & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f)
+      if (cp < 0x800) return undefined
+      i += 3
+    } else if (b0 >= 0xf0 && b0 < 0xf5) {
+      const b1 = bytes[i + 1]
+      const b2 = bytes[i + 2]
+      const b3 = bytes[i + 3]
+      if (i + 3 >= end || b1 === undefined || b2 === undefined || b3 === undefined) return undefined
+      if ((b1 & 0xc0) !== 0x80 || (b2 & 0xc0) !== 0x80 || (b3 & 0xc0) !== 0x80) return undefined
+      cp = ((b0 & 0x07) << 18) | ((b1 & 0x3f) << 12) | ((b2 & 0x3f) << 6) | (b3 & 0x3f)
+      if (cp < 0x10000 || cp > 0x10ffff) return undefined
+      i += 4
+    } else {
+      return undefined
+    }
+    if (cp >= 0x10000) {
+      cp -= 0x10000
+      chunk.push(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff))
+    } else {
+      chunk.push(cp)
+    }
+    if (chunk.length > 4096) {
+      out += String.fromCharCode(...chunk)
+      chunk = []
+    }
+  }
+  return out + String.fromCharCode(...chunk)
+}
+
+/** Encodes a JS string; unpaired surrogates become 3-byte sequences (surrogatepass). */
+export function encodeUtf8(s: string): Uint8Array {
+  const out: number[] = []
+  for (let i = 0; i < s.length; i++) {
+    let cp = s.charCodeAt(i)
+    if (cp >= 0xd800 && cp < 0xdc00 && i + 1 < s.length) {
+      const lo = s.charCodeAt(i + 1)
+      if (lo >= 0xdc00 && lo < 0xe000) {
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00)
+        i++
+      }
+    }
+    if (cp < 0x80) out.push(cp)
+    else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f))
+    else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f))
+    else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f))
+  }
+  return Uint8Array.from(out)
+}
