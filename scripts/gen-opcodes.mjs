@@ -11,20 +11,23 @@ import { fileURLToPath } from 'node:url'
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const pyScript = join(root, 'scripts/gen-opcodes.py')
 const outDir = join(root, 'src/bytecode/opcodes')
-const MINORS = [8, 9, 10, 11, 12, 13, 14]
+/** Python 3 minor versions pyxray supports. */
+export const MINORS = [8, 9, 10, 11, 12, 13, 14]
 /** The minor version only Pyodide provides here. */
-const PYODIDE_MINOR = 14
+export const PYODIDE_MINOR = 14
 
+let pyenvRootDir
 /** pyenv's root: $PYENV_ROOT, `pyenv root`, or ~/.pyenv. */
-function pyenvRoot() {
-  if (process.env.PYENV_ROOT) return process.env.PYENV_ROOT
-  const r = spawnSync('pyenv', ['root'], { encoding: 'utf8' })
-  if (r.status === 0 && r.stdout.trim()) return r.stdout.trim()
-  return join(homedir(), '.pyenv')
+export function pyenvRoot() {
+  if (pyenvRootDir === undefined) {
+    const r = spawnSync('pyenv', ['root'], { encoding: 'utf8' })
+    pyenvRootDir = process.env.PYENV_ROOT || (r.status === 0 && r.stdout.trim()) || join(homedir(), '.pyenv')
+  }
+  return pyenvRootDir
 }
 
 /** Path of the newest pyenv CPython 3.`minor`.N interpreter, or undefined. */
-function findPyenvPython(minor) {
+export function findPyenvPython(minor) {
   const versions = join(pyenvRoot(), 'versions')
   if (!existsSync(versions)) return undefined
   const patch = (v) => Number(v.split('.')[2])
@@ -35,21 +38,27 @@ function findPyenvPython(minor) {
   return exe && existsSync(exe) ? exe : undefined
 }
 
-/** Runs gen-opcodes.py under a native interpreter; returns its JSON document. */
-function runNative(python) {
-  const r = spawnSync(python, [pyScript], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`${python} ${pyScript} failed:\n${r.stderr}`)
-  return { table: JSON.parse(r.stdout), runtime: 'pyenv' }
-}
-
-/** Runs gen-opcodes.py inside Pyodide; returns its JSON document. */
-async function runPyodide() {
-  const { loadPyodide } = await import('pyodide')
-  const lines = []
-  const py = await loadPyodide()
-  py.setStdout({ batched: (line) => lines.push(line) })
-  py.runPython(readFileSync(pyScript, 'utf8'))
-  return { table: JSON.parse(lines.join('\n')), runtime: `Pyodide ${py.version}` }
+let pyodide
+/**
+ * Runs the Python script at `path` under CPython 3.`minor` (pyenv; Pyodide for 3.14) and parses
+ * the JSON document it prints. Resolves to { json, runtime } (runtime: 'pyenv' or 'Pyodide X').
+ */
+export async function runJsonScript(minor, path) {
+  if (minor === PYODIDE_MINOR) {
+    if (!pyodide) {
+      const { loadPyodide } = await import('pyodide')
+      pyodide = await loadPyodide()
+    }
+    const lines = []
+    pyodide.setStdout({ batched: (line) => lines.push(line) })
+    pyodide.runPython(readFileSync(path, 'utf8'), { globals: pyodide.toPy({ __name__: '__main__' }) })
+    return { json: JSON.parse(lines.join('\n')), runtime: `Pyodide ${pyodide.version}` }
+  }
+  const python = findPyenvPython(minor)
+  if (!python) throw new Error(`CPython 3.${minor} not found in ${pyenvRoot()}/versions (pyenv install 3.${minor})`)
+  const r = spawnSync(python, [path], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`${python} ${path} failed:\n${r.stderr}`)
+  return { json: JSON.parse(r.stdout), runtime: 'pyenv' }
 }
 
 // ---- TypeScript rendering: one entry per line, scalar arrays inline ----
@@ -135,7 +144,7 @@ async function main() {
     throw new Error(`CPython ${missing.map((m) => `3.${m}`).join(', ')} not found in ${pyenvRoot()}/versions (pyenv install 3.X)`)
   }
   for (const minor of minors) {
-    const { table, runtime } = minor === PYODIDE_MINOR ? await runPyodide() : runNative(findPyenvPython(minor))
+    const { json: table, runtime } = await runJsonScript(minor, pyScript)
     if (table.minor !== minor) throw new Error(`expected Python 3.${minor}, got ${table.version}`)
     writeFileSync(join(outDir, `v3_${minor}.ts`), tableModule(table, runtime))
     console.log(`wrote src/bytecode/opcodes/v3_${minor}.ts (CPython ${table.version})`)
@@ -144,7 +153,9 @@ async function main() {
   console.log('wrote src/bytecode/opcodes/index.ts')
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err)
-  process.exit(1)
-})
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err)
+    process.exit(1)
+  })
+}

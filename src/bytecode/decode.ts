@@ -2,6 +2,7 @@
  * Decoding co_code into instructions with resolved arguments, as CPython's dis computes them.
  */
 import type { PyObject } from '../marshal/index.js'
+import { codeAddress } from './address.js'
 import type { CodeObject } from './code.js'
 import { BytecodeError } from './errors.js'
 import { type ExceptionEntry, parseExceptionTable } from './exceptions.js'
@@ -149,7 +150,7 @@ export function disassemble(code: CodeObject): Disassembly {
   const hasJump = new Set([...(t.hasJrel ?? []), ...(t.hasJabs ?? []), ...(t.hasJump ?? [])])
   const hasExc = setOf(t.hasExc)
   const jrel = setOf(t.hasJrel)
-  const reprOpts = { minor: r.minor }
+  const reprOpts = { minor: r.minor, codeAddress }
 
   let line: number | undefined
   const out: Instruction[] = []

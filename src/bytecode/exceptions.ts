@@ -45,6 +45,7 @@ export interface ExceptionEntry {
  * Varint layout of the exception table: 6 value bits a byte, HIGH chunk first (unlike the
  * location table), bit 6 meaning "more follows"; bit 7 marks the first byte of an entry.
  */
+// biome-ignore lint/suspicious/noConstEnum: documented encoding (STYLE.md), inlined by tsc and esbuild
 const enum ExceptionVarint {
   /** Payload bits of a varint byte. */
   ValueMask = 0x3f,
@@ -52,9 +53,10 @@ const enum ExceptionVarint {
   More = 0x40,
   /** Set on the first byte of each entry (dis ignores it, and so does this parser). */
   EntryStart = 0x80,
-  /** Multiplier per varint byte (2⁶). */
-  Radix = 64,
 }
+
+/** Multiplier per varint byte: 6 value bits. */
+const RADIX = 64
 
 /** The largest varint accepted; real tables hold offsets of at most a few million code units. */
 const MAX_VARINT = 2 ** 32 - 1
@@ -87,7 +89,7 @@ export function parseExceptionTable(table: Uint8Array): ExceptionEntry[] {
         )
       }
       b = table[pos++]!
-      value = value * ExceptionVarint.Radix + (b & ExceptionVarint.ValueMask)
+      value = value * RADIX + (b & ExceptionVarint.ValueMask)
       if (value > MAX_VARINT) {
         throw new ExceptionTableError('EXCTABLE_BAD', `varint at byte ${first} of the exception table exceeds 32 bits`, first)
       }

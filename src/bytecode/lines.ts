@@ -70,6 +70,7 @@ export type LineStart = readonly [byteOffset: number, line: number | undefined]
  * the running line number, which starts at `co_firstlineno`. Varints are 6 bits a byte, low
  * chunk first, bit 6 meaning "more follows"; a signed varint holds `(abs << 1) | sign`.
  */
+// biome-ignore lint/suspicious/noConstEnum: documented encoding (STYLE.md), inlined by tsc and esbuild
 export const enum LocationCode {
   /** 0–9 are short forms: current line; one more byte `0ccceeee`: col = code·8 + ccc, endCol = col + eeee. */
   ShortFirst = 0,
@@ -90,6 +91,7 @@ export const enum LocationCode {
 }
 
 /** Bit-layout of the start byte of a location-table entry. */
+// biome-ignore lint/suspicious/noConstEnum: documented encoding (STYLE.md), inlined by tsc and esbuild
 const enum EntryBits {
   /** Set on the first byte of every entry, clear on payload bytes. */
   StartFlag = 0x80,
@@ -102,6 +104,7 @@ const enum EntryBits {
 }
 
 /** Varint layout of the 3.11+ location table. */
+// biome-ignore lint/suspicious/noConstEnum: documented encoding (STYLE.md), inlined by tsc and esbuild
 const enum VarintBits {
   /** Payload bits of a varint byte. */
   ValueMask = 0x3f,
@@ -335,11 +338,17 @@ function locationEntries(table: Uint8Array, firstLineNo: number): LocationEntry[
   return entries
 }
 
-/** `co_lines()` of 3.11+: the entries' lines, consecutive entries with the same line (None included) merged. */
-function locationRanges(table: Uint8Array, firstLineNo: number): LineRange[] {
+/**
+ * `co_lines()` of 3.11+: one range per entry; from 3.12 on, consecutive entries with the same line
+ * (None included) are merged into one range.
+ */
+function locationRanges(minor: number, table: Uint8Array, firstLineNo: number): LineRange[] {
+  const entries = locationEntries(table, firstLineNo)
+  // 3.11 reports every negative line as None here (co_positions() only turns -1 into None).
+  if (minor === 11) return entries.map((e) => ({ start: e.start, end: e.end, line: e.line < 0 ? undefined : e.line }))
   const ranges: LineRange[] = []
   let current: { start: number; end: number; line: number } | undefined
-  for (const e of locationEntries(table, firstLineNo)) {
+  for (const e of entries) {
     if (current !== undefined && current.line === e.line) {
       current.end = e.end
       continue
@@ -361,7 +370,11 @@ function locationRanges(table: Uint8Array, firstLineNo: number): LineRange[] {
  * - 3.8/3.9 have no `co_lines()`: the result is what `dis.findlinestarts` implies — one range per
  *   line start, running to the next start or to `codeByteLength`; every range has a line.
  * - 3.10: one range per non-empty table pair; consecutive ranges may share a line.
- * - 3.11+: consecutive entries with the same line (or both without one) are merged into one range.
+ * - 3.11: one range per location-table entry (1–8 code units); consecutive ranges may share a line.
+ * - 3.12+: consecutive entries with the same line (or both without one) are merged into one range.
+ *
+ * Lines below 1 only occur in hand-made tables; they come out as CPython gives them: 3.10 and 3.11
+ * turn every negative line into None, 3.12+ only -1 (which they cannot tell from "no line").
  *
  * @param minor Python minor version, 8–14 (3.x).
  * @param table the raw table bytes.
@@ -372,7 +385,7 @@ function locationRanges(table: Uint8Array, firstLineNo: number): LineRange[] {
  */
 export function lineRanges(minor: number, table: Uint8Array, firstLineNo: number, codeByteLength: number): LineRange[] {
   checkMinor(minor)
-  if (minor >= 11) return locationRanges(table, firstLineNo)
+  if (minor >= 11) return locationRanges(minor, table, firstLineNo)
   if (minor === 10) return linetable310Ranges(table, firstLineNo)
   const starts = lnotabStarts(table, firstLineNo, codeByteLength)
   const ranges: LineRange[] = []
@@ -432,8 +445,8 @@ export function positions(minor: number, table: Uint8Array, firstLineNo: number,
  * - 3.10–3.12 report each range of `co_lines()` whose line is not None and differs from the last
  *   line reported.
  * - 3.13+ report each range of `co_lines()` whose line differs from the previous range's, None
- *   included (as undefined). (dis compares with `is not`; `co_lines()` never yields two
- *   consecutive ranges with equal lines there, so this is the same as a value comparison.)
+ *   included (as undefined). (dis compares with `is not`; since 3.12 `co_lines()` never yields
+ *   two consecutive ranges with equal lines, so this is the same as a value comparison.)
  *
  * @throws LineTableError when the table is truncated or malformed.
  * @throws RangeError for an unsupported `minor`.

@@ -5,7 +5,8 @@
  * was checked against CPython 3.8–3.14 (see test/pyrepr.test.ts, which compares with the live
  * interpreters). The formats are the same in all these versions except for which characters a
  * str repr escapes: that follows each release's Unicode database, carried here as data so the
- * output doesn't depend on the JS engine's own Unicode version.
+ * output doesn't depend on the JS engine's own Unicode version. Like CPython, NaN prints as
+ * `nan` whatever its sign bit.
  *
  * Known, accepted differences:
  *
@@ -13,7 +14,6 @@
  *   `sys.int_info.str_digits_check_threshold`), so real `dis` fails; we print all the digits.
  * - Sets and frozensets print in marshal order; CPython's order depends on hashing (str hashes
  *   are randomised per process), so only sets of small ints reliably match.
- * - NaN prints as `nan` whatever its sign bit, as CPython does.
  * - A str holding a high surrogate followed by a low surrogate is two code points in Python but
  *   a single astral character in JS; the object model cannot tell them apart, so we print the
  *   astral character.

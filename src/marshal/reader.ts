@@ -1,6 +1,6 @@
 import { MarshalError } from './errors.js'
 import { FLAG_REF, type MarshalOptions, type PyCode, type PyObject, TypeCode } from './types.js'
-import { decodeUtf8 } from './utf8.js'
+import { decodeUtf8, hasSplitSurrogatePair } from './utf8.js'
 
 /** CPython refuses data nested deeper than this (MAX_MARSHAL_STACK_DEPTH). */
 const MAX_DEPTH = 2000
@@ -247,6 +247,8 @@ class Reader {
         const n = this.length('a str', 1)
         const value = decodeUtf8(this.bytes, this.pos, this.pos + n)
         if (value === undefined) throw new MarshalError('MARSHAL_BAD_VALUE', 'str is not valid UTF-8', this.pos)
+        const split = hasSplitSurrogatePair(this.bytes, this.pos, this.pos + n)
+        if (split) return done({ type: 'str', value, utf8: this.slice(n), code, ref })
         this.pos += n
         return done({ type: 'str', value, code, ref })
       }

@@ -105,6 +105,12 @@ export interface PyStr extends Node {
   readonly type: 'str'
   /** The string as JS UTF-16; lone surrogates are kept as lone code units. */
   readonly value: string
+  /**
+   * The UTF-8 bytes as stored, kept only when `value` cannot reproduce them: a lone high surrogate
+   * followed by a lone low one (two 3-byte sequences) reads as one JS surrogate pair, which would
+   * re-encode as a single 4-byte sequence. The writer prefers these bytes when present.
+   */
+  readonly utf8?: Uint8Array
 }
 export interface PyTuple extends Node { readonly type: 'tuple'; readonly items: readonly PyObject[] }
 export interface PyList extends Node { readonly type: 'list'; readonly items: readonly PyObject[] }

@@ -73,3 +73,17 @@ export function encodeUtf8(s: string): Uint8Array {
   }
   return Uint8Array.from(out)
 }
+
+/**
+ * Whether `bytes[start, end)` holds a surrogatepass-encoded high surrogate directly followed by a
+ * low one (ED A0–AF xx ED B0–BF xx): decoded to JS they form a pair, so encodeUtf8 would not give
+ * these bytes back.
+ */
+export function hasSplitSurrogatePair(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = bytes.indexOf(0xed, start); i >= 0 && i + 5 < end; i = bytes.indexOf(0xed, i + 1)) {
+    const b1 = bytes[i + 1]!
+    const b4 = bytes[i + 4]!
+    if (b1 >= 0xa0 && b1 < 0xb0 && bytes[i + 3] === 0xed && b4 >= 0xb0 && b4 < 0xc0) return true
+  }
+  return false
+}

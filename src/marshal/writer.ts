@@ -129,7 +129,7 @@ class Writer {
           this.i32(o.value.length)
           this.ascii(o.value)
         } else {
-          const b = encodeUtf8(o.value)
+          const b = o.utf8 ?? encodeUtf8(o.value)
           this.i32(b.length)
           this.raw(b)
         }

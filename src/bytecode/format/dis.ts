@@ -5,7 +5,7 @@
  * one (3.13+: `L1:` labels, optional offsets and, 3.14, positions). Each is one function below;
  * what differs inside a layout comes from the version rules.
  */
-import type { PyCode } from '../../marshal/index.js'
+import { codeAddress } from '../address.js'
 import type { CodeObject } from '../code.js'
 import { type Disassembly, disassemble, type Instruction } from '../decode.js'
 import { pyRepr } from '../pyrepr.js'
@@ -25,18 +25,6 @@ export interface DisOptions {
 const OPNAME_WIDTH = 20
 const OPARG_WIDTH = 5
 const NO_LINENO = '  --'
-
-/** A stable stand-in for the memory address CPython prints in a code object's repr. */
-export function codeAddress(code: PyCode): string {
-  // FNV-1a over the identifying fields: the same code object gets the same address every run.
-  let h = 0x811c9dc5
-  const s = `${code.name.type === 'str' ? code.name.value : ''}\0${code.firstlineno}\0${code.filename.type === 'str' ? code.filename.value : ''}`
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i)
-    h = Math.imul(h, 0x01000193) >>> 0
-  }
-  return `0x${(0x7000_0000_0000 + h * 16).toString(16)}`
-}
 
 /** The repr of a code object, as in "Disassembly of <code object f at 0x…, file "x.py", line 3>:". */
 export function codeRepr(code: CodeObject): string {

@@ -18,7 +18,8 @@ export interface OpcodeTable {
   readonly opnames: Readonly<Record<number, string>>
   /** `opcode.opmap`: name → opcode, base instructions only (see `specializedOpmap`). */
   readonly opmap: Readonly<Record<string, number>>
-  /** `opcode.HAVE_ARGUMENT`: before 3.12, opcodes >= this take an oparg (see `hasArg`). */
+  /** `opcode.HAVE_ARGUMENT`: before 3.12 an opcode takes an oparg iff it is >= this. From 3.12 dis
+   *  uses `hasArg` instead; in 3.13/3.14 this very opcode (WITH_EXCEPT_START) takes none. */
   readonly haveArgument: number
   /** `opcode.EXTENDED_ARG`: the prefix instruction that widens the next oparg by 8 bits. */
   readonly extendedArg: number

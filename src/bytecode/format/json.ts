@@ -1,0 +1,126 @@
+/**
+ * `--format json`: the code-object tree with every field, decoded instructions, positions and
+ * exception-table entries. Constants are tagged values (`{"type": "int", "value": "12"}`) with
+ * their Python repr, so nothing is lost to JSON's number or string limits.
+ */
+import type { PyObject } from '../../marshal/index.js'
+import type { CodeObject } from '../code.js'
+import { type ArgValue, disassemble } from '../decode.js'
+import { lineRanges } from '../lines.js'
+import { pyRepr } from '../pyrepr.js'
+import { codeAddress } from '../address.js'
+
+/** Version of the JSON document layout; bumped on incompatible changes. */
+export const CODE_JSON_VERSION = 1
+
+/** A constant as JSON. Bytes are hex; ints are decimal strings; floats keep their repr. */
+export type JsonConst =
+  | { type: 'none' | 'ellipsis' | 'stopiteration'; repr: string }
+  | { type: 'bool'; value: boolean; repr: string }
+  | { type: 'int'; value: string; repr: string }
+  | { type: 'float'; repr: string }
+  | { type: 'complex'; real: string; imag: string; repr: string }
+  | { type: 'bytes'; hex: string; repr: string }
+  | { type: 'str'; value: string; repr: string }
+  | { type: 'tuple' | 'list' | 'set' | 'frozenset'; items: JsonConst[]; repr: string }
+  | { type: 'dict'; entries: [JsonConst, JsonConst][]; repr: string }
+  | { type: 'slice'; start: JsonConst; stop: JsonConst; step: JsonConst; repr: string }
+  | { type: 'code'; qualname: string; firstlineno: number; repr: string }
+
+/** Converts a marshal constant to its JSON form. */
+export function constToJson(o: PyObject, minor: number): JsonConst {
+  const repr = pyRepr(o, { minor, codeAddress })
+  const c = (x: PyObject) => constToJson(x, minor)
+  switch (o.type) {
+    case 'none':
+    case 'ellipsis':
+    case 'stopiteration':
+      return { type: o.type, repr }
+    case 'bool':
+      return { type: 'bool', value: o.value, repr }
+    case 'int':
+      return { type: 'int', value: o.value.toString(), repr }
+    case 'float':
+      return { type: 'float', repr }
+    case 'complex':
+      return { type: 'complex', real: pyRepr({ type: 'float', value: o.real, code: 0x67, ref: false }, { minor }), imag: pyRepr({ type: 'float', value: o.imag, code: 0x67, ref: false }, { minor }), repr }
+    case 'bytes':
+      return { type: 'bytes', hex: Array.from(o.value, (b) => b.toString(16).padStart(2, '0')).join(''), repr }
+    case 'str':
+      return { type: 'str', value: o.value, repr }
+    case 'tuple':
+    case 'list':
+    case 'set':
+    case 'frozenset':
+      return { type: o.type, items: o.items.map(c), repr }
+    case 'dict':
+      return { type: 'dict', entries: o.entries.map(([k, v]) => [c(k), c(v)]), repr }
+    case 'slice':
+      return { type: 'slice', start: c(o.start), stop: c(o.stop), step: c(o.step), repr }
+    case 'code': {
+      const q = o.qualname ?? o.name
+      return { type: 'code', qualname: q.type === 'str' ? q.value : '', firstlineno: o.firstlineno, repr }
+    }
+  }
+}
+
+function argvalToJson(v: ArgValue | undefined, minor: number): unknown {
+  if (v === undefined) return null
+  if (v.kind === 'const') return { kind: 'const', value: constToJson(v.value, minor) }
+  return v
+}
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
+
+/** The JSON document of one code object and, recursively, the code objects nested in it. */
+export function codeToJson(code: CodeObject): Record<string, unknown> {
+  const d = disassemble(code)
+  const minor = code.pythonVersion[1]
+  return {
+    qualname: code.qualname,
+    name: code.name,
+    filename: code.filename,
+    firstlineno: code.firstlineno,
+    pythonVersion: `3.${minor}`,
+    argcount: code.argcount,
+    posonlyargcount: code.posonlyargcount,
+    kwonlyargcount: code.kwonlyargcount,
+    nlocals: code.nlocals,
+    stacksize: code.stacksize,
+    flags: code.flags,
+    code: hex(code.code),
+    consts: code.consts.map((c) => constToJson(c, minor)),
+    names: code.names,
+    varnames: code.varnames,
+    cellvars: code.cellvars,
+    freevars: code.freevars,
+    localsplusnames: code.localsplusnames,
+    localspluskinds: Array.from(code.localspluskinds),
+    linetable: hex(code.linetable),
+    exceptiontable: hex(code.exceptiontable),
+    lines: lineRanges(minor, code.linetable, code.firstlineno, code.code.length).map((r) => ({ ...r, line: r.line ?? null })),
+    exceptionEntries: d.exceptionEntries,
+    instructions: d.instructions.map((i) => ({
+      offset: i.offset,
+      startOffset: i.startOffset,
+      opcode: i.opcode,
+      opname: i.opname,
+      arg: i.arg ?? null,
+      argval: argvalToJson(i.argval, minor),
+      argrepr: i.argrepr,
+      cacheCount: i.cacheCount,
+      jumpTarget: i.jumpTarget ?? null,
+      startsLine: i.startsLine,
+      line: i.line ?? null,
+      position: {
+        line: i.position.line ?? null,
+        endLine: i.position.endLine ?? null,
+        col: i.position.col ?? null,
+        endCol: i.position.endCol ?? null,
+      },
+      isJumpTarget: i.isJumpTarget,
+      label: i.label ?? null,
+    })),
+    children: code.children.map(codeToJson),
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * `pyxray dis FILE.pyc|DIR…`: disassemble .pyc files with the TypeScript engine (no Python needed).
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { basename, dirname, join, relative, resolve } from 'node:path'
+import { BytecodeError, ExceptionTableError, LineTableError, toCodeObject } from '../bytecode/index.js'
+import { formatDis } from '../bytecode/format/dis.js'
+import { CODE_JSON_VERSION, codeToJson } from '../bytecode/format/json.js'
+import { formatText, type TextStyle } from '../bytecode/format/text.js'
+import { MarshalError } from '../marshal/index.js'
+import { type Pyc, PycError, readPyc } from '../pyc/index.js'
+import { ExitCode, UsageError } from './errors.js'
+import { Progress, writeFileAtomic } from './io.js'
+
+/** Output formats of `pyxray dis`. */
+export const DIS_FORMATS = ['text', 'dis', 'json'] as const
+export type DisFormat = (typeof DIS_FORMATS)[number]
+
+/** Options of `pyxray dis`, as parsed from the command line. */
+export interface DisCommandOptions {
+  readonly inputs: readonly string[]
+  readonly format: DisFormat
+  readonly showCaches: boolean
+  readonly showOffsets: boolean
+  readonly showPositions: boolean
+  /** Read headerless marshal data of this version ("3.12"). */
+  readonly pythonVersion?: string
+  /** Write one output file per input under this folder instead of stdout. */
+  readonly outDir?: string
+  readonly style: TextStyle
+}
+
+/** Where to print. */
+export interface Console {
+  out(text: string): void
+  err(text: string): void
+}
+
+interface Input {
+  readonly path: string
+  /** Path relative to the folder given on the command line (its basename for a file). */
+  readonly rel: string
+}
+
+function collectInputs(inputs: readonly string[], pattern: RegExp): Input[] {
+  const found: Input[] = []
+  for (const given of inputs) {
+    if (!existsSync(given)) throw new UsageError('NOT_FOUND', `${given}: no such file or directory`)
+    if (statSync(given).isDirectory()) {
+      const walk = (dir: string) => {
+        for (const name of readdirSync(dir).sort()) {
+          const p = join(dir, name)
+          if (statSync(p).isDirectory()) walk(p)
+          else if (pattern.test(name)) found.push({ path: p, rel: relative(given, p) })
+        }
+      }
+      walk(given)
+    } else {
+      found.push({ path: given, rel: basename(given) })
+    }
+  }
+  return found
+}
+
+/** Finds the source of a pyc: beside it, in the folder above __pycache__, or at co_filename. */
+export function findSource(pycPath: string, coFilename: string): string | undefined {
+  const dir = dirname(pycPath)
+  const stem = basename(pycPath).replace(/\.(cpython-\d+|pypy\d+)(\.opt-\d)?\.pyc$/, '').replace(/\.pyc$/, '')
+  const candidates = [
+    basename(dir) === '__pycache__' ? join(dirname(dir), `${stem}.py`) : join(dir, `${stem}.py`),
+    resolve(dir, coFilename),
+    coFilename,
+  ]
+  for (const c of candidates) {
+    try {
+      if (c && existsSync(c) && statSync(c).isFile()) return readFileSync(c, 'utf8')
+    } catch {
+      // unreadable: try the next one
+    }
+  }
+  return undefined
+}
+
+/** One line describing why a file could not be disassembled. */
+export function describeError(path: string, e: unknown): string | undefined {
+  if (e instanceof PycError || e instanceof MarshalError || e instanceof BytecodeError || e instanceof LineTableError || e instanceof ExceptionTableError) {
+    const at = e.byteOffset !== undefined ? ` at byte ${e.byteOffset}` : ''
+    return `${path}: ${e.code}${at}: ${e.message}`
+  }
+  if (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && (e as NodeJS.ErrnoException).syscall) {
+    return `${path}: cannot read (${(e as NodeJS.ErrnoException).code})`
+  }
+  return undefined
+}
+
+function render(pyc: Pyc, input: Input, o: DisCommandOptions, compact: boolean): string {
+  const minor = pyc.version[1]
+  const code = toCodeObject(pyc.code, minor)
+  switch (o.format) {
+    case 'dis':
+      return formatDis(code, { showCaches: o.showCaches, showOffsets: o.showOffsets, showPositions: o.showPositions })
+    case 'json':
+      return `${JSON.stringify(
+        {
+          pyxray: 'code',
+          version: CODE_JSON_VERSION,
+          file: input.path,
+          pythonVersion: `3.${minor}`,
+          header: pyc.header ?? null,
+          code: codeToJson(code),
+        },
+        null,
+        compact ? undefined : 2,
+      )}\n`
+    case 'text': {
+      const source = findSource(input.path, code.filename)
+      return formatText(code, {
+        style: o.style,
+        showCaches: o.showCaches,
+        ...(source !== undefined ? { sourceLines: source.split(/\r?\n/) } : {}),
+      })
+    }
+  }
+}
+
+const EXTENSION: Record<DisFormat, string> = { dis: '.dis.txt', json: '.json', text: '.txt' }
+
+/** Runs `pyxray dis`; returns the exit code. */
+export function runDis(o: DisCommandOptions, con: Console): number {
+  const inputs = collectInputs(o.inputs, o.pythonVersion ? /./ : /\.pyc$/)
+  if (inputs.length === 0) throw new UsageError('NOT_FOUND', `no .pyc files found in ${o.inputs.join(', ')}`)
+  const progress = new Progress(inputs.length)
+  let failed = 0
+  inputs.forEach((input, n) => {
+    progress.update(n, input.rel)
+    try {
+      const bytes = new Uint8Array(readFileSync(input.path))
+      const pyc = readPyc(bytes, o.pythonVersion ? { pythonVersion: o.pythonVersion } : {})
+      // Several JSON documents on stdout are JSON Lines; one is pretty-printed.
+      const text = render(pyc, input, o, inputs.length > 1 && !o.outDir)
+      if (o.outDir) {
+        writeFileAtomic(join(o.outDir, input.rel.replace(/\.pyc$/, '') + EXTENSION[o.format]), text)
+      } else {
+        if (inputs.length > 1 && o.format !== 'json') con.out(`${n ? '\n' : ''}==> ${input.path} <==\n`)
+        con.out(text)
+      }
+    } catch (e) {
+      const line = describeError(input.path, e)
+      if (line === undefined) throw e
+      failed++
+      progress.finish()
+      con.err(`pyxray dis: ${line}\n`)
+    }
+  })
+  progress.finish()
+  if (inputs.length > 1 || o.outDir) {
+    con.err(`pyxray dis: ${inputs.length} file(s), ${inputs.length - failed} disassembled, ${failed} failed${o.outDir ? `, written to ${o.outDir}` : ''}\n`)
+  }
+  return failed ? ExitCode.Usage : ExitCode.Ok
+}
