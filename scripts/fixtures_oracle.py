@@ -19,8 +19,10 @@ Subcommands (all paths are given by the caller; nothing here knows the repositor
       dis runs on the code object loaded back from the .pyc bytes, i.e. on what pyxray reads.
       A case's leading comment lines may hold settings (see case_settings()):
         # min-version: 3.11     skip the case on older versions
-        # variants: none        write only <case>.dis.txt (for big stress cases, to keep the
-                                fixtures small; their plain dis covers what they test)
+        # variants: caches      write only the plain and show_caches texts
+        # variants: none        write only <case>.dis.txt
+      (restricting variants keeps the fixtures small: big cases whose plain text already
+      covers what they test need not repeat it with an offset or position column)
   dis-batch REQUESTS.json
       REQUESTS.json is {"items": [{"pyc": PATH, "out": PATH}, ...], "variants": BOOL}.
       For each item write the oracle record of the .pyc (see pyc_record()) to "out".
@@ -107,9 +109,23 @@ def walk_codes(code: Any) -> Iterator[Any]:
             yield from walk_codes(const)
 
 
+def run_lengths(entries: Iterator[Tuple[Any, ...]]) -> List[List[Any]]:
+    """[count, *entry] for each run of equal consecutive entries (an instruction and its inline
+    caches share one position, so co_positions() repeats itself a lot)."""
+    runs: List[List[Any]] = []
+    for entry in entries:
+        if runs and runs[-1][1:] == list(entry):
+            runs[-1][0] += 1
+        else:
+            runs.append([1, *entry])
+    return runs
+
+
 def code_records(code: Any) -> List[Dict[str, Any]]:
     """For every code object: name (co_qualname on 3.11+, else co_name), firstlineno,
-    linestarts (dis.findlinestarts), lines (co_lines(), 3.10+), positions (co_positions(), 3.11+)."""
+    linestarts (dis.findlinestarts: [offset, line]), lines (co_lines(): [start, end, line], 3.10+),
+    positions (co_positions() run-length encoded: [count, line, end_line, col, end_col] for
+    `count` consecutive code units, 3.11+)."""
     records = []
     for co in walk_codes(code):
         record: Dict[str, Any] = {
@@ -120,7 +136,7 @@ def code_records(code: Any) -> List[Dict[str, Any]]:
         if hasattr(co, "co_lines"):
             record["lines"] = [list(entry) for entry in co.co_lines()]
         if hasattr(co, "co_positions"):
-            record["positions"] = [list(entry) for entry in co.co_positions()]
+            record["positions"] = run_lengths(co.co_positions())
         records.append(record)
     return records
 
@@ -182,9 +198,14 @@ def make_fixtures(src_dir: str, out_dir: str) -> Dict[str, Any]:
         if VERSION < min_version:
             skipped.append(case)
             continue
-        variants = available_variants()
-        if settings.get("variants") == "none":
-            variants = variants[:1]
+        wanted = settings.get("variants", "all")
+        variants = [
+            (suffix, options)
+            for suffix, options in available_variants()
+            if wanted == "all" or suffix == "dis" or (wanted == "caches" and "show_caches" in options)
+        ]
+        if wanted not in ("all", "caches", "none"):
+            raise ValueError("%s: unknown setting 'variants: %s'" % (name, wanted))
         code, notes = compile_source(source, name)
         for note in notes:
             sys.stderr.write("%s (%d.%d): %s\n" % (name, VERSION[0], VERSION[1], note))

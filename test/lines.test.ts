@@ -392,9 +392,9 @@ const CRAFTED: Crafted[] = [
 const STDLIB = [
   'argparse', 'ast', 'bisect', 'calendar', 'collections', 'configparser', 'contextlib', 'csv',
   'dataclasses', 'datetime', 'difflib', 'enum', 'fractions', 'functools', 'heapq', 'inspect',
-  'json.decoder', 'logging', 'pathlib', 'pprint', 'random', 'shutil', 'string', 'textwrap',
-  'threading', 'tokenize', 'typing', 'zipfile', 'statistics', 'unittest.case', 'email.message',
-  'asyncio.base_events', 'dis', 'tarfile',
+  'json.decoder', 'logging', 'pathlib', 'pprint', 'random', 'shutil', 'string',
+  'threading', 'tokenize', 'typing', 'zipfile', 'statistics', 'unittest.case',
+  'asyncio.base_events',
 ]
 
 // ---------------------------------------------------------------------------------------------

@@ -133,7 +133,10 @@ export function disassemble(code: CodeObject): Disassembly {
     }
   }
   const labels = new Map<number, number>()
-  if (r.labels) [...labelOffsets].sort((a, b) => a - b).forEach((off, i) => labels.set(off, i + 1))
+  if (r.labels) {
+    const sorted = [...labelOffsets].sort((a, b) => a - b)
+    for (const [i, off] of sorted.entries()) labels.set(off, i + 1)
+  }
 
   const names = code.names
   const localName = (i: number): string | undefined =>

@@ -45,7 +45,6 @@ export interface ExceptionEntry {
  * Varint layout of the exception table: 6 value bits a byte, HIGH chunk first (unlike the
  * location table), bit 6 meaning "more follows"; bit 7 marks the first byte of an entry.
  */
-// biome-ignore lint/suspicious/noConstEnum: documented encoding (STYLE.md), inlined by tsc and esbuild
 const enum ExceptionVarint {
   /** Payload bits of a varint byte. */
   ValueMask = 0x3f,

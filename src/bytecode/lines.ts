@@ -13,6 +13,12 @@
  * All offsets here are byte offsets into `co_code` (one code unit is 2 bytes). Lines are 1-based,
  * columns are 0-based UTF-8 byte offsets into the source line; `undefined` stands for Python's None.
  *
+ * Well-formed tables decode exactly as CPython decodes them. Where CPython would read past the end
+ * or misread a broken table, this module throws a {@link LineTableError} instead: an odd-length
+ * pair table (3.8–3.10), a 3.10 table ending in an empty pair, a location-table entry cut short by
+ * the end of the table or by the next entry, payload bytes left over after an entry, varints over
+ * 32 bits.
+ *
  * No Node or DOM API is used: this module runs in browsers too.
  */
 
@@ -70,7 +76,6 @@ export type LineStart = readonly [byteOffset: number, line: number | undefined]
  * the running line number, which starts at `co_firstlineno`. Varints are 6 bits a byte, low
  * chunk first, bit 6 meaning "more follows"; a signed varint holds `(abs << 1) | sign`.
  */
-// biome-ignore lint/suspicious/noConstEnum: documented encoding (STYLE.md), inlined by tsc and esbuild
 export const enum LocationCode {
   /** 0–9 are short forms: current line; one more byte `0ccceeee`: col = code·8 + ccc, endCol = col + eeee. */
   ShortFirst = 0,
@@ -91,7 +96,6 @@ export const enum LocationCode {
 }
 
 /** Bit-layout of the start byte of a location-table entry. */
-// biome-ignore lint/suspicious/noConstEnum: documented encoding (STYLE.md), inlined by tsc and esbuild
 const enum EntryBits {
   /** Set on the first byte of every entry, clear on payload bytes. */
   StartFlag = 0x80,
@@ -104,7 +108,6 @@ const enum EntryBits {
 }
 
 /** Varint layout of the 3.11+ location table. */
-// biome-ignore lint/suspicious/noConstEnum: documented encoding (STYLE.md), inlined by tsc and esbuild
 const enum VarintBits {
   /** Payload bits of a varint byte. */
   ValueMask = 0x3f,

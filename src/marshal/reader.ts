@@ -162,44 +162,39 @@ class Reader {
     return out
   }
 
+  /** Fills the reference slot reserved for `v` (if any) and returns `v`. */
+  private done<T extends PyObject>(slot: number, v: T): T {
+    if (slot >= 0) this.refs[slot] = v
+    return v
+  }
+
   object(depth: number): PyObject {
     const at = this.pos
     if (depth > MAX_DEPTH) throw new MarshalError('MARSHAL_TOO_DEEP', `marshal data nested deeper than ${MAX_DEPTH}`, at)
     const byte = this.u8('a type code')
     const code = byte & ~FLAG_REF
     const ref = (byte & FLAG_REF) !== 0
-    // Containers reserve their reference index before their items, as CPython does.
-    let slot = -1
-    const reserve = () => {
-      if (ref) {
-        slot = this.refs.length
-        this.refs.push(RESERVED)
-      }
-    }
-    const done = <T extends PyObject>(v: T): T => {
-      if (ref) {
-        if (slot >= 0) this.refs[slot] = v
-        else this.refs.push(v)
-      }
-      return v
-    }
+    // The reference index is reserved before any nested object is read: CPython registers
+    // containers and code objects before their items (for scalars the order makes no difference).
+    // A FLAG_REF on 'r' itself is ignored, as CPython does.
+    const slot = ref && code !== TypeCode.Ref ? this.refs.push(RESERVED) - 1 : -1
     switch (code) {
       case TypeCode.None:
-        return done({ type: 'none', code, ref })
+        return this.done(slot, { type: 'none', code, ref })
       case TypeCode.True:
       case TypeCode.False:
-        return done({ type: 'bool', value: code === TypeCode.True, code, ref })
+        return this.done(slot, { type: 'bool', value: code === TypeCode.True, code, ref })
       case TypeCode.StopIteration:
-        return done({ type: 'stopiteration', code, ref })
+        return this.done(slot, { type: 'stopiteration', code, ref })
       case TypeCode.Ellipsis:
-        return done({ type: 'ellipsis', code, ref })
+        return this.done(slot, { type: 'ellipsis', code, ref })
       case TypeCode.Int:
-        return done({ type: 'int', value: BigInt(this.i32('an int')), code, ref })
+        return this.done(slot, { type: 'int', value: BigInt(this.i32('an int')), code, ref })
       case TypeCode.Int64: {
         this.need(8, 'an int64')
         const v = this.view.getBigInt64(this.pos, true)
         this.pos += 8
-        return done({ type: 'int', value: v, code, ref })
+        return this.done(slot, { type: 'int', value: v, code, ref })
       }
       case TypeCode.Long: {
         const nAt = this.pos
@@ -220,27 +215,27 @@ class Reader {
           throw new MarshalError('MARSHAL_BAD_VALUE', 'long has a zero top digit (not normalized)', this.pos)
         }
         this.pos += 2 * count
-        return done({ type: 'int', value: n < 0 ? -v : v, code, ref })
+        return this.done(slot, { type: 'int', value: n < 0 ? -v : v, code, ref })
       }
       case TypeCode.Float: {
         const [value, text] = this.textFloat('a float')
-        return done({ type: 'float', value, text, code, ref })
+        return this.done(slot, { type: 'float', value, text, code, ref })
       }
       case TypeCode.BinaryFloat:
-        return done({ type: 'float', value: this.f64('a float'), code, ref })
+        return this.done(slot, { type: 'float', value: this.f64('a float'), code, ref })
       case TypeCode.Complex: {
         const [real, rt] = this.textFloat('a complex')
         const [imag, it] = this.textFloat('a complex')
-        return done({ type: 'complex', real, imag, text: [rt, it], code, ref })
+        return this.done(slot, { type: 'complex', real, imag, text: [rt, it], code, ref })
       }
       case TypeCode.BinaryComplex: {
         const real = this.f64('a complex')
         const imag = this.f64('a complex')
-        return done({ type: 'complex', real, imag, code, ref })
+        return this.done(slot, { type: 'complex', real, imag, code, ref })
       }
       case TypeCode.Bytes: {
         const n = this.length('bytes', 1)
-        return done({ type: 'bytes', value: this.slice(n), code, ref })
+        return this.done(slot, { type: 'bytes', value: this.slice(n), code, ref })
       }
       case TypeCode.Unicode:
       case TypeCode.Interned: {
@@ -248,9 +243,9 @@ class Reader {
         const value = decodeUtf8(this.bytes, this.pos, this.pos + n)
         if (value === undefined) throw new MarshalError('MARSHAL_BAD_VALUE', 'str is not valid UTF-8', this.pos)
         const split = hasSplitSurrogatePair(this.bytes, this.pos, this.pos + n)
-        if (split) return done({ type: 'str', value, utf8: this.slice(n), code, ref })
+        if (split) return this.done(slot, { type: 'str', value, utf8: this.slice(n), code, ref })
         this.pos += n
-        return done({ type: 'str', value, code, ref })
+        return this.done(slot, { type: 'str', value, code, ref })
       }
       case TypeCode.Ascii:
       case TypeCode.AsciiInterned:
@@ -259,28 +254,24 @@ class Reader {
         const short = code === TypeCode.ShortAscii || code === TypeCode.ShortAsciiInterned
         const n = this.length('a str', 1, short)
         // CPython decodes these as Latin-1 without checking the high bit.
-        return done({ type: 'str', value: this.ascii(n), code, ref })
+        return this.done(slot, { type: 'str', value: this.ascii(n), code, ref })
       }
       case TypeCode.SmallTuple:
       case TypeCode.Tuple: {
         const n = this.length('a tuple', 1, code === TypeCode.SmallTuple)
-        reserve()
-        return done({ type: 'tuple', items: this.items(n, depth), code, ref })
+        return this.done(slot, { type: 'tuple', items: this.items(n, depth), code, ref })
       }
       case TypeCode.List: {
         const n = this.length('a list', 1)
-        reserve()
-        return done({ type: 'list', items: this.items(n, depth), code, ref })
+        return this.done(slot, { type: 'list', items: this.items(n, depth), code, ref })
       }
       case TypeCode.Set:
       case TypeCode.FrozenSet: {
         const n = this.length('a set', 1)
-        reserve()
         const items = this.items(n, depth)
-        return done({ type: code === TypeCode.Set ? 'set' : 'frozenset', items, code, ref })
+        return this.done(slot, { type: code === TypeCode.Set ? 'set' : 'frozenset', items, code, ref })
       }
       case TypeCode.Dict: {
-        reserve()
         const entries: [PyObject, PyObject][] = []
         for (;;) {
           if (this.pos >= this.bytes.length) {
@@ -294,22 +285,20 @@ class Reader {
           const v = this.object(depth + 1)
           entries.push([k, v])
         }
-        return done({ type: 'dict', entries, code, ref })
+        return this.done(slot, { type: 'dict', entries, code, ref })
       }
       case TypeCode.Slice: {
-        reserve()
         const start = this.object(depth + 1)
         const stop = this.object(depth + 1)
         const step = this.object(depth + 1)
-        return done({ type: 'slice', start, stop, step, code, ref })
+        return this.done(slot, { type: 'slice', start, stop, step, code, ref })
       }
       case TypeCode.Code: {
-        reserve()
         const fields: Record<string, number | PyObject> = {}
         for (const [name, kind] of this.layout) {
           fields[name] = kind === 'int32' ? this.i32(`code field ${name}`) : this.object(depth + 1)
         }
-        return done({ ...(fields as unknown as Omit<PyCode, 'type' | 'code' | 'ref'>), type: 'code', code, ref })
+        return this.done(slot, { ...(fields as unknown as Omit<PyCode, 'type' | 'code' | 'ref'>), type: 'code', code, ref })
       }
       case TypeCode.Ref: {
         const n = this.i32('a reference index')
