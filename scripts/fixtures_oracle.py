@@ -25,7 +25,8 @@ Subcommands (all paths are given by the caller; nothing here knows the repositor
       covers what they test need not repeat it with an offset or position column)
   dis-batch REQUESTS.json
       REQUESTS.json is {"items": [{"pyc": PATH, "out": PATH}, ...], "variants": BOOL}.
-      For each item write the oracle record of the .pyc (see pyc_record()) to "out".
+      For each item write the oracle record of the .pyc (see pyc_record()) to "out", as
+      compact JSON (gzip-compressed when "out" ends in ".gz").
   compile-dir SRC_DIR OUT_DIR [--optimize N]
       Compile every *.py under SRC_DIR into OUT_DIR/<relative path>c (sources that do not
       compile with this interpreter are skipped); print a JSON summary.
@@ -42,6 +43,7 @@ from __future__ import annotations
 
 import contextlib
 import dis
+import gzip
 import importlib.util
 import io
 import json
@@ -253,7 +255,10 @@ def dis_batch(requests_path: str) -> Dict[str, Any]:
     for item in request["items"]:
         with open(item["pyc"], "rb") as f:
             data = f.read()
-        write_bytes(item["out"], record_json(data, variants).encode("utf-8"))
+        encoded = record_json(data, variants).encode("utf-8")
+        if item["out"].endswith(".gz"):
+            encoded = gzip.compress(encoded, compresslevel=6, mtime=0)
+        write_bytes(item["out"], encoded)
         done += 1
     return {"done": done}
 

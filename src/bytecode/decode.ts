@@ -8,7 +8,7 @@ import { BytecodeError } from './errors.js'
 import { type ExceptionEntry, parseExceptionTable } from './exceptions.js'
 import { lineStarts, type Position, positions } from './lines.js'
 import { pyRepr } from './pyrepr.js'
-import { type VersionRules, versionRules } from './rules.js'
+import { ArgKind, type VersionRules, versionRules } from './rules.js'
 
 /** What an instruction's argument resolves to (dis's `argval`). */
 export type ArgValue =
@@ -58,202 +58,241 @@ export interface Disassembly {
   readonly instructions: readonly Instruction[]
   /** Offset → line for offsets that start a line (dis.findlinestarts), in order. */
   readonly lineStarts: ReadonlyMap<number, number | undefined>
-  /** co_positions(), one per 2-byte code unit. */
+  /** co_positions(), one per 2-byte code unit (empty when not requested). */
   readonly positions: readonly Position[]
   readonly exceptionEntries: readonly ExceptionEntry[]
   /** 3.13+: byte offset → label number, for jump targets and exception-table boundaries. */
   readonly labels: ReadonlyMap<number, number>
 }
 
-/** A raw instruction as walked by dis's _unpack_opargs. */
-interface Raw {
-  offset: number
-  startOffset: number
-  op: number
-  arg: number | undefined
+/** Options of {@link disassemble}. */
+export interface DisassembleOptions {
+  /** Decode co_positions() for every instruction (default true; the dis format rarely needs them). */
+  readonly positions?: boolean
 }
 
-function* unpack(code: Uint8Array, r: VersionRules): Generator<Raw> {
-  let ext = 0
-  let extCount = 0
-  let caches = 0
-  const extendedArg = r.table.extendedArg
-  for (let i = 0; i + 1 < code.length + 1 && i < code.length; i += 2) {
-    if (caches) {
-      caches--
-      continue
-    }
-    const op = code[i]!
-    const deop = r.deopt(op)
-    caches = r.caches(deop)
-    let arg: number | undefined
-    if (r.hasArg(deop)) {
-      arg = (code[i + 1] ?? 0) | ext
-      ext = deop === extendedArg ? arg * 256 : 0
-      if (r.signedExtendedArg && ext >= 2 ** 31) ext -= 2 ** 32
-      if (!r.signedExtendedArg) ext = ext % 2 ** 32
-    } else {
-      arg = undefined
-      ext = 0
-    }
-    if (deop === extendedArg) {
-      extCount++
-      yield { offset: i, startOffset: i, op, arg }
-    } else {
-      yield { offset: i, startOffset: i - 2 * extCount, op, arg }
-      extCount = 0
-    }
-  }
-}
+const CONVERSIONS = ['', 'str', 'repr', 'ascii']
 
 /** Decodes one code object (not its children) into instructions, as dis would show them. */
-export function disassemble(code: CodeObject): Disassembly {
+export function disassemble(code: CodeObject, options: DisassembleOptions = {}): Disassembly {
   const r = versionRules(code.pythonVersion[1])
   const t = r.table
-  const raws = [...unpack(code.code, r)]
-  const starts = new Map(lineStarts(r.minor, code.linetable, code.firstlineno, code.code.length))
-  const pos = r.minor >= 11 ? positions(r.minor, code.linetable, code.firstlineno, code.code.length) : []
-  const exc = r.exceptionTable ? parseExceptionTable(code.exceptiontable) : []
+  const bytes = code.code
+  const n = bytes.length
 
-  // Jump targets, in dis's findlabels order.
-  const targets = new Set<number>()
-  for (const x of raws) {
-    if (x.arg === undefined) continue
-    const target = r.jumpTarget(r.deopt(x.op), x.arg, x.offset)
-    if (target !== undefined) targets.add(target)
-  }
-  const labelOffsets = new Set(targets)
-  if (r.exceptionTable) {
-    for (const e of exc) {
-      if (r.labels) {
-        labelOffsets.add(e.start).add(e.end).add(e.target)
-      } else if (e.end > e.start) {
-        labelOffsets.add(e.target)
+  // Walk the code units as dis's _unpack_opargs: skip caches, fold EXTENDED_ARG into the next arg.
+  const offsets: number[] = []
+  const starts0: number[] = []
+  const ops: number[] = []
+  const args: (number | undefined)[] = []
+  {
+    let ext = 0
+    let extCount = 0
+    let skip = 0
+    const extendedArg = t.extendedArg
+    for (let i = 0; i < n; i += 2) {
+      if (skip) {
+        skip--
+        continue
+      }
+      const op = bytes[i]!
+      const deop = r.deopt(op)
+      skip = r.caches(deop)
+      let arg: number | undefined
+      if (r.hasArg(deop)) {
+        arg = (bytes[i + 1] ?? 0) | ext
+        ext = deop === extendedArg ? arg * 256 : 0
+        if (r.signedExtendedArg) {
+          if (ext >= 2 ** 31) ext -= 2 ** 32
+        } else {
+          ext %= 2 ** 32
+        }
+      } else {
+        ext = 0
+      }
+      offsets.push(i)
+      ops.push(op)
+      args.push(arg)
+      if (deop === extendedArg) {
+        extCount++
+        starts0.push(i)
+      } else {
+        starts0.push(i - 2 * extCount)
+        extCount = 0
       }
     }
+  }
+  const count = offsets.length
+  const starts = new Map(lineStarts(r.minor, code.linetable, code.firstlineno, n))
+  const wantPositions = options.positions !== false
+  const pos = wantPositions ? positions(r.minor, code.linetable, code.firstlineno, n) : []
+  const exc = r.exceptionTable ? parseExceptionTable(code.exceptiontable) : []
+
+  // Jump targets (dis's findlabels), then labels for 3.13+.
+  const labelOffsets = new Set<number>()
+  const targets: (number | undefined)[] = new Array(count)
+  for (let k = 0; k < count; k++) {
+    const arg = args[k]
+    if (arg === undefined) continue
+    const target = r.jumpTarget(r.deopt(ops[k]!), arg, offsets[k]!)
+    targets[k] = target
+    if (target !== undefined) labelOffsets.add(target)
+  }
+  for (const e of exc) {
+    if (r.labels) labelOffsets.add(e.start).add(e.end).add(e.target)
+    else if (e.end > e.start) labelOffsets.add(e.target)
   }
   const labels = new Map<number, number>()
   if (r.labels) {
     const sorted = [...labelOffsets].sort((a, b) => a - b)
-    for (const [i, off] of sorted.entries()) labels.set(off, i + 1)
+    for (let k = 0; k < sorted.length; k++) labels.set(sorted[k]!, k + 1)
   }
 
   const names = code.names
-  const localName = (i: number): string | undefined =>
-    r.localsPlus ? code.localsplusnames[i] : code.varnames[i]
+  const localName = (i: number): string | undefined => (r.localsPlus ? code.localsplusnames[i] : code.varnames[i])
   const freeName = (i: number): string | undefined =>
     r.localsPlus ? code.localsplusnames[i] : (code.cellvars[i] ?? code.freevars[i - code.cellvars.length])
-  const op = t.opmap
-  const setOf = (xs: readonly number[] | undefined) => new Set(xs ?? [])
-  const hasConst = setOf(t.hasConst)
-  const hasName = setOf(t.hasName)
-  const hasLocal = setOf(t.hasLocal)
-  const hasFree = setOf(t.hasFree)
-  const hasCompare = setOf(t.hasCompare)
-  const hasJump = new Set([...(t.hasJrel ?? []), ...(t.hasJabs ?? []), ...(t.hasJump ?? [])])
-  const hasExc = setOf(t.hasExc)
-  const jrel = setOf(t.hasJrel)
   const reprOpts = { minor: r.minor, codeAddress }
+  const constReprs = new Map<number, string>()
+  const endAsyncFor = t.opmap.END_ASYNC_FOR
 
   let line: number | undefined
-  const out: Instruction[] = []
-  for (const x of raws) {
-    const deop = r.deopt(x.op)
-    const startsLine = starts.has(x.offset)
-    if (startsLine) line = starts.get(x.offset)
+  const out: Instruction[] = new Array(count)
+  for (let k = 0; k < count; k++) {
+    const offset = offsets[k]!
+    const op = ops[k]!
+    const arg = args[k]
+    const deop = r.deopt(op)
+    const startsLine = starts.has(offset)
+    if (startsLine) line = starts.get(offset)
     let argval: ArgValue | undefined
     let argrepr = ''
-    const arg = x.arg
     let jumpTarget: number | undefined
     if (arg !== undefined) {
       argval = { kind: 'int', value: arg }
-      const name = (v: string | undefined): void => {
-        if (v === undefined) throw missing(code, x.offset, `name index ${arg}`)
+      let nameIndex = -1
+      switch (r.argKind[deop] as ArgKind) {
+        case ArgKind.Const: {
+          const c = code.consts[arg]
+          if (c === undefined) throw missing(code, offset, `constant index ${arg}`)
+          argval = { kind: 'const', value: c }
+          let text = constReprs.get(arg)
+          if (text === undefined) {
+            text = pyRepr(c, reprOpts)
+            constReprs.set(arg, text)
+          }
+          argrepr = text
+          break
+        }
+        case ArgKind.UnresolvedConst:
+          argval = { kind: 'unknown' }
+          break
+        case ArgKind.Name:
+          nameIndex = arg
+          break
+        case ArgKind.LoadGlobal:
+        case ArgKind.LoadAttr:
+        case ArgKind.LoadSuperAttr: {
+          const kind = r.argKind[deop] as ArgKind
+          const v = names[kind === ArgKind.LoadSuperAttr ? arg >> 2 : arg >> 1]
+          if (v === undefined) throw missing(code, offset, `name index ${arg}`)
+          argval = { kind: 'name', value: v }
+          argrepr = v
+          if (arg & 1) {
+            const what = kind === ArgKind.LoadGlobal ? 'NULL' : 'NULL|self'
+            argrepr = r.nullAfter ? `${v} + ${what}` : `${what} + ${v}`
+          }
+          break
+        }
+        case ArgKind.Jump:
+          jumpTarget = targets[k]
+          if (r.labels) {
+            argval = { kind: 'jump', value: jumpTarget ?? arg }
+            const lbl = jumpTarget === undefined ? undefined : labels.get(jumpTarget)
+            argrepr = `${deop === endAsyncFor ? 'from' : 'to'} L${lbl}`
+          } else if (r.jabsArgrepr || r.isRelativeJump(deop)) {
+            argval = { kind: 'jump', value: jumpTarget ?? arg }
+            argrepr = `to ${jumpTarget}`
+          }
+          break
+        case ArgKind.LocalPair: {
+          const a = localName(arg >> 4)
+          const b = localName(arg & 15)
+          if (a === undefined || b === undefined) throw missing(code, offset, `local index in ${arg}`)
+          argval = { kind: 'names', value: [a, b] }
+          argrepr = `${a}, ${b}`
+          break
+        }
+        case ArgKind.Local: {
+          const v = localName(arg)
+          if (v === undefined) throw missing(code, offset, `local variable index ${arg}`)
+          argval = { kind: 'name', value: v }
+          argrepr = v
+          break
+        }
+        case ArgKind.Free: {
+          const v = freeName(arg)
+          if (v === undefined) throw missing(code, offset, `cell or free variable index ${arg}`)
+          argval = { kind: 'name', value: v }
+          argrepr = v
+          break
+        }
+        case ArgKind.Compare: {
+          const v = t.cmpOp[arg >> r.compareShift]
+          if (v === undefined) throw missing(code, offset, `comparison ${arg}`)
+          argval = { kind: 'compare', value: v }
+          argrepr = r.minor >= 13 && arg & 16 ? `bool(${v})` : v
+          break
+        }
+        case ArgKind.FormatValue:
+          argrepr = CONVERSIONS[arg & 3]!
+          if (arg & 4) argrepr = argrepr ? `${argrepr}, with format` : 'with format'
+          break
+        case ArgKind.ConvertValue:
+          argrepr = CONVERSIONS[arg] ?? ''
+          break
+        case ArgKind.MakeFunction:
+          argrepr = flagNames(t.makeFunctionFlags, arg)
+          break
+        case ArgKind.FunctionAttribute:
+          argrepr = flagNames(t.functionAttrFlags, arg)
+          break
+        case ArgKind.BinaryOp:
+          argrepr = t.nbOps[arg]?.[1] ?? ''
+          break
+        case ArgKind.Intrinsic1:
+          argrepr = t.intrinsic1[arg] ?? ''
+          break
+        case ArgKind.Intrinsic2:
+          argrepr = t.intrinsic2[arg] ?? ''
+          break
+        case ArgKind.CommonConstant:
+          argrepr = t.commonConstants[arg] ?? ''
+          break
+        case ArgKind.Special:
+          argrepr = t.specialMethodNames[arg] ?? ''
+          break
+        case ArgKind.IsOp:
+          argrepr = arg ? 'is not' : 'is'
+          break
+        case ArgKind.ContainsOp:
+          argrepr = arg ? 'not in' : 'in'
+          break
+        case ArgKind.Plain:
+          break
+      }
+      if (nameIndex >= 0) {
+        const v = names[nameIndex]
+        if (v === undefined) throw missing(code, offset, `name index ${arg}`)
         argval = { kind: 'name', value: v }
         argrepr = v
       }
-      if (hasConst.has(deop)) {
-        if (r.onlyLoadConstResolves && deop !== op.LOAD_CONST) {
-          argval = { kind: 'unknown' }
-        } else {
-          const c = code.consts[arg]
-          if (c === undefined) throw missing(code, x.offset, `constant index ${arg}`)
-          argval = { kind: 'const', value: c }
-          argrepr = pyRepr(c, reprOpts)
-        }
-      } else if (hasName.has(deop)) {
-        if (deop === op.LOAD_GLOBAL && r.minor >= 11) {
-          name(names[arg >> 1])
-          if (arg & 1) argrepr = r.nullAfter ? `${argrepr} + NULL` : `NULL + ${argrepr}`
-        } else if (deop === op.LOAD_ATTR && r.minor >= 12) {
-          name(names[arg >> 1])
-          if (arg & 1) argrepr = r.nullAfter ? `${argrepr} + NULL|self` : `NULL|self + ${argrepr}`
-        } else if (deop === op.LOAD_SUPER_ATTR) {
-          name(names[arg >> 2])
-          if (arg & 1) argrepr = r.nullAfter ? `${argrepr} + NULL|self` : `NULL|self + ${argrepr}`
-        } else {
-          name(names[arg])
-        }
-      } else if (r.labels ? hasJump.has(deop) || hasExc.has(deop) : hasJump.has(deop)) {
-        jumpTarget = r.jumpTarget(deop, arg, x.offset)
-        if (r.labels) {
-          argval = { kind: 'jump', value: jumpTarget ?? arg }
-          const lbl = jumpTarget === undefined ? undefined : labels.get(jumpTarget)
-          argrepr = `${deop === op.END_ASYNC_FOR ? 'from' : 'to'} L${lbl}`
-        } else if (jrel.has(deop) || r.jabsArgrepr) {
-          argval = { kind: 'jump', value: jumpTarget ?? arg }
-          argrepr = `to ${jumpTarget}`
-        }
-      } else if (
-        deop === op.LOAD_FAST_LOAD_FAST ||
-        deop === op.STORE_FAST_LOAD_FAST ||
-        deop === op.STORE_FAST_STORE_FAST ||
-        deop === op.LOAD_FAST_BORROW_LOAD_FAST_BORROW
-      ) {
-        const a = localName(arg >> 4)
-        const b = localName(arg & 15)
-        if (a === undefined || b === undefined) throw missing(code, x.offset, `local index in ${arg}`)
-        argval = { kind: 'names', value: [a, b] }
-        argrepr = `${a}, ${b}`
-      } else if (hasLocal.has(deop)) {
-        name(localName(arg))
-      } else if (hasFree.has(deop)) {
-        name(freeName(arg))
-      } else if (hasCompare.has(deop)) {
-        const v = t.cmpOp[arg >> r.compareShift]
-        if (v === undefined) throw missing(code, x.offset, `comparison ${arg}`)
-        argval = { kind: 'compare', value: v }
-        argrepr = r.minor >= 13 && arg & 16 ? `bool(${v})` : v
-      } else if (deop === op.FORMAT_VALUE) {
-        argrepr = ['', 'str', 'repr', 'ascii'][arg & 3]!
-        if (arg & 4) argrepr = argrepr ? `${argrepr}, with format` : 'with format'
-      } else if (deop === op.CONVERT_VALUE) {
-        argrepr = ['', 'str', 'repr', 'ascii'][arg] ?? ''
-      } else if (deop === op.MAKE_FUNCTION && r.minor <= 12) {
-        argrepr = flagNames(t.makeFunctionFlags, arg)
-      } else if (deop === op.SET_FUNCTION_ATTRIBUTE) {
-        argrepr = flagNames(t.functionAttrFlags, arg)
-      } else if (deop === op.BINARY_OP) {
-        argrepr = t.nbOps[arg]?.[1] ?? ''
-      } else if (deop === op.CALL_INTRINSIC_1) {
-        argrepr = t.intrinsic1[arg] ?? ''
-      } else if (deop === op.CALL_INTRINSIC_2) {
-        argrepr = t.intrinsic2[arg] ?? ''
-      } else if (deop === op.LOAD_COMMON_CONSTANT) {
-        argrepr = t.commonConstants[arg] ?? ''
-      } else if (deop === op.LOAD_SPECIAL) {
-        argrepr = t.specialMethodNames[arg] ?? ''
-      } else if (deop === op.IS_OP && r.minor >= 14) {
-        argrepr = arg ? 'is not' : 'is'
-      } else if (deop === op.CONTAINS_OP && r.minor >= 14) {
-        argrepr = arg ? 'not in' : 'in'
-      }
     }
-    out.push({
-      offset: x.offset,
-      startOffset: x.startOffset,
-      opcode: x.op,
-      opname: r.opname(x.op),
+    out[k] = {
+      offset,
+      startOffset: starts0[k]!,
+      opcode: op,
+      opname: r.opname(op),
       baseOpcode: deop,
       arg,
       argval,
@@ -262,14 +301,15 @@ export function disassemble(code: CodeObject): Disassembly {
       jumpTarget,
       startsLine,
       line,
-      position: pos[x.offset >> 1] ?? {},
-      isJumpTarget: labelOffsets.has(x.offset),
-      label: labels.get(x.offset),
-    })
+      position: pos[offset >> 1] ?? NO_POSITION,
+      isJumpTarget: labelOffsets.has(offset),
+      label: labels.get(offset),
+    }
   }
   return { code, rules: r, instructions: out, lineStarts: starts, positions: pos, exceptionEntries: exc, labels }
 }
 
+const NO_POSITION: Position = Object.freeze({})
 
 function flagNames(names: readonly string[], arg: number): string {
   return names.filter((_, i) => arg & (1 << i)).join(', ')

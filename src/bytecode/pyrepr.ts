@@ -80,7 +80,7 @@ export function pyRepr(o: PyObject, opts: ReprOptions): string {
       case 'bytes':
         return reprBytes(x.value)
       case 'str':
-        return reprStr(x.value, opts.minor)
+        return x.utf8 ? reprCodePoints(codePointsOfUtf8(x.utf8), opts.minor) : reprStr(x.value, opts.minor)
       case 'slice':
         return `slice(${r(x.start)}, ${r(x.stop)}, ${r(x.step)})`
       case 'code':
@@ -269,8 +269,7 @@ function hex(n: number, width: number): string {
  * point each; lone surrogates are code points of their own and print as `\udXXX`.
  */
 export function reprStr(s: string, minor = 14): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'"
-  let out = quote
+  const cps: number[] = []
   for (let i = 0; i < s.length; i++) {
     let cp = s.charCodeAt(i)
     if (cp >= 0xd800 && cp < 0xdc00 && i + 1 < s.length) {
@@ -280,6 +279,34 @@ export function reprStr(s: string, minor = 14): string {
         i++
       }
     }
+    cps.push(cp)
+  }
+  return reprCodePoints(cps, minor)
+}
+
+/**
+ * The code points of marshal's UTF-8 (surrogatepass) bytes, each 3-byte surrogate sequence a code
+ * point of its own — which a JS string cannot tell apart from a real pair. Assumes valid input
+ * (the marshal reader checked it).
+ */
+export function codePointsOfUtf8(b: Uint8Array): number[] {
+  const cps: number[] = []
+  for (let i = 0; i < b.length; ) {
+    const b0 = b[i]!
+    const n = b0 < 0x80 ? 1 : b0 < 0xe0 ? 2 : b0 < 0xf0 ? 3 : 4
+    let cp = n === 1 ? b0 : n === 2 ? b0 & 0x1f : n === 3 ? b0 & 0x0f : b0 & 0x07
+    for (let k = 1; k < n; k++) cp = (cp << 6) | ((b[i + k] ?? 0) & 0x3f)
+    cps.push(cp)
+    i += n
+  }
+  return cps
+}
+
+/** Python's `repr()` of a str given as code points. */
+export function reprCodePoints(cps: readonly number[], minor = 14): string {
+  const quote = cps.includes(0x27) && !cps.includes(0x22) ? '"' : "'"
+  let out = quote
+  for (const cp of cps) {
     if (cp < 0x7f) {
       if (cp === 0x5c || String.fromCharCode(cp) === quote) out += `\\${String.fromCharCode(cp)}`
       else if (cp === 0x09) out += '\\t'

@@ -7,6 +7,54 @@ import { BytecodeError } from './errors.js'
 import type { OpcodeTable } from './opcodes/types.js'
 import { opcodeTable, SUPPORTED_MINORS } from './opcodes/index.js'
 
+/** How dis resolves an opcode's argument (the branches of dis's argval/argrepr logic, in order). */
+export const enum ArgKind {
+  /** No special meaning: argval is the number, argrepr empty. */
+  Plain = 0,
+  /** Index into co_consts. */
+  Const,
+  /** A const opcode whose value dis does not resolve (3.11's KW_NAMES). */
+  UnresolvedConst,
+  /** Index into co_names. */
+  Name,
+  /** LOAD_GLOBAL (3.11+): name index << 1 | push NULL. */
+  LoadGlobal,
+  /** LOAD_ATTR (3.12+): name index << 1 | method call form. */
+  LoadAttr,
+  /** LOAD_SUPER_ATTR: name index << 2 | flags. */
+  LoadSuperAttr,
+  /** A jump (relative or absolute), or an exception-target pseudo-op (3.13+). */
+  Jump,
+  /** Two 4-bit local indices (LOAD_FAST_LOAD_FAST and friends, 3.13+). */
+  LocalPair,
+  /** A local variable index. */
+  Local,
+  /** A cell or free variable index. */
+  Free,
+  /** COMPARE_OP. */
+  Compare,
+  /** FORMAT_VALUE's conversion and format-spec bits (≤ 3.12). */
+  FormatValue,
+  /** CONVERT_VALUE (3.13+). */
+  ConvertValue,
+  /** MAKE_FUNCTION's flag bits (≤ 3.12). */
+  MakeFunction,
+  /** SET_FUNCTION_ATTRIBUTE's flag (3.13+). */
+  FunctionAttribute,
+  /** BINARY_OP's operator (3.11+). */
+  BinaryOp,
+  Intrinsic1,
+  Intrinsic2,
+  /** LOAD_COMMON_CONSTANT (3.14). */
+  CommonConstant,
+  /** LOAD_SPECIAL (3.14). */
+  Special,
+  /** IS_OP shown as is / is not (3.14). */
+  IsOp,
+  /** CONTAINS_OP shown as in / not in (3.14). */
+  ContainsOp,
+}
+
 /** Version rules, derived once per Python minor version. */
 export interface VersionRules {
   readonly minor: number
@@ -37,6 +85,10 @@ export interface VersionRules {
   readonly localsPlus: boolean
   /** 3.11+: exception-table targets are labels too. */
   readonly exceptionTable: boolean
+  /** How dis resolves the argument of each base opcode ({@link ArgKind}), indexed by opcode. */
+  readonly argKind: Uint8Array
+  /** Relative jumps print "to N" (all versions); absolute ones only from 3.10. */
+  readonly isRelativeJump: (op: number) => boolean
 }
 
 const cache = new Map<number, VersionRules>()
@@ -86,6 +138,8 @@ function makeRules(minor: number, t: OpcodeTable): VersionRules {
   const caches = (op: number) => cacheByOp.get(op) ?? 0
   const unit = minor >= 10 ? 2 : 1
   return {
+    argKind: argKinds(minor, t),
+    isRelativeJump: (op) => jrel.has(op),
     minor,
     table: t,
     opname: (op) => names[op] ?? `<${op}>`,
@@ -109,4 +163,55 @@ function makeRules(minor: number, t: OpcodeTable): VersionRules {
     localsPlus: minor >= 11,
     exceptionTable: minor >= 11,
   }
+}
+
+/** Classifies every opcode as dis's argval/argrepr code does, first matching branch first. */
+function argKinds(minor: number, t: OpcodeTable): Uint8Array {
+  const kinds = new Uint8Array(256)
+  const has = (xs: readonly number[] | undefined) => new Set(xs ?? [])
+  const hasConst = has(t.hasConst)
+  const hasName = has(t.hasName)
+  const jumps = minor >= 13 ? new Set([...(t.hasJump ?? []), ...t.hasExc]) : new Set([...t.hasJrel, ...t.hasJabs])
+  const hasLocal = has(t.hasLocal)
+  const hasFree = has(t.hasFree)
+  const hasCompare = has(t.hasCompare)
+  const op = t.opmap
+  const special: [string | undefined, ArgKind, boolean][] = [
+    ['LOAD_FAST_LOAD_FAST', ArgKind.LocalPair, true],
+    ['STORE_FAST_LOAD_FAST', ArgKind.LocalPair, true],
+    ['STORE_FAST_STORE_FAST', ArgKind.LocalPair, true],
+    ['LOAD_FAST_BORROW_LOAD_FAST_BORROW', ArgKind.LocalPair, true],
+  ]
+  const late: [string, ArgKind, boolean][] = [
+    ['FORMAT_VALUE', ArgKind.FormatValue, true],
+    ['CONVERT_VALUE', ArgKind.ConvertValue, true],
+    ['MAKE_FUNCTION', ArgKind.MakeFunction, minor <= 12],
+    ['SET_FUNCTION_ATTRIBUTE', ArgKind.FunctionAttribute, true],
+    ['BINARY_OP', ArgKind.BinaryOp, true],
+    ['CALL_INTRINSIC_1', ArgKind.Intrinsic1, true],
+    ['CALL_INTRINSIC_2', ArgKind.Intrinsic2, true],
+    ['LOAD_COMMON_CONSTANT', ArgKind.CommonConstant, true],
+    ['LOAD_SPECIAL', ArgKind.Special, true],
+    ['IS_OP', ArgKind.IsOp, minor >= 14],
+    ['CONTAINS_OP', ArgKind.ContainsOp, minor >= 14],
+  ]
+  const named = (list: [string | undefined, ArgKind, boolean][], o: number) =>
+    list.find(([name, , on]) => on && name !== undefined && op[name] === o)?.[1]
+  for (let o = 0; o < 256; o++) {
+    let k: ArgKind = ArgKind.Plain
+    if (hasConst.has(o)) k = minor === 11 && o !== op.LOAD_CONST ? ArgKind.UnresolvedConst : ArgKind.Const
+    else if (hasName.has(o)) {
+      if (o === op.LOAD_GLOBAL && minor >= 11) k = ArgKind.LoadGlobal
+      else if (o === op.LOAD_ATTR && minor >= 12) k = ArgKind.LoadAttr
+      else if (o === op.LOAD_SUPER_ATTR) k = ArgKind.LoadSuperAttr
+      else k = ArgKind.Name
+    } else if (jumps.has(o)) k = ArgKind.Jump
+    else if (named(special, o) !== undefined) k = named(special, o)!
+    else if (hasLocal.has(o)) k = ArgKind.Local
+    else if (hasFree.has(o)) k = ArgKind.Free
+    else if (hasCompare.has(o)) k = ArgKind.Compare
+    else k = named(late, o) ?? ArgKind.Plain
+    kinds[o] = k
+  }
+  return kinds
 }

@@ -35,7 +35,7 @@ export function codeRepr(code: CodeObject): string {
 export function formatDis(code: CodeObject, options: DisOptions = {}): string {
   const lines: string[] = []
   const walk = (c: CodeObject) => {
-    formatOne(disassemble(c), options, lines)
+    formatOne(disassemble(c, { positions: options.showPositions === true }), options, lines)
     if (options.recursive === false) return
     for (const child of c.children) {
       lines.push('')

@@ -1,0 +1,64 @@
+/**
+ * The CPython interpreters pyenv installed on this machine, as oracles for the tests and scripts.
+ * A missing interpreter skips a test with a visible reason, except under CI=true where it fails.
+ */
+import assert from 'node:assert/strict'
+import { existsSync, readdirSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+
+/** The minors pyenv can provide (3.14 comes from Pyodide instead). */
+export const PYENV_MINORS: readonly number[] = [8, 9, 10, 11, 12, 13]
+
+const root = process.env.PYENV_ROOT ?? join(homedir(), '.pyenv')
+
+/** The newest installed pyenv 3.`minor`.x prefix (e.g. ~/.pyenv/versions/3.12.1), if any. */
+export function pyenvPrefix(minor: number): string | undefined {
+  const dir = join(root, 'versions')
+  if (!existsSync(dir)) return undefined
+  const patch = (v: string) => Number(v.split('.')[2])
+  const found = readdirSync(dir)
+    .filter((v) => new RegExp(`^3\\.${minor}\\.\\d+$`).test(v) && existsSync(join(dir, v, 'bin', 'python3')))
+    .sort((a, b) => patch(b) - patch(a))[0]
+  return found === undefined ? undefined : join(dir, found)
+}
+
+/** The python3 executable of pyenv's 3.`minor`, if installed. */
+export function pythonFor(minor: number): string | undefined {
+  const prefix = pyenvPrefix(minor)
+  return prefix === undefined ? undefined : join(prefix, 'bin', 'python3')
+}
+
+/**
+ * The python3 of 3.`minor`, or undefined after marking the test skipped (failed under CI=true).
+ */
+export function requirePython(t: TestContext, minor: number): string | undefined {
+  const python = pythonFor(minor)
+  if (python !== undefined) return python
+  const reason = `CPython 3.${minor} is not installed under ${root}/versions`
+  if (process.env.CI === 'true') assert.fail(`${reason} (required under CI=true)`)
+  t.skip(reason)
+  return undefined
+}
+
+/** Every .pyc under `dir`, recursively, sorted; `site-packages` is skipped unless asked for. */
+export function findPycs(dir: string, sitePackages = false): string[] {
+  const out: string[] = []
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name)
+      if (e.isDirectory()) {
+        if (sitePackages || e.name !== 'site-packages') walk(p)
+      } else if (e.name.endsWith('.pyc')) out.push(p)
+    }
+  }
+  if (existsSync(dir)) walk(dir)
+  return out.sort()
+}
+
+/** The stdlib directory (lib/python3.`minor`) of pyenv's 3.`minor`, if installed. */
+export function stdlibDir(minor: number): string | undefined {
+  const prefix = pyenvPrefix(minor)
+  return prefix === undefined ? undefined : join(prefix, 'lib', `python3.${minor}`)
+}
