@@ -1,0 +1,112 @@
+/**
+ * `pyxray dis` end to end: the real command in a child process, on the bundled examples and on
+ * broken files. Fidelity to CPython is proven by the fixture and stdlib tests; this checks the
+ * command's contract (formats, folders, --out, errors, exit codes, colors).
+ */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { formatDis, toCodeObject } from '../src/bytecode/index.js'
+import { readPyc } from '../src/pyc/index.js'
+
+const MAIN = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts')
+const EXAMPLES = join(import.meta.dirname, '..', 'examples')
+
+function pyxray(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env },
+  })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+const example = (minor: number) => join(EXAMPLES, `hello.cpython-3${minor}.pyc`)
+
+test('dis --format dis prints what the library prints, for every bundled version', () => {
+  for (const minor of [8, 9, 10, 11, 12, 13]) {
+    const r = pyxray(['dis', example(minor), '--format', 'dis'])
+    assert.equal(r.code, 0, r.stderr)
+    const pyc = readPyc(new Uint8Array(readFileSync(example(minor))))
+    assert.equal(r.stdout, formatDis(toCodeObject(pyc.code, minor)))
+    assert.match(r.stdout, /Disassembly of <code object greet at 0x[0-9a-f]+, file "hello.py", line 4>:/)
+  }
+})
+
+test('the default text format shows source lines above their instructions, without colors off a TTY', () => {
+  const r = pyxray(['dis', example(12)])
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stdout, /^ {2}4 │ def greet\(names, punctuation="!"\):$/m)
+  assert.match(r.stdout, /^greet {2}hello\.py:4 {2}Python 3\.12/m)
+  assert.doesNotMatch(r.stdout, /\x1b\[/)
+  const colored = pyxray(['dis', example(12), '--color'])
+  assert.match(colored.stdout, /\x1b\[/)
+  const noColor = pyxray(['dis', example(12), '--color'], { NO_COLOR: '1' })
+  assert.match(noColor.stdout, /\x1b\[/, '--color wins over NO_COLOR')
+})
+
+test('--format json holds every code object with decoded instructions', () => {
+  const r = pyxray(['dis', example(13), '--format', 'json'])
+  assert.equal(r.code, 0, r.stderr)
+  const doc = JSON.parse(r.stdout)
+  assert.equal(doc.pythonVersion, '3.13')
+  assert.equal(doc.header.release, '3.13')
+  assert.equal(doc.code.qualname, '<module>')
+  const greet = doc.code.children.find((c: { qualname: string }) => c.qualname === 'greet')
+  assert.ok(greet)
+  assert.deepEqual(greet.varnames.slice(0, 2), ['names', 'punctuation'])
+  assert.ok(greet.instructions.some((i: { opname: string }) => i.opname === 'LOAD_FAST'))
+  assert.ok(greet.exceptionEntries.length > 0)
+  const first = greet.instructions[0]
+  assert.equal(typeof first.position.line, 'number')
+})
+
+test('a folder: every .pyc, one bad file reported with its byte offset, the rest still written with --out', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pyxray-cli-'))
+  const src = join(dir, 'in')
+  const out = join(dir, 'out')
+  copyFileSync(example(11), join(dir, 'x.pyc'))
+  spawnSync('mkdir', ['-p', join(src, 'pkg')])
+  copyFileSync(example(11), join(src, 'good.cpython-311.pyc'))
+  copyFileSync(example(13), join(src, 'pkg', 'good.cpython-313.pyc'))
+  const bytes = readFileSync(example(12))
+  writeFileSync(join(src, 'pkg', 'cut.cpython-312.pyc'), bytes.subarray(0, 200))
+  writeFileSync(join(src, 'magic.pyc'), Buffer.from('not a pyc file at all'))
+  const r = pyxray(['dis', src, '--format', 'dis', '--out', out])
+  assert.equal(r.code, 2)
+  const errors = r.stderr.trim().split('\n')
+  assert.equal(errors.length, 3, r.stderr)
+  assert.match(errors[0]!, /magic\.pyc: PYC_BAD_MAGIC at byte 0: unknown magic number/)
+  assert.match(errors[1]!, /cut\.cpython-312\.pyc: PYC_BAD_DATA at byte \d+: /)
+  assert.match(errors[2]!, /4 file\(s\), 2 disassembled, 2 failed/)
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
+  assert.deepEqual(readdirSync(out).sort(), ['good.cpython-311.dis.txt', 'pkg'])
+  assert.deepEqual(readdirSync(join(out, 'pkg')), ['good.cpython-313.dis.txt'])
+  assert.ok(!existsSync(join(out, 'pkg', 'cut.cpython-312.dis.txt')))
+})
+
+test('raw marshal data with --python-version', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pyxray-cli-'))
+  const raw = join(dir, 'code.marshal')
+  writeFileSync(raw, readFileSync(example(10)).subarray(16))
+  const r = pyxray(['dis', raw, '--python-version', '3.10', '--format', 'dis'])
+  assert.equal(r.code, 0, r.stderr)
+  assert.equal(r.stdout, pyxray(['dis', example(10), '--format', 'dis']).stdout)
+  const bad = pyxray(['dis', raw, '--python-version', '3.99'])
+  assert.equal(bad.code, 2)
+  assert.match(bad.stderr, /unknown Python version "3\.99"/)
+})
+
+test('usage errors: one line, exit 2, no stack trace', () => {
+  for (const args of [['dis', '--bogus', 'x'], ['dis'], ['dis', '/no/such/file.pyc'], ['dis', example(12), '--format', 'yaml'], ['frobnicate']]) {
+    const r = pyxray(args)
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+    assert.match(r.stderr, /^pyxray: /)
+  }
+  const help = pyxray(['dis', '--help'])
+  assert.equal(help.code, 0)
+  assert.match(help.stdout, /--show-caches/)
+})
