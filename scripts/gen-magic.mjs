@@ -3,7 +3,7 @@
 // Reads the magic-number list in each interpreter's importlib/_bootstrap_external.py (pyenv
 // CPython 3.8–3.13, Pyodide 3.14) and each interpreter's own MAGIC_NUMBER.
 // Usage: node scripts/gen-magic.mjs
-import { writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MINORS, runJsonScript } from './gen-opcodes.mjs'
@@ -11,6 +11,7 @@ import { MINORS, runJsonScript } from './gen-opcodes.mjs'
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const helper = join(root, 'scripts/gen-magic.py')
 const out = join(root, 'src/pyc/magic-data.ts')
+const dataDir = join(root, 'scripts/data')
 
 // "#     Python 3.12a1 3500 (...)", "#  Python 3.2a1: 3160 (...)", "#     Python 3000:   3000"
 const LABELLED = /^#\s+Python\s+(\d[\w.]*?):?\s+(\d+)(?:\s|$)/
@@ -55,6 +56,18 @@ async function main() {
       }
       byMagic.set(e.magic, e)
     }
+  }
+  // 3.14 and later keep the list in a C header; their pre-release numbers come from scripts/data.
+  for (const name of readdirSync(dataDir).filter((n) => /^magic-.*\.txt$/.test(n)).sort()) {
+    for (const line of readFileSync(join(dataDir, name), 'utf8').split('\n')) {
+      const m = /^(3\.\d+\w*)\s+(\d+)$/.exec(line.trim())
+      if (!m) continue
+      const e = { magic: Number(m[2]), release: m[1], minor: minorOf(m[1]) }
+      const seen = byMagic.get(e.magic)
+      if (seen && seen.release !== e.release) throw new Error(`magic ${e.magic}: listed as ${seen.release} and as ${e.release}`)
+      byMagic.set(e.magic, e)
+    }
+    sources.push(`scripts/data/${name}`)
   }
   // A final release whose number the list lacks (3.14: the list left the stdlib) gets an entry
   // labelled with its minor version.

@@ -7,6 +7,7 @@
 // CPython 3.12.1 (pyenv)
 // CPython 3.13.0 (pyenv)
 // CPython 3.14.2 (Pyodide 314.0.7)
+// scripts/data/magic-3.14.txt
 // Do not edit.
 
 /** One Python 3 .pyc magic number. */
@@ -198,7 +199,34 @@ export const MAGIC_HISTORY: readonly MagicEntry[] = [
   { magic: 3569, release: '3.13a5', minor: 13 },
   { magic: 3570, release: '3.13a6', minor: 13 },
   { magic: 3571, release: '3.13b1', minor: 13 },
-  { magic: 3627, release: '3.14', minor: 14 },
+  { magic: 3600, release: '3.14a1', minor: 14 },
+  { magic: 3601, release: '3.14a1', minor: 14 },
+  { magic: 3602, release: '3.14a1', minor: 14 },
+  { magic: 3603, release: '3.14a1', minor: 14 },
+  { magic: 3604, release: '3.14a1', minor: 14 },
+  { magic: 3605, release: '3.14a1', minor: 14 },
+  { magic: 3606, release: '3.14a1', minor: 14 },
+  { magic: 3607, release: '3.14a1', minor: 14 },
+  { magic: 3608, release: '3.14a1', minor: 14 },
+  { magic: 3609, release: '3.14a2', minor: 14 },
+  { magic: 3610, release: '3.14a4', minor: 14 },
+  { magic: 3611, release: '3.14a4', minor: 14 },
+  { magic: 3612, release: '3.14a4', minor: 14 },
+  { magic: 3613, release: '3.14a4', minor: 14 },
+  { magic: 3614, release: '3.14a5', minor: 14 },
+  { magic: 3615, release: '3.14a5', minor: 14 },
+  { magic: 3616, release: '3.14a5', minor: 14 },
+  { magic: 3617, release: '3.14a6', minor: 14 },
+  { magic: 3618, release: '3.14a6', minor: 14 },
+  { magic: 3619, release: '3.14a6', minor: 14 },
+  { magic: 3620, release: '3.14a6', minor: 14 },
+  { magic: 3621, release: '3.14a7', minor: 14 },
+  { magic: 3622, release: '3.14a7', minor: 14 },
+  { magic: 3623, release: '3.14a7', minor: 14 },
+  { magic: 3624, release: '3.14b1', minor: 14 },
+  { magic: 3625, release: '3.14b3', minor: 14 },
+  { magic: 3626, release: '3.14rc2', minor: 14 },
+  { magic: 3627, release: '3.14rc3', minor: 14 },
 ]
 
 /** Python 3 minor version → magic number its final releases write: the interpreter's MAGIC_NUMBER
