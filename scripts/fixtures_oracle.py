@@ -7,7 +7,7 @@ module, where the Node side calls the functions marked "Pyodide API" directly.
 Subcommands (all paths are given by the caller; nothing here knows the repository layout):
 
   version
-      Print "3.X".
+      Print the release, e.g. "3.12.1".
   fixtures SRC_DIR OUT_DIR
       Compile every SRC_DIR/<case>.py and write, into OUT_DIR:
         <case>.pyc                 timestamp pyc, mtime 0 and the source size: deterministic
@@ -163,7 +163,7 @@ def readable_json(records: List[Dict[str, Any]]) -> str:
     blocks = []
     for record in records:
         fields = ",\n".join(
-            "    %s: %s" % (json.dumps(key), json.dumps(record[key], separators=(", ", ": ")))
+            "    %s: %s" % (json.dumps(key), json.dumps(record[key], separators=(",", ":")))
             for key in sorted(record)
         )
         blocks.append("  {\n" + fields + "\n  }")
@@ -348,7 +348,7 @@ def main(argv: List[str]) -> int:
     command, args = argv[0], argv[1:]
     result: Optional[Dict[str, Any]]
     if command == "version" and not args:
-        print("%d.%d" % VERSION)
+        print("%d.%d.%d" % sys.version_info[:3])
         return 0
     if command == "fixtures" and len(args) == 2:
         result = make_fixtures(args[0], args[1])

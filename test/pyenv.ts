@@ -7,6 +7,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
+import { readMarshal, writeMarshal } from '../src/marshal/index.js'
 
 /** The minors pyenv can provide (3.14 comes from Pyodide instead). */
 export const PYENV_MINORS: readonly number[] = [8, 9, 10, 11, 12, 13]
@@ -61,4 +62,25 @@ export function findPycs(dir: string, sitePackages = false): string[] {
 export function stdlibDir(minor: number): string | undefined {
   const prefix = pyenvPrefix(minor)
   return prefix === undefined ? undefined : join(prefix, 'lib', `python3.${minor}`)
+}
+
+/**
+ * Reads the marshal data of a .pyc (from byte 16) and writes it back; returns what went wrong,
+ * or undefined when the bytes came back identical.
+ */
+export function roundTripProblem(pyc: Uint8Array, minor: number, headerLength = 16): string | undefined {
+  const options = { pythonVersion: [3, minor] as const }
+  let written: Uint8Array
+  try {
+    const { value, endOffset } = readMarshal(pyc, options, headerLength)
+    if (endOffset !== pyc.length) return `read stopped at byte ${endOffset} of ${pyc.length}`
+    written = writeMarshal(value, options)
+  } catch (e) {
+    return String(e)
+  }
+  const data = pyc.subarray(headerLength)
+  let i = 0
+  while (i < written.length && i < data.length && written[i] === data[i]) i++
+  if (i === data.length && i === written.length) return undefined
+  return `written bytes differ from byte ${headerLength + i} (${written.length} vs ${data.length} bytes)`
 }

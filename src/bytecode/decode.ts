@@ -8,7 +8,7 @@ import { BytecodeError } from './errors.js'
 import { type ExceptionEntry, parseExceptionTable } from './exceptions.js'
 import { lineStarts, type Position, positions } from './lines.js'
 import { pyRepr } from './pyrepr.js'
-import { ArgKind, type VersionRules, versionRules } from './rules.js'
+import { ArgKind, JumpKind, jumpTargetOf, type VersionRules, versionRules } from './rules.js'
 
 /** What an instruction's argument resolves to (dis's `argval`). */
 export type ArgValue =
@@ -73,56 +73,258 @@ export interface DisassembleOptions {
 
 const CONVERSIONS = ['', 'str', 'repr', 'ascii']
 
+/**
+ * The instructions of one code object as parallel arrays indexed by instruction number, as
+ * {@link decodeStream} leaves them. The arrays are scratch buffers shared by every call (only
+ * the first `count` entries are meaningful): read them before decoding the next code object.
+ * This is the allocation-free form {@link disassemble} builds its objects from and the dis
+ * formatter prints directly.
+ */
+export interface InstructionStream {
+  /** Number of instructions (caches excluded, EXTENDED_ARG prefixes included). */
+  readonly count: number
+  /** Byte offset of each instruction's opcode. */
+  readonly offset: Int32Array
+  /** Byte offset of each instruction's first EXTENDED_ARG prefix (= offset when none). */
+  readonly startOffset: Int32Array
+  /** Opcode as found in co_code (possibly specialized). */
+  readonly opcode: Uint8Array
+  /** Full argument after EXTENDED_ARG, or NaN for opcodes without one. */
+  readonly arg: Float64Array
+  /** Jump target as a byte offset, or NaN when the instruction does not jump. */
+  readonly target: Float64Array
+}
+
+/** Scratch arrays of {@link decodeStream}, grown to the largest code object seen. */
+let scratch = {
+  offset: new Int32Array(0),
+  startOffset: new Int32Array(0),
+  opcode: new Uint8Array(0),
+  arg: new Float64Array(0),
+  target: new Float64Array(0),
+}
+
+/**
+ * Walks co_code as dis's `_unpack_opargs`: skips inline caches, folds EXTENDED_ARG into the next
+ * argument, and computes jump targets. Returns views of shared scratch arrays (see
+ * {@link InstructionStream}).
+ */
+export function decodeStream(bytes: Uint8Array, r: VersionRules): InstructionStream {
+  const n = bytes.length
+  const capacity = (n + 1) >> 1
+  if (scratch.offset.length < capacity) {
+    const size = Math.max(capacity, 2 * scratch.offset.length)
+    scratch = {
+      offset: new Int32Array(size),
+      startOffset: new Int32Array(size),
+      opcode: new Uint8Array(size),
+      arg: new Float64Array(size),
+      target: new Float64Array(size),
+    }
+  }
+  const { offset, startOffset, opcode, arg: args, target } = scratch
+  const { deopt, hasArg, caches, jumpKind } = r.arrays
+  const extendedArg = r.table.extendedArg
+  const signed = r.signedExtendedArg
+  const unit = r.jumpUnit
+  const skipCaches = r.jumpSkipsCaches
+  let count = 0
+  let ext = 0
+  let extCount = 0
+  for (let i = 0; i < n; ) {
+    const op = bytes[i]!
+    const deop = deopt[op]!
+    let arg = Number.NaN
+    if (hasArg[deop] === 1) {
+      arg = (bytes[i + 1] ?? 0) | ext
+      ext = deop === extendedArg ? arg * 256 : 0
+      if (signed) {
+        if (ext >= 2 ** 31) ext -= 2 ** 32
+      } else {
+        ext %= 2 ** 32
+      }
+    } else {
+      ext = 0
+    }
+    offset[count] = i
+    opcode[count] = op
+    args[count] = arg
+    const kind = jumpKind[deop]!
+    target[count] = kind === JumpKind.None || Number.isNaN(arg) ? Number.NaN : jumpTargetOf(kind, arg, i, unit, skipCaches ? caches[deop]! : 0)!
+    if (deop === extendedArg) {
+      extCount++
+      startOffset[count] = i
+    } else {
+      startOffset[count] = i - 2 * extCount
+      extCount = 0
+    }
+    count++
+    i += 2 + 2 * caches[deop]!
+  }
+  return { count, offset, startOffset, opcode, arg: args, target }
+}
+
+/**
+ * Computes dis's argrepr (and, on request, argval) of the instructions of one code object,
+ * remembering the repr of each constant once printed.
+ */
+export class ArgResolver {
+  /** The argval of the last {@link argrepr} call, when the resolver was made with `wantArgval`. */
+  argval: ArgValue | undefined
+  private readonly constReprs: (string | undefined)[] = []
+  private readonly reprOpts: { minor: number; codeAddress: typeof codeAddress }
+
+  constructor(
+    private readonly code: CodeObject,
+    private readonly r: VersionRules,
+    /** The label number (3.13+) of a jump target. */
+    private readonly labelOf: (byteOffset: number) => number | undefined,
+    /** Also build the {@link ArgValue} (disassemble() does; the dis formatter needs only text). */
+    private readonly wantArgval: boolean,
+  ) {
+    this.reprOpts = { minor: r.minor, codeAddress }
+  }
+
+  /** dis's argrepr of base opcode `deop` with argument `arg` at `offset`, jumping to `target` (NaN: none). */
+  argrepr(deop: number, arg: number, offset: number, target: number): string {
+    const { code, r } = this
+    const t = r.table
+    const want = this.wantArgval
+    let argval: ArgValue | undefined = want ? { kind: 'int', value: arg } : undefined
+    let argrepr = ''
+    const kind = r.argKind[deop] as ArgKind
+    // Ordered by how often the kinds occur in real code.
+    switch (kind) {
+      case ArgKind.Const: {
+        const c = code.consts[arg]
+        if (c === undefined) throw missing(code, offset, `constant index ${arg}`)
+        if (want) argval = { kind: 'const', value: c }
+        let text = this.constReprs[arg]
+        if (text === undefined) {
+          text = pyRepr(c, this.reprOpts)
+          this.constReprs[arg] = text
+        }
+        argrepr = text
+        break
+      }
+      case ArgKind.Local: {
+        const v = this.localName(arg)
+        if (v === undefined) throw missing(code, offset, `local variable index ${arg}`)
+        if (want) argval = { kind: 'name', value: v }
+        argrepr = v
+        break
+      }
+      case ArgKind.Name: {
+        const v = code.names[arg]
+        if (v === undefined) throw missing(code, offset, `name index ${arg}`)
+        if (want) argval = { kind: 'name', value: v }
+        argrepr = v
+        break
+      }
+      case ArgKind.LoadGlobal:
+      case ArgKind.LoadAttr:
+      case ArgKind.LoadSuperAttr: {
+        const v = code.names[kind === ArgKind.LoadSuperAttr ? arg >> 2 : arg >> 1]
+        if (v === undefined) throw missing(code, offset, `name index ${arg}`)
+        if (want) argval = { kind: 'name', value: v }
+        argrepr = v
+        if (arg & 1) {
+          const what = kind === ArgKind.LoadGlobal ? 'NULL' : 'NULL|self'
+          argrepr = r.nullAfter ? `${v} + ${what}` : `${what} + ${v}`
+        }
+        break
+      }
+      case ArgKind.Jump: {
+        const jumpTarget = Number.isNaN(target) ? undefined : target
+        if (r.labels) {
+          if (want) argval = { kind: 'jump', value: jumpTarget ?? arg }
+          const lbl = jumpTarget === undefined ? undefined : this.labelOf(jumpTarget)
+          argrepr = `${deop === t.opmap.END_ASYNC_FOR ? 'from' : 'to'} L${lbl}`
+        } else if (r.jabsArgrepr || r.isRelativeJump(deop)) {
+          if (want) argval = { kind: 'jump', value: jumpTarget ?? arg }
+          argrepr = `to ${jumpTarget}`
+        }
+        break
+      }
+      case ArgKind.UnresolvedConst:
+        if (want) argval = { kind: 'unknown' }
+        break
+      case ArgKind.LocalPair: {
+        const a = this.localName(arg >> 4)
+        const b = this.localName(arg & 15)
+        if (a === undefined || b === undefined) throw missing(code, offset, `local index in ${arg}`)
+        if (want) argval = { kind: 'names', value: [a, b] }
+        argrepr = `${a}, ${b}`
+        break
+      }
+      case ArgKind.Free: {
+        const v = r.localsPlus
+          ? code.localsplusnames[arg]
+          : (code.cellvars[arg] ?? code.freevars[arg - code.cellvars.length])
+        if (v === undefined) throw missing(code, offset, `cell or free variable index ${arg}`)
+        if (want) argval = { kind: 'name', value: v }
+        argrepr = v
+        break
+      }
+      case ArgKind.Compare: {
+        const v = t.cmpOp[arg >> r.compareShift]
+        if (v === undefined) throw missing(code, offset, `comparison ${arg}`)
+        if (want) argval = { kind: 'compare', value: v }
+        argrepr = r.minor >= 13 && arg & 16 ? `bool(${v})` : v
+        break
+      }
+      case ArgKind.FormatValue:
+        argrepr = CONVERSIONS[arg & 3]!
+        if (arg & 4) argrepr = argrepr ? `${argrepr}, with format` : 'with format'
+        break
+      case ArgKind.ConvertValue:
+        argrepr = CONVERSIONS[arg] ?? ''
+        break
+      case ArgKind.MakeFunction:
+        argrepr = flagNames(t.makeFunctionFlags, arg)
+        break
+      case ArgKind.FunctionAttribute:
+        argrepr = flagNames(t.functionAttrFlags, arg)
+        break
+      case ArgKind.BinaryOp:
+        argrepr = t.nbOps[arg]?.[1] ?? ''
+        break
+      case ArgKind.Intrinsic1:
+        argrepr = t.intrinsic1[arg] ?? ''
+        break
+      case ArgKind.Intrinsic2:
+        argrepr = t.intrinsic2[arg] ?? ''
+        break
+      case ArgKind.CommonConstant:
+        argrepr = t.commonConstants[arg] ?? ''
+        break
+      case ArgKind.Special:
+        argrepr = t.specialMethodNames[arg] ?? ''
+        break
+      case ArgKind.IsOp:
+        argrepr = arg ? 'is not' : 'is'
+        break
+      case ArgKind.ContainsOp:
+        argrepr = arg ? 'not in' : 'in'
+        break
+      case ArgKind.Plain:
+        break
+    }
+    this.argval = argval
+    return argrepr
+  }
+
+  private localName(i: number): string | undefined {
+    return this.r.localsPlus ? this.code.localsplusnames[i] : this.code.varnames[i]
+  }
+}
+
 /** Decodes one code object (not its children) into instructions, as dis would show them. */
 export function disassemble(code: CodeObject, options: DisassembleOptions = {}): Disassembly {
   const r = versionRules(code.pythonVersion[1])
-  const t = r.table
-  const bytes = code.code
-  const n = bytes.length
-
-  // Walk the code units as dis's _unpack_opargs: skip caches, fold EXTENDED_ARG into the next arg.
-  const offsets: number[] = []
-  const starts0: number[] = []
-  const ops: number[] = []
-  const args: (number | undefined)[] = []
-  {
-    let ext = 0
-    let extCount = 0
-    let skip = 0
-    const extendedArg = t.extendedArg
-    for (let i = 0; i < n; i += 2) {
-      if (skip) {
-        skip--
-        continue
-      }
-      const op = bytes[i]!
-      const deop = r.deopt(op)
-      skip = r.caches(deop)
-      let arg: number | undefined
-      if (r.hasArg(deop)) {
-        arg = (bytes[i + 1] ?? 0) | ext
-        ext = deop === extendedArg ? arg * 256 : 0
-        if (r.signedExtendedArg) {
-          if (ext >= 2 ** 31) ext -= 2 ** 32
-        } else {
-          ext %= 2 ** 32
-        }
-      } else {
-        ext = 0
-      }
-      offsets.push(i)
-      ops.push(op)
-      args.push(arg)
-      if (deop === extendedArg) {
-        extCount++
-        starts0.push(i)
-      } else {
-        starts0.push(i - 2 * extCount)
-        extCount = 0
-      }
-    }
-  }
-  const count = offsets.length
+  const n = code.code.length
+  const stream = decodeStream(code.code, r)
+  const { count } = stream
   const starts = new Map(lineStarts(r.minor, code.linetable, code.firstlineno, n))
   const wantPositions = options.positions !== false
   const pos = wantPositions ? positions(r.minor, code.linetable, code.firstlineno, n) : []
@@ -130,13 +332,9 @@ export function disassemble(code: CodeObject, options: DisassembleOptions = {}):
 
   // Jump targets (dis's findlabels), then labels for 3.13+.
   const labelOffsets = new Set<number>()
-  const targets: (number | undefined)[] = new Array(count)
   for (let k = 0; k < count; k++) {
-    const arg = args[k]
-    if (arg === undefined) continue
-    const target = r.jumpTarget(r.deopt(ops[k]!), arg, offsets[k]!)
-    targets[k] = target
-    if (target !== undefined) labelOffsets.add(target)
+    const target = stream.target[k]!
+    if (!Number.isNaN(target)) labelOffsets.add(target)
   }
   for (const e of exc) {
     if (r.labels) labelOffsets.add(e.start).add(e.end).add(e.target)
@@ -147,158 +345,32 @@ export function disassemble(code: CodeObject, options: DisassembleOptions = {}):
     const sorted = [...labelOffsets].sort((a, b) => a - b)
     for (let k = 0; k < sorted.length; k++) labels.set(sorted[k]!, k + 1)
   }
-
-  const names = code.names
-  const localName = (i: number): string | undefined => (r.localsPlus ? code.localsplusnames[i] : code.varnames[i])
-  const freeName = (i: number): string | undefined =>
-    r.localsPlus ? code.localsplusnames[i] : (code.cellvars[i] ?? code.freevars[i - code.cellvars.length])
-  const reprOpts = { minor: r.minor, codeAddress }
-  const constReprs = new Map<number, string>()
-  const endAsyncFor = t.opmap.END_ASYNC_FOR
+  const resolver = new ArgResolver(code, r, (offset) => labels.get(offset), true)
+  const { deopt, caches, opnames } = r.arrays
 
   let line: number | undefined
   const out: Instruction[] = new Array(count)
   for (let k = 0; k < count; k++) {
-    const offset = offsets[k]!
-    const op = ops[k]!
-    const arg = args[k]
-    const deop = r.deopt(op)
+    const offset = stream.offset[k]!
+    const op = stream.opcode[k]!
+    const a = stream.arg[k]!
+    const t = stream.target[k]!
+    const deop = deopt[op]!
     const startsLine = starts.has(offset)
     if (startsLine) line = starts.get(offset)
-    let argval: ArgValue | undefined
-    let argrepr = ''
-    let jumpTarget: number | undefined
-    if (arg !== undefined) {
-      argval = { kind: 'int', value: arg }
-      let nameIndex = -1
-      switch (r.argKind[deop] as ArgKind) {
-        case ArgKind.Const: {
-          const c = code.consts[arg]
-          if (c === undefined) throw missing(code, offset, `constant index ${arg}`)
-          argval = { kind: 'const', value: c }
-          let text = constReprs.get(arg)
-          if (text === undefined) {
-            text = pyRepr(c, reprOpts)
-            constReprs.set(arg, text)
-          }
-          argrepr = text
-          break
-        }
-        case ArgKind.UnresolvedConst:
-          argval = { kind: 'unknown' }
-          break
-        case ArgKind.Name:
-          nameIndex = arg
-          break
-        case ArgKind.LoadGlobal:
-        case ArgKind.LoadAttr:
-        case ArgKind.LoadSuperAttr: {
-          const kind = r.argKind[deop] as ArgKind
-          const v = names[kind === ArgKind.LoadSuperAttr ? arg >> 2 : arg >> 1]
-          if (v === undefined) throw missing(code, offset, `name index ${arg}`)
-          argval = { kind: 'name', value: v }
-          argrepr = v
-          if (arg & 1) {
-            const what = kind === ArgKind.LoadGlobal ? 'NULL' : 'NULL|self'
-            argrepr = r.nullAfter ? `${v} + ${what}` : `${what} + ${v}`
-          }
-          break
-        }
-        case ArgKind.Jump:
-          jumpTarget = targets[k]
-          if (r.labels) {
-            argval = { kind: 'jump', value: jumpTarget ?? arg }
-            const lbl = jumpTarget === undefined ? undefined : labels.get(jumpTarget)
-            argrepr = `${deop === endAsyncFor ? 'from' : 'to'} L${lbl}`
-          } else if (r.jabsArgrepr || r.isRelativeJump(deop)) {
-            argval = { kind: 'jump', value: jumpTarget ?? arg }
-            argrepr = `to ${jumpTarget}`
-          }
-          break
-        case ArgKind.LocalPair: {
-          const a = localName(arg >> 4)
-          const b = localName(arg & 15)
-          if (a === undefined || b === undefined) throw missing(code, offset, `local index in ${arg}`)
-          argval = { kind: 'names', value: [a, b] }
-          argrepr = `${a}, ${b}`
-          break
-        }
-        case ArgKind.Local: {
-          const v = localName(arg)
-          if (v === undefined) throw missing(code, offset, `local variable index ${arg}`)
-          argval = { kind: 'name', value: v }
-          argrepr = v
-          break
-        }
-        case ArgKind.Free: {
-          const v = freeName(arg)
-          if (v === undefined) throw missing(code, offset, `cell or free variable index ${arg}`)
-          argval = { kind: 'name', value: v }
-          argrepr = v
-          break
-        }
-        case ArgKind.Compare: {
-          const v = t.cmpOp[arg >> r.compareShift]
-          if (v === undefined) throw missing(code, offset, `comparison ${arg}`)
-          argval = { kind: 'compare', value: v }
-          argrepr = r.minor >= 13 && arg & 16 ? `bool(${v})` : v
-          break
-        }
-        case ArgKind.FormatValue:
-          argrepr = CONVERSIONS[arg & 3]!
-          if (arg & 4) argrepr = argrepr ? `${argrepr}, with format` : 'with format'
-          break
-        case ArgKind.ConvertValue:
-          argrepr = CONVERSIONS[arg] ?? ''
-          break
-        case ArgKind.MakeFunction:
-          argrepr = flagNames(t.makeFunctionFlags, arg)
-          break
-        case ArgKind.FunctionAttribute:
-          argrepr = flagNames(t.functionAttrFlags, arg)
-          break
-        case ArgKind.BinaryOp:
-          argrepr = t.nbOps[arg]?.[1] ?? ''
-          break
-        case ArgKind.Intrinsic1:
-          argrepr = t.intrinsic1[arg] ?? ''
-          break
-        case ArgKind.Intrinsic2:
-          argrepr = t.intrinsic2[arg] ?? ''
-          break
-        case ArgKind.CommonConstant:
-          argrepr = t.commonConstants[arg] ?? ''
-          break
-        case ArgKind.Special:
-          argrepr = t.specialMethodNames[arg] ?? ''
-          break
-        case ArgKind.IsOp:
-          argrepr = arg ? 'is not' : 'is'
-          break
-        case ArgKind.ContainsOp:
-          argrepr = arg ? 'not in' : 'in'
-          break
-        case ArgKind.Plain:
-          break
-      }
-      if (nameIndex >= 0) {
-        const v = names[nameIndex]
-        if (v === undefined) throw missing(code, offset, `name index ${arg}`)
-        argval = { kind: 'name', value: v }
-        argrepr = v
-      }
-    }
+    const hasArg = !Number.isNaN(a)
+    const argrepr = hasArg ? resolver.argrepr(deop, a, offset, t) : ''
     out[k] = {
       offset,
-      startOffset: starts0[k]!,
+      startOffset: stream.startOffset[k]!,
       opcode: op,
-      opname: r.opname(op),
+      opname: opnames[op]!,
       baseOpcode: deop,
-      arg,
-      argval,
+      arg: hasArg ? a : undefined,
+      argval: hasArg ? resolver.argval : undefined,
       argrepr,
-      cacheCount: r.caches(deop),
-      jumpTarget,
+      cacheCount: caches[deop]!,
+      jumpTarget: hasArg && r.argKind[deop] === ArgKind.Jump && !Number.isNaN(t) ? t : undefined,
       startsLine,
       line,
       position: pos[offset >> 1] ?? NO_POSITION,

@@ -1,5 +1,5 @@
 /** Why bytecode could not be analysed. */
-export type BytecodeErrorCode = 'CODE_BAD_FIELD' | 'UNSUPPORTED_VERSION' | 'BAD_BYTECODE'
+export type BytecodeErrorCode = 'CODE_BAD_FIELD' | 'UNSUPPORTED_VERSION' | 'BAD_BYTECODE' | 'NO_SUCH_CODE'
 
 /** A problem with a code object's contents, or a Python version the engine does not know. */
 export class BytecodeError extends Error {

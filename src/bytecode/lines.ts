@@ -225,18 +225,92 @@ interface LocationEntry {
   endCol: number
 }
 
-/** Reads a location table entry by entry, checking every byte it touches. */
-class LocationReader {
-  pos = 0
-  constructor(private readonly table: Uint8Array) {}
+/**
+ * Reads a location table entry by entry, checking every byte it touches. The fields describe the
+ * entry read by the last {@link next} call (CPython's -1 for None); reading them in place, rather
+ * than as one object per entry, keeps `dis`-style line scans free of allocations.
+ */
+class LocationCursor implements LocationEntry {
+  /** Offset in the table of the next byte to read. */
+  private pos = 0
+  /** Byte offset in the table where the current entry starts. */
+  private entryAt = 0
+  /** The running line number entries are relative to. */
+  private computedLine: number
+  start = 0
+  end = 0
+  line = NONE
+  endLine = NONE
+  col = NONE
+  endCol = NONE
 
-  /** The next payload byte of the entry that started at `entryAt`. */
-  byte(entryAt: number): number {
+  constructor(
+    private readonly table: Uint8Array,
+    firstLineNo: number,
+  ) {
+    this.computedLine = firstLineNo
+  }
+
+  /** Decodes the next entry into the fields; false at the end of the table. */
+  next(): boolean {
+    const table = this.table
+    if (this.pos >= table.length) return false
+    const entryAt = this.pos
+    this.entryAt = entryAt
+    const head = table[entryAt]!
+    if (!(head & EntryBits.StartFlag)) {
+      throw new LineTableError(
+        'LINETABLE_BAD',
+        `location table byte ${entryAt} (0x${head.toString(16).padStart(2, '0')}) should start an entry but has bit 7 clear`,
+        entryAt,
+      )
+    }
+    this.pos = entryAt + 1
+    const code = ((head >> EntryBits.CodeShift) & EntryBits.CodeMask) as LocationCode
+    this.start = this.end
+    this.end = this.start + ((head & EntryBits.LengthMask) + 1) * CODE_UNIT_BYTES
+    switch (code) {
+      case LocationCode.None:
+        this.line = this.endLine = this.col = this.endCol = NONE
+        break
+      case LocationCode.Long:
+        this.computedLine += this.svarint()
+        this.line = this.computedLine
+        this.endLine = this.line + this.varint()
+        this.col = this.varint() - 1
+        this.endCol = this.varint() - 1
+        break
+      case LocationCode.NoColumns:
+        this.computedLine += this.svarint()
+        this.line = this.endLine = this.computedLine
+        this.col = this.endCol = NONE
+        break
+      case LocationCode.OneLine0:
+      case LocationCode.OneLine1:
+      case LocationCode.OneLine2:
+        this.computedLine += code - LocationCode.OneLine0
+        this.line = this.endLine = this.computedLine
+        this.col = this.byte()
+        this.endCol = this.byte()
+        break
+      default: {
+        // Short forms 0–9.
+        const second = this.byte()
+        this.line = this.endLine = this.computedLine
+        this.col = (code << 3) | (second >> 4)
+        this.endCol = this.col + (second & 0x0f)
+      }
+    }
+    return true
+  }
+
+  /** The next payload byte of the current entry. */
+  private byte(): number {
     const at = this.pos
     if (at >= this.table.length) {
       throw new LineTableError(
         'LINETABLE_TRUNCATED',
-        `location table ends inside the entry that starts at byte ${entryAt}`,
+        `location table ends inside the entry that starts at byte ${this.entryAt}`,
         at,
       )
     }
@@ -244,7 +318,7 @@ class LocationReader {
     if (b & EntryBits.StartFlag) {
       throw new LineTableError(
         'LINETABLE_BAD',
-        `location table entry at byte ${entryAt} is cut short by a new entry at byte ${at}`,
+        `location table entry at byte ${this.entryAt} is cut short by a new entry at byte ${at}`,
         at,
       )
     }
@@ -253,9 +327,9 @@ class LocationReader {
   }
 
   /** An unsigned varint, low chunk first. */
-  varint(entryAt: number): number {
+  private varint(): number {
     const first = this.pos
-    let b = this.byte(entryAt)
+    let b = this.byte()
     let value = b & VarintBits.ValueMask
     let shift = 0
     while (b & VarintBits.More) {
@@ -263,7 +337,7 @@ class LocationReader {
       if (shift > VarintBits.MaxShift) {
         throw new LineTableError('LINETABLE_BAD', `varint at byte ${first} of the location table is too long`, first)
       }
-      b = this.byte(entryAt)
+      b = this.byte()
       value += (b & VarintBits.ValueMask) * 2 ** shift
     }
     if (value > 0xffffffff) {
@@ -273,8 +347,8 @@ class LocationReader {
   }
 
   /** A signed varint: magnitude in the high bits, sign in bit 0. */
-  svarint(entryAt: number): number {
-    const u = this.varint(entryAt)
+  private svarint(): number {
+    const u = this.varint()
     const magnitude = Math.floor(u / 2)
     return u % 2 === 1 ? -magnitude : magnitude
   }
@@ -283,61 +357,8 @@ class LocationReader {
 /** Decodes every entry of a 3.11+ location table, as CPython's co_positions() walks it. */
 function locationEntries(table: Uint8Array, firstLineNo: number): LocationEntry[] {
   const entries: LocationEntry[] = []
-  const reader = new LocationReader(table)
-  let computedLine = firstLineNo
-  let end = 0
-  while (reader.pos < table.length) {
-    const entryAt = reader.pos
-    const head = table[entryAt]!
-    if (!(head & EntryBits.StartFlag)) {
-      throw new LineTableError(
-        'LINETABLE_BAD',
-        `location table byte ${entryAt} (0x${head.toString(16).padStart(2, '0')}) should start an entry but has bit 7 clear`,
-        entryAt,
-      )
-    }
-    reader.pos = entryAt + 1
-    const code = ((head >> EntryBits.CodeShift) & EntryBits.CodeMask) as LocationCode
-    const start = end
-    end = start + ((head & EntryBits.LengthMask) + 1) * CODE_UNIT_BYTES
-    let line: number
-    let endLine: number
-    let col: number
-    let endCol: number
-    switch (code) {
-      case LocationCode.None:
-        line = endLine = col = endCol = NONE
-        break
-      case LocationCode.Long:
-        computedLine += reader.svarint(entryAt)
-        line = computedLine
-        endLine = line + reader.varint(entryAt)
-        col = reader.varint(entryAt) - 1
-        endCol = reader.varint(entryAt) - 1
-        break
-      case LocationCode.NoColumns:
-        computedLine += reader.svarint(entryAt)
-        line = endLine = computedLine
-        col = endCol = NONE
-        break
-      case LocationCode.OneLine0:
-      case LocationCode.OneLine1:
-      case LocationCode.OneLine2:
-        computedLine += code - LocationCode.OneLine0
-        line = endLine = computedLine
-        col = reader.byte(entryAt)
-        endCol = reader.byte(entryAt)
-        break
-      default: {
-        // Short forms 0–9.
-        const second = reader.byte(entryAt)
-        line = endLine = computedLine
-        col = (code << 3) | (second >> 4)
-        endCol = col + (second & 0x0f)
-      }
-    }
-    entries.push({ start, end, line, endLine, col, endCol })
-  }
+  const c = new LocationCursor(table, firstLineNo)
+  while (c.next()) entries.push({ start: c.start, end: c.end, line: c.line, endLine: c.endLine, col: c.col, endCol: c.endCol })
   return entries
 }
 
@@ -455,25 +476,65 @@ export function positions(minor: number, table: Uint8Array, firstLineNo: number,
  * @throws RangeError for an unsupported `minor`.
  */
 export function lineStarts(minor: number, table: Uint8Array, firstLineNo: number, codeByteLength: number): LineStart[] {
-  checkMinor(minor)
-  if (minor <= 9) return lnotabStarts(table, firstLineNo, codeByteLength)
   const starts: LineStart[] = []
-  if (minor <= 12) {
+  visitLineStarts(minor, table, firstLineNo, codeByteLength, (byteOffset, line) => {
+    starts.push([byteOffset, line])
+  })
+  return starts
+}
+
+/**
+ * Calls `visit(byteOffset, line)` for each pair {@link lineStarts} returns, in order, without
+ * building the list or the `co_lines()` ranges behind it (the dis formatter's hot path). A broken
+ * table throws when the scan reaches the problem, after the pairs before it were visited.
+ *
+ * @throws LineTableError when the table is truncated or malformed.
+ * @throws RangeError for an unsupported `minor`.
+ */
+export function visitLineStarts(
+  minor: number,
+  table: Uint8Array,
+  firstLineNo: number,
+  codeByteLength: number,
+  visit: (byteOffset: number, line: number | undefined) => void,
+): void {
+  checkMinor(minor)
+  if (minor <= 9) {
+    for (const [offset, line] of lnotabStarts(table, firstLineNo, codeByteLength)) visit(offset, line)
+    return
+  }
+  if (minor === 10) {
     let lastLine: number | undefined
-    for (const { start, line } of lineRanges(minor, table, firstLineNo, codeByteLength)) {
+    for (const { start, line } of linetable310Ranges(table, firstLineNo)) {
       if (line !== undefined && line !== lastLine) {
         lastLine = line
-        starts.push([start, line])
+        visit(start, line)
       }
     }
-    return starts
+    return
+  }
+  // 3.11+: entry by entry. Merging entries with equal lines into one co_lines() range (3.12+)
+  // does not change which offsets start a line: every entry after the first of a merged run
+  // repeats the line just seen, and both rules below skip a repeated line.
+  const c = new LocationCursor(table, firstLineNo)
+  if (minor <= 12) {
+    let lastLine: number | undefined
+    while (c.next()) {
+      // 3.11's co_lines() turns every negative line into None, 3.12's only -1.
+      const line = minor === 11 ? (c.line < 0 ? undefined : c.line) : fromC(c.line)
+      if (line !== undefined && line !== lastLine) {
+        lastLine = line
+        visit(c.start, line)
+      }
+    }
+    return
   }
   let previous: number | undefined | null = null // null: nothing reported yet
-  for (const { start, line } of lineRanges(minor, table, firstLineNo, codeByteLength)) {
+  while (c.next()) {
+    const line = fromC(c.line)
     if (line !== previous) {
       previous = line
-      starts.push([start, line])
+      visit(c.start, line)
     }
   }
-  return starts
 }

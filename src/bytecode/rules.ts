@@ -55,6 +55,35 @@ export const enum ArgKind {
   ContainsOp,
 }
 
+/** How an opcode's argument gives a jump target (see {@link VersionRules.jumpTarget}). */
+export const enum JumpKind {
+  /** Not a jump. */
+  None = 0,
+  /** Relative jump forward from the next instruction (after its caches from 3.12). */
+  Forward,
+  /** Relative jump backward (JUMP_BACKWARD*, 3.11+). */
+  Backward,
+  /** Absolute jump (≤ 3.10). */
+  Absolute,
+}
+
+/**
+ * The functions of {@link VersionRules} as arrays indexed by opcode (0–255), for the decoder's
+ * per-instruction loop: an array read costs much less than a call into a closure over a Set.
+ */
+export interface OpcodeArrays {
+  /** Opcode → base opcode (identity for base opcodes). */
+  readonly deopt: Uint8Array
+  /** Base opcode → 1 when it takes an argument. */
+  readonly hasArg: Uint8Array
+  /** Base opcode → inline cache entries that follow it. */
+  readonly caches: Uint8Array
+  /** Base opcode → {@link JumpKind}. */
+  readonly jumpKind: Uint8Array
+  /** Opcode → name, as {@link VersionRules.opname}. */
+  readonly opnames: readonly string[]
+}
+
 /** Version rules, derived once per Python minor version. */
 export interface VersionRules {
   readonly minor: number
@@ -89,6 +118,12 @@ export interface VersionRules {
   readonly argKind: Uint8Array
   /** Relative jumps print "to N" (all versions); absolute ones only from 3.10. */
   readonly isRelativeJump: (op: number) => boolean
+  /** The per-opcode functions above as lookup arrays. */
+  readonly arrays: OpcodeArrays
+  /** Bytes per unit of a jump argument: 1 before 3.10 (byte offsets), 2 from 3.10 (code units). */
+  readonly jumpUnit: number
+  /** Whether a relative jump also skips the jumping instruction's caches (3.12+). */
+  readonly jumpSkipsCaches: boolean
 }
 
 const cache = new Map<number, VersionRules>()
@@ -112,21 +147,21 @@ export function versionRules(minor: number): VersionRules {
 function makeRules(minor: number, t: OpcodeTable): VersionRules {
   const names: string[] = []
   for (let op = 0; op < 256; op++) names.push(t.opnames[op] ?? `<${op}>`)
-  const deoptOf = new Map<number, number>()
+  const deopt = new Uint8Array(256)
+  for (let op = 0; op < 256; op++) deopt[op] = op
   for (const [name, op] of Object.entries(t.specializedOpmap)) {
     if (names[op]?.startsWith('<') || names[op] === name) names[op] = name
     const base = t.deopt[name]
     const baseOp = base === undefined ? undefined : t.opmap[base]
-    if (baseOp !== undefined) deoptOf.set(op, baseOp)
+    if (baseOp !== undefined && op < 256) deopt[op] = baseOp
   }
-  const set = (xs: readonly number[] | undefined) => new Set(xs ?? [])
-  const hasArgSet = set(t.hasArg)
-  const jrel = set(t.hasJrel)
-  const jabs = set(t.hasJabs)
-  const cacheByOp = new Map<number, number>()
+  const hasArg = new Uint8Array(256)
+  if (minor >= 12) for (const op of t.hasArg ?? []) hasArg[op] = 1
+  else hasArg.fill(1, t.haveArgument)
+  const caches = new Uint8Array(256)
   for (const [name, n] of Object.entries(t.cacheEntries)) {
     const op = t.opmap[name]
-    if (op !== undefined) cacheByOp.set(op, n)
+    if (op !== undefined) caches[op] = n
   }
   const backwardNames =
     minor >= 14
@@ -135,25 +170,23 @@ function makeRules(minor: number, t: OpcodeTable): VersionRules {
         ? ['JUMP_BACKWARD', 'JUMP_BACKWARD_NO_INTERRUPT']
         : names.filter((n) => n.includes('JUMP_BACKWARD'))
   const backward = new Set(backwardNames.map((n) => t.opmap[n]).filter((x): x is number => x !== undefined))
-  const caches = (op: number) => cacheByOp.get(op) ?? 0
+  const jumpKind = new Uint8Array(256)
+  for (const op of t.hasJabs) if (op < 256) jumpKind[op] = JumpKind.Absolute
+  // Relative wins over absolute, as in the Set-based lookup this table replaced.
+  for (const op of t.hasJrel) if (op < 256) jumpKind[op] = backward.has(op) ? JumpKind.Backward : JumpKind.Forward
   const unit = minor >= 10 ? 2 : 1
+  const jumpSkipsCaches = minor >= 12
   return {
     argKind: argKinds(minor, t),
-    isRelativeJump: (op) => jrel.has(op),
+    isRelativeJump: (op) => jumpKind[op] === JumpKind.Forward || jumpKind[op] === JumpKind.Backward,
     minor,
     table: t,
     opname: (op) => names[op] ?? `<${op}>`,
-    deopt: (op) => deoptOf.get(op) ?? op,
-    hasArg: minor >= 12 ? (op) => hasArgSet.has(op) : (op) => op >= t.haveArgument,
-    caches,
-    jumpTarget: (op, arg, offset) => {
-      if (jrel.has(op)) {
-        const signed = backward.has(op) ? -arg : arg
-        return offset + 2 + signed * unit + (minor >= 12 ? 2 * caches(op) : 0)
-      }
-      if (jabs.has(op)) return arg * unit
-      return undefined
-    },
+    deopt: (op) => deopt[op] ?? op,
+    // Pseudo-ops (>= 256) never occur in co_code; answer for them as the opcode lists do.
+    hasArg: (op) => (op < 256 ? hasArg[op] === 1 : minor >= 12 ? (t.hasArg ?? []).includes(op) : op >= t.haveArgument),
+    caches: (op) => caches[op] ?? 0,
+    jumpTarget: (op, arg, offset) => jumpTargetOf(jumpKind[op] ?? JumpKind.None, arg, offset, unit, jumpSkipsCaches ? caches[op]! : 0),
     jabsArgrepr: minor >= 10,
     signedExtendedArg: minor >= 11,
     labels: minor >= 13,
@@ -162,6 +195,27 @@ function makeRules(minor: number, t: OpcodeTable): VersionRules {
     onlyLoadConstResolves: minor === 11,
     localsPlus: minor >= 11,
     exceptionTable: minor >= 11,
+    arrays: { deopt, hasArg, caches, jumpKind, opnames: names },
+    jumpUnit: unit,
+    jumpSkipsCaches,
+  }
+}
+
+/**
+ * The byte offset a jump of kind `kind` at `offset` with argument `arg` lands on, or undefined when
+ * `kind` is {@link JumpKind.None}; `unit` is {@link VersionRules.jumpUnit} and `caches` the
+ * cache entries skipped (0 before 3.12).
+ */
+export function jumpTargetOf(kind: number, arg: number, offset: number, unit: number, caches: number): number | undefined {
+  switch (kind) {
+    case JumpKind.Forward:
+      return offset + 2 + arg * unit + 2 * caches
+    case JumpKind.Backward:
+      return offset + 2 - arg * unit + 2 * caches
+    case JumpKind.Absolute:
+      return arg * unit
+    default:
+      return undefined
   }
 }
 

@@ -9,8 +9,10 @@ import { CODE_JSON_VERSION, codeToJson } from '../bytecode/format/json.js'
 import { formatText, type TextStyle } from '../bytecode/format/text.js'
 import { MarshalError } from '../marshal/index.js'
 import { type Pyc, PycError, readPyc } from '../pyc/index.js'
+import { RuntimeError, selectRuntime } from '../runtime/index.js'
 import { ExitCode, UsageError } from './errors.js'
 import { Progress, writeFileAtomic } from './io.js'
+import { formatSyntaxError, isSource, loadTarget, type SourceOptions, type Target } from './source.js'
 
 /** Output formats of `pyxray dis`. */
 export const DIS_FORMATS = ['text', 'dis', 'json'] as const
@@ -83,8 +85,15 @@ export function findSource(pycPath: string, coFilename: string): string | undefi
 
 /** One line describing why a file could not be disassembled. */
 export function describeError(path: string, e: unknown): string | undefined {
-  if (e instanceof PycError || e instanceof MarshalError || e instanceof BytecodeError || e instanceof LineTableError || e instanceof ExceptionTableError) {
-    const at = e.byteOffset !== undefined ? ` at byte ${e.byteOffset}` : ''
+  if (
+    e instanceof PycError ||
+    e instanceof MarshalError ||
+    e instanceof BytecodeError ||
+    e instanceof LineTableError ||
+    e instanceof ExceptionTableError ||
+    e instanceof RuntimeError
+  ) {
+    const at = 'byteOffset' in e && e.byteOffset !== undefined ? ` at byte ${e.byteOffset}` : ''
     return `${path}: ${e.code}${at}: ${e.message}`
   }
   if (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && (e as NodeJS.ErrnoException).syscall) {
@@ -157,4 +166,62 @@ export function runDis(o: DisCommandOptions, con: Console): number {
     con.err(`pyxray dis: ${inputs.length} file(s), ${inputs.length - failed} disassembled, ${failed} failed${o.outDir ? `, written to ${o.outDir}` : ''}\n`)
   }
   return failed ? ExitCode.Usage : ExitCode.Ok
+}
+
+/** Options of `pyxray dis` on Python source (or one .pyc with a selector). */
+export interface DisSourceOptions extends SourceOptions {
+  readonly format: DisFormat
+  readonly showCaches: boolean
+  readonly showOffsets: boolean
+  readonly showPositions: boolean
+  readonly style: TextStyle
+  readonly verbose: boolean
+}
+
+/** Runs `pyxray dis` on one target compiled by a runtime (or one .pyc with a selector). */
+export async function runDisTarget(target: Target, o: DisSourceOptions, con: Console): Promise<number> {
+  const selected = isSource(target) ? selectRuntime(o) : undefined
+  try {
+    const loaded = await loadTarget(target, o, selected)
+    if (o.verbose && loaded.runtime) {
+      con.err(`pyxray: runtime ${loaded.runtime.info.kind} CPython ${loaded.runtime.info.version} (${loaded.runtime.info.executable}): ${loaded.runtime.reason}\n`)
+    }
+    const { code } = loaded
+    switch (o.format) {
+      case 'dis':
+        con.out(formatDis(code, { showCaches: o.showCaches, showOffsets: o.showOffsets, showPositions: o.showPositions }))
+        break
+      case 'json':
+        con.out(
+          `${JSON.stringify(
+            {
+              pyxray: 'code',
+              version: CODE_JSON_VERSION,
+              file: target.path ?? null,
+              pythonVersion: `3.${code.pythonVersion[1]}`,
+              runtime: loaded.runtime ? { ...loaded.runtime.info, reason: loaded.runtime.reason } : null,
+              header: loaded.header ?? null,
+              code: codeToJson(code),
+            },
+            null,
+            2,
+          )}\n`,
+        )
+        break
+      case 'text': {
+        const source = loaded.source ?? (target.path ? findSource(target.path, code.filename) : undefined)
+        con.out(formatText(code, { style: o.style, showCaches: o.showCaches, ...(source !== undefined ? { sourceLines: source.split(/\r?\n/) } : {}) }))
+        break
+      }
+    }
+    return ExitCode.Ok
+  } catch (e) {
+    if (e instanceof RuntimeError && e.code === 'SYNTAX_ERROR') {
+      con.err(`${formatSyntaxError(e, target.path ?? '<string>')}\n`)
+      return ExitCode.Usage
+    }
+    throw e
+  } finally {
+    await selected?.runtime.close()
+  }
 }

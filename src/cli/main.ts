@@ -2,12 +2,16 @@
  * The `pyxray` command line. Commands parse their options into the library's types and call it;
  * this is the only module that prints to the console or exits.
  */
-import { readFileSync, realpathSync } from 'node:fs'
+import { readFileSync, realpathSync, statSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { type Console, DIS_FORMATS, type DisFormat, describeError, runDis } from './dis.js'
+import { agentDir, RuntimeError } from '../runtime/index.js'
+import { runAst, runRuntimes } from './commands.js'
+import { runCode } from './code.js'
+import { type Console, DIS_FORMATS, type DisFormat, describeError, runDis, runDisTarget } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
 import { styleFor } from './io.js'
+import { isSource, parseTarget, type SourceOptions, type Target } from './source.js'
 
 const VERSION = (() => {
   try {
@@ -22,7 +26,15 @@ const MAIN_HELP = `pyxray ${VERSION} — see inside Python programs
 Usage: pyxray <command> [options]
 
 Commands:
-  dis FILE.pyc|DIR…   disassemble .pyc files (pure TypeScript, CPython 3.8–3.14, no Python needed)
+  dis TARGET…         disassemble: .py source (compiled by a Python runtime) or .pyc files/folders
+                      (read by pyxray's own engine, CPython 3.8–3.14, no Python needed)
+  ast TARGET          the syntax tree of Python source
+  code TARGET         everything a code object holds, explained
+  runtimes            the Python runtimes pyxray can use
+  python-path         the folder of the pyxray Python agent (for PYTHONPATH or pip install)
+
+Targets: FILE.py, FILE.py:Qualname (User.save, outer.<locals>.inner), FILE.py:LINE (innermost code
+object covering the line), -c 'SOURCE', FILE.pyc[:Qualname|:LINE], or a folder of .pyc files (dis).
 
 Options:
   -h, --help          show help (also: pyxray <command> --help)
@@ -31,27 +43,71 @@ Options:
 Exit codes: 0 ok, 1 a gate failed, 2 usage or input error.
 `
 
-const DIS_HELP = `Usage: pyxray dis FILE.pyc|DIR… [options]
+const RUNTIME_HELP = `Runtime options (for .py source):
+      --python X.Y|PATH     compile with this CPython (python3.X on PATH or pyenv); 3.14 falls
+                            back to the embedded Pyodide when there is no native 3.14
+      --runtime KIND        native or pyodide (default: native python3 3.8+ if found, else pyodide)
+  -O, --optimize N          0, 1 or 2, as python -O/-OO (default: the interpreter's)
+  -v, --verbose             say which runtime was chosen and why`
 
-Disassembles .pyc files of CPython 3.8–3.14 with pyxray's own engine. Folders are searched
-recursively for *.pyc. One bad file does not stop the rest; the exit code is 2 if any failed.
+const DIS_HELP = `Usage: pyxray dis TARGET… [options]
+
+Disassembles Python source (compiled by the chosen runtime) or .pyc files of CPython 3.8–3.14 with
+pyxray's own engine. Folders are searched recursively for *.pyc; one bad file does not stop the
+rest (exit code 2 if any failed).
 
 Options:
-  -f, --format FMT          text (default: for people, with source lines when found),
+  -f, --format FMT          text (default: for people, source lines above their instructions),
                             dis (exactly what CPython's dis.dis prints for that version),
                             json (every code-object field, instructions, positions)
+  -c, --command SOURCE      disassemble this source instead of a file
       --show-caches         show inline CACHE entries (3.11+)
       --show-offsets        show byte offsets (3.13+ dis format; always shown before 3.13)
       --show-positions      show full source positions instead of lines (3.14 dis format)
-      --python-version X.Y  the inputs are raw marshal data (no .pyc header) from Python X.Y
-  -o, --out DIR             write one file per input under DIR (atomically) instead of stdout
+      --python-version X.Y  .pyc inputs are raw marshal data (no header) from Python X.Y
+  -o, --out DIR             .pyc inputs: one output file per input under DIR (written atomically)
       --color / --no-color  force colors on or off (default: on for a terminal, off for NO_COLOR)
+${RUNTIME_HELP}
   -h, --help                show this help
 
 Examples:
-  pyxray dis examples/hello.cpython-312.pyc
+  pyxray dis examples/hello.py
+  pyxray dis examples/hello.py:counter.<locals>.bump --format dis --python 3.12
+  pyxray dis -c 'x = [i * i for i in range(10)]' --python 3.14
   pyxray dis __pycache__/models.cpython-313.pyc --format dis --show-caches
   pyxray dis /usr/lib/python3.11 --format json --out /tmp/dis-json
+`
+
+const AST_HELP = `Usage: pyxray ast TARGET [options]
+
+The syntax tree of Python source as the chosen runtime parses it: node types, fields and
+line:col-endline:endcol (1-based lines, 0-based UTF-8 byte columns). TARGET may name a definition
+(FILE.py:Qualname) to show only its subtree.
+
+Options:
+  -f, --format FMT          text (default: an indented tree) or json (every field and position)
+  -c, --command SOURCE      parse this source instead of a file
+${RUNTIME_HELP}
+  -h, --help                show this help
+`
+
+const CODE_HELP = `Usage: pyxray code TARGET [options]
+
+Everything a code object holds, explained: every co_* attribute, flags by name, locals and their
+kinds, the closure map (which cell feeds which free variable), the constants tree, line-table entries
+and positions, the exception table, and the .pyc header for .pyc input.
+
+Options:
+  -f, --format FMT          text (default) or json
+  -c, --command SOURCE      inspect this source instead of a file
+${RUNTIME_HELP}
+  -h, --help                show this help
+`
+
+const RUNTIMES_HELP = `Usage: pyxray runtimes [--format text|json]
+
+Lists the Python runtimes pyxray found: native CPython interpreters ($PYXRAY_PYTHON, python3 and
+python3.X on PATH, pyenv) and the embedded Pyodide, with version, path and magic number.
 `
 
 type Options = NonNullable<ParseArgsConfig['options']>
@@ -65,8 +121,51 @@ function parse(args: string[], options: Options) {
   }
 }
 
-function disCommand(args: string[], con: Console): number {
+const RUNTIME_OPTIONS: Options = {
+  python: { type: 'string' },
+  runtime: { type: 'string' },
+  optimize: { type: 'string', short: 'O' },
+  verbose: { type: 'boolean', short: 'v', default: false },
+  command: { type: 'string', short: 'c' },
+  help: { type: 'boolean', short: 'h', default: false },
+}
+
+type Values = ReturnType<typeof parse>['values']
+
+function sourceOptions(values: Values): SourceOptions {
+  const runtime = values.runtime as string | undefined
+  if (runtime !== undefined && runtime !== 'native' && runtime !== 'pyodide') {
+    throw new UsageError('USAGE', `unknown runtime "${runtime}": use native or pyodide`)
+  }
+  const optimize = values.optimize as string | undefined
+  if (optimize !== undefined && !/^[012]$/.test(optimize)) {
+    throw new UsageError('USAGE', `--optimize takes 0, 1 or 2, not "${optimize}"`)
+  }
+  return {
+    ...(runtime ? { runtime } : {}),
+    ...(values.python !== undefined ? { python: values.python as string } : {}),
+    ...(optimize !== undefined ? { optimize: Number(optimize) as 0 | 1 | 2 } : {}),
+  }
+}
+
+function oneTarget(command: string, values: Values, positionals: string[]): Target {
+  if (values.command !== undefined) {
+    if (positionals.length) throw new UsageError('USAGE', `${command}: give either -c SOURCE or a file, not both`)
+    return { inline: values.command as string }
+  }
+  if (positionals.length !== 1) throw new UsageError('USAGE', `${command} needs one file (or -c SOURCE); see pyxray ${command} --help`)
+  return parseTarget(positionals[0]!)
+}
+
+function formatOf(values: Values, allowed: readonly string[], command: string): string {
+  const format = values.format as string
+  if (!allowed.includes(format)) throw new UsageError('USAGE', `unknown format "${format}" for ${command}: use one of ${allowed.join(', ')}`)
+  return format
+}
+
+async function disCommand(args: string[], con: Console): Promise<number> {
   const { values, positionals } = parse(args, {
+    ...RUNTIME_OPTIONS,
     format: { type: 'string', short: 'f', default: 'text' },
     'show-caches': { type: 'boolean', default: false },
     'show-offsets': { type: 'boolean', default: false },
@@ -75,25 +174,33 @@ function disCommand(args: string[], con: Console): number {
     out: { type: 'string', short: 'o' },
     color: { type: 'boolean' },
     'no-color': { type: 'boolean' },
-    help: { type: 'boolean', short: 'h', default: false },
   })
   if (values.help) {
     con.out(DIS_HELP)
     return ExitCode.Ok
   }
-  const format = values.format as string
-  if (!(DIS_FORMATS as readonly string[]).includes(format)) {
-    throw new UsageError('USAGE', `unknown format "${format}" for dis: use one of ${DIS_FORMATS.join(', ')}`)
+  const format = formatOf(values, DIS_FORMATS, 'dis') as DisFormat
+  if (positionals.length === 0 && values.command === undefined) {
+    throw new UsageError('USAGE', 'dis needs a .py or .pyc file, a folder, or -c SOURCE (see pyxray dis --help)')
   }
-  if (positionals.length === 0) throw new UsageError('USAGE', 'dis needs at least one .pyc file or folder (see pyxray dis --help)')
   const color = values['no-color'] ? false : (values.color as boolean | undefined)
+  const flags = {
+    format,
+    showCaches: values['show-caches'] as boolean,
+    showOffsets: values['show-offsets'] as boolean,
+    showPositions: values['show-positions'] as boolean,
+  }
+  const single = values.command !== undefined ? { inline: values.command as string } : positionals.length === 1 ? parseTarget(positionals[0]!) : undefined
+  if (single && (isSource(single) || single.selector) && values['python-version'] === undefined && !isFolder(single.path)) {
+    if (values.out !== undefined) throw new UsageError('USAGE', '--out applies to .pyc files and folders; redirect stdout for source')
+    return runDisTarget(single, { ...flags, ...sourceOptions(values), style: styleFor(process.stdout, color), verbose: values.verbose as boolean }, con)
+  }
+  const sources = positionals.filter((p) => p.endsWith('.py'))
+  if (sources.length) throw new UsageError('USAGE', `give one .py file at a time (got ${sources.length} among ${positionals.length} inputs)`)
   return runDis(
     {
       inputs: positionals,
-      format: format as DisFormat,
-      showCaches: values['show-caches'] as boolean,
-      showOffsets: values['show-offsets'] as boolean,
-      showPositions: values['show-positions'] as boolean,
+      ...flags,
       ...(values['python-version'] !== undefined ? { pythonVersion: values['python-version'] as string } : {}),
       ...(values.out !== undefined ? { outDir: values.out as string } : {}),
       style: styleFor(process.stdout, values.out !== undefined ? false : color),
@@ -102,12 +209,63 @@ function disCommand(args: string[], con: Console): number {
   )
 }
 
-const COMMANDS: Record<string, (args: string[], con: Console) => number> = {
-  dis: disCommand,
+function isFolder(path: string | undefined): boolean {
+  try {
+    return path !== undefined && statSync(path).isDirectory()
+  } catch {
+    return false
+  }
 }
 
-/** Runs the CLI with `argv` (without node and the script); returns the exit code. */
-export function main(argv: string[], con: Console): number {
+async function astCommand(args: string[], con: Console): Promise<number> {
+  const { values, positionals } = parse(args, { ...RUNTIME_OPTIONS, format: { type: 'string', short: 'f', default: 'text' } })
+  if (values.help) {
+    con.out(AST_HELP)
+    return ExitCode.Ok
+  }
+  const format = formatOf(values, ['text', 'json'], 'ast') as 'text' | 'json'
+  return runAst(oneTarget('ast', values, positionals), { ...sourceOptions(values), format, verbose: values.verbose as boolean }, con)
+}
+
+async function codeCommand(args: string[], con: Console): Promise<number> {
+  const { values, positionals } = parse(args, { ...RUNTIME_OPTIONS, format: { type: 'string', short: 'f', default: 'text' } })
+  if (values.help) {
+    con.out(CODE_HELP)
+    return ExitCode.Ok
+  }
+  const format = formatOf(values, ['text', 'json'], 'code') as 'text' | 'json'
+  return runCode(oneTarget('code', values, positionals), { ...sourceOptions(values), format, verbose: values.verbose as boolean }, con)
+}
+
+async function runtimesCommand(args: string[], con: Console): Promise<number> {
+  const { values } = parse(args, { format: { type: 'string', short: 'f', default: 'text' }, help: { type: 'boolean', short: 'h', default: false } })
+  if (values.help) {
+    con.out(RUNTIMES_HELP)
+    return ExitCode.Ok
+  }
+  return runRuntimes(formatOf(values, ['text', 'json'], 'runtimes') as 'text' | 'json', con)
+}
+
+async function pythonPathCommand(args: string[], con: Console): Promise<number> {
+  const { values } = parse(args, { help: { type: 'boolean', short: 'h', default: false } })
+  if (values.help) {
+    con.out('Usage: pyxray python-path\n\nPrints the folder holding the pyxray Python agent: add it to PYTHONPATH, or pip install it.\n')
+    return ExitCode.Ok
+  }
+  con.out(`${agentDir()}\n`)
+  return ExitCode.Ok
+}
+
+const COMMANDS: Record<string, (args: string[], con: Console) => Promise<number>> = {
+  dis: disCommand,
+  ast: astCommand,
+  code: codeCommand,
+  runtimes: runtimesCommand,
+  'python-path': pythonPathCommand,
+}
+
+/** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
+export async function main(argv: string[], con: Console): Promise<number> {
   const [command, ...rest] = argv
   try {
     if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
@@ -120,9 +278,13 @@ export function main(argv: string[], con: Console): number {
     }
     const run = COMMANDS[command]
     if (!run) throw new UsageError('USAGE', `unknown command "${command}": run pyxray --help for the list`)
-    return run(rest, con)
+    return await run(rest, con)
   } catch (e) {
     if (e instanceof UsageError) {
+      con.err(`pyxray: ${e.message}\n`)
+      return ExitCode.Usage
+    }
+    if (e instanceof RuntimeError) {
       con.err(`pyxray: ${e.message}\n`)
       return ExitCode.Usage
     }
@@ -135,7 +297,7 @@ export function main(argv: string[], con: Console): number {
   }
 }
 
-/** Writes to stdout, ignoring EPIPE (e.g. `pyxray dis … | head`). */
+/** Writes to stdout, ignoring a closed pipe (e.g. `pyxray dis … | head`). */
 function writeOut(text: string): void {
   try {
     process.stdout.write(text)
@@ -149,7 +311,15 @@ export function runCli(argv: string[]): void {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0)
   })
-  process.exitCode = main(argv, { out: writeOut, err: (t) => process.stderr.write(t) })
+  main(argv, { out: writeOut, err: (t) => process.stderr.write(t) }).then(
+    (code) => {
+      process.exitCode = code
+    },
+    (e: unknown) => {
+      process.stderr.write(`pyxray: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
+      process.exitCode = 70
+    },
+  )
 }
 
 // Run directly (node --import tsx src/cli/main.ts …) as well as through bin/pyxray.js.

@@ -2,8 +2,12 @@ import { MarshalError } from './errors.js'
 import { FLAG_REF, type MarshalOptions, type PyCode, type PyObject, TypeCode } from './types.js'
 import { decodeUtf8, hasSplitSurrogatePair } from './utf8.js'
 
-/** CPython refuses data nested deeper than this (MAX_MARSHAL_STACK_DEPTH). */
-const MAX_DEPTH = 2000
+/**
+ * Data nested deeper than this is refused (MARSHAL_TOO_DEEP). CPython's MAX_MARSHAL_STACK_DEPTH is
+ * 2000, or 1000 on Windows; we use 1000 because the reader recurses and V8's default stack
+ * overflows at about 1,450 nested tuples. Real code objects nest a few dozen levels at most.
+ */
+const MAX_DEPTH = 1000
 
 /** One field of a marshalled code object: an int32 or a nested object. */
 type CodeField = readonly [name: keyof PyCode, kind: 'int32' | 'object']

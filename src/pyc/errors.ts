@@ -9,7 +9,9 @@ export class PycError extends Error {
     message: string,
     /** 0-based byte offset in the file. */
     readonly byteOffset?: number,
+    /** `cause`: the underlying error, e.g. the MarshalError behind PYC_BAD_DATA. */
+    options?: ErrorOptions,
   ) {
-    super(message)
+    super(message, options)
   }
 }

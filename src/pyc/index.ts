@@ -124,7 +124,7 @@ export function readPyc(bytes: Uint8Array, options: ReadPycOptions = {}): Pyc {
   try {
     result = readMarshal(bytes, { pythonVersion: version }, start)
   } catch (e) {
-    if (e instanceof MarshalError) throw new PycError('PYC_BAD_DATA', e.message, e.byteOffset)
+    if (e instanceof MarshalError) throw new PycError('PYC_BAD_DATA', e.message, e.byteOffset, { cause: e })
     throw e
   }
   if (result.value.type !== 'code') {

@@ -1,0 +1,105 @@
+/**
+ * Targets on the command line — `FILE.py`, `FILE.py:Qualname`, `FILE.py:LINE`, `-c SOURCE`, and
+ * the same for `.pyc` — and turning them into code objects through a runtime or the pyc reader.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { type CodeObject, selectByLine, selectByQualname, toCodeObject } from '../bytecode/index.js'
+import { decodeUtf8, readMarshal } from '../marshal/index.js'
+import { type PycHeader, readPyc } from '../pyc/index.js'
+import { type RuntimeChoice, RuntimeError, type RuntimeInfo, type Selected, selectRuntime } from '../runtime/index.js'
+import { UsageError } from './errors.js'
+
+/** What part of a module to show. */
+export type Selector = { readonly qualname: string } | { readonly line: number }
+
+/** A parsed target. */
+export interface Target {
+  /** File path; undefined for `-c` source. */
+  readonly path?: string
+  /** Inline source from `-c`. */
+  readonly inline?: string
+  readonly selector?: Selector
+}
+
+/** Splits `path:Qualname` / `path:LINE` when the part before the colon is an existing file. */
+export function parseTarget(arg: string): Target {
+  const m = /^(.*):([^:/\\]+)$/.exec(arg)
+  if (m && m[1] && !existsSync(arg) && existsSync(m[1])) {
+    const sel = m[2]!
+    return { path: m[1], selector: /^\d+$/.test(sel) ? { line: Number(sel) } : { qualname: sel } }
+  }
+  return { path: arg }
+}
+
+/** A loaded module code object and the code object the target selects. */
+export interface Loaded {
+  readonly module: CodeObject
+  readonly code: CodeObject
+  /** Source text when known (for interleaving). */
+  readonly source?: string
+  /** co_filename given to the compiler. */
+  readonly filename: string
+  readonly header?: PycHeader
+  readonly runtime?: { readonly info: RuntimeInfo; readonly reason: string }
+}
+
+/** Options for compiling source targets. */
+export interface SourceOptions extends RuntimeChoice {
+  readonly optimize?: -1 | 0 | 1 | 2
+}
+
+function select(module: CodeObject, selector: Selector | undefined): CodeObject {
+  if (!selector) return module
+  return 'line' in selector ? selectByLine(module, selector.line) : selectByQualname(module, selector.qualname)
+}
+
+/** Whether a path is Python source (not a .pyc). */
+export const isSource = (t: Target): boolean => t.inline !== undefined || !t.path?.endsWith('.pyc')
+
+/** Reads a source file as Python would: UTF-8 (with or without BOM); other encodings are refused. */
+export function readSource(path: string): string {
+  if (!existsSync(path)) throw new UsageError('NOT_FOUND', `${path}: no such file`)
+  if (statSync(path).isDirectory()) throw new UsageError('USAGE', `${path} is a folder: name a .py file (folders work for .pyc input)`)
+  const bytes = new Uint8Array(readFileSync(path))
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0
+  const text = decodeUtf8(bytes, start, bytes.length)
+  if (text === undefined) throw new UsageError('USAGE', `${path} is not UTF-8 text; pyxray reads UTF-8 Python source`)
+  return text
+}
+
+/** Compiles (or reads) a target and selects the code object it names. */
+export async function loadTarget(t: Target, options: SourceOptions, selected?: Selected): Promise<Loaded> {
+  if (!isSource(t)) {
+    const path = t.path!
+    if (!existsSync(path)) throw new UsageError('NOT_FOUND', `${path}: no such file`)
+    const pyc = readPyc(new Uint8Array(readFileSync(path)))
+    const module = toCodeObject(pyc.code, pyc.version[1])
+    return { module, code: select(module, t.selector), filename: module.filename, ...(pyc.header ? { header: pyc.header } : {}) }
+  }
+  const source = t.inline ?? readSource(t.path!)
+  const filename = t.inline !== undefined ? '<string>' : t.path!
+  const sel = selected ?? selectRuntime(options)
+  const info = await sel.runtime.info()
+  const bytes = await sel.runtime.compile(source, { filename, optimize: options.optimize ?? -1 })
+  const { value } = readMarshal(bytes, { pythonVersion: [3, info.minor] })
+  if (value.type !== 'code') throw new RuntimeError('RUNTIME_PROTOCOL', `the runtime returned a ${value.type}, not a code object`)
+  const module = toCodeObject(value, info.minor)
+  return { module, code: select(module, t.selector), source, filename, runtime: { info, reason: sel.reason } }
+}
+
+/** `file.py:3:7: SyntaxError: message`, the source line and a caret under the error. */
+export function formatSyntaxError(e: RuntimeError, fallbackFile: string): string {
+  const s = e.syntax
+  if (!s) return e.message
+  const file = s.filename && s.filename !== '<string>' ? s.filename : fallbackFile
+  const col = s.offset ?? 0
+  const lines = [`${file}:${s.lineno ?? '?'}:${col || '?'}: ${s.type}: ${s.message}`]
+  if (s.text) {
+    const text = s.text.replace(/\n$/, '')
+    const lead = text.length - text.trimStart().length
+    const width = s.end_lineno === s.lineno && s.end_offset && s.end_offset > col ? s.end_offset - col : 1
+    lines.push(`    ${text.trimStart()}`)
+    if (col > 0) lines.push(`    ${' '.repeat(Math.max(0, col - 1 - lead))}${'^'.repeat(width)}`)
+  }
+  return lines.join('\n')
+}

@@ -1,0 +1,68 @@
+/**
+ * Python runtimes: native CPython workers and embedded Pyodide, behind {@link PythonRuntime}.
+ */
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { defaultPython, type Interpreter, resolvePython } from './native/discover.js'
+import { NativeRuntime } from './native/worker.js'
+import { PyodideRuntime } from './pyodide/node.js'
+import { type PythonRuntime, RuntimeError, type RuntimeKind } from './types.js'
+
+export { findInterpreters, type Interpreter, probe, resolvePython } from './native/discover.js'
+export { NativeRuntime } from './native/worker.js'
+export { PyodideRuntime } from './pyodide/node.js'
+export * from './types.js'
+
+/** The Python version Pyodide embeds. */
+export const PYODIDE_MINOR = 14
+
+/** The folder holding the `pyxray` agent package (python/ in the npm package). */
+export function agentDir(): string {
+  // src/runtime/index.ts and dist/runtime/index.js are both two levels below the package root.
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'python')
+}
+
+/** How to choose a runtime. */
+export interface RuntimeChoice {
+  /** Force a kind; default: native python3 (3.8+) when present, else Pyodide. */
+  readonly runtime?: RuntimeKind
+  /** "3.12" or an interpreter path; "3.14" falls back to Pyodide when no native 3.14 exists. */
+  readonly python?: string
+}
+
+/** A chosen runtime and why it was chosen (shown by --verbose and in JSON output). */
+export interface Selected {
+  readonly runtime: PythonRuntime
+  readonly interpreter?: Interpreter
+  readonly reason: string
+}
+
+function native(it: Interpreter, reason: string): Selected {
+  return { runtime: new NativeRuntime(it.path, agentDir(), `python${it.version} (${it.path})`), interpreter: it, reason }
+}
+
+/** Picks the runtime for a command. Throws RuntimeError when the requested one is missing. */
+export function selectRuntime(choice: RuntimeChoice = {}): Selected {
+  if (choice.runtime === 'pyodide') {
+    if (choice.python && choice.python !== `3.${PYODIDE_MINOR}`) {
+      throw new RuntimeError('RUNTIME_UNSUPPORTED', `the Pyodide runtime is CPython 3.${PYODIDE_MINOR}; --python ${choice.python} needs --runtime native`)
+    }
+    return { runtime: new PyodideRuntime(agentDir()), reason: '--runtime pyodide' }
+  }
+  if (choice.python) {
+    try {
+      return native(resolvePython(choice.python), `--python ${choice.python}`)
+    } catch (e) {
+      if (choice.python === `3.${PYODIDE_MINOR}` && choice.runtime !== 'native') {
+        return { runtime: new PyodideRuntime(agentDir()), reason: `--python 3.${PYODIDE_MINOR}: no native 3.${PYODIDE_MINOR}, using Pyodide` }
+      }
+      throw e
+    }
+  }
+  const it = defaultPython()
+  if (it) return native(it, process.env.PYXRAY_PYTHON ? 'PYXRAY_PYTHON' : 'python3 on PATH')
+  if (choice.runtime === 'native') {
+    throw new RuntimeError('RUNTIME_NOT_FOUND', 'no native CPython 3.8+ found (python3 on PATH or PYXRAY_PYTHON): install one, or use --runtime pyodide')
+  }
+  return { runtime: new PyodideRuntime(agentDir()), reason: 'no native python3 3.8+ found: using embedded Pyodide' }
+}
