@@ -53,6 +53,9 @@ export function selectByQualname(module: CodeObject, qualname: string): CodeObje
   const tree = codeTree(module)
   const hit = tree.find((e) => e.qualname === qualname)
   if (hit) return hit.code
+  // Shorthand: "outer.inner" for "outer.<locals>.inner", when it names exactly one code object.
+  const loose = tree.filter((e) => e.qualname.replace(/\.<locals>/g, '') === qualname)
+  if (loose.length === 1) return loose[0]!.code
   const names = tree.slice(1).map((e) => e.qualname)
   const near = names.filter((n) => n.endsWith(`.${qualname}`) || n.split('.').pop() === qualname)
   throw new BytecodeError(

@@ -1,6 +1,6 @@
 /** `pyxray ast` and `pyxray runtimes`. */
 import { formatAstTree, findDefinition } from '../runtime/ast.js'
-import { findInterpreters, PYODIDE_MINOR, RuntimeError, selectRuntime } from '../runtime/index.js'
+import { findInterpreters, MAX_MINOR, MIN_MINOR, PYODIDE_MINOR, RuntimeError, selectRuntime } from '../runtime/index.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
 import { formatSyntaxError, readSource, type SourceOptions, type Target } from './source.js'
@@ -73,7 +73,14 @@ export async function runRuntimes(format: 'text' | 'json', con: Console): Promis
   }
   const rows = [
     ['', 'kind', 'version', 'magic', 'found by', 'path'],
-    ...natives.map((n) => [n.path === chosen ? '*' : '', 'native', `${n.implementation} ${n.version}`, String(n.magic), n.source, n.path]),
+    ...natives.map((n) => [
+      n.path === chosen ? '*' : '',
+      'native',
+      `${n.implementation} ${n.version}${n.minor < MIN_MINOR || n.minor > MAX_MINOR ? ' (unsupported)' : ''}`,
+      String(n.magic),
+      n.source,
+      n.path,
+    ]),
     'error' in pyodide
       ? ['', 'pyodide', `unavailable: ${pyodide.error}`, '', 'npm', '']
       : [chosen === 'pyodide' ? '*' : '', 'pyodide', `CPython ${pyodide.version}`, String(pyodide.magic), 'npm', `embedded (3.${PYODIDE_MINOR}, WebAssembly)`],

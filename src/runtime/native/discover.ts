@@ -3,7 +3,7 @@
  * PATH, and pyenv's versions.
  */
 import { spawnSync } from 'node:child_process'
-import { accessSync, constants, existsSync, readdirSync, realpathSync, statSync } from 'node:fs'
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { RuntimeError } from '../types.js'
@@ -14,6 +14,7 @@ export type InterpreterSource = 'flag' | 'env' | 'path' | 'pyenv'
 /** A probed interpreter. */
 export interface Interpreter {
   readonly path: string
+  /** The interpreter's own sys.executable, symlinks resolved (shims and links lead here). */
   readonly realPath: string
   readonly implementation: string
   /** e.g. "3.12.1" */
@@ -28,7 +29,8 @@ export interface Interpreter {
 export const MIN_MINOR = 8
 export const MAX_MINOR = 14
 
-const PROBE = 'import sys, importlib.util, platform; print(platform.python_implementation(), platform.python_version(), sys.version_info[1], int.from_bytes(importlib.util.MAGIC_NUMBER[:2], "little"))'
+const PROBE =
+  'import sys, os, importlib.util, platform; print(platform.python_implementation(), platform.python_version(), sys.version_info[1], int.from_bytes(importlib.util.MAGIC_NUMBER[:2], "little"), os.path.realpath(sys.executable))'
 
 function isExecutable(p: string): boolean {
   try {
@@ -43,14 +45,10 @@ function isExecutable(p: string): boolean {
 export function probe(path: string, source: InterpreterSource): Interpreter | undefined {
   const r = spawnSync(path, ['-I', '-c', PROBE], { encoding: 'utf8', timeout: 10_000 })
   if (r.status !== 0 || !r.stdout) return undefined
-  const [implementation, version, minor, magic] = r.stdout.trim().split(/\s+/)
+  const [implementation, version, minor, magic, ...exe] = r.stdout.trim().split(' ')
   if (!implementation || !version || minor === undefined || magic === undefined) return undefined
-  let realPath = path
-  try {
-    realPath = realpathSync(path)
-  } catch {
-    // keep the given path
-  }
+  // sys.executable, resolved: the same interpreter reached through a shim or a symlink.
+  const realPath = exe.join(' ') || path
   return { path, realPath, implementation, version, minor: Number(minor), magic: Number(magic), source }
 }
 
@@ -89,16 +87,10 @@ export function findInterpreters(): Interpreter[] {
   const out: Interpreter[] = []
   const seen = new Set<string>()
   const add = (path: string, source: InterpreterSource) => {
-    let real = path
-    try {
-      real = realpathSync(path)
-    } catch {
-      return
-    }
-    if (seen.has(real)) return
-    seen.add(real)
     const it = probe(path, source)
-    if (it) out.push(it)
+    if (!it || seen.has(it.realPath)) return
+    seen.add(it.realPath)
+    out.push(it)
   }
   if (process.env.PYXRAY_PYTHON) add(process.env.PYXRAY_PYTHON, 'env')
   for (const p of onPath()) add(p, 'path')

@@ -4,11 +4,29 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { AgentRuntime, type AgentResponse, agentError } from '../agent.js'
 import { type RequestOptions, RuntimeError } from '../types.js'
 
 const LOAD_TIMEOUT_MS = 60_000
+
+/**
+ * The worker thread: loads Pyodide once, installs the agent's files into its file system and
+ * answers JSON-line requests by calling the agent's handle_json (python/pyxray/protocol.py).
+ */
+const THREAD_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads')
+import(workerData.pyodideUrl).then(async ({ loadPyodide }) => {
+  const py = await loadPyodide({ indexURL: workerData.indexURL, stdout: () => {}, stderr: () => {} })
+  py.FS.mkdirTree('/pyxray-agent/pyxray')
+  for (const f of workerData.files) py.FS.writeFile('/pyxray-agent/pyxray/' + f.name, f.text)
+  py.runPython("import sys; sys.path.insert(0, '/pyxray-agent')")
+  const handle = py.pyimport('pyxray.protocol').handle_json
+  parentPort.on('message', (line) => parentPort.postMessage(handle(line)))
+  parentPort.postMessage({ ready: true })
+})
+`
 const DEFAULT_TIMEOUT_MS = 60_000
 
 /** Pyodide in a Node worker thread. */
@@ -28,10 +46,11 @@ export class PyodideRuntime extends AgentRuntime {
     const files = readdirSync(join(this.agentDir, 'pyxray'))
       .filter((n) => n.endsWith('.py'))
       .map((name) => ({ name, text: readFileSync(join(this.agentDir, 'pyxray', name), 'utf8') }))
-    // Under tsx (tests, development) the thread is the .ts source; in the package it is compiled .js.
-    const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
+    const pyodideUrl = import.meta.resolve('pyodide')
     this.started = new Promise<Worker>((resolve, reject) => {
-      const worker = new Worker(new URL(`./thread${ext}`, import.meta.url), { workerData: { files } })
+      // The thread's code is plain JS evaluated in the worker, so it runs the same from src/ (tsx)
+      // and dist/; it imports Pyodide by the URL resolved here.
+      const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { files, pyodideUrl, indexURL: fileURLToPath(new URL('.', pyodideUrl)) } })
       this.worker = worker
       const timer = setTimeout(() => {
         reject(new RuntimeError('RUNTIME_TIMEOUT', `Pyodide did not load within ${LOAD_TIMEOUT_MS / 1000} s`))
