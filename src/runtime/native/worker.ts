@@ -60,6 +60,8 @@ export class NativeRuntime extends AgentRuntime {
         reject(new RuntimeError('RUNTIME_TIMEOUT', `${this.label} did not start the pyxray agent within ${START_TIMEOUT_MS / 1000} s`))
         proc.kill('SIGKILL')
       }, START_TIMEOUT_MS)
+      // Writing to a worker that just died fails with EPIPE; the 'exit' handler reports it.
+      proc.stdin?.on('error', () => {})
       proc.stdout?.setEncoding('utf8')
       proc.stderr?.setEncoding('utf8')
       proc.stderr?.on('data', (chunk: string) => {
