@@ -1,8 +1,9 @@
 /**
  * Fuzzes the whole reading pipeline — readPyc → toCodeObject → formatDis — with mutated real .pyc
  * files (the golden fixtures of every version): bit flips, byte overwrites, swapped type codes,
- * insertions, deletions, truncations and length fields set to huge values. Every input must give
- * a string or one of the engine's typed errors, within a second.
+ * insertions, deletions, truncations and length fields set to huge values — applied to the file,
+ * or to the bytecode, line table, exception table or local kinds of one of its code objects.
+ * Every input must give a string or one of the engine's typed errors, within a second.
  *
  *   npm run fuzz -- [--runs 100000] [--seed N]
  *
@@ -14,7 +15,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { BytecodeError, ExceptionTableError, formatDis, LineTableError, toCodeObject } from '../src/bytecode/index.js'
-import { MarshalError } from '../src/marshal/index.js'
+import { MarshalError, type PyCode, type PyObject, writeMarshal } from '../src/marshal/index.js'
 import { PycError, readPyc } from '../src/pyc/index.js'
 
 /** An input slower than this is a failure. */
@@ -70,15 +71,56 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   }),
 )
 
-/** A fuzz input: which seed, and the edits made to it. */
+/** The bytes fields of a code object that field-level inputs edit. */
+const FIELDS = ['bytecode', 'linetable', 'exceptiontable', 'localspluskinds'] as const
+
+/** A fuzz input: which seed, where the edits go, and the edits. */
 export interface FuzzInput {
   readonly seed: number
+  /**
+   * 'file': the .pyc bytes themselves. A field name: the contents of that bytes field of the
+   * `codeIndex`-th code object (depth first, modulo their number), written back with writeMarshal
+   * so that the marshal layer is intact and the edits reach the bytecode decoders.
+   */
+  readonly target: 'file' | (typeof FIELDS)[number]
+  readonly codeIndex: number
   readonly mutations: readonly Mutation[]
 }
 
-/** Inputs over `seedCount` seeds, each with 1–4 mutations. */
+/** Inputs over `seedCount` seeds, each with 1–4 mutations; half edit the file, half a field. */
 export function fuzzInput(seedCount: number): fc.Arbitrary<FuzzInput> {
-  return fc.record({ seed: fc.nat(seedCount - 1), mutations: fc.array(mutation, { minLength: 1, maxLength: 4 }) })
+  return fc.record({
+    seed: fc.nat(seedCount - 1),
+    target: fc.constantFrom('file' as const, 'file' as const, 'file' as const, ...FIELDS),
+    codeIndex: fc.nat(),
+    mutations: fc.array(mutation, { minLength: 1, maxLength: 4 }),
+  })
+}
+
+/** The bytes of a fuzz input. */
+export function build(seeds: readonly Seed[], input: FuzzInput): Uint8Array {
+  const seed = seeds[input.seed]!.bytes
+  if (input.target === 'file') return mutate(seed, input.mutations)
+  const pyc = readPyc(seed)
+  const codes: PyCode[] = []
+  const walk = (c: PyCode) => {
+    codes.push(c)
+    if (c.consts.type === 'tuple') for (const x of c.consts.items) if (x.type === 'code') walk(x)
+  }
+  walk(pyc.code)
+  const target = codes[input.codeIndex % codes.length]!
+  // Before 3.11 there is no exception table nor local kinds: edit the bytecode instead.
+  const field = target[input.target] === undefined ? 'bytecode' : input.target
+  const old = target[field]
+  if (old?.type !== 'bytes') return seed
+  const edited: PyCode = { ...target, [field]: { ...old, value: mutate(old.value, input.mutations) } }
+  const swap = (o: PyObject): PyObject => {
+    if (o === target) return edited
+    if (o.type !== 'code' || o.consts.type !== 'tuple') return o
+    return { ...o, consts: { ...o.consts, items: o.consts.items.map(swap) } }
+  }
+  const data = writeMarshal(swap(pyc.code), { pythonVersion: pyc.version })
+  return Uint8Array.from([...seed.subarray(0, pyc.header?.byteLength ?? 0), ...data])
 }
 
 /** Applies the mutations to a copy of `seed`. */
@@ -86,8 +128,8 @@ export function mutate(seed: Uint8Array, mutations: readonly Mutation[]): Uint8A
   let b = Uint8Array.from(seed)
   for (const m of mutations) {
     const n = b.length
-    if (n === 0) return b
-    const i = m.at % n
+    if (n === 0 && m.kind !== 'insert') continue
+    const i = n === 0 ? 0 : m.at % n
     switch (m.kind) {
       case 'flip':
         b[i]! ^= 1 << m.bit
@@ -123,10 +165,10 @@ export function mutate(seed: Uint8Array, mutations: readonly Mutation[]): Uint8A
 }
 
 /** The pipeline under test: read, build the code objects, format as dis (plain and with everything shown). */
-export function pipeline(bytes: Uint8Array): string {
+export function pipeline(bytes: Uint8Array): string[] {
   const pyc = readPyc(bytes)
   const code = toCodeObject(pyc.code, pyc.version[1])
-  return formatDis(code) + formatDis(code, { showCaches: true, showOffsets: true, showPositions: true })
+  return [formatDis(code), formatDis(code, { showCaches: true, showOffsets: true, showPositions: true })]
 }
 
 /** What one input did: 'ok', the typed error's class and code, or a crash. */
@@ -144,7 +186,7 @@ export function classify(bytes: Uint8Array): Outcome {
   let label = 'ok'
   let crash: unknown
   try {
-    if (typeof pipeline(bytes) !== 'string') throw new TypeError('pipeline returned a non-string')
+    if (!pipeline(bytes).every((text) => typeof text === 'string')) throw new TypeError('formatDis returned a non-string')
   } catch (e) {
     if (e instanceof PycError) {
       const cause = e.cause instanceof MarshalError ? ` (${e.cause.code})` : ''
@@ -184,7 +226,7 @@ export function runFuzz(seeds: readonly Seed[], runs: number, seed: number): Fuz
   fc.assert(
     fc.property(fuzzInput(seeds.length), (input) => {
       const s = seeds[input.seed]!
-      const outcome = classify(mutate(s.bytes, input.mutations))
+      const outcome = classify(build(seeds, input))
       counts.set(outcome.label, (counts.get(outcome.label) ?? 0) + 1)
       if (outcome.ms > slowest.ms) slowest = { ms: outcome.ms, seedName: s.name, input }
       if (outcome.crash !== undefined || outcome.ms > SLOW_MS) failures.push({ input, seedName: s.name, outcome })
@@ -195,28 +237,28 @@ export function runFuzz(seeds: readonly Seed[], runs: number, seed: number): Fuz
 }
 
 function main(argv: string[]): number {
-  const options: Record<string, number> = { runs: 100_000, seed: 42 }
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--(runs|seed)(?:=(.*))?$/.exec(argv[i]!)
-    const value = Number(m?.[2] ?? argv[++i])
-    if (!m || !Number.isInteger(value)) {
-      console.error(`usage: npm run fuzz -- [--runs N] [--seed N]  (bad argument: ${argv[i - (m?.[2] ? 0 : 1)]})`)
+  const options = { runs: 100_000, seed: 42 }
+  for (let i = 0; i < argv.length; i += 2) {
+    const name = argv[i]
+    const value = Number(argv[i + 1])
+    if ((name !== '--runs' && name !== '--seed') || !Number.isSafeInteger(value)) {
+      console.error(`usage: npm run fuzz -- [--runs N] [--seed N]  (not understood: ${argv.slice(i).join(' ')})`)
       return 2
     }
-    options[m[1]!] = value
+    options[name === '--runs' ? 'runs' : 'seed'] = value
   }
   const seeds = loadSeeds()
   const versions = new Set(seeds.map((s) => s.name.split('/')[0]))
   console.log(`${options.runs} inputs from ${seeds.length} seed .pyc files (${[...versions].join(', ')}), seed ${options.seed}`)
-  const r = runFuzz(seeds, options.runs!, options.seed!)
+  const r = runFuzz(seeds, options.runs, options.seed)
   const width = Math.max(...[...r.counts.keys()].map((k) => k.length))
   for (const [label, n] of [...r.counts].sort((a, b) => b[1] - a[1])) {
     console.log(`  ${label.padEnd(width)}  ${String(n).padStart(7)}  ${((100 * n) / r.runs).toFixed(2).padStart(6)} %`)
   }
-  console.log(`slowest input: ${r.slowest.ms.toFixed(1)} ms (${r.slowest.seedName} ${JSON.stringify(r.slowest.input?.mutations)})`)
+  console.log(`slowest input: ${r.slowest.ms.toFixed(1)} ms (${r.slowest.seedName} ${JSON.stringify(r.slowest.input)})`)
   console.log(`${r.seconds.toFixed(1)} s in all, ${((1000 * r.seconds) / r.runs).toFixed(2)} ms per input`)
   for (const f of r.failures.slice(0, 10)) {
-    console.log(`FAILURE ${f.outcome.label} in ${f.outcome.ms.toFixed(0)} ms: ${f.seedName} ${JSON.stringify(f.input.mutations)}`)
+    console.log(`FAILURE ${f.outcome.label} in ${f.outcome.ms.toFixed(0)} ms: ${f.seedName} ${JSON.stringify(f.input)}`)
     if (f.outcome.crash instanceof Error) console.log(f.outcome.crash.stack)
   }
   console.log(r.failures.length === 0 ? 'no crashes, no slow inputs' : `${r.failures.length} failure(s)`)

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { MarshalError, writeMarshal } from '../src/marshal/index.js'
+import { expandedSize, MarshalError, writeMarshal } from '../src/marshal/index.js'
 import { KNOWN_VERSIONS, lookupMagic, PycError, type PycErrorCode, readPyc, readPycHeader } from '../src/pyc/index.js'
 import { FINAL_MAGIC, MAGIC_HISTORY } from '../src/pyc/magic-data.js'
 import { PYENV_MINORS, requirePython } from './pyenv.js'
@@ -25,6 +25,11 @@ modes = {'timestamp': py_compile.PycInvalidationMode.TIMESTAMP,
          'unchecked-hash': py_compile.PycInvalidationMode.UNCHECKED_HASH}
 for name, mode in modes.items():
     py_compile.compile(src, cfile=os.path.join(d, name + '.pyc'), invalidation_mode=mode, doraise=True)
+# Constant folding shares one 4096-character string 256 times: a legitimate, highly shared constant.
+folded = os.path.join(d, 'folded.py')
+with open(folded, 'w') as f:
+    f.write("X = ('a' * 4096,) * 256\\n")
+py_compile.compile(folded, cfile=os.path.join(d, 'folded.pyc'), doraise=True)
 with open(src, 'rb') as f:
     source = f.read()
 st = os.stat(src)
@@ -67,6 +72,9 @@ for (const minor of PYENV_MINORS) {
       assert.equal(headless.header, undefined)
       assert.deepEqual(headless.version, [3, minor])
       assert.deepEqual(headless.code, stamped.code)
+
+      const folded = readFileSync(join(dir, 'folded.pyc'))
+      assert.ok(expandedSize(readPyc(folded).code) > 150 * folded.length, 'read although it expands 190×')
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

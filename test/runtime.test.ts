@@ -52,7 +52,10 @@ for (const minor of PYENV_MINORS) {
     assert.ok(files.length >= 6, `expected sample files for 3.${minor}`)
     assert.ok(files.some((f) => f.includes('site-packages')), 'third-party files are part of the sample')
     for (const file of files) {
-      const expected = spawnSync(python, ['-m', 'dis', file], { encoding: 'utf8', maxBuffer: 1 << 28 })
+      const expected: { status: number | null; stdout: string; stderr: string } = spawnSync(python, ['-m', 'dis', file], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 28,
+      })
       assert.equal(expected.status, 0, expected.stderr)
       const ours = await disOf(runtime, readFileSync(file, 'utf8'), file)
       assert.equal(normalizeDis(ours), normalizeDis(expected.stdout), `${file} differs`)

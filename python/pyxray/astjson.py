@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import ast
 import sys
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 #: The largest magnitude an IEEE double (a JavaScript number) holds exactly as an integer.
 SAFE_INTEGER = 2**53
+
+#: The recursion limit while converting and encoding a tree (see allow_depth).
+DEEP_RECURSION_LIMIT = 6000
 
 _MISSING = object()
 
@@ -25,26 +29,41 @@ _MISSING = object()
 def node_to_json(node: ast.AST) -> dict[str, Any]:
     """One node and everything below it, as JSON-able dicts and lists.
 
-    Recursion depth follows the tree's depth; a RecursionError means the tree is too deep to
-    convert (the caller reports it).
+    This recurses once per tree level (lists are walked in place, not by a helper), so that deep
+    trees need as few frames as possible; run it under :func:`allow_depth`. A RecursionError
+    means the tree is too deep to convert (the caller reports it).
     """
     out: dict[str, Any] = {"_type": type(node).__name__}
     for name in node._fields:
-        out[name] = _value_to_json(getattr(node, name, None))
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            out[name] = node_to_json(value)
+        elif isinstance(value, list):
+            items = []  # a loop, not a comprehension: before 3.12 that would be one more frame
+            for item in value:
+                items.append(node_to_json(item) if isinstance(item, ast.AST) else constant_to_json(item))
+            out[name] = items
+        else:
+            out[name] = constant_to_json(value)
     for name in node._attributes:
         value = getattr(node, name, _MISSING)
         if value is not _MISSING:
-            out[name] = _value_to_json(value)
+            out[name] = constant_to_json(value)
     return out
 
 
-def _value_to_json(value: Any) -> Any:
-    """A field's value: a node, a list of values, or a constant (identifiers are str)."""
-    if isinstance(value, ast.AST):
-        return node_to_json(value)
-    if isinstance(value, list):
-        return [_value_to_json(item) for item in value]
-    return constant_to_json(value)
+@contextmanager
+def allow_depth(levels: int = DEEP_RECURSION_LIMIT) -> Iterator[None]:
+    """Raises the recursion limit to at least ``levels`` for a while: converting a tree (and
+    encoding its JSON) takes one to two frames per tree level, and CPython's parser accepts trees
+    deeper than the default limit of 1000."""
+    previous = sys.getrecursionlimit()
+    if previous < levels:
+        sys.setrecursionlimit(levels)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 def constant_to_json(value: Any) -> Any:

@@ -50,13 +50,16 @@ def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def syntax_error(exc: SyntaxError) -> AgentError:
-    """A ``SYNTAX_ERROR`` with every position CPython gives; ``end_*`` are null before 3.10."""
+def syntax_error(exc: SyntaxError, filename: str | None = None) -> AgentError:
+    """A ``SYNTAX_ERROR`` with every position CPython gives; ``end_*`` are null before 3.10.
+
+    ``filename`` stands in when the exception has none (3.12+ raises "source code string cannot
+    contain null bytes" without one)."""
     return AgentError(
         "SYNTAX_ERROR",
         _str_or_none(exc.msg) or str(exc),
         type=type(exc).__name__,
-        filename=_str_or_none(exc.filename),
+        filename=_str_or_none(exc.filename) or filename,
         lineno=_int_or_none(exc.lineno),
         offset=_int_or_none(exc.offset),
         end_lineno=_int_or_none(getattr(exc, "end_lineno", None)),

@@ -6,6 +6,18 @@ import type { PyCode } from '../marshal/index.js'
  * object gets the same address on every run and machine.
  */
 export function codeAddress(code: PyCode): string {
+  // dis prints a code object's repr twice (in its parent's LOAD_CONST and in its own heading).
+  let address = addresses.get(code)
+  if (address === undefined) {
+    address = hashAddress(code)
+    addresses.set(code, address)
+  }
+  return address
+}
+
+const addresses = new WeakMap<PyCode, string>()
+
+function hashAddress(code: PyCode): string {
   // FNV-1a, 32 bits.
   let h = 0x811c9dc5
   const text = (o: PyCode['name']) => (o.type === 'str' ? o.value : '')

@@ -171,7 +171,8 @@ export function decodeStream(bytes: Uint8Array, r: VersionRules): InstructionStr
 export class ArgResolver {
   /** The argval of the last {@link argrepr} call, when the resolver was made with `wantArgval`. */
   argval: ArgValue | undefined
-  private readonly constReprs: (string | undefined)[] = []
+  /** The repr of each constant, once printed (sized up front: sparse writes would make it a slow dictionary). */
+  private readonly constReprs: (string | undefined)[]
   private readonly reprOpts: { minor: number; codeAddress: typeof codeAddress }
 
   constructor(
@@ -183,6 +184,7 @@ export class ArgResolver {
     private readonly wantArgval: boolean,
   ) {
     this.reprOpts = { minor: r.minor, codeAddress }
+    this.constReprs = new Array<string | undefined>(code.consts.length).fill(undefined)
   }
 
   /** dis's argrepr of base opcode `deop` with argument `arg` at `offset`, jumping to `target` (NaN: none). */

@@ -54,6 +54,21 @@ export function sequentialCodeAddresses(): (code: PyCode) => string {
 
 /** Python's `repr(o)` for a marshal object; containers repr their elements recursively. */
 export function pyRepr(o: PyObject, opts: ReprOptions): string {
+  // Most constants dis prints are strings, ints, None or code objects; they need none of the
+  // container machinery below (closures and a Set per call).
+  switch (o.type) {
+    case 'none':
+      return 'None'
+    case 'int':
+      return o.value.toString()
+    case 'str':
+      return o.utf8 ? reprCodePoints(codePointsOfUtf8(o.utf8), opts.minor) : reprStr(o.value, opts.minor)
+    case 'code':
+      if (opts.codeAddress && o.name.type === 'str') return reprCode(o, opts.codeAddress, (x) => pyRepr(x, opts))
+      break
+    default:
+      break
+  }
   const address = opts.codeAddress ?? sequentialCodeAddresses()
   // Containers being printed, to print a self-reference as CPython's reprlib guard does
   // ("[...]"); only hand-crafted marshal data can build such cycles.
@@ -269,19 +284,44 @@ function hex(n: number, width: number): string {
  * point each; lone surrogates are code points of their own and print as `\udXXX`.
  */
 export function reprStr(s: string, minor = 14): string {
-  const cps: number[] = []
+  const quote = s.includes("'") && !s.includes('"') ? 0x22 : 0x27
+  // Characters that stand for themselves are copied in runs (one slice per run, not one string
+  // per character): docstrings make up much of the text dis prints.
+  let out = ''
+  let run = 0
   for (let i = 0; i < s.length; i++) {
-    let cp = s.charCodeAt(i)
-    if (cp >= 0xd800 && cp < 0xdc00 && i + 1 < s.length) {
-      const lo = s.charCodeAt(i + 1)
-      if (lo >= 0xdc00 && lo < 0xe000) {
-        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00)
-        i++
+    const c = s.charCodeAt(i)
+    let escape: string
+    if (c >= 0x20 && c < 0x7f) {
+      if (c !== 0x5c && c !== quote) continue
+      escape = `\\${String.fromCharCode(c)}`
+    } else if (c < 0x7f) {
+      escape = c === 0x09 ? '\\t' : c === 0x0a ? '\\n' : c === 0x0d ? '\\r' : `\\x${hex(c, 2)}`
+    } else {
+      let cp = c
+      let units = 1
+      if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
+        const lo = s.charCodeAt(i + 1)
+        if (lo >= 0xdc00 && lo < 0xe000) {
+          cp = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00)
+          units = 2
+        }
       }
+      if (isPrintable(cp, minor)) {
+        i += units - 1
+        continue
+      }
+      escape = cp <= 0xff ? `\\x${hex(cp, 2)}` : cp <= 0xffff ? `\\u${hex(cp, 4)}` : `\\U${hex(cp, 8)}`
+      out += s.slice(run, i) + escape
+      i += units - 1
+      run = i + 1
+      continue
     }
-    cps.push(cp)
+    out += s.slice(run, i) + escape
+    run = i + 1
   }
-  return reprCodePoints(cps, minor)
+  const q = String.fromCharCode(quote)
+  return run === 0 ? q + s + q : q + out + s.slice(run) + q
 }
 
 /**

@@ -14,7 +14,7 @@ export interface CodeOptions extends SourceOptions {
 
 /** Runs `pyxray code`. */
 export async function runCode(target: Target, o: CodeOptions, con: Console): Promise<number> {
-  const selected = isSource(target) ? selectRuntime(o) : undefined
+  const selected = isSource(target) ? await selectRuntime(o) : undefined
   try {
     const loaded = await loadTarget(target, o, selected)
     if (o.verbose && loaded.runtime) con.err(`pyxray: runtime ${loaded.runtime.info.kind} CPython ${loaded.runtime.info.version}: ${loaded.runtime.reason}\n`)

@@ -1,6 +1,6 @@
 /** `pyxray ast` and `pyxray runtimes`. */
 import { formatAstTree, findDefinition } from '../runtime/ast.js'
-import { findInterpreters, MAX_MINOR, MIN_MINOR, PYODIDE_MINOR, RuntimeError, selectRuntime } from '../runtime/index.js'
+import { findInterpreters, MAX_MINOR, MIN_MINOR, NativeRuntime, PYODIDE_MINOR, RuntimeError, selectRuntime } from '../runtime/index.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
 import { formatSyntaxError, readSource, type SourceOptions, type Target } from './source.js'
@@ -19,7 +19,7 @@ export async function runAst(target: Target, o: AstOptions, con: Console): Promi
   if (target.path?.endsWith('.pyc')) throw new UsageError('USAGE', 'ast needs Python source, not a .pyc')
   const source = target.inline ?? readSource(target.path!)
   const filename = target.path ?? '<string>'
-  const sel = selectRuntime(o)
+  const sel = await selectRuntime(o)
   try {
     const info = await sel.runtime.info()
     if (o.verbose) con.err(`pyxray: runtime ${info.kind} CPython ${info.version} (${info.executable}): ${sel.reason}\n`)
@@ -50,7 +50,7 @@ export async function runAst(target: Target, o: AstOptions, con: Console): Promi
 export async function runRuntimes(format: 'text' | 'json', con: Console): Promise<number> {
   const natives = findInterpreters()
   let pyodide: { version: string; magic: number } | { error: string }
-  const sel = selectRuntime({ runtime: 'pyodide' })
+  const sel = await selectRuntime({ runtime: 'pyodide' })
   try {
     const info = await sel.runtime.info()
     pyodide = { version: info.version, magic: info.magic }
@@ -61,8 +61,8 @@ export async function runRuntimes(format: 'text' | 'json', con: Console): Promis
   }
   let chosen: string
   try {
-    const d = selectRuntime({})
-    chosen = d.interpreter ? d.interpreter.path : 'pyodide'
+    const d = await selectRuntime({})
+    chosen = d.runtime instanceof NativeRuntime ? d.runtime.executable : 'pyodide'
     await d.runtime.close()
   } catch {
     chosen = 'pyodide'

@@ -180,7 +180,7 @@ export interface DisSourceOptions extends SourceOptions {
 
 /** Runs `pyxray dis` on one target compiled by a runtime (or one .pyc with a selector). */
 export async function runDisTarget(target: Target, o: DisSourceOptions, con: Console): Promise<number> {
-  const selected = isSource(target) ? selectRuntime(o) : undefined
+  const selected = isSource(target) ? await selectRuntime(o) : undefined
   try {
     const loaded = await loadTarget(target, o, selected)
     if (o.verbose && loaded.runtime) {

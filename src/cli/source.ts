@@ -78,7 +78,7 @@ export async function loadTarget(t: Target, options: SourceOptions, selected?: S
   }
   const source = t.inline ?? readSource(t.path!)
   const filename = t.inline !== undefined ? '<string>' : t.path!
-  const sel = selected ?? selectRuntime(options)
+  const sel = selected ?? (await selectRuntime(options))
   const info = await sel.runtime.info()
   const bytes = await sel.runtime.compile(source, { filename, optimize: options.optimize ?? -1 })
   const { value } = readMarshal(bytes, { pythonVersion: [3, info.minor] })

@@ -1,6 +1,6 @@
 import { MarshalError } from './errors.js'
 import { FLAG_REF, type MarshalOptions, type PyCode, type PyObject, TypeCode } from './types.js'
-import { decodeUtf8, hasSplitSurrogatePair } from './utf8.js'
+import { decodeAscii, decodeUtf8, hasSplitSurrogatePair } from './utf8.js'
 
 /**
  * Data nested deeper than this is refused (MARSHAL_TOO_DEEP). CPython's MAX_MARSHAL_STACK_DEPTH is
@@ -72,10 +72,30 @@ export interface ReadResult {
  * bytes left before anything is allocated.
  */
 export function readMarshal(bytes: Uint8Array, options: MarshalOptions = {}, byteOffset = 0): ReadResult {
-  const r = new Reader(bytes, byteOffset, codeLayout(options.pythonVersion ?? [3, 12]))
+  const r = new Reader(bytes, byteOffset, codeFormat(options.pythonVersion ?? [3, 12]))
   const value = r.object(0)
   return { value, endOffset: r.pos }
 }
+
+/** The three code-object layouts of {@link codeLayout}, read by dedicated code in {@link Reader}. */
+const enum CodeFormat {
+  /** Before 3.8. */
+  Old,
+  /** 3.8–3.10: posonlyargcount added. */
+  PosOnly,
+  /** 3.11+: localsplus names and kinds, qualname, exception table. */
+  LocalsPlus,
+}
+
+function codeFormat(version: readonly [number, number]): CodeFormat {
+  const [major, minor] = version
+  if (major < 3 || (major === 3 && minor < 8)) return CodeFormat.Old
+  if (major === 3 && minor < 11) return CodeFormat.PosOnly
+  return CodeFormat.LocalsPlus
+}
+
+/** Strings at least this long are decoded with TextDecoder; a loop is faster for shorter ones. */
+const DECODER_MIN_LENGTH = 24
 
 /** Placeholder for a reserved reference whose object is still being read. */
 const RESERVED = Symbol('reserved')
@@ -84,11 +104,17 @@ class Reader {
   pos: number
   private readonly view: DataView
   private readonly refs: (PyObject | typeof RESERVED)[] = []
+  /**
+   * A private copy of the input that bytes objects are views of: one copy per read instead of one
+   * allocation per bytes object (a .pyc has several per code object), and the caller's buffer
+   * stays free to change.
+   */
+  private owned: Uint8Array | undefined
 
   constructor(
     private readonly bytes: Uint8Array,
     start: number,
-    private readonly layout: readonly CodeField[],
+    private readonly format: CodeFormat,
   ) {
     this.pos = start
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -132,15 +158,21 @@ class Reader {
   }
 
   private slice(n: number): Uint8Array {
-    const out = this.bytes.slice(this.pos, this.pos + n)
+    this.owned ??= this.bytes.slice()
+    const out = this.owned.subarray(this.pos, this.pos + n)
     this.pos += n
     return out
   }
 
+  /** `n` bytes as Latin-1 (CPython decodes its ASCII string types so, without checking the high bit). */
   private ascii(n: number): string {
+    const bytes = this.bytes
+    const start = this.pos
+    const end = start + n
+    this.pos = end
+    if (n >= DECODER_MIN_LENGTH && isAscii(bytes, start, end)) return decodeAscii(bytes.subarray(start, end))
     let s = ''
-    for (let i = 0; i < n; i++) s += String.fromCharCode(this.bytes[this.pos + i]!)
-    this.pos += n
+    for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!)
     return s
   }
 
@@ -244,6 +276,8 @@ class Reader {
       case TypeCode.Unicode:
       case TypeCode.Interned: {
         const n = this.length('a str', 1)
+        // Pure ASCII (common for 't' strings) reads as such; surrogate pairs need non-ASCII bytes.
+        if (isAscii(this.bytes, this.pos, this.pos + n)) return this.done(slot, { type: 'str', value: this.ascii(n), code, ref })
         const value = decodeUtf8(this.bytes, this.pos, this.pos + n)
         if (value === undefined) throw new MarshalError('MARSHAL_BAD_VALUE', 'str is not valid UTF-8', this.pos)
         const split = hasSplitSurrogatePair(this.bytes, this.pos, this.pos + n)
@@ -297,13 +331,8 @@ class Reader {
         const step = this.object(depth + 1)
         return this.done(slot, { type: 'slice', start, stop, step, code, ref })
       }
-      case TypeCode.Code: {
-        const fields: Record<string, number | PyObject> = {}
-        for (const [name, kind] of this.layout) {
-          fields[name] = kind === 'int32' ? this.i32(`code field ${name}`) : this.object(depth + 1)
-        }
-        return this.done(slot, { ...(fields as unknown as Omit<PyCode, 'type' | 'code' | 'ref'>), type: 'code', code, ref })
-      }
+      case TypeCode.Code:
+        return this.done(slot, this.code(depth, code, ref))
       case TypeCode.Ref: {
         const n = this.i32('a reference index')
         const target = this.refs[n]
@@ -324,6 +353,88 @@ class Reader {
         )
     }
   }
+
+  /**
+   * The fields of a code object in the order of {@link codeLayout}, one object literal per layout:
+   * every code object of a file then has the same hidden class, which keeps property reads on
+   * them fast everywhere downstream.
+   */
+  private code(depth: number, code: number, ref: boolean): PyCode {
+    const d = depth + 1
+    switch (this.format) {
+      case CodeFormat.LocalsPlus:
+        return {
+          argcount: this.i32('code field argcount'),
+          posonlyargcount: this.i32('code field posonlyargcount'),
+          kwonlyargcount: this.i32('code field kwonlyargcount'),
+          stacksize: this.i32('code field stacksize'),
+          flags: this.i32('code field flags'),
+          bytecode: this.object(d),
+          consts: this.object(d),
+          names: this.object(d),
+          localsplusnames: this.object(d),
+          localspluskinds: this.object(d),
+          filename: this.object(d),
+          name: this.object(d),
+          qualname: this.object(d),
+          firstlineno: this.i32('code field firstlineno'),
+          linetable: this.object(d),
+          exceptiontable: this.object(d),
+          type: 'code',
+          code,
+          ref,
+        }
+      case CodeFormat.PosOnly:
+        return {
+          argcount: this.i32('code field argcount'),
+          posonlyargcount: this.i32('code field posonlyargcount'),
+          kwonlyargcount: this.i32('code field kwonlyargcount'),
+          nlocals: this.i32('code field nlocals'),
+          stacksize: this.i32('code field stacksize'),
+          flags: this.i32('code field flags'),
+          bytecode: this.object(d),
+          consts: this.object(d),
+          names: this.object(d),
+          varnames: this.object(d),
+          freevars: this.object(d),
+          cellvars: this.object(d),
+          filename: this.object(d),
+          name: this.object(d),
+          firstlineno: this.i32('code field firstlineno'),
+          linetable: this.object(d),
+          type: 'code',
+          code,
+          ref,
+        }
+      case CodeFormat.Old:
+        return {
+          argcount: this.i32('code field argcount'),
+          kwonlyargcount: this.i32('code field kwonlyargcount'),
+          nlocals: this.i32('code field nlocals'),
+          stacksize: this.i32('code field stacksize'),
+          flags: this.i32('code field flags'),
+          bytecode: this.object(d),
+          consts: this.object(d),
+          names: this.object(d),
+          varnames: this.object(d),
+          freevars: this.object(d),
+          cellvars: this.object(d),
+          filename: this.object(d),
+          name: this.object(d),
+          firstlineno: this.i32('code field firstlineno'),
+          linetable: this.object(d),
+          type: 'code',
+          code,
+          ref,
+        }
+    }
+  }
+}
+
+/** Whether `bytes[start, end)` are all below 0x80. */
+function isAscii(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) return false
+  return true
 }
 
 /** Parses float text as marshal format 0 wrote it (repr(float), including inf and nan). */

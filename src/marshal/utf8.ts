@@ -4,6 +4,21 @@
  * replace them, losing the exact round trip.
  */
 
+/**
+ * The platform's UTF-8 decoder. TextDecoder exists in browsers and Node, but not in the ES library
+ * types the core layers compile against, hence the cast.
+ */
+const platformDecoder = new (globalThis as unknown as { TextDecoder: new () => { decode(b: Uint8Array): string } }).TextDecoder()
+
+/**
+ * Bytes the caller knows to be ASCII (all below 0x80) as a string, copied by the platform's
+ * decoder: much faster than building the string a character at a time once there are more than
+ * a few dozen. Other bytes would come out as UTF-8.
+ */
+export function decodeAscii(bytes: Uint8Array): string {
+  return platformDecoder.decode(bytes)
+}
+
 /** Decodes `bytes[start, end)`; returns undefined when the bytes are not valid UTF-8. */
 export function decodeUtf8(bytes: Uint8Array, start: number, end: number): string | undefined {
   let out = ''
@@ -80,7 +95,9 @@ export function encodeUtf8(s: string): Uint8Array {
  * these bytes back.
  */
 export function hasSplitSurrogatePair(bytes: Uint8Array, start: number, end: number): boolean {
-  for (let i = bytes.indexOf(0xed, start); i >= 0 && i + 5 < end; i = bytes.indexOf(0xed, i + 1)) {
+  // A plain loop: indexOf() would search on past `end`, through the rest of the file.
+  for (let i = start; i + 5 < end; i++) {
+    if (bytes[i] !== 0xed) continue
     const b1 = bytes[i + 1]!
     const b4 = bytes[i + 4]!
     if (b1 >= 0xa0 && b1 < 0xb0 && bytes[i + 3] === 0xed && b4 >= 0xb0 && b4 < 0xc0) return true

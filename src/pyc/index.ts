@@ -1,11 +1,14 @@
 /**
  * .pyc files: the header (PEP 552 and its predecessors) and the marshalled module code object.
  */
-import { MarshalError, type PyCode, readMarshal } from '../marshal/index.js'
+import { expandedSize, MarshalError, type PyCode, readMarshal } from '../marshal/index.js'
 import { PycError } from './errors.js'
 import { FINAL_MAGIC, MAGIC_HISTORY } from './magic-data.js'
 
 export { PycError, type PycErrorCode } from './errors.js'
+
+/** How many times its own size (see expandedSize) a .pyc's code tree may expand to. */
+const MAX_EXPANSION = 1024
 
 /** Bits of the PEP 552 flags word. */
 export const enum PycFlags {
@@ -129,6 +132,17 @@ export function readPyc(bytes: Uint8Array, options: ReadPycOptions = {}): Pyc {
   }
   if (result.value.type !== 'code') {
     throw new PycError('PYC_BAD_DATA', `the marshal data holds a ${result.value.type}, not a code object`, start)
+  }
+  // Back-references let a few kilobytes stand for an astronomically large tree, which building
+  // code objects and formatting constants would expand. Real .pyc files expand to under 2× their
+  // size; the compiler's constant folding can reach a few hundred × for tiny files.
+  const expanded = expandedSize(result.value)
+  if (expanded > MAX_EXPANSION * bytes.length + 1_000_000) {
+    throw new PycError(
+      'PYC_BAD_DATA',
+      `the marshal data's back-references expand to ${expanded.toPrecision(3)} objects and characters, more than a ${bytes.length}-byte file can justify`,
+      start,
+    )
   }
   if (result.endOffset !== bytes.length) {
     throw new PycError(

@@ -3,7 +3,7 @@
  */
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { defaultPython, type Interpreter, resolvePython } from './native/discover.js'
+import { checkSupported, type Interpreter, MAX_MINOR, MIN_MINOR, probe, pythonOnPath, resolvePython } from './native/discover.js'
 import { NativeRuntime } from './native/worker.js'
 import { PyodideRuntime } from './pyodide/node.js'
 import { type PythonRuntime, RuntimeError, type RuntimeKind } from './types.js'
@@ -41,8 +41,8 @@ function native(it: Interpreter, reason: string): Selected {
   return { runtime: new NativeRuntime(it.path, agentDir(), `python${it.version} (${it.path})`), interpreter: it, reason }
 }
 
-/** Picks the runtime for a command. Throws RuntimeError when the requested one is missing. */
-export function selectRuntime(choice: RuntimeChoice = {}): Selected {
+/** Picks the runtime for a command. Rejects with RuntimeError when the requested one is missing. */
+export async function selectRuntime(choice: RuntimeChoice = {}): Promise<Selected> {
   if (choice.runtime === 'pyodide') {
     if (choice.python && choice.python !== `3.${PYODIDE_MINOR}`) {
       throw new RuntimeError('RUNTIME_UNSUPPORTED', `the Pyodide runtime is CPython 3.${PYODIDE_MINOR}; --python ${choice.python} needs --runtime native`)
@@ -59,8 +59,23 @@ export function selectRuntime(choice: RuntimeChoice = {}): Selected {
       throw e
     }
   }
-  const it = defaultPython()
-  if (it) return native(it, process.env.PYXRAY_PYTHON ? 'PYXRAY_PYTHON' : 'python3 on PATH')
+  if (process.env.PYXRAY_PYTHON) {
+    const it = probe(process.env.PYXRAY_PYTHON, 'env')
+    if (!it) throw new RuntimeError('RUNTIME_NOT_FOUND', `PYXRAY_PYTHON=${process.env.PYXRAY_PYTHON} is not a working Python interpreter`)
+    return native(checkSupported(it, `PYXRAY_PYTHON=${process.env.PYXRAY_PYTHON}`), 'PYXRAY_PYTHON')
+  }
+  // python3 on PATH: start its worker straight away (no separate probe) and keep it if it is 3.8+.
+  const python3 = pythonOnPath()
+  if (python3) {
+    const runtime = new NativeRuntime(python3, agentDir(), `python3 (${python3})`)
+    try {
+      const info = await runtime.info()
+      if (info.minor >= MIN_MINOR && info.minor <= MAX_MINOR) return { runtime, reason: 'python3 on PATH' }
+    } catch {
+      // not a usable Python 3.8+: fall through
+    }
+    await runtime.close()
+  }
   if (choice.runtime === 'native') {
     throw new RuntimeError('RUNTIME_NOT_FOUND', 'no native CPython 3.8+ found (python3 on PATH or PYXRAY_PYTHON): install one, or use --runtime pyodide')
   }

@@ -10,6 +10,7 @@ import type { CodeObject } from '../code.js'
 import { ArgResolver, decodeStream, type InstructionStream } from '../decode.js'
 import { type ExceptionEntry, parseExceptionTable } from '../exceptions.js'
 import { type Position, positions, visitLineStarts } from '../lines.js'
+import { decodeAscii } from '../../marshal/utf8.js'
 import { pyRepr } from '../pyrepr.js'
 import { type VersionRules, versionRules } from '../rules.js'
 
@@ -36,27 +37,136 @@ export function codeRepr(code: CodeObject): string {
 
 /** Formats a code object (and, by default, the code objects nested in it) exactly as dis.dis. */
 export function formatDis(code: CodeObject, options: DisOptions = {}): string {
-  // One string grows by concatenation; V8 keeps it as a rope and copies the characters once,
-  // when the text is first read, instead of once per line join and once per field join.
-  let text = ''
+  const out = TextBuffer.shared
+  out.reset()
   const walk = (c: CodeObject) => {
-    text += formatOne(c, options)
+    formatOne(c, options, out)
     if (options.recursive === false) return
     for (const child of c.children) {
-      text += `\nDisassembly of ${codeRepr(child)}:\n`
+      out.str('\nDisassembly of ')
+      out.str(codeRepr(child))
+      out.str(':\n')
       walk(child)
     }
   }
   walk(code)
   // dis prints one empty line for a code object without instructions.
-  return text || '\n'
+  return out.isEmpty() ? '\n' : out.finish()
 }
 
-// The dis text is made of a few million short lines, so the formatter below works on the
-// decoder's scratch arrays (decodeStream) and per-code-unit typed arrays instead of Instruction
-// objects, Maps and Sets, and builds each line with one concatenation instead of joining a
-// fields array. Instruction order and every rule match the Disassembly-based description in
-// dis.py; the golden fixtures and the stdlib differential check it.
+// Why this formatter looks the way it does: the dis text of a large code base is hundreds of
+// megabytes in a few million short lines. Building each line from a fields array, or even by
+// string concatenation, allocates several objects per line that the garbage collector then
+// copies and frees; here the text goes as bytes into one reused buffer (TextBuffer), numbers are
+// written digit by digit, and the decoder's scratch arrays (decodeStream) and per-code-unit typed
+// arrays stand in for Instruction objects, Maps and Sets. Every rule follows dis.py as the
+// Disassembly-based description in decode.ts does; the golden fixtures and the stdlib
+// differential (scripts/stdlib-diff.ts) check the two against CPython.
+
+/**
+ * The dis text under construction: ASCII in a growable byte buffer that is decoded once, at the
+ * end. A string holding any other character is kept as a string between decoded runs, so every
+ * UTF-16 code unit (lone surrogates included) comes out exactly as it went in.
+ */
+class TextBuffer {
+  /** The one buffer formatDis writes into (formatting never nests, and it is reset first). */
+  static readonly shared = new TextBuffer()
+  private bytes = new Uint8Array(1 << 16)
+  private length = 0
+  /** Text before `bytes`, when a non-ASCII string cut it. */
+  private parts: string[] = []
+
+  reset(): void {
+    this.length = 0
+    this.parts = []
+  }
+
+  isEmpty(): boolean {
+    return this.length === 0 && this.parts.length === 0
+  }
+
+  /** The text written since the last reset. */
+  finish(): string {
+    this.flush()
+    const text = this.parts.length === 1 ? this.parts[0]! : this.parts.join('')
+    this.parts = []
+    return text
+  }
+
+  /** Appends `s`. */
+  str(s: string): void {
+    const n = s.length
+    if (this.length + n > this.bytes.length) this.grow(n)
+    const bytes = this.bytes
+    let at = this.length
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i)
+      if (c >= 0x80) {
+        this.length = at
+        this.flush()
+        this.parts.push(s.slice(i))
+        return
+      }
+      bytes[at++] = c
+    }
+    this.length = at
+  }
+
+  /** Appends one ASCII character, by code. */
+  char(c: number): void {
+    if (this.length === this.bytes.length) this.grow(1)
+    this.bytes[this.length++] = c
+  }
+
+  /** Appends `n` spaces. */
+  spaces(n: number): void {
+    if (n <= 0) return
+    if (this.length + n > this.bytes.length) this.grow(n)
+    // A loop: fill() costs more than it saves for the few spaces of a dis field.
+    const bytes = this.bytes
+    let at = this.length
+    for (const end = at + n; at < end; at++) bytes[at] = SPACE
+    this.length = at
+  }
+
+  /** Appends `String(n).padStart(width)`. */
+  num(n: number, width: number): void {
+    if (!(n >= 0 && n < 2 ** 31 && Number.isInteger(n))) {
+      this.str(String(n).padStart(width))
+      return
+    }
+    // Int32 arithmetic: `%` and Math.floor on doubles cost several times more.
+    let v = n | 0
+    let digits = 1
+    for (let p = 10; p <= v; p *= 10) digits++
+    this.spaces(width - digits)
+    if (this.length + digits > this.bytes.length) this.grow(digits)
+    const bytes = this.bytes
+    let at = this.length + digits
+    this.length = at
+    do {
+      const q = (v / 10) | 0
+      bytes[--at] = DIGIT_0 + v - q * 10
+      v = q
+    } while (v > 0)
+  }
+
+  private flush(): void {
+    if (this.length === 0) return
+    this.parts.push(decodeAscii(this.bytes.subarray(0, this.length)))
+    this.length = 0
+  }
+
+  private grow(n: number): void {
+    const bigger = new Uint8Array(Math.max(2 * this.bytes.length, this.length + n))
+    bigger.set(this.bytes.subarray(0, this.length))
+    this.bytes = bigger
+  }
+}
+
+const SPACE = 0x20
+const DIGIT_0 = 0x30
+const NEWLINE = 0x0a
 
 /** No line start at this code unit (in {@link Units.line}). */
 const NOT_A_START = Number.NaN
@@ -114,54 +224,30 @@ function scanLineStarts(code: CodeObject, minor: number, u: Units): LineStartFac
 }
 
 /** Formats one code object, without its children, as dis.dis. */
-function formatOne(code: CodeObject, options: DisOptions): string {
+function formatOne(code: CodeObject, options: DisOptions, out: TextBuffer): void {
   const r = versionRules(code.pythonVersion[1])
-  return r.labels ? formatLabelled(code, r, options) : formatClassic(code, r, options)
-}
-
-/** `String(n).padStart(width)`, memoized for the small numbers dis pads on every line. */
-function pad(n: number, width: number): string {
-  if (n >= 0 && n < PAD_CACHE_LIMIT && width < PAD_CACHE_WIDTHS && Number.isInteger(n)) {
-    let byWidth = padCache[width]
-    if (byWidth === undefined) {
-      byWidth = []
-      padCache[width] = byWidth
-    }
-    let s = byWidth[n]
-    if (s === undefined) {
-      s = String(n).padStart(width)
-      byWidth[n] = s
-    }
-    return s
-  }
-  return String(n).padStart(width)
-}
-const PAD_CACHE_LIMIT = 1 << 16
-const PAD_CACHE_WIDTHS = 16
-const padCache: (string[] | undefined)[] = []
-
-/** Per version: opname padded to the opname column plus the separating space, by opcode. */
-const paddedOpnames = new Map<number, string[]>()
-
-function paddedOpnamesOf(r: VersionRules): string[] {
-  let names = paddedOpnames.get(r.minor)
-  if (names === undefined) {
-    names = r.arrays.opnames.map((name) => `${name.padEnd(OPNAME_WIDTH)} `)
-    paddedOpnames.set(r.minor, names)
-  }
-  return names
+  if (r.labels) formatLabelled(code, r, options, out)
+  else formatClassic(code, r, options, out)
 }
 
 /**
- * The end of a line from the opname on: `OPNAME` alone when there is no argument (dis's rstrip()
- * drops the padding), else `OPNAME  arg (argrepr)`. `opnameColumn` is the padded opname and its
- * separator; a long opname eats into the argument's padding (3.13+) when `shift` is set.
+ * Writes the end of a line from the opname on: `OPNAME` alone when there is no argument (dis's
+ * rstrip() drops the padding), else `OPNAME  arg (argrepr)` and the newline. A long opname eats
+ * into the argument's padding (3.13+) when `shift` is set.
  */
-function opAndArg(opname: string, opnameColumn: string, arg: number, argrepr: string, shift: boolean): string {
-  if (Number.isNaN(arg)) return opname
-  const width = shift && opname.length > OPNAME_WIDTH ? Math.max(0, OPARG_WIDTH - (opname.length - OPNAME_WIDTH)) : OPARG_WIDTH
-  const argText = pad(arg, width)
-  return argrepr ? `${opnameColumn}${argText} (${argrepr})` : opnameColumn + argText
+function opAndArg(out: TextBuffer, opname: string, arg: number, argrepr: string, shift: boolean): void {
+  out.str(opname)
+  if (!Number.isNaN(arg)) {
+    const excess = opname.length - OPNAME_WIDTH
+    out.spaces(Math.max(0, -excess) + 1)
+    out.num(arg, shift && excess > 0 ? OPARG_WIDTH - excess : OPARG_WIDTH)
+    if (argrepr) {
+      out.str(' (')
+      out.str(argrepr)
+      out.char(0x29) // ')'
+    }
+  }
+  out.char(NEWLINE)
 }
 
 /** Cache entries shown by show_caches: (name, size, little-endian value) per cache field. */
@@ -185,15 +271,13 @@ function exceptionEntries(code: CodeObject, r: VersionRules): ExceptionEntry[] {
 }
 
 /** 3.8–3.12: `lineno  >>  offset OPNAME  arg (argrepr)`. */
-function formatClassic(code: CodeObject, r: VersionRules, options: DisOptions): string {
+function formatClassic(code: CodeObject, r: VersionRules, options: DisOptions, out: TextBuffer): void {
   const n = code.code.length
   const u = unitsFor(n)
   const facts = scanLineStarts(code, r.minor, u)
   const showLineno = r.minor <= 9 || facts.withLine > 0
   const linenoWidth = showLineno ? (facts.maxLine >= 1000 ? String(facts.maxLine).length : 3) : 0
   const offsetWidth = n - 2 >= 10000 ? String(n - 2).length : 4
-  // The line-number column and the separators up to the jump marker, with and without a number.
-  const blankLead = linenoWidth ? `${' '.repeat(linenoWidth)}     ` : '    '
 
   const s = decodeStream(code.code, r)
   const exc = exceptionEntries(code, r)
@@ -203,9 +287,8 @@ function formatClassic(code: CodeObject, r: VersionRules, options: DisOptions): 
 
   const resolver = new ArgResolver(code, r, () => undefined, false)
   const { deopt, caches, opnames } = r.arrays
-  const columns = paddedOpnamesOf(r)
-  const cacheColumn = `${'CACHE'.padEnd(OPNAME_WIDTH)} `
-  let out = ''
+  // Fields are joined by one space: [lineno] '   ' ('>>' | '  ') offset opname [arg [(argrepr)]].
+  const lead = linenoWidth ? linenoWidth + 5 : 4
   for (let k = 0; k < s.count; k++) {
     const offset = s.offset[k]!
     const op = s.opcode[k]!
@@ -213,14 +296,17 @@ function formatClassic(code: CodeObject, r: VersionRules, options: DisOptions): 
     const arg = s.arg[k]!
     const unit = offset >> 1
     const start = u.line[unit]!
-    let lead = blankLead
-    if (!Number.isNaN(start)) {
-      if (showLineno && offset > 0) out += '\n'
-      if (linenoWidth) lead = `${pad(start, linenoWidth)}     `
-    }
     const argrepr = Number.isNaN(arg) ? '' : resolver.argrepr(deop, arg, offset, s.target[k]!)
-    const marker = u.label[unit] ? '>> ' : '   '
-    out += `${lead}${marker}${pad(offset, offsetWidth)} ${opAndArg(opnames[op]!, columns[op]!, arg, argrepr, false)}\n`
+    if (Number.isNaN(start) || !linenoWidth) out.spaces(lead)
+    else {
+      if (offset > 0) out.char(NEWLINE)
+      out.num(start, linenoWidth)
+      out.spaces(5)
+    }
+    out.str(u.label[unit] ? '>> ' : '   ')
+    out.num(offset, offsetWidth)
+    out.char(SPACE)
+    opAndArg(out, opnames[op]!, arg, argrepr, false)
     if (options.showCaches && caches[deop]) {
       let at = offset
       for (const [name, size, value] of cacheInfo(code, r, offset, deop)) {
@@ -228,16 +314,18 @@ function formatClassic(code: CodeObject, r: VersionRules, options: DisOptions): 
           at += 2
           // 3.11 describes a cache only for specialized (quickened) instructions.
           const describe = i === 0 && (r.minor >= 12 || op !== deop)
-          out += `${blankLead}   ${pad(at, offsetWidth)} ${opAndArg('CACHE', cacheColumn, 0, describe ? `${name}: ${value}` : '', false)}\n`
+          out.spaces(lead + 3)
+          out.num(at, offsetWidth)
+          out.char(SPACE)
+          opAndArg(out, 'CACHE', 0, describe ? `${name}: ${value}` : '', false)
         }
       }
     }
   }
   if (exc.length) {
-    out += 'ExceptionTable:\n'
-    for (const e of exc) out += `  ${e.start} to ${e.end - 2} -> ${e.target} [${e.depth}]${e.lasti ? ' lasti' : ''}\n`
+    out.str('ExceptionTable:\n')
+    for (const e of exc) out.str(`  ${e.start} to ${e.end - 2} -> ${e.target} [${e.depth}]${e.lasti ? ' lasti' : ''}\n`)
   }
-  return out
 }
 
 /** Marks a jump target for the classic layout's `>>` (targets no instruction can have are ignored). */
@@ -246,7 +334,7 @@ function markTarget(u: Units, target: number, byteLength: number): void {
 }
 
 /** 3.13+: `lineno  L1:  [offset]  OPNAME  arg (argrepr)`. */
-function formatLabelled(code: CodeObject, r: VersionRules, options: DisOptions): string {
+function formatLabelled(code: CodeObject, r: VersionRules, options: DisOptions, out: TextBuffer): void {
   const n = code.code.length
   const u = unitsFor(n)
   const facts = scanLineStarts(code, r.minor, u)
@@ -258,16 +346,28 @@ function formatLabelled(code: CodeObject, r: VersionRules, options: DisOptions):
   const pos = showPositions ? positions(r.minor, code.linetable, code.firstlineno, n) : []
   const linenoWidth = showPositions ? positionsWidth(pos) : linenoWidthOf(facts)
   const labelWidth = 4 + String(labels.count).length
-  const blankLineno = linenoWidth ? `${' '.repeat(linenoWidth)} ` : ''
-  const blankLabel = `${' '.repeat(labelWidth)} `
   const offsetWidth = options.showOffsets ? String(Math.max(n - 2, 9999)).length : 0
 
   const resolver = new ArgResolver(code, r, labels.of, false)
   const { deopt, caches, opnames } = r.arrays
-  const columns = paddedOpnamesOf(r)
-  const cacheColumn = `${'CACHE'.padEnd(OPNAME_WIDTH)} `
-  const offsetColumn = (offset: number) => (offsetWidth ? `${pad(offset, offsetWidth)}   ` : '')
-  let out = ''
+  // Fields are joined by one space: [lineno] label [offset + 2 spaces] '   ' opname [arg [(argrepr)]].
+  const lineno = (unit: number, start: number) => {
+    if (!linenoWidth) return
+    if (showPositions) out.str(`${positionText(pos[unit]).padEnd(linenoWidth)} `)
+    else if (Number.isNaN(start)) out.spaces(linenoWidth + 1)
+    else {
+      if (start === NO_LINE) out.str(NO_LINENO.padStart(linenoWidth))
+      else out.num(start, linenoWidth)
+      out.char(SPACE)
+    }
+  }
+  const offsetAndIndent = (offset: number) => {
+    if (offsetWidth) {
+      out.num(offset, offsetWidth)
+      out.spaces(3)
+    }
+    out.spaces(4)
+  }
   for (let k = 0; k < s.count; k++) {
     const offset = s.offset[k]!
     const op = s.opcode[k]!
@@ -275,34 +375,35 @@ function formatLabelled(code: CodeObject, r: VersionRules, options: DisOptions):
     const arg = s.arg[k]!
     const unit = offset >> 1
     const start = u.line[unit]!
-    let lineno = blankLineno
-    if (showPositions) lineno = `${positionText(pos[unit]).padEnd(linenoWidth)} `
-    else if (!Number.isNaN(start) && linenoWidth) {
-      lineno = `${start === NO_LINE ? NO_LINENO.padStart(linenoWidth) : pad(start, linenoWidth)} `
-    }
-    if (linenoWidth > 0 && !Number.isNaN(start) && offset > 0) out += '\n'
-    const label = u.label[unit]!
-    const labelColumn = label ? `${`L${label}:`.padStart(labelWidth)} ` : blankLabel
     const argrepr = Number.isNaN(arg) ? '' : resolver.argrepr(deop, arg, offset, s.target[k]!)
-    out += `${lineno}${labelColumn}${offsetColumn(offset)}    ${opAndArg(opnames[op]!, columns[op]!, arg, argrepr, true)}\n`
+    if (linenoWidth > 0 && !Number.isNaN(start) && offset > 0) out.char(NEWLINE)
+    lineno(unit, start)
+    const label = u.label[unit]!
+    if (label) {
+      out.str(`L${label}:`.padStart(labelWidth))
+      out.char(SPACE)
+    } else out.spaces(labelWidth + 1)
+    offsetAndIndent(offset)
+    opAndArg(out, opnames[op]!, arg, argrepr, true)
     if (options.showCaches && caches[deop]) {
-      const cacheLineno = showPositions ? lineno : blankLineno
       let at = offset
       for (const [name, size, value] of cacheInfo(code, r, offset, deop)) {
         for (let i = 0; i < size; i++) {
           at += 2
-          out += `${cacheLineno}${blankLabel}${offsetColumn(at)}    ${opAndArg('CACHE', cacheColumn, 0, i === 0 ? `${name}: ${value}` : '', true)}\n`
+          lineno(unit, NOT_A_START)
+          out.spaces(labelWidth + 1)
+          offsetAndIndent(at)
+          opAndArg(out, 'CACHE', 0, i === 0 ? `${name}: ${value}` : '', true)
         }
       }
     }
   }
   if (exc.length) {
-    out += 'ExceptionTable:\n'
+    out.str('ExceptionTable:\n')
     for (const e of exc) {
-      out += `  L${labels.of(e.start)} to L${labels.of(e.end)} -> L${labels.of(e.target)} [${e.depth}]${e.lasti ? ' lasti' : ''}\n`
+      out.str(`  L${labels.of(e.start)} to L${labels.of(e.end)} -> L${labels.of(e.target)} [${e.depth}]${e.lasti ? ' lasti' : ''}\n`)
     }
   }
-  return out
 }
 
 /**

@@ -98,7 +98,8 @@ export function findInterpreters(): Interpreter[] {
   return out
 }
 
-function checkSupported(it: Interpreter, how: string): Interpreter {
+/** Throws RUNTIME_UNSUPPORTED unless the interpreter is CPython 3.8–3.14. */
+export function checkSupported(it: Interpreter, how: string): Interpreter {
   if (it.implementation !== 'CPython' || it.minor < MIN_MINOR || it.minor > MAX_MINOR) {
     throw new RuntimeError(
       'RUNTIME_UNSUPPORTED',
@@ -136,17 +137,7 @@ export function resolvePython(spec: string): Interpreter {
   return checkSupported(it, spec)
 }
 
-/** The default native interpreter: $PYXRAY_PYTHON, else python3 on PATH when it is 3.8+. */
-export function defaultPython(): Interpreter | undefined {
-  const env = process.env.PYXRAY_PYTHON
-  if (env) {
-    const it = probe(env, 'env')
-    if (!it) throw new RuntimeError('RUNTIME_NOT_FOUND', `PYXRAY_PYTHON=${env} is not a working Python interpreter`)
-    return checkSupported(it, `PYXRAY_PYTHON=${env}`)
-  }
-  const python3 = onPath().find((p) => p.endsWith('/python3'))
-  if (!python3) return undefined
-  const it = probe(python3, 'path')
-  if (!it || it.implementation !== 'CPython' || it.minor < MIN_MINOR || it.minor > MAX_MINOR) return undefined
-  return it
+/** The first `python3` on PATH, if any (not probed). */
+export function pythonOnPath(): string | undefined {
+  return onPath().find((p) => p.endsWith('/python3'))
 }

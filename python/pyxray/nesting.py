@@ -1,0 +1,129 @@
+"""A cheap upper bound on how deeply a source's syntax tree nests, from its tokens alone.
+
+Why: inside Pyodide, CPython's own recursion guards do not see the JavaScript engine's native stack,
+so compiling or parsing a very deep expression (a chain of ~1500 ``+`` in Node's main thread) kills
+the whole interpreter with "Maximum call stack size exceeded" instead of raising RecursionError.
+The agent checks this bound first there and answers with an error instead (see
+:mod:`pyxray.compiler`). Native CPython raises RecursionError/MemoryError itself and needs no check.
+
+The bound counts, per logical line, the operators and keywords between commas (each one can add
+a tree level: ``a + b + c`` nests left, ``a.b.c`` nests, ``not not x`` nests), adds what nested
+brackets contribute, and adds the statement nesting (indentation and ``elif`` chains, which nest
+``If`` nodes in ``orelse``). It over-estimates flat constructs such as ``a and b and c``, which is
+fine for a guard: only absurdly long single expressions reach the limit.
+"""
+
+from __future__ import annotations
+
+import io
+import keyword
+import tokenize
+from typing import Iterator, List
+
+#: Generous slack per statement for the levels the count does not see (Module, Expr, Tuple...).
+_STATEMENT_SLACK = 8
+
+_OPENING = frozenset("([{")  # "{" is also a replacement field in an f-string
+_CLOSING = frozenset(")]}")
+_SEPARATORS = frozenset((",", ";"))
+
+# f-strings (3.12+) and t-strings (3.14+) are token groups that enclose expressions, like brackets.
+_GROUP_START = frozenset(
+    getattr(tokenize, name) for name in ("FSTRING_START", "TSTRING_START") if hasattr(tokenize, name)
+)
+_GROUP_END = frozenset(
+    getattr(tokenize, name) for name in ("FSTRING_END", "TSTRING_END") if hasattr(tokenize, name)
+)
+
+
+class _Group:
+    """The running count of one bracket level (or the statement's top level)."""
+
+    __slots__ = ("ops", "inner", "best", "is_string")
+
+    def __init__(self, is_string: bool = False) -> None:
+        self.is_string = is_string  # an f-string or t-string: its {fields} are siblings
+        self.ops = 0  # operators and keywords since the last comma
+        self.inner = 0  # the deepest nested group since the last comma
+        self.best = 0  # the deepest segment so far
+
+    def end_segment(self) -> None:
+        """A comma (or the group's end): the next operand is a sibling, not a child."""
+        self.best = max(self.best, self.ops + self.inner)
+        self.ops = 0
+        self.inner = 0
+
+
+def _tokens(source: str | bytes) -> Iterator[tokenize.TokenInfo]:
+    """The tokens of ``source``; bytes are decoded as Python would (coding cookie, BOM)."""
+    if isinstance(source, bytes):
+        return tokenize.tokenize(io.BytesIO(source).readline)
+    return tokenize.generate_tokens(io.StringIO(source).readline)
+
+
+def nesting_bound(source: str | bytes) -> int:
+    """An upper bound (up to small slack) on the depth of ``source``'s syntax tree.
+
+    Tokenizing stops at the first error; the bound then covers the part before it, which is
+    what the parser would have to get through before reporting the error.
+    """
+    deepest = 0
+    groups: List[_Group] = [_Group()]
+    # chains[level]: elif clauses so far in the if-statement at indentation `level`.
+    chains: List[int] = [0]
+    line_start = True
+    try:
+        for tok in _tokens(source):
+            kind, text = tok.type, tok.string
+            if kind == tokenize.INDENT:
+                chains.append(0)
+                continue
+            if kind == tokenize.DEDENT:
+                if len(chains) > 1:
+                    chains.pop()
+                continue
+            if kind == tokenize.NEWLINE or kind == tokenize.ENDMARKER:
+                top = groups[0]
+                top.end_segment()
+                statements = sum(chains) + 2 * len(chains)
+                deepest = max(deepest, top.best + statements + _STATEMENT_SLACK)
+                groups = [_Group()]
+                line_start = True
+                continue
+            if kind in (tokenize.NL, tokenize.COMMENT, tokenize.ENCODING):
+                continue
+            if line_start:
+                line_start = False
+                if kind == tokenize.NAME and text == "elif":
+                    chains[-1] += 1
+                elif not (kind == tokenize.NAME and text == "else"):
+                    chains[-1] = 0
+            if kind in _GROUP_START:
+                groups[-1].ops += 1
+                groups.append(_Group(is_string=True))
+            elif kind == tokenize.OP and text in _OPENING:
+                parent = groups[-1]
+                if parent.is_string:
+                    parent.end_segment()  # one more replacement field
+                elif text != "{":
+                    parent.ops += 1  # a call or subscript also nests what it is applied to
+                groups.append(_Group())
+            elif kind in _GROUP_END or (kind == tokenize.OP and text in _CLOSING):
+                if len(groups) > 1:
+                    closed = groups.pop()
+                    closed.end_segment()
+                    groups[-1].inner = max(groups[-1].inner, closed.best + 1)
+            elif kind == tokenize.OP and text in _SEPARATORS:
+                groups[-1].end_segment()
+            elif kind == tokenize.OP or (kind == tokenize.NAME and keyword.iskeyword(text)):
+                groups[-1].ops += 1
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, ValueError):
+        pass
+    # Whatever is still open when the tokens stop (an error, or unclosed brackets) counts too.
+    while len(groups) > 1:
+        closed = groups.pop()
+        closed.end_segment()
+        groups[-1].inner = max(groups[-1].inner, closed.best + 1)
+    groups[0].end_segment()
+    statements = sum(chains) + 2 * len(chains)
+    return max(deepest, groups[0].best + statements + _STATEMENT_SLACK)
