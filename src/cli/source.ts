@@ -24,7 +24,7 @@ export interface Target {
 /** Splits `path:Qualname` / `path:LINE` when the part before the colon is an existing file. */
 export function parseTarget(arg: string): Target {
   const m = /^(.*):([^:/\\]+)$/.exec(arg)
-  if (m && m[1] && !existsSync(arg) && existsSync(m[1])) {
+  if (m?.[1] && !existsSync(arg) && existsSync(m[1])) {
     const sel = m[2]!
     return { path: m[1], selector: /^\d+$/.test(sel) ? { line: Number(sel) } : { qualname: sel } }
   }

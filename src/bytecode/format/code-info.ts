@@ -125,7 +125,7 @@ function one(code: CodeObject, qualname: string, out: string[]): void {
   row('co_code', `${code.code.length} bytes`, `${d.instructions.length} instructions${caches ? ` + ${caches} inline cache units` : ''}`)
   const list = (name: string, items: readonly string[], why: string) => {
     out.push(`  ${name} (${items.length})  ${why}`)
-    items.forEach((x, i) => out.push(`    ${String(i).padStart(3)}  ${x}`))
+    for (const [i, x] of items.entries()) out.push(`    ${String(i).padStart(3)}  ${x}`)
   }
   list('co_consts', code.consts.map((c) => pyRepr(c, { minor, codeAddress })), 'constants, indexed by LOAD_CONST and friends')
   list('co_names', code.names, 'global, attribute and imported names')
