@@ -85,7 +85,7 @@ function formatOne(code: CodeObject, options: TextOptions, out: string[]): void 
   }
   for (const i of d.instructions) {
     if (i.line !== lastLine && (i.startsLine || minor < 13)) {
-      if (i.line !== undefined && i.startsLine) {
+      if (i.line !== undefined && i.line > 0 && i.startsLine) {
         const src = options.sourceLines?.[i.line - 1]
         out.push(`${s.lineNo(String(i.line).padStart(lineWidth))} ${s.dim('│')} ${src !== undefined ? s.source(src.trimEnd()) : ''}`.trimEnd())
         lastLine = i.line
