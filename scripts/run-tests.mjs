@@ -19,5 +19,10 @@ if (files.length === 0) {
   console.error('no test files matched')
   process.exit(2)
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter', 'spec', ...files], { stdio: 'inherit' })
+// A stuck test fails after 10 minutes instead of hanging CI; leftover handles do not keep it alive.
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter', 'spec', '--test-timeout=600000', '--test-force-exit', ...files],
+  { stdio: 'inherit' },
+)
 process.exit(r.status ?? 1)
