@@ -15,7 +15,9 @@ from __future__ import annotations
 import ast
 import sys
 from contextlib import contextmanager
-from typing import Any, Iterator
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers only: importing it would slow the worker's start
+    from typing import Any, Iterator
 
 #: The largest magnitude an IEEE double (a JavaScript number) holds exactly as an integer.
 SAFE_INTEGER = 2**53

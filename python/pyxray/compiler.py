@@ -15,13 +15,16 @@ import marshal
 import sys
 import warnings
 from importlib.util import MAGIC_NUMBER
-from typing import Any, Callable, List, TypeVar
 
 from .astjson import allow_depth, node_to_json
 from .errors import AgentError, bad_request, compile_error, syntax_error
-from .nesting import nesting_bound
 
-T = TypeVar("T")
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers only: importing it would slow the worker's start
+    from typing import Any, Callable, TypeVar
+
+    T = TypeVar("T")
+
 
 COMPILE_MODES = ("exec", "eval", "single")
 PARSE_MODES = ("exec", "eval", "single", "func_type")
@@ -71,6 +74,8 @@ def _check_nesting(source: str | bytes) -> None:
     """In Pyodide, refuse sources deep enough to overflow the JavaScript stack (see above)."""
     if sys.platform != "emscripten":
         return
+    from .nesting import nesting_bound  # imports tokenize: only Pyodide pays for it
+
     depth = nesting_bound(source)
     if depth > PYODIDE_NESTING_LIMIT:
         raise AgentError(
@@ -92,7 +97,7 @@ def _run_compiler(action: Callable[[], T], filename: str) -> tuple[T, list[dict[
             raise syntax_error(exc, filename) from None
         except (ValueError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
             raise compile_error(exc) from None
-    found: List[dict[str, Any]] = [
+    found: list[dict[str, Any]] = [
         {
             "category": w.category.__name__,
             "message": str(w.message),

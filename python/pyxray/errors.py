@@ -7,16 +7,19 @@ Every error response carries ``{"code": ..., "message": ...}`` plus details that
 - ``SYNTAX_ERROR``: the source does not parse (``type``, ``filename``, ``lineno``, ``offset``,
   ``end_lineno``, ``end_offset``, ``text``; positions as CPython reports them, null when absent).
 - ``COMPILE_ERROR``: any other exception while compiling or parsing (``type`` names it), such as
-  ValueError for null bytes before 3.12, RecursionError or MemoryError for deeply nested code.
+  ValueError for null bytes (a SyntaxError from 3.12 and late 3.11 patches), RecursionError or
+  MemoryError for deeply nested code.
 - ``AGENT_ERROR``: a bug in the agent (``type`` and ``traceback``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers only: importing it would slow the worker's start
+    from typing import Any, Dict
 
-#: The JSON object of an error response's ``error`` member.
-ErrorBody = Dict[str, Any]
+    #: The JSON object of an error response's ``error`` member.
+    ErrorBody = Dict[str, Any]
 
 
 class AgentError(Exception):

@@ -18,7 +18,9 @@ from __future__ import annotations
 import io
 import keyword
 import tokenize
-from typing import Iterator, List
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers only: importing it would slow the worker's start
+    from typing import Iterator
 
 #: Generous slack per statement for the levels the count does not see (Module, Expr, Tuple...).
 _STATEMENT_SLACK = 8
@@ -68,9 +70,9 @@ def nesting_bound(source: str | bytes) -> int:
     what the parser would have to get through before reporting the error.
     """
     deepest = 0
-    groups: List[_Group] = [_Group()]
+    groups: list[_Group] = [_Group()]
     # chains[level]: elif clauses so far in the if-statement at indentation `level`.
-    chains: List[int] = [0]
+    chains: list[int] = [0]
     line_start = True
     try:
         for tok in _tokens(source):

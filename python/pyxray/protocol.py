@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Callable, Dict
 
 from . import __version__, jsonline
 from .astjson import allow_depth
 from .compiler import compile_method, magic_number, parse_method
 from .errors import AgentError, agent_error, bad_request
 
-#: A method takes the request's params and returns the result object, or raises AgentError.
-Method = Callable[[Dict[str, Any]], Dict[str, Any]]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers only: importing it would slow the worker's start
+    from typing import Any, Callable, Dict
+
+    #: A method takes the request's params and returns the result object, or raises AgentError.
+    Method = Callable[[Dict[str, Any]], Dict[str, Any]]
 
 _IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalPy"}
 
@@ -116,7 +119,7 @@ def handle_line(line: str) -> tuple[str, bool]:
     request was a successful ``shutdown``."""
     try:
         request = json.loads(line)
-    except ValueError as exc:
+    except (ValueError, TypeError, RecursionError) as exc:  # not JSON, not a string, absurdly nested
         response: dict[str, Any] = {"id": None, "error": bad_request("not valid JSON: {}".format(exc)).to_json()}
         return encode(response), False
     response = handle(request)

@@ -24,15 +24,19 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import BinaryIO
 
 from .errors import bad_request
 from .protocol import encode, handle_line, info
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers only: importing it would slow the worker's start
+    from typing import BinaryIO
+
 
 def _claim_stdout() -> BinaryIO:
     """A private binary stream on the real stdout; fd 1 and sys.stdout now go to stderr."""
-    sys.stdout.flush()
+    if sys.stdout is not None:
+        sys.stdout.flush()
     private = os.dup(1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr

@@ -56,15 +56,26 @@ function select(module: CodeObject, selector: Selector | undefined): CodeObject 
 /** Whether a path is Python source (not a .pyc). */
 export const isSource = (t: Target): boolean => t.inline !== undefined || !t.path?.endsWith('.pyc')
 
-/** Reads a source file as Python would: UTF-8 (with or without BOM); other encodings are refused. */
-export function readSource(path: string): string {
+/** A source file's bytes (compiled as they are) and its text for display. */
+export interface SourceFile {
+  readonly bytes: Uint8Array
+  /** UTF-8 text (BOM removed); Latin-1 when the file is in another encoding (display only). */
+  readonly text: string
+}
+
+/** Reads a source file; the runtime compiles its exact bytes, honouring a coding cookie. */
+export function readSourceFile(path: string): SourceFile {
   if (!existsSync(path)) throw new UsageError('NOT_FOUND', `${path}: no such file`)
   if (statSync(path).isDirectory()) throw new UsageError('USAGE', `${path} is a folder: name a .py file (folders work for .pyc input)`)
   const bytes = new Uint8Array(readFileSync(path))
   const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0
-  const text = decodeUtf8(bytes, start, bytes.length)
-  if (text === undefined) throw new UsageError('USAGE', `${path} is not UTF-8 text; pyxray reads UTF-8 Python source`)
-  return text
+  const text = decodeUtf8(bytes, start, bytes.length) ?? String.fromCharCode(...bytes.subarray(0, 1 << 16))
+  return { bytes, text }
+}
+
+/** The text of a source file (see {@link readSourceFile}). */
+export function readSource(path: string): string {
+  return readSourceFile(path).text
 }
 
 /** Compiles (or reads) a target and selects the code object it names. */
@@ -76,11 +87,12 @@ export async function loadTarget(t: Target, options: SourceOptions, selected?: S
     const module = toCodeObject(pyc.code, pyc.version[1])
     return { module, code: select(module, t.selector), filename: module.filename, ...(pyc.header ? { header: pyc.header } : {}) }
   }
-  const source = t.inline ?? readSource(t.path!)
+  const file = t.inline === undefined ? readSourceFile(t.path!) : undefined
+  const source = t.inline ?? file!.text
   const filename = t.inline !== undefined ? '<string>' : t.path!
   const sel = selected ?? (await selectRuntime(options))
   const info = await sel.runtime.info()
-  const bytes = await sel.runtime.compile(source, { filename, optimize: options.optimize ?? -1 })
+  const bytes = await sel.runtime.compile(file?.bytes ?? source, { filename, optimize: options.optimize ?? -1 })
   const { value } = readMarshal(bytes, { pythonVersion: [3, info.minor] })
   if (value.type !== 'code') throw new RuntimeError('RUNTIME_PROTOCOL', `the runtime returned a ${value.type}, not a code object`)
   const module = toCodeObject(value, info.minor)

@@ -6,6 +6,7 @@ import {
   type AstNode,
   type CompileOptions,
   fromBase64,
+  toBase64,
   type ParseOptions,
   type PythonRuntime,
   type RequestOptions,
@@ -58,9 +59,10 @@ export abstract class AgentRuntime implements PythonRuntime {
     return this.infoCache
   }
 
-  async compile(source: string, options: CompileOptions = {}): Promise<Uint8Array> {
+  async compile(source: string | Uint8Array, options: CompileOptions = {}): Promise<Uint8Array> {
     const r = await this.request<{ marshal: string }>('compile', {
-      source,
+      // Bytes go as they are, so Python itself applies the coding cookie or BOM.
+      ...(typeof source === 'string' ? { source } : { sourceBase64: toBase64(source) }),
       filename: options.filename ?? '<string>',
       mode: options.mode ?? 'exec',
       optimize: options.optimize ?? -1,

@@ -52,8 +52,8 @@ export interface PythonRuntime {
   readonly kind: RuntimeKind
   /** Version and identity; starts the runtime if needed. */
   info(): Promise<RuntimeInfo>
-  /** Compiles source; returns marshal.dumps of the module's code object. */
-  compile(source: string, options?: CompileOptions): Promise<Uint8Array>
+  /** Compiles source (text, or a file's bytes with their own encoding); returns marshal.dumps of the module's code object. */
+  compile(source: string | Uint8Array, options?: CompileOptions): Promise<Uint8Array>
   /** Parses source into the agent's AST JSON. */
   parse(source: string, options?: ParseOptions): Promise<AstNode>
   /** Any agent method: the channel later capabilities (compare, profile, memory) use. */
@@ -109,4 +109,11 @@ export function fromBase64(text: string): Uint8Array {
   const out = new Uint8Array(bin.length)
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
   return out
+}
+
+/** Encodes base64 without Node's Buffer (browser-safe). */
+export function toBase64(bytes: Uint8Array): string {
+  let bin = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  return btoa(bin)
 }
