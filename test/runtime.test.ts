@@ -184,3 +184,17 @@ test('CLI on source: dis --python, -c, a syntax error as file:line:col, ast and 
   assert.equal(missing.code, 2)
   assert.match(missing.stderr, /no CPython 3\.2 found/)
 })
+
+test('without any Python on PATH, pyxray dis compiles with the embedded Pyodide', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pyxray-nopy-'))
+  // A PATH holding only node, and a HOME without pyenv.
+  spawnSync('ln', ['-s', process.execPath, join(dir, 'node')])
+  const env = { PATH: dir, HOME: dir, NO_COLOR: '1' }
+  const r = spawnSync(join(dir, 'node'), ['--import', 'tsx', MAIN, 'dis', HELLO, '--verbose'], { encoding: 'utf8', env, cwd: ROOT })
+  assert.equal(r.status, 0, r.stderr)
+  assert.match(r.stderr, /runtime pyodide CPython 3\.14\.\d+ .*no native python3 3\.8\+ found: using embedded Pyodide/)
+  assert.match(r.stdout, /^<module> {2}.*hello\.py:1 {2}Python 3\.14/m)
+  const path = spawnSync(join(dir, 'node'), ['--import', 'tsx', MAIN, 'python-path'], { encoding: 'utf8', env, cwd: ROOT })
+  assert.equal(path.stdout.trim(), join(ROOT, 'python'))
+  assert.ok(existsSync(join(path.stdout.trim(), 'pyxray', 'worker.py')))
+})
