@@ -92,7 +92,26 @@ function tupleOf(o: PyObject | undefined, field: string): readonly PyObject[] {
 }
 
 function strTuple(o: PyObject | undefined, field: string): string[] {
-  return tupleOf(o, field).map((x, i) => strOf(x, `${field}[${i}]`))
+  const items = tupleOf(o, field)
+  const out: string[] = new Array(items.length)
+  for (let i = 0; i < items.length; i++) {
+    const x = items[i]!
+    // The field name of an error message is built only for an error.
+    out[i] = x.type === 'str' ? x.value : strOf(x, `${field}[${i}]`)
+  }
+  return out
+}
+
+/** One frozen `[3, minor]` per version, shared by all code objects. */
+const versionTuples = new Map<number, readonly [3, number]>()
+
+function versionTuple(minor: number): readonly [3, number] {
+  let tuple = versionTuples.get(minor)
+  if (tuple === undefined) {
+    tuple = Object.freeze([3, minor] as const)
+    versionTuples.set(minor, tuple)
+  }
+  return tuple
 }
 
 /**
@@ -120,12 +139,13 @@ export function toCodeObject(raw: PyCode, minor: number): CodeObject {
     varnames = []
     cellvars = []
     freevars = []
-    localsplusnames.forEach((n, i) => {
+    for (let i = 0; i < localsplusnames.length; i++) {
+      const n = localsplusnames[i]!
       const k = localspluskinds[i]!
       if (k & LocalKind.Local) varnames.push(n)
       if (k & LocalKind.Cell) cellvars.push(n)
       else if (k & LocalKind.Free) freevars.push(n)
-    })
+    }
     nlocals = varnames.length
   } else {
     varnames = strTuple(raw.varnames, 'co_varnames')
@@ -139,7 +159,7 @@ export function toCodeObject(raw: PyCode, minor: number): CodeObject {
   const children: CodeObject[] = []
   for (const c of consts) if (c.type === 'code') children.push(toCodeObject(c, minor))
   return {
-    pythonVersion: [3, minor],
+    pythonVersion: versionTuple(minor),
     argcount: raw.argcount,
     posonlyargcount: raw.posonlyargcount ?? 0,
     kwonlyargcount: raw.kwonlyargcount,

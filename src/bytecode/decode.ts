@@ -1,7 +1,7 @@
 /**
  * Decoding co_code into instructions with resolved arguments, as CPython's dis computes them.
  */
-import type { PyObject } from '../marshal/index.js'
+import type { PyCode, PyObject } from '../marshal/index.js'
 import { codeAddress } from './address.js'
 import type { CodeObject } from './code.js'
 import { BytecodeError } from './errors.js'
@@ -89,8 +89,10 @@ export interface InstructionStream {
   readonly startOffset: Int32Array
   /** Opcode as found in co_code (possibly specialized). */
   readonly opcode: Uint8Array
-  /** Full argument after EXTENDED_ARG, or NaN for opcodes without one. */
-  readonly arg: Float64Array
+  /** 1 when the instruction has an argument. */
+  readonly hasArg: Uint8Array
+  /** Full argument after EXTENDED_ARG (always an int32, as dis's arithmetic is), if it has one. */
+  readonly arg: Int32Array
   /** Jump target as a byte offset, or NaN when the instruction does not jump. */
   readonly target: Float64Array
 }
@@ -100,7 +102,8 @@ let scratch = {
   offset: new Int32Array(0),
   startOffset: new Int32Array(0),
   opcode: new Uint8Array(0),
-  arg: new Float64Array(0),
+  hasArg: new Uint8Array(0),
+  arg: new Int32Array(0),
   target: new Float64Array(0),
 }
 
@@ -118,11 +121,13 @@ export function decodeStream(bytes: Uint8Array, r: VersionRules): InstructionStr
       offset: new Int32Array(size),
       startOffset: new Int32Array(size),
       opcode: new Uint8Array(size),
-      arg: new Float64Array(size),
+      hasArg: new Uint8Array(size),
+      arg: new Int32Array(size),
       target: new Float64Array(size),
     }
   }
   const { offset, startOffset, opcode, arg: args, target } = scratch
+  const argFlags = scratch.hasArg
   const { deopt, hasArg, caches, jumpKind } = r.arrays
   const extendedArg = r.table.extendedArg
   const signed = r.signedExtendedArg
@@ -134,8 +139,9 @@ export function decodeStream(bytes: Uint8Array, r: VersionRules): InstructionStr
   for (let i = 0; i < n; ) {
     const op = bytes[i]!
     const deop = deopt[op]!
-    let arg = Number.NaN
-    if (hasArg[deop] === 1) {
+    const withArg = hasArg[deop]!
+    let arg = 0
+    if (withArg) {
       arg = (bytes[i + 1] ?? 0) | ext
       ext = deop === extendedArg ? arg * 256 : 0
       if (signed) {
@@ -148,9 +154,10 @@ export function decodeStream(bytes: Uint8Array, r: VersionRules): InstructionStr
     }
     offset[count] = i
     opcode[count] = op
+    argFlags[count] = withArg
     args[count] = arg
     const kind = jumpKind[deop]!
-    target[count] = kind === JumpKind.None || Number.isNaN(arg) ? Number.NaN : jumpTargetOf(kind, arg, i, unit, skipCaches ? caches[deop]! : 0)!
+    target[count] = kind === JumpKind.None || !withArg ? Number.NaN : jumpTargetOf(kind, arg, i, unit, skipCaches ? caches[deop]! : 0)!
     if (deop === extendedArg) {
       extCount++
       startOffset[count] = i
@@ -161,12 +168,30 @@ export function decodeStream(bytes: Uint8Array, r: VersionRules): InstructionStr
     count++
     i += 2 + 2 * caches[deop]!
   }
-  return { count, offset, startOffset, opcode, arg: args, target }
+  return { count, offset, startOffset, opcode, hasArg: argFlags, arg: args, target }
+}
+
+/** `to N` of classic jumps, by target offset (the same few thousand strings recur in every file). */
+const jumpTexts: string[] = []
+/** `to L<n>` / `from L<n>` of labelled jumps, by label number. */
+const toLabelTexts: string[] = []
+const fromLabelTexts: string[] = []
+
+/** `${prefix}${n}`, remembered in `texts` for small `n`. */
+function numbered(texts: string[], prefix: string, n: number): string {
+  if (n < 0 || n >= 1 << 16 || !Number.isInteger(n)) return `${prefix}${n}`
+  let text = texts[n]
+  if (text === undefined) {
+    text = `${prefix}${n}`
+    texts[n] = text
+  }
+  return text
 }
 
 /**
- * Computes dis's argrepr (and, on request, argval) of the instructions of one code object,
- * remembering the repr of each constant once printed.
+ * Computes dis's argrepr (and, on request, argval) of the instructions of one code object in an
+ * {@link InstructionStream}, remembering the repr of each constant once printed. Instructions are
+ * passed by index: their numbers stay in the stream's typed arrays instead of crossing a call.
  */
 export class ArgResolver {
   /** The argval of the last {@link argrepr} call, when the resolver was made with `wantArgval`. */
@@ -174,10 +199,14 @@ export class ArgResolver {
   /** The repr of each constant, once printed (sized up front: sparse writes would make it a slow dictionary). */
   private readonly constReprs: (string | undefined)[]
   private readonly reprOpts: { minor: number; codeAddress: typeof codeAddress }
+  /** argreprs with a NULL marker, by name: LOAD_GLOBAL's, and LOAD_ATTR's / LOAD_SUPER_ATTR's (made on first use). */
+  private globalsWithNull: Map<string, string> | undefined
+  private attrsWithNull: Map<string, string> | undefined
 
   constructor(
     private readonly code: CodeObject,
     private readonly r: VersionRules,
+    private readonly stream: InstructionStream,
     /** The label number (3.13+) of a jump target. */
     private readonly labelOf: (byteOffset: number) => number | undefined,
     /** Also build the {@link ArgValue} (disassemble() does; the dis formatter needs only text). */
@@ -187,9 +216,12 @@ export class ArgResolver {
     this.constReprs = new Array<string | undefined>(code.consts.length).fill(undefined)
   }
 
-  /** dis's argrepr of base opcode `deop` with argument `arg` at `offset`, jumping to `target` (NaN: none). */
-  argrepr(deop: number, arg: number, offset: number, target: number): string {
-    const { code, r } = this
+  /** dis's argrepr of instruction `k` of the stream, which must have an argument. */
+  argrepr(k: number): string {
+    const { code, r, stream } = this
+    const deop = r.arrays.deopt[stream.opcode[k]!]!
+    const arg = stream.arg[k]!
+    const offset = stream.offset[k]!
     const t = r.table
     const want = this.wantArgval
     let argval: ArgValue | undefined = want ? { kind: 'int', value: arg } : undefined
@@ -231,20 +263,35 @@ export class ArgResolver {
         if (want) argval = { kind: 'name', value: v }
         argrepr = v
         if (arg & 1) {
-          const what = kind === ArgKind.LoadGlobal ? 'NULL' : 'NULL|self'
-          argrepr = r.nullAfter ? `${v} + ${what}` : `${what} + ${v}`
+          // Calls repeat the same few global and method names: one string each per code object.
+          const global = kind === ArgKind.LoadGlobal
+          const known = global ? (this.globalsWithNull ??= new Map()) : (this.attrsWithNull ??= new Map())
+          let text = known.get(v)
+          if (text === undefined) {
+            const what = global ? 'NULL' : 'NULL|self'
+            text = r.nullAfter ? `${v} + ${what}` : `${what} + ${v}`
+            known.set(v, text)
+          }
+          argrepr = text
         }
         break
       }
       case ArgKind.Jump: {
+        const target = stream.target[k]!
         const jumpTarget = Number.isNaN(target) ? undefined : target
         if (r.labels) {
           if (want) argval = { kind: 'jump', value: jumpTarget ?? arg }
           const lbl = jumpTarget === undefined ? undefined : this.labelOf(jumpTarget)
-          argrepr = `${deop === t.opmap.END_ASYNC_FOR ? 'from' : 'to'} L${lbl}`
+          const from = deop === t.opmap.END_ASYNC_FOR
+          argrepr =
+            lbl === undefined
+              ? `${from ? 'from' : 'to'} L${lbl}`
+              : from
+                ? numbered(fromLabelTexts, 'from L', lbl)
+                : numbered(toLabelTexts, 'to L', lbl)
         } else if (r.jabsArgrepr || r.isRelativeJump(deop)) {
           if (want) argval = { kind: 'jump', value: jumpTarget ?? arg }
-          argrepr = `to ${jumpTarget}`
+          argrepr = jumpTarget === undefined ? `to ${jumpTarget}` : numbered(jumpTexts, 'to ', jumpTarget)
         }
         break
       }
@@ -316,6 +363,17 @@ export class ArgResolver {
     return argrepr
   }
 
+  /**
+   * The code object instruction `k` loads, when it loads a constant that is one (the dis
+   * formatter prints those in place); undefined otherwise.
+   */
+  codeConst(k: number): PyCode | undefined {
+    const deop = this.r.arrays.deopt[this.stream.opcode[k]!]!
+    if (this.r.argKind[deop] !== ArgKind.Const) return undefined
+    const c = this.code.consts[this.stream.arg[k]!]
+    return c?.type === 'code' ? c : undefined
+  }
+
   private localName(i: number): string | undefined {
     return this.r.localsPlus ? this.code.localsplusnames[i] : this.code.varnames[i]
   }
@@ -347,7 +405,7 @@ export function disassemble(code: CodeObject, options: DisassembleOptions = {}):
     const sorted = [...labelOffsets].sort((a, b) => a - b)
     for (let k = 0; k < sorted.length; k++) labels.set(sorted[k]!, k + 1)
   }
-  const resolver = new ArgResolver(code, r, (offset) => labels.get(offset), true)
+  const resolver = new ArgResolver(code, r, stream, (offset) => labels.get(offset), true)
   const { deopt, caches, opnames } = r.arrays
 
   let line: number | undefined
@@ -360,8 +418,8 @@ export function disassemble(code: CodeObject, options: DisassembleOptions = {}):
     const deop = deopt[op]!
     const startsLine = starts.has(offset)
     if (startsLine) line = starts.get(offset)
-    const hasArg = !Number.isNaN(a)
-    const argrepr = hasArg ? resolver.argrepr(deop, a, offset, t) : ''
+    const hasArg = stream.hasArg[k] === 1
+    const argrepr = hasArg ? resolver.argrepr(k) : ''
     out[k] = {
       offset,
       startOffset: stream.startOffset[k]!,

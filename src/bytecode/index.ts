@@ -14,3 +14,4 @@ export { CODE_JSON_VERSION, codeToJson, constToJson, type JsonConst } from './fo
 export { formatText, PLAIN, type TextOptions, type TextStyle } from './format/text.js'
 export { codeTree, type CodeEntry, lineSpan, selectByLine, selectByQualname } from './select.js'
 export { type ClosureLink, closureMap, formatCodeInfo, flagNames } from './format/code-info.js'
+export * from './stack/index.js'

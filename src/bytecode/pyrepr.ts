@@ -54,75 +54,74 @@ export function sequentialCodeAddresses(): (code: PyCode) => string {
 
 /** Python's `repr(o)` for a marshal object; containers repr their elements recursively. */
 export function pyRepr(o: PyObject, opts: ReprOptions): string {
-  // Most constants dis prints are strings, ints, None or code objects; they need none of the
-  // container machinery below (closures and a Set per call).
-  switch (o.type) {
+  return reprIn({ minor: opts.minor, address: opts.codeAddress ?? sequentialCodeAddresses(), active: undefined }, o)
+}
+
+/** The state of one {@link pyRepr} call, passed down instead of captured in closures. */
+interface ReprContext {
+  readonly minor: number
+  readonly address: (code: PyCode) => string
+  /**
+   * Containers being printed, to print a self-reference as CPython's reprlib guard does
+   * ("[...]"); only hand-crafted marshal data can build such cycles. Made at the first container:
+   * most constants are strings, numbers or code objects.
+   */
+  active: Set<PyObject> | undefined
+}
+
+function reprIn(cx: ReprContext, x: PyObject): string {
+  switch (x.type) {
     case 'none':
       return 'None'
+    case 'bool':
+      return x.value ? 'True' : 'False'
+    case 'stopiteration':
+      return "<class 'StopIteration'>"
+    case 'ellipsis':
+      return 'Ellipsis'
     case 'int':
-      return o.value.toString()
+      return x.value.toString()
+    case 'float':
+      return reprFloat(x.value)
+    case 'complex':
+      return reprComplex(x.real, x.imag)
+    case 'bytes':
+      return reprBytes(x.value)
     case 'str':
-      return o.utf8 ? reprCodePoints(codePointsOfUtf8(o.utf8), opts.minor) : reprStr(o.value, opts.minor)
+      return x.utf8 ? reprCodePoints(codePointsOfUtf8(x.utf8), cx.minor) : reprStr(x.value, cx.minor)
+    case 'slice':
+      return `slice(${reprIn(cx, x.start)}, ${reprIn(cx, x.stop)}, ${reprIn(cx, x.step)})`
     case 'code':
-      if (opts.codeAddress && o.name.type === 'str') return reprCode(o, opts.codeAddress, (x) => pyRepr(x, opts))
-      break
+      return reprCode(x, cx)
     default:
       break
   }
-  const address = opts.codeAddress ?? sequentialCodeAddresses()
-  // Containers being printed, to print a self-reference as CPython's reprlib guard does
-  // ("[...]"); only hand-crafted marshal data can build such cycles.
-  const active = new Set<PyObject>()
-
-  const seq = (items: readonly PyObject[]): string => items.map(r).join(', ')
-
-  function r(x: PyObject): string {
+  cx.active ??= new Set()
+  if (cx.active.has(x)) return recursiveRepr(x)
+  cx.active.add(x)
+  try {
     switch (x.type) {
-      case 'none':
-        return 'None'
-      case 'bool':
-        return x.value ? 'True' : 'False'
-      case 'stopiteration':
-        return "<class 'StopIteration'>"
-      case 'ellipsis':
-        return 'Ellipsis'
-      case 'int':
-        return x.value.toString()
-      case 'float':
-        return reprFloat(x.value)
-      case 'complex':
-        return reprComplex(x.real, x.imag)
-      case 'bytes':
-        return reprBytes(x.value)
-      case 'str':
-        return x.utf8 ? reprCodePoints(codePointsOfUtf8(x.utf8), opts.minor) : reprStr(x.value, opts.minor)
-      case 'slice':
-        return `slice(${r(x.start)}, ${r(x.stop)}, ${r(x.step)})`
-      case 'code':
-        return reprCode(x, address, r)
-      default:
-        break
+      case 'tuple':
+        return x.items.length === 1 ? `(${reprIn(cx, x.items[0]!)},)` : `(${reprItems(cx, x.items)})`
+      case 'list':
+        return `[${reprItems(cx, x.items)}]`
+      case 'dict':
+        return `{${x.entries.map(([k, v]) => `${reprIn(cx, k)}: ${reprIn(cx, v)}`).join(', ')}}`
+      case 'set':
+        return x.items.length === 0 ? 'set()' : `{${reprItems(cx, x.items)}}`
+      case 'frozenset':
+        return x.items.length === 0 ? 'frozenset()' : `frozenset({${reprItems(cx, x.items)}})`
     }
-    if (active.has(x)) return recursiveRepr(x)
-    active.add(x)
-    try {
-      switch (x.type) {
-        case 'tuple':
-          return x.items.length === 1 ? `(${r(x.items[0]!)},)` : `(${seq(x.items)})`
-        case 'list':
-          return `[${seq(x.items)}]`
-        case 'dict':
-          return `{${x.entries.map(([k, v]) => `${r(k)}: ${r(v)}`).join(', ')}}`
-        case 'set':
-          return x.items.length === 0 ? 'set()' : `{${seq(x.items)}}`
-        case 'frozenset':
-          return x.items.length === 0 ? 'frozenset()' : `frozenset({${seq(x.items)}})`
-      }
-    } finally {
-      active.delete(x)
-    }
+  } finally {
+    cx.active.delete(x)
   }
-  return r(o)
+}
+
+/** The reprs of `items`, comma-separated. */
+function reprItems(cx: ReprContext, items: readonly PyObject[]): string {
+  let out = ''
+  for (let i = 0; i < items.length; i++) out += i === 0 ? reprIn(cx, items[i]!) : `, ${reprIn(cx, items[i]!)}`
+  return out
 }
 
 /** What CPython prints for a container that contains itself. */
@@ -148,12 +147,12 @@ function recursiveRepr(x: PyObject): string {
  * file name are inserted raw (C `%U`, no escaping); line 0 prints as -1, and a file name that is
  * not a str prints as `???` without quotes.
  */
-function reprCode(code: PyCode, address: (code: PyCode) => string, repr: (o: PyObject) => string): string {
+function reprCode(code: PyCode, cx: ReprContext): string {
   // A non-str name cannot come from CPython (its %U would crash); show its repr.
-  const name = code.name.type === 'str' ? code.name.value : repr(code.name)
+  const name = code.name.type === 'str' ? code.name.value : reprIn(cx, code.name)
   const file = code.filename.type === 'str' ? `"${code.filename.value}"` : '???'
   const line = code.firstlineno !== 0 ? code.firstlineno : -1
-  return `<code object ${name} at ${address(code)}, file ${file}, line ${line}>`
+  return `<code object ${name} at ${cx.address(code)}, file ${file}, line ${line}>`
 }
 
 /**
@@ -291,12 +290,12 @@ export function reprStr(s: string, minor = 14): string {
   let run = 0
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
-    let escape: string
+    let escaped: string
     if (c >= 0x20 && c < 0x7f) {
       if (c !== 0x5c && c !== quote) continue
-      escape = `\\${String.fromCharCode(c)}`
+      escaped = `\\${String.fromCharCode(c)}`
     } else if (c < 0x7f) {
-      escape = c === 0x09 ? '\\t' : c === 0x0a ? '\\n' : c === 0x0d ? '\\r' : `\\x${hex(c, 2)}`
+      escaped = c === 0x09 ? '\\t' : c === 0x0a ? '\\n' : c === 0x0d ? '\\r' : `\\x${hex(c, 2)}`
     } else {
       let cp = c
       let units = 1
@@ -311,13 +310,13 @@ export function reprStr(s: string, minor = 14): string {
         i += units - 1
         continue
       }
-      escape = cp <= 0xff ? `\\x${hex(cp, 2)}` : cp <= 0xffff ? `\\u${hex(cp, 4)}` : `\\U${hex(cp, 8)}`
-      out += s.slice(run, i) + escape
+      escaped = cp <= 0xff ? `\\x${hex(cp, 2)}` : cp <= 0xffff ? `\\u${hex(cp, 4)}` : `\\U${hex(cp, 8)}`
+      out += s.slice(run, i) + escaped
       i += units - 1
       run = i + 1
       continue
     }
-    out += s.slice(run, i) + escape
+    out += s.slice(run, i) + escaped
     run = i + 1
   }
   const q = String.fromCharCode(quote)

@@ -1,4 +1,5 @@
 import { MarshalError } from './errors.js'
+import type { expandedSize } from './size.js'
 import { FLAG_REF, type MarshalOptions, type PyCode, type PyObject, TypeCode } from './types.js'
 import { decodeAscii, decodeUtf8, hasSplitSurrogatePair } from './utf8.js'
 
@@ -64,6 +65,11 @@ export interface ReadResult {
   readonly value: PyObject
   /** Offset just past the object, in bytes from the start of the input. */
   readonly endOffset: number
+  /**
+   * The size of `value` as a tree, as {@link expandedSize} computes it, counted while reading
+   * (which costs next to nothing, where walking the tree afterwards does not).
+   */
+  readonly expandedSize: number
 }
 
 /**
@@ -74,7 +80,7 @@ export interface ReadResult {
 export function readMarshal(bytes: Uint8Array, options: MarshalOptions = {}, byteOffset = 0): ReadResult {
   const r = new Reader(bytes, byteOffset, codeFormat(options.pythonVersion ?? [3, 12]))
   const value = r.object(0)
-  return { value, endOffset: r.pos }
+  return { value, endOffset: r.pos, expandedSize: r.expanded }
 }
 
 /** The three code-object layouts of {@link codeLayout}, read by dedicated code in {@link Reader}. */
@@ -104,6 +110,17 @@ class Reader {
   pos: number
   private readonly view: DataView
   private readonly refs: (PyObject | typeof RESERVED)[] = []
+  /**
+   * The expanded size (see {@link ReadResult.expandedSize}) of everything read so far: one per
+   * object plus its characters or bytes, and for each back-reference the expanded size of its
+   * target.
+   */
+  expanded = 0
+  /**
+   * Per reference slot: `expanded` when the object started (while it is being read), then its
+   * expanded size (once read).
+   */
+  private readonly refSizes: number[] = []
   /**
    * A private copy of the input that bytes objects are views of: one copy per read instead of one
    * allocation per bytes object (a .pyc has several per code object), and the caller's buffer
@@ -193,14 +210,24 @@ class Reader {
   }
 
   private items(n: number, depth: number): PyObject[] {
-    const out: PyObject[] = []
-    for (let i = 0; i < n; i++) out.push(this.object(depth + 1))
+    // Sized up front, push() would over-allocate and copy as the array grows; but V8 makes a
+    // very large `new Array(n)` a slow dictionary, so huge tuples still grow by push().
+    if (n > 4096) {
+      const out: PyObject[] = []
+      for (let i = 0; i < n; i++) out.push(this.object(depth + 1))
+      return out
+    }
+    const out: PyObject[] = new Array(n)
+    for (let i = 0; i < n; i++) out[i] = this.object(depth + 1)
     return out
   }
 
   /** Fills the reference slot reserved for `v` (if any) and returns `v`. */
   private done<T extends PyObject>(slot: number, v: T): T {
-    if (slot >= 0) this.refs[slot] = v
+    if (slot >= 0) {
+      this.refs[slot] = v
+      this.refSizes[slot] = this.expanded - this.refSizes[slot]!
+    }
     return v
   }
 
@@ -214,6 +241,8 @@ class Reader {
     // containers and code objects before their items (for scalars the order makes no difference).
     // A FLAG_REF on 'r' itself is ignored, as CPython does.
     const slot = ref && code !== TypeCode.Ref ? this.refs.push(RESERVED) - 1 : -1
+    if (slot >= 0) this.refSizes[slot] = this.expanded
+    if (code !== TypeCode.Ref) this.expanded++
     switch (code) {
       case TypeCode.None:
         return this.done(slot, { type: 'none', code, ref })
@@ -271,16 +300,21 @@ class Reader {
       }
       case TypeCode.Bytes: {
         const n = this.length('bytes', 1)
+        this.expanded += n
         return this.done(slot, { type: 'bytes', value: this.slice(n), code, ref })
       }
       case TypeCode.Unicode:
       case TypeCode.Interned: {
         const n = this.length('a str', 1)
         // Pure ASCII (common for 't' strings) reads as such; surrogate pairs need non-ASCII bytes.
-        if (isAscii(this.bytes, this.pos, this.pos + n)) return this.done(slot, { type: 'str', value: this.ascii(n), code, ref })
+        if (isAscii(this.bytes, this.pos, this.pos + n)) {
+          this.expanded += n
+          return this.done(slot, { type: 'str', value: this.ascii(n), code, ref })
+        }
         const value = decodeUtf8(this.bytes, this.pos, this.pos + n)
         if (value === undefined) throw new MarshalError('MARSHAL_BAD_VALUE', 'str is not valid UTF-8', this.pos)
         const split = hasSplitSurrogatePair(this.bytes, this.pos, this.pos + n)
+        this.expanded += value.length
         if (split) return this.done(slot, { type: 'str', value, utf8: this.slice(n), code, ref })
         this.pos += n
         return this.done(slot, { type: 'str', value, code, ref })
@@ -292,6 +326,7 @@ class Reader {
         const short = code === TypeCode.ShortAscii || code === TypeCode.ShortAsciiInterned
         const n = this.length('a str', 1, short)
         // CPython decodes these as Latin-1 without checking the high bit.
+        this.expanded += n
         return this.done(slot, { type: 'str', value: this.ascii(n), code, ref })
       }
       case TypeCode.SmallTuple:
@@ -343,6 +378,7 @@ class Reader {
             at,
           )
         }
+        this.expanded += this.refSizes[n]!
         return target
       }
       default:

@@ -13,7 +13,7 @@ const platformDecoder = new (globalThis as unknown as { TextDecoder: new () => {
 /**
  * Bytes the caller knows to be ASCII (all below 0x80) as a string, copied by the platform's
  * decoder: much faster than building the string a character at a time once there are more than
- * a few dozen. Other bytes would come out as UTF-8.
+ * a few dozen. (Other bytes would be read as UTF-8.)
  */
 export function decodeAscii(bytes: Uint8Array): string {
   return platformDecoder.decode(bytes)

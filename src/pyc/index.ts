@@ -1,7 +1,7 @@
 /**
  * .pyc files: the header (PEP 552 and its predecessors) and the marshalled module code object.
  */
-import { expandedSize, MarshalError, type PyCode, readMarshal } from '../marshal/index.js'
+import { MarshalError, type PyCode, readMarshal } from '../marshal/index.js'
 import { PycError } from './errors.js'
 import { FINAL_MAGIC, MAGIC_HISTORY } from './magic-data.js'
 
@@ -136,7 +136,7 @@ export function readPyc(bytes: Uint8Array, options: ReadPycOptions = {}): Pyc {
   // Back-references let a few kilobytes stand for an astronomically large tree, which building
   // code objects and formatting constants would expand. Real .pyc files expand to under 2× their
   // size; the compiler's constant folding can reach a few hundred × for tiny files.
-  const expanded = expandedSize(result.value)
+  const expanded = result.expandedSize
   if (expanded > MAX_EXPANSION * bytes.length + 1_000_000) {
     throw new PycError(
       'PYC_BAD_DATA',

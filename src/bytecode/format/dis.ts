@@ -6,6 +6,7 @@
  * what differs inside a layout comes from the version rules.
  */
 import { codeAddress } from '../address.js'
+import type { PyCode } from '../../marshal/index.js'
 import type { CodeObject } from '../code.js'
 import { ArgResolver, decodeStream, type InstructionStream } from '../decode.js'
 import { type ExceptionEntry, parseExceptionTable } from '../exceptions.js'
@@ -35,6 +36,28 @@ export function codeRepr(code: CodeObject): string {
   return pyRepr(code.raw, { minor: code.pythonVersion[1], codeAddress })
 }
 
+/**
+ * Writes {@link codeRepr}: dis prints one per nested code object twice (in the parent's
+ * LOAD_CONST and in the heading), so it is written in place rather than built as a string, with
+ * the file name, the same in every code object of a file, copied as bytes.
+ */
+function writeCodeRepr(out: TextBuffer, code: PyCode, minor: number): void {
+  if (code.name.type !== 'str' || code.filename.type !== 'str') {
+    out.str(pyRepr(code, { minor, codeAddress }))
+    return
+  }
+  // The format of reprCode in pyrepr.ts.
+  out.str('<code object ')
+  out.str(code.name.value)
+  out.str(' at ')
+  out.str(codeAddress(code))
+  out.str(', file "')
+  out.repeated(code.filename.value)
+  out.str('", line ')
+  out.num(code.firstlineno !== 0 ? code.firstlineno : -1, 0)
+  out.char(0x3e) // '>'
+}
+
 /** Formats a code object (and, by default, the code objects nested in it) exactly as dis.dis. */
 export function formatDis(code: CodeObject, options: DisOptions = {}): string {
   const out = TextBuffer.shared
@@ -44,7 +67,7 @@ export function formatDis(code: CodeObject, options: DisOptions = {}): string {
     if (options.recursive === false) return
     for (const child of c.children) {
       out.str('\nDisassembly of ')
-      out.str(codeRepr(child))
+      writeCodeRepr(out, child.raw, child.pythonVersion[1])
       out.str(':\n')
       walk(child)
     }
@@ -64,32 +87,38 @@ export function formatDis(code: CodeObject, options: DisOptions = {}): string {
 // differential (scripts/stdlib-diff.ts) check the two against CPython.
 
 /**
- * The dis text under construction: ASCII in a growable byte buffer that is decoded once, at the
- * end. A string holding any other character is kept as a string between decoded runs, so every
- * UTF-16 code unit (lone surrogates included) comes out exactly as it went in.
+ * The dis text under construction: ASCII in a growable byte buffer that the platform's decoder
+ * turns into a string, and strings with other characters as they are. The result is the
+ * concatenation of those pieces, a few per code base at most: non-ASCII text (docstrings, names)
+ * is rare, and keeping it out of the buffer leaves every decoded piece a one-byte string.
  */
 class TextBuffer {
   /** The one buffer formatDis writes into (formatting never nests, and it is reset first). */
   static readonly shared = new TextBuffer()
   private bytes = new Uint8Array(1 << 16)
+  /** `bytes`, for writing four bytes at once. */
+  private view = new DataView(this.bytes.buffer)
+  /** The string of the last {@link repeated} call, and its bytes (3 spare at the end for copy()). */
+  private repeatedText = ''
+  private repeatedBytes = new DataView(new ArrayBuffer(3))
   private length = 0
-  /** Text before `bytes`, when a non-ASCII string cut it. */
-  private parts: string[] = []
+  /** The text before `bytes`. */
+  private text = ''
 
   reset(): void {
     this.length = 0
-    this.parts = []
+    this.text = ''
   }
 
   isEmpty(): boolean {
-    return this.length === 0 && this.parts.length === 0
+    return this.length === 0 && this.text === ''
   }
 
   /** The text written since the last reset. */
   finish(): string {
     this.flush()
-    const text = this.parts.length === 1 ? this.parts[0]! : this.parts.join('')
-    this.parts = []
+    const text = this.text
+    this.text = ''
     return text
   }
 
@@ -98,18 +127,55 @@ class TextBuffer {
     const n = s.length
     if (this.length + n > this.bytes.length) this.grow(n)
     const bytes = this.bytes
-    let at = this.length
+    const start = this.length
+    let at = start
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i)
       if (c >= 0x80) {
-        this.length = at
+        // Not ASCII: take back what was copied, and keep the string as a piece of its own.
+        this.length = start
         this.flush()
-        this.parts.push(s.slice(i))
+        this.text += s
         return
       }
       bytes[at++] = c
     }
     this.length = at
+  }
+
+  /**
+   * Appends `n` bytes of `source` (ASCII text) from `start`, four at a time: it may read up to 3
+   * bytes past them (`source` must have them) and write as many past the end of the text, where
+   * the next write lands anyway.
+   */
+  copy(source: DataView, start: number, n: number): void {
+    if (this.length + n + 3 > this.bytes.length) this.grow(n + 3)
+    const view = this.view
+    const at = this.length
+    for (let i = 0; i < n; i += 4) view.setUint32(at + i, source.getUint32(start + i))
+    this.length = at + n
+  }
+
+  /**
+   * Appends `s`, a string written many times in a row (the file name in code reprs): its bytes are
+   * kept from the last call and copied four at a time.
+   */
+  repeated(s: string): void {
+    if (s !== this.repeatedText) {
+      const n = s.length
+      const bytes = new Uint8Array(n + 3)
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i)
+        if (c >= 0x80) {
+          this.str(s)
+          return
+        }
+        bytes[i] = c
+      }
+      this.repeatedText = s
+      this.repeatedBytes = new DataView(bytes.buffer)
+    }
+    this.copy(this.repeatedBytes, 0, s.length)
   }
 
   /** Appends one ASCII character, by code. */
@@ -121,16 +187,31 @@ class TextBuffer {
   /** Appends `n` spaces. */
   spaces(n: number): void {
     if (n <= 0) return
-    if (this.length + n > this.bytes.length) this.grow(n)
-    // A loop: fill() costs more than it saves for the few spaces of a dis field.
-    const bytes = this.bytes
-    let at = this.length
-    for (const end = at + n; at < end; at++) bytes[at] = SPACE
-    this.length = at
+    if (this.length + n + 3 > this.bytes.length) this.grow(n + 3)
+    // Four at a time, possibly writing up to 3 past the end of the text (see copy()): dis fields
+    // are padded with a few spaces each, too few for fill() to pay off.
+    const view = this.view
+    const at = this.length
+    for (let i = 0; i < n; i += 4) view.setUint32(at + i, FOUR_SPACES)
+    this.length = at + n
   }
 
   /** Appends `String(n).padStart(width)`. */
   num(n: number, width: number): void {
+    // Offsets, arguments and line numbers below 10000 in fields of 3 or more: one 4-byte store
+    // from a table (see copy() on writing past the end).
+    if (n >= 0 && n < 10000 && width >= 3 && Number.isInteger(n)) {
+      if (width > 4) this.spaces(width - 4)
+      if (this.length + 4 > this.bytes.length) this.grow(4)
+      if (width === 3 && n < 1000) {
+        this.view.setUint32(this.length, PADDED_3[n]!)
+        this.length += 3
+      } else {
+        this.view.setUint32(this.length, PADDED_4[n]!)
+        this.length += 4
+      }
+      return
+    }
     if (!(n >= 0 && n < 2 ** 31 && Number.isInteger(n))) {
       this.str(String(n).padStart(width))
       return
@@ -153,7 +234,7 @@ class TextBuffer {
 
   private flush(): void {
     if (this.length === 0) return
-    this.parts.push(decodeAscii(this.bytes.subarray(0, this.length)))
+    this.text += decodeAscii(this.bytes.subarray(0, this.length))
     this.length = 0
   }
 
@@ -161,10 +242,23 @@ class TextBuffer {
     const bigger = new Uint8Array(Math.max(2 * this.bytes.length, this.length + n))
     bigger.set(this.bytes.subarray(0, this.length))
     this.bytes = bigger
+    this.view = new DataView(bigger.buffer)
   }
 }
 
 const SPACE = 0x20
+const FOUR_SPACES = 0x20202020
+
+/** `String(n).padStart(4)` for n < 10000, as big-endian 4-byte words for {@link TextBuffer.num}. */
+const PADDED_4 = new Uint32Array(10000)
+/** `String(n).padStart(3)` and a spare byte, for n < 1000. */
+const PADDED_3 = new Uint32Array(1000)
+for (let n = 0; n < 10000; n++) {
+  const word = (text: string) =>
+    ((text.charCodeAt(0) << 24) | (text.charCodeAt(1) << 16) | (text.charCodeAt(2) << 8) | text.charCodeAt(3)) >>> 0
+  PADDED_4[n] = word(String(n).padStart(4))
+  if (n < 1000) PADDED_3[n] = word(`${String(n).padStart(3)} `)
+}
 const DIGIT_0 = 0x30
 const NEWLINE = 0x0a
 
@@ -231,21 +325,68 @@ function formatOne(code: CodeObject, options: DisOptions, out: TextBuffer): void
 }
 
 /**
- * Writes the end of a line from the opname on: `OPNAME` alone when there is no argument (dis's
- * rstrip() drops the padding), else `OPNAME  arg (argrepr)` and the newline. A long opname eats
- * into the argument's padding (3.13+) when `shift` is set.
+ * Every opname of a version as ASCII bytes, followed by spaces up to the argument column (the
+ * opname padded to its width and the field separator): dis prints one per line, and copying
+ * bytes from here costs less than reading the opname string.
  */
-function opAndArg(out: TextBuffer, opname: string, arg: number, argrepr: string, shift: boolean): void {
-  out.str(opname)
-  if (!Number.isNaN(arg)) {
-    const excess = opname.length - OPNAME_WIDTH
-    out.spaces(Math.max(0, -excess) + 1)
-    out.num(arg, shift && excess > 0 ? OPARG_WIDTH - excess : OPARG_WIDTH)
-    if (argrepr) {
-      out.str(' (')
-      out.str(argrepr)
-      out.char(0x29) // ')'
-    }
+interface OpnameColumns {
+  /** Bytes per opcode in `bytes`. */
+  readonly stride: number
+  /** The padded opnames, `stride` bytes apart (and 3 spare bytes at the end for copy()). */
+  readonly bytes: DataView
+  /** Length of each opname. */
+  readonly lengths: Uint8Array
+}
+
+const opnameColumns = new Map<number, OpnameColumns>()
+
+function opnameColumnsOf(r: VersionRules): OpnameColumns {
+  let columns = opnameColumns.get(r.minor)
+  if (columns === undefined) {
+    const names = r.arrays.opnames
+    const stride = Math.max(OPNAME_WIDTH, ...names.map((n) => n.length)) + 1
+    const bytes = new Uint8Array(stride * names.length + 3).fill(SPACE)
+    const lengths = new Uint8Array(names.length)
+    names.forEach((name, op) => {
+      lengths[op] = name.length
+      for (let i = 0; i < name.length; i++) bytes[op * stride + i] = name.charCodeAt(i)
+    })
+    columns = { stride, bytes: new DataView(bytes.buffer), lengths }
+    opnameColumns.set(r.minor, columns)
+  }
+  return columns
+}
+
+/**
+ * Writes the end of a line from the opname of `op` on: the opname alone when there is no
+ * argument (dis's rstrip() drops the padding), else `OPNAME  arg (argrepr)`; then the newline. A
+ * long opname eats into the argument's padding (3.13+) when `shift` is set.
+ */
+function opAndArg(
+  out: TextBuffer,
+  columns: OpnameColumns,
+  op: number,
+  hasArg: boolean,
+  arg: number,
+  argrepr: string | PyCode,
+  shift: boolean,
+  minor: number,
+): void {
+  const length = columns.lengths[op]!
+  if (!hasArg) {
+    out.copy(columns.bytes, op * columns.stride, length)
+    out.char(NEWLINE)
+    return
+  }
+  const excess = length - OPNAME_WIDTH
+  out.copy(columns.bytes, op * columns.stride, Math.max(OPNAME_WIDTH, length) + 1)
+  out.num(arg, shift && excess > 0 ? OPARG_WIDTH - excess : OPARG_WIDTH)
+  if (argrepr) {
+    out.char(SPACE)
+    out.char(0x28) // '('
+    if (typeof argrepr === 'string') out.str(argrepr)
+    else writeCodeRepr(out, argrepr, minor)
+    out.char(0x29) // ')'
   }
   out.char(NEWLINE)
 }
@@ -285,28 +426,31 @@ function formatClassic(code: CodeObject, r: VersionRules, options: DisOptions, o
   for (let k = 0; k < s.count; k++) markTarget(u, s.target[k]!, n)
   for (const e of exc) if (e.end > e.start) markTarget(u, e.target, n)
 
-  const resolver = new ArgResolver(code, r, () => undefined, false)
-  const { deopt, caches, opnames } = r.arrays
+  const resolver = new ArgResolver(code, r, s, () => undefined, false)
+  const { deopt, caches } = r.arrays
+  const columns = opnameColumnsOf(r)
+  const cacheOpcode = r.table.opmap.CACHE ?? 0
   // Fields are joined by one space: [lineno] '   ' ('>>' | '  ') offset opname [arg [(argrepr)]].
   const lead = linenoWidth ? linenoWidth + 5 : 4
   for (let k = 0; k < s.count; k++) {
     const offset = s.offset[k]!
     const op = s.opcode[k]!
     const deop = deopt[op]!
-    const arg = s.arg[k]!
+    const hasArg = s.hasArg[k] === 1
     const unit = offset >> 1
     const start = u.line[unit]!
-    const argrepr = Number.isNaN(arg) ? '' : resolver.argrepr(deop, arg, offset, s.target[k]!)
-    if (Number.isNaN(start) || !linenoWidth) out.spaces(lead)
+    const argrepr = hasArg ? (resolver.codeConst(k) ?? resolver.argrepr(k)) : ''
+    const target = u.label[unit] !== 0
+    if (Number.isNaN(start) || !linenoWidth) out.spaces(target ? lead : lead + 3)
     else {
       if (offset > 0) out.char(NEWLINE)
       out.num(start, linenoWidth)
-      out.spaces(5)
+      out.spaces(target ? 5 : 8)
     }
-    out.str(u.label[unit] ? '>> ' : '   ')
+    if (target) out.str('>> ')
     out.num(offset, offsetWidth)
     out.char(SPACE)
-    opAndArg(out, opnames[op]!, arg, argrepr, false)
+    opAndArg(out, columns, op, hasArg, s.arg[k]!, argrepr, false, r.minor)
     if (options.showCaches && caches[deop]) {
       let at = offset
       for (const [name, size, value] of cacheInfo(code, r, offset, deop)) {
@@ -317,7 +461,7 @@ function formatClassic(code: CodeObject, r: VersionRules, options: DisOptions, o
           out.spaces(lead + 3)
           out.num(at, offsetWidth)
           out.char(SPACE)
-          opAndArg(out, 'CACHE', 0, describe ? `${name}: ${value}` : '', false)
+          opAndArg(out, columns, cacheOpcode, true, 0, describe ? `${name}: ${value}` : '', false, r.minor)
         }
       }
     }
@@ -348,8 +492,10 @@ function formatLabelled(code: CodeObject, r: VersionRules, options: DisOptions, 
   const labelWidth = 4 + String(labels.count).length
   const offsetWidth = options.showOffsets ? String(Math.max(n - 2, 9999)).length : 0
 
-  const resolver = new ArgResolver(code, r, labels.of, false)
-  const { deopt, caches, opnames } = r.arrays
+  const resolver = new ArgResolver(code, r, s, labels.of, false)
+  const { deopt, caches } = r.arrays
+  const columns = opnameColumnsOf(r)
+  const cacheOpcode = r.table.opmap.CACHE ?? 0
   // Fields are joined by one space: [lineno] label [offset + 2 spaces] '   ' opname [arg [(argrepr)]].
   const lineno = (unit: number, start: number) => {
     if (!linenoWidth) return
@@ -372,10 +518,10 @@ function formatLabelled(code: CodeObject, r: VersionRules, options: DisOptions, 
     const offset = s.offset[k]!
     const op = s.opcode[k]!
     const deop = deopt[op]!
-    const arg = s.arg[k]!
+    const hasArg = s.hasArg[k] === 1
     const unit = offset >> 1
     const start = u.line[unit]!
-    const argrepr = Number.isNaN(arg) ? '' : resolver.argrepr(deop, arg, offset, s.target[k]!)
+    const argrepr = hasArg ? (resolver.codeConst(k) ?? resolver.argrepr(k)) : ''
     if (linenoWidth > 0 && !Number.isNaN(start) && offset > 0) out.char(NEWLINE)
     lineno(unit, start)
     const label = u.label[unit]!
@@ -384,7 +530,7 @@ function formatLabelled(code: CodeObject, r: VersionRules, options: DisOptions, 
       out.char(SPACE)
     } else out.spaces(labelWidth + 1)
     offsetAndIndent(offset)
-    opAndArg(out, opnames[op]!, arg, argrepr, true)
+    opAndArg(out, columns, op, hasArg, s.arg[k]!, argrepr, true, r.minor)
     if (options.showCaches && caches[deop]) {
       let at = offset
       for (const [name, size, value] of cacheInfo(code, r, offset, deop)) {
@@ -393,7 +539,7 @@ function formatLabelled(code: CodeObject, r: VersionRules, options: DisOptions, 
           lineno(unit, NOT_A_START)
           out.spaces(labelWidth + 1)
           offsetAndIndent(at)
-          opAndArg(out, 'CACHE', 0, i === 0 ? `${name}: ${value}` : '', true)
+          opAndArg(out, columns, cacheOpcode, true, 0, i === 0 ? `${name}: ${value}` : '', true, r.minor)
         }
       }
     }
@@ -421,7 +567,10 @@ function numberLabels(
   let outside: number[] | undefined
   const add = (offset: number) => {
     if (inside(offset)) u.label[offset >> 1] = 1
-    else (outside ??= []).push(offset)
+    else {
+      outside ??= []
+      outside.push(offset)
+    }
   }
   for (let k = 0; k < s.count; k++) {
     const target = s.target[k]!
@@ -440,7 +589,7 @@ function numberLabels(
   const last = byteLength >> 1
   for (let unit = 0; unit <= last; unit++) if (u.label[unit]) u.label[unit] = ++count
   const outsideLabels = new Map<number, number>()
-  before.forEach((o, i) => outsideLabels.set(o, i + 1))
+  for (let i = 0; i < before.length; i++) outsideLabels.set(before[i]!, i + 1)
   for (const o of after) outsideLabels.set(o, ++count)
   const label = u.label
   return {
