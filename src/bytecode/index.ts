@@ -15,3 +15,4 @@ export { formatText, PLAIN, type TextOptions, type TextStyle } from './format/te
 export { codeTree, type CodeEntry, lineSpan, selectByLine, selectByQualname } from './select.js'
 export { type ClosureLink, closureMap, formatCodeInfo, flagNames } from './format/code-info.js'
 export * from './stack/index.js'
+export { formatStack, type StackFormatOptions, stackToJson } from './format/stack.js'

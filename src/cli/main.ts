@@ -5,9 +5,11 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { explainOpcode } from '../bytecode/explain.js'
 import { agentDir, RuntimeError } from '../runtime/index.js'
 import { runAst, runRuntimes } from './commands.js'
 import { runCode } from './code.js'
+import { runStack } from './stack.js'
 import { type Console, DIS_FORMATS, type DisFormat, describeError, runDis, runDisTarget } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
 import { styleFor } from './io.js'
@@ -29,6 +31,7 @@ Commands:
   dis TARGET…         disassemble: .py source (compiled by a Python runtime) or .pyc files/folders
                       (read by pyxray's own engine, CPython 3.8–3.14, no Python needed)
   ast TARGET          the syntax tree of Python source
+  stack TARGET        the value stack at every instruction, max depth vs co_stacksize
   code TARGET         everything a code object holds, explained
   runtimes            the Python runtimes pyxray can use
   python-path         the folder of the pyxray Python agent (for PYTHONPATH or pip install)
@@ -100,6 +103,22 @@ and positions, the exception table, and the .pyc header for .pyc input.
 Options:
   -f, --format FMT          text (default) or json
   -c, --command SOURCE      inspect this source instead of a file
+${RUNTIME_HELP}
+  -h, --help                show this help
+`
+
+const STACK_HELP = `Usage: pyxray stack TARGET [options]
+
+The value stack at every instruction, simulated symbolically: each slot shows the expression that
+produced it (x + 1, obj.attr, f(x, y=2), NULL, <exception>…), top on the right, with the depth and
+a summary line "max depth N (co_stacksize N)" per code object. TARGET as for dis (.py or .pyc).
+
+Options:
+  -f, --format FMT          text (default) or json (per instruction: offset, depthBefore,
+                            depthAfter, stackAfter [{expr, pushedBy}])
+      --explain             add a one-line explanation of every opcode that appears
+  -c, --command SOURCE      simulate this source instead of a file
+      --color / --no-color  force colors on or off
 ${RUNTIME_HELP}
   -h, --help                show this help
 `
@@ -227,6 +246,28 @@ async function astCommand(args: string[], con: Console): Promise<number> {
   return runAst(oneTarget('ast', values, positionals), { ...sourceOptions(values), format, verbose: values.verbose as boolean }, con)
 }
 
+async function stackCommand(args: string[], con: Console): Promise<number> {
+  const { values, positionals } = parse(args, {
+    ...RUNTIME_OPTIONS,
+    format: { type: 'string', short: 'f', default: 'text' },
+    explain: { type: 'boolean', default: false },
+    color: { type: 'boolean' },
+    'no-color': { type: 'boolean' },
+  })
+  if (values.help) {
+    con.out(STACK_HELP)
+    return ExitCode.Ok
+  }
+  const format = formatOf(values, ['text', 'json'], 'stack') as 'text' | 'json'
+  const target = oneTarget('stack', values, positionals)
+  const color = values['no-color'] ? false : (values.color as boolean | undefined)
+  return runStack(
+    target,
+    { ...sourceOptions(values), format, verbose: values.verbose as boolean, style: styleFor(process.stdout, color), ...(values.explain ? { explain: explainOpcode } : {}) },
+    con,
+  )
+}
+
 async function codeCommand(args: string[], con: Console): Promise<number> {
   const { values, positionals } = parse(args, { ...RUNTIME_OPTIONS, format: { type: 'string', short: 'f', default: 'text' } })
   if (values.help) {
@@ -260,6 +301,7 @@ const COMMANDS: Record<string, (args: string[], con: Console) => Promise<number>
   dis: disCommand,
   ast: astCommand,
   code: codeCommand,
+  stack: stackCommand,
   runtimes: runtimesCommand,
   'python-path': pythonPathCommand,
 }

@@ -1,0 +1,93 @@
+/**
+ * `pyxray stack`: per code object, every instruction with the value stack after it (top on the
+ * right) and the depth, then `max depth N (co_stacksize N)`.
+ */
+import type { CodeObject } from '../code.js'
+import { disassemble } from '../decode.js'
+import { simulateStack, type Slot } from '../stack/symbolic.js'
+import { codeTree } from '../select.js'
+import { PLAIN, type TextStyle } from './text.js'
+
+/** Options of {@link formatStack}. */
+export interface StackFormatOptions {
+  readonly style?: TextStyle
+  /** Recurse into nested code objects (default true). */
+  readonly recursive?: boolean
+  /** A one-line explanation per opcode of a Python minor version, printed after the table (`--explain`). */
+  readonly explain?: (minor: number, opname: string) => string | undefined
+}
+
+/** The JSON document of `pyxray stack --format json` for one code object tree. */
+export function stackToJson(root: CodeObject, recursive = true): Record<string, unknown>[] {
+  const entries = recursive ? codeTree(root) : codeTree(root).slice(0, 1)
+  return entries.map(({ code, qualname }) => {
+    const d = disassemble(code, { positions: false })
+    const sim = simulateStack(d)
+    return {
+      qualname,
+      firstlineno: code.firstlineno,
+      stacksize: code.stacksize,
+      maxDepth: sim.depth.maxDepth,
+      findings: sim.depth.findings,
+      instructions: d.instructions.map((i, k) => ({
+        offset: i.offset,
+        opname: i.opname,
+        arg: i.arg ?? null,
+        argrepr: i.argrepr,
+        line: i.line ?? null,
+        depthBefore: sim.depth.before[k] ?? null,
+        depthAfter: sim.depth.after[k] ?? null,
+        stackAfter: sim.after[k] ?? null,
+      })),
+    }
+  })
+}
+
+const stackText = (slots: readonly Slot[] | undefined) => (slots === undefined ? '(unreachable)' : slots.length ? slots.map((s) => s.expr).join(' │ ') : '·')
+
+/** The stack table of a code object tree. */
+export function formatStack(root: CodeObject, options: StackFormatOptions = {}): string {
+  const s = options.style ?? PLAIN
+  const out: string[] = []
+  const entries = options.recursive === false ? codeTree(root).slice(0, 1) : codeTree(root)
+  const seen = new Set<string>()
+  const minor = root.pythonVersion[1]
+  for (const { code, qualname } of entries) {
+    const d = disassemble(code, { positions: false })
+    const sim = simulateStack(d)
+    if (out.length) out.push('')
+    out.push(s.header(qualname) + s.dim(`  ${code.filename}:${code.firstlineno}  Python 3.${code.pythonVersion[1]}`))
+    const targets = new Set(d.instructions.map((i) => i.jumpTarget).filter((t): t is number => t !== undefined))
+    for (const e of d.exceptionEntries) targets.add(e.target)
+    const labelOf = new Map([...targets].sort((a, b) => a - b).map((off, n) => [off, `L${n + 1}`]))
+    const rows = d.instructions.map((i, k) => {
+      seen.add(i.opname)
+      const label = labelOf.get(i.offset)
+      return {
+        where: `${label ? `${label}:` : ''}${i.offset}`,
+        line: i.startsLine && i.line !== undefined ? String(i.line) : '',
+        instr: `${i.opname}${i.arg !== undefined ? ` ${i.arg}` : ''}${i.argrepr ? ` (${i.argrepr})` : ''}`,
+        stack: stackText(sim.after[k]),
+        depth: sim.depth.after[k] === undefined ? '' : String(sim.depth.after[k]),
+      }
+    })
+    const w = {
+      where: Math.max(6, ...rows.map((r) => r.where.length)),
+      line: Math.max(4, ...rows.map((r) => r.line.length)),
+      instr: Math.min(44, Math.max(11, ...rows.map((r) => r.instr.length))),
+    }
+    out.push(s.dim(`${'offset'.padStart(w.where)}  ${'line'.padStart(w.line)}  ${'instruction'.padEnd(w.instr)}  depth  stack after (top on the right)`))
+    for (const r of rows) {
+      const instr = r.instr.length > w.instr ? `${r.instr.slice(0, w.instr - 1)}…` : r.instr.padEnd(w.instr)
+      out.push(`${s.label(r.where.padStart(w.where))}  ${s.lineNo(r.line.padStart(w.line))}  ${s.opname(instr)}  ${r.depth.padStart(5)}  ${r.stack}`.trimEnd())
+    }
+    const ok = sim.depth.maxDepth === code.stacksize
+    out.push(`max depth ${sim.depth.maxDepth} (co_stacksize ${code.stacksize})${ok ? '' : '  ← differs'}`)
+    for (const f of sim.depth.findings) if (f.kind !== 'unreachable') out.push(s.dim(`  finding at ${f.offset}: ${f.kind}: ${f.message}`))
+  }
+  if (options.explain) {
+    out.push('', 'opcodes:')
+    for (const name of [...seen].sort()) out.push(`  ${name.padEnd(28)} ${options.explain(minor, name) ?? '(no explanation)'}`)
+  }
+  return `${out.join('\n')}\n`
+}
