@@ -176,6 +176,7 @@ export interface DisSourceOptions extends SourceOptions {
   readonly showPositions: boolean
   readonly style: TextStyle
   readonly verbose: boolean
+  readonly explain?: (minor: number, opname: string) => string | undefined
 }
 
 /** Runs `pyxray dis` on one target compiled by a runtime (or one .pyc with a selector). */
@@ -210,7 +211,14 @@ export async function runDisTarget(target: Target, o: DisSourceOptions, con: Con
         break
       case 'text': {
         const source = loaded.source ?? (target.path ? findSource(target.path, code.filename) : undefined)
-        con.out(formatText(code, { style: o.style, showCaches: o.showCaches, ...(source !== undefined ? { sourceLines: source.split(/\r?\n/) } : {}) }))
+        con.out(
+          formatText(code, {
+            style: o.style,
+            showCaches: o.showCaches,
+            ...(source !== undefined ? { sourceLines: source.split(/\r?\n/) } : {}),
+            ...(o.explain ? { explain: o.explain } : {}),
+          }),
+        )
         break
       }
     }

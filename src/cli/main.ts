@@ -67,6 +67,7 @@ Options:
       --show-caches         show inline CACHE entries (3.11+)
       --show-offsets        show byte offsets (3.13+ dis format; always shown before 3.13)
       --show-positions      show full source positions instead of lines (3.14 dis format)
+      --explain             text format: add a one-line explanation of every opcode that appears
       --python-version X.Y  .pyc inputs are raw marshal data (no header) from Python X.Y
   -o, --out DIR             .pyc inputs: one output file per input under DIR (written atomically)
       --color / --no-color  force colors on or off (default: on for a terminal, off for NO_COLOR)
@@ -190,6 +191,7 @@ async function disCommand(args: string[], con: Console): Promise<number> {
     'show-offsets': { type: 'boolean', default: false },
     'show-positions': { type: 'boolean', default: false },
     'python-version': { type: 'string' },
+    explain: { type: 'boolean', default: false },
     out: { type: 'string', short: 'o' },
     color: { type: 'boolean' },
     'no-color': { type: 'boolean' },
@@ -210,10 +212,21 @@ async function disCommand(args: string[], con: Console): Promise<number> {
     showPositions: values['show-positions'] as boolean,
   }
   const single = values.command !== undefined ? { inline: values.command as string } : positionals.length === 1 ? parseTarget(positionals[0]!) : undefined
-  if (single && (isSource(single) || single.selector) && values['python-version'] === undefined && !isFolder(single.path)) {
+  if (single && (isSource(single) || single.selector || values.explain) && values['python-version'] === undefined && !isFolder(single.path)) {
     if (values.out !== undefined) throw new UsageError('USAGE', '--out applies to .pyc files and folders; redirect stdout for source')
-    return runDisTarget(single, { ...flags, ...sourceOptions(values), style: styleFor(process.stdout, color), verbose: values.verbose as boolean }, con)
+    return runDisTarget(
+      single,
+      {
+        ...flags,
+        ...sourceOptions(values),
+        style: styleFor(process.stdout, color),
+        verbose: values.verbose as boolean,
+        ...(values.explain ? { explain: explainOpcode } : {}),
+      },
+      con,
+    )
   }
+  if (values.explain) throw new UsageError('USAGE', '--explain works on one target (a .py or .pyc file) in the text format')
   const sources = positionals.filter((p) => p.endsWith('.py'))
   if (sources.length) throw new UsageError('USAGE', `give one .py file at a time (got ${sources.length} among ${positionals.length} inputs)`)
   return runDis(

@@ -39,6 +39,8 @@ export interface TextOptions {
   readonly showCaches?: boolean
   /** Recurse into nested code objects (default true). */
   readonly recursive?: boolean
+  /** A one-line explanation per opcode of a Python minor version, listed after the code (`--explain`). */
+  readonly explain?: (minor: number, opname: string) => string | undefined
 }
 
 /** Formats a code object tree for reading. */
@@ -50,6 +52,17 @@ export function formatText(code: CodeObject, options: TextOptions = {}): string 
     if (options.recursive !== false) c.children.forEach(walk)
   }
   walk(code)
+  if (options.explain) {
+    const names = new Set<string>()
+    const collect = (c: CodeObject) => {
+      for (const i of disassemble(c, { positions: false }).instructions) names.add(i.opname)
+      if (options.recursive !== false) c.children.forEach(collect)
+    }
+    collect(code)
+    const s = options.style ?? PLAIN
+    out.push('', s.header('opcodes:'))
+    for (const n of [...names].sort()) out.push(`  ${s.opname(n.padEnd(28))} ${options.explain(code.pythonVersion[1], n) ?? '(no explanation)'}`)
+  }
   return `${out.join('\n')}\n`
 }
 
