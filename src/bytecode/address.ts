@@ -6,16 +6,24 @@ import type { PyCode } from '../marshal/index.js'
  * object gets the same address on every run and machine.
  */
 export function codeAddress(code: PyCode): string {
-  // FNV-1a, 32 bits, of `${name}\0${firstlineno}\0${filename}`, fed part by part rather than
-  // from one concatenated string: dis asks for every code object's address twice.
+  // 0x7f0000000000 + hash * 16, printed as `0x7f0` and the hash's 8 hex digits and `0`; by 16-bit
+  // halves, as toString(16) of a number beyond 31 bits is slow in V8.
+  const h = codeAddressHash(code)
+  return `0x7f0${hex4(h >>> 16)}${hex4(h & 0xffff)}0`
+}
+
+/**
+ * The hash behind {@link codeAddress}, a uint32: FNV-1a of `${name}\0${firstlineno}\0${filename}`,
+ * fed part by part rather than from one concatenated string (dis asks for every code object's
+ * address twice).
+ */
+export function codeAddressHash(code: PyCode): number {
   let h = fnv1a(FNV_OFFSET_BASIS, code.name.type === 'str' ? code.name.value : '')
   h = fnv1a(h, '\0')
   h = fnv1a(h, String(code.firstlineno))
   h = fnv1a(h, '\0')
   h = fnv1a(h, code.filename.type === 'str' ? code.filename.value : '')
-  // 0x7f0000000000 + hash * 16, printed as `0x7f0` and the hash's 8 hex digits and `0`; by 16-bit
-  // halves, as toString(16) of a number beyond 31 bits is slow in V8.
-  return `0x7f0${hex4(h >>> 16)}${hex4(h & 0xffff)}0`
+  return h >>> 0
 }
 
 function hex4(n: number): string {

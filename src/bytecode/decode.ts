@@ -171,15 +171,18 @@ export function decodeStream(bytes: Uint8Array, r: VersionRules): InstructionStr
   return { count, offset, startOffset, opcode, hasArg: argFlags, arg: args, target }
 }
 
+/** Numbers below this get their jump argrepr remembered. */
+const NUMBERED_LIMIT = 1 << 14
+
 /** `to N` of classic jumps, by target offset (the same few thousand strings recur in every file). */
-const jumpTexts: string[] = []
+const jumpTexts = new Array<string | undefined>(NUMBERED_LIMIT).fill(undefined)
 /** `to L<n>` / `from L<n>` of labelled jumps, by label number. */
-const toLabelTexts: string[] = []
-const fromLabelTexts: string[] = []
+const toLabelTexts = new Array<string | undefined>(NUMBERED_LIMIT).fill(undefined)
+const fromLabelTexts = new Array<string | undefined>(NUMBERED_LIMIT).fill(undefined)
 
 /** `${prefix}${n}`, remembered in `texts` for small `n`. */
-function numbered(texts: string[], prefix: string, n: number): string {
-  if (n < 0 || n >= 1 << 16 || !Number.isInteger(n)) return `${prefix}${n}`
+function numbered(texts: (string | undefined)[], prefix: string, n: number): string {
+  if (!(n >= 0 && n < NUMBERED_LIMIT && Number.isInteger(n))) return `${prefix}${n}`
   let text = texts[n]
   if (text === undefined) {
     text = `${prefix}${n}`
@@ -218,6 +221,23 @@ export class ArgResolver {
 
   /** dis's argrepr of instruction `k` of the stream, which must have an argument. */
   argrepr(k: number): string {
+    const d = this.describe(k)
+    if (typeof d === 'string') return d
+    // A code object: its repr, remembered like those of other constants.
+    const arg = this.stream.arg[k]!
+    let text = this.constReprs[arg]
+    if (text === undefined) {
+      text = pyRepr(d, this.reprOpts)
+      this.constReprs[arg] = text
+    }
+    return text
+  }
+
+  /**
+   * {@link argrepr} of instruction `k`, except that a code object constant comes back as itself
+   * rather than as its repr (the dis formatter writes those in place, see writeCodeRepr).
+   */
+  describe(k: number): string | PyCode {
     const { code, r, stream } = this
     const deop = r.arrays.deopt[stream.opcode[k]!]!
     const arg = stream.arg[k]!
@@ -233,6 +253,10 @@ export class ArgResolver {
         const c = code.consts[arg]
         if (c === undefined) throw missing(code, offset, `constant index ${arg}`)
         if (want) argval = { kind: 'const', value: c }
+        if (c.type === 'code') {
+          this.argval = argval
+          return c
+        }
         let text = this.constReprs[arg]
         if (text === undefined) {
           text = pyRepr(c, this.reprOpts)
@@ -262,18 +286,7 @@ export class ArgResolver {
         if (v === undefined) throw missing(code, offset, `name index ${arg}`)
         if (want) argval = { kind: 'name', value: v }
         argrepr = v
-        if (arg & 1) {
-          // Calls repeat the same few global and method names: one string each per code object.
-          const global = kind === ArgKind.LoadGlobal
-          const known = global ? (this.globalsWithNull ??= new Map()) : (this.attrsWithNull ??= new Map())
-          let text = known.get(v)
-          if (text === undefined) {
-            const what = global ? 'NULL' : 'NULL|self'
-            text = r.nullAfter ? `${v} + ${what}` : `${what} + ${v}`
-            known.set(v, text)
-          }
-          argrepr = text
-        }
+        if (arg & 1) argrepr = this.withNull(kind === ArgKind.LoadGlobal, v)
         break
       }
       case ArgKind.Jump: {
@@ -364,14 +377,23 @@ export class ArgResolver {
   }
 
   /**
-   * The code object instruction `k` loads, when it loads a constant that is one (the dis
-   * formatter prints those in place); undefined otherwise.
+   * `NULL + name` (LOAD_GLOBAL) or `NULL|self + name` (LOAD_ATTR, LOAD_SUPER_ATTR), the marker
+   * after the name from 3.13. Calls repeat the same few names: one string each per code object.
    */
-  codeConst(k: number): PyCode | undefined {
-    const deop = this.r.arrays.deopt[this.stream.opcode[k]!]!
-    if (this.r.argKind[deop] !== ArgKind.Const) return undefined
-    const c = this.code.consts[this.stream.arg[k]!]
-    return c?.type === 'code' ? c : undefined
+  private withNull(global: boolean, name: string): string {
+    let known = global ? this.globalsWithNull : this.attrsWithNull
+    if (known === undefined) {
+      known = new Map()
+      if (global) this.globalsWithNull = known
+      else this.attrsWithNull = known
+    }
+    let text = known.get(name)
+    if (text === undefined) {
+      const what = global ? 'NULL' : 'NULL|self'
+      text = this.r.nullAfter ? `${name} + ${what}` : `${what} + ${name}`
+      known.set(name, text)
+    }
+    return text
   }
 
   private localName(i: number): string | undefined {

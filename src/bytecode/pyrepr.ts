@@ -145,7 +145,8 @@ function recursiveRepr(x: PyObject): string {
 /**
  * `<code object NAME at ADDR, file "FILENAME", line N>` — the same format in 3.8–3.14. Name and
  * file name are inserted raw (C `%U`, no escaping); line 0 prints as -1, and a file name that is
- * not a str prints as `???` without quotes.
+ * not a str prints as `???` without quotes. (The dis formatter writes the same text in place, in
+ * writeCodeRepr of format/dis.ts.)
  */
 function reprCode(code: PyCode, cx: ReprContext): string {
   // A non-str name cannot come from CPython (its %U would crash); show its repr.

@@ -31,7 +31,8 @@ export async function runStack(target: Target, o: StackOptions, con: Console): P
       }
       con.out(`${JSON.stringify(doc, null, 2)}\n`)
     } else {
-      con.out(formatStack(loaded.code, { style: o.style, ...(o.explain ? { explain: o.explain } : {}) }))
+      const width = process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 100
+      con.out(formatStack(loaded.code, { style: o.style, width, ...(o.explain ? { explain: o.explain } : {}) }))
     }
     return ExitCode.Ok
   } catch (e) {

@@ -33,7 +33,10 @@ const OLD_TAIL: readonly CodeField[] = [
   ['linetable', 'object'],
 ]
 
-/** Code-object field order as marshal writes it, by Python version. */
+/**
+ * Code-object field order as marshal writes it, by Python version. (Reader.code reads the same
+ * three layouts with one object literal each; the marshal round-trip tests keep the two in step.)
+ */
 export function codeLayout(version: readonly [number, number]): readonly CodeField[] {
   const [major, minor] = version
   if (major < 3 || (major === 3 && minor < 8)) return [...OLD_HEAD, ...OLD_TAIL]

@@ -5,13 +5,13 @@
  * one (3.13+: `L1:` labels, optional offsets and, 3.14, positions). Each is one function below;
  * what differs inside a layout comes from the version rules.
  */
-import { codeAddress } from '../address.js'
 import type { PyCode } from '../../marshal/index.js'
+import { decodeAscii } from '../../marshal/utf8.js'
+import { codeAddress, codeAddressHash } from '../address.js'
 import type { CodeObject } from '../code.js'
 import { ArgResolver, decodeStream, type InstructionStream } from '../decode.js'
 import { type ExceptionEntry, parseExceptionTable } from '../exceptions.js'
 import { type Position, positions, visitLineStarts } from '../lines.js'
-import { decodeAscii } from '../../marshal/utf8.js'
 import { pyRepr } from '../pyrepr.js'
 import { type VersionRules, versionRules } from '../rules.js'
 
@@ -49,9 +49,10 @@ function writeCodeRepr(out: TextBuffer, code: PyCode, minor: number): void {
   // The format of reprCode in pyrepr.ts.
   out.str('<code object ')
   out.str(code.name.value)
-  out.str(' at ')
-  out.str(codeAddress(code))
-  out.str(', file "')
+  // codeAddress(code), `0x7f0` + 8 hex digits + `0`, written digit by digit.
+  out.str(' at 0x7f0')
+  out.hex8(codeAddressHash(code))
+  out.str('0, file "')
   out.repeated(code.filename.value)
   out.str('", line ')
   out.num(code.firstlineno !== 0 ? code.firstlineno : -1, 0)
@@ -80,17 +81,17 @@ export function formatDis(code: CodeObject, options: DisOptions = {}): string {
 // Why this formatter looks the way it does: the dis text of a large code base is hundreds of
 // megabytes in a few million short lines. Building each line from a fields array, or even by
 // string concatenation, allocates several objects per line that the garbage collector then
-// copies and frees; here the text goes as bytes into one reused buffer (TextBuffer), numbers are
-// written digit by digit, and the decoder's scratch arrays (decodeStream) and per-code-unit typed
-// arrays stand in for Instruction objects, Maps and Sets. Every rule follows dis.py as the
+// copies and frees; here the text goes as bytes into one reused buffer (TextBuffer), padded
+// fields and opnames are written from precomputed bytes, and the decoder's scratch arrays
+// (decodeStream) and per-code-unit typed arrays stand in for Instruction objects, Maps and Sets. Every rule follows dis.py as the
 // Disassembly-based description in decode.ts does; the golden fixtures and the stdlib
 // differential (scripts/stdlib-diff.ts) check the two against CPython.
 
 /**
- * The dis text under construction: ASCII in a growable byte buffer that the platform's decoder
- * turns into a string, and strings with other characters as they are. The result is the
- * concatenation of those pieces, a few per code base at most: non-ASCII text (docstrings, names)
- * is rare, and keeping it out of the buffer leaves every decoded piece a one-byte string.
+ * The dis text under construction: ASCII in a byte buffer that the platform's decoder turns into a
+ * string, and strings with other characters as they are. The result is the concatenation of
+ * those pieces, a few per module at most: non-ASCII text (docstrings, names) is rare, and keeping
+ * it out of the buffer leaves every decoded piece a one-byte string.
  */
 class TextBuffer {
   /** The one buffer formatDis writes into (formatting never nests, and it is reset first). */
@@ -178,6 +179,18 @@ class TextBuffer {
     this.copy(this.repeatedBytes, 0, s.length)
   }
 
+  /** Appends the 8 lowercase hex digits of a uint32. */
+  hex8(n: number): void {
+    if (this.length + 8 > this.bytes.length) this.grow(8)
+    const bytes = this.bytes
+    const at = this.length
+    for (let i = 7; i >= 0; i--) {
+      const digit = (n >>> (4 * (7 - i))) & 0xf
+      bytes[at + i] = digit < 10 ? DIGIT_0 + digit : 0x57 + digit // 0x57 + 10 = 'a'
+    }
+    this.length = at + 8
+  }
+
   /** Appends one ASCII character, by code. */
   char(c: number): void {
     if (this.length === this.bytes.length) this.grow(1)
@@ -239,6 +252,12 @@ class TextBuffer {
   }
 
   private grow(n: number): void {
+    // Past a megabyte, decode what is there rather than grow: the buffer stays small (it lives as
+    // long as the module) however long the text gets, and the text becomes a few large pieces.
+    if (this.length >= FLUSH_AT) {
+      this.flush()
+      if (n <= this.bytes.length) return
+    }
     const bigger = new Uint8Array(Math.max(2 * this.bytes.length, this.length + n))
     bigger.set(this.bytes.subarray(0, this.length))
     this.bytes = bigger
@@ -246,6 +265,8 @@ class TextBuffer {
   }
 }
 
+/** Buffer fill at which {@link TextBuffer} decodes instead of growing. */
+const FLUSH_AT = 1 << 20
 const SPACE = 0x20
 const FOUR_SPACES = 0x20202020
 
@@ -254,10 +275,13 @@ const PADDED_4 = new Uint32Array(10000)
 /** `String(n).padStart(3)` and a spare byte, for n < 1000. */
 const PADDED_3 = new Uint32Array(1000)
 for (let n = 0; n < 10000; n++) {
-  const word = (text: string) =>
-    ((text.charCodeAt(0) << 24) | (text.charCodeAt(1) << 16) | (text.charCodeAt(2) << 8) | text.charCodeAt(3)) >>> 0
   PADDED_4[n] = word(String(n).padStart(4))
   if (n < 1000) PADDED_3[n] = word(`${String(n).padStart(3)} `)
+}
+
+/** Four ASCII characters as a big-endian word (the byte order of DataView's default). */
+function word(text: string): number {
+  return ((text.charCodeAt(0) << 24) | (text.charCodeAt(1) << 16) | (text.charCodeAt(2) << 8) | text.charCodeAt(3)) >>> 0
 }
 const DIGIT_0 = 0x30
 const NEWLINE = 0x0a
@@ -439,7 +463,7 @@ function formatClassic(code: CodeObject, r: VersionRules, options: DisOptions, o
     const hasArg = s.hasArg[k] === 1
     const unit = offset >> 1
     const start = u.line[unit]!
-    const argrepr = hasArg ? (resolver.codeConst(k) ?? resolver.argrepr(k)) : ''
+    const argrepr = hasArg ? resolver.describe(k) : ''
     const target = u.label[unit] !== 0
     if (Number.isNaN(start) || !linenoWidth) out.spaces(target ? lead : lead + 3)
     else {
@@ -521,7 +545,7 @@ function formatLabelled(code: CodeObject, r: VersionRules, options: DisOptions, 
     const hasArg = s.hasArg[k] === 1
     const unit = offset >> 1
     const start = u.line[unit]!
-    const argrepr = hasArg ? (resolver.codeConst(k) ?? resolver.argrepr(k)) : ''
+    const argrepr = hasArg ? resolver.describe(k) : ''
     if (linenoWidth > 0 && !Number.isNaN(start) && offset > 0) out.char(NEWLINE)
     lineno(unit, start)
     const label = u.label[unit]!

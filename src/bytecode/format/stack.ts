@@ -13,6 +13,8 @@ export interface StackFormatOptions {
   readonly style?: TextStyle
   /** Recurse into nested code objects (default true). */
   readonly recursive?: boolean
+  /** Line width in columns (default 100): long instructions and stacks are cut to fit, keeping the top of the stack. */
+  readonly width?: number
   /** A one-line explanation per opcode of a Python minor version, printed after the table (`--explain`). */
   readonly explain?: (minor: number, opname: string) => string | undefined
 }
@@ -71,15 +73,19 @@ export function formatStack(root: CodeObject, options: StackFormatOptions = {}):
         depth: sim.depth.after[k] === undefined ? '' : String(sim.depth.after[k]),
       }
     })
+    const width = Math.max(60, options.width ?? 100)
     const w = {
       where: Math.max(6, ...rows.map((r) => r.where.length)),
       line: Math.max(4, ...rows.map((r) => r.line.length)),
-      instr: Math.min(44, Math.max(11, ...rows.map((r) => r.instr.length))),
+      instr: Math.min(Math.floor(width * 0.34), Math.max(11, ...rows.map((r) => r.instr.length))),
     }
-    out.push(s.dim(`${'offset'.padStart(w.where)}  ${'line'.padStart(w.line)}  ${'instruction'.padEnd(w.instr)}  depth  stack after (top on the right)`))
+    // What is left for the stack after the fixed columns and their separators.
+    const stackWidth = width - (w.where + 2 + w.line + 2 + w.instr + 2 + 5 + 2)
+    out.push(s.dim(`${'offset'.padStart(w.where)}  ${'line'.padStart(w.line)}  ${'instruction'.padEnd(w.instr)}  depth  stack after (top on the right)`.slice(0, width)))
     for (const r of rows) {
       const instr = r.instr.length > w.instr ? `${r.instr.slice(0, w.instr - 1)}…` : r.instr.padEnd(w.instr)
-      out.push(`${s.label(r.where.padStart(w.where))}  ${s.lineNo(r.line.padStart(w.line))}  ${s.opname(instr)}  ${r.depth.padStart(5)}  ${r.stack}`.trimEnd())
+      const stack = r.stack.length > stackWidth ? `…${r.stack.slice(r.stack.length - stackWidth + 1)}` : r.stack
+      out.push(`${s.label(r.where.padStart(w.where))}  ${s.lineNo(r.line.padStart(w.line))}  ${s.opname(instr)}  ${r.depth.padStart(5)}  ${stack}`.trimEnd())
     }
     const ok = sim.depth.maxDepth === code.stacksize
     out.push(`max depth ${sim.depth.maxDepth} (co_stacksize ${code.stacksize})${ok ? '' : '  ← differs'}`)
