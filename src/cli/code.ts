@@ -1,10 +1,9 @@
 /** `pyxray code TARGET`: the code-object inspector. */
 import { closureMap, formatCodeInfo } from '../bytecode/format/code-info.js'
 import { CODE_JSON_VERSION, codeToJson } from '../bytecode/format/json.js'
-import { RuntimeError, selectRuntime } from '../runtime/index.js'
 import type { Console } from './dis.js'
 import { ExitCode } from './errors.js'
-import { formatSyntaxError, isSource, loadTarget, type SourceOptions, type Target } from './source.js'
+import { type SourceOptions, type Target, withTarget } from './source.js'
 
 /** Options of `pyxray code`. */
 export interface CodeOptions extends SourceOptions {
@@ -13,11 +12,8 @@ export interface CodeOptions extends SourceOptions {
 }
 
 /** Runs `pyxray code`. */
-export async function runCode(target: Target, o: CodeOptions, con: Console): Promise<number> {
-  const selected = isSource(target) ? await selectRuntime(o) : undefined
-  try {
-    const loaded = await loadTarget(target, o, selected)
-    if (o.verbose && loaded.runtime) con.err(`pyxray: runtime ${loaded.runtime.info.kind} CPython ${loaded.runtime.info.version}: ${loaded.runtime.reason}\n`)
+export function runCode(target: Target, o: CodeOptions, con: Console): Promise<number> {
+  return withTarget(target, o, con, (loaded) => {
     if (o.format === 'json') {
       con.out(
         `${JSON.stringify(
@@ -43,13 +39,5 @@ export async function runCode(target: Target, o: CodeOptions, con: Console): Pro
     }
     con.out(formatCodeInfo(loaded.code))
     return ExitCode.Ok
-  } catch (e) {
-    if (e instanceof RuntimeError && e.code === 'SYNTAX_ERROR') {
-      con.err(`${formatSyntaxError(e, target.path ?? '<string>')}\n`)
-      return ExitCode.Usage
-    }
-    throw e
-  } finally {
-    await selected?.runtime.close()
-  }
+  })
 }

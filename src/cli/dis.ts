@@ -9,10 +9,10 @@ import { CODE_JSON_VERSION, codeToJson } from '../bytecode/format/json.js'
 import { formatText, type TextStyle } from '../bytecode/format/text.js'
 import { MarshalError } from '../marshal/index.js'
 import { type Pyc, PycError, readPyc } from '../pyc/index.js'
-import { RuntimeError, selectRuntime } from '../runtime/index.js'
+import { RuntimeError } from '../runtime/index.js'
 import { ExitCode, UsageError } from './errors.js'
 import { Progress, writeFileAtomic } from './io.js'
-import { formatSyntaxError, isSource, loadTarget, type SourceOptions, type Target } from './source.js'
+import { type SourceOptions, type Target, withTarget } from './source.js'
 
 /** Output formats of `pyxray dis`. */
 export const DIS_FORMATS = ['text', 'dis', 'json'] as const
@@ -180,13 +180,8 @@ export interface DisSourceOptions extends SourceOptions {
 }
 
 /** Runs `pyxray dis` on one target compiled by a runtime (or one .pyc with a selector). */
-export async function runDisTarget(target: Target, o: DisSourceOptions, con: Console): Promise<number> {
-  const selected = isSource(target) ? await selectRuntime(o) : undefined
-  try {
-    const loaded = await loadTarget(target, o, selected)
-    if (o.verbose && loaded.runtime) {
-      con.err(`pyxray: runtime ${loaded.runtime.info.kind} CPython ${loaded.runtime.info.version} (${loaded.runtime.info.executable}): ${loaded.runtime.reason}\n`)
-    }
+export function runDisTarget(target: Target, o: DisSourceOptions, con: Console): Promise<number> {
+  return withTarget(target, o, con, (loaded) => {
     const { code } = loaded
     switch (o.format) {
       case 'dis':
@@ -223,13 +218,5 @@ export async function runDisTarget(target: Target, o: DisSourceOptions, con: Con
       }
     }
     return ExitCode.Ok
-  } catch (e) {
-    if (e instanceof RuntimeError && e.code === 'SYNTAX_ERROR') {
-      con.err(`${formatSyntaxError(e, target.path ?? '<string>')}\n`)
-      return ExitCode.Usage
-    }
-    throw e
-  } finally {
-    await selected?.runtime.close()
-  }
+  })
 }

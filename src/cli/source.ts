@@ -115,3 +115,33 @@ export function formatSyntaxError(e: RuntimeError, fallbackFile: string): string
   }
   return lines.join('\n')
 }
+
+/**
+ * Runs a command on one target: picks the runtime for source (closed afterwards), loads and
+ * selects the code object, says which runtime with --verbose, and reports a syntax error as
+ * `file:line:col` with exit code 2.
+ */
+export async function withTarget(
+  target: Target,
+  options: SourceOptions & { readonly verbose: boolean },
+  con: { err(text: string): void },
+  run: (loaded: Loaded) => number | Promise<number>,
+): Promise<number> {
+  const selected = isSource(target) ? await selectRuntime(options) : undefined
+  try {
+    const loaded = await loadTarget(target, options, selected)
+    if (options.verbose && loaded.runtime) {
+      const { info, reason } = loaded.runtime
+      con.err(`pyxray: runtime ${info.kind} CPython ${info.version} (${info.executable}): ${reason}\n`)
+    }
+    return await run(loaded)
+  } catch (e) {
+    if (e instanceof RuntimeError && e.code === 'SYNTAX_ERROR') {
+      con.err(`${formatSyntaxError(e, target.path ?? '<string>')}\n`)
+      return 2
+    }
+    throw e
+  } finally {
+    await selected?.runtime.close()
+  }
+}

@@ -1,10 +1,9 @@
 /** `pyxray stack TARGET`: the value stack at every instruction. */
 import { formatStack, stackToJson } from '../bytecode/format/stack.js'
 import type { TextStyle } from '../bytecode/format/text.js'
-import { RuntimeError, selectRuntime } from '../runtime/index.js'
 import type { Console } from './dis.js'
 import { ExitCode } from './errors.js'
-import { formatSyntaxError, isSource, loadTarget, type SourceOptions, type Target } from './source.js'
+import { type SourceOptions, type Target, withTarget } from './source.js'
 
 /** Options of `pyxray stack`. */
 export interface StackOptions extends SourceOptions {
@@ -15,11 +14,8 @@ export interface StackOptions extends SourceOptions {
 }
 
 /** Runs `pyxray stack`. */
-export async function runStack(target: Target, o: StackOptions, con: Console): Promise<number> {
-  const selected = isSource(target) ? await selectRuntime(o) : undefined
-  try {
-    const loaded = await loadTarget(target, o, selected)
-    if (o.verbose && loaded.runtime) con.err(`pyxray: runtime ${loaded.runtime.info.kind} CPython ${loaded.runtime.info.version}: ${loaded.runtime.reason}\n`)
+export function runStack(target: Target, o: StackOptions, con: Console): Promise<number> {
+  return withTarget(target, o, con, (loaded) => {
     if (o.format === 'json') {
       const doc = {
         pyxray: 'stack',
@@ -35,13 +31,5 @@ export async function runStack(target: Target, o: StackOptions, con: Console): P
       con.out(formatStack(loaded.code, { style: o.style, width, ...(o.explain ? { explain: o.explain } : {}) }))
     }
     return ExitCode.Ok
-  } catch (e) {
-    if (e instanceof RuntimeError && e.code === 'SYNTAX_ERROR') {
-      con.err(`${formatSyntaxError(e, target.path ?? '<string>')}\n`)
-      return ExitCode.Usage
-    }
-    throw e
-  } finally {
-    await selected?.runtime.close()
-  }
+  })
 }
