@@ -9,6 +9,7 @@ import { explainOpcode } from '../bytecode/explain.js'
 import { agentDir, RuntimeError } from '../runtime/index.js'
 import { runAst, runRuntimes } from './commands.js'
 import { runCode } from './code.js'
+import { runProfile } from './profile.js'
 import { runStack } from './stack.js'
 import { type Console, DIS_FORMATS, type DisFormat, describeError, runDis, runDisTarget } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
@@ -33,6 +34,7 @@ Commands:
   ast TARGET          the syntax tree of Python source
   stack TARGET        the value stack at every instruction, max depth vs co_stacksize
   code TARGET         everything a code object holds, explained
+  profile SCRIPT…     profile a script: call tree with counts, times and memory (python -m pyxray)
   runtimes            the Python runtimes pyxray can use
   python-path         the folder of the pyxray Python agent (for PYTHONPATH or pip install)
 
@@ -121,6 +123,24 @@ Options:
   -c, --command SOURCE      simulate this source instead of a file
       --color / --no-color  force colors on or off
 ${RUNTIME_HELP}
+  -h, --help                show this help
+`
+
+const PROFILE_HELP = `Usage: pyxray profile [options] script.py [args…] | -m module [args…] | -c code
+
+Runs the script under pyxray's deterministic profiler in a native CPython 3.8+ and writes a profile
+document (JSON, with its schema in schema/profile.schema.json). The exit code is the script's.
+
+Options (before the script):
+      --python X.Y|PATH     the interpreter to run in (default: $PYXRAY_PYTHON, else python3)
+      --mode trace|sample   every call (default) or sampled stacks
+      --memory              memory per call (tracemalloc)
+      --clock wall|cpu      time source (default wall)
+  -o FILE                   where to write the profile (default pyxray-profile.json)
+      --include GLOB / --exclude GLOB   code to show or hide, by path or module
+      --interval SECONDS    sample mode: time between samples (default 0.001)
+      --quiet               no table at the end
+  -v, --verbose             say which interpreter runs the script
   -h, --help                show this help
 `
 
@@ -310,7 +330,16 @@ async function pythonPathCommand(args: string[], con: Console): Promise<number> 
   return ExitCode.Ok
 }
 
+async function profileCommand(args: string[], con: Console): Promise<number> {
+  if (args[0] === '-h' || args[0] === '--help') {
+    con.out(PROFILE_HELP)
+    return ExitCode.Ok
+  }
+  return runProfile(args, con)
+}
+
 const COMMANDS: Record<string, (args: string[], con: Console) => Promise<number>> = {
+  profile: profileCommand,
   dis: disCommand,
   ast: astCommand,
   code: codeCommand,

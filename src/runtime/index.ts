@@ -8,7 +8,7 @@ import { NativeRuntime } from './native/worker.js'
 import { PyodideRuntime } from './pyodide/node.js'
 import { type PythonRuntime, RuntimeError, type RuntimeKind } from './types.js'
 
-export { findInterpreters, type Interpreter, MAX_MINOR, MIN_MINOR, probe, resolvePython } from './native/discover.js'
+export { checkSupported, findInterpreters, type Interpreter, MAX_MINOR, MIN_MINOR, probe, pythonOnPath, resolvePython } from './native/discover.js'
 export { NativeRuntime } from './native/worker.js'
 export { PyodideRuntime } from './pyodide/node.js'
 export * from './types.js'

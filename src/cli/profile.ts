@@ -1,0 +1,93 @@
+/**
+ * `pyxray profile … script.py args…`: runs the script under the agent's profiler
+ * (`python -m pyxray`, python/pyxray/_profile_cli.py) in the chosen native interpreter. The
+ * script's exit code is the command's exit code.
+ */
+import { spawn } from 'node:child_process'
+import { delimiter } from 'node:path'
+import { agentDir, checkSupported, probe, pythonOnPath, RuntimeError, resolvePython } from '../runtime/index.js'
+import type { Console } from './dis.js'
+import { UsageError } from './errors.js'
+
+/** Options pyxray itself reads before handing the rest to the agent's profiler. */
+export interface ProfileLaunch {
+  readonly python?: string
+  readonly runtime?: string
+  readonly verbose: boolean
+  /** Everything else: the profiler's options, then the script (or -m module / -c code) and its arguments. */
+  readonly rest: readonly string[]
+}
+
+/** The profiler's options that take a value (python/pyxray/_profile_cli.py). */
+const PROFILER_VALUE_OPTIONS = new Set(['-o', '--output', '--mode', '--clock', '--include', '--exclude', '--interval'])
+
+/** Splits pyxray's own options (--python, --runtime, -v) from the profiler's and the script's. */
+export function parseProfileArgs(args: readonly string[]): ProfileLaunch {
+  let python: string | undefined
+  let runtime: string | undefined
+  let verbose = false
+  const rest: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!
+    // The script (or -m/-c) starts the part that belongs to the script, options included.
+    if (!a.startsWith('-') || a === '-m' || a === '-c' || a === '--') {
+      rest.push(...args.slice(i))
+      break
+    }
+    if (PROFILER_VALUE_OPTIONS.has(a)) {
+      rest.push(a, ...(args[i + 1] !== undefined ? [args[i + 1]!] : []))
+      i++
+      continue
+    }
+    const value = (name: string) => {
+      const inline = a.startsWith(`${name}=`) ? a.slice(name.length + 1) : undefined
+      if (inline !== undefined) return inline
+      const next = args[++i]
+      if (next === undefined) throw new UsageError('USAGE', `${name} needs a value`)
+      return next
+    }
+    if (a === '--python' || a.startsWith('--python=')) python = value('--python')
+    else if (a === '--runtime' || a.startsWith('--runtime=')) runtime = value('--runtime')
+    else if (a === '-v' || a === '--verbose') verbose = true
+    else rest.push(a)
+  }
+  return { ...(python ? { python } : {}), ...(runtime ? { runtime } : {}), verbose, rest }
+}
+
+function interpreter(l: ProfileLaunch): string {
+  if (l.runtime === 'pyodide') {
+    throw new RuntimeError('RUNTIME_UNSUPPORTED', 'profiling runs in a native CPython 3.8+ (not yet in the embedded Pyodide): install one or pass --python')
+  }
+  if (l.python) return resolvePython(l.python).path
+  const env = process.env.PYXRAY_PYTHON
+  if (env) {
+    const it = probe(env, 'env')
+    if (!it) throw new RuntimeError('RUNTIME_NOT_FOUND', `PYXRAY_PYTHON=${env} is not a working Python interpreter`)
+    return checkSupported(it, `PYXRAY_PYTHON=${env}`).path
+  }
+  const p = pythonOnPath()
+  const it = p ? probe(p, 'path') : undefined
+  if (!it) throw new RuntimeError('RUNTIME_NOT_FOUND', 'profiling needs a native CPython 3.8+: none found (python3 on PATH or PYXRAY_PYTHON); pass --python')
+  return checkSupported(it, p!).path
+}
+
+/** Runs the profiler; resolves to the script's exit code. */
+export async function runProfile(args: readonly string[], con: Console): Promise<number> {
+  const launch = parseProfileArgs(args)
+  if (launch.rest.length === 0) throw new UsageError('USAGE', 'profile needs a script (or -m module, or -c code); see pyxray profile --help')
+  const python = interpreter(launch)
+  if (launch.verbose) con.err(`pyxray: profiling with ${python}\n`)
+  const env = { ...process.env, PYTHONPATH: [agentDir(), process.env.PYTHONPATH].filter(Boolean).join(delimiter) }
+  const child = spawn(python, ['-m', 'pyxray', ...launch.rest], { stdio: 'inherit', env })
+  // Ctrl-C reaches the script (same process group); pyxray waits for it to write a partial profile.
+  const ignore = () => {}
+  process.on('SIGINT', ignore)
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      child.on('error', (e) => reject(new RuntimeError('RUNTIME_NOT_FOUND', `cannot start ${python}: ${e.message}`)))
+      child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 128 + 15)))
+    })
+  } finally {
+    process.off('SIGINT', ignore)
+  }
+}
