@@ -1,0 +1,366 @@
+"""``python -m pyxray``: profile a script, a module or a code string, as ``python`` would run it.
+
+::
+
+    python -m pyxray [options] script.py [args...]
+    python -m pyxray [options] -m module [args...]
+    python -m pyxray [options] -c "code" [args...]
+
+The target runs as ``__main__`` with the ``sys.argv`` and ``sys.path[0]`` Python would give it
+(script: its folder; ``-m``: the current folder; ``-c``: ``''``). Everything after the target
+belongs to the target, so ``python -m pyxray -o p.json app.py --verbose`` passes ``--verbose`` to
+app.py.
+
+The profile (``-o``, default ``pyxray-profile.json``) is written whatever happens to the target:
+it returns, raises (the traceback is printed as Python prints it, without pyxray's frames; exit
+status 1), calls ``sys.exit(n)`` (status n; a non-integer is printed and gives 1), or is
+interrupted by SIGINT (KeyboardInterrupt: traceback, ``partial: true``, status 130). Like Python,
+pyxray waits for the target's non-daemon threads before it stops profiling. The command's exit
+status is the target's. ``os._exit()`` ends the process before anything can be written; atexit
+handlers of the target run after the profile is written and are not profiled.
+
+Unless ``--quiet``, the table of the top functions (``--top``, default 15) and where the profile
+went are printed to stderr; the profile's warnings are printed in any case. Usage errors exit
+with status 2 (argparse), a target that cannot be found like Python does (2 for a missing file,
+1 for a missing module).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers only
+    from types import CodeType, TracebackType
+    from typing import Any, Sequence
+
+DEFAULT_OUTPUT = "pyxray-profile.json"
+
+#: Options that take a value (needed to find where the target starts).
+_VALUED = {"--mode", "--clock", "-o", "--output", "--include", "--exclude", "--interval", "--libraries", "--overhead", "--top"}
+
+
+class UsageError(Exception):
+    """A problem with the command line (exit status 2)."""
+
+
+def parse_interval(text: str) -> float:
+    """``1ms``, ``500us``, ``0.002s``, ``2000ns`` or a plain number of seconds -> seconds."""
+    units = (("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1.0))
+    value = text.strip()
+    factor = 1.0
+    for suffix, scale in units:
+        if value.endswith(suffix):
+            value, factor = value[: -len(suffix)], scale
+            break
+    try:
+        seconds = float(value) * factor
+    except ValueError:
+        raise UsageError("--interval: not a duration: {!r} (examples: 1ms, 500us, 0.002)".format(text)) from None
+    if not seconds > 0:
+        raise UsageError("--interval must be positive, got {!r}".format(text))
+    return seconds
+
+
+def _parser() -> Any:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m pyxray",
+        usage="%(prog)s [options] (script.py | -m module | -c code) [args ...]",
+        description="Profile a Python program: a call tree per thread with call counts, times "
+        "(per-call overhead calibrated and subtracted) and optionally memory per call.",
+    )
+    parser.add_argument("--mode", choices=("trace", "sample"), default="trace", help="trace every call (default) or sample the stacks")
+    parser.add_argument("--memory", action="store_true", help="tracemalloc per call node: net and peak bytes")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall", help="wall time (default) or the thread's CPU time")
+    parser.add_argument("-o", "--output", default=DEFAULT_OUTPUT, metavar="FILE", help="where to write the profile (default: %(default)s)")
+    parser.add_argument("--include", action="append", default=[], metavar="GLOB", help="your code: path or module glob (repeatable)")
+    parser.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="code to fold into its caller (repeatable)")
+    parser.add_argument("--interval", default="1ms", metavar="DURATION", help="sampling interval (default 1ms)")
+    parser.add_argument("--libraries", choices=("first", "all", "none"), default="first", help="show the first call into library code (default), all of it, or none")
+    parser.add_argument("--no-builtins", dest="builtins", action="store_false", help="do not show builtins (less overhead on 3.12+)")
+    parser.add_argument("--overhead", default="auto", metavar="auto|fresh|off|NS", help="per-call overhead to subtract: calibrated and cached (auto), recalibrated (fresh), none (off), or ns per call")
+    parser.add_argument("--top", type=int, default=15, metavar="N", help="rows of the table printed at the end (default 15)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print no table, only warnings")
+    parser.add_argument("-m", dest="module", metavar="module", help="run a library module as a script (the rest of the line is its arguments)")
+    parser.add_argument("-c", dest="code", metavar="code", help="run a code string (the rest of the line is its arguments)")
+    return parser
+
+
+def split_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(pyxray's options, the target and its arguments): the target starts at the first
+    argument that is not an option, or at ``-m``/``-c`` (including their value), or after ``--``."""
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--":
+            return list(argv[:index]), list(argv[index + 1 :])
+        if arg in ("-m", "-c"):
+            return list(argv[:index]), list(argv[index:])
+        if (arg.startswith("-m") or arg.startswith("-c")) and not arg.startswith("--"):
+            return list(argv[:index]), [arg[:2], arg[2:]] + list(argv[index + 1 :])
+        if not arg.startswith("-") or arg == "-":
+            return list(argv[:index]), list(argv[index:])
+        index += 2 if arg in _VALUED else 1
+    return list(argv), []
+
+
+class Target:
+    """What to run: a code object and the ``__main__`` globals, argv and path entry it needs."""
+
+    def __init__(self, code: CodeType | None, globals_: dict[str, Any], argv: list[str], path0: str, run_path: str | None = None) -> None:
+        self.code = code
+        self.globals = globals_
+        self.argv = argv
+        self.path0 = path0
+        self.run_path = run_path  # a folder or zip file with __main__.py (run with runpy)
+
+
+class TargetError(Exception):
+    """The target cannot be run; ``status`` is the exit status Python uses for it."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _main_globals(**values: Any) -> dict[str, Any]:
+    import builtins
+
+    out: dict[str, Any] = {"__name__": "__main__", "__doc__": None, "__package__": None, "__loader__": None, "__spec__": None, "__builtins__": builtins}
+    out.update(values)
+    return out
+
+
+def prepare(target: list[str]) -> Target:
+    """Finds and compiles the target (nothing of it runs yet)."""
+    program = os.path.basename(sys.executable or "python")
+    kind, rest = target[0], target[1:]
+    if kind == "-c":
+        if not rest:
+            raise UsageError("argument -c: expected the code to run")
+        code = compile(rest[0], "<string>", "exec", dont_inherit=True)
+        return Target(code, _main_globals(), ["-c"] + rest[1:], "")
+    if kind == "-m":
+        if not rest:
+            raise UsageError("argument -m: expected a module name")
+        return _prepare_module(rest[0], rest[1:], program)
+    path = kind
+    if os.path.isdir(path) or (os.path.isfile(path) and _is_zip(path)):
+        return Target(None, {}, [path] + rest, os.path.abspath(path), run_path=path)
+    try:
+        import io
+
+        with io.open_code(path) as f:
+            source = f.read()
+    except OSError as exc:
+        raise TargetError("{}: can't open file {!r}: [Errno {}] {}".format(program, os.path.abspath(path), exc.errno, exc.strerror), 2) from None
+    filename = path if sys.version_info < (3, 9) else os.path.abspath(path)
+    code = compile(source, filename, "exec", dont_inherit=True)
+    from importlib.machinery import SourceFileLoader
+
+    globals_ = _main_globals(__file__=filename, __cached__=None, __loader__=SourceFileLoader("__main__", filename))
+    return Target(code, globals_, [path] + rest, os.path.dirname(os.path.realpath(path)))
+
+
+def _is_zip(path: str) -> bool:
+    import zipfile
+
+    try:
+        return zipfile.is_zipfile(path)
+    except OSError:
+        return False
+
+
+def _prepare_module(name: str, args: list[str], program: str) -> Target:
+    import importlib.util
+
+    sys.path.insert(0, os.getcwd())  # as `python -m` would have it while importing the parents
+    try:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError) as exc:
+            raise TargetError("{}: Error while finding module specification for {!r} ({}: {})".format(program, name, type(exc).__name__, exc), 1) from None
+        if spec is None:
+            raise TargetError("{}: No module named {}".format(program, name), 1)
+        if spec.submodule_search_locations is not None:
+            main_name = name + ".__main__"
+            spec = importlib.util.find_spec(main_name)
+            if spec is None:
+                raise TargetError("{}: No module named {}; {!r} is a package and cannot be directly executed".format(program, main_name, name), 1)
+        loader = spec.loader
+        code = loader.get_code(spec.name) if loader is not None and hasattr(loader, "get_code") else None  # type: ignore[attr-defined]
+        if code is None:
+            raise TargetError("{}: No code object available for {}".format(program, spec.name), 1)
+    finally:
+        sys.path.pop(0)
+    globals_ = _main_globals(__file__=spec.origin, __cached__=spec.cached, __loader__=loader, __package__=spec.parent, __spec__=spec)
+    return Target(code, globals_, [spec.origin or name] + args, os.getcwd())
+
+
+def _exit_status(exc: SystemExit) -> int:
+    """The status Python exits with for an uncaught SystemExit (and prints a non-int code)."""
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return int(code) & 0xFF  # what the OS makes of it
+    sys.stderr.write("{}\n".format(code))
+    return 1
+
+
+def _print_exception(exc: BaseException) -> None:
+    """Prints an exception as the interpreter would (sys.excepthook), without pyxray's frames."""
+    tb: TracebackType | None = exc.__traceback__
+    own = os.path.dirname(os.path.abspath(__file__))
+    while tb is not None and os.path.dirname(os.path.abspath(tb.tb_frame.f_code.co_filename)) == own:
+        tb = tb.tb_next
+    exc.__traceback__ = tb  # the hook prints the exception's own traceback
+    try:
+        sys.excepthook(type(exc), exc, tb)
+    except Exception:
+        import traceback
+
+        traceback.print_exception(type(exc), exc, tb)
+
+
+def _join_threads() -> None:
+    """Waits for non-daemon threads, as the interpreter does before it exits."""
+    import threading
+
+    main = threading.main_thread()
+    for thread in threading.enumerate():
+        if thread is not main and not thread.daemon and thread.is_alive():
+            thread.join()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line; returns the exit status (the target's)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    own, target = split_argv(argv)
+    parser = _parser()
+    options = parser.parse_args(own)  # (-m and -c never get here: split_argv took them)
+    if not target:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write("python -m pyxray: error: nothing to run: give a script, -m module or -c code\n")
+        return 2
+    try:
+        interval = parse_interval(options.interval)
+        overhead: str | float = options.overhead
+        if overhead not in ("auto", "fresh", "off"):
+            try:
+                overhead = float(overhead)
+            except ValueError:
+                raise UsageError("--overhead must be auto, fresh, off or a number of ns, got {!r}".format(options.overhead)) from None
+        from .profiler import Profiler, write_document
+
+        profiler = Profiler(
+            memory=options.memory,
+            mode=options.mode,
+            clock=options.clock,
+            include=options.include,
+            exclude=options.exclude,
+            interval=interval,
+            libraries=options.libraries,
+            builtins=options.builtins,
+            overhead=overhead,
+        )
+        prepared = prepare(target)
+        profiler._quiet_root = True  # pyxray's frames are the root: only the target shows
+        if prepared.code is not None:
+            profiler._add_user_file(prepared.code.co_filename)  # user code, even a library module run with -m
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write("python -m pyxray: error: {}\n".format(exc))
+        return 2
+    except ValueError as exc:  # a bad pattern or option value
+        parser.print_usage(sys.stderr)
+        sys.stderr.write("python -m pyxray: error: {}\n".format(exc))
+        return 2
+    except TargetError as exc:
+        sys.stderr.write("{}\n".format(exc))
+        return exc.status
+    except SyntaxError as exc:
+        _print_exception(exc)
+        return 1
+    output = os.path.abspath(options.output)
+    _preload(options)
+    status, partial = _run(profiler, prepared)
+    try:
+        doc = profiler.to_dict(exit_status=status, partial=partial)
+        write_document(doc, output)
+    except Exception as exc:  # the profile is lost; say so, keep a failing status
+        sys.stderr.write("pyxray: could not write the profile to {}: {}\n".format(output, exc))
+        return status or 1
+    from ._profile_tree import format_table
+
+    if options.quiet:
+        for warning in doc["metadata"]["warnings"]:
+            sys.stderr.write("pyxray: warning: {}\n".format(warning))
+    else:
+        sys.stderr.write(format_table(doc, top=options.top))
+        sys.stderr.write("pyxray: profile written to {}\n".format(output))
+    sys.stderr.flush()
+    return status
+
+
+def _preload(options: Any) -> None:
+    """Imports what pyxray needs later, before the target changes sys.path (or the cwd)."""
+    import tempfile  # noqa: F401  (write_document)
+    import threading  # noqa: F401
+
+    from . import _profile_calibrate, _profile_tree, jsonline  # noqa: F401
+
+    if options.mode == "sample":
+        from . import _profile_sample  # noqa: F401
+    if options.memory:
+        import tracemalloc  # noqa: F401
+
+
+def _run(profiler: Any, target: Target) -> tuple[int, bool]:
+    """Runs the target under the profiler; returns (exit status, partial)."""
+    import warnings
+
+    from .profiler import ProfilerWarning
+
+    warnings.filterwarnings("ignore", category=ProfilerWarning)  # printed from the document instead
+    sys.argv[:] = target.argv
+    if sys.path:
+        sys.path[0] = target.path0
+    else:
+        sys.path.append(target.path0)
+    main_module = None
+    if target.code is not None:
+        import types
+
+        main_module = types.ModuleType("__main__")
+        main_module.__dict__.update(target.globals)
+        sys.modules["__main__"] = main_module
+    status = 0
+    partial = False
+    profiler.start()
+    try:
+        try:
+            if main_module is not None:
+                exec(target.code, main_module.__dict__)
+            else:
+                import runpy
+
+                runpy.run_path(target.run_path, run_name="__main__")  # type: ignore[arg-type]
+        except SystemExit as exc:
+            status = _exit_status(exc)
+        except KeyboardInterrupt as exc:
+            _print_exception(exc)
+            status, partial = 130, True
+        except BaseException as exc:
+            _print_exception(exc)
+            status = 1
+        try:
+            _join_threads()
+        except KeyboardInterrupt:
+            status, partial = 130, True
+    finally:
+        profiler.stop()
+    return status, partial

@@ -1,0 +1,308 @@
+"""The aggregated call tree the tracers and the sampler build, and how it becomes the profile
+document's thread trees, flat table and text table.
+
+A node is a plain list (the hot paths index it with constant subscripts, which CPython
+specialises; attribute access on objects is slower before 3.11 and no faster after). Slots:
+
+======  ===============  ====================================================================
+index   name             meaning
+======  ===============  ====================================================================
+0       CHILDREN         dict: key -> child node. Key: ``id(code)`` for Python code (hashing a
+                         code object rehashes its constants on every lookup: ~0.7 us on 3.12),
+                         the callable or ``(type, name)`` for builtins. (The sampler also stores
+                         the node itself there to mark code folded into it.)
+1       CALLS            entries into this node: calls, plus resumptions of a generator or
+                         coroutine (cProfile counts the same way).
+2       TOTAL            measured time inside, in clock seconds (float: the specialised float
+                         arithmetic is cheaper than multi-digit ints of nanoseconds).
+3       T0 / SELF        trace mode: the clock when the running call entered (a node is on a
+                         thread's stack at most once, because a node *is* a call path). Sample
+                         mode: the weight of samples where this node was the leaf.
+4       KEY              the code object (or builtin key); None for a thread's root.
+5       FOLDED           1 for a frame that is not shown: library code called by library code,
+                         or (before 3.12) excluded code. Folded nodes are real stack entries, so
+                         the hot paths need no special case; :func:`visible_tree` dissolves them
+                         (their time becomes their visible ancestor's self time, their calls its
+                         HIDDEN_CALLS, their visible descendants its children).
+6       HIDDEN_CALLS     folded calls inside this node that have no node of their own (builtins
+                         called by library code); with the folded nodes, for overhead correction.
+7       FRAME            index into the frame table; -1 for a thread's root.
+8       QUIET            builtins called by this frame are not shown (library or excluded code).
+9-12    NET, PEAK,       memory mode: net bytes (sum over calls), peak bytes above the entry
+        MEM0, PEAK_SEEN  level (max over calls), the level at entry of the running call, the
+                         highest level seen so far during the running call.
+13      SAMPLES          sample mode: samples with this node on the stack.
+14      LIB              library code called under this node is folded (it is library code, or
+                         excluded code running on behalf of library code).
+15      SINK             before 3.12: the folded child that builtins called by this (quiet)
+                         frame push, created on first use; Python code they call back hangs
+                         under it (and so, once dissolved, under this node).
+======  ===============  ====================================================================
+
+Times are corrected for the profiler's own cost while converting (:func:`thread_tree`): with
+``callee`` seconds of overhead landing inside each visible call's measured time, ``caller``
+seconds in its caller's self time, and ``hidden`` seconds per folded call,
+``total = measured - callee*calls - (callee+caller)*(visible calls below) - hidden*(folded calls
+inside)``; then ``self = max(0, total - sum(children totals))`` and ``total = self + sum(children
+totals)``, so the document always satisfies ``totalNs == selfNs + sum(child totalNs)``.
+
+Recursion: every level of a recursive call path is its own node (``fib -> fib -> fib``), and a
+node's totalNs is the inclusive time of the calls through exactly that path, so no node counts
+time twice. The flat per-function view (:func:`flat_table`) adds up ``totalNs`` only over nodes
+that have no ancestor of the same frame (the outermost active instance of the function), so
+recursive functions are never double counted; calls and self times add up over all nodes.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers only
+    from typing import Any, Callable, Dict, List
+
+    Node = List[Any]
+    Doc = Dict[str, Any]
+
+CHILDREN, CALLS, TOTAL, T0, KEY, FOLDED, HIDDEN_CALLS, FRAME, QUIET = range(9)
+SELF = T0
+NET, PEAK, MEM0, PEAK_SEEN = 9, 10, 11, 12
+SAMPLES = 13
+LIB = 14
+SINK = 15
+NODE_SIZE = 16
+
+
+def new_node(frame: int, key: Any, lib: bool, folded: bool = False, quiet: bool | None = None) -> Node:
+    """A fresh node (every slot present, so any mode can use it). ``quiet`` defaults to ``lib``."""
+    return [{}, 0, 0.0, 0.0, key, 1 if folded else 0, 0, frame, lib if quiet is None else quiet, 0, 0, 0, 0, 0, lib, None]
+
+
+def new_root() -> Node:
+    """A thread's root: not a frame, not library code."""
+    return new_node(-1, None, False)
+
+
+def real_children(node: Node) -> list[Node]:
+    """The node's children (with its SINK), without the sampler's folded-code markers (the node
+    itself)."""
+    kids = [child for child in node[CHILDREN].values() if child is not node]
+    if node[SINK] is not None:
+        kids.append(node[SINK])
+    return kids
+
+
+def visible_tree(root: Node) -> Node:
+    """A copy of a thread's tree without folded nodes (see FOLDED), iteratively."""
+
+    def copy(node: Node) -> Node:
+        out = list(node)
+        out[CHILDREN] = {}
+        out[SINK] = None
+        return out
+
+    top = copy(root)
+    work = [(root, top)]
+    while work:
+        source, target = work.pop()
+        kids = target[CHILDREN]
+        todo = real_children(source)
+        while todo:
+            child = todo.pop()
+            if child[FOLDED]:
+                target[HIDDEN_CALLS] += child[CALLS] + child[HIDDEN_CALLS]
+                todo.extend(real_children(child))
+            else:
+                twin = copy(child)
+                kids[len(kids)] = twin
+                work.append((child, twin))
+    return top
+
+
+def merge_duplicate_frames(root: Node) -> None:
+    """Merges siblings with the same frame (two code objects for the same function, e.g. a module
+    compiled twice), in place, at every depth (iteratively: trees can be 10,000+ levels deep)."""
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        kids = node[CHILDREN]
+        by_frame: dict[int, Node] = {}
+        for key, child in list(kids.items()):
+            if child is node:
+                continue
+            first = by_frame.get(child[FRAME])
+            if first is None:
+                by_frame[child[FRAME]] = child
+                continue
+            _merge_into(first, child)
+            del kids[key]
+        todo.extend(by_frame.values())
+
+
+def _merge_into(dst: Node, src: Node) -> None:
+    pairs = [(dst, src)]
+    while pairs:
+        a, b = pairs.pop()
+        a[CALLS] += b[CALLS]
+        a[TOTAL] += b[TOTAL]
+        a[SELF] += b[SELF]  # sample mode's self weight (trace mode's T0 is unused by now)
+        a[HIDDEN_CALLS] += b[HIDDEN_CALLS]
+        a[NET] += b[NET]
+        a[PEAK] = max(a[PEAK], b[PEAK])
+        a[SAMPLES] += b[SAMPLES]
+        by_frame = {c[FRAME]: c for c in real_children(a)}
+        for key, child in b[CHILDREN].items():
+            if child is b:
+                continue
+            twin = by_frame.get(child[FRAME])
+            if twin is None:
+                a[CHILDREN][key] = child
+                by_frame[child[FRAME]] = child
+            else:
+                pairs.append((twin, child))
+
+
+def thread_tree(
+    root: Node,
+    *,
+    scale: float,
+    callee: float = 0.0,
+    caller: float = 0.0,
+    hidden: float = 0.0,
+    memory: bool = False,
+    sampled: bool = False,
+) -> dict[str, Any]:
+    """One thread's tree as document nodes (``frame``, ``calls``, ``totalNs``, ``selfNs``,
+    ``memory``, ``samples``, ``children`` sorted by totalNs, largest first).
+
+    ``scale`` converts clock units to nanoseconds; ``callee``/``caller``/``hidden`` are the
+    per-call overheads to subtract, in clock units (see the module docstring): a node's self time
+    is its measured self time less ``callee`` per own call, ``caller`` per call of a child and
+    ``hidden`` per folded call; its total is then its self time plus its children's totals.
+    Sampled trees take self time from the SELF slot. Iterative: any depth."""
+    # Work entries: [node, its real children, next child index, finished children]; a finished
+    # child is (document node, measured total in clock units, calls).
+    work: list[list[Any]] = [[root, real_children(root), 0, []]]
+    out: dict[str, Any] = {}
+    while work:
+        entry = work[-1]
+        node, kids, index, done = entry
+        if index < len(kids):
+            entry[2] = index + 1
+            child = kids[index]
+            work.append([child, real_children(child), 0, []])
+            continue
+        work.pop()
+        calls = node[CALLS]
+        if sampled:
+            self_time = node[SELF]
+        else:
+            child_measured = 0.0
+            child_calls = 0
+            for _, measured, count in done:
+                child_measured += measured
+                child_calls += count
+            self_time = node[TOTAL] - child_measured - callee * calls - caller * child_calls - hidden * node[HIDDEN_CALLS]
+        done.sort(key=lambda item: -item[0]["totalNs"])
+        self_ns = max(0, int(round(self_time * scale)))
+        out = {
+            "frame": node[FRAME] if node[FRAME] >= 0 else None,
+            "calls": calls,
+            # integers, and total == self + sum(children) exactly (see the module docstring)
+            "totalNs": self_ns + sum(item[0]["totalNs"] for item in done),
+            "selfNs": self_ns,
+        }
+        if memory:
+            out["memory"] = {"netBytes": int(node[NET]), "peakBytes": int(max(0, node[PEAK]))}
+        if sampled:
+            out["samples"] = node[SAMPLES]
+        out["children"] = [item[0] for item in done]
+        if work:
+            work[-1][3].append((out, node[TOTAL], calls))
+    return out
+
+
+def flat_table(doc: Doc) -> list[dict[str, Any]]:
+    """Per-function totals over every thread: ``frame`` (index), ``calls``, ``selfNs``,
+    ``totalNs`` (outermost instances only, see the module docstring), ``samples``; sorted by
+    self time, largest first."""
+    rows: dict[int, dict[str, Any]] = {}
+    for thread in doc["threads"]:
+        active: dict[int, int] = {}  # frame -> how many ancestors on the current path have it
+        # (node, entering?) pairs: the exit marker undoes the node's count in `active`.
+        todo: list[tuple[dict[str, Any], bool]] = [(thread["root"], True)]
+        while todo:
+            node, entering = todo.pop()
+            frame = node["frame"]
+            if not entering:
+                active[frame] -= 1
+                continue
+            if frame is not None:
+                row = rows.get(frame)
+                if row is None:
+                    row = rows[frame] = {"frame": frame, "calls": 0, "selfNs": 0, "totalNs": 0, "samples": 0}
+                row["calls"] += node["calls"]
+                row["selfNs"] += node["selfNs"]
+                row["samples"] += node.get("samples", 0)
+                if not active.get(frame):
+                    row["totalNs"] += node["totalNs"]
+                active[frame] = active.get(frame, 0) + 1
+                todo.append((node, False))
+            for child in node["children"]:
+                todo.append((child, True))
+    return sorted(rows.values(), key=lambda r: (-r["selfNs"], -r["totalNs"], r["frame"]))
+
+
+def frame_label(frame: dict[str, Any]) -> str:
+    """``qualname (file:line)`` with the file shortened to its last two parts."""
+    if frame["kind"] == "builtin":
+        module = frame.get("module")
+        return "{}.{}".format(module, frame["qualname"]) if module and module != "builtins" else frame["qualname"]
+    file = frame["file"].replace("\\", "/")
+    parts = file.split("/")
+    short = "/".join(parts[-2:]) if len(parts) > 2 else file
+    return "{}  ({}:{})".format(frame["qualname"], short, frame["firstlineno"])
+
+
+def _ms(ns: int) -> str:
+    return "{:.3f}".format(ns / 1e6)
+
+
+def format_table(doc: Doc, top: int = 15, width: int = 100) -> str:
+    """A compact text table of the ``top`` functions by self time."""
+    meta = doc["metadata"]
+    rows = flat_table(doc)
+    grand = sum(t["root"]["totalNs"] for t in doc["threads"]) or 1
+    sampled = meta["mode"] == "sample"
+    head = "pyxray: {} mode, {} clock, {} ms, {} thread{}".format(
+        meta["mode"], meta["clock"], _ms(meta["durationNs"]), len(doc["threads"]), "" if len(doc["threads"]) == 1 else "s"
+    )
+    if sampled:
+        head += ", {} samples every {} ms".format(meta.get("samples", 0), _ms(meta.get("intervalNs", 0)))
+    elif meta.get("overheadNsPerEvent"):
+        head += ", {:.0f} ns/event overhead subtracted".format(meta["overheadNsPerEvent"])
+    if meta.get("partial"):
+        head += " (partial)"
+    lines = [head]
+    for warning in meta.get("warnings", []):
+        lines.append("warning: " + warning)
+    count_title = "samples" if sampled else "calls"
+    lines.append("{:>9} {:>11} {:>11} {:>6}  {}".format(count_title, "self ms", "total ms", "self%", "function"))
+    frames = doc["frames"]
+    for row in rows[: max(0, top)]:
+        count = row["samples"] if sampled else row["calls"]
+        label = frame_label(frames[row["frame"]])
+        line = "{:>9} {:>11} {:>11} {:>6.1f}  {}".format(count, _ms(row["selfNs"]), _ms(row["totalNs"]), 100.0 * row["selfNs"] / grand, label)
+        lines.append(line[: max(width, 60)] if width else line)
+    if len(rows) > top:
+        lines.append("({} more functions)".format(len(rows) - top))
+    return "\n".join(lines) + "\n"
+
+
+def iter_nodes(doc: Doc, visit: Callable[[dict[str, Any], int], None]) -> None:
+    """Calls ``visit(node, depth)`` for every node of every thread (iteratively)."""
+    for thread in doc["threads"]:
+        todo = [(thread["root"], 0)]
+        while todo:
+            node, depth = todo.pop()
+            visit(node, depth)
+            for child in node["children"]:
+                todo.append((child, depth + 1))

@@ -1,0 +1,642 @@
+"""pyxray's profiler: a call tree per thread with call counts, honest times and, on request,
+memory per call -- from plain Python (stdlib only, CPython 3.8+).
+
+Use it as a context manager, with start()/stop(), or as a decorator::
+
+    from pyxray import Profiler, profile
+
+    with Profiler() as p:                # trace mode, wall clock
+        work()
+    p.save("run.json")                   # the profile document (atomic write)
+    p.print(top=15)                      # a short table: calls, self, total, %
+
+    @profile                             # every call adds to one profile, printed at exit
+    def handler(request): ...
+
+    @profile(save="gen.json", memory=True, mode="sample")
+    def pipeline(): ...                  # generators and coroutines work too
+
+or from the command line: ``python -m pyxray [options] script.py args...`` (see
+:mod:`pyxray._profile_cli`).
+
+Options (``Profiler(...)`` and ``profile(...)``):
+
+- ``mode="trace"`` (every call and return; exact call counts) or ``"sample"`` (a background thread
+  looks at all stacks every ``interval`` seconds, default 0.001; no call counts, little overhead).
+- ``clock="wall"`` (``time.perf_counter``) or ``"cpu"`` (the thread's CPU time,
+  ``time.thread_time``; reading it is a system call, ~0.4 us, so traced runs slow down more).
+- ``memory=True``: tracemalloc per call node (below).
+- ``include``/``exclude``: globs on paths or module names; ``libraries="first"|"all"|"none"`` and
+  ``library_paths``: how library code is shown (see :mod:`pyxray._profile_filter`). By default the
+  tree holds your code plus the first call into a library or builtin; what that library calls
+  folds into that frame.
+- ``builtins=True``: builtins called directly by a visible frame are nodes (``kind: builtin``).
+- ``overhead="auto"``: subtract the calibrated per-call cost of tracing (cached per interpreter);
+  ``"fresh"`` recalibrates, ``"off"`` subtracts nothing, a number is the cost per call in ns.
+
+What the numbers mean:
+
+- ``calls`` counts entries into a node: calls, plus resumptions of a generator or coroutine (as
+  cProfile's ncalls). ``totalNs`` is inclusive, ``selfNs`` excludes children; in the document
+  ``totalNs == selfNs + sum(children totalNs)`` always holds.
+- Recursion: each level is its own node (``fib -> fib -> fib``); a node's total covers exactly the
+  calls through that path, so nothing is counted twice in the tree, and flat per-function totals
+  (:meth:`Profiler.print`, the TypeScript model) add only outermost instances (nodes without an
+  ancestor of the same function).
+- Generators and coroutines: a resumption enters the node under the frame that resumes it, a yield
+  (or await that suspends) leaves it: suspended time is never counted, and a pipeline shows as
+  consumer -> stage -> stage. Exceptions leave every frame they unwind.
+- Threads: one tree per thread. On 3.12+ (``sys.monitoring``) every thread is traced, also those
+  started before the profiler; on 3.8-3.11 (``sys.setprofile``) the thread calling start() and
+  threads started afterwards (threads already running are listed in a warning). A thread's root
+  is not a frame (``frame: null``); its selfNs is time in frames that were running before
+  profiling started (for the thread that called start(), the ``with`` block itself).
+- Honest timing: each traced call costs the profiler time, partly inside the measured intervals.
+  A calibration at the first start (~0.1 s, then cached; see :mod:`pyxray._profile_calibrate`)
+  measures it and it is subtracted from every node; ``metadata.overhead`` says how much.
+
+Memory (``memory=True``, trace mode): tracemalloc is started if it is not running (and stopped at
+the end). Each visible call records the traced level at entry; at return the node adds the net
+change (``netBytes``: what the call and its callees left allocated, summed over calls) and the
+highest level reached during the call above the entry level (``peakBytes``: max over calls),
+using ``tracemalloc.get_traced_memory`` and ``reset_peak`` at each visible event, the peak
+passed up to the caller. The profiler's own lasting allocations (nodes, tables) are measured as
+they happen and taken out of every level (tracemalloc's filters cannot do it: they only apply to
+snapshots, not to the traced-memory counters). Caveats: the counters are process-wide, so with
+several threads allocating at once a node also sees the others' allocations; on 3.8 there is no
+``reset_peak`` and peaks are the highest level seen at call boundaries (a lower bound).
+Overhead, honestly: tracemalloc itself makes every allocation 2-4x slower (more with deep
+tracebacks; pyxray asks for 1 frame), and each visible call adds two counter reads and two peak
+resets (~0.3 us); allocation-heavy code typically runs 3-6x slower than untraced, call-heavy code
+about 1.5x slower than trace mode without memory. Sample mode with memory charges the change
+between ticks to the busiest thread's stack (an estimate, see :mod:`pyxray._profile_sample`).
+
+Two profilers at once: a trace-mode profiler needs the interpreter's profiler hook -- the
+``sys.monitoring`` profiler tool id on 3.12+, ``sys.setprofile`` before -- and refuses to start
+(``ProfilerError``, code ``PROFILER_CONFLICT``, naming the holder, e.g. cProfile) when another
+profiler holds it. Sample-mode profilers need no hook and can run alongside anything.
+
+Pyodide (CPython 3.14 in WebAssembly): trace mode works in the single thread there; sample mode
+needs a thread and raises ``PROFILER_UNSUPPORTED``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from . import __version__
+from ._profile_filter import LIBRARY_VIEWS, CodeFilter, FrameTable
+from ._profile_trace import HAS_MONITORING, ProfilerError, Tracer, get_ident, make_tracer
+from ._profile_tree import TOTAL, format_table, merge_duplicate_frames, thread_tree, visible_tree
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers only
+    from types import FrameType
+    from typing import IO, Any, Callable, Dict, Iterable, Sequence, TypeVar
+
+    F = TypeVar("F", bound=Callable[..., Any])
+    Document = Dict[str, Any]
+
+__all__ = ["Profiler", "ProfilerError", "ProfilerWarning", "profile", "PROFILE_VERSION"]
+
+#: The version of the profile document (``"version"``); see schema/profile.schema.json.
+PROFILE_VERSION = 1
+
+_MODES = ("trace", "sample")
+_CLOCKS = ("wall", "cpu")
+_OWN_DIR = os.path.dirname(os.path.abspath(__file__))
+_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalPy"}
+
+
+class ProfilerWarning(RuntimeWarning):
+    """Something the profile should be read with in mind (too few samples, untraced threads)."""
+
+
+def _cpu_clock() -> Callable[[], float]:
+    """``time.thread_time`` where it works, else ``time.process_time``."""
+    try:
+        time.thread_time()
+        return time.thread_time
+    except (AttributeError, OSError):
+        return time.process_time
+
+
+def _clock_name_ok(value: str, allowed: Sequence[str], what: str) -> str:
+    if value not in allowed:
+        raise ValueError("{} must be one of {}, got {!r}".format(what, ", ".join(repr(a) for a in allowed), value))
+    return value
+
+
+class Profiler:
+    """One profile: start()/stop() (or ``with``), then to_dict()/save()/print().
+
+    See the module docstring for the options and what the numbers mean. A profiler can be started
+    again after stop(): the next period adds to the same trees (the decorator relies on it)."""
+
+    def __init__(
+        self,
+        memory: bool = False,
+        mode: str = "trace",
+        clock: str = "wall",
+        include: str | Iterable[str] | None = None,
+        exclude: str | Iterable[str] | None = None,
+        *,
+        interval: float = 0.001,
+        libraries: str = "first",
+        library_paths: Sequence[str] | None = None,
+        builtins: bool = True,
+        overhead: str | float = "auto",
+    ) -> None:
+        self.mode = _clock_name_ok(mode, _MODES, "mode")
+        self.clock_name = _clock_name_ok(clock, _CLOCKS, "clock")
+        _clock_name_ok(libraries, LIBRARY_VIEWS, "libraries")
+        if not isinstance(interval, (int, float)) or isinstance(interval, bool) or not interval > 0:
+            raise ValueError("interval must be a positive number of seconds, got {!r}".format(interval))
+        if not (overhead in ("auto", "fresh", "off") or (isinstance(overhead, (int, float)) and not isinstance(overhead, bool) and overhead >= 0)):
+            raise ValueError("overhead must be 'auto', 'fresh', 'off' or a number of ns per call >= 0, got {!r}".format(overhead))
+        self.memory = bool(memory)
+        self.interval = float(interval)
+        self.builtins = bool(builtins)
+        self.overhead_option = overhead
+        self.include = [include] if isinstance(include, str) else list(include or [])
+        self.exclude = [exclude] if isinstance(exclude, str) else list(exclude or [])
+        self.libraries = libraries
+        # Checked now (bad patterns raise here, not at start()).
+        self._filter = CodeFilter(self.include, self.exclude, library_paths, libraries)
+        self._clock = time.perf_counter if clock == "wall" else _cpu_clock()
+        #: The script's exit status (set by the command line; ``exitStatus`` in the document).
+        self.exit_status: int | None = None
+        #: Whether the run was cut short (``partial`` in the document).
+        self.partial = False
+        self._running = False
+        self._started = False
+        self._frames: FrameTable | None = None
+        self._tracer: Tracer | None = None
+        self._sampler: Any = None
+        self._overhead: dict[str, Any] = {"calleeNs": 0.0, "callerNs": 0.0, "hiddenNs": 0.0, "source": "none"}
+        self._warnings: list[str] = []
+        self._duration = 0.0
+        self._t_start = 0.0
+        self._start_epoch = 0.0
+        self._cwd = ""
+        self._started_tracemalloc = False
+        # Set by pyxray's own starters (command line, decorator): the thread's root-level frames
+        # are pyxray's, so library code and builtins they call are not shown.
+        self._quiet_root = False
+
+    # -- running --
+
+    @property
+    def running(self) -> bool:
+        """Whether the profiler is between start() and stop()."""
+        return self._running
+
+    def start(self) -> Profiler:
+        """Starts (or resumes) profiling; returns the profiler.
+
+        Raises ProfilerError ``PROFILER_RUNNING`` when it is already running, and
+        ``PROFILER_CONFLICT`` when another profiler holds the interpreter's profiling hook."""
+        if self._running:
+            raise ProfilerError("PROFILER_RUNNING", "this Profiler is already running; stop() it before starting it again, or use a second Profiler")
+        first = not self._started
+        if first:
+            self._frames = FrameTable(self._filter)
+            self._start_epoch = time.time()
+            self._cwd = os.getcwd()
+            if self.mode == "trace":
+                self._tracer = make_tracer(self._clock, self._filter, self._frames, memory=self.memory, builtins=self.builtins)
+            else:
+                from ._profile_sample import Sampler
+
+                self._sampler = Sampler(self.interval, self.clock_name == "cpu", self._filter, self._frames, memory=self.memory)
+        self._start_memory()
+        try:
+            if self._tracer is not None:
+                tracer = self._tracer
+                if first:
+                    if not HAS_MONITORING and threading_count() > 1:
+                        self._warnings.append(
+                            "{} other thread(s) were already running when profiling started and are not traced: before "
+                            "Python 3.12 a profiler can only trace the thread that starts it and threads started afterwards".format(threading_count() - 1)
+                        )
+                    self._calibrate()
+                tracer.quiet_root(tracer.attach_starter(), self._quiet_root)
+                tracer.begin(self._thread_now)
+                self._t_start = time.perf_counter()
+                tracer.install()  # last: from here on, events arrive
+            else:
+                self._t_start = time.perf_counter()
+                self._sampler.start(_user_frame(), self._quiet_root)
+        except BaseException:
+            self._stop_memory()
+            raise
+        self._started = True
+        self._running = True
+        return self
+
+    def stop(self) -> Profiler:
+        """Stops profiling (raises ProfilerError ``PROFILER_NOT_RUNNING`` when not running)."""
+        if not self._running:
+            raise ProfilerError("PROFILER_NOT_RUNNING", "this Profiler is not running; start() it first")
+        if self._tracer is not None:
+            self._tracer.uninstall()  # first: nothing below is traced
+            self._duration += time.perf_counter() - self._t_start
+            self._tracer.close(self._thread_now)
+        else:
+            self._sampler.stop()
+            self._duration += time.perf_counter() - self._t_start
+            self._check_samples()
+        self._stop_memory()
+        self._running = False
+        return self
+
+    def __enter__(self) -> Profiler:
+        return self.start()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    def _thread_now(self, state: Any) -> float | None:
+        """A thread's clock now, or None when it cannot be read from this thread."""
+        if state.ident == get_ident():
+            return self._clock()
+        if state.ident not in sys._current_frames():
+            return None  # the thread has ended
+        if self.clock_name == "wall":
+            return self._clock()
+        from ._profile_sample import _cpu_clock_of
+
+        clock_id = _cpu_clock_of(state.ident)
+        if clock_id is None:
+            return None
+        try:
+            return time.clock_gettime(clock_id)
+        except OSError:
+            return None
+
+    def _start_memory(self) -> None:
+        if not self.memory:
+            return
+        import tracemalloc
+
+        if not tracemalloc.is_tracing():
+            tracemalloc.start(1)
+            self._started_tracemalloc = True
+            if self._tracer is not None:
+                self._tracer._own[0] = 0  # fresh traces: nothing of ours is in them yet
+
+    def _stop_memory(self) -> None:
+        if self._started_tracemalloc:
+            import tracemalloc
+
+            tracemalloc.stop()
+            self._started_tracemalloc = False
+
+    def _calibrate(self) -> None:
+        from . import _profile_calibrate as cal
+
+        tracer = self._tracer
+        assert tracer is not None
+        option = self.overhead_option
+        if option == "off":
+            self._overhead = {"calleeNs": 0.0, "callerNs": 0.0, "hiddenNs": 0.0, "source": "off"}
+            return
+        if not isinstance(option, str):
+            half = float(option) / 2
+            self._overhead = {"calleeNs": half, "callerNs": half, "hiddenNs": float(option), "source": "given"}
+            return
+        key = cal.cache_key(tracer.mechanism, self.clock_name, self.memory, tracer.builtins)
+        entry = cal.cached(key) if option == "auto" else None
+        if entry is not None:
+            self._overhead = {"calleeNs": entry["calleeNs"], "callerNs": entry["callerNs"], "hiddenNs": entry["hiddenNs"], "source": "cache"}
+            return
+        measured = cal.measure(type(tracer), self._clock, self._filter, memory=self.memory, builtins=tracer.builtins)
+        entry = {k + "Ns": round(v * 1e9, 2) for k, v in measured.items()}
+        cal.store(key, entry)
+        self._overhead = dict(entry, source="calibrated")
+
+    def _check_samples(self) -> None:
+        sampler = self._sampler
+        if sampler.samples >= 10:
+            return
+        ms = self._duration * 1e3
+        if sampler.samples == 0:
+            text = "no samples were taken: the run lasted {:.3f} ms, less than the {:g} ms sampling interval; use trace mode (mode='trace', --mode trace) for short runs".format(ms, self.interval * 1e3)
+        else:
+            text = "only {} sample(s) were taken in {:.3f} ms at a {:g} ms interval: the times are rough estimates; use trace mode (mode='trace', --mode trace) for short runs".format(sampler.samples, ms, self.interval * 1e3)
+        if text not in self._warnings:
+            self._warnings.append(text)
+            import warnings
+
+            warnings.warn(text, ProfilerWarning, stacklevel=3)
+
+    # -- results --
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the profile should be read with in mind (also ``metadata.warnings``)."""
+        out = list(self._warnings)
+        for source in (self._tracer, self._sampler):
+            if source is not None:
+                out.extend(w for w in source.warnings if w not in out)
+        if self.memory and self.mode == "trace" and sys.version_info < (3, 9):
+            out.append("Python 3.8 has no tracemalloc.reset_peak: peakBytes is the highest level seen at call boundaries (a lower bound)")
+        return out
+
+    def _add_user_file(self, path: str) -> None:
+        """Makes a file user code whatever the patterns say (the command line's target)."""
+        self._filter.user_files.add(os.path.normcase(os.path.abspath(path)))
+
+    def to_dict(self, *, exit_status: int | None = None, partial: bool | None = None) -> Document:
+        """The profile document (see schema/profile.schema.json). The profiler must be stopped."""
+        if self._running:
+            raise ProfilerError("PROFILER_RUNNING", "stop() the profiler before reading its profile")
+        if not self._started:
+            raise ProfilerError("PROFILER_NOT_RUNNING", "this Profiler was never started: there is no profile yet")
+        assert self._frames is not None
+        v = sys.version_info
+        implementation = _IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name)
+        mechanism = self._tracer.mechanism if self._tracer is not None else "sampler"
+        overhead = self._overhead
+        per_call = overhead["calleeNs"] + overhead["callerNs"]
+        meta: dict[str, Any] = {
+            "python": {"implementation": implementation, "version": "{}.{}.{}".format(v.major, v.minor, v.micro)},
+            "argv": list(sys.argv),
+            "cwd": self._cwd,
+            "startTime": _iso(self._start_epoch),
+            "durationNs": int(round(self._duration * 1e9)),
+            "mode": self.mode,
+            "clock": self.clock_name,
+            "overheadNsPerEvent": round(per_call / 2, 2) if self.mode == "trace" else 0,
+            "partial": bool(self.partial if partial is None else partial),
+            "exitStatus": self.exit_status if exit_status is None else exit_status,
+            "warnings": self.warnings,
+            "memory": self.memory,
+            "tracer": mechanism,
+            "libraries": self.libraries,
+            "builtins": self.builtins and self.mode == "trace",
+            "include": list(self.include),
+            "exclude": list(self.exclude),
+            "pid": os.getpid(),
+            "agent": __version__,
+        }
+        threads: list[dict[str, Any]] = []
+        if self._tracer is not None:
+            meta["overhead"] = {
+                "perCallNs": round(per_call, 2),
+                "calleeNs": overhead["calleeNs"],
+                "callerNs": overhead["callerNs"],
+                "hiddenNs": overhead["hiddenNs"],
+                "source": overhead["source"],
+            }
+            scale = 1e9
+            callee, caller, hidden = (overhead[k] / scale for k in ("calleeNs", "callerNs", "hiddenNs"))
+            for state in self._tracer.threads:
+                root = visible_tree(state.root)
+                root[TOTAL] = state.root_time
+                merge_duplicate_frames(root)
+                tree = thread_tree(root, scale=scale, callee=callee, caller=caller, hidden=hidden, memory=self.memory)
+                threads.append(_thread_entry(state.ident, state.name, state.native_id, tree))
+        else:
+            sampler = self._sampler
+            meta["intervalNs"] = int(round(self.interval * 1e9))
+            meta["samples"] = sampler.samples
+            for state in sampler.roots():
+                root = visible_tree(state.root)
+                merge_duplicate_frames(root)
+                tree = thread_tree(root, scale=1e9, memory=self.memory, sampled=True)
+                threads.append(_thread_entry(state.ident, state.name, state.native_id, tree))
+        main = _main_ident()
+        threads.sort(key=lambda t: 0 if t["id"] == main else 1)  # stable: then first seen
+        for thread in threads:
+            thread["main"] = thread["id"] == main
+        return {"pyxray": "profile", "version": PROFILE_VERSION, "metadata": meta, "frames": [dict(f) for f in self._frames.entries], "threads": threads}
+
+    def save(self, path: str | os.PathLike[str], *, exit_status: int | None = None, partial: bool | None = None) -> str:
+        """Writes the document to ``path`` atomically (a temporary file in the same folder, then
+        ``os.replace``); returns the path written."""
+        return write_document(self.to_dict(exit_status=exit_status, partial=partial), path)
+
+    def print(self, top: int = 15, file: IO[str] | None = None) -> None:
+        """Prints a compact table of the ``top`` functions by self time (stdout by default)."""
+        out = file if file is not None else sys.stdout
+        out.write(format_table(self.to_dict(), top=top))
+        out.flush()
+
+
+def write_document(doc: Document, path: str | os.PathLike[str]) -> str:
+    """Writes a profile document as compact JSON, atomically; returns the path."""
+    import tempfile
+
+    from .jsonline import dumps
+
+    target = os.fspath(path)
+    text = dumps(doc)
+    folder = os.path.dirname(os.path.abspath(target))
+    fd, temp = tempfile.mkstemp(prefix=".pyxray-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(text)
+            f.write("\n")
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+    return target
+
+
+def _thread_entry(ident: int, name: str, native_id: int | None, tree: dict[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": ident, "name": name}
+    if native_id is not None:
+        entry["nativeId"] = native_id
+    entry["root"] = tree
+    return entry
+
+
+def _main_ident() -> int:
+    import threading
+
+    return threading.main_thread().ident or 0
+
+
+def threading_count() -> int:
+    """How many threads run Python code now (all of them, not only threading's)."""
+    try:
+        return len(sys._current_frames())
+    except AttributeError:
+        return 1
+
+
+def _iso(epoch: float) -> str:
+    """UTC ISO 8601 with milliseconds: ``2024-05-01T12:00:00.123Z``."""
+    seconds = int(epoch)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + ".{:03d}Z".format(int((epoch - seconds) * 1000))
+
+
+def _user_frame() -> FrameType | None:
+    """The innermost frame outside pyxray's package (the one that started the profiler)."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _OWN_DIR:
+        frame = frame.f_back
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# The decorator
+
+_CO_GENERATOR = 0x20
+_CO_COROUTINE = 0x80
+_CO_ASYNC_GENERATOR = 0x200
+
+
+class _DecoratedRun:
+    """The profiler of one decorated function: started when the first active call begins,
+    stopped when the last one ends (calls nest and overlap across threads and tasks)."""
+
+    def __init__(self, profiler: Profiler, save: str | None, print_at_exit: bool, top: int, name: str) -> None:
+        self.profiler = profiler
+        self.save = save
+        self.top = top
+        self.name = name
+        self.active = 0
+        self.owns = False
+        self.warned = False
+        import threading
+
+        self.lock = threading.Lock()
+        if print_at_exit:
+            import atexit
+
+            atexit.register(self.print_at_exit)
+
+    def enter(self) -> None:
+        with self.lock:
+            self.active += 1
+            if self.active > 1:
+                return
+            try:
+                self.profiler.start()
+                self.owns = True
+            except ProfilerError as exc:
+                self.owns = False
+                if not self.warned:
+                    self.warned = True
+                    import warnings
+
+                    warnings.warn("@profile on {} is not profiling: {}".format(self.name, exc), ProfilerWarning, stacklevel=4)
+
+    def exit(self) -> None:
+        with self.lock:
+            self.active -= 1
+            if self.active > 0 or not self.owns:
+                return
+            self.owns = False
+            self.profiler.stop()
+            if self.save:
+                self.profiler.save(self.save)
+
+    def print_at_exit(self) -> None:
+        if self.profiler._started and not self.profiler.running:
+            sys.stderr.write("@profile {}:\n".format(self.name))
+            self.profiler.print(top=self.top, file=sys.stderr)
+
+
+def profile(
+    func: F | None = None,
+    *,
+    save: str | os.PathLike[str] | None = None,
+    print: bool | None = None,
+    top: int = 15,
+    **options: Any,
+) -> Any:
+    """Profiles a function: ``@profile`` or ``@profile(save="f.json", memory=True, mode="sample",
+    ...)`` (``options`` are :class:`Profiler`'s).
+
+    All calls of the function add to one profile (``wrapper.profiler``). It runs while at least
+    one call is active: for a plain function, during the call; for a generator or async generator,
+    from its first resumption to its end (exhausted, returned, raised or closed); for a coroutine,
+    from its first step to its result. So for generators and coroutines *everything* the thread
+    runs in that span is recorded -- the consumer between yields, other asyncio tasks between
+    awaits -- and the decorated function's own work is the subtree under its node. After each
+    outermost call the document is written to ``save`` (when given); at interpreter exit the
+    table of the ``top`` functions goes to stderr when ``print`` is true (default: when no
+    ``save`` path is given). When another profiler holds the hook, calls run unprofiled with one
+    ProfilerWarning."""
+    if func is None:
+        return lambda f: profile(f, save=save, print=print, top=top, **options)
+    import functools
+
+    profiler = Profiler(**options)
+    profiler._quiet_root = True  # the wrapper's own frames are the root
+    name = getattr(func, "__qualname__", getattr(func, "__name__", repr(func)))
+    run = _DecoratedRun(profiler, os.fspath(save) if save is not None else None, (save is None) if print is None else bool(print), top, name)
+    flags = getattr(getattr(func, "__code__", None), "co_flags", 0)
+    wrapper: Any
+    if flags & _CO_ASYNC_GENERATOR:
+        wrapper = _async_generator_wrapper(func, run)
+    elif flags & _CO_COROUTINE:
+
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            run.enter()
+            try:
+                return await func(*args, **kwargs)
+            finally:
+                run.exit()
+
+    elif flags & _CO_GENERATOR:
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            generator = func(*args, **kwargs)
+            run.enter()
+            try:
+                return (yield from generator)
+            finally:
+                run.exit()
+
+    else:
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            run.enter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                run.exit()
+
+    functools.update_wrapper(wrapper, func)
+    wrapper.profiler = profiler
+    return wrapper
+
+
+def _async_generator_wrapper(func: Callable[..., Any], run: _DecoratedRun) -> Callable[..., Any]:
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        agen = func(*args, **kwargs)
+        run.enter()
+        try:
+            sent: Any = None
+            thrown: BaseException | None = None
+            while True:
+                try:
+                    if thrown is not None:
+                        exc, thrown = thrown, None
+                        item = await agen.athrow(exc)
+                    else:
+                        item = await agen.asend(sent)
+                except StopAsyncIteration:
+                    return
+                try:
+                    sent = yield item
+                except GeneratorExit:
+                    await agen.aclose()
+                    raise
+                except BaseException as exc:  # forwarded into the generator, as `yield from` would
+                    thrown = exc
+                    sent = None
+        finally:
+            run.exit()
+
+    return wrapper

@@ -1,0 +1,60 @@
+/**
+ * `pyxray profile`: the script runs under the agent's profiler in the chosen interpreter, its exit
+ * code is kept, and the profile document holds exact call counts.
+ */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { requirePython } from './pyenv.js'
+
+const MAIN = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts')
+
+interface Node {
+  frame: number | null
+  calls: number
+  children: Node[]
+}
+
+/** Calls per qualname over every thread's tree. */
+function callsByName(doc: { frames: { qualname: string }[]; threads: { root: Node }[] }): Map<string, number> {
+  const out = new Map<string, number>()
+  const walk = (n: Node) => {
+    if (n.frame !== null) {
+      const q = doc.frames[n.frame]!.qualname
+      out.set(q, (out.get(q) ?? 0) + n.calls)
+    }
+    n.children.forEach(walk)
+  }
+  for (const t of doc.threads) walk(t.root)
+  return out
+}
+
+for (const minor of [11, 12]) {
+  test(`3.${minor}: pyxray profile keeps the exit code and counts every call`, (t) => {
+    if (!requirePython(t, minor)) return
+    const dir = mkdtempSync(join(tmpdir(), 'pyxray-prof-'))
+    const script = join(dir, 'work.py')
+    writeFileSync(script, 'import sys\n\ndef fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n\nfib(10)\nsys.exit(3)\n')
+    const out = join(dir, 'p.json')
+    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'profile', '--python', `3.${minor}`, '--quiet', '-o', out, script, 'arg1'], { encoding: 'utf8' })
+    assert.equal(r.status, 3, r.stderr)
+    const doc = JSON.parse(readFileSync(out, 'utf8'))
+    assert.equal(doc.pyxray, 'profile')
+    assert.equal(doc.metadata.exitStatus, 3)
+    assert.deepEqual(doc.metadata.argv, [script, 'arg1'])
+    // fib(10) makes 177 calls.
+    assert.equal(callsByName(doc).get('fib'), 177)
+  })
+}
+
+test('pyxray profile: usage errors exit 2', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'profile'], { encoding: 'utf8' })
+  assert.equal(r.status, 2)
+  assert.match(r.stderr, /profile needs a script/)
+  const p = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'profile', '--runtime', 'pyodide', 'x.py'], { encoding: 'utf8' })
+  assert.equal(p.status, 2)
+  assert.match(p.stderr, /native CPython/)
+})
