@@ -68,7 +68,8 @@ class _CalibrationFilter:
         self.libraries = "first"
         self.folds_libraries = True
 
-    def kind_of_file(self, filename: str) -> int:
+    def kind_of_code(self, code: Any) -> int:
+        filename = code.co_filename
         return USER if filename == _USER_FILE else LIBRARY if filename == _LIBRARY_FILE else OWN
 
     def is_library_file(self, filename: str) -> bool:

@@ -211,12 +211,26 @@ def _exit_status(exc: SystemExit) -> int:
     return 1
 
 
+def _without_pyxray(tb: TracebackType | None) -> TracebackType | None:
+    """The traceback without pyxray's frames (the runner's, and a profiler callback's when a
+    KeyboardInterrupt arrived while it ran)."""
+    import types
+
+    own = os.path.dirname(os.path.abspath(__file__))
+    kept = []
+    while tb is not None:
+        if os.path.dirname(os.path.abspath(tb.tb_frame.f_code.co_filename)) != own:
+            kept.append(tb)
+        tb = tb.tb_next
+    out: TracebackType | None = None
+    for entry in reversed(kept):
+        out = types.TracebackType(out, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return out
+
+
 def _print_exception(exc: BaseException) -> None:
     """Prints an exception as the interpreter would (sys.excepthook), without pyxray's frames."""
-    tb: TracebackType | None = exc.__traceback__
-    own = os.path.dirname(os.path.abspath(__file__))
-    while tb is not None and os.path.dirname(os.path.abspath(tb.tb_frame.f_code.co_filename)) == own:
-        tb = tb.tb_next
+    tb = _without_pyxray(exc.__traceback__)
     exc.__traceback__ = tb  # the hook prints the exception's own traceback
     try:
         sys.excepthook(type(exc), exc, tb)
@@ -307,9 +321,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _preload(options: Any) -> None:
-    """Imports what pyxray needs later, before the target changes sys.path (or the cwd)."""
+    """Imports what pyxray needs later, before sys.path[0] becomes the target's folder (where a
+    json.py or types.py of the user's would shadow the standard library's)."""
+    import runpy  # noqa: F401  (folders and zip files)
     import tempfile  # noqa: F401  (write_document)
     import threading  # noqa: F401
+    import traceback  # noqa: F401  (when sys.excepthook fails)
+    import types  # noqa: F401
 
     from . import _profile_calibrate, _profile_tree, jsonline  # noqa: F401
 

@@ -23,6 +23,12 @@ Every code object is sorted, once, into one of three kinds (:class:`CodeFilter`)
   time. On 3.12+ its events are switched off at the source (``sys.monitoring.DISABLE``).
 - ``OWN``: pyxray's own package. Like SKIP, except that library code it calls is folded too, so
   that nothing pyxray does shows (only user code it runs, such as the profiled script).
+- ``GENERATED``: what the standard library generates from source strings (file ``<string>``):
+  namedtuple's ``__new__`` (a ``<lambda>`` made by an ``eval``-ed ``<module>``) and the dataclass
+  methods (defined in ``__create_fn__``). It takes the kind of its caller's context: library code
+  when called by library code (then folded), user code otherwise. Other ``<string>`` code
+  (``python -c``, ``exec`` of the user's strings) and other pseudo-files (``<stdin>``, notebook
+  cells) are user code.
 
 Patterns (``include``/``exclude``) are globs matched either against the file path or the module
 name: a pattern containing ``/`` (or the OS separator) or ending in ``.py`` is a path pattern --
@@ -42,7 +48,6 @@ from __future__ import annotations
 
 import os
 import sys
-from fnmatch import fnmatch
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only
@@ -50,7 +55,7 @@ if TYPE_CHECKING:  # typing is for type checkers only
     from typing import Any, Iterable, Sequence
 
 #: The kinds of code (see the module docstring); SKIP and OWN are both ">= SKIP".
-USER, LIBRARY, SKIP, OWN = 0, 1, 2, 3
+USER, LIBRARY, GENERATED, SKIP, OWN = 0, 1, 2, 3, 4
 
 #: The views of library code a profiler can take (see the module docstring).
 LIBRARY_VIEWS = ("first", "all", "none")
@@ -60,10 +65,20 @@ _OWN_DIR = os.path.normcase(os.path.dirname(os.path.abspath(__file__)))
 _GLOB_CHARS = "*?["
 
 
+_default_paths: list[str] | None = None
+
+
 def default_library_paths() -> list[str]:
     """The folders whose code counts as library code: the interpreter's prefixes (which hold the
     standard library and, in a venv, its site-packages) and every site-packages folder known to
-    ``sysconfig`` and ``site``. Normalised, absolute, without duplicates."""
+    ``sysconfig`` and ``site``. Normalised, absolute, without duplicates; computed once."""
+    global _default_paths
+    if _default_paths is None:
+        _default_paths = _library_paths()
+    return list(_default_paths)
+
+
+def _library_paths() -> list[str]:
     paths = [sys.prefix, sys.exec_prefix, getattr(sys, "base_prefix", sys.prefix), getattr(sys, "base_exec_prefix", sys.exec_prefix)]
     try:
         import sysconfig
@@ -109,6 +124,9 @@ class _Pattern:
     def __init__(self, text: str) -> None:
         if not isinstance(text, str) or not text:
             raise ValueError("include/exclude patterns must be non-empty strings, got {!r}".format(text))
+        from fnmatch import fnmatch  # only when there are patterns: it imports re (~3 ms)
+
+        self._fnmatch = fnmatch
         self.text = text
         self.is_path = _is_path_pattern(text)
         if self.is_path:
@@ -122,6 +140,7 @@ class _Pattern:
             self.prefix = None
 
     def matches(self, norm_file: str, module: str | None) -> bool:
+        fnmatch = self._fnmatch
         if self.is_path:
             if self.prefix is not None and norm_file.startswith(self.prefix):
                 return True
@@ -162,10 +181,26 @@ class CodeFilter:
         self._modules_seen = -1
         self._needs_modules = any(not p.is_path for p in self.include + self.exclude)
         #: Files that are user code whatever the patterns say (the script a command line runs).
-        self.user_files = {os.path.normcase(os.path.abspath(f)) for f in user_files}
+        self.user_files: set[str] = set()
+        for name in user_files:
+            self.add_user_file(name)
+
+    def add_user_file(self, filename: str) -> None:
+        """Makes code from this file user code whatever the patterns say."""
+        self.user_files.add(filename if filename.startswith("<") else os.path.normcase(os.path.abspath(filename)))
+        self._by_file.clear()
+
+    def kind_of_code(self, code: Any) -> int:
+        """The kind of a code object: by its file, and for ``<string>`` code by its name."""
+        filename = code.co_filename
+        if filename == "<string>" and not self.include and filename not in self.user_files:
+            name = getattr(code, "co_qualname", code.co_name)
+            if name in ("<lambda>", "<module>") or name.startswith("__create_fn__"):
+                return GENERATED
+        return self.kind_of_file(filename)
 
     def kind_of_file(self, filename: str) -> int:
-        """USER, LIBRARY or SKIP for code from ``filename`` (a code object's co_filename)."""
+        """USER, LIBRARY, SKIP or OWN for code from ``filename`` (a code object's co_filename)."""
         kind = self._by_file.get(filename)
         if kind is None:
             kind = self._classify(filename)

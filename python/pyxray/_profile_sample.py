@@ -9,9 +9,11 @@ the profile's clock -- wall time, or with ``clock="cpu"`` the thread's own CPU t
 has per-thread CPU clocks (Linux, macOS; elsewhere wall time, with a warning). Node ``calls`` stay
 0: sampling cannot count calls.
 
-While sampling, ``sys.setswitchinterval`` is lowered to the sampling interval (when it was
-longer), otherwise a CPU-bound thread keeps the GIL for 5 ms at a time and the sampler ticks
-late; it is restored at stop.
+While sampling, ``sys.setswitchinterval`` is lowered to a quarter of the sampling interval (when
+it was longer): a CPU-bound thread releases the GIL only when another thread has waited that
+long, so with the default 5 ms the sampler would tick every 5 ms at best. (Threads of the
+program that compete for the GIL switch more often too.) It is restored at stop. Ticks aim at a
+fixed beat (start + k * interval), so a late tick does not delay the next ones.
 
 For the thread that started the profiler, frames from the one that called ``start()`` downwards
 are not part of the tree (trace mode cannot see them either); other threads are sampled down to
@@ -33,13 +35,13 @@ import sys
 import threading
 import time
 
-from ._profile_filter import LIBRARY, OWN, SKIP, CodeFilter, FrameTable
+from ._profile_filter import GENERATED, LIBRARY, SKIP, USER, CodeFilter, FrameTable
 from ._profile_tree import CHILDREN, LIB, NET, PEAK, QUIET, SAMPLES, SELF, TOTAL, new_node, new_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only
     from types import FrameType
-    from typing import Any, Callable, List
+    from typing import Any, List
 
     Node = List[Any]
 
@@ -92,7 +94,7 @@ class Sampler:
         self.threads: dict[int, _Sampled] = {}
         self.warnings: list[str] = []
         self.samples = 0
-        self._stop = threading.Event()
+        self._stopping = [False]
         self._thread: threading.Thread | None = None
         self._cut: FrameType | None = None
         self._starter = 0
@@ -100,6 +102,7 @@ class Sampler:
         self._kinds: dict[int, int] = {}
         self._keep: list[Any] = []
         self._mem_level = 0
+        self._own = 0  # bytes the sampler itself keeps allocated (nodes, paths), memory mode
         if memory:
             import tracemalloc
 
@@ -117,8 +120,9 @@ class Sampler:
         self._cut = caller
         self._starter = get_ident()
         self._quiet_root = quiet_root
-        self._stop.clear()
+        self._stopping[0] = False
         if self.memory:
+            self._own = 0
             self._mem_level = self._traced()[0]
             if self._reset_peak is not None:
                 self._reset_peak()
@@ -130,9 +134,9 @@ class Sampler:
             state.last = now
             state.last_cpu = self._cpu_now(state)
         switch = sys.getswitchinterval()
-        if switch > self.interval:
+        if switch > self.interval / 4:
             self._switch = switch
-            sys.setswitchinterval(max(self.interval, 1e-6))
+            sys.setswitchinterval(max(self.interval / 4, 1e-6))
         self._thread = threading.Thread(target=self._run, name="pyxray-sampler", daemon=True)
         try:
             self._thread.start()
@@ -143,7 +147,7 @@ class Sampler:
             raise ProfilerError("PROFILER_UNSUPPORTED", "sample mode needs a thread ({}); use trace mode".format(exc)) from exc
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping[0] = True
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -156,17 +160,31 @@ class Sampler:
             self._switch = None
 
     def _run(self) -> None:
+        # time.sleep, not Event.wait: a Condition wait allocates a lock and runs Python code on
+        # every tick, with the GIL; stop() sets the flag and waits at most one interval.
         own = get_ident()
-        wait = self._stop.wait
+        stopping = self._stopping
+        sleep = time.sleep
         interval = self.interval
         tick = self._tick
-        while not wait(interval):
+        clock = time.perf_counter
+        due = clock() + interval
+        while True:
+            delay = due - clock()
+            if delay > 0:
+                sleep(delay)
+            if stopping[0]:
+                return
             tick(own)
+            due += interval
+            now = clock()
+            if due < now:  # far behind (a long GIL hold): skip the missed beats
+                due = now + interval
 
     def _kind(self, code: Any) -> int:
         kind = self._kinds.get(id(code))
         if kind is None:
-            kind = self.filter.kind_of_file(code.co_filename)
+            kind = self.filter.kind_of_code(code)
             self._kinds[id(code)] = kind
             self._keep.append(code)
         return kind
@@ -178,7 +196,8 @@ class Sampler:
             state.last = self._start_time
             state.main = ident == self._starter
             if state.main and self._quiet_root:
-                state.root[LIB] = state.root[QUIET] = True
+                state.root[LIB] = 2
+                state.root[QUIET] = True
             if self.cpu or self.memory:
                 state.cpu_clock = _cpu_clock_of(ident)
                 # a thread first seen now has used its CPU time since it started
@@ -197,6 +216,8 @@ class Sampler:
             return None
 
     def _tick(self, own: int) -> None:
+        # Memory first: the tick's own allocations (the frames dict, paths) are not the program's.
+        level = self._traced() if self.memory else None
         frames = sys._current_frames()
         now = time.perf_counter()
         best: _Sampled | None = None
@@ -220,8 +241,9 @@ class Sampler:
             if best is None and state.main:
                 best = state
         self.samples += 1
-        if self.memory:
-            self._charge_memory(best)
+        if level is not None:
+            self._charge_memory(best, level[0] - self._own, level[1] - self._own)
+            self._own += self._traced()[0] - level[0]  # what this tick left allocated is the sampler's
 
     def _add(self, state: _Sampled, leaf: FrameType, weight: float) -> None:
         chain: list[FrameType] = []
@@ -240,10 +262,12 @@ class Sampler:
             child = kids.get(id(code))
             if child is None:
                 kind = self._kind(code)
+                if kind == GENERATED:
+                    kind = LIBRARY if node[LIB] == 1 else USER
                 if kind >= SKIP or (kind == LIBRARY and node[LIB]):
                     child = kids[id(code)] = node  # folded into node
                 else:
-                    child = kids[id(code)] = new_node(self.frames.index_code(code, frame), code, kind == LIBRARY and self.filter.folds_libraries)
+                    child = kids[id(code)] = new_node(self.frames.index_code(code, frame), code, 1 if kind == LIBRARY and self.filter.folds_libraries else 0)
             if child is node:
                 continue
             node = child
@@ -253,8 +277,7 @@ class Sampler:
         node[SELF] += weight
         state.path = path
 
-    def _charge_memory(self, state: _Sampled | None) -> None:
-        current, peak = self._traced()
+    def _charge_memory(self, state: _Sampled | None, current: int, peak: int) -> None:
         if self._reset_peak is not None:
             self._reset_peak()
         else:

@@ -14,10 +14,12 @@ index   name             meaning
 1       CALLS            entries into this node: calls, plus resumptions of a generator or
                          coroutine (cProfile counts the same way).
 2       TOTAL            measured time inside, in clock seconds (float: the specialised float
-                         arithmetic is cheaper than multi-digit ints of nanoseconds).
-3       T0 / SELF        trace mode: the clock when the running call entered (a node is on a
-                         thread's stack at most once, because a node *is* a call path). Sample
-                         mode: the weight of samples where this node was the leaf.
+                         arithmetic is cheaper than multi-digit ints of nanoseconds). Before
+                         3.12, while a call runs, its entry time is subtracted here instead of
+                         kept in T0 (and added back with the exit time).
+3       T0 / SELF        trace mode (3.12+): the clock when the running call entered (a node is
+                         on a thread's stack at most once, because a node *is* a call path).
+                         Sample mode: the weight of samples where this node was the leaf.
 4       KEY              the code object (or builtin key); None for a thread's root.
 5       FOLDED           1 for a frame that is not shown: library code called by library code,
                          or (before 3.12) excluded code. Folded nodes are real stack entries, so
@@ -32,8 +34,9 @@ index   name             meaning
         MEM0, PEAK_SEEN  level (max over calls), the level at entry of the running call, the
                          highest level seen so far during the running call.
 13      SAMPLES          sample mode: samples with this node on the stack.
-14      LIB              library code called under this node is folded (it is library code, or
-                         excluded code running on behalf of library code).
+14      LIB              library code called under this node is folded: 1 when it is library code
+                         (or excluded code running on behalf of library code), 2 when it is
+                         pyxray's own code (generated ``<string>`` code it calls stays user code).
 15      SINK             before 3.12: the folded child that builtins called by this (quiet)
                          frame push, created on first use; Python code they call back hangs
                          under it (and so, once dissolved, under this node).
@@ -41,10 +44,10 @@ index   name             meaning
 
 Times are corrected for the profiler's own cost while converting (:func:`thread_tree`): with
 ``callee`` seconds of overhead landing inside each visible call's measured time, ``caller``
-seconds in its caller's self time, and ``hidden`` seconds per folded call,
-``total = measured - callee*calls - (callee+caller)*(visible calls below) - hidden*(folded calls
-inside)``; then ``self = max(0, total - sum(children totals))`` and ``total = self + sum(children
-totals)``, so the document always satisfies ``totalNs == selfNs + sum(child totalNs)``.
+seconds in its caller's self time, and ``hidden`` seconds per folded call, a node's self time is
+``measured self - callee*calls - caller*(calls of its children) - hidden*(folded calls in it)``,
+at least 0, and its total is its self time plus its children's corrected totals -- so the
+document always satisfies ``totalNs == selfNs + sum(child totalNs)``.
 
 Recursion: every level of a recursive call path is its own node (``fib -> fib -> fib``), and a
 node's totalNs is the inclusive time of the calls through exactly that path, so no node counts
