@@ -20,10 +20,23 @@ export function codeAddress(code: PyCode): string {
 export function codeAddressHash(code: PyCode): number {
   let h = fnv1a(FNV_OFFSET_BASIS, code.name.type === 'str' ? code.name.value : '')
   h = fnv1a(h, '\0')
-  h = fnv1a(h, String(code.firstlineno))
+  h = fnv1aDecimal(h, code.firstlineno)
   h = fnv1a(h, '\0')
   h = fnv1a(h, code.filename.type === 'str' ? code.filename.value : '')
   return h >>> 0
+}
+
+/** {@link fnv1a} over `String(n)`, without making the string for the usual non-negative int32. */
+function fnv1aDecimal(h: number, n: number): number {
+  if (!(n >= 0 && n < 2 ** 31 && Number.isInteger(n))) return fnv1a(h, String(n))
+  let p = 1
+  while (p * 10 <= n) p *= 10
+  for (; p >= 1; p /= 10) {
+    const digit = Math.floor(n / p)
+    h = Math.imul(h ^ (0x30 + digit), FNV_PRIME)
+    n -= digit * p
+  }
+  return h
 }
 
 function hex4(n: number): string {

@@ -119,68 +119,128 @@ function versionTuple(minor: number): readonly [3, number] {
  * in its constants). Throws {@link BytecodeError} when a field has the wrong type.
  */
 export function toCodeObject(raw: PyCode, minor: number): CodeObject {
-  const consts = tupleOf(raw.consts, 'co_consts')
-  const names = strTuple(raw.names, 'co_names')
-  let varnames: string[]
-  let cellvars: string[]
-  let freevars: string[]
-  let localsplusnames: string[]
-  let localspluskinds: Uint8Array
-  let nlocals: number
-  if (raw.localsplusnames !== undefined) {
-    localsplusnames = strTuple(raw.localsplusnames, 'co_localsplusnames')
-    localspluskinds = bytesOf(raw.localspluskinds, 'co_localspluskinds')
-    if (localspluskinds.length !== localsplusnames.length) {
-      throw new BytecodeError(
-        'CODE_BAD_FIELD',
-        `co_localspluskinds has ${localspluskinds.length} entries for ${localsplusnames.length} names`,
-      )
+  return new CodeView(raw, minor)
+}
+
+/**
+ * The {@link CodeObject} of {@link toCodeObject}. Every field is checked when it is made; the
+ * fields derived from others (3.11+ varnames, cellvars, freevars and nlocals from the localsplus
+ * kinds; ≤ 3.10 localsplusnames from the three name tuples) are only put together when first
+ * read: the dis formatter, which reads a whole standard library's code objects, never needs them.
+ */
+class CodeView implements CodeObject {
+  readonly pythonVersion: readonly [3, number]
+  readonly argcount: number
+  readonly posonlyargcount: number
+  readonly kwonlyargcount: number
+  readonly stacksize: number
+  readonly flags: number
+  readonly code: Uint8Array
+  readonly consts: readonly PyObject[]
+  readonly names: readonly string[]
+  readonly localspluskinds: Uint8Array
+  readonly filename: string
+  readonly name: string
+  readonly qualname: string
+  readonly firstlineno: number
+  readonly linetable: Uint8Array
+  readonly exceptiontable: Uint8Array
+  readonly children: readonly CodeObject[]
+  readonly raw: PyCode
+  /** 3.11+: co_localsplusnames as read; ≤ 3.10: made from the other three on first use. */
+  private localsPlus: readonly string[] | undefined
+  /** ≤ 3.10: the fields as read; 3.11+: made from the localsplus kinds on first use. */
+  private locals: { varnames: readonly string[]; cellvars: readonly string[]; freevars: readonly string[]; nlocals: number } | undefined
+
+  constructor(raw: PyCode, minor: number) {
+    // The checks run in a fixed order, which decides the field reported when several are bad.
+    const consts = tupleOf(raw.consts, 'co_consts')
+    const names = strTuple(raw.names, 'co_names')
+    if (raw.localsplusnames !== undefined) {
+      const localsplusnames = strTuple(raw.localsplusnames, 'co_localsplusnames')
+      const localspluskinds = bytesOf(raw.localspluskinds, 'co_localspluskinds')
+      if (localspluskinds.length !== localsplusnames.length) {
+        throw new BytecodeError(
+          'CODE_BAD_FIELD',
+          `co_localspluskinds has ${localspluskinds.length} entries for ${localsplusnames.length} names`,
+        )
+      }
+      this.localsPlus = localsplusnames
+      this.localspluskinds = localspluskinds
+      this.locals = undefined
+    } else {
+      const varnames = strTuple(raw.varnames, 'co_varnames')
+      const cellvars = strTuple(raw.cellvars, 'co_cellvars')
+      const freevars = strTuple(raw.freevars, 'co_freevars')
+      this.localsPlus = undefined
+      this.localspluskinds = EMPTY_BYTES
+      this.locals = { varnames, cellvars, freevars, nlocals: raw.nlocals ?? varnames.length }
     }
-    varnames = []
-    cellvars = []
-    freevars = []
-    for (let i = 0; i < localsplusnames.length; i++) {
-      const n = localsplusnames[i]!
-      const k = localspluskinds[i]!
-      if (k & LocalKind.Local) varnames.push(n)
-      if (k & LocalKind.Cell) cellvars.push(n)
-      else if (k & LocalKind.Free) freevars.push(n)
-    }
-    nlocals = varnames.length
-  } else {
-    varnames = strTuple(raw.varnames, 'co_varnames')
-    cellvars = strTuple(raw.cellvars, 'co_cellvars')
-    freevars = strTuple(raw.freevars, 'co_freevars')
-    localsplusnames = [...varnames, ...cellvars, ...freevars]
-    localspluskinds = new Uint8Array(0)
-    nlocals = raw.nlocals ?? varnames.length
+    const name = strOf(raw.name, 'co_name')
+    const children: CodeObject[] = []
+    for (const c of consts) if (c.type === 'code') children.push(new CodeView(c, minor))
+    this.pythonVersion = versionTuple(minor)
+    this.argcount = raw.argcount
+    this.posonlyargcount = raw.posonlyargcount ?? 0
+    this.kwonlyargcount = raw.kwonlyargcount
+    this.stacksize = raw.stacksize
+    this.flags = raw.flags
+    this.code = bytesOf(raw.bytecode, 'co_code')
+    this.consts = consts
+    this.names = names
+    this.filename = strOf(raw.filename, 'co_filename')
+    this.name = name
+    this.qualname = raw.qualname !== undefined ? strOf(raw.qualname, 'co_qualname') : name
+    this.firstlineno = raw.firstlineno
+    this.linetable = bytesOf(raw.linetable, minor >= 10 ? 'co_linetable' : 'co_lnotab')
+    this.exceptiontable = raw.exceptiontable !== undefined ? bytesOf(raw.exceptiontable, 'co_exceptiontable') : EMPTY_BYTES
+    this.children = children
+    this.raw = raw
   }
-  const name = strOf(raw.name, 'co_name')
-  const children: CodeObject[] = []
-  for (const c of consts) if (c.type === 'code') children.push(toCodeObject(c, minor))
-  return {
-    pythonVersion: versionTuple(minor),
-    argcount: raw.argcount,
-    posonlyargcount: raw.posonlyargcount ?? 0,
-    kwonlyargcount: raw.kwonlyargcount,
-    nlocals,
-    stacksize: raw.stacksize,
-    flags: raw.flags,
-    code: bytesOf(raw.bytecode, 'co_code'),
-    consts,
-    names,
-    varnames,
-    cellvars,
-    freevars,
-    localsplusnames,
-    localspluskinds,
-    filename: strOf(raw.filename, 'co_filename'),
-    name,
-    qualname: raw.qualname !== undefined ? strOf(raw.qualname, 'co_qualname') : name,
-    firstlineno: raw.firstlineno,
-    linetable: bytesOf(raw.linetable, minor >= 10 ? 'co_linetable' : 'co_lnotab'),
-    exceptiontable: raw.exceptiontable !== undefined ? bytesOf(raw.exceptiontable, 'co_exceptiontable') : new Uint8Array(0),
-    children,
-    raw,
+
+  get varnames(): readonly string[] {
+    return this.localVariables().varnames
+  }
+
+  get cellvars(): readonly string[] {
+    return this.localVariables().cellvars
+  }
+
+  get freevars(): readonly string[] {
+    return this.localVariables().freevars
+  }
+
+  get nlocals(): number {
+    return this.localVariables().nlocals
+  }
+
+  get localsplusnames(): readonly string[] {
+    if (this.localsPlus === undefined) {
+      const { varnames, cellvars, freevars } = this.localVariables()
+      this.localsPlus = [...varnames, ...cellvars, ...freevars]
+    }
+    return this.localsPlus
+  }
+
+  /** varnames, cellvars, freevars and nlocals, derived from the localsplus kinds on first use (3.11+). */
+  private localVariables(): NonNullable<CodeView['locals']> {
+    if (this.locals === undefined) {
+      const names = this.localsPlus ?? []
+      const kinds = this.localspluskinds
+      const varnames: string[] = []
+      const cellvars: string[] = []
+      const freevars: string[] = []
+      for (let i = 0; i < names.length; i++) {
+        const n = names[i]!
+        const k = kinds[i]!
+        if (k & LocalKind.Local) varnames.push(n)
+        if (k & LocalKind.Cell) cellvars.push(n)
+        else if (k & LocalKind.Free) freevars.push(n)
+      }
+      this.locals = { varnames, cellvars, freevars, nlocals: varnames.length }
+    }
+    return this.locals
   }
 }
+
+const EMPTY_BYTES = new Uint8Array(0)

@@ -1,13 +1,13 @@
 /**
  * Decoding co_code into instructions with resolved arguments, as CPython's dis computes them.
  */
-import type { PyCode, PyObject } from '../marshal/index.js'
+import type { PyCode, PyObject, PyStr } from '../marshal/index.js'
 import { codeAddress } from './address.js'
 import type { CodeObject } from './code.js'
 import { BytecodeError } from './errors.js'
 import { type ExceptionEntry, parseExceptionTable } from './exceptions.js'
 import { lineStarts, type Position, positions } from './lines.js'
-import { pyRepr } from './pyrepr.js'
+import { pyRepr, type ReprOptions, scalarRepr } from './pyrepr.js'
 import { ArgKind, JumpKind, jumpTargetOf, type VersionRules, versionRules } from './rules.js'
 
 /** What an instruction's argument resolves to (dis's `argval`). */
@@ -143,11 +143,15 @@ export function decodeStream(bytes: Uint8Array, r: VersionRules): InstructionStr
     let arg = 0
     if (withArg) {
       arg = (bytes[i + 1] ?? 0) | ext
-      ext = deop === extendedArg ? arg * 256 : 0
-      if (signed) {
-        if (ext >= 2 ** 31) ext -= 2 ** 32
+      if (deop === extendedArg) {
+        ext = arg * 256
+        if (signed) {
+          if (ext >= 2 ** 31) ext -= 2 ** 32
+        } else {
+          ext %= 2 ** 32
+        }
       } else {
-        ext %= 2 ** 32
+        ext = 0
       }
     } else {
       ext = 0
@@ -169,6 +173,13 @@ export function decodeStream(bytes: Uint8Array, r: VersionRules): InstructionStr
     i += 2 + 2 * caches[deop]!
   }
   return { count, offset, startOffset, opcode, hasArg: argFlags, arg: args, target }
+}
+
+/** The pyRepr options of each version, shared by all resolvers. */
+const reprOptions: ReprOptions[] = []
+
+function reprOptionsOf(minor: number): ReprOptions {
+  return (reprOptions[minor] ??= { minor, codeAddress })
 }
 
 /** Numbers below this get their jump argrepr remembered. */
@@ -199,12 +210,9 @@ function numbered(texts: (string | undefined)[], prefix: string, n: number): str
 export class ArgResolver {
   /** The argval of the last {@link argrepr} call, when the resolver was made with `wantArgval`. */
   argval: ArgValue | undefined
-  /** The repr of each constant, once printed (sized up front: sparse writes would make it a slow dictionary). */
-  private readonly constReprs: (string | undefined)[]
-  private readonly reprOpts: { minor: number; codeAddress: typeof codeAddress }
-  /** argreprs with a NULL marker, by name: LOAD_GLOBAL's, and LOAD_ATTR's / LOAD_SUPER_ATTR's (made on first use). */
-  private globalsWithNull: Map<string, string> | undefined
-  private attrsWithNull: Map<string, string> | undefined
+  /** The repr of each constant once printed, by index (made on first use). */
+  private constReprs: (string | undefined)[] | undefined
+  private readonly reprOpts: ReprOptions
 
   constructor(
     private readonly code: CodeObject,
@@ -215,29 +223,37 @@ export class ArgResolver {
     /** Also build the {@link ArgValue} (disassemble() does; the dis formatter needs only text). */
     private readonly wantArgval: boolean,
   ) {
-    this.reprOpts = { minor: r.minor, codeAddress }
-    this.constReprs = new Array<string | undefined>(code.consts.length).fill(undefined)
+    this.reprOpts = reprOptionsOf(r.minor)
   }
 
   /** dis's argrepr of instruction `k` of the stream, which must have an argument. */
   argrepr(k: number): string {
     const d = this.describe(k)
     if (typeof d === 'string') return d
-    // A code object: its repr, remembered like those of other constants.
-    const arg = this.stream.arg[k]!
-    let text = this.constReprs[arg]
+    // A code object or a str: its repr, remembered like those of other constants.
+    return this.constRepr(this.stream.arg[k]!, d)
+  }
+
+  /** The repr of co_consts[index], `c`, remembered once printed. */
+  private constRepr(index: number, c: PyObject): string {
+    const scalar = scalarRepr(c)
+    if (scalar !== undefined) return scalar
+    // Sized up front (sparse writes would make it a slow dictionary), on first use.
+    const reprs = (this.constReprs ??= new Array<string | undefined>(this.code.consts.length).fill(undefined))
+    let text = reprs[index]
     if (text === undefined) {
-      text = pyRepr(d, this.reprOpts)
-      this.constReprs[arg] = text
+      text = pyRepr(c, this.reprOpts)
+      reprs[index] = text
     }
     return text
   }
 
   /**
-   * {@link argrepr} of instruction `k`, except that a code object constant comes back as itself
-   * rather than as its repr (the dis formatter writes those in place, see writeCodeRepr).
+   * {@link argrepr} of instruction `k`, except that a code object or str constant comes back as
+   * itself rather than as its repr (the dis formatter writes those in place, see writeCodeRepr
+   * and writeStrRepr).
    */
-  describe(k: number): string | PyCode {
+  describe(k: number): string | PyCode | PyStr {
     const { code, r, stream } = this
     const deop = r.arrays.deopt[stream.opcode[k]!]!
     const arg = stream.arg[k]!
@@ -253,16 +269,11 @@ export class ArgResolver {
         const c = code.consts[arg]
         if (c === undefined) throw missing(code, offset, `constant index ${arg}`)
         if (want) argval = { kind: 'const', value: c }
-        if (c.type === 'code') {
+        if (c.type === 'code' || c.type === 'str') {
           this.argval = argval
           return c
         }
-        let text = this.constReprs[arg]
-        if (text === undefined) {
-          text = pyRepr(c, this.reprOpts)
-          this.constReprs[arg] = text
-        }
-        argrepr = text
+        argrepr = this.constRepr(arg, c)
         break
       }
       case ArgKind.Local: {
@@ -282,11 +293,12 @@ export class ArgResolver {
       case ArgKind.LoadGlobal:
       case ArgKind.LoadAttr:
       case ArgKind.LoadSuperAttr: {
-        const v = code.names[kind === ArgKind.LoadSuperAttr ? arg >> 2 : arg >> 1]
+        const index = kind === ArgKind.LoadSuperAttr ? arg >> 2 : arg >> 1
+        const v = code.names[index]
         if (v === undefined) throw missing(code, offset, `name index ${arg}`)
         if (want) argval = { kind: 'name', value: v }
         argrepr = v
-        if (arg & 1) argrepr = this.withNull(kind === ArgKind.LoadGlobal, v)
+        if (arg & 1) argrepr = withNull(kind === ArgKind.LoadGlobal, r.nullAfter, v)
         break
       }
       case ArgKind.Jump: {
@@ -376,29 +388,35 @@ export class ArgResolver {
     return argrepr
   }
 
-  /**
-   * `NULL + name` (LOAD_GLOBAL) or `NULL|self + name` (LOAD_ATTR, LOAD_SUPER_ATTR), the marker
-   * after the name from 3.13. Calls repeat the same few names: one string each per code object.
-   */
-  private withNull(global: boolean, name: string): string {
-    let known = global ? this.globalsWithNull : this.attrsWithNull
-    if (known === undefined) {
-      known = new Map()
-      if (global) this.globalsWithNull = known
-      else this.attrsWithNull = known
-    }
-    let text = known.get(name)
-    if (text === undefined) {
-      const what = global ? 'NULL' : 'NULL|self'
-      text = this.r.nullAfter ? `${name} + ${what}` : `${what} + ${name}`
-      known.set(name, text)
-    }
-    return text
-  }
-
   private localName(i: number): string | undefined {
     return this.r.localsPlus ? this.code.localsplusnames[i] : this.code.varnames[i]
   }
+}
+
+/**
+ * argreprs with a NULL marker by name, for all code objects: programs call the same few names
+ * everywhere, so a name costs one string for the lot. A direct-mapped cache per kind of marker —
+ * LOAD_GLOBAL's `NULL + name`, LOAD_ATTR's / LOAD_SUPER_ATTR's `NULL|self + name`, then both with
+ * the marker after the name (3.13+) — keyed by the name's text (a Map would hash all of each new
+ * string object, which costs more than this cache's hash of a few characters).
+ */
+const WITH_NULL_SLOTS = 1 << 10
+const withNullNames = new Array<string>(4 * WITH_NULL_SLOTS).fill('')
+const withNullTexts = new Array<string>(4 * WITH_NULL_SLOTS).fill('')
+
+/** The argrepr of a name with a NULL marker (see {@link withNullTexts}). */
+function withNull(global: boolean, after: boolean, name: string): string {
+  // A hash of the length and three characters: enough to tell most names apart.
+  const n = name.length
+  const mix = n === 0 ? 0 : (n << 16) ^ (name.charCodeAt(0) << 8) ^ name.charCodeAt(n >> 1) ^ (name.charCodeAt(n - 1) << 4)
+  const h = Math.imul(mix, 0x9e3779b1)
+  const slot = ((global ? 0 : 1) + (after ? 2 : 0)) * WITH_NULL_SLOTS + (h >>> 22)
+  if (withNullNames[slot] === name) return withNullTexts[slot]!
+  const what = global ? 'NULL' : 'NULL|self'
+  const text = after ? `${name} + ${what}` : `${what} + ${name}`
+  withNullNames[slot] = name
+  withNullTexts[slot] = text
+  return text
 }
 
 /** Decodes one code object (not its children) into instructions, as dis would show them. */

@@ -516,6 +516,27 @@ export function visitLineStarts(
   // 3.11+: entry by entry. Merging entries with equal lines into one co_lines() range (3.12+)
   // does not change which offsets start a line: every entry after the first of a merged run
   // repeats the line just seen, and both rules below skip a repeated line.
+  const visited = fastLocationStarts(minor, table, firstLineNo, visit)
+  if (visited < 0) return
+  // The fast scan met something it does not check: the checked reader goes over the table again
+  // and reports what follows the `visited` starts already reported (or throws).
+  let skip = visited
+  checkedLocationStarts(minor, table, firstLineNo, (byteOffset, line) => {
+    if (skip > 0) skip--
+    else visit(byteOffset, line)
+  })
+}
+
+/**
+ * The line starts of a 3.11+ location table as {@link visitLineStarts} reports them, read entry by
+ * entry with a {@link LocationCursor}, which checks every byte.
+ */
+function checkedLocationStarts(
+  minor: number,
+  table: Uint8Array,
+  firstLineNo: number,
+  visit: (byteOffset: number, line: number | undefined) => void,
+): void {
   const c = new LocationCursor(table, firstLineNo)
   if (minor <= 12) {
     let lastLine: number | undefined
@@ -537,4 +558,96 @@ export function visitLineStarts(
       visit(c.start, line)
     }
   }
+}
+
+/**
+ * {@link checkedLocationStarts} for well-formed tables, in one tight loop that decodes only what
+ * line starts need: the line deltas, skipping columns. Returns -1 when it got to the end of the
+ * table; otherwise it stopped before an entry it leaves to the checked reader (a byte that breaks
+ * the format, or a varint of 6 bytes or more, which may exceed 32 bits), and returns how many
+ * starts it reported before that.
+ */
+function fastLocationStarts(
+  minor: number,
+  table: Uint8Array,
+  firstLineNo: number,
+  visit: (byteOffset: number, line: number | undefined) => void,
+): number {
+  const n = table.length
+  let visited = 0
+  let pos = 0
+  let end = 0
+  let computedLine = firstLineNo
+  // The rules of checkedLocationStarts: 3.11/3.12 skip entries without a line and report a line
+  // that differs from the last one reported; 3.13+ report each change, None included (`null`:
+  // nothing reported yet).
+  let lastLine: number | undefined
+  let previous: number | undefined | null = null
+  while (pos < n) {
+    const head = table[pos]!
+    if (!(head & EntryBits.StartFlag)) return visited
+    const code = (head >> EntryBits.CodeShift) & EntryBits.CodeMask
+    let p = pos + 1
+    let line: number
+    if (code <= LocationCode.ShortLast) {
+      // One payload byte: the columns.
+      if (p >= n || table[p]! & EntryBits.StartFlag) return visited
+      p++
+      line = computedLine
+    } else if (code <= LocationCode.OneLine2) {
+      // Two payload bytes: the columns.
+      if (p + 1 >= n || (table[p]! | table[p + 1]!) & EntryBits.StartFlag) return visited
+      p += 2
+      computedLine += code - LocationCode.OneLine0
+      line = computedLine
+    } else if (code === LocationCode.None) {
+      line = NONE
+    } else {
+      // NoColumns or Long: a signed varint line delta, then (Long) three varints to skip.
+      let value = 0
+      let shift = 0
+      let b: number
+      do {
+        if (p >= n || shift > 4 * VarintBits.Shift) return visited
+        b = table[p++]!
+        if (b & EntryBits.StartFlag) return visited
+        value |= (b & VarintBits.ValueMask) << shift
+        shift += VarintBits.Shift
+      } while (b & VarintBits.More)
+      // Five bytes at most: value < 2**30, so the bit operations are exact.
+      computedLine += value & 1 ? -(value >>> 1) : value >>> 1
+      line = computedLine
+      if (code === LocationCode.Long) {
+        for (let v = 0; v < 3; v++) {
+          let bytes = 0
+          do {
+            if (p >= n || bytes === 5) return visited
+            b = table[p++]!
+            bytes++
+            if (b & EntryBits.StartFlag) return visited
+          } while (b & VarintBits.More)
+        }
+      }
+    }
+    const start = end
+    end += ((head & EntryBits.LengthMask) + 1) * CODE_UNIT_BYTES
+    pos = p
+    if (minor <= 12) {
+      // 3.11's co_lines() turns every negative line into None, 3.12's only -1.
+      const l = minor === 11 ? (line < 0 ? undefined : line) : fromC(line)
+      if (l !== undefined && l !== lastLine) {
+        lastLine = l
+        visited++
+        visit(start, l)
+      }
+    } else {
+      const l = fromC(line)
+      if (l !== previous) {
+        previous = l
+        visited++
+        visit(start, l)
+      }
+    }
+  }
+  return -1
 }

@@ -52,6 +52,25 @@ export function sequentialCodeAddresses(): (code: PyCode) => string {
   }
 }
 
+/**
+ * The repr of the commonest constants, which need no options and no state — None, True, False,
+ * Ellipsis and small ints — or undefined for anything else: a shortcut past {@link pyRepr}'s setup.
+ */
+export function scalarRepr(o: PyObject): string | undefined {
+  switch (o.type) {
+    case 'none':
+      return 'None'
+    case 'bool':
+      return o.value ? 'True' : 'False'
+    case 'ellipsis':
+      return 'Ellipsis'
+    case 'int':
+      return o.value >= 0n && o.value < SMALL_INTS ? smallIntRepr(Number(o.value)) : undefined
+    default:
+      return undefined
+  }
+}
+
 /** Python's `repr(o)` for a marshal object; containers repr their elements recursively. */
 export function pyRepr(o: PyObject, opts: ReprOptions): string {
   return reprIn({ minor: opts.minor, address: opts.codeAddress ?? sequentialCodeAddresses(), active: undefined }, o)
@@ -62,11 +81,12 @@ interface ReprContext {
   readonly minor: number
   readonly address: (code: PyCode) => string
   /**
-   * Containers being printed, to print a self-reference as CPython's reprlib guard does
-   * ("[...]"); only hand-crafted marshal data can build such cycles. Made at the first container:
-   * most constants are strings, numbers or code objects.
+   * Containers being printed, innermost last, to print a self-reference as CPython's reprlib
+   * guard does ("[...]"); only hand-crafted marshal data can build such cycles. Made at the first
+   * container: most constants are strings, numbers or code objects. (A stack rather than a set:
+   * constants nest a few levels at most.)
    */
-  active: Set<PyObject> | undefined
+  active: PyObject[] | undefined
 }
 
 function reprIn(cx: ReprContext, x: PyObject): string {
@@ -80,7 +100,8 @@ function reprIn(cx: ReprContext, x: PyObject): string {
     case 'ellipsis':
       return 'Ellipsis'
     case 'int':
-      return x.value.toString()
+      // Small ints, the most common, from a table: BigInt's toString() is slow.
+      return x.value >= 0n && x.value < SMALL_INTS ? smallIntRepr(Number(x.value)) : x.value.toString()
     case 'float':
       return reprFloat(x.value)
     case 'complex':
@@ -96,9 +117,9 @@ function reprIn(cx: ReprContext, x: PyObject): string {
     default:
       break
   }
-  cx.active ??= new Set()
-  if (cx.active.has(x)) return recursiveRepr(x)
-  cx.active.add(x)
+  cx.active ??= []
+  if (cx.active.includes(x)) return recursiveRepr(x)
+  cx.active.push(x)
   try {
     switch (x.type) {
       case 'tuple':
@@ -113,8 +134,17 @@ function reprIn(cx: ReprContext, x: PyObject): string {
         return x.items.length === 0 ? 'frozenset()' : `frozenset({${reprItems(cx, x.items)}})`
     }
   } finally {
-    cx.active.delete(x)
+    cx.active.pop()
   }
+}
+
+/** Ints below this have their repr in {@link smallIntReprs}. */
+const SMALL_INTS = 1024n
+const smallIntReprs: string[] = []
+
+function smallIntRepr(n: number): string {
+  if (smallIntReprs.length === 0) for (let i = 0; i < Number(SMALL_INTS); i++) smallIntReprs.push(String(i))
+  return smallIntReprs[n]!
 }
 
 /** The reprs of `items`, comma-separated. */

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { BytecodeError, ExceptionTableError, LineTableError, toCodeObject } from '../bytecode/index.js'
-import { formatDis } from '../bytecode/format/dis.js'
+import { type DisOptions, formatDis, formatDisBytes } from '../bytecode/format/dis.js'
 import { CODE_JSON_VERSION, codeToJson } from '../bytecode/format/json.js'
 import { formatText, type TextStyle } from '../bytecode/format/text.js'
 import { MarshalError } from '../marshal/index.js'
@@ -102,12 +102,17 @@ export function describeError(path: string, e: unknown): string | undefined {
   return undefined
 }
 
+/** The dis options of the command line. */
+function disOptionsOf(o: DisCommandOptions): DisOptions {
+  return { showCaches: o.showCaches, showOffsets: o.showOffsets, showPositions: o.showPositions }
+}
+
 function render(pyc: Pyc, input: Input, o: DisCommandOptions, compact: boolean): string {
   const minor = pyc.version[1]
   const code = toCodeObject(pyc.code, minor)
   switch (o.format) {
     case 'dis':
-      return formatDis(code, { showCaches: o.showCaches, showOffsets: o.showOffsets, showPositions: o.showPositions })
+      return formatDis(code, disOptionsOf(o))
     case 'json':
       return `${JSON.stringify(
         {
@@ -145,11 +150,13 @@ export function runDis(o: DisCommandOptions, con: Console): number {
     try {
       const bytes = new Uint8Array(readFileSync(input.path))
       const pyc = readPyc(bytes, o.pythonVersion ? { pythonVersion: o.pythonVersion } : {})
-      // Several JSON documents on stdout are JSON Lines; one is pretty-printed.
-      const text = render(pyc, input, o, inputs.length > 1 && !o.outDir)
       if (o.outDir) {
-        writeFileAtomic(join(o.outDir, input.rel.replace(/\.pyc$/, '') + EXTENSION[o.format]), text)
+        // The dis text is made as UTF-8 bytes: they go to the file without a string in between.
+        const data = o.format === 'dis' ? formatDisBytes(toCodeObject(pyc.code, pyc.version[1]), disOptionsOf(o)) : render(pyc, input, o, false)
+        writeFileAtomic(join(o.outDir, input.rel.replace(/\.pyc$/, '') + EXTENSION[o.format]), data)
       } else {
+        // Several JSON documents on stdout are JSON Lines; one is pretty-printed.
+        const text = render(pyc, input, o, inputs.length > 1)
         if (inputs.length > 1 && o.format !== 'json') con.out(`${n ? '\n' : ''}==> ${input.path} <==\n`)
         con.out(text)
       }

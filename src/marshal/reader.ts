@@ -1,7 +1,7 @@
 import { MarshalError } from './errors.js'
 import type { expandedSize } from './size.js'
 import { FLAG_REF, type MarshalOptions, type PyCode, type PyObject, TypeCode } from './types.js'
-import { decodeAscii, decodeUtf8, hasSplitSurrogatePair } from './utf8.js'
+import { decodeAscii, decodeUtf8, decodeWellFormedUtf8, hasSplitSurrogatePair } from './utf8.js'
 
 /**
  * Data nested deeper than this is refused (MARSHAL_TOO_DEEP). CPython's MAX_MARSHAL_STACK_DEPTH is
@@ -179,7 +179,8 @@ class Reader {
 
   private slice(n: number): Uint8Array {
     this.owned ??= this.bytes.slice()
-    const out = this.owned.subarray(this.pos, this.pos + n)
+    // A view made by the constructor: subarray() looks up a species constructor and costs twice as much.
+    const out = new Uint8Array(this.owned.buffer, this.owned.byteOffset + this.pos, n)
     this.pos += n
     return out
   }
@@ -190,10 +191,8 @@ class Reader {
     const start = this.pos
     const end = start + n
     this.pos = end
-    if (n >= DECODER_MIN_LENGTH && isAscii(bytes, start, end)) return decodeAscii(bytes.subarray(start, end))
-    let s = ''
-    for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!)
-    return s
+    if (n >= DECODER_MIN_LENGTH && isAscii(bytes, start, end)) return decodeAscii(new Uint8Array(bytes.buffer, bytes.byteOffset + start, n))
+    return latin1(bytes, start, end)
   }
 
   private textFloat(what: string): [number, string] {
@@ -313,6 +312,13 @@ class Reader {
         if (isAscii(this.bytes, this.pos, this.pos + n)) {
           this.expanded += n
           return this.done(slot, { type: 'str', value: this.ascii(n), code, ref })
+        }
+        // Well-formed UTF-8 has no surrogates, so none of the split pairs checked for below.
+        const wellFormed = decodeWellFormedUtf8(this.bytes, this.pos, this.pos + n)
+        if (wellFormed !== undefined) {
+          this.pos += n
+          this.expanded += wellFormed.length
+          return this.done(slot, { type: 'str', value: wellFormed, code, ref })
         }
         const value = decodeUtf8(this.bytes, this.pos, this.pos + n)
         if (value === undefined) throw new MarshalError('MARSHAL_BAD_VALUE', 'str is not valid UTF-8', this.pos)
@@ -469,6 +475,33 @@ class Reader {
     }
   }
 }
+
+/**
+ * `bytes[start, end)` as Latin-1: short strings four characters at a time (`s +=` allocates a
+ * string per step, so this makes a quarter of the garbage of a character-by-character loop),
+ * longer ones by one String.fromCharCode call.
+ */
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  const n = end - start
+  if (n >= CONS_MIN_LENGTH && n <= CHAR_CODES_MAX) {
+    // Long enough for `+=` to make a rope that is flattened later: one call makes a flat string.
+    const codes = charCodes
+    codes.length = n
+    for (let i = 0; i < n; i++) codes[i] = bytes[start + i]!
+    return String.fromCharCode.apply(null, codes)
+  }
+  let s = ''
+  let i = start
+  for (; i + 3 < end; i += 4) s += String.fromCharCode(bytes[i]!, bytes[i + 1]!, bytes[i + 2]!, bytes[i + 3]!)
+  for (; i < end; i++) s += String.fromCharCode(bytes[i]!)
+  return s
+}
+
+/** Strings this long made by concatenation are ropes (V8's ConsString), which cost a copy when first read character by character. */
+const CONS_MIN_LENGTH = 13
+/** The most characters {@link latin1} passes to one String.fromCharCode call, from {@link charCodes}. */
+const CHAR_CODES_MAX = 256
+const charCodes: number[] = []
 
 /** Whether `bytes[start, end)` are all below 0x80. */
 function isAscii(bytes: Uint8Array, start: number, end: number): boolean {

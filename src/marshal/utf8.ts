@@ -19,8 +19,34 @@ export function decodeAscii(bytes: Uint8Array): string {
   return platformDecoder.decode(bytes)
 }
 
+/**
+ * The platform's strict UTF-8 decoder: it throws on bytes that are not UTF-8 and on encoded
+ * surrogates, and keeps a leading byte-order mark as a character.
+ */
+const strictDecoder = new (
+  globalThis as unknown as {
+    TextDecoder: new (label: string, options: { fatal: boolean; ignoreBOM: boolean }) => { decode(b: Uint8Array): string }
+  }
+).TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/**
+ * Decodes `bytes[start, end)` when they are well-formed UTF-8 without encoded surrogates (nearly
+ * all text), on the platform's decoder; returns undefined otherwise (see {@link decodeUtf8}).
+ */
+export function decodeWellFormedUtf8(bytes: Uint8Array, start: number, end: number): string | undefined {
+  try {
+    return strictDecoder.decode(bytes.subarray(start, end))
+  } catch {
+    return undefined
+  }
+}
+
 /** Decodes `bytes[start, end)`; returns undefined when the bytes are not valid UTF-8. */
 export function decodeUtf8(bytes: Uint8Array, start: number, end: number): string | undefined {
+  // Text without surrogates decodes the same on the platform's decoder, which is much faster;
+  // the rest, surrogates or bad bytes, is decoded (or refused) below.
+  const wellFormed = decodeWellFormedUtf8(bytes, start, end)
+  if (wellFormed !== undefined) return wellFormed
   let out = ''
   let chunk: number[] = []
   let i = start
