@@ -10,6 +10,7 @@ import { agentDir, RuntimeError } from '../runtime/index.js'
 import { runAst, runRuntimes } from './commands.js'
 import { runCode } from './code.js'
 import { runProfile } from './profile.js'
+import { exportOptions, runExport } from './export.js'
 import { runStack } from './stack.js'
 import { type Console, DIS_FORMATS, type DisFormat, describeError, runDis, runDisTarget } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
@@ -35,6 +36,7 @@ Commands:
   stack TARGET        the value stack at every instruction, max depth vs co_stacksize
   code TARGET         everything a code object holds, explained
   profile SCRIPT…     profile a script: call tree with counts, times and memory (python -m pyxray)
+  export PROFILE      a profile for other tools: speedscope, pstats, collapsed stacks, Chrome trace
   runtimes            the Python runtimes pyxray can use
   python-path         the folder of the pyxray Python agent (for PYTHONPATH or pip install)
 
@@ -142,6 +144,32 @@ Options (before the script):
       --quiet               no table at the end
   -v, --verbose             say which interpreter runs the script
   -h, --help                show this help
+`
+
+const EXPORT_HELP = `Usage: pyxray export PROFILE.json --to FORMAT [-o FILE] [options]
+
+Writes a profile document (pyxray profile -o) in another tool's format:
+  speedscope   speedscope's JSON (https://www.speedscope.app): one profile per thread, the call tree
+               laid out left-heavy, in nanoseconds
+  pstats       the binary file Python's pstats reads: pstats.Stats(FILE), snakeviz, gprof2dot;
+               cProfile's keys and ncalls, times in seconds (needs -o)
+  collapsed    folded stacks "a;b;c 123" (self time per call path, integer µs by default) for
+               flamegraph.pl, inferno, speedscope
+  chrome       Trace Event Format JSON (chrome://tracing, Perfetto): complete events laid out
+               left-heavy, ts/dur in µs
+
+Options:
+      --to FORMAT           speedscope, pstats, collapsed or chrome
+  -o, --out FILE            write FILE (atomically) instead of stdout
+      --thread NAME|ID|#N   only this thread (default: all; collapsed then starts stacks with
+                            [thread name] when there are several)
+      --unit us|ns|ms       collapsed: the unit of the values (default us)
+  -h, --help                show this help
+
+Examples:
+  pyxray export run.json --to speedscope -o run.speedscope.json
+  pyxray export run.json --to pstats -o run.pstats && python3 -m pstats run.pstats
+  pyxray export run.json --to collapsed | flamegraph.pl > run.svg
 `
 
 const RUNTIMES_HELP = `Usage: pyxray runtimes [--format text|json]
@@ -338,8 +366,25 @@ async function profileCommand(args: string[], con: Console): Promise<number> {
   return runProfile(args, con)
 }
 
+async function exportCommand(args: string[], con: Console): Promise<number> {
+  const { values, positionals } = parse(args, {
+    to: { type: 'string' },
+    out: { type: 'string', short: 'o' },
+    thread: { type: 'string' },
+    unit: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  })
+  if (values.help) {
+    con.out(EXPORT_HELP)
+    return ExitCode.Ok
+  }
+  if (positionals.length !== 1) throw new UsageError('USAGE', 'export needs one profile file (pyxray profile -o FILE writes one); see pyxray export --help')
+  return runExport(exportOptions({ ...(values as { to?: string; out?: string; thread?: string; unit?: string }), input: positionals[0]!, exporter: `pyxray@${VERSION}` }), con)
+}
+
 const COMMANDS: Record<string, (args: string[], con: Console) => Promise<number>> = {
   profile: profileCommand,
+  export: exportCommand,
   dis: disCommand,
   ast: astCommand,
   code: codeCommand,

@@ -1,0 +1,21 @@
+/** Errors of the profile exporters. */
+
+/** What an exporter could not do. */
+export type ExportErrorCode =
+  /** A thread was asked for that the profile does not have. */
+  | 'EXPORT_NO_THREAD'
+  /** An option value the exporter does not know (a unit, a format). */
+  | 'EXPORT_BAD_OPTION'
+  /** The document breaks an invariant the exporter relies on (a frame index out of range). */
+  | 'EXPORT_BAD_PROFILE'
+
+/** An export that cannot be made from this profile with these options. */
+export class ExportError extends Error {
+  override readonly name = 'ExportError'
+  constructor(
+    readonly code: ExportErrorCode,
+    message: string,
+  ) {
+    super(message)
+  }
+}
