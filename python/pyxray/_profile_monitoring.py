@@ -44,6 +44,8 @@ class MonitoringTracer(Tracer):
 
     mechanism = "sys.monitoring"
     disables = True
+    #: Whether the single-thread callbacks may be used (the C engine finds stacks itself).
+    single_thread_callbacks = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -96,7 +98,7 @@ class MonitoringTracer(Tracer):
                 "pyxray does not trace under another profiler".format(self.tool, holder),
             )
         starter = self.state_of(get_ident())
-        solo = not self.memory and starter is not None and len(sys._current_frames()) == 1
+        solo = self.single_thread_callbacks and not self.memory and starter is not None and len(sys._current_frames()) == 1
         mon.use_tool_id(self.tool, "pyxray")
         self._multi = self._callbacks(None)
         callbacks = self._callbacks(starter) if solo else self._multi

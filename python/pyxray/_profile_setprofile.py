@@ -92,7 +92,7 @@ class SetprofileTracer(Tracer):
             raise ProfilerError("PROFILER_CONFLICT", "threading.setprofile is already set (to {!r}); stop that profiler first".format(hook))
         threading.setprofile(self._thread_starter)
         self._wrap_raw_threads()
-        sys.setprofile(self._starter_callback)
+        self.set_hook(self._starter_callback)
         self.installed = True
 
     def _wrap_raw_threads(self) -> None:
@@ -144,8 +144,12 @@ class SetprofileTracer(Tracer):
             self._by_ident[state.ident] = callback
         if self.memory:
             self.own_since(before)
-        sys.setprofile(callback)
+        self.set_hook(callback)
         callback(frame, event, arg)
+
+    def set_hook(self, hook: Any) -> None:
+        """Makes ``hook`` (a callback of :meth:`_make_callback`) the calling thread's hook."""
+        sys.setprofile(hook)
 
     def _slow_call(self, stack: list[Node], frame: FrameType) -> None:
         top = stack[-1]

@@ -125,6 +125,8 @@ class Tracer:
     """What both mechanisms share: classification, node creation, memory bookkeeping, closing."""
 
     mechanism = ""
+    #: Which engine runs the per-event hot path: "python" here, "c" in :mod:`pyxray._profile_accel`.
+    engine = "python"
     #: Whether SKIP code is switched off at the source (then it gets no node at all).
     disables = False
     #: Whether a running call keeps its entry time as ``TOTAL -= clock()`` (and leaving adds the

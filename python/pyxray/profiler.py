@@ -33,6 +33,12 @@ Options (``Profiler(...)`` and ``profile(...)``):
 - ``builtins=True``: builtins called directly by a visible frame are nodes (``kind: builtin``).
 - ``overhead="auto"``: subtract the calibrated per-call cost of tracing (cached per interpreter);
   ``"fresh"`` recalibrates, ``"off"`` subtracts nothing, a number is the cost per call in ns.
+- ``accel=None``: the engine of trace mode's per-event hot path -- ``"auto"`` (default; also what
+  ``PYXRAY_ACCEL`` unset means) uses the optional C accelerator when it can be compiled and loaded
+  (built once per interpreter into the user cache) and pure Python otherwise; ``"on"``/``True``
+  (``PYXRAY_ACCEL=1``) requires it; ``"off"``/``False`` (``PYXRAY_ACCEL=0``) never uses it.
+  ``metadata.engine`` says which ran, ``metadata.engineReason`` why Python did. Both engines
+  build the same tree (see :mod:`pyxray._profile_accel`); memory mode always runs in Python.
 
 What the numbers mean:
 
@@ -102,7 +108,8 @@ import time
 
 from . import __version__
 from ._profile_filter import LIBRARY_VIEWS, CodeFilter, FrameTable
-from ._profile_trace import HAS_MONITORING, ProfilerError, Tracer, get_ident, make_tracer
+from ._profile_accel import accel_option, make_tracer
+from ._profile_trace import HAS_MONITORING, ProfilerError, Tracer, get_ident
 from ._profile_tree import TOTAL, format_table, merge_duplicate_frames, thread_tree, visible_tree
 
 TYPE_CHECKING = False
@@ -162,6 +169,7 @@ class Profiler:
         library_paths: Sequence[str] | None = None,
         builtins: bool = True,
         overhead: str | float = "auto",
+        accel: str | bool | None = None,
     ) -> None:
         self.mode = _clock_name_ok(mode, _MODES, "mode")
         self.clock_name = _clock_name_ok(clock, _CLOCKS, "clock")
@@ -174,6 +182,9 @@ class Profiler:
         self.interval = float(interval)
         self.builtins = bool(builtins)
         self.overhead_option = overhead
+        #: "auto", "on" or "off": the C engine for trace mode (see :mod:`pyxray._profile_accel`).
+        self.accel = accel_option(accel)
+        self._engine_reason: str | None = None
         self.include = [include] if isinstance(include, str) else list(include or [])
         self.exclude = [exclude] if isinstance(exclude, str) else list(exclude or [])
         self.libraries = libraries
@@ -221,7 +232,11 @@ class Profiler:
             self._start_epoch = time.time()
             self._cwd = os.getcwd()
             if self.mode == "trace":
-                self._tracer = make_tracer(self._clock, self._filter, self._frames, memory=self.memory, builtins=self.builtins)
+                self._tracer, self._engine_reason, engine_warning = make_tracer(
+                    self._clock, self._filter, self._frames, memory=self.memory, builtins=self.builtins, accel=self.accel
+                )
+                if engine_warning is not None:
+                    self._warnings.append(engine_warning)
             else:
                 from ._profile_sample import Sampler
 
@@ -323,7 +338,8 @@ class Profiler:
             half = float(option) / 2
             self._overhead = {"calleeNs": half, "callerNs": half, "hiddenNs": float(option), "source": "given"}
             return
-        key = cal.cache_key(tracer.mechanism, self.clock_name, self.memory, tracer.builtins)
+        mechanism = tracer.mechanism if tracer.engine == "python" else "{}+{}".format(tracer.mechanism, tracer.engine)
+        key = cal.cache_key(mechanism, self.clock_name, self.memory, tracer.builtins)
         entry = cal.cached(key) if option == "auto" else None
         if entry is not None:
             self._overhead = {"calleeNs": entry["calleeNs"], "callerNs": entry["callerNs"], "hiddenNs": entry["hiddenNs"], "source": "cache"}
@@ -397,6 +413,7 @@ class Profiler:
             "warnings": self.warnings,
             "memory": self.memory,
             "tracer": mechanism,
+            "engine": self._tracer.engine if self._tracer is not None else "python",
             "libraries": self.libraries,
             "builtins": self.builtins and self.mode == "trace",
             "include": list(self.include),
@@ -404,6 +421,8 @@ class Profiler:
             "pid": os.getpid(),
             "agent": __version__,
         }
+        if self._tracer is not None and self._engine_reason is not None:
+            meta["engineReason"] = self._engine_reason
         threads: list[dict[str, Any]] = []
         if self._tracer is not None:
             meta["overhead"] = {

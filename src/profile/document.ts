@@ -42,6 +42,10 @@ export interface ProfileMetadata {
   readonly warnings: readonly string[]
   readonly memory?: boolean
   readonly tracer?: 'sys.monitoring' | 'sys.setprofile' | 'sampler'
+  /** Trace mode: the engine of the per-event hot path (the optional C accelerator or Python). */
+  readonly engine?: 'c' | 'python'
+  /** Why the Python engine ran; absent when the C engine did. */
+  readonly engineReason?: string
   readonly libraries?: 'first' | 'all' | 'none'
   readonly builtins?: boolean
   readonly include?: readonly string[]

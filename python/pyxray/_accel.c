@@ -1,0 +1,832 @@
+/*
+ * pyxray._accel: the hot path of trace mode in C (optional; see _accel_build.py and
+ * _profile_accel.py). CPython 3.8-3.14, GIL builds, CPython C API only.
+ *
+ * The C side does exactly what the pure-Python callbacks of _profile_monitoring.py (3.12+) and
+ * _profile_setprofile.py (3.8-3.11) do on their fast paths, on the very same tree: nodes are the
+ * Python lists of _profile_tree.py (slots CHILDREN, CALLS, TOTAL, T0, KEY, ..., SINK), children
+ * are found in CHILDREN under the same keys (id(code) for Python code, the builtin key of
+ * _profile_trace.builtin_key for builtins), and everything that is not the fast path -- the first
+ * sight of a code object under a node, filtering, DISABLE, frames older than the profile, new
+ * threads -- calls the Python engine's own slow-path methods. So both engines build the same
+ * tree by construction.
+ *
+ * What C adds: a direct-mapped cache (parent node, key) -> child node in front of the CHILDREN
+ * dicts, so that the fast path allocates nothing for the lookup (the Python engine builds an int
+ * for id(code), or a (type, name) tuple for a bound builtin method, on every event); clock reads
+ * through clock_gettime with the clock id time.perf_counter / time.thread_time use (else the
+ * Python clock is called); the thread's stack by the thread state's unique id.
+ *
+ * Engine(clock_id, clock, stack_of, builtins, slow_start, slow_return, slow_call, new_builtin,
+ *        slow_c_return, slow_c_call, push_sink)
+ *   sys.monitoring callbacks: engine.start/throw (PY_START, PY_RESUME / PY_THROW), ret/unwind
+ *   (PY_RETURN, PY_YIELD / PY_UNWIND), call (CALL), c_ret/c_raise (C_RETURN / C_RAISE).
+ *   setprofile: engine.hook(stack) -> a Hook; setprofile(hook) installs it with PyEval_SetProfile
+ *   in the calling thread (setprofile(None) removes it); a Hook is also callable as a Python
+ *   profile function (frame, event, arg), for the first event of a thread.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <frameobject.h>
+#include <time.h>
+
+#ifdef Py_GIL_DISABLED
+#error "pyxray._accel needs the GIL (free-threaded builds use the Python engine)"
+#endif
+
+#if PY_VERSION_HEX < 0x03080000
+#error "pyxray._accel needs CPython 3.8+"
+#endif
+
+#if PY_VERSION_HEX < 0x03090000
+#define Py_SET_SIZE(o, n) (Py_SIZE(o) = (n))
+static PyCodeObject *get_code(PyFrameObject *f) { Py_INCREF(f->f_code); return f->f_code; }
+static uint64_t thread_id(void) { return PyThreadState_Get()->id; }
+#define CALL_NOARGS(f) PyObject_CallObject((f), NULL)
+#define PyObject_Vectorcall _PyObject_Vectorcall
+#else
+static PyCodeObject *get_code(PyFrameObject *f) { return PyFrame_GetCode(f); }
+static uint64_t thread_id(void) { return PyThreadState_GetID(PyThreadState_Get()); }
+#define CALL_NOARGS(f) PyObject_CallNoArgs(f)
+#endif
+
+/* Node slots (_profile_tree.py). */
+enum { CHILDREN = 0, CALLS = 1, TOTAL = 2, T0 = 3, KEY = 4, HIDDEN_CALLS = 6, QUIET = 8, SINK = 15, NODE_SIZE = 16 };
+
+#define CACHE_SIZE 4096 /* entries, a power of two */
+
+/* One cache entry: parent node + key identity -> child. k2 is NULL for keys that are objects
+ * (code objects, builtins keyed by themselves) and the owner type for (type, name) keys, whose
+ * k1 is then the PyMethodDef. The entry owns references to parent and child; the child's KEY
+ * keeps the key object alive, so a pointer in k1 never stands for two objects. */
+typedef struct {
+    PyObject *parent;
+    const void *k1;
+    const void *k2;
+    PyObject *child;
+} CacheEntry;
+
+typedef struct {
+    PyObject_HEAD
+    int clock_id;          /* clock_gettime id, or -1: call `clock` */
+    int builtins;          /* setprofile: whether builtins are traced */
+    PyObject *clock;
+    PyObject *stack_of;    /* monitoring: () -> the calling thread's stack */
+    PyObject *slow_start, *slow_return, *slow_call, *new_builtin, *slow_c_return, *slow_c_call, *push_sink;
+    PyObject *stacks;      /* monitoring: {thread state id: stack} */
+    uint64_t last_tid;
+    PyObject *last_stack;  /* borrowed from `stacks` */
+    CacheEntry *cache;
+} Engine;
+
+typedef struct {
+    PyObject_HEAD
+    Engine *engine;
+    PyObject *stack;
+} Hook;
+
+static PyTypeObject EngineType;
+static PyTypeObject HookType;
+
+/* ---- small helpers ---------------------------------------------------------------------- */
+
+static int now(Engine *e, double *out) {
+    if (e->clock_id >= 0) {
+        struct timespec ts;
+        if (clock_gettime((clockid_t)e->clock_id, &ts) == 0) {
+            long long ns = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+            *out = (double)ns / 1e9; /* as time.perf_counter() / time.thread_time() */
+            return 0;
+        }
+    }
+    PyObject *t = CALL_NOARGS(e->clock);
+    if (t == NULL) return -1;
+    *out = PyFloat_AsDouble(t);
+    Py_DECREF(t);
+    return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
+/* node[index] = value (steals value). */
+static void set_slot(PyObject *node, Py_ssize_t index, PyObject *value) {
+    PyObject *old = PyList_GET_ITEM(node, index);
+    PyList_SET_ITEM(node, index, value);
+    Py_XDECREF(old);
+}
+
+/* node[index] += delta (a float slot) */
+static int add_float(PyObject *node, Py_ssize_t index, double delta) {
+    PyObject *old = PyList_GET_ITEM(node, index);
+    double v;
+    if (PyFloat_CheckExact(old)) v = PyFloat_AS_DOUBLE(old);
+    else {
+        v = PyFloat_AsDouble(old);
+        if (v == -1.0 && PyErr_Occurred()) return -1;
+    }
+    PyObject *value = PyFloat_FromDouble(v + delta);
+    if (value == NULL) return -1;
+    set_slot(node, index, value);
+    return 0;
+}
+
+static int set_float(PyObject *node, Py_ssize_t index, double v) {
+    PyObject *value = PyFloat_FromDouble(v);
+    if (value == NULL) return -1;
+    set_slot(node, index, value);
+    return 0;
+}
+
+/* node[index] += 1 (an int slot) */
+static int incr(PyObject *node, Py_ssize_t index) {
+    PyObject *old = PyList_GET_ITEM(node, index);
+    PyObject *value;
+    if (PyLong_CheckExact(old)) {
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(old, &overflow);
+        if (v == -1 && PyErr_Occurred()) return -1;
+        if (!overflow && v < LLONG_MAX) {
+            value = PyLong_FromLongLong(v + 1);
+            if (value == NULL) return -1;
+            set_slot(node, index, value);
+            return 0;
+        }
+    }
+    {
+        PyObject *one = PyLong_FromLong(1);
+        if (one == NULL) return -1;
+        value = PyNumber_Add(old, one);
+        Py_DECREF(one);
+    }
+    if (value == NULL) return -1;
+    set_slot(node, index, value);
+    return 0;
+}
+
+static int is_node(PyObject *node) { return PyList_CheckExact(node) && PyList_GET_SIZE(node) >= NODE_SIZE; }
+
+static PyObject *top_of(PyObject *stack) {
+    Py_ssize_t n = PyList_GET_SIZE(stack);
+    if (n == 0) {
+        PyErr_SetString(PyExc_IndexError, "list index out of range");
+        return NULL;
+    }
+    PyObject *top = PyList_GET_ITEM(stack, n - 1);
+    if (!is_node(top)) {
+        PyErr_SetString(PyExc_TypeError, "pyxray._accel: a stack entry is not a profile node");
+        return NULL;
+    }
+    return top;
+}
+
+/* del stack[-1] (the stack is not empty). */
+static void pop(PyObject *stack) {
+    Py_ssize_t n = PyList_GET_SIZE(stack);
+    PyObject *item = PyList_GET_ITEM(stack, n - 1);
+    PyList_SET_ITEM(stack, n - 1, NULL);
+    Py_SET_SIZE(stack, n - 1);
+    Py_DECREF(item);
+}
+
+/* ---- the child cache ------------------------------------------------------------------------ */
+
+static inline size_t cache_index(PyObject *parent, const void *k1, const void *k2) {
+    uintptr_t h = ((uintptr_t)parent >> 4) * 0x9E3779B1u;
+    h ^= ((uintptr_t)k1 >> 3) * 0x85EBCA77u;
+    h ^= (uintptr_t)k2 >> 4;
+    h ^= h >> 15;
+    return (size_t)h & (CACHE_SIZE - 1);
+}
+
+static void cache_put(Engine *e, PyObject *parent, const void *k1, const void *k2, PyObject *child) {
+    CacheEntry *entry = &e->cache[cache_index(parent, k1, k2)];
+    PyObject *old_parent = entry->parent, *old_child = entry->child;
+    Py_INCREF(parent);
+    Py_INCREF(child);
+    entry->parent = parent;
+    entry->k1 = k1;
+    entry->k2 = k2;
+    entry->child = child;
+    Py_XDECREF(old_parent);
+    Py_XDECREF(old_child);
+}
+
+static void cache_clear(Engine *e) {
+    if (e->cache == NULL) return;
+    for (size_t i = 0; i < CACHE_SIZE; i++) {
+        CacheEntry *entry = &e->cache[i];
+        PyObject *parent = entry->parent, *child = entry->child;
+        entry->parent = NULL;
+        entry->child = NULL;
+        entry->k1 = entry->k2 = NULL;
+        Py_XDECREF(parent);
+        Py_XDECREF(child);
+    }
+}
+
+/* The child of `parent` for `key`: from the cache, else from parent's CHILDREN (then cached).
+ * Borrowed; NULL without an exception when there is none; NULL with one on error. `key` is only
+ * built on a cache miss: make_key(arg) builds it. */
+static PyObject *find_child(Engine *e, PyObject *parent, const void *k1, const void *k2, PyObject *(*make_key)(PyObject *), PyObject *arg) {
+    CacheEntry *entry = &e->cache[cache_index(parent, k1, k2)];
+    if (entry->parent == parent && entry->k1 == k1 && entry->k2 == k2) return entry->child;
+    PyObject *children = PyList_GET_ITEM(parent, CHILDREN);
+    if (!PyDict_Check(children)) {
+        PyErr_SetString(PyExc_TypeError, "pyxray._accel: a node's CHILDREN is not a dict");
+        return NULL;
+    }
+    PyObject *key = make_key(arg);
+    if (key == NULL) return NULL;
+    PyObject *child = PyDict_GetItemWithError(children, key);
+    Py_DECREF(key);
+    if (child == NULL) return NULL;
+    if (!is_node(child)) {
+        PyErr_SetString(PyExc_TypeError, "pyxray._accel: a child is not a profile node");
+        return NULL;
+    }
+    cache_put(e, parent, k1, k2, child);
+    return child;
+}
+
+static PyObject *id_key(PyObject *obj) { return PyLong_FromVoidPtr(obj); }
+static PyObject *self_key(PyObject *obj) { Py_INCREF(obj); return obj; }
+
+/* The (type, name) key of a builtin method bound to an instance or a class. */
+static PyObject *tuple_key(PyObject *func) {
+    PyObject *owner = PyCFunction_GET_SELF(func);
+    PyObject *type = PyType_Check(owner) ? owner : (PyObject *)Py_TYPE(owner);
+    PyObject *name = PyUnicode_FromString(((PyCFunctionObject *)func)->m_ml->ml_name);
+    if (name == NULL) return NULL;
+    PyObject *key = PyTuple_Pack(2, type, name);
+    Py_DECREF(name);
+    return key;
+}
+
+/* A builtin's key kind: 0 = the function itself (a method descriptor, a module function or a
+ * function without self), 1 = (type, name). `func` is a PyCFunction (or subclass) or a method
+ * descriptor. As _profile_trace.builtin_key. */
+static int bound_to_instance(PyObject *func) {
+    if (Py_TYPE(func) == &PyMethodDescr_Type) return 0;
+    PyObject *owner = PyCFunction_GET_SELF(func);
+    return !(owner == NULL || owner == Py_None || Py_TYPE(owner) == &PyModule_Type);
+}
+
+/* ---- thread stacks (monitoring) ------------------------------------------------------------- */
+
+static PyObject *thread_stack(Engine *e) {
+    uint64_t tid = thread_id();
+    if (e->last_stack != NULL && tid == e->last_tid) return e->last_stack;
+    PyObject *key = PyLong_FromUnsignedLongLong(tid);
+    if (key == NULL) return NULL;
+    PyObject *stack = PyDict_GetItemWithError(e->stacks, key);
+    if (stack == NULL) {
+        if (PyErr_Occurred()) {
+            Py_DECREF(key);
+            return NULL;
+        }
+        stack = CALL_NOARGS(e->stack_of);
+        if (stack == NULL) {
+            Py_DECREF(key);
+            return NULL;
+        }
+        if (!PyList_CheckExact(stack)) {
+            Py_DECREF(stack);
+            Py_DECREF(key);
+            PyErr_SetString(PyExc_TypeError, "pyxray._accel: stack_of() must return a list");
+            return NULL;
+        }
+        int failed = PyDict_SetItem(e->stacks, key, stack);
+        Py_DECREF(stack); /* the dict keeps it */
+        if (failed) {
+            Py_DECREF(key);
+            return NULL;
+        }
+    }
+    Py_DECREF(key);
+    e->last_tid = tid;
+    e->last_stack = stack;
+    return stack;
+}
+
+/* Calls a slow path with (stack, *more) and returns its result. */
+static PyObject *call_slow(PyObject *func, PyObject *stack, PyObject *a, PyObject *b) {
+    PyObject *args[3] = {stack, a, b};
+    Py_ssize_t n = a == NULL ? 1 : b == NULL ? 2 : 3;
+    Py_INCREF(stack);
+    PyObject *out = PyObject_Vectorcall(func, args, n, NULL);
+    Py_DECREF(stack);
+    return out;
+}
+
+static PyObject *call_slow_t(PyObject *func, PyObject *stack, PyObject *a, double t) {
+    PyObject *tt = PyFloat_FromDouble(t);
+    if (tt == NULL) return NULL;
+    PyObject *out = call_slow(func, stack, a, tt);
+    Py_DECREF(tt);
+    return out;
+}
+
+/* ---- sys.monitoring callbacks (3.12+; callable anywhere) ------------------------------------ */
+
+static int enter(Engine *e, PyObject *stack, PyObject *node) {
+    if (incr(node, CALLS) < 0) return -1;
+    if (PyList_Append(stack, node) < 0) return -1;
+    double t;
+    if (now(e, &t) < 0) return -1; /* last: the bookkeeping above is the caller's time */
+    return set_float(node, T0, t);
+}
+
+/* start(code, offset): PY_START, PY_RESUME */
+static PyObject *Engine_start(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 1) {
+        PyErr_SetString(PyExc_TypeError, "start(code, offset)");
+        return NULL;
+    }
+    PyObject *code = args[0];
+    PyObject *stack = thread_stack(e);
+    if (stack == NULL) return NULL;
+    PyObject *top = top_of(stack);
+    if (top == NULL) return NULL;
+    PyObject *node = find_child(e, top, code, NULL, id_key, code);
+    if (node == NULL) {
+        if (PyErr_Occurred()) return NULL;
+        return call_slow(e->slow_start, stack, code, NULL);
+    }
+    if (enter(e, stack, node) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* throw(code, offset, exc): PY_THROW (cannot be disabled: the result is dropped) */
+static PyObject *Engine_throw(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *out = Engine_start(e, args, nargs);
+    if (out == NULL) return NULL;
+    Py_DECREF(out);
+    Py_RETURN_NONE;
+}
+
+/* ret(code, offset, value): PY_RETURN, PY_YIELD */
+static PyObject *Engine_ret(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 1) {
+        PyErr_SetString(PyExc_TypeError, "ret(code, offset, value)");
+        return NULL;
+    }
+    double t;
+    if (now(e, &t) < 0) return NULL; /* first: the bookkeeping below is the caller's time */
+    PyObject *code = args[0];
+    PyObject *stack = thread_stack(e);
+    if (stack == NULL) return NULL;
+    PyObject *node = top_of(stack);
+    if (node == NULL) return NULL;
+    if (PyList_GET_ITEM(node, KEY) == code) {
+        double t0 = PyFloat_AsDouble(PyList_GET_ITEM(node, T0));
+        if (t0 == -1.0 && PyErr_Occurred()) return NULL;
+        if (add_float(node, TOTAL, t - t0) < 0) return NULL;
+        pop(stack);
+        Py_RETURN_NONE;
+    }
+    return call_slow_t(e->slow_return, stack, code, t);
+}
+
+/* unwind(code, offset, exc): PY_UNWIND (cannot be disabled) */
+static PyObject *Engine_unwind(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *out = Engine_ret(e, args, nargs);
+    if (out == NULL) return NULL;
+    Py_DECREF(out);
+    Py_RETURN_NONE;
+}
+
+static int is_builtin_callable(PyObject *func) {
+    PyTypeObject *tp = Py_TYPE(func);
+    return tp == &PyMethodDescr_Type || tp == &PyCFunction_Type;
+}
+
+/* call(code, offset, func, arg0): CALL */
+static PyObject *Engine_call(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 3) {
+        PyErr_SetString(PyExc_TypeError, "call(code, offset, func, arg0)");
+        return NULL;
+    }
+    PyObject *code = args[0], *func = args[2];
+    if (!is_builtin_callable(func)) Py_RETURN_NONE; /* a Python function (its PY_START follows), a class... */
+    PyObject *stack = thread_stack(e);
+    if (stack == NULL) return NULL;
+    PyObject *top = top_of(stack);
+    if (top == NULL) return NULL;
+    int quiet = PyObject_IsTrue(PyList_GET_ITEM(top, QUIET));
+    if (quiet < 0) return NULL;
+    if (PyList_GET_ITEM(top, KEY) != code || quiet) return call_slow(e->slow_call, stack, code, func);
+    PyObject *node;
+    int tuple = bound_to_instance(func);
+    if (tuple) {
+        PyObject *owner = PyCFunction_GET_SELF(func);
+        PyObject *type = PyType_Check(owner) ? owner : (PyObject *)Py_TYPE(owner);
+        node = find_child(e, top, ((PyCFunctionObject *)func)->m_ml, type, tuple_key, func);
+    } else {
+        node = find_child(e, top, func, NULL, self_key, func);
+    }
+    if (node == NULL) {
+        if (PyErr_Occurred()) return NULL;
+        PyObject *key = tuple ? tuple_key(func) : self_key(func);
+        if (key == NULL) return NULL;
+        PyObject *args2[3] = {stack, top, key};
+        Py_INCREF(stack);
+        Py_INCREF(top);
+        PyObject *out = PyObject_Vectorcall(e->new_builtin, args2, 3, NULL);
+        Py_DECREF(top);
+        Py_DECREF(stack);
+        Py_DECREF(key);
+        return out;
+    }
+    if (enter(e, stack, node) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* c_ret(code, offset, func, arg0): C_RETURN */
+static PyObject *Engine_c_ret(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 3) {
+        PyErr_SetString(PyExc_TypeError, "c_ret(code, offset, func, arg0)");
+        return NULL;
+    }
+    PyObject *func = args[2];
+    PyObject *stack = thread_stack(e);
+    if (stack == NULL) return NULL;
+    PyObject *node = top_of(stack);
+    if (node == NULL) return NULL;
+    PyObject *key = PyList_GET_ITEM(node, KEY);
+    double t, t0;
+    if (key == func) { /* the builtin on top returns */
+        if (now(e, &t) < 0) return NULL;
+        goto leave;
+    }
+    if (!is_builtin_callable(func)) Py_RETURN_NONE; /* C_RETURN follows every call made in C */
+    if (now(e, &t) < 0) return NULL;
+    if (!bound_to_instance(func)) return call_slow_t(e->slow_c_return, stack, func, t);
+    /* A (type, name) key: as _slow_c_return, without building the key. */
+    {
+        PyObject *owner = PyCFunction_GET_SELF(func);
+        PyObject *type = PyType_Check(owner) ? owner : (PyObject *)Py_TYPE(owner);
+        if (!(PyTuple_CheckExact(key) && PyTuple_GET_SIZE(key) == 2 && PyTuple_GET_ITEM(key, 0) == type)) Py_RETURN_NONE;
+        PyObject *name = PyTuple_GET_ITEM(key, 1);
+        if (!PyUnicode_Check(name) || PyUnicode_CompareWithASCIIString(name, ((PyCFunctionObject *)func)->m_ml->ml_name) != 0) Py_RETURN_NONE;
+    }
+leave:
+    t0 = PyFloat_AsDouble(PyList_GET_ITEM(node, T0));
+    if (t0 == -1.0 && PyErr_Occurred()) return NULL;
+    if (add_float(node, TOTAL, t - t0) < 0) return NULL;
+    pop(stack);
+    Py_RETURN_NONE;
+}
+
+/* c_raise(code, offset, func, arg0): C_RAISE */
+static PyObject *Engine_c_raise(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *out = Engine_c_ret(e, args, nargs);
+    if (out == NULL) return NULL;
+    Py_DECREF(out);
+    Py_RETURN_NONE;
+}
+
+/* ---- the setprofile hook (3.8-3.11) ----------------------------------------------------------- */
+
+/* One event, as SetprofileTracer._make_callback's callback: 0 or -1 with an exception. */
+static int hook_event(Hook *h, PyFrameObject *frame, int what, PyObject *arg) {
+    Engine *e = h->engine;
+    PyObject *stack = h->stack;
+    double t;
+    if (what == PyTrace_CALL) {
+        PyObject *top = top_of(stack);
+        if (top == NULL) return -1;
+        PyCodeObject *code = get_code(frame);
+        PyObject *node = find_child(e, top, code, NULL, id_key, (PyObject *)code);
+        Py_DECREF(code); /* the frame keeps it */
+        if (node == NULL) {
+            if (PyErr_Occurred()) return -1;
+            PyObject *out = call_slow(e->slow_call, stack, (PyObject *)frame, NULL);
+            Py_XDECREF(out);
+            return out == NULL ? -1 : 0;
+        }
+        if (incr(node, CALLS) < 0 || PyList_Append(stack, node) < 0) return -1;
+        if (now(e, &t) < 0) return -1; /* TOTAL -= entry time, last */
+        return add_float(node, TOTAL, -t);
+    }
+    if (what == PyTrace_C_CALL) {
+        PyObject *top = top_of(stack);
+        if (top == NULL) return -1;
+        int quiet = PyObject_IsTrue(PyList_GET_ITEM(top, QUIET));
+        if (quiet < 0) return -1;
+        if (quiet || !e->builtins) { /* builtins called by library code fold into it */
+            if (incr(top, HIDDEN_CALLS) < 0) return -1;
+            PyObject *sink = PyList_GET_ITEM(top, SINK);
+            if (sink == Py_None) {
+                PyObject *out = call_slow(e->push_sink, stack, top, NULL);
+                Py_XDECREF(out);
+                return out == NULL ? -1 : 0;
+            }
+            return PyList_Append(stack, sink);
+        }
+        PyCodeObject *code = get_code(frame);
+        int other = (PyObject *)code != PyList_GET_ITEM(top, KEY);
+        Py_DECREF(code);
+        if (other) {
+            PyObject *args2[4] = {stack, top, (PyObject *)frame, arg};
+            Py_INCREF(stack);
+            Py_INCREF(top);
+            PyObject *out = PyObject_Vectorcall(e->slow_c_call, args2, 4, NULL);
+            Py_DECREF(top);
+            Py_DECREF(stack);
+            Py_XDECREF(out);
+            return out == NULL ? -1 : 0;
+        }
+        PyObject *node;
+        PyObject *key = NULL;
+        if (PyCFunction_Check(arg)) {
+            if (bound_to_instance(arg)) {
+                PyObject *owner = PyCFunction_GET_SELF(arg);
+                PyObject *type = PyType_Check(owner) ? owner : (PyObject *)Py_TYPE(owner);
+                node = find_child(e, top, ((PyCFunctionObject *)arg)->m_ml, type, tuple_key, arg);
+                if (node == NULL && !PyErr_Occurred()) key = tuple_key(arg);
+            } else {
+                node = find_child(e, top, arg, NULL, self_key, arg);
+                if (node == NULL && !PyErr_Occurred()) key = self_key(arg);
+            }
+            if (node == NULL && key == NULL) return -1;
+        } else { /* not a C function: the key the Python callback computes, through attributes */
+            PyObject *owner = PyObject_GetAttrString(arg, "__self__");
+            if (owner == NULL) return -1;
+            if (owner == Py_None || Py_TYPE(owner) == &PyModule_Type) {
+                key = self_key(arg);
+            } else {
+                PyObject *name = PyObject_GetAttrString(arg, "__name__");
+                if (name != NULL) {
+                    key = PyTuple_Pack(2, PyType_Check(owner) ? owner : (PyObject *)Py_TYPE(owner), name);
+                    Py_DECREF(name);
+                }
+            }
+            Py_DECREF(owner);
+            if (key == NULL) return -1;
+            node = PyDict_GetItemWithError(PyList_GET_ITEM(top, CHILDREN), key);
+            if (node == NULL && PyErr_Occurred()) {
+                Py_DECREF(key);
+                return -1;
+            }
+            if (node != NULL) Py_CLEAR(key);
+        }
+        if (node == NULL) {
+            PyObject *args2[3] = {stack, top, key};
+            Py_INCREF(stack);
+            Py_INCREF(top);
+            PyObject *out = PyObject_Vectorcall(e->new_builtin, args2, 3, NULL);
+            Py_DECREF(top);
+            Py_DECREF(stack);
+            Py_DECREF(key);
+            Py_XDECREF(out);
+            return out == NULL ? -1 : 0;
+        }
+        if (incr(node, CALLS) < 0 || PyList_Append(stack, node) < 0) return -1;
+        if (now(e, &t) < 0) return -1;
+        return add_float(node, TOTAL, -t);
+    }
+    if (what == PyTrace_RETURN || what == PyTrace_C_RETURN || what == PyTrace_C_EXCEPTION) {
+        Py_ssize_t n = PyList_GET_SIZE(stack);
+        if (n == 0) {
+            PyErr_SetString(PyExc_IndexError, "pop from empty list");
+            return -1;
+        }
+        PyObject *node = PyList_GET_ITEM(stack, n - 1);
+        Py_INCREF(node);
+        pop(stack);
+        int failed = now(e, &t) < 0 || !is_node(node) || add_float(node, TOTAL, t) < 0; /* TOTAL += exit time */
+        if (failed && !PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "pyxray._accel: a stack entry is not a profile node");
+        Py_DECREF(node);
+        return failed ? -1 : 0;
+    }
+    return 0;
+}
+
+/* The C profile function: an error removes the hook, as Python does for a profile function. */
+static int profile_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
+    if (hook_event((Hook *)obj, frame, what, arg == NULL ? Py_None : arg) == 0) return 0;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyEval_SetProfile(NULL, NULL);
+    PyErr_Restore(type, value, tb);
+    return -1;
+}
+
+/* hook(frame, event, arg): the same from Python (a thread's first event, seen by a Python hook). */
+static PyObject *Hook_call(Hook *h, PyObject *args, PyObject *kwargs) {
+    PyObject *frame, *arg;
+    const char *event;
+    if (!PyArg_ParseTuple(args, "O!sO", &PyFrame_Type, &frame, &event, &arg)) return NULL;
+    int what;
+    if (strcmp(event, "call") == 0) what = PyTrace_CALL;
+    else if (strcmp(event, "c_call") == 0) what = PyTrace_C_CALL;
+    else if (strcmp(event, "return") == 0) what = PyTrace_RETURN;
+    else if (strcmp(event, "c_return") == 0) what = PyTrace_C_RETURN;
+    else if (strcmp(event, "c_exception") == 0) what = PyTrace_C_EXCEPTION;
+    else Py_RETURN_NONE;
+    if (hook_event(h, (PyFrameObject *)frame, what, arg) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static int Hook_traverse(Hook *h, visitproc visit, void *arg) {
+    Py_VISIT(h->engine);
+    Py_VISIT(h->stack);
+    return 0;
+}
+
+static int Hook_clear(Hook *h) {
+    Py_CLEAR(h->engine);
+    Py_CLEAR(h->stack);
+    return 0;
+}
+
+static void Hook_dealloc(Hook *h) {
+    PyObject_GC_UnTrack(h);
+    Hook_clear(h);
+    Py_TYPE(h)->tp_free((PyObject *)h);
+}
+
+static PyTypeObject HookType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pyxray._accel.Hook",
+    .tp_basicsize = sizeof(Hook),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "A thread's setprofile hook: the engine and the thread's stack.",
+    .tp_call = (ternaryfunc)Hook_call,
+    .tp_traverse = (traverseproc)Hook_traverse,
+    .tp_clear = (inquiry)Hook_clear,
+    .tp_dealloc = (destructor)Hook_dealloc,
+};
+
+static PyObject *Engine_hook(Engine *e, PyObject *stack) {
+    if (!PyList_CheckExact(stack)) {
+        PyErr_SetString(PyExc_TypeError, "hook(stack): stack must be a list");
+        return NULL;
+    }
+    Hook *h = PyObject_GC_New(Hook, &HookType);
+    if (h == NULL) return NULL;
+    Py_INCREF(e);
+    Py_INCREF(stack);
+    h->engine = e;
+    h->stack = stack;
+    PyObject_GC_Track(h);
+    return (PyObject *)h;
+}
+
+static PyObject *Engine_clear_cache(Engine *e, PyObject *unused) {
+    cache_clear(e);
+    Py_CLEAR(e->stacks);
+    e->last_stack = NULL;
+    e->stacks = PyDict_New();
+    if (e->stacks == NULL) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* ---- the Engine type ------------------------------------------------------------------------ */
+
+static int Engine_init(Engine *e, PyObject *args, PyObject *kwargs) {
+    int clock_id, builtins;
+    PyObject *clock, *stack_of, *slots[7];
+    if (!PyArg_ParseTuple(args, "iOOpOOOOOOO:Engine", &clock_id, &clock, &stack_of, &builtins, &slots[0], &slots[1], &slots[2], &slots[3], &slots[4], &slots[5], &slots[6]))
+        return -1;
+    if (!PyCallable_Check(clock)) {
+        PyErr_SetString(PyExc_TypeError, "Engine: clock must be callable");
+        return -1;
+    }
+    e->clock_id = clock_id;
+    e->builtins = builtins;
+    Py_INCREF(clock);
+    Py_XSETREF(e->clock, clock);
+    Py_INCREF(stack_of);
+    Py_XSETREF(e->stack_of, stack_of);
+    PyObject **fields[7] = {&e->slow_start, &e->slow_return, &e->slow_call, &e->new_builtin, &e->slow_c_return, &e->slow_c_call, &e->push_sink};
+    for (int i = 0; i < 7; i++) {
+        Py_INCREF(slots[i]);
+        Py_XSETREF(*fields[i], slots[i]);
+    }
+    if (e->stacks == NULL && (e->stacks = PyDict_New()) == NULL) return -1;
+    if (e->cache == NULL) {
+        e->cache = PyMem_Calloc(CACHE_SIZE, sizeof(CacheEntry));
+        if (e->cache == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int Engine_traverse(Engine *e, visitproc visit, void *arg) {
+    Py_VISIT(e->clock);
+    Py_VISIT(e->stack_of);
+    Py_VISIT(e->slow_start);
+    Py_VISIT(e->slow_return);
+    Py_VISIT(e->slow_call);
+    Py_VISIT(e->new_builtin);
+    Py_VISIT(e->slow_c_return);
+    Py_VISIT(e->slow_c_call);
+    Py_VISIT(e->push_sink);
+    Py_VISIT(e->stacks);
+    if (e->cache != NULL) {
+        for (size_t i = 0; i < CACHE_SIZE; i++) {
+            Py_VISIT(e->cache[i].parent);
+            Py_VISIT(e->cache[i].child);
+        }
+    }
+    return 0;
+}
+
+static int Engine_clear(Engine *e) {
+    cache_clear(e);
+    e->last_stack = NULL;
+    Py_CLEAR(e->clock);
+    Py_CLEAR(e->stack_of);
+    Py_CLEAR(e->slow_start);
+    Py_CLEAR(e->slow_return);
+    Py_CLEAR(e->slow_call);
+    Py_CLEAR(e->new_builtin);
+    Py_CLEAR(e->slow_c_return);
+    Py_CLEAR(e->slow_c_call);
+    Py_CLEAR(e->push_sink);
+    Py_CLEAR(e->stacks);
+    return 0;
+}
+
+static void Engine_dealloc(Engine *e) {
+    PyObject_GC_UnTrack(e);
+    Engine_clear(e);
+    PyMem_Free(e->cache);
+    e->cache = NULL;
+    Py_TYPE(e)->tp_free((PyObject *)e);
+}
+
+static PyMethodDef Engine_methods[] = {
+    {"start", (PyCFunction)(void (*)(void))Engine_start, METH_FASTCALL, "PY_START / PY_RESUME callback."},
+    {"throw", (PyCFunction)(void (*)(void))Engine_throw, METH_FASTCALL, "PY_THROW callback."},
+    {"ret", (PyCFunction)(void (*)(void))Engine_ret, METH_FASTCALL, "PY_RETURN / PY_YIELD callback."},
+    {"unwind", (PyCFunction)(void (*)(void))Engine_unwind, METH_FASTCALL, "PY_UNWIND callback."},
+    {"call", (PyCFunction)(void (*)(void))Engine_call, METH_FASTCALL, "CALL callback."},
+    {"c_ret", (PyCFunction)(void (*)(void))Engine_c_ret, METH_FASTCALL, "C_RETURN callback."},
+    {"c_raise", (PyCFunction)(void (*)(void))Engine_c_raise, METH_FASTCALL, "C_RAISE callback."},
+    {"hook", (PyCFunction)Engine_hook, METH_O, "hook(stack): a setprofile hook for one thread's stack."},
+    {"clear_cache", (PyCFunction)Engine_clear_cache, METH_NOARGS, "Forgets the child cache and the thread stacks."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject EngineType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pyxray._accel.Engine",
+    .tp_basicsize = sizeof(Engine),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "The trace-mode hot path (see the module source).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Engine_init,
+    .tp_traverse = (traverseproc)Engine_traverse,
+    .tp_clear = (inquiry)Engine_clear,
+    .tp_dealloc = (destructor)Engine_dealloc,
+    .tp_methods = Engine_methods,
+};
+
+/* ---- the module ------------------------------------------------------------------------------ */
+
+static PyObject *mod_setprofile(PyObject *module, PyObject *hook) {
+    if (hook == Py_None) {
+        PyEval_SetProfile(NULL, NULL);
+    } else if (Py_TYPE(hook) == &HookType) {
+        PyEval_SetProfile(profile_func, hook);
+    } else {
+        PyErr_SetString(PyExc_TypeError, "setprofile(hook): a Hook or None");
+        return NULL;
+    }
+    if (PyErr_Occurred()) return NULL; /* an audit hook refused */
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef module_methods[] = {
+    {"setprofile", (PyCFunction)mod_setprofile, METH_O, "setprofile(hook): installs a Hook as the calling thread's C profile function (None removes it)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT, "_accel", "pyxray's optional C trace-mode engine.", -1, module_methods,
+};
+
+PyMODINIT_FUNC PyInit__accel(void) {
+    if (PyType_Ready(&EngineType) < 0 || PyType_Ready(&HookType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module_def);
+    if (m == NULL) return NULL;
+    Py_INCREF(&EngineType);
+    if (PyModule_AddObject(m, "Engine", (PyObject *)&EngineType) < 0) {
+        Py_DECREF(&EngineType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&HookType);
+    if (PyModule_AddObject(m, "Hook", (PyObject *)&HookType) < 0) {
+        Py_DECREF(&HookType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (PyModule_AddIntConstant(m, "CACHE_SIZE", CACHE_SIZE) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
