@@ -13,8 +13,10 @@ __version__ = "0.1.0"
 
 #: Names exported from :mod:`pyxray.profiler`, loaded lazily (PEP 562).
 _PROFILER_EXPORTS = ("Profiler", "ProfilerError", "ProfilerWarning", "profile")
+#: Names exported from :mod:`pyxray.memory` (memory investigations), loaded lazily too.
+_MEMORY_EXPORTS = ("leak_check", "deep_size", "why_alive", "memory_lines", "measure_lines", "type_growth", "type_counts", "MemoryToolError")
 
-__all__ = ["__version__", *_PROFILER_EXPORTS]
+__all__ = ["__version__", *_PROFILER_EXPORTS, *_MEMORY_EXPORTS]
 
 
 def __getattr__(name: str) -> object:
@@ -22,4 +24,8 @@ def __getattr__(name: str) -> object:
         from . import profiler
 
         return getattr(profiler, name)
+    if name in _MEMORY_EXPORTS:
+        from . import memory
+
+        return getattr(memory, name)
     raise AttributeError("module 'pyxray' has no attribute {!r}".format(name))

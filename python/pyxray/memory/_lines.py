@@ -1,0 +1,231 @@
+"""Line-level memory: per line of a function, the net bytes it allocated and its peak.
+
+A ``sys.settrace`` tracer follows the frames running the function's code (recursion and
+generators included) and reads ``tracemalloc.get_traced_memory()`` at every line event: the change
+since the previous event belongs to the line that just ran, calls made from it included. The
+tracer reads the counter again after its own bookkeeping, so its allocations are not charged to
+any line; what it cannot avoid leaving (its temporary integers) is measured once on lines that
+allocate nothing and subtracted. The peak of a line is how far traced memory rose above its value at the start of the
+line (``tracemalloc.reset_peak`` at each line, Python 3.9+; on 3.8, where there is no
+reset_peak, it is the line's net growth when positive). Only the calling thread is traced; a
+tracer or debugger already installed is put back afterwards.
+
+::
+
+    @pyxray.memory_lines
+    def build(): ...
+
+    build()                      # runs as usual
+    print(build.last_report)     # the table for the last call
+
+    result, report = pyxray.measure_lines(build)   # function form
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+import tracemalloc
+
+from ._common import MemoryToolError, Tracing, format_bytes
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers only
+    from types import CodeType, FrameType
+    from typing import Any, Callable, Dict, List, Optional, TextIO, Tuple
+
+
+class LinesReport:
+    """Per line of one function: executions, net bytes and peak bytes."""
+
+    def __init__(self, code: CodeType, qualname: str, stats: Dict[int, List[int]], calls: int) -> None:
+        self.file = code.co_filename
+        self.function = qualname
+        #: How many times the function's code started running (generator resumptions included).
+        self.calls = calls
+        try:
+            source, first = inspect.getsourcelines(code)
+        except (OSError, TypeError):
+            source, first = [], code.co_firstlineno
+        self.first_line = first
+        numbers = sorted(set(range(first, first + len(source))) | set(stats))
+        #: ``[{"line", "source", "hits", "netBytes", "peakBytes"}]`` for every line of the source.
+        self.lines: List[Dict[str, Any]] = []
+        for n in numbers:
+            hits, net, peak = stats.get(n, (0, 0, 0))
+            text = source[n - first].rstrip("\n") if 0 <= n - first < len(source) else ""
+            self.lines.append({"line": n, "source": text, "hits": hits, "netBytes": net, "peakBytes": peak})
+
+    @property
+    def total_net_bytes(self) -> int:
+        return sum(r["netBytes"] for r in self.lines)
+
+    @property
+    def peak_bytes(self) -> int:
+        return max([r["peakBytes"] for r in self.lines] or [0])
+
+    def line(self, number: int) -> Dict[str, Any]:
+        """The row of one source line."""
+        for r in self.lines:
+            if r["line"] == number:
+                return r
+        raise KeyError(number)
+
+    def to_json(self) -> Dict[str, Any]:
+        """The ``lines`` member of a memory document (schema/memory.schema.json)."""
+        return {
+            "file": self.file,
+            "function": self.function,
+            "firstLine": self.first_line,
+            "calls": self.calls,
+            "totalNetBytes": self.total_net_bytes,
+            "peakBytes": self.peak_bytes,
+            "lines": self.lines,
+        }
+
+    def __str__(self) -> str:
+        out = ["{} ({}:{}), {} call(s)".format(self.function, self.file, self.first_line, self.calls)]
+        out.append("{:>6}  {:>6}  {:>11}  {:>11}  source".format("line", "hits", "net", "peak"))
+        for r in self.lines:
+            ran = r["hits"] > 0
+            out.append(
+                "{:>6}  {:>6}  {:>11}  {:>11}  {}".format(
+                    r["line"], r["hits"] if ran else "", format_bytes(r["netBytes"]) if ran else "", format_bytes(r["peakBytes"]) if ran else "", r["source"]
+                )
+            )
+        return "\n".join(out)
+
+
+def _tracer(code: CodeType, stats: Dict[int, List[int]], calls: List[int], bias: Tuple[int, int]) -> Callable[..., Any]:
+    """The settrace function measuring the lines of ``code`` into ``stats`` (line -> [hits, net,
+    peak]); ``bias`` (net, peak) is what the tracer itself leaves in each reading (calibrated)."""
+    get = tracemalloc.get_traced_memory
+    reset = getattr(tracemalloc, "reset_peak", None)
+    running: Dict[int, List[int]] = {}  # id(frame) -> [line, traced bytes at its start]
+    bias_net, bias_peak = bias
+
+    def local(frame: FrameType, event: str, arg: Any) -> Any:
+        now, peak = get()
+        key = id(frame)
+        state = running.get(key)
+        if state is not None:
+            row = stats.get(state[0])
+            if row is None:
+                row = stats[state[0]] = [0, 0, 0]
+            row[1] += now - state[1] - bias_net
+            high = (peak if reset is not None else now) - state[1] - bias_peak
+            if high > row[2]:
+                row[2] = high
+        if event == "line":
+            line = frame.f_lineno
+            if state is None:
+                state = running[key] = [line, 0]
+            state[0] = line
+            row = stats.get(line)
+            if row is None:
+                row = stats[line] = [0, 0, 0]
+            row[0] += 1
+            state[1] = get()[0]  # read again: our own bookkeeping is not the line's
+            if reset is not None:
+                reset()
+        elif event == "return":
+            running.pop(key, None)
+        return local
+
+    def global_(frame: FrameType, event: str, arg: Any) -> Any:
+        if frame.f_code is code:
+            calls[0] += 1
+            return local
+        return None
+
+    return global_
+
+
+def _calibration_target() -> None:  # lines that allocate nothing
+    a = 1
+    a = 2
+    a = 3
+    a = 4
+    a = 5
+    a = 6
+    a = 7
+    a = 8
+    a = 9
+    del a
+
+
+_bias: List[Tuple[int, int]] = []
+
+
+def _calibrate() -> Tuple[int, int]:
+    """What one line event of the tracer leaves in the readings (its locals are freed after the
+    second reading): the median over lines that allocate nothing, measured once per process."""
+    if not _bias:
+        code = _calibration_target.__code__
+        samples: List[Tuple[int, int]] = []
+        for _ in range(3):
+            stats: Dict[int, List[int]] = {}
+            previous = sys.gettrace()
+            sys.settrace(_tracer(code, stats, [0], (0, 0)))
+            try:
+                _calibration_target()
+            finally:
+                sys.settrace(previous)
+            first = code.co_firstlineno
+            samples.extend((row[1], row[2]) for line, row in stats.items() if first + 2 < line < first + 10)
+        nets = sorted(s[0] for s in samples)
+        peaks = sorted(s[1] for s in samples)
+        _bias.append((nets[len(nets) // 2], peaks[len(peaks) // 2]) if samples else (0, 0))
+    return _bias[0]
+
+
+def trace_lines(code: CodeType, run: Callable[[], Any], qualname: Optional[str] = None) -> Tuple[Any, LinesReport]:
+    """Runs ``run()`` while measuring the lines of every frame executing ``code``; returns what
+    ``run`` returned and the report."""
+    stats: Dict[int, List[int]] = {}
+    calls = [0]
+    # Rows for the lines we expect, made before tracing so creating them is not charged to a line.
+    try:
+        source, first = inspect.getsourcelines(code)
+        for n in range(first, first + len(source)):
+            stats[n] = [0, 0, 0]
+    except (OSError, TypeError):
+        pass
+    previous = sys.gettrace()
+    with Tracing(1):
+        tracer = _tracer(code, stats, calls, _calibrate())
+        sys.settrace(tracer)
+        try:
+            result = run()
+        finally:
+            sys.settrace(previous)
+    return result, LinesReport(code, qualname or code.co_name, stats, calls[0])
+
+
+def measure_lines(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Tuple[Any, LinesReport]:
+    """Calls ``func(*args, **kwargs)`` measuring its lines; returns (its result, the report)."""
+    target = inspect.unwrap(func)
+    code = getattr(target, "__code__", None)
+    if code is None:
+        raise MemoryToolError("BAD_ARGUMENT", "memory_lines needs a Python function, not {!r}".format(func))
+    return trace_lines(code, lambda: func(*args, **kwargs), getattr(target, "__qualname__", code.co_name))
+
+
+def memory_lines(func: Optional[Callable[..., Any]] = None, *, stream: Optional[TextIO] = None) -> Any:
+    """Decorator: each call of the function is measured line by line; the report of the last call
+    is ``wrapper.last_report``, and is also printed to ``stream`` when given."""
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(f)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            result, report = measure_lines(f, *args, **kwargs)
+            wrapper.last_report = report  # type: ignore[attr-defined]
+            if stream is not None:
+                stream.write(str(report) + "\n")
+            return result
+
+        wrapper.last_report = None  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate(func) if func is not None else decorate
