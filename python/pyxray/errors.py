@@ -9,6 +9,8 @@ Every error response carries ``{"code": ..., "message": ...}`` plus details that
 - ``COMPILE_ERROR``: any other exception while compiling or parsing (``type`` names it), such as
   ValueError for null bytes (a SyntaxError from 3.12 and late 3.11 patches), RecursionError or
   MemoryError for deeply nested code.
+- ``RUN_ERROR``: the user's code raised while ``measure`` ran it (``subject``, ``phase``, ``type``,
+  ``traceback`` of the user's frames).
 - ``AGENT_ERROR``: a bug in the agent (``type`` and ``traceback``).
 """
 

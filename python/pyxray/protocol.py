@@ -5,7 +5,8 @@ A request is ``{"id": <int>, "method": <str>, "params": {...}}`` (params optiona
 codes in :mod:`pyxray.errors`; the id is null when the request had no usable one). :func:`handle`
 never raises: a bug in a method becomes an ``AGENT_ERROR`` with its traceback.
 
-Methods: ``info``, ``compile``, ``parse`` (:mod:`pyxray.compiler`), ``ping`` and ``shutdown``.
+Methods: ``info``, ``compile``, ``parse`` (:mod:`pyxray.compiler`), ``measure``
+(:mod:`pyxray._measure`: timing, executed instructions, adaptive code), ``ping`` and ``shutdown``.
 Later capabilities add theirs to :data:`METHODS`.
 
 The TypeScript side calls :func:`handle_json` directly inside Pyodide (one JSON string in, one
@@ -56,11 +57,19 @@ def _empty_method(params: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _measure_method(params: dict[str, Any]) -> dict[str, Any]:
+    """``measure`` (:mod:`pyxray._measure`), imported on first use: most workers never run code."""
+    from ._measure import measure_method
+
+    return measure_method(params)
+
+
 #: Every method the agent answers, by name.
 METHODS: dict[str, Method] = {
     "info": _info_method,
     "compile": compile_method,
     "parse": parse_method,
+    "measure": _measure_method,
     "ping": _empty_method,
     "shutdown": _empty_method,
 }

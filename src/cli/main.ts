@@ -9,6 +9,7 @@ import { explainOpcode } from '../bytecode/explain.js'
 import { agentDir, RuntimeError } from '../runtime/index.js'
 import { runAst, runRuntimes } from './commands.js'
 import { runCode } from './code.js'
+import { compareCommand } from './compare.js'
 import { runProfile } from './profile.js'
 import { exportOptions, runExport } from './export.js'
 import { runStack } from './stack.js'
@@ -35,6 +36,8 @@ Commands:
   ast TARGET          the syntax tree of Python source
   stack TARGET        the value stack at every instruction, max depth vs co_stacksize
   code TARGET         everything a code object holds, explained
+  compare A B         two implementations (or one across --versions) side by side: aligned
+                      bytecode, executed instructions, timings, specializations
   profile SCRIPT…     profile a script: call tree with counts, times and memory (python -m pyxray)
   export PROFILE      a profile for other tools: speedscope, pstats, collapsed stacks, Chrome trace
   runtimes            the Python runtimes pyxray can use
@@ -384,6 +387,7 @@ async function exportCommand(args: string[], con: Console): Promise<number> {
 
 const COMMANDS: Record<string, (args: string[], con: Console) => Promise<number>> = {
   profile: profileCommand,
+  compare: (args, con) => compareCommand(args, con, { ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}), style: (flag) => styleFor(process.stdout, flag) }),
   export: exportCommand,
   dis: disCommand,
   ast: astCommand,

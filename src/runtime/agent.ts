@@ -23,7 +23,7 @@ export interface AgentResponse {
   readonly error?: { readonly code?: string; readonly message?: string; readonly [k: string]: unknown }
 }
 
-const AGENT_CODES: ReadonlySet<string> = new Set(['SYNTAX_ERROR', 'COMPILE_ERROR'])
+const AGENT_CODES: ReadonlySet<string> = new Set(['SYNTAX_ERROR', 'COMPILE_ERROR', 'RUN_ERROR'])
 
 /** Turns an agent error object into a RuntimeError. */
 export function agentError(error: NonNullable<AgentResponse['error']>): RuntimeError {

@@ -71,6 +71,8 @@ export type RuntimeErrorCode =
   | 'RUNTIME_PROTOCOL'
   | 'SYNTAX_ERROR'
   | 'COMPILE_ERROR'
+  /** The user's code raised while the agent ran it (`measure`). */
+  | 'RUN_ERROR'
   | 'AGENT_ERROR'
 
 /** A Python syntax error, with CPython's location fields (1-based lines, 1-based offsets). */
