@@ -11,6 +11,7 @@ import { runAst, runRuntimes } from './commands.js'
 import { runCode } from './code.js'
 import { compareCommand } from './compare.js'
 import { runProfile } from './profile.js'
+import { parsePort, runServe } from './serve.js'
 import { exportOptions, runExport } from './export.js'
 import { runStack } from './stack.js'
 import { type Console, DIS_FORMATS, type DisFormat, describeError, runDis, runDisTarget } from './dis.js'
@@ -40,6 +41,7 @@ Commands:
                       bytecode, executed instructions, timings, specializations
   profile SCRIPT…     profile a script: call tree with counts, times and memory (python -m pyxray)
   export PROFILE      a profile for other tools: speedscope, pstats, collapsed stacks, Chrome trace
+  serve [PROFILE…]    the web UI (bytecode explorer, profile viewer) on a loopback server
   runtimes            the Python runtimes pyxray can use
   python-path         the folder of the pyxray Python agent (for PYTHONPATH or pip install)
 
@@ -385,7 +387,34 @@ async function exportCommand(args: string[], con: Console): Promise<number> {
   return runExport(exportOptions({ ...(values as { to?: string; out?: string; thread?: string; unit?: string }), input: positionals[0]!, exporter: `pyxray@${VERSION}` }), con)
 }
 
+const SERVE_HELP = `Usage: pyxray serve [--port N] [--host 127.0.0.1] [PROFILE.json…]
+
+Serves the web UI — bytecode explorer and profile viewer — on a loopback address and prints its
+URL, which carries a random token. The UI compiles with your native interpreters (and Pyodide),
+and opens the profiles given here. Requests with a foreign Host or Origin, or without the token,
+are refused. Ctrl-C stops it.
+
+Options:
+      --port N              port (default 0: any free port)
+      --host ADDR           127.0.0.1 (default), ::1 or localhost; never a public address
+  -h, --help                show this help
+`
+
+async function serveCommand(args: string[], con: Console): Promise<number> {
+  const { values, positionals } = parse(args, { port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, help: { type: 'boolean', short: 'h', default: false } })
+  if (values.help) {
+    con.out(SERVE_HELP)
+    return ExitCode.Ok
+  }
+  const stop = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve())
+    process.once('SIGTERM', () => resolve())
+  })
+  return runServe({ host: values.host as string, port: parsePort(values.port as string | undefined), profiles: positionals }, con, stop)
+}
+
 const COMMANDS: Record<string, (args: string[], con: Console) => Promise<number>> = {
+  serve: serveCommand,
   profile: profileCommand,
   compare: (args, con) => compareCommand(args, con, { ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}), style: (flag) => styleFor(process.stdout, flag) }),
   export: exportCommand,

@@ -1,0 +1,53 @@
+/** The profiles `pyxray serve` was started with, read once from disk. */
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { basename, resolve } from 'node:path'
+import type { ProfileDocument } from '../profile/document.js'
+
+/** A profile file the server offers. */
+export interface ServedProfile {
+  /** Position in the command line, as a string (the URL id). */
+  readonly id: string
+  readonly name: string
+  readonly path: string
+  /** The file's text, served as it is. */
+  readonly text: string
+  readonly doc: ProfileDocument
+}
+
+/** A profile file that cannot be served. */
+export class ProfileFileError extends Error {
+  override readonly name = 'ProfileFileError'
+  constructor(
+    readonly code: 'PROFILE_NOT_FOUND' | 'PROFILE_BAD_JSON' | 'PROFILE_NOT_PYXRAY',
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** Reads and checks the profile files (a pyxray profile document, version 1). */
+export function loadProfiles(paths: readonly string[]): ServedProfile[] {
+  return paths.map((p, i) => {
+    const path = resolve(p)
+    if (!existsSync(path) || statSync(path).isDirectory()) throw new ProfileFileError('PROFILE_NOT_FOUND', `${p}: no such file (give profile JSON files written by pyxray profile -o)`)
+    const text = readFileSync(path, 'utf8')
+    let doc: unknown
+    try {
+      doc = JSON.parse(text)
+    } catch (e) {
+      throw new ProfileFileError('PROFILE_BAD_JSON', `${p}: not JSON (${e instanceof Error ? e.message : String(e)})`)
+    }
+    const d = doc as Partial<ProfileDocument> | null
+    if (!d || d.pyxray !== 'profile' || d.version !== 1 || !Array.isArray(d.threads) || !Array.isArray(d.frames)) {
+      throw new ProfileFileError('PROFILE_NOT_PYXRAY', `${p}: not a pyxray profile document version 1 (expected "pyxray": "profile", "version": 1; write one with pyxray profile -o FILE)`)
+    }
+    return { id: String(i), name: basename(path), path, text, doc: d as ProfileDocument }
+  })
+}
+
+/** The source files the profiles' frames name: the only files the server will read for the UI. */
+export function profileSourceFiles(profiles: readonly ServedProfile[]): Set<string> {
+  const files = new Set<string>()
+  for (const p of profiles) for (const f of p.doc.frames) if (f.kind === 'python' && f.file.startsWith('/')) files.add(f.file)
+  return files
+}

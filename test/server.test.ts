@@ -1,0 +1,154 @@
+/**
+ * `pyxray serve`: the security rules against the running server (foreign Host = DNS rebinding,
+ * foreign Origin, missing or wrong token, the cookie's attributes) and its JSON API against a real
+ * CPython.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { readMarshal } from '../src/marshal/index.js'
+import { fromBase64 } from '../src/runtime/index.js'
+import { checkRequest } from '../src/server/security.js'
+import { type RunningServer, startServer } from '../src/server/server.js'
+
+interface Reply {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: string
+}
+
+/** A raw request (fetch would not let us set Host). */
+function send(port: number, path: string, headers: Record<string, string>, method = 'GET', body?: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }))
+    })
+    req.on('error', reject)
+    if (body !== undefined) req.write(body)
+    req.end()
+  })
+}
+
+const profileDoc = {
+  pyxray: 'profile',
+  version: 1,
+  metadata: { python: { implementation: 'CPython', version: '3.11.7' }, argv: ['x.py'], cwd: '/', startTime: '2026-01-01T00:00:00Z', durationNs: 10, mode: 'trace', clock: 'wall', overheadNsPerEvent: 0, partial: false, exitStatus: 0, warnings: [] },
+  frames: [{ file: '/nonexistent/x.py', firstlineno: 1, qualname: 'f', kind: 'python' }],
+  threads: [{ id: 1, name: 'MainThread', main: true, root: { frame: null, calls: 0, totalNs: 10, selfNs: 0, children: [{ frame: 0, calls: 1, totalNs: 10, selfNs: 10, children: [] }] } }],
+}
+
+describe('pyxray serve', () => {
+  let server: RunningServer
+  let host: string
+  const web = mkdtempSync(join(tmpdir(), 'pyxray-web-'))
+  before(async () => {
+    writeFileSync(join(web, 'index.html'), '<!doctype html><html><head><title>t</title></head><body>ui</body></html>')
+    writeFileSync(join(web, 'app.js'), 'console.log(1)')
+    const profile = join(web, 'run.json')
+    writeFileSync(profile, JSON.stringify(profileDoc))
+    server = await startServer({ webRoot: web, profiles: [profile] })
+    host = `127.0.0.1:${server.port}`
+  })
+  after(() => server.close())
+
+  test('prints a loopback URL with a long random token', () => {
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{48}$/)
+  })
+
+  test('refuses a request without the token', async () => {
+    const r = await send(server.port, '/api/runtimes', { host })
+    assert.equal(r.status, 403)
+    assert.match(r.body, /no token/)
+    assert.equal((await send(server.port, '/', { host })).status, 403)
+    assert.equal((await send(server.port, '/app.js', { host })).status, 403)
+  })
+
+  test('refuses a wrong token, in the header, the query or the cookie', async () => {
+    const wrong = 'f'.repeat(server.token.length)
+    assert.equal((await send(server.port, '/api/runtimes', { host, 'x-pyxray-token': wrong })).status, 403)
+    assert.equal((await send(server.port, `/?token=${wrong}`, { host })).status, 403)
+    assert.equal((await send(server.port, '/api/runtimes', { host, cookie: `pyxray_token=${wrong}` })).status, 403)
+  })
+
+  test('refuses a foreign Host (DNS rebinding), even with the token', async () => {
+    const r = await send(server.port, '/api/runtimes', { host: `evil.example:${server.port}`, 'x-pyxray-token': server.token })
+    assert.equal(r.status, 403)
+    assert.match(r.body, /Host/)
+    assert.equal((await send(server.port, '/api/runtimes', { host: '127.0.0.1:1', 'x-pyxray-token': server.token })).status, 403)
+  })
+
+  test('refuses a foreign Origin, even with the token and a valid cookie', async () => {
+    const headers = { host, cookie: `pyxray_token=${server.token}` }
+    const r = await send(server.port, '/api/compile', { ...headers, origin: 'http://evil.example', 'content-type': 'application/json' }, 'POST', '{"source":"x=1"}')
+    assert.equal(r.status, 403)
+    assert.match(r.body, /Origin/)
+    assert.equal((await send(server.port, '/api/runtimes', { ...headers, origin: `http://localhost:${server.port + 1}` })).status, 403)
+    assert.equal((await send(server.port, '/api/runtimes', { ...headers, 'sec-fetch-site': 'cross-site' })).status, 403)
+    // Its own origin is fine.
+    assert.equal((await send(server.port, '/api/runtimes', { ...headers, origin: `http://${host}` })).status, 200)
+  })
+
+  test('the first tokened load sets an HttpOnly, SameSite=Strict cookie and drops the token from the URL', async () => {
+    const r = await send(server.port, `/?token=${server.token}`, { host })
+    assert.equal(r.status, 303)
+    assert.equal(r.headers.location, '/')
+    const cookie = String(r.headers['set-cookie'])
+    assert.match(cookie, new RegExp(`^pyxray_token=${server.token};`))
+    assert.match(cookie, /HttpOnly/)
+    assert.match(cookie, /SameSite=Strict/)
+    assert.equal(r.headers['referrer-policy'], 'no-referrer')
+    const page = await send(server.port, '/', { host, cookie: `pyxray_token=${server.token}` })
+    assert.equal(page.status, 200)
+    assert.match(page.body, /<meta name="pyxray-backend" content="server">/)
+  })
+
+  test('serves no file outside the UI folder', async () => {
+    const h = { host, 'x-pyxray-token': server.token }
+    assert.equal((await send(server.port, '/app.js', h)).status, 200)
+    assert.equal((await send(server.port, '/../../../etc/passwd', h)).status, 404)
+    assert.equal((await send(server.port, '/%2e%2e/%2e%2e/etc/passwd', h)).status, 404)
+    assert.equal((await send(server.port, '/api/source?file=/etc/passwd', h)).status, 404)
+  })
+
+  test('compiles with a real CPython: marshal bytes of a code object and the AST', async () => {
+    const h = { host, 'x-pyxray-token': server.token, 'content-type': 'application/json' }
+    const list = JSON.parse((await send(server.port, '/api/runtimes', h)).body) as { runtimes: { id: string; minor: number }[] }
+    const native = list.runtimes.find((r) => r.id.startsWith('native:'))
+    assert.ok(native, 'a native CPython is listed')
+    assert.ok(list.runtimes.some((r) => r.id === 'pyodide'))
+    const r = await send(server.port, '/api/compile', h, 'POST', JSON.stringify({ source: 'x = 1\n', runtime: native.id }))
+    assert.equal(r.status, 200)
+    const body = JSON.parse(r.body) as { runtime: { minor: number }; marshal: string; ast: { _type: string } }
+    assert.equal(body.runtime.minor, native.minor)
+    assert.equal(readMarshal(fromBase64(body.marshal), { pythonVersion: [3, native.minor] }).value.type, 'code')
+    assert.equal(body.ast._type, 'Module')
+    const bad = await send(server.port, '/api/compile', h, 'POST', JSON.stringify({ source: 'x = (1,\n', runtime: native.id }))
+    assert.equal(bad.status, 422)
+    const err = JSON.parse(bad.body) as { error: { code: string; syntax: { lineno: number } } }
+    assert.equal(err.error.code, 'SYNTAX_ERROR')
+    assert.equal(err.error.syntax.lineno, 1)
+    assert.equal((await send(server.port, '/api/compile', h, 'POST', JSON.stringify({ source: 'x', runtime: 'native:2.7' }))).status, 400)
+  })
+
+  test('serves the profiles it was given', async () => {
+    const h = { host, 'x-pyxray-token': server.token }
+    const list = JSON.parse((await send(server.port, '/api/profiles', h)).body) as { profiles: { id: string; name: string }[] }
+    assert.deepEqual(list.profiles.map((p) => p.name), ['run.json'])
+    const doc = JSON.parse((await send(server.port, '/api/profiles/0', h)).body) as typeof profileDoc
+    assert.deepEqual(doc, profileDoc)
+    assert.equal((await send(server.port, '/api/profiles/7', h)).status, 404)
+  })
+})
+
+test('checkRequest: the rules without a server', () => {
+  const g = { host: '127.0.0.1', port: 8000, token: 'abc' }
+  assert.equal(checkRequest(g, { url: '/', headers: { host: 'localhost:8000', 'x-pyxray-token': 'abc' } }).ok, true)
+  assert.equal(checkRequest(g, { url: '/', headers: { 'x-pyxray-token': 'abc' } }).ok, false)
+  assert.deepEqual(checkRequest(g, { url: '/?token=abc', headers: { host: '127.0.0.1:8000' } }), { ok: true, setCookie: true })
+  assert.equal(checkRequest(g, { url: '/', headers: { host: '127.0.0.1:8000', origin: 'null', cookie: 'pyxray_token=abc' } }).ok, false)
+})

@@ -1,0 +1,59 @@
+/** The {@link Backend} of `pyxray serve`: its JSON API, authenticated by the HttpOnly token cookie. */
+import type { ProfileDocument } from '../../src/profile/document.js'
+import { fromBase64, type AstNode, type SyntaxErrorDetails } from '../../src/runtime/types.js'
+import { type Backend, BackendError, type CompileRequest, type CompileResult, type ProfileEntry, type RuntimeOption } from './backend.js'
+
+interface ApiError {
+  readonly error?: { readonly code?: string; readonly message?: string; readonly syntax?: SyntaxErrorDetails | null }
+}
+
+/** Talks to `pyxray serve` at `base` (the page's own origin: the cookie rides along same-origin). */
+export class HttpBackend implements Backend {
+  readonly kind = 'server' as const
+  readonly description = 'pyxray serve (native interpreters)'
+
+  constructor(private readonly base: string) {}
+
+  private async call<T>(path: string, init?: RequestInit): Promise<{ status: number; body: T & ApiError }> {
+    let res: Response
+    try {
+      res = await fetch(new URL(path, this.base), { credentials: 'same-origin', ...init })
+    } catch (e) {
+      throw new BackendError('NETWORK', `pyxray serve did not answer (${e instanceof Error ? e.message : String(e)}); is it still running?`)
+    }
+    const body = (await res.json().catch(() => ({}))) as T & ApiError
+    if (!res.ok && res.status !== 422) throw new BackendError(body.error?.code ?? `HTTP_${res.status}`, body.error?.message ?? `HTTP ${res.status}`)
+    return { status: res.status, body }
+  }
+
+  async runtimes(): Promise<RuntimeOption[]> {
+    return (await this.call<{ runtimes: RuntimeOption[] }>('api/runtimes')).body.runtimes
+  }
+
+  async compile(request: CompileRequest): Promise<CompileResult> {
+    const { status, body } = await this.call<{ runtime: { minor: number; version: string }; marshal: string; ast: AstNode }>('api/compile', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+    })
+    if (status === 422) return { ok: false, message: body.error?.message ?? 'syntax error', syntax: body.error?.syntax ?? null }
+    return { ok: true, minor: body.runtime.minor, version: body.runtime.version, marshal: fromBase64(body.marshal), ast: body.ast }
+  }
+
+  async profiles(): Promise<ProfileEntry[]> {
+    return (await this.call<{ profiles: ProfileEntry[] }>('api/profiles')).body.profiles
+  }
+
+  async loadProfile(id: string): Promise<ProfileDocument> {
+    return (await this.call<ProfileDocument>(`api/profiles/${encodeURIComponent(id)}`)).body
+  }
+
+  async source(file: string): Promise<string | undefined> {
+    try {
+      return (await this.call<{ text: string }>(`api/source?file=${encodeURIComponent(file)}`)).body.text
+    } catch (e) {
+      if (e instanceof BackendError && e.code === 'NOT_FOUND') return undefined
+      throw e
+    }
+  }
+}

@@ -1,0 +1,109 @@
+/** The {@link Backend} of the static build: Pyodide in a Web Worker, no server. */
+import type { ProfileDocument } from '../../src/profile/document.js'
+import { AgentRuntime, type AgentResponse, agentError } from '../../src/runtime/agent.js'
+import { RuntimeError } from '../../src/runtime/types.js'
+import { type Backend, BackendError, type CompileRequest, type CompileResult, type ProfileEntry, type RuntimeOption } from './backend.js'
+
+const LOAD_TIMEOUT_MS = 120_000
+
+/** The agent protocol over a Web Worker running Pyodide. */
+export class WorkerRuntime extends AgentRuntime {
+  readonly kind = 'pyodide' as const
+  private worker: Worker | undefined
+  private ready: Promise<Worker> | undefined
+  private readonly pending = new Map<number, (r: AgentResponse) => void>()
+  private nextId = 1
+
+  constructor(private readonly indexURL: string) {
+    super()
+  }
+
+  private start(): Promise<Worker> {
+    this.ready ??= new Promise<Worker>((resolve, reject) => {
+      const worker = new Worker(new URL('./pyodide-worker.ts', import.meta.url), { type: 'module' })
+      this.worker = worker
+      const timer = setTimeout(() => reject(new RuntimeError('RUNTIME_TIMEOUT', `Pyodide did not load within ${LOAD_TIMEOUT_MS / 1000} s`)), LOAD_TIMEOUT_MS)
+      worker.onmessage = (e: MessageEvent) => {
+        const msg = e.data as { ready?: true; failed?: string; line?: string }
+        if (msg.ready) {
+          clearTimeout(timer)
+          resolve(worker)
+        } else if (msg.failed !== undefined) {
+          clearTimeout(timer)
+          this.ready = undefined
+          reject(new RuntimeError('RUNTIME_CRASHED', `Pyodide failed to load: ${msg.failed}`))
+        } else if (msg.line !== undefined) {
+          const response = JSON.parse(msg.line) as AgentResponse
+          const done = response.id === undefined ? undefined : this.pending.get(response.id)
+          if (done && response.id !== undefined) {
+            this.pending.delete(response.id)
+            done(response)
+          }
+        }
+      }
+      worker.onerror = (e) => {
+        clearTimeout(timer)
+        this.ready = undefined
+        reject(new RuntimeError('RUNTIME_CRASHED', `the Pyodide worker failed: ${e.message}`))
+      }
+      worker.postMessage({ start: this.indexURL })
+    })
+    return this.ready
+  }
+
+  async request<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    const worker = await this.start()
+    const id = this.nextId++
+    const response = await new Promise<AgentResponse>((resolve) => {
+      this.pending.set(id, resolve)
+      worker.postMessage({ line: JSON.stringify({ id, method, params }) })
+    })
+    if (response.error) throw agentError(response.error)
+    return response.result as T
+  }
+
+  async close(): Promise<void> {
+    this.worker?.terminate()
+    this.worker = undefined
+    this.ready = undefined
+  }
+}
+
+/** Everything in the browser: Pyodide compiles; profiles come from files the user opens. */
+export class PyodideBackend implements Backend {
+  readonly kind = 'pyodide' as const
+  readonly description = 'in the browser (Pyodide)'
+  private readonly runtime: WorkerRuntime
+
+  constructor(indexURL: string) {
+    this.runtime = new WorkerRuntime(indexURL)
+  }
+
+  async runtimes(): Promise<RuntimeOption[]> {
+    return [{ id: 'pyodide', label: 'CPython 3.14 (Pyodide, in this browser)', version: '3.14', minor: 14 }]
+  }
+
+  async compile(request: CompileRequest): Promise<CompileResult> {
+    try {
+      const info = await this.runtime.info()
+      const marshal = await this.runtime.compile(request.source, { optimize: request.optimize ?? -1 })
+      const ast = await this.runtime.parse(request.source)
+      return { ok: true, minor: info.minor, version: info.version, marshal, ast }
+    } catch (e) {
+      if (e instanceof RuntimeError && (e.code === 'SYNTAX_ERROR' || e.code === 'COMPILE_ERROR')) return { ok: false, message: e.message, syntax: e.syntax ?? null }
+      throw new BackendError(e instanceof RuntimeError ? e.code : 'PYODIDE', e instanceof Error ? e.message : String(e))
+    }
+  }
+
+  async profiles(): Promise<ProfileEntry[]> {
+    return []
+  }
+
+  async loadProfile(id: string): Promise<ProfileDocument> {
+    throw new BackendError('NOT_FOUND', `no profile ${id}: the static build opens profiles from files (picker or drag and drop)`)
+  }
+
+  async source(): Promise<string | undefined> {
+    return undefined
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * One client, two transports: the UI talks to a {@link Backend}, which is either `pyxray serve`
+ * (native interpreters, profiles from disk) over HTTP, or Pyodide in a Web Worker (the static
+ * build, no server at all).
+ */
+import type { ProfileDocument } from '../../src/profile/document.js'
+import type { AstNode, SyntaxErrorDetails } from '../../src/runtime/types.js'
+
+/** A Python the UI can compile with. */
+export interface RuntimeOption {
+  /** "native:3.12", "pyodide". */
+  readonly id: string
+  readonly label: string
+  /** "3.12". */
+  readonly version: string
+  readonly minor: number
+}
+
+/** What to compile. */
+export interface CompileRequest {
+  readonly source: string
+  /** A {@link RuntimeOption.id}; default: the backend's first runtime. */
+  readonly runtime?: string
+  readonly optimize?: -1 | 0 | 1 | 2
+}
+
+/** The result of a compile: the module's marshal bytes and AST, or a syntax error. */
+export type CompileResult =
+  | { readonly ok: true; readonly minor: number; readonly version: string; readonly marshal: Uint8Array; readonly ast: AstNode }
+  | { readonly ok: false; readonly message: string; readonly syntax: SyntaxErrorDetails | null }
+
+/** A profile the backend offers. */
+export interface ProfileEntry {
+  readonly id: string
+  readonly name: string
+  readonly path: string
+}
+
+/** How the UI reaches Python and profiles. */
+export interface Backend {
+  readonly kind: 'server' | 'pyodide'
+  /** A line for the status bar. */
+  readonly description: string
+  runtimes(): Promise<RuntimeOption[]>
+  compile(request: CompileRequest): Promise<CompileResult>
+  profiles(): Promise<ProfileEntry[]>
+  loadProfile(id: string): Promise<ProfileDocument>
+  /** The text of a source file a profile names; undefined when the backend cannot read files. */
+  source(file: string): Promise<string | undefined>
+}
+
+/** A failed backend call (network, server error, worker crash). */
+export class BackendError extends Error {
+  override readonly name = 'BackendError'
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** Picks the transport: `pyxray serve` marks the page it serves; anything else is static. */
+export async function detectBackend(): Promise<Backend> {
+  const served = document.querySelector('meta[name="pyxray-backend"]')?.getAttribute('content') === 'server'
+  const forced = new URLSearchParams(location.search).get('backend')
+  if (served && forced !== 'pyodide') {
+    const { HttpBackend } = await import('./backend-http.js')
+    return new HttpBackend(new URL('.', location.href).href)
+  }
+  const { PyodideBackend } = await import('./backend-pyodide.js')
+  return new PyodideBackend(new URL('pyodide/', document.baseURI).href)
+}

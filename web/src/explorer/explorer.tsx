@@ -1,0 +1,252 @@
+/**
+ * The Bytecode Explorer: the editor on the left; the bytecode of the chosen code object in the
+ * middle; the stack stepper, AST and code-object inspector on the right. Source and bytecode are
+ * linked by CPython's positions, column-precise, both ways.
+ */
+import type { EditorView } from '@codemirror/view'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
+import type { Backend, RuntimeOption } from '../backend.js'
+import { type Compiled, disassembly, loadCompiled, type Span, spanToRange } from '../compiled.js'
+import type { AstNode, SyntaxErrorDetails } from '../../../src/runtime/types.js'
+import { AstPane } from './ast-pane.js'
+import { BytecodePane } from './bytecode-pane.js'
+import { CodePane } from './code-pane.js'
+import { createEditor, showMarks } from './editor.js'
+import { StackPane } from './stack-pane.js'
+
+/** The sample the explorer opens with. */
+export const SAMPLE = `def fib(n):
+    a, b = 0, 1
+    for _ in range(n):
+        a, b = b, a + b
+    return a
+
+
+def safe_div(x, y):
+    try:
+        return x / y
+    except ZeroDivisionError:
+        return None
+
+
+print([fib(i) for i in range(10)], safe_div(1, 0))
+`
+
+type Tab = 'stack' | 'ast' | 'code'
+
+interface State {
+  readonly compiled?: Compiled
+  readonly ast?: AstNode
+  readonly syntax?: { message: string; details: SyntaxErrorDetails | null }
+  readonly failure?: string
+  readonly busy: boolean
+}
+
+/** Instruction indices whose source span overlaps [from, to) (or contains the cursor). */
+function instructionsAt(view: EditorView, d: ReturnType<typeof disassembly>, from: number, to: number): Set<number> {
+  const doc = { lines: view.state.doc.lines, line: (n: number) => view.state.doc.line(n) }
+  const out = new Set<number>()
+  d.instructions.forEach((ins, k) => {
+    const p = ins.position
+    if (p.line === undefined || p.col === undefined) return
+    const r = spanToRange(doc, { line: p.line, col: p.col, endLine: p.endLine ?? p.line, endCol: p.endCol })
+    if (!r) return
+    if (from === to ? r.from <= from && from <= r.to && r.from < r.to : r.from < to && from < r.to) out.add(k)
+  })
+  return out
+}
+
+/** The explorer. */
+export function Explorer({ backend }: { backend: Backend }) {
+  const editorHost = useRef<HTMLDivElement>(null)
+  const view = useRef<EditorView | undefined>(undefined)
+  const [source, setSource] = useState(SAMPLE)
+  const [runtimes, setRuntimes] = useState<RuntimeOption[]>([])
+  const [runtime, setRuntime] = useState<string>()
+  const [optimize, setOptimize] = useState<-1 | 0 | 1 | 2>(-1)
+  const [state, setState] = useState<State>({ busy: true })
+  const [qualname, setQualname] = useState<string>('<module>')
+  const [selected, setSelected] = useState<number>()
+  const [linked, setLinked] = useState<ReadonlySet<number>>(new Set())
+  const [tab, setTab] = useState<Tab>('stack')
+  const seq = useRef(0)
+
+  useEffect(() => {
+    backend.runtimes().then(
+      (rs) => {
+        setRuntimes(rs)
+        setRuntime((r) => r ?? rs[0]?.id)
+      },
+      (e: Error) => setState({ busy: false, failure: e.message }),
+    )
+  }, [backend])
+
+  // The editor lives outside Preact's tree; it reports edits and selections back.
+  const onSelectRef = useRef<(from: number, to: number) => void>(() => {})
+  useEffect(() => {
+    if (!editorHost.current) return undefined
+    const v = createEditor(editorHost.current, SAMPLE, {
+      change: (text) => setSource(text),
+      select: (from, to) => onSelectRef.current(from, to),
+    })
+    view.current = v
+    ;(window as unknown as { pyxrayEditor?: EditorView }).pyxrayEditor = v
+    return () => v.destroy()
+  }, [])
+
+  // Compile on every edit (debounced); stale answers are dropped.
+  useEffect(() => {
+    if (!runtime) return undefined
+    const id = ++seq.current
+    setState((s) => ({ ...s, busy: true }))
+    const t = setTimeout(() => {
+      backend.compile({ source, runtime, optimize }).then(
+        (r) => {
+          if (id !== seq.current) return
+          if (!r.ok) {
+            setState((s) => ({ ...s, busy: false, syntax: { message: r.message, details: r.syntax }, failure: undefined }))
+            return
+          }
+          try {
+            const compiled = loadCompiled(r.marshal, r.minor, r.version)
+            setState({ busy: false, compiled, ast: r.ast })
+          } catch (e) {
+            setState((s) => ({ ...s, busy: false, failure: e instanceof Error ? e.message : String(e) }))
+          }
+        },
+        (e: Error) => id === seq.current && setState((s) => ({ ...s, busy: false, failure: e.message })),
+      )
+    }, 150)
+    return () => clearTimeout(t)
+  }, [backend, source, runtime, optimize])
+
+  const entry = state.compiled?.entries.find((e) => e.qualname === qualname) ?? state.compiled?.entries[0]
+  const d = useMemo(() => (entry ? disassembly(entry.code) : undefined), [entry])
+
+  // Syntax errors as a squiggle in the editor.
+  useEffect(() => {
+    const v = view.current
+    if (!v) return
+    const s = state.syntax?.details
+    if (!s || s.lineno === null) {
+      showMarks(v, 'error', [])
+      return
+    }
+    const line = v.state.doc.line(Math.min(Math.max(1, s.lineno), v.state.doc.lines))
+    // SyntaxError offsets are 1-based character offsets into the line.
+    const from = line.from + Math.min(Math.max(0, (s.offset ?? 1) - 1), line.length)
+    const to = s.end_lineno === s.lineno && s.end_offset ? line.from + Math.min(Math.max(0, s.end_offset - 1), line.length) : from + 1
+    showMarks(v, 'error', [{ from, to, className: 'cm-syntax-error', title: `${s.type}: ${s.message}` }])
+  }, [state.syntax])
+
+  const highlight = useCallback((span: Span | undefined) => {
+    const v = view.current
+    if (!v) return
+    const r = span && spanToRange({ lines: v.state.doc.lines, line: (n) => v.state.doc.line(n) }, span)
+    showMarks(v, 'linked', r ? [{ ...r, className: 'cm-linked' }] : [], true)
+  }, [])
+
+  const selectInstruction = useCallback(
+    (k: number) => {
+      setSelected(k)
+      setLinked(new Set())
+      const p = d?.instructions[k]?.position
+      highlight(p && p.line !== undefined ? { line: p.line, col: p.col, endLine: p.endLine ?? p.line, endCol: p.endCol } : undefined)
+    },
+    [d, highlight],
+  )
+
+  onSelectRef.current = (from, to) => {
+    const v = view.current
+    if (!v || !state.compiled) return
+    // The innermost code object with instructions at the selection.
+    for (const e of [...state.compiled.entries].sort((a, b) => b.depth - a.depth)) {
+      const hits = instructionsAt(v, disassembly(e.code), from, to)
+      if (hits.size) {
+        setQualname(e.qualname)
+        setLinked(hits)
+        setSelected(undefined)
+        showMarks(v, 'linked', [])
+        return
+      }
+    }
+    setLinked(new Set())
+  }
+
+  const syntaxLine = state.syntax
+    ? (() => {
+        const s = state.syntax.details
+        return s ? `${s.type} at line ${s.lineno ?? '?'}, column ${s.offset ?? '?'}: ${s.message}` : state.syntax.message
+      })()
+    : undefined
+
+  return (
+    <div class="explorer">
+      <div class="toolbar">
+        <label>
+          Python{' '}
+          <select data-testid="runtime" value={runtime} onChange={(e) => setRuntime((e.target as HTMLSelectElement).value)}>
+            {runtimes.map((r) => (
+              <option key={r.id} value={r.id}>
+                {r.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          optimize{' '}
+          <select value={String(optimize)} onChange={(e) => setOptimize(Number((e.target as HTMLSelectElement).value) as -1 | 0 | 1 | 2)}>
+            <option value="-1">default</option>
+            <option value="0">0</option>
+            <option value="1">1 (-O)</option>
+            <option value="2">2 (-OO)</option>
+          </select>
+        </label>
+        <label>
+          code object{' '}
+          <select data-testid="code-object" value={entry?.qualname} onChange={(e) => { setQualname((e.target as HTMLSelectElement).value); setSelected(undefined); setLinked(new Set()) }}>
+            {state.compiled?.entries.map((e) => (
+              <option key={e.qualname} value={e.qualname}>
+                {'  '.repeat(e.depth)}
+                {e.qualname}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span class="status" data-testid="compile-status">
+          {state.busy ? 'compiling…' : state.compiled ? `CPython ${state.compiled.version}` : ''}
+        </span>
+      </div>
+      {syntaxLine ? (
+        <div class="error" data-testid="syntax-error">
+          {syntaxLine}
+        </div>
+      ) : null}
+      {state.failure ? (
+        <div class="error" data-testid="failure">
+          {state.failure}
+        </div>
+      ) : null}
+      <div class="panes">
+        <div class="pane editor-pane" ref={editorHost} data-testid="editor" />
+        <div class={`pane bytecode-pane${state.syntax ? ' stale' : ''}`}>
+          {d ? <BytecodePane d={d} selected={selected} linked={linked} onSelect={selectInstruction} /> : <div class="muted">{state.busy ? 'loading the Python runtime…' : ''}</div>}
+        </div>
+        <div class="pane side-pane">
+          <div class="tabs">
+            {(['stack', 'ast', 'code'] as const).map((t) => (
+              <button key={t} class={t === tab ? 'active' : ''} data-testid={`tab-${t}`} onClick={() => setTab(t)}>
+                {t === 'stack' ? 'Stack' : t === 'ast' ? 'AST' : 'Code object'}
+              </button>
+            ))}
+          </div>
+          <div class="tab-body">
+            {d && tab === 'stack' ? <StackPane d={d} index={selected ?? 0} onStep={selectInstruction} /> : null}
+            {state.ast && tab === 'ast' ? <AstPane ast={state.ast} onPick={highlight} /> : null}
+            {d && entry && tab === 'code' ? <CodePane code={entry.code} d={d} /> : null}
+          </div>
+        </div>
+      </div>
+    </div>
+  )
+}

@@ -1,0 +1,249 @@
+/**
+ * The flame graph (root at the bottom) or icicle (root at the top), drawn on a canvas: only rows
+ * and nodes inside the viewport, only rectangles at least 1 px wide, so 200k nodes stay smooth.
+ * Wheel zooms around the pointer, drag pans, click selects, double-click zooms to a node.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks'
+import type { ProfileDocument } from '../../../src/profile/document.js'
+import { type FlameLayout, firstVisible, formatBytes, formatNs } from './layout.js'
+
+const ROW = 18
+
+/** Props of {@link FlameGraph}. */
+export interface FlameGraphProps {
+  readonly doc: ProfileDocument
+  readonly layout: FlameLayout
+  /** Frames to highlight (search); undefined = no search. */
+  readonly matches: ReadonlySet<number> | undefined
+  readonly icicle: boolean
+  readonly selected: number | undefined
+  readonly onSelect: (node: number) => void
+}
+
+/** The node name shown in the graph. */
+export function frameLabel(doc: ProfileDocument, frame: number): string {
+  const f = doc.frames[frame]
+  return f ? f.qualname : '(root)'
+}
+
+function hue(text: string): number {
+  let h = 2166136261
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619)
+  return (h >>> 0) % 360
+}
+
+/** The canvas flame graph. */
+export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect }: FlameGraphProps) {
+  const canvas = useRef<HTMLCanvasElement>(null)
+  const box = useRef<HTMLDivElement>(null)
+  const view = useRef({ x0: 0, x1: layout.total || 1 })
+  const [tip, setTip] = useState<{ x: number; y: number; node: number }>()
+  const [, redraw] = useState(0)
+  const rows = layout.rows.length
+  const height = rows * ROW
+
+  useEffect(() => {
+    view.current = { x0: 0, x1: layout.total || 1 }
+    redraw((n) => n + 1)
+  }, [layout])
+
+  const rowY = (depth: number) => (icicle ? depth * ROW : height - (depth + 1) * ROW)
+
+  const draw = () => {
+    const c = canvas.current
+    if (!c || !box.current) return
+    const cssW = box.current.clientWidth
+    const dpr = window.devicePixelRatio || 1
+    if (c.width !== Math.round(cssW * dpr) || c.height !== Math.round(height * dpr)) {
+      c.width = Math.round(cssW * dpr)
+      c.height = Math.round(height * dpr)
+      c.style.width = `${cssW}px`
+      c.style.height = `${height}px`
+    }
+    const g = c.getContext('2d')
+    if (!g) return
+    g.setTransform(dpr, 0, 0, dpr, 0, 0)
+    g.clearRect(0, 0, cssW, height)
+    g.font = '11px ui-monospace, monospace'
+    g.textBaseline = 'middle'
+    const { x0, x1 } = view.current
+    const scale = cssW / (x1 - x0)
+    // Only the rows inside the scrolled box are drawn.
+    const scroller = box.current.parentElement
+    const top = scroller ? scroller.scrollTop - box.current.offsetTop : 0
+    const visH = scroller ? scroller.clientHeight : height
+    for (let d = 0; d < rows; d++) {
+      const y = rowY(d)
+      if (y + ROW < top || y > top + visH + ROW) continue
+      const row = layout.rows[d]!
+      for (let k = firstVisible(layout, row, x0); k < row.length; k++) {
+        const id = row[k]!
+        const s = layout.start[id]!
+        if (s >= x1) break
+        const w = layout.width[id]! * scale
+        if (w < 1) continue
+        const x = (s - x0) * scale
+        const f = layout.frame[id]!
+        const fr = doc.frames[f]
+        const name = f < 0 ? 'all' : (fr?.qualname ?? '?')
+        const dim = matches !== undefined && (f < 0 || !matches.has(f))
+        const h = hue(fr ? `${fr.file}:${fr.qualname}` : 'root')
+        g.fillStyle = dim ? '#ddd' : fr?.library || fr?.kind === 'builtin' ? `hsl(${h},25%,70%)` : `hsl(${h},65%,68%)`
+        g.fillRect(Math.max(x, -1), y, Math.min(w, cssW + 2) - 0.5, ROW - 1)
+        if (id === selected) {
+          g.strokeStyle = '#000'
+          g.lineWidth = 2
+          g.strokeRect(Math.max(x, 0) + 1, y + 1, Math.min(w, cssW) - 2, ROW - 3)
+        }
+        if (w > 28) {
+          g.fillStyle = dim ? '#888' : '#111'
+          const vx = Math.max(x, 0) + 3
+          const room = Math.min(x + w, cssW) - vx - 3
+          let text = name
+          const cw = 6.7
+          if (text.length * cw > room) text = room > 2 * cw ? `${text.slice(0, Math.floor(room / cw) - 1)}…` : ''
+          if (text) g.fillText(text, vx, y + ROW / 2)
+        }
+      }
+    }
+  }
+
+  useEffect(() => {
+    const id = requestAnimationFrame(draw)
+    return () => cancelAnimationFrame(id)
+  })
+  useEffect(() => {
+    const scroller = box.current?.parentElement
+    const onScroll = () => requestAnimationFrame(draw)
+    scroller?.addEventListener('scroll', onScroll)
+    window.addEventListener('resize', onScroll)
+    return () => {
+      scroller?.removeEventListener('scroll', onScroll)
+      window.removeEventListener('resize', onScroll)
+    }
+  })
+
+  /** The node under a point of the canvas (CSS pixels), if any. */
+  const hit = (px: number, py: number): number | undefined => {
+    const cssW = box.current?.clientWidth ?? 1
+    const { x0, x1 } = view.current
+    const d = icicle ? Math.floor(py / ROW) : Math.floor((height - py) / ROW)
+    const row = layout.rows[d]
+    if (!row) return undefined
+    const x = x0 + (px / cssW) * (x1 - x0)
+    const k = firstVisible(layout, row, x)
+    const id = row[k]
+    return id !== undefined && layout.start[id]! <= x ? id : undefined
+  }
+
+  // A hook for tests and scripts: where a frame is drawn (its widest node), in page coordinates.
+  useEffect(() => {
+    ;(window as unknown as { pyxrayFlame?: unknown }).pyxrayFlame = {
+      pointOf(qualname: string): { x: number; y: number } | undefined {
+        const c = canvas.current
+        if (!c) return undefined
+        let best = -1
+        for (let id = 0; id < layout.nodes.length; id++) {
+          const f = layout.frame[id]!
+          if (f >= 0 && doc.frames[f]?.qualname === qualname && (best < 0 || layout.width[id]! > layout.width[best]!)) best = id
+        }
+        if (best < 0) return undefined
+        const r = c.getBoundingClientRect()
+        const cssW = r.width
+        const { x0, x1 } = view.current
+        const a = Math.max(0, ((layout.start[best]! - x0) / (x1 - x0)) * cssW)
+        const b = Math.min(cssW, ((layout.start[best]! + layout.width[best]! - x0) / (x1 - x0)) * cssW)
+        return { x: r.left + (a + b) / 2, y: r.top + rowY(layout.depth[best]!) + ROW / 2 }
+      },
+    }
+  })
+
+  const drag = useRef<{ x: number; x0: number; x1: number; moved: boolean } | undefined>(undefined)
+  const local = (e: MouseEvent) => {
+    const r = canvas.current!.getBoundingClientRect()
+    return { px: e.clientX - r.left, py: e.clientY - r.top }
+  }
+  const zoomTo = (a: number, b: number) => {
+    const min = Math.max(1, layout.total / 1e9)
+    if (b - a < min) b = a + min
+    view.current = { x0: Math.max(0, a), x1: Math.min(layout.total || 1, b) }
+    redraw((n) => n + 1)
+  }
+  const tipNode = tip ? layout.nodes[tip.node] : undefined
+  const tipFrame = tip ? doc.frames[layout.frame[tip.node]!] : undefined
+  const pct = (v: number) => (layout.total ? `${((v / layout.total) * 100).toFixed(1)}%` : '')
+  return (
+    <div class="flame-box" ref={box}>
+      <canvas
+        ref={canvas}
+        data-testid="flamegraph"
+        onWheel={(e) => {
+          e.preventDefault()
+          const { px } = local(e)
+          const cssW = box.current!.clientWidth
+          const { x0, x1 } = view.current
+          const at = x0 + (px / cssW) * (x1 - x0)
+          const f = Math.exp(e.deltaY * 0.002)
+          zoomTo(at - (at - x0) * f, at + (x1 - at) * f)
+        }}
+        onMouseDown={(e) => {
+          drag.current = { x: e.clientX, ...view.current, moved: false }
+        }}
+        onMouseMove={(e) => {
+          const { px, py } = local(e)
+          const g = drag.current
+          if (g && e.buttons === 1) {
+            const dx = e.clientX - g.x
+            if (Math.abs(dx) > 3) g.moved = true
+            if (g.moved) {
+              const span = g.x1 - g.x0
+              const shift = (-dx / box.current!.clientWidth) * span
+              const a = Math.min(Math.max(0, g.x0 + shift), Math.max(0, (layout.total || 1) - span))
+              view.current = { x0: a, x1: a + span }
+              redraw((n) => n + 1)
+            }
+          }
+          const id = hit(px, py)
+          setTip(id === undefined ? undefined : { x: px, y: py, node: id })
+        }}
+        onMouseLeave={() => setTip(undefined)}
+        onMouseUp={(e) => {
+          const g = drag.current
+          drag.current = undefined
+          if (g?.moved) return
+          const { px, py } = local(e)
+          const id = hit(px, py)
+          if (id !== undefined) onSelect(id)
+        }}
+        onDblClick={(e) => {
+          const { px, py } = local(e)
+          const id = hit(px, py)
+          if (id !== undefined) zoomTo(layout.start[id]!, layout.start[id]! + layout.width[id]!)
+        }}
+      />
+      {tip && tipNode ? (
+        <div class="tooltip" data-testid="flame-tooltip" style={{ left: `${Math.min(tip.x + 12, (box.current?.clientWidth ?? 400) - 260)}px`, top: `${tip.y + 14}px` }}>
+          <b>{tipFrame ? tipFrame.qualname : 'all (thread root)'}</b>
+          {tipFrame ? (
+            <div class="muted">
+              {tipFrame.file}:{tipFrame.firstlineno}
+            </div>
+          ) : null}
+          <div>calls {tipNode.calls}</div>
+          <div>
+            total {layout.unit === 'ns' ? formatNs(tipNode.totalNs) : `${tipNode.samples ?? 0} samples`} ({pct(layout.width[tip.node]!)})
+          </div>
+          <div>self {formatNs(tipNode.selfNs)}</div>
+          {tipNode.memory ? (
+            <div>
+              memory net {formatBytes(tipNode.memory.netBytes)}, peak {formatBytes(tipNode.memory.peakBytes)}
+            </div>
+          ) : null}
+        </div>
+      ) : null}
+      <button class="reset" onClick={() => zoomTo(0, layout.total || 1)}>
+        reset zoom
+      </button>
+    </div>
+  )
+}

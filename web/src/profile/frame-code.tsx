@@ -1,0 +1,70 @@
+/** The source and bytecode of one profiled function, when the backend can read its file. */
+import { useEffect, useState } from 'preact/hooks'
+import { lineSpan } from '../../../src/bytecode/index.js'
+import type { ProfileDocument, ProfileFrame } from '../../../src/profile/document.js'
+import type { Backend, RuntimeOption } from '../backend.js'
+import { disassembly, loadCompiled } from '../compiled.js'
+import { BytecodePane } from '../explorer/bytecode-pane.js'
+
+type Loaded =
+  | { readonly state: 'loading' }
+  | { readonly state: 'none'; readonly why: string }
+  | { readonly state: 'ok'; readonly lines: readonly [number, string][]; readonly d: ReturnType<typeof disassembly>; readonly version: string }
+
+/** Picks the runtime closest to the profile's Python. */
+function runtimeFor(runtimes: readonly RuntimeOption[], doc: ProfileDocument): string | undefined {
+  const minor = Number(doc.metadata.python.version.split('.')[1])
+  return (runtimes.find((r) => r.minor === minor) ?? runtimes[0])?.id
+}
+
+/** The panel. */
+export function FrameCode({ backend, doc, frame }: { backend: Backend; doc: ProfileDocument; frame: ProfileFrame }) {
+  const [loaded, setLoaded] = useState<Loaded>({ state: 'loading' })
+  useEffect(() => {
+    let live = true
+    setLoaded({ state: 'loading' })
+    const run = async (): Promise<Loaded> => {
+      if (frame.kind !== 'python') return { state: 'none', why: `${frame.qualname} is a builtin: it has no Python bytecode` }
+      const text = await backend.source(frame.file)
+      if (text === undefined) {
+        return { state: 'none', why: backend.kind === 'server' ? `${frame.file} is not readable through the server` : `source files are available when the profile is opened through pyxray serve (${frame.file})` }
+      }
+      const r = await backend.compile({ source: text, runtime: runtimeFor(await backend.runtimes(), doc) })
+      if (!r.ok) return { state: 'none', why: `${frame.file} does not compile now: ${r.message}` }
+      const c = loadCompiled(r.marshal, r.minor, r.version)
+      const hit =
+        c.entries.find((e) => e.code.firstlineno === frame.firstlineno && (e.qualname === frame.qualname || e.code.name === frame.qualname.split('.').pop())) ??
+        c.entries.find((e) => e.qualname === frame.qualname)
+      if (!hit) return { state: 'none', why: `no code object ${frame.qualname} at line ${frame.firstlineno} in ${frame.file} (has the file changed?)` }
+      const span = lineSpan(hit.code) ?? [frame.firstlineno, frame.firstlineno]
+      const all = text.split('\n')
+      const first = Math.min(frame.firstlineno, span[0])
+      const lines: [number, string][] = []
+      for (let l = first; l <= span[1]; l++) lines.push([l, all[l - 1] ?? ''])
+      return { state: 'ok', lines, d: disassembly(hit.code), version: r.version }
+    }
+    run().then(
+      (v) => live && setLoaded(v),
+      (e: Error) => live && setLoaded({ state: 'none', why: e.message }),
+    )
+    return () => {
+      live = false
+    }
+  }, [backend, doc, frame])
+  if (loaded.state === 'loading') return <div class="muted">loading the source…</div>
+  if (loaded.state === 'none') return <div class="muted" data-testid="frame-code-missing">{loaded.why}</div>
+  return (
+    <div class="frame-code" data-testid="frame-code">
+      <pre class="source">
+        {loaded.lines.map(([n, t]) => (
+          <div key={n}>
+            <span class="muted">{String(n).padStart(4)} </span>
+            {t}
+          </div>
+        ))}
+      </pre>
+      <div class="muted">bytecode compiled by CPython {loaded.version}</div>
+      <BytecodePane d={loaded.d} selected={undefined} linked={new Set()} />
+    </div>
+  )
+}

@@ -1,0 +1,221 @@
+/**
+ * The Profile viewer: open a profile (file picker, drag and drop, or one `pyxray serve` offers),
+ * pick a thread, see the flame graph or icicle, search it, read the tables, click a frame for its
+ * source and bytecode.
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks'
+import type { ProfileDocument } from '../../../src/profile/document.js'
+import type { Backend, ProfileEntry } from '../backend.js'
+import { FlameGraph } from './flame.js'
+import { FrameCode } from './frame-code.js'
+import { formatNs, layoutThread } from './layout.js'
+import { CallTreeTable, TopFunctionsTable } from './tables.js'
+
+/** Checks that parsed JSON is a pyxray profile document; returns a message saying what is wrong otherwise. */
+export function checkProfile(value: unknown): ProfileDocument | string {
+  const d = value as Partial<ProfileDocument> | null
+  if (!d || typeof d !== 'object') return 'not a JSON object'
+  if (d.pyxray !== 'profile') return 'not a pyxray profile (expected "pyxray": "profile"; write one with pyxray profile -o FILE)'
+  if (d.version !== 1) return `profile document version ${String(d.version)}: this viewer reads version 1`
+  if (!Array.isArray(d.threads) || !Array.isArray(d.frames) || !d.metadata) return 'the profile lacks threads, frames or metadata'
+  return d as ProfileDocument
+}
+
+/** The viewer. */
+export function ProfileViewer({ backend }: { backend: Backend }) {
+  const [entries, setEntries] = useState<ProfileEntry[]>([])
+  const [doc, setDoc] = useState<ProfileDocument>()
+  const [name, setName] = useState('')
+  const [error, setError] = useState<string>()
+  const [threadIx, setThreadIx] = useState(0)
+  const [icicle, setIcicle] = useState(false)
+  const [query, setQuery] = useState('')
+  const [selected, setSelected] = useState<number>()
+  const [table, setTable] = useState<'tree' | 'top'>('top')
+  const [dragging, setDragging] = useState(false)
+
+  const open = (d: ProfileDocument, n: string) => {
+    setDoc(d)
+    setName(n)
+    setThreadIx(Math.max(0, d.threads.findIndex((t) => t.main)))
+    setSelected(undefined)
+    setError(undefined)
+  }
+  const openText = (text: string, n: string) => {
+    let v: unknown
+    try {
+      v = JSON.parse(text)
+    } catch (e) {
+      setError(`${n}: not JSON (${e instanceof Error ? e.message : String(e)})`)
+      return
+    }
+    const d = checkProfile(v)
+    if (typeof d === 'string') setError(`${n}: ${d}`)
+    else open(d, n)
+  }
+  const openFile = (f: File | undefined) => {
+    if (f) f.text().then((t) => openText(t, f.name), (e: Error) => setError(`${f.name}: ${e.message}`))
+  }
+
+  useEffect(() => {
+    backend.profiles().then(
+      (ps) => {
+        setEntries(ps)
+        const first = ps[0]
+        if (first) backend.loadProfile(first.id).then((d) => open(d, first.name), (e: Error) => setError(e.message))
+      },
+      (e: Error) => setError(e.message),
+    )
+  }, [backend])
+
+  const thread = doc?.threads[threadIx]
+  const layout = useMemo(() => (doc && thread ? layoutThread(doc, thread) : undefined), [doc, thread])
+  const matches = useMemo(() => {
+    const q = query.trim().toLowerCase()
+    if (!doc || !q) return undefined
+    const s = new Set<number>()
+    doc.frames.forEach((f, i) => {
+      if (f.qualname.toLowerCase().includes(q) || f.file.toLowerCase().includes(q)) s.add(i)
+    })
+    return s
+  }, [doc, query])
+  const matchShare = useMemo(() => {
+    if (!layout || !matches) return undefined
+    // Time under matching frames, each stack counted once (outermost match only).
+    let sum = 0
+    let nodes = 0
+    for (let id = 0; id < layout.nodes.length; id++) {
+      if (!matches.has(layout.frame[id]!)) continue
+      nodes++
+      let p = layout.parent[id]!
+      let inner = false
+      while (p >= 0) {
+        if (matches.has(layout.frame[p]!)) {
+          inner = true
+          break
+        }
+        p = layout.parent[p]!
+      }
+      if (!inner) sum += layout.width[id]!
+    }
+    return { nodes, share: layout.total ? sum / layout.total : 0 }
+  }, [layout, matches])
+  const memory = useMemo(() => (doc ? doc.metadata.memory === true : false), [doc])
+  const selNode = selected !== undefined && layout ? layout.nodes[selected] : undefined
+  const selFrame = selNode && selNode.frame !== null && doc ? doc.frames[selNode.frame] : undefined
+  const pickFrame = (frame: number) => {
+    if (!layout) return
+    let best = -1
+    for (let id = 0; id < layout.nodes.length; id++) if (layout.frame[id] === frame && (best < 0 || layout.width[id]! > layout.width[best]!)) best = id
+    if (best >= 0) setSelected(best)
+  }
+
+  return (
+    <div
+      class={`viewer${dragging ? ' dragging' : ''}`}
+      data-testid="profile-viewer"
+      onDragOver={(e) => {
+        e.preventDefault()
+        setDragging(true)
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={(e) => {
+        e.preventDefault()
+        setDragging(false)
+        openFile(e.dataTransfer?.files[0])
+      }}
+    >
+      <div class="toolbar">
+        <label class="button">
+          open profile…
+          <input type="file" accept=".json,application/json" data-testid="profile-file" hidden onChange={(e) => openFile((e.target as HTMLInputElement).files?.[0])} />
+        </label>
+        {entries.length ? (
+          <select
+            data-testid="server-profiles"
+            onChange={(e) => {
+              const id = (e.target as HTMLSelectElement).value
+              const en = entries.find((x) => x.id === id)
+              if (en) backend.loadProfile(id).then((d) => open(d, en.name), (err: Error) => setError(err.message))
+            }}
+          >
+            {entries.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        ) : null}
+        {doc ? (
+          <>
+            <select data-testid="thread" value={String(threadIx)} onChange={(e) => { setThreadIx(Number((e.target as HTMLSelectElement).value)); setSelected(undefined) }}>
+              {doc.threads.map((t, i) => (
+                <option key={t.id} value={String(i)}>
+                  {t.name}
+                  {t.main ? ' (main)' : ''} — {formatNs(t.root.totalNs)}
+                </option>
+              ))}
+            </select>
+            <label>
+              <input type="checkbox" checked={icicle} onChange={(e) => setIcicle((e.target as HTMLInputElement).checked)} /> icicle
+            </label>
+            <input type="search" placeholder="search functions" data-testid="flame-search" value={query} onInput={(e) => setQuery((e.target as HTMLInputElement).value)} />
+            {matchShare ? (
+              <span class="status" data-testid="search-result">
+                {matches!.size} matching function{matches!.size === 1 ? '' : 's'}, {(matchShare.share * 100).toFixed(1)}% of the time
+              </span>
+            ) : null}
+          </>
+        ) : null}
+      </div>
+      {error ? (
+        <div class="error" data-testid="profile-error">
+          {error}
+        </div>
+      ) : null}
+      {!doc ? (
+        <div class="drop-hint">Open a profile (pyxray profile -o run.json script.py) with the button, or drop the file here.</div>
+      ) : (
+        <>
+          <div class="meta muted" data-testid="profile-meta">
+            {name} · CPython {doc.metadata.python.version} · {doc.metadata.mode} mode · {doc.metadata.clock} clock · {formatNs(doc.metadata.durationNs)}
+            {doc.metadata.partial ? ' · partial run' : ''}
+          </div>
+          <div class="flame-scroll">{layout ? <FlameGraph doc={doc} layout={layout} matches={matches} icicle={icicle} selected={selected} onSelect={setSelected} /> : null}</div>
+          <div class="lower">
+            <div class="tables">
+              <div class="tabs">
+                <button class={table === 'top' ? 'active' : ''} onClick={() => setTable('top')}>
+                  top functions
+                </button>
+                <button class={table === 'tree' ? 'active' : ''} onClick={() => setTable('tree')}>
+                  call tree
+                </button>
+              </div>
+              {thread ? (
+                table === 'top' ? (
+                  <TopFunctionsTable doc={doc} thread={thread} memory={memory} onPick={pickFrame} />
+                ) : (
+                  <CallTreeTable doc={doc} thread={thread} memory={memory} onPick={(n) => n.frame !== null && pickFrame(n.frame)} />
+                )
+              ) : null}
+            </div>
+            <div class="details" data-testid="frame-details">
+              {selFrame && selNode ? (
+                <>
+                  <h3>{selFrame.qualname}</h3>
+                  <div class="muted">
+                    {selFrame.file}:{selFrame.firstlineno} · calls {selNode.calls} · total {formatNs(selNode.totalNs)} · self {formatNs(selNode.selfNs)}
+                  </div>
+                  <FrameCode backend={backend} doc={doc} frame={selFrame} />
+                </>
+              ) : (
+                <div class="muted">Click a frame in the graph or a table row to see its source and bytecode.</div>
+              )}
+            </div>
+          </div>
+        </>
+      )}
+    </div>
+  )
+}

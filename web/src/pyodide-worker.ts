@@ -1,0 +1,43 @@
+/**
+ * The Web Worker of the static build: loads Pyodide (CPython 3.14 in WebAssembly) from the files
+ * copied beside the bundle, writes the pyxray agent into its file system and answers the agent's
+ * JSON-line requests (python/pyxray/protocol.py), exactly as the Node worker thread does.
+ */
+
+/** The agent's Python files, bundled as text. */
+const AGENT = import.meta.glob('../../python/pyxray/*.py', { query: '?raw', import: 'default', eager: true }) as Record<string, string>
+
+interface PyodideApi {
+  FS: { mkdirTree(path: string): void; writeFile(path: string, text: string): void }
+  runPython(code: string): unknown
+  pyimport(name: string): { handle_json: (line: string) => string }
+}
+
+const scope = self as unknown as { postMessage(message: unknown): void; onmessage: ((e: MessageEvent) => void) | null }
+
+let handle: ((line: string) => string) | undefined
+const queue: string[] = []
+
+async function start(indexURL: string): Promise<void> {
+  try {
+    const mod = (await import(/* @vite-ignore */ `${indexURL}pyodide.mjs`)) as { loadPyodide(o: object): Promise<PyodideApi> }
+    const py = await mod.loadPyodide({ indexURL, stdout: () => {}, stderr: () => {} })
+    py.FS.mkdirTree('/pyxray-agent/pyxray')
+    for (const [path, text] of Object.entries(AGENT)) py.FS.writeFile(`/pyxray-agent/pyxray/${path.split('/').pop()}`, text)
+    py.runPython("import sys; sys.path.insert(0, '/pyxray-agent')")
+    handle = py.pyimport('pyxray.protocol').handle_json
+    scope.postMessage({ ready: true })
+    for (const line of queue.splice(0)) scope.postMessage({ line: handle(line) })
+  } catch (e) {
+    scope.postMessage({ failed: e instanceof Error ? e.message : String(e) })
+  }
+}
+
+scope.onmessage = (e: MessageEvent) => {
+  const msg = e.data as { start?: string; line?: string }
+  if (msg.start !== undefined) void start(msg.start)
+  else if (msg.line !== undefined) {
+    if (handle) scope.postMessage({ line: handle(msg.line) })
+    else queue.push(msg.line)
+  }
+}
