@@ -10,6 +10,7 @@ import { formatText, type TextStyle } from '../bytecode/format/text.js'
 import { MarshalError } from '../marshal/index.js'
 import { type Pyc, PycError, readPyc } from '../pyc/index.js'
 import { RuntimeError } from '../runtime/index.js'
+import { type AdaptiveOptions, runDisAdaptive } from './adaptive.js'
 import { ExitCode, UsageError } from './errors.js'
 import { Progress, writeFileAtomic } from './io.js'
 import { type SourceOptions, type Target, withTarget } from './source.js'
@@ -184,10 +185,13 @@ export interface DisSourceOptions extends SourceOptions {
   readonly style: TextStyle
   readonly verbose: boolean
   readonly explain?: (minor: number, opname: string) => string | undefined
+  /** `--adaptive --call`: show the code as CPython specialized it after warm-up runs. */
+  readonly adaptive?: AdaptiveOptions
 }
 
 /** Runs `pyxray dis` on one target compiled by a runtime (or one .pyc with a selector). */
 export function runDisTarget(target: Target, o: DisSourceOptions, con: Console): Promise<number> {
+  if (o.adaptive) return runDisAdaptive(target, { ...o, adaptive: o.adaptive }, con)
   return withTarget(target, o, con, (loaded) => {
     const { code } = loaded
     switch (o.format) {

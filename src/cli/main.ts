@@ -10,10 +10,12 @@ import { agentDir, RuntimeError } from '../runtime/index.js'
 import { runAst, runRuntimes } from './commands.js'
 import { runCode } from './code.js'
 import { compareCommand } from './compare.js'
+import { compareCommand } from './compare.js'
 import { runProfile } from './profile.js'
 import { parsePort, runServe } from './serve.js'
 import { exportOptions, runExport } from './export.js'
 import { runStack } from './stack.js'
+import type { AdaptiveOptions } from './adaptive.js'
 import { type Console, DIS_FORMATS, type DisFormat, describeError, runDis, runDisTarget } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
 import { styleFor } from './io.js'
@@ -37,6 +39,8 @@ Commands:
   ast TARGET          the syntax tree of Python source
   stack TARGET        the value stack at every instruction, max depth vs co_stacksize
   code TARGET         everything a code object holds, explained
+  compare A B         two implementations (or one across --versions) side by side: aligned
+                      bytecode, executed instructions, timings, specializations
   compare A B         two implementations (or one across --versions) side by side: aligned
                       bytecode, executed instructions, timings, specializations
   profile SCRIPT…     profile a script: call tree with counts, times and memory (python -m pyxray)
@@ -77,6 +81,10 @@ Options:
       --show-offsets        show byte offsets (3.13+ dis format; always shown before 3.13)
       --show-positions      show full source positions instead of lines (3.14 dis format)
       --explain             text format: add a one-line explanation of every opcode that appears
+      --adaptive            3.11+: run --call (after --setup) --warmup times (default 50), then show
+                            the code as CPython specialized it (dis's adaptive=True), e.g.
+                            LOAD_ATTR → LOAD_ATTR_INSTANCE_VALUE; needs --call
+      --call EXPR / --setup CODE / --warmup N   what --adaptive runs
       --python-version X.Y  .pyc inputs are raw marshal data (no header) from Python X.Y
   -o, --out DIR             .pyc inputs: one output file per input under DIR (written atomically)
       --color / --no-color  force colors on or off (default: on for a terminal, off for NO_COLOR)
@@ -245,6 +253,10 @@ async function disCommand(args: string[], con: Console): Promise<number> {
     'show-positions': { type: 'boolean', default: false },
     'python-version': { type: 'string' },
     explain: { type: 'boolean', default: false },
+    adaptive: { type: 'boolean', default: false },
+    call: { type: 'string' },
+    setup: { type: 'string' },
+    warmup: { type: 'string' },
     out: { type: 'string', short: 'o' },
     color: { type: 'boolean' },
     'no-color': { type: 'boolean' },
@@ -265,6 +277,7 @@ async function disCommand(args: string[], con: Console): Promise<number> {
     showPositions: values['show-positions'] as boolean,
   }
   const single = values.command !== undefined ? { inline: values.command as string } : positionals.length === 1 ? parseTarget(positionals[0]!) : undefined
+  const adaptive = adaptiveOptions(values, single)
   if (single && (isSource(single) || single.selector || values.explain) && values['python-version'] === undefined && !isFolder(single.path)) {
     if (values.out !== undefined) throw new UsageError('USAGE', '--out applies to .pyc files and folders; redirect stdout for source')
     return runDisTarget(
@@ -275,6 +288,7 @@ async function disCommand(args: string[], con: Console): Promise<number> {
         style: styleFor(process.stdout, color),
         verbose: values.verbose as boolean,
         ...(values.explain ? { explain: explainOpcode } : {}),
+        ...(adaptive ? { adaptive } : {}),
       },
       con,
     )
@@ -292,6 +306,19 @@ async function disCommand(args: string[], con: Console): Promise<number> {
     },
     con,
   )
+}
+
+/** The --adaptive options of dis, checked; undefined without --adaptive. */
+function adaptiveOptions(values: Values, single: Target | undefined): AdaptiveOptions | undefined {
+  if (!values.adaptive) {
+    if (values.call !== undefined || values.setup !== undefined || values.warmup !== undefined) throw new UsageError('USAGE', '--call, --setup and --warmup go with --adaptive')
+    return undefined
+  }
+  if (!single || !isSource(single)) throw new UsageError('USAGE', '--adaptive works on one Python source target (FILE.py[:Qualname] or -c)')
+  if (values.call === undefined) throw new UsageError('USAGE', "--adaptive needs --call EXPR: what to run before reading the specialized code, e.g. --call 'f(100)'")
+  const warmup = values.warmup === undefined ? 50 : Number(values.warmup)
+  if (!Number.isInteger(warmup) || warmup < 1 || warmup > 10_000_000) throw new UsageError('USAGE', `--warmup takes a whole number of runs from 1 to 10000000, not "${values.warmup as string}"`)
+  return { call: values.call as string, warmup, ...(values.setup !== undefined ? { setup: values.setup as string } : {}) }
 }
 
 function isFolder(path: string | undefined): boolean {
@@ -416,6 +443,7 @@ async function serveCommand(args: string[], con: Console): Promise<number> {
 const COMMANDS: Record<string, (args: string[], con: Console) => Promise<number>> = {
   serve: serveCommand,
   profile: profileCommand,
+  compare: (args, con) => compareCommand(args, con, { ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}), style: (flag) => styleFor(process.stdout, flag) }),
   compare: (args, con) => compareCommand(args, con, { ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}), style: (flag) => styleFor(process.stdout, flag) }),
   export: exportCommand,
   dis: disCommand,

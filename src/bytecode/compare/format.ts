@@ -41,14 +41,14 @@ const COUNT_WIDTH = 6
 /** One instruction as a plain-text cell (colors are added by {@link paintCell}). */
 function cellText(side: CompareSide, i: CompareInstruction, showCounts: boolean): string {
   const count = showCounts ? `${formatCount(i.count).padStart(COUNT_WIDTH)} ` : ''
-  const arg = i.argrepr ? ` ${i.argrepr}` : ''
+  const arg = i.argrepr ? ` ${i.argrepr.replace(/^<code object (\S+) at 0x[0-9a-f]+, file .*>$/, '<code object $1>')}` : ''
   const spec = i.specialized ? ` → ${i.specialized}` : ''
   const code = side.codes[0] && i.code !== side.codes[0].index ? `  [${side.codes.find((c) => c.index === i.code)?.qualname ?? i.code}]` : ''
   return `${count}${i.opname}${arg}${spec}${code}`
 }
 
 function sourceCell(side: CompareSide, line: number | null): string {
-  if (line === null) return '     │ (no line)'
+  if (line === null || line <= 0) return `${(line === null ? '' : String(line)).padStart(4)} │ (no source line)`
   const text = side.sourceLines?.[line - 1]?.trimEnd() ?? ''
   return `${String(line).padStart(4)} │ ${text}`
 }
@@ -102,9 +102,9 @@ export function formatCompareText(doc: CompareDocument, options: CompareTextOpti
     const first = doc.sides[0]!
     if (c.executedRatio !== null && first.executed && other.executed) {
       const r = c.executedRatio
-      const fewer = r >= 1 ? other.label : first.label
-      const times = r >= 1 ? r : 1 / r
-      out.push(`${fewer} executes ${times.toFixed(2)}× fewer instructions (${first.label} ${first.executed.total}, ${other.label} ${other.executed.total}, ${first.executed.mechanism})`)
+      const detail = `(${first.label} ${first.executed.total} by ${first.executed.mechanism}, ${other.label} ${other.executed.total} by ${other.executed.mechanism})`
+      if (first.executed.total === other.executed.total) out.push(`${first.label} and ${other.label} execute the same number of instructions ${detail}`)
+      else out.push(`${r > 1 ? other.label : first.label} executes ${(r > 1 ? r : 1 / r).toFixed(2)}× fewer instructions ${detail}`)
     }
     if (c.timing) out.push(st.header(c.timing.text))
   }
