@@ -329,6 +329,15 @@ describe('pstats export', () => {
     assert.equal(folded, `${Array(20_000).fill('fib (main.py:3)').join(';')} 5\n`)
   })
 
+  test('a profile without calls: pstats refuses it (EXPORT_EMPTY), the text formats are empty', () => {
+    const d = doc(1)
+    const empty = { ...d, threads: [{ ...d.threads[0]!, root: node(null, 0, 123) }] }
+    assert.throws(() => toPstats(empty), (e: unknown) => e instanceof ExportError && e.code === 'EXPORT_EMPTY' && /pstats refuses an empty table/.test(e.message))
+    assert.equal(toCollapsed(empty), '')
+    assert.deepEqual(toSpeedscope(empty).profiles[0]!.events, [])
+    assert.equal(toChromeTrace(empty).traceEvents.filter((e) => e.ph === 'X').length, 0)
+  })
+
   test('a dangling frame index is an EXPORT_BAD_PROFILE error, not a crash', () => {
     const d = doc(1)
     const bad = { ...d, frames: d.frames.slice(0, 2) }

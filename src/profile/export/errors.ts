@@ -8,6 +8,8 @@ export type ExportErrorCode =
   | 'EXPORT_BAD_OPTION'
   /** The document breaks an invariant the exporter relies on (a frame index out of range). */
   | 'EXPORT_BAD_PROFILE'
+  /** The profile recorded no calls, and the format cannot say so (pstats refuses an empty table). */
+  | 'EXPORT_EMPTY'
 
 /** An export that cannot be made from this profile with these options. */
 export class ExportError extends Error {

@@ -19,6 +19,7 @@
  */
 import { type PyObject, TypeCode, writeMarshal } from '../../marshal/index.js'
 import type { ProfileDocument } from '../document.js'
+import { ExportError } from './errors.js'
 import { cprofileName } from './labels.js'
 import { frameOf, walk } from './tree.js'
 
@@ -115,10 +116,17 @@ const times = (t: PstatsTimes): PyObject[] => [int(t.cc), int(t.nc), float(t.tt)
 /** A caller's numbers come in another order, as cProfile writes them: (nc, cc, tt, ct). */
 const callerTimes = (t: PstatsTimes): PyObject[] => [int(t.nc), int(t.cc), float(t.tt), float(t.ct)]
 
-/** The profile as pstats file bytes (what `pstats.Stats(path)` and `marshal.load` read). */
+/**
+ * The profile as pstats file bytes (what `pstats.Stats(path)` and `marshal.load` read). Throws
+ * EXPORT_EMPTY for a profile without calls: pstats refuses to load an empty table.
+ */
 export function toPstats(doc: ProfileDocument): Uint8Array {
+  const table = pstatsEntries(doc)
+  if (table.size === 0) {
+    throw new ExportError('EXPORT_EMPTY', 'the profile has no calls, and pstats refuses an empty table; profile a longer run (in sample mode: a shorter --interval)')
+  }
   const entries: (readonly [PyObject, PyObject])[] = []
-  for (const entry of pstatsEntries(doc).values()) {
+  for (const entry of table.values()) {
     const callers: (readonly [PyObject, PyObject])[] = [...entry.callers.values()].map((c) => [keyObject(c.key), tuple(callerTimes(c))] as const)
     entries.push([keyObject(entry.key), tuple([...times(entry), { type: 'dict', code: TypeCode.Dict, ref: false, entries: callers }])])
   }
