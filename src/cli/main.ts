@@ -12,6 +12,9 @@ import { runCode } from './code.js'
 import { compareCommand } from './compare.js'
 import { compareCommand } from './compare.js'
 import { runProfile } from './profile.js'
+import { diffCommand } from './diff.js'
+import { ProfileFileError } from './profile-file.js'
+import { reportCommand } from './report.js'
 import { parsePort, runServe } from './serve.js'
 import { exportOptions, runExport } from './export.js'
 import { runStack } from './stack.js'
@@ -44,6 +47,8 @@ Commands:
   compare A B         two implementations (or one across --versions) side by side: aligned
                       bytecode, executed instructions, timings, specializations
   profile SCRIPT…     profile a script: call tree with counts, times and memory (python -m pyxray)
+  report PROFILE      a profile as a table, call tree or callers/callees (text, markdown, json)
+  diff BASE HEAD      compare two profiles call path by call path; --fail-on regression for CI
   export PROFILE      a profile for other tools: speedscope, pstats, collapsed stacks, Chrome trace
   serve [PROFILE…]    the web UI (bytecode explorer, profile viewer) on a loopback server
   runtimes            the Python runtimes pyxray can use
@@ -152,6 +157,8 @@ Options (before the script):
       --memory              memory per call (tracemalloc)
       --clock wall|cpu      time source (default wall)
   -o FILE                   where to write the profile (default pyxray-profile.json)
+      --repeat N            run the script N times and store every run in one document, so that
+                            pyxray diff can test changes for significance
       --include GLOB / --exclude GLOB   code to show or hide, by path or module
       --interval SECONDS    sample mode: time between samples (default 0.001)
       --quiet               no table at the end
@@ -443,6 +450,8 @@ async function serveCommand(args: string[], con: Console): Promise<number> {
 const COMMANDS: Record<string, (args: string[], con: Console) => Promise<number>> = {
   serve: serveCommand,
   profile: profileCommand,
+  report: reportCommand,
+  diff: diffCommand,
   compare: (args, con) => compareCommand(args, con, { ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}), style: (flag) => styleFor(process.stdout, flag) }),
   compare: (args, con) => compareCommand(args, con, { ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}), style: (flag) => styleFor(process.stdout, flag) }),
   export: exportCommand,
@@ -471,6 +480,10 @@ export async function main(argv: string[], con: Console): Promise<number> {
     return await run(rest, con)
   } catch (e) {
     if (e instanceof UsageError) {
+      con.err(`pyxray: ${e.message}\n`)
+      return ExitCode.Usage
+    }
+    if (e instanceof ProfileFileError) {
       con.err(`pyxray: ${e.message}\n`)
       return ExitCode.Usage
     }

@@ -8,6 +8,7 @@ import { delimiter } from 'node:path'
 import { agentDir, checkSupported, probe, pythonOnPath, RuntimeError, resolvePython } from '../runtime/index.js'
 import type { Console } from './dis.js'
 import { UsageError } from './errors.js'
+import { runRepeatedProfile, splitRepeat } from './profile-repeat.js'
 
 /** Options pyxray itself reads before handing the rest to the agent's profiler. */
 export interface ProfileLaunch {
@@ -54,7 +55,8 @@ export function parseProfileArgs(args: readonly string[]): ProfileLaunch {
   return { ...(python ? { python } : {}), ...(runtime ? { runtime } : {}), verbose, rest }
 }
 
-function interpreter(l: ProfileLaunch): string {
+/** The native interpreter a profile runs in: --python, else $PYXRAY_PYTHON, else python3. */
+export function interpreter(l: ProfileLaunch): string {
   if (l.runtime === 'pyodide') {
     throw new RuntimeError('RUNTIME_UNSUPPORTED', 'profiling runs in a native CPython 3.8+ (not yet in the embedded Pyodide): install one or pass --python')
   }
@@ -73,6 +75,11 @@ function interpreter(l: ProfileLaunch): string {
 
 /** Runs the profiler; resolves to the script's exit code. */
 export async function runProfile(args: readonly string[], con: Console): Promise<number> {
+  const repeated = splitRepeat(args)
+  if (repeated) {
+    const l = parseProfileArgs(repeated.args)
+    return runRepeatedProfile(repeated.n, l, () => interpreter(l), con)
+  }
   const launch = parseProfileArgs(args)
   if (launch.rest.length === 0) throw new UsageError('USAGE', 'profile needs a script (or -m module, or -c code); see pyxray profile --help')
   const python = interpreter(launch)

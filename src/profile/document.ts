@@ -106,6 +106,12 @@ export interface ProfileThread {
   readonly root: ProfileNode
 }
 
+/** One run of a repeated profile (`pyxray profile --repeat N`); nodes index the document's frames. */
+export interface ProfileRun {
+  readonly metadata: ProfileMetadata
+  readonly threads: readonly ProfileThread[]
+}
+
 /** A whole profile document, version 1. */
 export interface ProfileDocument {
   readonly pyxray: 'profile'
@@ -113,4 +119,6 @@ export interface ProfileDocument {
   readonly metadata: ProfileMetadata
   readonly frames: readonly ProfileFrame[]
   readonly threads: readonly ProfileThread[]
+  /** Repeated profiles: every run; metadata and threads above are then their merge (sums). */
+  readonly runs?: readonly ProfileRun[]
 }

@@ -1,0 +1,215 @@
+/**
+ * `pyxray diff BASE.json HEAD.json` and `pyxray diff --ab 'CMD A' 'CMD B' --repeat N`: two profiles
+ * compared call path by call path; `--fail-on regression` makes it a CI gate (exit status 1).
+ */
+import { join } from 'node:path'
+import { DEFAULT_DIFF_OPTIONS, type DiffOptions, diffProfiles, type ProfileDiff } from '../profile/diff.js'
+import { describeRegression, formatDiffMarkdown, formatDiffText } from '../profile/diff-format.js'
+import type { ProfileDocument } from '../profile/document.js'
+import type { Console } from './dis.js'
+import { ExitCode, UsageError } from './errors.js'
+import { writeFileAtomic } from './io.js'
+import { interpreter } from './profile.js'
+import { readProfileFile } from './profile-file.js'
+import { parseRepeat, runInterleaved, type RunPlan, splitOutput } from './profile-repeat.js'
+import { numberOption, parseCommandArgs, reportStyle, textWidthOption } from './report.js'
+
+/** `pyxray diff --help`. */
+export const DIFF_HELP = `Usage: pyxray diff BASE.json HEAD.json [options]
+       pyxray diff --ab 'CMD A' 'CMD B' --repeat N [options]
+
+Compares two profiles. Functions are matched by file (relative to each profile's working folder)
+and qualname, call paths by the sequence of those, so line shifts and another checkout folder do
+not matter; threads are merged. Shows per function and per call path Δ self, Δ total, Δ calls and
+Δ memory, new and vanished paths, and the regressions and improvements.
+
+A function is a regression when its time (--metric) grew by at least --threshold and is at least
+--min-time in either profile. For repeated profiles (pyxray profile --repeat N) every value is the
+median over the runs, and the growth must also be significant: a one-sided Mann-Whitney U test of
+the per-run times (exact for small samples without ties, else the normal approximation with tie
+correction) must give p < --alpha. Call counts are exact and are compared exactly.
+
+Options:
+      --threshold P         relative change that counts, e.g. 10% or 0.1 (default 10%)
+      --min-time T          ignore functions below T in both profiles: 500us, 1ms, 0.2s (default 1ms)
+      --alpha A             significance level for repeated profiles (default 0.05)
+      --metric self|total   self time (default: names the function that got slower) or inclusive
+      --fail-on regression  exit with status 1 when there is a regression, naming each
+  -n, --top N               rows of other changes and of call paths (default 15)
+  -f, --format FMT          text (default), markdown (PR comments, $GITHUB_STEP_SUMMARY) or json
+                            (schema/diff.schema.json)
+  -w, --width N             text width (default: the terminal's columns, else 100)
+      --color / --no-color  force colors on or off
+  -h, --help                show this help
+
+A/B mode (both sides profiled now, in one job, interleaved A B A B … to cancel machine noise):
+      --ab                  the two positional arguments are commands: profiler options and a
+                            script with its arguments, as after pyxray profile, optionally after
+                            NAME=value environment assignments ('FAST=1 bench.py --n 10')
+      --repeat N            runs per side (default 5)
+      --python X.Y|PATH     the interpreter of both sides
+      --keep DIR            also write the two repeated profiles as DIR/a.json and DIR/b.json
+
+Exit codes: 0 no regression (or no --fail-on), 1 a regression with --fail-on regression,
+2 usage or input error.
+
+Examples:
+  pyxray profile --repeat 7 -o base.json bench.py   # on main
+  pyxray profile --repeat 7 -o head.json bench.py   # on the branch
+  pyxray diff base.json head.json --fail-on regression --format markdown >> "$GITHUB_STEP_SUMMARY"
+  pyxray diff --ab 'bench.py' 'NEW_PARSER=1 bench.py' --repeat 9 --fail-on regression
+`
+
+/** "10%", "0.1", "25 %" → a fraction. */
+export function parseThreshold(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text)
+  if (!m) throw new UsageError('USAGE', `--threshold takes a percentage (10%) or a fraction (0.1), not "${text}"`)
+  return m[2] ? Number(m[1]) / 100 : Number(m[1])
+}
+
+/** "1ms", "500us", "0.2s", "2000ns", or a plain number of seconds → ns. */
+export function parseDuration(text: string, option: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)?\s*$/.exec(text)
+  if (!m) throw new UsageError('USAGE', `${option} takes a duration such as 1ms, 500us or 0.2s, not "${text}"`)
+  const scale: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 }
+  return Number(m[1]) * scale[m[2] ?? 's']!
+}
+
+/** Splits a command string into words as a POSIX shell would for plain words, quotes and backslashes. */
+export function shellWords(text: string): string[] {
+  const out: string[] = []
+  let cur = ''
+  let inWord = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!
+    if (c === "'") {
+      const end = text.indexOf("'", i + 1)
+      if (end < 0) throw new UsageError('USAGE', `unterminated ' in ${JSON.stringify(text)}`)
+      cur += text.slice(i + 1, end)
+      i = end
+      inWord = true
+    } else if (c === '"') {
+      let j = i + 1
+      for (; j < text.length && text[j] !== '"'; j++) {
+        if (text[j] === '\\' && j + 1 < text.length && '"\\$`'.includes(text[j + 1]!)) j++
+        cur += text[j]
+      }
+      if (j >= text.length) throw new UsageError('USAGE', `unterminated " in ${JSON.stringify(text)}`)
+      i = j
+      inWord = true
+    } else if (c === '\\' && i + 1 < text.length) {
+      cur += text[++i]
+      inWord = true
+    } else if (/\s/.test(c)) {
+      if (inWord) out.push(cur)
+      cur = ''
+      inWord = false
+    } else {
+      cur += c
+      inWord = true
+    }
+  }
+  if (inWord) out.push(cur)
+  return out
+}
+
+/** An --ab command: leading NAME=value words are environment, the rest is what follows pyxray profile. */
+export function parseAbCommand(text: string): RunPlan {
+  const words = shellWords(text)
+  const env: Record<string, string> = {}
+  while (words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!)) {
+    const w = words.shift()!
+    const eq = w.indexOf('=')
+    env[w.slice(0, eq)] = w.slice(eq + 1)
+  }
+  if (words.length === 0) throw new UsageError('USAGE', `--ab command ${JSON.stringify(text)} names no script`)
+  if (splitOutput(words).output !== undefined) {
+    throw new UsageError('USAGE', `--ab commands are profiled to temporary files: drop -o from ${JSON.stringify(text)} (use --keep DIR)`)
+  }
+  return { rest: words, env }
+}
+
+function render(d: ProfileDiff, format: string, values: Record<string, unknown>, top: number): string {
+  if (format === 'json') return `${JSON.stringify(d, null, 2)}\n`
+  if (format === 'markdown') return formatDiffMarkdown(d, top)
+  return formatDiffText(d, { width: textWidthOption(values.width as string | undefined), style: reportStyle(values), top })
+}
+
+/** Runs `pyxray diff`. */
+export async function diffCommand(argv: string[], con: Console): Promise<number> {
+  // The two --ab commands follow --ab and may start with "-" (profiler options): take them first.
+  const abAt = argv.indexOf('--ab')
+  const commands = abAt >= 0 ? argv.slice(abAt + 1, abAt + 3) : []
+  if (abAt >= 0 && commands.length < 2) throw new UsageError('USAGE', "--ab needs two commands: --ab 'CMD A' 'CMD B' (see pyxray diff --help)")
+  const args = abAt >= 0 ? [...argv.slice(0, abAt), '--ab', ...argv.slice(abAt + 3)] : argv
+  const parsed = parseCommandArgs(args, {
+    threshold: { type: 'string' },
+    'min-time': { type: 'string' },
+    alpha: { type: 'string' },
+    metric: { type: 'string', default: 'self' },
+    'fail-on': { type: 'string' },
+    top: { type: 'string', short: 'n' },
+    format: { type: 'string', short: 'f', default: 'text' },
+    width: { type: 'string', short: 'w' },
+    color: { type: 'boolean' },
+    'no-color': { type: 'boolean' },
+    ab: { type: 'boolean', default: false },
+    repeat: { type: 'string' },
+    python: { type: 'string' },
+    keep: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  })
+  const values = parsed.values
+  const positionals = abAt >= 0 ? [...commands, ...parsed.positionals] : parsed.positionals
+  if (values.help) {
+    con.out(DIFF_HELP)
+    return ExitCode.Ok
+  }
+  if (positionals.length !== 2) throw new UsageError('USAGE', `diff needs two ${values.ab ? 'commands' : 'profiles'} (base and head), got ${positionals.length}; see pyxray diff --help`)
+  const format = values.format as string
+  if (!['text', 'markdown', 'json'].includes(format)) throw new UsageError('USAGE', `unknown format "${format}" for diff: use one of text, markdown, json`)
+  const failOn = values['fail-on'] as string | undefined
+  if (failOn !== undefined && failOn !== 'regression') throw new UsageError('USAGE', `--fail-on takes "regression", not "${failOn}"`)
+  const metric = values.metric as string
+  if (metric !== 'self' && metric !== 'total') throw new UsageError('USAGE', `--metric takes self or total, not "${metric}"`)
+  const alpha = values.alpha === undefined ? DEFAULT_DIFF_OPTIONS.alpha : Number(values.alpha)
+  if (!(alpha > 0 && alpha < 1)) throw new UsageError('USAGE', `--alpha takes a probability between 0 and 1, e.g. 0.05, not "${String(values.alpha)}"`)
+  const options: DiffOptions = {
+    metric,
+    threshold: values.threshold === undefined ? DEFAULT_DIFF_OPTIONS.threshold : parseThreshold(values.threshold as string),
+    minTimeNs: values['min-time'] === undefined ? DEFAULT_DIFF_OPTIONS.minTimeNs : parseDuration(values['min-time'] as string, '--min-time'),
+    alpha,
+  }
+  const top = numberOption('top', values.top as string | undefined, 15)
+  if (!values.ab && (values.repeat !== undefined || values.python !== undefined || values.keep !== undefined)) {
+    throw new UsageError('USAGE', '--repeat, --python and --keep belong to --ab (comparing two profile files runs nothing)')
+  }
+  let base: ProfileDocument
+  let head: ProfileDocument
+  let names: { base: string; head: string }
+  if (values.ab) {
+    const n = values.repeat === undefined ? 5 : parseRepeat(values.repeat as string)
+    const plans = [parseAbCommand(positionals[0]!), parseAbCommand(positionals[1]!)]
+    const python = interpreter({ ...(values.python !== undefined ? { python: values.python as string } : {}), verbose: false, rest: [] })
+    const { docs } = await runInterleaved(python, plans, n, con)
+    base = docs[0]!
+    head = docs[1]!
+    names = { base: `A: ${positionals[0]}`, head: `B: ${positionals[1]}` }
+    if (values.keep !== undefined) {
+      writeFileAtomic(join(values.keep as string, 'a.json'), `${JSON.stringify(base)}\n`)
+      writeFileAtomic(join(values.keep as string, 'b.json'), `${JSON.stringify(head)}\n`)
+    }
+  } else {
+    base = readProfileFile(positionals[0]!)
+    head = readProfileFile(positionals[1]!)
+    names = { base: positionals[0]!, head: positionals[1]! }
+  }
+  const d = diffProfiles(base, head, options, names)
+  con.out(render(d, format, values, top))
+  if (failOn === 'regression' && d.regressions > 0) {
+    const lines = d.functions.filter((f) => f.status === 'regression').map((f) => `  ${describeRegression(d, f)}`)
+    con.err(`pyxray: ${d.regressions} regression${d.regressions === 1 ? '' : 's'}:\n${lines.join('\n')}\n`)
+    return ExitCode.GateFailed
+  }
+  return ExitCode.Ok
+}

@@ -1,0 +1,125 @@
+/** Text and markdown layouts of a {@link ProfileDiff}. */
+import type { FunctionDiff, NodeDiff, ProfileDiff } from './diff.js'
+import type { ReportStyle, TextLayout } from './report-text.js'
+import { formatBytes, formatNs, mdCell, padEnd, padStart, textWidth, truncate } from './units.js'
+
+/** How many rows of each section to show. */
+export interface DiffLayout extends TextLayout {
+  /** Function rows besides regressions and improvements (always all shown). */
+  readonly top: number
+}
+
+const signedNs = (ns: number) => (ns > 0 ? `+${formatNs(ns)}` : ns < 0 ? formatNs(ns) : '0')
+const signedInt = (n: number) => (n > 0 ? `+${n}` : String(n))
+const changeText = (c: number | null, f: { base: unknown; head: unknown }) => (f.base === null ? 'new' : f.head === null ? 'gone' : c === null ? 'new' : `${c >= 0 ? '+' : ''}${(c * 100).toFixed(1)}%`)
+const signedBytes = (b: number) => (b > 0 ? `+${formatBytes(b)}` : formatBytes(b))
+const pText = (p: number | null) => (p === null ? '–' : p < 0.001 ? '<0.001' : p.toFixed(3))
+
+function metricOf(d: ProfileDiff, v: { selfNs: number; totalNs: number } | null): number {
+  return v === null ? 0 : d.options.metric === 'self' ? v.selfNs : v.totalNs
+}
+
+/** The rule line: what counts as a regression. */
+export function describeRule(d: ProfileDiff): string {
+  const o = d.options
+  const test = o.test === 'mann-whitney' ? ` and p < ${o.alpha} (one-sided Mann-Whitney U over ${d.base.runs} vs ${d.head.runs} runs)` : ' (single runs: no significance test)'
+  return `${o.metric} time changed by ≥ ${(o.threshold * 100).toFixed(0)}% and ≥ ${formatNs(o.minTimeNs)} in either profile${test}`
+}
+
+/** One line naming a regression, for the gate's message. */
+export function describeRegression(d: ProfileDiff, f: FunctionDiff): string {
+  const where = f.file ? ` (${f.file})` : ''
+  return `${f.label}${where}: ${d.options.metric} time ${changeText(f.change, f)} (${formatNs(metricOf(d, f.base))} → ${formatNs(metricOf(d, f.head))}${f.p !== null ? `, p = ${pText(f.p)}` : ''})`
+}
+
+function functionRows(d: ProfileDiff, rows: readonly FunctionDiff[], width: number, s: ReportStyle): string[] {
+  const head = `${padStart('base', 9)} ${padStart('head', 9)} ${padStart('Δ', 10)} ${padStart('Δ%', 8)} ${padStart('p', 6)} ${padStart('calls', 15)}  function`
+  const fixed = textWidth(head) - 'function'.length
+  const out = [s.header(head)]
+  for (const f of rows) {
+    const dv = d.options.metric === 'self' ? f.delta.selfNs : f.delta.totalNs
+    const color = f.status === 'regression' ? s.bad : f.status === 'improvement' ? s.good : (x: string) => x
+    const calls = f.callsChanged ? `${f.base?.calls ?? 0}→${f.head?.calls ?? 0}` : String(f.head?.calls ?? f.base?.calls ?? 0)
+    const name = f.file ? `${f.label}  ${f.file}` : f.label
+    const cells = `${padStart(f.base ? formatNs(metricOf(d, f.base)) : '–', 9)} ${padStart(f.head ? formatNs(metricOf(d, f.head)) : '–', 9)} ${padStart(signedNs(dv), 10)} ${padStart(changeText(f.change, f), 8)} ${padStart(pText(f.p), 6)} ${padStart(calls, 15)}`
+    out.push(`${color(cells)}  ${truncate(name, Math.max(12, width - fixed))}`)
+  }
+  return out
+}
+
+function nodeRows(rows: readonly NodeDiff[], width: number, s: ReportStyle): string[] {
+  const memory = rows.some((n) => n.delta.netBytes !== undefined)
+  const head = `${padStart('base', 9)} ${padStart('head', 9)} ${padStart('Δ total', 10)} ${padStart('Δ self', 10)} ${padStart('Δ calls', 8)}${memory ? ` ${padStart('Δ net', 11)}` : ''}  call path`
+  const fixed = textWidth(head) - 'call path'.length
+  const out = [s.header(head)]
+  for (const n of rows) {
+    const mark = n.status === 'new' ? '+ ' : n.status === 'vanished' ? '- ' : '  '
+    const path = n.path.join(' › ')
+    const room = Math.max(12, width - fixed - 2)
+    // Keep the end of the path (the callee) when it is too long.
+    const shown = textWidth(path) > room ? `…${[...path].slice(-(room - 1)).join('')}` : path
+    out.push(
+      `${padStart(n.base ? formatNs(n.base.totalNs) : '–', 9)} ${padStart(n.head ? formatNs(n.head.totalNs) : '–', 9)} ${padStart(signedNs(n.delta.totalNs), 10)} ${padStart(signedNs(n.delta.selfNs), 10)} ${padStart(signedInt(n.delta.calls), 8)}${memory ? ` ${padStart(signedBytes(n.delta.netBytes ?? 0), 11)}` : ''}  ${mark}${shown}`,
+    )
+  }
+  return out
+}
+
+function pick(d: ProfileDiff, top: number): { gated: FunctionDiff[]; other: FunctionDiff[]; paths: NodeDiff[] } {
+  const gated = d.functions.filter((f) => f.status === 'regression' || f.status === 'improvement')
+  const other = d.functions.filter((f) => !gated.includes(f) && (f.status !== 'unchanged' || f.delta.selfNs !== 0 || f.delta.totalNs !== 0 || f.callsChanged)).slice(0, top)
+  const paths = d.nodes.filter((n) => n.status !== 'unchanged').slice(0, top)
+  return { gated, other, paths }
+}
+
+/** The diff as terminal text: sides, rule, verdict, functions, call paths. */
+export function formatDiffText(d: ProfileDiff, layout: DiffLayout): string {
+  const s = layout.style
+  const w = layout.width
+  const sideLine = (label: string, x: ProfileDiff['base']) => `${s.dim(padEnd(label, 9))}${truncate(`${x.name}  (${x.python}, ${x.mode}, ${x.clock} clock, ${x.runs} run${x.runs === 1 ? '' : 's'})`, w - 9)}`
+  const out = [sideLine('base', d.base), sideLine('head', d.head)]
+  out.push(`${s.dim(padEnd('rule', 9))}${describeRule(d)}`)
+  const dt = d.head.totalNs - d.base.totalNs
+  out.push(`${s.dim(padEnd('total', 9))}${formatNs(d.base.totalNs)} → ${formatNs(d.head.totalNs)} (${signedNs(dt)}${d.base.totalNs > 0 ? `, ${dt >= 0 ? '+' : ''}${((100 * dt) / d.base.totalNs).toFixed(1)}%` : ''})`)
+  for (const x of d.warnings) out.push(`${s.bad(padEnd('warning', 9))}${x}`)
+  const verdict = `${d.regressions} regression${d.regressions === 1 ? '' : 's'}, ${d.improvements} improvement${d.improvements === 1 ? '' : 's'}`
+  out.push(`${s.dim(padEnd('verdict', 9))}${d.regressions ? s.bad(verdict) : d.improvements ? s.good(verdict) : verdict}`)
+  const { gated, other, paths } = pick(d, layout.top)
+  out.push('')
+  out.push(s.header(`functions (${d.options.metric} time; medians over runs)`))
+  if (gated.length + other.length === 0) out.push(s.dim('(no function changed)'))
+  else out.push(...functionRows(d, [...gated, ...other], w, s))
+  const newCount = d.nodes.filter((n) => n.status === 'new').length
+  const goneCount = d.nodes.filter((n) => n.status === 'vanished').length
+  out.push('')
+  out.push(s.header(`call paths (${d.nodes.length} in all: ${newCount} new (+), ${goneCount} vanished (-); largest Δ total first)`))
+  if (paths.length === 0) out.push(s.dim('(no call path changed)'))
+  else out.push(...nodeRows(paths, w, s))
+  return `${out.join('\n')}\n`
+}
+
+/** The diff as GitHub-flavoured markdown: verdict, function table, call paths. */
+export function formatDiffMarkdown(d: ProfileDiff, top: number): string {
+  const out = [`### pyxray diff: ${d.regressions ? `❌ ${d.regressions} regression${d.regressions === 1 ? '' : 's'}` : '✅ no regression'}${d.improvements ? `, ${d.improvements} improvement${d.improvements === 1 ? '' : 's'}` : ''}`, '']
+  out.push(`base \`${d.base.name}\` (${d.base.runs} run${d.base.runs === 1 ? '' : 's'}) → head \`${d.head.name}\` (${d.head.runs} run${d.head.runs === 1 ? '' : 's'}) · total ${formatNs(d.base.totalNs)} → ${formatNs(d.head.totalNs)}`, '')
+  out.push(`Rule: ${mdCell(describeRule(d))}.`)
+  for (const x of d.warnings) out.push('', `> **warning**: ${mdCell(x)}`)
+  const { gated, other, paths } = pick(d, top)
+  out.push('', '| | function | file | base | head | Δ | Δ% | p | calls |', '| :-- | :-- | :-- | --: | --: | --: | --: | --: | --: |')
+  for (const f of [...gated, ...other]) {
+    const icon = f.status === 'regression' ? '🔴' : f.status === 'improvement' ? '🟢' : f.status === 'new' ? '🆕' : f.status === 'vanished' ? '➖' : ''
+    const dv = d.options.metric === 'self' ? f.delta.selfNs : f.delta.totalNs
+    const calls = f.callsChanged ? `${f.base?.calls ?? 0} → ${f.head?.calls ?? 0}` : String(f.head?.calls ?? 0)
+    out.push(`| ${icon} | \`${f.label.replace(/\|/g, '\\|')}\` | ${mdCell(f.file)} | ${f.base ? formatNs(metricOf(d, f.base)) : '–'} | ${f.head ? formatNs(metricOf(d, f.head)) : '–'} | ${signedNs(dv)} | ${changeText(f.change, f)} | ${pText(f.p)} | ${calls} |`)
+  }
+  if (gated.length + other.length === 0) out.push('| | (no function changed) | | | | | | | |')
+  if (paths.length) {
+    out.push('', '<details><summary>call paths</summary>', '', '| path | base | head | Δ total | Δ calls |', '| :-- | --: | --: | --: | --: |')
+    for (const n of paths) {
+      const mark = n.status === 'new' ? '(new) ' : n.status === 'vanished' ? '(vanished) ' : ''
+      out.push(`| ${mark}${mdCell(n.path.join(' › '))} | ${n.base ? formatNs(n.base.totalNs) : '–'} | ${n.head ? formatNs(n.head.totalNs) : '–'} | ${signedNs(n.delta.totalNs)} | ${signedInt(n.delta.calls)} |`)
+    }
+    out.push('', '</details>')
+  }
+  return `${out.join('\n')}\n`
+}

@@ -1,0 +1,196 @@
+/**
+ * The profile model: call trees with their frames resolved, built from an already-validated
+ * {@link ProfileDocument}. Nodes are plain read-only data; every transformation (merge, focus,
+ * hide, min-percent) builds new trees. Times are ns of the profile's clock, memory in bytes.
+ */
+import type { ProfileDocument, ProfileFrame, ProfileThread } from './document.js'
+
+/** A function as the model identifies it. */
+export interface FunctionInfo {
+  /** Identity of the function within one profile: kind, file, first line and qualname. */
+  readonly key: string
+  readonly qualname: string
+  /** As in the document: absolute path, "<built-in>", "<string>", "<frozen os>". */
+  readonly file: string
+  /** 1-based; 0 for builtins. */
+  readonly firstlineno: number
+  readonly kind: 'python' | 'builtin'
+  /** Builtins: the defining module. */
+  readonly module?: string
+  readonly library: boolean
+}
+
+/** One call path of a call tree. `totalNs == selfNs + Σ children.totalNs` as built from a document. */
+export interface CallNode {
+  /** null for a thread's root (time in frames older than the profile). */
+  readonly fn: FunctionInfo | null
+  /** Entries into this path (calls plus resumptions); 0 in sample mode. */
+  readonly calls: number
+  /** Inclusive time, ns. */
+  readonly totalNs: number
+  /** Exclusive time, ns. */
+  readonly selfNs: number
+  /** Bytes still allocated when the calls returned, summed over calls (memory mode). */
+  readonly netBytes?: number
+  /** Highest level above the entry level, max over calls (memory mode). */
+  readonly peakBytes?: number
+  /** Sample mode: samples with this node on the stack. */
+  readonly samples?: number
+  /** Callees, largest totalNs first. */
+  readonly children: readonly CallNode[]
+}
+
+/** A thread's call tree. */
+export interface ThreadTree {
+  readonly id: number
+  readonly name: string
+  readonly main: boolean
+  readonly root: CallNode
+}
+
+/** The identity key of a frame (kind, file, first line, qualname; builtins by module). */
+export function frameKey(f: ProfileFrame): string {
+  return f.kind === 'builtin' ? `builtin\0${f.module ?? ''}\0${f.qualname}` : `python\0${f.file}\0${f.firstlineno}\0${f.qualname}`
+}
+
+/** The model's view of one frame. */
+export function functionInfo(f: ProfileFrame): FunctionInfo {
+  return {
+    key: frameKey(f),
+    qualname: f.qualname,
+    file: f.file,
+    firstlineno: f.firstlineno,
+    kind: f.kind,
+    ...(f.module !== undefined ? { module: f.module } : {}),
+    library: f.library === true,
+  }
+}
+
+/** Resolves a list of document threads against a frame table. */
+export function buildThreadTrees(frames: readonly ProfileFrame[], threads: readonly ProfileThread[]): ThreadTree[] {
+  const infos = frames.map(functionInfo)
+  const build = (n: ProfileThread['root']): CallNode => ({
+    fn: n.frame === null ? null : infos[n.frame]!,
+    calls: n.calls,
+    totalNs: n.totalNs,
+    selfNs: n.selfNs,
+    ...(n.memory ? { netBytes: n.memory.netBytes, peakBytes: n.memory.peakBytes } : {}),
+    ...(n.samples !== undefined ? { samples: n.samples } : {}),
+    children: n.children.map(build),
+  })
+  return threads.map((t) => ({ id: t.id, name: t.name, main: t.main, root: build(t.root) }))
+}
+
+/** The call tree of every thread of a document, main thread first (the document's order). */
+export function buildTrees(doc: ProfileDocument): ThreadTree[] {
+  return buildThreadTrees(doc.frames, doc.threads)
+}
+
+/** A label for a function: its qualname, and for builtins outside `builtins` the module. */
+export function functionLabel(fn: FunctionInfo | null): string {
+  if (fn === null) return '(root)'
+  if (fn.kind === 'builtin' && fn.module && fn.module !== 'builtins') return `${fn.module}.${fn.qualname}`
+  return fn.qualname
+}
+
+/**
+ * Where a function is: its file relative to `cwd` when inside it, with the first line; empty for
+ * builtins.
+ */
+export function functionLocation(fn: FunctionInfo | null, cwd: string): string {
+  if (fn === null || fn.kind === 'builtin') return ''
+  return `${relativeFile(fn.file, cwd)}:${fn.firstlineno}`
+}
+
+/** `file` relative to `cwd` when it lies inside it (POSIX or Windows separators), else as it is. */
+export function relativeFile(file: string, cwd: string): string {
+  if (!cwd) return file
+  const base = cwd.endsWith('/') || cwd.endsWith('\\') ? cwd : `${cwd}${cwd.includes('\\') && !cwd.includes('/') ? '\\' : '/'}`
+  return file.startsWith(base) ? file.slice(base.length) : file
+}
+
+/** Whether `fn` is named by a user's pattern: its qualname, or FILE:QUALNAME with FILE a path suffix. */
+export function matchesFunction(fn: FunctionInfo | null, pattern: string): boolean {
+  if (fn === null) return false
+  if (fn.qualname === pattern || functionLabel(fn) === pattern) return true
+  const colon = pattern.lastIndexOf(':')
+  if (colon <= 0) return false
+  const file = pattern.slice(0, colon)
+  const qualname = pattern.slice(colon + 1)
+  return fn.qualname === qualname && (fn.file === file || fn.file.endsWith(`/${file}`) || fn.file.endsWith(`\\${file}`))
+}
+
+/** Adds `b` into a mutable accumulator node of the same function (used by merges). */
+interface MutableNode {
+  fn: FunctionInfo | null
+  calls: number
+  totalNs: number
+  selfNs: number
+  netBytes?: number
+  peakBytes?: number
+  samples?: number
+  children: MutableNode[]
+  index: Map<string, MutableNode>
+}
+
+function emptyNode(fn: FunctionInfo | null): MutableNode {
+  return { fn, calls: 0, totalNs: 0, selfNs: 0, children: [], index: new Map() }
+}
+
+function addInto(acc: MutableNode, n: CallNode): void {
+  acc.calls += n.calls
+  acc.totalNs += n.totalNs
+  acc.selfNs += n.selfNs
+  if (n.netBytes !== undefined) acc.netBytes = (acc.netBytes ?? 0) + n.netBytes
+  if (n.peakBytes !== undefined) acc.peakBytes = Math.max(acc.peakBytes ?? 0, n.peakBytes)
+  if (n.samples !== undefined) acc.samples = (acc.samples ?? 0) + n.samples
+  for (const c of n.children) childOf(acc, c.fn).push(c)
+}
+
+/** Children are merged lazily: pending CallNodes per key, folded by `freeze`. */
+function childOf(acc: MutableNode, fn: FunctionInfo | null): { push(n: CallNode): void } {
+  const key = fn === null ? '' : fn.key
+  let child = acc.index.get(key)
+  if (!child) {
+    child = emptyNode(fn)
+    acc.index.set(key, child)
+    acc.children.push(child)
+  }
+  const target = child
+  return { push: (n) => addInto(target, n) }
+}
+
+function freeze(n: MutableNode): CallNode {
+  const children = n.children.map(freeze).sort((a, b) => b.totalNs - a.totalNs)
+  return {
+    fn: n.fn,
+    calls: n.calls,
+    totalNs: n.totalNs,
+    selfNs: n.selfNs,
+    ...(n.netBytes !== undefined ? { netBytes: n.netBytes } : {}),
+    ...(n.peakBytes !== undefined ? { peakBytes: n.peakBytes } : {}),
+    ...(n.samples !== undefined ? { samples: n.samples } : {}),
+    children,
+  }
+}
+
+/**
+ * Merges call trees node by node (the same path of functions is one node): counts, times,
+ * net bytes and samples add up, peak bytes take the maximum. The roots are merged whatever their
+ * function, under the function of the first.
+ */
+export function mergeNodes(nodes: readonly CallNode[]): CallNode {
+  const acc = emptyNode(nodes[0]?.fn ?? null)
+  for (const n of nodes) addInto(acc, n)
+  return freeze(acc)
+}
+
+/** All threads of all `trees` merged into one tree (for flat tables over a whole profile). */
+export function mergeThreads(trees: readonly ThreadTree[]): CallNode {
+  return mergeNodes(trees.map((t) => t.root))
+}
+
+/** Sum of the roots' total time: 100 % for percentages. */
+export function totalTime(roots: readonly CallNode[]): number {
+  return roots.reduce((s, r) => s + r.totalNs, 0)
+}

@@ -1,0 +1,172 @@
+/** The terminal layout of a {@link Report}: header, flat table with bars, call tree, callers/callees. */
+import type { Report, ReportHeader, ReportRow, ReportTreeNode } from './report.js'
+import { bar, formatBytes, formatNs, padEnd, padStart, textWidth, truncate, truncateStart } from './units.js'
+
+/** Colors of the terminal reports; {@link PLAIN_REPORT} for none. */
+export interface ReportStyle {
+  readonly header: (s: string) => string
+  readonly dim: (s: string) => string
+  readonly bar: (s: string) => string
+  readonly name: (s: string) => string
+  /** Regressions, warnings. */
+  readonly bad: (s: string) => string
+  /** Improvements. */
+  readonly good: (s: string) => string
+}
+
+const id = (s: string) => s
+
+/** No colors. */
+export const PLAIN_REPORT: ReportStyle = { header: id, dim: id, bar: id, name: id, bad: id, good: id }
+
+/** Layout settings of the text reports. */
+export interface TextLayout {
+  /** Columns available (the terminal's, else 100). */
+  readonly width: number
+  readonly style: ReportStyle
+}
+
+const BAR = 10
+
+/** The header lines: profile, interpreter, argv, mode, duration, overhead, partial, warnings. */
+export function formatHeader(h: ReportHeader, layout: TextLayout): string {
+  const s = layout.style
+  const lines: [string, string][] = [['profile', h.name]]
+  lines.push(['python', h.python])
+  lines.push(['argv', h.argv.join(' ')])
+  const mode = [`${h.mode}${h.tracer ? ` (${h.tracer})` : ''}`, `${h.clock} clock`]
+  if (h.mode === 'sample' && h.intervalNs !== undefined) mode.push(`every ${formatNs(h.intervalNs)}, ${h.samples ?? 0} samples`)
+  if (h.memory) mode.push('memory')
+  lines.push(['mode', mode.join(', ')])
+  const dur = [`${formatNs(h.durationNs)}`, `${h.threads.length} thread${h.threads.length === 1 ? '' : 's'}${h.threads.length > 1 ? ` (${h.threads.join(', ')})` : ''}`]
+  if (h.runs > 1) dur.push(`${h.runs} runs, times summed`)
+  lines.push(['duration', dur.join(', ')])
+  if (h.mode === 'trace') {
+    lines.push(['overhead', h.overheadNsPerEvent > 0 ? `${h.overheadNsPerEvent.toFixed(0)} ns/event subtracted${h.overheadSource ? ` (${h.overheadSource})` : ''}` : `none subtracted${h.overheadSource ? ` (${h.overheadSource})` : ''}`])
+  }
+  if (h.exitStatus !== null && h.exitStatus !== 0) lines.push(['exit', `status ${h.exitStatus}`])
+  const out = lines.map(([k, v]) => `${s.dim(padEnd(k, 9))}${truncate(v, layout.width - 9)}`)
+  if (h.partial) out.push(`${s.bad(padEnd('partial', 9))}the run was cut short: the profile covers what ran until then`)
+  for (const w of h.warnings) out.push(`${s.bad(padEnd('warning', 9))}${w}`)
+  return `${out.join('\n')}\n`
+}
+
+interface Column {
+  readonly title: string
+  readonly width: number
+  readonly cell: (r: ReportRow) => string
+  readonly left?: boolean
+}
+
+function columns(report: Report, withBar: boolean): Column[] {
+  const total = report.totalNs
+  const memory = report.header.memory
+  const cols: Column[] = [
+    { title: 'self', width: 9, cell: (r) => formatNs(r.selfNs) },
+    { title: 'self%', width: 6, cell: (r) => `${r.selfPercent.toFixed(1)}` },
+    { title: 'total', width: 9, cell: (r) => formatNs(r.totalNs) },
+    { title: 'total%', width: 6, cell: (r) => `${r.totalPercent.toFixed(1)}` },
+  ]
+  if (withBar) {
+    const metric = (r: ReportRow) => (report.sort === 'self' ? r.selfNs / total : report.sort === 'total' ? r.totalNs / total : undefined)
+    const rows = report.functions ?? []
+    const maxCalls = Math.max(1, ...rows.map((r) => r.calls))
+    const maxNet = Math.max(1, ...rows.map((r) => Math.abs(r.netBytes ?? 0)))
+    const maxPeak = Math.max(1, ...rows.map((r) => r.peakBytes ?? 0))
+    const frac = (r: ReportRow) =>
+      metric(r) ?? (report.sort === 'calls' ? r.calls / maxCalls : report.sort === 'memory' ? Math.abs(r.netBytes ?? 0) / maxNet : (r.peakBytes ?? 0) / maxPeak)
+    cols.push({ title: '', width: BAR, cell: (r) => bar(frac(r), BAR), left: true })
+  }
+  cols.push({ title: 'calls', width: 8, cell: (r) => String(r.calls) })
+  if (memory) {
+    cols.push({ title: 'net', width: 10, cell: (r) => (r.netBytes === undefined ? '' : formatBytes(r.netBytes)) })
+    cols.push({ title: 'peak', width: 10, cell: (r) => (r.peakBytes === undefined ? '' : formatBytes(r.peakBytes)) })
+  }
+  return cols
+}
+
+/** "label  location", cut to `width`: the location goes first, then the label is truncated. */
+function fnCell(r: ReportRow, width: number, style: ReportStyle): string {
+  const label = r.function === null ? '(thread root)' : r.function.label
+  const loc = r.function?.location ?? ''
+  if (loc && textWidth(label) + 2 + textWidth(loc) <= width) return `${style.name(label)}  ${style.dim(loc)}`
+  if (loc && textWidth(label) + 12 < width) return `${style.name(label)}  ${style.dim(truncateStart(loc, width - textWidth(label) - 2))}`
+  return style.name(truncate(label, width))
+}
+
+function table(report: Report, rows: readonly ReportRow[], layout: TextLayout, withBar: boolean): string[] {
+  const s = layout.style
+  const cols = columns(report, withBar)
+  const fixed = cols.reduce((n, c) => n + c.width + 1, 0)
+  const fnWidth = Math.max(12, layout.width - fixed - 1)
+  const head = `${cols.map((c) => (c.left ? padEnd(c.title, c.width) : padStart(c.title, c.width))).join(' ')}  function`
+  const out = [s.header(head.trimEnd())]
+  for (const r of rows) {
+    const cells = cols.map((c) => {
+      const v = c.cell(r)
+      return c.left ? s.bar(padEnd(v, c.width)) : padStart(v, c.width)
+    })
+    out.push(`${cells.join(' ')}  ${fnCell(r, fnWidth, s)}`.trimEnd())
+  }
+  return out
+}
+
+function treeLines(report: Report, roots: NonNullable<Report['tree']>, layout: TextLayout): string[] {
+  const s = layout.style
+  const memory = report.header.memory
+  const head = `${padStart('total%', 6)} ${padStart('total', 9)} ${padStart('self', 9)} ${padStart('calls', 8)}${memory ? ` ${padStart('net', 10)} ${padStart('peak', 10)}` : ''}  function`
+  const fixed = textWidth(head) - 'function'.length
+  const out = [s.header(head)]
+  const line = (n: ReportTreeNode, prefix: string, label?: string) => {
+    const cells = `${padStart(n.totalPercent.toFixed(1), 6)} ${padStart(formatNs(n.totalNs), 9)} ${padStart(formatNs(n.selfNs), 9)} ${padStart(n.function === null ? '' : String(n.calls), 8)}`
+    const mem = memory ? ` ${padStart(n.netBytes === undefined ? '' : formatBytes(n.netBytes), 10)} ${padStart(n.peakBytes === undefined ? '' : formatBytes(n.peakBytes), 10)}` : ''
+    const room = Math.max(12, layout.width - fixed - textWidth(prefix))
+    const name = n.function === null ? s.header(truncate(label !== undefined ? `thread ${label}` : '(thread root)', room)) : fnCell(n, room, s)
+    out.push(`${cells}${mem}  ${s.dim(prefix)}${name}`.trimEnd())
+  }
+  const walk = (n: ReportTreeNode, prefix: string, childPrefix: string, label?: string) => {
+    line(n, prefix, label)
+    const items: (ReportTreeNode | 'hidden')[] = [...n.children, ...(n.hidden ? ['hidden' as const] : [])]
+    items.forEach((c, i) => {
+      const last = i === items.length - 1
+      if (c === 'hidden') {
+        const h = n.hidden!
+        const blank = `${' '.repeat(6)} ${padStart(formatNs(h.totalNs), 9)} ${' '.repeat(9)} ${' '.repeat(8)}${memory ? ' '.repeat(22) : ''}`
+        out.push(`${blank}  ${s.dim(`${childPrefix}${last ? '└─ ' : '├─ '}… ${h.count} more`)}`)
+        return
+      }
+      walk(c, childPrefix + (last ? '└─ ' : '├─ '), childPrefix + (last ? '   ' : '│  '))
+    })
+  }
+  roots.forEach((r) => walk(r, '', '', r.thread))
+  return out
+}
+
+/** The report as terminal text. */
+export function formatReportText(report: Report, layout: TextLayout): string {
+  const s = layout.style
+  const out: string[] = [formatHeader(report.header, layout).trimEnd()]
+  const filters = [
+    ...(report.focus !== undefined ? [`focus ${report.focus}`] : []),
+    ...report.hide.map((h) => `hide ${h}`),
+    ...(report.view === 'tree' && report.minPercent > 0 ? [`min ${report.minPercent}%`] : []),
+  ]
+  if (filters.length) out.push(`${s.dim(padEnd('filters', 9))}${filters.join(', ')}`)
+  out.push(`${s.dim(padEnd('total', 9))}${formatNs(report.totalNs)} = 100%`)
+  out.push('')
+  if (report.functions) {
+    out.push(...table(report, report.functions, layout, true))
+    const more = (report.functionCount ?? 0) - report.functions.length
+    if (more > 0) out.push(s.dim(`… ${more} more function${more === 1 ? '' : 's'} (--top 0 shows all)`))
+  } else if (report.tree) {
+    out.push(...treeLines(report, report.tree, layout))
+  } else if (report.target && report.neighbours) {
+    const word = report.view === 'callers' ? 'callers of' : 'callees of'
+    out.push(...table(report, [report.target], layout, false))
+    out.push('')
+    out.push(s.header(`${word} ${report.target.function?.label ?? ''}${report.view === 'callers' ? ' (time and calls of the function when called from each)' : ' (time and calls of each when called from it)'}`))
+    if (report.neighbours.length === 0) out.push(s.dim(report.view === 'callers' ? '(none: called only from outside the profile)' : '(none)'))
+    else out.push(...table(report, report.neighbours, layout, false))
+  }
+  return `${out.join('\n')}\n`
+}

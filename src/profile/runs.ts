@@ -1,0 +1,127 @@
+/**
+ * Repeated profiles: several runs of one program stored in one document (`runs`, see
+ * schema/profile.schema.json), their frames in one shared table and the top-level threads the
+ * merge of the runs.
+ */
+import type { ProfileDocument, ProfileFrame, ProfileMetadata, ProfileNode, ProfileRun, ProfileThread } from './document.js'
+import { frameKey } from './model.js'
+
+/** The runs of a document: its `runs`, or the document itself as the only run. */
+export function runsOf(doc: ProfileDocument): readonly ProfileRun[] {
+  return doc.runs ?? [{ metadata: doc.metadata, threads: doc.threads }]
+}
+
+interface MNode {
+  frame: number | null
+  calls: number
+  totalNs: number
+  selfNs: number
+  memory?: { netBytes: number; peakBytes: number }
+  samples?: number
+  children: MNode[]
+  index: Map<number | null, MNode>
+}
+
+function addNode(acc: MNode, n: ProfileNode, remap: (i: number | null) => number | null): void {
+  acc.calls += n.calls
+  acc.totalNs += n.totalNs
+  acc.selfNs += n.selfNs
+  if (n.memory) acc.memory = { netBytes: (acc.memory?.netBytes ?? 0) + n.memory.netBytes, peakBytes: Math.max(acc.memory?.peakBytes ?? 0, n.memory.peakBytes) }
+  if (n.samples !== undefined) acc.samples = (acc.samples ?? 0) + n.samples
+  for (const c of n.children) {
+    const f = remap(c.frame)
+    let child = acc.index.get(f)
+    if (!child) {
+      child = { frame: f, calls: 0, totalNs: 0, selfNs: 0, children: [], index: new Map() }
+      acc.index.set(f, child)
+      acc.children.push(child)
+    }
+    addNode(child, c, remap)
+  }
+}
+
+function freeze(n: MNode): ProfileNode {
+  return {
+    frame: n.frame,
+    calls: n.calls,
+    totalNs: n.totalNs,
+    selfNs: n.selfNs,
+    ...(n.memory ? { memory: n.memory } : {}),
+    ...(n.samples !== undefined ? { samples: n.samples } : {}),
+    children: n.children.map(freeze).sort((a, b) => b.totalNs - a.totalNs),
+  }
+}
+
+const threadKey = (t: ProfileThread) => (t.main ? '\u0000main' : t.name)
+
+/** Merges threads node by node (threads matched by name, the main thread with the main thread). */
+function mergeThreadLists(lists: readonly (readonly ProfileThread[])[], remaps: readonly ((i: number | null) => number | null)[]): ProfileThread[] {
+  const out = new Map<string, { thread: ProfileThread; root: MNode }>()
+  lists.forEach((threads, i) => {
+    for (const t of threads) {
+      let m = out.get(threadKey(t))
+      if (!m) {
+        m = { thread: t, root: { frame: null, calls: 0, totalNs: 0, selfNs: 0, children: [], index: new Map() } }
+        out.set(threadKey(t), m)
+      }
+      addNode(m.root, t.root, remaps[i]!)
+    }
+  })
+  return [...out.values()].map(({ thread, root }) => ({ ...thread, root: freeze(root) }))
+}
+
+/** Metadata of merged runs: the first run's, with durations summed and flags combined. */
+function mergeMetadata(all: readonly ProfileMetadata[]): ProfileMetadata {
+  const first = all[0]!
+  const warnings = [...new Set(all.flatMap((m) => m.warnings))]
+  const exit = all.find((m) => m.exitStatus !== null && m.exitStatus !== 0)?.exitStatus ?? first.exitStatus
+  const out: ProfileMetadata = {
+    ...first,
+    durationNs: all.reduce((s, m) => s + m.durationNs, 0),
+    partial: all.some((m) => m.partial),
+    exitStatus: exit,
+    warnings,
+  }
+  if (first.samples !== undefined) return { ...out, samples: all.reduce((s, m) => s + (m.samples ?? 0), 0) }
+  return out
+}
+
+/**
+ * One repeated document from several profiles of the same program: a shared frames table, every
+ * run under `runs` (runs of a repeated input are kept as runs), and their merge at the top level.
+ */
+export function mergeRuns(docs: readonly ProfileDocument[]): ProfileDocument {
+  if (docs.length === 0) throw new RangeError('mergeRuns needs at least one profile')
+  const frames: ProfileFrame[] = []
+  const byKey = new Map<string, number>()
+  const runs: ProfileRun[] = []
+  const remaps: ((i: number | null) => number | null)[] = []
+  for (const doc of docs) {
+    const table = doc.frames.map((f) => {
+      const k = frameKey(f)
+      let i = byKey.get(k)
+      if (i === undefined) {
+        i = frames.length
+        frames.push(f)
+        byKey.set(k, i)
+      }
+      return i
+    })
+    const remap = (i: number | null) => (i === null ? null : table[i]!)
+    for (const run of runsOf(doc)) {
+      runs.push({ metadata: run.metadata, threads: mergeThreadLists([run.threads], [remap]) })
+      remaps.push((i) => i)
+    }
+  }
+  return {
+    pyxray: 'profile',
+    version: 1,
+    metadata: mergeMetadata(runs.map((r) => r.metadata)),
+    frames,
+    threads: mergeThreadLists(
+      runs.map((r) => r.threads),
+      remaps,
+    ),
+    runs,
+  }
+}
