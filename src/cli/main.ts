@@ -12,6 +12,7 @@ import { runCode } from './code.js'
 import { compareCommand } from './compare.js'
 import { compareCommand } from './compare.js'
 import { runProfile } from './profile.js'
+import { runMem } from './mem.js'
 import { diffCommand } from './diff.js'
 import { ProfileFileError } from './profile-file.js'
 import { reportCommand } from './report.js'
@@ -47,6 +48,8 @@ Commands:
   compare A B         two implementations (or one across --versions) side by side: aligned
                       bytecode, executed instructions, timings, specializations
   profile SCRIPT…     profile a script: call tree with counts, times and memory (python -m pyxray)
+  mem COMMAND …       memory: leaks (growth per iteration), size (deep), path (why alive), lines,
+                      growth (objects per type)
   report PROFILE      a profile as a table, call tree or callers/callees (text, markdown, json)
   diff BASE HEAD      compare two profiles call path by call path; --fail-on regression for CI
   export PROFILE      a profile for other tools: speedscope, pstats, collapsed stacks, Chrome trace
@@ -450,6 +453,7 @@ async function serveCommand(args: string[], con: Console): Promise<number> {
 const COMMANDS: Record<string, (args: string[], con: Console) => Promise<number>> = {
   serve: serveCommand,
   profile: profileCommand,
+  mem: runMem,
   report: reportCommand,
   diff: diffCommand,
   compare: (args, con) => compareCommand(args, con, { ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}), style: (flag) => styleFor(process.stdout, flag) }),

@@ -158,12 +158,17 @@ def _regression(ys: Sequence[int]) -> tuple:
 
 
 def _frames(traceback: tracemalloc.Traceback) -> List[Dict[str, Any]]:
-    """The frames of a traceback, most recent first, without pyxray's own."""
+    """The frames of a traceback, most recent first, without pyxray's own (nor runpy's, which
+    started it)."""
     out = []
     for f in reversed(list(traceback)):
-        if not is_own_file(f.filename):
+        if not is_own_file(f.filename) and not _is_runpy(f.filename):
             out.append({"file": f.filename, "line": f.lineno, "source": source_line(f.filename, f.lineno)})
     return out or [{"file": traceback[-1].filename, "line": traceback[-1].lineno, "source": ""}]
+
+
+def _is_runpy(filename: str) -> bool:
+    return filename == "<frozen runpy>" or os.path.basename(filename) == "runpy.py"
 
 
 def _growing(after: tracemalloc.Snapshot, before: tracemalloc.Snapshot, key: str, top: int, iterations: int) -> List[LeakSite]:

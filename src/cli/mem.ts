@@ -1,0 +1,248 @@
+/**
+ * `pyxray mem leaks|size|path|lines|growth …`: runs the agent's memory tools
+ * (`python -m pyxray.memory`, python/pyxray/memory) in the chosen native interpreter, reads the
+ * memory document it writes (schema/memory.schema.json) and renders it (src/profile/memory-report).
+ */
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { delimiter, join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { type MemoryDocument, MemoryDocumentError, parseMemoryDocument } from '../profile/memory-document.js'
+import { leakGateFails, MEMORY_FORMATS, type MemoryFormat, renderMemoryReport } from '../profile/memory-report.js'
+import { agentDir, checkSupported, probe, pythonOnPath, RuntimeError, resolvePython } from '../runtime/index.js'
+import type { Console } from './dis.js'
+import { ExitCode, UsageError } from './errors.js'
+import { writeFileAtomic } from './io.js'
+
+/** The help of `pyxray mem`. */
+export const MEM_HELP = `Usage: pyxray mem COMMAND [options]
+
+Memory investigations, run by pyxray's agent in a native CPython 3.8+ (tracemalloc, gc):
+
+  leaks SCRIPT [--call EXPR]   run EXPR (default: the script again) --iterations times after
+                               --warmup runs; steady growth per iteration by line and traceback,
+                               and a verdict ("leaks ~2.1 KiB/iteration at cache.py:14")
+  size EXPR [--setup CODE]     deep size of EXPR's value (each object once; __dict__, __slots__,
+                               containers) by type, with the shallow sys.getsizeof beside it
+  path --type NAME SCRIPT      after the script (and --call) ran: the shortest reference chain
+                               from a root (module global, class attribute, local) to each live
+                               instance of NAME; --dot FILE writes them as Graphviz
+  lines SCRIPT:FUNC --call EXPR  per line of FUNC while EXPR runs: executions, net and peak bytes
+  growth SCRIPT [--call EXPR]  objects per type that grew while EXPR ran (--iterations times), or
+                               while the script ran
+
+The script runs as __main__; EXPR is evaluated in its globals. Its output goes to stderr.
+
+Options:
+  -f, --format FMT          text (default), markdown or json (the memory document)
+  -o, --output FILE         also write the memory document (JSON) to FILE, atomically
+      --iterations N        leaks: measured runs (default 20); growth: runs of --call (default 1)
+      --warmup N            leaks: runs before measuring (default 3)
+      --top N               leaks: lines and tracebacks shown (default 10)
+      --frames N            leaks: frames kept per allocation (default 10)
+      --min-growth BYTES    leaks: less growth per iteration is never a leak (default 128)
+      --fail                leaks: exit 1 when a leak of at least --threshold bytes/iteration is found
+      --threshold BYTES     leaks: the --fail threshold (default: --min-growth)
+      --setup CODE          size: run CODE first (in the namespace of --script, if given)
+      --script FILE         size: run FILE first and evaluate EXPR in its globals
+      --type NAME           path: class name (Widget, Outer.Widget or module.Widget)
+      --max N               path: instances to explain (default 3)
+      --max-depth N         path: longest chain searched (default 30)
+      --dot FILE            path: write the chains as one Graphviz file
+      --limit N             growth: types shown (default 20)
+      --python X.Y|PATH     the interpreter to run in (default: $PYXRAY_PYTHON, else python3)
+  -v, --verbose             say which interpreter runs
+  -h, --help                show this help
+
+Exit codes: 0 ok, 1 a leak passed --threshold with --fail, 2 usage or input error (missing script,
+bad expression, unknown type or function).
+
+Examples:
+  pyxray mem leaks app.py --call 'handle_request()' --iterations 20 --fail --threshold 1024
+  pyxray mem size 'cache' --script app.py
+  pyxray mem size '{"a": [1, 2, 3]}' --format json
+  pyxray mem path --type Session app.py --dot sessions.dot
+  pyxray mem lines app.py:build_index --call 'build_index(10_000)'
+  pyxray mem growth app.py --call 'handle_request()' --iterations 10
+`
+
+/** The commands of `pyxray mem`. */
+export const MEM_COMMANDS = ['leaks', 'size', 'path', 'lines', 'growth'] as const
+type MemCommand = (typeof MEM_COMMANDS)[number]
+
+/** Options of `pyxray mem`, parsed. */
+export interface MemOptions {
+  readonly command: MemCommand
+  readonly format: MemoryFormat
+  /** Arguments for `python -m pyxray.memory COMMAND`. */
+  readonly agentArgs: readonly string[]
+  readonly output?: string
+  readonly dot?: string
+  readonly fail: boolean
+  readonly threshold?: number
+  readonly python?: string
+  readonly verbose: boolean
+}
+
+const INT_OPTIONS: Record<string, { readonly commands: readonly MemCommand[]; readonly min: number }> = {
+  iterations: { commands: ['leaks', 'growth'], min: 1 },
+  warmup: { commands: ['leaks'], min: 0 },
+  top: { commands: ['leaks'], min: 1 },
+  frames: { commands: ['leaks'], min: 1 },
+  'min-growth': { commands: ['leaks'], min: 0 },
+  max: { commands: ['path'], min: 1 },
+  'max-depth': { commands: ['path'], min: 1 },
+  limit: { commands: ['growth'], min: 1 },
+}
+const STRING_OPTIONS: Record<string, readonly MemCommand[]> = {
+  call: ['leaks', 'path', 'lines', 'growth'],
+  setup: ['size'],
+  script: ['size'],
+  type: ['path'],
+}
+
+function intValue(name: string, text: string, min: number): number {
+  if (!/^\d+$/.test(text) || Number(text) < min) throw new UsageError('USAGE', `--${name} takes an integer >= ${min}, not "${text}"`)
+  return Number(text)
+}
+
+/** Parses `pyxray mem …` (without "mem"); throws UsageError on bad usage. */
+export function parseMemArgs(args: readonly string[]): MemOptions {
+  const [command, ...rest] = args
+  if (command === undefined || !(MEM_COMMANDS as readonly string[]).includes(command)) {
+    throw new UsageError('USAGE', `${command === undefined ? 'mem needs a command' : `unknown mem command "${command}"`}: use one of ${MEM_COMMANDS.join(', ')} (see pyxray mem --help)`)
+  }
+  const cmd = command as MemCommand
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: [...rest],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        format: { type: 'string', short: 'f', default: 'text' },
+        output: { type: 'string', short: 'o' },
+        python: { type: 'string' },
+        verbose: { type: 'boolean', short: 'v', default: false },
+        fail: { type: 'boolean', default: false },
+        threshold: { type: 'string' },
+        dot: { type: 'string' },
+        ...Object.fromEntries(Object.keys(INT_OPTIONS).map((k) => [k, { type: 'string' as const }])),
+        ...Object.fromEntries(Object.keys(STRING_OPTIONS).map((k) => [k, { type: 'string' as const }])),
+      },
+    })
+  } catch (e) {
+    throw new UsageError('USAGE', `mem ${cmd}: ${(e instanceof Error ? e.message : String(e)).replace(/\. To specify a positional argument.*$/s, '')}`)
+  }
+  const { positionals } = parsed
+  const values = parsed.values as Record<string, string | boolean | undefined>
+  const format = values.format as string
+  if (!(MEMORY_FORMATS as readonly string[]).includes(format)) throw new UsageError('USAGE', `unknown format "${format}" for mem: use one of ${MEMORY_FORMATS.join(', ')}`)
+  if (positionals.length !== 1) {
+    const what = { leaks: 'a script', size: 'an expression', path: 'a script', lines: 'SCRIPT.py:FUNCTION', growth: 'a script' }[cmd]
+    throw new UsageError('USAGE', `mem ${cmd} needs ${what} (got ${positionals.length} arguments); see pyxray mem --help`)
+  }
+  const agentArgs: string[] = [cmd, positionals[0]!]
+  for (const [name, spec] of Object.entries(INT_OPTIONS)) {
+    const v = values[name] as string | undefined
+    if (v === undefined) continue
+    if (!spec.commands.includes(cmd)) throw new UsageError('USAGE', `--${name} does not apply to mem ${cmd}`)
+    agentArgs.push(`--${name}`, String(intValue(name, v, spec.min)))
+  }
+  for (const [name, commands] of Object.entries(STRING_OPTIONS)) {
+    const v = values[name] as string | undefined
+    if (v === undefined) continue
+    if (!commands.includes(cmd)) throw new UsageError('USAGE', `--${name} does not apply to mem ${cmd}`)
+    agentArgs.push(`--${name}`, v)
+  }
+  if (cmd === 'leaks' && values.iterations !== undefined && Number(values.iterations) < 3) throw new UsageError('USAGE', '--iterations takes an integer >= 3 for leaks (a trend needs points)')
+  if (cmd === 'path' && values.type === undefined) throw new UsageError('USAGE', 'mem path needs --type NAME (the class whose instances to explain)')
+  if (cmd === 'lines' && values.call === undefined) throw new UsageError('USAGE', "mem lines needs --call EXPR (what to run, e.g. --call 'build(100)')")
+  if ((values.fail || values.threshold !== undefined) && cmd !== 'leaks') throw new UsageError('USAGE', '--fail and --threshold apply to mem leaks')
+  if (values.dot !== undefined && cmd !== 'path') throw new UsageError('USAGE', '--dot applies to mem path')
+  // Inputs are checked here so that a typo costs no interpreter start.
+  const scripts = cmd === 'size' ? (values.script !== undefined ? [values.script as string] : []) : [cmd === 'lines' ? scriptOfTarget(positionals[0]!) : positionals[0]!]
+  for (const s of scripts) if (!existsSync(s)) throw new UsageError('NOT_FOUND', `${s}: no such file (give the path of a Python script)`)
+  return {
+    command: cmd,
+    format: format as MemoryFormat,
+    agentArgs,
+    ...(values.output !== undefined ? { output: values.output as string } : {}),
+    ...(values.dot !== undefined ? { dot: values.dot as string } : {}),
+    fail: values.fail as boolean,
+    ...(values.threshold !== undefined ? { threshold: intValue('threshold', values.threshold as string, 0) } : {}),
+    ...(values.python !== undefined ? { python: values.python as string } : {}),
+    verbose: values.verbose as boolean,
+  }
+}
+
+function scriptOfTarget(target: string): string {
+  const i = target.lastIndexOf(':')
+  if (i <= 0 || i === target.length - 1) throw new UsageError('USAGE', `mem lines needs SCRIPT.py:FUNCTION (e.g. app.py:build or app.py:Index.add), not "${target}"`)
+  return target.slice(0, i)
+}
+
+/** The interpreter to run in: --python, $PYXRAY_PYTHON, else python3 on PATH (CPython 3.8+). */
+function interpreter(python: string | undefined): string {
+  if (python) return resolvePython(python).path
+  const env = process.env.PYXRAY_PYTHON
+  if (env) {
+    const it = probe(env, 'env')
+    if (!it) throw new RuntimeError('RUNTIME_NOT_FOUND', `PYXRAY_PYTHON=${env} is not a working Python interpreter`)
+    return checkSupported(it, `PYXRAY_PYTHON=${env}`).path
+  }
+  const p = pythonOnPath()
+  const it = p ? probe(p, 'path') : undefined
+  if (!it) throw new RuntimeError('RUNTIME_NOT_FOUND', 'pyxray mem needs a native CPython 3.8+: none found (python3 on PATH or PYXRAY_PYTHON); pass --python')
+  return checkSupported(it, p!).path
+}
+
+/** Runs `python -m pyxray.memory …` and reads the document it wrote. */
+async function runAgent(python: string, agentArgs: readonly string[]): Promise<MemoryDocument> {
+  const dir = mkdtempSync(join(tmpdir(), 'pyxray-mem-'))
+  const out = join(dir, 'memory.json')
+  try {
+    const env = { ...process.env, PYTHONPATH: [agentDir(), process.env.PYTHONPATH].filter(Boolean).join(delimiter) }
+    // The script's stdout goes to our stderr: stdout is the report's.
+    const child = spawn(python, ['-m', 'pyxray.memory', '-o', out, ...agentArgs], { stdio: ['inherit', process.stderr, 'inherit'], env })
+    const code = await new Promise<number>((resolve, reject) => {
+      child.on('error', (e) => reject(new RuntimeError('RUNTIME_NOT_FOUND', `cannot start ${python}: ${e.message}`)))
+      child.on('exit', (c, signal) => resolve(c ?? (signal === 'SIGINT' ? 130 : 128 + 15)))
+    })
+    if (!existsSync(out)) throw new RuntimeError('AGENT_ERROR', `the memory agent in ${python} stopped (exit ${code}) without writing its document; its output is above`)
+    try {
+      return parseMemoryDocument(readFileSync(out, 'utf8'))
+    } catch (e) {
+      if (e instanceof MemoryDocumentError) throw new RuntimeError('AGENT_ERROR', `the memory agent in ${python} wrote a bad document: ${e.message}`)
+      throw e
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Runs `pyxray mem …`; resolves to the exit code. */
+export async function runMem(args: readonly string[], con: Console): Promise<number> {
+  if (args.length === 0 || args[0] === '-h' || args[0] === '--help' || args.includes('--help') || args.includes('-h')) {
+    con.out(MEM_HELP)
+    return args.length === 0 ? ExitCode.Usage : ExitCode.Ok
+  }
+  const o = parseMemArgs(args)
+  const python = interpreter(o.python)
+  if (o.verbose) con.err(`pyxray: mem ${o.command} with ${python}\n`)
+  const doc = await runAgent(python, o.agentArgs)
+  if (doc.kind === 'error') throw new UsageError('USAGE', `mem ${o.command}: ${doc.error.message}`)
+  if (o.output !== undefined) writeFileAtomic(o.output, `${JSON.stringify(doc, null, 2)}\n`)
+  if (o.dot !== undefined && doc.kind === 'path') {
+    const graphs = doc.path.paths.filter((p) => p.dot !== undefined).map((p) => p.dot!)
+    // One file: the chains as clusters of one digraph would need renaming; Graphviz reads several graphs from one file.
+    writeFileAtomic(o.dot, graphs.join('\n'))
+  }
+  con.out(renderMemoryReport(doc, o.format))
+  if (o.fail && doc.kind === 'leaks' && leakGateFails(doc.leaks, o.threshold)) {
+    con.err(`pyxray: mem leaks: ${doc.leaks.verdict} (threshold ${o.threshold ?? doc.leaks.minGrowthBytes} B/iteration)\n`)
+    return ExitCode.GateFailed
+  }
+  return ExitCode.Ok
+}

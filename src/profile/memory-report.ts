@@ -1,0 +1,150 @@
+/**
+ * Reports of memory documents (leak checks, deep sizes, retention paths, line-level memory, type
+ * growth) as plain text, markdown or JSON. Core module: no Node APIs.
+ */
+import type { GrowthResult, LeakSite, LeaksResult, LinesResult, MemoryDocument, PathResult, SizeResult } from './memory-document.js'
+
+/** Output formats of the memory reports. */
+export const MEMORY_FORMATS = ['text', 'json', 'markdown'] as const
+/** An output format of the memory reports. */
+export type MemoryFormat = (typeof MEMORY_FORMATS)[number]
+
+/** Bytes with a binary unit and one decimal, as the agent writes them: "512 B", "2.1 KiB". */
+export function formatMemBytes(bytes: number): string {
+  const sign = bytes < 0 ? '-' : ''
+  let a = Math.abs(bytes)
+  if (a < 1024) return `${sign}${Math.round(a)} B`
+  for (const unit of ['KiB', 'MiB', 'GiB']) {
+    a /= 1024
+    if (a < 1024 || unit === 'GiB') return `${sign}${a.toFixed(1)} ${unit}`
+  }
+  return `${sign}${a} B`
+}
+
+/**
+ * Whether a leak check fails a CI gate: a leak verdict with at least `thresholdBytes` per
+ * iteration (default: the check's own minimum growth).
+ */
+export function leakGateFails(leaks: LeaksResult, thresholdBytes?: number): boolean {
+  return leaks.leak && leaks.bytesPerIteration >= (thresholdBytes ?? leaks.minGrowthBytes)
+}
+
+const basename = (path: string) => path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1)
+
+/** A table: columns padded to their widest cell; `right` columns aligned right. */
+function table(rows: readonly (readonly string[])[], right: ReadonlySet<number>): string {
+  if (rows.length === 0) return ''
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n'
+}
+
+function mdTable(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const cell = (c: string) => c.replace(/\|/g, '\\|').replace(/\n/g, ' ')
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n') + '\n'
+}
+
+const code = (s: string) => (s ? `\`${s.replace(/`/g, "'")}\`` : '')
+
+function siteWhere(s: LeakSite): string {
+  return `${basename(s.file ?? '?')}:${s.line ?? 0}`
+}
+
+function leaksText(r: LeaksResult, md: boolean): string {
+  const out: string[] = []
+  const summary = `${r.iterations} iterations after ${r.warmup} warm-up: ${formatMemBytes(r.bytesPerIteration)}/iteration net (slope ${formatMemBytes(r.slopeBytesPerIteration)}, second half ${formatMemBytes(r.lateSlopeBytesPerIteration)}, r² ${r.r2.toFixed(2)}; a leak needs steady growth of at least ${formatMemBytes(r.minGrowthBytes)})`
+  if (md) {
+    out.push(`## Leak check: ${r.leak ? '**leak**' : 'no leak'}\n\n${r.verdict}\n\n${summary}\n`)
+    if (r.sites.length) {
+      out.push('\n### Growth by line\n\n')
+      out.push(mdTable(['per iteration', 'blocks/it', 'where', 'source'], r.sites.map((s) => [formatMemBytes(s.bytesPerIteration), s.countPerIteration.toFixed(1), siteWhere(s), code(s.source ?? '')])))
+    }
+    if (r.tracebacks.length) {
+      out.push('\n### Growth by traceback\n\n')
+      for (const t of r.tracebacks) {
+        out.push(`- **${formatMemBytes(t.bytesPerIteration)}/iteration**\n`)
+        for (const f of t.frames ?? []) out.push(`  - ${basename(f.file)}:${f.line} ${code(f.source)}\n`)
+      }
+    }
+    return out.join('')
+  }
+  out.push(`${r.verdict}\n`, `${summary}\n`)
+  if (r.sites.length) {
+    out.push('\nGrowth by line (per iteration):\n')
+    out.push(table(r.sites.map((s) => [formatMemBytes(s.bytesPerIteration), `${s.countPerIteration.toFixed(1)} blocks`, siteWhere(s), s.source ?? '']), new Set([0, 1])))
+  }
+  if (r.tracebacks.length) {
+    out.push('\nGrowth by traceback (per iteration, most recent frame first):\n')
+    for (const t of r.tracebacks) {
+      out.push(`  ${formatMemBytes(t.bytesPerIteration)}\n`)
+      for (const f of t.frames ?? []) out.push(`    ${basename(f.file)}:${f.line}  ${f.source}\n`)
+    }
+  }
+  return out.join('')
+}
+
+function sizeText(r: SizeResult, md: boolean): string {
+  const head = `${r.expression !== undefined ? `${r.expression} → ` : ''}${r.type}: deep ${formatMemBytes(r.totalBytes)} (${r.totalBytes} bytes, ${r.objects} objects), shallow sys.getsizeof ${formatMemBytes(r.shallowBytes)} (${r.shallowBytes} bytes)`
+  const rows = r.byType.map((t) => [t.type, String(t.count), formatMemBytes(t.bytes), `${r.totalBytes > 0 ? ((100 * t.bytes) / r.totalBytes).toFixed(1) : '0.0'}%`])
+  const skipped = r.skipped.length ? `not followed (shared): ${r.skipped.map((s) => `${s.count} ${s.type}`).join(', ')}\n` : ''
+  if (md) return `## Deep size\n\n${head}\n\n${mdTable(['type', 'objects', 'bytes', 'share'], rows)}${skipped ? `\n${skipped}` : ''}`
+  return `${head}\n\n${table([['type', 'objects', 'bytes', 'share'], ...rows], new Set([1, 2, 3]))}${skipped}`
+}
+
+function pathText(r: PathResult, md: boolean): string {
+  const out: string[] = [md ? `## Retention paths: ${r.type}\n\n` : '', `${r.instances} live instance(s) of ${r.type}${r.paths.length < r.instances ? `, showing ${r.paths.length}` : ''}\n`]
+  for (const p of r.paths) {
+    out.push(md ? `\n### ${p.target.type} at 0x${p.target.id.toString(16)}\n\n` : `\n${p.target.type} at 0x${p.target.id.toString(16)}:\n`)
+    if (!p.found || !p.root || !p.steps) {
+      out.push('  no chain from a root found (held only by untracked objects, or deeper than --max-depth)\n')
+      continue
+    }
+    const root = p.root
+    const rootText =
+      root.kind === 'module global' ? `module ${root.module} global ${root.name}` : root.kind === 'class attribute' ? `class ${root.class} attribute ${root.name}` : `local ${root.name} of ${root.function} (${root.file}:${root.line})`
+    if (md) {
+      out.push('```\n')
+    }
+    out.push(`  ${rootText}\n`)
+    p.steps.forEach((s, i) => out.push(`  ${'  '.repeat(i + 1)}${s.edge} → ${s.type}  ${s.repr}\n`))
+    if (md) out.push('```\n')
+  }
+  return out.join('')
+}
+
+function linesText(r: LinesResult, md: boolean): string {
+  const head = `${r.function} (${r.file}:${r.firstLine}), ${r.calls} call(s): net ${formatMemBytes(r.totalNetBytes)}, peak ${formatMemBytes(r.peakBytes)}`
+  const rows = r.lines.map((l) => {
+    const ran = l.hits > 0
+    return [String(l.line), ran ? String(l.hits) : '', ran ? formatMemBytes(l.netBytes) : '', ran ? formatMemBytes(l.peakBytes) : '', l.source]
+  })
+  if (md) return `## Line-level memory\n\n${head}\n\n${mdTable(['line', 'hits', 'net', 'peak', 'source'], rows.map((r) => [...r.slice(0, 4), code(r[4]!)]))}`
+  return `${head}\n\n${table([['line', 'hits', 'net', 'peak', 'source'], ...rows], new Set([0, 1, 2, 3]))}`
+}
+
+function growthText(r: GrowthResult, md: boolean): string {
+  const head = `objects by type that grew over ${r.iterations} iteration(s): ${r.totalDelta >= 0 ? '+' : ''}${r.totalDelta} in total`
+  const rows = r.rows.map((g) => [g.type, String(g.count), `+${g.delta}`, `${r.iterations > 0 ? (g.delta / r.iterations).toFixed(1) : '0'}`])
+  if (rows.length === 0) return `${md ? '## Type growth\n\n' : ''}no type grew over ${r.iterations} iteration(s)\n`
+  if (md) return `## Type growth\n\n${head}\n\n${mdTable(['type', 'count', 'delta', 'per iteration'], rows)}`
+  return `${head}\n\n${table([['type', 'count', 'delta', 'per iteration'], ...rows], new Set([1, 2, 3]))}`
+}
+
+/** Renders a memory document; `error` documents render their message. */
+export function renderMemoryReport(doc: MemoryDocument, format: MemoryFormat): string {
+  if (format === 'json') return `${JSON.stringify(doc, null, 2)}\n`
+  const md = format === 'markdown'
+  switch (doc.kind) {
+    case 'leaks':
+      return leaksText(doc.leaks, md)
+    case 'size':
+      return sizeText(doc.size, md)
+    case 'path':
+      return pathText(doc.path, md)
+    case 'lines':
+      return linesText(doc.lines, md)
+    case 'growth':
+      return growthText(doc.growth, md)
+    case 'error':
+      return `${doc.error.code}: ${doc.error.message}\n`
+  }
+}
