@@ -118,9 +118,29 @@ export function formatCompareText(doc: CompareDocument, options: CompareTextOpti
     out.push(`${st.header(`specialized (${side.label}):`)} ${unique.length ? unique.join(', ') : 'none'}`)
   }
   out.push('')
+  // Prose above fits the width (the table's rows are short; aligned rows are cut to fit).
+  const wrapped = out.flatMap((l) => wrap(l, width))
+  out.length = 0
+  out.push(...wrapped)
   if (doc.sides.length === 2) twoColumns(doc, width, st, out)
   else stacked(doc, st, out)
   return `${out.join('\n')}\n`
+}
+
+/** Breaks a line longer than `width` at spaces, continuing with a two-space indent (escape codes counted as text). */
+function wrap(line: string, width: number): string[] {
+  if (widthOf(line) <= width) return [line]
+  const out: string[] = []
+  let current = ''
+  for (const word of line.split(' ')) {
+    const next = current ? `${current} ${word}` : word
+    if (widthOf(next) > width && current.trim()) {
+      out.push(current)
+      current = `  ${word}`
+    } else current = next
+  }
+  if (current) out.push(current)
+  return out
 }
 
 const MARK: Record<string, string> = { same: ' ', changed: '~', a: '<', b: '>' }
