@@ -113,8 +113,11 @@ def _tracer(code: CodeType, stats: Dict[int, List[int]], calls: List[int], bias:
             row = stats.get(state[0])
             if row is None:
                 row = stats[state[0]] = [0, 0, 0]
-            row[1] += now - state[1] - bias_net
+            delta = now - state[1] - bias_net
+            row[1] += delta
             high = (peak if reset is not None else now) - state[1] - bias_peak
+            if delta > high:  # the peak is at least where the line ended
+                high = delta
             if high > row[2]:
                 row[2] = high
         if event == "line":
