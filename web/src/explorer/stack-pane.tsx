@@ -68,10 +68,10 @@ export function StackPane({ d, index, onStep }: StackPaneProps) {
   return (
     <div class="stack-pane">
       <div class="toolbar">
-        <button data-testid="step-first" onClick={() => onStep(0)} disabled={index === 0}>⏮</button>
+        <button data-testid="step-first" onClick={() => onStep(0)} disabled={index === 0}>first</button>
         <button data-testid="step-prev" onClick={() => onStep(Math.max(0, index - 1))} disabled={index === 0}>◀ step</button>
         <button data-testid="step-next" onClick={() => onStep(Math.min(n - 1, index + 1))} disabled={index >= n - 1}>step ▶</button>
-        <button data-testid="step-run" onClick={() => setRunning(!running)}>{running ? '⏸ pause' : '▶▶ run'}</button>
+        <button data-testid="step-run" onClick={() => setRunning(!running)}>{running ? 'pause' : 'run ▶▶'}</button>
         <span class="muted">
           {index + 1}/{n} · max depth {sim.depth.maxDepth} (co_stacksize {d.code.stacksize})
         </span>

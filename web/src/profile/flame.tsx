@@ -37,6 +37,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect }:
   const canvas = useRef<HTMLCanvasElement>(null)
   const box = useRef<HTMLDivElement>(null)
   const view = useRef({ x0: 0, x1: layout.total || 1 })
+  /** The tooltip: its node and where the pointer is (viewport coordinates). */
   const [tip, setTip] = useState<{ x: number; y: number; node: number }>()
   const [, redraw] = useState(0)
   const rows = layout.rows.length
@@ -46,6 +47,11 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect }:
     view.current = { x0: 0, x1: layout.total || 1 }
     redraw((n) => n + 1)
   }, [layout])
+  // A flame graph grows upwards from its root: start scrolled to the bottom, where the root is.
+  useEffect(() => {
+    const scroller = box.current?.parentElement
+    if (scroller) scroller.scrollTop = icicle ? 0 : scroller.scrollHeight
+  }, [layout, icicle])
 
   const rowY = (depth: number) => (icicle ? depth * ROW : height - (depth + 1) * ROW)
 
@@ -70,7 +76,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect }:
     const scale = cssW / (x1 - x0)
     // Only the rows inside the scrolled box are drawn.
     const scroller = box.current.parentElement
-    const top = scroller ? scroller.scrollTop - box.current.offsetTop : 0
+    const top = scroller ? scroller.getBoundingClientRect().top - c.getBoundingClientRect().top : 0
     const visH = scroller ? scroller.clientHeight : height
     for (let d = 0; d < rows; d++) {
       const y = rowY(d)
@@ -176,6 +182,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect }:
     <div class="flame-box" ref={box}>
       <canvas
         ref={canvas}
+        style={{ height: `${height}px` }}
         data-testid="flamegraph"
         onWheel={(e) => {
           e.preventDefault()
@@ -204,7 +211,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect }:
             }
           }
           const id = hit(px, py)
-          setTip(id === undefined ? undefined : { x: px, y: py, node: id })
+          setTip(id === undefined ? undefined : { x: e.clientX, y: e.clientY, node: id })
         }}
         onMouseLeave={() => setTip(undefined)}
         onMouseUp={(e) => {
@@ -222,7 +229,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect }:
         }}
       />
       {tip && tipNode ? (
-        <div class="tooltip" data-testid="flame-tooltip" style={{ left: `${Math.min(tip.x + 12, (box.current?.clientWidth ?? 400) - 260)}px`, top: `${tip.y + 14}px` }}>
+        <div class="tooltip" data-testid="flame-tooltip" style={{ left: `${Math.min(tip.x + 12, window.innerWidth - 300)}px`, top: `${Math.min(tip.y + 14, window.innerHeight - 130)}px` }}>
           <b>{tipFrame ? tipFrame.qualname : 'all (thread root)'}</b>
           {tipFrame ? (
             <div class="muted">

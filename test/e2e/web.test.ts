@@ -1,0 +1,273 @@
+/**
+ * End-to-end: the web UI in real Chromium (Debian's /usr/bin/chromium via playwright-core), on both
+ * transports — `pyxray serve` (native CPython) and the static build on a plain static server
+ * (Pyodide in a Web Worker). Screenshots go to test-artifacts/e2e/. Without Chromium the suite is
+ * skipped with the reason, except under CI=true, where that is a failure.
+ */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { extname, join, resolve, sep } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import type { Browser, Page } from 'playwright-core'
+import { type RunningServer, startServer } from '../../src/server/server.js'
+
+const ROOT = resolve(import.meta.dirname, '..', '..')
+const WEB = join(ROOT, 'dist', 'web')
+const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e')
+/** Debian's Chromium, run headless without the services a test does not need (see DEVELOPERS.md). */
+export const CHROMIUM = process.env.PYXRAY_CHROMIUM ?? '/usr/bin/chromium'
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+
+const missing = existsSync(CHROMIUM) ? undefined : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set PYXRAY_CHROMIUM)`
+if (missing && process.env.CI === 'true') throw new Error(`${missing}: required under CI=true`)
+
+/** The program the e2e profile is taken of: recognizable function names. */
+const SCRIPT = `def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+
+def build(n):
+    return [str(i) * 3 for i in range(n)]
+
+
+def main():
+    total = 0
+    for _ in range(5):
+        total += fib(15)
+        total += len(build(2000))
+    return total
+
+
+print(main())
+`
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.zip': 'application/zip' }
+
+/** A plain static file server for the build, mounted under /some/sub/path/ to prove relative paths. */
+function staticServer(root: string, mount: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
+    if (!path.startsWith(mount)) {
+      res.writeHead(404).end()
+      return
+    }
+    let file = resolve(root, `.${path.slice(mount.length - 1)}`)
+    if (file === root || (existsSync(file) && statSync(file).isDirectory())) file = join(file, 'index.html')
+    if (!file.startsWith(root + sep) || !existsSync(file)) {
+      res.writeHead(404).end()
+      return
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' })
+    res.end(readFileSync(file))
+  })
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${mount}` })))
+}
+
+/**
+ * Pixels of the flame-graph canvas that are not blank. (Browser-side code is passed as text: the
+ * tests are type-checked without DOM types.)
+ */
+async function paintedPixels(page: Page): Promise<number> {
+  return (await page.evaluate(`(() => {
+    const c = document.querySelector('canvas[data-testid="flamegraph"]')
+    if (!c || !c.width || !c.height) return 0
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data
+    let n = 0
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++
+    return n
+  })()`)) as number
+}
+
+/** Replaces the editor's text by typing it. */
+async function typeSource(page: Page, text: string): Promise<void> {
+  await page.click('[data-testid="editor"] .cm-content')
+  await page.keyboard.press('Control+A')
+  await page.keyboard.press('Delete')
+  await page.keyboard.type(text)
+}
+
+const WAIT = { timeout: 120_000 }
+
+/** The explorer checks, the same on both transports. */
+async function explorerChecks(page: Page, shot: string): Promise<void> {
+  await page.waitForSelector('[data-testid="bytecode"] tbody tr', WAIT)
+  // Typing code updates the bytecode.
+  await typeSource(page, 'answer = 6 * 7')
+  const store = page.locator('[data-testid="bytecode"] tbody tr', { hasText: /STORE_NAME\s*\d*\s*answer/ })
+  await store.waitFor(WAIT)
+  assert.equal(await page.locator('[data-testid="bytecode"] tbody tr', { hasText: 'fib' }).count(), 0, 'the old bytecode is gone')
+  // Clicking an instruction highlights exactly its source columns.
+  await store.click()
+  assert.equal(await page.locator('.cm-linked').innerText(), 'answer')
+  const load = page.locator('[data-testid="bytecode"] tbody tr', { hasText: /LOAD_(CONST|SMALL_INT)\s*\d*\s*42/ })
+  await load.click()
+  assert.equal(await page.locator('.cm-linked').innerText(), '6 * 7', 'the folded constant maps to the whole expression')
+  // Stepping the stack (3.14 loads 42 with LOAD_SMALL_INT): after loading 42 the stack holds 42; one step on, STORE_NAME pops it.
+  await page.click('[data-testid="tab-stack"]')
+  assert.match(await page.locator('[data-testid="stack-current"]').innerText(), /LOAD_(CONST|SMALL_INT)/)
+  assert.match(await page.locator('[data-testid="stack-after"]').innerText(), /42/)
+  await page.click('[data-testid="step-next"]')
+  assert.match(await page.locator('[data-testid="stack-current"]').innerText(), /STORE_NAME/)
+  assert.match(await page.locator('[data-testid="stack-before"]').innerText(), /42/)
+  assert.doesNotMatch(await page.locator('[data-testid="stack-after"]').innerText(), /42/)
+  assert.equal(await page.locator('.cm-linked').innerText(), 'answer', 'stepping follows the source')
+  // Selecting source highlights its instructions (the other direction).
+  await typeSource(page, 'def f(a, b):\n    return a * b + 1')
+  await page.locator('[data-testid="bytecode"] tbody tr', { hasText: /MAKE_FUNCTION/ }).waitFor(WAIT)
+  await page.locator('.cm-content').getByText('return').dblclick()
+  await page.waitForFunction(`document.querySelector('[data-testid="code-object"]').value === 'f'`, undefined, WAIT)
+  const linked = page.locator('[data-testid="bytecode"] tbody tr.linked')
+  await linked.first().waitFor(WAIT)
+  assert.match((await linked.allInnerTexts()).join('\n'), /RETURN_VALUE/)
+  // The stack at an exception handler, in a try/except.
+  await page.screenshot({ path: join(ARTIFACTS, `${shot}-explorer.png`) })
+  // The AST: a click selects the node's source.
+  await page.click('[data-testid="tab-ast"]')
+  await page.locator('[data-testid="ast-node"]', { hasText: /^.*BinOp/ }).first().click()
+  assert.equal(await page.locator('.cm-linked').innerText(), 'a * b + 1')
+  await page.screenshot({ path: join(ARTIFACTS, `${shot}-ast.png`) })
+  await page.click('[data-testid="tab-code"]')
+  assert.match(await page.locator('[data-testid="code-inspector"]').innerText(), /co_varnames\s+a, b/)
+  await page.screenshot({ path: join(ARTIFACTS, `${shot}-code-object.png`) })
+  // A syntax error is shown inline.
+  await typeSource(page, 'x = (1,')
+  await page.locator('[data-testid="syntax-error"]').waitFor(WAIT)
+  assert.ok((await page.locator('.cm-syntax-error').count()) > 0)
+  await page.screenshot({ path: join(ARTIFACTS, `${shot}-syntax-error.png`) })
+}
+
+/** The profile-viewer checks once a profile is open. */
+async function profileChecks(page: Page): Promise<void> {
+  await page.locator('[data-testid="flamegraph"]').waitFor(WAIT)
+  await page.locator('[data-testid="profile-meta"]', { hasText: 'trace mode' }).waitFor(WAIT)
+  assert.ok((await paintedPixels(page)) > 1000, 'the flame graph is drawn')
+  await page.fill('[data-testid="flame-search"]', 'fib')
+  assert.match(await page.locator('[data-testid="search-result"]').innerText(), /^1 matching function, \d+\.\d% of the time/)
+  const point = (await page.evaluate(`window.pyxrayFlame.pointOf('fib')`)) as { x: number; y: number } | undefined
+  assert.ok(point, 'fib is drawn')
+  await page.mouse.move(point.x, point.y)
+  assert.match(await page.locator('[data-testid="flame-tooltip"]').innerText(), /fib[\s\S]*calls \d+[\s\S]*total/)
+  await page.mouse.click(point.x, point.y)
+  await page.locator('[data-testid="frame-details"] h3', { hasText: 'fib' }).waitFor(WAIT)
+}
+
+describe('web UI in Chromium', { skip: missing }, () => {
+  let browser: Browser
+  let work: string
+  let profile: string
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true })
+    // Always from the current sources (one second with Vite).
+    const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8' })
+    assert.equal(build.status, 0, `vite build failed:\n${build.stdout}${build.stderr}`)
+    work = mkdtempSync(join(tmpdir(), 'pyxray-e2e-'))
+    writeFileSync(join(work, 'work.py'), SCRIPT)
+    profile = join(work, 'run.json')
+    // The agent's profiler, as pyxray profile runs it (python -m pyxray, the agent on PYTHONPATH).
+    const run = spawnSync('python3', ['-m', 'pyxray', '--quiet', '--memory', '-o', profile, join(work, 'work.py')], { cwd: work, encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(ROOT, 'python') } })
+    assert.equal(run.status, 0, `python -m pyxray failed:\n${run.stderr}`)
+    const { chromium } = await import('playwright-core')
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+  })
+  after(async () => {
+    await browser?.close()
+  })
+
+  describe('through pyxray serve', () => {
+    let server: RunningServer
+    before(async () => {
+      server = await startServer({ profiles: [profile] })
+    })
+    after(() => server.close())
+
+    test('explorer: typing, source ↔ bytecode, stack stepping, AST, code object, syntax errors', async () => {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 850 } })
+      await page.goto(server.url)
+      assert.equal(new URL(page.url()).search, '', 'the token left the address bar')
+      await page.locator('[data-testid="backend"]', { hasText: 'pyxray serve' }).waitFor(WAIT)
+      await explorerChecks(page, 'serve')
+      await page.close()
+    })
+
+    test('profile viewer: the served profile, flame graph, search, a frame\'s source and bytecode', async () => {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 850 } })
+      await page.goto(server.url)
+      await page.click('[data-testid="nav-profile"]')
+      await profileChecks(page)
+      const code = page.locator('[data-testid="frame-code"]')
+      await code.waitFor(WAIT)
+      const text = await code.innerText()
+      assert.match(text, /def fib\(n\):/)
+      assert.match(text, /LOAD_FAST/)
+      assert.match(text, /RETURN_VALUE/)
+      await page.screenshot({ path: join(ARTIFACTS, 'serve-profile.png') })
+      await page.close()
+    })
+
+    test('the server refuses a foreign Origin and a request without the token', async () => {
+      const context = await browser.newContext()
+      const page = await context.newPage()
+      await page.goto(server.url)
+      // Same browser, with the cookie, but from another origin: refused.
+      const foreign = await page.request.get(`${server.origin}/api/runtimes`, { headers: { origin: 'http://evil.example' } })
+      assert.equal(foreign.status(), 403)
+      const own = await page.request.get(`${server.origin}/api/runtimes`)
+      assert.equal(own.status(), 200)
+      await context.close()
+      // A fresh browser without the token: refused, page and API alike.
+      const stranger = await browser.newContext()
+      const bare = await stranger.request.get(`${server.origin}/`)
+      assert.equal(bare.status(), 403)
+      assert.equal((await stranger.request.get(`${server.origin}/api/profiles/0`)).status(), 403)
+      // A page on another origin cannot read the API even if it tries.
+      const other = await staticServer(WEB, '/')
+      const p2 = await stranger.newPage()
+      await p2.goto(other.url)
+      const outcome = await p2.evaluate(async (url) => {
+        try {
+          const r = await fetch(url, { credentials: 'include' })
+          return `status ${r.status}`
+        } catch (e) {
+          return `blocked: ${(e as Error).message}`
+        }
+      }, `${server.origin}/api/runtimes`)
+      assert.doesNotMatch(outcome, /status 200/)
+      other.server.close()
+      await stranger.close()
+    })
+  })
+
+  describe('as a static build (Pyodide in a Web Worker)', () => {
+    let site: { server: Server; url: string }
+    before(async () => {
+      site = await staticServer(WEB, '/some/sub/path/')
+    })
+    after(() => site.server.close())
+
+    test('explorer on Pyodide 3.14', async () => {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 850 } })
+      await page.goto(site.url)
+      await page.locator('[data-testid="backend"]', { hasText: 'Pyodide' }).waitFor(WAIT)
+      await explorerChecks(page, 'static')
+      assert.match(await page.locator('[data-testid="compile-status"]').innerText(), /CPython 3\.14/)
+      await page.close()
+    })
+
+    test('profile viewer: open a file, flame graph, search, tooltip, frame details', async () => {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 850 } })
+      await page.goto(site.url)
+      await page.click('[data-testid="nav-profile"]')
+      await page.setInputFiles('[data-testid="profile-file"]', profile)
+      await profileChecks(page)
+      // No server: the viewer says where the source would come from.
+      assert.match(await page.locator('[data-testid="frame-code-missing"]').innerText(), /pyxray serve/)
+      await page.click('[data-testid="sort-calls"]')
+      await page.screenshot({ path: join(ARTIFACTS, 'static-profile.png') })
+      await page.close()
+    })
+  })
+})
