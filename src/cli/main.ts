@@ -151,11 +151,14 @@ ${RUNTIME_HELP}
 
 const PROFILE_HELP = `Usage: pyxray profile [options] script.py [args…] | -m module [args…] | -c code
 
-Runs the script under pyxray's deterministic profiler in a native CPython 3.8+ and writes a profile
-document (JSON, with its schema in schema/profile.schema.json). The exit code is the script's.
+Runs the script under pyxray's deterministic profiler in a native CPython 3.8+ (or, with --runtime
+pyodide, in the embedded CPython 3.14 for pure-Python scripts) and writes a profile document
+(JSON, with its schema in schema/profile.schema.json). The exit code is the script's.
 
 Options (before the script):
       --python X.Y|PATH     the interpreter to run in (default: $PYXRAY_PYTHON, else python3)
+      --runtime native|pyodide   pyodide: the embedded CPython 3.14 (one thread: trace mode only);
+                            it sees the current folder, the script's and its arguments' folders
       --mode trace|sample   every call (default) or sampled stacks
       --memory              memory per call (tracemalloc)
       --clock wall|cpu      time source (default wall)
@@ -163,8 +166,12 @@ Options (before the script):
       --repeat N            run the script N times and store every run in one document, so that
                             pyxray diff can test changes for significance
       --include GLOB / --exclude GLOB   code to show or hide, by path or module
-      --interval SECONDS    sample mode: time between samples (default 0.001)
-      --quiet               no table at the end
+      --interval DURATION   sample mode: time between samples (default 1ms; 500us, 0.002s)
+      --libraries first|all|none   library code: the first call into it (default), all, or none
+      --no-builtins         no nodes for builtins (less overhead on 3.12+)
+      --overhead auto|fresh|off|NS   per-call overhead to subtract (default: calibrated, cached)
+      --top N               rows of the table at the end (default 15)
+  -q, --quiet               no table at the end
   -v, --verbose             say which interpreter runs the script
   -h, --help                show this help
 `

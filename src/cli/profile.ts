@@ -1,11 +1,13 @@
 /**
  * `pyxray profile … script.py args…`: runs the script under the agent's profiler
- * (`python -m pyxray`, python/pyxray/_profile_cli.py) in the chosen native interpreter. The
- * script's exit code is the command's exit code.
+ * (`python -m pyxray`, python/pyxray/_profile_cli.py) in the chosen native interpreter, or with
+ * `--runtime pyodide` in the embedded Pyodide (src/runtime/pyodide/profile.ts). The script's exit
+ * code is the command's exit code.
  */
 import { spawn } from 'node:child_process'
 import { delimiter } from 'node:path'
-import { agentDir, checkSupported, probe, pythonOnPath, RuntimeError, resolvePython } from '../runtime/index.js'
+import { agentDir, checkSupported, PYODIDE_MINOR, probe, pythonOnPath, RuntimeError, resolvePython } from '../runtime/index.js'
+import { runPyodideProfile } from '../runtime/pyodide/profile.js'
 import type { Console } from './dis.js'
 import { UsageError } from './errors.js'
 import { runRepeatedProfile, splitRepeat } from './profile-repeat.js'
@@ -19,8 +21,33 @@ export interface ProfileLaunch {
   readonly rest: readonly string[]
 }
 
-/** The profiler's options that take a value (python/pyxray/_profile_cli.py). */
-const PROFILER_VALUE_OPTIONS = new Set(['-o', '--output', '--mode', '--clock', '--include', '--exclude', '--interval'])
+/**
+ * Every option of the agent's profiler command line (python/pyxray/_profile_cli.py `_parser`), and
+ * whether it takes a value: the one list pyxray needs to tell the profiler's options from the
+ * script (test/profile-options.test.ts checks it against the agent's argparse). `-m` and `-c`
+ * start the target and are not listed.
+ */
+export const PROFILER_OPTIONS: Readonly<Record<string, 'value' | 'flag'>> = {
+  '--mode': 'value',
+  '--memory': 'flag',
+  '--clock': 'value',
+  '-o': 'value',
+  '--output': 'value',
+  '--include': 'value',
+  '--exclude': 'value',
+  '--interval': 'value',
+  '--libraries': 'value',
+  '--no-builtins': 'flag',
+  '--overhead': 'value',
+  '--top': 'value',
+  '-q': 'flag',
+  '--quiet': 'flag',
+  '-h': 'flag',
+  '--help': 'flag',
+}
+
+/** The profiler's options that take a value (derived from PROFILER_OPTIONS). */
+export const PROFILER_VALUE_OPTIONS: ReadonlySet<string> = new Set(Object.keys(PROFILER_OPTIONS).filter((o) => PROFILER_OPTIONS[o] === 'value'))
 
 /** Splits pyxray's own options (--python, --runtime, -v) from the profiler's and the script's. */
 export function parseProfileArgs(args: readonly string[]): ProfileLaunch {
@@ -58,7 +85,7 @@ export function parseProfileArgs(args: readonly string[]): ProfileLaunch {
 /** The native interpreter a profile runs in: --python, else $PYXRAY_PYTHON, else python3. */
 export function interpreter(l: ProfileLaunch): string {
   if (l.runtime === 'pyodide') {
-    throw new RuntimeError('RUNTIME_UNSUPPORTED', 'profiling runs in a native CPython 3.8+ (not yet in the embedded Pyodide): install one or pass --python')
+    throw new RuntimeError('RUNTIME_UNSUPPORTED', 'this needs a native CPython 3.8+ (--runtime pyodide profiles a single run): install one or pass --python')
   }
   if (l.python) return resolvePython(l.python).path
   const env = process.env.PYXRAY_PYTHON
@@ -82,6 +109,10 @@ export async function runProfile(args: readonly string[], con: Console): Promise
   }
   const launch = parseProfileArgs(args)
   if (launch.rest.length === 0) throw new UsageError('USAGE', 'profile needs a script (or -m module, or -c code); see pyxray profile --help')
+  if (launch.runtime !== undefined && launch.runtime !== 'native' && launch.runtime !== 'pyodide') {
+    throw new UsageError('USAGE', `--runtime must be native or pyodide, got ${launch.runtime}`)
+  }
+  if (launch.runtime === 'pyodide') return runInPyodide(launch, con)
   const python = interpreter(launch)
   if (launch.verbose) con.err(`pyxray: profiling with ${python}\n`)
   const env = { ...process.env, PYTHONPATH: [agentDir(), process.env.PYTHONPATH].filter(Boolean).join(delimiter) }
@@ -97,4 +128,29 @@ export async function runProfile(args: readonly string[], con: Console): Promise
   } finally {
     process.off('SIGINT', ignore)
   }
+}
+
+/** The value of the profiler's `--mode` before the target, if given. */
+function modeOf(rest: readonly string[]): string | undefined {
+  let mode: string | undefined
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!
+    if (!a.startsWith('-') || a === '-m' || a === '-c' || a === '--') break
+    if (a === '--mode') mode = rest[++i]
+    else if (a.startsWith('--mode=')) mode = a.slice('--mode='.length)
+    else if (PROFILER_VALUE_OPTIONS.has(a)) i++
+  }
+  return mode
+}
+
+/** `--runtime pyodide`: the profiler in the embedded CPython 3.14 (pure-Python scripts, one thread). */
+async function runInPyodide(launch: ProfileLaunch, con: Console): Promise<number> {
+  if (launch.python !== undefined && launch.python !== `3.${PYODIDE_MINOR}`) {
+    throw new UsageError('USAGE', `the Pyodide runtime is CPython 3.${PYODIDE_MINOR}; --python ${launch.python} needs --runtime native`)
+  }
+  if (modeOf(launch.rest) === 'sample') {
+    throw new UsageError('USAGE', 'sample mode needs a sampler thread and Pyodide has no threads: use --mode trace there, or a native CPython for sample mode')
+  }
+  if (launch.verbose) con.err(`pyxray: profiling in the embedded Pyodide (CPython 3.${PYODIDE_MINOR})\n`)
+  return runPyodideProfile({ agentDir: agentDir(), argv: launch.rest, stdout: (t) => con.out(t), stderr: (t) => con.err(t) })
 }
