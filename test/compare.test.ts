@@ -141,6 +141,25 @@ for (const minor of [11, 12, 13]) {
   })
 }
 
+// 3.12 and 3.13 only: 3.11's dis does not see the specialized JUMP_BACKWARD_QUICK as a jump, so it
+// drops the loop's ">>" target marker, which pyxray (deopting before finding jumps) keeps.
+for (const minor of [12, 13]) {
+  test(`3.${minor}: dis --adaptive --format dis prints what dis.dis(f, adaptive=True) prints after the same runs`, (t) => {
+    const python = requirePython(t, minor)
+    if (!python) return
+    const dir = mkdtempSync(join(tmpdir(), 'pyxray-adaptive-'))
+    const file = join(dir, 'attr.py')
+    writeFileSync(file, 'class Box:\n    def __init__(self):\n        self.v = 1\n\ndef f(n):\n    b = Box()\n    t = 0\n    for i in range(n):\n        t += b.v\n    return t\n')
+    const ours = pyxray(['dis', '--adaptive', '--call', 'f(100)', '--warmup', '50', `${file}:f`, '--python', `3.${minor}`, '--format', 'dis'])
+    assert.equal(ours.code, 0, ours.stderr)
+    // The agent runs the call once to check it works, then the 50 warm-up runs.
+    const program = `import dis\nns = {"__name__": "m"}\nexec(compile(open(${JSON.stringify(file)}).read(), ${JSON.stringify(file)}, "exec"), ns)\nfor _ in range(51): ns["f"](100)\ndis.dis(ns["f"], adaptive=True)\n`
+    const theirs = spawnSync(python, ['-c', program], { encoding: 'utf8' })
+    assert.equal(theirs.status, 0, theirs.stderr)
+    assert.equal(ours.stdout, theirs.stdout)
+  })
+}
+
 test('bad input: exit 2 with a message saying what was wrong', () => {
   const cases: [string[], RegExp][] = [
     [['compare', '-c', 'x = 1'], /compare needs two targets/],
