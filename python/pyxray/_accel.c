@@ -28,6 +28,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <frameobject.h>
+#if PY_VERSION_HEX < 0x030B0000
+#include <longintrepr.h>
+#endif
 #include <time.h>
 
 #ifdef Py_GIL_DISABLED
@@ -41,12 +44,10 @@
 #if PY_VERSION_HEX < 0x03090000
 #define Py_SET_SIZE(o, n) (Py_SIZE(o) = (n))
 static PyCodeObject *get_code(PyFrameObject *f) { Py_INCREF(f->f_code); return f->f_code; }
-static uint64_t thread_id(void) { return PyThreadState_Get()->id; }
 #define CALL_NOARGS(f) PyObject_CallObject((f), NULL)
 #define PyObject_Vectorcall _PyObject_Vectorcall
 #else
 static PyCodeObject *get_code(PyFrameObject *f) { return PyFrame_GetCode(f); }
-static uint64_t thread_id(void) { return PyThreadState_GetID(PyThreadState_Get()); }
 #define CALL_NOARGS(f) PyObject_CallNoArgs(f)
 #endif
 
@@ -75,6 +76,7 @@ typedef struct {
     PyObject *slow_start, *slow_return, *slow_call, *new_builtin, *slow_c_return, *slow_c_call, *push_sink;
     PyObject *stacks;      /* monitoring: {thread state id: stack} */
     uint64_t last_tid;
+    PyThreadState *last_ts;
     PyObject *last_stack;  /* borrowed from `stacks` */
     CacheEntry *cache;
 } Engine;
@@ -90,7 +92,7 @@ static PyTypeObject HookType;
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
-static int now(Engine *e, double *out) {
+static inline int now(Engine *e, double *out) {
     if (e->clock_id >= 0) {
         struct timespec ts;
         if (clock_gettime((clockid_t)e->clock_id, &ts) == 0) {
@@ -113,10 +115,18 @@ static void set_slot(PyObject *node, Py_ssize_t index, PyObject *value) {
     Py_XDECREF(old);
 }
 
+/* A float only the node holds can be updated in place: no one can observe the difference, and
+ * it saves an allocation per event. */
+#define OWNED_FLOAT(o) (PyFloat_CheckExact(o) && Py_REFCNT(o) == 1)
+
 /* node[index] += delta (a float slot) */
 static int add_float(PyObject *node, Py_ssize_t index, double delta) {
     PyObject *old = PyList_GET_ITEM(node, index);
     double v;
+    if (OWNED_FLOAT(old)) {
+        ((PyFloatObject *)old)->ob_fval += delta;
+        return 0;
+    }
     if (PyFloat_CheckExact(old)) v = PyFloat_AS_DOUBLE(old);
     else {
         v = PyFloat_AsDouble(old);
@@ -129,16 +139,40 @@ static int add_float(PyObject *node, Py_ssize_t index, double delta) {
 }
 
 static int set_float(PyObject *node, Py_ssize_t index, double v) {
+    PyObject *old = PyList_GET_ITEM(node, index);
+    if (OWNED_FLOAT(old)) {
+        ((PyFloatObject *)old)->ob_fval = v;
+        return 0;
+    }
     PyObject *value = PyFloat_FromDouble(v);
     if (value == NULL) return -1;
     set_slot(node, index, value);
     return 0;
 }
 
+/* An int only the node holds, positive and of one digit, is incremented in place (as floats). */
+static int bump_owned_int(PyObject *o) {
+    if (!PyLong_CheckExact(o) || Py_REFCNT(o) != 1) return 0;
+    PyLongObject *l = (PyLongObject *)o;
+#if PY_VERSION_HEX >= 0x030C0000
+    if (l->long_value.lv_tag != ((uintptr_t)1 << _PyLong_NON_SIZE_BITS)) return 0; /* positive, 1 digit */
+    digit d = l->long_value.ob_digit[0];
+    if ((unsigned long)d + 1 >= (unsigned long)PyLong_BASE) return 0;
+    l->long_value.ob_digit[0] = d + 1;
+#else
+    if (Py_SIZE(o) != 1) return 0;
+    digit d = l->ob_digit[0];
+    if ((unsigned long)d + 1 >= (unsigned long)PyLong_BASE) return 0;
+    l->ob_digit[0] = d + 1;
+#endif
+    return 1;
+}
+
 /* node[index] += 1 (an int slot) */
 static int incr(PyObject *node, Py_ssize_t index) {
     PyObject *old = PyList_GET_ITEM(node, index);
     PyObject *value;
+    if (bump_owned_int(old)) return 0;
     if (PyLong_CheckExact(old)) {
         int overflow = 0;
         long long v = PyLong_AsLongLongAndOverflow(old, &overflow);
@@ -272,8 +306,9 @@ static int bound_to_instance(PyObject *func) {
 /* ---- thread stacks (monitoring) ------------------------------------------------------------- */
 
 static PyObject *thread_stack(Engine *e) {
-    uint64_t tid = thread_id();
-    if (e->last_stack != NULL && tid == e->last_tid) return e->last_stack;
+    PyThreadState *ts = PyThreadState_Get();
+    uint64_t tid = ts->id; /* unique in the interpreter (a thread state's address is not) */
+    if (ts == e->last_ts && tid == e->last_tid && e->last_stack != NULL) return e->last_stack;
     PyObject *key = PyLong_FromUnsignedLongLong(tid);
     if (key == NULL) return NULL;
     PyObject *stack = PyDict_GetItemWithError(e->stacks, key);
@@ -302,6 +337,7 @@ static PyObject *thread_stack(Engine *e) {
     }
     Py_DECREF(key);
     e->last_tid = tid;
+    e->last_ts = ts;
     e->last_stack = stack;
     return stack;
 }

@@ -41,7 +41,7 @@ def unsupported_reason() -> str | None:
     if sys.implementation.name != "cpython":
         return "the C engine needs CPython (this is {})".format(sys.implementation.name)
     if sys.platform == "emscripten" or sys.platform == "wasi":
-        return "no C compiler in WebAssembly (Pyodide): the Python engine runs"
+        return "no C compiler in WebAssembly (Pyodide)"
     if sysconfig.get_config_var("Py_GIL_DISABLED"):
         return "the C engine needs the GIL (this is a free-threaded build)"
     if sys.version_info < (3, 8):
@@ -158,7 +158,7 @@ def _load() -> tuple[ModuleType | None, str | None]:
         return sys.modules[MODULE], None
     compiler = compiler_command()
     if compiler is None:
-        return None, "no C compiler found (CC={!r}): the Python engine runs".format(os.environ.get("CC") or sysconfig.get_config_var("CC"))
+        return None, "no C compiler found (CC={!r})".format(os.environ.get("CC") or sysconfig.get_config_var("CC"))
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
     name = "_accel" + suffix
     try:

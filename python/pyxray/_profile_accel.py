@@ -94,11 +94,12 @@ if HAS_MONITORING:
     from ._profile_monitoring import MonitoringTracer
 
     class AccelMonitoringTracer(MonitoringTracer):
-        """sys.monitoring with the C engine's callbacks (thread-aware by the thread state's id,
-        so the single-thread closures of the Python engine are not needed)."""
+        """sys.monitoring with the C engine's callbacks. They find the thread's stack themselves
+        (by the thread state's id), so the single-thread and thread-aware callbacks are the same;
+        the single-thread mode is kept anyway for what it does besides (thread starts are
+        wrapped while it lasts), so that both engines build the same tree."""
 
         engine = "c"
-        single_thread_callbacks = False
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)

@@ -301,7 +301,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     output = os.path.abspath(options.output)
     _preload(options)
-    status, partial = _run(profiler, prepared)
+    from ._profile_trace import ProfilerError
+
+    try:
+        status, partial = _run(profiler, prepared)
+    except ProfilerError as exc:  # could not start: another profiler holds the hook, PYXRAY_ACCEL=1 without a C engine
+        sys.stderr.write("python -m pyxray: error: {}\n".format(exc))
+        return 1
     try:
         doc = profiler.to_dict(exit_status=status, partial=partial)
         write_document(doc, output)
@@ -335,6 +341,13 @@ def _preload(options: Any) -> None:
         from . import _profile_sample  # noqa: F401
     if options.memory:
         import tracemalloc  # noqa: F401
+    elif options.mode == "trace":
+        from ._profile_accel import accel_option
+
+        if accel_option(None) != "off":
+            from ._accel_build import load
+
+            load()  # the C engine: built (first run) and imported now, with the standard library's modules
 
 
 def _run(profiler: Any, target: Target) -> tuple[int, bool]:

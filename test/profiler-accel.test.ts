@@ -1,0 +1,509 @@
+/**
+ * The optional C engine of trace mode (python/pyxray/_accel.c, built by _accel_build.py) on every
+ * pyenv CPython 3.8–3.13:
+ *
+ * - it builds from source with the interpreter's own toolchain into the cache folder, and
+ *   `metadata.engine` says "c";
+ * - the same programs profiled with PYXRAY_ACCEL=0 (pure Python) and PYXRAY_ACCEL=1 (C) give the
+ *   same trees — every node's frame and call count, the tree's shape, one tree per thread — under
+ *   several views (default, --libraries all, --exclude, --no-builtins, --clock cpu), and the C
+ *   engine's Python-function call counts equal cProfile's ncalls;
+ * - the fault cases keep working under the C engine: raise, sys.exit(3), SIGINT (partial),
+ *   threads (threading and _thread), asyncio, 10,000-deep recursion;
+ * - the fallback: without a compiler (CC=/nonexistent) the Python engine runs and
+ *   `metadata.engineReason` says why; PYXRAY_ACCEL=1 then fails with PROFILER_ACCEL_UNAVAILABLE;
+ *   memory mode runs the Python engine (with a warning when the C engine was required).
+ *
+ * A missing pyenv interpreter is skipped, except under CI=true.
+ */
+import assert from 'node:assert/strict'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, type TestContext, test } from 'node:test'
+import { PYENV_MINORS, requirePython } from './pyenv.js'
+
+const ROOT = join(import.meta.dirname, '..')
+const PYTHON_DIR = join(ROOT, 'python')
+const WORK = mkdtempSync(join(tmpdir(), 'pyxray-accel-'))
+after(() => rmSync(WORK, { recursive: true, force: true }))
+
+interface Node {
+  frame: number | null
+  calls: number
+  totalNs: number
+  selfNs: number
+  children: Node[]
+}
+interface Frame {
+  file: string
+  firstlineno: number
+  qualname: string
+  kind: 'python' | 'builtin'
+  module?: string
+}
+interface Profile {
+  metadata: { engine?: string; engineReason?: string; warnings: string[]; exitStatus: number | null; partial: boolean; tracer?: string }
+  frames: Frame[]
+  threads: { name: string; main: boolean; root: Node }[]
+}
+
+interface Run {
+  status: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs `python args` with only PATH, PYTHONPATH, a cache folder and `env`. */
+function run(python: string, args: string[], env: { [key: string]: string }, options: { cwd?: string; onStdout?: (out: string, child: ChildProcess) => void } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, args, { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', PYTHONPATH: PYTHON_DIR, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d
+      options.onStdout?.(stdout, child)
+    })
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d
+    })
+    child.on('error', reject)
+    child.on('close', (status) => {
+      clearTimeout(timer)
+      resolve({ status, stdout, stderr })
+    })
+  })
+}
+
+/** Checks what every profile must satisfy and returns it. */
+function readProfile(path: string): Profile {
+  const doc = JSON.parse(readFileSync(path, 'utf8')) as Profile
+  for (const thread of doc.threads) {
+    const todo: Node[] = [thread.root]
+    while (todo.length > 0) {
+      const node = todo.pop()!
+      assert.equal(node.totalNs, node.selfNs + node.children.reduce((s, c) => s + c.totalNs, 0), 'totalNs = selfNs + children')
+      if (node !== thread.root) assert.ok(node.frame !== null && node.frame < doc.frames.length && node.calls > 0)
+      todo.push(...node.children)
+    }
+  }
+  return doc
+}
+
+/** A readable, order-independent dump of every thread's tree: frame label and calls per node. */
+function canonical(doc: Profile): string {
+  const label = (index: number | null) => {
+    if (index === null) return '<root>'
+    const f = doc.frames[index]!
+    return f.kind === 'builtin' ? `builtin ${f.module ?? ''}.${f.qualname}` : `${f.file.split(/[/\\]/).pop()}:${f.firstlineno}:${f.qualname}`
+  }
+  // Iterative post-order (deep recursion nests thousands of levels).
+  const dump = (root: Node): string => {
+    const text = new Map<Node, string>()
+    const todo: [Node, boolean][] = [[root, false]]
+    while (todo.length > 0) {
+      const [node, done] = todo.pop()!
+      if (!done) {
+        todo.push([node, true])
+        for (const child of node.children) todo.push([child, false])
+        continue
+      }
+      const kids = node.children.map((c) => text.get(c)!).sort()
+      text.set(node, `${label(node.frame)} x${node.calls}${kids.length > 0 ? ` [${kids.join(', ')}]` : ''}`)
+    }
+    return text.get(root)!
+  }
+  // Threads by role and content (other threads' names hold their ids, which differ per run).
+  return doc.threads
+    .map((t) => `${t.main ? 'main' : 'thread'}: ${dump(t.root)}`)
+    .sort()
+    .join('\n')
+}
+
+/** Python calls per `firstlineno:name` of `file` in the main thread. */
+function pythonCalls(doc: Profile, file: string): Map<string, number> {
+  const out = new Map<string, number>()
+  const main = doc.threads.find((t) => t.main)
+  const todo: Node[] = main ? [main.root] : []
+  while (todo.length > 0) {
+    const node = todo.pop()!
+    todo.push(...node.children)
+    if (node.frame === null) continue
+    const frame = doc.frames[node.frame]!
+    if (frame.kind !== 'python' || frame.file !== file) continue
+    const key = `${frame.firstlineno}:${frame.qualname.split('.').pop()}`
+    out.set(key, (out.get(key) ?? 0) + node.calls)
+  }
+  return out
+}
+
+function callsOf(doc: Profile, qualname: string): number[] {
+  const out: number[] = []
+  for (const thread of doc.threads) {
+    const todo: Node[] = [thread.root]
+    while (todo.length > 0) {
+      const node = todo.pop()!
+      todo.push(...node.children)
+      if (node.frame !== null && doc.frames[node.frame]!.qualname === qualname) out.push(node.calls)
+    }
+  }
+  return out
+}
+
+const CPROFILE = `
+import cProfile, json, os, sys
+path = sys.argv[1]
+sys.argv = [path]
+sys.path[0] = os.path.dirname(path)
+code = compile(open(path, "rb").read(), path, "exec")
+namespace = {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__}
+profiler = cProfile.Profile()
+profiler.enable()
+exec(code, namespace)
+profiler.disable()
+profiler.create_stats()
+print(json.dumps({"{}:{}".format(l, n): nc for (f, l, n), (cc, nc, tt, ct, callers) in profiler.stats.items() if f == path}))
+`
+
+// ---------------------------------------------------------------------------------------------
+// The programs
+
+const PROGRAMS: { [name: string]: string } = {
+  // Recursion, a class hierarchy, generators (a pipeline, send, throw), exceptions through
+  // frames, builtins (module functions, method descriptors, bound methods, a sorted key calling
+  // back), library code (json, re) and a helper module the views exclude.
+  'mixed.py': `
+import json, re
+import helper
+
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+class Shape:
+    def __init__(self, size):
+        self.size = size
+    def area(self):
+        return self.size * self.size
+
+class Square(Shape):
+    def area(self):
+        return super().area() + 0
+
+def numbers(n):
+    for i in range(n):
+        yield i
+
+def evens(source):
+    for x in source:
+        if x % 2 == 0:
+            yield x
+
+def echo():
+    received = 0
+    while True:
+        try:
+            value = yield received
+        except KeyError:
+            value = -1
+        received += 1 if value is not None else 0
+
+def fails(n):
+    if n % 3 == 0:
+        raise ValueError(n)
+    return n
+
+def deeper(n):
+    return fails(n)
+
+def main():
+    fib(16)
+    total = sum(s.area() for s in [Square(i) if i % 2 else Shape(i) for i in range(300)])
+    total += sum(evens(numbers(500)))
+    gen = echo()
+    next(gen)
+    for i in range(20):
+        gen.send(i)
+    gen.throw(KeyError)
+    gen.close()
+    for i in range(30):
+        try:
+            deeper(i)
+        except ValueError:
+            pass
+    items = list(range(200))
+    items.sort(key=lambda v: -v)
+    sorted(items, key=helper.negate)
+    parts = []
+    for i in range(100):
+        parts.append(str(i))
+    "-".join(parts).split("-")
+    d = {}
+    d.setdefault("a", []).append(1)
+    json.loads(json.dumps({"a": [1, 2, {"b": None}] * 30}))
+    re.findall(r"\\w+", "some words here " * 20)
+    helper.apply(fib, 8)
+    return total
+
+main()
+`,
+  'helper.py': `
+def negate(v):
+    return -v
+
+def apply(fn, x):
+    return twice(fn, x)
+
+def twice(fn, x):
+    return fn(x) + fn(x)
+`,
+  'threads.py': `
+import threading
+from _thread import allocate_lock, start_new_thread
+
+def step(i):
+    return i * 2
+
+def work(n):
+    for i in range(n):
+        step(i)
+
+def raw(n, done):
+    work(n)
+    done.release()
+
+threads = [threading.Thread(target=work, args=(2000,)) for _ in range(3)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+lock = allocate_lock()
+lock.acquire()
+start_new_thread(raw, (1000, lock))
+lock.acquire()
+work(100)
+`,
+  'aio.py': `
+import asyncio
+
+async def leaf(i):
+    await asyncio.sleep(0)
+    return i
+
+async def compute(i):
+    return await leaf(i) * 2
+
+async def main():
+    return sum(await asyncio.gather(*(compute(i) for i in range(40))))
+
+asyncio.run(main())
+`,
+  'raise.py': `
+def f():
+    raise ValueError("boom")
+
+def g():
+    f()
+
+g()
+`,
+  'exit3.py': `
+import sys
+
+def leave():
+    sys.exit(3)
+
+leave()
+`,
+  'sigint.py': `
+def busy(i):
+    return i * i
+
+def loop():
+    print("ready", flush=True)
+    i = 0
+    while True:
+        busy(i)
+        i += 1
+
+loop()
+`,
+  'deep.py': `
+import sys
+sys.setrecursionlimit(25000)
+
+def down(n):
+    if n == 0:
+        return 0
+    return down(n - 1) + 1
+
+print(down(10000))
+`,
+}
+
+/** The programs' folder of one interpreter and its cache folder (the C engine built there). */
+function setup(t: TestContext, minor: number): { python: string; dir: string; env: { [key: string]: string } } | undefined {
+  const python = requirePython(t, minor)
+  if (python === undefined) return undefined
+  const dir = join(WORK, `3.${minor}`)
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true })
+    for (const [name, text] of Object.entries(PROGRAMS)) writeFileSync(join(dir, name), text.replace(/^\n/, ''))
+  }
+  return { python, dir, env: { PYXRAY_CACHE_DIR: join(WORK, 'cache') } }
+}
+
+interface Profiled {
+  result: Run
+  doc: Profile
+}
+
+/** `python -m pyxray -q -o <out> ...args` with `env`; the run and its (checked) profile. */
+async function profile(
+  python: string,
+  dir: string,
+  env: { [key: string]: string },
+  out: string,
+  args: string[],
+  options: { onStdout?: (out: string, child: ChildProcess) => void } = {},
+): Promise<Profiled> {
+  const path = join(dir, out)
+  const result = await run(python, ['-m', 'pyxray', '-q', '-o', path, ...args], env, { cwd: dir, ...options })
+  assert.ok(existsSync(path), `a profile from ${args.join(' ')} (status ${result.status}):\n${result.stderr}`)
+  return { result, doc: readProfile(path) }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tests
+
+/** The views compared between the engines (extra options of python -m pyxray). */
+const VIEWS: { [name: string]: string[] } = {
+  default: [],
+  'libraries-all': ['--libraries', 'all'],
+  exclude: ['--exclude', '*/helper.py'],
+  'no-builtins': ['--no-builtins'],
+  'cpu-clock': ['--clock', 'cpu'],
+}
+
+describe('the C engine of trace mode', { concurrency: true }, () => {
+  for (const minor of PYENV_MINORS) {
+    describe(`CPython 3.${minor}`, { concurrency: false }, () => {
+      test('builds into the cache folder on first use', async (t) => {
+        const s = setup(t, minor)
+        if (!s) return
+        const result = await run(s.python, ['-m', 'pyxray._accel_build'], s.env)
+        assert.equal(result.status, 0, result.stderr)
+        const path = result.stdout.trim()
+        assert.ok(path.startsWith(join(WORK, 'cache', 'accel', `cpython-3${minor}-`)), path)
+        assert.match(path, new RegExp(`_accel\\.cpython-3${minor}[^/]*\\.so$`))
+        assert.ok(existsSync(path))
+      })
+
+      test('PYXRAY_ACCEL=0 and =1 give the same trees; call counts equal cProfile', async (t) => {
+        const s = setup(t, minor)
+        if (!s) return
+        for (const program of ['mixed.py', 'threads.py', 'aio.py']) {
+          for (const [view, extra] of Object.entries(VIEWS)) {
+            if (program !== 'mixed.py' && view !== 'default') continue
+            const script = join(s.dir, program)
+            const [py, c]: Profiled[] = await Promise.all(
+              ['0', '1'].map((accel) => profile(s.python, s.dir, { ...s.env, PYXRAY_ACCEL: accel }, `${program}-${view}-${accel}.json`, [...extra, script])),
+            )
+            assert.equal(py!.result.status, 0, py!.result.stderr)
+            assert.equal(c!.result.status, 0, c!.result.stderr)
+            assert.equal(py!.doc.metadata.engine, 'python')
+            assert.equal(c!.doc.metadata.engine, 'c', c!.doc.metadata.engineReason)
+            assert.equal(c!.doc.metadata.engineReason, undefined)
+            assert.equal(canonical(c!.doc), canonical(py!.doc), `${program} (${view}): the same tree from both engines`)
+          }
+        }
+        for (const program of ['mixed.py', 'aio.py']) {
+          const script = join(s.dir, program)
+          const [cp, c]: [Run, Profiled] = await Promise.all([
+            run(s.python, ['-c', CPROFILE, script], s.env),
+            profile(s.python, s.dir, { ...s.env, PYXRAY_ACCEL: '1' }, `${program}-all.json`, ['--libraries', 'all', script]),
+          ])
+          assert.equal(cp.status, 0, cp.stderr)
+          const expected = new Map(Object.entries(JSON.parse(cp.stdout) as { [key: string]: number }))
+          assert.ok(expected.size > 3)
+          const sort = (m: Map<string, number>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
+          assert.deepEqual(sort(pythonCalls(c.doc, script)), sort(expected), `${program}: calls per function vs cProfile`)
+        }
+      })
+
+      test('fault cases under the C engine: raise, exit(3), SIGINT, threads, asyncio, 10,000 deep', async (t) => {
+        const s = setup(t, minor)
+        if (!s) return
+        const env = { ...s.env, PYXRAY_ACCEL: '1' }
+        const at = (name: string) => join(s.dir, name)
+        const raised = await profile(s.python, s.dir, env, 'raise.json', [at('raise.py')])
+        assert.equal(raised.result.status, 1)
+        assert.match(raised.result.stderr, /ValueError: boom/)
+        assert.equal(raised.doc.metadata.engine, 'c')
+        assert.deepEqual(['<module>', 'g', 'f'].map((q) => callsOf(raised.doc, q)), [[1], [1], [1]])
+
+        const exited = await profile(s.python, s.dir, env, 'exit3.json', [at('exit3.py')])
+        assert.equal(exited.result.status, 3, exited.result.stderr)
+        assert.equal(exited.doc.metadata.exitStatus, 3)
+        assert.deepEqual(callsOf(exited.doc, 'leave'), [1])
+
+        let sent = false
+        const interrupted = await profile(s.python, s.dir, env, 'sigint.json', [at('sigint.py')], {
+          onStdout: (out, child) => {
+            if (!sent && out.includes('ready')) {
+              sent = true
+              setTimeout(() => child.kill('SIGINT'), 200)
+            }
+          },
+        })
+        assert.equal(interrupted.result.status, 130, interrupted.result.stderr)
+        assert.equal(interrupted.doc.metadata.partial, true)
+        assert.equal(interrupted.doc.metadata.engine, 'c')
+        assert.ok(callsOf(interrupted.doc, 'busy').reduce((a, b) => a + b, 0) > 100, 'the loop was traced')
+
+        const threads = await profile(s.python, s.dir, env, 'threads.json', [at('threads.py')])
+        assert.equal(threads.result.status, 0, threads.result.stderr)
+        assert.equal(threads.doc.threads.length, 5, 'main, three threading threads, one _thread thread')
+        assert.equal(callsOf(threads.doc, 'step').reduce((a, b) => a + b, 0), 3 * 2000 + 1000 + 100)
+
+        const aio = await profile(s.python, s.dir, env, 'aio.json', [at('aio.py')])
+        assert.equal(aio.result.status, 0, aio.result.stderr)
+        assert.equal(callsOf(aio.doc, 'leaf').reduce((a, b) => a + b, 0), 80, 'each coroutine entered and resumed once')
+
+        const deep = await profile(s.python, s.dir, env, 'deep.json', [at('deep.py')])
+        assert.equal(deep.result.status, 0, deep.result.stderr)
+        assert.equal(deep.result.stdout.trim(), '10000')
+        const downs = callsOf(deep.doc, 'down')
+        assert.equal(downs.length, 10001)
+        assert.ok(downs.every((n) => n === 1))
+      })
+
+      test('fallback: no compiler -> the Python engine, and why; PYXRAY_ACCEL=1 -> a clear error', async (t) => {
+        const s = setup(t, minor)
+        if (!s) return
+        const env = { PYXRAY_CACHE_DIR: join(WORK, `nocc-3.${minor}`), CC: '/nonexistent/cc' }
+        const fallback = await profile(s.python, s.dir, env, 'nocc.json', [join(s.dir, 'aio.py')])
+        assert.equal(fallback.result.status, 0, fallback.result.stderr)
+        assert.equal(fallback.doc.metadata.engine, 'python')
+        assert.match(fallback.doc.metadata.engineReason ?? '', /no C compiler found \(CC='\/nonexistent\/cc'\)/)
+        assert.deepEqual(fallback.doc.metadata.warnings, [], 'a silent fallback when the C engine was not asked for')
+
+        const required = await run(s.python, ['-m', 'pyxray', '-q', '-o', join(s.dir, 'never.json'), join(s.dir, 'aio.py')], { ...env, PYXRAY_ACCEL: '1' }, { cwd: s.dir })
+        assert.equal(required.status, 1)
+        assert.match(required.stderr, /^python -m pyxray: error: PROFILER_ACCEL_UNAVAILABLE: .*no C compiler found/m)
+        assert.doesNotMatch(required.stderr, /Traceback/)
+        assert.ok(!existsSync(join(s.dir, 'never.json')))
+
+        const memory = await profile(s.python, s.dir, { ...s.env, PYXRAY_ACCEL: '1' }, 'memory.json', ['--memory', join(s.dir, 'aio.py')])
+        assert.equal(memory.result.status, 0, memory.result.stderr)
+        assert.equal(memory.doc.metadata.engine, 'python')
+        assert.ok(memory.doc.metadata.warnings.some((w) => /memory mode runs in the Python engine/.test(w)))
+
+        const bad = await run(s.python, ['-m', 'pyxray', '-q', '-o', join(s.dir, 'never.json'), join(s.dir, 'aio.py')], { ...s.env, PYXRAY_ACCEL: 'maybe' }, { cwd: s.dir })
+        assert.equal(bad.status, 2)
+        assert.match(bad.stderr, /PYXRAY_ACCEL must be 'auto', 'on' \(1\) or 'off' \(0\), got 'maybe'/)
+      })
+    })
+  }
+})
