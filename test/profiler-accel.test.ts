@@ -10,8 +10,9 @@
  *   engine's Python-function call counts equal cProfile's ncalls;
  * - the fault cases keep working under the C engine: raise, sys.exit(3), SIGINT (partial),
  *   threads (threading and _thread), asyncio, 10,000-deep recursion;
- * - the fallback: without a compiler (CC=/nonexistent) the Python engine runs and
- *   `metadata.engineReason` says why; PYXRAY_ACCEL=1 then fails with PROFILER_ACCEL_UNAVAILABLE;
+ * - the fallback: without a compiler (CC=/nonexistent) or with one that fails, the Python engine
+ *   runs and `metadata.engineReason` says why (a failed build is remembered, not retried);
+ *   PYXRAY_ACCEL=1 then fails with PROFILER_ACCEL_UNAVAILABLE;
  *   memory mode runs the Python engine (with a warning when the C engine was required).
  *
  * A missing pyenv interpreter is skipped, except under CI=true.
@@ -494,6 +495,14 @@ describe('the C engine of trace mode', { concurrency: true }, () => {
         assert.match(required.stderr, /^python -m pyxray: error: PROFILER_ACCEL_UNAVAILABLE: .*no C compiler found/m)
         assert.doesNotMatch(required.stderr, /Traceback/)
         assert.ok(!existsSync(join(s.dir, 'never.json')))
+
+        const broken = { PYXRAY_CACHE_DIR: join(WORK, `broken-3.${minor}`), CC: 'gcc -include /nonexistent/missing.h' }
+        const first = await profile(s.python, s.dir, broken, 'broken1.json', [join(s.dir, 'aio.py')])
+        assert.equal(first.result.status, 0, first.result.stderr)
+        assert.equal(first.doc.metadata.engine, 'python')
+        assert.match(first.doc.metadata.engineReason ?? '', /^building the C engine failed: .*missing\.h/)
+        const second = await profile(s.python, s.dir, broken, 'broken2.json', [join(s.dir, 'aio.py')])
+        assert.match(second.doc.metadata.engineReason ?? '', /^an earlier build failed \(see .*\.failed\.txt; delete it to retry\)/)
 
         const memory = await profile(s.python, s.dir, { ...s.env, PYXRAY_ACCEL: '1' }, 'memory.json', ['--memory', join(s.dir, 'aio.py')])
         assert.equal(memory.result.status, 0, memory.result.stderr)

@@ -13,8 +13,8 @@ it that is then renamed into place, so concurrent first runs never see a half-wr
 When the engine cannot be had -- not CPython, Pyodide/WebAssembly, a free-threaded build, no
 compiler, no ``Python.h``, a failed compile or import -- :func:`load` returns ``(None, reason)``
 and the profiler uses the Python engine (``metadata.engine``/``engineReason`` say so). A failed
-compile leaves ``failed.txt`` with the compiler's output in the cache, so later runs do not pay
-for the compiler again (delete the file to retry).
+compile leaves ``<hash>.failed.txt`` with the compiler's output in the cache, so runs in the next
+24 hours do not pay for the compiler again (delete the file to retry at once).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import sys
 import sysconfig
+import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only
@@ -32,6 +33,8 @@ SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_accel.c")
 MODULE = "pyxray._accel"
 #: Seconds a compile may take before it counts as failed.
 BUILD_TIMEOUT = 180
+#: Seconds a failed build is remembered (not retried) for.
+FAILED_TTL = 24 * 3600
 
 _loaded: tuple[ModuleType | None, str | None] | None = None
 
@@ -166,7 +169,7 @@ def _load() -> tuple[ModuleType | None, str | None]:
         path = os.path.join(folder, name)
         failed = os.path.join(folder + ".failed.txt")
         if not os.path.isfile(path):
-            if os.path.isfile(failed):
+            if os.path.isfile(failed) and time.time() - os.path.getmtime(failed) < FAILED_TTL:
                 with open(failed, encoding="utf-8", errors="replace") as f:
                     return None, "an earlier build failed (see {}; delete it to retry)".format(failed) + ": " + f.read(300)
             reason = _headers_reason()

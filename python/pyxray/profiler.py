@@ -62,12 +62,16 @@ What the numbers mean:
   A calibration at the first start (~0.1 s, then cached; see :mod:`pyxray._profile_calibrate`)
   measures it and it is subtracted from every node; ``metadata.overhead`` says how much.
 
-Trace-mode overhead, honestly: every event runs a Python callback, where cProfile runs C. On
-call-bound code (recursive fib, tiny methods) a traced run is about 3x as much slower as under
-cProfile on 3.11-3.13 and 5x on 3.8-3.10 (3.12, fib(25): cProfile 4.9x the unprofiled time,
-pyxray 19x, 15x with ``builtins=False``, which drops the CALL event every call pays on 3.12+);
-code that spends its time inside calls rather than in calling pays proportionally less. Where
-the absolute slowdown matters more than exact counts, use sample mode (~1.1x).
+Trace-mode overhead, honestly: with the C accelerator (the default wherever a C compiler and the
+Python headers are found; ``metadata.engine == "c"``) the per-event work runs in C, as cProfile's
+does, and costs about what cProfile costs (geomean over recursion, methods, generators, json and
+regex within ~15% of cProfile's on 3.8-3.13; see ``scripts/accel_overhead.py``). With the pure
+Python engine every event runs a Python callback: on call-bound code (recursive fib, tiny
+methods) a traced run is then about 3x as much slower as under cProfile on 3.11-3.13 and 5x on
+3.8-3.10 (3.12, fib(25): cProfile 4.9x the unprofiled time, pyxray 19x, 15x with
+``builtins=False``, which drops the CALL event every call pays on 3.12+); code that spends its
+time inside calls rather than in calling pays proportionally less. Where the absolute slowdown
+matters more than exact counts, use sample mode (~1.1x).
 
 Memory (``memory=True``, trace mode): tracemalloc is started if it is not running (and stopped at
 the end). Each visible call records the traced level at entry; at its return event the node adds
