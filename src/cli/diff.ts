@@ -25,9 +25,11 @@ not matter; threads are merged. Shows per function and per call path Δ self, Δ
 
 A function is a regression when its time (--metric) grew by at least --threshold and is at least
 --min-time in either profile. For repeated profiles (pyxray profile --repeat N) every value is the
-median over the runs, and the growth must also be significant: a one-sided Mann-Whitney U test of
-the per-run times (exact for small samples without ties, else the normal approximation with tie
-correction) must give p < --alpha. Call counts are exact and are compared exactly.
+median over the runs, and the growth must also be significantly larger than the threshold: a
+one-sided Mann-Whitney U test of the per-run times against the base times scaled by (1 + threshold)
+(exact for small samples without ties, else the normal approximation with tie correction) must give
+p < --alpha. Call counts are exact and are compared exactly. Use --clock cpu and --ab (or
+interleaved runs) to keep machine noise out; 7 or more runs a side find a 30 % slowdown reliably.
 
 Options:
       --threshold P         relative change that counts, e.g. 10% or 0.1 (default 10%)

@@ -22,7 +22,7 @@ function metricOf(d: ProfileDiff, v: { selfNs: number; totalNs: number } | null)
 /** The rule line: what counts as a regression. */
 export function describeRule(d: ProfileDiff): string {
   const o = d.options
-  const test = o.test === 'mann-whitney' ? ` and p < ${o.alpha} (one-sided Mann-Whitney U over ${d.base.runs} vs ${d.head.runs} runs)` : ' (single runs: no significance test)'
+  const test = o.test === 'mann-whitney' ? `, significantly beyond the threshold: p < ${o.alpha} (one-sided Mann-Whitney U over ${d.base.runs} vs ${d.head.runs} runs)` : ' (single runs: no significance test)'
   return `${o.metric} time changed by ≥ ${(o.threshold * 100).toFixed(0)}% and ≥ ${formatNs(o.minTimeNs)} in either profile${test}`
 }
 

@@ -5,8 +5,11 @@
  * (module, qualname) — so a function that moved to other lines, or a checkout in another folder,
  * still matches; call paths are sequences of those. Threads are merged. For a repeated document
  * (`runs`) every value is the median over its runs, and a function's time is also compared run by
- * run with a one-sided Mann-Whitney U test: a regression must be large (past the threshold and the
- * minimum time) and significant (p < α). Call counts are exact and compare exactly.
+ * run with a one-sided Mann-Whitney U test: a regression must be large (median past the threshold
+ * and the minimum time) and significant (p < α), where the test's null hypothesis is that head is
+ * at most base × (1 + threshold) — the growth must be significantly larger than the threshold, not
+ * merely non-zero, which keeps machine noise (runs that are all slower together) from tripping the
+ * gate. Call counts are exact and compare exactly.
  */
 import type { ProfileDocument } from './document.js'
 import { flatTable, type FunctionStats } from './flat.js'
@@ -64,7 +67,10 @@ export interface FunctionDiff {
   readonly change: number | null
   /** Past the threshold and the minimum time. */
   readonly large: boolean
-  /** One-sided Mann-Whitney p-value in the direction of the change; null when not tested (fewer than 2 runs a side). */
+  /**
+   * One-sided Mann-Whitney p-value that the change exceeds the threshold (head runs against base
+   * runs scaled by 1 ± threshold); null when not tested (fewer than 2 runs a side).
+   */
   readonly p: number | null
   /** The call counts differ. */
   readonly callsChanged: boolean
@@ -215,17 +221,27 @@ export function diffProfiles(base: ProfileDocument, head: ProfileDocument, o: Di
     const large = Math.max(bm, hm) >= o.minTimeNs && (change === null ? hm > 0 : Math.abs(change) >= o.threshold)
     let p: number | null = null
     if (tested && bv && hv) {
-      const t = mannWhitney(
-        b.map((r) => {
-          const s = r.functions.get(k)
-          return s ? metric(s) : 0
-        }),
-        h.map((r) => {
-          const s = r.functions.get(k)
-          return s ? metric(s) : 0
-        }),
-      )
-      p = hm >= bm ? t.pGreater : t.pLess
+      // H0 for a regression: head ≤ base × (1 + threshold); for an improvement: head ≥ base ×
+      // (1 − threshold). Testing against the scaled base asks whether the change is significantly
+      // larger than the threshold, not merely significantly non-zero.
+      const xs = b.map((r) => {
+        const s = r.functions.get(k)
+        return s ? metric(s) : 0
+      })
+      const ys = h.map((r) => {
+        const s = r.functions.get(k)
+        return s ? metric(s) : 0
+      })
+      p =
+        hm >= bm
+          ? mannWhitney(
+              xs.map((x) => x * (1 + o.threshold)),
+              ys,
+            ).pGreater
+          : mannWhitney(
+              xs.map((x) => x * (1 - o.threshold)),
+              ys,
+            ).pLess
     }
     const significant = p === null || p < o.alpha
     const status: FunctionStatus = !bv ? 'new' : !hv ? 'vanished' : large && significant && hm > bm ? 'regression' : large && significant && hm < bm ? 'improvement' : 'unchanged'

@@ -94,12 +94,21 @@ export function functionLabel(fn: FunctionInfo | null): string {
 }
 
 /**
- * Where a function is: its file relative to `cwd` when inside it, with the first line; empty for
- * builtins.
+ * Where a function is, with its first line: the file relative to `cwd` when inside it, library
+ * files from their import root (`json/decoder.py` for …/lib/python3.12/json/decoder.py or
+ * …/site-packages/…); empty for builtins.
  */
 export function functionLocation(fn: FunctionInfo | null, cwd: string): string {
   if (fn === null || fn.kind === 'builtin') return ''
-  return `${relativeFile(fn.file, cwd)}:${fn.firstlineno}`
+  return `${shortFile(fn.file, cwd)}:${fn.firstlineno}`
+}
+
+/** A file for display: relative to `cwd`, or from the import root for library paths. */
+export function shortFile(file: string, cwd: string): string {
+  const rel = relativeFile(file, cwd)
+  if (rel !== file) return rel
+  const m = /[\\/](?:site-packages|dist-packages|lib[\\/]python\d+\.\d+t?)[\\/](.+)$/.exec(file)
+  return m ? m[1]! : file
 }
 
 /** `file` relative to `cwd` when it lies inside it (POSIX or Windows separators), else as it is. */

@@ -90,7 +90,7 @@ function fnCell(r: ReportRow, width: number, style: ReportStyle): string {
   const label = r.function === null ? '(thread root)' : r.function.label
   const loc = r.function?.location ?? ''
   if (loc && textWidth(label) + 2 + textWidth(loc) <= width) return `${style.name(label)}  ${style.dim(loc)}`
-  if (loc && textWidth(label) + 12 < width) return `${style.name(label)}  ${style.dim(truncateStart(loc, width - textWidth(label) - 2))}`
+  if (loc && textWidth(label) + 22 <= width) return `${style.name(label)}  ${style.dim(truncateStart(loc, width - textWidth(label) - 2))}`
   return style.name(truncate(label, width))
 }
 
