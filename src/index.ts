@@ -16,3 +16,14 @@ export {
   type ExportErrorCode,
   type SpeedscopeOptions,
 } from './profile/export/index.js'
+export type { ProfileDocument, ProfileFrame, ProfileMetadata, ProfileNode, ProfileRun, ProfileThread } from './profile/document.js'
+export { buildTrees, type CallNode, type FunctionInfo, mergeNodes, mergeThreads, type ThreadTree } from './profile/model.js'
+export { calleesOf, callersOf, flatTable, type FunctionStats } from './profile/flat.js'
+export { focus, hide, minPercent } from './profile/filter.js'
+export { mergeRuns, runsOf } from './profile/runs.js'
+export { buildReport, type Report, ReportError, type ReportOptions } from './profile/report.js'
+export { formatReportText, PLAIN_REPORT, type ReportStyle } from './profile/report-text.js'
+export { formatReportMarkdown } from './profile/report-markdown.js'
+export { DEFAULT_DIFF_OPTIONS, type DiffOptions, diffProfiles, type ProfileDiff } from './profile/diff.js'
+export { formatDiffMarkdown, formatDiffText } from './profile/diff-format.js'
+export { type MannWhitney, mannWhitney } from './profile/stats.js'
