@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { parseAbCommand, parseDuration, parseThreshold, shellWords } from '../src/cli/diff.js'
+import { splitOutput, splitRepeat } from '../src/cli/profile-repeat.js'
 import { schemaValidator } from '../src/cli/profile-file.js'
 import { DEFAULT_DIFF_OPTIONS, type DiffOptions, diffProfiles, type ProfileDiff } from '../src/profile/diff.js'
 import { formatDiffMarkdown, formatDiffText } from '../src/profile/diff-format.js'
@@ -172,6 +173,12 @@ test('option parsing: thresholds, durations, --ab commands', () => {
   assert.deepEqual(parseAbCommand('FAST=1 X=a=b --clock cpu bench.py --n 3'), { rest: ['--clock', 'cpu', 'bench.py', '--n', '3'], env: { FAST: '1', X: 'a=b' } })
   assert.throws(() => parseAbCommand('-o out.json bench.py'), /drop -o/)
   assert.throws(() => parseAbCommand('A=1'), /names no script/)
+  // profile --repeat: pyxray's option before the target only; -o is found among the profiler's.
+  assert.deepEqual(splitRepeat(['--memory', '--repeat', '5', '-o', 'x.json', 'app.py', '--repeat', '2']), { n: 5, args: ['--memory', '-o', 'x.json', 'app.py', '--repeat', '2'] })
+  assert.deepEqual(splitRepeat(['--repeat=3', '-m', 'mod']), { n: 3, args: ['-m', 'mod'] })
+  assert.equal(splitRepeat(['app.py', '--repeat', '2']), undefined)
+  assert.throws(() => splitRepeat(['--repeat', '0', 'app.py']), /--repeat takes a whole number of runs >= 1, not "0"/)
+  assert.deepEqual(splitOutput(['--clock', 'cpu', '-o', 'p.json', 'app.py', '-o', 'mine']), { output: 'p.json', rest: ['--clock', 'cpu', 'app.py', '-o', 'mine'] })
 })
 
 function cli(args: string[]) {

@@ -184,6 +184,12 @@ function cli(args: string[], env: Record<string, string> = {}) {
 
 test('pyxray report: formats, colors and exit codes', () => {
   const p = join(FIXTURES, 'recursion.json')
+  for (const command of ['report', 'diff']) {
+    const help = cli([command, '--help'])
+    assert.equal(help.status, 0)
+    assert.match(help.stdout, new RegExp(`^Usage: pyxray ${command} `))
+  }
+  assert.match(cli(['--help']).stdout, /\n {2}report PROFILE .*\n {2}diff BASE HEAD /)
   const ok = cli(['report', p, '--tree', '--depth', '2', '--width', '90'])
   assert.equal(ok.status, 0, ok.stderr)
   assert.match(ok.stdout, /thread MainThread/)
