@@ -2,8 +2,8 @@
  * The optional C engine of trace mode (python/pyxray/_accel.c, built by _accel_build.py) on every
  * pyenv CPython 3.8–3.13:
  *
- * - it builds from source with the interpreter's own toolchain into the cache folder, and
- *   `metadata.engine` says "c";
+ * - it builds from source with the interpreter's own toolchain into the cache folder (once, when
+ *   several processes start at the same time), and `metadata.engine` says "c";
  * - the same programs profiled with PYXRAY_ACCEL=0 (pure Python) and PYXRAY_ACCEL=1 (C) give the
  *   same trees — every node's frame and call count, the tree's shape, one tree per thread — under
  *   several views (default, --libraries all, --exclude, --no-builtins, --clock cpu), and the C
@@ -19,7 +19,7 @@
  */
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, type TestContext, test } from 'node:test'
@@ -399,6 +399,13 @@ describe('the C engine of trace mode', { concurrency: true }, () => {
         assert.ok(path.startsWith(join(WORK, 'cache', 'accel', `cpython-3${minor}-`)), path)
         assert.match(path, new RegExp(`_accel\\.cpython-3${minor}[^/]*\\.so$`))
         assert.ok(existsSync(path))
+        // Concurrent first runs: one compile (under the lock), one library, no leftovers.
+        const race = { PYXRAY_CACHE_DIR: join(WORK, `race-3.${minor}`) }
+        const runs = await Promise.all([1, 2, 3].map(() => run(s.python, ['-m', 'pyxray._accel_build'], race)))
+        for (const r of runs) assert.equal(r.status, 0, r.stderr)
+        assert.equal(new Set(runs.map((r) => r.stdout)).size, 1, 'the same library for all')
+        const folder = join(WORK, `race-3.${minor}`, 'accel')
+        assert.deepEqual(readdirSync(folder).filter((f) => f.startsWith('.build-')), [], 'no temporary build folders left')
       })
 
       test('PYXRAY_ACCEL=0 and =1 give the same trees; call counts equal cProfile', async (t) => {

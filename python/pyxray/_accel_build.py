@@ -8,7 +8,8 @@ shared library goes to a per-interpreter folder of the user cache,
 :func:`pyxray._profile_calibrate.cache_dir`; XDG_CACHE_HOME and PYXRAY_CACHE_DIR are respected),
 where ``<hash>`` covers the C source, the compiler command, the Python version and the
 executable: a changed source or toolchain builds anew. The build runs in a temporary folder beside
-it that is then renamed into place, so concurrent first runs never see a half-written library.
+it that is then renamed into place, so concurrent first runs never see a half-written library, and
+under a lock file (``<hash>.lock``, flock), so that concurrent first runs compile once, not once each.
 
 When the engine cannot be had -- not CPython, Pyodide/WebAssembly, a free-threaded build, no
 compiler, no ``Python.h``, a failed compile or import -- :func:`load` returns ``(None, reason)``
@@ -131,6 +132,49 @@ def _build(folder: str, compiler: list[str], name: str) -> str | None:
         shutil.rmtree(temp, ignore_errors=True)
 
 
+def _build_once(folder: str, compiler: list[str], name: str, path: str, failed: str) -> str | None:
+    """Builds unless another process did meanwhile (or failed recently); returns why there is no
+    library, or None."""
+    if os.path.isfile(path):
+        return None
+    if os.path.isfile(failed) and time.time() - os.path.getmtime(failed) < FAILED_TTL:
+        with open(failed, encoding="utf-8", errors="replace") as f:
+            return "an earlier build failed (see {}; delete it to retry): {}".format(failed, f.read(300))
+    reason = _headers_reason()
+    if reason is not None:
+        return reason
+    error = _build(folder, compiler, name)
+    if error is None:
+        return None
+    try:
+        with open(failed, "w", encoding="utf-8") as f:
+            f.write(error)
+    except OSError:
+        pass
+    return "building the C engine failed: " + error[:500]
+
+
+def _lock(path: str) -> int | None:
+    """An exclusive lock on ``path`` (a file descriptor), or None where there is no flock."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: concurrent first builds each build (the rename keeps one)
+        return None
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _unlock(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)  # releases the flock
+
+
 def _headers_reason() -> str | None:
     include = sysconfig.get_config_var("INCLUDEPY") or sysconfig.get_paths().get("include") or ""
     if not os.path.isfile(os.path.join(include, "Python.h")):
@@ -169,20 +213,13 @@ def _load() -> tuple[ModuleType | None, str | None]:
         path = os.path.join(folder, name)
         failed = os.path.join(folder + ".failed.txt")
         if not os.path.isfile(path):
-            if os.path.isfile(failed) and time.time() - os.path.getmtime(failed) < FAILED_TTL:
-                with open(failed, encoding="utf-8", errors="replace") as f:
-                    return None, "an earlier build failed (see {}; delete it to retry)".format(failed) + ": " + f.read(300)
-            reason = _headers_reason()
+            lock = _lock(folder + ".lock")  # one build per interpreter at a time; the others wait for it
+            try:
+                reason = _build_once(folder, compiler, name, path, failed)
+            finally:
+                _unlock(lock)
             if reason is not None:
                 return None, reason
-            error = _build(folder, compiler, name)
-            if error is not None:
-                try:
-                    with open(failed, "w", encoding="utf-8") as f:
-                        f.write(error)
-                except OSError:
-                    pass
-                return None, "building the C engine failed: " + error[:500]
         module = _import(path)
     except Exception as exc:  # any failure means: the Python engine
         return None, "the C engine could not be loaded: {}: {}".format(type(exc).__name__, exc)
