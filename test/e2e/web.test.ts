@@ -82,12 +82,13 @@ async function paintedPixels(page: Page): Promise<number> {
   })()`)) as number
 }
 
-/** Replaces the editor's text by typing it. */
+/** Replaces the editor's text: typed key by key, or pasted when it has several lines (no auto-indent). */
 async function typeSource(page: Page, text: string): Promise<void> {
   await page.click('[data-testid="editor"] .cm-content')
   await page.keyboard.press('Control+A')
   await page.keyboard.press('Delete')
-  await page.keyboard.type(text)
+  if (text.includes('\n')) await page.keyboard.insertText(text)
+  else await page.keyboard.type(text)
 }
 
 const WAIT = { timeout: 120_000 }
@@ -123,7 +124,6 @@ async function explorerChecks(page: Page, shot: string): Promise<void> {
   const linked = page.locator('[data-testid="bytecode"] tbody tr.linked')
   await linked.first().waitFor(WAIT)
   assert.match((await linked.allInnerTexts()).join('\n'), /RETURN_VALUE/)
-  // The stack at an exception handler, in a try/except.
   await page.screenshot({ path: join(ARTIFACTS, `${shot}-explorer.png`) })
   // The AST: a click selects the node's source.
   await page.click('[data-testid="tab-ast"]')
@@ -133,6 +133,18 @@ async function explorerChecks(page: Page, shot: string): Promise<void> {
   await page.click('[data-testid="tab-code"]')
   assert.match(await page.locator('[data-testid="code-inspector"]').innerText(), /co_varnames\s+a, b/)
   await page.screenshot({ path: join(ARTIFACTS, `${shot}-code-object.png`) })
+  // Exception handling (3.11+ exception table): inside a try, the stepper says where a raise goes;
+  // at the handler it shows the handler's entry.
+  await typeSource(page, 'try:\n    risky()\nexcept ValueError:\n    pass')
+  const call = page.locator('[data-testid="bytecode"] tbody tr', { hasText: /\dCALL\d/ }).first()
+  await call.waitFor(WAIT)
+  await call.click()
+  await page.click('[data-testid="tab-stack"]')
+  assert.match(await page.locator('[data-testid="stack-handlers"]').innerText(), /if this raises → jump to L\d+ \(offset \d+\), stack cut to depth 0/)
+  await page.locator('[data-testid="stack-handlers"] a', { hasText: /^L\d+/ }).first().click()
+  assert.match(await page.locator('[data-testid="stack-handlers"]').innerText(), /exception handler entry: the stack is cut to depth 0/)
+  assert.match(await page.locator('[data-testid="stack-before"]').innerText(), /exception/)
+  await page.screenshot({ path: join(ARTIFACTS, `${shot}-stack-handler.png`) })
   // A syntax error is shown inline.
   await typeSource(page, 'x = (1,')
   await page.locator('[data-testid="syntax-error"]').waitFor(WAIT)

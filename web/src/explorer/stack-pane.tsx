@@ -93,7 +93,11 @@ export function StackPane({ d, index, onStep }: StackPaneProps) {
         ) : null}
         {handlers.map((h, k) => (
           <div key={k}>
-            if this raises → jump to {labelOf(h.target)}, stack cut to depth {h.depth}
+            if this raises → jump to{' '}
+            <a class="pick" title="step to the handler" onClick={() => { const k = d.instructions.findIndex((i) => i.offset === h.target); if (k >= 0) onStep(k) }}>
+              {labelOf(h.target)}
+            </a>
+            , stack cut to depth {h.depth}
             {h.lasti ? ' + lasti' : ''} + the exception
           </div>
         ))}
