@@ -707,15 +707,6 @@ static PyObject *Engine_hook(Engine *e, PyObject *stack) {
     return (PyObject *)h;
 }
 
-static PyObject *Engine_clear_cache(Engine *e, PyObject *unused) {
-    cache_clear(e);
-    Py_CLEAR(e->stacks);
-    e->last_stack = NULL;
-    e->stacks = PyDict_New();
-    if (e->stacks == NULL) return NULL;
-    Py_RETURN_NONE;
-}
-
 /* ---- the Engine type ------------------------------------------------------------------------ */
 
 static int Engine_init(Engine *e, PyObject *args, PyObject *kwargs) {
@@ -802,7 +793,6 @@ static PyMethodDef Engine_methods[] = {
     {"c_ret", (PyCFunction)(void (*)(void))Engine_c_ret, METH_FASTCALL, "C_RETURN callback."},
     {"c_raise", (PyCFunction)(void (*)(void))Engine_c_raise, METH_FASTCALL, "C_RAISE callback."},
     {"hook", (PyCFunction)Engine_hook, METH_O, "hook(stack): a setprofile hook for one thread's stack."},
-    {"clear_cache", (PyCFunction)Engine_clear_cache, METH_NOARGS, "Forgets the child cache and the thread stacks."},
     {NULL, NULL, 0, NULL},
 };
 
