@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { readProfileFile } from '../src/cli/profile-file.js'
 import { parseAbCommand, parseDuration, parseThreshold, shellWords } from '../src/cli/diff.js'
 import { splitOutput, splitRepeat } from '../src/cli/profile-repeat.js'
 import { schemaValidator } from '../src/cli/profile-file.js'
@@ -21,6 +22,7 @@ import { mergeRuns } from '../src/profile/runs.js'
 import { makeDoc, type T } from './profile-docs.js'
 
 const MAIN = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts')
+const FIXTURES = join(import.meta.dirname, 'fixtures', 'profiles')
 const MS = 1_000_000
 const OPTS: DiffOptions = { ...DEFAULT_DIFF_OPTIONS, minTimeNs: 1 * MS }
 
@@ -224,5 +226,30 @@ test('pyxray diff: exit 1 names the regression, 0 without one or without --fail-
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`)
     assert.match(r.stderr, message)
     assert.doesNotMatch(r.stderr, /\n\s+at /)
+  }
+})
+
+test('golden diffs of two real profiles (planted.py, parse() 30 % slower in head)', () => {
+  const base = readProfileFile(join(FIXTURES, 'planted-base.json'))
+  const head = readProfileFile(join(FIXTURES, 'planted-head.json'))
+  const d = diffProfiles(base, head, DEFAULT_DIFF_OPTIONS, { base: 'planted-base.json', head: 'planted-head.json' })
+  validDiff(d)
+  assert.deepEqual(
+    d.functions.filter((f) => f.status === 'regression').map((f) => f.qualname),
+    ['parse'],
+  )
+  assert.ok(d.nodes.every((n) => n.status === 'changed' || n.status === 'unchanged'))
+  const outputs: [string, string][] = [
+    ['planted.diff.txt', formatDiffText(d, { width: 100, style: PLAIN_REPORT, top: 15 })],
+    ['planted.diff-tree.txt', formatDiffText(d, { width: 100, style: PLAIN_REPORT, top: 15, tree: { minPercent: 0 } })],
+    ['planted.diff.md', formatDiffMarkdown(d, 15)],
+  ]
+  for (const [name, text] of outputs) {
+    const path = join(FIXTURES, 'golden', name)
+    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) {
+      mkdirSync(join(FIXTURES, 'golden'), { recursive: true })
+      writeFileSync(path, text)
+    }
+    assert.equal(text, readFileSync(path, 'utf8'), name)
   }
 })

@@ -38,6 +38,9 @@ Options:
       --metric self|total   self time (default: names the function that got slower) or inclusive
       --fail-on regression  exit with status 1 when there is a regression, naming each
   -n, --top N               rows of other changes and of call paths (default 15)
+      --tree                text: the call paths of both profiles as one aligned tree
+      --min-percent P       --tree: fold paths below P % of the total (default 1)
+      --depth N             --tree: levels shown
   -f, --format FMT          text (default), markdown (PR comments, $GITHUB_STEP_SUMMARY) or json
                             (schema/diff.schema.json)
   -w, --width N             text width (default: the terminal's columns, else 100)
@@ -134,7 +137,10 @@ export function parseAbCommand(text: string): RunPlan {
 function render(d: ProfileDiff, format: string, values: Record<string, unknown>, top: number): string {
   if (format === 'json') return `${JSON.stringify(d, null, 2)}\n`
   if (format === 'markdown') return formatDiffMarkdown(d, top)
-  return formatDiffText(d, { width: textWidthOption(values.width as string | undefined), style: reportStyle(values), top })
+  const tree = values.tree
+    ? { minPercent: numberOption('min-percent', values['min-percent'] as string | undefined, 1, false), ...(values.depth !== undefined ? { depth: numberOption('depth', values.depth as string, 0) } : {}) }
+    : undefined
+  return formatDiffText(d, { width: textWidthOption(values.width as string | undefined), style: reportStyle(values), top, ...(tree ? { tree } : {}) })
 }
 
 /** Runs `pyxray diff`. */
@@ -151,6 +157,9 @@ export async function diffCommand(argv: string[], con: Console): Promise<number>
     metric: { type: 'string', default: 'self' },
     'fail-on': { type: 'string' },
     top: { type: 'string', short: 'n' },
+    tree: { type: 'boolean', default: false },
+    'min-percent': { type: 'string' },
+    depth: { type: 'string' },
     format: { type: 'string', short: 'f', default: 'text' },
     width: { type: 'string', short: 'w' },
     color: { type: 'boolean' },
@@ -183,6 +192,8 @@ export async function diffCommand(argv: string[], con: Console): Promise<number>
     alpha,
   }
   const top = numberOption('top', values.top as string | undefined, 15)
+  if (!values.tree && (values['min-percent'] !== undefined || values.depth !== undefined)) throw new UsageError('USAGE', '--min-percent and --depth apply to the call tree: add --tree')
+  if (values.tree && format !== 'text') throw new UsageError('USAGE', '--tree is a text view; markdown and json list every call path')
   if (!values.ab && (values.repeat !== undefined || values.python !== undefined || values.keep !== undefined)) {
     throw new UsageError('USAGE', '--repeat, --python and --keep belong to --ab (comparing two profile files runs nothing)')
   }

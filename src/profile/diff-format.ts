@@ -7,6 +7,8 @@ import { formatBytes, formatNs, mdCell, padEnd, padStart, textWidth, truncate } 
 export interface DiffLayout extends TextLayout {
   /** Function rows besides regressions and improvements (always all shown). */
   readonly top: number
+  /** Show the call paths as one aligned tree instead of a list of the largest changes. */
+  readonly tree?: { readonly minPercent: number; readonly depth?: number }
 }
 
 const signedNs = (ns: number) => (ns > 0 ? `+${formatNs(ns)}` : ns < 0 ? formatNs(ns) : '0')
@@ -33,7 +35,8 @@ export function describeRegression(d: ProfileDiff, f: FunctionDiff): string {
 }
 
 function functionRows(d: ProfileDiff, rows: readonly FunctionDiff[], width: number, s: ReportStyle): string[] {
-  const head = `${padStart('base', 9)} ${padStart('head', 9)} ${padStart('Δ', 10)} ${padStart('Δ%', 8)} ${padStart('p', 6)} ${padStart('calls', 15)}  function`
+  const memory = rows.some((f) => f.delta.netBytes !== undefined)
+  const head = `${padStart('base', 9)} ${padStart('head', 9)} ${padStart('Δ', 10)} ${padStart('Δ%', 9)} ${padStart('p', 6)} ${padStart('calls', 15)}${memory ? ` ${padStart('Δ net', 11)}` : ''}  function`
   const fixed = textWidth(head) - 'function'.length
   const out = [s.header(head)]
   for (const f of rows) {
@@ -41,7 +44,7 @@ function functionRows(d: ProfileDiff, rows: readonly FunctionDiff[], width: numb
     const color = f.status === 'regression' ? s.bad : f.status === 'improvement' ? s.good : (x: string) => x
     const calls = f.callsChanged ? `${f.base?.calls ?? 0}→${f.head?.calls ?? 0}` : String(f.head?.calls ?? f.base?.calls ?? 0)
     const name = f.file ? `${f.label}  ${f.file}` : f.label
-    const cells = `${padStart(f.base ? formatNs(metricOf(d, f.base)) : '–', 9)} ${padStart(f.head ? formatNs(metricOf(d, f.head)) : '–', 9)} ${padStart(signedNs(dv), 10)} ${padStart(changeText(f.change, f), 8)} ${padStart(pText(f.p), 6)} ${padStart(calls, 15)}`
+    const cells = `${padStart(f.base ? formatNs(metricOf(d, f.base)) : '–', 9)} ${padStart(f.head ? formatNs(metricOf(d, f.head)) : '–', 9)} ${padStart(signedNs(dv), 10)} ${padStart(changeText(f.change, f), 9)} ${padStart(pText(f.p), 6)} ${padStart(calls, 15)}${memory ? ` ${padStart(signedBytes(f.delta.netBytes ?? 0), 11)}` : ''}`
     out.push(`${color(cells)}  ${truncate(name, Math.max(12, width - fixed))}`)
   }
   return out
@@ -62,6 +65,44 @@ function nodeRows(rows: readonly NodeDiff[], width: number, s: ReportStyle): str
       `${padStart(n.base ? formatNs(n.base.totalNs) : '–', 9)} ${padStart(n.head ? formatNs(n.head.totalNs) : '–', 9)} ${padStart(signedNs(n.delta.totalNs), 10)} ${padStart(signedNs(n.delta.selfNs), 10)} ${padStart(signedInt(n.delta.calls), 8)}${memory ? ` ${padStart(signedBytes(n.delta.netBytes ?? 0), 11)}` : ''}  ${mark}${shown}`,
     )
   }
+  return out
+}
+
+/**
+ * The call paths of both profiles as one tree (matched paths on one line), with base, head and the
+ * changes; paths below `minPercent` % of the larger total in both profiles are folded into "… N more".
+ */
+export function diffTreeLines(d: ProfileDiff, o: { minPercent: number; depth?: number; width: number; style: ReportStyle }): string[] {
+  const s = o.style
+  const byParent = new Map<string, NodeDiff[]>()
+  for (const n of d.nodes) {
+    const parent = n.functions.slice(0, -1).join('\u0001')
+    byParent.set(parent, [...(byParent.get(parent) ?? []), n])
+  }
+  const size = (n: NodeDiff) => Math.max(n.base?.totalNs ?? 0, n.head?.totalNs ?? 0)
+  const limit = (o.minPercent / 100) * Math.max(d.base.totalNs, d.head.totalNs)
+  const head = `${padStart('base', 9)} ${padStart('head', 9)} ${padStart('Δ total', 10)} ${padStart('Δ%', 8)} ${padStart('Δ calls', 8)}  call tree`
+  const fixed = textWidth(head) - 'call tree'.length
+  const out = [s.header(head)]
+  const walk = (key: string, prefix: string, level: number) => {
+    const kids = [...(byParent.get(key) ?? [])].sort((a, b) => size(b) - size(a))
+    const deep = o.depth !== undefined && level >= o.depth
+    const shown = deep ? [] : kids.filter((k) => size(k) >= limit)
+    const hidden = kids.length - shown.length
+    shown.forEach((n, i) => {
+      const last = i === shown.length - 1 && hidden === 0
+      const mark = n.status === 'new' ? '+ ' : n.status === 'vanished' ? '- ' : ''
+      const change = n.base === null ? 'new' : n.head === null ? 'gone' : n.base.totalNs > 0 ? `${n.delta.totalNs >= 0 ? '+' : ''}${((100 * n.delta.totalNs) / n.base.totalNs).toFixed(1)}%` : ''
+      const ratio = n.base && n.base.totalNs > 0 ? n.delta.totalNs / n.base.totalNs : 0
+      const color = n.base && n.head && Math.abs(n.delta.totalNs) >= d.options.minTimeNs && Math.abs(ratio) >= d.options.threshold ? (ratio > 0 ? s.bad : s.good) : (x: string) => x
+      const cells = `${padStart(n.base ? formatNs(n.base.totalNs) : '–', 9)} ${padStart(n.head ? formatNs(n.head.totalNs) : '–', 9)} ${padStart(signedNs(n.delta.totalNs), 10)} ${padStart(change, 8)} ${padStart(signedInt(n.delta.calls), 8)}`
+      const branch = `${prefix}${last ? '└─ ' : '├─ '}`
+      out.push(`${color(cells)}  ${s.dim(branch)}${truncate(`${mark}${n.path[n.path.length - 1]!}`, Math.max(12, o.width - fixed - textWidth(branch)))}`)
+      walk(n.functions.join('\u0001'), `${prefix}${last ? '   ' : '│  '}`, level + 1)
+    })
+    if (hidden > 0) out.push(`${' '.repeat(fixed)}${s.dim(`${prefix}└─ … ${hidden} more`)}`)
+  }
+  walk('', '', 0)
   return out
 }
 
@@ -86,15 +127,20 @@ export function formatDiffText(d: ProfileDiff, layout: DiffLayout): string {
   out.push(`${s.dim(padEnd('verdict', 9))}${d.regressions ? s.bad(verdict) : d.improvements ? s.good(verdict) : verdict}`)
   const { gated, other, paths } = pick(d, layout.top)
   out.push('')
-  out.push(s.header(`functions (${d.options.metric} time; medians over runs)`))
+  out.push(s.header(`functions (${d.options.metric} time${d.base.runs > 1 || d.head.runs > 1 ? '; medians over runs' : ''})`))
   if (gated.length + other.length === 0) out.push(s.dim('(no function changed)'))
   else out.push(...functionRows(d, [...gated, ...other], w, s))
   const newCount = d.nodes.filter((n) => n.status === 'new').length
   const goneCount = d.nodes.filter((n) => n.status === 'vanished').length
   out.push('')
-  out.push(s.header(`call paths (${d.nodes.length} in all: ${newCount} new (+), ${goneCount} vanished (-); largest Δ total first)`))
-  if (paths.length === 0) out.push(s.dim('(no call path changed)'))
-  else out.push(...nodeRows(paths, w, s))
+  if (layout.tree) {
+    out.push(s.header(`call tree (${d.nodes.length} paths: ${newCount} new (+), ${goneCount} vanished (-); below ${layout.tree.minPercent}% folded)`))
+    out.push(...diffTreeLines(d, { ...layout.tree, width: w, style: s }))
+  } else {
+    out.push(s.header(`call paths (${d.nodes.length} in all: ${newCount} new (+), ${goneCount} vanished (-); largest Δ total first)`))
+    if (paths.length === 0) out.push(s.dim('(no call path changed)'))
+    else out.push(...nodeRows(paths, w, s))
+  }
   return `${out.join('\n')}\n`
 }
 

@@ -80,6 +80,8 @@ export interface FunctionDiff {
 export interface NodeDiff {
   /** Labels from the outermost call to this one. */
   readonly path: readonly string[]
+  /** The same calls as identities: FILE:QUALNAME (file relative to cwd), builtins MODULE.NAME. */
+  readonly functions: readonly string[]
   readonly status: 'changed' | 'unchanged' | 'new' | 'vanished'
   readonly base: DiffValues | null
   readonly head: DiffValues | null
@@ -121,6 +123,12 @@ function diffFunction(fn: FunctionInfo, cwd: string): FunctionInfo {
   return { ...fn, key, file, firstlineno: 0 }
 }
 
+/** A function's identity in diffs, readable: FILE:QUALNAME, or MODULE.NAME for builtins. */
+function functionId(fn: FunctionInfo | null): string {
+  if (fn === null) return ''
+  return fn.kind === 'builtin' ? `${fn.module ?? 'builtins'}.${fn.qualname}` : `${fn.file}:${fn.qualname}`
+}
+
 /** Re-keys a tree by diff identity and merges what became the same path. */
 function rekey(n: CallNode, cwd: string): CallNode {
   const children = n.children.map((c) => rekey(c, cwd))
@@ -132,7 +140,7 @@ function rekey(n: CallNode, cwd: string): CallNode {
 interface RunData {
   readonly root: CallNode
   readonly functions: Map<string, FunctionStats>
-  readonly paths: Map<string, { node: CallNode; path: string[] }>
+  readonly paths: Map<string, { node: CallNode; path: string[]; functions: string[] }>
 }
 
 function runData(doc: ProfileDocument): RunData[] {
@@ -140,16 +148,17 @@ function runData(doc: ProfileDocument): RunData[] {
     const merged = mergeNodes(buildThreadTrees(doc.frames, run.threads).map((t) => t.root))
     const root = rekey(merged, run.metadata.cwd)
     const functions = new Map(flatTable([root]).map((s) => [s.fn.key, s]))
-    const paths = new Map<string, { node: CallNode; path: string[] }>()
-    const walk = (n: CallNode, keys: string, labels: string[]) => {
+    const paths = new Map<string, { node: CallNode; path: string[]; functions: string[] }>()
+    const walk = (n: CallNode, keys: string, labels: string[], ids: string[]) => {
       for (const c of n.children) {
         const k = `${keys}\u0001${c.fn?.key ?? ''}`
         const l = [...labels, functionLabel(c.fn)]
-        paths.set(k, { node: c, path: l })
-        walk(c, k, l)
+        const f = [...ids, functionId(c.fn)]
+        paths.set(k, { node: c, path: l, functions: f })
+        walk(c, k, l, f)
       }
     }
-    walk(root, '', [])
+    walk(root, '', [], [])
     return { root, functions, paths }
   })
 }
@@ -264,15 +273,15 @@ export function diffProfiles(base: ProfileDocument, head: ProfileDocument, o: Di
   const dm = (f: FunctionDiff) => Math.abs(o.metric === 'self' ? f.delta.selfNs : f.delta.totalNs)
   functions.sort((x, y) => order[x.status] - order[y.status] || dm(y) - dm(x) || (x.label < y.label ? -1 : x.label > y.label ? 1 : 0))
 
-  const pathKeys = new Map<string, string[]>()
-  for (const r of [...b, ...h]) for (const [k, v] of r.paths) if (!pathKeys.has(k)) pathKeys.set(k, v.path)
+  const pathKeys = new Map<string, { path: string[]; functions: string[] }>()
+  for (const r of [...b, ...h]) for (const [k, v] of r.paths) if (!pathKeys.has(k)) pathKeys.set(k, v)
   const nodes: NodeDiff[] = []
-  for (const [k, path] of pathKeys) {
+  for (const [k, { path, functions }] of pathKeys) {
     const bv = values(b.map((r) => r.paths.get(k)?.node))
     const hv = values(h.map((r) => r.paths.get(k)?.node))
     const d = delta(bv, hv)
     const status = !bv ? 'new' : !hv ? 'vanished' : d.calls === 0 && d.selfNs === 0 && d.totalNs === 0 && (d.netBytes ?? 0) === 0 ? 'unchanged' : 'changed'
-    nodes.push({ path, status, base: bv, head: hv, delta: d })
+    nodes.push({ path, functions, status, base: bv, head: hv, delta: d })
   }
   nodes.sort((x, y) => Math.abs(y.delta.totalNs) - Math.abs(x.delta.totalNs) || x.path.length - y.path.length)
 
