@@ -144,6 +144,7 @@ const CASES: Case[] = [
   { golden: 'memory.flat.txt', profile: 'memory.json', options: { sort: 'memory' } },
   { golden: 'memory.tree.txt', profile: 'memory.json', options: { view: 'tree', minPercent: 1 } },
   { golden: 'sample.tree.txt', profile: 'sample.json', options: { view: 'tree', minPercent: 1 } },
+  { golden: 'sample.flat.txt', profile: 'sample.json', options: {} },
 ]
 
 for (const c of CASES) {

@@ -77,7 +77,9 @@ function columns(report: Report, withBar: boolean): Column[] {
       metric(r) ?? (report.sort === 'calls' ? r.calls / maxCalls : report.sort === 'memory' ? Math.abs(r.netBytes ?? 0) / maxNet : (r.peakBytes ?? 0) / maxPeak)
     cols.push({ title: '', width: BAR, cell: (r) => bar(frac(r), BAR), left: true })
   }
-  cols.push({ title: 'calls', width: 8, cell: (r) => String(r.calls) })
+  // Sample mode counts no calls: show how many samples saw the function instead.
+  if (report.header.mode === 'sample') cols.push({ title: 'samples', width: 8, cell: (r) => String(r.samples ?? 0) })
+  else cols.push({ title: 'calls', width: 8, cell: (r) => String(r.calls) })
   if (memory) {
     cols.push({ title: 'net', width: 10, cell: (r) => (r.netBytes === undefined ? '' : formatBytes(r.netBytes)) })
     cols.push({ title: 'peak', width: 10, cell: (r) => (r.peakBytes === undefined ? '' : formatBytes(r.peakBytes)) })
@@ -114,11 +116,12 @@ function table(report: Report, rows: readonly ReportRow[], layout: TextLayout, w
 function treeLines(report: Report, roots: NonNullable<Report['tree']>, layout: TextLayout): string[] {
   const s = layout.style
   const memory = report.header.memory
-  const head = `${padStart('total%', 6)} ${padStart('total', 9)} ${padStart('self', 9)} ${padStart('calls', 8)}${memory ? ` ${padStart('net', 10)} ${padStart('peak', 10)}` : ''}  function`
+  const sample = report.header.mode === 'sample'
+  const head = `${padStart('total%', 6)} ${padStart('total', 9)} ${padStart('self', 9)} ${padStart(sample ? 'samples' : 'calls', 8)}${memory ? ` ${padStart('net', 10)} ${padStart('peak', 10)}` : ''}  function`
   const fixed = textWidth(head) - 'function'.length
   const out = [s.header(head)]
   const line = (n: ReportTreeNode, prefix: string, label?: string) => {
-    const cells = `${padStart(n.totalPercent.toFixed(1), 6)} ${padStart(formatNs(n.totalNs), 9)} ${padStart(formatNs(n.selfNs), 9)} ${padStart(n.function === null ? '' : String(n.calls), 8)}`
+    const cells = `${padStart(n.totalPercent.toFixed(1), 6)} ${padStart(formatNs(n.totalNs), 9)} ${padStart(formatNs(n.selfNs), 9)} ${padStart(n.function === null ? '' : String(sample ? (n.samples ?? 0) : n.calls), 8)}`
     const mem = memory ? ` ${padStart(n.netBytes === undefined ? '' : formatBytes(n.netBytes), 10)} ${padStart(n.peakBytes === undefined ? '' : formatBytes(n.peakBytes), 10)}` : ''
     const room = Math.max(12, layout.width - fixed - textWidth(prefix))
     const name = n.function === null ? s.header(truncate(label !== undefined ? `thread ${label}` : '(thread root)', room)) : fnCell(n, room, s)
