@@ -152,3 +152,34 @@ test('checkRequest: the rules without a server', () => {
   assert.deepEqual(checkRequest(g, { url: '/?token=abc', headers: { host: '127.0.0.1:8000' } }), { ok: true, setCookie: true })
   assert.equal(checkRequest(g, { url: '/', headers: { host: '127.0.0.1:8000', origin: 'null', cookie: 'pyxray_token=abc' } }).ok, false)
 })
+
+describe('runServe (the serve command)', () => {
+  test('prints the URL, serves until stopped, then exits 0', async () => {
+    const { runServe } = await import('../src/cli/serve.js')
+    let printed = ''
+    let stop!: () => void
+    const stopped = new Promise<void>((r) => (stop = r))
+    const done = runServe({ host: '127.0.0.1', port: 0, profiles: [] }, { out: (t) => (printed += t), err: () => {} }, stopped)
+    for (let i = 0; i < 100 && !printed; i++) await new Promise((r) => setTimeout(r, 20))
+    const m = /open (http:\/\/127\.0\.0\.1:(\d+)\/\?token=([0-9a-f]+))\n/.exec(printed)
+    assert.ok(m, printed)
+    const r = await send(Number(m[2]), '/api/profiles', { host: `127.0.0.1:${m[2]}`, 'x-pyxray-token': m[3]! })
+    assert.equal(r.status, 200)
+    stop()
+    assert.equal(await done, 0)
+  })
+
+  test('refuses a non-loopback --host, a bad --port and a bad profile with a usage error', async () => {
+    const { parsePort, runServe } = await import('../src/cli/serve.js')
+    const { UsageError } = await import('../src/cli/errors.js')
+    const con = { out: () => {}, err: () => {} }
+    await assert.rejects(runServe({ host: '0.0.0.0', port: 0, profiles: [] }, con, Promise.resolve()), (e: unknown) => e instanceof UsageError && /loopback/.test(e.message))
+    assert.throws(() => parsePort('http'), UsageError)
+    assert.throws(() => parsePort('70000'), UsageError)
+    assert.equal(parsePort('8123'), 8123)
+    const dir = mkdtempSync(join(tmpdir(), 'pyxray-serve-'))
+    writeFileSync(join(dir, 'x.json'), '{"not": "a profile"}')
+    await assert.rejects(runServe({ host: '127.0.0.1', port: 0, profiles: [join(dir, 'x.json')] }, con, Promise.resolve()), (e: unknown) => e instanceof UsageError && /not a pyxray profile/.test(e.message))
+    await assert.rejects(runServe({ host: '127.0.0.1', port: 0, profiles: [join(dir, 'missing.json')] }, con, Promise.resolve()), (e: unknown) => e instanceof UsageError && /no such file/.test(e.message))
+  })
+})

@@ -77,6 +77,8 @@ export class PyodideBackend implements Backend {
 
   constructor(indexURL: string) {
     this.runtime = new WorkerRuntime(indexURL)
+    // Start loading Pyodide at once: it takes seconds, and the first compile is not far behind.
+    this.runtime.info().catch(() => {})
   }
 
   async runtimes(): Promise<RuntimeOption[]> {

@@ -34,6 +34,9 @@ print([fib(i) for i in range(10)], safe_div(1, 0))
 
 type Tab = 'stack' | 'ast' | 'code'
 
+/** Pause after the last keystroke before compiling (typing fast does not queue compiles). */
+const COMPILE_DELAY_MS = 50
+
 interface State {
   readonly compiled?: Compiled
   readonly ast?: AstNode
@@ -116,7 +119,7 @@ export function Explorer({ backend }: { backend: Backend }) {
         },
         (e: Error) => id === seq.current && setState((s) => ({ ...s, busy: false, failure: e.message })),
       )
-    }, 150)
+    }, COMPILE_DELAY_MS)
     return () => clearTimeout(t)
   }, [backend, source, runtime, optimize])
 
