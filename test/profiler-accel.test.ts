@@ -349,10 +349,12 @@ function setup(t: TestContext, minor: number): { python: string; dir: string; en
   if (python === undefined) return undefined
   const dir = join(WORK, `3.${minor}`)
   if (!existsSync(dir)) {
-    mkdirSync(dir, { recursive: true })
+    mkdirSync(join(dir, 'out'), { recursive: true })
     for (const [name, text] of Object.entries(PROGRAMS)) writeFileSync(join(dir, name), text.replace(/^\n/, ''))
   }
-  return { python, dir, env: { PYXRAY_CACHE_DIR: join(WORK, 'cache') } }
+  // No bytecode writes: the folder's contents (and so what the import system does, which
+  // --libraries all shows) stay the same from run to run.
+  return { python, dir, env: { PYXRAY_CACHE_DIR: join(WORK, 'cache'), PYTHONDONTWRITEBYTECODE: '1' } }
 }
 
 interface Profiled {
@@ -360,7 +362,9 @@ interface Profiled {
   doc: Profile
 }
 
-/** `python -m pyxray -q -o <out> ...args` with `env`; the run and its (checked) profile. */
+/** `python -m pyxray -q -o out/<out> ...args` in `dir` with `env`; the run and its (checked)
+ * profile (written to a subfolder: a file appearing beside the scripts changes what the import
+ * system does in the other engine's run). */
 async function profile(
   python: string,
   dir: string,
@@ -369,7 +373,7 @@ async function profile(
   args: string[],
   options: { onStdout?: (out: string, child: ChildProcess) => void } = {},
 ): Promise<Profiled> {
-  const path = join(dir, out)
+  const path = join(dir, 'out', out)
   const result = await run(python, ['-m', 'pyxray', '-q', '-o', path, ...args], env, { cwd: dir, ...options })
   assert.ok(existsSync(path), `a profile from ${args.join(' ')} (status ${result.status}):\n${result.stderr}`)
   return { result, doc: readProfile(path) }
