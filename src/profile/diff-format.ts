@@ -117,7 +117,7 @@ function pick(d: ProfileDiff, top: number): { gated: FunctionDiff[]; other: Func
 export function formatDiffText(d: ProfileDiff, layout: DiffLayout): string {
   const s = layout.style
   const w = layout.width
-  const sideLine = (label: string, x: ProfileDiff['base']) => `${s.dim(padEnd(label, 9))}${truncate(`${x.name}  (${x.python}, ${x.mode}, ${x.clock} clock, ${x.runs} run${x.runs === 1 ? '' : 's'})`, w - 9)}`
+  const sideLine = (label: string, x: ProfileDiff['base']) => `${s.dim(padEnd(label, 9))}${truncate(`${x.runs} run${x.runs === 1 ? '' : 's'}, ${x.python}, ${x.mode}, ${x.clock} clock: ${x.name}`, w - 9)}`
   const out = [sideLine('base', d.base), sideLine('head', d.head)]
   out.push(`${s.dim(padEnd('rule', 9))}${describeRule(d)}`)
   const dt = d.head.totalNs - d.base.totalNs
