@@ -204,7 +204,8 @@ export async function diffCommand(argv: string[], con: Console): Promise<number>
     const n = values.repeat === undefined ? 5 : parseRepeat(values.repeat as string)
     const plans = [parseAbCommand(positionals[0]!), parseAbCommand(positionals[1]!)]
     const python = interpreter({ ...(values.python !== undefined ? { python: values.python as string } : {}), verbose: false, rest: [] })
-    const { docs } = await runInterleaved(python, plans, n, con)
+    const { docs, status } = await runInterleaved(python, plans, n, con)
+    if (status !== 0) con.err(`pyxray: warning: a profiled run exited with status ${status}; its profile is compared all the same\n`)
     base = docs[0]!
     head = docs[1]!
     names = { base: `A: ${positionals[0]}`, head: `B: ${positionals[1]}` }
