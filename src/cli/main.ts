@@ -10,14 +10,13 @@ import { agentDir, RuntimeError } from '../runtime/index.js'
 import { runAst, runRuntimes } from './commands.js'
 import { runCode } from './code.js'
 import { compareCommand } from './compare.js'
-import { compareCommand } from './compare.js'
 import { runProfile } from './profile.js'
 import { runMem } from './mem.js'
 import { diffCommand } from './diff.js'
 import { ProfileFileError } from './profile-file.js'
 import { reportCommand } from './report.js'
-import { parsePort, runServe } from './serve.js'
 import { exportOptions, runExport } from './export.js'
+import { parsePort, runServe } from './serve.js'
 import { runStack } from './stack.js'
 import type { AdaptiveOptions } from './adaptive.js'
 import { type Console, DIS_FORMATS, type DisFormat, describeError, runDis, runDisTarget } from './dis.js'
@@ -43,8 +42,6 @@ Commands:
   ast TARGET          the syntax tree of Python source
   stack TARGET        the value stack at every instruction, max depth vs co_stacksize
   code TARGET         everything a code object holds, explained
-  compare A B         two implementations (or one across --versions) side by side: aligned
-                      bytecode, executed instructions, timings, specializations
   compare A B         two implementations (or one across --versions) side by side: aligned
                       bytecode, executed instructions, timings, specializations
   profile SCRIPT…     profile a script: call tree with counts, times and memory (python -m pyxray)
@@ -415,22 +412,6 @@ async function profileCommand(args: string[], con: Console): Promise<number> {
   return runProfile(args, con)
 }
 
-async function exportCommand(args: string[], con: Console): Promise<number> {
-  const { values, positionals } = parse(args, {
-    to: { type: 'string' },
-    out: { type: 'string', short: 'o' },
-    thread: { type: 'string' },
-    unit: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-  })
-  if (values.help) {
-    con.out(EXPORT_HELP)
-    return ExitCode.Ok
-  }
-  if (positionals.length !== 1) throw new UsageError('USAGE', 'export needs one profile file (pyxray profile -o FILE writes one); see pyxray export --help')
-  return runExport(exportOptions({ ...(values as { to?: string; out?: string; thread?: string; unit?: string }), input: positionals[0]!, exporter: `pyxray@${VERSION}` }), con)
-}
-
 const SERVE_HELP = `Usage: pyxray serve [--port N] [--host 127.0.0.1] [PROFILE.json…]
 
 Serves the web UI — bytecode explorer and profile viewer — on a loopback address and prints its
@@ -457,13 +438,28 @@ async function serveCommand(args: string[], con: Console): Promise<number> {
   return runServe({ host: values.host as string, port: parsePort(values.port as string | undefined), profiles: positionals }, con, stop)
 }
 
+async function exportCommand(args: string[], con: Console): Promise<number> {
+  const { values, positionals } = parse(args, {
+    to: { type: 'string' },
+    out: { type: 'string', short: 'o' },
+    thread: { type: 'string' },
+    unit: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  })
+  if (values.help) {
+    con.out(EXPORT_HELP)
+    return ExitCode.Ok
+  }
+  if (positionals.length !== 1) throw new UsageError('USAGE', 'export needs one profile file (pyxray profile -o FILE writes one); see pyxray export --help')
+  return runExport(exportOptions({ ...(values as { to?: string; out?: string; thread?: string; unit?: string }), input: positionals[0]!, exporter: `pyxray@${VERSION}` }), con)
+}
+
 const COMMANDS: Record<string, (args: string[], con: Console) => Promise<number>> = {
   serve: serveCommand,
   profile: profileCommand,
   mem: runMem,
   report: reportCommand,
   diff: diffCommand,
-  compare: (args, con) => compareCommand(args, con, { ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}), style: (flag) => styleFor(process.stdout, flag) }),
   compare: (args, con) => compareCommand(args, con, { ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}), style: (flag) => styleFor(process.stdout, flag) }),
   export: exportCommand,
   dis: disCommand,
