@@ -15,7 +15,8 @@
  * dicts, so that the fast path allocates nothing for the lookup (the Python engine builds an int
  * for id(code), or a (type, name) tuple for a bound builtin method, on every event); clock reads
  * through clock_gettime with the clock id time.perf_counter / time.thread_time use (else the
- * Python clock is called); the thread's stack by the thread state's unique id.
+ * Python clock is called); the thread's stack by the thread state's unique id, or, while the
+ * program has one thread, the stack the Python side names with engine.solo(stack).
  *
  * Engine(clock_id, clock, stack_of, builtins, slow_start, slow_return, slow_call, new_builtin,
  *        slow_c_return, slow_c_call, push_sink)
@@ -78,6 +79,7 @@ typedef struct {
     uint64_t last_tid;
     PyThreadState *last_ts;
     PyObject *last_stack;  /* borrowed from `stacks` */
+    PyObject *solo_stack;  /* monitoring, while the program has one thread: its stack (no lookup) */
     CacheEntry *cache;
 } Engine;
 
@@ -195,6 +197,15 @@ static int incr(PyObject *node, Py_ssize_t index) {
     return 0;
 }
 
+static inline int float_of(PyObject *o, double *out) {
+    if (PyFloat_CheckExact(o)) {
+        *out = PyFloat_AS_DOUBLE(o);
+        return 0;
+    }
+    *out = PyFloat_AsDouble(o);
+    return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
 static int is_node(PyObject *node) { return PyList_CheckExact(node) && PyList_GET_SIZE(node) >= NODE_SIZE; }
 
 static PyObject *top_of(PyObject *stack) {
@@ -306,6 +317,7 @@ static int bound_to_instance(PyObject *func) {
 /* ---- thread stacks (monitoring) ------------------------------------------------------------- */
 
 static PyObject *thread_stack(Engine *e) {
+    if (e->solo_stack != NULL) return e->solo_stack;
     PyThreadState *ts = PyThreadState_Get();
     uint64_t tid = ts->id; /* unique in the interpreter (a thread state's address is not) */
     if (ts == e->last_ts && tid == e->last_tid && e->last_stack != NULL) return e->last_stack;
@@ -362,9 +374,21 @@ static PyObject *call_slow_t(PyObject *func, PyObject *stack, PyObject *a, doubl
 
 /* ---- sys.monitoring callbacks (3.12+; callable anywhere) ------------------------------------ */
 
+/* stack.append(node) */
+static inline int push(PyObject *stack, PyObject *node) {
+    Py_ssize_t n = PyList_GET_SIZE(stack);
+    if (n < ((PyListObject *)stack)->allocated) { /* room left: what list.append does, inline */
+        Py_INCREF(node);
+        PyList_SET_ITEM(stack, n, node);
+        Py_SET_SIZE(stack, n + 1);
+        return 0;
+    }
+    return PyList_Append(stack, node);
+}
+
 static int enter(Engine *e, PyObject *stack, PyObject *node) {
     if (incr(node, CALLS) < 0) return -1;
-    if (PyList_Append(stack, node) < 0) return -1;
+    if (push(stack, node) < 0) return -1;
     double t;
     if (now(e, &t) < 0) return -1; /* last: the bookkeeping above is the caller's time */
     return set_float(node, T0, t);
@@ -412,8 +436,8 @@ static PyObject *Engine_ret(Engine *e, PyObject *const *args, Py_ssize_t nargs) 
     PyObject *node = top_of(stack);
     if (node == NULL) return NULL;
     if (PyList_GET_ITEM(node, KEY) == code) {
-        double t0 = PyFloat_AsDouble(PyList_GET_ITEM(node, T0));
-        if (t0 == -1.0 && PyErr_Occurred()) return NULL;
+        double t0;
+        if (float_of(PyList_GET_ITEM(node, T0), &t0) < 0) return NULL;
         if (add_float(node, TOTAL, t - t0) < 0) return NULL;
         pop(stack);
         Py_RETURN_NONE;
@@ -504,8 +528,7 @@ static PyObject *Engine_c_ret(Engine *e, PyObject *const *args, Py_ssize_t nargs
         if (!PyUnicode_Check(name) || PyUnicode_CompareWithASCIIString(name, ((PyCFunctionObject *)func)->m_ml->ml_name) != 0) Py_RETURN_NONE;
     }
 leave:
-    t0 = PyFloat_AsDouble(PyList_GET_ITEM(node, T0));
-    if (t0 == -1.0 && PyErr_Occurred()) return NULL;
+    if (float_of(PyList_GET_ITEM(node, T0), &t0) < 0) return NULL;
     if (add_float(node, TOTAL, t - t0) < 0) return NULL;
     pop(stack);
     Py_RETURN_NONE;
@@ -538,7 +561,7 @@ static int hook_event(Hook *h, PyFrameObject *frame, int what, PyObject *arg) {
             Py_XDECREF(out);
             return out == NULL ? -1 : 0;
         }
-        if (incr(node, CALLS) < 0 || PyList_Append(stack, node) < 0) return -1;
+        if (incr(node, CALLS) < 0 || push(stack, node) < 0) return -1;
         if (now(e, &t) < 0) return -1; /* TOTAL -= entry time, last */
         return add_float(node, TOTAL, -t);
     }
@@ -555,7 +578,7 @@ static int hook_event(Hook *h, PyFrameObject *frame, int what, PyObject *arg) {
                 Py_XDECREF(out);
                 return out == NULL ? -1 : 0;
             }
-            return PyList_Append(stack, sink);
+            return push(stack, sink);
         }
         PyCodeObject *code = get_code(frame);
         int other = (PyObject *)code != PyList_GET_ITEM(top, KEY);
@@ -615,7 +638,7 @@ static int hook_event(Hook *h, PyFrameObject *frame, int what, PyObject *arg) {
             Py_XDECREF(out);
             return out == NULL ? -1 : 0;
         }
-        if (incr(node, CALLS) < 0 || PyList_Append(stack, node) < 0) return -1;
+        if (incr(node, CALLS) < 0 || push(stack, node) < 0) return -1;
         if (now(e, &t) < 0) return -1;
         return add_float(node, TOTAL, -t);
     }
@@ -707,6 +730,24 @@ static PyObject *Engine_hook(Engine *e, PyObject *stack) {
     return (PyObject *)h;
 }
 
+/* solo(stack or None): the stack every event uses while the program has one thread (None: look
+ * the thread's stack up), as the Python engine's single-thread callbacks. */
+static PyObject *Engine_solo(Engine *e, PyObject *stack) {
+    if (stack != Py_None && !PyList_CheckExact(stack)) {
+        PyErr_SetString(PyExc_TypeError, "solo(stack): a list or None");
+        return NULL;
+    }
+    PyObject *old = e->solo_stack;
+    if (stack == Py_None) {
+        e->solo_stack = NULL;
+    } else {
+        Py_INCREF(stack);
+        e->solo_stack = stack;
+    }
+    Py_XDECREF(old);
+    Py_RETURN_NONE;
+}
+
 /* ---- the Engine type ------------------------------------------------------------------------ */
 
 static int Engine_init(Engine *e, PyObject *args, PyObject *kwargs) {
@@ -751,6 +792,7 @@ static int Engine_traverse(Engine *e, visitproc visit, void *arg) {
     Py_VISIT(e->slow_c_call);
     Py_VISIT(e->push_sink);
     Py_VISIT(e->stacks);
+    Py_VISIT(e->solo_stack);
     if (e->cache != NULL) {
         for (size_t i = 0; i < CACHE_SIZE; i++) {
             Py_VISIT(e->cache[i].parent);
@@ -773,6 +815,7 @@ static int Engine_clear(Engine *e) {
     Py_CLEAR(e->slow_c_call);
     Py_CLEAR(e->push_sink);
     Py_CLEAR(e->stacks);
+    Py_CLEAR(e->solo_stack);
     return 0;
 }
 
@@ -792,6 +835,7 @@ static PyMethodDef Engine_methods[] = {
     {"call", (PyCFunction)(void (*)(void))Engine_call, METH_FASTCALL, "CALL callback."},
     {"c_ret", (PyCFunction)(void (*)(void))Engine_c_ret, METH_FASTCALL, "C_RETURN callback."},
     {"c_raise", (PyCFunction)(void (*)(void))Engine_c_raise, METH_FASTCALL, "C_RAISE callback."},
+    {"solo", (PyCFunction)Engine_solo, METH_O, "solo(stack): the stack of the only thread (None: look stacks up)."},
     {"hook", (PyCFunction)Engine_hook, METH_O, "hook(stack): a setprofile hook for one thread's stack."},
     {NULL, NULL, 0, NULL},
 };

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import sys
-import sysconfig
 import time
 
 TYPE_CHECKING = False
@@ -46,7 +45,7 @@ def unsupported_reason() -> str | None:
         return "the C engine needs CPython (this is {})".format(sys.implementation.name)
     if sys.platform == "emscripten" or sys.platform == "wasi":
         return "no C compiler in WebAssembly (Pyodide)"
-    if sysconfig.get_config_var("Py_GIL_DISABLED"):
+    if "t" in getattr(sys, "abiflags", ""):
         return "the C engine needs the GIL (this is a free-threaded build)"
     if sys.version_info < (3, 8):
         return "the C engine needs CPython 3.8+"
@@ -57,6 +56,7 @@ def compiler_command() -> list[str] | None:
     """The compiler (with its own options) sysconfig names, or $CC; None when none is found."""
     import shlex
     import shutil
+    import sysconfig
 
     cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
     try:
@@ -71,6 +71,7 @@ def compiler_command() -> list[str] | None:
 def build_command(compiler: list[str], output: str) -> list[str]:
     """The command that compiles and links ``_accel.c`` into ``output``."""
     import shlex
+    import sysconfig
 
     include = sysconfig.get_config_var("INCLUDEPY") or sysconfig.get_paths()["include"]
     shared = shlex.split(sysconfig.get_config_var("CCSHARED") or "-fPIC")
@@ -94,14 +95,49 @@ def build_dir(compiler: list[str]) -> str:
 
 
 def _import(path: str) -> ModuleType:
-    import importlib.util
+    from importlib.machinery import ExtensionFileLoader, ModuleSpec
 
-    spec = importlib.util.spec_from_file_location(MODULE, path)
-    if spec is None or spec.loader is None:
-        raise ImportError("cannot load {}".format(path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    loader = ExtensionFileLoader(MODULE, path)
+    module = loader.create_module(ModuleSpec(MODULE, loader, origin=path))
+    loader.exec_module(module)  # type: ignore[arg-type]
+    return module  # type: ignore[return-value]
+
+
+def index_path() -> str:
+    """Where the path of the library built for this interpreter, source and $CC is noted: read
+    first, so that a warm start needs neither sysconfig nor a hash of the source (~10 ms of
+    imports). Keyed by the source's size and mtime, the Python version, the executable and $CC."""
+    from ._profile_calibrate import cache_dir
+
+    try:
+        st = os.stat(SOURCE)
+        stamp = "{}:{}".format(st.st_size, st.st_mtime_ns)
+    except OSError:
+        stamp = "?"
+    text = "\0".join((sys.version, sys.executable or "?", os.environ.get("CC", ""), stamp))
+    h = 0xCBF29CE484222325  # FNV-1a, 64 bits (str hashes are salted per process)
+    for byte in text.encode("utf-8", "replace"):
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return os.path.join(cache_dir(), "accel", "{}-{:016x}.path".format(sys.implementation.cache_tag or "python", h))
+
+
+def _from_index(index: str) -> ModuleType | None:
+    try:
+        with open(index, encoding="utf-8") as f:
+            path = f.read().strip()
+        return _import(path) if path and os.path.isfile(path) else None
+    except (OSError, ImportError):
+        return None
+
+
+def _write_index(index: str, path: str) -> None:
+    try:
+        temp = "{}.{}.tmp".format(index, os.getpid())
+        with open(temp, "w", encoding="utf-8") as f:
+            f.write(path)
+        os.replace(temp, index)
+    except OSError:
+        pass
 
 
 def _build(folder: str, compiler: list[str], name: str) -> str | None:
@@ -176,6 +212,8 @@ def _unlock(fd: int | None) -> None:
 
 
 def _headers_reason() -> str | None:
+    import sysconfig
+
     include = sysconfig.get_config_var("INCLUDEPY") or sysconfig.get_paths().get("include") or ""
     if not os.path.isfile(os.path.join(include, "Python.h")):
         return "no Python headers (Python.h is not in {}): install the interpreter's development package (e.g. python3-dev)".format(include or "?")
@@ -203,6 +241,13 @@ def _load() -> tuple[ModuleType | None, str | None]:
         return None, reason
     if MODULE in sys.modules:
         return sys.modules[MODULE], None
+    index = index_path()
+    module = _from_index(index)
+    if module is not None:
+        sys.modules[MODULE] = module
+        return module, None
+    import sysconfig
+
     compiler = compiler_command()
     if compiler is None:
         return None, "no C compiler found (CC={!r})".format(os.environ.get("CC") or sysconfig.get_config_var("CC"))
@@ -223,6 +268,7 @@ def _load() -> tuple[ModuleType | None, str | None]:
         module = _import(path)
     except Exception as exc:  # any failure means: the Python engine
         return None, "the C engine could not be loaded: {}: {}".format(type(exc).__name__, exc)
+    _write_index(index, path)
     sys.modules[MODULE] = module
     return module, None
 

@@ -94,10 +94,11 @@ if HAS_MONITORING:
     from ._profile_monitoring import MonitoringTracer
 
     class AccelMonitoringTracer(MonitoringTracer):
-        """sys.monitoring with the C engine's callbacks. They find the thread's stack themselves
-        (by the thread state's id), so the single-thread and thread-aware callbacks are the same;
-        the single-thread mode is kept anyway for what it does besides (thread starts are
-        wrapped while it lasts), so that both engines build the same tree."""
+        """sys.monitoring with the C engine's callbacks: one set, told the only thread's stack
+        while the program has one thread (``engine.solo``) and otherwise finding each thread's
+        stack by its thread state's id. The switch happens exactly when the Python engine swaps
+        its single-thread callbacks for the thread-aware ones (a thread start, or an event from
+        an unknown thread), so both engines build the same tree."""
 
         engine = "c"
 
@@ -107,6 +108,14 @@ if HAS_MONITORING:
                 clock_id(self.clock), self.clock, self._stack_here, self.builtins,
                 self._slow_start, self._slow_return, self._slow_call, self._new_builtin, self._slow_c_return, None, None,
             )  # fmt: skip
+
+        def go_multi(self) -> None:
+            super().go_multi()
+            self._engine.solo(None)
+
+        def uninstall(self) -> None:
+            super().uninstall()
+            self._engine.solo(None)
 
         def _stack_here(self) -> list[Node]:
             try:
@@ -119,6 +128,7 @@ if HAS_MONITORING:
                 return super()._callbacks(solo)
             events = sys.monitoring.events
             engine = self._engine
+            engine.solo(solo.stack if solo is not None else None)
             out = {
                 events.PY_START: engine.start,
                 events.PY_RESUME: engine.start,
