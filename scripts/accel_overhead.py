@@ -1,11 +1,12 @@
 """Trace-mode overhead of pyxray's C engine vs its Python engine vs cProfile, in one interpreter.
 
-    PYTHONPATH=python python3 scripts/accel_overhead.py [--repeat 5] [--json]
+    PYTHONPATH=python python3 scripts/accel_overhead.py [--repeat 5] [--cpu] [--json]
 
 For each workload (pyperformance-style: recursion, OO method calls, generators, json, regex),
 the unprofiled run and the three profiled runs (cProfile, pyxray with ``accel="on"``, pyxray with
 ``accel="off"``) are interleaved ``--repeat`` times; overhead = median profiled wall time /
-median unprofiled wall time, and the last line gives each profiler's geometric mean. pyxray runs
+median unprofiled wall time (``--cpu``: process CPU time, steadier on a loaded machine), and the
+last line gives each profiler's geometric mean. pyxray runs
 with its default options (wall clock, builtins, calibrated overhead, from the cache warmed before
 timing). Used to check issue #5's goal: pyxray's trace-mode geomean <= cProfile's on 3.12+ and
 <= 1.5x cProfile's on 3.8-3.11. (The project benchmark is ``npm run bench:profile``.)
@@ -96,29 +97,33 @@ def regex() -> int:
 WORKLOADS = {"fib(25)": lambda: fib(25), "oo-methods": oo, "generators": generators, "json": json_work, "regex": regex}
 
 
+#: The clock of the measurements (``--cpu`` switches it to time.process_time).
+clock = time.perf_counter
+
+
 def run_plain(work):
-    t0 = time.perf_counter()
+    t0 = clock()
     work()
-    return time.perf_counter() - t0
+    return clock() - t0
 
 
 def run_cprofile(work):
     profiler = cProfile.Profile()
-    t0 = time.perf_counter()
+    t0 = clock()
     profiler.enable()
     work()
     profiler.disable()
-    return time.perf_counter() - t0
+    return clock() - t0
 
 
 def run_pyxray(accel):
     def run(work):
         profiler = Profiler(accel=accel)
-        t0 = time.perf_counter()
+        t0 = clock()
         profiler.start()
         work()
         profiler.stop()
-        elapsed = time.perf_counter() - t0
+        elapsed = clock() - t0
         if profiler.to_dict()["metadata"]["engine"] != ("c" if accel == "on" else "python"):
             raise SystemExit("pyxray ran the wrong engine")
         return elapsed
@@ -129,8 +134,12 @@ def run_pyxray(accel):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--cpu", action="store_true", help="process CPU time instead of wall time")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = parser.parse_args()
+    global clock
+    if args.cpu:
+        clock = time.process_time
     sys.setrecursionlimit(10000)
     runners = {"plain": run_plain, "cProfile": run_cprofile, "pyxray-c": run_pyxray("on"), "pyxray-py": run_pyxray("off")}
     for accel in ("on", "off"):  # calibrate (cached) and build the C engine before timing
@@ -151,7 +160,7 @@ def main() -> None:
     if args.json:
         print(json.dumps({"python": version, "workloads": results, "geomean": geomean}))
         return
-    print("CPython {}  (overhead = profiled / unprofiled wall time, median of {})".format(version, args.repeat))
+    print("CPython {}  (overhead = profiled / unprofiled {} time, median of {})".format(version, "CPU" if args.cpu else "wall", args.repeat))
     print("{:<12} {:>9} {:>9} {:>9} {:>10} {:>10}".format("workload", "plain ms", "cProfile", "pyxray-c", "pyxray-py", "c/cProfile"))
     for name, row in results.items():
         print("{:<12} {:>9.1f} {:>8.2f}x {:>8.2f}x {:>9.2f}x {:>10.2f}".format(name, row["plainMs"], row["cProfile"], row["pyxray-c"], row["pyxray-py"], row["pyxray-c"] / row["cProfile"]))

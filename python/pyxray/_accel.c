@@ -122,7 +122,7 @@ static void set_slot(PyObject *node, Py_ssize_t index, PyObject *value) {
 #define OWNED_FLOAT(o) (PyFloat_CheckExact(o) && Py_REFCNT(o) == 1)
 
 /* node[index] += delta (a float slot) */
-static int add_float(PyObject *node, Py_ssize_t index, double delta) {
+static inline int add_float(PyObject *node, Py_ssize_t index, double delta) {
     PyObject *old = PyList_GET_ITEM(node, index);
     double v;
     if (OWNED_FLOAT(old)) {
@@ -140,7 +140,7 @@ static int add_float(PyObject *node, Py_ssize_t index, double delta) {
     return 0;
 }
 
-static int set_float(PyObject *node, Py_ssize_t index, double v) {
+static inline int set_float(PyObject *node, Py_ssize_t index, double v) {
     PyObject *old = PyList_GET_ITEM(node, index);
     if (OWNED_FLOAT(old)) {
         ((PyFloatObject *)old)->ob_fval = v;
@@ -153,7 +153,7 @@ static int set_float(PyObject *node, Py_ssize_t index, double v) {
 }
 
 /* An int only the node holds, positive and of one digit, is incremented in place (as floats). */
-static int bump_owned_int(PyObject *o) {
+static inline int bump_owned_int(PyObject *o) {
     if (!PyLong_CheckExact(o) || Py_REFCNT(o) != 1) return 0;
     PyLongObject *l = (PyLongObject *)o;
 #if PY_VERSION_HEX >= 0x030C0000
@@ -171,7 +171,7 @@ static int bump_owned_int(PyObject *o) {
 }
 
 /* node[index] += 1 (an int slot) */
-static int incr(PyObject *node, Py_ssize_t index) {
+static inline int incr(PyObject *node, Py_ssize_t index) {
     PyObject *old = PyList_GET_ITEM(node, index);
     PyObject *value;
     if (bump_owned_int(old)) return 0;
@@ -208,7 +208,7 @@ static inline int float_of(PyObject *o, double *out) {
 
 static int is_node(PyObject *node) { return PyList_CheckExact(node) && PyList_GET_SIZE(node) >= NODE_SIZE; }
 
-static PyObject *top_of(PyObject *stack) {
+static inline PyObject *top_of(PyObject *stack) {
     Py_ssize_t n = PyList_GET_SIZE(stack);
     if (n == 0) {
         PyErr_SetString(PyExc_IndexError, "list index out of range");
@@ -223,7 +223,7 @@ static PyObject *top_of(PyObject *stack) {
 }
 
 /* del stack[-1] (the stack is not empty). */
-static void pop(PyObject *stack) {
+static inline void pop(PyObject *stack) {
     Py_ssize_t n = PyList_GET_SIZE(stack);
     PyObject *item = PyList_GET_ITEM(stack, n - 1);
     PyList_SET_ITEM(stack, n - 1, NULL);
@@ -270,7 +270,7 @@ static void cache_clear(Engine *e) {
 /* The child of `parent` for `key`: from the cache, else from parent's CHILDREN (then cached).
  * Borrowed; NULL without an exception when there is none; NULL with one on error. `key` is only
  * built on a cache miss: make_key(arg) builds it. */
-static PyObject *find_child(Engine *e, PyObject *parent, const void *k1, const void *k2, PyObject *(*make_key)(PyObject *), PyObject *arg) {
+static inline PyObject *find_child(Engine *e, PyObject *parent, const void *k1, const void *k2, PyObject *(*make_key)(PyObject *), PyObject *arg) {
     CacheEntry *entry = &e->cache[cache_index(parent, k1, k2)];
     if (entry->parent == parent && entry->k1 == k1 && entry->k2 == k2) return entry->child;
     PyObject *children = PyList_GET_ITEM(parent, CHILDREN);
@@ -316,7 +316,7 @@ static int bound_to_instance(PyObject *func) {
 
 /* ---- thread stacks (monitoring) ------------------------------------------------------------- */
 
-static PyObject *thread_stack(Engine *e) {
+static inline PyObject *thread_stack(Engine *e) {
     if (e->solo_stack != NULL) return e->solo_stack;
     PyThreadState *ts = PyThreadState_Get();
     uint64_t tid = ts->id; /* unique in the interpreter (a thread state's address is not) */
@@ -386,7 +386,7 @@ static inline int push(PyObject *stack, PyObject *node) {
     return PyList_Append(stack, node);
 }
 
-static int enter(Engine *e, PyObject *stack, PyObject *node) {
+static inline int enter(Engine *e, PyObject *stack, PyObject *node) {
     if (incr(node, CALLS) < 0) return -1;
     if (push(stack, node) < 0) return -1;
     double t;
