@@ -214,8 +214,22 @@ function measure(it: Interpreter, opts: Options, cacheDir: string, log: (s: stri
   return { label: label(it), minor: it.minor, probe: p, configs, ratios, geomeans, baseMs }
 }
 
+/** Wraps prose at 100 columns (markdown paragraphs read better in a diff that way). */
+function wrap(text: string, width = 100): string {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line)
+      line = word
+    } else line = line ? `${line} ${word}` : word
+  }
+  if (line) lines.push(line)
+  return lines.join('\n')
+}
+
 /** The goals of issue #5 for one interpreter. */
-function goals(m: Measured): { text: string; met: boolean } {
+function goals(m: Measured): { text: string; met: boolean; short: string } {
   const cprofile = m.geomeans.get('cProfile')!
   const trace = m.geomeans.get(`trace (${m.probe.engine})`)!
   const sample = m.geomeans.get('sample')!
@@ -225,19 +239,20 @@ function goals(m: Measured): { text: string; met: boolean } {
   const text =
     `trace ${fmt(trace)}× vs cProfile ${fmt(cprofile)}× = ${(trace / cprofile).toFixed(2)} of cProfile's (goal ≤ ${limit}): ${traceOk ? 'met' : 'not met'}; ` +
     `sample ${sample.toFixed(2)}× (goal ≤ 1.10): ${sampleOk ? 'met' : 'not met'}`
-  return { text, met: traceOk && sampleOk }
+  return { text, met: traceOk && sampleOk, short: `trace ${traceOk ? 'met' : 'not met'}, sample ${sampleOk ? 'met' : 'not met'}` }
 }
 
 function tables(results: readonly Measured[], opts: Options, startedAt: Date, elapsedS: number, load: readonly number[]): string {
   const lines: string[] = []
-  const command = `npm run bench:profile${opts.quick ? ' -- --quick' : ''}`
+  const args = process.argv.slice(2).filter((a) => a !== '--write' && a !== '--no-write')
+  const command = `npm run bench:profile${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`
   lines.push(
-    `Measured ${startedAt.toISOString().slice(0, 10)} by \`${command}\` (${opts.repeats} rounds, ${elapsedS.toFixed(0)} s; ` +
+    wrap(`Measured ${startedAt.toISOString().slice(0, 10)} by \`${command}\` (${opts.repeats} rounds, ${elapsedS.toFixed(0)} s; ` +
       `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, load average ${load.map((l) => l.toFixed(1)).join(' ')} at the start). ` +
       'Profiled ÷ unprofiled wall time of the same program in a fresh process, median of the rounds, every configuration ' +
       'interleaved in one run; trace+memory runs at a tenth of the scale, against unprofiled runs at that scale. ' +
       'The engine of the trace rows is read from the profile (`metadata.engine`; "python" = the pure-Python tracers, ' +
-      '`sys.monitoring` on 3.12+, `sys.setprofile` before).',
+      '`sys.monitoring` on 3.12+, `sys.setprofile` before).'),
     '',
     '| Python | cProfile | pyxray trace | trace ÷ cProfile | sample | trace+memory | yappi | goals |',
     '|---|---|---|---|---|---|---|---|',
@@ -249,13 +264,13 @@ function tables(results: readonly Measured[], opts: Options, startedAt: Date, el
     const tracePy = engine !== 'python' ? ` (python ${fmt(g('trace (python)'))})` : ''
     lines.push(
       `| ${m.label} | ${fmt(g('cProfile'))} | ${fmt(trace)} ${engine}${tracePy} | ${(trace / g('cProfile')!).toFixed(2)} | ${g('sample')!.toFixed(2)} | ` +
-        `${fmt(g(`trace+memory (${m.probe.memoryEngine})`))} | ${fmt(g('yappi'))} | ${goals(m).met ? 'met' : 'not met'} |`,
+        `${fmt(g(`trace+memory (${m.probe.memoryEngine})`))} | ${fmt(g('yappi'))} | ${goals(m).short} |`,
     )
   }
   lines.push('', 'Geometric means over the programs. Per program:', '')
   for (const m of results) {
     const columns = m.configs.filter((c) => c.driver !== 'base').map((c) => c.name)
-    lines.push(`**${m.label}** — ${goals(m).text}`, '', `| program | unprofiled ms | ${columns.join(' | ')} |`, `|---|---|${columns.map(() => '---|').join('')}`)
+    lines.push(wrap(`**${m.label}** — ${goals(m).text}`), '', `| program | unprofiled ms | ${columns.join(' | ')} |`, `|---|---|${columns.map(() => '---|').join('')}`)
     for (const program of m.probe.programs) {
       const row = m.ratios.get(program)!
       lines.push(`| ${program} | ${m.baseMs.get(program)!.toFixed(1)} | ${columns.map((c) => fmt(row.get(c))).join(' | ')} |`)
@@ -269,13 +284,17 @@ function tables(results: readonly Measured[], opts: Options, startedAt: Date, el
 function writeSection(body: string): void {
   const text = readFileSync(BENCHMARKS, 'utf8')
   const start = text.indexOf(SECTION)
-  const section =
-    `${SECTION} — \`npm run bench:profile\`\n\n` +
+  const intro = wrap(
     'Programs (scripts/bench_profile.py, ours, pyperformance-style): fib (recursion), methods (small OO methods, ' +
-    'a property, super()), json (C and pure-Python encoders, loads), regex (findall, finditer, sub with a Python ' +
-    'callback), generators (a four-stage pipeline), comprehensions, nbody (float math). Goals (issue #5): trace ' +
-    'geomean ≤ cProfile\'s on 3.12+, ≤ 1.5× cProfile\'s on 3.8–3.11; sample ≤ 1.10×.\n\n' +
-    `${body.trimEnd()}\n\nRerun: \`npm run bench:profile\` (about 10 minutes; \`-- --quick\` for a short run, \`-- --python 3.12\` for one interpreter).\n`
+      'a property, super()), json (C and pure-Python encoders, loads), regex (findall, finditer, sub with a Python ' +
+      'callback), generators (a four-stage pipeline), comprehensions, nbody (float math). Goals (issue #5): trace ' +
+      "geomean ≤ cProfile's on 3.12+, ≤ 1.5× cProfile's on 3.8–3.11; sample ≤ 1.10×.",
+  )
+  const rerun = wrap(
+    'Rerun: `npm run bench:profile` (about 10 minutes; `-- --quick` for a short run, `-- --python 3.12` for one ' +
+      'interpreter; `-- --check` exits 1 when a goal is missed).',
+  )
+  const section = `${SECTION} — \`npm run bench:profile\`\n\n${intro}\n\n${body.trimEnd()}\n\n${rerun}\n`
   let out: string
   if (start < 0) out = `${text.trimEnd()}\n\n${section}`
   else {

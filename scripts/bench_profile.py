@@ -317,7 +317,12 @@ def probe() -> dict:
     try:
         import yappi  # noqa: F401
 
-        yappi_version = getattr(yappi, "__version__", "?")
+        try:
+            from importlib.metadata import version
+
+            yappi_version = version("yappi")
+        except Exception:  # installed without metadata
+            yappi_version = "?"
     except ImportError:
         yappi_version = None
     v = sys.version_info

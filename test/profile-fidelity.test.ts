@@ -10,7 +10,9 @@
  * call into libraries) and under cProfile driven by the very runner pyxray's command line uses
  * (pyxray/_profile_cli.py `prepare`/`_run`, with a cProfile hook for start/stop), so both see the
  * same program with the same modules imported beforehand. Python-function call counts (every
- * thread's tree vs cProfile's entries, keyed by file:firstlineno:name) must be equal, exactly.
+ * thread's tree vs cProfile's entries, keyed by file:firstlineno:name) must be equal, exactly,
+ * with the default trace engine (the C accelerator where it builds) and with the pure-Python one
+ * (PYXRAY_ACCEL=0).
  * Bytecode caches are off (PYTHONDONTWRITEBYTECODE) so the second run imports as the first did.
  *
  * Every pyenv CPython 3.8–3.13 is used; a missing one is skipped visibly (a failure under CI=true).
@@ -121,7 +123,7 @@ interface Node {
   children: Node[]
 }
 interface Doc {
-  metadata: { exitStatus: number; libraries: string }
+  metadata: { exitStatus: number; libraries: string; engine?: string }
   frames: { file: string; firstlineno: number; qualname: string; kind: string }[]
   threads: { root: Node }[]
 }
@@ -147,9 +149,9 @@ interface Run {
   stderr: string
 }
 
-function run(python: string, args: string[], cwd: string): Promise<Run> {
+function run(python: string, args: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const env = { PATH: process.env.PATH ?? '', PYTHONPATH: PYTHON_DIR, PYTHONDONTWRITEBYTECODE: '1', PYXRAY_CACHE_DIR: join(WORK, 'cache') }
+    const env = { PATH: process.env.PATH ?? '', PYTHONPATH: PYTHON_DIR, PYTHONDONTWRITEBYTECODE: '1', PYXRAY_CACHE_DIR: join(WORK, 'cache'), ...extraEnv }
     const child = spawn(python, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
     const timer = setTimeout(() => child.kill('SIGKILL'), 300_000)
@@ -174,19 +176,24 @@ async function compare(python: string, cwd: string, name: string, target: string
   reset()
   const cp = await run(python, [harness, 'cprofile', cpOut, ...target], cwd)
   assert.equal(cp.status, expectStatus, `${name} under cProfile:\n${cp.stderr}`)
-  reset()
-  const px = await run(python, [harness, 'pyxray', pxOut, ...target], cwd)
-  assert.equal(px.status, expectStatus, `${name} under pyxray:\n${px.stderr}`)
   const expected = new Map(Object.entries((JSON.parse(readFileSync(cpOut, 'utf8')) as { ncalls: Record<string, number> }).ncalls))
-  const doc = JSON.parse(readFileSync(pxOut, 'utf8')) as Doc
-  assert.equal(doc.metadata.libraries, 'all')
-  assert.equal(doc.metadata.exitStatus, expectStatus)
-  const ours = pyxrayCalls(doc)
-  const keys = [...new Set([...expected.keys(), ...ours.keys()])].sort()
-  const diffs = keys.filter((k) => ours.get(k) !== expected.get(k)).map((k) => `  ${k}: pyxray ${ours.get(k) ?? 0}, cProfile ${expected.get(k) ?? 0}`)
   const total = [...expected.values()].reduce((a, b) => a + b, 0)
   assert.ok(expected.size >= 20, `${name}: cProfile saw a real program (${expected.size} functions)`)
-  assert.deepEqual(diffs, [], `${name}: ${diffs.length} of ${keys.length} functions (${total} calls) differ:\n${diffs.slice(0, 25).join('\n')}`)
+  // The default engine (the C accelerator where it builds), then the pure-Python one if that differs.
+  for (const accel of [undefined, '0']) {
+    reset()
+    const px = await run(python, [harness, 'pyxray', pxOut, ...target], cwd, accel === undefined ? {} : { PYXRAY_ACCEL: accel })
+    assert.equal(px.status, expectStatus, `${name} under pyxray:\n${px.stderr}`)
+    const doc = JSON.parse(readFileSync(pxOut, 'utf8')) as Doc
+    const engine = doc.metadata.engine ?? 'python'
+    assert.equal(doc.metadata.libraries, 'all')
+    assert.equal(doc.metadata.exitStatus, expectStatus)
+    const ours = pyxrayCalls(doc)
+    const keys = [...new Set([...expected.keys(), ...ours.keys()])].sort()
+    const diffs = keys.filter((k) => ours.get(k) !== expected.get(k)).map((k) => `  ${k}: pyxray ${ours.get(k) ?? 0}, cProfile ${expected.get(k) ?? 0}`)
+    assert.deepEqual(diffs, [], `${name} (${engine} engine): ${diffs.length} of ${keys.length} functions (${total} calls) differ:\n${diffs.slice(0, 25).join('\n')}`)
+    if (engine === 'python') break
+  }
 }
 
 /** Stdlib modules copied as data for tabnanny, compileall and zipfile. */
