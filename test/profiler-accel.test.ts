@@ -379,6 +379,63 @@ async function profile(
   return { result, doc: readProfile(path) }
 }
 
+/** The Python API's accel option; prints what the test checks as JSON. */
+const API_SCRIPT = `
+import json, sys, threading
+from pyxray import Profiler, ProfilerError, profile
+
+results = {}
+
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+def tree(p):
+    doc = p.to_dict()
+    frames = doc["frames"]
+    def walk(node):
+        label = "<root>" if node["frame"] is None else frames[node["frame"]]["qualname"]
+        return [label, node["calls"], sorted(walk(c) for c in node["children"])]
+    return doc["metadata"]["engine"], sorted(walk(t["root"]) for t in doc["threads"])
+
+def work():
+    fib(12)
+    t = threading.Thread(target=fib, args=(10,))
+    t.start()
+    t.join()
+
+if len(sys.argv) > 1:  # no compiler: the required engine is an error, auto falls back
+    try:
+        Profiler(accel="on").start()
+    except ProfilerError as exc:
+        results["required"] = [exc.code, str(exc)]
+    with Profiler() as p:
+        fib(5)
+    meta = p.to_dict()["metadata"]
+    results["auto"] = [meta["engine"], meta["engineReason"], meta["warnings"]]
+    print(json.dumps(results))
+    sys.exit(0)
+
+# start/stop periods and a thread started while profiling, both engines
+for accel in ("on", "off"):
+    p = Profiler(accel=accel, libraries="none")
+    p.start(); work(); p.stop()
+    p.start(); fib(8); p.stop()
+    results[accel] = tree(p)
+
+try:
+    Profiler(accel="sometimes")
+except ValueError as exc:
+    results["bad"] = str(exc)
+
+@profile(accel=True, print=False)
+def decorated(n):
+    return fib(n)
+decorated(9)
+decorated(9)
+results["decorated"] = tree(decorated.profiler)
+print(json.dumps(results))
+`
+
 // ---------------------------------------------------------------------------------------------
 // The tests
 
@@ -489,6 +546,30 @@ describe('the C engine of trace mode', { concurrency: true }, () => {
         const downs = callsOf(deep.doc, 'down')
         assert.equal(downs.length, 10001)
         assert.ok(downs.every((n) => n === 1))
+      })
+
+      test('the Python API: accel= on/off/True, periods, threads, the decorator, errors', async (t) => {
+        const s = setup(t, minor)
+        if (!s) return
+        const ok = await run(s.python, ['-c', API_SCRIPT], s.env)
+        assert.equal(ok.status, 0, ok.stderr)
+        const got = JSON.parse(ok.stdout) as { [key: string]: unknown }
+        const [engineOn, treeOn] = got.on as [string, unknown]
+        const [engineOff, treeOff] = got.off as [string, unknown]
+        assert.deepEqual([engineOn, engineOff], ['c', 'python'])
+        assert.deepEqual(treeOn, treeOff, 'two periods and a thread: the same trees')
+        assert.match(JSON.stringify(treeOn), /\["fib",1,/)
+        assert.equal(got.bad, "accel must be 'auto', 'on' (1) or 'off' (0), got 'sometimes'")
+        const [engineDecorated] = got.decorated as [string]
+        assert.equal(engineDecorated, 'c')
+        assert.match(JSON.stringify(got.decorated), /\["decorated",2,/)
+
+        const nocc = await run(s.python, ['-c', API_SCRIPT, 'nocc'], { PYXRAY_CACHE_DIR: join(WORK, `api-nocc-3.${minor}`), CC: '/nonexistent/cc' })
+        assert.equal(nocc.status, 0, nocc.stderr)
+        const fallback = JSON.parse(nocc.stdout) as { required: [string, string]; auto: [string, string, string[]] }
+        assert.equal(fallback.required[0], 'PROFILER_ACCEL_UNAVAILABLE')
+        assert.match(fallback.required[1], /^PROFILER_ACCEL_UNAVAILABLE: the C engine was required .*no C compiler found/)
+        assert.deepEqual(fallback.auto, ['python', "no C compiler found (CC='/nonexistent/cc')", []])
       })
 
       test('fallback: no compiler -> the Python engine, and why; PYXRAY_ACCEL=1 -> a clear error', async (t) => {

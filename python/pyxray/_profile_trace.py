@@ -61,7 +61,9 @@ class ProfilerError(RuntimeError):
     """A profiler used the wrong way or blocked by another profiler. ``code`` is one of
     ``PROFILER_RUNNING`` (started twice), ``PROFILER_NOT_RUNNING`` (stopped before it started),
     ``PROFILER_CONFLICT`` (another profiler holds the interpreter's hook), ``PROFILER_UNSUPPORTED``
-    (this interpreter cannot do what was asked). The message starts with the code."""
+    (this interpreter cannot do what was asked), ``PROFILER_ACCEL_UNAVAILABLE`` (the C engine was
+    required -- ``accel="on"``, ``PYXRAY_ACCEL=1`` -- and cannot be built or loaded here). The
+    message starts with the code."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__("{}: {}".format(code, message))
