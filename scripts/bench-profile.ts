@@ -28,7 +28,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { findInterpreters, type Interpreter, MAX_MINOR, MIN_MINOR, probe, resolvePython } from '../src/runtime/index.js'
+import { findInterpreters, type Interpreter, MAX_MINOR, MIN_MINOR, probe, RuntimeError, resolvePython } from '../src/runtime/index.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const DRIVER = join(root, 'scripts', 'bench_profile.py')
@@ -238,7 +238,7 @@ function goals(m: Measured): { text: string; met: boolean; short: string } {
   const sampleOk = sample <= 1.1
   const text =
     `trace ${fmt(trace)}× vs cProfile ${fmt(cprofile)}× = ${(trace / cprofile).toFixed(2)} of cProfile's (goal ≤ ${limit}): ${traceOk ? 'met' : 'not met'}; ` +
-    `sample ${sample.toFixed(2)}× (goal ≤ 1.10): ${sampleOk ? 'met' : 'not met'}`
+    `sample ${sample.toFixed(3)}× (goal ≤ 1.10): ${sampleOk ? 'met' : 'not met'}`
   return { text, met: traceOk && sampleOk, short: `trace ${traceOk ? 'met' : 'not met'}, sample ${sampleOk ? 'met' : 'not met'}` }
 }
 
@@ -263,7 +263,7 @@ function tables(results: readonly Measured[], opts: Options, startedAt: Date, el
     const trace = g(`trace (${engine})`)!
     const tracePy = engine !== 'python' ? ` (python ${fmt(g('trace (python)'))})` : ''
     lines.push(
-      `| ${m.label} | ${fmt(g('cProfile'))} | ${fmt(trace)} ${engine}${tracePy} | ${(trace / g('cProfile')!).toFixed(2)} | ${g('sample')!.toFixed(2)} | ` +
+      `| ${m.label} | ${fmt(g('cProfile'))} | ${fmt(trace)} ${engine}${tracePy} | ${(trace / g('cProfile')!).toFixed(2)} | ${g('sample')!.toFixed(3)} | ` +
         `${fmt(g(`trace+memory (${m.probe.memoryEngine})`))} | ${fmt(g('yappi'))} | ${goals(m).short} |`,
     )
   }
@@ -317,7 +317,14 @@ function main(): number {
     }
     throw e
   }
-  const its = interpreters(opts.pythons)
+  let its: Interpreter[]
+  try {
+    its = interpreters(opts.pythons)
+  } catch (e) {
+    if (!(e instanceof RuntimeError || e instanceof BenchUsageError)) throw e
+    process.stderr.write(`bench:profile: ${e.message}\n`)
+    return 2
+  }
   if (its.length === 0) {
     process.stderr.write('bench:profile: no CPython 3.8–3.14 found (pyenv or python3 on PATH)\n')
     return 2
