@@ -132,7 +132,9 @@ export function runPyodideProfile(run: PyodideProfileRun): Promise<number> {
     })
   }).finally(() => {
     process.off('SIGINT', onSigint)
-    const tail = decoders.stdout.decode()
-    if (tail) run.stdout(tail)
+    const out = decoders.stdout.decode()
+    if (out) run.stdout(out)
+    const err = decoders.stderr.decode()
+    if (err) run.stderr(err)
   })
 }
