@@ -6,24 +6,14 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import type { Server } from 'node:http'
 import { tmpdir } from 'node:os'
-import { extname, join, resolve, sep } from 'node:path'
+import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { type RunningServer, startServer } from '../../src/server/server.js'
-
-const ROOT = resolve(import.meta.dirname, '..', '..')
-const WEB = join(ROOT, 'dist', 'web')
-const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e')
-/** Debian's Chromium, run headless without the services a test does not need (see DEVELOPERS.md). */
-export const CHROMIUM = process.env.PYXRAY_CHROMIUM ?? '/usr/bin/chromium'
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
-
-const missing = existsSync(CHROMIUM) ? undefined : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set PYXRAY_CHROMIUM)`
-if (missing && process.env.CI === 'true') throw new Error(`${missing}: required under CI=true`)
+import { ARTIFACTS, buildWeb, CHROMIUM, CHROMIUM_ARGS, missing, paintedPixels, ROOT, staticServer, typeSource, WAIT, WEB } from './harness.js'
 
 /** The program the e2e profile is taken of: recognizable function names. */
 const SCRIPT = `def fib(n):
@@ -44,54 +34,6 @@ def main():
 
 print(main())
 `
-
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.zip': 'application/zip' }
-
-/** A plain static file server for the build, mounted under /some/sub/path/ to prove relative paths. */
-function staticServer(root: string, mount: string): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
-    if (!path.startsWith(mount)) {
-      res.writeHead(404).end()
-      return
-    }
-    let file = resolve(root, `.${path.slice(mount.length - 1)}`)
-    if (file === root || (existsSync(file) && statSync(file).isDirectory())) file = join(file, 'index.html')
-    if (!file.startsWith(root + sep) || !existsSync(file)) {
-      res.writeHead(404).end()
-      return
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' })
-    res.end(readFileSync(file))
-  })
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${mount}` })))
-}
-
-/**
- * Pixels of the flame-graph canvas that are not blank. (Browser-side code is passed as text: the
- * tests are type-checked without DOM types.)
- */
-async function paintedPixels(page: Page): Promise<number> {
-  return (await page.evaluate(`(() => {
-    const c = document.querySelector('canvas[data-testid="flamegraph"]')
-    if (!c || !c.width || !c.height) return 0
-    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data
-    let n = 0
-    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++
-    return n
-  })()`)) as number
-}
-
-/** Replaces the editor's text: typed key by key, or pasted when it has several lines (no auto-indent). */
-async function typeSource(page: Page, text: string): Promise<void> {
-  await page.click('[data-testid="editor"] .cm-content')
-  await page.keyboard.press('Control+A')
-  await page.keyboard.press('Delete')
-  if (text.includes('\n')) await page.keyboard.insertText(text)
-  else await page.keyboard.type(text)
-}
-
-const WAIT = { timeout: 120_000 }
 
 /** The explorer checks, the same on both transports. */
 async function explorerChecks(page: Page, shot: string): Promise<void> {
@@ -173,9 +115,7 @@ describe('web UI in Chromium', { skip: missing }, () => {
   let profile: string
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true })
-    // Always from the current sources (one second with Vite).
-    const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8' })
-    assert.equal(build.status, 0, `vite build failed:\n${build.stdout}${build.stderr}`)
+    buildWeb()
     work = mkdtempSync(join(tmpdir(), 'pyxray-e2e-'))
     writeFileSync(join(work, 'work.py'), SCRIPT)
     profile = join(work, 'run.json')

@@ -3,20 +3,40 @@ import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { type Backend, detectBackend } from './backend.js'
 import { Explorer } from './explorer/explorer.js'
+import { decodeLink, type ExplorerLink, LINK_PREFIX } from './permalink.js'
 import { ProfileViewer } from './profile/viewer.js'
 import './style.css'
 
 type View = 'explorer' | 'profile'
 
+/** The view a hash opens. */
+function viewOf(hash: string): View {
+  if (hash === '#profile') return 'profile'
+  return 'explorer'
+}
+
 function App() {
   const [backend, setBackend] = useState<Backend>()
   const [failure, setFailure] = useState<string>()
-  const [view, setView] = useState<View>(() => (location.hash === '#profile' ? 'profile' : 'explorer'))
+  const [view, setView] = useState<View>(() => viewOf(location.hash))
+  /** The permalink's state: undefined while it is read, null when there is none. */
+  const [link, setLink] = useState<ExplorerLink | null | undefined>(location.hash.startsWith(LINK_PREFIX) ? undefined : null)
   useEffect(() => {
     detectBackend().then(setBackend, (e: Error) => setFailure(e.message))
+    if (link === undefined) {
+      decodeLink(location.hash).then(
+        (l) => setLink(l ?? null),
+        (e: Error) => {
+          setFailure(`${e.message} — the Explorer opens with its sample instead`)
+          setLink(null)
+        },
+      )
+    }
   }, [])
   useEffect(() => {
-    history.replaceState(null, '', view === 'profile' ? '#profile' : '#')
+    // The Explorer writes its own permalink into the hash; the other views name themselves.
+    if (view !== 'explorer') history.replaceState(null, '', `#${view}`)
+    else if (!location.hash.startsWith(LINK_PREFIX)) history.replaceState(null, '', '#')
   }, [view])
   return (
     <div class="app" data-backend={backend?.kind ?? ''}>
@@ -38,7 +58,7 @@ function App() {
       {backend ? (
         <main>
           <div hidden={view !== 'explorer'} class="view">
-            <Explorer backend={backend} />
+            {link !== undefined ? <Explorer backend={backend} initial={link ?? undefined} active={view === 'explorer'} /> : null}
           </div>
           <div hidden={view !== 'profile'} class="view">
             <ProfileViewer backend={backend} />

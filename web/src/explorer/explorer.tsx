@@ -7,10 +7,12 @@ import type { EditorView } from '@codemirror/view'
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import type { Backend, RuntimeOption } from '../backend.js'
 import { type Compiled, disassembly, loadCompiled, type Span, spanToRange } from '../compiled.js'
+import { encodeLink, type ExplorerLink, type ExplorerTab } from '../permalink.js'
 import type { AstNode, SyntaxErrorDetails } from '../../../src/runtime/types.js'
 import { AstPane } from './ast-pane.js'
 import { BytecodePane } from './bytecode-pane.js'
 import { CodePane } from './code-pane.js'
+import { type CompareState, CompareView } from './compare.js'
 import { createEditor, showMarks } from './editor.js'
 import { StackPane } from './stack-pane.js'
 
@@ -32,7 +34,24 @@ def safe_div(x, y):
 print([fib(i) for i in range(10)], safe_div(1, 0))
 `
 
-type Tab = 'stack' | 'ast' | 'code'
+type Tab = ExplorerTab
+
+/** Pause after the last change before the address bar's permalink is refreshed. */
+const LINK_DELAY_MS = 400
+
+/** Props of {@link Explorer}. */
+export interface ExplorerProps {
+  readonly backend: Backend
+  /** The state a permalink restores. */
+  readonly initial?: ExplorerLink | undefined
+  /** Whether the Explorer is the visible view (it then keeps the address bar's permalink current). */
+  readonly active?: boolean
+}
+
+/** The runtime of a permalink on this backend: the same id, else the same version, else the first. */
+function linkRuntime(rs: readonly RuntimeOption[], link: ExplorerLink | undefined): string | undefined {
+  return (rs.find((r) => r.id === link?.runtime) ?? rs.find((r) => r.version === link?.version) ?? rs[0])?.id
+}
 
 /** Pause after the last keystroke before compiling (typing fast does not queue compiles). */
 const COMPILE_DELAY_MS = 50
@@ -60,25 +79,28 @@ function instructionsAt(view: EditorView, d: ReturnType<typeof disassembly>, fro
 }
 
 /** The explorer. */
-export function Explorer({ backend }: { backend: Backend }) {
+export function Explorer({ backend, initial, active = true }: ExplorerProps) {
   const editorHost = useRef<HTMLDivElement>(null)
   const view = useRef<EditorView | undefined>(undefined)
-  const [source, setSource] = useState(SAMPLE)
+  const [source, setSource] = useState(initial?.source ?? SAMPLE)
   const [runtimes, setRuntimes] = useState<RuntimeOption[]>([])
   const [runtime, setRuntime] = useState<string>()
-  const [optimize, setOptimize] = useState<-1 | 0 | 1 | 2>(-1)
+  const [optimize, setOptimize] = useState<-1 | 0 | 1 | 2>(initial?.optimize ?? -1)
   const [state, setState] = useState<State>({ busy: true })
-  const [qualname, setQualname] = useState<string>('<module>')
+  const [qualname, setQualname] = useState<string>(initial?.qualname ?? '<module>')
   const [selected, setSelected] = useState<number>()
   const [linked, setLinked] = useState<ReadonlySet<number>>(new Set())
-  const [tab, setTab] = useState<Tab>('stack')
+  const [tab, setTab] = useState<Tab>(initial?.tab ?? 'stack')
+  const [compare, setCompare] = useState<CompareState | undefined>(initial?.compare)
+  const [comparing, setComparing] = useState(initial?.compare !== undefined)
+  const [link, setLink] = useState<{ url: string; copied: boolean }>()
   const seq = useRef(0)
 
   useEffect(() => {
     backend.runtimes().then(
       (rs) => {
         setRuntimes(rs)
-        setRuntime((r) => r ?? rs[0]?.id)
+        setRuntime((r) => r ?? linkRuntime(rs, initial))
       },
       (e: Error) => setState({ busy: false, failure: e.message }),
     )
@@ -88,7 +110,7 @@ export function Explorer({ backend }: { backend: Backend }) {
   const onSelectRef = useRef<(from: number, to: number) => void>(() => {})
   useEffect(() => {
     if (!editorHost.current) return undefined
-    const v = createEditor(editorHost.current, SAMPLE, {
+    const v = createEditor(editorHost.current, initial?.source ?? SAMPLE, {
       change: (text) => setSource(text),
       select: (from, to) => onSelectRef.current(from, to),
     })
@@ -176,6 +198,44 @@ export function Explorer({ backend }: { backend: Backend }) {
     setLinked(new Set())
   }
 
+  /** The permalink of the current state. */
+  const currentLink = (): Promise<string> =>
+    encodeLink({
+      v: 1,
+      source,
+      runtime,
+      version: runtimes.find((r) => r.id === runtime)?.version,
+      optimize,
+      tab,
+      qualname: entry?.qualname ?? qualname,
+      ...(comparing && compare ? { compare } : {}),
+    })
+  // The address bar follows the state (debounced), so a reload or a bookmark keeps it.
+  useEffect(() => {
+    if (!active || !runtime) return undefined
+    let live = true
+    const t = setTimeout(() => {
+      void currentLink().then((hash) => live && history.replaceState(null, '', hash))
+    }, LINK_DELAY_MS)
+    return () => {
+      live = false
+      clearTimeout(t)
+    }
+  }, [active, source, runtime, optimize, tab, qualname, entry?.qualname, comparing, compare])
+  const copyLink = async () => {
+    const hash = await currentLink()
+    history.replaceState(null, '', hash)
+    const url = new URL(hash, location.href).href
+    let copied = false
+    try {
+      await navigator.clipboard.writeText(url)
+      copied = true
+    } catch {
+      // No clipboard permission (or an insecure context): the box below holds the link to copy.
+    }
+    setLink({ url, copied })
+  }
+
   const syntaxLine = state.syntax
     ? (() => {
         const s = state.syntax.details
@@ -216,10 +276,23 @@ export function Explorer({ backend }: { backend: Backend }) {
             ))}
           </select>
         </label>
+        <label>
+          <input type="checkbox" data-testid="compare-toggle" checked={comparing} onChange={(e) => setComparing((e.target as HTMLInputElement).checked)} /> compare
+        </label>
+        <button data-testid="copy-link" onClick={() => void copyLink()} title="a link that opens this code, runtime and pane">
+          copy link
+        </button>
         <span class="status" data-testid="compile-status">
           {state.busy ? 'compiling…' : state.compiled ? `CPython ${state.compiled.version}` : ''}
         </span>
       </div>
+      {link ? (
+        <div class="linkbar">
+          <span class="muted">{link.copied ? 'link copied:' : 'copy this link:'}</span>
+          <input data-testid="permalink" readOnly value={link.url} onFocus={(e) => (e.target as HTMLInputElement).select()} />
+          <button onClick={() => setLink(undefined)}>×</button>
+        </div>
+      ) : null}
       {syntaxLine ? (
         <div class="error" data-testid="syntax-error">
           {syntaxLine}
@@ -230,7 +303,17 @@ export function Explorer({ backend }: { backend: Backend }) {
           {state.failure}
         </div>
       ) : null}
-      <div class="panes">
+      {comparing ? (
+        <CompareView
+          backend={backend}
+          runtimes={runtimes}
+          runtime={runtime}
+          optimize={optimize}
+          initial={compare ?? { a: source, b: source, runtimeB: runtimes.find((r) => r.id !== runtime)?.id }}
+          onChange={setCompare}
+        />
+      ) : null}
+      <div class="panes" hidden={comparing}>
         <div class="pane editor-pane" ref={editorHost} data-testid="editor" />
         <div class={`pane bytecode-pane${state.syntax ? ' stale' : ''}`}>
           {d ? <BytecodePane d={d} selected={selected} linked={linked} onSelect={selectInstruction} /> : <div class="muted">{state.busy ? 'loading the Python runtime…' : ''}</div>}

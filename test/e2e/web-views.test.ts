@@ -1,0 +1,136 @@
+/**
+ * End-to-end, in real Chromium on both transports: the Explorer's compare mode and permalinks.
+ * Screenshots go to test-artifacts/e2e/. Skipped with the reason without Chromium (a failure
+ * under CI=true), as test/e2e/web.test.ts.
+ */
+import assert from 'node:assert/strict'
+import { mkdirSync } from 'node:fs'
+import type { Server } from 'node:http'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import type { Browser, Page } from 'playwright-core'
+import { type RunningServer, startServer } from '../../src/server/server.js'
+import { ARTIFACTS, buildWeb, CHROMIUM, CHROMIUM_ARGS, missing, typeSource, WAIT, WEB, staticServer } from './harness.js'
+
+/** Two implementations of one function: the loop's lines differ, `def` and `return` are the same. */
+const LOOP = 'def f(data):\n    r = []\n    for x in data:\n        r.append(x * 2)\n    return r'
+const COMP = 'def f(data):\n    r = [x * 2 for x in data]\n    return r'
+
+/** Compare mode: two snippets, aligned rows, a difference, the static summary. */
+async function compareChecks(page: Page, shot: string): Promise<void> {
+  await page.waitForSelector('[data-testid="bytecode"] tbody tr', WAIT)
+  await page.check('[data-testid="compare-toggle"]')
+  await typeSource(page, LOOP, '[data-testid="editor-a"]')
+  await typeSource(page, COMP, '[data-testid="editor-b"]')
+  await page
+    .locator('[data-testid="compare-stats"]', { hasText: 'two sources' })
+    .waitFor(WAIT)
+    .catch(async (e: unknown) => {
+      await page.screenshot({ path: join(ARTIFACTS, `${shot}-compare-failed.png`) })
+      throw e
+    })
+  const table = page.locator('[data-testid="compare-table"]')
+  // The same line on both sides sits in one row: `def f(data):` beside itself, `return r` beside itself.
+  const rows = await table.locator('tr.line-row').allInnerTexts()
+  assert.ok(rows.some((r) => /1\s+def f\(data\):\s+1\s+def f\(data\):/.test(r)), `def lines aligned: ${rows.join(' | ')}`)
+  assert.ok(rows.some((r) => /5\s+return r\s+3\s+return r/.test(r)), `return lines aligned: ${rows.join(' | ')}`)
+  // Equal instructions face each other; the loop is a difference.
+  const same = table.locator('tr.pair.same', { hasText: /RETURN_VALUE[\s\S]*RETURN_VALUE/ })
+  assert.ok((await same.count()) > 0, 'RETURN_VALUE aligned with RETURN_VALUE')
+  const differs = await table.locator('tr.pair.changed, tr.pair.a, tr.pair.b').allInnerTexts()
+  assert.ok(differs.some((t) => /FOR_ITER|LIST_APPEND|CALL/.test(t)), `the loop shows as a difference: ${differs.slice(0, 5).join(' | ')}`)
+  assert.match(await page.locator('[data-testid="compare-stats"]').innerText(), /\d+ same, \d+ changed, \d+ only in A, \d+ only in B/)
+  const instructions = page.locator('[data-testid="compare-summary"] tr[data-key="instructions"]')
+  assert.match(await instructions.innerText(), /instructions\s+\d+\s+\d+/)
+  assert.match((await instructions.getAttribute('class')) ?? '', /differs/)
+  await page.screenshot({ path: join(ARTIFACTS, `${shot}-compare.png`) })
+}
+
+/** A permalink made on one page opens the same code (and compare sources) on a fresh page. */
+async function permalinkChecks(page: Page, shot: string): Promise<void> {
+  await page.uncheck('[data-testid="compare-toggle"]')
+  await typeSource(page, 'permalinked = 6 * 7')
+  await page.locator('[data-testid="bytecode"] tbody tr', { hasText: /STORE_NAME\s*\d*\s*permalinked/ }).waitFor(WAIT)
+  await page.click('[data-testid="tab-code"]')
+  await page.click('[data-testid="copy-link"]')
+  const url = await page.locator('[data-testid="permalink"]').inputValue()
+  assert.match(url, /#code=z\.[\w-]+$/, 'a compressed link')
+  const fresh = await page.context().newPage()
+  await fresh.goto(url)
+  await fresh.locator('[data-testid="bytecode"] tbody tr', { hasText: /STORE_NAME\s*\d*\s*permalinked/ }).waitFor(WAIT)
+  assert.equal(await fresh.locator('[data-testid="editor"] .cm-content').innerText(), 'permalinked = 6 * 7')
+  assert.match(await fresh.locator('[data-testid="code-inspector"]').innerText(), /co_names\s+permalinked/, 'the chosen pane is restored')
+  await fresh.screenshot({ path: join(ARTIFACTS, `${shot}-permalink.png`) })
+  await fresh.close()
+  // Compare sources ride along.
+  await page.check('[data-testid="compare-toggle"]')
+  await page.locator('[data-testid="compare-table"]').waitFor(WAIT)
+  await page.click('[data-testid="copy-link"]')
+  // The link is made asynchronously (compression): wait for the box to hold the new one.
+  await page.waitForFunction(`document.querySelector('[data-testid="permalink"]').value !== ${JSON.stringify(url)}`, undefined, WAIT)
+  const url2 = await page.locator('[data-testid="permalink"]').inputValue()
+  const again = await page.context().newPage()
+  await again.goto(url2)
+  await again
+    .locator('[data-testid="compare-stats"]', { hasText: 'two sources' })
+    .waitFor(WAIT)
+    .catch(async (e: unknown) => {
+      await again.screenshot({ path: join(ARTIFACTS, `${shot}-permalink-compare-failed.png`) })
+      throw e
+    })
+  assert.equal(await again.locator('[data-testid="editor-b"] .cm-content').innerText(), COMP)
+  await again.close()
+  // A damaged link says so and falls back to the sample.
+  const broken = await page.context().newPage()
+  await broken.goto(`${url.split('#')[0]}#code=z.AAAA`)
+  await broken.locator('.error', { hasText: 'cannot be read' }).waitFor(WAIT)
+  await broken.locator('[data-testid="bytecode"] tbody tr').first().waitFor(WAIT)
+  await broken.close()
+}
+
+describe('web UI views in Chromium', { skip: missing }, () => {
+  let browser: Browser
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true })
+    buildWeb()
+    const { chromium } = await import('playwright-core')
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+  })
+  after(async () => {
+    await browser?.close()
+  })
+
+  describe('through pyxray serve', () => {
+    let server: RunningServer
+    before(async () => {
+      server = await startServer({})
+    })
+    after(() => server.close())
+
+    test('compare mode and permalinks', async () => {
+      const context = await browser.newContext({ viewport: { width: 1400, height: 850 } })
+      const page = await context.newPage()
+      await page.goto(server.url)
+      await compareChecks(page, 'serve')
+      await permalinkChecks(page, 'serve')
+      await context.close()
+    })
+  })
+
+  describe('as a static build (Pyodide in a Web Worker)', () => {
+    let site: { server: Server; url: string }
+    before(async () => {
+      site = await staticServer(WEB, '/some/sub/path/')
+    })
+    after(() => site.server.close())
+
+    test('compare mode and permalinks on Pyodide 3.14', async () => {
+      const context = await browser.newContext({ viewport: { width: 1400, height: 850 } })
+      const page = await context.newPage()
+      await page.goto(site.url)
+      await compareChecks(page, 'static')
+      await permalinkChecks(page, 'static')
+      await context.close()
+    })
+  })
+})
