@@ -1,5 +1,6 @@
 /**
- * End-to-end, in real Chromium on both transports: the Explorer's compare mode and permalinks.
+ * End-to-end, in real Chromium on both transports: the Explorer's compare mode and permalinks, the
+ * profile diff view.
  * Screenshots go to test-artifacts/e2e/. Skipped with the reason without Chromium (a failure
  * under CI=true), as test/e2e/web.test.ts.
  */
@@ -10,7 +11,38 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { type RunningServer, startServer } from '../../src/server/server.js'
-import { ARTIFACTS, buildWeb, CHROMIUM, CHROMIUM_ARGS, missing, typeSource, WAIT, WEB, staticServer } from './harness.js'
+import { ARTIFACTS, buildWeb, CHROMIUM, CHROMIUM_ARGS, missing, ROOT, staticServer, typeSource, WAIT, WEB } from './harness.js'
+
+const PROFILES = join(ROOT, 'test', 'fixtures', 'profiles')
+/** A real pair: planted.py profiled twice, parse() made 30 % slower in head (as test/diff.test.ts). */
+const BASE = join(PROFILES, 'planted-base.json')
+const HEAD = join(PROFILES, 'planted-head.json')
+
+/** The color drawn at the middle of a function's widest node in a flame graph, as [r, g, b]. */
+async function colorOf(page: Page, testId: string, qualname: string): Promise<[number, number, number]> {
+  return (await page.evaluate(`(() => {
+    const p = window.pyxrayFlames[${JSON.stringify(testId)}].pointOf(${JSON.stringify(qualname)})
+    if (!p) return null
+    const c = document.querySelector('canvas[data-testid=${JSON.stringify(testId)}]')
+    const r = c.getBoundingClientRect()
+    const k = c.width / r.width
+    const d = c.getContext('2d').getImageData(Math.round((p.x - r.left) * k), Math.round((p.y - r.top - 6) * k), 1, 1).data
+    return [d[0], d[1], d[2]]
+  })()`)) as [number, number, number]
+}
+
+/** The diff view of the planted pair: parse is the regression, listed first and drawn red. */
+async function diffChecks(page: Page, shot: string): Promise<void> {
+  await page.locator('[data-testid="diff-summary"]', { hasText: '1 regression, 0 improvements' }).waitFor(WAIT)
+  const first = page.locator('[data-testid="diff-functions"] tbody tr').first()
+  assert.equal(await first.getAttribute('data-status'), 'regression')
+  assert.match(await first.innerText(), /^parse\s+planted\.py\s+regression\s+5\.91 ms\s+7\.56 ms\s+\+1\.65 ms\s+\+27\.9%/)
+  const [r, g, b] = await colorOf(page, 'diff-flamegraph', 'parse')
+  assert.ok(r > b + 60 && r > g + 60, `parse is drawn red (rgb ${r}, ${g}, ${b})`)
+  const [r2, , b2] = await colorOf(page, 'diff-flamegraph', 'render')
+  assert.ok(b2 > r2, `render (faster) is drawn blue (rgb ${r2}, ?, ${b2})`)
+  await page.screenshot({ path: join(ARTIFACTS, `${shot}-diff.png`) })
+}
 
 /** Two implementations of one function: the loop's lines differ, `def` and `return` are the same. */
 const LOOP = 'def f(data):\n    r = []\n    for x in data:\n        r.append(x * 2)\n    return r'
@@ -103,7 +135,7 @@ describe('web UI views in Chromium', { skip: missing }, () => {
   describe('through pyxray serve', () => {
     let server: RunningServer
     before(async () => {
-      server = await startServer({})
+      server = await startServer({ profiles: [BASE, HEAD] })
     })
     after(() => server.close())
 
@@ -114,6 +146,14 @@ describe('web UI views in Chromium', { skip: missing }, () => {
       await compareChecks(page, 'serve')
       await permalinkChecks(page, 'serve')
       await context.close()
+    })
+
+    test('profile diff of the two served profiles', async () => {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 850 } })
+      await page.goto(server.url)
+      await page.click('[data-testid="nav-diff"]')
+      await diffChecks(page, 'serve')
+      await page.close()
     })
   })
 
@@ -131,6 +171,15 @@ describe('web UI views in Chromium', { skip: missing }, () => {
       await compareChecks(page, 'static')
       await permalinkChecks(page, 'static')
       await context.close()
+    })
+
+    test('profile diff of two opened files', async () => {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 850 } })
+      await page.goto(`${site.url}#diff`)
+      await page.setInputFiles('[data-testid="diff-base-file"]', BASE)
+      await page.setInputFiles('[data-testid="diff-head-file"]', HEAD)
+      await diffChecks(page, 'static')
+      await page.close()
     })
   })
 })

@@ -29,11 +29,13 @@ export type CompileResult =
   | { readonly ok: true; readonly minor: number; readonly version: string; readonly marshal: Uint8Array; readonly ast: AstNode }
   | { readonly ok: false; readonly message: string; readonly syntax: SyntaxErrorDetails | null }
 
-/** A profile the backend offers. */
+/** A document the backend offers: a profile, or a memory document (`pyxray mem … -o`). */
 export interface ProfileEntry {
   readonly id: string
   readonly name: string
   readonly path: string
+  /** Absent from older servers: a profile. */
+  readonly kind?: 'profile' | 'memory'
 }
 
 /** How the UI reaches Python and profiles. */

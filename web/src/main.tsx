@@ -4,14 +4,16 @@ import { useEffect, useState } from 'preact/hooks'
 import { type Backend, detectBackend } from './backend.js'
 import { Explorer } from './explorer/explorer.js'
 import { decodeLink, type ExplorerLink, LINK_PREFIX } from './permalink.js'
+import { DiffView } from './profile/diff-view.js'
 import { ProfileViewer } from './profile/viewer.js'
 import './style.css'
 
-type View = 'explorer' | 'profile'
+type View = 'explorer' | 'profile' | 'diff'
 
 /** The view a hash opens. */
 function viewOf(hash: string): View {
   if (hash === '#profile') return 'profile'
+  if (hash === '#diff') return 'diff'
   return 'explorer'
 }
 
@@ -49,6 +51,9 @@ function App() {
           <button class={view === 'profile' ? 'active' : ''} data-testid="nav-profile" onClick={() => setView('profile')}>
             Profile viewer
           </button>
+          <button class={view === 'diff' ? 'active' : ''} data-testid="nav-diff" onClick={() => setView('diff')}>
+            Profile diff
+          </button>
         </nav>
         <span class="muted" data-testid="backend">
           {backend ? backend.description : 'starting…'}
@@ -62,6 +67,9 @@ function App() {
           </div>
           <div hidden={view !== 'profile'} class="view">
             <ProfileViewer backend={backend} />
+          </div>
+          <div hidden={view !== 'diff'} class="view">
+            <DiffView backend={backend} />
           </div>
         </main>
       ) : null}

@@ -3,6 +3,7 @@
  * and nodes inside the viewport, only rectangles at least 1 px wide, so 200k nodes stay smooth.
  * Wheel zooms around the pointer, drag pans, click selects, double-click zooms to a node.
  */
+import type { ComponentChildren } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { ProfileDocument } from '../../../src/profile/document.js'
 import { type FlameLayout, firstVisible, formatBytes, formatNs } from './layout.js'
@@ -18,6 +19,12 @@ export interface FlameGraphProps {
   readonly icicle: boolean
   readonly selected: number | undefined
   readonly onSelect: (node: number) => void
+  /** A fill color per node, instead of the hue of its function (the diff view colors by Δ). */
+  readonly paint?: (node: number) => string | undefined
+  /** More lines for a node's tooltip. */
+  readonly describe?: (node: number) => ComponentChildren
+  /** The canvas's data-testid; its test hook is window.pyxrayFlames[testId] (and window.pyxrayFlame for the default). */
+  readonly testId?: string
 }
 
 /** The node name shown in the graph. */
@@ -33,7 +40,7 @@ function hue(text: string): number {
 }
 
 /** The canvas flame graph. */
-export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect }: FlameGraphProps) {
+export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, paint, describe, testId = 'flamegraph' }: FlameGraphProps) {
   const canvas = useRef<HTMLCanvasElement>(null)
   const box = useRef<HTMLDivElement>(null)
   const view = useRef({ x0: 0, x1: layout.total || 1 })
@@ -94,7 +101,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect }:
         const name = f < 0 ? 'all' : (fr?.qualname ?? '?')
         const dim = matches !== undefined && (f < 0 || !matches.has(f))
         const h = hue(fr ? `${fr.file}:${fr.qualname}` : 'root')
-        g.fillStyle = dim ? '#ddd' : fr?.library || fr?.kind === 'builtin' ? `hsl(${h},25%,70%)` : `hsl(${h},65%,68%)`
+        g.fillStyle = dim ? '#ddd' : (paint?.(id) ?? (fr?.library || fr?.kind === 'builtin' ? `hsl(${h},25%,70%)` : `hsl(${h},65%,68%)`))
         g.fillRect(Math.max(x, -1), y, Math.min(w, cssW + 2) - 0.5, ROW - 1)
         if (id === selected) {
           g.strokeStyle = '#000'
@@ -144,7 +151,9 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect }:
 
   // A hook for tests and scripts: where a frame is drawn (its widest node), in page coordinates.
   useEffect(() => {
-    ;(window as unknown as { pyxrayFlame?: unknown }).pyxrayFlame = {
+    const hooks = window as unknown as { pyxrayFlame?: unknown; pyxrayFlames?: Record<string, unknown> }
+    hooks.pyxrayFlames ??= {}
+    hooks.pyxrayFlames[testId] = {
       pointOf(qualname: string): { x: number; y: number } | undefined {
         const c = canvas.current
         if (!c) return undefined
@@ -162,6 +171,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect }:
         return { x: r.left + (a + b) / 2, y: r.top + rowY(layout.depth[best]!) + ROW / 2 }
       },
     }
+    if (testId === 'flamegraph') hooks.pyxrayFlame = hooks.pyxrayFlames[testId]
   })
 
   const drag = useRef<{ x: number; x0: number; x1: number; moved: boolean } | undefined>(undefined)
@@ -183,7 +193,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect }:
       <canvas
         ref={canvas}
         style={{ height: `${height}px` }}
-        data-testid="flamegraph"
+        data-testid={testId}
         onWheel={(e) => {
           e.preventDefault()
           const { px } = local(e)
@@ -241,6 +251,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect }:
             total {layout.unit === 'ns' ? formatNs(tipNode.totalNs) : `${tipNode.samples ?? 0} samples`} ({pct(layout.width[tip.node]!)})
           </div>
           <div>self {formatNs(tipNode.selfNs)}</div>
+          {describe?.(tip.node)}
           {tipNode.memory ? (
             <div>
               memory net {formatBytes(tipNode.memory.netBytes)}, peak {formatBytes(tipNode.memory.peakBytes)}

@@ -60,8 +60,9 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
   useEffect(() => {
     backend.profiles().then(
       (ps) => {
-        setEntries(ps)
-        const first = ps[0]
+        const profiles = ps.filter((p) => (p.kind ?? 'profile') === 'profile')
+        setEntries(profiles)
+        const first = profiles[0]
         if (first) backend.loadProfile(first.id).then((d) => open(d, first.name), (e: Error) => setError(e.message))
       },
       (e: Error) => setError(e.message),

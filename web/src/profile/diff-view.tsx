@@ -1,0 +1,269 @@
+/**
+ * The profile diff view: two profiles (base, head) compared by src/profile/diff.ts — call paths
+ * matched by (file, qualname), threads merged, medians over repeated runs — drawn as the head's
+ * flame graph colored by each call path's Δ self time (red: slower, blue: faster, pale: about the
+ * same), with the diff's verdict and its table of functions, regressions first.
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks'
+import { DEFAULT_DIFF_OPTIONS, diffProfiles, type NodeDiff, type ProfileDiff } from '../../../src/profile/diff.js'
+import { describeRule } from '../../../src/profile/diff-format.js'
+import type { ProfileDocument, ProfileFrame, ProfileNode } from '../../../src/profile/document.js'
+import type { Backend, ProfileEntry } from '../backend.js'
+import { FlameGraph } from './flame.js'
+import { formatNs, layoutThread } from './layout.js'
+import { checkProfile } from './viewer.js'
+
+/** A loaded side. */
+interface Side {
+  readonly name: string
+  readonly doc: ProfileDocument
+}
+
+/** A mutable node while the tree is built. */
+interface Building {
+  frame: number | null
+  calls: number
+  totalNs: number
+  selfNs: number
+  children: Building[]
+}
+
+/** The head-side tree of a diff as a one-thread profile document (for the flame graph), and each node's diff. */
+export function diffTree(d: ProfileDiff): { doc: ProfileDocument; diffOf: Map<ProfileNode, NodeDiff> } {
+  const frames: ProfileFrame[] = []
+  const frameIndex = new Map<string, number>()
+  const root: Building = { frame: null, calls: 0, totalNs: 0, selfNs: 0, children: [] }
+  const byPath = new Map<string, Building>([['', root]])
+  const diffOf = new Map<ProfileNode, NodeDiff>()
+  // Parents before children: shorter paths first.
+  for (const n of [...d.nodes].sort((a, b) => a.functions.length - b.functions.length)) {
+    if (!n.head) continue
+    const id = n.functions[n.functions.length - 1] ?? ''
+    let f = frameIndex.get(id)
+    if (f === undefined) {
+      f = frames.length
+      frameIndex.set(id, f)
+      const colon = id.lastIndexOf(':')
+      frames.push({ file: colon > 0 ? id.slice(0, colon) : '<built-in>', firstlineno: 0, qualname: n.path[n.path.length - 1] ?? id, kind: colon > 0 ? 'python' : 'builtin' })
+    }
+    const parent = byPath.get(n.functions.slice(0, -1).join('\u0001'))
+    if (!parent) continue
+    const node: Building = { frame: f, calls: n.head.calls, totalNs: n.head.totalNs, selfNs: n.head.selfNs, children: [] }
+    parent.children.push(node)
+    byPath.set(n.functions.join('\u0001'), node)
+    diffOf.set(node as ProfileNode, n)
+  }
+  const sortKids = (b: Building) => {
+    b.children.sort((x, y) => y.totalNs - x.totalNs)
+    b.children.forEach(sortKids)
+  }
+  sortKids(root)
+  root.totalNs = root.children.reduce((t, c) => t + c.totalNs, 0)
+  const doc: ProfileDocument = {
+    pyxray: 'profile',
+    version: 1,
+    metadata: { python: { implementation: 'CPython', version: d.head.python.split(' ')[1] ?? '' }, argv: [], cwd: '', startTime: '', durationNs: d.head.totalNs, mode: d.head.mode, clock: d.head.clock, overheadNsPerEvent: 0, partial: false },
+    frames,
+    threads: [{ id: 0, name: 'all threads', main: true, root: root as ProfileNode }],
+  } as unknown as ProfileDocument
+  return { doc, diffOf }
+}
+
+/** Red for slower, blue for faster; the strength is the node's |Δ self| against the largest. */
+export function deltaColor(deltaNs: number, largestNs: number): string {
+  const s = largestNs > 0 ? Math.min(1, Math.abs(deltaNs) / largestNs) : 0
+  if (s < 0.02) return 'hsl(0,0%,90%)'
+  return `hsl(${deltaNs > 0 ? 0 : 215},${Math.round(45 + 40 * s)}%,${Math.round(88 - 38 * s)}%)`
+}
+
+const signedNs = (ns: number) => `${ns > 0 ? '+' : ns < 0 ? '−' : '±'}${formatNs(Math.abs(ns))}`
+const percent = (x: number | null) => (x === null ? '–' : `${x > 0 ? '+' : ''}${(x * 100).toFixed(1)}%`)
+
+/** One side's picker: a file, or a profile the server offers. */
+function SidePicker({ label, entries, onFile, onEntry, side }: { label: 'base' | 'head'; entries: readonly ProfileEntry[]; onFile: (f: File) => void; onEntry: (e: ProfileEntry) => void; side: Side | undefined }) {
+  return (
+    <span class="side-picker">
+      <b>{label}</b>{' '}
+      <label class="button">
+        open…
+        <input type="file" accept=".json,application/json" hidden data-testid={`diff-${label}-file`} onChange={(e) => { const f = (e.target as HTMLInputElement).files?.[0]; if (f) onFile(f) }} />
+      </label>{' '}
+      {entries.length ? (
+        <select data-testid={`diff-${label}-server`} value={entries.find((e) => e.name === side?.name)?.id ?? ''} onChange={(e) => { const en = entries.find((x) => x.id === (e.target as HTMLSelectElement).value); if (en) onEntry(en) }}>
+          <option value="">(served profiles)</option>
+          {entries.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.name}
+            </option>
+          ))}
+        </select>
+      ) : null}{' '}
+      <span class="muted" data-testid={`diff-${label}-name`}>{side?.name ?? 'none'}</span>
+    </span>
+  )
+}
+
+/** The diff view. */
+export function DiffView({ backend }: { backend: Backend }) {
+  const [entries, setEntries] = useState<ProfileEntry[]>([])
+  const [base, setBase] = useState<Side>()
+  const [head, setHead] = useState<Side>()
+  const [error, setError] = useState<string>()
+  const [selected, setSelected] = useState<number>()
+
+  const load = (set: (s: Side) => void) => ({
+    file: (f: File) =>
+      f.text().then(
+        (t) => {
+          let v: unknown
+          try {
+            v = JSON.parse(t)
+          } catch (e) {
+            setError(`${f.name}: not JSON (${e instanceof Error ? e.message : String(e)})`)
+            return
+          }
+          const d = checkProfile(v)
+          if (typeof d === 'string') setError(`${f.name}: ${d}`)
+          else {
+            setError(undefined)
+            set({ name: f.name, doc: d })
+          }
+        },
+        (e: Error) => setError(`${f.name}: ${e.message}`),
+      ),
+    entry: (en: ProfileEntry) => backend.loadProfile(en.id).then((d) => set({ name: en.name, doc: d }), (e: Error) => setError(e.message)),
+  })
+  const loadBase = load(setBase)
+  const loadHead = load(setHead)
+
+  useEffect(() => {
+    backend.profiles().then(
+      (ps) => {
+        const profiles = ps.filter((p) => (p.kind ?? 'profile') === 'profile')
+        setEntries(profiles)
+        // Served with two or more profiles: the first two are base and head.
+        if (profiles.length >= 2) {
+          void loadBase.entry(profiles[0]!)
+          void loadHead.entry(profiles[1]!)
+        }
+      },
+      (e: Error) => setError(e.message),
+    )
+  }, [backend])
+
+  const diff = useMemo(() => {
+    if (!base || !head) return undefined
+    try {
+      return diffProfiles(base.doc, head.doc, DEFAULT_DIFF_OPTIONS, { base: base.name, head: head.name })
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e)
+    }
+  }, [base, head])
+  const tree = useMemo(() => (diff && typeof diff !== 'string' ? diffTree(diff) : undefined), [diff])
+  const layout = useMemo(() => (tree ? layoutThread(tree.doc, tree.doc.threads[0]!) : undefined), [tree])
+  const largest = useMemo(() => {
+    let m = 0
+    for (const n of tree?.diffOf.values() ?? []) m = Math.max(m, Math.abs(n.delta.selfNs))
+    return m
+  }, [tree])
+  const nodeDiff = (id: number) => (layout && tree ? tree.diffOf.get(layout.nodes[id]!) : undefined)
+
+  const d = typeof diff === 'string' ? undefined : diff
+  return (
+    <div class="viewer diff-view" data-testid="diff-view">
+      <div class="toolbar">
+        <SidePicker label="base" entries={entries} side={base} onFile={(f) => void loadBase.file(f)} onEntry={(e) => void loadBase.entry(e)} />
+        <SidePicker label="head" entries={entries} side={head} onFile={(f) => void loadHead.file(f)} onEntry={(e) => void loadHead.entry(e)} />
+        <span class="legend">
+          <span class="swatch" style={{ background: deltaColor(1, 1) }} /> slower <span class="swatch" style={{ background: deltaColor(-1, 1) }} /> faster (Δ self time)
+        </span>
+      </div>
+      {error || typeof diff === 'string' ? (
+        <div class="error" data-testid="diff-error">
+          {error ?? diff}
+        </div>
+      ) : null}
+      {!d ? (
+        <div class="drop-hint">Open two profiles of the same program — base (before) and head (after) — to see what got slower.</div>
+      ) : (
+        <>
+          <div class="meta" data-testid="diff-summary">
+            <b>
+              {d.regressions} regression{d.regressions === 1 ? '' : 's'}, {d.improvements} improvement{d.improvements === 1 ? '' : 's'}
+            </b>{' '}
+            · total {formatNs(d.base.totalNs)} → {formatNs(d.head.totalNs)} ({signedNs(d.head.totalNs - d.base.totalNs)}) · <span class="muted">{describeRule(d)}</span>
+            {d.warnings.map((w) => (
+              <div key={w} class="muted">
+                ⚠ {w}
+              </div>
+            ))}
+          </div>
+          <div class="flame-scroll">
+            {layout && tree ? (
+              <FlameGraph
+                doc={tree.doc}
+                layout={layout}
+                matches={undefined}
+                icicle={false}
+                selected={selected}
+                onSelect={setSelected}
+                testId="diff-flamegraph"
+                paint={(id) => {
+                  const n = nodeDiff(id)
+                  return deltaColor(n?.delta.selfNs ?? 0, largest)
+                }}
+                describe={(id) => {
+                  const n = nodeDiff(id)
+                  return n ? (
+                    <div>
+                      Δ self {signedNs(n.delta.selfNs)}, Δ total {signedNs(n.delta.totalNs)}, Δ calls {n.delta.calls} {n.status === 'new' ? '(new call path)' : ''}
+                    </div>
+                  ) : null
+                }}
+              />
+            ) : null}
+          </div>
+          <div class="tables">
+            <table class="grid" data-testid="diff-functions">
+              <thead>
+                <tr>
+                  <th>function</th>
+                  <th>status</th>
+                  <th>base</th>
+                  <th>head</th>
+                  <th>Δ</th>
+                  <th>Δ%</th>
+                  <th>p</th>
+                  <th>calls</th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.functions.slice(0, 300).map((f) => {
+                  const metric = d.options.metric === 'self' ? 'selfNs' : 'totalNs'
+                  const delta = d.options.metric === 'self' ? f.delta.selfNs : f.delta.totalNs
+                  return (
+                    <tr key={`${f.file}:${f.qualname}:${f.kind}`} class={`status-${f.status}`} data-status={f.status}>
+                      <td>
+                        {f.label} <span class="muted">{f.file}</span>
+                      </td>
+                      <td>{f.status}</td>
+                      <td class="num">{f.base ? formatNs(f.base[metric]) : '–'}</td>
+                      <td class="num">{f.head ? formatNs(f.head[metric]) : '–'}</td>
+                      <td class="num">{signedNs(delta)}</td>
+                      <td class="num">{percent(f.change)}</td>
+                      <td class="num">{f.p === null ? '–' : f.p.toFixed(3)}</td>
+                      <td class="num">
+                        {f.head?.calls ?? 0}
+                        {f.callsChanged ? ` (${f.delta.calls > 0 ? '+' : ''}${f.delta.calls})` : ''}
+                      </td>
+                    </tr>
+                  )
+                })}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </div>
+  )
+}
