@@ -86,6 +86,7 @@ export interface ReportHeader {
   readonly python: string
   readonly argv: readonly string[]
   readonly mode: 'trace' | 'sample'
+  /** The mechanism and, in trace mode, the engine: "sys.monitoring, C engine". */
   readonly tracer?: string
   readonly clock: 'wall' | 'cpu'
   readonly durationNs: number
@@ -195,7 +196,7 @@ export function buildReport(doc: ProfileDocument, o: ReportOptions): Report {
     python: `${md.python.implementation} ${md.python.version}`,
     argv: md.argv,
     mode: md.mode,
-    ...(md.tracer !== undefined ? { tracer: md.tracer } : {}),
+    ...(md.tracer !== undefined ? { tracer: md.engine === undefined ? md.tracer : `${md.tracer}, ${md.engine === 'c' ? 'C' : 'Python'} engine` } : {}),
     clock: md.clock,
     durationNs: md.durationNs,
     threads: trees.map((t) => t.name),
