@@ -13,7 +13,7 @@
  */
 import type { ProfileDocument } from './document.js'
 import { flatTable, type FunctionStats } from './flat.js'
-import { buildThreadTrees, type CallNode, type FunctionInfo, functionLabel, mergeNodes, relativeFile } from './model.js'
+import { buildThreadTrees, type CallNode, type FunctionInfo, functionLabel, mergeNodes, shortFile } from './model.js'
 import { runsOf } from './runs.js'
 import { mannWhitney, median, smallestP } from './stats.js'
 
@@ -116,9 +116,12 @@ export interface ProfileDiff {
   readonly warnings: readonly string[]
 }
 
-/** A profile's function identity for diffs: file relative to cwd and qualname, no line. */
+/**
+ * A profile's function identity for diffs: file relative to cwd (library files from their import
+ * root, so `json/__init__.py` matches across interpreters and virtualenvs) and qualname, no line.
+ */
 function diffFunction(fn: FunctionInfo, cwd: string): FunctionInfo {
-  const file = fn.kind === 'builtin' ? '' : relativeFile(fn.file, cwd)
+  const file = fn.kind === 'builtin' ? '' : shortFile(fn.file, cwd)
   const key = fn.kind === 'builtin' ? `builtin\0${fn.module ?? ''}\0${fn.qualname}` : `python\0${file}\0${fn.qualname}`
   return { ...fn, key, file, firstlineno: 0 }
 }
