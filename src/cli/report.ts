@@ -1,12 +1,14 @@
 /** `pyxray report PROFILE.json`: the flat table, call tree or callers/callees of a profile. */
+import { basename, resolve } from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { buildReport, REPORT_SORTS, ReportError, type ReportOptions, type ReportSort } from '../profile/report.js'
 import { formatReportMarkdown } from '../profile/report-markdown.js'
 import { formatReportText, PLAIN_REPORT, type ReportStyle } from '../profile/report-text.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
-import { useColor } from './io.js'
+import { useColor, writeFileAtomic } from './io.js'
 import { readProfileFile } from './profile-file.js'
+import { renderHtmlReport } from './report-html.js'
 
 /** `pyxray report --help`. */
 export const REPORT_HELP = `Usage: pyxray report PROFILE.json [options]
@@ -28,7 +30,10 @@ Options:
       --callers QUALNAME    who calls the function, and its time from each caller
       --callees QUALNAME    what the function calls, and the time of each from it
       --thread NAME|ID      only this thread (default: all threads)
-  -f, --format FMT          text (default), markdown (PR comments, $GITHUB_STEP_SUMMARY) or json
+  -f, --format FMT          text (default), markdown (PR comments, $GITHUB_STEP_SUMMARY), json, or
+                            html: one self-contained page with the interactive viewer (flame graph,
+                            tables, thread switcher; no network), for the whole profile
+  -o, --out FILE            write the report to FILE (atomically) instead of stdout
   -w, --width N             text width (default: the terminal's columns, else 100)
       --color / --no-color  force colors on or off (default: on for a terminal, off for NO_COLOR)
   -h, --help                show this help
@@ -37,6 +42,7 @@ Examples:
   pyxray report run.json
   pyxray report run.json --tree --depth 4 --min-percent 2
   pyxray report run.json --callers json.dumps --format markdown >> "$GITHUB_STEP_SUMMARY"
+  pyxray report run.json --format html -o report.html
 `
 
 const sgr = (code: string) => (s: string) => `\x1b[${code}m${s}\x1b[0m`
@@ -92,6 +98,7 @@ export async function reportCommand(args: string[], con: Console): Promise<numbe
     callees: { type: 'string' },
     thread: { type: 'string' },
     format: { type: 'string', short: 'f', default: 'text' },
+    out: { type: 'string', short: 'o' },
     width: { type: 'string', short: 'w' },
     color: { type: 'boolean' },
     'no-color': { type: 'boolean' },
@@ -103,7 +110,7 @@ export async function reportCommand(args: string[], con: Console): Promise<numbe
   }
   if (positionals.length !== 1) throw new UsageError('USAGE', `report needs one profile file (got ${positionals.length}); see pyxray report --help`)
   const format = values.format as string
-  if (!['text', 'markdown', 'json'].includes(format)) throw new UsageError('USAGE', `unknown format "${format}" for report: use one of text, markdown, json`)
+  if (!['text', 'markdown', 'json', 'html'].includes(format)) throw new UsageError('USAGE', `unknown format "${format}" for report: use one of text, markdown, json, html`)
   const sort = values.sort as string
   if (!REPORT_SORTS.includes(sort as ReportSort)) throw new UsageError('USAGE', `--sort takes one of ${REPORT_SORTS.join(', ')}, not "${sort}"`)
   const views = [values.tree ? 'tree' : undefined, values.callers !== undefined ? 'callers' : undefined, values.callees !== undefined ? 'callees' : undefined].filter(Boolean)
@@ -111,7 +118,17 @@ export async function reportCommand(args: string[], con: Console): Promise<numbe
   const view = (views[0] ?? 'flat') as ReportOptions['view']
   if (view !== 'tree' && (values.depth !== undefined || values['min-percent'] !== undefined)) throw new UsageError('USAGE', '--depth and --min-percent apply to the call tree: add --tree')
   const file = positionals[0]!
+  const out = values.out as string | undefined
+  if (out !== undefined && resolve(out) === resolve(file)) throw new UsageError('OUTPUT', `-o ${out} is the input profile: pyxray never overwrites its input; choose another file`)
+  const emit = (text: string) => (out === undefined ? con.out(text) : writeFileAtomic(out, text))
   const doc = readProfileFile(file)
+  if (format === 'html') {
+    if (views.length || values.focus !== undefined || (values.hide as string[]).length || values.thread !== undefined) {
+      throw new UsageError('USAGE', '--format html holds the whole profile (pick views, threads and searches in the page): drop --tree, --callers, --callees, --focus, --hide and --thread')
+    }
+    emit(renderHtmlReport(doc, basename(file)))
+    return ExitCode.Ok
+  }
   const options: ReportOptions = {
     view,
     sort: sort as ReportSort,
@@ -131,8 +148,8 @@ export async function reportCommand(args: string[], con: Console): Promise<numbe
     if (e instanceof ReportError) throw new UsageError('NOT_FOUND', `${file}: ${e.message}`)
     throw e
   }
-  if (format === 'json') con.out(`${JSON.stringify(report, null, 2)}\n`)
-  else if (format === 'markdown') con.out(formatReportMarkdown(report))
-  else con.out(formatReportText(report, { width: textWidthOption(values.width as string | undefined), style: reportStyle(values) }))
+  if (format === 'json') emit(`${JSON.stringify(report, null, 2)}\n`)
+  else if (format === 'markdown') emit(formatReportMarkdown(report))
+  else emit(formatReportText(report, { width: textWidthOption(values.width as string | undefined), style: reportStyle(values) }))
   return ExitCode.Ok
 }

@@ -66,9 +66,11 @@ export async function typeSource(page: Page, text: string, editor = '[data-testi
 /** Waiting limit of page waits (Pyodide's first load is slow on a busy machine). */
 export const WAIT = { timeout: Number(process.env.PYXRAY_E2E_WAIT_MS ?? 120_000) }
 
-/** Builds the web UI from the current sources (a second or two with Vite). */
+/** Builds the web UI and the HTML report template from the current sources (a second or two with Vite). */
 export function buildWeb(): void {
   // Always from the current sources (one second with Vite).
-  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8' })
-  assert.equal(build.status, 0, `vite build failed:\n${build.stdout}${build.stderr}`)
+  for (const config of ['web/vite.config.ts', 'web/vite.report.config.ts']) {
+    const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', config, '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8' })
+    assert.equal(build.status, 0, `vite build --config ${config} failed:\n${build.stdout}${build.stderr}`)
+  }
 }

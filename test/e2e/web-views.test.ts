@@ -1,17 +1,20 @@
 /**
  * End-to-end, in real Chromium on both transports: the Explorer's compare mode and permalinks, the
- * profile diff view.
+ * profile diff view, the HTML report.
  * Screenshots go to test-artifacts/e2e/. Skipped with the reason without Chromium (a failure
  * under CI=true), as test/e2e/web.test.ts.
  */
 import assert from 'node:assert/strict'
-import { mkdirSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { type RunningServer, startServer } from '../../src/server/server.js'
-import { ARTIFACTS, buildWeb, CHROMIUM, CHROMIUM_ARGS, missing, ROOT, staticServer, typeSource, WAIT, WEB } from './harness.js'
+import { ARTIFACTS, buildWeb, CHROMIUM, CHROMIUM_ARGS, missing, paintedPixels, ROOT, staticServer, typeSource, WAIT, WEB } from './harness.js'
 
 const PROFILES = join(ROOT, 'test', 'fixtures', 'profiles')
 /** A real pair: planted.py profiled twice, parse() made 30 % slower in head (as test/diff.test.ts). */
@@ -130,6 +133,40 @@ describe('web UI views in Chromium', { skip: missing }, () => {
   })
   after(async () => {
     await browser?.close()
+  })
+
+  test('pyxray report --format html: one offline file with the viewer', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'pyxray-report-')), 'report.html')
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'report', join(PROFILES, 'threads.json'), '--format', 'html', '-o', out], { cwd: ROOT, encoding: 'utf8' })
+    assert.equal(run.status, 0, run.stderr)
+    const html = readFileSync(out, 'utf8')
+    assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href="(?!data:)/, 'nothing is loaded from elsewhere')
+    const page = await browser.newPage({ viewport: { width: 1400, height: 850 } })
+    const requests: string[] = []
+    page.on('request', (r) => requests.push(r.url()))
+    const errors: string[] = []
+    page.on('pageerror', (e) => errors.push(e.message))
+    await page.goto(pathToFileURL(out).href)
+    await page.locator('[data-testid="profile-meta"]', { hasText: 'threads.json' }).waitFor(WAIT)
+    assert.ok((await paintedPixels(page)) > 1000, 'the flame graph is drawn')
+    await page.fill('[data-testid="flame-search"]', 'crunch')
+    assert.match(await page.locator('[data-testid="search-result"]').innerText(), /^1 matching function, \d+\.\d% of the time/)
+    // The thread switcher: the worker thread's own tree.
+    const threads = await page.locator('[data-testid="thread"] option').allInnerTexts()
+    assert.deepEqual(threads.map((t) => t.split(' ')[0]), ['MainThread', 'worker'])
+    await page.selectOption('[data-testid="thread"]', { index: 1 })
+    // The new tree is laid out and scrolled to its root in the next frames.
+    await page.evaluate('new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)))')
+    const point = (await page.evaluate(`window.pyxrayFlame.pointOf('crunch')`)) as { x: number; y: number } | undefined
+    assert.ok(point, 'crunch is drawn in the worker thread')
+    await page.mouse.click(point.x, point.y)
+    await page.locator('[data-testid="frame-details"] h3', { hasText: 'crunch' }).waitFor(WAIT)
+    assert.match(await page.locator('[data-testid="frame-code-missing"]').innerText(), /a report holds no Python/)
+    await page.screenshot({ path: join(ARTIFACTS, 'report-html.png') })
+    assert.deepEqual(errors, [])
+    const foreign = requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:'))
+    assert.deepEqual(foreign, [], 'no network requests')
+    await page.close()
   })
 
   describe('through pyxray serve', () => {

@@ -40,7 +40,8 @@ export interface ProfileEntry {
 
 /** How the UI reaches Python and profiles. */
 export interface Backend {
-  readonly kind: 'server' | 'pyodide'
+  /** `report`: the offline HTML report (no Python at all). */
+  readonly kind: 'server' | 'pyodide' | 'report'
   /** A line for the status bar. */
   readonly description: string
   runtimes(): Promise<RuntimeOption[]>
@@ -60,16 +61,4 @@ export class BackendError extends Error {
   ) {
     super(message)
   }
-}
-
-/** Picks the transport: `pyxray serve` marks the page it serves; anything else is static. */
-export async function detectBackend(): Promise<Backend> {
-  const served = document.querySelector('meta[name="pyxray-backend"]')?.getAttribute('content') === 'server'
-  const forced = new URLSearchParams(location.search).get('backend')
-  if (served && forced !== 'pyodide') {
-    const { HttpBackend } = await import('./backend-http.js')
-    return new HttpBackend(new URL('.', location.href).href)
-  }
-  const { PyodideBackend } = await import('./backend-pyodide.js')
-  return new PyodideBackend(new URL('pyodide/', document.baseURI).href)
 }

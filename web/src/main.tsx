@@ -1,7 +1,8 @@
 /** The pyxray web UI: the Bytecode Explorer and the Profile viewer over one {@link Backend}. */
 import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
-import { type Backend, detectBackend } from './backend.js'
+import type { Backend } from './backend.js'
+import { detectBackend } from './detect.js'
 import { Explorer } from './explorer/explorer.js'
 import { decodeLink, type ExplorerLink, LINK_PREFIX } from './permalink.js'
 import { DiffView } from './profile/diff-view.js'

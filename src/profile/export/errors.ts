@@ -10,6 +10,8 @@ export type ExportErrorCode =
   | 'EXPORT_BAD_PROFILE'
   /** The profile recorded no calls, and the format cannot say so (pstats refuses an empty table). */
   | 'EXPORT_EMPTY'
+  /** The HTML report template lacks the slot the profile goes into (not pyxray's build of it). */
+  | 'EXPORT_BAD_TEMPLATE'
 
 /** An export that cannot be made from this profile with these options. */
 export class ExportError extends Error {

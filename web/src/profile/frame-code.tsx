@@ -25,6 +25,9 @@ export function FrameCode({ backend, doc, frame }: { backend: Backend; doc: Prof
     setLoaded({ state: 'loading' })
     const run = async (): Promise<Loaded> => {
       if (frame.kind !== 'python') return { state: 'none', why: `${frame.qualname} is a builtin: it has no Python bytecode` }
+      if (backend.kind === 'report') {
+        return { state: 'none', why: `${frame.file}:${frame.firstlineno} — a report holds no Python: open the profile with pyxray serve to see the source and bytecode` }
+      }
       const text = await backend.source(frame.file)
       if (text === undefined) {
         return { state: 'none', why: backend.kind === 'server' ? `${frame.file} is not readable through the server` : `source files are available when the profile is opened through pyxray serve (${frame.file})` }
