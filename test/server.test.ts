@@ -42,6 +42,15 @@ const profileDoc = {
   threads: [{ id: 1, name: 'MainThread', main: true, root: { frame: null, calls: 0, totalNs: 10, selfNs: 0, children: [{ frame: 0, calls: 1, totalNs: 10, selfNs: 10, children: [] }] } }],
 }
 
+/** A memory document as pyxray mem size writes it. */
+const memoryDoc = {
+  pyxray: 'memory',
+  version: 1,
+  kind: 'size',
+  metadata: { python: '3.11.7', implementation: 'CPython', executable: '/usr/bin/python3', argv: [], cwd: '/', startTime: '2026-01-01T00:00:00Z' },
+  size: { expression: '[1]', type: 'list', totalBytes: 92, shallowBytes: 64, objects: 2, byType: [{ type: 'list', count: 1, bytes: 64 }, { type: 'int', count: 1, bytes: 28 }], skipped: [] },
+}
+
 describe('pyxray serve', () => {
   let server: RunningServer
   let host: string
@@ -51,7 +60,9 @@ describe('pyxray serve', () => {
     writeFileSync(join(web, 'app.js'), 'console.log(1)')
     const profile = join(web, 'run.json')
     writeFileSync(profile, JSON.stringify(profileDoc))
-    server = await startServer({ webRoot: web, profiles: [profile] })
+    const memory = join(web, 'size.json')
+    writeFileSync(memory, JSON.stringify(memoryDoc))
+    server = await startServer({ webRoot: web, profiles: [profile, memory] })
     host = `127.0.0.1:${server.port}`
   })
   after(() => server.close())
@@ -137,11 +148,18 @@ describe('pyxray serve', () => {
 
   test('serves the profiles it was given', async () => {
     const h = { host, 'x-pyxray-token': server.token }
-    const list = JSON.parse((await send(server.port, '/api/profiles', h)).body) as { profiles: { id: string; name: string }[] }
-    assert.deepEqual(list.profiles.map((p) => p.name), ['run.json'])
+    const list = JSON.parse((await send(server.port, '/api/profiles', h)).body) as { profiles: { id: string; name: string; kind: string }[] }
+    assert.deepEqual(list.profiles.map((p) => [p.name, p.kind]), [['run.json', 'profile'], ['size.json', 'memory']])
+    assert.deepEqual(JSON.parse((await send(server.port, '/api/profiles/1', h)).body), memoryDoc)
     const doc = JSON.parse((await send(server.port, '/api/profiles/0', h)).body) as typeof profileDoc
     assert.deepEqual(doc, profileDoc)
     assert.equal((await send(server.port, '/api/profiles/7', h)).status, 404)
+  })
+
+  test('refuses a memory document of an unknown version', async () => {
+    const bad = join(web, 'bad-memory.json')
+    writeFileSync(bad, JSON.stringify({ ...memoryDoc, version: 9 }))
+    await assert.rejects(startServer({ webRoot: web, profiles: [bad] }), (e: unknown) => e instanceof Error && /memory document version 9/.test(e.message))
   })
 })
 

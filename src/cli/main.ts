@@ -47,7 +47,7 @@ Commands:
   profile SCRIPT…     profile a script: call tree with counts, times and memory (python -m pyxray)
   mem COMMAND …       memory: leaks (growth per iteration), size (deep), path (why alive), lines,
                       growth (objects per type)
-  report PROFILE      a profile as a table, call tree or callers/callees (text, markdown, json)
+  report PROFILE      a profile as a table, call tree or callers/callees (text, markdown, json, html)
   diff BASE HEAD      compare two profiles call path by call path; --fail-on regression for CI
   export PROFILE      a profile for other tools: speedscope, pstats, collapsed stacks, Chrome trace
   serve [PROFILE…]    the web UI (bytecode explorer, profile viewer) on a loopback server
@@ -412,11 +412,12 @@ async function profileCommand(args: string[], con: Console): Promise<number> {
   return runProfile(args, con)
 }
 
-const SERVE_HELP = `Usage: pyxray serve [--port N] [--host 127.0.0.1] [PROFILE.json…]
+const SERVE_HELP = `Usage: pyxray serve [--port N] [--host 127.0.0.1] [PROFILE.json | MEMORY.json…]
 
-Serves the web UI — bytecode explorer and profile viewer — on a loopback address and prints its
-URL, which carries a random token. The UI compiles with your native interpreters (and Pyodide),
-and opens the profiles given here. Requests with a foreign Host or Origin, or without the token,
+Serves the web UI — bytecode explorer, profile viewer, profile diff, memory — on a loopback
+address and prints its URL, which carries a random token. The UI compiles with your native
+interpreters (and Pyodide), and opens the files given here: profiles (pyxray profile -o; the
+first two are the diff's base and head) and memory documents (pyxray mem … --format json). Requests with a foreign Host or Origin, or without the token,
 are refused. Ctrl-C stops it.
 
 Options:

@@ -1,18 +1,18 @@
-/** The profiles `pyxray serve` was started with, read once from disk. */
+/** The documents `pyxray serve` was started with (profiles, memory documents), read once from disk. */
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import type { ProfileDocument } from '../profile/document.js'
+import { type MemoryDocument, MemoryDocumentError, parseMemoryDocument } from '../profile/memory-document.js'
 
-/** A profile file the server offers. */
-export interface ServedProfile {
+/** A file the server offers: a profile, or a memory document (`pyxray mem … --format json -o`). */
+export type ServedProfile = {
   /** Position in the command line, as a string (the URL id). */
   readonly id: string
   readonly name: string
   readonly path: string
   /** The file's text, served as it is. */
   readonly text: string
-  readonly doc: ProfileDocument
-}
+} & ({ readonly kind: 'profile'; readonly doc: ProfileDocument } | { readonly kind: 'memory'; readonly doc: MemoryDocument })
 
 /** A profile file that cannot be served. */
 export class ProfileFileError extends Error {
@@ -25,7 +25,7 @@ export class ProfileFileError extends Error {
   }
 }
 
-/** Reads and checks the profile files (a pyxray profile document, version 1). */
+/** Reads and checks the files: pyxray profile documents (version 1) or memory documents. */
 export function loadProfiles(paths: readonly string[]): ServedProfile[] {
   return paths.map((p, i) => {
     const path = resolve(p)
@@ -37,17 +37,25 @@ export function loadProfiles(paths: readonly string[]): ServedProfile[] {
     } catch (e) {
       throw new ProfileFileError('PROFILE_BAD_JSON', `${p}: not JSON (${e instanceof Error ? e.message : String(e)})`)
     }
+    if ((doc as { pyxray?: unknown } | null)?.pyxray === 'memory') {
+      try {
+        return { id: String(i), name: basename(path), path, text, kind: 'memory' as const, doc: parseMemoryDocument(text) }
+      } catch (e) {
+        if (e instanceof MemoryDocumentError) throw new ProfileFileError('PROFILE_NOT_PYXRAY', `${p}: ${e.message}`)
+        throw e
+      }
+    }
     const d = doc as Partial<ProfileDocument> | null
     if (!d || d.pyxray !== 'profile' || d.version !== 1 || !Array.isArray(d.threads) || !Array.isArray(d.frames)) {
-      throw new ProfileFileError('PROFILE_NOT_PYXRAY', `${p}: not a pyxray profile document version 1 (expected "pyxray": "profile", "version": 1; write one with pyxray profile -o FILE)`)
+      throw new ProfileFileError('PROFILE_NOT_PYXRAY', `${p}: not a pyxray profile document version 1 (expected "pyxray": "profile", "version": 1; write one with pyxray profile -o FILE — or a memory document from pyxray mem … --format json)`)
     }
-    return { id: String(i), name: basename(path), path, text, doc: d as ProfileDocument }
+    return { id: String(i), name: basename(path), path, text, kind: 'profile' as const, doc: d as ProfileDocument }
   })
 }
 
 /** The source files the profiles' frames name: the only files the server will read for the UI. */
 export function profileSourceFiles(profiles: readonly ServedProfile[]): Set<string> {
   const files = new Set<string>()
-  for (const p of profiles) for (const f of p.doc.frames) if (f.kind === 'python' && f.file.startsWith('/')) files.add(f.file)
+  for (const p of profiles) if (p.kind === 'profile') for (const f of p.doc.frames) if (f.kind === 'python' && f.file.startsWith('/')) files.add(f.file)
   return files
 }

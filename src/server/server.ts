@@ -184,7 +184,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       return
     }
     if (path === '/api/profiles' && req.method === 'GET') {
-      sendJson(res, 200, { profiles: profiles.map((p) => ({ id: p.id, name: p.name, path: p.path })) })
+      sendJson(res, 200, { profiles: profiles.map((p) => ({ id: p.id, name: p.name, path: p.path, kind: p.kind })) })
       return
     }
     const m = /^\/api\/profiles\/(\d+)$/.exec(path)

@@ -1,6 +1,6 @@
 /**
  * End-to-end, in real Chromium on both transports: the Explorer's compare mode and permalinks, the
- * profile diff view, the HTML report.
+ * profile diff view, the memory tab, the HTML report.
  * Screenshots go to test-artifacts/e2e/. Skipped with the reason without Chromium (a failure
  * under CI=true), as test/e2e/web.test.ts.
  */
@@ -45,6 +45,36 @@ async function diffChecks(page: Page, shot: string): Promise<void> {
   const [r2, , b2] = await colorOf(page, 'diff-flamegraph', 'render')
   assert.ok(b2 > r2, `render (faster) is drawn blue (rgb ${r2}, ?, ${b2})`)
   await page.screenshot({ path: join(ARTIFACTS, `${shot}-diff.png`) })
+}
+
+/** The memory documents of the e2e: a planted leak, a deep size, a retention path (pyxray mem, system python3). */
+function memoryDocuments(dir: string): string[] {
+  const planted = join(ROOT, 'test', 'fixtures', 'memory', 'planted.py')
+  const runs: [string, string[]][] = [
+    ['leaks.json', ['leaks', planted, '--call', 'cache_leak()', '--iterations', '10']],
+    ['size.json', ['size', '[x, x]', '--setup', 'x = "a" * 100']],
+    ['path.json', ['path', '--type', 'Widget', planted, '--call', 'listener_leak()']],
+  ]
+  return runs.map(([name, args]) => {
+    const out = join(dir, name)
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'mem', ...args, '--format', 'json', '-o', out], { cwd: ROOT, encoding: 'utf8' })
+    assert.equal(r.status, 0, `pyxray mem ${args[0]} failed:\n${r.stderr}`)
+    return out
+  })
+}
+
+/** The memory tab: the leak verdict and its line, the deep size by type, the retention chain. */
+async function memoryChecks(page: Page, shot: string): Promise<void> {
+  await page.locator('[data-testid="memory-path"]').waitFor(WAIT)
+  assert.match(await page.locator('[data-testid="leak-verdict"]').innerText(), /^leaks ~4\.\d KiB\/iteration at planted\.py:14$/)
+  assert.match(await page.locator('[data-testid="leak-sites"] tbody tr').first().innerText(), /^planted\.py:14\s+_cache\[len\(_cache\)\] = bytes\(4096\)/)
+  assert.equal(await page.locator('[data-testid="leak-curve"] polyline').count(), 1)
+  assert.match(await page.locator('[data-testid="size-total"]').innerText(), /\[x, x\] → list: deep 221 B \(2 objects\), shallow 72 B/)
+  assert.deepEqual((await page.locator('[data-testid="size-types"] tbody tr td:first-child').allInnerTexts()), ['str', 'list'])
+  const chain = page.locator('[data-testid="retention-chain"]')
+  assert.equal(await chain.locator('.link').count(), 5, 'the root and four references')
+  assert.match((await chain.innerText()).replace(/\s+/g, ' '), /module global __main__\.bus bus → __main__\.Bus .* \.listeners → list .* \[0\] → method .* __self__ → __main__\.Widget/)
+  await page.screenshot({ path: join(ARTIFACTS, `${shot}-memory.png`), fullPage: true })
 }
 
 /** Two implementations of one function: the loop's lines differ, `def` and `return` are the same. */
@@ -125,9 +155,11 @@ async function permalinkChecks(page: Page, shot: string): Promise<void> {
 
 describe('web UI views in Chromium', { skip: missing }, () => {
   let browser: Browser
+  let memory: string[]
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true })
     buildWeb()
+    memory = memoryDocuments(mkdtempSync(join(tmpdir(), 'pyxray-e2e-mem-')))
     const { chromium } = await import('playwright-core')
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
   })
@@ -172,7 +204,7 @@ describe('web UI views in Chromium', { skip: missing }, () => {
   describe('through pyxray serve', () => {
     let server: RunningServer
     before(async () => {
-      server = await startServer({ profiles: [BASE, HEAD] })
+      server = await startServer({ profiles: [BASE, HEAD, ...memory] })
     })
     after(() => server.close())
 
@@ -190,6 +222,14 @@ describe('web UI views in Chromium', { skip: missing }, () => {
       await page.goto(server.url)
       await page.click('[data-testid="nav-diff"]')
       await diffChecks(page, 'serve')
+      await page.close()
+    })
+
+    test('memory tab: the served memory documents', async () => {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 850 } })
+      await page.goto(server.url)
+      await page.click('[data-testid="nav-memory"]')
+      await memoryChecks(page, 'serve')
       await page.close()
     })
   })
@@ -216,6 +256,14 @@ describe('web UI views in Chromium', { skip: missing }, () => {
       await page.setInputFiles('[data-testid="diff-base-file"]', BASE)
       await page.setInputFiles('[data-testid="diff-head-file"]', HEAD)
       await diffChecks(page, 'static')
+      await page.close()
+    })
+
+    test('memory tab: opened files', async () => {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 850 } })
+      await page.goto(`${site.url}#memory`)
+      await page.setInputFiles('[data-testid="memory-file"]', memory)
+      await memoryChecks(page, 'static')
       await page.close()
     })
   })

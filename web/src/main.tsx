@@ -5,16 +5,18 @@ import type { Backend } from './backend.js'
 import { detectBackend } from './detect.js'
 import { Explorer } from './explorer/explorer.js'
 import { decodeLink, type ExplorerLink, LINK_PREFIX } from './permalink.js'
+import { MemoryView } from './memory/memory-view.js'
 import { DiffView } from './profile/diff-view.js'
 import { ProfileViewer } from './profile/viewer.js'
 import './style.css'
 
-type View = 'explorer' | 'profile' | 'diff'
+type View = 'explorer' | 'profile' | 'diff' | 'memory'
 
 /** The view a hash opens. */
 function viewOf(hash: string): View {
   if (hash === '#profile') return 'profile'
   if (hash === '#diff') return 'diff'
+  if (hash === '#memory') return 'memory'
   return 'explorer'
 }
 
@@ -55,6 +57,9 @@ function App() {
           <button class={view === 'diff' ? 'active' : ''} data-testid="nav-diff" onClick={() => setView('diff')}>
             Profile diff
           </button>
+          <button class={view === 'memory' ? 'active' : ''} data-testid="nav-memory" onClick={() => setView('memory')}>
+            Memory
+          </button>
         </nav>
         <span class="muted" data-testid="backend">
           {backend ? backend.description : 'starting…'}
@@ -71,6 +76,9 @@ function App() {
           </div>
           <div hidden={view !== 'diff'} class="view">
             <DiffView backend={backend} />
+          </div>
+          <div hidden={view !== 'memory'} class="view">
+            <MemoryView backend={backend} />
           </div>
         </main>
       ) : null}

@@ -1,0 +1,313 @@
+/**
+ * The Memory tab: memory documents (`pyxray mem leaks|size|path|lines|growth … --format json`),
+ * opened from files or offered by `pyxray serve`, one card per document — a leak check's verdict,
+ * growth curve and top growth lines; a deep size's breakdown by type; retention paths drawn as
+ * chains from their root; line-level memory next to the source; type growth.
+ */
+import { Fragment } from 'preact'
+import { useEffect, useState } from 'preact/hooks'
+import { type GrowthResult, type LeaksResult, type LinesResult, type MemoryDocument, MemoryDocumentError, parseMemoryDocument, type PathResult, type SizeResult } from '../../../src/profile/memory-document.js'
+import { formatMemBytes } from '../../../src/profile/memory-report.js'
+import type { Backend } from '../backend.js'
+
+/** An opened document. */
+interface Opened {
+  readonly name: string
+  readonly doc: MemoryDocument
+}
+
+const perIteration = (b: number) => `${b >= 0 ? '+' : ''}${formatMemBytes(b)}/iteration`
+
+/** A bar of `share` (0–1) of the cell. */
+function Bar({ share }: { share: number }) {
+  return <span class="bar" style={{ width: `${Math.max(0, Math.min(1, share)) * 100}%` }} />
+}
+
+/** Traced bytes after each iteration, as a small line chart. */
+function GrowthCurve({ totals }: { totals: readonly number[] }) {
+  if (totals.length < 2) return null
+  const w = 240
+  const h = 60
+  const lo = Math.min(0, ...totals)
+  const hi = Math.max(1, ...totals)
+  const pts = totals.map((v, i) => `${((i / (totals.length - 1)) * w).toFixed(1)},${(h - ((v - lo) / (hi - lo)) * h).toFixed(1)}`).join(' ')
+  return (
+    <svg class="curve" width={w} height={h} viewBox={`0 0 ${w} ${h}`} data-testid="leak-curve" aria-label="traced bytes after each iteration">
+      <polyline points={pts} fill="none" stroke="#c0392b" stroke-width="2" />
+    </svg>
+  )
+}
+
+function Leaks({ r }: { r: LeaksResult }) {
+  const top = r.sites.slice(0, 15)
+  const most = Math.max(1, ...top.map((s) => Math.abs(s.bytesPerIteration)))
+  return (
+    <>
+      <div class={`verdict ${r.leak ? 'leak' : 'clean'}`} data-testid="leak-verdict">
+        {r.verdict}
+      </div>
+      <div class="muted">
+        {r.iterations} iterations after {r.warmup} warm-up · net {perIteration(r.bytesPerIteration)} · slope {perIteration(r.slopeBytesPerIteration)} (late {perIteration(r.lateSlopeBytesPerIteration)}) · fit r² {r.r2.toFixed(3)} · a leak is ≥ {formatMemBytes(r.minGrowthBytes)}/iteration
+      </div>
+      <GrowthCurve totals={r.totals} />
+      <table class="grid" data-testid="leak-sites">
+        <thead>
+          <tr>
+            <th>line</th>
+            <th>source</th>
+            <th>per iteration</th>
+            <th />
+            <th>blocks/iteration</th>
+            <th>total</th>
+          </tr>
+        </thead>
+        <tbody>
+          {top.map((s, k) => (
+            <tr key={k}>
+              <td>
+                {s.file?.split('/').pop()}:{s.line}
+              </td>
+              <td class="code">{s.source}</td>
+              <td class="num">{perIteration(s.bytesPerIteration)}</td>
+              <td class="barcell">
+                <Bar share={Math.abs(s.bytesPerIteration) / most} />
+              </td>
+              <td class="num">{s.countPerIteration.toFixed(1)}</td>
+              <td class="num">{formatMemBytes(s.totalBytes)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  )
+}
+
+function Size({ r }: { r: SizeResult }) {
+  return (
+    <>
+      <div class="verdict" data-testid="size-total">
+        {r.expression ? <code>{r.expression}</code> : null} → {r.type}: deep {formatMemBytes(r.totalBytes)} ({r.objects} objects), shallow {formatMemBytes(r.shallowBytes)}
+      </div>
+      <table class="grid" data-testid="size-types">
+        <thead>
+          <tr>
+            <th>type</th>
+            <th>objects</th>
+            <th>bytes</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {r.byType.map((t) => (
+            <tr key={t.type}>
+              <td>{t.type}</td>
+              <td class="num">{t.count}</td>
+              <td class="num">
+                {formatMemBytes(t.bytes)} <span class="muted">{r.totalBytes ? `${((t.bytes / r.totalBytes) * 100).toFixed(1)}%` : ''}</span>
+              </td>
+              <td class="barcell">
+                <Bar share={r.totalBytes ? t.bytes / r.totalBytes : 0} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {r.skipped.length ? <div class="muted">not followed: {r.skipped.map((s) => `${s.type} ×${s.count}`).join(', ')}</div> : null}
+    </>
+  )
+}
+
+function Paths({ r }: { r: PathResult }) {
+  return (
+    <>
+      <div class="verdict">
+        {r.instances} live {r.type} instance{r.instances === 1 ? '' : 's'}
+      </div>
+      {r.paths.map((p, k) => (
+        <div key={k} class="chain" data-testid="retention-chain">
+          {p.found && p.root ? (
+            <>
+              <span class="link root" title={[p.root.file, p.root.line].filter(Boolean).join(':')}>
+                <small>{p.root.kind}</small>
+                <b>{[p.root.module, p.root.class, p.root.function].filter(Boolean).join('.')}{p.root.module || p.root.class || p.root.function ? '.' : ''}{p.root.name}</b>
+              </span>
+              {(p.steps ?? []).map((s, i) => (
+                <Fragment key={i}>
+                  <span class="edge">
+                    {s.edge} →
+                  </span>
+                  <span class={`link${i === (p.steps?.length ?? 0) - 1 ? ' target' : ''}`} title={s.repr}>
+                    <small>{s.type}</small>
+                    <span class="repr">{s.repr.length > 48 ? `${s.repr.slice(0, 47)}…` : s.repr}</span>
+                  </span>
+                </Fragment>
+              ))}
+            </>
+          ) : (
+            <span class="muted">
+              {p.target.type} #{p.target.id}: no path from a root found
+            </span>
+          )}
+        </div>
+      ))}
+    </>
+  )
+}
+
+function Lines({ r }: { r: LinesResult }) {
+  const most = Math.max(1, ...r.lines.map((l) => Math.abs(l.netBytes)))
+  return (
+    <>
+      <div class="verdict">
+        {r.function} ({r.file.split('/').pop()}:{r.firstLine}) · {r.calls} call{r.calls === 1 ? '' : 's'} · net {formatMemBytes(r.totalNetBytes)} · peak {formatMemBytes(r.peakBytes)}
+      </div>
+      <table class="grid" data-testid="memory-lines">
+        <thead>
+          <tr>
+            <th>line</th>
+            <th>source</th>
+            <th>hits</th>
+            <th>net</th>
+            <th />
+            <th>peak</th>
+          </tr>
+        </thead>
+        <tbody>
+          {r.lines.map((l) => (
+            <tr key={l.line}>
+              <td class="num">{l.line}</td>
+              <td class="code">{l.source}</td>
+              <td class="num">{l.hits}</td>
+              <td class="num">{formatMemBytes(l.netBytes)}</td>
+              <td class="barcell">
+                <Bar share={Math.abs(l.netBytes) / most} />
+              </td>
+              <td class="num">{formatMemBytes(l.peakBytes)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  )
+}
+
+function Growth({ r }: { r: GrowthResult }) {
+  return (
+    <>
+      <div class="verdict">
+        objects by type that grew over {r.iterations} iteration(s): {r.totalDelta >= 0 ? '+' : ''}
+        {r.totalDelta}
+      </div>
+      <table class="grid">
+        <thead>
+          <tr>
+            <th>type</th>
+            <th>count</th>
+            <th>Δ</th>
+          </tr>
+        </thead>
+        <tbody>
+          {r.rows.map((g) => (
+            <tr key={g.type}>
+              <td>{g.type}</td>
+              <td class="num">{g.count}</td>
+              <td class="num">+{g.delta}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  )
+}
+
+/** One document's card. */
+export function MemoryCard({ name, doc }: Opened) {
+  const body = (() => {
+    switch (doc.kind) {
+      case 'leaks':
+        return <Leaks r={doc.leaks} />
+      case 'size':
+        return <Size r={doc.size} />
+      case 'path':
+        return <Paths r={doc.path} />
+      case 'lines':
+        return <Lines r={doc.lines} />
+      case 'growth':
+        return <Growth r={doc.growth} />
+      case 'error':
+        return <div class="error">{`${doc.error.code}: ${doc.error.message}`}</div>
+    }
+  })()
+  return (
+    <section class="card" data-testid={`memory-${doc.kind}`}>
+      <h3>
+        {doc.kind === 'leaks' ? 'leak check' : doc.kind === 'size' ? 'deep size' : doc.kind === 'path' ? 'retention paths' : doc.kind === 'lines' ? 'line memory' : doc.kind === 'growth' ? 'type growth' : 'error'}{' '}
+        <span class="muted">
+          {name} · {doc.metadata.implementation} {doc.metadata.python}
+        </span>
+      </h3>
+      {body}
+    </section>
+  )
+}
+
+/** The tab. */
+export function MemoryView({ backend }: { backend: Backend }) {
+  const [opened, setOpened] = useState<Opened[]>([])
+  const [error, setError] = useState<string>()
+  const add = (o: Opened) => setOpened((list) => [...list.filter((x) => x.name !== o.name), o])
+  const openText = (text: string, name: string) => {
+    try {
+      add({ name, doc: parseMemoryDocument(text) })
+      setError(undefined)
+    } catch (e) {
+      setError(`${name}: ${e instanceof MemoryDocumentError ? e.message : String(e)} (write one with pyxray mem leaks|size|path|lines|growth … --format json -o FILE)`)
+    }
+  }
+  const openFiles = (files: FileList | null | undefined) => {
+    for (const f of Array.from(files ?? [])) f.text().then((t) => openText(t, f.name), (e: Error) => setError(`${f.name}: ${e.message}`))
+  }
+  useEffect(() => {
+    backend.profiles().then(
+      (ps) => {
+        for (const p of ps.filter((x) => x.kind === 'memory')) {
+          backend.loadProfile(p.id).then((d) => openText(JSON.stringify(d), p.name), (e: Error) => setError(e.message))
+        }
+      },
+      (e: Error) => setError(e.message),
+    )
+  }, [backend])
+  return (
+    <div
+      class="viewer memory-view"
+      data-testid="memory-view"
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={(e) => {
+        e.preventDefault()
+        openFiles(e.dataTransfer?.files)
+      }}
+    >
+      <div class="toolbar">
+        <label class="button">
+          open memory documents…
+          <input type="file" multiple accept=".json,application/json" hidden data-testid="memory-file" onChange={(e) => openFiles((e.target as HTMLInputElement).files)} />
+        </label>
+        {opened.length ? <button onClick={() => setOpened([])}>close all</button> : null}
+      </div>
+      {error ? (
+        <div class="error" data-testid="memory-error">
+          {error}
+        </div>
+      ) : null}
+      {opened.length === 0 ? (
+        <div class="drop-hint">Open or drop memory documents: pyxray mem leaks script.py --call 'f()' --format json -o leaks.json (also size, path, lines, growth).</div>
+      ) : (
+        <div class="cards">
+          {opened.map((o) => (
+            <MemoryCard key={o.name} {...o} />
+          ))}
+        </div>
+      )}
+    </div>
+  )
+}
