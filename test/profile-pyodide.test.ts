@@ -6,12 +6,13 @@
  * cProfile run on the same script in the same Pyodide.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
+import type { ProfileDocument } from '../src/profile/document.js'
 import { mountRoots } from '../src/runtime/pyodide/profile.js'
+import { interruptWhenReady, pythonCalls, type Run, type RunOptions, readProfile, runProcess, sortedEntries as sorted } from './agent-run.js'
 
 const MAIN = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts')
 // The test's own tsx: the CLI runs with the script's folder as its current folder.
@@ -19,78 +20,22 @@ const TSX = import.meta.resolve('tsx')
 const WORK = mkdtempSync(join(tmpdir(), 'pyxray-prof-pyodide-'))
 after(() => rmSync(WORK, { recursive: true, force: true }))
 
-interface Node {
-  frame: number | null
-  calls: number
-  totalNs: number
-  selfNs: number
-  children: Node[]
-}
-interface Doc {
-  pyxray: string
-  metadata: { python: { version: string }; argv: string[]; cwd: string; exitStatus: number; partial: boolean; tracer: string; mode: string }
-  frames: { file: string; firstlineno: number; qualname: string; kind: string }[]
-  threads: { main: boolean; root: Node }[]
-}
-
-interface Run {
-  status: number | null
-  stdout: string
-  stderr: string
-}
-
 /** `pyxray profile --runtime pyodide …` in `cwd`; `onStdout` may signal the process. */
-function cli(cwd: string, args: string[], onStdout?: (out: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, 'profile', '--runtime', 'pyodide', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d
-      onStdout?.(stdout, (s) => child.kill(s))
-    })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (status) => {
-      clearTimeout(timer)
-      resolve({ status, stdout, stderr })
-    })
-  })
+function cli(cwd: string, args: string[], onStdout?: RunOptions['onStdout']): Promise<Run> {
+  return runProcess(process.execPath, ['--import', TSX, MAIN, 'profile', '--runtime', 'pyodide', ...args], { cwd, ...(onStdout ? { onStdout } : {}) })
 }
 
-/** Reads a profile and checks the invariants every document keeps. */
-function readDoc(path: string): Doc {
-  const doc = JSON.parse(readFileSync(path, 'utf8')) as Doc
-  assert.equal(doc.pyxray, 'profile')
+/** Reads a profile ({@link readProfile}: schema and invariants) and checks it came from Pyodide's one thread. */
+function readDoc(path: string): ProfileDocument {
+  const doc = readProfile(path)
   assert.match(doc.metadata.python.version, /^3\.14\./)
   assert.equal(doc.metadata.tracer, 'sys.monitoring')
-  const walk = (n: Node, depth: number) => {
-    assert.equal(n.totalNs, n.selfNs + n.children.reduce((s, c) => s + c.totalNs, 0), 'totalNs = selfNs + children')
-    if (depth > 0) assert.ok(n.frame !== null && n.frame < doc.frames.length && n.calls > 0)
-    n.children.forEach((c) => walk(c, depth + 1))
-  }
   assert.equal(doc.threads.length, 1, 'one thread')
-  walk(doc.threads[0]!.root, 0)
   return doc
 }
 
 /** Python calls per `firstlineno:name` of the functions defined in `file`. */
-function callsIn(doc: Doc, file: string): Map<string, number> {
-  const out = new Map<string, number>()
-  const walk = (n: Node) => {
-    if (n.frame !== null) {
-      const f = doc.frames[n.frame]!
-      if (f.kind === 'python' && f.file === file) {
-        const key = `${f.firstlineno}:${f.qualname.split('.').pop()}`
-        out.set(key, (out.get(key) ?? 0) + n.calls)
-      }
-    }
-    n.children.forEach(walk)
-  }
-  walk(doc.threads[0]!.root)
-  return out
-}
+const callsIn = (doc: ProfileDocument, file: string): Map<string, number> => pythonCalls(doc, { file, mainOnly: false })
 
 /** cProfile's ncalls per `firstlineno:name` of `file`, run in a fresh Pyodide with `dir` mounted. */
 async function cprofileInPyodide(dir: string, file: string, args: string[]): Promise<Map<string, number>> {
@@ -119,8 +64,6 @@ json.dumps({"{}:{}".format(l, n): nc for (f, l, n), (cc, nc, tt, ct, callers) in
   )
   return new Map(Object.entries(JSON.parse(text) as Record<string, number>))
 }
-
-const sorted = (m: Map<string, number>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
 
 const WORK_PY = `
 import sys
@@ -192,13 +135,7 @@ describe('pyxray profile --runtime pyodide', { concurrency: true }, () => {
     const dir = join(WORK, 'sigint')
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, 'spin.py'), 'def spin():\n    print("ready", flush=True)\n    x = 0\n    while True:\n        x += 1\n\nspin()\n')
-    let sent = false
-    const r = await cli(dir, ['-q', '-o', 'p.json', 'spin.py'], (out, kill) => {
-      if (!sent && out.includes('ready')) {
-        sent = true
-        kill('SIGINT')
-      }
-    })
+    const r = await cli(dir, ['-q', '-o', 'p.json', 'spin.py'], interruptWhenReady(0).onStdout)
     assert.equal(r.status, 130, r.stderr)
     assert.match(r.stderr, /KeyboardInterrupt/)
     const doc = readDoc(join(dir, 'p.json'))

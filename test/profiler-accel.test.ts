@@ -18,79 +18,22 @@
  * A missing pyenv interpreter is skipped, except under CI=true.
  */
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, type TestContext, test } from 'node:test'
+import type { ProfileDocument, ProfileNode as Node } from '../src/profile/document.js'
+import { cprofileCalls, FAULT_PROGRAMS, interruptWhenReady, nodesOf, type Profiled, type PythonRunOptions, profileWith, pythonCalls, type Run, runPython, sortedEntries } from './agent-run.js'
 import { PYENV_MINORS, requirePython } from './pyenv.js'
 
-const ROOT = join(import.meta.dirname, '..')
-const PYTHON_DIR = join(ROOT, 'python')
 const WORK = mkdtempSync(join(tmpdir(), 'pyxray-accel-'))
 after(() => rmSync(WORK, { recursive: true, force: true }))
 
-interface Node {
-  frame: number | null
-  calls: number
-  totalNs: number
-  selfNs: number
-  children: Node[]
-}
-interface Frame {
-  file: string
-  firstlineno: number
-  qualname: string
-  kind: 'python' | 'builtin'
-  module?: string
-}
-interface Profile {
-  metadata: { engine?: string; engineReason?: string; warnings: string[]; exitStatus: number | null; partial: boolean; tracer?: string }
-  frames: Frame[]
-  threads: { name: string; main: boolean; root: Node }[]
-}
-
-interface Run {
-  status: number | null
-  stdout: string
-  stderr: string
-}
+type Profile = ProfileDocument
 
 /** Runs `python args` with only PATH, PYTHONPATH, a cache folder and `env`. */
-function run(python: string, args: string[], env: { [key: string]: string }, options: { cwd?: string; onStdout?: (out: string, child: ChildProcess) => void } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, args, { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', PYTHONPATH: PYTHON_DIR, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d
-      options.onStdout?.(stdout, child)
-    })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d
-    })
-    child.on('error', reject)
-    child.on('close', (status) => {
-      clearTimeout(timer)
-      resolve({ status, stdout, stderr })
-    })
-  })
-}
-
-/** Checks what every profile must satisfy and returns it. */
-function readProfile(path: string): Profile {
-  const doc = JSON.parse(readFileSync(path, 'utf8')) as Profile
-  for (const thread of doc.threads) {
-    const todo: Node[] = [thread.root]
-    while (todo.length > 0) {
-      const node = todo.pop()!
-      assert.equal(node.totalNs, node.selfNs + node.children.reduce((s, c) => s + c.totalNs, 0), 'totalNs = selfNs + children')
-      if (node !== thread.root) assert.ok(node.frame !== null && node.frame < doc.frames.length && node.calls > 0)
-      todo.push(...node.children)
-    }
-  }
-  return doc
+function run(python: string, args: string[], env: { [key: string]: string }, options: Omit<PythonRunOptions, 'env'> = {}): Promise<Run> {
+  return runPython(python, args, { ...options, env })
 }
 
 /** A readable, order-independent dump of every thread's tree: frame label and calls per node. */
@@ -123,50 +66,8 @@ function canonical(doc: Profile): string {
     .join('\n')
 }
 
-/** Python calls per `firstlineno:name` of `file` in the main thread. */
-function pythonCalls(doc: Profile, file: string): Map<string, number> {
-  const out = new Map<string, number>()
-  const main = doc.threads.find((t) => t.main)
-  const todo: Node[] = main ? [main.root] : []
-  while (todo.length > 0) {
-    const node = todo.pop()!
-    todo.push(...node.children)
-    if (node.frame === null) continue
-    const frame = doc.frames[node.frame]!
-    if (frame.kind !== 'python' || frame.file !== file) continue
-    const key = `${frame.firstlineno}:${frame.qualname.split('.').pop()}`
-    out.set(key, (out.get(key) ?? 0) + node.calls)
-  }
-  return out
-}
-
-function callsOf(doc: Profile, qualname: string): number[] {
-  const out: number[] = []
-  for (const thread of doc.threads) {
-    const todo: Node[] = [thread.root]
-    while (todo.length > 0) {
-      const node = todo.pop()!
-      todo.push(...node.children)
-      if (node.frame !== null && doc.frames[node.frame]!.qualname === qualname) out.push(node.calls)
-    }
-  }
-  return out
-}
-
-const CPROFILE = `
-import cProfile, json, os, sys
-path = sys.argv[1]
-sys.argv = [path]
-sys.path[0] = os.path.dirname(path)
-code = compile(open(path, "rb").read(), path, "exec")
-namespace = {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__}
-profiler = cProfile.Profile()
-profiler.enable()
-exec(code, namespace)
-profiler.disable()
-profiler.create_stats()
-print(json.dumps({"{}:{}".format(l, n): nc for (f, l, n), (cc, nc, tt, ct, callers) in profiler.stats.items() if f == path}))
-`
+/** The calls of every node of a function, by qualname. */
+const callsOf = (doc: Profile, qualname: string): number[] => nodesOf(doc, qualname).map((n) => n.calls)
 
 // ---------------------------------------------------------------------------------------------
 // The programs
@@ -300,47 +201,7 @@ async def main():
 
 asyncio.run(main())
 `,
-  'raise.py': `
-def f():
-    raise ValueError("boom")
-
-def g():
-    f()
-
-g()
-`,
-  'exit3.py': `
-import sys
-
-def leave():
-    sys.exit(3)
-
-leave()
-`,
-  'sigint.py': `
-def busy(i):
-    return i * i
-
-def loop():
-    print("ready", flush=True)
-    i = 0
-    while True:
-        busy(i)
-        i += 1
-
-loop()
-`,
-  'deep.py': `
-import sys
-sys.setrecursionlimit(25000)
-
-def down(n):
-    if n == 0:
-        return 0
-    return down(n - 1) + 1
-
-print(down(10000))
-`,
+  ...FAULT_PROGRAMS,
 }
 
 /** The programs' folder of one interpreter and its cache folder (the C engine built there). */
@@ -357,26 +218,11 @@ function setup(t: TestContext, minor: number): { python: string; dir: string; en
   return { python, dir, env: { PYXRAY_CACHE_DIR: join(WORK, 'cache'), PYTHONDONTWRITEBYTECODE: '1' } }
 }
 
-interface Profiled {
-  result: Run
-  doc: Profile
-}
-
 /** `python -m pyxray -q -o out/<out> ...args` in `dir` with `env`; the run and its (checked)
  * profile (written to a subfolder: a file appearing beside the scripts changes what the import
  * system does in the other engine's run). */
-async function profile(
-  python: string,
-  dir: string,
-  env: { [key: string]: string },
-  out: string,
-  args: string[],
-  options: { onStdout?: (out: string, child: ChildProcess) => void } = {},
-): Promise<Profiled> {
-  const path = join(dir, 'out', out)
-  const result = await run(python, ['-m', 'pyxray', '-q', '-o', path, ...args], env, { cwd: dir, ...options })
-  assert.ok(existsSync(path), `a profile from ${args.join(' ')} (status ${result.status}):\n${result.stderr}`)
-  return { result, doc: readProfile(path) }
+function profile(python: string, dir: string, env: { [key: string]: string }, out: string, args: string[], options: Pick<PythonRunOptions, 'onStdout'> = {}): Promise<Profiled> {
+  return profileWith(python, join(dir, 'out', out), args, { cwd: dir, ...options, env })
 }
 
 /** The Python API's accel option; prints what the test checks as JSON. */
@@ -489,15 +335,12 @@ describe('the C engine of trace mode', { concurrency: true }, () => {
         }
         for (const program of ['mixed.py', 'aio.py']) {
           const script = join(s.dir, program)
-          const [cp, c]: [Run, Profiled] = await Promise.all([
-            run(s.python, ['-c', CPROFILE, script], s.env),
+          const [expected, c]: [Map<string, number>, Profiled] = await Promise.all([
+            cprofileCalls(s.python, script, { file: script, env: s.env }),
             profile(s.python, s.dir, { ...s.env, PYXRAY_ACCEL: '1' }, `${program}-all.json`, ['--libraries', 'all', script]),
           ])
-          assert.equal(cp.status, 0, cp.stderr)
-          const expected = new Map(Object.entries(JSON.parse(cp.stdout) as { [key: string]: number }))
           assert.ok(expected.size > 3)
-          const sort = (m: Map<string, number>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
-          assert.deepEqual(sort(pythonCalls(c.doc, script)), sort(expected), `${program}: calls per function vs cProfile`)
+          assert.deepEqual(sortedEntries(pythonCalls(c.doc, { file: script, mainOnly: true })), sortedEntries(expected), `${program}: calls per function vs cProfile`)
         }
       })
 
@@ -517,15 +360,7 @@ describe('the C engine of trace mode', { concurrency: true }, () => {
         assert.equal(exited.doc.metadata.exitStatus, 3)
         assert.deepEqual(callsOf(exited.doc, 'leave'), [1])
 
-        let sent = false
-        const interrupted = await profile(s.python, s.dir, env, 'sigint.json', [at('sigint.py')], {
-          onStdout: (out, child) => {
-            if (!sent && out.includes('ready')) {
-              sent = true
-              setTimeout(() => child.kill('SIGINT'), 200)
-            }
-          },
-        })
+        const interrupted = await profile(s.python, s.dir, env, 'sigint.json', [at('sigint.py')], { onStdout: interruptWhenReady().onStdout })
         assert.equal(interrupted.result.status, 130, interrupted.result.stderr)
         assert.equal(interrupted.doc.metadata.partial, true)
         assert.equal(interrupted.doc.metadata.engine, 'c')

@@ -20,290 +20,52 @@
  * Versions run in parallel; a missing pyenv interpreter is skipped, except under CI=true.
  */
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, type TestContext, test } from 'node:test'
+import type { ProfileDocument } from '../src/profile/document.js'
+import {
+  checkProfile,
+  cprofileCalls,
+  FAULT_PROGRAMS,
+  interruptWhenReady,
+  nodes,
+  nodesOf,
+  type PythonRunOptions,
+  PYTHON_DIR,
+  type Profiled,
+  profileWith,
+  pythonCalls,
+  readProfile,
+  type Run,
+  runPython,
+  sortedEntries as sorted,
+} from './agent-run.js'
 import { PYENV_MINORS, requirePython } from './pyenv.js'
 
-const ROOT = join(import.meta.dirname, '..')
-const PYTHON_DIR = join(ROOT, 'python')
 const WORK = mkdtempSync(join(tmpdir(), 'pyxray-profiler-'))
 after(() => rmSync(WORK, { recursive: true, force: true }))
 
-/** Nothing but PATH and PYTHONPATH (and a private calibration cache): the API must work so. */
-const ENV = { PATH: process.env.PATH ?? '', PYTHONPATH: PYTHON_DIR, PYXRAY_CACHE_DIR: join(WORK, 'cache') }
-
-// ---------------------------------------------------------------------------------------------
-// The profile document: types, schema validation, invariants
+/** Besides PATH and PYTHONPATH only a private calibration cache: the API must work so. */
+const ENV = { PYXRAY_CACHE_DIR: join(WORK, 'cache') }
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
-interface ProfileNode {
-  frame: number | null
-  calls: number
-  totalNs: number
-  selfNs: number
-  memory?: { netBytes: number; peakBytes: number }
-  samples?: number
-  children: ProfileNode[]
-}
-interface Frame {
-  file: string
-  firstlineno: number
-  qualname: string
-  kind: 'python' | 'builtin'
-  module?: string
-  library?: boolean
-}
-interface Profile {
-  pyxray: 'profile'
-  version: 1
-  metadata: { [key: string]: Json } & {
-    mode: string
-    clock: string
-    partial: boolean
-    exitStatus: number | null
-    warnings: string[]
-    argv: string[]
-    durationNs: number
-  }
-  frames: Frame[]
-  threads: { id: number; name: string; main: boolean; root: ProfileNode }[]
-}
-
-type Schema = { [keyword: string]: unknown }
-const SCHEMA = JSON.parse(readFileSync(join(ROOT, 'schema', 'profile.schema.json'), 'utf8')) as Schema
-/** Keywords that only annotate. */
-const ANNOTATIONS = new Set(['$schema', '$id', 'title', 'description', '$defs'])
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
-
-function hasType(value: unknown, type: string): boolean {
-  switch (type) {
-    case 'null':
-      return value === null
-    case 'boolean':
-      return typeof value === 'boolean'
-    case 'integer':
-      return Number.isInteger(value)
-    case 'number':
-      return typeof value === 'number' && Number.isFinite(value)
-    case 'string':
-      return typeof value === 'string'
-    case 'array':
-      return Array.isArray(value)
-    case 'object':
-      return typeof value === 'object' && value !== null && !Array.isArray(value)
-    default:
-      throw new Error(`unknown type ${type} in the schema`)
-  }
-}
-
-/**
- * Violations of `schema` by `value` (the subset of draft 2020-12 the profile schema uses; any
- * other keyword is an error of this validator, not of the document). Iterative: profiles of deep
- * recursion nest 10,000+ levels.
- */
-function schemaErrors(value: unknown, schema: Schema, root: Schema = schema): string[] {
-  const errors: string[] = []
-  const todo: [unknown, Schema, string][] = [[value, schema, '$']]
-  while (todo.length > 0 && errors.length < 20) {
-    const [v, s, path] = todo.pop()!
-    const isObject = hasType(v, 'object')
-    const object = v as { [key: string]: unknown }
-    for (const [keyword, arg] of Object.entries(s)) {
-      switch (keyword) {
-        case '$ref': {
-          const ref = String(arg)
-          assert.ok(ref.startsWith('#/$defs/'), `unsupported $ref ${ref}`)
-          const target = (root.$defs as { [name: string]: Schema })[ref.slice('#/$defs/'.length)]
-          assert.ok(target, `unresolved $ref ${ref}`)
-          todo.push([v, target, path])
-          break
-        }
-        case 'type': {
-          const types = Array.isArray(arg) ? (arg as string[]) : [String(arg)]
-          if (!types.some((t) => hasType(v, t))) errors.push(`${path}: ${JSON.stringify(v)?.slice(0, 60)} is not ${types.join(' or ')}`)
-          break
-        }
-        case 'const':
-          if (JSON.stringify(v) !== JSON.stringify(arg)) errors.push(`${path}: must be ${JSON.stringify(arg)}`)
-          break
-        case 'enum':
-          if (!(arg as unknown[]).some((e) => JSON.stringify(e) === JSON.stringify(v))) errors.push(`${path}: ${JSON.stringify(v)} not in ${JSON.stringify(arg)}`)
-          break
-        case 'required':
-          if (isObject) for (const key of arg as string[]) if (!(key in object)) errors.push(`${path}: missing ${key}`)
-          break
-        case 'properties':
-          if (isObject)
-            for (const [key, sub] of Object.entries(arg as { [key: string]: Schema }))
-              if (key in object) todo.push([object[key], sub, `${path}.${key}`])
-          break
-        case 'additionalProperties':
-          if (isObject) {
-            const known = new Set(Object.keys((s.properties as object | undefined) ?? {}))
-            for (const key of Object.keys(object)) {
-              if (known.has(key)) continue
-              if (arg === false) errors.push(`${path}: unexpected property ${key}`)
-              else todo.push([object[key], arg as Schema, `${path}.${key}`])
-            }
-          }
-          break
-        case 'items':
-          if (Array.isArray(v)) v.forEach((item, i) => todo.push([item, arg as Schema, `${path}[${i}]`]))
-          break
-        case 'minimum':
-          if (typeof v === 'number' && v < (arg as number)) errors.push(`${path}: ${v} < ${arg}`)
-          break
-        case 'exclusiveMinimum':
-          if (typeof v === 'number' && v <= (arg as number)) errors.push(`${path}: ${v} <= ${arg}`)
-          break
-        case 'pattern':
-          if (typeof v === 'string' && !new RegExp(String(arg), 'u').test(v)) errors.push(`${path}: ${JSON.stringify(v)} does not match ${arg}`)
-          break
-        case 'format':
-          assert.equal(arg, 'date-time', `unsupported format ${arg}`)
-          if (typeof v === 'string' && (!DATE_TIME.test(v) || Number.isNaN(Date.parse(v)))) errors.push(`${path}: ${v} is not a date-time`)
-          break
-        default:
-          assert.ok(ANNOTATIONS.has(keyword), `the validator does not know the keyword ${keyword}`)
-      }
-    }
-  }
-  return errors
-}
-
-/** Every node of every thread (or of one thread), with its depth and its path of frames. */
-function* nodes(doc: Profile, threads = doc.threads): Generator<{ node: ProfileNode; depth: number; thread: Profile['threads'][number] }> {
-  for (const thread of threads) {
-    const todo: [ProfileNode, number][] = [[thread.root, 0]]
-    while (todo.length > 0) {
-      const [node, depth] = todo.pop()!
-      yield { node, depth, thread }
-      for (const child of node.children) todo.push([child, depth + 1])
-    }
-  }
-}
-
-/** Reads a profile and checks it against the schema and the invariants the schema cannot say. */
-function readProfile(path: string): Profile {
-  const doc = JSON.parse(readFileSync(path, 'utf8')) as Profile
-  const errors = schemaErrors(doc, SCHEMA)
-  assert.deepEqual(errors, [], `${path} does not match schema/profile.schema.json`)
-  for (const { node, depth } of nodes(doc)) {
-    const children = node.children.reduce((sum, c) => sum + c.totalNs, 0)
-    assert.equal(node.totalNs, node.selfNs + children, 'totalNs = selfNs + the children')
-    if (depth === 0) {
-      assert.equal(node.frame, null, 'a thread root has no frame')
-      assert.equal(node.calls, 0)
-    } else {
-      assert.ok(node.frame !== null && node.frame < doc.frames.length, `frame ${node.frame} is in the table`)
-      if (doc.metadata.mode === 'trace') assert.ok(node.calls > 0, 'a traced node was entered')
-    }
-    if (doc.metadata.memory) assert.ok(node.memory, 'memory mode: every node has memory')
-    if (doc.metadata.mode === 'sample') assert.equal(typeof node.samples, 'number')
-  }
-  const main = doc.threads.filter((t) => t.main)
-  assert.ok(main.length <= 1 && (main.length === 0 || doc.threads[0]!.main), 'the main thread comes first')
-  return doc
-}
-
-/** Python calls per function `firstlineno:name` of `file` (or `file:firstlineno:name` of all). */
-function pythonCalls(doc: Profile, options: { file?: string; mainOnly: boolean }): Map<string, number> {
-  const out = new Map<string, number>()
-  const threads = options.mainOnly ? doc.threads.filter((t) => t.main) : doc.threads
-  for (const { node } of nodes(doc, threads)) {
-    if (node.frame === null) continue
-    const frame = doc.frames[node.frame]!
-    if (frame.kind !== 'python' || (options.file !== undefined && frame.file !== options.file)) continue
-    const name = frame.qualname.split('.').pop()!
-    const key = options.file === undefined ? `${frame.file}:${frame.firstlineno}:${name}` : `${frame.firstlineno}:${name}`
-    out.set(key, (out.get(key) ?? 0) + node.calls)
-  }
-  return out
-}
-
-/** The nodes of a function by qualname. */
-function nodesOf(doc: Profile, qualname: string, threads = doc.threads): ProfileNode[] {
-  const out: ProfileNode[] = []
-  for (const { node } of nodes(doc, threads)) if (node.frame !== null && doc.frames[node.frame]!.qualname === qualname) out.push(node)
-  return out
-}
+type Profile = ProfileDocument
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0)
-const sorted = (map: Map<string, number>) => [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
 
 // ---------------------------------------------------------------------------------------------
 // Running Python
 
-interface Run {
-  status: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
-}
-
 /** Runs the interpreter with ENV; `onStdout` sees the output so far (to send a signal). */
-function run(python: string, args: string[], options: { cwd?: string; onStdout?: (out: string, child: ChildProcess) => void } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, args, { cwd: options.cwd, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d
-      options.onStdout?.(stdout, child)
-    })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d
-    })
-    child.on('error', reject)
-    child.on('close', (status, signal) => {
-      clearTimeout(timer)
-      resolve({ status, signal, stdout, stderr })
-    })
-  })
+function run(python: string, args: string[], options: Omit<PythonRunOptions, 'env'> = {}): Promise<Run> {
+  return runPython(python, args, { timeoutMs: 60_000, ...options, env: ENV })
 }
 
-/** `python -m pyxray -q -o <out> ...args`; returns the run and the checked profile. */
-async function pyxray(python: string, dir: string, out: string, args: string[], options: Parameters<typeof run>[2] = {}): Promise<{ result: Run; doc: Profile }> {
-  const path = join(dir, out)
-  const result = await run(python, ['-m', 'pyxray', '-q', '-o', path, ...args], { cwd: dir, ...options })
-  let doc: Profile
-  try {
-    doc = readProfile(path)
-  } catch (e) {
-    assert.fail(`no valid profile from ${args.join(' ')} (status ${result.status}):\n${result.stderr}\n${e}`)
-  }
-  return { result, doc }
-}
-
-/** cProfile's ncalls per `file:firstlineno:name` for a script run with exec (no runner frames). */
-const CPROFILE = `
-import cProfile, json, os, sys
-path = sys.argv[1]
-sys.argv = [path]
-sys.path[0] = os.path.dirname(path)
-code = compile(open(path, "rb").read(), path, "exec")
-namespace = {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__}
-profiler = cProfile.Profile()
-profiler.enable()
-exec(code, namespace)
-profiler.disable()
-profiler.create_stats()
-print(json.dumps({"{}:{}:{}".format(f, l, n): nc for (f, l, n), (cc, nc, tt, ct, callers) in profiler.stats.items() if f != "~"}))
-`
-
-async function cprofileCalls(python: string, script: string, file?: string): Promise<Map<string, number>> {
-  const result = await run(python, ['-c', CPROFILE, script])
-  assert.equal(result.status, 0, result.stderr)
-  const out = new Map<string, number>()
-  for (const [key, calls] of Object.entries(JSON.parse(result.stdout) as { [key: string]: number })) {
-    if (file === undefined) out.set(key, calls)
-    else if (key.startsWith(`${file}:`)) out.set(key.slice(file.length + 1), calls)
-  }
-  return out
+/** `python -m pyxray -q -o <dir>/<out> ...args` in `dir`; returns the run and the checked profile. */
+function pyxray(python: string, dir: string, out: string, args: string[], options: Omit<PythonRunOptions, 'env'> = {}): Promise<Profiled> {
+  return profileWith(python, join(dir, out), args, { timeoutMs: 60_000, cwd: dir, ...options, env: ENV })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -570,47 +332,7 @@ def main(rounds, unit):
 
 main(20, 8000)
 `,
-  'raise.py': `
-def f():
-    raise ValueError("boom")
-
-def g():
-    f()
-
-g()
-`,
-  'exit3.py': `
-import sys
-
-def leave():
-    sys.exit(3)
-
-leave()
-`,
-  'sigint.py': `
-def busy(i):
-    return i * i
-
-def loop():
-    print("ready", flush=True)
-    i = 0
-    while True:
-        busy(i)
-        i += 1
-
-loop()
-`,
-  'deep.py': `
-import sys
-sys.setrecursionlimit(25000)
-
-def down(n):
-    if n == 0:
-        return 0
-    return down(n - 1) + 1
-
-print(down(10000))
-`,
+  ...FAULT_PROGRAMS,
   'mem.py': `
 def keep(n):
     return [bytes(1000) for _ in range(n)]
@@ -820,7 +542,7 @@ describe('the profiler agent', { concurrency: true }, () => {
         await Promise.all(
           ['fib.py', 'oo.py', 'gens.py', 'aio.py', 'threads.py'].map(async (name) => {
             const script = join(env.dir, name)
-            const [expected, { result, doc }] = await Promise.all([cprofileCalls(env.python, script, script), pyxray(env.python, env.dir, `${name}.json`, [script])])
+            const [expected, { result, doc }] = await Promise.all([cprofileCalls(env.python, script, { file: script, env: ENV }), pyxray(env.python, env.dir, `${name}.json`, [script])])
             assert.equal(result.status, 0, result.stderr)
             // Before 3.12 cProfile (sys.setprofile) sees only the thread that enabled it.
             const ours = pythonCalls(doc, { file: script, mainOnly: minor < 12 })
@@ -836,7 +558,7 @@ describe('the profiler agent', { concurrency: true }, () => {
         await Promise.all(
           ['fib.py', 'oo.py', 'gens.py'].map(async (name) => {
             const script = join(env.dir, name)
-            const [expected, { doc }] = await Promise.all([cprofileCalls(env.python, script), pyxray(env.python, env.dir, `${name}.all.json`, ['--libraries', 'all', script])])
+            const [expected, { doc }] = await Promise.all([cprofileCalls(env.python, script, { env: ENV }), pyxray(env.python, env.dir, `${name}.all.json`, ['--libraries', 'all', script])])
             assert.deepEqual(sorted(pythonCalls(doc, { mainOnly: true })), sorted(expected), name)
           }),
         )
@@ -886,16 +608,9 @@ describe('the profiler agent', { concurrency: true }, () => {
       test('a script that receives SIGINT: status 130, a partial profile', async (t) => {
         const env = setup(t, minor)
         if (!env) return
-        let sent = false
-        const { result, doc } = await pyxray(env.python, env.dir, 'sigint.json', [join(env.dir, 'sigint.py')], {
-          onStdout: (out, child) => {
-            if (!sent && out.includes('ready')) {
-              sent = true
-              setTimeout(() => child.kill('SIGINT'), 200)
-            }
-          },
-        })
-        assert.ok(sent, 'the script started')
+        const interrupt = interruptWhenReady()
+        const { result, doc } = await pyxray(env.python, env.dir, 'sigint.json', [join(env.dir, 'sigint.py')], { onStdout: interrupt.onStdout })
+        assert.ok(interrupt.sent(), 'the script started')
         assert.equal(result.status, 130, result.stderr)
         assert.match(result.stderr, /KeyboardInterrupt/)
         assert.equal(doc.metadata.partial, true)
@@ -1092,11 +807,9 @@ json.dumps({"doc": p.to_dict(), "error": error})
 `),
   )
   const { doc, error } = JSON.parse(result) as { doc: Profile; error: string }
-  const path = join(WORK, 'pyodide.json')
-  writeFileSync(path, JSON.stringify(doc))
-  const checked = readProfile(path)
+  const checked = checkProfile(doc, 'the Pyodide profile')
   assert.equal(checked.metadata.tracer, 'sys.monitoring')
-  assert.match(String((checked.metadata.python as { version: string }).version), /^3\.14\./)
+  assert.match(checked.metadata.python.version, /^3\.14\./)
   assert.equal(sum(nodesOf(checked, 'fib').map((n) => n.calls)), 1973)
   assert.equal(sum(nodesOf(checked, 'numbers').map((n) => n.calls)), 11)
   assert.equal(nodesOf(checked, 'sorted').length, 1)
