@@ -6,11 +6,12 @@
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type MemoryDocument, MemoryDocumentError, parseMemoryDocument } from '../profile/memory-document.js'
 import { leakGateFails, MEMORY_FORMATS, type MemoryFormat, renderMemoryReport } from '../profile/memory-report.js'
-import { agentDir, checkSupported, probe, pythonOnPath, RuntimeError, resolvePython } from '../runtime/index.js'
+import { RuntimeError } from '../runtime/index.js'
+import { agentEnv, exitCodeOf, nativeInterpreter } from './agent-process.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
 import { writeFileAtomic } from './io.js'
@@ -183,33 +184,14 @@ function scriptOfTarget(target: string): string {
   return target.slice(0, i)
 }
 
-/** The interpreter to run in: --python, $PYXRAY_PYTHON, else python3 on PATH (CPython 3.8+). */
-function interpreter(python: string | undefined): string {
-  if (python) return resolvePython(python).path
-  const env = process.env.PYXRAY_PYTHON
-  if (env) {
-    const it = probe(env, 'env')
-    if (!it) throw new RuntimeError('RUNTIME_NOT_FOUND', `PYXRAY_PYTHON=${env} is not a working Python interpreter`)
-    return checkSupported(it, `PYXRAY_PYTHON=${env}`).path
-  }
-  const p = pythonOnPath()
-  const it = p ? probe(p, 'path') : undefined
-  if (!it) throw new RuntimeError('RUNTIME_NOT_FOUND', 'pyxray mem needs a native CPython 3.8+: none found (python3 on PATH or PYXRAY_PYTHON); pass --python')
-  return checkSupported(it, p!).path
-}
-
 /** Runs `python -m pyxray.memory …` and reads the document it wrote. */
 async function runAgent(python: string, agentArgs: readonly string[]): Promise<MemoryDocument> {
   const dir = mkdtempSync(join(tmpdir(), 'pyxray-mem-'))
   const out = join(dir, 'memory.json')
   try {
-    const env = { ...process.env, PYTHONPATH: [agentDir(), process.env.PYTHONPATH].filter(Boolean).join(delimiter) }
     // The script's stdout goes to our stderr: stdout is the report's.
-    const child = spawn(python, ['-m', 'pyxray.memory', '-o', out, ...agentArgs], { stdio: ['inherit', process.stderr, 'inherit'], env })
-    const code = await new Promise<number>((resolve, reject) => {
-      child.on('error', (e) => reject(new RuntimeError('RUNTIME_NOT_FOUND', `cannot start ${python}: ${e.message}`)))
-      child.on('exit', (c, signal) => resolve(c ?? (signal === 'SIGINT' ? 130 : 128 + 15)))
-    })
+    const child = spawn(python, ['-m', 'pyxray.memory', '-o', out, ...agentArgs], { stdio: ['inherit', process.stderr, 'inherit'], env: agentEnv() })
+    const code = await exitCodeOf(child, python)
     if (!existsSync(out)) throw new RuntimeError('AGENT_ERROR', `the memory agent in ${python} stopped (exit ${code}) without writing its document; its output is above`)
     try {
       return parseMemoryDocument(readFileSync(out, 'utf8'))
@@ -229,7 +211,7 @@ export async function runMem(args: readonly string[], con: Console): Promise<num
     return args.length === 0 ? ExitCode.Usage : ExitCode.Ok
   }
   const o = parseMemArgs(args)
-  const python = interpreter(o.python)
+  const python = nativeInterpreter(o.python, 'pyxray mem')
   if (o.verbose) con.err(`pyxray: mem ${o.command} with ${python}\n`)
   const doc = await runAgent(python, o.agentArgs)
   if (doc.kind === 'error') throw new UsageError('USAGE', `mem ${o.command}: ${doc.error.message}`)

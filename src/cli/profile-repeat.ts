@@ -7,10 +7,11 @@
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { join } from 'node:path'
 import type { ProfileDocument } from '../profile/document.js'
 import { mergeRuns } from '../profile/runs.js'
-import { agentDir, RuntimeError } from '../runtime/index.js'
+import { RuntimeError } from '../runtime/index.js'
+import { agentEnv, exitCodeOf } from './agent-process.js'
 import type { Console } from './dis.js'
 import { UsageError } from './errors.js'
 import { writeFileAtomic } from './io.js'
@@ -78,12 +79,8 @@ export function runProfilerOnce(python: string, rest: readonly string[], output:
   const { rest: args } = splitOutput(rest)
   const end = targetStart(args)
   const argv = ['-m', 'pyxray', ...args.slice(0, end), '--quiet', '-o', output, ...args.slice(end)]
-  const childEnv = { ...process.env, ...env, PYTHONPATH: [agentDir(), env.PYTHONPATH ?? process.env.PYTHONPATH].filter(Boolean).join(delimiter) }
-  const child = spawn(python, argv, { stdio: ['inherit', 'inherit', 'inherit'], env: childEnv })
-  return new Promise<number>((resolve, reject) => {
-    child.on('error', (e) => reject(new RuntimeError('RUNTIME_NOT_FOUND', `cannot start ${python}: ${e.message}`)))
-    child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 128 + 15)))
-  })
+  const child = spawn(python, argv, { stdio: ['inherit', 'inherit', 'inherit'], env: agentEnv(env) })
+  return exitCodeOf(child, python)
 }
 
 /** One command of a set of repeated runs. */

@@ -5,9 +5,9 @@
  * code is the command's exit code.
  */
 import { spawn } from 'node:child_process'
-import { delimiter } from 'node:path'
-import { agentDir, checkSupported, PYODIDE_MINOR, probe, pythonOnPath, RuntimeError, resolvePython } from '../runtime/index.js'
+import { agentDir, PYODIDE_MINOR, RuntimeError } from '../runtime/index.js'
 import { runPyodideProfile } from '../runtime/pyodide/profile.js'
+import { agentEnv, exitCodeOf, nativeInterpreter } from './agent-process.js'
 import type { Console } from './dis.js'
 import { UsageError } from './errors.js'
 import { runRepeatedProfile, splitRepeat } from './profile-repeat.js'
@@ -87,17 +87,7 @@ export function interpreter(l: ProfileLaunch): string {
   if (l.runtime === 'pyodide') {
     throw new RuntimeError('RUNTIME_UNSUPPORTED', 'this needs a native CPython 3.8+ (--runtime pyodide profiles a single run): install one or pass --python')
   }
-  if (l.python) return resolvePython(l.python).path
-  const env = process.env.PYXRAY_PYTHON
-  if (env) {
-    const it = probe(env, 'env')
-    if (!it) throw new RuntimeError('RUNTIME_NOT_FOUND', `PYXRAY_PYTHON=${env} is not a working Python interpreter`)
-    return checkSupported(it, `PYXRAY_PYTHON=${env}`).path
-  }
-  const p = pythonOnPath()
-  const it = p ? probe(p, 'path') : undefined
-  if (!it) throw new RuntimeError('RUNTIME_NOT_FOUND', 'profiling needs a native CPython 3.8+: none found (python3 on PATH or PYXRAY_PYTHON); pass --python')
-  return checkSupported(it, p!).path
+  return nativeInterpreter(l.python, 'profiling')
 }
 
 /** Runs the profiler; resolves to the script's exit code. */
@@ -115,16 +105,12 @@ export async function runProfile(args: readonly string[], con: Console): Promise
   if (launch.runtime === 'pyodide') return runInPyodide(launch, con)
   const python = interpreter(launch)
   if (launch.verbose) con.err(`pyxray: profiling with ${python}\n`)
-  const env = { ...process.env, PYTHONPATH: [agentDir(), process.env.PYTHONPATH].filter(Boolean).join(delimiter) }
-  const child = spawn(python, ['-m', 'pyxray', ...launch.rest], { stdio: 'inherit', env })
+  const child = spawn(python, ['-m', 'pyxray', ...launch.rest], { stdio: 'inherit', env: agentEnv() })
   // Ctrl-C reaches the script (same process group); pyxray waits for it to write a partial profile.
   const ignore = () => {}
   process.on('SIGINT', ignore)
   try {
-    return await new Promise<number>((resolve, reject) => {
-      child.on('error', (e) => reject(new RuntimeError('RUNTIME_NOT_FOUND', `cannot start ${python}: ${e.message}`)))
-      child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 128 + 15)))
-    })
+    return await exitCodeOf(child, python)
   } finally {
     process.off('SIGINT', ignore)
   }
