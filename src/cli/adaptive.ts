@@ -7,7 +7,7 @@
 import { type CodeObject, disassemble, selectByLine, selectByQualname } from '../bytecode/index.js'
 import { type Specialization, withAdaptiveCode } from '../bytecode/compare/index.js'
 import { formatDis } from '../bytecode/format/dis.js'
-import { CODE_JSON_VERSION, codeToJson } from '../bytecode/format/json.js'
+import { codeDocument } from '../bytecode/format/json.js'
 import { codeTree } from '../bytecode/select.js'
 import { formatText, type TextStyle } from '../bytecode/format/text.js'
 import { RuntimeError, selectRuntime } from '../runtime/index.js'
@@ -73,15 +73,10 @@ export async function runDisAdaptive(target: Target, o: DisAdaptiveOptions, con:
       case 'json':
         con.out(
           `${JSON.stringify(
-            {
-              pyxray: 'code',
-              version: CODE_JSON_VERSION,
-              file: target.path ?? null,
-              pythonVersion: `3.${info.minor}`,
+            codeDocument(liveCode, target.path ?? null, {
               runtime: { ...info, reason: selected.reason },
               adaptive: { call: o.adaptive.call, setup: o.adaptive.setup ?? null, warmup: o.adaptive.warmup, specializations },
-              code: codeToJson(liveCode),
-            },
+            }),
             null,
             2,
           )}\n`,

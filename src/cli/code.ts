@@ -1,6 +1,6 @@
 /** `pyxray code TARGET`: the code-object inspector. */
 import { closureMap, formatCodeInfo } from '../bytecode/format/code-info.js'
-import { CODE_JSON_VERSION, codeToJson } from '../bytecode/format/json.js'
+import { codeDocument } from '../bytecode/format/json.js'
 import type { Console } from './dis.js'
 import { ExitCode } from './errors.js'
 import { type SourceOptions, type Target, withTarget } from './source.js'
@@ -15,21 +15,7 @@ export interface CodeOptions extends SourceOptions {
 export function runCode(target: Target, o: CodeOptions, con: Console): Promise<number> {
   return withTarget(target, o, con, (loaded) => {
     if (o.format === 'json') {
-      con.out(
-        `${JSON.stringify(
-          {
-            pyxray: 'code',
-            version: CODE_JSON_VERSION,
-            file: target.path ?? null,
-            pythonVersion: `3.${loaded.code.pythonVersion[1]}`,
-            header: loaded.header ?? null,
-            closures: closureMap(loaded.code),
-            code: codeToJson(loaded.code),
-          },
-          null,
-          2,
-        )}\n`,
-      )
+      con.out(`${JSON.stringify(codeDocument(loaded.code, target.path ?? null, { header: loaded.header ?? null, closures: closureMap(loaded.code) }), null, 2)}\n`)
       return ExitCode.Ok
     }
     if (loaded.header) {

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { BytecodeError, ExceptionTableError, LineTableError, toCodeObject } from '../bytecode/index.js'
 import { type DisOptions, formatDis, formatDisBytes } from '../bytecode/format/dis.js'
-import { CODE_JSON_VERSION, codeToJson } from '../bytecode/format/json.js'
+import { codeDocument } from '../bytecode/format/json.js'
 import { formatText, type TextStyle } from '../bytecode/format/text.js'
 import { MarshalError } from '../marshal/index.js'
 import { type Pyc, PycError, readPyc } from '../pyc/index.js'
@@ -115,18 +115,7 @@ function render(pyc: Pyc, input: Input, o: DisCommandOptions, compact: boolean):
     case 'dis':
       return formatDis(code, disOptionsOf(o))
     case 'json':
-      return `${JSON.stringify(
-        {
-          pyxray: 'code',
-          version: CODE_JSON_VERSION,
-          file: input.path,
-          pythonVersion: `3.${minor}`,
-          header: pyc.header ?? null,
-          code: codeToJson(code),
-        },
-        null,
-        compact ? undefined : 2,
-      )}\n`
+      return `${JSON.stringify(codeDocument(code, input.path, { header: pyc.header ?? null }), null, compact ? undefined : 2)}\n`
     case 'text': {
       const source = findSource(input.path, code.filename)
       return formatText(code, {
@@ -201,15 +190,10 @@ export function runDisTarget(target: Target, o: DisSourceOptions, con: Console):
       case 'json':
         con.out(
           `${JSON.stringify(
-            {
-              pyxray: 'code',
-              version: CODE_JSON_VERSION,
-              file: target.path ?? null,
-              pythonVersion: `3.${code.pythonVersion[1]}`,
+            codeDocument(code, target.path ?? null, {
               runtime: loaded.runtime ? { ...loaded.runtime.info, reason: loaded.runtime.reason } : null,
               header: loaded.header ?? null,
-              code: codeToJson(code),
-            },
+            }),
             null,
             2,
           )}\n`,

@@ -124,3 +124,12 @@ export function codeToJson(code: CodeObject): Record<string, unknown> {
     children: code.children.map(codeToJson),
   }
 }
+
+/**
+ * The whole `--format json` document of `pyxray dis` and `pyxray code` (`"pyxray": "code"`): the
+ * file (null for code given inline), the Python version, the command's own fields in `extra`
+ * (`header`, `runtime`, `adaptive`, `closures`, in the order given), then {@link codeToJson}.
+ */
+export function codeDocument(code: CodeObject, file: string | null, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { pyxray: 'code', version: CODE_JSON_VERSION, file, pythonVersion: `3.${code.pythonVersion[1]}`, ...extra, code: codeToJson(code) }
+}
