@@ -138,6 +138,10 @@ describe('pyxray serve', () => {
     assert.equal(body.runtime.minor, native.minor)
     assert.equal(readMarshal(fromBase64(body.marshal), { pythonVersion: [3, native.minor] }).value.type, 'code')
     assert.equal(body.ast._type, 'Module')
+    // "ast": false (the UI's AST pane is closed): the code object only.
+    const lean = JSON.parse((await send(server.port, '/api/compile', h, 'POST', JSON.stringify({ source: 'x = 1\n', runtime: native.id, ast: false }))).body) as { marshal: string; ast: unknown }
+    assert.equal(lean.ast, null)
+    assert.equal(lean.marshal, body.marshal)
     const bad = await send(server.port, '/api/compile', h, 'POST', JSON.stringify({ source: 'x = (1,\n', runtime: native.id }))
     assert.equal(bad.status, 422)
     const err = JSON.parse(bad.body) as { error: { code: string; syntax: { lineno: number } } }

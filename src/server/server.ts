@@ -158,7 +158,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     }
     if (path === '/api/compile' && req.method === 'POST') {
       if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'BAD_REQUEST', 'send JSON (content-type: application/json)')
-      let body: { source?: unknown; runtime?: unknown; optimize?: unknown }
+      let body: { source?: unknown; runtime?: unknown; optimize?: unknown; ast?: unknown }
       try {
         body = JSON.parse(await readBody(req)) as typeof body
       } catch (e) {
@@ -172,7 +172,8 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       try {
         const info = await runtime.info()
         const marshal = await runtime.compile(body.source, { optimize })
-        const ast = await runtime.parse(body.source)
+        // "ast": false skips the parse (the UI asks only while its AST pane is open).
+        const ast = body.ast === false ? null : await runtime.parse(body.source)
         sendJson(res, 200, { runtime: { id: entry.id, kind: info.kind, version: info.version, minor: info.minor }, marshal: toBase64(marshal), ast })
       } catch (e) {
         if (e instanceof RuntimeError && (e.code === 'SYNTAX_ERROR' || e.code === 'COMPILE_ERROR')) {

@@ -31,7 +31,7 @@ export class HttpBackend implements Backend {
   }
 
   async compile(request: CompileRequest): Promise<CompileResult> {
-    const { status, body } = await this.call<{ runtime: { minor: number; version: string }; marshal: string; ast: AstNode }>('api/compile', {
+    const { status, body } = await this.call<{ runtime: { minor: number; version: string }; marshal: string; ast: AstNode | null }>('api/compile', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(request),

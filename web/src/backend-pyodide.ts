@@ -89,7 +89,7 @@ export class PyodideBackend implements Backend {
     try {
       const info = await this.runtime.info()
       const marshal = await this.runtime.compile(request.source, { optimize: request.optimize ?? -1 })
-      const ast = await this.runtime.parse(request.source)
+      const ast = request.ast === false ? null : await this.runtime.parse(request.source)
       return { ok: true, minor: info.minor, version: info.version, marshal, ast }
     } catch (e) {
       if (e instanceof RuntimeError && (e.code === 'SYNTAX_ERROR' || e.code === 'COMPILE_ERROR')) return { ok: false, message: e.message, syntax: e.syntax ?? null }

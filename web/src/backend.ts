@@ -22,11 +22,13 @@ export interface CompileRequest {
   /** A {@link RuntimeOption.id}; default: the backend's first runtime. */
   readonly runtime?: string
   readonly optimize?: -1 | 0 | 1 | 2
+  /** Also parse the AST (a second agent request; default true). The Explorer asks only when its AST pane is open. */
+  readonly ast?: boolean
 }
 
 /** The result of a compile: the module's marshal bytes and AST, or a syntax error. */
 export type CompileResult =
-  | { readonly ok: true; readonly minor: number; readonly version: string; readonly marshal: Uint8Array; readonly ast: AstNode }
+  | { readonly ok: true; readonly minor: number; readonly version: string; readonly marshal: Uint8Array; readonly ast: AstNode | null }
   | { readonly ok: false; readonly message: string; readonly syntax: SyntaxErrorDetails | null }
 
 /** A document the backend offers: a profile, or a memory document (`pyxray mem … -o`). */

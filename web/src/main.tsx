@@ -20,6 +20,12 @@ function viewOf(hash: string): View {
   return 'explorer'
 }
 
+/**
+ * The transport, picked as soon as this module runs — before the UI mounts — so that in the static
+ * build Pyodide's worker starts fetching and compiling its WebAssembly at once.
+ */
+const backendReady = detectBackend()
+
 function App() {
   const [backend, setBackend] = useState<Backend>()
   const [failure, setFailure] = useState<string>()
@@ -27,7 +33,7 @@ function App() {
   /** The permalink's state: undefined while it is read, null when there is none. */
   const [link, setLink] = useState<ExplorerLink | null | undefined>(location.hash.startsWith(LINK_PREFIX) ? undefined : null)
   useEffect(() => {
-    detectBackend().then(setBackend, (e: Error) => setFailure(e.message))
+    backendReady.then(setBackend, (e: Error) => setFailure(e.message))
     if (link === undefined) {
       decodeLink(location.hash).then(
         (l) => setLink(l ?? null),

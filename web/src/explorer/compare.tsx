@@ -95,7 +95,7 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
     const id = ++seq.current
     setResults((r) => ({ ...r, busy: true }))
     const one = async (source: string, rt: string): Promise<SideResult> => {
-      const r = await backend.compile({ source, runtime: rt, optimize })
+      const r = await backend.compile({ source, runtime: rt, optimize, ast: false })
       return r.ok ? { ok: true, compiled: loadCompiled(r.marshal, r.minor, r.version) } : { ok: false, message: r.message }
     }
     const t = setTimeout(() => {

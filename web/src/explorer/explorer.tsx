@@ -4,7 +4,7 @@
  * linked by CPython's positions, column-precise, both ways.
  */
 import type { EditorView } from '@codemirror/view'
-import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks'
 import type { Backend, RuntimeOption } from '../backend.js'
 import { type Compiled, disassembly, loadCompiled, type Span, spanToRange } from '../compiled.js'
 import { encodeLink, type ExplorerLink, type ExplorerTab } from '../permalink.js'
@@ -59,6 +59,8 @@ const COMPILE_DELAY_MS = 50
 interface State {
   readonly compiled?: Compiled
   readonly ast?: AstNode
+  /** What the state was compiled from: source, runtime and optimize. */
+  readonly key?: string
   readonly syntax?: { message: string; details: SyntaxErrorDetails | null }
   readonly failure?: string
   readonly busy: boolean
@@ -119,22 +121,34 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
     return () => v.destroy()
   }, [])
 
-  // Compile on every edit (debounced); stale answers are dropped.
-  useEffect(() => {
+  // Compile on every edit (debounced); stale answers are dropped. The AST costs a second agent
+  // request (and a large JSON answer), so it is asked for only while the AST pane is open.
+  const wantAst = tab === 'ast'
+  const current = useRef<State>(state)
+  current.current = state
+  // A layout effect: the debounce starts when the edit is rendered, not a frame later.
+  useLayoutEffect(() => {
     if (!runtime) return undefined
+    const key = JSON.stringify([source, runtime, optimize])
+    const have = current.current
+    if (have.key === key && !have.busy && (!wantAst || have.ast || have.syntax)) return undefined
     const id = ++seq.current
     setState((s) => ({ ...s, busy: true }))
     const t = setTimeout(() => {
-      backend.compile({ source, runtime, optimize }).then(
+      // Timings for npm run bench:web (performance.getEntriesByType('mark')).
+      performance.mark('pyxray:compile-start')
+      backend.compile({ source, runtime, optimize, ast: wantAst }).then(
         (r) => {
           if (id !== seq.current) return
+          performance.mark('pyxray:compiled')
           if (!r.ok) {
-            setState((s) => ({ ...s, busy: false, syntax: { message: r.message, details: r.syntax }, failure: undefined }))
+            setState((s) => ({ ...s, busy: false, key, syntax: { message: r.message, details: r.syntax }, failure: undefined }))
             return
           }
           try {
             const compiled = loadCompiled(r.marshal, r.minor, r.version)
-            setState({ busy: false, compiled, ast: r.ast })
+            performance.mark('pyxray:decoded')
+            setState({ busy: false, key, compiled, ...(r.ast ? { ast: r.ast } : {}) })
           } catch (e) {
             setState((s) => ({ ...s, busy: false, failure: e instanceof Error ? e.message : String(e) }))
           }
@@ -143,7 +157,11 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
       )
     }, COMPILE_DELAY_MS)
     return () => clearTimeout(t)
-  }, [backend, source, runtime, optimize])
+  }, [backend, source, runtime, optimize, wantAst])
+
+  useLayoutEffect(() => {
+    if (state.compiled) performance.mark('pyxray:rendered')
+  }, [state.compiled])
 
   const entry = state.compiled?.entries.find((e) => e.qualname === qualname) ?? state.compiled?.entries[0]
   const d = useMemo(() => (entry ? disassembly(entry.code) : undefined), [entry])

@@ -32,7 +32,7 @@ export function FrameCode({ backend, doc, frame }: { backend: Backend; doc: Prof
       if (text === undefined) {
         return { state: 'none', why: backend.kind === 'server' ? `${frame.file} is not readable through the server` : `source files are available when the profile is opened through pyxray serve (${frame.file})` }
       }
-      const r = await backend.compile({ source: text, runtime: runtimeFor(await backend.runtimes(), doc) })
+      const r = await backend.compile({ source: text, runtime: runtimeFor(await backend.runtimes(), doc), ast: false })
       if (!r.ok) return { state: 'none', why: `${frame.file} does not compile now: ${r.message}` }
       const c = loadCompiled(r.marshal, r.minor, r.version)
       const hit =
