@@ -10,6 +10,7 @@ import { describe, test } from 'node:test'
 import { readMarshal, type PyObject } from '../src/marshal/index.js'
 import type { ProfileDocument, ProfileFrame, ProfileNode } from '../src/profile/document.js'
 import { ExportError, toChromeTrace, toCollapsed, toPstats, toSpeedscope, type TraceEvent } from '../src/profile/export/index.js'
+import { makeMetadata } from './profile-docs.js'
 import { type SpeedscopeNode, speedscopeImporter } from './speedscope-importer.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -61,20 +62,7 @@ function doc(threads = 2): ProfileDocument {
   return {
     pyxray: 'profile',
     version: 1,
-    metadata: {
-      python: { implementation: 'CPython', version: '3.12.1' },
-      argv: ['/app/main.py'],
-      cwd: '/app',
-      startTime: '2026-01-01T00:00:00.000Z',
-      durationNs: 100_000,
-      mode: 'trace',
-      clock: 'wall',
-      overheadNsPerEvent: 0,
-      partial: false,
-      exitStatus: 0,
-      warnings: [],
-      pid: 4242,
-    },
+    metadata: makeMetadata({ python: { implementation: 'CPython', version: '3.12.1' }, argv: ['/app/main.py'], cwd: '/app', durationNs: 100_000, pid: 4242 }),
     frames: FRAMES,
     threads: all.slice(0, threads),
   }

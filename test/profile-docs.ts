@@ -2,7 +2,7 @@
  * Constructed profile documents for model and diff tests: call trees written as nested tuples,
  * frames made up from qualnames. Times are ns; selfNs is derived so totalNs == selfNs + Σ children.
  */
-import type { ProfileDocument, ProfileFrame, ProfileNode } from '../src/profile/document.js'
+import type { ProfileDocument, ProfileFrame, ProfileMetadata, ProfileNode } from '../src/profile/document.js'
 
 /** [qualname, calls, totalNs, children?, extra?]: a call node. */
 export type T = [string, number, number, T[]?, { netBytes?: number; peakBytes?: number; file?: string; line?: number }?]
@@ -13,6 +13,24 @@ export interface DocOptions {
   /** First line of each function (default 10 × index): change it to simulate line shifts. */
   readonly lines?: Record<string, number>
   readonly memory?: boolean
+}
+
+/** Valid metadata of a finished CPython 3.11.7 trace-mode run of app.py in /work/app, with `over` on top. */
+export function makeMetadata(over: Partial<ProfileMetadata> = {}): ProfileMetadata {
+  return {
+    python: { implementation: 'CPython', version: '3.11.7' },
+    argv: ['app.py'],
+    cwd: '/work/app',
+    startTime: '2026-01-01T00:00:00.000Z',
+    durationNs: 0,
+    mode: 'trace',
+    clock: 'wall',
+    overheadNsPerEvent: 0,
+    partial: false,
+    exitStatus: 0,
+    warnings: [],
+    ...over,
+  }
 }
 
 /** A valid profile document whose main thread's root has the given children. */
@@ -58,20 +76,7 @@ export function makeDoc(children: T[], o: DocOptions = {}): ProfileDocument {
   return {
     pyxray: 'profile',
     version: 1,
-    metadata: {
-      python: { implementation: 'CPython', version: '3.11.7' },
-      argv: ['app.py'],
-      cwd,
-      startTime: '2026-01-01T00:00:00.000Z',
-      durationNs: total,
-      mode: 'trace',
-      clock: 'wall',
-      overheadNsPerEvent: 0,
-      partial: false,
-      exitStatus: 0,
-      warnings: [],
-      ...(o.memory ? { memory: true } : {}),
-    },
+    metadata: makeMetadata({ cwd, durationNs: total, ...(o.memory ? { memory: true } : {}) }),
     frames,
     threads: [{ id: 1, name: 'MainThread', main: true, root: { frame: null, calls: 0, totalNs: total, selfNs: 0, children: kids } }],
   }
