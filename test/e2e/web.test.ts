@@ -209,16 +209,26 @@ describe('web UI in Chromium', { skip: missing }, () => {
       await page.close()
     })
 
-    test('profile viewer: open a file, flame graph, search, tooltip, frame details', async () => {
+    test('profile viewer: open a file, flame graph, search, tooltip, frame details; open its .py for source and bytecode', async () => {
       const page = await browser.newPage({ viewport: { width: 1400, height: 850 } })
       await page.goto(site.url)
       await page.click('[data-testid="nav-profile"]')
       await page.setInputFiles('[data-testid="profile-file"]', profile)
       await profileChecks(page)
       // No server: the viewer says where the source would come from.
-      assert.match(await page.locator('[data-testid="frame-code-missing"]').innerText(), /pyxray serve/)
+      assert.match(await page.locator('[data-testid="frame-code-missing"]').innerText(), /add source files…[\s\S]*pyxray serve/)
       await page.click('[data-testid="sort-calls"]')
       await page.screenshot({ path: join(ARTIFACTS, 'static-profile.png') })
+      // Given the .py file, the frame shows its source and bytecode, compiled by Pyodide.
+      await page.setInputFiles('[data-testid="profile-sources"]', join(work, 'work.py'))
+      const code = page.locator('[data-testid="frame-code"]')
+      await code.waitFor(WAIT)
+      const text = await code.innerText()
+      assert.match(text, /def fib\(n\):/)
+      assert.match(text, /bytecode compiled by CPython 3\.14/)
+      assert.match(text, /LOAD_FAST/)
+      assert.match(text, /RETURN_VALUE/)
+      await page.screenshot({ path: join(ARTIFACTS, 'static-profile-source.png') })
       await page.close()
     })
   })

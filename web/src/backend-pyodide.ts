@@ -105,7 +105,15 @@ export class PyodideBackend implements Backend {
     throw new BackendError('NOT_FOUND', `no profile ${id}: the static build opens profiles from files (picker or drag and drop)`)
   }
 
-  async source(): Promise<string | undefined> {
-    return undefined
+  /** Source files the user opened, by file name (the browser gives no paths). */
+  private readonly sources = new Map<string, string>()
+
+  addSource(name: string, text: string): void {
+    this.sources.set(name.split(/[\\/]/).pop() ?? name, text)
+  }
+
+  /** A file the user opened with the same name as `file` (a profile's absolute path). */
+  async source(file: string): Promise<string | undefined> {
+    return this.sources.get(file.split(/[\\/]/).pop() ?? file)
   }
 }

@@ -52,6 +52,11 @@ export interface Backend {
   loadProfile(id: string): Promise<ProfileDocument>
   /** The text of a source file a profile names; undefined when the backend cannot read files. */
   source(file: string): Promise<string | undefined>
+  /**
+   * Backends without file access (the static build): a source file the user opened, matched to
+   * a profile's paths by its name. Absent where the backend reads files itself.
+   */
+  addSource?(name: string, text: string): void
 }
 
 /** A failed backend call (network, server error, worker crash). */

@@ -18,7 +18,7 @@ function runtimeFor(runtimes: readonly RuntimeOption[], doc: ProfileDocument): s
 }
 
 /** The panel. */
-export function FrameCode({ backend, doc, frame }: { backend: Backend; doc: ProfileDocument; frame: ProfileFrame }) {
+export function FrameCode({ backend, doc, frame, sources = 0 }: { backend: Backend; doc: ProfileDocument; frame: ProfileFrame; sources?: number }) {
   const [loaded, setLoaded] = useState<Loaded>({ state: 'loading' })
   useEffect(() => {
     let live = true
@@ -30,7 +30,14 @@ export function FrameCode({ backend, doc, frame }: { backend: Backend; doc: Prof
       }
       const text = await backend.source(frame.file)
       if (text === undefined) {
-        return { state: 'none', why: backend.kind === 'server' ? `${frame.file} is not readable through the server` : `source files are available when the profile is opened through pyxray serve (${frame.file})` }
+        const name = frame.file.split('/').pop()
+        return {
+          state: 'none',
+          why:
+            backend.kind === 'server'
+              ? `${frame.file} is not readable through the server`
+              : `open ${name} with "add source files…" (or drop it here) to see its source and bytecode, compiled in this browser — or open the profile through pyxray serve (${frame.file})`,
+        }
       }
       const r = await backend.compile({ source: text, runtime: runtimeFor(await backend.runtimes(), doc), ast: false })
       if (!r.ok) return { state: 'none', why: `${frame.file} does not compile now: ${r.message}` }
@@ -53,7 +60,7 @@ export function FrameCode({ backend, doc, frame }: { backend: Backend; doc: Prof
     return () => {
       live = false
     }
-  }, [backend, doc, frame])
+  }, [backend, doc, frame, sources])
   if (loaded.state === 'loading') return <div class="muted">loading the source…</div>
   if (loaded.state === 'none') return <div class="muted" data-testid="frame-code-missing">{loaded.why}</div>
   return (

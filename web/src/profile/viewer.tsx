@@ -33,6 +33,20 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
   const [selected, setSelected] = useState<number>()
   const [table, setTable] = useState<'tree' | 'top'>('top')
   const [dragging, setDragging] = useState(false)
+  /** Source files added so far (the static build): the frame panel reloads when it changes. */
+  const [sources, setSources] = useState(0)
+  const addSources = (files: readonly File[]) => {
+    if (!backend.addSource) return
+    for (const f of files) {
+      f.text().then(
+        (t) => {
+          backend.addSource?.(f.name, t)
+          setSources((n) => n + 1)
+        },
+        (e: Error) => setError(`${f.name}: ${e.message}`),
+      )
+    }
+  }
 
   const open = (d: ProfileDocument, n: string) => {
     setDoc(d)
@@ -123,7 +137,10 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
       onDrop={(e) => {
         e.preventDefault()
         setDragging(false)
-        openFile(e.dataTransfer?.files[0])
+        // .py files are sources for the frame panel; anything else is a profile.
+        const files = Array.from(e.dataTransfer?.files ?? [])
+        addSources(files.filter((f) => f.name.endsWith('.py')))
+        openFile(files.find((f) => !f.name.endsWith('.py')))
       }}
     >
       <div class="toolbar">
@@ -131,6 +148,12 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
           open profile…
           <input type="file" accept=".json,application/json" data-testid="profile-file" hidden onChange={(e) => openFile((e.target as HTMLInputElement).files?.[0])} />
         </label>
+        {backend.addSource && doc ? (
+          <label class="button" title="the profiled .py files: their source and bytecode (compiled in this browser) show when you click a frame">
+            add source files…
+            <input type="file" multiple accept=".py,text/x-python" data-testid="profile-sources" hidden onChange={(e) => addSources(Array.from((e.target as HTMLInputElement).files ?? []))} />
+          </label>
+        ) : null}
         {entries.length ? (
           <select
             data-testid="server-profiles"
@@ -208,7 +231,7 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
                   <div class="muted">
                     {selFrame.file}:{selFrame.firstlineno} · calls {selNode.calls} · total {formatNs(selNode.totalNs)} · self {formatNs(selNode.selfNs)}
                   </div>
-                  <FrameCode backend={backend} doc={doc} frame={selFrame} />
+                  <FrameCode backend={backend} doc={doc} frame={selFrame} sources={sources} />
                 </>
               ) : (
                 <div class="muted">Click a frame in the graph or a table row to see its source and bytecode.</div>
