@@ -294,10 +294,12 @@ static inline PyObject *find_child(Engine *e, PyObject *parent, const void *k1, 
 static PyObject *id_key(PyObject *obj) { return PyLong_FromVoidPtr(obj); }
 static PyObject *self_key(PyObject *obj) { Py_INCREF(obj); return obj; }
 
+/* The type in a bound builtin's (type, name) key: the owner itself when it is a class, else its type. */
+static inline PyObject *owner_type(PyObject *owner) { return PyType_Check(owner) ? owner : (PyObject *)Py_TYPE(owner); }
+
 /* The (type, name) key of a builtin method bound to an instance or a class. */
 static PyObject *tuple_key(PyObject *func) {
-    PyObject *owner = PyCFunction_GET_SELF(func);
-    PyObject *type = PyType_Check(owner) ? owner : (PyObject *)Py_TYPE(owner);
+    PyObject *type = owner_type(PyCFunction_GET_SELF(func));
     PyObject *name = PyUnicode_FromString(((PyCFunctionObject *)func)->m_ml->ml_name);
     if (name == NULL) return NULL;
     PyObject *key = PyTuple_Pack(2, type, name);
@@ -394,6 +396,28 @@ static inline int enter(Engine *e, PyObject *stack, PyObject *node) {
     return set_float(node, T0, t);
 }
 
+/* The node on top of the stack returns at time t: its total grows by t - its entry time and it
+ * leaves the stack. */
+static inline int leave_top(PyObject *stack, PyObject *node, double t) {
+    double t0;
+    if (float_of(PyList_GET_ITEM(node, T0), &t0) < 0) return -1;
+    if (add_float(node, TOTAL, t - t0) < 0) return -1;
+    pop(stack);
+    return 0;
+}
+
+/* Calls the slow path new_builtin(stack, top, key), which makes a builtin's node, and releases key. */
+static PyObject *call_new_builtin(Engine *e, PyObject *stack, PyObject *top, PyObject *key) {
+    PyObject *args[3] = {stack, top, key};
+    Py_INCREF(stack);
+    Py_INCREF(top);
+    PyObject *out = PyObject_Vectorcall(e->new_builtin, args, 3, NULL);
+    Py_DECREF(top);
+    Py_DECREF(stack);
+    Py_DECREF(key);
+    return out;
+}
+
 /* start(code, offset): PY_START, PY_RESUME */
 static PyObject *Engine_start(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs < 1) {
@@ -436,10 +460,7 @@ static PyObject *Engine_ret(Engine *e, PyObject *const *args, Py_ssize_t nargs) 
     PyObject *node = top_of(stack);
     if (node == NULL) return NULL;
     if (PyList_GET_ITEM(node, KEY) == code) {
-        double t0;
-        if (float_of(PyList_GET_ITEM(node, T0), &t0) < 0) return NULL;
-        if (add_float(node, TOTAL, t - t0) < 0) return NULL;
-        pop(stack);
+        if (leave_top(stack, node, t) < 0) return NULL;
         Py_RETURN_NONE;
     }
     return call_slow_t(e->slow_return, stack, code, t);
@@ -476,8 +497,7 @@ static PyObject *Engine_call(Engine *e, PyObject *const *args, Py_ssize_t nargs)
     PyObject *node;
     int tuple = bound_to_instance(func);
     if (tuple) {
-        PyObject *owner = PyCFunction_GET_SELF(func);
-        PyObject *type = PyType_Check(owner) ? owner : (PyObject *)Py_TYPE(owner);
+        PyObject *type = owner_type(PyCFunction_GET_SELF(func));
         node = find_child(e, top, ((PyCFunctionObject *)func)->m_ml, type, tuple_key, func);
     } else {
         node = find_child(e, top, func, NULL, self_key, func);
@@ -486,14 +506,7 @@ static PyObject *Engine_call(Engine *e, PyObject *const *args, Py_ssize_t nargs)
         if (PyErr_Occurred()) return NULL;
         PyObject *key = tuple ? tuple_key(func) : self_key(func);
         if (key == NULL) return NULL;
-        PyObject *args2[3] = {stack, top, key};
-        Py_INCREF(stack);
-        Py_INCREF(top);
-        PyObject *out = PyObject_Vectorcall(e->new_builtin, args2, 3, NULL);
-        Py_DECREF(top);
-        Py_DECREF(stack);
-        Py_DECREF(key);
-        return out;
+        return call_new_builtin(e, stack, top, key);
     }
     if (enter(e, stack, node) < 0) return NULL;
     Py_RETURN_NONE;
@@ -511,7 +524,7 @@ static PyObject *Engine_c_ret(Engine *e, PyObject *const *args, Py_ssize_t nargs
     PyObject *node = top_of(stack);
     if (node == NULL) return NULL;
     PyObject *key = PyList_GET_ITEM(node, KEY);
-    double t, t0;
+    double t;
     if (key == func) { /* the builtin on top returns */
         if (now(e, &t) < 0) return NULL;
         goto leave;
@@ -521,16 +534,13 @@ static PyObject *Engine_c_ret(Engine *e, PyObject *const *args, Py_ssize_t nargs
     if (!bound_to_instance(func)) return call_slow_t(e->slow_c_return, stack, func, t);
     /* A (type, name) key: as _slow_c_return, without building the key. */
     {
-        PyObject *owner = PyCFunction_GET_SELF(func);
-        PyObject *type = PyType_Check(owner) ? owner : (PyObject *)Py_TYPE(owner);
+        PyObject *type = owner_type(PyCFunction_GET_SELF(func));
         if (!(PyTuple_CheckExact(key) && PyTuple_GET_SIZE(key) == 2 && PyTuple_GET_ITEM(key, 0) == type)) Py_RETURN_NONE;
         PyObject *name = PyTuple_GET_ITEM(key, 1);
         if (!PyUnicode_Check(name) || PyUnicode_CompareWithASCIIString(name, ((PyCFunctionObject *)func)->m_ml->ml_name) != 0) Py_RETURN_NONE;
     }
 leave:
-    if (float_of(PyList_GET_ITEM(node, T0), &t0) < 0) return NULL;
-    if (add_float(node, TOTAL, t - t0) < 0) return NULL;
-    pop(stack);
+    if (leave_top(stack, node, t) < 0) return NULL;
     Py_RETURN_NONE;
 }
 
@@ -597,8 +607,7 @@ static int hook_event(Hook *h, PyFrameObject *frame, int what, PyObject *arg) {
         PyObject *key = NULL;
         if (PyCFunction_Check(arg)) {
             if (bound_to_instance(arg)) {
-                PyObject *owner = PyCFunction_GET_SELF(arg);
-                PyObject *type = PyType_Check(owner) ? owner : (PyObject *)Py_TYPE(owner);
+                PyObject *type = owner_type(PyCFunction_GET_SELF(arg));
                 node = find_child(e, top, ((PyCFunctionObject *)arg)->m_ml, type, tuple_key, arg);
                 if (node == NULL && !PyErr_Occurred()) key = tuple_key(arg);
             } else {
@@ -614,7 +623,7 @@ static int hook_event(Hook *h, PyFrameObject *frame, int what, PyObject *arg) {
             } else {
                 PyObject *name = PyObject_GetAttrString(arg, "__name__");
                 if (name != NULL) {
-                    key = PyTuple_Pack(2, PyType_Check(owner) ? owner : (PyObject *)Py_TYPE(owner), name);
+                    key = PyTuple_Pack(2, owner_type(owner), name);
                     Py_DECREF(name);
                 }
             }
@@ -628,13 +637,7 @@ static int hook_event(Hook *h, PyFrameObject *frame, int what, PyObject *arg) {
             if (node != NULL) Py_CLEAR(key);
         }
         if (node == NULL) {
-            PyObject *args2[3] = {stack, top, key};
-            Py_INCREF(stack);
-            Py_INCREF(top);
-            PyObject *out = PyObject_Vectorcall(e->new_builtin, args2, 3, NULL);
-            Py_DECREF(top);
-            Py_DECREF(stack);
-            Py_DECREF(key);
+            PyObject *out = call_new_builtin(e, stack, top, key);
             Py_XDECREF(out);
             return out == NULL ? -1 : 0;
         }
