@@ -5,7 +5,8 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import { delimiter } from 'node:path'
-import { agentDir, checkSupported, probe, pythonOnPath, RuntimeError, resolvePython } from '../runtime/index.js'
+import { agentDir, checkSupported, MAX_MINOR, MIN_MINOR, PYODIDE_MINOR, probe, pythonOnPath, RuntimeError, resolvePython } from '../runtime/index.js'
+import { UsageError } from './errors.js'
 
 /**
  * The native interpreter to run the agent in: `python` (--python X.Y|PATH), else $PYXRAY_PYTHON,
@@ -24,6 +25,41 @@ export function nativeInterpreter(python: string | undefined, needs: string): st
   const it = p ? probe(p, 'path') : undefined
   if (!it) throw new RuntimeError('RUNTIME_NOT_FOUND', `${needs} needs a native CPython 3.8+: none found (python3 on PATH or PYXRAY_PYTHON); pass --python`)
   return checkSupported(it, p!).path
+}
+
+/** Where an agent command line runs, and why (what -v says). */
+export type AgentRuntimeChoice = { readonly kind: 'native'; readonly python: string; readonly reason: string } | { readonly kind: 'pyodide'; readonly reason: string }
+
+/**
+ * Chooses where an agent command line runs, by the rules of the other commands: `--runtime
+ * pyodide` is the embedded Pyodide (CPython 3.${PYODIDE_MINOR}); `--python X.Y|PATH` that
+ * interpreter, except that 3.${PYODIDE_MINOR} falls back to Pyodide when no native one exists;
+ * else $PYXRAY_PYTHON; else python3 on PATH when it is CPython 3.8+; else Pyodide (unless
+ * `--runtime native`, which then fails with RUNTIME_NOT_FOUND).
+ */
+export function chooseAgentRuntime(python: string | undefined, runtime: string | undefined, needs: string): AgentRuntimeChoice {
+  if (runtime !== undefined && runtime !== 'native' && runtime !== 'pyodide') throw new UsageError('USAGE', `--runtime must be native or pyodide, got "${runtime}"`)
+  const pyodideVersion = `3.${PYODIDE_MINOR}`
+  if (runtime === 'pyodide') {
+    if (python !== undefined && python !== pyodideVersion) throw new UsageError('USAGE', `the Pyodide runtime is CPython ${pyodideVersion}; --python ${python} needs --runtime native`)
+    return { kind: 'pyodide', reason: '--runtime pyodide' }
+  }
+  if (python) {
+    try {
+      const it = resolvePython(python)
+      return { kind: 'native', python: it.path, reason: `--python ${python}: CPython ${it.version}` }
+    } catch (e) {
+      if (python === pyodideVersion && runtime !== 'native') return { kind: 'pyodide', reason: `--python ${python}: no native CPython ${python} found` }
+      throw e
+    }
+  }
+  if (process.env.PYXRAY_PYTHON) return { kind: 'native', python: nativeInterpreter(undefined, needs), reason: 'PYXRAY_PYTHON' }
+  const p = pythonOnPath()
+  const it = p ? probe(p, 'path') : undefined
+  if (it && it.implementation === 'CPython' && it.minor >= MIN_MINOR && it.minor <= MAX_MINOR) return { kind: 'native', python: it.path, reason: `python3 on PATH: CPython ${it.version}` }
+  if (runtime === 'native') return { kind: 'native', python: nativeInterpreter(undefined, needs), reason: 'python3 on PATH' }
+  const why = it ? `python3 on PATH (${p}) is ${it.implementation} ${it.version}, not CPython 3.${MIN_MINOR}–3.${MAX_MINOR}` : 'no native python3 found (PATH, PYXRAY_PYTHON)'
+  return { kind: 'pyodide', reason: `${why}: using the embedded Pyodide` }
 }
 
 /** Our environment plus `extra`, with the agent's folder first on PYTHONPATH (before `extra`'s or ours). */

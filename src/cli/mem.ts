@@ -1,17 +1,20 @@
 /**
  * `pyxray mem leaks|size|path|lines|growth …`: runs the agent's memory tools
- * (`python -m pyxray.memory`, python/pyxray/memory) in the chosen native interpreter, reads the
- * memory document it writes (schema/memory.schema.json) and renders it (src/profile/memory-report).
+ * (`python -m pyxray.memory`, python/pyxray/memory) in the chosen native interpreter, or in the
+ * embedded Pyodide (CPython 3.14, src/runtime/pyodide/agent-cli.ts) with `--runtime pyodide` or
+ * when no native CPython 3.8+ exists, reads the memory document it writes
+ * (schema/memory.schema.json) and renders it (src/profile/memory-report).
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type MemoryDocument, MemoryDocumentError, parseMemoryDocument } from '../profile/memory-document.js'
 import { leakGateFails, MEMORY_FORMATS, type MemoryFormat, renderMemoryReport } from '../profile/memory-report.js'
-import { RuntimeError } from '../runtime/index.js'
-import { agentEnv, exitCodeOf, nativeInterpreter } from './agent-process.js'
+import { agentDir, PYODIDE_MINOR, RuntimeError } from '../runtime/index.js'
+import { runPyodideAgent } from '../runtime/pyodide/agent-cli.js'
+import { type AgentRuntimeChoice, agentEnv, chooseAgentRuntime, exitCodeOf } from './agent-process.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
 import { writeFileAtomic } from './io.js'
@@ -19,7 +22,8 @@ import { writeFileAtomic } from './io.js'
 /** The help of `pyxray mem`. */
 export const MEM_HELP = `Usage: pyxray mem COMMAND [options]
 
-Memory investigations, run by pyxray's agent in a native CPython 3.8+ (tracemalloc, gc):
+Memory investigations, run by pyxray's agent (tracemalloc, gc) in a native CPython 3.8+ or in
+the embedded Pyodide (CPython 3.14 in WebAssembly, pure-Python scripts):
 
   leaks SCRIPT [--call EXPR]   run EXPR (default: the script again) --iterations times after
                                --warmup runs; steady growth per iteration by line and traceback,
@@ -52,8 +56,11 @@ Options:
       --max-depth N         path: longest chain searched (default 30)
       --dot FILE            path: write the chains as one Graphviz file
       --limit N             growth: types shown (default 20)
-      --python X.Y|PATH     the interpreter to run in (default: $PYXRAY_PYTHON, else python3)
-  -v, --verbose             say which interpreter runs
+      --python X.Y|PATH     the interpreter to run in (default: $PYXRAY_PYTHON, else python3);
+                            3.14 with no native 3.14 installed runs in Pyodide
+      --runtime native|pyodide  where to run (default: native python3 3.8+ when found, else
+                            the embedded Pyodide)
+  -v, --verbose             say which runtime and interpreter run, and why
   -h, --help                show this help
 
 Exit codes: 0 ok, 1 a leak passed --threshold with --fail, 2 usage or input error (missing script,
@@ -83,6 +90,10 @@ export interface MemOptions {
   readonly fail: boolean
   readonly threshold?: number
   readonly python?: string
+  /** --runtime: native or pyodide (default: chosen, see chooseAgentRuntime). */
+  readonly runtime?: string
+  /** The scripts the command reads (their folders are mounted in Pyodide). */
+  readonly scripts: readonly string[]
   readonly verbose: boolean
 }
 
@@ -125,6 +136,7 @@ export function parseMemArgs(args: readonly string[]): MemOptions {
         format: { type: 'string', short: 'f', default: 'text' },
         output: { type: 'string', short: 'o' },
         python: { type: 'string' },
+        runtime: { type: 'string' },
         verbose: { type: 'boolean', short: 'v', default: false },
         fail: { type: 'boolean', default: false },
         threshold: { type: 'string' },
@@ -174,6 +186,8 @@ export function parseMemArgs(args: readonly string[]): MemOptions {
     fail: values.fail as boolean,
     ...(values.threshold !== undefined ? { threshold: intValue('threshold', values.threshold as string, 0) } : {}),
     ...(values.python !== undefined ? { python: values.python as string } : {}),
+    ...(values.runtime !== undefined ? { runtime: values.runtime as string } : {}),
+    scripts,
     verbose: values.verbose as boolean,
   }
 }
@@ -184,19 +198,28 @@ function scriptOfTarget(target: string): string {
   return target.slice(0, i)
 }
 
-/** Runs `python -m pyxray.memory …` and reads the document it wrote. */
-async function runAgent(python: string, agentArgs: readonly string[]): Promise<MemoryDocument> {
+/**
+ * Runs `python -m pyxray.memory …` natively, or its main() in Pyodide, and reads the document it
+ * wrote. The script's stdout goes to our stderr: stdout is the report's.
+ */
+async function runAgent(where: AgentRuntimeChoice, o: MemOptions, con: Console): Promise<MemoryDocument> {
   const dir = mkdtempSync(join(tmpdir(), 'pyxray-mem-'))
   const out = join(dir, 'memory.json')
+  const name = where.kind === 'native' ? where.python : 'Pyodide'
   try {
-    // The script's stdout goes to our stderr: stdout is the report's.
-    const child = spawn(python, ['-m', 'pyxray.memory', '-o', out, ...agentArgs], { stdio: ['inherit', process.stderr, 'inherit'], env: agentEnv() })
-    const code = await exitCodeOf(child, python)
-    if (!existsSync(out)) throw new RuntimeError('AGENT_ERROR', `the memory agent in ${python} stopped (exit ${code}) without writing its document; its output is above`)
+    let code: number
+    if (where.kind === 'native') {
+      const child = spawn(where.python, ['-m', 'pyxray.memory', '-o', out, ...o.agentArgs], { stdio: ['inherit', process.stderr, 'inherit'], env: agentEnv() })
+      code = await exitCodeOf(child, where.python)
+    } else {
+      const write = (t: string) => con.err(t)
+      code = await runPyodideAgent({ agentDir: agentDir(), module: 'pyxray.memory._cli', argv: ['-o', out, ...o.agentArgs], folders: o.scripts.map((s) => dirname(s)), stdout: write, stderr: write })
+    }
+    if (!existsSync(out)) throw new RuntimeError('AGENT_ERROR', `the memory agent in ${name} stopped (exit ${code}) without writing its document; its output is above`)
     try {
       return parseMemoryDocument(readFileSync(out, 'utf8'))
     } catch (e) {
-      if (e instanceof MemoryDocumentError) throw new RuntimeError('AGENT_ERROR', `the memory agent in ${python} wrote a bad document: ${e.message}`)
+      if (e instanceof MemoryDocumentError) throw new RuntimeError('AGENT_ERROR', `the memory agent in ${name} wrote a bad document: ${e.message}`)
       throw e
     }
   } finally {
@@ -211,9 +234,9 @@ export async function runMem(args: readonly string[], con: Console): Promise<num
     return args.length === 0 ? ExitCode.Usage : ExitCode.Ok
   }
   const o = parseMemArgs(args)
-  const python = nativeInterpreter(o.python, 'pyxray mem')
-  if (o.verbose) con.err(`pyxray: mem ${o.command} with ${python}\n`)
-  const doc = await runAgent(python, o.agentArgs)
+  const where = chooseAgentRuntime(o.python, o.runtime, 'pyxray mem')
+  if (o.verbose) con.err(`pyxray: mem ${o.command} in ${where.kind === 'native' ? where.python : `the embedded Pyodide (CPython 3.${PYODIDE_MINOR})`} (${where.reason})\n`)
+  const doc = await runAgent(where, o, con)
   if (doc.kind === 'error') throw new UsageError('USAGE', `mem ${o.command}: ${doc.error.message}`)
   if (o.output !== undefined) writeFileAtomic(o.output, `${JSON.stringify(doc, null, 2)}\n`)
   if (o.dot !== undefined && doc.kind === 'path') {
