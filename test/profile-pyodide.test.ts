@@ -6,7 +6,8 @@
  * cProfile run on the same script in the same Pyodide.
  */
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
@@ -160,4 +161,27 @@ test('mountRoots: nested folders fold into one mount; Pyodide’s own folders ar
   assert.deepEqual(mountRoots(['/a/b/c', '/a/b', '/a/bc', '/x/y/', '/a/b/c/d']), ['/a/b', '/a/bc', '/x/y'])
   assert.throws(() => mountRoots(['/lib/x']), /cannot see \/lib\/x/)
   assert.throws(() => mountRoots(['/']), /cannot see \//)
+})
+
+test('with no native Python to be found, pyxray profile falls back to the embedded Pyodide', () => {
+  // No python3 on PATH (a folder holding only node), no PYXRAY_PYTHON, no pyenv.
+  const home = mkdtempSync(join(WORK, 'home-'))
+  const bin = join(home, 'bin')
+  mkdirSync(bin)
+  symlinkSync(process.execPath, join(bin, 'node'))
+  const env: NodeJS.ProcessEnv = { PATH: bin, HOME: home, PYENV_ROOT: join(home, 'nonexistent'), TMPDIR: WORK }
+  const probe = spawnSync('/bin/sh', ['-c', 'command -v python3 || echo none'], { encoding: 'utf8', env })
+  assert.equal(probe.stdout.trim(), 'none', `python3 still on the stripped PATH: ${probe.stdout}`)
+  const dir = mkdtempSync(join(WORK, 'fallback-'))
+  writeFileSync(join(dir, 'fib.py'), 'def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n\nfib(12)\n')
+  const r = spawnSync(process.execPath, ['--import', TSX, MAIN, 'profile', '-v', '-q', '-o', 'out.json', 'fib.py'], { cwd: dir, env, encoding: 'utf8' })
+  assert.equal(r.status, 0, r.stderr)
+  assert.match(r.stderr, /no native python3 found \(PATH, PYXRAY_PYTHON\): using the embedded Pyodide/)
+  const doc = readDoc(join(dir, 'out.json'))
+  assert.match(doc.metadata.python.version, /^3\.14\./)
+  assert.equal(callsIn(doc, join(dir, 'fib.py')).get('1:fib'), 465)
+  // Asking for a native interpreter when there is none is a usage error, without a stack trace.
+  const native = spawnSync(process.execPath, ['--import', TSX, MAIN, 'profile', '--runtime', 'native', 'fib.py'], { cwd: dir, env, encoding: 'utf8' })
+  assert.equal(native.status, 2, native.stderr)
+  assert.doesNotMatch(native.stderr, /\n\s+at .*\.ts:\d+/)
 })

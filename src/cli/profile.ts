@@ -1,13 +1,13 @@
 /**
  * `pyxray profile … script.py args…`: runs the script under the agent's profiler
- * (`python -m pyxray`, python/pyxray/_profile_cli.py) in the chosen native interpreter, or with
- * `--runtime pyodide` in the embedded Pyodide (src/runtime/pyodide/profile.ts). The script's exit
- * code is the command's exit code.
+ * (`python -m pyxray`, python/pyxray/_profile_cli.py) in the chosen native interpreter, or in the
+ * embedded Pyodide (src/runtime/pyodide/profile.ts) with `--runtime pyodide` or when no native
+ * CPython 3.8+ is found. The script's exit code is the command's exit code.
  */
 import { spawn } from 'node:child_process'
 import { agentDir, PYODIDE_MINOR, RuntimeError } from '../runtime/index.js'
 import { runPyodideProfile } from '../runtime/pyodide/profile.js'
-import { agentEnv, exitCodeOf, nativeInterpreter } from './agent-process.js'
+import { agentEnv, chooseAgentRuntime, exitCodeOf, nativeInterpreter } from './agent-process.js'
 import type { Console } from './dis.js'
 import { UsageError } from './errors.js'
 import { runRepeatedProfile, splitRepeat } from './profile-repeat.js'
@@ -99,12 +99,15 @@ export async function runProfile(args: readonly string[], con: Console): Promise
   }
   const launch = parseProfileArgs(args)
   if (launch.rest.length === 0) throw new UsageError('USAGE', 'profile needs a script (or -m module, or -c code); see pyxray profile --help')
-  if (launch.runtime !== undefined && launch.runtime !== 'native' && launch.runtime !== 'pyodide') {
-    throw new UsageError('USAGE', `--runtime must be native or pyodide, got ${launch.runtime}`)
+  // Native CPython when there is one (--python, PYXRAY_PYTHON, python3 on PATH), else the
+  // embedded Pyodide, as for the other commands.
+  const choice = chooseAgentRuntime(launch.python, launch.runtime, 'profiling')
+  if (choice.kind === 'pyodide') {
+    if (launch.verbose) con.err(`pyxray: ${choice.reason}\n`)
+    return runInPyodide(launch, con)
   }
-  if (launch.runtime === 'pyodide') return runInPyodide(launch, con)
-  const python = interpreter(launch)
-  if (launch.verbose) con.err(`pyxray: profiling with ${python}\n`)
+  const python = choice.python
+  if (launch.verbose) con.err(`pyxray: profiling with ${python} (${choice.reason})\n`)
   const child = spawn(python, ['-m', 'pyxray', ...launch.rest], { stdio: 'inherit', env: agentEnv() })
   // Ctrl-C reaches the script (same process group); pyxray waits for it to write a partial profile.
   const ignore = () => {}
