@@ -56,5 +56,5 @@ test('pyxray profile: usage errors exit 2', () => {
   assert.match(r.stderr, /profile needs a script/)
   const p = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'profile', '--runtime', 'wasm', 'x.py'], { encoding: 'utf8' })
   assert.equal(p.status, 2)
-  assert.match(p.stderr, /--runtime must be native or pyodide, got wasm/)
+  assert.match(p.stderr, /--runtime must be native or pyodide, got "wasm"/)
 })
