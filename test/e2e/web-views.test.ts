@@ -6,13 +6,14 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
+import type { ProfileDocument, ProfileNode } from '../../src/profile/document.js'
 import { type RunningServer, startServer } from '../../src/server/server.js'
 import { ARTIFACTS, buildWeb, CHROMIUM, CHROMIUM_ARGS, missing, paintedPixels, ROOT, staticServer, typeSource, WAIT, WEB } from './harness.js'
 
@@ -20,6 +21,59 @@ const PROFILES = join(ROOT, 'test', 'fixtures', 'profiles')
 /** A real pair: planted.py profiled twice, parse() made 30 % slower in head (as test/diff.test.ts). */
 const BASE = join(PROFILES, 'planted-base.json')
 const HEAD = join(PROFILES, 'planted-head.json')
+
+/**
+ * The planted pair as the e2e serves and opens it: frames moved to this checkout's
+ * test/fixtures/profiles/src (the server then reads planted.py), and head without its
+ * `os.environ.get` call (Mapping.get), so the diff has a call path only in base.
+ */
+function plantedPair(dir: string): [string, string] {
+  const src = join(PROFILES, 'src')
+  const load = (file: string) => {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as ProfileDocument & { metadata: { cwd: string } }
+    const cwd = doc.metadata.cwd
+    for (const f of doc.frames as unknown as { file: string }[]) if (f.file.startsWith(`${cwd}/`)) f.file = join(src, f.file.slice(cwd.length + 1))
+    doc.metadata.cwd = src
+    return doc
+  }
+  const base = load(BASE)
+  const head = load(HEAD)
+  const get = head.frames.findIndex((f) => f.qualname === 'Mapping.get')
+  const root = head.threads[0]!.root as ProfileNode & { totalNs: number; children: ProfileNode[] }
+  const module = root.children[0] as ProfileNode & { totalNs: number; children: ProfileNode[] }
+  const gone = module.children.find((c) => c.frame === get)
+  assert.ok(gone, 'planted-head.json calls Mapping.get from <module>')
+  module.children = module.children.filter((c) => c !== gone)
+  module.totalNs -= gone.totalNs
+  root.totalNs -= gone.totalNs
+  const out: [string, string] = [join(dir, 'planted-base.json'), join(dir, 'planted-head.json')]
+  writeFileSync(out[0], JSON.stringify(base))
+  writeFileSync(out[1], JSON.stringify(head))
+  return out
+}
+
+/** Colors along a horizontal strip of `width` CSS px through a frame's widest node, as "r,g,b" strings. */
+async function stripOf(page: Page, testId: string, qualname: string, width: number): Promise<string[]> {
+  return (await page.evaluate(`(() => {
+    const p = window.pyxrayFlames[${JSON.stringify(testId)}].pointOf(${JSON.stringify(qualname)})
+    if (!p) return []
+    const c = document.querySelector('canvas[data-testid=${JSON.stringify(testId)}]')
+    const r = c.getBoundingClientRect()
+    const k = c.width / r.width
+    const d = c.getContext('2d').getImageData(Math.round((p.x - r.left - ${width} / 2) * k), Math.round((p.y - r.top - 6) * k), Math.round(${width} * k), 1).data
+    const out = []
+    for (let i = 0; i < d.length; i += 4) out.push(d[i] + ',' + d[i + 1] + ',' + d[i + 2])
+    return out
+  })()`)) as string[]
+}
+
+/** Clicks a frame of a flame graph (its widest node). */
+async function clickFrame(page: Page, testId: string, qualname: string, double = false): Promise<void> {
+  const p = (await page.evaluate(`window.pyxrayFlames[${JSON.stringify(testId)}].pointOf(${JSON.stringify(qualname)})`)) as { x: number; y: number } | undefined
+  assert.ok(p, `${qualname} is drawn in ${testId}`)
+  if (double) await page.mouse.dblclick(p.x, p.y)
+  else await page.mouse.click(p.x, p.y)
+}
 
 /** The color drawn at the middle of a function's widest node in a flame graph, as [r, g, b]. */
 async function colorOf(page: Page, testId: string, qualname: string): Promise<[number, number, number]> {
@@ -44,7 +98,57 @@ async function diffChecks(page: Page, shot: string): Promise<void> {
   assert.ok(r > b + 60 && r > g + 60, `parse is drawn red (rgb ${r}, ${g}, ${b})`)
   const [r2, , b2] = await colorOf(page, 'diff-flamegraph', 'render')
   assert.ok(b2 > r2, `render (faster) is drawn blue (rgb ${r2}, ?, ${b2})`)
-  await page.screenshot({ path: join(ARTIFACTS, `${shot}-diff.png`) })
+  // The call path only in base is drawn (zoomed in: it is 0.1 % wide) in grey stripes.
+  await clickFrame(page, 'diff-flamegraph', 'Mapping.get', true)
+  await page.evaluate('new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)))')
+  const strip = await stripOf(page, 'diff-flamegraph', 'Mapping.get', 40)
+  const greys = new Set(strip.filter((c) => {
+    const [r, g, b] = c.split(',').map(Number) as [number, number, number]
+    return Math.abs(r - g) < 6 && Math.abs(g - b) < 6 && r > 120 && r < 250
+  }))
+  assert.ok(greys.size >= 2, `Mapping.get is hatched grey: ${strip.slice(0, 12).join(' ')}`)
+  await page.screenshot({ path: join(ARTIFACTS, `${shot}-diff-vanished.png`) })
+  await clickFrame(page, 'diff-flamegraph', 'Mapping.get')
+  assert.equal(await page.locator('[data-testid="diff-details-status"]').innerText(), 'vanished (only in base)')
+  const vanished = await page.locator('[data-testid="diff-details-values"] tbody tr').allInnerTexts()
+  assert.match(vanished[2]!, /^calls\s+1\s+–\s+-1$/, `calls base 1, head none: ${vanished.join(' | ')}`)
+  await page.click('.diff-view button.reset')
+  // A frame that got slower: base vs head, and its source and bytecode where the backend reads files.
+  await clickFrame(page, 'diff-flamegraph', 'parse')
+  assert.equal(await page.locator('[data-testid="diff-details-name"]').innerText(), 'parse')
+  assert.match(await page.locator('[data-testid="diff-details-path"]').innerText(), /^<module> → main → parse · changed$/)
+  const values = await page.locator('[data-testid="diff-details-values"] tbody tr').allInnerTexts()
+  assert.match(values[0]!, /^self\s+5\.91 ms\s+7\.56 ms\s+\+1\.65 ms$/)
+  assert.match(values[2]!, /^calls\s+4\s+4\s+0$/)
+  if (shot === 'serve') {
+    const code = page.locator('[data-testid="diff-details"] [data-testid="frame-code"]')
+    await code.waitFor(WAIT)
+    assert.match(await code.locator('pre.source').innerText(), /def parse\(n\):[\s\S]*return total/)
+    assert.ok((await code.locator('[data-testid="bytecode"] tbody tr', { hasText: 'BINARY_OP' }).count()) > 0, 'the bytecode of parse')
+  } else {
+    await page.locator('[data-testid="diff-details"] [data-testid="frame-code-missing"]').waitFor(WAIT)
+  }
+  await page.screenshot({ path: join(ARTIFACTS, `${shot}-diff-details.png`) })
+  // The CLI's options recompute the diff (the same verdicts as pyxray diff with those flags).
+  const summary = (text: string) => page.locator('[data-testid="diff-summary"]', { hasText: text }).waitFor(WAIT)
+  // A number is taken when the field commits it (Tab, Enter or leaving the field), as the browser's change event.
+  const set = async (field: string, value: string) => {
+    await page.fill(`[data-testid="${field}"]`, value)
+    await page.press(`[data-testid="${field}"]`, 'Tab')
+  }
+  await set('diff-threshold', '30')
+  await summary('0 regressions, 0 improvements')
+  await set('diff-threshold', '10')
+  await summary('1 regression, 0 improvements')
+  await set('diff-min-time', '10')
+  await summary('0 regressions, 0 improvements')
+  await set('diff-min-time', '1')
+  await page.selectOption('[data-testid="diff-metric"]', 'total')
+  await summary('3 regressions, 0 improvements')
+  assert.deepEqual((await page.locator('[data-testid="diff-functions"] tbody tr[data-status="regression"] td:first-child').allInnerTexts()).map((t) => t.split(/\s/)[0]).sort(), ['<module>', 'main', 'parse'])
+  await set('diff-threshold', '15')
+  await summary('1 regression, 0 improvements')
+  await page.screenshot({ path: join(ARTIFACTS, `${shot}-diff-options.png`) })
 }
 
 /** The memory documents of the e2e: a planted leak, a deep size, a retention path (pyxray mem, system python3). */
@@ -156,10 +260,12 @@ async function permalinkChecks(page: Page, shot: string): Promise<void> {
 describe('web UI views in Chromium', { skip: missing }, () => {
   let browser: Browser
   let memory: string[]
+  let pair: [string, string]
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true })
     buildWeb()
     memory = memoryDocuments(mkdtempSync(join(tmpdir(), 'pyxray-e2e-mem-')))
+    pair = plantedPair(mkdtempSync(join(tmpdir(), 'pyxray-e2e-diff-')))
     const { chromium } = await import('playwright-core')
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
   })
@@ -204,7 +310,7 @@ describe('web UI views in Chromium', { skip: missing }, () => {
   describe('through pyxray serve', () => {
     let server: RunningServer
     before(async () => {
-      server = await startServer({ profiles: [BASE, HEAD, ...memory] })
+      server = await startServer({ profiles: [...pair, ...memory] })
     })
     after(() => server.close())
 
@@ -253,8 +359,8 @@ describe('web UI views in Chromium', { skip: missing }, () => {
     test('profile diff of two opened files', async () => {
       const page = await browser.newPage({ viewport: { width: 1400, height: 850 } })
       await page.goto(`${site.url}#diff`)
-      await page.setInputFiles('[data-testid="diff-base-file"]', BASE)
-      await page.setInputFiles('[data-testid="diff-head-file"]', HEAD)
+      await page.setInputFiles('[data-testid="diff-base-file"]', pair[0])
+      await page.setInputFiles('[data-testid="diff-head-file"]', pair[1])
       await diffChecks(page, 'static')
       await page.close()
     })

@@ -1,15 +1,20 @@
 /**
  * The profile diff view: two profiles (base, head) compared by src/profile/diff.ts — call paths
- * matched by (file, qualname), threads merged, medians over repeated runs — drawn as the head's
- * flame graph colored by each call path's Δ self time (red: slower, blue: faster, pale: about the
- * same), with the diff's verdict and its table of functions, regressions first.
+ * matched by (file, qualname), threads merged, medians over repeated runs — drawn as the union of
+ * both call trees, colored by each call path's Δ of the chosen metric (red: slower, blue: faster,
+ * pale: about the same; call paths only in base hatched grey at their base width), with the diff's
+ * verdict and its table of functions, regressions first. The CLI's options (metric, threshold,
+ * minimum time) are controls; a clicked frame shows its base and head values and, when the backend
+ * can read the file, its source and bytecode.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks'
-import { DEFAULT_DIFF_OPTIONS, diffProfiles, type NodeDiff, type ProfileDiff } from '../../../src/profile/diff.js'
+import { DEFAULT_DIFF_OPTIONS, type DiffOptions, type DiffValues, diffProfiles, type NodeDiff, type ProfileDiff } from '../../../src/profile/diff.js'
 import { describeRule } from '../../../src/profile/diff-format.js'
 import type { ProfileDocument, ProfileFrame, ProfileNode } from '../../../src/profile/document.js'
+import { shortFile } from '../../../src/profile/model.js'
 import type { Backend, ProfileEntry } from '../backend.js'
 import { FlameGraph } from './flame.js'
+import { FrameCode } from './frame-code.js'
 import { formatNs, layoutThread } from './layout.js'
 import { checkProfile } from './viewer.js'
 
@@ -28,7 +33,12 @@ interface Building {
   children: Building[]
 }
 
-/** The head-side tree of a diff as a one-thread profile document (for the flame graph), and each node's diff. */
+/**
+ * The union of both sides' call trees as a one-thread profile document (for the flame graph), and
+ * each node's diff. A node's values are its head values, or its base values for a call path only in
+ * base (vanished); its drawn width (totalNs) is its own time plus its children's widths, at least
+ * its total — so a vanished path keeps its base width inside a parent that still exists.
+ */
 export function diffTree(d: ProfileDiff): { doc: ProfileDocument; diffOf: Map<ProfileNode, NodeDiff> } {
   const frames: ProfileFrame[] = []
   const frameIndex = new Map<string, number>()
@@ -37,7 +47,8 @@ export function diffTree(d: ProfileDiff): { doc: ProfileDocument; diffOf: Map<Pr
   const diffOf = new Map<ProfileNode, NodeDiff>()
   // Parents before children: shorter paths first.
   for (const n of [...d.nodes].sort((a, b) => a.functions.length - b.functions.length)) {
-    if (!n.head) continue
+    const v = n.head ?? n.base
+    if (!v) continue
     const id = n.functions[n.functions.length - 1] ?? ''
     let f = frameIndex.get(id)
     if (f === undefined) {
@@ -48,16 +59,25 @@ export function diffTree(d: ProfileDiff): { doc: ProfileDocument; diffOf: Map<Pr
     }
     const parent = byPath.get(n.functions.slice(0, -1).join('\u0001'))
     if (!parent) continue
-    const node: Building = { frame: f, calls: n.head.calls, totalNs: n.head.totalNs, selfNs: n.head.selfNs, children: [] }
+    const node: Building = { frame: f, calls: v.calls, totalNs: v.totalNs, selfNs: v.selfNs, children: [] }
     parent.children.push(node)
     byPath.set(n.functions.join('\u0001'), node)
     diffOf.set(node as ProfileNode, n)
   }
-  const sortKids = (b: Building) => {
-    b.children.sort((x, y) => y.totalNs - x.totalNs)
-    b.children.forEach(sortKids)
+  // Widths bottom-up (iteratively: call trees can be deep), then children widest first.
+  const order: Building[] = []
+  const stack = [root]
+  while (stack.length) {
+    const b = stack.pop()!
+    order.push(b)
+    stack.push(...b.children)
   }
-  sortKids(root)
+  for (let k = order.length - 1; k > 0; k--) {
+    const b = order[k]!
+    b.totalNs = Math.max(b.totalNs, b.selfNs + b.children.reduce((t, c) => t + c.totalNs, 0))
+    b.children.sort((x, y) => y.totalNs - x.totalNs)
+  }
+  root.children.sort((x, y) => y.totalNs - x.totalNs)
   root.totalNs = root.children.reduce((t, c) => t + c.totalNs, 0)
   const doc: ProfileDocument = {
     pyxray: 'profile',
@@ -74,6 +94,35 @@ export function deltaColor(deltaNs: number, largestNs: number): string {
   const s = largestNs > 0 ? Math.min(1, Math.abs(deltaNs) / largestNs) : 0
   if (s < 0.02) return 'hsl(0,0%,90%)'
   return `hsl(${deltaNs > 0 ? 0 : 215},${Math.round(45 + 40 * s)}%,${Math.round(88 - 38 * s)}%)`
+}
+
+let hatch: CanvasPattern | null | undefined
+
+/** Grey diagonal stripes: call paths only in base. */
+export function vanishedFill(): CanvasPattern | string {
+  if (hatch === undefined) {
+    const c = document.createElement('canvas')
+    c.width = 8
+    c.height = 8
+    const g = c.getContext('2d')
+    if (g) {
+      g.fillStyle = '#e8e8e8'
+      g.fillRect(0, 0, 8, 8)
+      g.strokeStyle = '#a8a8a8'
+      g.lineWidth = 2
+      g.beginPath()
+      g.moveTo(-2, 10)
+      g.lineTo(10, -2)
+      g.stroke()
+    }
+    hatch = g ? g.createPattern(c, 'repeat') : null
+  }
+  return hatch ?? '#bbb'
+}
+
+/** The ProfileFrame of a diff identity (FILE:QUALNAME, file relative to cwd) in one side's document. */
+export function frameOfId(doc: ProfileDocument, id: string): ProfileFrame | undefined {
+  return doc.frames.find((f) => f.kind === 'python' && `${shortFile(f.file, doc.metadata.cwd)}:${f.qualname}` === id)
 }
 
 const signedNs = (ns: number) => `${ns > 0 ? '+' : ns < 0 ? '−' : '±'}${formatNs(Math.abs(ns))}`
@@ -110,6 +159,7 @@ export function DiffView({ backend }: { backend: Backend }) {
   const [head, setHead] = useState<Side>()
   const [error, setError] = useState<string>()
   const [selected, setSelected] = useState<number>()
+  const [options, setOptions] = useState<DiffOptions>(DEFAULT_DIFF_OPTIONS)
 
   const load = (set: (s: Side) => void) => ({
     file: (f: File) =>
@@ -154,19 +204,21 @@ export function DiffView({ backend }: { backend: Backend }) {
   const diff = useMemo(() => {
     if (!base || !head) return undefined
     try {
-      return diffProfiles(base.doc, head.doc, DEFAULT_DIFF_OPTIONS, { base: base.name, head: head.name })
+      return diffProfiles(base.doc, head.doc, options, { base: base.name, head: head.name })
     } catch (e) {
       return e instanceof Error ? e.message : String(e)
     }
-  }, [base, head])
+  }, [base, head, options])
+  useEffect(() => setSelected(undefined), [base, head])
   const tree = useMemo(() => (diff && typeof diff !== 'string' ? diffTree(diff) : undefined), [diff])
   const layout = useMemo(() => (tree ? layoutThread(tree.doc, tree.doc.threads[0]!) : undefined), [tree])
   const largest = useMemo(() => {
     let m = 0
-    for (const n of tree?.diffOf.values() ?? []) m = Math.max(m, Math.abs(n.delta.selfNs))
+    for (const n of tree?.diffOf.values() ?? []) m = Math.max(m, Math.abs(metricDelta(n, options.metric)))
     return m
-  }, [tree])
+  }, [tree, options.metric])
   const nodeDiff = (id: number) => (layout && tree ? tree.diffOf.get(layout.nodes[id]!) : undefined)
+  const selDiff = selected === undefined ? undefined : nodeDiff(selected)
 
   const d = typeof diff === 'string' ? undefined : diff
   return (
@@ -175,9 +227,10 @@ export function DiffView({ backend }: { backend: Backend }) {
         <SidePicker label="base" entries={entries} side={base} onFile={(f) => void loadBase.file(f)} onEntry={(e) => void loadBase.entry(e)} />
         <SidePicker label="head" entries={entries} side={head} onFile={(f) => void loadHead.file(f)} onEntry={(e) => void loadHead.entry(e)} />
         <span class="legend">
-          <span class="swatch" style={{ background: deltaColor(1, 1) }} /> slower <span class="swatch" style={{ background: deltaColor(-1, 1) }} /> faster (Δ self time)
+          <span class="swatch" style={{ background: deltaColor(1, 1) }} /> slower <span class="swatch" style={{ background: deltaColor(-1, 1) }} /> faster (Δ {options.metric} time) <span class="swatch vanished" /> only in base
         </span>
       </div>
+      <DiffControls options={options} onChange={setOptions} />
       {error || typeof diff === 'string' ? (
         <div class="error" data-testid="diff-error">
           {error ?? diff}
@@ -210,19 +263,20 @@ export function DiffView({ backend }: { backend: Backend }) {
                 testId="diff-flamegraph"
                 paint={(id) => {
                   const n = nodeDiff(id)
-                  return deltaColor(n?.delta.selfNs ?? 0, largest)
+                  return n?.status === 'vanished' ? vanishedFill() : deltaColor(n ? metricDelta(n, options.metric) : 0, largest)
                 }}
                 describe={(id) => {
                   const n = nodeDiff(id)
                   return n ? (
                     <div>
-                      Δ self {signedNs(n.delta.selfNs)}, Δ total {signedNs(n.delta.totalNs)}, Δ calls {n.delta.calls} {n.status === 'new' ? '(new call path)' : ''}
+                      Δ self {signedNs(n.delta.selfNs)}, Δ total {signedNs(n.delta.totalNs)}, Δ calls {n.delta.calls} {n.status === 'new' ? '(new call path)' : n.status === 'vanished' ? '(only in base: base values)' : ''}
                     </div>
                   ) : null
                 }}
               />
             ) : null}
           </div>
+          <div class="lower">
           <div class="tables">
             <table class="grid" data-testid="diff-functions">
               <thead>
@@ -262,8 +316,120 @@ export function DiffView({ backend }: { backend: Backend }) {
               </tbody>
             </table>
           </div>
+          <div class="details" data-testid="diff-details">
+            {selDiff && base && head ? (
+              <NodeDetails backend={backend} n={selDiff} base={base.doc} head={head.doc} />
+            ) : (
+              <div class="muted">Click a frame for its base and head values{backend.kind === 'report' ? '' : ', source and bytecode'}.</div>
+            )}
+          </div>
+          </div>
         </>
       )}
     </div>
+  )
+}
+
+/** A node's Δ of the metric. */
+function metricDelta(n: NodeDiff, metric: DiffOptions['metric']): number {
+  return metric === 'self' ? n.delta.selfNs : n.delta.totalNs
+}
+
+/** The CLI's diff options as controls: --metric, --threshold (percent), --min-time (ms). */
+function DiffControls({ options, onChange }: { options: DiffOptions; onChange: (o: DiffOptions) => void }) {
+  /** A number from an input, or undefined when it is not a valid non-negative number (the diff keeps its options). */
+  const num = (e: Event) => {
+    const v = (e.target as HTMLInputElement).valueAsNumber
+    return Number.isFinite(v) && v >= 0 ? v : undefined
+  }
+  return (
+    <div class="toolbar diff-controls">
+      <label>
+        metric{' '}
+        <select data-testid="diff-metric" value={options.metric} onChange={(e) => onChange({ ...options, metric: (e.target as HTMLSelectElement).value === 'total' ? 'total' : 'self' })}>
+          <option value="self">self</option>
+          <option value="total">total</option>
+        </select>
+      </label>
+      <label title="relative growth that counts as a regression (pyxray diff --threshold)">
+        threshold{' '}
+        <input
+          type="number"
+          min="0"
+          step="1"
+          data-testid="diff-threshold"
+          value={String(Math.round(options.threshold * 1000) / 10)}
+          onChange={(e) => {
+            const v = num(e)
+            if (v !== undefined) onChange({ ...options, threshold: v / 100 })
+          }}
+        />{' '}
+        %
+      </label>
+      <label title="functions below this time in both profiles are never regressions (pyxray diff --min-time)">
+        min time{' '}
+        <input
+          type="number"
+          min="0"
+          step="0.1"
+          data-testid="diff-min-time"
+          value={String(options.minTimeNs / 1e6)}
+          onChange={(e) => {
+            const v = num(e)
+            if (v !== undefined) onChange({ ...options, minTimeNs: Math.round(v * 1e6) })
+          }}
+        />{' '}
+        ms
+      </label>
+    </div>
+  )
+}
+
+/** One side's values of a call path, or a dash. */
+function valuesCells(v: DiffValues | null, key: 'selfNs' | 'totalNs' | 'calls') {
+  if (!v) return <td class="num">–</td>
+  return <td class="num">{key === 'calls' ? v.calls : formatNs(v[key])}</td>
+}
+
+/** The clicked call path: base vs head, Δ, and the function's source and bytecode. */
+function NodeDetails({ backend, n, base, head }: { backend: Backend; n: NodeDiff; base: ProfileDocument; head: ProfileDocument }) {
+  const id = n.functions[n.functions.length - 1] ?? ''
+  // The function as a frame of the side that has it (head first), for its source.
+  const inHead = n.head ? frameOfId(head, id) : undefined
+  const frame = inHead ?? frameOfId(base, id)
+  const doc = inHead ? head : base
+  const rows: [string, 'selfNs' | 'totalNs' | 'calls'][] = [
+    ['self', 'selfNs'],
+    ['total', 'totalNs'],
+    ['calls', 'calls'],
+  ]
+  return (
+    <>
+      <h3 data-testid="diff-details-name">{n.path[n.path.length - 1]}</h3>
+      <div class="muted" data-testid="diff-details-path">
+        {n.path.join(' → ')} · <span data-testid="diff-details-status">{n.status === 'vanished' ? 'vanished (only in base)' : n.status === 'new' ? 'new (only in head)' : n.status}</span>
+      </div>
+      <table class="grid" data-testid="diff-details-values">
+        <thead>
+          <tr>
+            <th />
+            <th>base</th>
+            <th>head</th>
+            <th>Δ</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map(([label, key]) => (
+            <tr key={key} data-key={key}>
+              <td>{label}</td>
+              {valuesCells(n.base, key)}
+              {valuesCells(n.head, key)}
+              <td class="num">{key === 'calls' ? `${n.delta.calls > 0 ? '+' : ''}${n.delta.calls}` : signedNs(n.delta[key])}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {frame ? <FrameCode backend={backend} doc={doc} frame={frame} /> : <div class="muted">{id.includes(':') ? `${id}: no source in either profile` : `${id} is a builtin: it has no Python bytecode`}</div>}
+    </>
   )
 }

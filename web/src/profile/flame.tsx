@@ -20,7 +20,7 @@ export interface FlameGraphProps {
   readonly selected: number | undefined
   readonly onSelect: (node: number) => void
   /** A fill color per node, instead of the hue of its function (the diff view colors by Δ). */
-  readonly paint?: (node: number) => string | undefined
+  readonly paint?: (node: number) => string | CanvasPattern | undefined
   /** More lines for a node's tooltip. */
   readonly describe?: (node: number) => ComponentChildren
   /** The canvas's data-testid; its test hook is window.pyxrayFlames[testId] (and window.pyxrayFlame for the default). */
