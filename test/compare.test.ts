@@ -141,9 +141,9 @@ for (const minor of [11, 12, 13]) {
   })
 }
 
-// 3.12 and 3.13 only: 3.11's dis does not see the specialized JUMP_BACKWARD_QUICK as a jump, so it
-// drops the loop's ">>" target marker, which pyxray (deopting before finding jumps) keeps.
-for (const minor of [12, 13]) {
+// 3.11's dis does not see the specialized JUMP_BACKWARD_QUICK as a jump, so it drops the loop's
+// ">>" target marker: pyxray prints the same.
+for (const minor of [11, 12, 13]) {
   test(`3.${minor}: dis --adaptive --format dis prints what dis.dis(f, adaptive=True) prints after the same runs`, (t) => {
     const python = requirePython(t, minor)
     if (!python) return

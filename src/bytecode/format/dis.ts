@@ -915,11 +915,17 @@ function formatClassic(code: CodeObject, r: VersionRules, options: DisOptions, o
 
   const s = decodeStream(code.code, r)
   const exc = exceptionEntries(code, r)
-  // Jump markers (dis's findlabels): every jump target, and handlers of non-empty ranges.
-  for (let k = 0; k < s.count; k++) markTarget(u, s.target[k]!, n)
+  const { deopt, caches } = r.arrays
+  // Jump markers (dis's findlabels): every jump target, and handlers of non-empty ranges. 3.11's
+  // findlabels tests the raw opcode, so in adaptive code a specialized jump (JUMP_BACKWARD_QUICK)
+  // marks nothing there, though its argrepr still says where it goes.
+  const rawJumpsOnly = r.minor === 11
+  for (let k = 0; k < s.count; k++) {
+    const op = s.opcode[k]!
+    if (!rawJumpsOnly || deopt[op] === op) markTarget(u, s.target[k]!, n)
+  }
   for (const e of exc) if (e.end > e.start) markTarget(u, e.target, n)
 
-  const { deopt, caches } = r.arrays
   const columns = opnameColumnsOf(r)
   const cacheOpcode = r.table.opmap.CACHE ?? 0
   const ends = LineEnds.shared
