@@ -213,6 +213,28 @@ async function compareChecks(page: Page, shot: string): Promise<void> {
   assert.match(await instructions.innerText(), /instructions\s+\d+\s+\d+/)
   assert.match((await instructions.getAttribute('class')) ?? '', /differs/)
   await page.screenshot({ path: join(ARTIFACTS, `${shot}-compare.png`) })
+  // Clicking an instruction highlights its source range (from its positions) in its own side's editor.
+  const linkedA = page.locator('[data-testid="editor-a"] .cm-linked')
+  const linkedB = page.locator('[data-testid="editor-b"] .cm-linked')
+  await table.locator('td[data-side="a"]', { hasText: /BINARY_OP\s+\*/ }).first().click()
+  assert.equal(await linkedA.innerText(), 'x * 2')
+  assert.equal(await linkedB.count(), 0)
+  await table.locator('td[data-side="b"]', { hasText: /BINARY_OP\s+\*/ }).first().click()
+  assert.equal(await linkedB.innerText(), 'x * 2')
+  assert.equal(await linkedA.count(), 0, 'one side highlighted at a time')
+  assert.equal(await table.locator('td.selected[data-side="b"]').count(), 1)
+  // One code object a side: f of A, and B follows by qualname; the module's code leaves the table.
+  assert.ok((await table.locator('tr.pair', { hasText: 'MAKE_FUNCTION' }).count()) > 0, 'the whole module at first')
+  await page.selectOption('[data-testid="compare-code-a"]', 'f')
+  assert.equal(await page.locator('[data-testid="compare-code-b"]').inputValue(), 'f')
+  await page.waitForFunction(`![...document.querySelectorAll('[data-testid="compare-table"] tr.pair')].some((r) => r.textContent.includes('MAKE_FUNCTION'))`, undefined, WAIT)
+  assert.equal(await linkedB.count(), 0, 'a new table clears the highlight')
+  await table.locator('td[data-side="a"]', { hasText: 'RETURN_VALUE' }).last().click()
+  assert.equal(await linkedA.innerText(), 'return r')
+  await page.screenshot({ path: join(ARTIFACTS, `${shot}-compare-function.png`) })
+  await page.selectOption('[data-testid="compare-code-a"]', '')
+  assert.equal(await page.locator('[data-testid="compare-code-b"]').inputValue(), '')
+  await table.locator('tr.pair', { hasText: 'MAKE_FUNCTION' }).first().waitFor(WAIT)
 }
 
 /** A permalink made on one page opens the same code (and compare sources) on a fresh page. */

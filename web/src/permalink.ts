@@ -93,6 +93,6 @@ export async function decodeLink(hash: string): Promise<ExplorerLink | undefined
   const v = value as Partial<ExplorerLink> | null
   if (!v || v.v !== 1 || typeof v.source !== 'string') throw new PermalinkError('LINK_CONTENT', 'the link is not a pyxray Explorer link of version 1')
   const c = v.compare
-  if (c !== undefined && (typeof c !== 'object' || c === null || typeof c.a !== 'string' || typeof c.b !== 'string')) throw new PermalinkError('LINK_CONTENT', 'the link has damaged compare sources')
+  if (c !== undefined && (typeof c !== 'object' || c === null || typeof c.a !== 'string' || typeof c.b !== 'string' || ![c.codeA, c.codeB].every((q) => q === undefined || typeof q === 'string'))) throw new PermalinkError('LINK_CONTENT', 'the link has damaged compare sources')
   return v as ExplorerLink
 }

@@ -3,14 +3,17 @@
  * their bytecode aligned side by side by src/bytecode/compare — one block per source line, blocks
  * matched by line number (same source) or by the line's text (two sources), instructions within a
  * block matched by a longest common subsequence — so equal parts line up and differences stand
- * out; and the static summary of each side.
+ * out; and the static summary of each side. Each side can be narrowed to one code object (picking
+ * one on A picks the same qualname on B when B has it); clicking an instruction on either side
+ * highlights its source range, from CPython's positions, in that side's editor.
  */
 import type { EditorView } from '@codemirror/view'
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { buildCompare, type CompareDocument, type StaticSummary } from '../../../src/bytecode/compare/index.js'
 import type { Backend, RuntimeOption } from '../backend.js'
-import { type Compiled, loadCompiled } from '../compiled.js'
-import { createEditor } from './editor.js'
+import type { CodeObject } from '../../../src/bytecode/index.js'
+import { type Compiled, disassembly, loadCompiled, spanToRange } from '../compiled.js'
+import { createEditor, showMarks } from './editor.js'
 
 /** What compare mode keeps (and the permalink stores). */
 export interface CompareState {
@@ -20,6 +23,10 @@ export interface CompareState {
   readonly b: string
   /** Runtime id of side B; side A uses the explorer's runtime. */
   readonly runtimeB?: string | undefined
+  /** Qualname of the code object compared on side A; undefined = the whole module. */
+  readonly codeA?: string | undefined
+  /** Qualname of the code object compared on side B; undefined = the whole module. */
+  readonly codeB?: string | undefined
 }
 
 /** The result of compiling one side. */
@@ -53,19 +60,24 @@ export interface CompareViewProps {
   readonly onChange: (s: CompareState) => void
 }
 
-/** Builds the compare document of two compiled sides. */
-export function compareSides(a: Compiled, b: Compiled, sourceA: string, sourceB: string, kind: string): CompareDocument {
-  const side = (label: string, c: Compiled, source: string) => ({
+/** The code object of `qualname` in a compiled module, or the module when there is none. */
+export function codeNamed(c: Compiled, qualname: string | undefined): CodeObject {
+  return (qualname === undefined ? undefined : c.entries.find((e) => e.depth > 0 && e.qualname === qualname)?.code) ?? c.module
+}
+
+/** Builds the compare document of two compiled sides (each its whole module, or the code object named). */
+export function compareSides(a: Compiled, b: Compiled, sourceA: string, sourceB: string, kind: string, codes: { a?: string | undefined; b?: string | undefined } = {}): CompareDocument {
+  const side = (label: string, c: Compiled, source: string, qualname: string | undefined) => ({
     label,
-    target: `editor ${label}`,
+    target: `editor ${label}${qualname === undefined ? '' : `:${qualname}`}`,
     runtime: { kind, version: c.version, executable: '' },
     module: c.module,
-    selected: c.module,
+    selected: codeNamed(c, qualname),
     sourceLines: source.split('\n'),
     setup: null,
     call: null,
   })
-  return buildCompare(sourceA === sourceB ? 'versions' : 'pair', [side('A', a, sourceA), side('B', b, sourceB)])
+  return buildCompare(sourceA === sourceB ? 'versions' : 'pair', [side('A', a, sourceA, codes.a), side('B', b, sourceB, codes.b)])
 }
 
 /** The compare view. */
@@ -76,19 +88,23 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
   const [b, setB] = useState(initial.b)
   const [runtimeB, setRuntimeB] = useState(initial.runtimeB ?? runtime)
   const [results, setResults] = useState<{ a?: SideResult; b?: SideResult; sources?: readonly [string, string]; busy: boolean }>({ busy: true })
+  const [codeA, setCodeA] = useState(initial.codeA)
+  const [codeB, setCodeB] = useState(initial.codeB)
+  /** The clicked instruction: side (0 = A) and index into that side's instructions. */
+  const [picked, setPicked] = useState<{ side: 0 | 1; index: number }>()
   const seq = useRef(0)
+  const views = useRef<(EditorView | undefined)[]>([])
 
   useEffect(() => {
-    const views: EditorView[] = []
-    if (hostA.current) views.push(createEditor(hostA.current, initial.a, { change: setA, select: () => {} }))
-    if (hostB.current) views.push(createEditor(hostB.current, initial.b, { change: setB, select: () => {} }))
-    ;(window as unknown as { pyxrayCompareEditors?: EditorView[] }).pyxrayCompareEditors = views
-    return () => views.forEach((v) => v.destroy())
+    const edit = (host: HTMLDivElement | null, text: string, change: (t: string) => void) => (host ? createEditor(host, text, { change, select: () => {} }) : undefined)
+    views.current = [edit(hostA.current, initial.a, setA), edit(hostB.current, initial.b, setB)]
+    ;(window as unknown as { pyxrayCompareEditors?: EditorView[] }).pyxrayCompareEditors = views.current.filter((v) => v !== undefined)
+    return () => views.current.forEach((v) => v?.destroy())
   }, [])
   useEffect(() => {
     if (runtimeB === undefined && runtime !== undefined) setRuntimeB(runtime)
   }, [runtime, runtimeB])
-  useEffect(() => onChange({ a, b, runtimeB }), [a, b, runtimeB])
+  useEffect(() => onChange({ a, b, runtimeB, ...(codeA !== undefined ? { codeA } : {}), ...(codeB !== undefined ? { codeB } : {}) }), [a, b, runtimeB, codeA, codeB])
 
   useEffect(() => {
     if (!runtime || !runtimeB) return undefined
@@ -111,8 +127,37 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
     const ra = results.a
     const rb = results.b
     if (!ra?.ok || !rb?.ok || !results.sources) return undefined
-    return compareSides(ra.compiled, rb.compiled, results.sources[0], results.sources[1], backend.kind)
-  }, [results, backend])
+    return compareSides(ra.compiled, rb.compiled, results.sources[0], results.sources[1], backend.kind, { a: codeA, b: codeB })
+  }, [results, backend, codeA, codeB])
+  // A new document: the old click means nothing, and its marks go.
+  useEffect(() => {
+    setPicked(undefined)
+    views.current.forEach((v) => v && showMarks(v, 'linked', []))
+  }, [doc])
+
+  /** Qualnames of a side's functions and classes (its code objects below the module). */
+  const namesOf = (r: SideResult | undefined) => (r?.ok ? r.compiled.entries.filter((e) => e.depth > 0).map((e) => e.qualname) : [])
+  const namesA = namesOf(results.a)
+  const namesB = namesOf(results.b)
+  /** Picking on A picks the same qualname on B when B has it (the usual question: f of A against f of B). */
+  const pickCodeA = (q: string | undefined) => {
+    setCodeA(q)
+    if (q === undefined || namesB.includes(q)) setCodeB(q)
+  }
+
+  /** Highlights the source range of instruction `index` of a side in that side's editor. */
+  const pickInstruction = (side: 0 | 1, index: number) => {
+    setPicked({ side, index })
+    const r = side === 0 ? results.a : results.b
+    const ins = doc?.sides[side]?.instructions[index]
+    const v = views.current[side]
+    if (!v || !ins || !r?.ok) return
+    views.current.forEach((o) => o && o !== v && showMarks(o, 'linked', []))
+    const code = r.compiled.entries[ins.code]?.code
+    const p = code ? disassembly(code).instructions.find((i) => i.offset === ins.offset)?.position : undefined
+    const range = p && p.line !== undefined ? spanToRange({ lines: v.state.doc.lines, line: (n) => v.state.doc.line(n) }, { line: p.line, col: p.col, endLine: p.endLine ?? p.line, endCol: p.endCol }) : undefined
+    showMarks(v, 'linked', range ? [{ ...range, className: 'cm-linked' }] : [], true)
+  }
 
   const stats = useMemo(() => {
     const n = { same: 0, changed: 0, a: 0, b: 0 }
@@ -140,6 +185,8 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
             ))}
           </select>
         </label>
+        <CodePicker label="A" testId="compare-code-a" names={namesA} value={codeA} onChange={pickCodeA} />
+        <CodePicker label="B" testId="compare-code-b" names={namesB} value={codeB} onChange={setCodeB} />
         <span class="status" data-testid="compare-stats">
           {results.busy
             ? 'compiling…'
@@ -177,20 +224,22 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
                       <td>{lb !== null || row.instructions[1]?.length ? text(sideB, lb) || '(no line)' : ''}</td>
                     </tr>
                   )
-                  const ins = (s: typeof sideA, k: number | undefined) => {
+                  const ins = (side: 0 | 1, s: typeof sideA, k: number | undefined) => {
                     const i = k === undefined ? undefined : s.instructions[k]
-                    return i ? (
-                      <>
+                    return i && k !== undefined ? (
+                      <td class={`pick${picked?.side === side && picked.index === k ? ' selected' : ''}`} data-side={side ? 'b' : 'a'} title="click: its source range" onClick={() => pickInstruction(side, k)}>
                         <span class="opname">{i.opname}</span> <span class="argrepr">{i.argrepr}</span>
-                      </>
-                    ) : null
+                      </td>
+                    ) : (
+                      <td />
+                    )
                   }
                   return [
                     head,
                     ...(row.pairs ?? []).map((p, k) => (
                       <tr key={`${r}.${k}`} class={`pair ${p.kind}`} data-kind={p.kind}>
-                        <td>{ins(sideA, p.a)}</td>
-                        <td>{ins(sideB, p.b)}</td>
+                        {ins(0, sideA, p.a)}
+                        {ins(1, sideB, p.b)}
                       </tr>
                     )),
                   ]
@@ -229,5 +278,24 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
         </div>
       </div>
     </div>
+  )
+}
+
+/** One side's code-object picker: the whole module, or one function or class by qualname. */
+function CodePicker({ label, testId, names, value, onChange }: { label: string; testId: string; names: readonly string[]; value: string | undefined; onChange: (q: string | undefined) => void }) {
+  // A name the side no longer has (edited away) shows as the module, as compareSides falls back.
+  const shown = value !== undefined && names.includes(value) ? value : ''
+  return (
+    <label>
+      {label}:{' '}
+      <select data-testid={testId} value={shown} onChange={(e) => { const v = (e.target as HTMLSelectElement).value; onChange(v === '' ? undefined : v) }}>
+        <option value="">whole module</option>
+        {[...new Set(names)].map((q) => (
+          <option key={q} value={q}>
+            {q}
+          </option>
+        ))}
+      </select>
+    </label>
   )
 }
