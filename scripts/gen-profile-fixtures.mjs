@@ -11,7 +11,7 @@ const root = resolve(dirname(new URL(import.meta.url).pathname), '..')
 const dir = join(root, 'test', 'fixtures', 'profiles')
 const python = process.env.PYXRAY_PYTHON ?? 'python3'
 
-/** Fixture name → [program, profiler options, environment]. */
+/** Fixture name → [program, profiler options, environment, runs (through pyxray profile --repeat)]. */
 const CASES = {
   recursion: ['recursion.py', []],
   threads: ['threads.py', []],
@@ -20,21 +20,25 @@ const CASES = {
   // A diff pair: parse() 30 % slower in head (see planted.py).
   'planted-base': ['planted.py', ['--clock', 'cpu'], { PLANTED_SLOWDOWN: '0' }],
   'planted-head': ['planted.py', ['--clock', 'cpu'], { PLANTED_SLOWDOWN: '0.3' }],
+  // A repeated profile: pyxray profile --repeat 5 (five runs in one document, see src/profile/runs.ts).
+  repeated: ['recursion.py', [], {}, 5],
 }
 
 const only = process.argv.slice(2)
-for (const [name, [program, options, env = {}]] of Object.entries(CASES)) {
+const cli = join(root, 'src', 'cli', 'main.ts')
+for (const [name, [program, options, env = {}, repeat]] of Object.entries(CASES)) {
   if (only.length && !only.includes(name)) continue
   const out = join(dir, `${name}.json`)
   const tmp = `${out}.tmp`
   // Run from src/ so the profile's cwd and argv are short and the same on every machine layout.
-  const r = spawnSync(python, ['-m', 'pyxray', '--quiet', ...options, '-o', tmp, program], {
+  const argv = repeat ? [process.execPath, ['--import', 'tsx', cli, 'profile', '--repeat', String(repeat), '--python', python, ...options, '-o', tmp, program]] : [python, ['-m', 'pyxray', '--quiet', ...options, '-o', tmp, program]]
+  const r = spawnSync(argv[0], argv[1], {
     cwd: join(dir, 'src'),
     env: { ...process.env, ...env, PYTHONPATH: [join(root, 'python'), process.env.PYTHONPATH].filter(Boolean).join(delimiter) },
     encoding: 'utf8',
   })
   if (r.status !== 0) {
-    console.error(`${name}: python -m pyxray failed (${r.status}):\n${r.stderr}`)
+    console.error(`${name}: ${repeat ? 'pyxray profile --repeat' : 'python -m pyxray'} failed (${r.status}):\n${r.stderr}`)
     process.exit(1)
   }
   renameSync(tmp, out)

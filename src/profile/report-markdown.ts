@@ -1,5 +1,6 @@
 /** A {@link Report} as GitHub-flavoured markdown (PR comments, $GITHUB_STEP_SUMMARY). */
 import type { Report, ReportRow } from './report.js'
+import { callsPerRun, halfSpread } from './report-runs.js'
 import { formatReportText, PLAIN_REPORT } from './report-text.js'
 import { bar, formatBytes, formatNs, mdCell } from './units.js'
 
@@ -10,29 +11,51 @@ function headerLines(r: Report): string[] {
     `${h.mode}${h.tracer ? ` (${h.tracer})` : ''}, ${h.clock} clock`,
     `${formatNs(h.durationNs)}`,
     `${h.threads.length} thread${h.threads.length === 1 ? '' : 's'}`,
-    ...(h.runs > 1 ? [`${h.runs} runs (times summed)`] : []),
+    ...(h.perRun ? [`${h.runs} runs: times and calls per run (medians, ± half the ${h.perRun.spread === 'iqr' ? 'interquartile range' : 'range, min–max'}; % of all runs)`] : h.runs > 1 ? [`${h.runs} runs (times summed)`] : []),
     ...(h.mode === 'trace' ? [`overhead ${h.overheadNsPerEvent.toFixed(0)} ns/event subtracted`] : []),
   ]
   const out = [`### pyxray profile: \`${h.name}\``, '', `${facts.map(mdCell).join(' · ')}`, '', `\`${h.argv.join(' ').replace(/`/g, "'")}\``]
   if (h.partial) out.push('', '> **partial**: the run was cut short; the profile covers what ran until then')
   for (const w of h.warnings) out.push('', `> **warning**: ${mdCell(w)}`)
+  const differ = h.perRun?.callsDiffer ?? []
+  if (differ.length) {
+    const list = differ.slice(0, 5).map((d) => `\`${d.label.replace(/`/g, "'")}\` ${d.min}–${d.max}`)
+    out.push('', `> **warning**: calls differ between runs in ${differ.length} function${differ.length === 1 ? '' : 's'} (${list.join(', ')}${differ.length > 5 ? ', …' : ''}): the runs did different work, so their times are not comparable`)
+  }
   return out
 }
 
 function rowsTable(r: Report, rows: readonly ReportRow[], withBar: boolean): string[] {
   const memory = r.header.memory
-  const head = ['self', 'self %', 'total', 'total %', ...(withBar ? [''] : []), 'calls', ...(memory ? ['net', 'peak'] : []), 'function', 'location']
-  const align = head.map((t, i) => (t === 'function' || t === 'location' || (withBar && i === 4) ? ':--' : '--:'))
+  const repeated = r.header.perRun !== undefined
+  const head = [
+    'self',
+    ...(repeated ? ['±'] : []),
+    'self %',
+    'total',
+    ...(repeated ? ['±'] : []),
+    'total %',
+    ...(withBar ? [''] : []),
+    repeated ? 'calls/run' : 'calls',
+    ...(memory ? ['net', 'peak'] : []),
+    'function',
+    'location',
+  ]
+  const barAt = repeated ? 6 : 4
+  const align = head.map((t, i) => (t === 'function' || t === 'location' || (withBar && i === barAt) ? ':--' : '--:'))
   const out = [`| ${head.join(' | ')} |`, `| ${align.join(' | ')} |`]
   for (const x of rows) {
+    const p = x.perRun
     const cells = [
-      formatNs(x.selfNs),
+      formatNs(p?.selfNs.median ?? x.selfNs),
+      ...(repeated ? [`±${formatNs(p ? halfSpread(p.selfNs) : 0)}`] : []),
       x.selfPercent.toFixed(1),
-      formatNs(x.totalNs),
+      formatNs(p?.totalNs.median ?? x.totalNs),
+      ...(repeated ? [`±${formatNs(p ? halfSpread(p.totalNs) : 0)}`] : []),
       x.totalPercent.toFixed(1),
       ...(withBar ? [`\`${bar((r.sort === 'total' ? x.totalPercent : x.selfPercent) / 100, 10).trimEnd()}\``] : []),
-      String(x.calls),
-      ...(memory ? [x.netBytes === undefined ? '' : formatBytes(x.netBytes), x.peakBytes === undefined ? '' : formatBytes(x.peakBytes)] : []),
+      p ? callsPerRun(p) : String(x.calls),
+      ...(memory ? [x.netBytes === undefined ? '' : formatBytes(p?.netBytes ?? x.netBytes), x.peakBytes === undefined ? '' : formatBytes(x.peakBytes)] : []),
       x.function === null ? '(thread root)' : `\`${x.function.label}\``,
       x.function?.location ? `\`${x.function.location}\`` : '',
     ]

@@ -1,5 +1,6 @@
 /** The terminal layout of a {@link Report}: header, flat table with bars, call tree, callers/callees. */
 import type { Report, ReportHeader, ReportRow, ReportTreeNode } from './report.js'
+import { callsPerRun, halfSpread } from './report-runs.js'
 import { bar, formatBytes, formatNs, padEnd, padStart, textWidth, truncate, truncateStart } from './units.js'
 
 /** Colors of the terminal reports; {@link PLAIN_REPORT} for none. */
@@ -39,8 +40,10 @@ export function formatHeader(h: ReportHeader, layout: TextLayout): string {
   if (h.memory) mode.push('memory')
   lines.push(['mode', mode.join(', ')])
   const dur = [`${formatNs(h.durationNs)}`, `${h.threads.length} thread${h.threads.length === 1 ? '' : 's'}${h.threads.length > 1 ? ` (${h.threads.join(', ')})` : ''}`]
-  if (h.runs > 1) dur.push(`${h.runs} runs, times summed`)
+  if (h.perRun) dur.push(`${h.runs} runs: ${formatNs(h.perRun.durationNs.median)} per run ±${formatNs(halfSpread(h.perRun.durationNs))}`)
+  else if (h.runs > 1) dur.push(`${h.runs} runs, times summed`)
   lines.push(['duration', dur.join(', ')])
+  if (h.perRun) lines.push(['runs', `times and calls per run: medians, ± half the ${h.perRun.spread === 'iqr' ? 'interquartile range' : 'range (min–max)'}; % of the time of all runs`])
   if (h.mode === 'trace') {
     lines.push(['overhead', h.overheadNsPerEvent > 0 ? `${h.overheadNsPerEvent.toFixed(0)} ns/event subtracted${h.overheadSource ? ` (${h.overheadSource})` : ''}` : `none subtracted${h.overheadSource ? ` (${h.overheadSource})` : ''}`])
   }
@@ -48,6 +51,12 @@ export function formatHeader(h: ReportHeader, layout: TextLayout): string {
   const out = lines.map(([k, v]) => `${s.dim(padEnd(k, 9))}${truncate(v, layout.width - 9)}`)
   if (h.partial) out.push(`${s.bad(padEnd('partial', 9))}the run was cut short: the profile covers what ran until then`)
   for (const w of h.warnings) out.push(`${s.bad(padEnd('warning', 9))}${w}`)
+  const differ = h.perRun?.callsDiffer ?? []
+  if (differ.length) {
+    const some = differ.slice(0, 3).map((d) => `${d.label} ${d.min}–${d.max}`)
+    const text = `calls differ between runs in ${differ.length} function${differ.length === 1 ? '' : 's'} (${some.join(', ')}${differ.length > 3 ? ', …' : ''}): the runs did different work, so their times are not comparable`
+    out.push(`${s.bad(padEnd('warning', 9))}${truncate(text, layout.width - 9)}`)
+  }
   return `${out.join('\n')}\n`
 }
 
@@ -61,13 +70,18 @@ interface Column {
 function columns(report: Report, withBar: boolean): Column[] {
   const total = report.totalNs
   const memory = report.header.memory
+  const repeated = report.header.perRun !== undefined
+  const spread = (v: (r: ReportRow) => number): Column => ({ title: '±', width: 8, cell: (r) => `±${formatNs(v(r))}` })
   const cols: Column[] = [
-    { title: 'self', width: 9, cell: (r) => formatNs(r.selfNs) },
+    { title: 'self', width: 9, cell: (r) => formatNs(r.perRun?.selfNs.median ?? r.selfNs) },
+    ...(repeated ? [spread((r) => (r.perRun ? halfSpread(r.perRun.selfNs) : 0))] : []),
     { title: 'self%', width: 6, cell: (r) => `${r.selfPercent.toFixed(1)}` },
-    { title: 'total', width: 9, cell: (r) => formatNs(r.totalNs) },
+    { title: 'total', width: 9, cell: (r) => formatNs(r.perRun?.totalNs.median ?? r.totalNs) },
+    ...(repeated ? [spread((r) => (r.perRun ? halfSpread(r.perRun.totalNs) : 0))] : []),
     { title: 'total%', width: 6, cell: (r) => `${r.totalPercent.toFixed(1)}` },
   ]
   if (withBar) {
+    // Bars show the share of the time of all runs, as the % columns.
     const metric = (r: ReportRow) => (report.sort === 'self' ? r.selfNs / total : report.sort === 'total' ? r.totalNs / total : undefined)
     const rows = report.functions ?? []
     const maxCalls = Math.max(1, ...rows.map((r) => r.calls))
@@ -78,10 +92,10 @@ function columns(report: Report, withBar: boolean): Column[] {
     cols.push({ title: '', width: BAR, cell: (r) => bar(frac(r), BAR), left: true })
   }
   // Sample mode counts no calls: show how many samples saw the function instead.
-  if (report.header.mode === 'sample') cols.push({ title: 'samples', width: 8, cell: (r) => String(r.samples ?? 0) })
-  else cols.push({ title: 'calls', width: 8, cell: (r) => String(r.calls) })
+  if (report.header.mode === 'sample') cols.push({ title: 'samples', width: 8, cell: (r) => String(r.perRun?.samples ?? r.samples ?? 0) })
+  else cols.push({ title: repeated ? 'calls/run' : 'calls', width: repeated ? 11 : 8, cell: (r) => (r.perRun ? callsPerRun(r.perRun) : String(r.calls)) })
   if (memory) {
-    cols.push({ title: 'net', width: 10, cell: (r) => (r.netBytes === undefined ? '' : formatBytes(r.netBytes)) })
+    cols.push({ title: 'net', width: 10, cell: (r) => (r.netBytes === undefined ? '' : formatBytes(r.perRun?.netBytes ?? r.netBytes)) })
     cols.push({ title: 'peak', width: 10, cell: (r) => (r.peakBytes === undefined ? '' : formatBytes(r.peakBytes)) })
   }
   return cols
@@ -117,12 +131,16 @@ function treeLines(report: Report, roots: NonNullable<Report['tree']>, layout: T
   const s = layout.style
   const memory = report.header.memory
   const sample = report.header.mode === 'sample'
-  const head = `${padStart('total%', 6)} ${padStart('total', 9)} ${padStart('self', 9)} ${padStart(sample ? 'samples' : 'calls', 8)}${memory ? ` ${padStart('net', 10)} ${padStart('peak', 10)}` : ''}  function`
+  const repeated = report.header.perRun !== undefined
+  const callsW = repeated && !sample ? 11 : 8
+  const head = `${padStart('total%', 6)} ${padStart('total', 9)} ${padStart('self', 9)} ${padStart(sample ? 'samples' : repeated ? 'calls/run' : 'calls', callsW)}${memory ? ` ${padStart('net', 10)} ${padStart('peak', 10)}` : ''}  function`
   const fixed = textWidth(head) - 'function'.length
   const out = [s.header(head)]
   const line = (n: ReportTreeNode, prefix: string, label?: string) => {
-    const cells = `${padStart(n.totalPercent.toFixed(1), 6)} ${padStart(formatNs(n.totalNs), 9)} ${padStart(formatNs(n.selfNs), 9)} ${padStart(n.function === null ? '' : String(sample ? (n.samples ?? 0) : n.calls), 8)}`
-    const mem = memory ? ` ${padStart(n.netBytes === undefined ? '' : formatBytes(n.netBytes), 10)} ${padStart(n.peakBytes === undefined ? '' : formatBytes(n.peakBytes), 10)}` : ''
+    const p = n.perRun
+    const count = sample ? String(p?.samples ?? n.samples ?? 0) : p ? callsPerRun(p) : String(n.calls)
+    const cells = `${padStart(n.totalPercent.toFixed(1), 6)} ${padStart(formatNs(p?.totalNs.median ?? n.totalNs), 9)} ${padStart(formatNs(p?.selfNs.median ?? n.selfNs), 9)} ${padStart(n.function === null ? '' : count, callsW)}`
+    const mem = memory ? ` ${padStart(n.netBytes === undefined ? '' : formatBytes(p?.netBytes ?? n.netBytes), 10)} ${padStart(n.peakBytes === undefined ? '' : formatBytes(n.peakBytes), 10)}` : ''
     const room = Math.max(12, layout.width - fixed - textWidth(prefix))
     const name = n.function === null ? s.header(truncate(label !== undefined ? `thread ${label}` : '(thread root)', room)) : fnCell(n, room, s)
     out.push(`${cells}${mem}  ${s.dim(prefix)}${name}`.trimEnd())
@@ -134,7 +152,7 @@ function treeLines(report: Report, roots: NonNullable<Report['tree']>, layout: T
       const last = i === items.length - 1
       if (c === 'hidden') {
         const h = n.hidden!
-        const blank = `${' '.repeat(6)} ${padStart(formatNs(h.totalNs), 9)} ${' '.repeat(9)} ${' '.repeat(8)}${memory ? ' '.repeat(22) : ''}`
+        const blank = `${' '.repeat(6)} ${padStart(formatNs(h.perRunNs ?? h.totalNs), 9)} ${' '.repeat(9)} ${' '.repeat(callsW)}${memory ? ' '.repeat(22) : ''}`
         out.push(`${blank}  ${s.dim(`${childPrefix}${last ? '└─ ' : '├─ '}… ${h.count} more`)}`)
         return
       }
@@ -155,7 +173,9 @@ export function formatReportText(report: Report, layout: TextLayout): string {
     ...(report.view === 'tree' && report.minPercent > 0 ? [`min ${report.minPercent}%`] : []),
   ]
   if (filters.length) out.push(`${s.dim(padEnd('filters', 9))}${filters.join(', ')}`)
-  out.push(`${s.dim(padEnd('total', 9))}${formatNs(report.totalNs)} = 100%`)
+  const perRun = report.header.perRun
+  if (perRun) out.push(`${s.dim(padEnd('total', 9))}${truncate(`${formatNs(perRun.totalNs.median)} per run ±${formatNs(halfSpread(perRun.totalNs))}; ${formatNs(report.totalNs)} in all runs = 100%`, layout.width - 9)}`)
+  else out.push(`${s.dim(padEnd('total', 9))}${formatNs(report.totalNs)} = 100%`)
   out.push('')
   if (report.functions) {
     out.push(...table(report, report.functions, layout, true))

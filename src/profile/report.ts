@@ -5,7 +5,8 @@
 import type { ProfileDocument } from './document.js'
 import { focus, hide } from './filter.js'
 import { calleesOf, callersOf, flatTable, type FunctionStats } from './flat.js'
-import { buildTrees, type CallNode, type FunctionInfo, functionLabel, functionLocation, matchesFunction, totalTime } from './model.js'
+import { buildThreadTrees, buildTrees, type CallNode, type FunctionInfo, functionLabel, functionLocation, matchesFunction, type ThreadTree, totalTime } from './model.js'
+import { addRunValues, type RowRunStats, rowRunStats, type RunSpread, runSpread, type RunValues, type SpreadKind, spreadKind } from './report-runs.js'
 import { runsOf } from './runs.js'
 
 /** Which columns the flat table is sorted by. */
@@ -71,13 +72,30 @@ export interface ReportRow {
   readonly netBytes?: number
   readonly peakBytes?: number
   readonly samples?: number
+  /**
+   * Repeated profiles: the row per run (medians, spread, calls of each run). The fields above are
+   * then summed over the runs, as in the document's top-level tree.
+   */
+  readonly perRun?: RowRunStats
 }
 
 /** A node of the call tree view. */
 export interface ReportTreeNode extends ReportRow {
   readonly children: readonly ReportTreeNode[]
-  /** Children not shown (below --min-percent or --depth) and their total time. */
-  readonly hidden?: { readonly count: number; readonly totalNs: number }
+  /** Children not shown (below --min-percent or --depth) and their total time (repeated: perRunNs is its median per run). */
+  readonly hidden?: { readonly count: number; readonly totalNs: number; readonly perRunNs?: number }
+}
+
+/** Repeated profiles: how the runs compare, for the header. */
+export interface ReportRunSummary {
+  /** How spreads are measured: IQR (4 runs or more) or min–max. */
+  readonly spread: SpreadKind
+  /** Duration of each run. */
+  readonly durationNs: RunSpread
+  /** The report's total time (threads shown, functions hidden) in each run. */
+  readonly totalNs: RunSpread
+  /** Functions whose calls differ between runs (all of them, not only those shown), most varying first. */
+  readonly callsDiffer: readonly { readonly label: string; readonly min: number; readonly max: number }[]
 }
 
 /** The header: where the profile came from and how to read it. */
@@ -92,6 +110,8 @@ export interface ReportHeader {
   readonly durationNs: number
   readonly threads: readonly string[]
   readonly runs: number
+  /** Repeated profiles (runs > 1): the statistics over runs. */
+  readonly perRun?: ReportRunSummary
   readonly overheadNsPerEvent: number
   readonly overheadSource?: string
   readonly intervalNs?: number
@@ -132,7 +152,9 @@ function reportFunction(fn: FunctionInfo, cwd: string): ReportFunction {
   return { qualname: fn.qualname, label: functionLabel(fn), location: functionLocation(fn, cwd), kind: fn.kind }
 }
 
-function row(s: Omit<FunctionStats, 'fn'> & { fn: FunctionInfo | null }, total: number, cwd: string): ReportRow {
+type RowStats = Omit<FunctionStats, 'fn'> & { fn: FunctionInfo | null }
+
+function row(s: RowStats, total: number, cwd: string, perRun?: RowRunStats): ReportRow {
   return {
     function: s.fn === null ? null : reportFunction(s.fn, cwd),
     calls: s.calls,
@@ -143,21 +165,24 @@ function row(s: Omit<FunctionStats, 'fn'> & { fn: FunctionInfo | null }, total: 
     ...(s.netBytes !== undefined ? { netBytes: s.netBytes } : {}),
     ...(s.peakBytes !== undefined ? { peakBytes: s.peakBytes } : {}),
     ...(s.samples !== undefined ? { samples: s.samples } : {}),
+    ...(perRun ? { perRun } : {}),
   }
 }
 
-const SORT_KEY: Record<ReportSort, (s: FunctionStats) => number> = {
-  self: (s) => s.selfNs,
-  total: (s) => s.totalNs,
-  calls: (s) => s.calls,
-  memory: (s) => s.netBytes ?? 0,
-  peak: (s) => s.peakBytes ?? 0,
+/** Sort keys of a row: per run (medians) for repeated profiles, else the row's own figures. */
+const SORT_KEY: Record<ReportSort, (r: ReportRow) => number> = {
+  self: (r) => r.perRun?.selfNs.median ?? r.selfNs,
+  total: (r) => r.perRun?.totalNs.median ?? r.totalNs,
+  calls: (r) => (r.perRun ? Math.max(...r.perRun.calls) : r.calls),
+  memory: (r) => r.perRun?.netBytes ?? r.netBytes ?? 0,
+  peak: (r) => r.peakBytes ?? 0,
 }
 
-/** Sorts rows by a key, largest first; ties by total, then by name, so output is stable. */
-function sortStats(rows: FunctionStats[], sort: ReportSort): FunctionStats[] {
-  const key = SORT_KEY[sort]
-  return rows.sort((a, b) => key(b) - key(a) || b.totalNs - a.totalNs || (a.fn.key < b.fn.key ? -1 : a.fn.key > b.fn.key ? 1 : 0))
+/** Sorts rows by a key, largest first; ties by total, then by function key, so output is stable. */
+function sortRows(rows: { key: string; row: ReportRow }[], sort: ReportSort): { key: string; row: ReportRow }[] {
+  const k = SORT_KEY[sort]
+  const total = SORT_KEY.total
+  return rows.sort((a, b) => k(b.row) - k(a.row) || total(b.row) - total(a.row) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
 }
 
 function noFunction(pattern: string, roots: readonly CallNode[]): ReportError {
@@ -167,30 +192,83 @@ function noFunction(pattern: string, roots: readonly CallNode[]): ReportError {
   return new ReportError('NO_SUCH_FUNCTION', `no function named ${pattern} in the profile${near.length ? ` (similar: ${near.join(', ')})` : ''}; give a qualname (Class.method) or FILE:QUALNAME`)
 }
 
-/** The report of a validated profile document. */
-export function buildReport(doc: ProfileDocument, o: ReportOptions): Report {
-  const md = doc.metadata
-  const cwd = md.cwd
-  let trees = buildTrees(doc)
+/** The trees a report shows, after --thread, --hide and --focus. */
+interface Roots {
+  readonly roots: CallNode[]
+  /** Matches roots across runs: the thread (main thread by that role, others by name) or the focused function. */
+  readonly keys: string[]
+  readonly labels: (string | undefined)[]
+  /** Total time before focus (100 %). */
+  readonly totalNs: number
+}
+
+/**
+ * Applies the options' filters to thread trees. `strict` (the merged document): a thread or focus
+ * that matches nothing is an error; per run it is an empty report.
+ */
+function selectRoots(all: readonly ThreadTree[], o: ReportOptions, strict: boolean): Roots {
+  let trees = all
   if (o.thread !== undefined) {
     const wanted = o.thread
-    const picked = trees.filter((t) => t.name === wanted || String(t.id) === wanted)
-    if (picked.length === 0) throw new ReportError('NO_SUCH_THREAD', `no thread named ${wanted}: the profile has ${trees.map((t) => `${t.name} (${t.id})`).join(', ')}`)
-    trees = picked
-  }
-  if ((o.sort === 'memory' || o.sort === 'peak') && md.memory !== true) {
-    throw new ReportError('NO_MEMORY', `--sort ${o.sort} needs memory data: profile with pyxray profile --memory`)
+    trees = trees.filter((t) => t.name === wanted || String(t.id) === wanted)
+    if (trees.length === 0 && strict) throw new ReportError('NO_SUCH_THREAD', `no thread named ${wanted}: the profile has ${all.map((t) => `${t.name} (${t.id})`).join(', ')}`)
   }
   const matcher = (p: string) => (fn: FunctionInfo) => matchesFunction(fn, p)
   let roots: CallNode[] = trees.map((t) => o.hide.reduce((r, h) => hide(r, matcher(h)), t.root))
   const totalNs = totalTime(roots)
-  const labels: (string | undefined)[] = trees.map((t) => t.name)
+  let keys = trees.map((t) => `t:${t.main ? '\u0000main' : t.name}`)
+  let labels: (string | undefined)[] = trees.map((t) => t.name)
   if (o.focus !== undefined) {
     const focused = focus(roots, matcher(o.focus))
-    if (focused.length === 0) throw noFunction(o.focus, roots)
+    if (focused.length === 0 && strict) throw noFunction(o.focus, roots)
     roots = focused
-    labels.length = 0
+    keys = focused.map((r) => `f:${r.fn?.key ?? ''}`)
+    labels = []
   }
+  return { roots, keys, labels, totalNs }
+}
+
+/** Each node's values under its call path (root key, then function keys), for matching runs. */
+function pathIndex(sel: Roots): Map<string, RunValues> {
+  const out = new Map<string, RunValues>()
+  const go = (n: CallNode, path: string) => {
+    out.set(path, addRunValues(out.get(path), n))
+    for (const c of n.children) go(c, `${path}\u0001${c.fn?.key ?? ''}`)
+  }
+  sel.roots.forEach((r, i) => go(r, sel.keys[i]!))
+  return out
+}
+
+/** Functions whose calls differ between runs, most varying first. */
+function callsDiffer(flat: readonly { label: string; perRun: RowRunStats }[]): ReportRunSummary['callsDiffer'] {
+  return flat
+    .filter((f) => f.perRun.callsDiffer)
+    .map((f) => ({ label: f.label, min: Math.min(...f.perRun.calls), max: Math.max(...f.perRun.calls) }))
+    .sort((a, b) => b.max - b.min - (a.max - a.min) || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0))
+}
+
+/** The report of a validated profile document. */
+export function buildReport(doc: ProfileDocument, o: ReportOptions): Report {
+  const md = doc.metadata
+  const cwd = md.cwd
+  if ((o.sort === 'memory' || o.sort === 'peak') && md.memory !== true) {
+    throw new ReportError('NO_MEMORY', `--sort ${o.sort} needs memory data: profile with pyxray profile --memory`)
+  }
+  const trees = buildTrees(doc)
+  const sel = selectRoots(trees, o, true)
+  const { roots, totalNs } = sel
+  const matcher = (p: string) => (fn: FunctionInfo) => matchesFunction(fn, p)
+  // Repeated profiles: the same selection in every run, its rows matched by function or call path.
+  const runs = runsOf(doc)
+  const repeated = runs.length > 1
+  const kind = spreadKind(runs.length)
+  const perRunSel = repeated ? runs.map((r) => selectRoots(buildThreadTrees(doc.frames, r.threads), o, false)) : []
+  const perRunFlat = perRunSel.map((r) => new Map(flatTable(r.roots).map((f) => [f.fn.key, f])))
+  const flatStats = (key: string) => (repeated ? rowRunStats(perRunFlat.map((m) => m.get(key)), kind) : undefined)
+  const all = sortRows(
+    flatTable(roots).map((s) => ({ key: s.fn.key, row: row(s, totalNs, cwd, flatStats(s.fn.key)) })),
+    o.sort,
+  )
   const header: ReportHeader = {
     name: o.name,
     python: `${md.python.implementation} ${md.python.version}`,
@@ -199,8 +277,24 @@ export function buildReport(doc: ProfileDocument, o: ReportOptions): Report {
     ...(md.tracer !== undefined ? { tracer: md.engine === undefined ? md.tracer : `${md.tracer}, ${md.engine === 'c' ? 'C' : 'Python'} engine` } : {}),
     clock: md.clock,
     durationNs: md.durationNs,
-    threads: trees.map((t) => t.name),
-    runs: runsOf(doc).length,
+    threads: trees.filter((t) => o.thread === undefined || t.name === o.thread || String(t.id) === o.thread).map((t) => t.name),
+    runs: runs.length,
+    ...(repeated
+      ? {
+          perRun: {
+            spread: kind,
+            durationNs: runSpread(
+              runs.map((r) => r.metadata.durationNs),
+              kind,
+            ),
+            totalNs: runSpread(
+              perRunSel.map((r) => r.totalNs),
+              kind,
+            ),
+            callsDiffer: callsDiffer(all.map(({ row: r }) => ({ label: r.function?.label ?? '', perRun: r.perRun! }))),
+          },
+        }
+      : {}),
     overheadNsPerEvent: md.overheadNsPerEvent,
     ...(md.overhead ? { overheadSource: md.overhead.source } : {}),
     ...(md.intervalNs !== undefined ? { intervalNs: md.intervalNs } : {}),
@@ -223,27 +317,37 @@ export function buildReport(doc: ProfileDocument, o: ReportOptions): Report {
     minPercent: o.minPercent,
   }
   if (o.view === 'flat') {
-    const all = sortStats(flatTable(roots), o.sort)
     const shown = o.top > 0 ? all.slice(0, o.top) : all
-    return { ...base, functions: shown.map((s) => row(s, totalNs, cwd)), functionCount: all.length }
+    return { ...base, functions: shown.map((r) => r.row), functionCount: all.length }
   }
   if (o.view === 'tree') {
     const limit = (o.minPercent / 100) * totalNs
-    const treeOf = (n: CallNode, level: number): ReportTreeNode => {
+    const indexes = perRunSel.map(pathIndex)
+    const pathStats = (path: string) => (repeated ? rowRunStats(indexes.map((m) => m.get(path)), kind) : undefined)
+    const treeOf = (n: CallNode, level: number, path: string): ReportTreeNode => {
       const deep = o.depth !== undefined && level >= o.depth
       const kept = deep ? [] : n.children.filter((c) => c.totalNs >= limit)
-      const dropped = n.children.length - kept.length
-      const droppedNs = n.children.reduce((s, c) => s + c.totalNs, 0) - kept.reduce((s, c) => s + c.totalNs, 0)
+      const dropped = n.children.filter((c) => !kept.includes(c))
+      const droppedNs = dropped.reduce((s, c) => s + c.totalNs, 0)
+      const childPath = (c: CallNode) => `${path}\u0001${c.fn?.key ?? ''}`
+      const droppedPerRun = () => runSpread(
+        indexes.map((m) => dropped.reduce((s, c) => s + (m.get(childPath(c))?.totalNs ?? 0), 0)),
+        kind,
+      ).median
       return {
-        ...row(n, totalNs, cwd),
-        children: kept.map((c) => treeOf(c, level + 1)),
-        ...(dropped ? { hidden: { count: dropped, totalNs: droppedNs } } : {}),
+        ...row(n, totalNs, cwd, pathStats(path)),
+        children: kept.map((c) => treeOf(c, level + 1, childPath(c))),
+        ...(dropped.length ? { hidden: { count: dropped.length, totalNs: droppedNs, ...(repeated ? { perRunNs: droppedPerRun() } : {}) } } : {}),
       }
     }
-    return { ...base, tree: roots.map((r, i) => ({ ...treeOf(r, 0), ...(labels[i] !== undefined ? { thread: labels[i] } : {}) })) }
+    return { ...base, tree: roots.map((r, i) => ({ ...treeOf(r, 0, sel.keys[i]!), ...(sel.labels[i] !== undefined ? { thread: sel.labels[i] } : {}) })) }
   }
   const target = o.target!
-  const nb = (o.view === 'callers' ? callersOf : calleesOf)(roots, matcher(target))
+  const find = o.view === 'callers' ? callersOf : calleesOf
+  const nb = find(roots, matcher(target))
   if (!nb) throw noFunction(target, roots)
-  return { ...base, target: row(nb.self, totalNs, cwd), neighbours: nb.rows.map((r) => row(r, totalNs, cwd)) }
+  const perRunNb = perRunSel.map((r) => find(r.roots, matcher(target)))
+  const selfStats = repeated ? rowRunStats(perRunNb.map((x) => x?.self), kind) : undefined
+  const nbStats = (key: string) => (repeated ? rowRunStats(perRunNb.map((x) => x?.rows.filter((r) => (r.fn?.key ?? '') === key).reduce<RunValues | undefined>(addRunValues, undefined)), kind) : undefined)
+  return { ...base, target: row(nb.self, totalNs, cwd, selfStats), neighbours: nb.rows.map((r) => row(r, totalNs, cwd, nbStats(r.fn?.key ?? ''))) }
 }
