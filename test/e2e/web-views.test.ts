@@ -151,20 +151,32 @@ async function diffChecks(page: Page, shot: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${shot}-diff-options.png`) })
 }
 
-/** The memory documents of the e2e: a planted leak, a deep size, a retention path (pyxray mem, system python3). */
+/**
+ * The memory documents of the e2e: a planted leak, a deep size, a retention path, line memory and
+ * type growth (pyxray mem, system python3), and an error document — written by the memory agent
+ * itself (python -m pyxray.memory), as `pyxray mem` stops with exit 2 on an error instead of
+ * writing it.
+ */
 function memoryDocuments(dir: string): string[] {
   const planted = join(ROOT, 'test', 'fixtures', 'memory', 'planted.py')
   const runs: [string, string[]][] = [
     ['leaks.json', ['leaks', planted, '--call', 'cache_leak()', '--iterations', '10']],
     ['size.json', ['size', '[x, x]', '--setup', 'x = "a" * 100']],
     ['path.json', ['path', '--type', 'Widget', planted, '--call', 'listener_leak()']],
+    ['lines.json', ['lines', `${planted}:closure_leak`, '--call', 'closure_leak()']],
+    ['growth.json', ['growth', planted, '--call', 'closure_leak()', '--iterations', '5']],
   ]
-  return runs.map(([name, args]) => {
+  const docs = runs.map(([name, args]) => {
     const out = join(dir, name)
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'mem', ...args, '--format', 'json', '-o', out], { cwd: ROOT, encoding: 'utf8' })
     assert.equal(r.status, 0, `pyxray mem ${args[0]} failed:\n${r.stderr}`)
     return out
   })
+  const error = join(dir, 'error.json')
+  const python = process.env.PYXRAY_PYTHON ?? 'python3'
+  const r = spawnSync(python, ['-m', 'pyxray.memory', '-o', error, 'path', '--type', 'Nope', planted], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(ROOT, 'python') } })
+  assert.equal(r.status, 2, `the memory agent reports an unknown type with exit 2:\n${r.stderr}`)
+  return [...docs, error]
 }
 
 /** The memory tab: the leak verdict and its line, the deep size by type, the retention chain. */
@@ -178,6 +190,24 @@ async function memoryChecks(page: Page, shot: string): Promise<void> {
   const chain = page.locator('[data-testid="retention-chain"]')
   assert.equal(await chain.locator('.link').count(), 5, 'the root and four references')
   assert.match((await chain.innerText()).replace(/\s+/g, ' '), /module global __main__\.bus bus → __main__\.Bus .* \.listeners → list .* \[0\] → method .* __self__ → __main__\.Widget/)
+  // Line memory: closure_leak's lines, the list it keeps on line 22 the largest.
+  assert.match(await page.locator('[data-testid="lines-verdict"]').innerText(), /^closure_leak \(planted\.py:21\) · 1 call · net \d+(\.\d)? KiB · peak \d+(\.\d)? KiB$/)
+  const lines = page.locator('[data-testid="lines-table"] tbody tr')
+  assert.deepEqual(await lines.locator('td:first-child').allInnerTexts(), ['21', '22', '23'])
+  assert.match(await lines.nth(1).innerText(), /^22\s+data = \[0\] \* 1000\s+# LEAK closure\s+1\s+7\.\d KiB\s+7\.\d KiB$/)
+  assert.match(await lines.nth(0).innerText(), /^21\s+def closure_leak\(\):\s+0\s+0 B\s+0 B$/)
+  // Type growth: each call keeps a function (the lambda) and a cell (its closure over data).
+  assert.match(await page.locator('[data-testid="growth-verdict"]').innerText(), /^objects by type that grew over 5 iteration\(s\): \+\d+$/)
+  const growth = Object.fromEntries(
+    (await page.locator('[data-testid="growth-table"] tbody tr').allInnerTexts()).map((t) => {
+      const [type, , delta] = t.split(/\s+/)
+      return [type, Number(delta)]
+    }),
+  )
+  assert.ok((growth.function ?? 0) >= 5 && (growth.cell ?? 0) >= 5, `function and cell grew by at least 5: ${JSON.stringify(growth)}`)
+  // An error document shows its code and message.
+  assert.equal(await page.locator('[data-testid="memory-error-message"]').innerText(), "UNKNOWN_TYPE: no class named 'Nope' exists after running " + join(ROOT, 'test', 'fixtures', 'memory', 'planted.py') + ' (give a class name, e.g. Widget or module.Widget)')
+  assert.equal(await page.locator('[data-testid="memory-load-error"]').count(), 0, 'every document opened')
   await page.screenshot({ path: join(ARTIFACTS, `${shot}-memory.png`), fullPage: true })
 }
 

@@ -158,10 +158,10 @@ function Lines({ r }: { r: LinesResult }) {
   const most = Math.max(1, ...r.lines.map((l) => Math.abs(l.netBytes)))
   return (
     <>
-      <div class="verdict">
+      <div class="verdict" data-testid="lines-verdict">
         {r.function} ({r.file.split('/').pop()}:{r.firstLine}) · {r.calls} call{r.calls === 1 ? '' : 's'} · net {formatMemBytes(r.totalNetBytes)} · peak {formatMemBytes(r.peakBytes)}
       </div>
-      <table class="grid" data-testid="memory-lines">
+      <table class="grid" data-testid="lines-table">
         <thead>
           <tr>
             <th>line</th>
@@ -174,7 +174,7 @@ function Lines({ r }: { r: LinesResult }) {
         </thead>
         <tbody>
           {r.lines.map((l) => (
-            <tr key={l.line}>
+            <tr key={l.line} data-line={l.line}>
               <td class="num">{l.line}</td>
               <td class="code">{l.source}</td>
               <td class="num">{l.hits}</td>
@@ -194,11 +194,11 @@ function Lines({ r }: { r: LinesResult }) {
 function Growth({ r }: { r: GrowthResult }) {
   return (
     <>
-      <div class="verdict">
+      <div class="verdict" data-testid="growth-verdict">
         objects by type that grew over {r.iterations} iteration(s): {r.totalDelta >= 0 ? '+' : ''}
         {r.totalDelta}
       </div>
-      <table class="grid">
+      <table class="grid" data-testid="growth-table">
         <thead>
           <tr>
             <th>type</th>
@@ -235,7 +235,12 @@ export function MemoryCard({ name, doc }: Opened) {
       case 'growth':
         return <Growth r={doc.growth} />
       case 'error':
-        return <div class="error">{`${doc.error.code}: ${doc.error.message}`}</div>
+        return (
+          <>
+            <div class="error" data-testid="memory-error-message">{`${doc.error.code}: ${doc.error.message}`}</div>
+            {doc.error.command ? <div class="muted">pyxray mem {doc.error.command} stopped with this error; nothing was measured.</div> : null}
+          </>
+        )
     }
   })()
   return (
@@ -295,7 +300,7 @@ export function MemoryView({ backend }: { backend: Backend }) {
         {opened.length ? <button onClick={() => setOpened([])}>close all</button> : null}
       </div>
       {error ? (
-        <div class="error" data-testid="memory-error">
+        <div class="error" data-testid="memory-load-error">
           {error}
         </div>
       ) : null}
