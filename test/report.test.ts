@@ -16,6 +16,7 @@ import { calleesOf, callersOf, flatTable } from '../src/profile/flat.js'
 import { buildTrees, matchesFunction, mergeNodes, mergeThreads } from '../src/profile/model.js'
 import { buildReport, type ReportOptions } from '../src/profile/report.js'
 import { formatReportMarkdown } from '../src/profile/report-markdown.js'
+import { quantile, runSpread } from '../src/profile/report-runs.js'
 import { formatReportText, PLAIN_REPORT } from '../src/profile/report-text.js'
 import { mergeRuns } from '../src/profile/runs.js'
 import { makeDoc } from './profile-docs.js'
@@ -145,6 +146,12 @@ const CASES: Case[] = [
   { golden: 'memory.tree.txt', profile: 'memory.json', options: { view: 'tree', minPercent: 1 } },
   { golden: 'sample.tree.txt', profile: 'sample.json', options: { view: 'tree', minPercent: 1 } },
   { golden: 'sample.flat.txt', profile: 'sample.json', options: {} },
+  // pyxray profile --repeat 5: medians per run, ± half the IQR, calls per run.
+  { golden: 'repeated.flat.txt', profile: 'repeated.json', options: {} },
+  { golden: 'repeated.narrow.txt', profile: 'repeated.json', options: { top: 4 }, width: 80 },
+  { golden: 'repeated.tree.txt', profile: 'repeated.json', options: { view: 'tree', minPercent: 2 } },
+  { golden: 'repeated.callers.txt', profile: 'repeated.json', options: { view: 'callers', target: 'Table.ordered' } },
+  { golden: 'repeated.md', profile: 'repeated.json', options: { top: 6 }, format: 'markdown' },
 ]
 
 for (const c of CASES) {
@@ -179,6 +186,75 @@ test('report JSON: rows with percentages of the total', () => {
   assert.equal(r.functionCount, r.functions!.length)
 })
 
+test('quantiles and spreads over runs: IQR from 4 runs, min–max below', () => {
+  assert.equal(quantile([10, 20, 30, 40], 0.25), 17.5)
+  assert.equal(quantile([10, 20, 30, 40], 0.75), 32.5)
+  assert.equal(quantile([7], 0.75), 7)
+  assert.deepEqual(runSpread([40, 10, 30, 20, 1000], 'iqr'), { median: 30, low: 20, high: 40 })
+  assert.deepEqual(runSpread([5, 9, 1], 'range'), { median: 5, low: 1, high: 9 })
+})
+
+// Three runs of one program: f's calls vary (2, 2, 3), g runs only in the last two.
+const threeRuns = mergeRuns([
+  makeDoc([['main', 1, 1000, [['f', 2, 600]]]]),
+  makeDoc([['main', 1, 1300, [['f', 2, 700], ['g', 1, 100]]]]),
+  makeDoc([['main', 1, 1600, [['f', 3, 900], ['g', 1, 200]]]]),
+])
+const repeatOptions: ReportOptions = { view: 'flat', sort: 'self', top: 0, minPercent: 0, hide: [], name: 'r' }
+
+test('repeated report: medians and min–max per run, the summed figures kept, absent runs count 0', () => {
+  const r = buildReport(threeRuns, repeatOptions)
+  const rows = Object.fromEntries(r.functions!.map((f) => [f.function!.qualname, f]))
+  assert.deepEqual(rows.f!.perRun!.selfNs, { median: 700, low: 600, high: 900 })
+  assert.deepEqual(rows.f!.perRun!.calls, [2, 2, 3])
+  assert.equal(rows.f!.perRun!.callsDiffer, true)
+  assert.equal(rows.f!.selfNs, 2200, 'selfNs stays the sum over runs')
+  assert.equal(rows.f!.calls, 7)
+  // main's self per run: 400, 500, 500.
+  assert.deepEqual(rows.main!.perRun!.selfNs, { median: 500, low: 400, high: 500 })
+  assert.deepEqual(rows.main!.perRun!.totalNs, { median: 1300, low: 1000, high: 1600 })
+  assert.deepEqual(rows.g!.perRun!.totalNs, { median: 100, low: 0, high: 200 })
+  assert.deepEqual(rows.g!.perRun!.calls, [0, 1, 1])
+  // Sorted by median self: f 700, main 500, g 100.
+  assert.deepEqual(
+    r.functions!.map((f) => f.function!.qualname),
+    ['f', 'main', 'g'],
+  )
+  const h = r.header.perRun!
+  assert.equal(h.spread, 'range')
+  assert.deepEqual(h.totalNs, { median: 1300, low: 1000, high: 1600 })
+  assert.deepEqual(h.callsDiffer, [
+    { label: 'f', min: 2, max: 3 },
+    { label: 'g', min: 0, max: 1 },
+  ])
+  const text = formatReportText(r, { width: 100, style: PLAIN_REPORT })
+  assert.match(text, /\nwarning {2}calls differ between runs in 2 functions \(f 2–3, g 0–1\): the runs did different work/)
+  assert.match(text, /\n {3}700 ns {2}±150 ns .* 2–3 {2}f {2}app\.py:20\n/)
+  assert.match(text, /± half the range \(min–max\)/)
+  assert.match(formatReportMarkdown(r), /> \*\*warning\*\*: calls differ between runs in 2 functions \(`f` 2–3, `g` 0–1\)/)
+  // A single-run document has no per-run fields.
+  const single = buildReport(makeDoc([['main', 1, 1000]]), repeatOptions)
+  assert.equal(single.header.perRun, undefined)
+  assert.equal(single.functions![0]!.perRun, undefined)
+})
+
+test('repeated report: tree nodes matched by call path, callers per run, filters applied to each run', () => {
+  const tree = buildReport(threeRuns, { ...repeatOptions, view: 'tree', minPercent: 10 })
+  const main = tree.tree![0]!.children[0]!
+  assert.equal(main.function!.qualname, 'main')
+  const [f] = main.children
+  assert.deepEqual(f!.perRun!.totalNs, { median: 700, low: 600, high: 900 })
+  // g (300 of 3900 ns summed, 7.7 %) is folded: its median per run is 100 ns.
+  assert.deepEqual(main.hidden, { count: 1, totalNs: 300, perRunNs: 100 })
+  assert.match(formatReportText(tree, { width: 100, style: PLAIN_REPORT }), /\n {10}100 ns +└─ … 1 more\n/)
+  const hidden = buildReport(threeRuns, { ...repeatOptions, hide: ['f'] })
+  const mainRow = hidden.functions!.find((x) => x.function!.qualname === 'main')!
+  assert.deepEqual(mainRow.perRun!.selfNs, { median: 1200, low: 1000, high: 1400 })
+  const callers = buildReport(threeRuns, { ...repeatOptions, view: 'callers', target: 'g' })
+  assert.deepEqual(callers.neighbours![0]!.perRun!.calls, [0, 1, 1])
+  assert.deepEqual(callers.target!.perRun!.selfNs, { median: 100, low: 0, high: 200 })
+})
+
 function cli(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env } })
 }
@@ -202,6 +278,12 @@ test('pyxray report: formats, colors and exit codes', () => {
   assert.equal(json.status, 0)
   assert.ok(JSON.parse(json.stdout).neighbours.length > 0)
   assert.match(cli(['report', p, '--format', 'markdown']).stdout, /^### pyxray profile/)
+  const repeated = JSON.parse(cli(['report', join(FIXTURES, 'repeated.json'), '--format', 'json', '--top', '0']).stdout)
+  const fib = repeated.functions.find((f: { function: { qualname: string } }) => f.function.qualname === 'fib')
+  assert.deepEqual(fib.perRun.calls, [1973, 1973, 1973, 1973, 1973])
+  assert.equal(fib.calls, 5 * 1973, 'the summed fields are kept')
+  assert.equal(repeated.header.perRun.spread, 'iqr')
+  assert.ok(fib.perRun.selfNs.low <= fib.perRun.selfNs.median && fib.perRun.selfNs.median <= fib.perRun.selfNs.high)
 
   const dir = mkdtempSync(join(tmpdir(), 'pyxray-report-'))
   const bad = JSON.parse(readFileSync(p, 'utf8'))

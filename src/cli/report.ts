@@ -19,6 +19,14 @@ argv, mode, clock, duration, subtracted overhead, warnings), then the flat table
 or the callers/callees of one function. Functions are named by qualname (Class.method) or
 FILE:QUALNAME.
 
+Repeated profiles (pyxray profile --repeat N) are shown per run, comparable with a single run:
+self and total are the medians over the runs, "±" is half the interquartile range (N >= 4; the
+quartiles interpolated between runs) or half the range min–max (N < 4), and calls/run is exact
+when every run made the same calls, else "min–max" with a warning (the runs did different work).
+The % columns and bars are shares of the time of all runs. --format json keeps the summed fields
+and adds perRun (median, low and high ends of the spread, calls of each run) to every row and
+header.perRun (spread kind, duration and total per run, functions whose calls differ).
+
 Options:
       --sort KEY            flat table order: self (default), total, calls, memory, peak
   -n, --top N               rows of the flat table (default 25; 0 for all)

@@ -43,7 +43,7 @@ export function formatHeader(h: ReportHeader, layout: TextLayout): string {
   if (h.perRun) dur.push(`${h.runs} runs: ${formatNs(h.perRun.durationNs.median)} per run ±${formatNs(halfSpread(h.perRun.durationNs))}`)
   else if (h.runs > 1) dur.push(`${h.runs} runs, times summed`)
   lines.push(['duration', dur.join(', ')])
-  if (h.perRun) lines.push(['runs', `times and calls per run: medians, ± half the ${h.perRun.spread === 'iqr' ? 'interquartile range' : 'range (min–max)'}; % of the time of all runs`])
+  if (h.perRun) lines.push(['runs', `times per run: medians ± half the ${h.perRun.spread === 'iqr' ? 'interquartile range' : 'range (min–max)'}; % of all runs`])
   if (h.mode === 'trace') {
     lines.push(['overhead', h.overheadNsPerEvent > 0 ? `${h.overheadNsPerEvent.toFixed(0)} ns/event subtracted${h.overheadSource ? ` (${h.overheadSource})` : ''}` : `none subtracted${h.overheadSource ? ` (${h.overheadSource})` : ''}`])
   }
@@ -110,10 +110,15 @@ function fnCell(r: ReportRow, width: number, style: ReportStyle): string {
   return style.name(truncate(label, width))
 }
 
+/** Columns are dropped in this order while the table is wider than the layout (function names keep 12). */
+const OPTIONAL_COLUMNS = ['', '±']
+
 function table(report: Report, rows: readonly ReportRow[], layout: TextLayout, withBar: boolean): string[] {
   const s = layout.style
-  const cols = columns(report, withBar)
-  const fixed = cols.reduce((n, c) => n + c.width + 1, 0)
+  let cols = columns(report, withBar)
+  const fixedOf = (list: readonly Column[]) => list.reduce((n, c) => n + c.width + 1, 0)
+  for (const title of OPTIONAL_COLUMNS) if (fixedOf(cols) + 13 > layout.width) cols = cols.filter((c) => c.title !== title)
+  const fixed = fixedOf(cols)
   const fnWidth = Math.max(12, layout.width - fixed - 1)
   const head = `${cols.map((c) => (c.left ? padEnd(c.title, c.width) : padStart(c.title, c.width))).join(' ')}  function`
   const out = [s.header(head.trimEnd())]
