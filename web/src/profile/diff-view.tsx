@@ -160,6 +160,19 @@ export function DiffView({ backend }: { backend: Backend }) {
   const [error, setError] = useState<string>()
   const [selected, setSelected] = useState<number>()
   const [options, setOptions] = useState<DiffOptions>(DEFAULT_DIFF_OPTIONS)
+  /** Source files added so far (the static build): the frame panel reloads when it changes. */
+  const [sources, setSources] = useState(0)
+  const addSources = (files: readonly File[]) => {
+    for (const f of files) {
+      f.text().then(
+        (t) => {
+          backend.addSource?.(f.name, t)
+          setSources((n) => n + 1)
+        },
+        (e: Error) => setError(`${f.name}: ${e.message}`),
+      )
+    }
+  }
 
   const load = (set: (s: Side) => void) => ({
     file: (f: File) =>
@@ -226,6 +239,12 @@ export function DiffView({ backend }: { backend: Backend }) {
       <div class="toolbar">
         <SidePicker label="base" entries={entries} side={base} onFile={(f) => void loadBase.file(f)} onEntry={(e) => void loadBase.entry(e)} />
         <SidePicker label="head" entries={entries} side={head} onFile={(f) => void loadHead.file(f)} onEntry={(e) => void loadHead.entry(e)} />
+        {backend.addSource && base && head ? (
+          <label class="button" title="the profiled .py files: their source and bytecode (compiled in this browser) show when you click a frame">
+            add source files…
+            <input type="file" multiple accept=".py,text/x-python" data-testid="diff-sources" hidden onChange={(e) => addSources(Array.from((e.target as HTMLInputElement).files ?? []))} />
+          </label>
+        ) : null}
         <span class="legend">
           <span class="swatch" style={{ background: deltaColor(1, 1) }} /> slower <span class="swatch" style={{ background: deltaColor(-1, 1) }} /> faster (Δ {options.metric} time) <span class="swatch vanished" /> only in base
         </span>
@@ -318,7 +337,7 @@ export function DiffView({ backend }: { backend: Backend }) {
           </div>
           <div class="details" data-testid="diff-details">
             {selDiff && base && head ? (
-              <NodeDetails backend={backend} n={selDiff} base={base.doc} head={head.doc} />
+              <NodeDetails backend={backend} n={selDiff} base={base.doc} head={head.doc} sources={sources} />
             ) : (
               <div class="muted">Click a frame for its base and head values{backend.kind === 'report' ? '' : ', source and bytecode'}.</div>
             )}
@@ -392,7 +411,7 @@ function valuesCells(v: DiffValues | null, key: 'selfNs' | 'totalNs' | 'calls') 
 }
 
 /** The clicked call path: base vs head, Δ, and the function's source and bytecode. */
-function NodeDetails({ backend, n, base, head }: { backend: Backend; n: NodeDiff; base: ProfileDocument; head: ProfileDocument }) {
+function NodeDetails({ backend, n, base, head, sources }: { backend: Backend; n: NodeDiff; base: ProfileDocument; head: ProfileDocument; sources: number }) {
   const id = n.functions[n.functions.length - 1] ?? ''
   // The function as a frame of the side that has it (head first), for its source.
   const inHead = n.head ? frameOfId(head, id) : undefined
@@ -429,7 +448,7 @@ function NodeDetails({ backend, n, base, head }: { backend: Backend; n: NodeDiff
           ))}
         </tbody>
       </table>
-      {frame ? <FrameCode backend={backend} doc={doc} frame={frame} /> : <div class="muted">{id.includes(':') ? `${id}: no source in either profile` : `${id} is a builtin: it has no Python bytecode`}</div>}
+      {frame ? <FrameCode backend={backend} doc={doc} frame={frame} sources={sources} /> : <div class="muted">{id.includes(':') ? `${id}: no source in either profile` : `${id} is a builtin: it has no Python bytecode`}</div>}
     </>
   )
 }
