@@ -15,7 +15,7 @@ import { parseAbCommand, parseDuration, parseThreshold, shellWords } from '../sr
 import { splitOutput, splitRepeat } from '../src/cli/profile-repeat.js'
 import { schemaValidator } from '../src/cli/profile-file.js'
 import { DEFAULT_DIFF_OPTIONS, type DiffOptions, diffProfiles, type ProfileDiff } from '../src/profile/diff.js'
-import { formatDiffMarkdown, formatDiffText } from '../src/profile/diff-format.js'
+import { describeRule, formatDiffMarkdown, formatDiffText } from '../src/profile/diff-format.js'
 import type { ProfileDocument } from '../src/profile/document.js'
 import { PLAIN_REPORT } from '../src/profile/report-text.js'
 import { mergeRuns } from '../src/profile/runs.js'
@@ -243,6 +243,8 @@ test('golden diffs of two real profiles (planted.py, parse() 30 % slower in head
     ['planted.diff.txt', formatDiffText(d, { width: 100, style: PLAIN_REPORT, top: 15 })],
     ['planted.diff-tree.txt', formatDiffText(d, { width: 100, style: PLAIN_REPORT, top: 15, tree: { minPercent: 0 } })],
     ['planted.diff.md', formatDiffMarkdown(d, 15)],
+    ['planted.diff-60.txt', formatDiffText(d, { width: 60, style: PLAIN_REPORT, top: 15 })],
+    ['planted.diff-tree-60.txt', formatDiffText(d, { width: 60, style: PLAIN_REPORT, top: 15, tree: { minPercent: 0 } })],
   ]
   for (const [name, text] of outputs) {
     const path = join(FIXTURES, 'golden', name)
@@ -252,4 +254,32 @@ test('golden diffs of two real profiles (planted.py, parse() 30 % slower in head
     }
     assert.equal(text, readFileSync(path, 'utf8'), name)
   }
+})
+
+test('diff text fits --width 60: header lines wrap under their text, tables drop or narrow columns', () => {
+  const planted = diffProfiles(readProfileFile(join(FIXTURES, 'planted-base.json')), readProfileFile(join(FIXTURES, 'planted-head.json')), DEFAULT_DIFF_OPTIONS, { base: 'planted-base.json', head: 'planted-head.json' })
+  // A repeated profile against itself: the Mann-Whitney rule is the longest header line.
+  const repeated = readProfileFile(join(FIXTURES, 'repeated.json'))
+  const self = diffProfiles(repeated, repeated, DEFAULT_DIFF_OPTIONS, { base: 'repeated.json', head: 'repeated.json' })
+  assert.equal(self.options.test, 'mann-whitney')
+  for (const d of [planted, self]) {
+    // Tree indentation grows with depth (as in pyxray report --tree): fib's recursion is cut at --depth 3.
+    for (const tree of [undefined, { minPercent: 0, depth: 3 }]) {
+      const text = formatDiffText(d, { width: 60, style: PLAIN_REPORT, top: 15, ...(tree ? { tree } : {}) })
+      for (const line of text.split('\n')) assert.ok([...line].length <= 60, `wider than 60: ${line}`)
+      // The rule is wrapped, not cut: its continuation lines are indented under it and rejoin to the whole rule.
+      const lines = text.split('\n')
+      const at = lines.findIndex((l) => l.startsWith('rule '))
+      const rest = lines.slice(at + 1).filter((_l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith(' '.repeat(9))))
+      assert.ok(rest.length >= 1, 'the rule continues on another line')
+      assert.equal([lines[at]!, ...rest].map((l) => l.slice(9)).join(' '), describeRule(d))
+    }
+  }
+  // Through the CLI: pyxray diff --width 60 (the files' paths make the side lines longest).
+  const r = cli(['diff', join(FIXTURES, 'planted-base.json'), join(FIXTURES, 'planted-head.json'), '--width', '60'])
+  assert.equal(r.status, 0, r.stderr)
+  assert.match(r.stdout, /\nrule {5}self time changed by ≥ 10% and ≥ 1\.00 ms in either\n {9}profile \(single runs: no significance test\)\n/)
+  for (const line of r.stdout.split('\n')) assert.ok([...line].length <= 60, `wider than 60: ${line}`)
+  // At 100 columns the tables keep their full layout.
+  assert.match(formatDiffText(planted, { width: 100, style: PLAIN_REPORT, top: 15 }), /\n {5}base {6}head {10}Δ {8}Δ% {6}p {11}calls {2}function\n/)
 })

@@ -1,7 +1,7 @@
 /** Text and markdown layouts of a {@link ProfileDiff}. */
 import type { FunctionDiff, NodeDiff, ProfileDiff } from './diff.js'
 import type { ReportStyle, TextLayout } from './report-text.js'
-import { formatBytes, formatNs, mdCell, padEnd, padStart, textWidth, truncate } from './units.js'
+import { formatBytes, formatNs, mdCell, padEnd, padStart, textWidth, truncate, wrap } from './units.js'
 
 /** How many rows of each section to show. */
 export interface DiffLayout extends TextLayout {
@@ -34,38 +34,71 @@ export function describeRegression(d: ProfileDiff, f: FunctionDiff): string {
   return `${f.label}${where}: ${d.options.metric} time ${changeText(f.change, f)} (${formatNs(metricOf(d, f.base))} → ${formatNs(metricOf(d, f.head))}${f.p !== null ? `, p = ${pText(f.p)}` : ''})`
 }
 
+/** A right-aligned column of a diff table; `optional` columns go first when the table is too wide. */
+interface DiffColumn<R> {
+  readonly title: string
+  readonly width: number
+  readonly cell: (r: R) => string
+  readonly optional?: boolean
+}
+
+/**
+ * The columns that fit `width` with `room` columns left for the name: optional columns are
+ * dropped, then columns shrink to their widest cell (never below the title).
+ */
+function fitColumns<R>(cols: readonly DiffColumn<R>[], rows: readonly R[], width: number, room: number): DiffColumn<R>[] {
+  const size = (list: readonly DiffColumn<R>[]) => list.reduce((n, c) => n + c.width + 1, 0) + 1
+  let out = [...cols]
+  if (size(out) + room <= width) return out
+  out = out.map((c) => ({ ...c, width: Math.min(c.width, Math.max(textWidth(c.title), ...rows.map((r) => textWidth(c.cell(r))))) }))
+  for (const c of cols) if (c.optional && size(out) + room > width) out = out.filter((x) => x.title !== c.title)
+  return out
+}
+
+function tableLines<R>(cols: readonly DiffColumn<R>[], rows: readonly R[], width: number, nameTitle: string, name: (r: R, room: number) => string, s: ReportStyle, color: (r: R) => (x: string) => string = () => (x) => x): string[] {
+  const fitted = fitColumns(cols, rows, width, 12)
+  const head = `${fitted.map((c) => padStart(c.title, c.width)).join(' ')}  ${nameTitle}`
+  const fixed = textWidth(head) - nameTitle.length
+  const out = [s.header(head)]
+  for (const r of rows) out.push(`${color(r)(fitted.map((c) => padStart(c.cell(r), c.width)).join(' '))}  ${name(r, Math.max(12, width - fixed))}`)
+  return out
+}
+
 function functionRows(d: ProfileDiff, rows: readonly FunctionDiff[], width: number, s: ReportStyle): string[] {
   const memory = rows.some((f) => f.delta.netBytes !== undefined)
-  const head = `${padStart('base', 9)} ${padStart('head', 9)} ${padStart('Δ', 10)} ${padStart('Δ%', 9)} ${padStart('p', 6)} ${padStart('calls', 15)}${memory ? ` ${padStart('Δ net', 11)}` : ''}  function`
-  const fixed = textWidth(head) - 'function'.length
-  const out = [s.header(head)]
-  for (const f of rows) {
-    const dv = d.options.metric === 'self' ? f.delta.selfNs : f.delta.totalNs
-    const color = f.status === 'regression' ? s.bad : f.status === 'improvement' ? s.good : (x: string) => x
-    const calls = f.callsChanged ? `${f.base?.calls ?? 0}→${f.head?.calls ?? 0}` : String(f.head?.calls ?? f.base?.calls ?? 0)
-    const name = f.file ? `${f.label}  ${f.file}` : f.label
-    const cells = `${padStart(f.base ? formatNs(metricOf(d, f.base)) : '–', 9)} ${padStart(f.head ? formatNs(metricOf(d, f.head)) : '–', 9)} ${padStart(signedNs(dv), 10)} ${padStart(changeText(f.change, f), 9)} ${padStart(pText(f.p), 6)} ${padStart(calls, 15)}${memory ? ` ${padStart(signedBytes(f.delta.netBytes ?? 0), 11)}` : ''}`
-    out.push(`${color(cells)}  ${truncate(name, Math.max(12, width - fixed))}`)
-  }
-  return out
+  const dv = (f: FunctionDiff) => (d.options.metric === 'self' ? f.delta.selfNs : f.delta.totalNs)
+  const cols: DiffColumn<FunctionDiff>[] = [
+    { title: 'base', width: 9, cell: (f) => (f.base ? formatNs(metricOf(d, f.base)) : '–') },
+    { title: 'head', width: 9, cell: (f) => (f.head ? formatNs(metricOf(d, f.head)) : '–') },
+    { title: 'Δ', width: 10, cell: (f) => signedNs(dv(f)) },
+    { title: 'Δ%', width: 9, cell: (f) => changeText(f.change, f) },
+    // Without a significance test every p is "–": the first column to go when narrow.
+    { title: 'p', width: 6, cell: (f) => pText(f.p), optional: d.options.test !== 'mann-whitney' },
+    { title: 'calls', width: 15, cell: (f) => (f.callsChanged ? `${f.base?.calls ?? 0}→${f.head?.calls ?? 0}` : String(f.head?.calls ?? f.base?.calls ?? 0)) },
+    ...(memory ? [{ title: 'Δ net', width: 11, cell: (f: FunctionDiff) => signedBytes(f.delta.netBytes ?? 0), optional: true }] : []),
+  ]
+  const color = (f: FunctionDiff) => (f.status === 'regression' ? s.bad : f.status === 'improvement' ? s.good : (x: string) => x)
+  return tableLines(cols, rows, width, 'function', (f, room) => truncate(f.file ? `${f.label}  ${f.file}` : f.label, room), s, color)
 }
 
 function nodeRows(rows: readonly NodeDiff[], width: number, s: ReportStyle): string[] {
   const memory = rows.some((n) => n.delta.netBytes !== undefined)
-  const head = `${padStart('base', 9)} ${padStart('head', 9)} ${padStart('Δ total', 10)} ${padStart('Δ self', 10)} ${padStart('Δ calls', 8)}${memory ? ` ${padStart('Δ net', 11)}` : ''}  call path`
-  const fixed = textWidth(head) - 'call path'.length
-  const out = [s.header(head)]
-  for (const n of rows) {
+  const cols: DiffColumn<NodeDiff>[] = [
+    { title: 'base', width: 9, cell: (n) => (n.base ? formatNs(n.base.totalNs) : '–') },
+    { title: 'head', width: 9, cell: (n) => (n.head ? formatNs(n.head.totalNs) : '–') },
+    { title: 'Δ total', width: 10, cell: (n) => signedNs(n.delta.totalNs) },
+    { title: 'Δ self', width: 10, cell: (n) => signedNs(n.delta.selfNs), optional: true },
+    { title: 'Δ calls', width: 8, cell: (n) => signedInt(n.delta.calls) },
+    ...(memory ? [{ title: 'Δ net', width: 11, cell: (n: NodeDiff) => signedBytes(n.delta.netBytes ?? 0), optional: true }] : []),
+  ]
+  const name = (n: NodeDiff, width: number) => {
     const mark = n.status === 'new' ? '+ ' : n.status === 'vanished' ? '- ' : '  '
     const path = n.path.join(' › ')
-    const room = Math.max(12, width - fixed - 2)
+    const room = width - 2
     // Keep the end of the path (the callee) when it is too long.
-    const shown = textWidth(path) > room ? `…${[...path].slice(-(room - 1)).join('')}` : path
-    out.push(
-      `${padStart(n.base ? formatNs(n.base.totalNs) : '–', 9)} ${padStart(n.head ? formatNs(n.head.totalNs) : '–', 9)} ${padStart(signedNs(n.delta.totalNs), 10)} ${padStart(signedNs(n.delta.selfNs), 10)} ${padStart(signedInt(n.delta.calls), 8)}${memory ? ` ${padStart(signedBytes(n.delta.netBytes ?? 0), 11)}` : ''}  ${mark}${shown}`,
-    )
+    return `${mark}${textWidth(path) > room ? `…${[...path].slice(-(room - 1)).join('')}` : path}`
   }
-  return out
+  return tableLines(cols, rows, width, 'call path', name, s)
 }
 
 /**
@@ -81,7 +114,21 @@ export function diffTreeLines(d: ProfileDiff, o: { minPercent: number; depth?: n
   }
   const size = (n: NodeDiff) => Math.max(n.base?.totalNs ?? 0, n.head?.totalNs ?? 0)
   const limit = (o.minPercent / 100) * Math.max(d.base.totalNs, d.head.totalNs)
-  const head = `${padStart('base', 9)} ${padStart('head', 9)} ${padStart('Δ total', 10)} ${padStart('Δ%', 8)} ${padStart('Δ calls', 8)}  call tree`
+  const changeOf = (n: NodeDiff) => (n.base === null ? 'new' : n.head === null ? 'gone' : n.base.totalNs > 0 ? `${n.delta.totalNs >= 0 ? '+' : ''}${((100 * n.delta.totalNs) / n.base.totalNs).toFixed(1)}%` : '')
+  const cols = fitColumns<NodeDiff>(
+    [
+      { title: 'base', width: 9, cell: (n) => (n.base ? formatNs(n.base.totalNs) : '–') },
+      { title: 'head', width: 9, cell: (n) => (n.head ? formatNs(n.head.totalNs) : '–') },
+      { title: 'Δ total', width: 10, cell: (n) => signedNs(n.delta.totalNs) },
+      { title: 'Δ%', width: 8, cell: changeOf },
+      { title: 'Δ calls', width: 8, cell: (n) => signedInt(n.delta.calls) },
+    ],
+    d.nodes,
+    o.width,
+    // Names and two levels of branches.
+    12 + 6,
+  )
+  const head = `${cols.map((c) => padStart(c.title, c.width)).join(' ')}  call tree`
   const fixed = textWidth(head) - 'call tree'.length
   const out = [s.header(head)]
   const walk = (key: string, prefix: string, level: number) => {
@@ -92,10 +139,9 @@ export function diffTreeLines(d: ProfileDiff, o: { minPercent: number; depth?: n
     shown.forEach((n, i) => {
       const last = i === shown.length - 1 && hidden === 0
       const mark = n.status === 'new' ? '+ ' : n.status === 'vanished' ? '- ' : ''
-      const change = n.base === null ? 'new' : n.head === null ? 'gone' : n.base.totalNs > 0 ? `${n.delta.totalNs >= 0 ? '+' : ''}${((100 * n.delta.totalNs) / n.base.totalNs).toFixed(1)}%` : ''
       const ratio = n.base && n.base.totalNs > 0 ? n.delta.totalNs / n.base.totalNs : 0
       const color = n.base && n.head && Math.abs(n.delta.totalNs) >= d.options.minTimeNs && Math.abs(ratio) >= d.options.threshold ? (ratio > 0 ? s.bad : s.good) : (x: string) => x
-      const cells = `${padStart(n.base ? formatNs(n.base.totalNs) : '–', 9)} ${padStart(n.head ? formatNs(n.head.totalNs) : '–', 9)} ${padStart(signedNs(n.delta.totalNs), 10)} ${padStart(change, 8)} ${padStart(signedInt(n.delta.calls), 8)}`
+      const cells = cols.map((c) => padStart(c.cell(n), c.width)).join(' ')
       const branch = `${prefix}${last ? '└─ ' : '├─ '}`
       out.push(`${color(cells)}  ${s.dim(branch)}${truncate(`${mark}${n.path[n.path.length - 1]!}`, Math.max(12, o.width - fixed - textWidth(branch)))}`)
       walk(n.functions.join('\u0001'), `${prefix}${last ? '   ' : '│  '}`, level + 1)
@@ -118,26 +164,30 @@ export function formatDiffText(d: ProfileDiff, layout: DiffLayout): string {
   const s = layout.style
   const w = layout.width
   const sideLine = (label: string, x: ProfileDiff['base']) => `${s.dim(padEnd(label, 9))}${truncate(`${x.runs} run${x.runs === 1 ? '' : 's'}, ${x.python}, ${x.mode}, ${x.clock} clock: ${x.name}`, w - 9)}`
+  // Header lines wrap at the width, continued under their text.
+  const field = (key: string, text: string, keyStyle = s.dim, textStyle = (x: string) => x) =>
+    wrap(text, w - 9).map((line, i) => `${i === 0 ? keyStyle(padEnd(key, 9)) : ' '.repeat(9)}${textStyle(line)}`)
   const out = [sideLine('base', d.base), sideLine('head', d.head)]
-  out.push(`${s.dim(padEnd('rule', 9))}${describeRule(d)}`)
+  out.push(...field('rule', describeRule(d)))
   const dt = d.head.totalNs - d.base.totalNs
-  out.push(`${s.dim(padEnd('total', 9))}${formatNs(d.base.totalNs)} → ${formatNs(d.head.totalNs)} (${signedNs(dt)}${d.base.totalNs > 0 ? `, ${dt >= 0 ? '+' : ''}${((100 * dt) / d.base.totalNs).toFixed(1)}%` : ''})`)
-  for (const x of d.warnings) out.push(`${s.bad(padEnd('warning', 9))}${x}`)
+  out.push(...field('total', `${formatNs(d.base.totalNs)} → ${formatNs(d.head.totalNs)} (${signedNs(dt)}${d.base.totalNs > 0 ? `, ${dt >= 0 ? '+' : ''}${((100 * dt) / d.base.totalNs).toFixed(1)}%` : ''})`))
+  for (const x of d.warnings) out.push(...field('warning', x, s.bad))
   const verdict = `${d.regressions} regression${d.regressions === 1 ? '' : 's'}, ${d.improvements} improvement${d.improvements === 1 ? '' : 's'}`
-  out.push(`${s.dim(padEnd('verdict', 9))}${d.regressions ? s.bad(verdict) : d.improvements ? s.good(verdict) : verdict}`)
+  out.push(...field('verdict', verdict, s.dim, d.regressions ? s.bad : d.improvements ? s.good : (x) => x))
   const { gated, other, paths } = pick(d, layout.top)
+  const title = (text: string) => s.header(truncate(text, w))
   out.push('')
-  out.push(s.header(`functions (${d.options.metric} time${d.base.runs > 1 || d.head.runs > 1 ? '; medians over runs' : ''})`))
+  out.push(title(`functions (${d.options.metric} time${d.base.runs > 1 || d.head.runs > 1 ? '; medians over runs' : ''})`))
   if (gated.length + other.length === 0) out.push(s.dim('(no function changed)'))
   else out.push(...functionRows(d, [...gated, ...other], w, s))
   const newCount = d.nodes.filter((n) => n.status === 'new').length
   const goneCount = d.nodes.filter((n) => n.status === 'vanished').length
   out.push('')
   if (layout.tree) {
-    out.push(s.header(`call tree (${d.nodes.length} paths: ${newCount} new (+), ${goneCount} vanished (-); below ${layout.tree.minPercent}% folded)`))
+    out.push(title(`call tree (${d.nodes.length} paths: ${newCount} new (+), ${goneCount} vanished (-); below ${layout.tree.minPercent}% folded)`))
     out.push(...diffTreeLines(d, { ...layout.tree, width: w, style: s }))
   } else {
-    out.push(s.header(`call paths (${d.nodes.length} in all: ${newCount} new (+), ${goneCount} vanished (-); largest Δ total first)`))
+    out.push(title(`call paths (${d.nodes.length} in all: ${newCount} new (+), ${goneCount} vanished (-); largest Δ total first)`))
     if (paths.length === 0) out.push(s.dim('(no call path changed)'))
     else out.push(...nodeRows(paths, w, s))
   }

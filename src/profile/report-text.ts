@@ -1,7 +1,7 @@
 /** The terminal layout of a {@link Report}: header, flat table with bars, call tree, callers/callees. */
 import type { Report, ReportHeader, ReportRow, ReportTreeNode } from './report.js'
 import { callsPerRun, halfSpread } from './report-runs.js'
-import { bar, formatBytes, formatNs, padEnd, padStart, textWidth, truncate, truncateStart } from './units.js'
+import { bar, formatBytes, formatNs, padEnd, padStart, textWidth, truncate, truncateStart, wrap } from './units.js'
 
 /** Colors of the terminal reports; {@link PLAIN_REPORT} for none. */
 export interface ReportStyle {
@@ -50,7 +50,7 @@ export function formatHeader(h: ReportHeader, layout: TextLayout): string {
   if (h.exitStatus !== null && h.exitStatus !== 0) lines.push(['exit', `status ${h.exitStatus}`])
   const out = lines.map(([k, v]) => `${s.dim(padEnd(k, 9))}${truncate(v, layout.width - 9)}`)
   if (h.partial) out.push(`${s.bad(padEnd('partial', 9))}the run was cut short: the profile covers what ran until then`)
-  for (const w of h.warnings) out.push(`${s.bad(padEnd('warning', 9))}${w}`)
+  for (const w of h.warnings) out.push(...wrap(w, layout.width - 9).map((line, i) => `${i === 0 ? s.bad(padEnd('warning', 9)) : ' '.repeat(9)}${line}`))
   const differ = h.perRun?.callsDiffer ?? []
   if (differ.length) {
     const some = differ.slice(0, 3).map((d) => `${d.label} ${d.min}–${d.max}`)

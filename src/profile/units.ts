@@ -65,6 +65,32 @@ export function truncateStart(text: string, width: number): string {
   return `…${chars.slice(chars.length - width + 1).join('')}`
 }
 
+/**
+ * `text` broken into lines of at most `width` code points at spaces; a word longer than a line is
+ * cut into pieces. Always at least one line.
+ */
+export function wrap(text: string, width: number): string[] {
+  const w = Math.max(1, width)
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    const candidate = line === '' ? word : `${line} ${word}`
+    if (textWidth(candidate) <= w) {
+      line = candidate
+      continue
+    }
+    if (line !== '') lines.push(line)
+    let rest = [...word]
+    while (rest.length > w) {
+      lines.push(rest.slice(0, w).join(''))
+      rest = rest.slice(w)
+    }
+    line = rest.join('')
+  }
+  lines.push(line)
+  return lines
+}
+
 /** Length in code points (the reports use no wide characters). */
 export function textWidth(text: string): number {
   return [...text].length
