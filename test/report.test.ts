@@ -250,6 +250,14 @@ test('repeated report: tree nodes matched by call path, callers per run, filters
   const hidden = buildReport(threeRuns, { ...repeatOptions, hide: ['f'] })
   const mainRow = hidden.functions!.find((x) => x.function!.qualname === 'main')!
   assert.deepEqual(mainRow.perRun!.selfNs, { median: 1200, low: 1000, high: 1400 })
+  // Thread ids differ between runs: --thread picks the thread in the merged document, then by role and name in each run.
+  const ids = mergeRuns(
+    [1, 2, 3].map((i) => {
+      const d = makeDoc([['main', 1, 100 * i]])
+      return { ...d, threads: d.threads.map((t) => ({ ...t, id: 1000 + i })) }
+    }),
+  )
+  assert.deepEqual(buildReport(ids, { ...repeatOptions, thread: '1001' }).functions![0]!.perRun!.totalNs, { median: 200, low: 100, high: 300 })
   const callers = buildReport(threeRuns, { ...repeatOptions, view: 'callers', target: 'g' })
   assert.deepEqual(callers.neighbours![0]!.perRun!.calls, [0, 1, 1])
   assert.deepEqual(callers.target!.perRun!.selfNs, { median: 100, low: 0, high: 200 })

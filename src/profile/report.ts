@@ -8,6 +8,7 @@ import { calleesOf, callersOf, flatTable, type FunctionStats } from './flat.js'
 import { buildThreadTrees, buildTrees, type CallNode, type FunctionInfo, functionLabel, functionLocation, matchesFunction, type ThreadTree, totalTime } from './model.js'
 import { addRunValues, type RowRunStats, rowRunStats, type RunSpread, runSpread, type RunValues, type SpreadKind, spreadKind } from './report-runs.js'
 import { runsOf } from './runs.js'
+import { median } from './stats.js'
 
 /** Which columns the flat table is sorted by. */
 export type ReportSort = 'self' | 'total' | 'calls' | 'memory' | 'peak'
@@ -173,7 +174,7 @@ function row(s: RowStats, total: number, cwd: string, perRun?: RowRunStats): Rep
 const SORT_KEY: Record<ReportSort, (r: ReportRow) => number> = {
   self: (r) => r.perRun?.selfNs.median ?? r.selfNs,
   total: (r) => r.perRun?.totalNs.median ?? r.totalNs,
-  calls: (r) => (r.perRun ? Math.max(...r.perRun.calls) : r.calls),
+  calls: (r) => (r.perRun ? median(r.perRun.calls) : r.calls),
   memory: (r) => r.perRun?.netBytes ?? r.netBytes ?? 0,
   peak: (r) => r.peakBytes ?? 0,
 }
@@ -202,25 +203,30 @@ interface Roots {
   readonly totalNs: number
 }
 
+const threadKey = (t: ThreadTree) => `t:${t.main ? '\u0000main' : t.name}`
+
 /**
- * Applies the options' filters to thread trees. `strict` (the merged document): a thread or focus
- * that matches nothing is an error; per run it is an empty report.
+ * Applies the options' filters to thread trees. Without `runThreads` (the merged document) a thread
+ * or focus that matches nothing is an error. For one run of a repeated document, `runThreads` are
+ * the keys of the threads picked in the merged document (thread ids differ between runs), and a
+ * focus that matches nothing is an empty run.
  */
-function selectRoots(all: readonly ThreadTree[], o: ReportOptions, strict: boolean): Roots {
+function selectRoots(all: readonly ThreadTree[], o: ReportOptions, runThreads?: ReadonlySet<string>): Roots {
   let trees = all
-  if (o.thread !== undefined) {
+  if (runThreads !== undefined) trees = trees.filter((t) => runThreads.has(threadKey(t)))
+  else if (o.thread !== undefined) {
     const wanted = o.thread
     trees = trees.filter((t) => t.name === wanted || String(t.id) === wanted)
-    if (trees.length === 0 && strict) throw new ReportError('NO_SUCH_THREAD', `no thread named ${wanted}: the profile has ${all.map((t) => `${t.name} (${t.id})`).join(', ')}`)
+    if (trees.length === 0) throw new ReportError('NO_SUCH_THREAD', `no thread named ${wanted}: the profile has ${all.map((t) => `${t.name} (${t.id})`).join(', ')}`)
   }
   const matcher = (p: string) => (fn: FunctionInfo) => matchesFunction(fn, p)
   let roots: CallNode[] = trees.map((t) => o.hide.reduce((r, h) => hide(r, matcher(h)), t.root))
   const totalNs = totalTime(roots)
-  let keys = trees.map((t) => `t:${t.main ? '\u0000main' : t.name}`)
+  let keys = trees.map(threadKey)
   let labels: (string | undefined)[] = trees.map((t) => t.name)
   if (o.focus !== undefined) {
     const focused = focus(roots, matcher(o.focus))
-    if (focused.length === 0 && strict) throw noFunction(o.focus, roots)
+    if (focused.length === 0 && runThreads === undefined) throw noFunction(o.focus, roots)
     roots = focused
     keys = focused.map((r) => `f:${r.fn?.key ?? ''}`)
     labels = []
@@ -255,14 +261,15 @@ export function buildReport(doc: ProfileDocument, o: ReportOptions): Report {
     throw new ReportError('NO_MEMORY', `--sort ${o.sort} needs memory data: profile with pyxray profile --memory`)
   }
   const trees = buildTrees(doc)
-  const sel = selectRoots(trees, o, true)
+  const sel = selectRoots(trees, o)
   const { roots, totalNs } = sel
   const matcher = (p: string) => (fn: FunctionInfo) => matchesFunction(fn, p)
   // Repeated profiles: the same selection in every run, its rows matched by function or call path.
   const runs = runsOf(doc)
   const repeated = runs.length > 1
   const kind = spreadKind(runs.length)
-  const perRunSel = repeated ? runs.map((r) => selectRoots(buildThreadTrees(doc.frames, r.threads), o, false)) : []
+  const picked = new Set(trees.filter((t) => o.thread === undefined || t.name === o.thread || String(t.id) === o.thread).map(threadKey))
+  const perRunSel = repeated ? runs.map((r) => selectRoots(buildThreadTrees(doc.frames, r.threads), o, picked)) : []
   const perRunFlat = perRunSel.map((r) => new Map(flatTable(r.roots).map((f) => [f.fn.key, f])))
   const flatStats = (key: string) => (repeated ? rowRunStats(perRunFlat.map((m) => m.get(key)), kind) : undefined)
   const all = sortRows(
