@@ -195,6 +195,9 @@ class Profiler:
         # Checked now (bad patterns raise here, not at start()).
         self._filter = CodeFilter(self.include, self.exclude, library_paths, libraries)
         self._clock = time.perf_counter if clock == "wall" else _cpu_clock()
+        if self.mode == "sample":
+            # Imported now, so that start() costs only the sampler's own setup.
+            from . import _profile_sample  # noqa: F401
         #: The script's exit status (set by the command line; ``exitStatus`` in the document).
         self.exit_status: int | None = None
         #: Whether the run was cut short (``partial`` in the document).
