@@ -10,12 +10,13 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { type MemoryDocument, parseMemoryDocument } from '../src/profile/memory-document.js'
+import { withoutNativePython } from './pyenv.js'
 
 const ROOT = join(import.meta.dirname, '..')
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts')
@@ -154,13 +155,7 @@ test('pyodide: the runtime choice: -v says which and why; bad combinations exit 
 test('pyodide: with no native Python to be found, pyxray mem falls back to Pyodide', () => {
   // No python3 on PATH (a folder holding only node), no PYXRAY_PYTHON, no pyenv (neither
   // $PYENV_ROOT nor ~/.pyenv): src/runtime/native/discover.ts finds nothing.
-  const home = mkdtempSync(join(WORK, 'home-'))
-  const bin = join(home, 'bin')
-  mkdirSync(bin)
-  symlinkSync(process.execPath, join(bin, 'node'))
-  const env: NodeJS.ProcessEnv = { PATH: bin, HOME: home, PYENV_ROOT: join(home, 'nonexistent'), TMPDIR: WORK }
-  const probe = spawnSync('/bin/sh', ['-c', 'command -v python3 || echo none'], { encoding: 'utf8', env })
-  assert.equal(probe.stdout.trim(), 'none', `python3 still on the stripped PATH: ${probe.stdout}`)
+  const env = withoutNativePython(WORK)
   const x = 'x = "a" * 100'
   const hand = pyodideEval(`import json, sys\n${x}\njson.dumps(sys.getsizeof([x, x]) + sys.getsizeof(x))`) as number
   const r = pyxray(['size', '[x, x]', '--setup', x, '-v', '--format', 'json'], env)

@@ -7,13 +7,14 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import type { ProfileDocument } from '../src/profile/document.js'
 import { mountRoots } from '../src/runtime/pyodide/profile.js'
 import { interruptWhenReady, pythonCalls, type Run, type RunOptions, readProfile, runProcess, sortedEntries as sorted } from './agent-run.js'
+import { withoutNativePython } from './pyenv.js'
 
 const MAIN = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts')
 // The test's own tsx: the CLI runs with the script's folder as its current folder.
@@ -165,13 +166,7 @@ test('mountRoots: nested folders fold into one mount; Pyodide’s own folders ar
 
 test('with no native Python to be found, pyxray profile falls back to the embedded Pyodide', () => {
   // No python3 on PATH (a folder holding only node), no PYXRAY_PYTHON, no pyenv.
-  const home = mkdtempSync(join(WORK, 'home-'))
-  const bin = join(home, 'bin')
-  mkdirSync(bin)
-  symlinkSync(process.execPath, join(bin, 'node'))
-  const env: NodeJS.ProcessEnv = { PATH: bin, HOME: home, PYENV_ROOT: join(home, 'nonexistent'), TMPDIR: WORK }
-  const probe = spawnSync('/bin/sh', ['-c', 'command -v python3 || echo none'], { encoding: 'utf8', env })
-  assert.equal(probe.stdout.trim(), 'none', `python3 still on the stripped PATH: ${probe.stdout}`)
+  const env = withoutNativePython(WORK)
   const dir = mkdtempSync(join(WORK, 'fallback-'))
   writeFileSync(join(dir, 'fib.py'), 'def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n\nfib(12)\n')
   const r = spawnSync(process.execPath, ['--import', TSX, MAIN, 'profile', '-v', '-q', '-o', 'out.json', 'fib.py'], { cwd: dir, env, encoding: 'utf8' })

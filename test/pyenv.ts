@@ -3,7 +3,8 @@
  * A missing interpreter skips a test with a visible reason, except under CI=true where it fails.
  */
 import assert from 'node:assert/strict'
-import { existsSync, readdirSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
@@ -83,4 +84,19 @@ export function roundTripProblem(pyc: Uint8Array, minor: number, headerLength = 
   while (i < written.length && i < data.length && written[i] === data[i]) i++
   if (i === data.length && i === written.length) return undefined
   return `written bytes differ from byte ${headerLength + i} (${written.length} vs ${data.length} bytes)`
+}
+
+/**
+ * An environment in which pyxray finds no native Python: PATH holds only `node`, no
+ * PYXRAY_PYTHON, and neither $PYENV_ROOT nor ~/.pyenv exists (HOME is a fresh folder under `work`).
+ */
+export function withoutNativePython(work: string): NodeJS.ProcessEnv {
+  const home = mkdtempSync(join(work, 'home-'))
+  const bin = join(home, 'bin')
+  mkdirSync(bin)
+  symlinkSync(process.execPath, join(bin, 'node'))
+  const env: NodeJS.ProcessEnv = { PATH: bin, HOME: home, PYENV_ROOT: join(home, 'nonexistent'), TMPDIR: work }
+  const probe = spawnSync('/bin/sh', ['-c', 'command -v python3 || echo none'], { encoding: 'utf8', env })
+  assert.equal(probe.stdout.trim(), 'none', `python3 still on the stripped PATH: ${probe.stdout}`)
+  return env
 }
