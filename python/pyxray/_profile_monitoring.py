@@ -226,17 +226,7 @@ class MonitoringTracer(Tracer):
         return None
 
     def _new_builtin(self, stack: list[Node], top: Node, key: Any) -> None:
-        kids = top[CHILDREN]
-        node = kids.get(key)
-        if node is None:
-            before = self._traced()[0] if self.memory else 0
-            node = kids[key] = self.builtin_node(key)
-            if self.memory:
-                self.own_since(before)
-        node[1] += 1
-        stack.append(node)
-        if self.memory:
-            self.mem_enter(top, node)
+        node = self.enter_builtin(stack, top, key)
         node[T0] = self.clock()
 
     def _slow_c_return(self, stack: list[Node], func: Any, t: float) -> None:

@@ -186,17 +186,7 @@ class SetprofileTracer(Tracer):
             self.mem_enter(top, sink)
 
     def _new_builtin(self, stack: list[Node], top: Node, key: Any) -> None:
-        kids = top[CHILDREN]
-        node = kids.get(key)
-        if node is None:
-            before = self._traced()[0] if self.memory else 0
-            node = kids[key] = self.builtin_node(key)
-            if self.memory:
-                self.own_since(before)
-        node[1] += 1
-        stack.append(node)
-        if self.memory:
-            self.mem_enter(top, node)
+        node = self.enter_builtin(stack, top, key)
         node[TOTAL] -= self.clock()
 
     def _make_callback(self, stack: list[Node]) -> Callable[..., None]:

@@ -33,7 +33,7 @@ import threading
 from types import BuiltinFunctionType, MethodDescriptorType, ModuleType
 
 from ._profile_filter import GENERATED, LIBRARY, OWN, SKIP, USER, CodeFilter, FrameTable
-from ._profile_tree import FOLDED, FRAME, KEY, LIB, MEM0, NET, PEAK, PEAK_SEEN, QUIET, T0, TOTAL, new_node, new_root, real_children
+from ._profile_tree import CHILDREN, FOLDED, FRAME, KEY, LIB, MEM0, NET, PEAK, PEAK_SEEN, QUIET, T0, TOTAL, new_node, new_root, real_children
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only
@@ -182,6 +182,22 @@ class Tracer:
         if not isinstance(key, tuple):
             self._keep.append(key)
         return new_node(self.frames.index_builtin(module, qualname), key, 1 if self.builtin_kind == LIBRARY and self.filter.folds_libraries else 0)
+
+    def enter_builtin(self, stack: list[Node], top: Node, key: Any) -> Node:
+        """A builtin called from ``top``: its node under ``top`` (made on first sight, as the
+        profiler's own allocation), counted and pushed; the caller starts its clock."""
+        kids = top[CHILDREN]
+        node = kids.get(key)
+        if node is None:
+            before = self._traced()[0] if self.memory else 0
+            node = kids[key] = self.builtin_node(key)
+            if self.memory:
+                self.own_since(before)
+        node[1] += 1
+        stack.append(node)
+        if self.memory:
+            self.mem_enter(top, node)
+        return node
 
     def quiet_root(self, state: ThreadState, quiet: bool) -> None:
         """Makes the thread's root a library context (when profiling was started by pyxray's own
