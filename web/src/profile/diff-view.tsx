@@ -14,7 +14,7 @@ import type { ProfileDocument, ProfileFrame, ProfileNode } from '../../../src/pr
 import { shortFile } from '../../../src/profile/model.js'
 import type { Backend, ProfileEntry } from '../backend.js'
 import { FlameGraph } from './flame.js'
-import { FrameCode } from './frame-code.js'
+import { FrameCode, useSourceFiles } from './frame-code.js'
 import { formatNs, layoutThread } from './layout.js'
 import { checkProfile } from './viewer.js'
 
@@ -161,18 +161,7 @@ export function DiffView({ backend }: { backend: Backend }) {
   const [selected, setSelected] = useState<number>()
   const [options, setOptions] = useState<DiffOptions>(DEFAULT_DIFF_OPTIONS)
   /** Source files added so far (the static build): the frame panel reloads when it changes. */
-  const [sources, setSources] = useState(0)
-  const addSources = (files: readonly File[]) => {
-    for (const f of files) {
-      f.text().then(
-        (t) => {
-          backend.addSource?.(f.name, t)
-          setSources((n) => n + 1)
-        },
-        (e: Error) => setError(`${f.name}: ${e.message}`),
-      )
-    }
-  }
+  const [sources, addSources] = useSourceFiles(backend, setError)
 
   const load = (set: (s: Side) => void) => ({
     file: (f: File) =>

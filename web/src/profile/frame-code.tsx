@@ -17,6 +17,27 @@ function runtimeFor(runtimes: readonly RuntimeOption[], doc: ProfileDocument): s
   return (runtimes.find((r) => r.minor === minor) ?? runtimes[0])?.id
 }
 
+/**
+ * The .py files the user added (static build: the backend compiles them for {@link FrameCode}):
+ * a counter that changes with every file added, for `sources`, and the function that adds files.
+ */
+export function useSourceFiles(backend: Backend, onError: (message: string) => void): [number, (files: readonly File[]) => void] {
+  const [sources, setSources] = useState(0)
+  const addSources = (files: readonly File[]) => {
+    if (!backend.addSource) return
+    for (const f of files) {
+      f.text().then(
+        (t) => {
+          backend.addSource?.(f.name, t)
+          setSources((n) => n + 1)
+        },
+        (e: Error) => onError(`${f.name}: ${e.message}`),
+      )
+    }
+  }
+  return [sources, addSources]
+}
+
 /** The panel. */
 export function FrameCode({ backend, doc, frame, sources = 0 }: { backend: Backend; doc: ProfileDocument; frame: ProfileFrame; sources?: number }) {
   const [loaded, setLoaded] = useState<Loaded>({ state: 'loading' })

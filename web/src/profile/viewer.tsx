@@ -7,7 +7,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks'
 import type { ProfileDocument } from '../../../src/profile/document.js'
 import type { Backend, ProfileEntry } from '../backend.js'
 import { FlameGraph } from './flame.js'
-import { FrameCode } from './frame-code.js'
+import { FrameCode, useSourceFiles } from './frame-code.js'
 import { formatNs, layoutThread } from './layout.js'
 import { CallTreeTable, TopFunctionsTable } from './tables.js'
 
@@ -34,19 +34,7 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
   const [table, setTable] = useState<'tree' | 'top'>('top')
   const [dragging, setDragging] = useState(false)
   /** Source files added so far (the static build): the frame panel reloads when it changes. */
-  const [sources, setSources] = useState(0)
-  const addSources = (files: readonly File[]) => {
-    if (!backend.addSource) return
-    for (const f of files) {
-      f.text().then(
-        (t) => {
-          backend.addSource?.(f.name, t)
-          setSources((n) => n + 1)
-        },
-        (e: Error) => setError(`${f.name}: ${e.message}`),
-      )
-    }
-  }
+  const [sources, addSources] = useSourceFiles(backend, setError)
 
   const open = (d: ProfileDocument, n: string) => {
     setDoc(d)
