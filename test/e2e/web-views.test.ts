@@ -259,6 +259,8 @@ async function compareChecks(page: Page, shot: string): Promise<void> {
   await page.selectOption('[data-testid="compare-code-a"]', 'f')
   assert.equal(await page.locator('[data-testid="compare-code-b"]').inputValue(), 'f')
   await page.waitForFunction(`![...document.querySelectorAll('[data-testid="compare-table"] tr.pair')].some((r) => r.textContent.includes('MAKE_FUNCTION'))`, undefined, WAIT)
+  // The highlight is cleared by the editor's update after the new table renders: wait for it.
+  await page.waitForFunction(`document.querySelectorAll('[data-testid="editor-b"] .cm-linked').length === 0`, undefined, WAIT).catch(() => {})
   assert.equal(await linkedB.count(), 0, 'a new table clears the highlight')
   await table.locator('td[data-side="a"]', { hasText: 'RETURN_VALUE' }).last().click()
   assert.equal(await linkedA.innerText(), 'return r')
