@@ -1,64 +1,38 @@
 #!/usr/bin/env node
-// Generates src/bytecode/opcodes/v3_8.ts … v3_14.ts and index.ts from the real interpreters:
-// scripts/gen-opcodes.py runs under each pyenv CPython 3.8–3.13 and, for 3.14, inside Pyodide.
-// Usage: npm run gen:opcodes [-- 12 14]   (minor versions to regenerate; default all)
+// Generates src/bytecode/opcodes/v3_X.ts and index.ts from the real interpreters: scripts/gen-opcodes.py
+// runs under each native CPython of src/versions (pyenv, or scripts/setup-native-pythons.sh's 3.14/3.15).
+// Usage: npm run gen:opcodes [-- 12 15]   (minor versions to regenerate; default all)
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { homedir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { SUPPORTED_MINORS } from '../src/versions/index.ts'
+import { pythonFor } from '../test/pyenv.ts'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const pyScript = join(root, 'scripts/gen-opcodes.py')
 const outDir = join(root, 'src/bytecode/opcodes')
-/** Python 3 minor versions pyxray supports. */
-export const MINORS = [8, 9, 10, 11, 12, 13, 14]
-/** The minor version only Pyodide provides here. */
-export const PYODIDE_MINOR = 14
+/** Python 3 minor versions pyxray supports (src/versions). */
+export const MINORS = [...SUPPORTED_MINORS]
 
-let pyenvRootDir
-/** pyenv's root: $PYENV_ROOT, `pyenv root`, or ~/.pyenv. */
-export function pyenvRoot() {
-  if (pyenvRootDir === undefined) {
-    const r = spawnSync('pyenv', ['root'], { encoding: 'utf8' })
-    pyenvRootDir = process.env.PYENV_ROOT || (r.status === 0 && r.stdout.trim()) || join(homedir(), '.pyenv')
-  }
-  return pyenvRootDir
-}
-
-/** Path of the newest pyenv CPython 3.`minor`.N interpreter, or undefined. */
-export function findPyenvPython(minor) {
-  const versions = join(pyenvRoot(), 'versions')
-  if (!existsSync(versions)) return undefined
-  const patch = (v) => Number(v.split('.')[2])
-  const match = readdirSync(versions)
-    .filter((v) => new RegExp(`^3\\.${minor}\\.\\d+$`).test(v))
-    .sort((a, b) => patch(b) - patch(a))[0]
-  const exe = match && join(versions, match, 'bin', 'python3')
-  return exe && existsSync(exe) ? exe : undefined
-}
-
-let pyodide
 /**
- * Runs the Python script at `path` under CPython 3.`minor` (pyenv; Pyodide for 3.14) and parses
- * the JSON document it prints. Resolves to { json, runtime } (runtime: 'pyenv' or 'Pyodide X').
+ * Path of a native CPython 3.`minor` (pyenv, else the folders of $PYXRAY_PYTHON_PATHS and of
+ * scripts/setup-native-pythons.sh), or undefined.
+ */
+export function findPython(minor) {
+  return pythonFor(minor)
+}
+
+/**
+ * Runs the Python script at `path` under native CPython 3.`minor` and parses the JSON document it
+ * prints. Resolves to { json, runtime } (runtime: 'pyenv', or 'native' for another install).
  */
 export async function runJsonScript(minor, path) {
-  if (minor === PYODIDE_MINOR) {
-    if (!pyodide) {
-      const { loadPyodide } = await import('pyodide')
-      pyodide = await loadPyodide()
-    }
-    const lines = []
-    pyodide.setStdout({ batched: (line) => lines.push(line) })
-    pyodide.runPython(readFileSync(path, 'utf8'), { globals: pyodide.toPy({ __name__: '__main__' }) })
-    return { json: JSON.parse(lines.join('\n')), runtime: `Pyodide ${pyodide.version}` }
-  }
-  const python = findPyenvPython(minor)
-  if (!python) throw new Error(`CPython 3.${minor} not found in ${pyenvRoot()}/versions (pyenv install 3.${minor})`)
-  const r = spawnSync(python, [path], { encoding: 'utf8' })
+  const python = findPython(minor)
+  if (!python) throw new Error(`CPython 3.${minor} not found (pyenv install 3.${minor}, or scripts/setup-native-pythons.sh for 3.14 and 3.15)`)
+  const r = spawnSync(python, [path], { encoding: 'utf8', maxBuffer: 1 << 28 })
   if (r.status !== 0) throw new Error(`${python} ${path} failed:\n${r.stderr}`)
-  return { json: JSON.parse(r.stdout), runtime: 'pyenv' }
+  return { json: JSON.parse(r.stdout), runtime: python.includes('/.pyenv/') ? 'pyenv' : 'native' }
 }
 
 // ---- TypeScript rendering: one entry per line, scalar arrays inline ----
@@ -118,8 +92,7 @@ ${imports}
 
 export type { OpcodeTable } from './types.js'
 
-/** Python 3 minor versions that have an opcode table. */
-export const SUPPORTED_MINORS: readonly number[] = [${MINORS.join(', ')}]
+export { SUPPORTED_MINORS } from '../../versions/index.js'
 
 const tables: Readonly<Record<number, OpcodeTable>> = { ${MINORS.map((m) => `${m}: v3_${m}`).join(', ')} }
 
@@ -139,9 +112,9 @@ async function main() {
   const bad = wanted.filter((m) => !MINORS.includes(m))
   if (bad.length > 0) throw new Error(`unknown minor version(s) ${bad.join(', ')}; expected some of ${MINORS.join(' ')}`)
   const minors = wanted.length > 0 ? wanted : MINORS
-  const missing = minors.filter((m) => m !== PYODIDE_MINOR && !findPyenvPython(m))
+  const missing = minors.filter((m) => !findPython(m))
   if (missing.length > 0) {
-    throw new Error(`CPython ${missing.map((m) => `3.${m}`).join(', ')} not found in ${pyenvRoot()}/versions (pyenv install 3.X)`)
+    throw new Error(`CPython ${missing.map((m) => `3.${m}`).join(', ')} not found (pyenv install 3.X; scripts/setup-native-pythons.sh for 3.14 and 3.15)`)
   }
   for (const minor of minors) {
     const { json: table, runtime } = await runJsonScript(minor, pyScript)

@@ -1,6 +1,6 @@
 """Print this interpreter's opcode and dis data as one JSON document.
 
-Runs under CPython 3.8-3.14 (also inside Pyodide). The document has exactly the
+Runs under every supported CPython (also inside Pyodide). The document has exactly the
 shape of pyxray's OpcodeTable (src/bytecode/opcodes/types.ts);
 scripts/gen-opcodes.mjs turns it into src/bytecode/opcodes/v3_X.ts and
 test/opcodes.test.ts compares it with the committed tables.
@@ -37,7 +37,7 @@ def _specialized_opmap() -> Dict[str, int]:
 def _cache_entries() -> Dict[str, int]:
     """Inline cache size (16-bit code units) by base instruction name."""
     entries: Any = getattr(opcode, "_inline_cache_entries", {})
-    if isinstance(entries, dict):  # 3.13+: by name
+    if hasattr(entries, "items"):  # 3.13+: by name (a dict; a frozendict in 3.15)
         return {name: n for name, n in entries.items() if n}
     # 3.11, 3.12: a list indexed by opcode
     return {opcode.opname[op]: n for op, n in enumerate(entries) if n}

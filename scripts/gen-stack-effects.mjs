@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { findPyenvPython, MINORS, PYODIDE_MINOR, pyenvRoot, runJsonScript } from './gen-opcodes.mjs'
+import { findPython, MINORS, runJsonScript } from './gen-opcodes.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const pyScript = join(root, 'scripts/gen-stack-effects.py')
@@ -66,9 +66,9 @@ async function main() {
   const bad = wanted.filter((m) => !MINORS.includes(m))
   if (bad.length > 0) throw new Error(`unknown minor version(s) ${bad.join(', ')}; expected some of ${MINORS.join(' ')}`)
   const minors = wanted.length > 0 ? wanted : MINORS
-  const missing = minors.filter((m) => m !== PYODIDE_MINOR && !findPyenvPython(m))
+  const missing = minors.filter((m) => !findPython(m))
   if (missing.length > 0) {
-    throw new Error(`CPython ${missing.map((m) => `3.${m}`).join(', ')} not found in ${pyenvRoot()}/versions (pyenv install 3.X)`)
+    throw new Error(`CPython ${missing.map((m) => `3.${m}`).join(', ')} not found (pyenv install 3.X; scripts/setup-native-pythons.sh for 3.14 and 3.15)`)
   }
   for (const minor of minors) {
     const { json: doc, runtime } = await runJsonScript(minor, pyScript)

@@ -9,7 +9,7 @@
  * Prints files, identical files and their share per version; exits 1 if any file differs.
  */
 import { readFileSync } from 'node:fs'
-import { findPycs, PYENV_MINORS, roundTripProblem, stdlibDir } from '../test/pyenv.js'
+import { findPycs, NATIVE_MINORS, roundTripProblem, stdlibDir } from '../test/pyenv.js'
 
 interface Row {
   readonly label: string
@@ -81,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
     return 2
   }
   const rows: Row[] = []
-  for (const minor of PYENV_MINORS) {
+  for (const minor of NATIVE_MINORS) {
     const dir = stdlibDir(minor)
     if (dir === undefined) {
       console.log(`3.${minor}: not installed, skipped`)

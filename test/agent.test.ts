@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { describe, type TestContext, test } from 'node:test'
-import { PYENV_MINORS, requirePython, stdlibDir } from './pyenv.js'
+import { NATIVE_MINORS, requirePython, stdlibDir } from './pyenv.js'
 
 const PYTHON_DIR = join(import.meta.dirname, '..', 'python')
 const AGENT_DIR = join(PYTHON_DIR, 'pyxray')
@@ -769,7 +769,7 @@ print("ok")
 // Native CPython 3.8–3.13
 
 describe('the Python agent', { concurrency: true }, () => {
-  for (const minor of PYENV_MINORS) {
+  for (const minor of NATIVE_MINORS) {
     test(`CPython 3.${minor}: the stdio worker answers every request, and its AST JSON and marshal data are complete`, { timeout: 60_000 }, async (t) => {
       const python = requirePython(t, minor)
       if (python === undefined) return

@@ -21,7 +21,7 @@ import { join } from 'node:path'
 import { after, before, describe, type TestContext, test } from 'node:test'
 import type { ProfileDocument, ProfileNode } from '../src/profile/document.js'
 import { foldedLabel, frameName, toChromeTrace, toCollapsed, toPstats, toSpeedscope } from '../src/profile/export/index.js'
-import { PYENV_MINORS, requirePython } from './pyenv.js'
+import { NATIVE_MINORS, requirePython } from './pyenv.js'
 import { speedscopeImporter, type SpeedscopeNode } from './speedscope-importer.js'
 
 const ROOT = join(import.meta.dirname, '..')
@@ -152,7 +152,7 @@ function nodes(doc: ProfileDocument): ProfileNode[] {
 }
 
 describe('pstats: CPython pstats.Stats loads our file; ncalls equal cProfile', { concurrency: true }, () => {
-  for (const minor of PYENV_MINORS) {
+  for (const minor of NATIVE_MINORS) {
     test(`CPython 3.${minor}`, async (t) => {
       const python = requirePython(t, minor)
       if (python === undefined) return

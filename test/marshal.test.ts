@@ -17,7 +17,7 @@ import {
   readMarshal,
   writeMarshal,
 } from '../src/marshal/index.js'
-import { findPycs, PYENV_MINORS, requirePython, roundTripProblem, stdlibDir } from './pyenv.js'
+import { findPycs, NATIVE_MINORS, requirePython, roundTripProblem, stdlibDir } from './pyenv.js'
 
 // ---------------------------------------------------------------------------------------------
 // The oracle: a Python program run once per interpreter
@@ -332,7 +332,7 @@ function checkAnswer(answer: OracleAnswer, minor: number): number {
   return checked
 }
 
-for (const minor of PYENV_MINORS) {
+for (const minor of NATIVE_MINORS) {
   test(`CPython 3.${minor}: every type code, marshal versions 0–4, read and written back`, (t) => {
     const python = requirePython(t, minor)
     if (python === undefined) return
@@ -474,7 +474,7 @@ test('expandedSize counts every back-reference as a full copy of its target', ()
 // Whole stdlibs (all optimization levels): read from byte 16, write, compare. About 5,000 files
 // and 100 MB per version, a second or two each; scripts/roundtrip-all.ts adds 3.14 and a summary.
 
-for (const minor of PYENV_MINORS) {
+for (const minor of NATIVE_MINORS) {
   test(`CPython 3.${minor} stdlib: every .pyc reads and writes back byte for byte`, (t) => {
     if (requirePython(t, minor) === undefined) return
     const dir = stdlibDir(minor)!

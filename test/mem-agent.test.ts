@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { PYENV_MINORS, requirePython } from './pyenv.js'
+import { NATIVE_MINORS, requirePython } from './pyenv.js'
 
 const ROOT = join(import.meta.dirname, '..')
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'memory')
@@ -52,7 +52,7 @@ function runApi(python: string): ApiResult {
   return JSON.parse(r.stdout) as ApiResult
 }
 
-for (const minor of PYENV_MINORS) {
+for (const minor of NATIVE_MINORS) {
   test(`3.${minor}: memory API on planted cases`, async (t) => {
     const python = requirePython(t, minor)
     if (!python) return

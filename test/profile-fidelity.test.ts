@@ -23,7 +23,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, type TestContext, test } from 'node:test'
-import { PYENV_MINORS, requirePython, stdlibDir } from './pyenv.js'
+import { NATIVE_MINORS, requirePython, stdlibDir } from './pyenv.js'
 
 const PYTHON_DIR = join(import.meta.dirname, '..', 'python')
 const WORK = mkdtempSync(join(tmpdir(), 'pyxray-fidelity-'))
@@ -265,7 +265,7 @@ function setup(t: TestContext, minor: number): { python: string; dir: string } |
 writeFileSync(join(WORK, 'harness.py'), HARNESS)
 
 describe("real programs: pyxray's call counts equal cProfile's", { concurrency: true }, () => {
-  for (const minor of PYENV_MINORS) {
+  for (const minor of NATIVE_MINORS) {
     test(`CPython 3.${minor}: stdlib programs`, async (t) => {
       const env = setup(t, minor)
       if (!env) return

@@ -24,7 +24,7 @@ import { join } from 'node:path'
 import { after, describe, type TestContext, test } from 'node:test'
 import type { ProfileDocument, ProfileNode as Node } from '../src/profile/document.js'
 import { cprofileCalls, FAULT_PROGRAMS, interruptWhenReady, nodesOf, type Profiled, type PythonRunOptions, profileWith, pythonCalls, type Run, runPython, sortedEntries } from './agent-run.js'
-import { PYENV_MINORS, requirePython } from './pyenv.js'
+import { NATIVE_MINORS, requirePython } from './pyenv.js'
 
 const WORK = mkdtempSync(join(tmpdir(), 'pyxray-accel-'))
 after(() => rmSync(WORK, { recursive: true, force: true }))
@@ -295,7 +295,7 @@ const VIEWS: { [name: string]: string[] } = {
 }
 
 describe('the C engine of trace mode', { concurrency: true }, () => {
-  for (const minor of PYENV_MINORS) {
+  for (const minor of NATIVE_MINORS) {
     describe(`CPython 3.${minor}`, { concurrency: false }, () => {
       test('builds into the cache folder on first use', async (t) => {
         const s = setup(t, minor)

@@ -42,7 +42,7 @@ import {
   runPython,
   sortedEntries as sorted,
 } from './agent-run.js'
-import { PYENV_MINORS, requirePython } from './pyenv.js'
+import { NATIVE_MINORS, requirePython } from './pyenv.js'
 
 const WORK = mkdtempSync(join(tmpdir(), 'pyxray-profiler-'))
 after(() => rmSync(WORK, { recursive: true, force: true }))
@@ -534,7 +534,7 @@ function setup(t: TestContext, minor: number): { python: string; dir: string } |
 // The tests
 
 describe('the profiler agent', { concurrency: true }, () => {
-  for (const minor of PYENV_MINORS) {
+  for (const minor of NATIVE_MINORS) {
     describe(`CPython 3.${minor}`, { concurrency: true }, () => {
       test("call counts equal cProfile's ncalls for every function of the program", async (t) => {
         const env = setup(t, minor)

@@ -11,7 +11,7 @@ import { test } from 'node:test'
 import { expandedSize, MarshalError, writeMarshal } from '../src/marshal/index.js'
 import { KNOWN_VERSIONS, lookupMagic, PycError, type PycErrorCode, readPyc, readPycHeader } from '../src/pyc/index.js'
 import { FINAL_MAGIC, MAGIC_HISTORY } from '../src/pyc/magic-data.js'
-import { PYENV_MINORS, requirePython } from './pyenv.js'
+import { NATIVE_MINORS, requirePython } from './pyenv.js'
 
 /** Compiles argv[1]/mod.py three ways and prints what CPython knows about the results. */
 const COMPILE_PY = `
@@ -45,7 +45,7 @@ interface Compiled {
   readonly hash: string
 }
 
-for (const minor of PYENV_MINORS) {
+for (const minor of NATIVE_MINORS) {
   test(`CPython 3.${minor}: timestamp and hash-based .pyc headers, magic → version`, (t) => {
     const python = requirePython(t, minor)
     if (python === undefined) return

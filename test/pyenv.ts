@@ -1,19 +1,33 @@
 /**
- * The CPython interpreters pyenv installed on this machine, as oracles for the tests and scripts.
+ * The native CPython interpreters on this machine, as oracles for the tests and scripts: pyenv's
+ * versions, and the folders of $PYXRAY_PYTHON_PATHS and of scripts/setup-native-pythons.sh's cache
+ * (native 3.14 and 3.15 from a Debian unstable root, which pyenv here does not have).
  * A missing interpreter skips a test with a visible reason, except under CI=true where it fails.
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs'
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { delimiter, join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { readMarshal, writeMarshal } from '../src/marshal/index.js'
+import { SUPPORTED_MINORS } from '../src/versions/index.js'
 
-/** The minors pyenv can provide (3.14 comes from Pyodide instead). */
-export const PYENV_MINORS: readonly number[] = [8, 9, 10, 11, 12, 13]
+/** Every supported minor: each is tested against a native interpreter of that version. */
+export const NATIVE_MINORS: readonly number[] = SUPPORTED_MINORS
 
 const root = process.env.PYENV_ROOT ?? join(homedir(), '.pyenv')
+
+/** The wrapper folder scripts/setup-native-pythons.sh writes (same defaults as the script). */
+export function nativeCacheBin(): string {
+  const cache = process.env.PYXRAY_NATIVE_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pyxray', 'native')
+  return join(cache, 'bin')
+}
+
+/** Folders searched for `python3.X` after pyenv: $PYXRAY_PYTHON_PATHS, then the setup script's cache. */
+function nativeFolders(): string[] {
+  return [...(process.env.PYXRAY_PYTHON_PATHS ?? '').split(delimiter).filter(Boolean), nativeCacheBin()]
+}
 
 /** The newest installed pyenv 3.`minor`.x prefix (e.g. ~/.pyenv/versions/3.12.1), if any. */
 export function pyenvPrefix(minor: number): string | undefined {
@@ -26,10 +40,27 @@ export function pyenvPrefix(minor: number): string | undefined {
   return found === undefined ? undefined : join(dir, found)
 }
 
-/** The python3 executable of pyenv's 3.`minor`, if installed. */
+const found = new Map<number, string | undefined>()
+
+/** The python3 executable of 3.`minor`: pyenv's, else `python3.X` in the native folders; checked to run. */
 export function pythonFor(minor: number): string | undefined {
+  if (found.has(minor)) return found.get(minor)
   const prefix = pyenvPrefix(minor)
-  return prefix === undefined ? undefined : join(prefix, 'bin', 'python3')
+  const candidates = [
+    ...(prefix === undefined ? [] : [join(prefix, 'bin', 'python3')]),
+    ...nativeFolders().map((d) => join(d, `python3.${minor}`)),
+  ]
+  let python: string | undefined
+  for (const c of candidates) {
+    if (!existsSync(c)) continue
+    const r = spawnSync(c, ['-I', '-c', 'import sys; print(sys.version_info[1])'], { encoding: 'utf8', timeout: 30_000 })
+    if (r.status === 0 && Number(r.stdout.trim()) === minor) {
+      python = c
+      break
+    }
+  }
+  found.set(minor, python)
+  return python
 }
 
 /**
@@ -38,10 +69,30 @@ export function pythonFor(minor: number): string | undefined {
 export function requirePython(t: TestContext, minor: number): string | undefined {
   const python = pythonFor(minor)
   if (python !== undefined) return python
-  const reason = `CPython 3.${minor} is not installed under ${root}/versions`
+  const reason = `CPython 3.${minor} is not installed (pyenv under ${root}/versions, or python3.${minor} in ${nativeFolders().join(delimiter)}; scripts/setup-native-pythons.sh provides 3.14 and 3.15)`
   if (process.env.CI === 'true') assert.fail(`${reason} (required under CI=true)`)
   t.skip(reason)
   return undefined
+}
+
+const paths = new Map<number, { stdlib: string; purelib: string; prefix: string } | undefined>()
+
+/** sysconfig's stdlib and site-packages folders and sys.prefix of 3.`minor`, if installed. */
+function sysPaths(minor: number): { stdlib: string; purelib: string; prefix: string } | undefined {
+  if (paths.has(minor)) return paths.get(minor)
+  const python = pythonFor(minor)
+  let got: { stdlib: string; purelib: string; prefix: string } | undefined
+  if (python !== undefined) {
+    const r = spawnSync(python, ['-I', '-c', 'import json, sys, sysconfig; p = sysconfig.get_paths(); print(json.dumps({"stdlib": p["stdlib"], "purelib": p["purelib"], "prefix": sys.prefix}))'], { encoding: 'utf8' })
+    if (r.status === 0) got = JSON.parse(r.stdout) as { stdlib: string; purelib: string; prefix: string }
+  }
+  paths.set(minor, got)
+  return got
+}
+
+/** sys.prefix of 3.`minor` (pyenv's version folder, or ROOT/usr of the native root), if installed. */
+export function prefixOf(minor: number): string | undefined {
+  return sysPaths(minor)?.prefix
 }
 
 /** Every .pyc under `dir`, recursively, sorted; `site-packages` is skipped unless asked for. */
@@ -59,10 +110,9 @@ export function findPycs(dir: string, sitePackages = false): string[] {
   return out.sort()
 }
 
-/** The stdlib directory (lib/python3.`minor`) of pyenv's 3.`minor`, if installed. */
+/** The stdlib directory (lib/python3.`minor`) of 3.`minor`, if installed. */
 export function stdlibDir(minor: number): string | undefined {
-  const prefix = pyenvPrefix(minor)
-  return prefix === undefined ? undefined : join(prefix, 'lib', `python3.${minor}`)
+  return sysPaths(minor)?.stdlib
 }
 
 /**

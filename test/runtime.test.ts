@@ -14,7 +14,7 @@ import { formatDis, selectByLine, selectByQualname, toCodeObject } from '../src/
 import { readMarshal } from '../src/marshal/index.js'
 import { agentDir, NativeRuntime, PyodideRuntime, type PythonRuntime, RuntimeError } from '../src/runtime/index.js'
 import { normalizeDis } from '../scripts/stdlib-diff.js'
-import { PYENV_MINORS, pyenvPrefix, requirePython } from './pyenv.js'
+import { NATIVE_MINORS, pyenvPrefix, requirePython } from './pyenv.js'
 
 const ROOT = join(import.meta.dirname, '..')
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts')
@@ -42,7 +42,7 @@ after(async () => {
   for (const r of runtimes) await r.close()
 })
 
-for (const minor of PYENV_MINORS) {
+for (const minor of NATIVE_MINORS) {
   test(`native CPython 3.${minor}: pyxray dis equals python -m dis on stdlib and third-party source`, async (t) => {
     const python = requirePython(t, minor)
     if (!python) return

@@ -24,7 +24,7 @@ import {
 import { readPyc } from '../src/pyc/index.js'
 import { findInterpreters, listStdlib, sampleInputs, walkCodes } from '../scripts/stdlib-diff.js'
 import { checkFiles } from '../scripts/stack-all.js'
-import { PYENV_MINORS, pyenvPrefix, requirePython } from './pyenv.js'
+import { NATIVE_MINORS, pyenvPrefix, requirePython } from './pyenv.js'
 
 const MINORS = [8, 9, 10, 11, 12, 13, 14]
 const script = fileURLToPath(new URL('../scripts/gen-stack-effects.py', import.meta.url))
@@ -107,7 +107,7 @@ function assertSamplesMatch(minor: number, doc: { minor: number; samples: Record
   assert.deepEqual(wrong, [], `src/bytecode/stack/effects/v3_${minor}.ts is stale: node scripts/gen-stack-effects.mjs ${minor}`)
 }
 
-for (const minor of PYENV_MINORS) {
+for (const minor of NATIVE_MINORS) {
   test(`the 3.${minor} net effects equal dis.stack_effect of CPython 3.${minor}`, (t) => {
     const python = requirePython(t, minor)
     if (python === undefined) return
@@ -259,7 +259,7 @@ for (const minor of MINORS) {
 }
 
 const interpreters = findInterpreters()
-for (const minor of PYENV_MINORS) {
+for (const minor of NATIVE_MINORS) {
   test(`3.${minor} stdlib sample (150 .pyc files): max depth equals co_stacksize`, async (t) => {
     if (requirePython(t, minor) === undefined) return
     const interp = interpreters.find((i) => i.minor === minor)

@@ -7,19 +7,19 @@ import { table as v3_11 } from './v3_11.js'
 import { table as v3_12 } from './v3_12.js'
 import { table as v3_13 } from './v3_13.js'
 import { table as v3_14 } from './v3_14.js'
+import { table as v3_15 } from './v3_15.js'
 
 export type { OpcodeTable } from './types.js'
 
-/** Python 3 minor versions that have an opcode table. */
-export const SUPPORTED_MINORS: readonly number[] = [8, 9, 10, 11, 12, 13, 14]
+export { SUPPORTED_MINORS } from '../../versions/index.js'
 
-const tables: Readonly<Record<number, OpcodeTable>> = { 8: v3_8, 9: v3_9, 10: v3_10, 11: v3_11, 12: v3_12, 13: v3_13, 14: v3_14 }
+const tables: Readonly<Record<number, OpcodeTable>> = { 8: v3_8, 9: v3_9, 10: v3_10, 11: v3_11, 12: v3_12, 13: v3_13, 14: v3_14, 15: v3_15 }
 
 /** The opcode table of CPython 3.`minor`; throws RangeError for versions without one. */
 export function opcodeTable(minor: number): OpcodeTable {
   const table = tables[minor]
   if (table === undefined) {
-    throw new RangeError(`no opcode table for Python 3.${minor}: pyxray supports CPython 3.8, 3.9, 3.10, 3.11, 3.12, 3.13, 3.14`)
+    throw new RangeError(`no opcode table for Python 3.${minor}: pyxray supports CPython 3.8, 3.9, 3.10, 3.11, 3.12, 3.13, 3.14, 3.15`)
   }
   return table
 }

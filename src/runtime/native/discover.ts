@@ -1,15 +1,18 @@
 /**
- * Finding CPython interpreters: `--python X.Y|PATH`, $PYXRAY_PYTHON, `python3` and `python3.X` on
- * PATH, and pyenv's versions.
+ * Finding CPython interpreters: `--python X.Y|PATH`, $PYXRAY_PYTHON, the folders and executables of
+ * $PYXRAY_PYTHON_PATHS, `python3` and `python3.X` on PATH, and pyenv's versions.
  */
 import { spawnSync } from 'node:child_process'
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { delimiter, join } from 'node:path'
+import { isSupportedMinor, SUPPORTED_RANGE } from '../../versions/index.js'
 import { RuntimeError } from '../types.js'
 
+export { MAX_MINOR, MIN_MINOR } from '../../versions/index.js'
+
 /** Where an interpreter was found. */
-export type InterpreterSource = 'flag' | 'env' | 'path' | 'pyenv'
+export type InterpreterSource = 'flag' | 'env' | 'paths' | 'path' | 'pyenv'
 
 /** A probed interpreter. */
 export interface Interpreter {
@@ -24,10 +27,6 @@ export interface Interpreter {
   readonly magic: number
   readonly source: InterpreterSource
 }
-
-/** Python versions the agent supports (3.8–3.14). */
-export const MIN_MINOR = 8
-export const MAX_MINOR = 14
 
 const PROBE =
   'import sys, os, importlib.util, platform; print(platform.python_implementation(), platform.python_version(), sys.version_info[1], int.from_bytes(importlib.util.MAGIC_NUMBER[:2], "little"), os.path.realpath(sys.executable))'
@@ -52,10 +51,10 @@ export function probe(path: string, source: InterpreterSource): Interpreter | un
   return { path, realPath, implementation, version, minor: Number(minor), magic: Number(magic), source }
 }
 
-/** Executables on PATH named python3 or python3.X. */
-function onPath(): string[] {
+/** Executables named python3 or python3.X in the folders of a PATH-like list. */
+function inFolders(list: string | undefined): string[] {
   const found: string[] = []
-  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean)
+  const dirs = (list ?? '').split(delimiter).filter(Boolean)
   for (const dir of dirs) {
     let names: string[]
     try {
@@ -68,6 +67,21 @@ function onPath(): string[] {
     }
   }
   return found
+}
+
+/** Executables on PATH named python3 or python3.X. */
+function onPath(): string[] {
+  return inFolders(process.env.PATH)
+}
+
+/**
+ * The interpreters $PYXRAY_PYTHON_PATHS names: a PATH-like list whose entries are interpreter
+ * executables or folders holding `python3` / `python3.X` (such as the wrappers of
+ * scripts/setup-native-pythons.sh). Searched before PATH.
+ */
+function extraPaths(): string[] {
+  const entries = (process.env.PYXRAY_PYTHON_PATHS ?? '').split(delimiter).filter(Boolean)
+  return entries.flatMap((e) => (isExecutable(e) ? [e] : inFolders(e)))
 }
 
 /** pyenv's installed CPython versions (`$PYENV_ROOT` or ~/.pyenv). */
@@ -93,17 +107,18 @@ export function findInterpreters(): Interpreter[] {
     out.push(it)
   }
   if (process.env.PYXRAY_PYTHON) add(process.env.PYXRAY_PYTHON, 'env')
+  for (const p of extraPaths()) add(p, 'paths')
   for (const p of onPath()) add(p, 'path')
   for (const p of pyenvVersions()) add(p, 'pyenv')
   return out
 }
 
-/** Throws RUNTIME_UNSUPPORTED unless the interpreter is CPython 3.8–3.14. */
+/** Throws RUNTIME_UNSUPPORTED unless the interpreter is a supported CPython (see src/versions). */
 export function checkSupported(it: Interpreter, how: string): Interpreter {
-  if (it.implementation !== 'CPython' || it.minor < MIN_MINOR || it.minor > MAX_MINOR) {
+  if (it.implementation !== 'CPython' || !isSupportedMinor(it.minor)) {
     throw new RuntimeError(
       'RUNTIME_UNSUPPORTED',
-      `${how} is ${it.implementation} ${it.version}; pyxray needs CPython 3.${MIN_MINOR}–3.${MAX_MINOR}`,
+      `${how} is ${it.implementation} ${it.version}; pyxray needs CPython ${SUPPORTED_RANGE}`,
     )
   }
   return it
@@ -116,7 +131,13 @@ export function checkSupported(it: Interpreter, how: string): Interpreter {
 export function resolvePython(spec: string): Interpreter {
   if (/^3\.\d+$/.test(spec)) {
     const minor = Number(spec.split('.')[1])
+    if (!isSupportedMinor(minor)) {
+      throw new RuntimeError('RUNTIME_UNSUPPORTED', `--python ${spec}: pyxray needs CPython ${SUPPORTED_RANGE}; pass one of those versions`)
+    }
     const candidates: [string, InterpreterSource][] = [
+      ...extraPaths()
+        .filter((p) => p.endsWith(`python${spec}`) || p.endsWith('python3'))
+        .map((p): [string, InterpreterSource] => [p, 'paths']),
       ...onPath().filter((p) => p.endsWith(`python${spec}`) || p.endsWith('python3')).map((p): [string, InterpreterSource] => [p, 'path']),
       ...pyenvVersions()
         .filter((p) => p.includes(`/versions/${spec}.`))
@@ -129,7 +150,7 @@ export function resolvePython(spec: string): Interpreter {
     }
     throw new RuntimeError(
       'RUNTIME_NOT_FOUND',
-      `no CPython ${spec} found (searched python${spec} and python3 on PATH, and pyenv): install it, or pass --python PATH`,
+      `no CPython ${spec} found (searched python${spec} and python3 in PYXRAY_PYTHON_PATHS and on PATH, and pyenv): install it, or pass --python PATH`,
     )
   }
   const it = probe(spec, 'flag')

@@ -7,6 +7,7 @@ import { netEffects as v3_11 } from './v3_11.js'
 import { netEffects as v3_12 } from './v3_12.js'
 import { netEffects as v3_13 } from './v3_13.js'
 import { netEffects as v3_14 } from './v3_14.js'
+import { netEffects as v3_15 } from './v3_15.js'
 
 /** The generated net-effect table of each Python 3 minor version. */
-export const NET_EFFECTS: Readonly<Record<number, NetEffectTable>> = { 8: v3_8, 9: v3_9, 10: v3_10, 11: v3_11, 12: v3_12, 13: v3_13, 14: v3_14 }
+export const NET_EFFECTS: Readonly<Record<number, NetEffectTable>> = { 8: v3_8, 9: v3_9, 10: v3_10, 11: v3_11, 12: v3_12, 13: v3_13, 14: v3_14, 15: v3_15 }
