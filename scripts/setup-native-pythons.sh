@@ -17,7 +17,11 @@ CACHE="${PYXRAY_NATIVE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pyxray/native}"
 ROOT="$CACHE/sid"
 BIN="$CACHE/bin"
 VERSIONS=(3.14 3.15)
-PACKAGES="python3.14,python3.15,python3.14-dev,python3.15-dev"
+# The -dev packages bring Python.h (the C accelerator) and pycore_magic_number.h (gen-magic); the
+# test suites are part of the stdlib that the differential tests compare byte for byte.
+PACKAGES="python3.14,python3.15,python3.14-dev,python3.15-dev,libpython3.14-testsuite,libpython3.15-testsuite"
+# Bump when PACKAGES or the steps below change: a cache made by another recipe is rebuilt.
+RECIPE=2
 
 log() { echo "setup-native-pythons: $*" >&2; }
 sudo_cmd() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -44,7 +48,7 @@ check() {
   done
 }
 
-if [ -f "$ROOT/.pyxray-complete" ] && write_wrappers && check; then
+if [ "$(cat "$ROOT/.pyxray-complete" 2>/dev/null)" = "$RECIPE" ] && write_wrappers && check; then
   echo "$BIN"
   exit 0
 fi
@@ -68,9 +72,18 @@ if ! sudo_cmd debootstrap --variant=minbase --include="$PACKAGES" sid "$ROOT.par
   tail -5 "$CACHE/debootstrap.log" >&2
   exit 1
 fi
-rm -rf "$ROOT"
+# .pyc files at every optimization level, as an installed CPython has them (Debian compiles level 0
+# of the main packages only), with the file names an installed root has (/usr/lib/…). Files that are
+# invalid on purpose (test suite) fail; that is expected.
+for v in "${VERSIONS[@]}"; do
+  "$ROOT.partial/lib64/ld-linux-x86-64.so.2" --library-path "$ROOT.partial/lib/x86_64-linux-gnu:$ROOT.partial/usr/lib/x86_64-linux-gnu" \
+    "$ROOT.partial/usr/bin/python$v" -m compileall -q -j 0 -o 0 -o 1 -o 2 -s "$ROOT.partial" -p / "$ROOT.partial/usr/lib/python$v" >/dev/null 2>&1 || true
+done
+echo "$RECIPE" >"$ROOT.partial/.pyxray-complete"
+# Swap the new root in with renames, so a reader never sees a half-removed one.
+[ -d "$ROOT" ] && mv "$ROOT" "$ROOT.old.$$"
 mv "$ROOT.partial" "$ROOT"
-touch "$ROOT/.pyxray-complete"
+rm -rf "$ROOT.old.$$"
 write_wrappers
 if ! check; then
   log "the interpreters in $ROOT do not run"; exit 1

@@ -1,6 +1,6 @@
 /**
  * Differential test of pyxray against CPython over whole standard libraries — and over any
- * directory of third-party sources — for every CPython 3.8–3.14 on the machine.
+ * directory of third-party sources — for every supported CPython on the machine (src/versions).
  *
  * For each .pyc: CPython's `dis.dis` text, `co_lines()`, `co_positions()` and
  * `dis.findlinestarts()` of every code object (from scripts/fixtures_oracle.py, one process per
@@ -11,8 +11,10 @@
  *                          [--verbose[=K]] [--json report.json] [--jobs N]
  *   npm run test:stdlib -- --dir PATH --python PATH|3.X|pyodide     (third-party code)
  *
- * Interpreters: pyenv's CPython 3.8–3.13 (newest patch release of each); 3.14 is Pyodide, whose
- * stdlib sources (python_stdlib.zip) are compiled inside Pyodide. Exits 1 when anything differs.
+ * Interpreters: a native CPython of each version (pyenv's newest patch release; 3.14 and 3.15 from
+ * scripts/setup-native-pythons.sh). `--python pyodide` checks the embedded Pyodide 3.14, whose
+ * stdlib sources (python_stdlib.zip) are compiled inside Pyodide; it also stands in for 3.14 when
+ * there is no native 3.14. Exits 1 when anything differs.
  *
  * The module also exports the pieces the tests and the benchmark share: interpreter discovery,
  * stdlib listing, the dis-text normalizer and the per-file check.
@@ -20,13 +22,15 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { availableParallelism, homedir } from 'node:os'
+import { availableParallelism } from 'node:os'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { gunzipSync } from 'node:zlib'
 import { type CodeObject, formatDis, lineRanges, lineStarts, positions, toCodeObject } from '../src/bytecode/index.js'
 import { writeMarshal } from '../src/marshal/index.js'
 import { readPyc } from '../src/pyc/index.js'
+import { isSupportedMinor, minorOf, SUPPORTED_MINORS, SUPPORTED_RANGE, SUPPORTED_VERSIONS } from '../src/versions/index.js'
+import { pythonFor } from '../test/pyenv.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 /** The oracle script, run by every interpreter (and imported inside Pyodide). */
@@ -36,7 +40,7 @@ const CACHE = join(root, '.cache')
 const ORACLE_FORMAT = 'oracle-record-1'
 
 /** Every version pyxray supports, oldest first. */
-export const ALL_VERSIONS = ['3.8', '3.9', '3.10', '3.11', '3.12', '3.13', '3.14'] as const
+export const ALL_VERSIONS = SUPPORTED_VERSIONS
 
 // --- normalizing dis text ---------------------------------------------------------------------------
 
@@ -156,34 +160,20 @@ export interface Interpreter {
   readonly python?: string
 }
 
-/** pyenv's root directory (`pyenv root`, $PYENV_ROOT, or ~/.pyenv). */
-function pyenvRoot(): string {
-  try {
-    return execFileSync('pyenv', ['root'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
-  } catch {
-    return process.env.PYENV_ROOT ?? join(homedir(), '.pyenv')
-  }
-}
-
-/** CPython 3.8–3.13 from pyenv (the newest patch release of each minor) and Pyodide's 3.14. */
+/**
+ * A native CPython of every supported version (pyenv's newest patch release, else the wrappers of
+ * scripts/setup-native-pythons.sh; see test/pyenv.ts), oldest first. A version with no native
+ * interpreter is left out, except 3.14, for which the embedded Pyodide stands in.
+ */
 export function findInterpreters(): Interpreter[] {
-  const versionsDir = join(pyenvRoot(), 'versions')
-  const best = new Map<number, { patch: number; python: string }>()
-  if (existsSync(versionsDir)) {
-    for (const name of readdirSync(versionsDir)) {
-      const m = /^3\.(\d+)\.(\d+)$/.exec(name)
-      if (!m) continue
-      const minor = Number(m[1])
-      const patch = Number(m[2])
-      const python = join(versionsDir, name, 'bin', 'python3')
-      if (minor < 8 || minor > 13 || !existsSync(python)) continue
-      if ((best.get(minor)?.patch ?? -1) < patch) best.set(minor, { patch, python })
-    }
+  const found: Interpreter[] = []
+  for (const minor of SUPPORTED_MINORS) {
+    const python = pythonFor(minor)
+    if (python !== undefined) {
+      const release = execFileSync(python, ['-B', ORACLE_SCRIPT, 'version'], { encoding: 'utf8' }).trim()
+      found.push({ version: `3.${minor}`, minor, release, python })
+    } else if (minor === PYODIDE.minor) found.push(PYODIDE)
   }
-  const found: Interpreter[] = [...best]
-    .sort((a, b) => a[0] - b[0])
-    .map(([minor, { patch, python }]) => ({ version: `3.${minor}`, minor, release: `3.${minor}.${patch}`, python }))
-  found.push(PYODIDE)
   return found
 }
 
@@ -194,14 +184,14 @@ const PYODIDE: Interpreter = {
   release: `pyodide ${(JSON.parse(readFileSync(join(root, 'node_modules/pyodide/package.json'), 'utf8')) as { version: string }).version}`,
 }
 
-/** An interpreter named on the command line: a path, "3.X" (pyenv) or "pyodide". */
+/** An interpreter named on the command line: a path, "3.X" (native) or "pyodide". */
 function interpreterFor(spec: string): Interpreter {
-  if (spec === 'pyodide' || spec === '3.14') return PYODIDE
+  if (spec === 'pyodide') return PYODIDE
   const known = findInterpreters().find((i) => i.version === spec)
   if (known) return known
   const release = execFileSync(spec, ['-B', ORACLE_SCRIPT, 'version'], { encoding: 'utf8' }).trim()
-  const minor = Number(release.split('.')[1])
-  if (!(minor >= 8 && minor <= 14)) throw new Error(`${spec} is Python ${release}; pyxray supports 3.8–3.14`)
+  const minor = minorOf(release)
+  if (minor === undefined || !isSupportedMinor(minor)) throw new Error(`${spec} is Python ${release}; pyxray supports ${SUPPORTED_RANGE}`)
   return { version: `3.${minor}`, minor, release, python: spec }
 }
 
@@ -756,7 +746,7 @@ export async function runDifferential(opts: DiffOptions = {}): Promise<VersionRe
 // --- command line ---------------------------------------------------------------------------------
 
 const USAGE = `usage: npm run test:stdlib -- [options]
-  --versions 3.12,3.13   versions to check (default: all found: pyenv 3.8–3.13, Pyodide 3.14)
+  --versions 3.12,3.13   versions to check (default: every supported version found natively)
   --sample N             a deterministic sample of N files per version
   --limit N              at most N files per version (the first by path)
   --opt                  also the .opt-1 / .opt-2 pycs

@@ -4,16 +4,14 @@
 // random floats, complex numbers, strs, bytes, ints, containers, code objects) whose expected
 // reprs come from live interpreters in one batch per interpreter, plus an exhaustive check of
 // which code points each interpreter's repr escapes. `python3` is required (skipped with a
-// reason locally, failing when CI=true); python3.8 … python3.14 found on PATH or under
-// ~/.pyenv/versions are used too, and the Pyodide devDependency stands in for 3.14.
+// reason locally, failing when CI=true): every supported version through test/pyenv.ts, and
+// the Pyodide devDependency as an extra 3.14.
 import assert from 'node:assert/strict'
-import { spawn, spawnSync } from 'node:child_process'
-import { readdirSync } from 'node:fs'
-import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { spawn } from 'node:child_process'
 import { describe, test } from 'node:test'
 import { isPrintable, pyRepr, reprBytes, reprComplex, reprFloat, reprStr } from '../src/bytecode/pyrepr.js'
 import type { PyCode, PyObject } from '../src/marshal/types.js'
+import { NATIVE_MINORS, pythonFor, requirePython } from './pyenv.js'
 
 // ---------------------------------------------------------------------------------------------
 // Building marshal objects
@@ -456,31 +454,6 @@ async function runPyodide(): Promise<BatchResult | string> {
   return JSON.parse(py.runPython(`${BATCH_SCRIPT}\nmain(BATCH_INPUT)`) as string) as BatchResult
 }
 
-/** The minor version of a Python executable, or undefined when it cannot be run. */
-function probeMinor(exe: string): number | undefined {
-  const r = spawnSync(exe, ['-c', 'import sys; print(sys.version_info[0], sys.version_info[1])'], { encoding: 'utf8' })
-  if (r.status !== 0 || typeof r.stdout !== 'string') return undefined
-  const [major, minor] = r.stdout.trim().split(' ').map(Number)
-  return major === 3 ? minor : undefined
-}
-
-/** One executable per minor version 8..14: python3.X on PATH, else a pyenv install. */
-function findInterpreters(): Map<number, string> {
-  const found = new Map<number, string>()
-  let pyenv: string[] = []
-  try {
-    pyenv = readdirSync(join(homedir(), '.pyenv', 'versions'))
-  } catch {
-    // no pyenv
-  }
-  for (let minor = 8; minor <= 14; minor++) {
-    const candidates = [`python3.${minor}`, ...pyenv.filter((v) => v.startsWith(`3.${minor}.`)).map((v) => join(homedir(), '.pyenv', 'versions', v, 'bin', 'python3'))]
-    const exe = candidates.find((c) => probeMinor(c) === minor)
-    if (exe !== undefined) found.set(minor, exe)
-  }
-  return found
-}
-
 /** Compares every generated case with the interpreter's reprs, grouped, all mismatches at once. */
 function checkBatch(result: BatchResult): void {
   const minor = result.version[1]
@@ -512,50 +485,33 @@ function checkBatch(result: BatchResult): void {
 }
 
 describe('pyrepr: generated cases vs live CPython', () => {
-  const requirePython = process.env.CI === 'true'
-  const mainMinor = probeMinor('python3')
-  const others = findInterpreters()
   const counts = new Map<string, number>()
   for (const c of cases) counts.set(c.group, (counts.get(c.group) ?? 0) + 1)
   const summary = [...counts].map(([g, n]) => `${n} ${g}`).join(', ')
   // Start every interpreter now, in parallel; each test awaits its own.
   const runs = new Map<number, Promise<BatchResult>>()
-  if (mainMinor !== undefined) runs.set(mainMinor, runInterpreter('python3'))
-  for (const [minor, exe] of others) if (!runs.has(minor)) runs.set(minor, runInterpreter(exe))
+  for (const minor of NATIVE_MINORS) {
+    const exe = pythonFor(minor)
+    if (exe !== undefined) runs.set(minor, runInterpreter(exe))
+  }
   // Failures are reported by the test that awaits the run.
   for (const p of runs.values()) p.catch(() => {})
 
-  test(`python3 on PATH (${cases.length} cases: ${summary})`, async (t) => {
-    if (mainMinor === undefined) {
-      if (requirePython) assert.fail('python3 not found (required when CI=true)')
-      t.skip('python3 not found')
-      return
-    }
-    checkBatch(await runs.get(mainMinor)!)
-  })
-
-  for (let minor = 8; minor <= 14; minor++) {
-    test(`CPython 3.${minor}`, async (t) => {
-      if (minor === mainMinor) {
-        t.skip('same as python3 on PATH')
-        return
-      }
-      const run = runs.get(minor)
-      if (run !== undefined) {
-        checkBatch(await run)
-        return
-      }
-      if (minor !== 14) {
-        t.skip(`python3.${minor} not found`)
-        return
-      }
-      const result = await runPyodide()
-      if (typeof result === 'string') {
-        t.skip(result)
-        return
-      }
-      assert.equal(result.version[1], 14, `Pyodide runs Python ${result.version.join('.')}, expected 3.14`)
-      checkBatch(result)
+  for (const minor of NATIVE_MINORS) {
+    test(`CPython 3.${minor} (${cases.length} cases: ${summary})`, async (t) => {
+      if (requirePython(t, minor) === undefined) return
+      checkBatch(await runs.get(minor)!)
     })
   }
+
+  test('Pyodide (CPython 3.14), an extra oracle', async (t) => {
+    const result = await runPyodide()
+    if (typeof result === 'string') {
+      if (process.env.CI === 'true') assert.fail(result)
+      t.skip(result)
+      return
+    }
+    assert.equal(result.version[1], 14, `Pyodide runs Python ${result.version.join('.')}, expected 3.14`)
+    checkBatch(result)
+  })
 })

@@ -301,6 +301,13 @@ export class ArgResolver {
         if (arg & 1) argrepr = withNull(kind === ArgKind.LoadGlobal, r.nullAfter, v)
         break
       }
+      case ArgKind.ImportName: {
+        const v = code.names[arg >> 2]
+        if (v === undefined) throw missing(code, offset, `name index ${arg >> 2}`)
+        if (want) argval = { kind: 'name', value: v }
+        argrepr = v && arg & 1 ? `${v} + lazy` : v && arg & 2 ? `${v} + eager` : v
+        break
+      }
       case ArgKind.Jump: {
         const target = stream.target[k]!
         const jumpTarget = Number.isNaN(target) ? undefined : target

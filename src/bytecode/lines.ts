@@ -21,6 +21,8 @@
  *
  * No Node or DOM API is used: this module runs in browsers too.
  */
+import { has, isSupportedMinor, SUPPORTED_RANGE } from '../versions/index.js'
+
 
 /** Why a line table could not be decoded. */
 export type LineTableErrorCode =
@@ -129,9 +131,14 @@ const NONE = -1
 const CODE_UNIT_BYTES = 2
 
 function checkMinor(minor: number): void {
-  if (!Number.isInteger(minor) || minor < 8 || minor > 14) {
-    throw new RangeError(`Python 3.${minor} line tables are not supported: pyxray reads CPython 3.8–3.14`)
+  if (!isSupportedMinor(minor)) {
+    throw new RangeError(`Python 3.${minor} line tables are not supported: pyxray reads CPython ${SUPPORTED_RANGE}`)
   }
+}
+
+/** A co_lines() line from a location-table entry's line (CPython's C int; see negativeLinesAreNone). */
+function coLinesLine(minor: number, line: number): number | undefined {
+  return has(minor, 'negativeLinesAreNone') ? (line < 0 ? undefined : line) : fromC(line)
 }
 
 /** Python's None for CPython's `-1` (how `co_lines()`/`co_positions()` convert a C int). */
@@ -368,8 +375,8 @@ function locationEntries(table: Uint8Array, firstLineNo: number): LocationEntry[
  */
 function locationRanges(minor: number, table: Uint8Array, firstLineNo: number): LineRange[] {
   const entries = locationEntries(table, firstLineNo)
-  // 3.11 reports every negative line as None here (co_positions() only turns -1 into None).
-  if (minor === 11) return entries.map((e) => ({ start: e.start, end: e.end, line: e.line < 0 ? undefined : e.line }))
+  // Without merging (3.11), every negative line is None here (co_positions() only turns -1 into None).
+  if (!has(minor, 'coLinesMergesEqualLines')) return entries.map((e) => ({ start: e.start, end: e.end, line: coLinesLine(minor, e.line) }))
   const ranges: LineRange[] = []
   let current: { start: number; end: number; line: number } | undefined
   for (const e of entries) {
@@ -400,7 +407,7 @@ function locationRanges(minor: number, table: Uint8Array, firstLineNo: number): 
  * Lines below 1 only occur in hand-made tables; they come out as CPython gives them: 3.10 and 3.11
  * turn every negative line into None, 3.12+ only -1 (which they cannot tell from "no line").
  *
- * @param minor Python minor version, 8–14 (3.x).
+ * @param minor Python minor version (3.x), one of src/versions SUPPORTED_MINORS.
  * @param table the raw table bytes.
  * @param firstLineNo `co_firstlineno`.
  * @param codeByteLength `len(co_code)` in bytes (only 3.8/3.9 use it).
@@ -409,8 +416,8 @@ function locationRanges(minor: number, table: Uint8Array, firstLineNo: number): 
  */
 export function lineRanges(minor: number, table: Uint8Array, firstLineNo: number, codeByteLength: number): LineRange[] {
   checkMinor(minor)
-  if (minor >= 11) return locationRanges(minor, table, firstLineNo)
-  if (minor === 10) return linetable310Ranges(table, firstLineNo)
+  if (has(minor, 'locationTable')) return locationRanges(minor, table, firstLineNo)
+  if (has(minor, 'linetable310')) return linetable310Ranges(table, firstLineNo)
   const starts = lnotabStarts(table, firstLineNo, codeByteLength)
   const ranges: LineRange[] = []
   starts.forEach(([start, line], i) => {
@@ -428,7 +435,7 @@ export function lineRanges(minor: number, table: Uint8Array, firstLineNo: number
  * CPython 3.8–3.10 have no `co_positions()`; for them this gives one line-only position per code
  * unit covered by {@link lineRanges} (`line` = `endLine`, no columns; `{}` where there is no line).
  *
- * @param minor Python minor version, 8–14 (3.x).
+ * @param minor Python minor version (3.x), one of src/versions SUPPORTED_MINORS.
  * @param table the raw table bytes (`co_lnotab` for 3.8/3.9, `co_linetable` from 3.10).
  * @param firstLineNo `co_firstlineno`.
  * @param codeByteLength `len(co_code)` in bytes (only 3.8/3.9 use it).
@@ -438,7 +445,7 @@ export function lineRanges(minor: number, table: Uint8Array, firstLineNo: number
 export function positions(minor: number, table: Uint8Array, firstLineNo: number, codeByteLength: number): Position[] {
   checkMinor(minor)
   const out: Position[] = []
-  if (minor <= 10) {
+  if (!has(minor, 'locationTable')) {
     for (const { start, end, line } of lineRanges(minor, table, firstLineNo, codeByteLength)) {
       for (let offset = start; offset < end; offset += CODE_UNIT_BYTES) {
         out.push(line === undefined ? {} : { line, endLine: line })
@@ -499,11 +506,11 @@ export function visitLineStarts(
   visit: (byteOffset: number, line: number | undefined) => void,
 ): void {
   checkMinor(minor)
-  if (minor <= 9) {
+  if (has(minor, 'lnotab')) {
     for (const [offset, line] of lnotabStarts(table, firstLineNo, codeByteLength)) visit(offset, line)
     return
   }
-  if (minor === 10) {
+  if (has(minor, 'linetable310')) {
     let lastLine: number | undefined
     for (const { start, line } of linetable310Ranges(table, firstLineNo)) {
       if (line !== undefined && line !== lastLine) {
@@ -538,11 +545,10 @@ function checkedLocationStarts(
   visit: (byteOffset: number, line: number | undefined) => void,
 ): void {
   const c = new LocationCursor(table, firstLineNo)
-  if (minor <= 12) {
+  if (!has(minor, 'lineStartsIncludeNone')) {
     let lastLine: number | undefined
     while (c.next()) {
-      // 3.11's co_lines() turns every negative line into None, 3.12's only -1.
-      const line = minor === 11 ? (c.line < 0 ? undefined : c.line) : fromC(c.line)
+      const line = coLinesLine(minor, c.line)
       if (line !== undefined && line !== lastLine) {
         lastLine = line
         visit(c.start, line)
@@ -583,6 +589,7 @@ function fastLocationStarts(
   // nothing reported yet).
   let lastLine: number | undefined
   let previous: number | undefined | null = null
+  const includeNone = has(minor, 'lineStartsIncludeNone')
   while (pos < n) {
     const head = table[pos]!
     if (!(head & EntryBits.StartFlag)) return visited
@@ -632,9 +639,8 @@ function fastLocationStarts(
     const start = end
     end += ((head & EntryBits.LengthMask) + 1) * CODE_UNIT_BYTES
     pos = p
-    if (minor <= 12) {
-      // 3.11's co_lines() turns every negative line into None, 3.12's only -1.
-      const l = minor === 11 ? (line < 0 ? undefined : line) : fromC(line)
+    if (!includeNone) {
+      const l = coLinesLine(minor, line)
       if (l !== undefined && l !== lastLine) {
         lastLine = l
         visited++

@@ -2,7 +2,7 @@
  * Python's `repr()` of the objects marshal can hold, as `dis` prints constants.
  *
  * Pure TypeScript with no platform APIs, so it runs in browsers as well as Node. Every rule here
- * was checked against CPython 3.8–3.14 (see test/pyrepr.test.ts, which compares with the live
+ * was checked against every supported CPython (see test/pyrepr.test.ts, which compares with the live
  * interpreters). The formats are the same in all these versions except for which characters a
  * str repr escapes: that follows each release's Unicode database, carried here as data so the
  * output doesn't depend on the JS engine's own Unicode version. Like CPython, NaN prints as
@@ -19,12 +19,14 @@
  *   astral character.
  */
 import type { PyCode, PyObject } from '../marshal/types.js'
+import { MAX_MINOR } from '../versions/index.js'
+import { FIRST_CLASS_MINOR, NON_PRINTABLE_RUNS } from './printable-data.js'
 
 /** Options for {@link pyRepr}. */
 export interface ReprOptions {
   /**
-   * Python minor version (8..14). Only str reprs depend on it (the Unicode version decides
-   * which characters are printable); everything else prints the same in 3.8–3.14.
+   * Python minor version. Only str reprs depend on it (the Unicode version decides which
+   * characters are printable); everything else prints the same in every supported version.
    */
   minor: number
   /**
@@ -128,6 +130,8 @@ function reprIn(cx: ReprContext, x: PyObject): string {
         return `[${reprItems(cx, x.items)}]`
       case 'dict':
         return `{${x.entries.map(([k, v]) => `${reprIn(cx, k)}: ${reprIn(cx, v)}`).join(', ')}}`
+      case 'frozendict':
+        return x.entries.length === 0 ? 'frozendict()' : `frozendict({${x.entries.map(([k, v]) => `${reprIn(cx, k)}: ${reprIn(cx, v)}`).join(', ')}})`
       case 'set':
         return x.items.length === 0 ? 'set()' : `{${reprItems(cx, x.items)}}`
       case 'frozenset':
@@ -163,6 +167,8 @@ function recursiveRepr(x: PyObject): string {
       return '[...]'
     case 'dict':
       return '{...}'
+    case 'frozendict':
+      return 'frozendict(...)'
     case 'set':
       return 'set(...)'
     case 'frozenset':
@@ -173,7 +179,7 @@ function recursiveRepr(x: PyObject): string {
 }
 
 /**
- * `<code object NAME at ADDR, file "FILENAME", line N>` — the same format in 3.8–3.14. Name and
+ * `<code object NAME at ADDR, file "FILENAME", line N>` — the same format in every supported version. Name and
  * file name are inserted raw (C `%U`, no escaping); line 0 prints as -1, and a file name that is
  * not a str prints as `???` without quotes. (The dis formatter writes the same text in place, in
  * writeCodeRepr of format/dis.ts.)
@@ -186,74 +192,17 @@ function reprCode(code: PyCode, cx: ReprContext): string {
   return `<code object ${name} at ${cx.address(code)}, file ${file}, line ${line}>`
 }
 
-/**
+/*
  * Which code points CPython's `str.isprintable()` rejects (they are escaped by repr): Unicode
  * categories Cc, Cf, Cs, Co, Cn, Zl, Zp and Zs other than ASCII space. The categories depend on
- * the interpreter's Unicode database (3.8: 12.1, 3.9/3.10: 13.0, 3.11: 14.0, 3.12: 15.0,
- * 3.13: 15.1, 3.14: 16.0), and each release assigns new characters that the earlier ones call
- * unassigned (Cn). From 3.8 to 3.14 the non-printable set only ever shrinks.
+ * the interpreter's Unicode database (3.8: 12.1 … 3.14: 16.0, 3.15: 17.0), and each release
+ * assigns new characters that the earlier ones call unassigned (Cn).
  *
- * We carry the data rather than use the JS engine's `/\p{Cn}/u` etc., whose Unicode version
+ * We carry the data (generated from every interpreter by scripts/gen-printable.mjs into
+ * printable-data.ts) rather than use the JS engine's `/\p{Cn}/u` etc., whose Unicode version
  * depends on the engine (Node 20's ICU is at Unicode 15.0–17.0 depending on the patch release;
  * browsers vary) and would misprint thousands of recently assigned characters.
- *
- * Encoding: space-separated runs of non-printable code points, each `GAP CLASS LENGTH` with GAP
- * (printable code points since the previous run's end) and LENGTH in base 36. CLASS says up to
- * which Python the run is non-printable: `N` all versions; `A`–`F` only up to 3.8–3.13 (the
- * characters were assigned in the next release's Unicode version).
- *
- * Derived from `not chr(cp).isprintable()` over all code points on CPython 3.8.18, 3.9.18,
- * 3.10.13, 3.11.7, 3.12.1, 3.13.0 and 3.14.2; test/pyrepr.test.ts re-checks it against every
- * interpreter it can find.
  */
-const NON_PRINTABLE_RUNS = [
-  '0Nw 2nNy cN1 juN2 6N4 7N1 1N1 kN1 b1N1 12N2 1eN2 3N1 1jN8 rN4 6Nh mN1 0C1 5bN1 1cN2 1nN2',
-  '2tNe 1nN2 1dN2 fN1 sN2 1N1 bN5 0Cv 0N8 0F1 0C8 lC1 8Aa 0Cb fN1 4hN1 8N2 2N2 mN1 7N1 1N3 4N2',
-  '9N2 2N2 4N8 1N4 2N1 5N2 pN2 3N1 6N4 2N2 mN1 7N1 2N1 2N1 2N2 1N1 5N4 2N2 3N3 1N7 4N1 1N7 hNa',
-  '3N1 9N1 3N1 mN1 7N1 2N1 5N2 aN1 3N1 3N2 1Nf 4N2 cN7 7N1 3N1 8N2 2N2 mN1 7N1 2N1 5N2 9N2 2N2',
-  '3N7 0A1 2N4 2N1 5N2 iNa 2N1 6N3 3N1 4N3 2N1 1N1 2N3 2N3 3N3 cN4 5N3 3N1 4N2 1N6 1Ne lN5 dN1',
-  '3N1 nN1 gN2 0C1 8N1 3N1 4N7 2N1 3N2 0C1 0N2 4N2 aN7 mN1 3N1 nN1 aN1 5N2 9N1 3N1 4N7 2N6 0C1',
-  '1N1 4N2 aN1 2D1 0Nc 4A1 8N1 3N1 1fN1 3N1 6N4 gN2 qN1 0A1 2N1 iN3 oN1 9N1 1N2 7N3 1N4 6N1 1N1',
-  '8N6 aN2 3Nc 1mN4 tN11 2N1 1N1 5N1 oN1 1N1 nN2 5N1 1N1 6D1 0N1 aN2 4Nw 20N1 10N4 13N1 10N1',
-  'fN1 dN11 5iN1 1N5 1N2 ahN1 4N2 7N1 1N1 4N2 15N1 4N2 xN1 4N2 7N1 1N1 4N2 fN1 1lN1 4N2 1vN2',
-  'wN3 qN6 2eN2 6N2 hsN1 sN3 2hN7 dC1 7C1 0N9 0C1 nN9 kNc dN1 3N1 2Nc 2mN2 aN6 aN6 eN1 0C1 aN6',
-  '2hN7 17N5 1yNa vN1 cN4 cN4 1N3 16N2 5Nb 18N4 qN6 bN3 1qN2 1tN1 tN2 bN6 aN6 eN2 fA2 0Ce 0N1d',
-  '24C1 0N1 0F2 19C2 0F1 38N8 1oN3 fN3 1oF2 0N5 17N2 bN8 17N5 6yC1 7vN2 6N2 12N2 6N2 8N1 1N1',
-  '1N1 1N1 vN2 1hN1 fN1 eN2 6N1 jN2 3N1 9Nh oN8 1bNh 2N2 rN1 dN3 wC1 0Nf xNf 3wN4 ifF3 0Nm bNl',
-  '1ecN2 wN1 0A1 47C1 1bC1 44N5 19N1 1N5 1N2 1kN7 2Ne oN9 7N1 7N1 7N1 7N1 7N1 7N1 7N1 7N1 34A3',
-  '0Cb 0Ny qN1 2hNc 5yNq cE4 0N1 1rN1 2eN2 2vN5 17N1 2mN1 17A5 10F2 0N9 0E1 1bN1 5g6Aa g8gAd',
-  '0C3 wdN3 1jN9 9oNk 54N8 5cC2 5A4 0F3 0N2 0C2 0N1 0C1 0N1 0C5 0F3 0Nl 0C3 0A2 1hA1 0N3 aN6',
-  '1kN8 1yN8 cN6 38Nb uN3 26N1 bN4 xN1 1jN9 eN2 aN2 2vNo sNa 6N2 6N2 6N9 7N1 7N1 1kA4 0N4 3iN2',
-  'aN6 8mcNc nN4 1dN6is a6N2 2yN12 7Nc 5N5 qN1 5N1 1N1 2N1 2N1 3gC1 0Ng a5Cg 1sN2 1iN7 0C1 0Nw',
-  'eC2 qN6 1fN1 jN1 4N4 5N1 3rN4 5aN3 6N2 6N2 6N2 3N3 7N1 7Nd 2N2 cN1 qN1 jN1 2N1 fN2 eNy 3fN5',
-  '3N4 19N3 2gN1 cA1 0N3 1N1b 1aN3m tN3 1dNf sN4 10N9 uN5 17N5 uN1 11N4 eN16 4eN2 aN6 10N4 10N4',
-  '14N8 1gNb 1Cb 0N1 0Cf 0N1 0C7 0N1 0C2 0N1 0Cb 0N1 0Cf 0N1 0C7 0N1 0C2 0N3 0F1g 0Nc 8nN9 mNa',
-  '8No 0C6 0N1 0C16 0N1 0C9 0N1x 6N2 1N1 18N1 2N3 1N2 nN1 20N8 9N1c jN1 2N5 xN3 rN5 1N1s 1kN4',
-  'kN2 1eN1 2N5 8N1 3N1 tN2 3N4 aN7 9N7 1sNw 13N4 cN9 1iN3 tN2 rN5 qN7 4Nc 7N28 21N1j 1fNd 1fN7',
-  '1aN8 aN6 0F12 0N3 0Ft 0N8 0F2 0N5s vN1 0A16 0N1 0A3 0N2 0A2 0Ng 0F3 0N1j 0F1 0D3 14N8 16Nm',
-  '0Cq 0N12 0As 0Nk nN9 26N4 uC6 0N9 1qN1 4C1 0Nd pN7 aN6 1hN1 hA1 0N8 13N9 26A2 gN1 kNb iN1',
-  '18D3 0N1q 7N1 1N1 4N1 fN1 bN6 1nN5 aN6 4N1 8N2 2N2 mN1 7N1 2N1 5N1 aN2 2N2 3N2 1N6 1N5 7N2',
-  '7N3 5Nb 0Fa 0N1 0F1 0N2 0F1 0N1 0F12 0N1 0Fa 0N1 0F1 0N2 0F1 0N1 0F4 0N1 0Fa 0N1 0F2 0N8 0F2',
-  '0Nt 2iA1 1N1 3A2 0Nu 20N8 aN4m 1iN2 12Ny 1xNb aN6 dNj 1lC1 0N6 aN6 0Fk 0Ns rN2 fN4 gC7 0N55',
-  '1oN2s 2bNc 1A7 0N2 0A1 0N2 0A8 0N1 0A2 0N1 0Au 0N1 0A2 0N2 0Ac 0N9 0Aa 0N1y 8N2 1aN2 bNr',
-  '20N8 2bNd 0Cg 1lN7 0Da 0N52 0Fy 0Ne 0Fa 0N6 9N1 19N1 eNa tN3 wN2 mN1 eN21 7N1 2N1 18N3 1N1',
-  '2N1 9N8 aN6 6N1 2N1 11N1 2N1 6N7 aN8m pN7 0Dh 0N1 0D15 0N3 0Ds 0F1 0N2d 0A1 0Nf 1eNd pnN2u',
-  '33N1 5Nb 5gN218 0C2r 0Nd trD1 0Ng 0Dm 0Na 0F32z 0N5 g7N5a1 0F1m 0N1c6 ftN7 vN1 aN4 2C27 0N1',
-  '0Ca 0N6 uN2 6Na 1yNa aN1 7N1 lN5 jNc0 0F1m 0N5i 2jN2t 23N4 1lN7 hN1s 4A1 0Nb 0A2 0Ne 4qgN8',
-  'kzAdf 0N15 0F1 0A9 0N6w7 0C4 0N1 0C7 0N1 0C2 0N1 7zC4 0Nf 0D1 0Nt 3N2 0D1 0Ne 4N8 b0N1s4',
-  '2zN5 dN3 9N7 aN2 4N31c 0F6y 0N6 0Fc4 0N24 0C1a 0N2 0Cn 0N9 0C38 0N1o 6uNa 13N2 22N8 32C2 0Nl',
-  '1yN3e 0Dk 0Nc kNc 2fN9 pN3r 2dN1 1zN1 2N2 1N2 2N2 4N1 cN1 1N1 7N1 1tN1 4N2 8N1 7N1 sN1 4N1',
-  '5N1 1N3 7N1 9gN2 84N2 jiNf 5N1 fNuo 0Cv 0N6 0D6 0N5x 7N1 hN2 7N1 2N1 5N5 0D1q 0Nx 0D1 0N34',
-  '19N3 eN2 aN4 2N8w 0Cv 0Nh 1mN5 1Ncw 0D16 0N5y 0F17 0N4 0F1 0Ndc 0C7 0N1 0C4 0N1 0C2 0N1 0Cf',
-  '0N1 5hN2 gN15 24N4 aN4 2Nlt 1wN24 1pN5e 4N1 rN1 2N1 1N2 1N1 aN1 4N1 1N1 1N6 1N4 1N1 1N1 1N1',
-  '3N1 2N1 1N2 1N1 1N1 1N1 1N1 1N1 2N1 1N2 4N1 7N1 4N1 4N1 1N1 aN1 hN5 3N1 5N1 hN1g 2N7i 18N4',
-  '2sNc fN2 fN1 fN1 11Na dA3 2lA3 1pA1 0N1k tNd 18N4 9N7 2Ne 6N4a raA2 0N4 0D1 0C3 dN3 bA2 0N3',
-  '38D3 0N4 0D5 2hD1 0N6 cN4 0C1 0Nf cN4 1kN8 aN6 14N8 uN2 0A2 0Fa 0N4 0F2 0N1q cA1 2tA1 4A2',
-  '0C1 15A2 6A3 tA1 0C1 3rNc eN2 4A1 0D3 3C2 0N3 3A4 0D2 0F1 0N5 0F1 6Aj 0C4 0D3 0A7 0C4 0D3',
-  '0F1 0D1 0A3 0C3 0F1 0N7 0D2 0A7 0C3 0D2 0F1 0N2 0F1 0C8 0D1 0F1 0N6 0C7 0D2 0N7 0A43 0N1',
-  '0A1j 0F11 0Aa 0Nsm wyfA7 0C2 0Nw 379C4 0D1 0N6 66N2 4g2Ne 5rlNf 0Eha 0N1wi f2N15u 0A3t7 0N5',
-  '0D38g 0Nf9e8 6oN47bk',
-].join(' ')
 
 /** Decoded {@link NON_PRINTABLE_RUNS}: sorted, disjoint [start, end) runs. */
 interface RunTable {
@@ -273,13 +222,13 @@ function getRunTable(): RunTable {
   const lastMinor = new Uint8Array(entries.length)
   let end = 0
   entries.forEach((entry, i) => {
-    const m = /^([0-9a-z]+)([A-FN])([0-9a-z]+)$/.exec(entry)
+    const m = /^([0-9a-z]+)([A-Z])([0-9a-z]+)$/.exec(entry)
     if (m === null) throw new Error(`pyrepr: bad non-printable run ${JSON.stringify(entry)}`)
     const start = end + Number.parseInt(m[1]!, 36)
     end = start + Number.parseInt(m[3]!, 36)
     starts[i] = start
     ends[i] = end
-    lastMinor[i] = m[2] === 'N' ? 255 : 8 + m[2]!.charCodeAt(0) - 0x41
+    lastMinor[i] = m[2] === 'N' ? 255 : FIRST_CLASS_MINOR + m[2]!.charCodeAt(0) - 0x41
   })
   runTable = { starts, ends, lastMinor }
   return runTable
@@ -287,7 +236,7 @@ function getRunTable(): RunTable {
 
 /**
  * Whether CPython 3.`minor` keeps code point `cp` as is in a str repr (`str.isprintable()`).
- * Minor versions outside 8..14 use the nearest supported one.
+ * Minor versions outside the supported ones use the nearest supported one.
  */
 export function isPrintable(cp: number, minor: number): boolean {
   if (cp < 0x7f) return cp >= 0x20
@@ -301,7 +250,7 @@ export function isPrintable(cp: number, minor: number): boolean {
     else hi = mid - 1
   }
   if (starts[lo]! > cp || cp >= ends[lo]!) return true
-  return Math.max(minor, 8) > lastMinor[lo]!
+  return Math.max(minor, FIRST_CLASS_MINOR) > lastMinor[lo]!
 }
 
 function hex(n: number, width: number): string {
@@ -313,7 +262,7 @@ function hex(n: number, width: number): string {
  * matters for which characters are printable). The JS string's surrogate pairs are one code
  * point each; lone surrogates are code points of their own and print as `\udXXX`.
  */
-export function reprStr(s: string, minor = 14): string {
+export function reprStr(s: string, minor = MAX_MINOR): string {
   const quote = s.includes("'") && !s.includes('"') ? 0x22 : 0x27
   // Characters that stand for themselves are copied in runs (one slice per run, not one string
   // per character): docstrings make up much of the text dis prints.
@@ -373,7 +322,7 @@ export function codePointsOfUtf8(b: Uint8Array): number[] {
 }
 
 /** Python's `repr()` of a str given as code points. */
-export function reprCodePoints(cps: readonly number[], minor = 14): string {
+export function reprCodePoints(cps: readonly number[], minor = MAX_MINOR): string {
   const quote = cps.includes(0x27) && !cps.includes(0x22) ? '"' : "'"
   let out = quote
   for (const cp of cps) {

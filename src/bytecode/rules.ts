@@ -6,6 +6,7 @@
 import { BytecodeError } from './errors.js'
 import type { OpcodeTable } from './opcodes/types.js'
 import { opcodeTable, SUPPORTED_MINORS } from './opcodes/index.js'
+import { has } from '../versions/index.js'
 
 /** How dis resolves an opcode's argument (the branches of dis's argval/argrepr logic, in order). */
 export const enum ArgKind {
@@ -53,6 +54,8 @@ export const enum ArgKind {
   IsOp,
   /** CONTAINS_OP shown as in / not in (3.14). */
   ContainsOp,
+  /** IMPORT_NAME (3.15): name index << 2 | lazy (1) / eager (2) flags. */
+  ImportName,
 }
 
 /** How an opcode's argument gives a jump target (see {@link VersionRules.jumpTarget}). */
@@ -222,13 +225,13 @@ export function jumpTargetOf(kind: number, arg: number, offset: number, unit: nu
 /** Classifies every opcode as dis's argval/argrepr code does, first matching branch first. */
 function argKinds(minor: number, t: OpcodeTable): Uint8Array {
   const kinds = new Uint8Array(256)
-  const has = (xs: readonly number[] | undefined) => new Set(xs ?? [])
-  const hasConst = has(t.hasConst)
-  const hasName = has(t.hasName)
+  const setOf = (xs: readonly number[] | undefined) => new Set(xs ?? [])
+  const hasConst = setOf(t.hasConst)
+  const hasName = setOf(t.hasName)
   const jumps = minor >= 13 ? new Set([...(t.hasJump ?? []), ...t.hasExc]) : new Set([...t.hasJrel, ...t.hasJabs])
-  const hasLocal = has(t.hasLocal)
-  const hasFree = has(t.hasFree)
-  const hasCompare = has(t.hasCompare)
+  const hasLocal = setOf(t.hasLocal)
+  const hasFree = setOf(t.hasFree)
+  const hasCompare = setOf(t.hasCompare)
   const op = t.opmap
   const special: [string | undefined, ArgKind, boolean][] = [
     ['LOAD_FAST_LOAD_FAST', ArgKind.LocalPair, true],
@@ -258,6 +261,7 @@ function argKinds(minor: number, t: OpcodeTable): Uint8Array {
       if (o === op.LOAD_GLOBAL && minor >= 11) k = ArgKind.LoadGlobal
       else if (o === op.LOAD_ATTR && minor >= 12) k = ArgKind.LoadAttr
       else if (o === op.LOAD_SUPER_ATTR) k = ArgKind.LoadSuperAttr
+      else if (o === op.IMPORT_NAME && has(minor, 'lazyImportFlags')) k = ArgKind.ImportName
       else k = ArgKind.Name
     } else if (jumps.has(o)) k = ArgKind.Jump
     else if (named(special, o) !== undefined) k = named(special, o)!

@@ -353,11 +353,12 @@ class Reader {
         const items = this.items(n, depth)
         return this.done(slot, { type: code === TypeCode.Set ? 'set' : 'frozenset', items, code, ref })
       }
-      case TypeCode.Dict: {
+      case TypeCode.Dict:
+      case TypeCode.FrozenDict: {
         const entries: [PyObject, PyObject][] = []
         for (;;) {
           if (this.pos >= this.bytes.length) {
-            throw new MarshalError('MARSHAL_TRUNCATED', 'marshal data ends inside a dict (no NULL terminator)', this.pos)
+            throw new MarshalError('MARSHAL_TRUNCATED', `marshal data ends inside a ${code === TypeCode.Dict ? 'dict' : 'frozendict'} (no NULL terminator)`, this.pos)
           }
           if ((this.bytes[this.pos]! & ~FLAG_REF) === TypeCode.Null) {
             this.pos++
@@ -367,7 +368,7 @@ class Reader {
           const v = this.object(depth + 1)
           entries.push([k, v])
         }
-        return this.done(slot, { type: 'dict', entries, code, ref })
+        return this.done(slot, { type: code === TypeCode.Dict ? 'dict' : 'frozendict', entries, code, ref })
       }
       case TypeCode.Slice: {
         const start = this.object(depth + 1)

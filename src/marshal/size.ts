@@ -25,6 +25,7 @@ export function expandedSize(value: PyObject): number {
         for (const item of o.items) n += size(item)
         break
       case 'dict':
+      case 'frozendict':
         for (const [k, v] of o.entries) n += size(k) + size(v)
         break
       case 'slice':

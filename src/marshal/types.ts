@@ -49,6 +49,8 @@ export const enum TypeCode {
   List = 0x5b,
   /** '{' — dict: key/value pairs until NULL. */
   Dict = 0x7b,
+  /** '}' — frozendict: key/value pairs until NULL, as dict (format ≥ 6, CPython 3.15+). */
+  FrozenDict = 0x7d,
   /** 'c' — code object. */
   Code = 0x63,
   /** 'u' — str, UTF-8 (surrogatepass), int32 length. */
@@ -118,6 +120,11 @@ export interface PyDict extends Node {
   readonly type: 'dict'
   readonly entries: readonly (readonly [PyObject, PyObject])[]
 }
+/** A frozendict (CPython 3.15+, marshal format 6). */
+export interface PyFrozenDict extends Node {
+  readonly type: 'frozendict'
+  readonly entries: readonly (readonly [PyObject, PyObject])[]
+}
 export interface PySet extends Node { readonly type: 'set'; readonly items: readonly PyObject[] }
 export interface PyFrozenSet extends Node { readonly type: 'frozenset'; readonly items: readonly PyObject[] }
 export interface PySlice extends Node {
@@ -179,6 +186,7 @@ export type PyObject =
   | PyTuple
   | PyList
   | PyDict
+  | PyFrozenDict
   | PySet
   | PyFrozenSet
   | PySlice

@@ -143,6 +143,7 @@ class Writer {
         for (const item of o.items) this.object(item)
         return
       case 'dict':
+      case 'frozendict':
         for (const [k, v] of o.entries) {
           this.object(k)
           this.object(v)

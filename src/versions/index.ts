@@ -34,3 +34,4 @@ export function minorOf(version: string): number | undefined {
   const m = /^3\.(\d+)(?:\D|$)/.exec(version)
   return m ? Number(m[1]) : undefined
 }
+export { FEATURES, type Feature, has, type VersionSpan } from './features.js'

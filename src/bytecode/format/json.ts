@@ -23,7 +23,7 @@ export type JsonConst =
   | { type: 'bytes'; hex: string; repr: string }
   | { type: 'str'; value: string; repr: string }
   | { type: 'tuple' | 'list' | 'set' | 'frozenset'; items: JsonConst[]; repr: string }
-  | { type: 'dict'; entries: [JsonConst, JsonConst][]; repr: string }
+  | { type: 'dict' | 'frozendict'; entries: [JsonConst, JsonConst][]; repr: string }
   | { type: 'slice'; start: JsonConst; stop: JsonConst; step: JsonConst; repr: string }
   | { type: 'code'; qualname: string; firstlineno: number; repr: string }
 
@@ -54,7 +54,8 @@ export function constToJson(o: PyObject, minor: number): JsonConst {
     case 'frozenset':
       return { type: o.type, items: o.items.map(c), repr }
     case 'dict':
-      return { type: 'dict', entries: o.entries.map(([k, v]) => [c(k), c(v)]), repr }
+    case 'frozendict':
+      return { type: o.type, entries: o.entries.map(([k, v]) => [c(k), c(v)]), repr }
     case 'slice':
       return { type: 'slice', start: c(o.start), stop: c(o.stop), step: c(o.step), repr }
     case 'code': {
