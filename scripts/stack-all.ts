@@ -8,9 +8,9 @@
  *   node --import tsx scripts/stack-all.ts --dir PATH [--verbose[=K]]    every .pyc under PATH
  *                                          (third-party code; each file's own version)
  *
- * Interpreters and .pyc files as scripts/stdlib-diff.ts finds them: pyenv's CPython 3.8–3.13
- * (their cached stdlib .pyc files, all optimization levels unless --no-opt) and Pyodide's 3.14
- * (its stdlib compiled inside Pyodide into .cache/pyodide-stdlib/). Exits 1 on any mismatch.
+ * Interpreters and .pyc files as scripts/stdlib-diff.ts finds them: a native CPython of every
+ * supported version (their cached stdlib .pyc files, all optimization levels unless --no-opt;
+ * Pyodide stands in for a missing native 3.14). Exits 1 on any mismatch.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { relative, resolve } from 'node:path'

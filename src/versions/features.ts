@@ -106,8 +106,10 @@ export const FEATURES = {
   makeFunctionCodeOnTop: { from: 11 },
   /** 3.11's CALL with a bound method prints the method once. */
   call311Method: { from: 11, to: 11 },
-  /** Iterators of lists, tuples and ranges are "virtual": two stack slots (3.15). */
+  /** Iterators take two stack slots: iterable + index ("virtual", lists/tuples/ranges) or iterator + NULL (3.15). */
   virtualIterators: { from: 15 },
+  /** A generator expression builds its iterator before RETURN_GENERATOR; the body's wrapper handler keeps it (3.15). */
+  generatorIteratorInPreamble: { from: 15 },
 
   // --- profiler and runtime ----------------------------------------------------------------------
   /** IMPORT_NAME's argument is name index << 2 | lazy/eager bits (3.15, PEP 810 lazy imports). */

@@ -17,7 +17,15 @@
  */
 import type { CodeObject } from '../code.js'
 import { type StackEffectTable, stackEffectTable } from './effects.js'
-import { buildCfg, type CfgInput, cfgInput, type ControlFlowGraph } from './cfg.js'
+import { buildCfg, type CfgInput, type CfgInstruction, cfgInput, type ControlFlowGraph } from './cfg.js'
+
+/** CALL_INTRINSIC_1 INTRINSIC_STOPITERATION_ERROR: the handler that wraps a generator's body. */
+function isStopIterationWrapper(i: CfgInstruction | undefined, callIntrinsic1: number | undefined): boolean {
+  return i !== undefined && i.baseOpcode === callIntrinsic1 && i.arg === STOPITERATION_ERROR
+}
+
+/** CALL_INTRINSIC_1's oparg for INTRINSIC_STOPITERATION_ERROR (3.12+). */
+const STOPITERATION_ERROR = 3
 
 /** What kind of inconsistency a finding reports. */
 export type DepthFindingKind =
@@ -136,7 +144,10 @@ export function analyzeDepth(source: CodeObject | CfgInput | ControlFlowGraph): 
     let handlerKeeps = -1
     for (const edge of block.successors) {
       if (edge.kind === 'handler' && edge.exceptionEntry !== undefined) {
-        handlerKeeps = edge.exceptionEntry.depth
+        // 3.15's generator wrapper keeps the iterator's slots for the whole body, also after the
+        // loop popped them (nothing after the loop can raise): not a finding there.
+        const wrapper = model.generatorWrapperKeepsIterator && isStopIterationWrapper(ins[blocks[edge.to]!.first], model.rules.table.opmap.CALL_INTRINSIC_1)
+        handlerKeeps = wrapper ? -1 : edge.exceptionEntry.depth
         reach(edge.to, edge.handlerDepth!, edge.instruction)
       }
     }

@@ -14,6 +14,7 @@
  */
 import type { VersionRules } from '../rules.js'
 import { versionRules } from '../rules.js'
+import { has } from '../../versions/index.js'
 
 /** co_flags bits of code that runs as a generator, coroutine or async generator. */
 const GENERATOR_LIKE_FLAGS = 0x20 | 0x80 | 0x200
@@ -56,6 +57,12 @@ export interface StackModelRules {
    * CPython keeps the largest. No merge-mismatch is reported at handler targets then.
    */
   readonly handlerTargetsTakeMax: boolean
+  /**
+   * 3.15: a generator expression creates its (two-slot) iterator before RETURN_GENERATOR, and the
+   * handler that wraps the body (CALL_INTRINSIC_1 INTRINSIC_STOPITERATION_ERROR) keeps those slots
+   * to the end, also after POP_ITER removed them; CPython relies on nothing there raising.
+   */
+  readonly generatorWrapperKeepsIterator: boolean
 }
 
 const cache = new Map<number, StackModelRules>()
@@ -116,6 +123,7 @@ function makeModel(minor: number, rules: VersionRules): StackModelRules {
     countsUnreachable: minor >= 11,
     foldedTupleConsumers: foldedTupleConsumers(minor, rules),
     handlerTargetsTakeMax: minor === 8,
+    generatorWrapperKeepsIterator: has(minor, 'generatorIteratorInPreamble'),
     entryDepth: (flags) => (minor === 10 && (flags & GENERATOR_LIKE_FLAGS) !== 0 ? 1 : 0),
   }
 }

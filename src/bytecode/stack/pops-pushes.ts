@@ -1,5 +1,5 @@
 /**
- * How many stack slots each opcode pops and pushes, per CPython version 3.8–3.14: a reviewed,
+ * How many stack slots each opcode pops and pushes, per supported CPython version: a reviewed,
  * hand-written table. (The net effects in effects/v3_X.ts are generated from the interpreters;
  * CPython exposes no pops/pushes to Python code in any version, so these are written here and
  * checked against the generated nets.)
@@ -24,8 +24,10 @@
  * - 3.12: the stack comments of 3.12's Python/bytecodes.c; DICT_UPDATE / DICT_MERGE also count
  *   the dict (and callable) they read below the top, as 3.13 writes them.
  * - 3.14: 3.14's bytecodes.c stack comments (LOAD_SPECIAL, BUILD_INTERPOLATION, BUILD_TEMPLATE,
- *   the 4-slot CALL_FUNCTION_EX, RETURN_VALUE that leaves its value for the caller, …). Checked
- *   only through the net effects: Pyodide's build ships no C headers to compare with.
+ *   the 4-slot CALL_FUNCTION_EX, RETURN_VALUE that leaves its value for the caller, …).
+ * - 3.15: two-slot ("virtual") iterators and SEND receivers.
+ * - 3.13+: equal to `_PyOpcode_num_popped` / `_num_pushed` of the installed interpreter's
+ *   pycore_opcode_metadata.h (test/stack.test.ts, on every version whose headers are installed).
  * - 3.8–3.11: Python/ceval.c of each version (POP/PEEK/PUSH of each TARGET), and the compiler's
  *   bookkeeping where that differs from run time: 3.8's BEGIN_FINALLY counts 6 slots for the one
  *   NULL it pushes (so that END_FINALLY's 6 balance), ≤ 3.10's SETUP_* push the 6 exception
@@ -67,6 +69,7 @@ export const POPS_PUSHES: Readonly<Record<string, Readonly<Record<number, PopsPu
   EXTENDED_ARG: { 8: [0, 0] },
   RESUME: { 11: [0, 0] },
   ENTER_EXECUTOR: { 13: [0, 0] },
+  TRACE_RECORD: { 15: [0, 0] },
   MAKE_CELL: { 11: [0, 0] },
   COPY_FREE_VARS: { 11: [0, 0] },
 
@@ -235,9 +238,10 @@ export const POPS_PUSHES: Readonly<Record<string, Readonly<Record<number, PopsPu
   YIELD_VALUE: { 8: [1, 1] },
   /** receiver, value → the result; the receiver stays while the delegation runs. */
   YIELD_FROM: { 8: [2, 1] },
-  SEND: { 11: dir([2, 2], [2, 1]), 12: [2, 2] },
-  END_SEND: { 12: [2, 1] },
-  CLEANUP_THROW: { 12: [3, 2] },
+  /** 3.15: the receiver is two slots, like a virtual iterator (iterator + NULL, or iterable + index). */
+  SEND: { 11: dir([2, 2], [2, 1]), 12: [2, 2], 15: [3, 3] },
+  END_SEND: { 12: [2, 1], 15: [3, 1] },
+  CLEANUP_THROW: { 12: [3, 2], 15: [4, 3] },
   ASYNC_GEN_WRAP: { 11: [1, 1] },
   GET_AWAITABLE: { 8: [1, 1] },
   GET_AITER: { 8: [1, 1] },
@@ -248,12 +252,13 @@ export const POPS_PUSHES: Readonly<Record<string, Readonly<Record<number, PopsPu
   INTERPRETER_EXIT: { 12: [1, 0] },
 
   // --- iteration
-  GET_ITER: { 8: [1, 1] },
+  /** 3.15: an iterator takes two slots (iterable + index for lists, tuples, ranges; else iterator + NULL). */
+  GET_ITER: { 8: [1, 1], 15: [1, 2] },
   GET_YIELD_FROM_ITER: { 8: [1, 1] },
   /** ≤ 3.11: when exhausted, pops the iterator and jumps; 3.12+: jumps to END_FOR, which pops. */
-  FOR_ITER: { 8: dir([1, 2], [1, 0]), 12: [1, 2] },
+  FOR_ITER: { 8: dir([1, 2], [1, 0]), 12: [1, 2], 15: [2, 3] },
   END_FOR: { 12: [2, 0], 13: [1, 0] },
-  POP_ITER: { 14: [1, 0] },
+  POP_ITER: { 14: [1, 0], 15: [2, 0] },
 
   // --- jumps
   JUMP_FORWARD: { 8: [0, 0] },
@@ -335,14 +340,14 @@ export const POPS_PUSHES: Readonly<Record<string, Readonly<Record<number, PopsPu
   INSTRUMENTED_CALL: { 12: [0, 0], 14: ['oparg + 2', 1] },
   INSTRUMENTED_CALL_KW: { 13: [0, 0], 14: ['oparg + 3', 1] },
   INSTRUMENTED_CALL_FUNCTION_EX: { 12: [0, 0], 14: [4, 1] },
-  INSTRUMENTED_FOR_ITER: { 12: [0, 0], 14: [1, 2] },
+  INSTRUMENTED_FOR_ITER: { 12: [0, 0], 14: [1, 2], 15: [2, 3] },
   INSTRUMENTED_RETURN_VALUE: { 12: [1, 0], 14: [1, 1] },
   INSTRUMENTED_RETURN_CONST: { 12: [0, 0] },
   INSTRUMENTED_YIELD_VALUE: { 12: [1, 1] },
   INSTRUMENTED_LOAD_SUPER_ATTR: { 12: [3, '1 + (oparg & 1)'] },
-  INSTRUMENTED_END_FOR: { 12: [2, 0], 13: [2, 1] },
-  INSTRUMENTED_END_SEND: { 12: [2, 1] },
-  INSTRUMENTED_POP_ITER: { 14: [1, 0] },
+  INSTRUMENTED_END_FOR: { 12: [2, 0], 13: [2, 1], 15: [3, 2] },
+  INSTRUMENTED_END_SEND: { 12: [2, 1], 15: [3, 1] },
+  INSTRUMENTED_POP_ITER: { 14: [1, 0], 15: [2, 0] },
   INSTRUMENTED_END_ASYNC_FOR: { 14: [2, 0] },
 }
 

@@ -96,7 +96,7 @@ function results(i: Instruction, popped: readonly Slot[], pushes: number, minor:
       if (name === 'COPY') out.push(e[e.length - (i.arg ?? 1)] ?? '?')
       else if (name === 'DUP_TOP') out.push(top)
       else if (name === 'DUP_TOP_TWO') out.push(e[e.length - 2] ?? '?', top)
-      else if (name === 'FOR_ITER') out.push(`next(${top})`)
+      else if (name === 'FOR_ITER') out.push(`next(${e[0] ?? '?'})`)
       else if (name === 'GET_LEN') out.push(`len(${top})`)
       else if (name === 'SEND' || name === 'GET_ANEXT') out.push(`<sent to ${e[0]}>`)
       else if (name.startsWith('CHECK_E')) out.push(`${e[0]} matches ${top}`)
@@ -144,7 +144,8 @@ function results(i: Instruction, popped: readonly Slot[], pushes: number, minor:
   if (name === 'COMPARE_OP') return one(`${e[0]} ${i.argval?.kind === 'compare' ? i.argval.value : i.argrepr} ${e[1]}`)
   if (name === 'IS_OP') return one(`${e[0]} ${i.arg ? 'is not' : 'is'} ${e[1]}`)
   if (name === 'CONTAINS_OP') return one(`${e[0]} ${i.arg ? 'not in' : 'in'} ${e[1]}`)
-  if (name === 'GET_ITER' || name === 'GET_YIELD_FROM_ITER') return one(`iter(${top})`)
+  // 3.15: a second slot holds the index into a list, tuple or range (a "virtual" iterator), else NULL.
+  if (name === 'GET_ITER' || name === 'GET_YIELD_FROM_ITER') return pushes === 2 ? [`iter(${top})`, '<index|NULL>'] : one(`iter(${top})`)
   if (name === 'GET_AITER') return one(`aiter(${top})`)
   if (name === 'GET_AWAITABLE') return one(`await ${top}`)
   if (name === 'BUILD_LIST') return one(`[${join(e)}]`)
