@@ -605,6 +605,26 @@ describe('the profiler agent', { concurrency: true }, () => {
         assert.match(message.result.stderr, /^bye$/m)
       })
 
+      test("two code objects of one frame merge into one node that keeps both's callees", async (t) => {
+        // Each exec compiles its own f: two siblings with the frame <string>:1:f, whose callees
+        // (a, b) had the same position among their siblings (3.15's _colorize dataclasses lost
+        // a __post_init__ call so).
+        const env = setup(t, minor)
+        if (!env) return
+        const source = [
+          'def a(): pass',
+          'def b(): pass',
+          'ns1, ns2 = {"callee": a}, {"callee": b}',
+          'exec("def f():\\n    callee()\\n", ns1)',
+          'exec("def f():\\n    callee()\\n", ns2)',
+          'ns1["f"](); ns2["f"](); ns2["f"]()',
+        ].join('\n')
+        const { result, doc } = await pyxray(env.python, env.dir, 'twins.json', ['-c', source])
+        assert.equal(result.status, 0, result.stderr)
+        const calls = (name: string) => nodesOf(doc, name).map((n) => n.calls)
+        assert.deepEqual([calls('f'), calls('a'), calls('b')], [[3], [1], [2]])
+      })
+
       test('a script that receives SIGINT: status 130, a partial profile', async (t) => {
         const env = setup(t, minor)
         if (!env) return

@@ -152,12 +152,18 @@ def _merge_into(dst: Node, src: Node) -> None:
         a[PEAK] = max(a[PEAK], b[PEAK])
         a[SAMPLES] += b[SAMPLES]
         by_frame = {c[FRAME]: c for c in real_children(a)}
+        kids = a[CHILDREN]
         for key, child in b[CHILDREN].items():
             if child is b:
                 continue
             twin = by_frame.get(child[FRAME])
             if twin is None:
-                a[CHILDREN][key] = child
+                # b's key may name another child of a (visible_tree numbers every node's
+                # children from 0): a free key then, else that child would be lost.
+                free = len(kids)
+                while key in kids:
+                    key, free = free, free + 1
+                kids[key] = child
                 by_frame[child[FRAME]] = child
             else:
                 pairs.append((twin, child))
