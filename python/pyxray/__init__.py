@@ -1,4 +1,5 @@
-"""pyxray's Python agent: stdlib only, CPython 3.8-3.14 (also inside Pyodide).
+"""pyxray's Python agent: stdlib only, CPython 3.8-3.15 (also inside Pyodide; the versions are
+:data:`pyxray._versions.SUPPORTED_MINORS`).
 
 The TypeScript toolkit talks to it through :mod:`pyxray.protocol` (JSON requests), either over
 stdio with :mod:`pyxray.worker` or by calling :func:`pyxray.protocol.handle_json` in Pyodide.
@@ -7,7 +8,16 @@ The profiler (:mod:`pyxray.profiler`) is exported here -- ``from pyxray import P
 -- and imported on first use, so the worker's start-up does not pay for it.
 """
 
-from __future__ import annotations
+import sys
+
+# This file alone is written for any Python (no annotations, no f-strings), so that an old
+# interpreter importing the agent is told why it cannot instead of failing on the syntax of the
+# modules below (which need 3.8: ``from __future__ import annotations``, ``:=``...).
+if sys.version_info < (3, 8):
+    raise ImportError(
+        "pyxray's agent needs CPython 3.8 or newer; this is Python {}.{}.{}: run it with a newer interpreter "
+        "(pyxray --python 3.X)".format(*sys.version_info[:3])
+    )
 
 __version__ = "0.1.0"
 
@@ -16,10 +26,10 @@ _PROFILER_EXPORTS = ("Profiler", "ProfilerError", "ProfilerWarning", "profile")
 #: Names exported from :mod:`pyxray.memory` (memory investigations), loaded lazily too.
 _MEMORY_EXPORTS = ("leak_check", "deep_size", "why_alive", "memory_lines", "measure_lines", "type_growth", "type_counts", "MemoryToolError")
 
-__all__ = ["__version__", *_PROFILER_EXPORTS, *_MEMORY_EXPORTS]
+__all__ = ["__version__"] + list(_PROFILER_EXPORTS) + list(_MEMORY_EXPORTS)
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name):  # type: (str) -> object
     if name in _PROFILER_EXPORTS:
         from . import profiler
 

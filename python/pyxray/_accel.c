@@ -1,6 +1,8 @@
 /*
  * pyxray._accel: the hot path of trace mode in C (optional; see _accel_build.py and
- * _profile_accel.py). CPython 3.8-3.14, GIL builds, CPython C API only.
+ * _profile_accel.py). CPython 3.8-3.15, GIL builds, CPython C API only. The versions whose headers
+ * this file was checked against are ACCEL_VERIFIED_MINORS in _versions.py; _accel_build.py builds
+ * it for no other, and the #error below stops a build for a newer one that skips that check.
  *
  * The C side does exactly what the pure-Python callbacks of _profile_monitoring.py (3.12+) and
  * _profile_setprofile.py (3.8-3.11) do on their fast paths, on the very same tree: nodes are the
@@ -40,6 +42,10 @@
 
 #if PY_VERSION_HEX < 0x03080000
 #error "pyxray._accel needs CPython 3.8+"
+#endif
+
+#if PY_VERSION_HEX >= 0x03100000
+#error "pyxray._accel was not checked against CPython 3.16+ headers (see ACCEL_VERIFIED_MINORS)"
 #endif
 
 #if PY_VERSION_HEX < 0x03090000
@@ -152,7 +158,10 @@ static inline int set_float(PyObject *node, Py_ssize_t index, double v) {
     return 0;
 }
 
-/* An int only the node holds, positive and of one digit, is incremented in place (as floats). */
+/* An int only the node holds, positive and of one digit, is incremented in place (as floats).
+ * 3.12+: lv_tag is ndigits << _PyLong_NON_SIZE_BITS | sign (0 positive) | 3.14+ bit 2 "small int"
+ * (the cached, immortal -5..256, never held by one reference alone), so exactly 1 << 3 is a
+ * positive one-digit int that is not a cached one; the same in the 3.15 headers. */
 static inline int bump_owned_int(PyObject *o) {
     if (!PyLong_CheckExact(o) || Py_REFCNT(o) != 1) return 0;
     PyLongObject *l = (PyLongObject *)o;

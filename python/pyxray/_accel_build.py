@@ -1,8 +1,12 @@
 """Builds and loads the optional C engine (``_accel.c``) on first use, with the interpreter's own
 toolchain -- no setuptools or distutils (gone from the 3.12+ standard library).
 
-The compiler command comes from ``sysconfig`` (``CC``, ``CCSHARED``, ``INCLUDEPY``,
-``EXT_SUFFIX``; the ``CC`` environment variable overrides ``CC``, as for any extension build). The
+The compiler command comes from ``sysconfig`` (``CC``, ``CCSHARED``, ``EXT_SUFFIX``; the ``CC``
+environment variable overrides ``CC``, as for any extension build). The headers are looked for
+under the interpreter's own prefix first (``sys.base_prefix/include/python3.X``), then where
+``sysconfig`` says (``INCLUDEPY``, the ``include`` path): an interpreter run from another root --
+a Debian root of :file:`scripts/setup-native-pythons.sh` -- has a ``INCLUDEPY`` naming the
+configured ``/usr/include/python3.X``, which is not there (see :func:`header_flags`). The
 shared library goes to a per-interpreter folder of the user cache,
 ``<cache>/accel/<cache_tag>-<hash>/_accel<EXT_SUFFIX>`` (``<cache>``: see
 :func:`pyxray._profile_calibrate.cache_dir`; XDG_CACHE_HOME and PYXRAY_CACHE_DIR are respected),
@@ -23,6 +27,8 @@ from __future__ import annotations
 import os
 import sys
 import time
+
+from ._versions import ACCEL_VERIFIED_MINORS, MINOR
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only
@@ -47,8 +53,10 @@ def unsupported_reason() -> str | None:
         return "no C compiler in WebAssembly (Pyodide)"
     if "t" in getattr(sys, "abiflags", ""):
         return "the C engine needs the GIL (this is a free-threaded build)"
-    if sys.version_info < (3, 8):
-        return "the C engine needs CPython 3.8+"
+    if MINOR not in ACCEL_VERIFIED_MINORS:
+        return "the C engine was not verified on CPython 3.{} (it reads object layouts of 3.{}-3.{} only)".format(
+            MINOR, ACCEL_VERIFIED_MINORS[0], ACCEL_VERIFIED_MINORS[-1]
+        )
     return None
 
 
@@ -68,15 +76,71 @@ def compiler_command() -> list[str] | None:
     return words
 
 
+def include_candidates() -> list[str]:
+    """Where ``Python.h`` may be, in order: the interpreter's own prefix
+    (``sys.base_prefix/include/python3.X<abiflags>``), then sysconfig's ``INCLUDEPY`` and
+    ``include`` path (which name the configured prefix, wrong for an interpreter run elsewhere)."""
+    import sysconfig
+
+    name = "python{}.{}{}".format(sys.version_info[0], sys.version_info[1], getattr(sys, "abiflags", ""))
+    found: list[str] = []
+    for folder in (os.path.join(sys.base_prefix, "include", name), sysconfig.get_config_var("INCLUDEPY"), sysconfig.get_paths().get("include")):
+        if folder and folder not in found:
+            found.append(folder)
+    return found
+
+
+def include_dir() -> str | None:
+    """The first of :func:`include_candidates` that holds ``Python.h``, or None."""
+    for folder in include_candidates():
+        if os.path.isfile(os.path.join(folder, "Python.h")):
+            return folder
+    return None
+
+
+def _is_wrapper(path: str) -> bool:
+    """Whether a ``pyconfig.h`` only includes the platform's own (Debian's multiarch wrapper,
+    ``#include <x86_64-linux-gnu/python3.X/pyconfig.h>``) instead of configuring anything."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read(65536)
+    except OSError:
+        return False
+    return "Py_PYCONFIG_H" not in text and "/pyconfig.h>" in text
+
+
+def header_flags() -> list[str]:
+    """The compiler options that find the headers: ``-I`` the folder of ``Python.h``, and, when its
+    ``pyconfig.h`` is Debian's multiarch wrapper, the platform's ``pyconfig.h`` of the same root
+    (``<base_prefix>/include/<MULTIARCH>/python3.X/pyconfig.h``): included first (``-include``;
+    its guard then makes the wrapper's own include a no-op) and its root searched last
+    (``-idirafter``) so that the wrapper's ``#include <MULTIARCH/...>`` resolves without putting
+    that root's C library headers before the compiler's own."""
+    import sysconfig
+
+    include = include_dir()
+    if include is None:
+        return []
+    flags = ["-I", include]
+    wrapper = os.path.join(include, "pyconfig.h")
+    if not _is_wrapper(wrapper):
+        return flags
+    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
+    root = os.path.dirname(include)  # <base_prefix>/include
+    platform = os.path.join(root, multiarch, os.path.basename(include), "pyconfig.h")
+    if multiarch and os.path.isfile(platform):
+        flags += ["-include", platform, "-idirafter", root]
+    return flags
+
+
 def build_command(compiler: list[str], output: str) -> list[str]:
     """The command that compiles and links ``_accel.c`` into ``output``."""
     import shlex
     import sysconfig
 
-    include = sysconfig.get_config_var("INCLUDEPY") or sysconfig.get_paths()["include"]
     shared = shlex.split(sysconfig.get_config_var("CCSHARED") or "-fPIC")
     link = ["-bundle", "-undefined", "dynamic_lookup"] if sys.platform == "darwin" else ["-shared"]
-    return [*compiler, *shared, "-O2", "-DNDEBUG", "-fno-strict-aliasing", "-fwrapv", "-I", include, SOURCE, "-o", output, *link]
+    return [*compiler, *shared, "-O2", "-DNDEBUG", "-fno-strict-aliasing", "-fwrapv", *header_flags(), SOURCE, "-o", output, *link]
 
 
 def build_dir(compiler: list[str]) -> str:
@@ -212,11 +276,9 @@ def _unlock(fd: int | None) -> None:
 
 
 def _headers_reason() -> str | None:
-    import sysconfig
-
-    include = sysconfig.get_config_var("INCLUDEPY") or sysconfig.get_paths().get("include") or ""
-    if not os.path.isfile(os.path.join(include, "Python.h")):
-        return "no Python headers (Python.h is not in {}): install the interpreter's development package (e.g. python3-dev)".format(include or "?")
+    if include_dir() is None:
+        folders = ", ".join(include_candidates()) or "?"
+        return "no Python headers (Python.h is not in {}): install the interpreter's development package (e.g. python3-dev)".format(folders)
     return None
 
 

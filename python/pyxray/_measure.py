@@ -42,6 +42,7 @@ import sys
 import time
 import types
 
+from ._versions import HAS_ADAPTIVE, HAS_MONITORING
 from .errors import AgentError, bad_request
 
 TYPE_CHECKING = False
@@ -258,7 +259,7 @@ def _counts_settrace(subject: Subject) -> Counts:
 
 
 def _counts(subject: Subject) -> dict[str, Any]:
-    if sys.version_info >= (3, 12):
+    if HAS_MONITORING:
         counts, mechanism = _counts_monitoring(subject), "sys.monitoring"
     else:
         counts, mechanism = _counts_settrace(subject), "sys.settrace"
@@ -273,7 +274,7 @@ def _counts(subject: Subject) -> dict[str, Any]:
 
 
 def _adaptive(subject: Subject) -> list[dict[str, Any]] | None:
-    if sys.version_info < (3, 11):
+    if not HAS_ADAPTIVE:
         return None
     out = []
     for i, c in enumerate(subject.tree):

@@ -30,6 +30,8 @@ from __future__ import annotations
 import os
 import sys
 
+from ._versions import MAIN_FILE_IS_ABSOLUTE
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only
     from types import CodeType, TracebackType
@@ -157,7 +159,7 @@ def prepare(target: list[str]) -> Target:
             source = f.read()
     except OSError as exc:
         raise TargetError("{}: can't open file {!r}: [Errno {}] {}".format(program, os.path.abspath(path), exc.errno, exc.strerror), 2) from None
-    filename = path if sys.version_info < (3, 9) else os.path.abspath(path)
+    filename = os.path.abspath(path) if MAIN_FILE_IS_ABSOLUTE else path
     code = compile(source, filename, "exec", dont_inherit=True)
     from importlib.machinery import SourceFileLoader
 

@@ -49,6 +49,8 @@ from __future__ import annotations
 import os
 import sys
 
+from ._versions import HAS_QUALNAME as _HAS_QUALNAME
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only
     from types import CodeType, FrameType
@@ -60,7 +62,6 @@ USER, LIBRARY, GENERATED, SKIP, OWN = 0, 1, 2, 3, 4
 #: The views of library code a profiler can take (see the module docstring).
 LIBRARY_VIEWS = ("first", "all", "none")
 
-_HAS_QUALNAME = sys.version_info >= (3, 11)
 _OWN_DIR = os.path.normcase(os.path.dirname(os.path.abspath(__file__)))
 _GLOB_CHARS = "*?["
 

@@ -47,7 +47,7 @@ try:
 except ImportError:  # pragma: no cover - every CPython has _thread
     from threading import get_ident
 
-HAS_MONITORING = hasattr(sys, "monitoring")
+from ._versions import HAS_MONITORING  # re-exported: the tracers choose by it
 
 #: The callables that are builtin frames (as cProfile: C functions and method descriptors).
 BUILTIN_TYPES = (BuiltinFunctionType, MethodDescriptorType)

@@ -115,6 +115,7 @@ from ._profile_filter import LIBRARY_VIEWS, CodeFilter, FrameTable
 from ._profile_accel import accel_option, make_tracer
 from ._profile_trace import HAS_MONITORING, ProfilerError, Tracer, get_ident
 from ._profile_tree import TOTAL, format_table, merge_duplicate_frames, thread_tree, visible_tree
+from ._versions import HAS_RESET_PEAK
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only
@@ -386,7 +387,7 @@ class Profiler:
         samples = self._samples_warning()
         if samples is not None:
             out.append(samples)
-        if self.memory and self.mode == "trace" and sys.version_info < (3, 9):
+        if self.memory and self.mode == "trace" and not HAS_RESET_PEAK:
             out.append("Python 3.8 has no tracemalloc.reset_peak: peakBytes is the highest level seen at call boundaries (a lower bound)")
         return out
 

@@ -22,6 +22,7 @@ import sys
 from collections import deque
 from types import FrameType, FunctionType, MethodType, ModuleType
 
+from .._versions import MAPPINGS
 from ._common import is_own_file, type_name
 
 TYPE_CHECKING = False
@@ -88,7 +89,7 @@ class RetentionPath:
 
 def _edge(holder: Any, held: Any) -> str:
     """How ``holder`` refers to ``held``, for people."""
-    if isinstance(holder, dict):
+    if isinstance(holder, MAPPINGS):
         for k, v in holder.items():
             if v is held:
                 return "[{}]".format(_short_repr(k, 40))

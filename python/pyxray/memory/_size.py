@@ -3,7 +3,8 @@
 ``deep_size(obj)`` walks what ``obj`` refers to and sums ``sys.getsizeof`` over every object it
 reaches, once per object (shared references and cycles count once):
 
-- containers (dict keys and values, list/tuple/set/frozenset/deque items), bytes, str and numbers;
+- containers (dict and frozendict keys and values, list/tuple/set/frozenset/deque items), bytes,
+  str and numbers;
 - instances: their ``__dict__`` (the dict itself and its keys and values) and their ``__slots__``
   values, over the whole MRO; subclasses of containers add their items;
 - functions: closure cells and their contents, defaults, keyword defaults and a non-empty
@@ -24,6 +25,7 @@ import sys
 from collections import deque
 from types import BuiltinFunctionType, CodeType, FrameType, FunctionType, MethodType, ModuleType
 
+from .._versions import MAPPINGS
 from ._common import format_bytes, type_name
 
 TYPE_CHECKING = False
@@ -98,7 +100,7 @@ def _children(obj: Any, root: bool) -> Iterable[Any]:
     t = type(obj)
     if t in _LEAVES:
         return ()
-    if t is dict:
+    if t in MAPPINGS:  # dict, and 3.15's frozendict
         return [x for kv in obj.items() for x in kv]
     if t in _CONTAINERS:
         return list(obj)
@@ -118,7 +120,7 @@ def _children(obj: Any, root: bool) -> Iterable[Any]:
     if isinstance(obj, ModuleType):
         return [vars(obj)] if root else ()
     out = []
-    if isinstance(obj, dict):
+    if isinstance(obj, MAPPINGS):
         out.extend(x for kv in obj.items() for x in kv)
     elif isinstance(obj, _CONTAINERS):
         out.extend(obj)
