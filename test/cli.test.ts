@@ -5,12 +5,14 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { formatDis, toCodeObject } from '../src/bytecode/index.js'
 import { readPyc } from '../src/pyc/index.js'
+import { listRuntimes } from '../src/server/server.js'
+import { isSupportedMinor, MAX_MINOR, MIN_MINOR } from '../src/versions/index.js'
 
 const MAIN = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts')
 const EXAMPLES = join(import.meta.dirname, '..', 'examples')
@@ -109,4 +111,65 @@ test('usage errors: one line, exit 2, no stack trace', () => {
   const help = pyxray(['dis', '--help'])
   assert.equal(help.code, 0)
   assert.match(help.stdout, /--show-caches/)
+})
+
+/** An old pyenv interpreter (2.7, 3.6, 3.7) to be refused, or undefined. */
+function pyenvOld(version: string): string | undefined {
+  const versions = join(process.env.PYENV_ROOT ?? join(homedir(), '.pyenv'), 'versions')
+  const found = existsSync(versions) ? readdirSync(versions).filter((v) => v.startsWith(`${version}.`)).sort() : []
+  const dir = found.at(-1)
+  return [dir && join(versions, dir, 'bin', 'python3'), dir && join(versions, dir, 'bin', 'python')].find((p): p is string => !!p && existsSync(p))
+}
+
+test('an unsupported interpreter is refused up front by every command: one line (what and what to do), exit 2', async (t) => {
+  const [py27, py36, py37] = ['2.7', '3.6', '3.7'].map(pyenvOld)
+  if (!py27 || !py36 || !py37) {
+    const reason = `pyenv's 2.7, 3.6 and 3.7 are needed (found: ${[py27, py36, py37].filter(Boolean).join(', ') || 'none'})`
+    if (process.env.CI === 'true') assert.fail(`${reason} (required under CI=true)`)
+    t.skip(reason)
+    return
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'pyxray-unsupported-'))
+  const script = join(dir, 'x.py')
+  writeFileSync(script, 'print("hi")\n')
+  const range = `3\\.${MIN_MINOR}–3\\.${MAX_MINOR}`
+  const cases: { args: string[]; env?: Record<string, string>; says: RegExp }[] = [
+    { args: ['profile', '--python', '3.6', script], says: new RegExp(`^pyxray: --python 3\\.6: pyxray runs on CPython ${range}: pass --python 3\\.X`) },
+    { args: ['profile', '--python', '2.7', script], says: /^pyxray: --python 2\.7: pyxray runs on CPython / },
+    { args: ['profile', '--python', '3.99', script], says: /^pyxray: --python 3\.99: pyxray runs on CPython / },
+    { args: ['profile', '--python', py37, script], says: new RegExp(`^pyxray: --python .* is CPython 3\\.7\\.\\d+; pyxray runs on CPython ${range}: pass --python 3\\.X`) },
+    { args: ['profile', '--python', py27, script], says: /^pyxray: --python .* is CPython 2\.7\.\d+; pyxray runs on CPython / },
+    { args: ['profile', '--repeat', '2', '--python', py36, script], says: /is CPython 3\.6\.\d+; pyxray runs on CPython / },
+    { args: ['profile', script], env: { PYXRAY_PYTHON: py36 }, says: /^pyxray: PYXRAY_PYTHON=.* is CPython 3\.6\.\d+; pyxray runs on CPython / },
+    { args: ['mem', 'size', '--python', '3.7', script], says: /^pyxray: --python 3\.7: pyxray runs on CPython / },
+    { args: ['mem', 'size', script], env: { PYXRAY_PYTHON: py27 }, says: /^pyxray: PYXRAY_PYTHON=.* is CPython 2\.7\.\d+; / },
+    { args: ['dis', script, '--python', py36], says: /^pyxray: --python .* is CPython 3\.6\.\d+; / },
+    { args: ['dis', script], env: { PYXRAY_PYTHON: py37 }, says: /^pyxray: PYXRAY_PYTHON=.* is CPython 3\.7\.\d+; / },
+    { args: ['compare', script, '--versions', '3.7,3.12'], says: /^pyxray: --python 3\.7: pyxray runs on CPython / },
+    { args: ['diff', '--ab', script, script, '--python', py36], says: /is CPython 3\.6\.\d+; pyxray runs on CPython / },
+  ]
+  for (const c of cases) {
+    const r = pyxray(c.args, c.env ?? {})
+    const what = `${c.env ? `${Object.entries(c.env).map(([k, v]) => `${k}=${v}`).join(' ')} ` : ''}pyxray ${c.args.join(' ')}`
+    assert.equal(r.code, 2, `${what}: exit ${r.code}\n${r.stderr}`)
+    assert.equal(r.stderr.trim().split('\n').length, 1, `${what}: one line\n${r.stderr}`)
+    assert.match(r.stderr, c.says, what)
+    assert.doesNotMatch(r.stderr, /Traceback|SyntaxError|\n\s+at /, what)
+  }
+  // python3 on PATH is 3.6 and nothing else: --runtime native says what python3 is.
+  const bin = join(dir, 'bin')
+  mkdirSync(bin)
+  symlinkSync(py36, join(bin, 'python3'))
+  symlinkSync(process.execPath, join(bin, 'node'))
+  const onPath = pyxray(['profile', '--runtime', 'native', script], { PATH: bin, HOME: dir, PYENV_ROOT: join(dir, 'none'), PYXRAY_PYTHON: '', PYXRAY_PYTHON_PATHS: '' })
+  assert.equal(onPath.code, 2, onPath.stderr)
+  assert.match(onPath.stderr, /^pyxray: .*python3.* is CPython 3\.6\.\d+; pyxray runs on CPython /)
+  // Listed, but marked, by `pyxray runtimes`; never offered by `pyxray serve`.
+  const listed = pyxray(['runtimes', '--format', 'json'])
+  assert.equal(listed.code, 0, listed.stderr)
+  const natives = (JSON.parse(listed.stdout) as { native: { version: string; major: number; minor: number }[] }).native
+  assert.ok(natives.some((n) => n.minor === 6), 'pyenv 3.6 is listed')
+  const text = pyxray(['runtimes']).stdout
+  assert.match(text, /CPython 3\.6\.\d+ \(unsupported\)/)
+  assert.ok(listRuntimes().every((r) => r.kind === 'pyodide' || isSupportedMinor(r.minor)), 'serve offers supported versions only')
 })

@@ -5,12 +5,14 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import { delimiter } from 'node:path'
-import { agentDir, checkSupported, MAX_MINOR, MIN_MINOR, PYODIDE_MINOR, probe, pythonOnPath, RuntimeError, resolvePython } from '../runtime/index.js'
+import { agentDir, checkSupported, isSupported, PYODIDE_MINOR, probe, pythonOnPath, RuntimeError, resolvePython } from '../runtime/index.js'
+import { SUPPORTED_RANGE } from '../versions/index.js'
 import { UsageError } from './errors.js'
 
 /**
  * The native interpreter to run the agent in: `python` (--python X.Y|PATH), else $PYXRAY_PYTHON,
- * else python3 on PATH; CPython 3.8+. `needs` names what needs it in the error when there is none
+ * else python3 on PATH; a supported CPython (src/versions), else RUNTIME_UNSUPPORTED naming it.
+ * `needs` names what needs it in the error when there is none
  * ("profiling", "pyxray mem").
  */
 export function nativeInterpreter(python: string | undefined, needs: string): string {
@@ -23,7 +25,7 @@ export function nativeInterpreter(python: string | undefined, needs: string): st
   }
   const p = pythonOnPath()
   const it = p ? probe(p, 'path') : undefined
-  if (!it) throw new RuntimeError('RUNTIME_NOT_FOUND', `${needs} needs a native CPython 3.8+: none found (python3 on PATH or PYXRAY_PYTHON); pass --python`)
+  if (!it) throw new RuntimeError('RUNTIME_NOT_FOUND', `${needs} needs a native CPython ${SUPPORTED_RANGE}: none found (python3 on PATH or PYXRAY_PYTHON); pass --python`)
   return checkSupported(it, p!).path
 }
 
@@ -34,7 +36,7 @@ export type AgentRuntimeChoice = { readonly kind: 'native'; readonly python: str
  * Chooses where an agent command line runs, by the rules of the other commands: `--runtime
  * pyodide` is the embedded Pyodide (CPython 3.${PYODIDE_MINOR}); `--python X.Y|PATH` that
  * interpreter, except that 3.${PYODIDE_MINOR} falls back to Pyodide when no native one exists;
- * else $PYXRAY_PYTHON; else python3 on PATH when it is CPython 3.8+; else Pyodide (unless
+ * else $PYXRAY_PYTHON; else python3 on PATH when it is a supported CPython; else Pyodide (unless
  * `--runtime native`, which then fails with RUNTIME_NOT_FOUND).
  */
 export function chooseAgentRuntime(python: string | undefined, runtime: string | undefined, needs: string): AgentRuntimeChoice {
@@ -56,9 +58,9 @@ export function chooseAgentRuntime(python: string | undefined, runtime: string |
   if (process.env.PYXRAY_PYTHON) return { kind: 'native', python: nativeInterpreter(undefined, needs), reason: 'PYXRAY_PYTHON' }
   const p = pythonOnPath()
   const it = p ? probe(p, 'path') : undefined
-  if (it && it.implementation === 'CPython' && it.minor >= MIN_MINOR && it.minor <= MAX_MINOR) return { kind: 'native', python: it.path, reason: `python3 on PATH: CPython ${it.version}` }
+  if (it && isSupported(it)) return { kind: 'native', python: it.path, reason: `python3 on PATH: CPython ${it.version}` }
   if (runtime === 'native') return { kind: 'native', python: nativeInterpreter(undefined, needs), reason: 'python3 on PATH' }
-  const why = it ? `python3 on PATH (${p}) is ${it.implementation} ${it.version}, not CPython 3.${MIN_MINOR}–3.${MAX_MINOR}` : 'no native python3 found (PATH, PYXRAY_PYTHON)'
+  const why = it ? `python3 on PATH (${p}) is ${it.implementation} ${it.version}, not CPython ${SUPPORTED_RANGE}` : 'no native python3 found (PATH, PYXRAY_PYTHON)'
   return { kind: 'pyodide', reason: `${why}: using the embedded Pyodide` }
 }
 

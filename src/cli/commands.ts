@@ -1,6 +1,6 @@
 /** `pyxray ast` and `pyxray runtimes`. */
 import { formatAstTree, findDefinition } from '../runtime/ast.js'
-import { findInterpreters, MAX_MINOR, MIN_MINOR, NativeRuntime, PYODIDE_MINOR, RuntimeError, selectRuntime } from '../runtime/index.js'
+import { findInterpreters, isSupported, NativeRuntime, PYODIDE_MINOR, RuntimeError, selectRuntime } from '../runtime/index.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
 import { formatSyntaxError, readSource, type SourceOptions, type Target } from './source.js'
@@ -76,7 +76,7 @@ export async function runRuntimes(format: 'text' | 'json', con: Console): Promis
     ...natives.map((n) => [
       n.path === chosen ? '*' : '',
       'native',
-      `${n.implementation} ${n.version}${n.minor < MIN_MINOR || n.minor > MAX_MINOR ? ' (unsupported)' : ''}`,
+      `${n.implementation} ${n.version}${isSupported(n) ? '' : ' (unsupported)'}`,
       String(n.magic),
       n.source,
       n.path,

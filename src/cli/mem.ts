@@ -2,7 +2,7 @@
  * `pyxray mem leaks|size|path|lines|growth …`: runs the agent's memory tools
  * (`python -m pyxray.memory`, python/pyxray/memory) in the chosen native interpreter, or in the
  * embedded Pyodide (CPython 3.14, src/runtime/pyodide/agent-cli.ts) with `--runtime pyodide` or
- * when no native CPython 3.8+ exists, reads the memory document it writes
+ * when no supported native CPython exists, reads the memory document it writes
  * (schema/memory.schema.json) and renders it (src/profile/memory-report).
  */
 import { spawn } from 'node:child_process'
@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util'
 import { type MemoryDocument, MemoryDocumentError, parseMemoryDocument } from '../profile/memory-document.js'
 import { leakGateFails, MEMORY_FORMATS, type MemoryFormat, renderMemoryReport } from '../profile/memory-report.js'
 import { agentDir, PYODIDE_MINOR, RuntimeError } from '../runtime/index.js'
+import { SUPPORTED_RANGE } from '../versions/index.js'
 import { runPyodideAgent } from '../runtime/pyodide/agent-cli.js'
 import { type AgentRuntimeChoice, agentEnv, chooseAgentRuntime, exitCodeOf } from './agent-process.js'
 import type { Console } from './dis.js'
@@ -22,8 +23,8 @@ import { writeFileAtomic } from './io.js'
 /** The help of `pyxray mem`. */
 export const MEM_HELP = `Usage: pyxray mem COMMAND [options]
 
-Memory investigations, run by pyxray's agent (tracemalloc, gc) in a native CPython 3.8+ or in
-the embedded Pyodide (CPython 3.14 in WebAssembly, pure-Python scripts):
+Memory investigations, run by pyxray's agent (tracemalloc, gc) in a native CPython ${SUPPORTED_RANGE} or
+in the embedded Pyodide (CPython 3.${PYODIDE_MINOR} in WebAssembly, pure-Python scripts):
 
   leaks SCRIPT [--call EXPR]   run EXPR (default: the script again) --iterations times after
                                --warmup runs; steady growth per iteration by line and traceback,
@@ -58,7 +59,7 @@ Options:
       --limit N             growth: types shown (default 20)
       --python X.Y|PATH     the interpreter to run in (default: $PYXRAY_PYTHON, else python3);
                             3.14 with no native 3.14 installed runs in Pyodide
-      --runtime native|pyodide  where to run (default: native python3 3.8+ when found, else
+      --runtime native|pyodide  where to run (default: native python3 when supported, else
                             the embedded Pyodide)
   -v, --verbose             say which runtime and interpreter run, and why
   -h, --help                show this help

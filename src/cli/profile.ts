@@ -2,10 +2,11 @@
  * `pyxray profile … script.py args…`: runs the script under the agent's profiler
  * (`python -m pyxray`, python/pyxray/_profile_cli.py) in the chosen native interpreter, or in the
  * embedded Pyodide (src/runtime/pyodide/profile.ts) with `--runtime pyodide` or when no native
- * CPython 3.8+ is found. The script's exit code is the command's exit code.
+ * supported CPython is found. The script's exit code is the command's exit code.
  */
 import { spawn } from 'node:child_process'
 import { agentDir, PYODIDE_MINOR, RuntimeError } from '../runtime/index.js'
+import { SUPPORTED_RANGE } from '../versions/index.js'
 import { runPyodideProfile } from '../runtime/pyodide/profile.js'
 import { agentEnv, chooseAgentRuntime, exitCodeOf, nativeInterpreter } from './agent-process.js'
 import type { Console } from './dis.js'
@@ -85,7 +86,7 @@ export function parseProfileArgs(args: readonly string[]): ProfileLaunch {
 /** The native interpreter a profile runs in: --python, else $PYXRAY_PYTHON, else python3. */
 export function interpreter(l: ProfileLaunch): string {
   if (l.runtime === 'pyodide') {
-    throw new RuntimeError('RUNTIME_UNSUPPORTED', 'this needs a native CPython 3.8+ (--runtime pyodide profiles a single run): install one or pass --python')
+    throw new RuntimeError('RUNTIME_UNSUPPORTED', `this needs a native CPython ${SUPPORTED_RANGE} (--runtime pyodide profiles a single run): install one or pass --python`)
   }
   return nativeInterpreter(l.python, 'profiling')
 }

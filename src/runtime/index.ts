@@ -3,12 +3,13 @@
  */
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { checkSupported, type Interpreter, MAX_MINOR, MIN_MINOR, probe, pythonOnPath, resolvePython } from './native/discover.js'
+import { isSupportedMinor, SUPPORTED_RANGE } from '../versions/index.js'
+import { checkSupported, type Interpreter, probe, pythonOnPath, resolvePython } from './native/discover.js'
 import { NativeRuntime } from './native/worker.js'
 import { PyodideRuntime } from './pyodide/node.js'
 import { type PythonRuntime, RuntimeError, type RuntimeKind } from './types.js'
 
-export { checkSupported, findInterpreters, type Interpreter, MAX_MINOR, MIN_MINOR, probe, pythonOnPath, resolvePython } from './native/discover.js'
+export { checkSupported, findInterpreters, type Interpreter, isSupported, MAX_MINOR, MIN_MINOR, probe, pythonOnPath, resolvePython } from './native/discover.js'
 export { NativeRuntime } from './native/worker.js'
 export { PyodideRuntime } from './pyodide/node.js'
 export * from './types.js'
@@ -24,7 +25,7 @@ export function agentDir(): string {
 
 /** How to choose a runtime. */
 export interface RuntimeChoice {
-  /** Force a kind; default: native python3 (3.8+) when present, else Pyodide. */
+  /** Force a kind; default: native python3 (a supported CPython) when present, else Pyodide. */
   readonly runtime?: RuntimeKind
   /** "3.12" or an interpreter path; "3.14" falls back to Pyodide when no native 3.14 exists. */
   readonly python?: string
@@ -64,20 +65,23 @@ export async function selectRuntime(choice: RuntimeChoice = {}): Promise<Selecte
     if (!it) throw new RuntimeError('RUNTIME_NOT_FOUND', `PYXRAY_PYTHON=${process.env.PYXRAY_PYTHON} is not a working Python interpreter`)
     return native(checkSupported(it, `PYXRAY_PYTHON=${process.env.PYXRAY_PYTHON}`), 'PYXRAY_PYTHON')
   }
-  // python3 on PATH: start its worker straight away (no separate probe) and keep it if it is 3.8+.
+  // python3 on PATH: start its worker straight away (no separate probe) and keep it if it is supported.
   const python3 = pythonOnPath()
   if (python3) {
     const runtime = new NativeRuntime(python3, agentDir(), `python3 (${python3})`)
     try {
       const info = await runtime.info()
-      if (info.minor >= MIN_MINOR && info.minor <= MAX_MINOR) return { runtime, reason: 'python3 on PATH' }
+      if (isSupportedMinor(info.minor)) return { runtime, reason: 'python3 on PATH' }
     } catch {
-      // not a usable Python 3.8+: fall through
+      // not a supported CPython (an older one cannot even import the agent): fall through
     }
     await runtime.close()
   }
   if (choice.runtime === 'native') {
-    throw new RuntimeError('RUNTIME_NOT_FOUND', 'no native CPython 3.8+ found (python3 on PATH or PYXRAY_PYTHON): install one, or use --runtime pyodide')
+    // Say what python3 is when there is one (checkSupported throws RUNTIME_UNSUPPORTED naming it).
+    const it = python3 ? probe(python3, 'path') : undefined
+    if (it) checkSupported(it, `python3 on PATH (${python3})`)
+    throw new RuntimeError('RUNTIME_NOT_FOUND', `no native CPython ${SUPPORTED_RANGE} found (python3 on PATH or PYXRAY_PYTHON): install one, pass --python, or use --runtime pyodide`)
   }
-  return { runtime: new PyodideRuntime(agentDir()), reason: 'no native python3 3.8+ found: using embedded Pyodide' }
+  return { runtime: new PyodideRuntime(agentDir()), reason: `no native python3 ${SUPPORTED_RANGE} found: using embedded Pyodide` }
 }

@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { agentDir, findInterpreters, MAX_MINOR, MIN_MINOR, NativeRuntime, PYODIDE_MINOR, PyodideRuntime, type PythonRuntime, RuntimeError, toBase64 } from '../runtime/index.js'
+import { agentDir, findInterpreters, isSupported, NativeRuntime, PYODIDE_MINOR, PyodideRuntime, type PythonRuntime, RuntimeError, toBase64 } from '../runtime/index.js'
 import { loadProfiles, profileSourceFiles, type ServedProfile } from './profiles.js'
 import { checkRequest, type Guard, tokenCookie } from './security.js'
 
@@ -87,7 +87,7 @@ export function listRuntimes(): RuntimeEntry[] {
   const seen = new Set<number>()
   const out: RuntimeEntry[] = []
   for (const it of findInterpreters()) {
-    if (it.minor < MIN_MINOR || it.minor > MAX_MINOR || seen.has(it.minor)) continue
+    if (!isSupported(it) || seen.has(it.minor)) continue
     seen.add(it.minor)
     out.push({ id: `native:3.${it.minor}`, label: `CPython ${it.version} (${it.path})`, kind: 'native', version: `3.${it.minor}`, minor: it.minor, path: it.path })
   }

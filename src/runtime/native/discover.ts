@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process'
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { delimiter, join, parse, resolve, sep } from 'node:path'
 import { isSupportedMinor, SUPPORTED_RANGE } from '../../versions/index.js'
 import { RuntimeError } from '../types.js'
 
@@ -22,14 +22,37 @@ export interface Interpreter {
   readonly implementation: string
   /** e.g. "3.12.1" */
   readonly version: string
+  /** sys.version_info[0]: 3 (2 for a Python 2, which is found only to be refused by name). */
+  readonly major: number
   readonly minor: number
   /** importlib.util.MAGIC_NUMBER as a uint16. */
   readonly magic: number
   readonly source: InterpreterSource
 }
 
-const PROBE =
-  'import sys, os, importlib.util, platform; print(platform.python_implementation(), platform.python_version(), sys.version_info[1], int.from_bytes(importlib.util.MAGIC_NUMBER[:2], "little"), os.path.realpath(sys.executable))'
+/**
+ * What the probe asks: implementation, version, major, minor, magic (-1 when unknown) and the real
+ * executable, one line. Written for Python 2 too (no print function, no importlib.util), so that an
+ * old interpreter is refused by its version instead of as "not a Python".
+ */
+const PROBE = [
+  'import sys, os, platform',
+  'try:\n import importlib.util; magic = int.from_bytes(importlib.util.MAGIC_NUMBER[:2], "little")\nexcept Exception:\n magic = -1',
+  'sys.stdout.write(" ".join(str(x) for x in (platform.python_implementation(), platform.python_version(), sys.version_info[0], sys.version_info[1], magic, os.path.realpath(sys.executable))) + "\\n")',
+].join('\n')
+
+/**
+ * Runs PROBE: isolated (-I) first; Python 2 has no -I, so then with -E -s from / (not the
+ * current folder, whose modules could stand in for the stdlib's) instead.
+ */
+function runProbe(path: string): string | undefined {
+  const first = spawnSync(path, ['-I', '-c', PROBE], { encoding: 'utf8', timeout: 10_000 })
+  if (first.status === 0 && first.stdout) return first.stdout
+  if (first.error) return undefined // not there, not executable: no point in other flags
+  const exe = path.includes(sep) ? resolve(path) : path
+  const second = spawnSync(exe, ['-E', '-s', '-c', PROBE], { encoding: 'utf8', timeout: 10_000, cwd: parse(process.cwd()).root })
+  return second.status === 0 && second.stdout ? second.stdout : undefined
+}
 
 function isExecutable(p: string): boolean {
   try {
@@ -42,13 +65,13 @@ function isExecutable(p: string): boolean {
 
 /** Runs the interpreter once to learn what it is; undefined when it is not a working Python 3. */
 export function probe(path: string, source: InterpreterSource): Interpreter | undefined {
-  const r = spawnSync(path, ['-I', '-c', PROBE], { encoding: 'utf8', timeout: 10_000 })
-  if (r.status !== 0 || !r.stdout) return undefined
-  const [implementation, version, minor, magic, ...exe] = r.stdout.trim().split(' ')
-  if (!implementation || !version || minor === undefined || magic === undefined) return undefined
+  const out = runProbe(path)
+  if (out === undefined) return undefined
+  const [implementation, version, major, minor, magic, ...exe] = out.trim().split(' ')
+  if (!implementation || !version || major === undefined || minor === undefined || magic === undefined) return undefined
   // sys.executable, resolved: the same interpreter reached through a shim or a symlink.
   const realPath = exe.join(' ') || path
-  return { path, realPath, implementation, version, minor: Number(minor), magic: Number(magic), source }
+  return { path, realPath, implementation, version, major: Number(major), minor: Number(minor), magic: Number(magic), source }
 }
 
 /** Executables named python3 or python3.X in the folders of a PATH-like list. */
@@ -113,13 +136,18 @@ export function findInterpreters(): Interpreter[] {
   return out
 }
 
+/** Whether pyxray runs in this interpreter: CPython of a supported version (see src/versions). */
+export function isSupported(it: Interpreter): boolean {
+  return it.implementation === 'CPython' && it.major === 3 && isSupportedMinor(it.minor)
+}
+
+/** What to do about an unsupported or missing interpreter, for the end of an error message. */
+const WHAT_TO_DO = 'pass --python 3.X or the path of one (pyxray runtimes lists those found)'
+
 /** Throws RUNTIME_UNSUPPORTED unless the interpreter is a supported CPython (see src/versions). */
 export function checkSupported(it: Interpreter, how: string): Interpreter {
-  if (it.implementation !== 'CPython' || !isSupportedMinor(it.minor)) {
-    throw new RuntimeError(
-      'RUNTIME_UNSUPPORTED',
-      `${how} is ${it.implementation} ${it.version}; pyxray needs CPython ${SUPPORTED_RANGE}`,
-    )
+  if (!isSupported(it)) {
+    throw new RuntimeError('RUNTIME_UNSUPPORTED', `${how} is ${it.implementation} ${it.version}; pyxray runs on CPython ${SUPPORTED_RANGE}: ${WHAT_TO_DO}`)
   }
   return it
 }
@@ -129,10 +157,10 @@ export function checkSupported(it: Interpreter, how: string): Interpreter {
  * or a path. Throws RUNTIME_NOT_FOUND with what was searched.
  */
 export function resolvePython(spec: string): Interpreter {
-  if (/^3\.\d+$/.test(spec)) {
-    const minor = Number(spec.split('.')[1])
-    if (!isSupportedMinor(minor)) {
-      throw new RuntimeError('RUNTIME_UNSUPPORTED', `--python ${spec}: pyxray needs CPython ${SUPPORTED_RANGE}; pass one of those versions`)
+  if (/^\d+\.\d+$/.test(spec)) {
+    const [major, minor] = spec.split('.').map(Number) as [number, number]
+    if (major !== 3 || !isSupportedMinor(minor)) {
+      throw new RuntimeError('RUNTIME_UNSUPPORTED', `--python ${spec}: pyxray runs on CPython ${SUPPORTED_RANGE}: ${WHAT_TO_DO}`)
     }
     const candidates: [string, InterpreterSource][] = [
       ...extraPaths()
@@ -146,7 +174,7 @@ export function resolvePython(spec: string): Interpreter {
     ]
     for (const [p, source] of candidates) {
       const it = probe(p, source)
-      if (it && it.minor === minor && it.implementation === 'CPython') return it
+      if (it && it.major === 3 && it.minor === minor && it.implementation === 'CPython') return it
     }
     throw new RuntimeError(
       'RUNTIME_NOT_FOUND',
@@ -154,8 +182,8 @@ export function resolvePython(spec: string): Interpreter {
     )
   }
   const it = probe(spec, 'flag')
-  if (!it) throw new RuntimeError('RUNTIME_NOT_FOUND', `${spec} is not a working Python interpreter`)
-  return checkSupported(it, spec)
+  if (!it) throw new RuntimeError('RUNTIME_NOT_FOUND', `--python ${spec} is not a working Python interpreter: ${WHAT_TO_DO}`)
+  return checkSupported(it, `--python ${spec}`)
 }
 
 /** The first `python3` on PATH, if any (not probed). */
