@@ -1,6 +1,7 @@
 /**
- * The Python agent (python/pyxray) on every interpreter: the real stdio worker on each pyenv
- * CPython 3.8–3.13, and `handle_json` called directly inside Pyodide (CPython 3.14).
+ * The Python agent (python/pyxray) on every interpreter: the real stdio worker on each native
+ * CPython of src/versions (pyenv's, and 3.14/3.15 of scripts/setup-native-pythons.sh), and
+ * `handle_json` called directly inside Pyodide (CPython 3.14) as an extra oracle.
  *
  * - the protocol: the ready line, ids, results and every error code, malformed lines, shutdown;
  * - the protocol cannot be corrupted by what a request prints (stdout, fd 1) or reads (stdin);
@@ -14,7 +15,9 @@
  * - syntax errors with positions (end positions from 3.10), warnings, deep trees, and Pyodide's
  *   guard against sources deep enough to overflow the JavaScript stack.
  *
- * A missing pyenv interpreter is skipped with the reason shown, except under CI=true.
+ * - the agent's list of supported versions (python/pyxray/_versions.py) is src/versions' list.
+ *
+ * A missing interpreter is skipped with the reason shown, except under CI=true.
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
@@ -23,7 +26,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { describe, type TestContext, test } from 'node:test'
-import { NATIVE_MINORS, requirePython, stdlibDir } from './pyenv.js'
+import { PYODIDE_MINOR } from '../src/runtime/index.js'
+import { MAX_MINOR, SUPPORTED_MINORS, SUPPORTED_RANGE } from '../src/versions/index.js'
+import { NATIVE_MINORS, pythonFor, requirePython, stdlibDir } from './pyenv.js'
 
 const PYTHON_DIR = join(import.meta.dirname, '..', 'python')
 const AGENT_DIR = join(PYTHON_DIR, 'pyxray')
@@ -459,6 +464,8 @@ s3 = f'{"\\n".join(a)}'
     minor: 14,
     source: 't = t"hello {name!r:>10} {x=} {y:{w}}"\nu = t"plain"\ntry:\n    pass\nexcept ValueError, TypeError:\n    pass\n',
   },
+  // 3.15's lazy imports (PEP 810): Import and ImportFrom gained the field is_lazy.
+  { name: 'lazy imports', minor: 15, source: 'lazy import json\nlazy from os import path as p\nimport sys\nfrom . import x\n' },
 ]
 
 /**
@@ -513,16 +520,16 @@ interface Source {
  * Trees deeper than the default recursion limit. Pyodide gets shallower ones: there the checker's
  * own ast.dump recurses through C and would overflow the JavaScript stack at 800 levels.
  */
-function deepSnippets(minor: number): Snippet[] {
-  const [terms, elifs] = minor >= 14 ? [200, 100] : [800, 300]
+function deepSnippets(minor: number, inPyodide: boolean): Snippet[] {
+  const [terms, elifs] = inPyodide ? [200, 100] : [800, 300]
   return [
     { name: 'deep expression', minor, source: `x = ${Array.from({ length: terms }, (_, i) => `a${i}`).join(' + ')}\n` },
     { name: 'long elif chain', minor, source: `if a: pass\n${'elif b: pass\n'.repeat(elifs)}else: pass\n` },
   ]
 }
 
-function snippetsFor(minor: number): Source[] {
-  return [...SNIPPETS, ...deepSnippets(minor)].filter((s) => s.minor <= minor).map((s) => ({
+function snippetsFor(minor: number, inPyodide = false): Source[] {
+  return [...SNIPPETS, ...deepSnippets(minor, inPyodide)].filter((s) => s.minor <= minor).map((s) => ({
     name: s.name,
     text: s.source,
     mode: s.mode ?? 'exec',
@@ -628,11 +635,8 @@ def build(value):
     extra = set(value) - set(cls._fields) - set(cls._attributes) - {"_type"}
     if extra:
         raise ValueError("%s has unknown members %s" % (value["_type"], sorted(extra)))
-    node = cls()
-    for key, member in value.items():
-        if key != "_type":
-            setattr(node, key, build(member))
-    return node
+    # Every field and attribute as a keyword: 3.15 requires the fields (3.13 warned without them).
+    return cls(**{key: build(member) for key, member in value.items() if key != "_type"})
 
 def canon(value):
     """Everything marshal.dumps writes, minus what depends on reference counts (FLAG_REF is set
@@ -850,6 +854,23 @@ main()`),
     })
   }
 
+  test("the agent's supported versions (python/pyxray/_versions.py) are src/versions' list", async (t) => {
+    // Any supported interpreter reads the agent's module; the newest one found.
+    const minor = [...SUPPORTED_MINORS].reverse().find((m) => pythonFor(m) !== undefined) ?? MAX_MINOR
+    const python = requirePython(t, minor)
+    if (python === undefined) return
+    const r = await runPython(
+      python,
+      bootstrap('import json\nfrom pyxray._versions import ACCEL_VERIFIED_MINORS, SUPPORTED_MINORS, supported_text\nprint(json.dumps([list(SUPPORTED_MINORS), list(ACCEL_VERIFIED_MINORS), supported_text()]))'),
+    )
+    assert.equal(r.status, 0, r.stderr)
+    const [supported, accel, text] = JSON.parse(r.stdout) as [number[], number[], string]
+    assert.deepEqual(supported, [...SUPPORTED_MINORS], 'SUPPORTED_MINORS of _versions.py and src/versions/index.ts')
+    assert.equal(text, SUPPORTED_RANGE.replace('–', '-'))
+    // The C engine is verified on a subset (the rest run the Python engine), in order.
+    assert.deepEqual(accel, supported.filter((m) => accel.includes(m)), 'ACCEL_VERIFIED_MINORS ⊆ SUPPORTED_MINORS')
+  })
+
   // -------------------------------------------------------------------------------------------
   // Pyodide (CPython 3.14): handle_json called directly, as the pyodide runtime does
 
@@ -871,7 +892,7 @@ main()`),
     const protocol = py.pyimport('pyxray.protocol') as unknown as { handle_json(line: string): string }
     const ask = (lines: string[]) => lines.filter((l) => l.trim() !== '').map((l) => JSON.parse(protocol.handle_json(l)) as Reply)
 
-    const cases = protocolCases(14)
+    const cases = protocolCases(PYODIDE_MINOR)
     checkCases(cases, ask(cases.map((c) => c.line)))
 
     // Sources deep enough to overflow the JavaScript stack are refused instead of killing Pyodide.
@@ -905,7 +926,7 @@ json.dumps({name: _source(name) for name in ${JSON.stringify(STDLIB_MODULES)}})
       text === null ? [] : [{ name, text, mode: 'exec', typeComments: false, optimize: -1, compile: true }],
     )
     assert.ok(stdlib.length >= 20, `at least 20 stdlib modules in Pyodide (found ${stdlib.map((s) => s.name)})`)
-    const sources = [...snippetsFor(14), ...stdlib]
+    const sources = [...snippetsFor(PYODIDE_MINOR, true), ...stdlib]
     const items = checkerItems(sources, ask(corpusRequests(sources)))
 
     py.FS.writeFile('/tmp/pyxray-items.json', JSON.stringify(items))

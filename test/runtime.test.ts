@@ -1,7 +1,9 @@
 /**
- * The runtimes end to end: source compiled by each native CPython 3.8–3.13 (and by Pyodide 3.14)
- * and disassembled by pyxray's engine must print what that interpreter's own `python -m dis`
- * prints — on stdlib files and on third-party files (pip, from each interpreter's site-packages).
+ * The runtimes end to end: source compiled by each native CPython of src/versions (and by Pyodide
+ * 3.14, an extra oracle) and disassembled by pyxray's engine must print what that interpreter's own
+ * `python -m dis` prints — on stdlib files and on third-party files (pip's, from the newest pyenv
+ * CPython's site-packages: one folder that every supported version compiles; the Debian root of
+ * native 3.14/3.15 has no pip).
  * Also: target selection, syntax errors, a worker killed mid-request, and the CLI on source.
  */
 import assert from 'node:assert/strict'
@@ -14,7 +16,8 @@ import { formatDis, selectByLine, selectByQualname, toCodeObject } from '../src/
 import { readMarshal } from '../src/marshal/index.js'
 import { agentDir, NativeRuntime, PyodideRuntime, type PythonRuntime, RuntimeError } from '../src/runtime/index.js'
 import { normalizeDis } from '../scripts/stdlib-diff.js'
-import { NATIVE_MINORS, pyenvPrefix, requirePython } from './pyenv.js'
+import { SUPPORTED_MINORS } from '../src/versions/index.js'
+import { NATIVE_MINORS, pyenvPrefix, requirePython, stdlibDir } from './pyenv.js'
 
 const ROOT = join(import.meta.dirname, '..')
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts')
@@ -28,13 +31,23 @@ async function disOf(runtime: PythonRuntime, source: string, filename: string): 
   return formatDis(toCodeObject(value as never, info.minor))
 }
 
-/** A few stdlib modules and third-party (pip) modules of one interpreter. */
-function sampleFiles(prefix: string, minor: number): string[] {
-  const lib = join(prefix, 'lib', `python3.${minor}`)
-  const stdlib = ['textwrap.py', 'json/decoder.py', 'dataclasses.py', 'asyncio/locks.py', 'string.py'].map((f) => join(lib, f))
-  const pip = join(lib, 'site-packages', 'pip', '_internal')
-  const third = ['cli/parser.py', 'req/req_file.py', 'utils/misc.py', 'models/link.py'].map((f) => join(pip, f))
-  return [...stdlib, ...third].filter((f) => existsSync(f))
+/** A few stdlib modules of 3.`minor` (a module or a package: `string` is a package from 3.14). */
+function stdlibSamples(minor: number): string[] {
+  const lib = stdlibDir(minor)!
+  const modules = ['textwrap', 'json/decoder', 'dataclasses', 'asyncio/locks', 'string']
+  return modules.flatMap((m) => [join(lib, `${m}.py`), join(lib, m, '__init__.py')].filter((f) => existsSync(f)).slice(0, 1))
+}
+
+/** Third-party source every supported version compiles: pip's, from the newest pyenv CPython (3.8+ source). */
+function thirdPartySamples(): { files: string[] } | { missing: string } {
+  for (const minor of [...SUPPORTED_MINORS].reverse()) {
+    const prefix = pyenvPrefix(minor)
+    const pip = prefix && join(prefix, 'lib', `python3.${minor}`, 'site-packages', 'pip', '_internal')
+    if (pip && existsSync(pip)) {
+      return { files: ['cli/parser.py', 'req/req_file.py', 'utils/misc.py', 'models/link.py'].map((f) => join(pip, f)).filter((f) => existsSync(f)) }
+    }
+  }
+  return { missing: 'no pip in the site-packages of any pyenv CPython, so no third-party source to compile' }
 }
 
 const runtimes: PythonRuntime[] = []
@@ -48,18 +61,28 @@ for (const minor of NATIVE_MINORS) {
     if (!python) return
     const runtime = new NativeRuntime(python, agentDir())
     runtimes.push(runtime)
-    const files = sampleFiles(pyenvPrefix(minor)!, minor)
-    assert.ok(files.length >= 6, `expected sample files for 3.${minor}`)
-    assert.ok(files.some((f) => f.includes('site-packages')), 'third-party files are part of the sample')
-    for (const file of files) {
-      const expected: { status: number | null; stdout: string; stderr: string } = spawnSync(python, ['-m', 'dis', file], {
-        encoding: 'utf8',
-        maxBuffer: 1 << 28,
-      })
-      assert.equal(expected.status, 0, expected.stderr)
-      const ours = await disOf(runtime, readFileSync(file, 'utf8'), file)
-      assert.equal(normalizeDis(ours), normalizeDis(expected.stdout), `${file} differs`)
+    const check = async (files: string[]) => {
+      for (const file of files) {
+        const expected: { status: number | null; stdout: string; stderr: string } = spawnSync(python, ['-m', 'dis', file], { encoding: 'utf8', maxBuffer: 1 << 28 })
+        assert.equal(expected.status, 0, expected.stderr)
+        const ours = await disOf(runtime, readFileSync(file, 'utf8'), file)
+        assert.equal(normalizeDis(ours), normalizeDis(expected.stdout), `${file} differs`)
+      }
     }
+    await t.test('stdlib', async () => {
+      const files = stdlibSamples(minor)
+      assert.equal(files.length, 5, `stdlib sample files of 3.${minor} in ${stdlibDir(minor)}`)
+      await check(files)
+    })
+    await t.test('third-party (pip)', async (st) => {
+      const third = thirdPartySamples()
+      if ('missing' in third) {
+        st.skip(third.missing)
+        return
+      }
+      assert.equal(third.files.length, 4, 'pip sample files')
+      await check(third.files)
+    })
   })
 }
 
@@ -180,9 +203,9 @@ test('CLI on source: dis --python, -c, a syntax error as file:line:col, ast and 
   assert.equal(code.code, 0, code.stderr)
   assert.match(code.stdout, /count: cell of counter → free in counter\.<locals>\.bump/)
 
-  const missing = pyxray(['dis', HELLO, '--python', '3.2'])
-  assert.equal(missing.code, 2)
-  assert.match(missing.stderr, /no CPython 3\.2 found/)
+  const unsupported = pyxray(['dis', HELLO, '--python', '3.2'])
+  assert.equal(unsupported.code, 2)
+  assert.match(unsupported.stderr, /^pyxray: --python 3\.2: pyxray runs on CPython 3\.8–3\.\d+: pass --python 3\.X or the path of one/)
 })
 
 test('without any Python on PATH, pyxray dis compiles with the embedded Pyodide', () => {
@@ -192,7 +215,7 @@ test('without any Python on PATH, pyxray dis compiles with the embedded Pyodide'
   const env = { PATH: dir, HOME: dir, NO_COLOR: '1' }
   const r = spawnSync(join(dir, 'node'), ['--import', 'tsx', MAIN, 'dis', HELLO, '--verbose'], { encoding: 'utf8', env, cwd: ROOT })
   assert.equal(r.status, 0, r.stderr)
-  assert.match(r.stderr, /runtime pyodide CPython 3\.14\.\d+ .*no native python3 3\.8\+ found: using embedded Pyodide/)
+  assert.match(r.stderr, /runtime pyodide CPython 3\.14\.\d+ .*no native python3 3\.8–3\.\d+ found: using embedded Pyodide/)
   assert.match(r.stdout, /^<module> {2}.*hello\.py:1 {2}Python 3\.14/m)
   const path = spawnSync(join(dir, 'node'), ['--import', 'tsx', MAIN, 'python-path'], { encoding: 'utf8', env, cwd: ROOT })
   assert.equal(path.stdout.trim(), join(ROOT, 'python'))
