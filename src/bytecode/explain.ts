@@ -1,5 +1,5 @@
 /**
- * One-line explanations of every CPython 3.8–3.14 instruction, for `--explain` on the text views.
+ * One-line explanations of every instruction of every supported CPython, for `--explain`.
  * Written for a Python developer learning bytecode; our own words throughout.
  *
  * ## Conventions of the texts
@@ -54,7 +54,7 @@ const BASE: Texts = {
   EXTENDED_ARG: "supply 8 more high bits (its arg) for the next instruction's argument.",
   CACHE: 'inline cache entry of the instruction before it (data for specialization); never run.',
   RESERVED: 'a reserved opcode number; the compiler never emits it.',
-  RESUME: 'start or resume point; checks interrupts. arg&3: 0 start, 1 yield, 2 yield from, 3 await; +4: no try around.',
+  RESUME: 'start or resume point; checks interrupts. arg&7: 0 start, 1 yield, 2 yield from, 3 await, 4 genexpr; +8: no try.',
   ENTER_EXECUTOR: 'run optimized executor number arg (trace/JIT code) installed in place of a hot loop jump.',
   MAKE_CELL: 'wrap local slot arg in a new cell holding its current value (if any); runs at function start.',
   COPY_FREE_VARS: "copy the arg cells of the function's closure into its free-variable slots; at function start.",
@@ -63,7 +63,7 @@ const BASE: Texts = {
   // --- constants and names
   LOAD_CONST: 'push the constant co_consts[arg].',
   LOAD_SMALL_INT: 'push the int arg itself (0–255), with no constant-table lookup.',
-  LOAD_COMMON_CONSTANT: 'push a builtin picked by arg: 0 AssertionError, 1 NotImplementedError, 2 tuple, 3 all, 4 any.',
+  LOAD_COMMON_CONSTANT: "push constant arg: 0–6 AssertionError, NotImplementedError, tuple, all, any, list, set; 7–11 None, '', True, False, -1.",
   LOAD_ASSERTION_ERROR: 'push the AssertionError class, for a failing assert statement.',
   LOAD_BUILD_CLASS: 'push builtins.__build_class__, which a class statement calls to create the class.',
   LOAD_LOCALS: "push the current locals mapping (a class body's namespace), e.g. for annotation scopes.",
@@ -110,7 +110,7 @@ const BASE: Texts = {
   LOAD_SPECIAL: 'pop obj; push its special method arg picks (0 __enter__ 1 __exit__ 2 __aenter__ 3 __aexit__) and self.',
 
   // --- imports
-  IMPORT_NAME: 'pop fromlist and level; import module co_names[arg] (via __import__) and push it.',
+  IMPORT_NAME: 'pop fromlist and level; import module co_names[arg>>2] (via __import__) and push it. arg&1 lazy, arg&2 eager.',
   IMPORT_FROM: 'push attribute co_names[arg] of the module on top, which stays (from m import name).',
   IMPORT_STAR: 'pop a module and copy its public names into the local namespace (from m import *).',
 
@@ -209,9 +209,9 @@ const BASE: Texts = {
   GEN_START: 'start of a generator body: pop the first value sent (None). arg: 0 generator, 1 coroutine, 2 async.',
   YIELD_VALUE: 'pop a value and yield it; on resume push the value sent in. arg 1: part of a yield from or await.',
   YIELD_FROM: 'pop a value and send it to the iterator below; yield what it yields, else push its return value.',
-  SEND: 'pop a value, send it into the iterator below; push what that yields, or its return value and jump arg ahead.',
-  END_SEND: 'pop the finished iterator of a yield from/await from under the top value, keeping the top.',
-  CLEANUP_THROW: 'handler in yield from/await: on StopIteration keep its value as the result, else re-raise.',
+  SEND: 'pop a value, send it into the two-slot iterator below; push what that yields, or its return value and jump arg ahead.',
+  END_SEND: 'pop the finished two-slot iterator of a yield from/await from under the top value, keeping the top.',
+  CLEANUP_THROW: 'handler in yield from/await: on StopIteration keep its value as the result (dropping the iterator), else re-raise.',
   ASYNC_GEN_WRAP: 'wrap the top value so an async generator yields it to its consumer rather than an await.',
   GET_AWAITABLE: 'replace the top value with an iterator for await (arg 1/2: result of __aenter__/__aexit__).',
   GET_AITER: 'replace the top value with its async iterator, obj.__aiter__().',
@@ -220,11 +220,12 @@ const BASE: Texts = {
   BEFORE_ASYNC_WITH: 'pop a context manager; push its bound __aexit__ and the awaitable __aenter__() returns.',
 
   // --- iteration
-  GET_ITER: 'replace the top value with iter(value).',
+  GET_ITER: 'replace the top value with a two-slot iterator (iterable + index, or iterator + NULL); arg>0: yield from form.',
   GET_YIELD_FROM_ITER: 'for yield from: keep a generator or coroutine on top as is, else replace it with iter(value).',
-  FOR_ITER: 'push next(iterator on top); when exhausted skip the END_FOR arg code units ahead, landing on POP_ITER.',
+  FOR_ITER: 'push the next value of the two-slot iterator on top; when exhausted skip the END_FOR arg code units ahead.',
   END_FOR: 'pop one value at loop exit (FOR_ITER normally jumps past this; a finished generator loop lands here).',
-  POP_ITER: 'pop the iterator of a for loop once the loop is over.',
+  POP_ITER: 'pop the two iterator slots of a for loop once the loop is over.',
+  TRACE_RECORD: 'record the instruction for the JIT tracer (switch-based interpreters); never in compiled code.',
 
   // --- jumps
   JUMP_FORWARD: 'jump forward by arg code units.',
@@ -320,6 +321,43 @@ interface Override {
 
 /** Version-specific texts, oldest first. A name appears in at most one override per version. */
 const OVERRIDES: readonly Override[] = [
+  {
+    from: 8,
+    to: 14,
+    why: 'one-slot iterators; IMPORT_NAME takes the plain name index (3.15 added lazy/eager bits)',
+    texts: {
+      IMPORT_NAME: 'pop fromlist and level; import module co_names[arg] (via __import__) and push it.',
+      GET_ITER: 'replace the top value with iter(value).',
+    },
+  },
+  {
+    from: 12,
+    to: 14,
+    why: 'yield from/await keep a one-slot iterator under the value',
+    texts: {
+      SEND: 'pop a value, send it into the iterator below; push what that yields, or its return value and jump arg ahead.',
+      END_SEND: 'pop the finished iterator of a yield from/await from under the top value, keeping the top.',
+      CLEANUP_THROW: 'handler in yield from/await: on StopIteration keep its value as the result, else re-raise.',
+    },
+  },
+  {
+    from: 13,
+    to: 14,
+    why: 'RESUME has no genexpr-start location; its no-try bit is 4',
+    texts: {
+      RESUME: 'start or resume point; checks interrupts. arg&3: 0 start, 1 yield, 2 yield from, 3 await; +4: no try around.',
+    },
+  },
+  {
+    from: 14,
+    to: 14,
+    why: 'LOAD_COMMON_CONSTANT has builtins only; one-slot for-loop iterators',
+    texts: {
+      LOAD_COMMON_CONSTANT: 'push a builtin picked by arg: 0 AssertionError, 1 NotImplementedError, 2 tuple, 3 all, 4 any.',
+      FOR_ITER: 'push next(iterator on top); when exhausted skip the END_FOR arg code units ahead, landing on POP_ITER.',
+      POP_ITER: 'pop the iterator of a for loop once the loop is over.',
+    },
+  },
   {
     from: 8,
     to: 8,
@@ -516,6 +554,7 @@ const SPECIALIZED_NOTES: Texts = {
   BINARY_OP_SUBSCR_LIST_INT: 'list[int] with an index in range',
   BINARY_OP_SUBSCR_LIST_SLICE: 'list[slice]',
   BINARY_OP_SUBSCR_STR_INT: 'str[int] giving a one-character string',
+  BINARY_OP_SUBSCR_USTR_INT: 'str[int] on a non-ASCII str, giving a one-character string',
   BINARY_OP_SUBSCR_TUPLE_INT: 'tuple[int] with an index in range',
   BINARY_SUBSCR_DICT: 'dict[key]',
   BINARY_SUBSCR_GETITEM: "obj[key] where the class's __getitem__ is Python code, run in a new frame",
@@ -538,6 +577,8 @@ const SPECIALIZED_NOTES: Texts = {
   CALL_METHOD_DESCRIPTOR_NOARGS: "a builtin type's method that takes no arguments",
   CALL_METHOD_DESCRIPTOR_O: "a builtin type's method that takes one argument",
   CALL_NON_PY_GENERAL: 'any callable that is not a Python function',
+  CALL_EX_PY: 'f(*args, **kwargs) of a Python function, run in a new frame',
+  CALL_EX_NON_PY_GENERAL: 'f(*args, **kwargs) of anything that is not a Python function',
   CALL_PY_EXACT_ARGS: 'a Python function given exactly its positional parameters, run in a new frame',
   CALL_PY_GENERAL: 'any call of a Python function, run in a new frame',
   CALL_PY_WITH_DEFAULTS: 'a Python function whose missing arguments come from its defaults',
@@ -589,6 +630,9 @@ const SPECIALIZED_NOTES: Texts = {
   FOR_ITER_LIST: 'looping over a list',
   FOR_ITER_RANGE: 'looping over a range',
   FOR_ITER_TUPLE: 'looping over a tuple',
+  FOR_ITER_VIRTUAL: 'a virtual iterator (list, tuple or range plus an index slot): no iterator object',
+  GET_ITER_SELF: 'the value is its own iterator (iter(x) is x): keep it, NULL in the second slot',
+  GET_ITER_VIRTUAL: 'a list, tuple or range: keep it with index 0 instead of making an iterator',
 
   LOAD_ATTR_CLASS: 'an attribute of a class object, found through the cached type version',
   LOAD_ATTR_CLASS_WITH_METACLASS_CHECK: 'a class attribute, also checking the metaclass is unchanged',
@@ -631,7 +675,10 @@ const SPECIALIZED_NOTES: Texts = {
   TO_BOOL_STR: 'a str: True unless empty',
 
   SEND_GEN: 'the iterator is a generator or coroutine: resume its frame directly',
+  SEND_VIRTUAL: 'sending into a virtual iterator (yield from a list, tuple or range)',
+  SEND_ASYNC_GEN: 'the iterator is an async generator step: resume its frame directly',
   RESUME_CHECK: 'only checks the eval breaker and that instrumentation is unchanged',
+  RESUME_CHECK_JIT: 'as RESUME_CHECK, also counting towards JIT compilation of the function',
   RESUME_QUICK: 'after quickening: only checks for interrupts',
   JUMP_BACKWARD_JIT: 'counts iterations and hands a hot loop to the JIT',
   JUMP_BACKWARD_NO_JIT: 'no JIT available: a plain backward jump with its interrupt check',
@@ -664,7 +711,7 @@ function overrideText(minor: number, opname: string): string | undefined {
 }
 
 /**
- * One line explaining what the instruction does, for the given Python minor version (8..14):
+ * One line explaining what the instruction does, for the given Python minor version:
  * what it pops and pushes and what its argument means, in present tense. `undefined` for a name
  * that version does not have, or for an unsupported version. The text does not repeat the name;
  * print it as `NAME: text`.
