@@ -131,7 +131,7 @@ export interface VersionRules {
 
 const cache = new Map<number, VersionRules>()
 
-/** The rules of a Python 3 minor version; throws BytecodeError for versions outside 3.8–3.14. */
+/** The rules of a Python 3 minor version; throws BytecodeError for unsupported versions. */
 export function versionRules(minor: number): VersionRules {
   let rules = cache.get(minor)
   if (!rules) {

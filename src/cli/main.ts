@@ -23,6 +23,7 @@ import { type Console, DIS_FORMATS, type DisFormat, describeError, runDis, runDi
 import { ExitCode, UsageError } from './errors.js'
 import { styleFor } from './io.js'
 import { isSource, parseTarget, type SourceOptions, type Target } from './source.js'
+import { SUPPORTED_RANGE } from '../versions/index.js'
 
 const VERSION = (() => {
   try {
@@ -38,7 +39,7 @@ Usage: pyxray <command> [options]
 
 Commands:
   dis TARGET…         disassemble: .py source (compiled by a Python runtime) or .pyc files/folders
-                      (read by pyxray's own engine, CPython 3.8–3.14, no Python needed)
+                      (read by pyxray's own engine, CPython ${SUPPORTED_RANGE}, no Python needed)
   ast TARGET          the syntax tree of Python source
   stack TARGET        the value stack at every instruction, max depth vs co_stacksize
   code TARGET         everything a code object holds, explained
@@ -73,7 +74,7 @@ const RUNTIME_HELP = `Runtime options (for .py source):
 
 const DIS_HELP = `Usage: pyxray dis TARGET… [options]
 
-Disassembles Python source (compiled by the chosen runtime) or .pyc files of CPython 3.8–3.14 with
+Disassembles Python source (compiled by the chosen runtime) or .pyc files of CPython ${SUPPORTED_RANGE} with
 pyxray's own engine. Folders are searched recursively for *.pyc; one bad file does not stop the
 rest (exit code 2 if any failed).
 
@@ -84,7 +85,7 @@ Options:
   -c, --command SOURCE      disassemble this source instead of a file
       --show-caches         show inline CACHE entries (3.11+)
       --show-offsets        show byte offsets (3.13+ dis format; always shown before 3.13)
-      --show-positions      show full source positions instead of lines (3.14 dis format)
+      --show-positions      show full source positions instead of lines (3.14+ dis format)
       --explain             text format: add a one-line explanation of every opcode that appears
       --adaptive            3.11+: run --call (after --setup) --warmup times (default 50), then show
                             the code as CPython specialized it (dis's adaptive=True), e.g.

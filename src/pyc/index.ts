@@ -51,7 +51,7 @@ export interface ReadPycOptions {
   readonly pythonVersion?: string
 }
 
-/** Python versions pyxray knows the magic numbers of, as "3.0"–"3.14". */
+/** Python versions pyxray knows the magic numbers of, as "3.0"–"3.X" (the newest supported). */
 export const KNOWN_VERSIONS: readonly string[] = Object.keys(FINAL_MAGIC)
   .map(Number)
   .sort((a, b) => a - b)
