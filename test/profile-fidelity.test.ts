@@ -15,7 +15,8 @@
  * (PYXRAY_ACCEL=0).
  * Bytecode caches are off (PYTHONDONTWRITEBYTECODE) so the second run imports as the first did.
  *
- * Every pyenv CPython 3.8–3.13 is used; a missing one is skipped visibly (a failure under CI=true).
+ * Every native CPython of src/versions is used (pyenv's, and 3.14/3.15 of
+ * scripts/setup-native-pythons.sh); a missing one is skipped visibly (a failure under CI=true).
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'

@@ -1,6 +1,7 @@
 /**
  * The optional C engine of trace mode (python/pyxray/_accel.c, built by _accel_build.py) on every
- * pyenv CPython 3.8–3.13:
+ * native CPython of src/versions (pyenv's, and the Debian-root 3.14/3.15 of
+ * scripts/setup-native-pythons.sh, whose headers are found under the interpreter's own prefix):
  *
  * - it builds from source with the interpreter's own toolchain into the cache folder (once, when
  *   several processes start at the same time), and `metadata.engine` says "c";
@@ -13,9 +14,10 @@
  * - the fallback: without a compiler (CC=/nonexistent) or with one that fails, the Python engine
  *   runs and `metadata.engineReason` says why (a failed build is remembered, not retried);
  *   PYXRAY_ACCEL=1 then fails with PROFILER_ACCEL_UNAVAILABLE;
- *   memory mode runs the Python engine (with a warning when the C engine was required).
+ *   memory mode runs the Python engine (with a warning when the C engine was required);
+ *   a version missing from _versions.ACCEL_VERIFIED_MINORS runs the Python engine, saying so.
  *
- * A missing pyenv interpreter is skipped, except under CI=true.
+ * A missing interpreter is skipped, except under CI=true.
  */
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -439,6 +441,25 @@ describe('the C engine of trace mode', { concurrency: true }, () => {
         const bad = await run(s.python, ['-m', 'pyxray', '-q', '-o', join(s.dir, 'never.json'), join(s.dir, 'aio.py')], { ...s.env, PYXRAY_ACCEL: 'maybe' }, { cwd: s.dir })
         assert.equal(bad.status, 2)
         assert.match(bad.stderr, /PYXRAY_ACCEL must be 'auto', 'on' \(1\) or 'off' \(0\), got 'maybe'/)
+      })
+
+      test('a version the C engine was not verified on runs the Python engine, and says why', async (t) => {
+        const s = setup(t, minor)
+        if (!s) return
+        // As if this version were missing from _versions.ACCEL_VERIFIED_MINORS (the built library,
+        // in the shared cache by now, must not be used either).
+        const script = [
+          'import json',
+          'from pyxray import _accel_build, Profiler',
+          '_accel_build.ACCEL_VERIFIED_MINORS = ()',
+          'with Profiler() as p:',
+          '    sum(range(10))',
+          'meta = p.to_dict()["metadata"]',
+          'print(json.dumps([meta["engine"], meta.get("engineReason")]))',
+        ].join('\n')
+        const r = await run(s.python, ['-c', script], s.env)
+        assert.equal(r.status, 0, r.stderr)
+        assert.deepEqual(JSON.parse(r.stdout), ['python', `the C engine was not verified on CPython 3.${minor} (it reads CPython's object layouts; verified on none)`])
       })
     })
   }

@@ -1,6 +1,7 @@
 /**
- * The profiler agent (python/pyxray/profiler.py and `python -m pyxray`) on every pyenv CPython
- * 3.8–3.13, and inside Pyodide (CPython 3.14, single-threaded):
+ * The profiler agent (python/pyxray/profiler.py and `python -m pyxray`) on every native CPython of
+ * src/versions (pyenv's, and 3.14/3.15 of scripts/setup-native-pythons.sh), and inside Pyodide
+ * (CPython 3.14, single-threaded) as an extra oracle:
  *
  * - call counts equal cProfile's ncalls for every Python function of real programs (recursion,
  *   an OO class hierarchy, generator pipelines, asyncio, threads) in the default view, and for
@@ -17,7 +18,7 @@
  *   subset of JSON Schema the schema uses (the TypeScript side will use a full validator), and
  *   against the invariants the schema cannot say (totalNs = selfNs + children, frame indexes).
  *
- * Versions run in parallel; a missing pyenv interpreter is skipped, except under CI=true.
+ * Versions run in parallel; a missing interpreter is skipped, except under CI=true.
  */
 import assert from 'node:assert/strict'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'

@@ -28,7 +28,7 @@ import os
 import sys
 import time
 
-from ._versions import ACCEL_VERIFIED_MINORS, MINOR
+from ._versions import ACCEL_VERIFIED_MINORS, MINOR, minors_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only
@@ -54,8 +54,8 @@ def unsupported_reason() -> str | None:
     if "t" in getattr(sys, "abiflags", ""):
         return "the C engine needs the GIL (this is a free-threaded build)"
     if MINOR not in ACCEL_VERIFIED_MINORS:
-        return "the C engine was not verified on CPython 3.{} (it reads object layouts of 3.{}-3.{} only)".format(
-            MINOR, ACCEL_VERIFIED_MINORS[0], ACCEL_VERIFIED_MINORS[-1]
+        return "the C engine was not verified on CPython 3.{} (it reads CPython's object layouts; verified on {})".format(
+            MINOR, minors_text(ACCEL_VERIFIED_MINORS)
         )
     return None
 

@@ -47,6 +47,16 @@ FROZENDICT: type | None = getattr(builtins, "frozendict", None)
 MAPPINGS: tuple[type, ...] = (dict,) if FROZENDICT is None else (dict, FROZENDICT)
 
 
+def minors_text(minors: tuple[int, ...]) -> str:
+    """Minor versions as people write them: ``"3.8-3.15"`` when consecutive, else ``"3.8, 3.10"``
+    (``"none"`` for none)."""
+    if not minors:
+        return "none"
+    if len(minors) > 2 and list(minors) == list(range(minors[0], minors[-1] + 1)):
+        return "3.{}-3.{}".format(minors[0], minors[-1])
+    return ", ".join("3.{}".format(m) for m in minors)
+
+
 def supported_text() -> str:
     """The supported range as people write it: ``"3.8-3.15"``."""
-    return "3.{}-3.{}".format(SUPPORTED_MINORS[0], SUPPORTED_MINORS[-1])
+    return minors_text(SUPPORTED_MINORS)
