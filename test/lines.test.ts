@@ -1,16 +1,15 @@
 // Line tables and exception tables, checked against the real interpreters: every CPython 3.8–3.13
-// found under pyenv (and 3.14 through Pyodide) compiles the same corpus and dumps, for every code
+// found (test/pyenv.ts: every supported version; Pyodide's 3.14 as an extra oracle) compiles the same corpus and dumps, for every code
 // object, its raw tables and what co_lines(), co_positions(), dis.findlinestarts() and
 // dis._parse_exception_table() make of them; our decoders must agree exactly.
 import assert from 'node:assert/strict'
-import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
-import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { spawn } from 'node:child_process'
 import { test } from 'node:test'
 import fc from 'fast-check'
 import { ExceptionTableError, parseExceptionTable } from '../src/bytecode/exceptions.js'
 import { LineTableError, lineRanges, lineStarts, positions } from '../src/bytecode/lines.js'
+import { has, MAX_MINOR, MIN_MINOR, SUPPORTED_MINORS } from '../src/versions/index.js'
+import { NATIVE_MINORS, pythonFor } from './pyenv.js'
 
 const IN_CI = process.env.CI === 'true'
 
@@ -336,7 +335,7 @@ interface Crafted {
   exc?: number[]
 }
 
-const LOCATION_MINORS = [11, 12, 13, 14]
+const LOCATION_MINORS = SUPPORTED_MINORS.filter((m) => has(m, 'locationTable'))
 const CRAFTED: Crafted[] = [
   { name: 'lnotab-negative', minors: [8, 9], firstLineNo: 3, table: [2, 0xf6, 2, 0x0a, 0, 0x80, 2, 0x05, 2, 0xff] },
   { name: 'lnotab-zero-bytes-and-overrun', minors: [8, 9], firstLineNo: 1, table: [0, 1, 0, 1, 4, 0, 255, 0, 255, 1] },
@@ -484,18 +483,6 @@ interface Dump {
 
 const REQUEST = JSON.stringify({ snippets: SNIPPETS, modules: STDLIB, crafted: CRAFTED })
 
-function findInterpreter(minor: number): string | undefined {
-  const root = join(homedir(), '.pyenv', 'versions')
-  if (existsSync(root)) {
-    for (const dir of readdirSync(root).sort().reverse()) {
-      const exe = join(root, dir, 'bin', 'python3')
-      if (dir.startsWith(`3.${minor}.`) && existsSync(exe)) return exe
-    }
-  }
-  const probe = spawnSync(`python3.${minor}`, ['-c', 'import sys; print(sys.version_info[1])'], { encoding: 'utf8' })
-  return probe.status === 0 && probe.stdout.trim() === String(minor) ? `python3.${minor}` : undefined
-}
-
 function runInterpreter(exe: string): Promise<Dump> {
   return new Promise((resolve, reject) => {
     const child = spawn(exe, ['-c', DUMP_PY], { stdio: ['pipe', 'pipe', 'pipe'] })
@@ -526,13 +513,18 @@ async function runPyodide(): Promise<Dump | undefined> {
 }
 
 // Start every interpreter at once; each test awaits its own.
-const MINORS = [8, 9, 10, 11, 12, 13]
-const dumps = new Map<number, Promise<Dump | undefined>>()
+const MINORS = NATIVE_MINORS
+/** The dumps by oracle: "3.X" for the native interpreters, "pyodide" for the embedded 3.14. */
+const dumps = new Map<string, Promise<Dump | undefined>>()
 for (const minor of MINORS) {
-  const exe = findInterpreter(minor)
-  dumps.set(minor, exe === undefined ? Promise.resolve(undefined) : runInterpreter(exe))
+  const exe = pythonFor(minor)
+  dumps.set(`3.${minor}`, exe === undefined ? Promise.resolve(undefined) : runInterpreter(exe))
 }
-dumps.set(14, runPyodide())
+dumps.set('pyodide', runPyodide())
+const ORACLES: readonly { key: string; minor: number; what: string }[] = [
+  ...MINORS.map((minor) => ({ key: `3.${minor}`, minor, what: `CPython 3.${minor}` })),
+  { key: 'pyodide', minor: 14, what: 'Pyodide (CPython 3.14)' },
+]
 for (const p of dumps.values()) p.catch(() => {}) // reported by the test that awaits it
 
 // ---------------------------------------------------------------------------------------------
@@ -600,11 +592,10 @@ function compareCode(minor: number, c: CodeDump): string[] {
   return problems
 }
 
-for (const minor of [...MINORS, 14]) {
-  test(`line and exception tables agree with CPython 3.${minor}`, async (t) => {
-    const dump = await dumps.get(minor)
+for (const { key, minor, what } of ORACLES) {
+  test(`line and exception tables agree with ${what}`, async (t) => {
+    const dump = await dumps.get(key)
     if (dump === undefined) {
-      const what = minor === 14 ? 'Pyodide (CPython 3.14)' : `CPython 3.${minor}`
       if (IN_CI) assert.fail(`${what} not found`)
       t.skip(`${what} not found`)
       return
@@ -648,8 +639,8 @@ function parseOrTypedError(table: Uint8Array): void {
 
 test('every prefix of real tables decodes or throws a typed error', async (t) => {
   let checked = 0
-  for (const minor of [...MINORS, 14]) {
-    const dump = await dumps.get(minor)?.catch(() => undefined)
+  for (const { key, minor } of ORACLES) {
+    const dump = await dumps.get(key)?.catch(() => undefined)
     if (dump === undefined) continue
     // The biggest few tables of up to 400 bytes of each version (the check is quadratic).
     const biggest = (hex: (c: CodeDump) => string | undefined): Uint8Array[] =>
@@ -673,7 +664,7 @@ test('every prefix of real tables decodes or throws a typed error', async (t) =>
 test('arbitrary bytes decode or throw a typed error', () => {
   fc.assert(
     fc.property(
-      fc.integer({ min: 8, max: 14 }),
+      fc.integer({ min: MIN_MINOR, max: MAX_MINOR }),
       fc.uint8Array({ maxLength: 64 }),
       fc.integer({ min: 0, max: 100000 }),
       fc.integer({ min: 0, max: 2000 }),

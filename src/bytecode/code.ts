@@ -5,6 +5,7 @@
  */
 import type { PyCode, PyObject } from '../marshal/index.js'
 import { BytecodeError } from './errors.js'
+import { has } from '../versions/index.js'
 
 /** Kind bits of co_localspluskinds (3.11+), one byte per name in co_localsplusnames. */
 export const enum LocalKind {
@@ -192,7 +193,7 @@ class CodeView implements CodeObject {
     this.name = name
     this.qualname = raw.qualname !== undefined ? strOf(raw.qualname, 'co_qualname') : name
     this.firstlineno = raw.firstlineno
-    this.linetable = bytesOf(raw.linetable, minor >= 10 ? 'co_linetable' : 'co_lnotab')
+    this.linetable = bytesOf(raw.linetable, has(minor, 'lnotab') ? 'co_lnotab' : 'co_linetable')
     this.exceptiontable = raw.exceptiontable !== undefined ? bytesOf(raw.exceptiontable, 'co_exceptiontable') : EMPTY_BYTES
     this.children = children
     this.raw = raw

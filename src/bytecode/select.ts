@@ -5,6 +5,7 @@
 import type { CodeObject } from './code.js'
 import { BytecodeError } from './errors.js'
 import { lineRanges } from './lines.js'
+import { has } from '../versions/index.js'
 
 /** co_flags bit set on function code (not on module or class bodies). */
 const CO_OPTIMIZED = 0x1
@@ -25,7 +26,7 @@ export function codeTree(module: CodeObject): CodeEntry[] {
     out.push({ code, qualname, depth })
     for (const child of code.children) {
       let q: string
-      if (child.pythonVersion[1] >= 11) q = child.qualname
+      if (has(child.pythonVersion[1], 'localsPlus')) q = child.qualname
       else if (depth === 0) q = child.name
       else q = code.flags & CO_OPTIMIZED ? `${qualname}.<locals>.${child.name}` : `${qualname}.${child.name}`
       walk(child, q, depth + 1)

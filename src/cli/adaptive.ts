@@ -15,6 +15,7 @@ import { describeRunError, measure } from './compare.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
 import { formatSyntaxError, isSource, loadTarget, type SourceOptions, type Target } from './source.js'
+import { has } from '../versions/index.js'
 
 /** What to run before reading the adaptive code. */
 export interface AdaptiveOptions {
@@ -55,7 +56,7 @@ export async function runDisAdaptive(target: Target, o: DisAdaptiveOptions, con:
     const loaded = await loadTarget(target, o, selected)
     const info = await selected.runtime.info()
     if (o.verbose) con.err(`pyxray: runtime ${info.kind} CPython ${info.version} (${info.executable}): ${selected.reason}\n`)
-    if (info.minor < 11) throw new UsageError('USAGE', `--adaptive needs CPython 3.11+ (the specializing interpreter); ${info.version} has no adaptive code: pass --python 3.11 or later`)
+    if (!has(info.minor, 'adaptiveInterpreter')) throw new UsageError('USAGE', `--adaptive needs CPython 3.11+ (the specializing interpreter); ${info.version} has no adaptive code: pass --python 3.11 or later`)
     const [result] = await measure(
       selected.runtime,
       [{ source: loaded.source ?? '', filename: loaded.filename, setup: o.adaptive.setup ?? null, call: o.adaptive.call, optimize: o.optimize ?? -1 }],

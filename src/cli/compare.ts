@@ -13,6 +13,7 @@ import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
 import { writeFileAtomic } from './io.js'
 import { formatSyntaxError, isSource, type Loaded, loadTarget, parseTarget, type SourceOptions, type Target } from './source.js'
+import { has } from '../versions/index.js'
 
 /** Options of `pyxray compare`, as parsed from the command line. */
 export interface CompareOptions extends SourceOptions {
@@ -138,7 +139,7 @@ async function pairSides(o: CompareOptions, con: Console): Promise<SideInput[]> 
     if (run[0] && selected) {
       const info = await selected.runtime.info()
       const subjects = o.targets.map((t, k) => subjectOf(t, loaded[k]!, setup[k], call[k], o))
-      measured = await measure(selected.runtime, subjects, { timing: true, counts: true, adaptive: info.minor >= 11, repeat: o.repeat, minTime: o.minTime })
+      measured = await measure(selected.runtime, subjects, { timing: true, counts: true, adaptive: has(info.minor, 'adaptiveInterpreter'), repeat: o.repeat, minTime: o.minTime })
     }
     return o.targets.map((t, k) => sideInput(k === 0 ? 'A' : 'B', t, k, loaded[k]!, setup[k], call[k], measured?.[k]))
   } finally {
@@ -168,7 +169,7 @@ async function versionSides(o: CompareOptions, con: Console): Promise<SideInput[
       let measured: MeasureResult | undefined
       if (runs(t, o.call[0], o)) {
         const subject = subjectOf(t, loaded, o.setup[0], o.call[0], o)
-        measured = (await measure(selected.runtime, [subject], { timing: true, counts: true, adaptive: info.minor >= 11, repeat: o.repeat, minTime: o.minTime }))[0]
+        measured = (await measure(selected.runtime, [subject], { timing: true, counts: true, adaptive: has(info.minor, 'adaptiveInterpreter'), repeat: o.repeat, minTime: o.minTime }))[0]
       }
       sides.push(sideInput(version, t, 0, loaded, o.setup[0], o.call[0], measured))
     } finally {

@@ -2,6 +2,7 @@ import { MarshalError } from './errors.js'
 import type { expandedSize } from './size.js'
 import { FLAG_REF, type MarshalOptions, type PyCode, type PyObject, TypeCode } from './types.js'
 import { decodeAscii, decodeUtf8, decodeWellFormedUtf8, hasSplitSurrogatePair } from './utf8.js'
+import { type Feature, has } from '../versions/index.js'
 
 /**
  * Data nested deeper than this is refused (MARSHAL_TOO_DEEP). CPython's MAX_MARSHAL_STACK_DEPTH is
@@ -38,9 +39,8 @@ const OLD_TAIL: readonly CodeField[] = [
  * three layouts with one object literal each; the marshal round-trip tests keep the two in step.)
  */
 export function codeLayout(version: readonly [number, number]): readonly CodeField[] {
-  const [major, minor] = version
-  if (major < 3 || (major === 3 && minor < 8)) return [...OLD_HEAD, ...OLD_TAIL]
-  if (major === 3 && minor < 11) {
+  if (!py3Has(version, 'posOnlyArgs')) return [...OLD_HEAD, ...OLD_TAIL]
+  if (!py3Has(version, 'localsPlus')) {
     return [['argcount', 'int32'], ['posonlyargcount', 'int32'], ...OLD_HEAD.slice(1), ...OLD_TAIL]
   }
   return [
@@ -96,10 +96,14 @@ const enum CodeFormat {
   LocalsPlus,
 }
 
+/** Whether Python `version` (major, minor) has `feature`; Python 2 has none of them. */
+function py3Has(version: readonly [number, number], feature: Feature): boolean {
+  return version[0] === 3 && has(version[1], feature)
+}
+
 function codeFormat(version: readonly [number, number]): CodeFormat {
-  const [major, minor] = version
-  if (major < 3 || (major === 3 && minor < 8)) return CodeFormat.Old
-  if (major === 3 && minor < 11) return CodeFormat.PosOnly
+  if (!py3Has(version, 'posOnlyArgs')) return CodeFormat.Old
+  if (!py3Has(version, 'localsPlus')) return CodeFormat.PosOnly
   return CodeFormat.LocalsPlus
 }
 

@@ -4,6 +4,7 @@
 import { MarshalError, type PyCode, readMarshal } from '../marshal/index.js'
 import { PycError } from './errors.js'
 import { FINAL_MAGIC, MAGIC_HISTORY } from './magic-data.js'
+import { has } from '../versions/index.js'
 
 export { PycError, type PycErrorCode } from './errors.js'
 
@@ -96,13 +97,13 @@ export function readPycHeader(bytes: Uint8Array): PycHeader {
     )
   }
   const [, minor] = known.version
-  const need = minor >= 7 ? 16 : minor >= 3 ? 12 : 8
+  const need = has(minor, 'pycFlagsWord') ? 16 : has(minor, 'pycSourceSize') ? 12 : 8
   if (bytes.length < need) {
     throw new PycError('PYC_TRUNCATED', `file ends inside the ${need}-byte .pyc header of Python 3.${minor}`, bytes.length)
   }
   const base = { magic, release: known.release, version: known.version, byteLength: need }
-  if (minor < 7) {
-    return { ...base, flags: 0, mtime: view.getUint32(4, true), ...(minor >= 3 ? { sourceSize: view.getUint32(8, true) } : {}) }
+  if (!has(minor, 'pycFlagsWord')) {
+    return { ...base, flags: 0, mtime: view.getUint32(4, true), ...(has(minor, 'pycSourceSize') ? { sourceSize: view.getUint32(8, true) } : {}) }
   }
   const flags = view.getUint32(4, true)
   if (flags & ~(PycFlags.HashBased | PycFlags.CheckSource)) {

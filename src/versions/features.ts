@@ -17,11 +17,19 @@ export interface VersionSpan {
 
 /** The behaviours, by name. Each comment says what the behaviour is and when it changed. */
 export const FEATURES = {
-  // --- marshal and .pyc ------------------------------------------------------------------------
+  // --- marshal and .pyc (spans may start before the oldest supported version: old files) --------
+  /** The .pyc header stores the source size after the mtime (3.3). */
+  pycSourceSize: { from: 3 },
+  /** The .pyc header starts with a flags word (PEP 552, 3.7): 16 bytes in all. */
+  pycFlagsWord: { from: 7 },
   /** Code objects carry co_posonlyargcount (3.8, PEP 570). */
   posOnlyArgs: { from: 8 },
   /** Code objects store co_localsplusnames/co_localspluskinds, co_qualname and co_exceptiontable (3.11). */
   localsPlus: { from: 11 },
+  /** Handlers come from co_exceptiontable ("zero-cost" exceptions) instead of SETUP_* blocks (3.11). */
+  exceptionTable: { from: 11 },
+  /** Code objects have co_lines() (3.10, PEP 626). */
+  coLines: { from: 10 },
 
   // --- line and location tables ----------------------------------------------------------------
   /** Line numbers come from co_lnotab, read as dis.findlinestarts does (to 3.9). */
@@ -96,6 +104,8 @@ export const FEATURES = {
   handlerTargetsTakeMax: { from: 8, to: 8 },
   /** 3.10 generators and coroutines start with one value on the stack. */
   generatorEntryValue: { from: 10, to: 10 },
+  /** The peephole optimizer folded LOAD_CONSTs + BUILD_TUPLE after co_stacksize was computed (to 3.9). */
+  peepholeFoldsTuples: { from: 8, to: 9 },
   /** PUSH_NULL/LOAD_GLOBAL push NULL after the callable … (3.13), before it (3.11, 3.12). */
   nullAfterCallable: { from: 13 },
   /** CALL takes the callable and self/NULL below the arguments (3.11). */
@@ -104,8 +114,8 @@ export const FEATURES = {
   callFunctionExFourSlots: { from: 14 },
   /** MAKE_FUNCTION takes the code object alone on top; 3.8–3.10 also take the qualname. */
   makeFunctionCodeOnTop: { from: 11 },
-  /** 3.11's CALL with a bound method prints the method once. */
-  call311Method: { from: 11, to: 11 },
+  /** PRECALL gathers a call's arguments into two slots before CALL (3.11 only). */
+  precall: { from: 11, to: 11 },
   /** Iterators take two stack slots: iterable + index ("virtual", lists/tuples/ranges) or iterator + NULL (3.15). */
   virtualIterators: { from: 15 },
   /** A generator expression builds its iterator before RETURN_GENERATOR; the body's wrapper handler keeps it (3.15). */

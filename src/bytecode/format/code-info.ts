@@ -9,6 +9,7 @@ import { lineRanges } from '../lines.js'
 import { pyRepr } from '../pyrepr.js'
 import { codeAddress } from '../address.js'
 import { codeTree } from '../select.js'
+import { has } from '../../versions/index.js'
 
 /** One link of a closure: a free variable of `inner` and where its cell comes from. */
 export interface ClosureLink {
@@ -132,7 +133,7 @@ function one(code: CodeObject, qualname: string, out: string[]): void {
   list('co_varnames', code.varnames, 'parameters first, then locals')
   list('co_cellvars', code.cellvars, 'locals captured by inner functions (cells)')
   list('co_freevars', code.freevars, 'variables captured from enclosing functions')
-  if (minor >= 11) {
+  if (has(minor, 'localsPlus')) {
     list(
       'localsplus',
       code.localsplusnames.map((n, i) => `${n.padEnd(20)} ${kindNames(code.localspluskinds[i] ?? 0)}`),
@@ -140,9 +141,9 @@ function one(code: CodeObject, qualname: string, out: string[]): void {
     )
   }
   const ranges = lineRanges(minor, code.linetable, code.firstlineno, code.code.length)
-  out.push(`  ${minor >= 10 ? 'co_lines()' : 'line starts (co_lnotab)'} (${ranges.length})  byte ranges → source line`)
+  out.push(`  ${has(minor, 'coLines') ? 'co_lines()' : 'line starts (co_lnotab)'} (${ranges.length})  byte ranges → source line`)
   for (const r of ranges) out.push(`    ${`${r.start}–${r.end}`.padEnd(12)} ${r.line ?? 'None'}`)
-  if (minor >= 11) {
+  if (has(minor, 'locationTable')) {
     out.push(`  co_positions()  per instruction: line:col-endline:endcol (columns are 0-based UTF-8 bytes)`)
     for (const i of d.instructions) {
       const p = i.position

@@ -7,6 +7,7 @@
 import type { CodeObject } from '../code.js'
 import { disassemble, type Instruction } from '../decode.js'
 import { codeRepr } from './dis.js'
+import { has } from '../../versions/index.js'
 
 /** How to paint each kind of text; identity functions for plain output. */
 export interface TextStyle {
@@ -70,6 +71,8 @@ function formatOne(code: CodeObject, options: TextOptions, out: string[]): void 
   const s = options.style ?? PLAIN
   const d = disassemble(code)
   const minor = code.pythonVersion[1]
+  // To 3.12, dis shows a line number whenever the line changes, not only at line starts.
+  const everyLineChange = has(minor, 'textShowsEveryLineChange')
   out.push(
     s.header(`${code.qualname}`) +
       s.dim(`  ${code.filename}:${code.firstlineno}  Python 3.${minor} · ${d.instructions.length} instructions · stack ${code.stacksize}`),
@@ -97,7 +100,7 @@ function formatOne(code: CodeObject, options: TextOptions, out: string[]): void 
     return `${' '.repeat(lineWidth + 3)}${fields.join(' ')}`.trimEnd()
   }
   for (const i of d.instructions) {
-    if (i.line !== lastLine && (i.startsLine || minor < 13)) {
+    if (i.line !== lastLine && (i.startsLine || everyLineChange)) {
       if (i.line !== undefined && i.line > 0 && i.startsLine) {
         const src = options.sourceLines?.[i.line - 1]
         out.push(`${s.lineNo(String(i.line).padStart(lineWidth))} ${s.dim('│')} ${src !== undefined ? s.source(src.trimEnd()) : ''}`.trimEnd())

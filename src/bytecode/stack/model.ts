@@ -81,13 +81,13 @@ export function stackModelRules(minor: number): StackModelRules {
 function terminatorNames(minor: number): string[] {
   const exits = ['RETURN_VALUE', 'RETURN_CONST', 'RAISE_VARARGS', 'RERAISE', 'INTERPRETER_EXIT']
   const jumps =
-    minor >= 11 ? ['JUMP_FORWARD', 'JUMP_BACKWARD', 'JUMP_BACKWARD_NO_INTERRUPT'] : ['JUMP_FORWARD', 'JUMP_ABSOLUTE']
+    has(minor, 'jumpBackward') ? ['JUMP_FORWARD', 'JUMP_BACKWARD', 'JUMP_BACKWARD_NO_INTERRUPT'] : ['JUMP_FORWARD', 'JUMP_ABSOLUTE']
   return [...exits, ...jumps]
 }
 
 function foldedTupleConsumers(minor: number, rules: VersionRules): Uint8Array {
   const a = new Uint8Array(256)
-  if (minor > 9) return a
+  if (!has(minor, 'peepholeFoldsTuples')) return a
   const { opmap } = rules.table
   const set = (name: string, how: number) => {
     const op = opmap[name]
@@ -111,19 +111,19 @@ function makeModel(minor: number, rules: VersionRules): StackModelRules {
   const branches = new Uint8Array(256)
   for (let op = 0; op < 256; op++) branches[op] = rules.arrays.jumpKind[op] === 0 ? 0 : 1
   // 3.14's END_ASYNC_FOR names the SEND of its loop only for monitoring; it never jumps there.
-  if (minor >= 14 && opmap.END_ASYNC_FOR !== undefined) branches[opmap.END_ASYNC_FOR] = 0
+  if (has(minor, 'endAsyncForJumps') && opmap.END_ASYNC_FOR !== undefined) branches[opmap.END_ASYNC_FOR] = 0
   return {
     minor,
     rules,
     noFallThrough: mark(terminatorNames(minor)),
     branches,
-    setsUpHandler: minor <= 10 ? mark(['SETUP_FINALLY', 'SETUP_WITH', 'SETUP_ASYNC_WITH']) : new Uint8Array(256),
+    setsUpHandler: has(minor, 'setupBlocks') ? mark(['SETUP_FINALLY', 'SETUP_WITH', 'SETUP_ASYNC_WITH']) : new Uint8Array(256),
     exceptionTable: rules.exceptionTable,
-    minMaxDepth: minor >= 13 ? 1 : 0,
-    countsUnreachable: minor >= 11,
+    minMaxDepth: has(minor, 'maxDepthAtLeastOne') ? 1 : 0,
+    countsUnreachable: has(minor, 'stackCountsUnreachable'),
     foldedTupleConsumers: foldedTupleConsumers(minor, rules),
-    handlerTargetsTakeMax: minor === 8,
+    handlerTargetsTakeMax: has(minor, 'handlerTargetsTakeMax'),
     generatorWrapperKeepsIterator: has(minor, 'generatorIteratorInPreamble'),
-    entryDepth: (flags) => (minor === 10 && (flags & GENERATOR_LIKE_FLAGS) !== 0 ? 1 : 0),
+    entryDepth: (flags) => (has(minor, 'generatorEntryValue') && (flags & GENERATOR_LIKE_FLAGS) !== 0 ? 1 : 0),
   }
 }

@@ -10,6 +10,7 @@
 import type { Disassembly, Instruction } from '../decode.js'
 import { analyzeDepth, type DepthAnalysis } from './depth.js'
 import { stackEffectTable } from './effects.js'
+import { has } from '../../versions/index.js'
 
 /** One stack slot. */
 export interface Slot {
@@ -116,7 +117,7 @@ function results(i: Instruction, popped: readonly Slot[], pushes: number, minor:
     return i.argval?.kind === 'names' ? [...i.argval.value] : ['?', '?']
   }
   if (name === 'LOAD_GLOBAL') {
-    if (pushes === 2) return minor >= 13 ? [arg, 'NULL'] : ['NULL', arg]
+    if (pushes === 2) return has(minor, 'nullAfterCallable') ? [arg, 'NULL'] : ['NULL', arg]
     return one(arg)
   }
   if (/^LOAD_(FAST|NAME|DEREF|CLOSURE|CLASSDEREF|FROM_DICT_OR_DEREF|FROM_DICT_OR_GLOBALS)/.test(name)) return one(arg)
@@ -165,7 +166,7 @@ function results(i: Instruction, popped: readonly Slot[], pushes: number, minor:
   if (name === 'BUILD_SLICE') return one(`slice(${join(e)})`)
   if (name === 'LIST_TO_TUPLE') return one(`tuple(${top})`)
   if (name === 'MAKE_FUNCTION') {
-    const code = minor >= 11 ? top : (e[e.length - 2] ?? top)
+    const code = has(minor, 'makeFunctionCodeOnTop') ? top : (e[e.length - 2] ?? top)
     const fname = /^<code (.+)>$/.exec(code)?.[1] ?? /^'(.*)'$/.exec(top)?.[1] ?? '?'
     return one(`<function ${fname}>`)
   }
@@ -175,7 +176,7 @@ function results(i: Instruction, popped: readonly Slot[], pushes: number, minor:
   }
   if (/^CALL/.test(name) || name === 'PRECALL') {
     // 3.11: PRECALL gathers the call into two slots, CALL turns them into the result.
-    if (minor === 11 && name.startsWith('CALL') && !name.startsWith('CALL_FUNCTION_EX') && e.length === 2 && pushes === 1) return one(top)
+    if (has(minor, 'precall') && name.startsWith('CALL') && !name.startsWith('CALL_FUNCTION_EX') && e.length === 2 && pushes === 1) return one(top)
     let args = e
     let kw: readonly string[] = []
     if (name === 'CALL_KW' || name === 'CALL_FUNCTION_KW') {
@@ -183,17 +184,17 @@ function results(i: Instruction, popped: readonly Slot[], pushes: number, minor:
       args = e.slice(0, -1)
     } else if (kwNames) kw = kwNames
     if (name === 'CALL_FUNCTION_EX') {
-      const [f, , star, dstar] = minor >= 14 ? [e[0], e[1], e[2], e[3]] : args.length === 4 ? [e[0], e[1], e[2], e[3]] : [e[0], undefined, e[1], e[2]]
+      const [f, , star, dstar] = has(minor, 'callFunctionExFourSlots') || args.length === 4 ? [e[0], e[1], e[2], e[3]] : [e[0], undefined, e[1], e[2]]
       return one(`${f}(*${star}${dstar && dstar !== 'NULL' ? `, **${dstar}` : ''})`)
     }
     // Callable first; a NULL or self slot next to it (3.11+, CALL_METHOD).
     let callee = args[0] ?? '?'
     let rest = args.slice(1)
-    if (minor >= 11 || name === 'CALL_METHOD') {
+    if (has(minor, 'callWithNull') || name === 'CALL_METHOD') {
       if (callee === 'NULL') callee = rest[0] ?? '?'
       rest = rest.slice(1)
-      const self = minor >= 13 ? args[1] : args[1]
-      if (self && self !== 'NULL' && callee !== self && minor >= 13) rest = args.slice(1)
+      const self = args[1]
+      if (self && self !== 'NULL' && callee !== self && has(minor, 'nullAfterCallable')) rest = args.slice(1)
       if (self === 'NULL') rest = args.slice(2)
     }
     const positional = rest.slice(0, rest.length - kw.length)

@@ -3,6 +3,7 @@ import { type CodeObject, flagNames, lineRanges } from '../../../src/bytecode/in
 import { constToJson } from '../../../src/bytecode/format/json.js'
 import type { Disassembly } from '../../../src/bytecode/index.js'
 import type { ComponentChildren } from 'preact'
+import { has } from '../../../src/versions/index.js'
 
 const KIND_BITS: readonly [number, string][] = [
   [0x20, 'local'],
@@ -47,7 +48,7 @@ export function CodePane({ code, d }: { code: CodeObject; d: Disassembly }) {
           <Row name="co_varnames">{list(code.varnames)}</Row>
           <Row name="co_cellvars" hint="locals captured by inner functions">{list(code.cellvars)}</Row>
           <Row name="co_freevars" hint="variables this code reads from an enclosing function">{list(code.freevars)}</Row>
-          {minor >= 11 ? (
+          {has(minor, 'localsPlus') ? (
             <Row name="localsplus" hint="3.11+: one array of locals, cells and free variables with kind bits">
               {code.localsplusnames.map((n, i) => {
                 const k = code.localspluskinds[i] ?? 0
@@ -76,7 +77,7 @@ export function CodePane({ code, d }: { code: CodeObject; d: Disassembly }) {
               </span>
             ))}
           </Row>
-          {minor >= 11 ? (
+          {has(minor, 'exceptionTable') ? (
             <Row name="exception table" hint="start–end → handler target [stack depth] lasti">
               {d.exceptionEntries.length === 0 ? <span class="muted">(empty)</span> : null}
               {d.exceptionEntries.map((e, i) => (

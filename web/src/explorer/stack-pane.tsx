@@ -6,6 +6,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { type Disassembly, simulateStack, type Slot, type SymbolicStacks } from '../../../src/bytecode/index.js'
 import { explainOpcode } from '../../../src/bytecode/explain.js'
+import { has } from '../../../src/versions/index.js'
 
 /** Props of {@link StackPane}. */
 export interface StackPaneProps {
@@ -101,7 +102,7 @@ export function StackPane({ d, index, onStep }: StackPaneProps) {
             {h.lasti ? ' + lasti' : ''} + the exception
           </div>
         ))}
-        {handlers.length === 0 && d.rules.minor >= 11 ? <div class="muted">no exception handler covers this instruction</div> : null}
+        {handlers.length === 0 && has(d.rules.minor, 'exceptionTable') ? <div class="muted">no exception handler covers this instruction</div> : null}
       </div>
     </div>
   )
