@@ -1,21 +1,24 @@
 #!/usr/bin/env node
 // Makes the golden fixtures under test/fixtures/pyc/<X.Y>/ from real interpreters: every case in
-// test/fixtures/src/ is compiled by CPython X.Y itself (pyenv 3.8–3.13; 3.14 inside Pyodide), and
+// test/fixtures/src/ is compiled by CPython X.Y itself (a native interpreter of every supported version,
+// found as test/pyenv.ts finds them; `--versions pyodide` uses the embedded 3.14 instead), and
 // the .pyc, dis text (plus show_caches / show_offsets / show_positions variants) and line tables
 // are written by scripts/fixtures_oracle.py — see its docstring for the file list.
 //
-// Usage: node scripts/gen-fixtures.mjs [--versions 3.12,3.14] [--check]
+// Usage: node --import tsx scripts/gen-fixtures.mjs [--versions 3.12,3.15] [--check]
 //   --versions  regenerate only these versions (default: every version found on this machine)
 //   --check     generate into a temporary directory and fail if anything differs from the
 //               committed fixtures (proves the goldens are reproducible and up to date)
 //
 // The output is deterministic: pyc headers carry mtime 0, the interpreters run with
 // PYTHONHASHSEED=0, and memory addresses in dis text are written as "at 0xADDR".
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { homedir, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { SUPPORTED_MINORS } from '../src/versions/index.ts'
+import { pythonFor } from '../test/pyenv.ts'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const srcDir = join(root, 'test/fixtures/src')
@@ -24,28 +27,13 @@ const oracle = join(root, 'scripts/fixtures_oracle.py')
 /** Files the generator owns inside a version directory (anything else is left alone). */
 const generated = /\.(pyc|dis\.txt|lines\.json)$/
 
-/** Highest installed pyenv patch release per minor version 3.8–3.13: Map "3.12" → python path. */
-function pyenvInterpreters() {
-  let pyenvRoot = process.env.PYENV_ROOT ?? join(homedir(), '.pyenv')
-  try {
-    pyenvRoot = execFileSync('pyenv', ['root'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
-  } catch {
-    // no pyenv on PATH: fall back to the default location
-  }
+/** A native interpreter per supported version (test/pyenv.ts): Map "3.12" → python path. */
+function nativeInterpreters() {
   const found = new Map()
-  const versionsDir = join(pyenvRoot, 'versions')
-  if (!existsSync(versionsDir)) return found
-  const best = new Map()
-  for (const name of readdirSync(versionsDir)) {
-    const m = /^3\.(\d+)\.(\d+)$/.exec(name)
-    if (!m) continue
-    const minor = Number(m[1])
-    const patch = Number(m[2])
-    const python = join(versionsDir, name, 'bin/python3')
-    if (minor < 8 || minor > 13 || !existsSync(python)) continue
-    if ((best.get(minor)?.patch ?? -1) < patch) best.set(minor, { patch, python })
+  for (const minor of SUPPORTED_MINORS) {
+    const python = pythonFor(minor)
+    if (python !== undefined) found.set(`3.${minor}`, python)
   }
-  for (const [minor, { python }] of [...best].sort((a, b) => a[0] - b[0])) found.set(`3.${minor}`, python)
   return found
 }
 
@@ -122,22 +110,24 @@ function compareDirs(expected, actual) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2))
-  const native = pyenvInterpreters()
-  const available = [...native.keys(), '3.14']
-  const wanted = opts.versions ?? available
+  const native = nativeInterpreters()
+  // --versions pyodide: the embedded CPython 3.14 writes the 3.14 fixtures (no native 3.14 needed).
+  const available = [...native.keys(), 'pyodide']
+  const wanted = opts.versions ?? [...native.keys()]
   const unknown = wanted.filter((v) => !available.includes(v))
   if (unknown.length) {
     console.error(`gen-fixtures: no interpreter for ${unknown.join(', ')} (found: ${available.join(', ')})`)
     process.exit(2)
   }
-  for (let minor = 8; minor <= 13; minor++) {
-    if (!native.has(`3.${minor}`)) console.warn(`gen-fixtures: skipping 3.${minor}: no pyenv interpreter found`)
+  for (const minor of SUPPORTED_MINORS) {
+    if (!native.has(`3.${minor}`)) console.warn(`gen-fixtures: skipping 3.${minor}: no native interpreter found`)
   }
   const scratch = opts.check ? mkdtempSync(join(tmpdir(), 'pyxray-fixtures-')) : undefined
   let stale = 0
   let totalBytes = 0
   try {
-    for (const version of wanted) {
+    for (const wantedVersion of wanted) {
+      const version = wantedVersion === 'pyodide' ? '3.14' : wantedVersion
       const committed = join(outRoot, version)
       const outDir = scratch ? join(scratch, version) : committed
       if (!scratch) clearGenerated(outDir)

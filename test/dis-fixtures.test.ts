@@ -1,5 +1,5 @@
 /**
- * Golden fixtures: each case in test/fixtures/src/, compiled by every CPython 3.8–3.14, with what
+ * Golden fixtures: each case in test/fixtures/src/, compiled by every supported CPython, with what
  * that interpreter's `dis.dis` printed (scripts/gen-fixtures.mjs makes them; never edit by hand).
  *
  * For test/fixtures/pyc/<X.Y>/<case>.pyc, {@link checkPycFixture} checks that
