@@ -8,11 +8,11 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { delimiter, join } from 'node:path'
 import { test } from 'node:test'
 import { renderMemoryReport } from '../src/profile/memory-report.js'
 import { type MemoryDocument, MemoryDocumentError, parseMemoryDocument } from '../src/profile/memory-document.js'
-import { requirePython } from './pyenv.js'
+import { nativeCacheBin, requirePython } from './pyenv.js'
 
 const ROOT = join(import.meta.dirname, '..')
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts')
@@ -28,8 +28,11 @@ const validate: Validate = (() => {
   return ajv.compile(JSON.parse(readFileSync(join(ROOT, 'schema', 'memory.schema.json'), 'utf8')) as object)
 })()
 
+/** The environment of the CLI: $PYXRAY_PYTHON_PATHS also names the folder test/pyenv.ts finds 3.14/3.15 in. */
+const CLI_ENV = { ...process.env, PYXRAY_PYTHON_PATHS: [process.env.PYXRAY_PYTHON_PATHS, nativeCacheBin()].filter(Boolean).join(delimiter) }
+
 function pyxray(...args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'mem', ...args], { encoding: 'utf8', cwd: ROOT })
+  return spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'mem', ...args], { encoding: 'utf8', cwd: ROOT, env: CLI_ENV })
 }
 
 /** Runs with --format json; checks the exit code and the schema; returns the document. */
@@ -49,7 +52,8 @@ function member<K extends MemoryDocument['kind']>(doc: MemoryDocument, kind: K):
 
 const marker = (name: string) => readFileSync(PLANTED, 'utf8').split('\n').findIndex((l) => l.includes(`# LEAK ${name}`)) + 1
 
-for (const minor of [11, 12]) {
+// pyenv's 3.11 and 3.12; 3.14 and 3.15 through $PYXRAY_PYTHON_PATHS (scripts/setup-native-pythons.sh).
+for (const minor of [11, 12, 14, 15]) {
   const py = `3.${minor}`
   test(`${py}: pyxray mem leaks finds the planted cache leak and gates on --threshold`, (t) => {
     if (!requirePython(t, minor)) return
