@@ -6,7 +6,8 @@
  *
  *   npm run bench:profile -- [--python X.Y|system|PATH]… [--quick] [--repeats N] [--write|--no-write] [--check]
  *
- * Every interpreter found (pyenv's 3.8–3.13 and the system python3; `--python` picks some) is
+ * Every supported interpreter found (pyenv's, those of $PYXRAY_PYTHON_PATHS such as the native
+ * 3.14/3.15 of scripts/setup-native-pythons.sh, and the system python3; `--python` picks some) is
  * measured in turn. For one interpreter, each round runs every program under every configuration,
  * each in a fresh process (scripts/bench_profile.py `run`, which times the profiler's start, the
  * program and the stop), in an order rotated from round to round, so slow drifts of the machine's
@@ -28,7 +29,8 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { findInterpreters, type Interpreter, MAX_MINOR, MIN_MINOR, probe, RuntimeError, resolvePython } from '../src/runtime/index.js'
+import { findInterpreters, type Interpreter, isSupported, probe, RuntimeError, resolvePython } from '../src/runtime/index.js'
+import { SUPPORTED_RANGE } from '../src/versions/index.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const DRIVER = join(root, 'scripts', 'bench_profile.py')
@@ -96,7 +98,7 @@ function interpreters(specs: readonly string[]): Interpreter[] {
       return it
     })
   }
-  const found = findInterpreters().filter((it) => it.implementation === 'CPython' && it.minor >= MIN_MINOR && it.minor <= MAX_MINOR)
+  const found = findInterpreters().filter(isSupported)
   // The system python3 (where Debian's python3-yappi lives) even when pyenv shadows it on PATH.
   const system = existsSync(SYSTEM_PYTHON) ? probe(SYSTEM_PYTHON, 'flag') : undefined
   if (system && !found.some((it) => it.realPath === system.realPath)) found.push(system)
@@ -228,12 +230,15 @@ function wrap(text: string, width = 100): string {
   return lines.join('\n')
 }
 
+/** 3.12: sys.monitoring (PEP 669), whose callbacks let trace mode match cProfile's overhead. */
+const MONITORING_MINOR = 12
+
 /** The goals of issue #5 for one interpreter. */
 function goals(m: Measured): { text: string; met: boolean; short: string } {
   const cprofile = m.geomeans.get('cProfile')!
   const trace = m.geomeans.get(`trace (${m.probe.engine})`)!
   const sample = m.geomeans.get('sample')!
-  const limit = m.minor >= 12 ? 1 : 1.5
+  const limit = m.minor >= MONITORING_MINOR ? 1 : 1.5
   const traceOk = trace <= cprofile * limit
   const sampleOk = sample <= 1.1
   const text =
@@ -326,7 +331,7 @@ function main(): number {
     return 2
   }
   if (its.length === 0) {
-    process.stderr.write('bench:profile: no CPython 3.8–3.14 found (pyenv or python3 on PATH)\n')
+    process.stderr.write(`bench:profile: no CPython ${SUPPORTED_RANGE} found (pyenv, PYXRAY_PYTHON_PATHS or python3 on PATH)\n`)
     return 2
   }
   const log = (s: string) => process.stderr.write(s)

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
+import { MAX_MINOR } from '../src/versions/index.js'
 import { requirePython } from './pyenv.js'
 
 const ROOT = join(import.meta.dirname, '..')
@@ -24,22 +25,24 @@ function driver(python: string, args: string[], extra: Record<string, string> = 
   return JSON.parse(r.stdout)
 }
 
-test('bench:profile programs do the same work under every configuration (CPython 3.12)', (t) => {
-  const python = requirePython(t, 12)
-  if (!python) return
-  const probe = driver(python, ['probe'])
-  assert.deepEqual(probe.programs, ['fib', 'methods', 'json', 'regex', 'generators', 'comprehensions', 'nbody'])
-  for (const program of probe.programs!) {
-    const base = driver(python, ['run', program, 'base', '0.02'])
-    assert.ok(base.seconds > 0)
-    for (const config of ['cprofile', 'trace', 'sample', 'memory']) {
-      const r = driver(python, ['run', program, config, '0.02'])
-      assert.deepEqual(r.result, base.result, `${program} under ${config}`)
-      if (config === 'trace' || config === 'memory') assert.match(String(r.engine), /^(c|python)$/)
+for (const minor of [12, MAX_MINOR]) {
+  test(`bench:profile programs do the same work under every configuration (CPython 3.${minor})`, (t) => {
+    const python = requirePython(t, minor)
+    if (!python) return
+    const probe = driver(python, ['probe'])
+    assert.deepEqual(probe.programs, ['fib', 'methods', 'json', 'regex', 'generators', 'comprehensions', 'nbody'])
+    for (const program of probe.programs!) {
+      const base = driver(python, ['run', program, 'base', '0.02'])
+      assert.ok(base.seconds > 0)
+      for (const config of ['cprofile', 'trace', 'sample', 'memory']) {
+        const r = driver(python, ['run', program, config, '0.02'])
+        assert.deepEqual(r.result, base.result, `${program} under ${config}`)
+        if (config === 'trace' || config === 'memory') assert.match(String(r.engine), /^(c|python)$/)
+      }
+      assert.equal(driver(python, ['run', program, 'trace', '0.02'], { PYXRAY_ACCEL: '0' }).engine, 'python')
     }
-    assert.equal(driver(python, ['run', program, 'trace', '0.02'], { PYXRAY_ACCEL: '0' }).engine, 'python')
-  }
-  const usage = spawnSync(python, [DRIVER, 'run', 'nope', 'base', '1'], { encoding: 'utf8' })
-  assert.equal(usage.status, 2)
-  assert.match(usage.stderr, /usage: bench_profile\.py/)
-})
+    const usage = spawnSync(python, [DRIVER, 'run', 'nope', 'base', '1'], { encoding: 'utf8' })
+    assert.equal(usage.status, 2)
+    assert.match(usage.stderr, /usage: bench_profile\.py/)
+  })
+}
