@@ -13,7 +13,8 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import type { CompareDocument } from '../src/bytecode/compare/index.js'
-import { pythonFor, requirePython } from './pyenv.js'
+import { has } from '../src/versions/index.js'
+import { NATIVE_MINORS, pythonFor, requirePython } from './pyenv.js'
 
 const ROOT = join(import.meta.dirname, '..')
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts')
@@ -124,7 +125,7 @@ test('one snippet across 3.10, 3.12 and Pyodide 3.14, aligned by source line', (
   assert.match(text.stdout, /^ {2}3\.10 +LOAD_FAST total$/m)
 })
 
-for (const minor of [11, 12, 13]) {
+for (const minor of NATIVE_MINORS.filter((m) => has(m, 'adaptiveInterpreter'))) {
   test(`3.${minor}: dis --adaptive shows the attribute access specialized after warm-up`, (t) => {
     if (!requirePython(t, minor)) return
     const dir = mkdtempSync(join(tmpdir(), 'pyxray-adaptive-'))
@@ -143,7 +144,7 @@ for (const minor of [11, 12, 13]) {
 
 // 3.11's dis does not see the specialized JUMP_BACKWARD_QUICK as a jump, so it drops the loop's
 // ">>" target marker: pyxray prints the same.
-for (const minor of [11, 12, 13]) {
+for (const minor of NATIVE_MINORS.filter((m) => has(m, 'adaptiveInterpreter'))) {
   test(`3.${minor}: dis --adaptive --format dis prints what dis.dis(f, adaptive=True) prints after the same runs`, (t) => {
     const python = requirePython(t, minor)
     if (!python) return

@@ -24,6 +24,10 @@ export function nativeCacheBin(): string {
   return join(cache, 'bin')
 }
 
+// The pyxray processes the tests start find the setup script's interpreters as .ci/run arranges it:
+// through $PYXRAY_PYTHON_PATHS (set here when the caller did not set it and the cache exists).
+if (process.env.PYXRAY_PYTHON_PATHS === undefined && existsSync(nativeCacheBin())) process.env.PYXRAY_PYTHON_PATHS = nativeCacheBin()
+
 /** Folders searched for `python3.X` after pyenv: $PYXRAY_PYTHON_PATHS, then the setup script's cache. */
 function nativeFolders(): string[] {
   return [...(process.env.PYXRAY_PYTHON_PATHS ?? '').split(delimiter).filter(Boolean), nativeCacheBin()]
