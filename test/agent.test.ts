@@ -770,7 +770,7 @@ print("ok")
 `
 
 // ---------------------------------------------------------------------------------------------
-// Native CPython 3.8–3.13
+// Every native CPython of src/versions
 
 describe('the Python agent', { concurrency: true }, () => {
   for (const minor of NATIVE_MINORS) {

@@ -2,7 +2,7 @@
  * The profile exports of real profiles (the agent, `python -m pyxray`) read by their real
  * consumers:
  *
- * - pstats: CPython's own `pstats.Stats(path)` loads our file on every pyenv CPython 3.8–3.13;
+ * - pstats: CPython's own `pstats.Stats(path)` loads our file on every native CPython of src/versions;
  *   ncalls (total and primitive) per Python function of the program equal cProfile's for the same
  *   program, and so do the calls per caller between the program's functions; tottime and cumtime
  *   add up (Σ tottime = the profile's self times, cumtime ≥ tottime) and print_stats/print_callers

@@ -1,5 +1,5 @@
 /**
- * The memory API of the Python agent (python/pyxray/memory) on every pyenv CPython 3.8–3.13:
+ * The memory API of the Python agent (python/pyxray/memory) on every native CPython of src/versions:
  * planted leaks found at their line with the planted size per iteration (±10 %), a leak-free loop
  * of 50 iterations not called a leak, deep sizes equal to hand-computed sums of sys.getsizeof,
  * the retention path of a known chain naming the global that holds it, line-level memory on the

@@ -1,5 +1,5 @@
 """pyxray's profiler: a call tree per thread with call counts, honest times and, on request,
-memory per call -- from plain Python (stdlib only, CPython 3.8+).
+memory per call -- from plain Python (stdlib only, CPython 3.8-3.15: :mod:`pyxray._versions`).
 
 Use it as a context manager, with start()/stop(), or as a decorator::
 
