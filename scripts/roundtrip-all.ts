@@ -1,8 +1,8 @@
 /**
- * Marshal round trip over whole stdlibs: every .pyc of every pyenv CPython 3.8–3.13 (all
- * optimization levels) is read from byte 16 and written back; the bytes must be identical.
- * 3.14 comes from Pyodide: its stdlib sources are compiled there (optimize 0, 1, 2) and
- * marshal.dumps'ed, as py_compile would. test/marshal.test.ts runs the pyenv part too.
+ * Marshal round trip over whole stdlibs: every .pyc of every supported CPython on the machine
+ * (test/pyenv.ts; all optimization levels) is read from byte 16 and written back; the bytes must
+ * be identical. Pyodide's 3.14 is an extra: its stdlib sources are compiled there (optimize 0, 1,
+ * 2) and marshal.dumps'ed, as py_compile would. test/marshal.test.ts runs the native part too.
  *
  *   node --import tsx scripts/roundtrip-all.ts [--site-packages] [--no-pyodide]
  *
