@@ -2,9 +2,12 @@
 # Native CPython 3.14 and 3.15 for tests and benchmarks on a Debian 12 host.
 #
 # Debian 12 and pyenv here stop at 3.13; Debian unstable ships 3.14 and 3.15. This bootstraps a
-# minimal unstable root into a cache folder (once: ~4 minutes, ~730 MB) and writes one wrapper per
-# interpreter that runs it through the root's own dynamic loader — no chroot, so the interpreter
-# sees every path of the host and sys.prefix comes out as ROOT/usr by itself.
+# minimal unstable root into a cache folder (once: ~4 minutes, ~1 GB) and makes each interpreter
+# runnable from the host without chroot: a copy of the binary, ROOT/usr/bin/python3.X-host, whose
+# ELF interpreter and RPATH (patchelf) name the root's own loader and libraries. It sees every path
+# of the host, sys.prefix comes out as ROOT/usr by itself, and — unlike running the binary through
+# `ld-linux.so` — sys.executable is a real executable, so subprocesses and multiprocessing work.
+# CACHE/bin/python3.X are symlinks to those copies.
 #
 #   scripts/setup-native-pythons.sh          # idempotent; prints the wrapper folder on stdout
 #   PYXRAY_NATIVE_CACHE=/some/dir scripts/setup-native-pythons.sh
@@ -21,22 +24,27 @@ VERSIONS=(3.14 3.15)
 # test suites are part of the stdlib that the differential tests compare byte for byte.
 PACKAGES="python3.14,python3.15,python3.14-dev,python3.15-dev,libpython3.14-testsuite,libpython3.15-testsuite"
 # Bump when PACKAGES or the steps below change: a cache made by another recipe is rebuilt.
-RECIPE=2
+RECIPE=3
 
 log() { echo "setup-native-pythons: $*" >&2; }
 sudo_cmd() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# ROOT/usr/bin/python3.X-host: the interpreter, patched to load the root's loader and libraries.
+patch_binaries() {
+  local root=$1
+  for v in "${VERSIONS[@]}"; do
+    cp -f "$root/usr/bin/python$v" "$root/usr/bin/python$v-host.tmp"
+    patchelf --set-interpreter "$root/lib64/ld-linux-x86-64.so.2" --force-rpath \
+      --set-rpath "$root/lib/x86_64-linux-gnu:$root/usr/lib/x86_64-linux-gnu" "$root/usr/bin/python$v-host.tmp"
+    mv -f "$root/usr/bin/python$v-host.tmp" "$root/usr/bin/python$v-host"
+  done
+}
+
 write_wrappers() {
   mkdir -p "$BIN"
   for v in "${VERSIONS[@]}"; do
-    local tmp="$BIN/.python$v.tmp.$$"
-    cat >"$tmp" <<WRAP
-#!/bin/sh
-# CPython $v from the Debian unstable root $ROOT, run by that root's own loader (no chroot).
-exec "$ROOT/lib64/ld-linux-x86-64.so.2" --library-path "$ROOT/lib/x86_64-linux-gnu:$ROOT/usr/lib/x86_64-linux-gnu" "$ROOT/usr/bin/python$v" "\$@"
-WRAP
-    chmod +x "$tmp"
-    mv -f "$tmp" "$BIN/python$v"
+    ln -sfn "$ROOT/usr/bin/python$v-host" "$BIN/.python$v.tmp.$$"
+    mv -fT "$BIN/.python$v.tmp.$$" "$BIN/python$v"
   done
 }
 
@@ -48,15 +56,16 @@ check() {
   done
 }
 
-if [ "$(cat "$ROOT/.pyxray-complete" 2>/dev/null)" = "$RECIPE" ] && write_wrappers && check; then
+# A complete root of this recipe: re-patching is cheap and keeps a moved cache folder working.
+if [ "$(cat "$ROOT/.pyxray-complete" 2>/dev/null)" = "$RECIPE" ] && { check || { patch_binaries "$ROOT" && write_wrappers && check; }; }; then
   echo "$BIN"
   exit 0
 fi
 
-if ! command -v debootstrap >/dev/null; then
-  log "installing debootstrap"
-  sudo_cmd apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive sudo_cmd apt-get install -y -qq debootstrap >&2 || {
-    log "cannot install debootstrap"; exit 1; }
+if ! command -v debootstrap >/dev/null || ! command -v patchelf >/dev/null; then
+  log "installing debootstrap and patchelf"
+  sudo_cmd apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive sudo_cmd apt-get install -y -qq debootstrap patchelf >&2 || {
+    log "cannot install debootstrap and patchelf"; exit 1; }
 fi
 
 # The mirror apt is configured with (deb822 or one-line sources), else deb.debian.org.
@@ -72,18 +81,21 @@ if ! sudo_cmd debootstrap --variant=minbase --include="$PACKAGES" sid "$ROOT.par
   tail -5 "$CACHE/debootstrap.log" >&2
   exit 1
 fi
+patch_binaries "$ROOT.partial"
 # .pyc files at every optimization level, as an installed CPython has them (Debian compiles level 0
-# of the main packages only), with the file names an installed root has (/usr/lib/…). Files that are
-# invalid on purpose (test suite) fail; that is expected.
+# only), with the file names an installed root has (/usr/lib/…). Files that are invalid on purpose
+# (test suite) fail; that is expected.
 for v in "${VERSIONS[@]}"; do
-  "$ROOT.partial/lib64/ld-linux-x86-64.so.2" --library-path "$ROOT.partial/lib/x86_64-linux-gnu:$ROOT.partial/usr/lib/x86_64-linux-gnu" \
-    "$ROOT.partial/usr/bin/python$v" -m compileall -q -j 0 -o 0 -o 1 -o 2 -s "$ROOT.partial" -p / "$ROOT.partial/usr/lib/python$v" >/dev/null 2>&1 || true
+  "$ROOT.partial/usr/bin/python$v-host" -m compileall -q -j 0 -o 0 -o 1 -o 2 -s "$ROOT.partial" -p / \
+    "$ROOT.partial/usr/lib/python$v" >/dev/null 2>&1 || true
 done
 echo "$RECIPE" >"$ROOT.partial/.pyxray-complete"
-# Swap the new root in with renames, so a reader never sees a half-removed one.
+# Swap the new root in with renames, so a reader never sees a half-removed one. The patched
+# binaries name the root by path: patch them again for its final place.
 [ -d "$ROOT" ] && mv "$ROOT" "$ROOT.old.$$"
 mv "$ROOT.partial" "$ROOT"
 rm -rf "$ROOT.old.$$"
+patch_binaries "$ROOT"
 write_wrappers
 if ! check; then
   log "the interpreters in $ROOT do not run"; exit 1
