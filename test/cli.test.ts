@@ -7,12 +7,13 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { delimiter, dirname, join } from 'node:path'
 import { test } from 'node:test'
 import { formatDis, toCodeObject } from '../src/bytecode/index.js'
 import { readPyc } from '../src/pyc/index.js'
 import { listRuntimes } from '../src/server/server.js'
 import { isSupportedMinor, MAX_MINOR, MIN_MINOR } from '../src/versions/index.js'
+import { requirePython } from './pyenv.js'
 
 const MAIN = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts')
 const EXAMPLES = join(import.meta.dirname, '..', 'examples')
@@ -172,4 +173,23 @@ test('an unsupported interpreter is refused up front by every command: one line 
   const text = pyxray(['runtimes']).stdout
   assert.match(text, /CPython 3\.6\.\d+ \(unsupported\)/)
   assert.ok(listRuntimes().every((r) => r.kind === 'pyodide' || isSupportedMinor(r.minor)), 'serve offers supported versions only')
+})
+
+test('the interpreters of $PYXRAY_PYTHON_PATHS: listed by pyxray runtimes, picked by --python 3.X', (t) => {
+  // scripts/setup-native-pythons.sh's folder holds python3.14 and python3.15 (pyenv here has neither).
+  const pythons = [14, MAX_MINOR].map((minor) => requirePython(t, minor))
+  if (pythons.some((p) => p === undefined)) return
+  const folders = [...new Set(pythons.map((p) => dirname(p!)))]
+  const env = { PYXRAY_PYTHON_PATHS: folders.join(delimiter) }
+  const listed = pyxray(['runtimes', '--format', 'json'], env)
+  assert.equal(listed.code, 0, listed.stderr)
+  const natives = (JSON.parse(listed.stdout) as { native: { path: string; minor: number; source: string }[] }).native
+  for (const [i, minor] of [14, MAX_MINOR].entries()) {
+    const it = natives.find((n) => n.path === pythons[i])
+    assert.equal(it?.minor, minor, `${pythons[i]} is listed as 3.${minor}`)
+    if (!pythons[i]!.includes('/.pyenv/')) assert.equal(it?.source, 'paths')
+    const r = pyxray(['dis', '-c', 'x = 1', '--python', `3.${minor}`, '-v'], env)
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stderr, new RegExp(`^pyxray: runtime native CPython 3\\.${minor}\\.\\d+ \\(${pythons[i]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\): --python 3\\.${minor}$`, 'm'))
+  }
 })
