@@ -888,6 +888,7 @@ static PyMethodDef module_methods[] = {
 
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT, "_accel", "pyxray's optional C trace-mode engine.", -1, module_methods,
+    NULL, NULL, NULL, NULL, /* m_slots, m_traverse, m_clear, m_free */
 };
 
 PyMODINIT_FUNC PyInit__accel(void) {
