@@ -125,6 +125,29 @@ test('one snippet across 3.10, 3.12 and Pyodide 3.14, aligned by source line', (
   assert.match(text.stdout, /^ {2}3\.10 +LOAD_FAST total$/m)
 })
 
+test('the three newest versions natively (3.13, 3.14, 3.15): counts, max depth = co_stacksize, one row per line', (t) => {
+  const newest = NATIVE_MINORS.slice(-3)
+  for (const minor of newest) if (!requirePython(t, minor)) return
+  const versions = newest.map((m) => `3.${m}`)
+  const dir = mkdtempSync(join(tmpdir(), 'pyxray-compare-'))
+  const file = join(dir, 'snippet.py')
+  writeFileSync(file, 'def f(n):\n    out = []\n    for i in range(n):\n        out.append(i * 2)\n    return sum([x for x in out if x % 3])\n')
+  const doc = compareJson([`${file}:f`, '--versions', versions.join(','), '--call', 'f(300)'])
+  assert.deepEqual(doc.sides.map((s) => s.label), versions)
+  for (const [k, side] of doc.sides.entries()) {
+    assert.equal(side.runtime!.kind, 'native')
+    assert.ok(side.runtime!.version.startsWith(versions[k]!), side.runtime!.version)
+    // The loop body ran 300 times in every version.
+    assert.equal(Math.max(...side.instructions.filter((i) => i.line === 4).map((i) => i.count ?? 0)), 300)
+  }
+  const text = pyxray(['compare', `${file}:f`, '--versions', versions.join(','), '--no-run'])
+  assert.equal(text.code, 0, text.stderr)
+  const depth = text.stdout.split('\n').find((l) => l.startsWith('max stack depth'))!
+  const pairs = [...depth.matchAll(/(\d+) \(co_stacksize (\d+)\)/g)]
+  assert.equal(pairs.length, 3, depth)
+  for (const [, computed, stacksize] of pairs) assert.equal(computed, stacksize, depth)
+})
+
 for (const minor of NATIVE_MINORS.filter((m) => has(m, 'adaptiveInterpreter'))) {
   test(`3.${minor}: dis --adaptive shows the attribute access specialized after warm-up`, (t) => {
     if (!requirePython(t, minor)) return
