@@ -12,6 +12,13 @@ code), with the very tracer configuration of the run (mechanism, clock, memory, 
     callee    = the empty function's measured total / n   (its own body takes ~nothing)
     caller    = per call - callee
     hidden    = (traced-and-folded time - plain time) / n
+    floor     = (plain time - plain time of the loop without the call) / n * CALLEE_SHARE
+
+``floor`` is no overhead but a lower bound on real work: what calling an empty function costs
+without the profiler, the callee's share of it (its frame, RESUME, RETURN). No call of real code
+costs less, so the subtraction never takes a node's self time below ``floor`` per call (see
+:func:`pyxray._profile_tree.thread_tree`); where it would, the difference is counted as
+*clamped* and reported in ``metadata.overhead``.
 
 Each is the minimum over a few repetitions (noise on a loaded machine only ever adds time). The
 result is cached per interpreter (``sys.version`` + ``sys.executable``) and configuration in
@@ -45,7 +52,11 @@ if TYPE_CHECKING:  # typing is for type checkers only
     Overhead = Dict[str, Any]
 
 #: Bump when the measurement changes, so old cache entries are ignored.
-CALIBRATION_VERSION = 1
+CALIBRATION_VERSION = 2
+
+#: The callee's share of an empty call's un-profiled cost, for ``floor`` (the rest, the CALL
+#: instruction and argument handling, runs in the caller).
+CALLEE_SHARE = 0.5
 
 _SOURCE = """
 def leaf():
@@ -55,6 +66,11 @@ def loop(n):
     f = leaf
     for _ in range(n):
         f()
+
+def bare(n):
+    f = leaf
+    for _ in range(n):
+        f
 """
 _USER_FILE = "<pyxray-calibration>"
 _LIBRARY_FILE = "<pyxray-calibration-library>"
@@ -79,14 +95,30 @@ class _CalibrationFilter:
         return self._base.builtin_kind()
 
 
-def _workload(filename: str) -> Callable[[int], None]:
+def _workload(filename: str, name: str = "loop") -> Callable[[int], None]:
     namespace: dict[str, Any] = {"__name__": "pyxray_calibration", "__builtins__": __builtins__}
     exec(compile(_SOURCE, filename, "exec"), namespace)
-    return namespace["loop"]  # type: ignore[no-any-return]
+    return namespace[name]  # type: ignore[no-any-return]
+
+
+def measure_floor(clock: Callable[[], float], n: int = 4000, repeat: int = 5) -> float:
+    """``floor`` (clock seconds per call, see the module docstring), without any tracer."""
+    loop = _workload(_USER_FILE)
+    bare = _workload(_USER_FILE, "bare")
+
+    def best(run: Callable[[int], None]) -> float:
+        out = float("inf")
+        for _ in range(repeat):
+            t0 = clock()
+            run(n)
+            out = min(out, clock() - t0)
+        return out
+
+    return max(0.0, (best(loop) - best(bare)) / n * CALLEE_SHARE)
 
 
 def measure(make: Callable[..., Tracer], clock: Callable[[], float], base_filter: CodeFilter, *, memory: bool, builtins: bool, n: int = 4000, repeat: int = 5) -> Overhead:
-    """Measures ``callee``/``caller``/``hidden`` (clock seconds per call) for tracers made by
+    """Measures ``callee``/``caller``/``hidden``/``floor`` (clock seconds per call) for tracers made by
     ``make(clock, filter, frames, memory=, builtins=)``."""
     user_loop = _workload(_USER_FILE)
     library_loop = _workload(_LIBRARY_FILE)
@@ -129,7 +161,7 @@ def measure(make: Callable[..., Tracer], clock: Callable[[], float], base_filter
     per_call = max(0.0, (visible_best - plain_best) / n)
     callee = min(per_call, max(0.0, callee_best / n))
     hidden = min(per_call, max(0.0, (hidden_best - plain_best) / n))
-    return {"callee": callee, "caller": per_call - callee, "hidden": hidden}
+    return {"callee": callee, "caller": per_call - callee, "hidden": hidden, "floor": measure_floor(clock, n, repeat)}
 
 
 def cache_dir() -> str:
@@ -172,7 +204,7 @@ def cached(key: str) -> Overhead | None:
     if os.environ.get("PYXRAY_NO_CACHE"):
         return None
     entry = _read_cache().get(key)
-    if isinstance(entry, dict) and all(isinstance(entry.get(k), (int, float)) for k in ("calleeNs", "callerNs", "hiddenNs")):
+    if isinstance(entry, dict) and all(isinstance(entry.get(k), (int, float)) for k in ("calleeNs", "callerNs", "hiddenNs", "floorNs")):
         return entry
     return None
 

@@ -1,5 +1,6 @@
 """The aggregated call tree the tracers and the sampler build, and how it becomes the profile
-document's thread trees, flat table and text table.
+document's thread trees (flat: version 2 of the document, see schema/profile.schema.json), flat
+table and text table. Everything here is iterative: 100,000-deep recursion is ordinary input.
 
 A node is a plain list (the hot paths index it with constant subscripts, which CPython
 specialises; attribute access on objects is slower before 3.11 and no faster after). Slots:
@@ -46,8 +47,17 @@ Times are corrected for the profiler's own cost while converting (:func:`thread_
 ``callee`` seconds of overhead landing inside each visible call's measured time, ``caller``
 seconds in its caller's self time, and ``hidden`` seconds per folded call, a node's self time is
 ``measured self - callee*calls - caller*(calls of its children) - hidden*(folded calls in it)``,
-at least 0, and its total is its self time plus its children's corrected totals -- so the
+and its total is its self time plus its children's corrected totals -- so the
 document always satisfies ``totalNs == selfNs + sum(child totalNs)``.
+
+The subtraction is an average, and some events cost less than the calibrated ones (a builtin's
+CALL/C_RETURN pair is cheaper than a Python call's events; a cached calibration may come from a
+slower moment). Unchecked, it can take the self time of a function that does real work in many
+calls to 0. So it is clamped per node: a node's self time is never less than ``floor`` per own
+call (what an empty call costs its callee without the profiler, measured by the calibration:
+no call of real code costs less) nor more than measured. What the clamp gave back is
+counted (:class:`OverheadTally`) and reported in ``metadata.overhead`` (``subtractedNs``,
+``clampedNs``, ``clampedNodes``), the table's header and, when it matters, a warning.
 
 Recursion: every level of a recursive call path is its own node (``fib -> fib -> fib``), and a
 node's totalNs is the inclusive time of the calls through exactly that path, so no node counts
@@ -169,6 +179,47 @@ def _merge_into(dst: Node, src: Node) -> None:
                 pairs.append((twin, child))
 
 
+class OverheadTally:
+    """What the overhead correction did over a profile's trees, in clock units: the time it
+    subtracted (after clamping), the time the clamp gave back, and at how many nodes."""
+
+    #: Clamped time (share of the subtracted time) from which a warning is worth printing.
+    WARN_SHARE = 0.01
+
+    def __init__(self) -> None:
+        self.subtracted = 0.0
+        self.clamped = 0.0
+        self.clamped_nodes = 0
+
+    def add(self, subtracted: float, clamped: float) -> None:
+        self.subtracted += subtracted
+        if clamped > 0:
+            self.clamped += clamped
+            self.clamped_nodes += 1
+
+    def warning(self, scale: float) -> str | None:
+        """A warning when the clamp changed more than WARN_SHARE of the correction (else None)."""
+        if self.clamped <= 0 or self.clamped < self.WARN_SHARE * (self.subtracted + self.clamped):
+            return None
+        return (
+            "the overhead correction was clamped at {} node(s): {:.3f} ms of the estimated overhead was not "
+            "subtracted because it would have left less than an empty call's cost per call (see metadata.overhead; "
+            "compare with --overhead off or --overhead fresh)".format(self.clamped_nodes, self.clamped * scale / 1e6)
+        )
+
+
+def clamp_self(measured: float, estimate: float, floor: float) -> tuple[float, float, float]:
+    """A node's self time after subtracting the ``estimate`` of overhead from its ``measured``
+    self time, never below ``floor`` (nor above measured: the floor cannot add time that was not
+    measured): (self time, subtracted, clamped). The inputs are in any one unit."""
+    lowest = min(max(floor, 0.0), max(measured, 0.0))
+    corrected = measured - estimate
+    if corrected >= lowest:
+        return corrected, estimate, 0.0
+    subtracted = max(0.0, measured - lowest)
+    return lowest, subtracted, max(0.0, estimate - subtracted)
+
+
 def thread_tree(
     root: Node,
     *,
@@ -176,16 +227,21 @@ def thread_tree(
     callee: float = 0.0,
     caller: float = 0.0,
     hidden: float = 0.0,
+    floor: float = 0.0,
     memory: bool = False,
     sampled: bool = False,
-) -> dict[str, Any]:
-    """One thread's tree as document nodes (``frame``, ``calls``, ``totalNs``, ``selfNs``,
-    ``memory``, ``samples``, ``children`` sorted by totalNs, largest first).
+    tally: OverheadTally | None = None,
+) -> list[dict[str, Any]]:
+    """One thread's tree as the document's flat node list: depth-first pre-order, children by
+    totalNs, largest first, each node ``parent`` (index of its parent in the list, None for the
+    root at 0), ``frame``, ``calls``, ``totalNs``, ``selfNs``, ``memory``, ``samples``.
 
     ``scale`` converts clock units to nanoseconds; ``callee``/``caller``/``hidden`` are the
     per-call overheads to subtract, in clock units (see the module docstring): a node's self time
     is its measured self time less ``callee`` per own call, ``caller`` per call of a child and
-    ``hidden`` per folded call; its total is then its self time plus its children's totals.
+    ``hidden`` per folded call, clamped at ``floor`` per own call (see :func:`clamp_self`;
+    ``tally`` counts what was subtracted and clamped); its total is then its self time plus its
+    children's totals.
     Sampled trees take self time from the SELF slot. Iterative: any depth."""
     # Work entries: [node, its real children, next child index, finished children]; a finished
     # child is (document node, measured total in clock units, calls).
@@ -209,7 +265,11 @@ def thread_tree(
             for _, measured, count in done:
                 child_measured += measured
                 child_calls += count
-            self_time = node[TOTAL] - child_measured - callee * calls - caller * child_calls - hidden * node[HIDDEN_CALLS]
+            measured_self = node[TOTAL] - child_measured
+            estimate = callee * calls + caller * child_calls + hidden * node[HIDDEN_CALLS]
+            self_time, subtracted, clamped = clamp_self(measured_self, estimate, floor * calls)
+            if tally is not None:
+                tally.add(subtracted, clamped)
         done.sort(key=lambda item: -item[0]["totalNs"])
         self_ns = max(0, int(round(self_time * scale)))
         out = {
@@ -223,10 +283,25 @@ def thread_tree(
             out["memory"] = {"netBytes": int(node[NET]), "peakBytes": int(max(0, node[PEAK]))}
         if sampled:
             out["samples"] = node[SAMPLES]
-        out["children"] = [item[0] for item in done]
+        out["children"] = [item[0] for item in done]  # taken out again by the flattening below
         if work:
             work[-1][3].append((out, node[TOTAL], calls))
-    return out
+    return _flatten(out)
+
+
+def _flatten(root: dict[str, Any]) -> list[dict[str, Any]]:
+    """Nested nodes (``children`` lists) as a flat pre-order list with parent indexes."""
+    nodes: list[dict[str, Any]] = []
+    todo: list[tuple[dict[str, Any], int | None]] = [(root, None)]
+    while todo:
+        node, parent = todo.pop()
+        children = node.pop("children")
+        index = len(nodes)
+        # parent first: the document's key order (schema/profile.schema.json)
+        nodes.append(dict(parent=parent, **node))
+        for child in reversed(children):
+            todo.append((child, index))
+    return nodes
 
 
 def flat_table(doc: Doc) -> list[dict[str, Any]]:
@@ -235,11 +310,16 @@ def flat_table(doc: Doc) -> list[dict[str, Any]]:
     self time, largest first."""
     rows: dict[int, dict[str, Any]] = {}
     for thread in doc["threads"]:
+        nodes = thread["nodes"]
+        children: list[list[int]] = [[] for _ in nodes]
+        for index in range(1, len(nodes)):
+            children[nodes[index]["parent"]].append(index)
         active: dict[int, int] = {}  # frame -> how many ancestors on the current path have it
-        # (node, entering?) pairs: the exit marker undoes the node's count in `active`.
-        todo: list[tuple[dict[str, Any], bool]] = [(thread["root"], True)]
+        # (node index, entering?) pairs: the exit marker undoes the node's count in `active`.
+        todo: list[tuple[int, bool]] = [(0, True)]
         while todo:
-            node, entering = todo.pop()
+            index, entering = todo.pop()
+            node = nodes[index]
             frame = node["frame"]
             if not entering:
                 active[frame] -= 1
@@ -254,8 +334,8 @@ def flat_table(doc: Doc) -> list[dict[str, Any]]:
                 if not active.get(frame):
                     row["totalNs"] += node["totalNs"]
                 active[frame] = active.get(frame, 0) + 1
-                todo.append((node, False))
-            for child in node["children"]:
+                todo.append((index, False))
+            for child in children[index]:
                 todo.append((child, True))
     return sorted(rows.values(), key=lambda r: (-r["selfNs"], -r["totalNs"], r["frame"]))
 
@@ -279,7 +359,7 @@ def format_table(doc: Doc, top: int = 15, width: int = 100) -> str:
     """A compact text table of the ``top`` functions by self time."""
     meta = doc["metadata"]
     rows = flat_table(doc)
-    grand = sum(t["root"]["totalNs"] for t in doc["threads"]) or 1
+    grand = sum(t["nodes"][0]["totalNs"] for t in doc["threads"]) or 1
     sampled = meta["mode"] == "sample"
     head = "pyxray: {} mode, {} clock, {} ms, {} thread{}".format(
         meta["mode"], meta["clock"], _ms(meta["durationNs"]), len(doc["threads"]), "" if len(doc["threads"]) == 1 else "s"
@@ -288,6 +368,12 @@ def format_table(doc: Doc, top: int = 15, width: int = 100) -> str:
         head += ", {} samples every {} ms".format(meta.get("samples", 0), _ms(meta.get("intervalNs", 0)))
     elif meta.get("overheadNsPerEvent"):
         head += ", {:.0f} ns/event overhead subtracted".format(meta["overheadNsPerEvent"])
+        overhead = meta.get("overhead") or {}
+        if "subtractedNs" in overhead:
+            head += " ({} ms in all".format(_ms(overhead["subtractedNs"]))
+            if overhead.get("clampedNs"):
+                head += ", {} ms clamped at {} node{}".format(_ms(overhead["clampedNs"]), overhead["clampedNodes"], "" if overhead["clampedNodes"] == 1 else "s")
+            head += ")"
     if meta.get("partial"):
         head += " (partial)"
     lines = [head]
@@ -307,11 +393,11 @@ def format_table(doc: Doc, top: int = 15, width: int = 100) -> str:
 
 
 def iter_nodes(doc: Doc, visit: Callable[[dict[str, Any], int], None]) -> None:
-    """Calls ``visit(node, depth)`` for every node of every thread (iteratively)."""
+    """Calls ``visit(node, depth)`` for every node of every thread, in document order."""
     for thread in doc["threads"]:
-        todo = [(thread["root"], 0)]
-        while todo:
-            node, depth = todo.pop()
+        depths: list[int] = []
+        for node in thread["nodes"]:
+            parent = node["parent"]
+            depth = 0 if parent is None else depths[parent] + 1
+            depths.append(depth)
             visit(node, depth)
-            for child in node["children"]:
-                todo.append((child, depth + 1))

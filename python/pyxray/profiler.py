@@ -114,7 +114,7 @@ from . import __version__
 from ._profile_filter import LIBRARY_VIEWS, CodeFilter, FrameTable
 from ._profile_accel import accel_option, make_tracer
 from ._profile_trace import HAS_MONITORING, ProfilerError, Tracer, get_ident
-from ._profile_tree import TOTAL, format_table, merge_duplicate_frames, thread_tree, visible_tree
+from ._profile_tree import TOTAL, OverheadTally, format_table, merge_duplicate_frames, thread_tree, visible_tree
 from ._versions import HAS_RESET_PEAK
 
 TYPE_CHECKING = False
@@ -128,7 +128,7 @@ if TYPE_CHECKING:  # typing is for type checkers only
 __all__ = ["Profiler", "ProfilerError", "ProfilerWarning", "profile", "PROFILE_VERSION"]
 
 #: The version of the profile document (``"version"``); see schema/profile.schema.json.
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2
 
 _MODES = ("trace", "sample")
 _CLOCKS = ("wall", "cpu")
@@ -208,7 +208,7 @@ class Profiler:
         self._frames: FrameTable | None = None
         self._tracer: Tracer | None = None
         self._sampler: Any = None
-        self._overhead: dict[str, Any] = {"calleeNs": 0.0, "callerNs": 0.0, "hiddenNs": 0.0, "source": "none"}
+        self._overhead: dict[str, Any] = {"calleeNs": 0.0, "callerNs": 0.0, "hiddenNs": 0.0, "floorNs": 0.0, "source": "none"}
         self._warnings: list[str] = []
         self._duration = 0.0
         self._t_start = 0.0
@@ -340,17 +340,19 @@ class Profiler:
         assert tracer is not None
         option = self.overhead_option
         if option == "off":
-            self._overhead = {"calleeNs": 0.0, "callerNs": 0.0, "hiddenNs": 0.0, "source": "off"}
+            self._overhead = {"calleeNs": 0.0, "callerNs": 0.0, "hiddenNs": 0.0, "floorNs": 0.0, "source": "off"}
             return
         if not isinstance(option, str):
             half = float(option) / 2
-            self._overhead = {"calleeNs": half, "callerNs": half, "hiddenNs": float(option), "source": "given"}
+            floor = round(cal.measure_floor(self._clock) * 1e9, 2)
+            self._overhead = {"calleeNs": half, "callerNs": half, "hiddenNs": float(option), "floorNs": floor, "source": "given"}
             return
         mechanism = tracer.mechanism if tracer.engine == "python" else "{}+{}".format(tracer.mechanism, tracer.engine)
         key = cal.cache_key(mechanism, self.clock_name, self.memory, tracer.builtins)
         entry = cal.cached(key) if option == "auto" else None
         if entry is not None:
-            self._overhead = {"calleeNs": entry["calleeNs"], "callerNs": entry["callerNs"], "hiddenNs": entry["hiddenNs"], "source": "cache"}
+            self._overhead = {k: entry[k] for k in ("calleeNs", "callerNs", "hiddenNs", "floorNs")}
+            self._overhead["source"] = "cache"
             return
         measured = cal.measure(type(tracer), self._clock, self._filter, memory=self.memory, builtins=tracer.builtins)
         entry = {k + "Ns": round(v * 1e9, 2) for k, v in measured.items()}
@@ -433,21 +435,29 @@ class Profiler:
             meta["engineReason"] = self._engine_reason
         threads: list[dict[str, Any]] = []
         if self._tracer is not None:
+            scale = 1e9
+            callee, caller, hidden, floor = (overhead[k] / scale for k in ("calleeNs", "callerNs", "hiddenNs", "floorNs"))
+            tally = OverheadTally()
+            for state in self._tracer.threads:
+                root = visible_tree(state.root)
+                root[TOTAL] = state.root_time
+                merge_duplicate_frames(root)
+                tree = thread_tree(root, scale=scale, callee=callee, caller=caller, hidden=hidden, floor=floor, memory=self.memory, tally=tally)
+                threads.append(_thread_entry(state.ident, state.name, state.native_id, tree))
             meta["overhead"] = {
                 "perCallNs": round(per_call, 2),
                 "calleeNs": overhead["calleeNs"],
                 "callerNs": overhead["callerNs"],
                 "hiddenNs": overhead["hiddenNs"],
+                "floorNs": overhead["floorNs"],
                 "source": overhead["source"],
+                "subtractedNs": int(round(tally.subtracted * scale)),
+                "clampedNs": int(round(tally.clamped * scale)),
+                "clampedNodes": tally.clamped_nodes,
             }
-            scale = 1e9
-            callee, caller, hidden = (overhead[k] / scale for k in ("calleeNs", "callerNs", "hiddenNs"))
-            for state in self._tracer.threads:
-                root = visible_tree(state.root)
-                root[TOTAL] = state.root_time
-                merge_duplicate_frames(root)
-                tree = thread_tree(root, scale=scale, callee=callee, caller=caller, hidden=hidden, memory=self.memory)
-                threads.append(_thread_entry(state.ident, state.name, state.native_id, tree))
+            clamp_warning = tally.warning(scale)
+            if clamp_warning is not None:
+                meta["warnings"].append(clamp_warning)
         else:
             sampler = self._sampler
             meta["intervalNs"] = int(round(self.interval * 1e9))
@@ -482,15 +492,9 @@ def write_document(doc: Document, path: str | os.PathLike[str]) -> str:
     from .jsonline import dumps
 
     target = os.fspath(path)
-    # The C JSON encoder recurses in C once per tree level, up to the recursion limit: a program
-    # that raised the limit for deep recursion could overflow the C stack. Below this limit it
-    # gives up with RecursionError and jsonline's iterative encoder takes over.
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(min(limit, max(1000, _depth_now() + 500)))
-    try:
-        text = dumps(doc)
-    finally:
-        sys.setrecursionlimit(limit)
+    # Version 2 documents nest a few levels whatever the call depth (trees are flat), so the C
+    # encoder's recursion stays shallow; jsonline's dumps still falls back to its iterative encoder.
+    text = dumps(doc)
     folder = os.path.dirname(os.path.abspath(target))
     fd, temp = tempfile.mkstemp(prefix=".pyxray-", suffix=".tmp", dir=folder)
     try:
@@ -507,20 +511,11 @@ def write_document(doc: Document, path: str | os.PathLike[str]) -> str:
     return target
 
 
-def _depth_now() -> int:
-    frame: FrameType | None = sys._getframe(1)
-    depth = 0
-    while frame is not None:
-        depth += 1
-        frame = frame.f_back
-    return depth
-
-
-def _thread_entry(ident: int, name: str, native_id: int | None, tree: dict[str, Any]) -> dict[str, Any]:
+def _thread_entry(ident: int, name: str, native_id: int | None, nodes: list[dict[str, Any]]) -> dict[str, Any]:
     entry: dict[str, Any] = {"id": ident, "name": name}
     if native_id is not None:
         entry["nativeId"] = native_id
-    entry["root"] = tree
+    entry["nodes"] = nodes
     return entry
 
 

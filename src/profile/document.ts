@@ -21,6 +21,14 @@ export interface ProfileOverhead {
   readonly callerNs: number
   /** Per folded (hidden) call, in the self time of the frame it folds into. */
   readonly hiddenNs: number
+  /** The least self time per call the subtraction leaves a node (ns); absent from older agents. */
+  readonly floorNs?: number
+  /** Time subtracted over all nodes, after clamping (ns). */
+  readonly subtractedNs?: number
+  /** Estimated overhead not subtracted because it would have left a node less than floorNs per call (ns). */
+  readonly clampedNs?: number
+  /** Nodes where the subtraction was clamped. */
+  readonly clampedNodes?: number
   readonly source: 'calibrated' | 'cache' | 'given' | 'off' | 'none'
 }
 
