@@ -1,6 +1,5 @@
 """The aggregated call tree the tracers and the sampler build, and how it becomes the profile
-document's thread trees (flat: version 2 of the document, see schema/profile.schema.json), flat
-table and text table. Everything here is iterative: 100,000-deep recursion is ordinary input.
+document's thread trees, flat table and text table.
 
 A node is a plain list (the hot paths index it with constant subscripts, which CPython
 specialises; attribute access on objects is slower before 3.11 and no faster after). Slots:
@@ -231,10 +230,9 @@ def thread_tree(
     memory: bool = False,
     sampled: bool = False,
     tally: OverheadTally | None = None,
-) -> list[dict[str, Any]]:
-    """One thread's tree as the document's flat node list: depth-first pre-order, children by
-    totalNs, largest first, each node ``parent`` (index of its parent in the list, None for the
-    root at 0), ``frame``, ``calls``, ``totalNs``, ``selfNs``, ``memory``, ``samples``.
+) -> dict[str, Any]:
+    """One thread's tree as document nodes (``frame``, ``calls``, ``totalNs``, ``selfNs``,
+    ``memory``, ``samples``, ``children`` sorted by totalNs, largest first).
 
     ``scale`` converts clock units to nanoseconds; ``callee``/``caller``/``hidden`` are the
     per-call overheads to subtract, in clock units (see the module docstring): a node's self time
@@ -283,25 +281,10 @@ def thread_tree(
             out["memory"] = {"netBytes": int(node[NET]), "peakBytes": int(max(0, node[PEAK]))}
         if sampled:
             out["samples"] = node[SAMPLES]
-        out["children"] = [item[0] for item in done]  # taken out again by the flattening below
+        out["children"] = [item[0] for item in done]
         if work:
             work[-1][3].append((out, node[TOTAL], calls))
-    return _flatten(out)
-
-
-def _flatten(root: dict[str, Any]) -> list[dict[str, Any]]:
-    """Nested nodes (``children`` lists) as a flat pre-order list with parent indexes."""
-    nodes: list[dict[str, Any]] = []
-    todo: list[tuple[dict[str, Any], int | None]] = [(root, None)]
-    while todo:
-        node, parent = todo.pop()
-        children = node.pop("children")
-        index = len(nodes)
-        # parent first: the document's key order (schema/profile.schema.json)
-        nodes.append(dict(parent=parent, **node))
-        for child in reversed(children):
-            todo.append((child, index))
-    return nodes
+    return out
 
 
 def flat_table(doc: Doc) -> list[dict[str, Any]]:
@@ -310,16 +293,11 @@ def flat_table(doc: Doc) -> list[dict[str, Any]]:
     self time, largest first."""
     rows: dict[int, dict[str, Any]] = {}
     for thread in doc["threads"]:
-        nodes = thread["nodes"]
-        children: list[list[int]] = [[] for _ in nodes]
-        for index in range(1, len(nodes)):
-            children[nodes[index]["parent"]].append(index)
         active: dict[int, int] = {}  # frame -> how many ancestors on the current path have it
-        # (node index, entering?) pairs: the exit marker undoes the node's count in `active`.
-        todo: list[tuple[int, bool]] = [(0, True)]
+        # (node, entering?) pairs: the exit marker undoes the node's count in `active`.
+        todo: list[tuple[dict[str, Any], bool]] = [(thread["root"], True)]
         while todo:
-            index, entering = todo.pop()
-            node = nodes[index]
+            node, entering = todo.pop()
             frame = node["frame"]
             if not entering:
                 active[frame] -= 1
@@ -334,8 +312,8 @@ def flat_table(doc: Doc) -> list[dict[str, Any]]:
                 if not active.get(frame):
                     row["totalNs"] += node["totalNs"]
                 active[frame] = active.get(frame, 0) + 1
-                todo.append((index, False))
-            for child in children[index]:
+                todo.append((node, False))
+            for child in node["children"]:
                 todo.append((child, True))
     return sorted(rows.values(), key=lambda r: (-r["selfNs"], -r["totalNs"], r["frame"]))
 
@@ -359,7 +337,7 @@ def format_table(doc: Doc, top: int = 15, width: int = 100) -> str:
     """A compact text table of the ``top`` functions by self time."""
     meta = doc["metadata"]
     rows = flat_table(doc)
-    grand = sum(t["nodes"][0]["totalNs"] for t in doc["threads"]) or 1
+    grand = sum(t["root"]["totalNs"] for t in doc["threads"]) or 1
     sampled = meta["mode"] == "sample"
     head = "pyxray: {} mode, {} clock, {} ms, {} thread{}".format(
         meta["mode"], meta["clock"], _ms(meta["durationNs"]), len(doc["threads"]), "" if len(doc["threads"]) == 1 else "s"
@@ -393,11 +371,11 @@ def format_table(doc: Doc, top: int = 15, width: int = 100) -> str:
 
 
 def iter_nodes(doc: Doc, visit: Callable[[dict[str, Any], int], None]) -> None:
-    """Calls ``visit(node, depth)`` for every node of every thread, in document order."""
+    """Calls ``visit(node, depth)`` for every node of every thread (iteratively)."""
     for thread in doc["threads"]:
-        depths: list[int] = []
-        for node in thread["nodes"]:
-            parent = node["parent"]
-            depth = 0 if parent is None else depths[parent] + 1
-            depths.append(depth)
+        todo = [(thread["root"], 0)]
+        while todo:
+            node, depth = todo.pop()
             visit(node, depth)
+            for child in node["children"]:
+                todo.append((child, depth + 1))

@@ -128,7 +128,7 @@ if TYPE_CHECKING:  # typing is for type checkers only
 __all__ = ["Profiler", "ProfilerError", "ProfilerWarning", "profile", "PROFILE_VERSION"]
 
 #: The version of the profile document (``"version"``); see schema/profile.schema.json.
-PROFILE_VERSION = 2
+PROFILE_VERSION = 1
 
 _MODES = ("trace", "sample")
 _CLOCKS = ("wall", "cpu")
@@ -492,9 +492,15 @@ def write_document(doc: Document, path: str | os.PathLike[str]) -> str:
     from .jsonline import dumps
 
     target = os.fspath(path)
-    # Version 2 documents nest a few levels whatever the call depth (trees are flat), so the C
-    # encoder's recursion stays shallow; jsonline's dumps still falls back to its iterative encoder.
-    text = dumps(doc)
+    # The C JSON encoder recurses in C once per tree level, up to the recursion limit: a program
+    # that raised the limit for deep recursion could overflow the C stack. Below this limit it
+    # gives up with RecursionError and jsonline's iterative encoder takes over.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(min(limit, max(1000, _depth_now() + 500)))
+    try:
+        text = dumps(doc)
+    finally:
+        sys.setrecursionlimit(limit)
     folder = os.path.dirname(os.path.abspath(target))
     fd, temp = tempfile.mkstemp(prefix=".pyxray-", suffix=".tmp", dir=folder)
     try:
@@ -511,11 +517,20 @@ def write_document(doc: Document, path: str | os.PathLike[str]) -> str:
     return target
 
 
-def _thread_entry(ident: int, name: str, native_id: int | None, nodes: list[dict[str, Any]]) -> dict[str, Any]:
+def _depth_now() -> int:
+    frame: FrameType | None = sys._getframe(1)
+    depth = 0
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth
+
+
+def _thread_entry(ident: int, name: str, native_id: int | None, tree: dict[str, Any]) -> dict[str, Any]:
     entry: dict[str, Any] = {"id": ident, "name": name}
     if native_id is not None:
         entry["nativeId"] = native_id
-    entry["nodes"] = nodes
+    entry["root"] = tree
     return entry
 
 
