@@ -1,7 +1,7 @@
 /** A {@link Report} as GitHub-flavoured markdown (PR comments, $GITHUB_STEP_SUMMARY). */
 import type { Report, ReportRow } from './report.js'
 import { callsPerRun, halfSpread } from './report-runs.js'
-import { formatReportText, PLAIN_REPORT } from './report-text.js'
+import { formatReportText, overheadTotalsText, PLAIN_REPORT } from './report-text.js'
 import { bar, formatBytes, formatNs, mdCell } from './units.js'
 
 function headerLines(r: Report): string[] {
@@ -12,7 +12,7 @@ function headerLines(r: Report): string[] {
     `${formatNs(h.durationNs)}`,
     `${h.threads.length} thread${h.threads.length === 1 ? '' : 's'}`,
     ...(h.perRun ? [`${h.runs} runs: times and calls per run (medians, ± half the ${h.perRun.spread === 'iqr' ? 'interquartile range' : 'range, min–max'}; % of all runs)`] : h.runs > 1 ? [`${h.runs} runs (times summed)`] : []),
-    ...(h.mode === 'trace' ? [`overhead ${h.overheadNsPerEvent.toFixed(0)} ns/event subtracted`] : []),
+    ...(h.mode === 'trace' ? [`overhead ${h.overheadNsPerEvent.toFixed(0)} ns/event subtracted${overheadTotalsText(h)}`] : []),
   ]
   const out = [`### pyxray profile: \`${h.name}\``, '', `${facts.map(mdCell).join(' · ')}`, '', `\`${h.argv.join(' ').replace(/`/g, "'")}\``]
   if (h.partial) out.push('', '> **partial**: the run was cut short; the profile covers what ran until then')

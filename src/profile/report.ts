@@ -115,6 +115,8 @@ export interface ReportHeader {
   readonly perRun?: ReportRunSummary
   readonly overheadNsPerEvent: number
   readonly overheadSource?: string
+  /** Trace mode: what the overhead subtraction took in all and what its per-node clamp gave back (metadata.overhead), ns. */
+  readonly overheadTotals?: { readonly subtractedNs: number; readonly clampedNs: number; readonly clampedNodes: number }
   readonly intervalNs?: number
   readonly samples?: number
   readonly memory: boolean
@@ -304,6 +306,7 @@ export function buildReport(doc: ProfileDocument, o: ReportOptions): Report {
       : {}),
     overheadNsPerEvent: md.overheadNsPerEvent,
     ...(md.overhead ? { overheadSource: md.overhead.source } : {}),
+    ...(md.overhead?.subtractedNs !== undefined ? { overheadTotals: { subtractedNs: md.overhead.subtractedNs, clampedNs: md.overhead.clampedNs ?? 0, clampedNodes: md.overhead.clampedNodes ?? 0 } } : {}),
     ...(md.intervalNs !== undefined ? { intervalNs: md.intervalNs } : {}),
     ...(md.samples !== undefined ? { samples: md.samples } : {}),
     memory: md.memory === true,
