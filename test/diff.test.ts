@@ -120,7 +120,10 @@ test('threshold and min-time decide what is large; improvements; new and vanishe
   assert.equal(fn(d, 'new_helper').base, null)
   assert.equal(fn(d, 'old_helper').status, 'vanished')
   assert.equal(d.regressions, 0)
-  assert.equal(d.improvements, 1)
+  // render, and the total (53 ms → 40.8 ms, −23 %)
+  assert.equal(d.improvements, 2)
+  assert.equal(d.total.status, 'improvement')
+  assert.equal(d.verdict, 'pass')
   assert.deepEqual(
     d.nodes.filter((n) => n.status === 'new' || n.status === 'vanished').map((n) => `${n.status} ${n.path.join('/')}`).sort(),
     ['new main/new_helper', 'vanished main/old_helper'],
@@ -129,10 +132,10 @@ test('threshold and min-time decide what is large; improvements; new and vanishe
   assert.equal(fn(diffProfiles(baseSmall, head, { ...OPTS, threshold: 0.05 }), 'parse').status, 'regression')
   assert.equal(diffProfiles(baseSmall, head, { ...OPTS, minTimeNs: 100 * MS }).improvements, 0)
   const text = formatDiffText(d, { width: 100, style: PLAIN_REPORT, top: 15 })
-  assert.match(text, /verdict {2}0 regressions, 1 improvement/)
+  assert.match(text, /verdict {2}0 regressions, 2 improvements/)
   assert.match(text, /\+ main › new_helper/)
   assert.match(text, /- main › old_helper/)
-  assert.match(formatDiffMarkdown(d, 15), /^### pyxray diff: ✅ no regression, 1 improvement/)
+  assert.match(formatDiffMarkdown(d, 15), /^### pyxray diff: ✅ no regression, 2 improvements/)
 })
 
 test('repeated runs: medians, Mann-Whitney against the threshold, exact call counts', () => {
@@ -150,16 +153,23 @@ test('repeated runs: medians, Mann-Whitney against the threshold, exact call cou
   assert.equal(fn(d, 'render').status, 'unchanged')
   assert.equal(parse.callsChanged, false)
 
-  // A large median change that is not consistent across runs is not significant.
+  // A large median change that is not consistent across runs is not significant: inconclusive
+  // (neither passed nor failed: run more), and the markdown says so instead of "no regression".
   const noisyHead = mergeRuns([26, 19, 27, 20, 26].map((p) => program(p, 10, 30)))
-  const noisy = fn(diffProfiles(base, noisyHead, OPTS), 'parse')
+  const noisyDiff = diffProfiles(base, noisyHead, OPTS)
+  const noisy = fn(noisyDiff, 'parse')
   assert.equal(noisy.large, true)
   assert.ok(noisy.p! >= 0.05)
-  assert.equal(noisy.status, 'unchanged')
+  assert.equal(noisy.status, 'inconclusive')
+  assert.equal(noisyDiff.regressions, 0)
+  assert.equal(noisyDiff.inconclusive, 2, 'parse, and the total (+10.0 %)')
+  assert.equal(noisyDiff.verdict, 'inconclusive')
+  assert.match(formatDiffMarkdown(noisyDiff, 15), /^### pyxray diff: ⚠️ inconclusive: 2 large changes not significant — run more/)
+  assert.match(formatDiffText(noisyDiff, { width: 100, style: PLAIN_REPORT, top: 15 }), /verdict {2}0 regressions, 2 inconclusive \(large but not significant: run more\), 0 improvements/)
 
   // α is configurable: with α = 0.001 no outcome of 5 vs 5 runs can be significant.
   const strict = diffProfiles(base, head, { ...OPTS, alpha: 0.001 })
-  assert.equal(fn(strict, 'parse').status, 'unchanged')
+  assert.equal(fn(strict, 'parse').status, 'inconclusive')
   assert.match(strict.warnings.join('\n'), /no p-value can be below α = 0\.001/)
 })
 
@@ -215,7 +225,8 @@ test('pyxray diff: exit 1 names the regression, 0 without one or without --fail-
     [['diff', base], /diff needs two profiles/],
     [['diff', base, bad], /bad\.json: invalid profile at \/: missing required property "frames"|bad\.json: invalid profile at \/metadata/],
     [['diff', base, join(dir, 'nope.json')], /nope\.json: cannot read the profile: no such file/],
-    [['diff', base, head, '--fail-on', 'slowness'], /--fail-on takes "regression"/],
+    [['diff', base, head, '--fail-on', 'slowness'], /--fail-on takes regression, inconclusive or both/],
+    [['diff', base, head, '--fail-on', 'regression,slowness'], /--fail-on takes regression, inconclusive or both/],
     [['diff', base, head, '--threshold', 'x'], /--threshold takes a percentage/],
     [['diff', base, head, '--alpha', '2'], /--alpha takes a probability/],
     [['diff', base, head, '--metric', 'wall'], /--metric takes self or total/],
@@ -278,7 +289,7 @@ test('diff text fits --width 60: header lines wrap under their text, tables drop
   // Through the CLI: pyxray diff --width 60 (the files' paths make the side lines longest).
   const r = cli(['diff', join(FIXTURES, 'planted-base.json'), join(FIXTURES, 'planted-head.json'), '--width', '60'])
   assert.equal(r.status, 0, r.stderr)
-  assert.match(r.stdout, /\nrule {5}self time changed by ≥ 10% and ≥ 1\.00 ms in either\n {9}profile \(single runs: no significance test\)\n/)
+  assert.match(r.stdout, /\nrule {5}self time or the total changed by ≥ 10% and ≥ 1\.00\n {9}ms, or a new function or call path adds ≥ 10% of\n {9}the base total \(single runs: no significance test\)\n/)
   for (const line of r.stdout.split('\n')) assert.ok([...line].length <= 60, `wider than 60: ${line}`)
   // At 100 columns the tables keep their full layout.
   assert.match(formatDiffText(planted, { width: 100, style: PLAIN_REPORT, top: 15 }), /\n {5}base {6}head {10}Δ {8}Δ% {6}p {11}calls {2}function\n/)

@@ -1,10 +1,11 @@
 /**
  * `pyxray diff BASE.json HEAD.json` and `pyxray diff --ab 'CMD A' 'CMD B' --repeat N`: two profiles
- * compared call path by call path; `--fail-on regression` makes it a CI gate (exit status 1).
+ * compared call path by call path; `--fail-on regression[,inconclusive]` makes it a CI gate (exit
+ * status 1).
  */
 import { join } from 'node:path'
 import { DEFAULT_DIFF_OPTIONS, type DiffOptions, diffProfiles, type ProfileDiff } from '../profile/diff.js'
-import { describeRegression, formatDiffMarkdown, formatDiffText } from '../profile/diff-format.js'
+import { formatDiffMarkdown, formatDiffText, gateFindings } from '../profile/diff-format.js'
 import type { ProfileDocument } from '../profile/document.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
@@ -24,11 +25,15 @@ not matter; threads are merged. Shows per function and per call path Δ self, Δ
 Δ memory, new and vanished paths, and the regressions and improvements.
 
 A function is a regression when its time (--metric) grew by at least --threshold and is at least
---min-time in either profile. For repeated profiles (pyxray profile --repeat N) every value is the
+--min-time in either profile. A function or call path found only in head is a regression when it
+adds at least --threshold of the base total (and --min-time); the total time is gated like a
+function. For repeated profiles (pyxray profile --repeat N) every value is the
 median over the runs, and the growth must also be significantly larger than the threshold: a
 one-sided Mann-Whitney U test of the per-run times against the base times scaled by (1 + threshold)
 (exact for small samples without ties, else the normal approximation with tie correction) must give
-p < --alpha. Call counts are exact and are compared exactly. Use --clock cpu and --ab (or
+p < --alpha; a large growth that is not significant is inconclusive ("run more"). Call counts are
+exact and are compared exactly. A warning says when the profiles ran different command lines (argv),
+interpreters, modes, clocks or engines. Use --clock cpu and --ab (or
 interleaved runs) to keep machine noise out; 7 or more runs a side find a 30 % slowdown reliably.
 
 Options:
@@ -36,7 +41,8 @@ Options:
       --min-time T          ignore functions below T in both profiles: 500us, 1ms, 0.2s (default 1ms)
       --alpha A             significance level for repeated profiles (default 0.05)
       --metric self|total   self time (default: names the function that got slower) or inclusive
-      --fail-on regression  exit with status 1 when there is a regression, naming each
+      --fail-on LIST        regression, inconclusive or both (regression,inconclusive): exit with
+                            status 1 when the verdict has one, naming each finding
   -n, --top N               rows of other changes and of call paths (default 15)
       --tree                text: the call paths of both profiles as one aligned tree
       --min-percent P       --tree: fold paths below P % of the total (default 1)
@@ -55,15 +61,28 @@ A/B mode (both sides profiled now, in one job, interleaved A B A B … to cancel
       --python X.Y|PATH     the interpreter of both sides
       --keep DIR            also write the two repeated profiles as DIR/a.json and DIR/b.json
 
-Exit codes: 0 no regression (or no --fail-on), 1 a regression with --fail-on regression,
-2 usage or input error.
+Exit codes: 0 the gate passed (or no --fail-on), 1 a finding named in --fail-on (a regression, or
+an inconclusive change with --fail-on inconclusive), 2 usage or input error.
 
 Examples:
   pyxray profile --repeat 7 -o base.json bench.py   # on main
   pyxray profile --repeat 7 -o head.json bench.py   # on the branch
-  pyxray diff base.json head.json --fail-on regression --format markdown >> "$GITHUB_STEP_SUMMARY"
+  pyxray diff base.json head.json --fail-on regression,inconclusive --format markdown >> "$GITHUB_STEP_SUMMARY"
   pyxray diff --ab 'bench.py' 'NEW_PARSER=1 bench.py' --repeat 9 --fail-on regression
 `
+
+/** What `--fail-on` can name. */
+export type GateFinding = 'regression' | 'inconclusive'
+
+/** "regression", "inconclusive", "regression,inconclusive" → the findings that fail the gate. */
+export function parseFailOn(text: string): Set<GateFinding> {
+  const out = new Set<GateFinding>()
+  for (const word of text.split(',').map((w) => w.trim())) {
+    if (word !== 'regression' && word !== 'inconclusive') throw new UsageError('USAGE', `--fail-on takes regression, inconclusive or both (regression,inconclusive), not "${text}"`)
+    out.add(word)
+  }
+  return out
+}
 
 /** "10%", "0.1", "25 %" → a fraction. */
 export function parseThreshold(text: string): number {
@@ -179,8 +198,7 @@ export async function diffCommand(argv: string[], con: Console): Promise<number>
   if (positionals.length !== 2) throw new UsageError('USAGE', `diff needs two ${values.ab ? 'commands' : 'profiles'} (base and head), got ${positionals.length}; see pyxray diff --help`)
   const format = values.format as string
   if (!['text', 'markdown', 'json'].includes(format)) throw new UsageError('USAGE', `unknown format "${format}" for diff: use one of text, markdown, json`)
-  const failOn = values['fail-on'] as string | undefined
-  if (failOn !== undefined && failOn !== 'regression') throw new UsageError('USAGE', `--fail-on takes "regression", not "${failOn}"`)
+  const failOn = values['fail-on'] === undefined ? new Set<GateFinding>() : parseFailOn(values['fail-on'] as string)
   const metric = values.metric as string
   if (metric !== 'self' && metric !== 'total') throw new UsageError('USAGE', `--metric takes self or total, not "${metric}"`)
   const alpha = values.alpha === undefined ? DEFAULT_DIFF_OPTIONS.alpha : Number(values.alpha)
@@ -220,10 +238,15 @@ export async function diffCommand(argv: string[], con: Console): Promise<number>
   }
   const d = diffProfiles(base, head, options, names)
   con.out(render(d, format, values, top))
-  if (failOn === 'regression' && d.regressions > 0) {
-    const lines = d.functions.filter((f) => f.status === 'regression').map((f) => `  ${describeRegression(d, f)}`)
-    con.err(`pyxray: ${d.regressions} regression${d.regressions === 1 ? '' : 's'}:\n${lines.join('\n')}\n`)
-    return ExitCode.GateFailed
+  let failed = false
+  for (const kind of ['regression', 'inconclusive'] as const) {
+    const count = kind === 'regression' ? d.regressions : d.inconclusive
+    if (!failOn.has(kind) || count === 0) continue
+    failed = true
+    const what = kind === 'regression' ? `${count} regression${count === 1 ? '' : 's'}` : `${count} inconclusive (large but not significant: run more)`
+    con.err(`pyxray: ${what}:\n${gateFindings(d, kind)
+      .map((x) => `  ${x}`)
+      .join('\n')}\n`)
   }
-  return ExitCode.Ok
+  return failed ? ExitCode.GateFailed : ExitCode.Ok
 }

@@ -24,14 +24,46 @@ function metricOf(d: ProfileDiff, v: { selfNs: number; totalNs: number } | null)
 /** The rule line: what counts as a regression. */
 export function describeRule(d: ProfileDiff): string {
   const o = d.options
-  const test = o.test === 'mann-whitney' ? `, significantly beyond the threshold: p < ${o.alpha} (one-sided Mann-Whitney U over ${d.base.runs} vs ${d.head.runs} runs)` : ' (single runs: no significance test)'
-  return `${o.metric} time changed by ≥ ${(o.threshold * 100).toFixed(0)}% and ≥ ${formatNs(o.minTimeNs)} in either profile${test}`
+  const pct = `${(o.threshold * 100).toFixed(0)}%`
+  const test = o.test === 'mann-whitney' ? `, significantly beyond the threshold: p < ${o.alpha} (one-sided Mann-Whitney U over ${d.base.runs} vs ${d.head.runs} runs; large but not significant is inconclusive)` : ' (single runs: no significance test)'
+  return `${o.metric} time or the total changed by ≥ ${pct} and ≥ ${formatNs(o.minTimeNs)}, or a new function or call path adds ≥ ${pct} of the base total${test}`
 }
 
-/** One line naming a regression, for the gate's message. */
+/** One line naming a function finding (regression or inconclusive), for the gate's message. */
 export function describeRegression(d: ProfileDiff, f: FunctionDiff): string {
   const where = f.file ? ` (${f.file})` : ''
   return `${f.label}${where}: ${d.options.metric} time ${changeText(f.change, f)} (${formatNs(metricOf(d, f.base))} → ${formatNs(metricOf(d, f.head))}${f.p !== null ? `, p = ${pText(f.p)}` : ''})`
+}
+
+/** One line naming a new call path the gate counts. */
+export function describeNewPath(d: ProfileDiff, n: NodeDiff): string {
+  const share = d.base.totalNs > 0 ? ` = ${((100 * (n.head?.totalNs ?? 0)) / d.base.totalNs).toFixed(1)}% of the base total` : ''
+  return `new call path ${n.path.join(' › ')}: +${formatNs(n.head?.totalNs ?? 0)}${share}${n.p !== undefined && n.p !== null ? `, p = ${pText(n.p)}` : ''}`
+}
+
+/** One line about the total time, for the gate's message. */
+export function describeTotal(d: ProfileDiff): string {
+  const c = d.total.change
+  return `total time ${c === null ? 'new' : `${c >= 0 ? '+' : ''}${(c * 100).toFixed(1)}%`} (${formatNs(d.base.totalNs)} → ${formatNs(d.head.totalNs)}${d.total.p !== null ? `, p = ${pText(d.total.p)}` : ''})`
+}
+
+/** Every finding of one kind (regression or inconclusive) as lines: functions, new paths, the total. */
+export function gateFindings(d: ProfileDiff, kind: 'regression' | 'inconclusive'): string[] {
+  return [
+    ...d.functions.filter((f) => f.status === kind).map((f) => describeRegression(d, f)),
+    ...d.nodes.filter((n) => n.gate === kind).map((n) => describeNewPath(d, n)),
+    ...(d.total.status === kind ? [describeTotal(d)] : []),
+  ]
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+
+/** The verdict in words: "2 regressions, 1 inconclusive (large but not significant: run more), 0 improvements". */
+export function verdictText(d: ProfileDiff): string {
+  const parts = [plural(d.regressions, 'regression')]
+  if (d.inconclusive) parts.push(`${d.inconclusive} inconclusive (large but not significant: run more)`)
+  parts.push(plural(d.improvements, 'improvement'))
+  return parts.join(', ')
 }
 
 /** A right-aligned column of a diff table; `optional` columns go first when the table is too wide. */
@@ -77,7 +109,7 @@ function functionRows(d: ProfileDiff, rows: readonly FunctionDiff[], width: numb
     { title: 'calls', width: 15, cell: (f) => (f.callsChanged ? `${f.base?.calls ?? 0}→${f.head?.calls ?? 0}` : String(f.head?.calls ?? f.base?.calls ?? 0)) },
     ...(memory ? [{ title: 'Δ net', width: 11, cell: (f: FunctionDiff) => signedBytes(f.delta.netBytes ?? 0), optional: true }] : []),
   ]
-  const color = (f: FunctionDiff) => (f.status === 'regression' ? s.bad : f.status === 'improvement' ? s.good : (x: string) => x)
+  const color = (f: FunctionDiff) => (f.status === 'regression' || f.status === 'inconclusive' ? s.bad : f.status === 'improvement' ? s.good : (x: string) => x)
   return tableLines(cols, rows, width, 'function', (f, room) => truncate(f.file ? `${f.label}  ${f.file}` : f.label, room), s, color)
 }
 
@@ -92,7 +124,7 @@ function nodeRows(rows: readonly NodeDiff[], width: number, s: ReportStyle): str
     ...(memory ? [{ title: 'Δ net', width: 11, cell: (n: NodeDiff) => signedBytes(n.delta.netBytes ?? 0), optional: true }] : []),
   ]
   const name = (n: NodeDiff, width: number) => {
-    const mark = n.status === 'new' ? '+ ' : n.status === 'vanished' ? '- ' : '  '
+    const mark = n.gate === 'regression' ? '! ' : n.gate === 'inconclusive' ? '? ' : n.status === 'new' ? '+ ' : n.status === 'vanished' ? '- ' : '  '
     const path = n.path.join(' › ')
     const room = width - 2
     // Keep the end of the path (the callee) when it is too long.
@@ -131,31 +163,42 @@ export function diffTreeLines(d: ProfileDiff, o: { minPercent: number; depth?: n
   const head = `${cols.map((c) => padStart(c.title, c.width)).join(' ')}  call tree`
   const fixed = textWidth(head) - 'call tree'.length
   const out = [s.header(head)]
-  const walk = (key: string, prefix: string, level: number) => {
+  // Iterative (call paths of deep recursion are 100,000+ levels): items are taken from the end,
+  // so a level's lines are pushed in reverse, its "… N more" line first.
+  type Item = { readonly node: NodeDiff; readonly prefix: string; readonly last: boolean; readonly level: number } | { readonly more: number; readonly prefix: string }
+  const todo: Item[] = []
+  const expand = (key: string, prefix: string, level: number) => {
     const kids = [...(byParent.get(key) ?? [])].sort((a, b) => size(b) - size(a))
     const deep = o.depth !== undefined && level >= o.depth
     const shown = deep ? [] : kids.filter((k) => size(k) >= limit)
     const hidden = kids.length - shown.length
-    shown.forEach((n, i) => {
-      const last = i === shown.length - 1 && hidden === 0
-      const mark = n.status === 'new' ? '+ ' : n.status === 'vanished' ? '- ' : ''
-      const ratio = n.base && n.base.totalNs > 0 ? n.delta.totalNs / n.base.totalNs : 0
-      const color = n.base && n.head && Math.abs(n.delta.totalNs) >= d.options.minTimeNs && Math.abs(ratio) >= d.options.threshold ? (ratio > 0 ? s.bad : s.good) : (x: string) => x
-      const cells = cols.map((c) => padStart(c.cell(n), c.width)).join(' ')
-      const branch = `${prefix}${last ? '└─ ' : '├─ '}`
-      out.push(`${color(cells)}  ${s.dim(branch)}${truncate(`${mark}${n.path[n.path.length - 1]!}`, Math.max(12, o.width - fixed - textWidth(branch)))}`)
-      walk(n.functions.join('\u0001'), `${prefix}${last ? '   ' : '│  '}`, level + 1)
-    })
-    if (hidden > 0) out.push(`${' '.repeat(fixed)}${s.dim(`${prefix}└─ … ${hidden} more`)}`)
+    if (hidden > 0) todo.push({ more: hidden, prefix })
+    for (let i = shown.length - 1; i >= 0; i--) todo.push({ node: shown[i]!, prefix, last: i === shown.length - 1 && hidden === 0, level })
   }
-  walk('', '', 0)
+  expand('', '', 0)
+  while (todo.length > 0) {
+    const item = todo.pop()!
+    if ('more' in item) {
+      out.push(`${' '.repeat(fixed)}${s.dim(`${item.prefix}└─ … ${item.more} more`)}`)
+      continue
+    }
+    const { node: n, prefix, last, level } = item
+    const mark = n.gate === 'regression' ? '! ' : n.gate === 'inconclusive' ? '? ' : n.status === 'new' ? '+ ' : n.status === 'vanished' ? '- ' : ''
+    const ratio = n.base && n.base.totalNs > 0 ? n.delta.totalNs / n.base.totalNs : 0
+    const color = n.gate !== undefined || (n.base && n.head && Math.abs(n.delta.totalNs) >= d.options.minTimeNs && Math.abs(ratio) >= d.options.threshold) ? (n.gate !== undefined || ratio > 0 ? s.bad : s.good) : (x: string) => x
+    const cells = cols.map((c) => padStart(c.cell(n), c.width)).join(' ')
+    const branch = `${prefix}${last ? '└─ ' : '├─ '}`
+    out.push(`${color(cells)}  ${s.dim(branch)}${truncate(`${mark}${n.path[n.path.length - 1]!}`, Math.max(12, o.width - fixed - textWidth(branch)))}`)
+    expand(n.functions.join('\u0001'), `${prefix}${last ? '   ' : '│  '}`, level + 1)
+  }
   return out
 }
 
 function pick(d: ProfileDiff, top: number): { gated: FunctionDiff[]; other: FunctionDiff[]; paths: NodeDiff[] } {
-  const gated = d.functions.filter((f) => f.status === 'regression' || f.status === 'improvement')
+  const gated = d.functions.filter((f) => f.status === 'regression' || f.status === 'inconclusive' || f.status === 'improvement')
   const other = d.functions.filter((f) => !gated.includes(f) && (f.status !== 'unchanged' || f.delta.selfNs !== 0 || f.delta.totalNs !== 0 || f.callsChanged)).slice(0, top)
-  const paths = d.nodes.filter((n) => n.status !== 'unchanged').slice(0, top)
+  // Paths the gate counts always show, then the largest other changes.
+  const paths = [...d.nodes.filter((n) => n.gate !== undefined), ...d.nodes.filter((n) => n.gate === undefined && n.status !== 'unchanged').slice(0, top)]
   return { gated, other, paths }
 }
 
@@ -170,10 +213,10 @@ export function formatDiffText(d: ProfileDiff, layout: DiffLayout): string {
   const out = [sideLine('base', d.base), sideLine('head', d.head)]
   out.push(...field('rule', describeRule(d)))
   const dt = d.head.totalNs - d.base.totalNs
-  out.push(...field('total', `${formatNs(d.base.totalNs)} → ${formatNs(d.head.totalNs)} (${signedNs(dt)}${d.base.totalNs > 0 ? `, ${dt >= 0 ? '+' : ''}${((100 * dt) / d.base.totalNs).toFixed(1)}%` : ''})`))
+  const totalMark = d.total.status === 'unchanged' ? '' : `: ${d.total.status}${d.total.p !== null ? ` (p = ${pText(d.total.p)})` : ''}`
+  out.push(...field('total', `${formatNs(d.base.totalNs)} → ${formatNs(d.head.totalNs)} (${signedNs(dt)}${d.base.totalNs > 0 ? `, ${dt >= 0 ? '+' : ''}${((100 * dt) / d.base.totalNs).toFixed(1)}%` : ''})${totalMark}`))
   for (const x of d.warnings) out.push(...field('warning', x, s.bad))
-  const verdict = `${d.regressions} regression${d.regressions === 1 ? '' : 's'}, ${d.improvements} improvement${d.improvements === 1 ? '' : 's'}`
-  out.push(...field('verdict', verdict, s.dim, d.regressions ? s.bad : d.improvements ? s.good : (x) => x))
+  out.push(...field('verdict', verdictText(d), s.dim, d.regressions || d.inconclusive ? s.bad : d.improvements ? s.good : (x) => x))
   const { gated, other, paths } = pick(d, layout.top)
   const title = (text: string) => s.header(truncate(text, w))
   out.push('')
@@ -187,23 +230,34 @@ export function formatDiffText(d: ProfileDiff, layout: DiffLayout): string {
     out.push(title(`call tree (${d.nodes.length} paths: ${newCount} new (+), ${goneCount} vanished (-); below ${layout.tree.minPercent}% folded)`))
     out.push(...diffTreeLines(d, { ...layout.tree, width: w, style: s }))
   } else {
-    out.push(title(`call paths (${d.nodes.length} in all: ${newCount} new (+), ${goneCount} vanished (-); largest Δ total first)`))
+    out.push(title(`call paths (${d.nodes.length} in all: ${newCount} new (+; ! counted as a regression, ? inconclusive), ${goneCount} vanished (-); largest Δ total first)`))
     if (paths.length === 0) out.push(s.dim('(no call path changed)'))
     else out.push(...nodeRows(paths, w, s))
   }
   return `${out.join('\n')}\n`
 }
 
+/** The markdown title: the verdict, never "no regression" when a large change could not be judged. */
+function markdownVerdict(d: ProfileDiff): string {
+  const improvements = d.improvements ? `, ${plural(d.improvements, 'improvement')}` : ''
+  if (d.regressions) return `❌ ${plural(d.regressions, 'regression')}${d.inconclusive ? `, ⚠️ ${d.inconclusive} inconclusive` : ''}${improvements}`
+  if (d.inconclusive) return `⚠️ inconclusive: ${d.inconclusive} large change${d.inconclusive === 1 ? '' : 's'} not significant — run more${improvements}`
+  return `✅ no regression${improvements}`
+}
+
 /** The diff as GitHub-flavoured markdown: verdict, function table, call paths. */
 export function formatDiffMarkdown(d: ProfileDiff, top: number): string {
-  const out = [`### pyxray diff: ${d.regressions ? `❌ ${d.regressions} regression${d.regressions === 1 ? '' : 's'}` : '✅ no regression'}${d.improvements ? `, ${d.improvements} improvement${d.improvements === 1 ? '' : 's'}` : ''}`, '']
-  out.push(`base \`${d.base.name}\` (${d.base.runs} run${d.base.runs === 1 ? '' : 's'}) → head \`${d.head.name}\` (${d.head.runs} run${d.head.runs === 1 ? '' : 's'}) · total ${formatNs(d.base.totalNs)} → ${formatNs(d.head.totalNs)}`, '')
+  const out = [`### pyxray diff: ${markdownVerdict(d)}`, '']
+  const totalMark = d.total.status === 'unchanged' ? '' : ` (${d.total.status}${d.total.p !== null ? `, p = ${pText(d.total.p)}` : ''})`
+  out.push(`base \`${d.base.name}\` (${d.base.runs} run${d.base.runs === 1 ? '' : 's'}) → head \`${d.head.name}\` (${d.head.runs} run${d.head.runs === 1 ? '' : 's'}) · total ${formatNs(d.base.totalNs)} → ${formatNs(d.head.totalNs)}${totalMark}`, '')
   out.push(`Rule: ${mdCell(describeRule(d))}.`)
   for (const x of d.warnings) out.push('', `> **warning**: ${mdCell(x)}`)
+  const findings = [...gateFindings(d, 'regression').map((x) => `- ❌ ${mdCell(x)}`), ...gateFindings(d, 'inconclusive').map((x) => `- ⚠️ inconclusive (run more): ${mdCell(x)}`)]
+  if (findings.length) out.push('', ...findings)
   const { gated, other, paths } = pick(d, top)
   out.push('', '| | function | file | base | head | Δ | Δ% | p | calls |', '| :-- | :-- | :-- | --: | --: | --: | --: | --: | --: |')
   for (const f of [...gated, ...other]) {
-    const icon = f.status === 'regression' ? '🔴' : f.status === 'improvement' ? '🟢' : f.status === 'new' ? '🆕' : f.status === 'vanished' ? '➖' : ''
+    const icon = f.status === 'regression' ? '🔴' : f.status === 'inconclusive' ? '🟡' : f.status === 'improvement' ? '🟢' : f.status === 'new' ? '🆕' : f.status === 'vanished' ? '➖' : ''
     const dv = d.options.metric === 'self' ? f.delta.selfNs : f.delta.totalNs
     const calls = f.callsChanged ? `${f.base?.calls ?? 0} → ${f.head?.calls ?? 0}` : String(f.head?.calls ?? 0)
     out.push(`| ${icon} | \`${f.label.replace(/\|/g, '\\|')}\` | ${mdCell(f.file)} | ${f.base ? formatNs(metricOf(d, f.base)) : '–'} | ${f.head ? formatNs(metricOf(d, f.head)) : '–'} | ${signedNs(dv)} | ${changeText(f.change, f)} | ${pText(f.p)} | ${calls} |`)
@@ -212,7 +266,7 @@ export function formatDiffMarkdown(d: ProfileDiff, top: number): string {
   if (paths.length) {
     out.push('', '<details><summary>call paths</summary>', '', '| path | base | head | Δ total | Δ calls |', '| :-- | --: | --: | --: | --: |')
     for (const n of paths) {
-      const mark = n.status === 'new' ? '(new) ' : n.status === 'vanished' ? '(vanished) ' : ''
+      const mark = n.gate === 'regression' ? '❌ (new) ' : n.gate === 'inconclusive' ? '⚠️ (new, inconclusive) ' : n.status === 'new' ? '(new) ' : n.status === 'vanished' ? '(vanished) ' : ''
       out.push(`| ${mark}${mdCell(n.path.join(' › '))} | ${n.base ? formatNs(n.base.totalNs) : '–'} | ${n.head ? formatNs(n.head.totalNs) : '–'} | ${signedNs(n.delta.totalNs)} | ${signedInt(n.delta.calls)} |`)
     }
     out.push('', '</details>')

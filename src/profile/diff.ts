@@ -10,10 +10,21 @@
  * at most base × (1 + threshold) — the growth must be significantly larger than the threshold, not
  * merely non-zero, which keeps machine noise (runs that are all slower together) from tripping the
  * gate. Call counts are exact and compare exactly.
+ *
+ * The gate sees everything that can cost time: besides functions that got slower, a function or a
+ * call path that exists only in head is a regression when it adds at least the threshold's share
+ * of the base total and at least the minimum time (only the outermost new path of a new subtree
+ * counts), and the total time is gated like a function. A large growth that is not significant
+ * (repeated profiles) is *inconclusive*: neither passed nor failed, run more. The verdict is
+ * `regression` when anything regressed, else `inconclusive` when anything was, else `pass`.
+ * Profiles of different programs (argv), interpreters, modes, clocks or engines are compared all
+ * the same, with a warning naming the difference.
+ *
+ * Everything is iterative: call trees of deep recursion (100,000 levels) are ordinary input.
  */
 import type { ProfileDocument } from './document.js'
 import { flatTable, type FunctionStats } from './flat.js'
-import { buildThreadTrees, type CallNode, type FunctionInfo, functionLabel, mergeNodes, shortFile } from './model.js'
+import { buildThreadTrees, type CallNode, type FunctionInfo, functionLabel, mergeNodes, relativeFile, shortFile } from './model.js'
 import { runsOf } from './runs.js'
 import { mannWhitney, median, smallestP } from './stats.js'
 
@@ -48,8 +59,11 @@ export interface DiffDelta {
   readonly netBytes?: number
 }
 
-/** How a function compares. */
-export type FunctionStatus = 'regression' | 'improvement' | 'unchanged' | 'new' | 'vanished'
+/**
+ * How a function compares. A new function that adds at least the threshold is a regression (its
+ * base is null); a large growth that is not significant is inconclusive.
+ */
+export type FunctionStatus = 'regression' | 'inconclusive' | 'improvement' | 'unchanged' | 'new' | 'vanished'
 
 /** One function of the diff. */
 export interface FunctionDiff {
@@ -86,7 +100,26 @@ export interface NodeDiff {
   readonly base: DiffValues | null
   readonly head: DiffValues | null
   readonly delta: DiffDelta
+  /**
+   * New paths only: the gate's finding when this is the outermost new path and it adds at least the
+   * threshold (regression, or inconclusive when not significant); absent otherwise.
+   */
+  readonly gate?: 'regression' | 'inconclusive'
+  /** New paths with a gate finding: one-sided Mann-Whitney p that head's total exceeds 0 (repeated profiles). */
+  readonly p?: number | null
 }
+
+/** The gate's view of the total time (all threads). */
+export interface TotalDiff {
+  readonly status: 'regression' | 'inconclusive' | 'improvement' | 'unchanged'
+  /** Relative change of the total, (head − base) / base; null when base is 0. */
+  readonly change: number | null
+  /** As for functions: p that the growth (or shrinkage) exceeds the threshold; null when not tested. */
+  readonly p: number | null
+}
+
+/** The gate's overall answer: anything regressed; else anything inconclusive; else pass. */
+export type DiffVerdict = 'regression' | 'inconclusive' | 'pass'
 
 /** A side of the diff. */
 export interface DiffSide {
@@ -97,6 +130,10 @@ export interface DiffSide {
   readonly runs: number
   /** Median over runs of the total time of all threads, ns. */
   readonly totalNs: number
+  /** The profiled command line (argv of the first run). */
+  readonly argv?: readonly string[]
+  /** Trace mode: the engine of the hot path (c or python). */
+  readonly engine?: string
 }
 
 /** A whole diff; the JSON format is this object (schema/diff.schema.json). */
@@ -110,9 +147,14 @@ export interface ProfileDiff {
   readonly functions: readonly FunctionDiff[]
   /** Every call path of either profile, by |Δ total| largest first. */
   readonly nodes: readonly NodeDiff[]
+  /** Regressions found: functions, new call paths and the total (each counted once). */
   readonly regressions: number
   readonly improvements: number
-  /** What to keep in mind (different interpreters or modes, too few runs for the test). */
+  /** Large growths that are not significant: functions, new call paths and the total. */
+  readonly inconclusive: number
+  readonly total: TotalDiff
+  readonly verdict: DiffVerdict
+  /** What to keep in mind (different programs, interpreters or modes, too few runs for the test). */
   readonly warnings: readonly string[]
 }
 
@@ -132,36 +174,76 @@ function functionId(fn: FunctionInfo | null): string {
   return fn.kind === 'builtin' ? `${fn.module ?? 'builtins'}.${fn.qualname}` : `${fn.file}:${fn.qualname}`
 }
 
-/** Re-keys a tree by diff identity and merges what became the same path. */
-function rekey(n: CallNode, cwd: string): CallNode {
-  const children = n.children.map((c) => rekey(c, cwd))
-  const groups = new Map<string, CallNode[]>()
-  for (const c of children) groups.set(c.fn?.key ?? '', [...(groups.get(c.fn?.key ?? '') ?? []), c])
-  return { ...n, fn: n.fn === null ? null : diffFunction(n.fn, cwd), children: [...groups.values()].map((g) => (g.length === 1 ? g[0]! : mergeNodes(g))) }
+/** Re-keys a tree by diff identity and merges what became the same path (post-order, iteratively). */
+function rekey(root: CallNode, cwd: string): CallNode {
+  const done = new Map<CallNode, CallNode>()
+  const todo: [CallNode, boolean][] = [[root, false]]
+  while (todo.length > 0) {
+    const [n, expanded] = todo.pop()!
+    if (!expanded) {
+      todo.push([n, true])
+      for (const c of n.children) todo.push([c, false])
+      continue
+    }
+    const groups = new Map<string, CallNode[]>()
+    for (const child of n.children) {
+      const c = done.get(child)!
+      done.delete(child)
+      const key = c.fn?.key ?? ''
+      const group = groups.get(key)
+      if (group) group.push(c)
+      else groups.set(key, [c])
+    }
+    done.set(n, { ...n, fn: n.fn === null ? null : diffFunction(n.fn, cwd), children: [...groups.values()].map((g) => (g.length === 1 ? g[0]! : mergeNodes(g))) })
+  }
+  return done.get(root)!
+}
+
+/** Call path identities shared by both sides: a path is its parent path's id and a function key. */
+class PathIds {
+  private readonly ids = new Map<string, number>()
+  /** The id of the path `parent` › `fnKey` (the root path is -1). */
+  id(parent: number, fnKey: string): number {
+    const key = `${parent}\u0001${fnKey}`
+    let id = this.ids.get(key)
+    if (id === undefined) {
+      id = this.ids.size
+      this.ids.set(key, id)
+    }
+    return id
+  }
+}
+
+interface PathData {
+  readonly node: CallNode
+  readonly path: string[]
+  readonly functions: string[]
+  /** The parent path's id; -1 at the top. */
+  readonly parent: number
 }
 
 interface RunData {
   readonly root: CallNode
   readonly functions: Map<string, FunctionStats>
-  readonly paths: Map<string, { node: CallNode; path: string[]; functions: string[] }>
+  readonly paths: Map<number, PathData>
 }
 
-function runData(doc: ProfileDocument): RunData[] {
+function runData(doc: ProfileDocument, ids: PathIds): RunData[] {
   return runsOf(doc).map((run) => {
     const merged = mergeNodes(buildThreadTrees(doc.frames, run.threads).map((t) => t.root))
     const root = rekey(merged, run.metadata.cwd)
     const functions = new Map(flatTable([root]).map((s) => [s.fn.key, s]))
-    const paths = new Map<string, { node: CallNode; path: string[]; functions: string[] }>()
-    const walk = (n: CallNode, keys: string, labels: string[], ids: string[]) => {
-      for (const c of n.children) {
-        const k = `${keys}\u0001${c.fn?.key ?? ''}`
-        const l = [...labels, functionLabel(c.fn)]
-        const f = [...ids, functionId(c.fn)]
-        paths.set(k, { node: c, path: l, functions: f })
-        walk(c, k, l, f)
+    const paths = new Map<number, PathData>()
+    const todo: { node: CallNode; id: number; path: string[]; functions: string[] }[] = [{ node: root, id: -1, path: [], functions: [] }]
+    while (todo.length > 0) {
+      const { node, id, path, functions: fns } = todo.pop()!
+      for (const c of node.children) {
+        const k = ids.id(id, c.fn?.key ?? '')
+        const data = { node: c, path: [...path, functionLabel(c.fn)], functions: [...fns, functionId(c.fn)], parent: id }
+        paths.set(k, data)
+        todo.push({ node: c, id: k, path: data.path, functions: data.functions })
       }
     }
-    walk(root, '', [], [])
     return { root, functions, paths }
   })
 }
@@ -193,7 +275,7 @@ function delta(b: DiffValues | null, h: DiffValues | null): DiffDelta {
 }
 
 function side(doc: ProfileDocument, name: string, runs: readonly RunData[]): DiffSide {
-  const md = doc.metadata
+  const md = runsOf(doc)[0]?.metadata ?? doc.metadata
   return {
     name,
     python: `${md.python.implementation} ${md.python.version}`,
@@ -201,20 +283,50 @@ function side(doc: ProfileDocument, name: string, runs: readonly RunData[]): Dif
     clock: md.clock,
     runs: runs.length,
     totalNs: median(runs.map((r) => r.root.totalNs)),
+    argv: md.argv,
+    ...(md.mode === 'trace' && md.engine !== undefined ? { engine: md.engine } : {}),
   }
+}
+
+/** argv with a script path inside the profile's cwd made relative, so two checkouts compare equal. */
+function comparableArgv(argv: readonly string[], cwd: string): string[] {
+  return argv.map((a, i) => (i === 0 && a.length > 0 ? relativeFile(a, cwd) : a))
+}
+
+/** Warnings for profiles that were not taken the same way (program, interpreter, mode, clock, engine). */
+function differenceWarnings(base: ProfileDocument, head: ProfileDocument): string[] {
+  const b = runsOf(base)[0]?.metadata ?? base.metadata
+  const h = runsOf(head)[0]?.metadata ?? head.metadata
+  const out: string[] = []
+  const ba = comparableArgv(b.argv, b.cwd)
+  const ha = comparableArgv(h.argv, h.cwd)
+  if (ba.length !== ha.length || ba.some((a, i) => a !== ha[i])) {
+    out.push(`the profiles ran different command lines (argv ${JSON.stringify(ba.join(' '))} vs ${JSON.stringify(ha.join(' '))}): they may be different programs or inputs`)
+  }
+  if (b.mode !== h.mode || b.clock !== h.clock) out.push(`the profiles were taken differently (${b.mode}/${b.clock} vs ${h.mode}/${h.clock}): times may not compare`)
+  const bp = `${b.python.implementation} ${b.python.version}`
+  const hp = `${h.python.implementation} ${h.python.version}`
+  if (bp !== hp) out.push(`different interpreters: ${bp} vs ${hp}`)
+  const be = b.mode === 'trace' ? (b.engine ?? 'python') : undefined
+  const he = h.mode === 'trace' ? (h.engine ?? 'python') : undefined
+  if (be !== undefined && he !== undefined && be !== he) out.push(`different trace engines (${be} vs ${he}): the profiler's own cost differs, times may not compare`)
+  return out
 }
 
 /** Compares two validated profile documents. */
 export function diffProfiles(base: ProfileDocument, head: ProfileDocument, o: DiffOptions, names: { base: string; head: string } = { base: 'base', head: 'head' }): ProfileDiff {
-  const b = runData(base)
-  const h = runData(head)
+  const ids = new PathIds()
+  const b = runData(base, ids)
+  const h = runData(head, ids)
   const tested = b.length >= 2 && h.length >= 2
   const metric = (s: { selfNs: number; totalNs: number }) => (o.metric === 'self' ? s.selfNs : s.totalNs)
-  const warnings: string[] = []
-  if (base.metadata.mode !== head.metadata.mode || base.metadata.clock !== head.metadata.clock) {
-    warnings.push(`the profiles were taken differently (${base.metadata.mode}/${base.metadata.clock} vs ${head.metadata.mode}/${head.metadata.clock}): times may not compare`)
-  }
-  if (base.metadata.python.version !== head.metadata.python.version) warnings.push(`different interpreters: ${base.metadata.python.version} vs ${head.metadata.python.version}`)
+  const warnings = differenceWarnings(base, head)
+  const baseTotal = median(b.map((r) => r.root.totalNs))
+  const headTotal = median(h.map((r) => r.root.totalNs))
+  /** What a new function or path must add to count: the threshold's share of the base total (of head's when base is empty), and the minimum time. */
+  const newLimit = Math.max(o.minTimeNs, o.threshold * (baseTotal > 0 ? baseTotal : headTotal))
+  /** p that head's values exceed base's scaled by `scale` (growth), one-sided; null when not tested. */
+  const pGrowth = (xs: number[], ys: number[], scale: number) => (tested ? mannWhitney(xs.map((x) => x * scale), ys).pGreater : null)
   if (!tested) warnings.push('single runs: time changes are judged by the threshold alone; profile with --repeat N (N ≥ 4) for a significance test')
   else if (smallestP(b.length, h.length) >= o.alpha) {
     warnings.push(`with ${b.length} and ${h.length} runs no p-value can be below α = ${o.alpha} (smallest possible ${smallestP(b.length, h.length).toFixed(3)}): use more runs`)
@@ -255,8 +367,26 @@ export function diffProfiles(base: ProfileDocument, head: ProfileDocument, o: Di
               ys,
             ).pLess
     }
-    const significant = p === null || p < o.alpha
-    const status: FunctionStatus = !bv ? 'new' : !hv ? 'vanished' : large && significant && hm > bm ? 'regression' : large && significant && hm < bm ? 'improvement' : 'unchanged'
+    let significant = p === null || p < o.alpha
+    let status: FunctionStatus
+    if (!bv) {
+      // A new function: a regression when it adds at least the threshold's share of the total.
+      const adds = hm >= newLimit
+      if (adds) {
+        p = pGrowth(
+          b.map(() => 0),
+          h.map((r) => {
+            const s = r.functions.get(k)
+            return s ? metric(s) : 0
+          }),
+          1,
+        )
+        significant = p === null || p < o.alpha
+      }
+      status = adds ? (significant ? 'regression' : 'inconclusive') : 'new'
+    } else if (!hv) status = 'vanished'
+    else if (large && hm > bm) status = significant ? 'regression' : 'inconclusive'
+    else status = large && significant && hm < bm ? 'improvement' : 'unchanged'
     functions.push({
       qualname: fn.qualname,
       label: functionLabel(fn),
@@ -272,21 +402,56 @@ export function diffProfiles(base: ProfileDocument, head: ProfileDocument, o: Di
       callsChanged: (bv?.calls ?? 0) !== (hv?.calls ?? 0),
     })
   }
-  const order: Record<FunctionStatus, number> = { regression: 0, improvement: 1, new: 2, vanished: 2, unchanged: 3 }
+  const order: Record<FunctionStatus, number> = { regression: 0, inconclusive: 1, improvement: 2, new: 3, vanished: 3, unchanged: 4 }
   const dm = (f: FunctionDiff) => Math.abs(o.metric === 'self' ? f.delta.selfNs : f.delta.totalNs)
   functions.sort((x, y) => order[x.status] - order[y.status] || dm(y) - dm(x) || (x.label < y.label ? -1 : x.label > y.label ? 1 : 0))
 
-  const pathKeys = new Map<string, { path: string[]; functions: string[] }>()
+  const pathKeys = new Map<number, PathData>()
   for (const r of [...b, ...h]) for (const [k, v] of r.paths) if (!pathKeys.has(k)) pathKeys.set(k, v)
+  const inBase = (k: number) => k === -1 || b.some((r) => r.paths.has(k))
   const nodes: NodeDiff[] = []
-  for (const [k, { path, functions }] of pathKeys) {
+  for (const [k, { path, functions, parent }] of pathKeys) {
     const bv = values(b.map((r) => r.paths.get(k)?.node))
     const hv = values(h.map((r) => r.paths.get(k)?.node))
     const d = delta(bv, hv)
     const status = !bv ? 'new' : !hv ? 'vanished' : d.calls === 0 && d.selfNs === 0 && d.totalNs === 0 && (d.netBytes ?? 0) === 0 ? 'unchanged' : 'changed'
-    nodes.push({ path, functions, status, base: bv, head: hv, delta: d })
+    // The outermost new path of a new subtree is gated on what it adds (its total).
+    if (status === 'new' && hv && hv.totalNs >= newLimit && inBase(parent)) {
+      const p = pGrowth(
+        b.map(() => 0),
+        h.map((r) => r.paths.get(k)?.node.totalNs ?? 0),
+        1,
+      )
+      nodes.push({ path, functions, status, base: bv, head: hv, delta: d, gate: p === null || p < o.alpha ? 'regression' : 'inconclusive', p })
+    } else nodes.push({ path, functions, status, base: bv, head: hv, delta: d })
   }
   nodes.sort((x, y) => Math.abs(y.delta.totalNs) - Math.abs(x.delta.totalNs) || x.path.length - y.path.length)
+
+  // The total time, gated like a function's.
+  const totalChange = baseTotal > 0 ? (headTotal - baseTotal) / baseTotal : null
+  const totalLarge = Math.max(baseTotal, headTotal) >= o.minTimeNs && Math.abs(headTotal - baseTotal) >= o.minTimeNs && totalChange !== null && Math.abs(totalChange) >= o.threshold
+  const totalP = tested
+    ? headTotal >= baseTotal
+      ? pGrowth(
+          b.map((r) => r.root.totalNs),
+          h.map((r) => r.root.totalNs),
+          1 + o.threshold,
+        )
+      : mannWhitney(
+          b.map((r) => r.root.totalNs * (1 - o.threshold)),
+          h.map((r) => r.root.totalNs),
+        ).pLess
+    : null
+  const totalSignificant = totalP === null || totalP < o.alpha
+  const total: TotalDiff = {
+    status: !totalLarge ? 'unchanged' : headTotal > baseTotal ? (totalSignificant ? 'regression' : 'inconclusive') : totalSignificant ? 'improvement' : 'unchanged',
+    change: totalChange,
+    p: totalP,
+  }
+  const count = (fs: FunctionStatus | 'regression' | 'inconclusive') =>
+    functions.filter((f) => f.status === fs).length + nodes.filter((n) => n.gate === fs).length + (total.status === fs ? 1 : 0)
+  const regressions = count('regression')
+  const inconclusive = count('inconclusive')
 
   return {
     pyxray: 'diff',
@@ -296,8 +461,11 @@ export function diffProfiles(base: ProfileDocument, head: ProfileDocument, o: Di
     options: { ...o, test: tested ? 'mann-whitney' : 'none' },
     functions,
     nodes,
-    regressions: functions.filter((f) => f.status === 'regression').length,
-    improvements: functions.filter((f) => f.status === 'improvement').length,
+    regressions,
+    improvements: functions.filter((f) => f.status === 'improvement').length + (total.status === 'improvement' ? 1 : 0),
+    inconclusive,
+    total,
+    verdict: regressions > 0 ? 'regression' : inconclusive > 0 ? 'inconclusive' : 'pass',
     warnings,
   }
 }
