@@ -22,6 +22,12 @@ const CASES = {
   'planted-head': ['planted.py', ['--clock', 'cpu'], { PLANTED_SLOWDOWN: '0.3' }],
   // A repeated profile: pyxray profile --repeat 5 (five runs in one document, see src/profile/runs.ts).
   repeated: ['recursion.py', [], {}, 5],
+  // The gate's acceptance (test/diff-gate.test.ts, see gate.py): a branch that only adds a new
+  // validate() call of about 30 % of the run time, and a pool of 20 runs of the unchanged program
+  // for A/A comparisons.
+  'gate-base': ['gate.py', ['--clock', 'cpu'], {}, 5],
+  'gate-head': ['gate.py', ['--clock', 'cpu'], { GATE_VALIDATE: '1' }, 5],
+  'gate-aa': ['gate.py', ['--clock', 'cpu'], {}, 20],
 }
 
 const only = process.argv.slice(2)

@@ -1,5 +1,5 @@
 /** Text and markdown layouts of a {@link ProfileDiff}. */
-import type { FunctionDiff, NodeDiff, ProfileDiff } from './diff.js'
+import { type FunctionDiff, INCONCLUSIVE_P_FACTOR, type NodeDiff, type ProfileDiff } from './diff.js'
 import type { ReportStyle, TextLayout } from './report-text.js'
 import { formatBytes, formatNs, mdCell, padEnd, padStart, textWidth, truncate, wrap } from './units.js'
 
@@ -25,7 +25,7 @@ function metricOf(d: ProfileDiff, v: { selfNs: number; totalNs: number } | null)
 export function describeRule(d: ProfileDiff): string {
   const o = d.options
   const pct = `${(o.threshold * 100).toFixed(0)}%`
-  const test = o.test === 'mann-whitney' ? `, significantly beyond the threshold: p < ${o.alpha} (one-sided Mann-Whitney U over ${d.base.runs} vs ${d.head.runs} runs; large but not significant is inconclusive)` : ' (single runs: no significance test)'
+  const test = o.test === 'mann-whitney' ? `, significantly beyond the threshold: p < ${o.alpha} (one-sided Mann-Whitney U over ${d.base.runs} vs ${d.head.runs} runs; large with p < ${+(INCONCLUSIVE_P_FACTOR * o.alpha).toPrecision(3)}: inconclusive)` : ' (single runs: no significance test)'
   return `${o.metric} time or the total changed by ≥ ${pct} and ≥ ${formatNs(o.minTimeNs)}, or a new function or call path adds ≥ ${pct} of the base total${test}`
 }
 

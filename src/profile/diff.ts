@@ -15,7 +15,8 @@
  * call path that exists only in head is a regression when it adds at least the threshold's share
  * of the base total and at least the minimum time (only the outermost new path of a new subtree
  * counts), and the total time is gated like a function. A large growth that is not significant
- * (repeated profiles) is *inconclusive*: neither passed nor failed, run more. The verdict is
+ * but close to it (repeated profiles, see {@link INCONCLUSIVE_P_FACTOR}) is *inconclusive*:
+ * neither passed nor failed, run more. The verdict is
  * `regression` when anything regressed, else `inconclusive` when anything was, else `pass`.
  * Profiles of different programs (argv), interpreters, modes, clocks or engines are compared all
  * the same, with a warning naming the difference.
@@ -39,6 +40,14 @@ export interface DiffOptions {
   /** Significance level of the Mann-Whitney test for repeated documents. */
   readonly alpha: number
 }
+
+/**
+ * A large growth that is not significant is *inconclusive* only when the evidence leans towards it:
+ * p below this many times α (0.1 for α = 0.05: "+219.6 % at p = 0.057"), or the smallest p the
+ * numbers of runs allow (too few runs to ever be significant). A large median change with a p far
+ * from α (a few slow runs drawn on one side: 0.4 in A/A comparisons) is noise, not a finding.
+ */
+export const INCONCLUSIVE_P_FACTOR = 2
 
 /** Default options: self time, 10 %, 1 ms, α = 0.05. */
 export const DEFAULT_DIFF_OPTIONS: DiffOptions = { metric: 'self', threshold: 0.1, minTimeNs: 1_000_000, alpha: 0.05 }
@@ -325,6 +334,8 @@ export function diffProfiles(base: ProfileDocument, head: ProfileDocument, o: Di
   const headTotal = median(h.map((r) => r.root.totalNs))
   /** What a new function or path must add to count: the threshold's share of the base total (of head's when base is empty), and the minimum time. */
   const newLimit = Math.max(o.minTimeNs, o.threshold * (baseTotal > 0 ? baseTotal : headTotal))
+  /** Not significant, but close enough (or as extreme as the runs allow) to call for more runs. */
+  const leaning = (p: number | null) => p !== null && p < Math.max(INCONCLUSIVE_P_FACTOR * o.alpha, smallestP(b.length, h.length) + 1e-12)
   /** p that head's values exceed base's scaled by `scale` (growth), one-sided; null when not tested. */
   const pGrowth = (xs: number[], ys: number[], scale: number) => (tested ? mannWhitney(xs.map((x) => x * scale), ys).pGreater : null)
   if (!tested) warnings.push('single runs: time changes are judged by the threshold alone; profile with --repeat N (N ≥ 4) for a significance test')
@@ -383,9 +394,10 @@ export function diffProfiles(base: ProfileDocument, head: ProfileDocument, o: Di
         )
         significant = p === null || p < o.alpha
       }
-      status = adds ? (significant ? 'regression' : 'inconclusive') : 'new'
+      status = adds ? (significant ? 'regression' : leaning(p) ? 'inconclusive' : 'new') : 'new'
     } else if (!hv) status = 'vanished'
-    else if (large && hm > bm) status = significant ? 'regression' : 'inconclusive'
+    else if (large && hm > bm && significant) status = 'regression'
+    else if (large && hm > bm && leaning(p)) status = 'inconclusive'
     else status = large && significant && hm < bm ? 'improvement' : 'unchanged'
     functions.push({
       qualname: fn.qualname,
@@ -422,7 +434,8 @@ export function diffProfiles(base: ProfileDocument, head: ProfileDocument, o: Di
         h.map((r) => r.paths.get(k)?.node.totalNs ?? 0),
         1,
       )
-      nodes.push({ path, functions, status, base: bv, head: hv, delta: d, gate: p === null || p < o.alpha ? 'regression' : 'inconclusive', p })
+      const gate = p === null || p < o.alpha ? 'regression' : leaning(p) ? 'inconclusive' : undefined
+      nodes.push({ path, functions, status, base: bv, head: hv, delta: d, ...(gate ? { gate, p } : {}) })
     } else nodes.push({ path, functions, status, base: bv, head: hv, delta: d })
   }
   nodes.sort((x, y) => Math.abs(y.delta.totalNs) - Math.abs(x.delta.totalNs) || x.path.length - y.path.length)
@@ -444,7 +457,7 @@ export function diffProfiles(base: ProfileDocument, head: ProfileDocument, o: Di
     : null
   const totalSignificant = totalP === null || totalP < o.alpha
   const total: TotalDiff = {
-    status: !totalLarge ? 'unchanged' : headTotal > baseTotal ? (totalSignificant ? 'regression' : 'inconclusive') : totalSignificant ? 'improvement' : 'unchanged',
+    status: !totalLarge ? 'unchanged' : headTotal > baseTotal ? (totalSignificant ? 'regression' : leaning(totalP) ? 'inconclusive' : 'unchanged') : totalSignificant ? 'improvement' : 'unchanged',
     change: totalChange,
     p: totalP,
   }
