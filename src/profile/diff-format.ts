@@ -13,7 +13,8 @@ export interface DiffLayout extends TextLayout {
 
 const signedNs = (ns: number) => (ns > 0 ? `+${formatNs(ns)}` : ns < 0 ? formatNs(ns) : '0')
 const signedInt = (n: number) => (n > 0 ? `+${n}` : String(n))
-const changeText = (c: number | null, f: { base: unknown; head: unknown }) => (f.base === null ? 'new' : f.head === null ? 'gone' : c === null ? 'new' : `${c >= 0 ? '+' : ''}${(c * 100).toFixed(1)}%`)
+// A function in both profiles whose base time is 0 is not new: its change has no percentage.
+const changeText = (c: number | null, f: { base: unknown; head: unknown }) => (f.base === null ? 'new' : f.head === null ? 'gone' : c === null ? 'from 0' : `${c >= 0 ? '+' : ''}${(c * 100).toFixed(1)}%`)
 const signedBytes = (b: number) => (b > 0 ? `+${formatBytes(b)}` : formatBytes(b))
 const pText = (p: number | null) => (p === null ? '–' : p < 0.001 ? '<0.001' : p.toFixed(3))
 
