@@ -25,6 +25,6 @@ export { buildReport, type Report, ReportError, type ReportOptions } from './pro
 export { formatReportText, PLAIN_REPORT, type ReportStyle } from './profile/report-text.js'
 export { formatReportMarkdown } from './profile/report-markdown.js'
 export type { RowRunStats, RunSpread, SpreadKind } from './profile/report-runs.js'
-export { DEFAULT_DIFF_OPTIONS, type DiffOptions, diffProfiles, type ProfileDiff } from './profile/diff.js'
+export { DEFAULT_DIFF_OPTIONS, type DiffOptions, type DiffVerdict, diffProfiles, INCONCLUSIVE_P_FACTOR, type ProfileDiff, type TotalDiff } from './profile/diff.js'
 export { formatDiffMarkdown, formatDiffText } from './profile/diff-format.js'
 export { type MannWhitney, mannWhitney } from './profile/stats.js'
