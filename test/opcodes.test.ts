@@ -1,31 +1,19 @@
 // The committed opcode tables (src/bytecode/opcodes/v3_X.ts) must equal what
-// scripts/gen-opcodes.py reads from the real interpreters today: pyenv CPython 3.8–3.13, Pyodide 3.14.
+// scripts/gen-opcodes.py reads from the real interpreters today: a native CPython of every supported
+// version (test/pyenv.ts), and Pyodide's 3.14 as an extra oracle.
 // A missing interpreter skips its check locally and fails it when CI=true.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { type TestContext, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { opcodeTable, SUPPORTED_MINORS } from '../src/bytecode/opcodes/index.js'
 import { FINAL_MAGIC, MAGIC_HISTORY } from '../src/pyc/magic-data.js'
+import { MAX_MINOR } from '../src/versions/index.js'
+import { requirePython } from './pyenv.js'
 
 const script = fileURLToPath(new URL('../scripts/gen-opcodes.py', import.meta.url))
 const PYODIDE_MINOR = 14
-
-/** The newest pyenv CPython 3.`minor`.N executable, if installed. */
-function pyenvPython(minor: number): string | undefined {
-  const root = process.env.PYENV_ROOT ?? join(homedir(), '.pyenv')
-  const versions = join(root, 'versions')
-  if (!existsSync(versions)) return undefined
-  const found = readdirSync(versions)
-    .filter((v) => new RegExp(`^3\\.${minor}\\.\\d+$`).test(v))
-    .sort((a, b) => Number(b.split('.')[2]) - Number(a.split('.')[2]))
-    .map((v) => join(versions, v, 'bin', 'python3'))
-    .find((exe) => existsSync(exe))
-  return found
-}
 
 /** Skips locally, fails in CI: the interpreter a check needs is missing. */
 function missing(t: TestContext, what: string): void {
@@ -47,17 +35,17 @@ function assertMatches(t: TestContext, minor: number, generated: Record<string, 
   )
 }
 
-for (const minor of SUPPORTED_MINORS.filter((m) => m !== PYODIDE_MINOR)) {
+for (const minor of SUPPORTED_MINORS) {
   test(`the 3.${minor} table equals what CPython 3.${minor} reports`, (t) => {
-    const python = pyenvPython(minor)
-    if (!python) return missing(t, `CPython 3.${minor}`)
+    const python = requirePython(t, minor)
+    if (!python) return
     const r = spawnSync(python, [script], { encoding: 'utf8' })
     assert.equal(r.status, 0, r.stderr)
     assertMatches(t, minor, JSON.parse(r.stdout))
   })
 }
 
-test(`the 3.${PYODIDE_MINOR} table equals what Pyodide's CPython reports`, async (t) => {
+test(`the 3.${PYODIDE_MINOR} table equals what Pyodide's CPython reports (an extra oracle)`, async (t) => {
   let loadPyodide: typeof import('pyodide').loadPyodide
   try {
     ;({ loadPyodide } = await import('pyodide'))
@@ -95,5 +83,5 @@ test('specialized instructions use free opcodes and deoptimize to base instructi
 })
 
 test('opcodeTable rejects versions it has no table for, naming the supported ones', () => {
-  assert.throws(() => opcodeTable(7), (err: unknown) => err instanceof RangeError && /3\.8.*3\.14/.test(err.message))
+  assert.throws(() => opcodeTable(7), (err: unknown) => err instanceof RangeError && new RegExp(`3\\.8.*3\\.${MAX_MINOR}`).test(err.message))
 })
