@@ -56,7 +56,8 @@ calls to 0. So it is clamped per node: a node's self time is never less than ``f
 call (what an empty call costs its callee without the profiler, measured by the calibration:
 no call of real code costs less) nor more than measured. What the clamp gave back is
 counted (:class:`OverheadTally`) and reported in ``metadata.overhead`` (``subtractedNs``,
-``clampedNs``, ``clampedNodes``), the table's header and, when it matters, a warning.
+``clampedNs``, ``clampedNodes``) and the table's header (not as a warning: some clamping is
+ordinary on a busy machine, and the numbers say how much).
 
 Recursion: every level of a recursive call path is its own node (``fib -> fib -> fib``), and a
 node's totalNs is the inclusive time of the calls through exactly that path, so no node counts
@@ -182,9 +183,6 @@ class OverheadTally:
     """What the overhead correction did over a profile's trees, in clock units: the time it
     subtracted (after clamping), the time the clamp gave back, and at how many nodes."""
 
-    #: Clamped time (share of the subtracted time) from which a warning is worth printing.
-    WARN_SHARE = 0.01
-
     def __init__(self) -> None:
         self.subtracted = 0.0
         self.clamped = 0.0
@@ -195,16 +193,6 @@ class OverheadTally:
         if clamped > 0:
             self.clamped += clamped
             self.clamped_nodes += 1
-
-    def warning(self, scale: float) -> str | None:
-        """A warning when the clamp changed more than WARN_SHARE of the correction (else None)."""
-        if self.clamped <= 0 or self.clamped < self.WARN_SHARE * (self.subtracted + self.clamped):
-            return None
-        return (
-            "the overhead correction was clamped at {} node(s): {:.3f} ms of the estimated overhead was not "
-            "subtracted because it would have left less than an empty call's cost per call (see metadata.overhead; "
-            "compare with --overhead off or --overhead fresh)".format(self.clamped_nodes, self.clamped * scale / 1e6)
-        )
 
 
 def clamp_self(measured: float, estimate: float, floor: float) -> tuple[float, float, float]:

@@ -455,9 +455,6 @@ class Profiler:
                 "clampedNs": int(round(tally.clamped * scale)),
                 "clampedNodes": tally.clamped_nodes,
             }
-            clamp_warning = tally.warning(scale)
-            if clamp_warning is not None:
-                meta["warnings"].append(clamp_warning)
         else:
             sampler = self._sampler
             meta["intervalNs"] = int(round(self.interval * 1e9))
