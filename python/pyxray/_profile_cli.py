@@ -16,8 +16,11 @@ it returns, raises (the traceback is printed as Python prints it, without pyxray
 status 1), calls ``sys.exit(n)`` (status n; a non-integer is printed and gives 1), or is
 interrupted by SIGINT (KeyboardInterrupt: traceback, ``partial: true``, status 130). Like Python,
 pyxray waits for the target's non-daemon threads before it stops profiling. The command's exit
-status is the target's. ``os._exit()`` ends the process before anything can be written; atexit
-handlers of the target run after the profile is written and are not profiled.
+status is the target's. SIGTERM and SIGHUP (when not ignored or handled by the target) and
+``os._exit(n)`` write a partial profile first, then the process dies of the signal / exits with n
+(:mod:`pyxray._process`); a forked child writes its own profile to ``out.<pid>.json`` and prints
+nothing. atexit handlers of the target run after the profile is written and are not profiled.
+``-o`` is checked before the target runs (:func:`output_problem`: exit 2).
 
 Unless ``--quiet``, the table of the top functions (``--top``, default 15) and where the profile
 went are printed to stderr; the profile's warnings are printed in any case. Usage errors exit
@@ -30,6 +33,7 @@ from __future__ import annotations
 import os
 import sys
 
+from ._process import ExitGuard, ImportGuard, sibling_path
 from ._versions import MAIN_FILE_IS_ABSOLUTE
 
 TYPE_CHECKING = False
@@ -252,8 +256,32 @@ def _join_threads() -> None:
             thread.join()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Runs the command line; returns the exit status (the target's)."""
+def output_problem(output: str, inputs: Sequence[str]) -> str | None:
+    """Why the profile cannot be written to ``output`` (an absolute path), or None: checked before
+    the target runs. An input of the run (the script, the module run with -m) is never an output."""
+    if os.path.isdir(output):
+        return "-o {}: that is a folder; give a file name".format(output)
+    folder = os.path.dirname(output)
+    if not os.path.isdir(folder):
+        return "-o {}: folder {} does not exist".format(output, folder)
+    if os.path.lexists(output):
+        if not os.path.isfile(output):
+            return "-o {}: not a regular file; give a file name".format(output)
+        for path in inputs:
+            try:
+                same = os.path.samefile(output, path)
+            except OSError:
+                same = False
+            if same:
+                return "-o {}: that is the program being profiled ({}); pyxray never overwrites its inputs".format(output, path)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return "-o {}: cannot write in folder {}".format(output, folder)
+    return None
+
+
+def main(argv: Sequence[str] | None = None, *, guard: ImportGuard | None = None) -> int:
+    """Runs the command line; returns the exit status (the target's). ``guard``: pyxray's
+    launcher (:func:`pyxray._process.launch`) started the agent apart from the target's imports."""
     argv = list(sys.argv[1:] if argv is None else argv)
     own, target = split_argv(argv)
     parser = _parser()
@@ -283,6 +311,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             builtins=options.builtins,
             overhead=overhead,
         )
+        _preload(options)
+        if guard is not None:
+            guard.target_path()
         prepared = prepare(target)
         profiler._quiet_root = True  # pyxray's frames are the root: only the target shows
         if prepared.code is not None:
@@ -302,36 +333,63 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_exception(exc)
         return 1
     output = os.path.abspath(options.output)
-    _preload(options)
+    problem = output_problem(output, [p for p in (prepared.globals.get("__file__"), prepared.run_path) if p])
+    if problem is not None:
+        sys.stderr.write("python -m pyxray: error: {}\n".format(problem))
+        return 2
     from ._profile_trace import ProfilerError
 
+    main_pid = os.getpid()
+
+    def finish(status: int, partial: bool, why: str) -> None:
+        """Writes the profile (a forked child: to its numbered sibling, silently) and the table."""
+        if guard is not None:
+            guard.agent_modules()
+        pid = os.getpid()
+        path = output if pid == main_pid else sibling_path(output, pid)
+        if profiler.running:
+            profiler.stop()
+        if pid != main_pid:
+            profiler._warnings.append(
+                "process {} was forked from the profiled process {}: its profile also holds that process's calls up to the fork".format(pid, main_pid)
+            )
+        doc = profiler.to_dict(exit_status=status, partial=partial)
+        write_document(doc, path)
+        if pid != main_pid:
+            return
+        from ._profile_tree import format_table
+
+        if options.quiet:
+            for warning in doc["metadata"]["warnings"]:
+                sys.stderr.write("pyxray: warning: {}\n".format(warning))
+        else:
+            sys.stderr.write(format_table(doc, top=options.top))
+        if why or not options.quiet:
+            sys.stderr.write("pyxray: {}profile written to {}\n".format("{}: partial ".format(why) if why else "", path))
+        sys.stderr.flush()
+
+    ends = ExitGuard(finish)
     try:
-        status, partial = _run(profiler, prepared)
+        status, partial = _run(profiler, prepared, guard, ends)
     except ProfilerError as exc:  # could not start: another profiler holds the hook, PYXRAY_ACCEL=1 without a C engine
         sys.stderr.write("python -m pyxray: error: {}\n".format(exc))
         return 1
     try:
-        doc = profiler.to_dict(exit_status=status, partial=partial)
-        write_document(doc, output)
+        finish(status, partial, "")
     except Exception as exc:  # the profile is lost; say so, keep a failing status
         sys.stderr.write("pyxray: could not write the profile to {}: {}\n".format(output, exc))
         return status or 1
-    from ._profile_tree import format_table
-
-    if options.quiet:
-        for warning in doc["metadata"]["warnings"]:
-            sys.stderr.write("pyxray: warning: {}\n".format(warning))
-    else:
-        sys.stderr.write(format_table(doc, top=options.top))
-        sys.stderr.write("pyxray: profile written to {}\n".format(output))
-    sys.stderr.flush()
+    ends.die_if_pending()
     return status
 
 
 def _preload(options: Any) -> None:
     """Imports what pyxray needs later, before sys.path[0] becomes the target's folder (where a
     json.py or types.py of the user's would shadow the standard library's)."""
+    import io  # noqa: F401  (prepare)
     import runpy  # noqa: F401  (folders and zip files)
+    import zipfile  # noqa: F401  (prepare)
+    from importlib import machinery, util  # noqa: F401  (prepare)
     import tempfile  # noqa: F401  (write_document)
     import threading  # noqa: F401
     import traceback  # noqa: F401  (when sys.excepthook fails)
@@ -352,16 +410,23 @@ def _preload(options: Any) -> None:
             load()  # the C engine: built (first run) and imported now, with the standard library's modules
 
 
-def _run(profiler: Any, target: Target) -> tuple[int, bool]:
-    """Runs the target under the profiler; returns (exit status, partial)."""
+def _run(profiler: Any, target: Target, guard: ImportGuard | None = None, ends: ExitGuard | None = None) -> tuple[int, bool]:
+    """Runs the target under the profiler; returns (exit status, partial). ``guard`` hides the
+    agent's shadowed modules from the target; ``ends`` writes a partial profile when the process
+    ends behind our back (signals, os._exit, a forked child's end)."""
     import warnings
 
     from .profiler import ProfilerWarning
 
     warnings.filterwarnings("ignore", category=ProfilerWarning)  # printed from the document instead
     sys.argv[:] = target.argv
-    if sys.path:
-        sys.path[0] = target.path0
+    if getattr(sys.flags, "safe_path", False):
+        pass  # -P / PYTHONSAFEPATH: Python adds no folder for the script either
+    elif guard is not None:
+        guard.shadowed_by(target.path0)
+        sys.path.insert(0, target.path0)  # the launcher's sys.path has no entry for -c's folder
+    elif sys.path:
+        sys.path[0] = target.path0  # python -m pyxray: the current folder's entry
     else:
         sys.path.append(target.path0)
     main_module = None
@@ -373,7 +438,11 @@ def _run(profiler: Any, target: Target) -> tuple[int, bool]:
         sys.modules["__main__"] = main_module
     status = 0
     partial = False
+    if ends is not None:
+        ends.install()
     profiler.start()
+    if guard is not None:
+        guard.hide()
     try:
         try:
             if main_module is not None:
@@ -394,6 +463,10 @@ def _run(profiler: Any, target: Target) -> tuple[int, bool]:
             _join_threads()
         except KeyboardInterrupt:
             status, partial = 130, True
+    except KeyboardInterrupt:  # a second SIGINT (the terminal's and a forwarded one) while the first was handled
+        status, partial = 130, True
     finally:
+        if ends is not None:
+            ends.done()
         profiler.stop()
     return status, partial

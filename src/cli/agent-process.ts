@@ -4,7 +4,8 @@
  * the environment that lets it import the agent, and the exit code to hand on.
  */
 import type { ChildProcess } from 'node:child_process'
-import { delimiter } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { constants } from 'node:os'
 import { agentDir, checkSupported, isSupported, PYODIDE_MINOR, probe, pythonOnPath, RuntimeError, resolvePython } from '../runtime/index.js'
 import { SUPPORTED_RANGE } from '../versions/index.js'
 import { UsageError } from './errors.js'
@@ -64,19 +65,75 @@ export function chooseAgentRuntime(python: string | undefined, runtime: string |
   return { kind: 'pyodide', reason: `${why}: using the embedded Pyodide` }
 }
 
-/** Our environment plus `extra`, with the agent's folder first on PYTHONPATH (before `extra`'s or ours). */
-export function agentEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, ...extra, PYTHONPATH: [agentDir(), extra.PYTHONPATH ?? process.env.PYTHONPATH].filter(Boolean).join(delimiter) }
+/** The agent modules pyxray runs as programs: the profiler and the memory tools. */
+export type AgentProgram = 'pyxray' | 'pyxray.memory'
+
+/**
+ * The interpreter arguments that run an agent program (as `python -m` would) so that nothing in
+ * the current folder or on PYTHONPATH can replace the agent or the standard library modules it
+ * imports: `python -c` with the current folder taken off sys.path and the agent's folder put first
+ * (python/pyxray/_process.py `launch`); the script then gets the sys.path `python script.py`
+ * gives it. Use with {@link launchEnv}: the agent's folder is not put on PYTHONPATH, so
+ * the script and its children see the PYTHONPATH they would see without pyxray.
+ */
+export function agentArgs(program: AgentProgram, args: readonly string[]): string[] {
+  const dir = JSON.stringify(agentDir()) // a JSON string is a Python string literal
+  const boot = `import sys; sys.path.insert(0, ${dir}); from pyxray._process import launch; sys.exit(launch(${JSON.stringify(program)}, ${dir}, sys.argv[1:]))`
+  return ['-c', boot, ...args]
+}
+
+/** Our environment plus `extra`, as an agent program started with {@link agentArgs} needs it. */
+export function launchEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra }
 }
 
 /**
- * The exit code of an agent process started from `python`: its own, else 130 after SIGINT and 143
- * after any other signal (as a shell reports them). Rejects with RUNTIME_NOT_FOUND when it could
- * not start.
+ * The exit code of an agent process started from `python`: its own, else 128 + the number of the
+ * signal that ended it (130 for SIGINT, 137 for SIGKILL, 143 for SIGTERM), as a shell reports
+ * Python's. Rejects with RUNTIME_NOT_FOUND when it could not start.
  */
 export function exitCodeOf(child: ChildProcess, python: string): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     child.on('error', (e) => reject(new RuntimeError('RUNTIME_NOT_FOUND', `cannot start ${python}: ${e.message}`)))
-    child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 128 + 15)))
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 15) : 15)))
   })
+}
+
+/** The signals pyxray hands on to the agent process it waits for (the agent writes a partial profile). */
+export const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+
+/**
+ * Hands SIGINT, SIGTERM and SIGHUP sent to pyxray on to `child` while it runs, so that pyxray
+ * never dies before it (the agent writes a partial profile, then exits or dies as Python would,
+ * and pyxray's exit code is the child's). A signal the terminal sent to the whole foreground
+ * process group has reached the child already and is not sent twice; the agent takes a second one
+ * in its stride anyway (`timeout` signals the group and pyxray). Returns the function that stops
+ * forwarding.
+ */
+export function forwardSignals(child: ChildProcess): () => void {
+  const handlers = FORWARDED_SIGNALS.map((name) => {
+    const handler = () => {
+      if (name === 'SIGINT' && terminalForeground()) return // Ctrl-C: the child got it from the terminal
+      if (child.exitCode === null && child.signalCode === null) child.kill(name)
+    }
+    process.on(name, handler)
+    return [name, handler] as const
+  })
+  return () => {
+    for (const [name, handler] of handlers) process.off(name, handler)
+  }
+}
+
+/**
+ * Whether this process is in the foreground process group of its controlling terminal (Linux:
+ * /proc/self/stat's pgrp and tpgid), where Ctrl-C reaches every process of the group.
+ */
+function terminalForeground(): boolean {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ') // after "pid (comm) ": state ppid pgrp session tty_nr tpgid
+    return fields[2] !== undefined && fields[2] === fields[5]
+  } catch {
+    return false
+  }
 }

@@ -1,7 +1,8 @@
 /** Console and file helpers of the CLI: colors, atomic writes, a progress bar on TTYs. */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, type Stats, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { PLAIN, type TextStyle } from '../bytecode/format/text.js'
+import { UsageError } from './errors.js'
 
 /** Whether to color a stream: a TTY, and NO_COLOR unset (https://no-color.org). */
 export function useColor(stream: NodeJS.WriteStream, flag?: boolean): boolean {
@@ -29,12 +30,58 @@ export function styleFor(stream: NodeJS.WriteStream, flag?: boolean): TextStyle 
   return useColor(stream, flag) ? COLORS : PLAIN
 }
 
-/** Writes a file atomically: a temporary file beside it, then a rename. */
+/** Writes a file atomically: a temporary file beside it, then a rename; no temporary file is left behind on failure. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true })
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`
-  writeFileSync(tmp, data)
-  renameSync(tmp, path)
+  try {
+    writeFileSync(tmp, data, { flag: 'wx' })
+    renameSync(tmp, path)
+  } catch (e) {
+    rmSync(tmp, { force: true })
+    throw e
+  }
+}
+
+/**
+ * Checks, before anything runs, that `path` can take an output of the command (`option` names it
+ * in the message): not a folder or another non-regular file, in a folder that exists and can be
+ * written, and none of `inputs` (the same file by identity, so links and other spellings count).
+ * Throws UsageError OUTPUT with a one-line reason.
+ */
+export function checkOutputPath(path: string, inputs: readonly string[], option: string): void {
+  const fail = (why: string): never => {
+    throw new UsageError('OUTPUT', `${option} ${path}: ${why}`)
+  }
+  const out = statOf(path)
+  if (out?.isDirectory()) fail('that is a folder; give a file name')
+  if (out && !out.isFile()) fail('not a regular file; give a file name')
+  if (out) {
+    for (const input of inputs) {
+      const s = statOf(input)
+      if (s && s.dev === out.dev && s.ino === out.ino) fail(`that is an input of this command (${input}); pyxray never overwrites its inputs`)
+    }
+  }
+  const folder = dirname(resolve(path))
+  const f = statOf(folder)
+  if (!f) fail(`folder ${folder} does not exist`)
+  if (!f!.isDirectory()) fail(`${folder} is not a folder`)
+  // Writing is tried, not guessed from permission bits (root, read-only mounts, ACLs).
+  const probe = join(folder, `.pyxray-check-${process.pid}-${Math.random().toString(36).slice(2)}`)
+  try {
+    closeSync(openSync(probe, 'wx'))
+    unlinkSync(probe)
+  } catch (e) {
+    fail(`cannot write in folder ${folder} (${(e as NodeJS.ErrnoException).code ?? String(e)})`)
+  }
+}
+
+function statOf(path: string): Stats | undefined {
+  try {
+    return statSync(path)
+  } catch {
+    return undefined
+  }
 }
 
 /** A progress bar on stderr, shown only on a TTY and only once a run has lasted ~1 s. */

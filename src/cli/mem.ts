@@ -8,17 +8,17 @@
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type MemoryDocument, MemoryDocumentError, parseMemoryDocument } from '../profile/memory-document.js'
 import { leakGateFails, MEMORY_FORMATS, type MemoryFormat, renderMemoryReport } from '../profile/memory-report.js'
 import { agentDir, PYODIDE_MINOR, RuntimeError } from '../runtime/index.js'
 import { SUPPORTED_RANGE } from '../versions/index.js'
 import { runPyodideAgent } from '../runtime/pyodide/agent-cli.js'
-import { type AgentRuntimeChoice, agentEnv, chooseAgentRuntime, exitCodeOf } from './agent-process.js'
+import { type AgentRuntimeChoice, agentArgs, chooseAgentRuntime, exitCodeOf, launchEnv } from './agent-process.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
-import { writeFileAtomic } from './io.js'
+import { checkOutputPath, writeFileAtomic } from './io.js'
 
 /** The help of `pyxray mem`. */
 export const MEM_HELP = `Usage: pyxray mem COMMAND [options]
@@ -178,6 +178,12 @@ export function parseMemArgs(args: readonly string[]): MemOptions {
   // Inputs are checked here so that a typo costs no interpreter start.
   const scripts = cmd === 'size' ? (values.script !== undefined ? [values.script as string] : []) : [cmd === 'lines' ? scriptOfTarget(positionals[0]!) : positionals[0]!]
   for (const s of scripts) if (!existsSync(s)) throw new UsageError('NOT_FOUND', `${s}: no such file (give the path of a Python script)`)
+  // Outputs are checked before the script runs: writable, and never one of its inputs.
+  const output = values.output as string | undefined
+  const dot = values.dot as string | undefined
+  if (output !== undefined) checkOutputPath(output, scripts, '-o')
+  if (dot !== undefined) checkOutputPath(dot, output === undefined ? scripts : [...scripts, output], '--dot')
+  if (output !== undefined && dot !== undefined && resolve(output) === resolve(dot)) throw new UsageError('OUTPUT', `--dot ${dot}: that is also the -o file; give two files`)
   return {
     command: cmd,
     format: format as MemoryFormat,
@@ -210,7 +216,7 @@ async function runAgent(where: AgentRuntimeChoice, o: MemOptions, con: Console):
   try {
     let code: number
     if (where.kind === 'native') {
-      const child = spawn(where.python, ['-m', 'pyxray.memory', '-o', out, ...o.agentArgs], { stdio: ['inherit', process.stderr, 'inherit'], env: agentEnv() })
+      const child = spawn(where.python, agentArgs('pyxray.memory', ['-o', out, ...o.agentArgs]), { stdio: ['inherit', process.stderr, 'inherit'], env: launchEnv() })
       code = await exitCodeOf(child, where.python)
     } else {
       const write = (t: string) => con.err(t)

@@ -11,10 +11,10 @@ import { join } from 'node:path'
 import type { ProfileDocument } from '../profile/document.js'
 import { mergeRuns } from '../profile/runs.js'
 import { RuntimeError } from '../runtime/index.js'
-import { agentEnv, exitCodeOf } from './agent-process.js'
+import { agentArgs, exitCodeOf, forwardSignals, launchEnv } from './agent-process.js'
 import type { Console } from './dis.js'
 import { UsageError } from './errors.js'
-import { writeFileAtomic } from './io.js'
+import { checkOutputPath, writeFileAtomic } from './io.js'
 import { readProfileFile } from './profile-file.js'
 
 /** The agent's options that take a value (python/pyxray/_profile_cli.py `_VALUED`). */
@@ -78,9 +78,10 @@ export function splitOutput(rest: readonly string[]): { output?: string; rest: s
 export function runProfilerOnce(python: string, rest: readonly string[], output: string, env: Record<string, string> = {}): Promise<number> {
   const { rest: args } = splitOutput(rest)
   const end = targetStart(args)
-  const argv = ['-m', 'pyxray', ...args.slice(0, end), '--quiet', '-o', output, ...args.slice(end)]
-  const child = spawn(python, argv, { stdio: ['inherit', 'inherit', 'inherit'], env: agentEnv(env) })
-  return exitCodeOf(child, python)
+  const argv = agentArgs('pyxray', [...args.slice(0, end), '--quiet', '-o', output, ...args.slice(end)])
+  const child = spawn(python, argv, { stdio: ['inherit', 'inherit', 'inherit'], env: launchEnv(env) })
+  const stop = forwardSignals(child)
+  return exitCodeOf(child, python).finally(stop)
 }
 
 /** One command of a set of repeated runs. */
@@ -140,6 +141,8 @@ export async function runRepeatedProfile(n: number, launch: { runtime?: string; 
   if (launch.runtime === 'pyodide') throw new UsageError('USAGE', '--repeat runs a native CPython; it does not work with --runtime pyodide')
   const { output = 'pyxray-profile.json', rest } = splitOutput(launch.rest)
   if (rest.length === 0 || targetStart(rest) === rest.length) throw new UsageError('USAGE', 'profile needs a script (or -m module, or -c code); see pyxray profile --help')
+  const script = rest[targetStart(rest)] === '--' ? rest[targetStart(rest) + 1] : rest[targetStart(rest)]
+  checkOutputPath(output, script !== undefined && script !== '-m' && script !== '-c' ? [script] : [], '-o')
   const exe = python()
   if (launch.verbose) con.err(`pyxray: profiling with ${exe}, ${n} runs\n`)
   const { docs, status } = await runInterleaved(exe, [{ rest }], n, con)

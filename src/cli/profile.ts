@@ -8,10 +8,11 @@ import { spawn } from 'node:child_process'
 import { agentDir, PYODIDE_MINOR, RuntimeError } from '../runtime/index.js'
 import { SUPPORTED_RANGE } from '../versions/index.js'
 import { runPyodideProfile } from '../runtime/pyodide/profile.js'
-import { agentEnv, chooseAgentRuntime, exitCodeOf, nativeInterpreter } from './agent-process.js'
+import { agentArgs, chooseAgentRuntime, exitCodeOf, forwardSignals, launchEnv, nativeInterpreter } from './agent-process.js'
 import type { Console } from './dis.js'
 import { UsageError } from './errors.js'
-import { runRepeatedProfile, splitRepeat } from './profile-repeat.js'
+import { checkOutputPath } from './io.js'
+import { runRepeatedProfile, splitOutput, splitRepeat } from './profile-repeat.js'
 
 /** Options pyxray itself reads before handing the rest to the agent's profiler. */
 export interface ProfileLaunch {
@@ -107,17 +108,38 @@ export async function runProfile(args: readonly string[], con: Console): Promise
     if (launch.verbose) con.err(`pyxray: ${choice.reason}\n`)
     return runInPyodide(launch, con)
   }
+  checkProfileOutput(launch.rest)
   const python = choice.python
   if (launch.verbose) con.err(`pyxray: profiling with ${python} (${choice.reason})\n`)
-  const child = spawn(python, ['-m', 'pyxray', ...launch.rest], { stdio: 'inherit', env: agentEnv() })
-  // Ctrl-C reaches the script (same process group); pyxray waits for it to write a partial profile.
-  const ignore = () => {}
-  process.on('SIGINT', ignore)
+  const child = spawn(python, agentArgs('pyxray', launch.rest), { stdio: 'inherit', env: launchEnv() })
+  // Signals to pyxray reach the script (Ctrl-C reaches it through the terminal); pyxray waits for
+  // it to write a partial profile and exits as it did.
+  const stop = forwardSignals(child)
   try {
     return await exitCodeOf(child, python)
   } finally {
-    process.off('SIGINT', ignore)
+    stop()
   }
+}
+
+/**
+ * The profiler's output (-o, default pyxray-profile.json) and the script, from the profiler's
+ * options and target: the output must be writable and not the script (checked before it runs;
+ * the agent checks a module run with -m itself).
+ */
+export function checkProfileOutput(rest: readonly string[]): void {
+  const { output = 'pyxray-profile.json', rest: others } = splitOutput(rest)
+  let script: string | undefined
+  for (let i = 0; i < others.length; i++) {
+    const a = others[i]!
+    if (a === '-m' || a === '-c') break
+    if (a === '--' || !a.startsWith('-')) {
+      script = a === '--' ? others[i + 1] : a
+      break
+    }
+    if (PROFILER_VALUE_OPTIONS.has(a)) i++
+  }
+  checkOutputPath(output, script === undefined ? [] : [script], '-o')
 }
 
 /** The value of the profiler's `--mode` before the target, if given. */

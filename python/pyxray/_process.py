@@ -1,0 +1,163 @@
+"""The profiled process's edges, for ``python -m pyxray`` (:mod:`pyxray._profile_cli`): whose
+modules the target imports, and what happens when the process ends in a way that bypasses the
+normal end of the run.
+
+* **Imports.** pyxray's launcher (:func:`launch`, what ``pyxray profile`` runs) imports the agent
+  before the target's folder is on ``sys.path``, so a ``json.py`` or ``pyxray.py`` there cannot
+  replace what the agent runs on. Then :class:`ImportGuard` takes out of ``sys.modules`` the
+  modules the agent loaded that the target's folder shadows, so that the target imports its own
+  ``json.py`` as ``python script.py`` would; the agent gets its modules back while it writes.
+* **Ends.** :class:`ExitGuard` writes a partial profile when the process ends without returning to
+  pyxray: SIGTERM and SIGHUP (then the process dies of the signal, as Python's would: exit status
+  128+N), and ``os._exit(n)`` (then it exits with n). SIGINT stays Python's KeyboardInterrupt.
+* **Forks.** A process forked from the profiled one (``os.fork()``, multiprocessing's fork and
+  forkserver-less start) never writes the parent's file: it writes its own profile to a numbered
+  sibling, ``out.json`` -> ``out.<pid>.json``, and prints no table (:func:`sibling_path`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import FrameType, ModuleType
+    from typing import Callable, Dict, List, Optional, Set
+
+#: The signals that end a Python process without running Python code, which pyxray catches to
+#: write a partial profile first (SIGINT is Python's KeyboardInterrupt and handled by the runner).
+ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def launch(module: str, agent_dir: str, argv: List[str]) -> int:
+    """The launcher's entry (``python -c 'import sys; ...' args``, see src/cli/agent-process.ts):
+    runs ``module``'s ``main(argv, guard=...)``. ``-c`` put the current folder first on
+    ``sys.path`` after start-up; it is taken out, and until :meth:`ImportGuard.target_path` the
+    agent imports with its own folder first and without PYTHONPATH's folders (nothing there may
+    shadow the standard library modules the agent needs)."""
+    guard = ImportGuard(set(sys.modules), sys.path, agent_dir)
+    import importlib
+
+    if module == "pyxray":
+        from . import _profile_cli
+
+        return _profile_cli.main(argv, guard=guard)
+    main = importlib.import_module(module + "._cli").main  # pyxray.memory: imported apart, then runs as before
+    guard.target_path()
+    return main(argv)
+
+
+class ImportGuard:
+    """The agent's imports apart from the target's: the agent imports before the target's folder
+    is on ``sys.path``, and the target does not see the agent's modules that its folder shadows."""
+
+    def __init__(self, startup: Set[str], path: List[str], agent_dir: str) -> None:
+        self._startup = startup
+        full = list(path)
+        if full and full[0] == "" and not getattr(sys.flags, "safe_path", False):
+            del full[0]  # -c's entry: the current folder
+        #: sys.path as Python gives it to a script, without its first entry (the runner adds it).
+        self._full = full
+        from_env = {os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p}
+        sys.path[:] = [agent_dir] + [p for p in full if p and os.path.abspath(p) not in from_env]
+        self._shadowed: Set[str] = set()  # top-level names the target's folder shadows
+        self._agent: Dict[str, ModuleType] = {}  # what was taken out of sys.modules
+
+    def target_path(self) -> None:
+        """The agent has imported what it needs: sys.path becomes Python's (PYTHONPATH included)."""
+        sys.path[:] = self._full
+
+    def shadowed_by(self, folder: str) -> None:
+        """Finds the modules the agent loaded (not the interpreter at start-up, not pyxray's) that
+        ``folder`` (the target's first sys.path entry; "" is the current folder) has a module or
+        package for; :meth:`hide` takes them out of sys.modules."""
+        from importlib.machinery import PathFinder
+
+        tops = {name.partition(".")[0] for name in sys.modules if name not in self._startup}
+        tops -= {"pyxray", "__main__"}
+        where = [folder or os.getcwd()]
+        for top in sorted(tops):
+            try:
+                spec = PathFinder.find_spec(top, where)
+            except (ImportError, ValueError, OSError):
+                continue
+            if spec is not None and spec.origin is not None and spec.has_location:
+                self._shadowed.add(top)
+
+    def hide(self) -> None:
+        """Takes the shadowed modules out of sys.modules: the target imports its own."""
+        for name in list(sys.modules):
+            if name.partition(".")[0] in self._shadowed and name not in self._startup:
+                self._agent[name] = sys.modules.pop(name)
+
+    def agent_modules(self) -> None:
+        """Puts the agent's modules back (the target is over, or the process is ending)."""
+        sys.modules.update(self._agent)
+
+
+def sibling_path(output: str, pid: int) -> str:
+    """Where a forked child writes its profile: ``out.json`` -> ``out.<pid>.json``."""
+    root, ext = os.path.splitext(output)
+    return "{}.{}{}".format(root, pid, ext)
+
+
+class ExitGuard:
+    """Calls ``finish(status, partial, why)`` once when the process ends behind the runner's back:
+    SIGTERM/SIGHUP (then dies of the signal) or ``os._exit(n)`` (then exits with n)."""
+
+    def __init__(self, finish: Callable[[int, bool, str], None]) -> None:
+        self._finish = finish
+        self._done = False
+        self._real_exit = os._exit
+        self._installed: List[int] = []
+        self._pending: Optional[int] = None  # a signal that arrived while the runner wrote
+
+    def install(self) -> None:
+        for signum in ENDING_SIGNALS:
+            if signal.getsignal(signum) == signal.SIG_DFL:  # ignored (nohup) or handled stays so
+                signal.signal(signum, self._on_signal)
+                self._installed.append(signum)
+        os._exit = self._exit  # type: ignore[assignment]
+
+    def done(self) -> None:
+        """The run ended normally: the runner writes; a signal now waits for :meth:`die_if_pending`."""
+        self._done = True
+
+    def die_if_pending(self) -> None:
+        """After the runner wrote: dies of a signal that arrived meanwhile, as Python would have."""
+        if self._pending is not None:
+            signal.signal(self._pending, signal.SIG_DFL)
+            os.kill(os.getpid(), self._pending)
+
+    def _end(self, status: int, why: str) -> None:
+        if self._done:
+            return
+        self._done = True
+        for signum in self._installed + [signal.SIGINT]:
+            try:
+                signal.signal(signum, signal.SIG_IGN)  # a second signal (a group's and a forwarded one) must not cut the write
+            except (ValueError, OSError):  # not the main thread: os._exit from a thread
+                break
+        try:
+            self._finish(status, True, why)
+        except BaseException as exc:  # the process ends anyway; say why the profile is missing
+            try:
+                sys.stderr.write("pyxray: could not write the partial profile: {}\n".format(exc))
+            except BaseException:
+                pass
+
+    def _on_signal(self, signum: int, frame: Optional[FrameType]) -> None:
+        if self._done:  # the runner is writing the profile: die once it is written
+            self._pending = self._pending or signum
+            return
+        name = signal.Signals(signum).name
+        self._end(128 + signum, "killed by {}".format(name))
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)  # die of it, as Python would have
+        self._real_exit(128 + signum)
+
+    def _exit(self, status: int) -> None:
+        self._end(status, "os._exit({})".format(status))
+        self._real_exit(status)
