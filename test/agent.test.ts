@@ -774,7 +774,7 @@ print("ok")
 
 describe('the Python agent', { concurrency: true }, () => {
   for (const minor of NATIVE_MINORS) {
-    test(`CPython 3.${minor}: the stdio worker answers every request, and its AST JSON and marshal data are complete`, { timeout: 60_000 }, async (t) => {
+    test(`CPython 3.${minor}: the stdio worker answers every request, and its AST JSON and marshal data are complete`, { timeout: 600_000 }, async (t) => {
       const python = requirePython(t, minor)
       if (python === undefined) return
       const worker = new Worker(python)
