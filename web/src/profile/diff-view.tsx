@@ -9,7 +9,7 @@
  */
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { DEFAULT_DIFF_OPTIONS, type DiffOptions, type DiffValues, diffProfiles, type NodeDiff, type ProfileDiff } from '../../../src/profile/diff.js'
-import { describeRule } from '../../../src/profile/diff-format.js'
+import { describeRule, verdictText } from '../../../src/profile/diff-format.js'
 import type { ProfileDocument, ProfileFrame, ProfileNode } from '../../../src/profile/document.js'
 import { shortFile } from '../../../src/profile/model.js'
 import type { Backend, ProfileEntry } from '../backend.js'
@@ -250,7 +250,7 @@ export function DiffView({ backend }: { backend: Backend }) {
         <>
           <div class="meta" data-testid="diff-summary">
             <b>
-              {d.regressions} regression{d.regressions === 1 ? '' : 's'}, {d.improvements} improvement{d.improvements === 1 ? '' : 's'}
+              {verdictText(d)}
             </b>{' '}
             · total {formatNs(d.base.totalNs)} → {formatNs(d.head.totalNs)} ({signedNs(d.head.totalNs - d.base.totalNs)}) · <span class="muted">{describeRule(d)}</span>
             {d.warnings.map((w) => (
