@@ -88,9 +88,9 @@ async function colorOf(page: Page, testId: string, qualname: string): Promise<[n
   })()`)) as [number, number, number]
 }
 
-/** The diff view of the planted pair: parse is the regression, listed first and drawn red. */
+/** The diff view of the planted pair: parse is the regression (and with it the total), listed first and drawn red. */
 async function diffChecks(page: Page, shot: string): Promise<void> {
-  await page.locator('[data-testid="diff-summary"]', { hasText: '1 regression, 0 improvements' }).waitFor(WAIT)
+  await page.locator('[data-testid="diff-summary"]', { hasText: '2 regressions, 0 improvements' }).waitFor(WAIT)
   const first = page.locator('[data-testid="diff-functions"] tbody tr').first()
   assert.equal(await first.getAttribute('data-status'), 'regression')
   assert.match(await first.innerText(), /^parse\s+planted\.py\s+regression\s+5\.91 ms\s+7\.56 ms\s+\+1\.65 ms\s+\+27\.9%/)
