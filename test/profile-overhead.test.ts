@@ -8,11 +8,10 @@
  * - a real run with a deliberately absurd overhead (--overhead 1ms per call): every node with
  *   calls keeps its floor (a function with 5,000 calls of real work never shows 0), the clamped
  *   total is reported in the document and the header; on every native CPython;
- * - synthetic programs whose true self-time split is known by construction (scripts/known_split.py:
- *   equal work in 1 call and in 20,000 calls; leaves of 1 : 2 : 4 bodies), CPU clock so that a busy
- *   machine's preemptions do not count: shares within 2 points of the truth with the C engine on
- *   3.12+, within 5 points otherwise (the pure-Python engine, and the C engine before 3.12). The
- *   numbers per version and engine are in BENCHMARKS.md (`npm run bench:known-split`).
+ * - synthetic programs whose true self-time split is known by construction (scripts/known_split.py):
+ *   the report is complete and consistent on every version and engine. How close the shares come to
+ *   the truth is timing, so it is a benchmark (`npm run bench:known-split`, BENCHMARKS.md), never a
+ *   pass/fail test here.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -107,22 +106,30 @@ describe('overhead subtraction is clamped per node', () => {
 })
 
 describe('synthetic programs with a known split (CPU clock)', { concurrency: true }, () => {
+  // How close the shares come to the truth is a measurement, not a pass/fail test: it depends on
+  // what else the machine runs. It lives in `npm run bench:known-split` (BENCHMARKS.md). Here: the
+  // script runs on every engine and version and its report is well formed (deterministic checks).
   for (const minor of NATIVE_MINORS) {
     for (const engine of ['c', 'python'] as const) {
-      test(`CPython 3.${minor}, ${engine} engine: self-time shares within ${engine === 'c' && minor >= 12 ? 2 : 5} points of the truth`, async (t) => {
+      test(`CPython 3.${minor}, ${engine} engine: the known-split report is complete and consistent`, async (t) => {
         const python = requirePython(t, minor)
         if (!python) return
-        const r = await runPython(python, [KNOWN_SPLIT, '--clock', 'cpu', '--rounds', '3'], { env: { ...ENV, PYXRAY_ACCEL: engine === 'c' ? '1' : '0' } })
+        const r = await runPython(python, [KNOWN_SPLIT, '--clock', 'cpu', '--rounds', '1'], { env: { ...ENV, PYXRAY_ACCEL: engine === 'c' ? '1' : '0' } })
         assert.equal(r.status, 0, r.stderr)
         const out = JSON.parse(r.stdout) as { engine: string; cases: Record<string, { errorPoints: number; shares: Record<string, number>; truth: Record<string, number> }> }
         if (engine === 'c' && out.engine !== 'c') {
+          if (process.env.CI === 'true') assert.fail(`the C engine did not load on 3.${minor}`)
           t.skip(`the C engine did not load on 3.${minor}`)
           return
         }
         assert.equal(out.engine, engine)
-        const limit = engine === 'c' && minor >= 12 ? 2 : 5
+        assert.ok(Object.keys(out.cases).length >= 2, JSON.stringify(out))
         for (const [name, c] of Object.entries(out.cases)) {
-          assert.ok(c.errorPoints <= limit, `${name}: shares ${JSON.stringify(c.shares)} vs truth ${JSON.stringify(c.truth)}: ${c.errorPoints} points off (limit ${limit})`)
+          assert.deepEqual(Object.keys(c.shares).sort(), Object.keys(c.truth).sort(), name)
+          const sum = Object.values(c.shares).reduce((a, b) => a + b, 0)
+          assert.ok(Math.abs(sum - 1) < 0.01, `${name}: shares sum to ${sum}`)
+          for (const share of Object.values(c.shares)) assert.ok(share > 0, `${name}: every function keeps a share: ${JSON.stringify(c.shares)}`)
+          assert.ok(c.errorPoints >= 0 && c.errorPoints <= 100, `${name}: ${c.errorPoints}`)
         }
       })
     }
