@@ -71,7 +71,6 @@ export function parseTarget(raw: string): Target | { readonly bad: string } {
   } catch {
     return { bad: 'the path has invalid percent-encoding' }
   }
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(path)) return { bad: 'the path holds a control character' }
   return { path, query: new URLSearchParams(q < 0 ? '' : noFragment.slice(q + 1)) }
 }
