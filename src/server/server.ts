@@ -22,6 +22,7 @@ import { open, readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path'
+import { pipeline } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { agentDir, findInterpreters, isSupported, NativeRuntime, PYODIDE_MINOR, PyodideRuntime, type PythonRuntime, RuntimeError, toBase64 } from '../runtime/index.js'
 import { loadProfiles, type ServedProfile } from './profiles.js'
@@ -267,10 +268,9 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
         res.end()
         return
       }
-      const stream = handle.createReadStream()
       streaming = true
-      stream.on('error', () => res.destroy())
-      stream.pipe(res)
+      // pipeline closes the file when the client goes away mid-way, too.
+      pipeline(handle.createReadStream(), res, () => {})
     } finally {
       if (!streaming) await handle.close().catch(() => {})
     }
