@@ -160,7 +160,6 @@ function readBody(req: IncomingMessage): Promise<string> {
 /** A one-line, printable rendering of an untrusted string for the log. */
 const printable = (text: string, max = 200): string => JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text)
 
-
 /** Starts the server; resolves once it listens. */
 export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1'
@@ -277,7 +276,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   }
 
   /** Answers a request that failed: its error as JSON, a 500 (and one log line) for the unexpected. */
-  const fail = (req: IncomingMessage, res: ServerResponse, e: unknown): void => {
+  const answerError = (req: IncomingMessage, res: ServerResponse, e: unknown): void => {
     const known = e instanceof HttpError || e instanceof SourceError
     const status = known ? e.status : 500
     const code = known ? e.code : e instanceof RuntimeError ? e.code : 'INTERNAL'
@@ -326,7 +325,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       }
       return staticFile(req, res, url.path)
     }
-    handle().catch((e: unknown) => fail(req, res, e))
+    handle().catch((e: unknown) => answerError(req, res, e))
   }
 
   const server: Server = createServer((req, res) => {
@@ -334,16 +333,18 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     try {
       onRequest(req, res)
     } catch (e) {
-      fail(req, res, e)
+      answerError(req, res, e)
     }
   })
-  // A request Node's parser refuses (no target, NUL or spaces in it, bad header): a short 400.
+  // A request Node's parser refuses (no target, NUL or spaces in it, bad header): a short 400
+  // (431 for a header block over Node's limit, 408 for one too slow), then the connection closes.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy()
       return
     }
-    const [status, text] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request']
+    const [status, text] =
+      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : [400, 'Bad Request']
     const body = `${status} ${text.toLowerCase()}: ${err.code ?? 'malformed request'}\n`
     socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
   })

@@ -124,11 +124,6 @@ export class SourceFiles {
     }
   }
 
-  /** A served profile's frame names `file`. */
-  has(file: string): boolean {
-    return this.named.has(file)
-  }
-
   /** The text of `file` (UTF-8), or a {@link SourceError} saying in one line why not. */
   async read(file: string): Promise<string> {
     const grants = this.named.get(file)
