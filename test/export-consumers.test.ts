@@ -333,7 +333,7 @@ describe('exports of a real profile (python3)', () => {
       [[path, '--to', 'collapsed', '--thread', 'nope'], /no thread "nope" in the profile; it has: #0 MainThread/],
       [[path, '--to', 'collapsed', '--unit', 'h'], /unknown unit "h": use one of ns, us, ms/],
       [[path, '--to', 'chrome', '--unit', 'ns'], /--unit applies to --to collapsed only/],
-      [[path, '--to', 'chrome', '-o', path], /is the input profile: pyxray never overwrites its input/],
+      [[path, '--to', 'chrome', '-o', path], /that is an input of this command .*; pyxray never overwrites its inputs/],
       [[join(WORK, 'missing.json'), '--to', 'chrome'], /missing\.json: cannot read the profile: no such file/],
       [[notProfile, '--to', 'chrome'], /not a pyxray profile/],
       [[path, '--to', 'chrome', '--bogus'], /Unknown option '--bogus'/],
