@@ -310,7 +310,7 @@ def _read_json(path: str) -> dict[str, object] | None:
             return None
         with open(path, "rb") as f:
             data = json.loads(f.read().decode("utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # ValueError: bad UTF-8 or JSON; deep nesting
         return None
     return data if isinstance(data, dict) else None
 
