@@ -701,6 +701,41 @@ describe('the profiler agent', { concurrency: true }, () => {
         assert.ok([...nodes(sample.doc)].every(({ node }) => node.calls === 0))
       })
 
+      test("sample mode's table counts each sample once per function, however deep the recursion", async (t) => {
+        const env = setup(t, minor)
+        if (!env) return
+        // A live run: rec() is on the stack 40 times in every sample that sees spin(); no row of
+        // the table (or of flat_table) may count more samples than the run took.
+        const script = join(env.dir, 'recurse-sample.py')
+        writeFileSync(script, ['import time', 'def spin():', '    end = time.process_time() + 0.25', '    while time.process_time() < end:', '        pass', 'def rec(n):', '    return spin() if n == 0 else rec(n - 1)', 'rec(40)', ''].join('\n'))
+        const out = join(env.dir, 'recurse-sample.json')
+        const live = await run(env.python, ['-m', 'pyxray', '--mode', 'sample', '--interval', '1ms', '--top', '50', '-o', out, script], { cwd: env.dir })
+        assert.equal(live.status, 0, live.stderr)
+        const taken = readProfile(out).metadata.samples as number
+        const counts = live.stderr.split('\n').filter((l) => /^\s*\d+ /.test(l)).map((l) => Number(l.trim().split(/\s+/)[0]))
+        assert.ok(counts.length >= 1, live.stderr)
+        for (const count of counts) assert.ok(count <= taken, `a row counts ${count} samples of ${taken}:\n${live.stderr}`)
+        // A synthetic document (no timing involved): r -> r -> r -> leaf, 10 samples, each with r
+        // on the stack three times; r's row counts 10, not 30, and its total is the outermost's.
+        const check = [
+          'from pyxray._profile_tree import flat_table, format_table',
+          'def node(frame, samples, total, self_ns, children=()):',
+          '    return {"frame": frame, "calls": 0, "totalNs": total, "selfNs": self_ns, "samples": samples, "children": list(children)}',
+          'leaf = node(1, 10, 1000, 1000)',
+          'tree = node(0, 10, 1000, 0, [node(0, 10, 1000, 0, [node(0, 10, 1000, 0, [leaf])])])',
+          'frames = [{"file": "/x/r.py", "firstlineno": 1, "qualname": q, "kind": "python"} for q in ("r", "leaf")]',
+          'doc = {"metadata": {"mode": "sample", "clock": "wall", "durationNs": 1000, "samples": 10, "intervalNs": 100, "warnings": []},',
+          '       "frames": frames, "threads": [{"root": node(None, 10, 1000, 0, [tree])}]}',
+          'print([(r["frame"], r["samples"], r["totalNs"]) for r in flat_table(doc)])',
+          'print(format_table(doc), end="")',
+        ].join('\n')
+        const synthetic = await run(env.python, ['-c', check], { cwd: env.dir })
+        assert.equal(synthetic.status, 0, synthetic.stderr)
+        const [rows, ...table] = synthetic.stdout.split('\n')
+        assert.equal(rows, '[(1, 10, 1000), (0, 10, 1000)]')
+        assert.match(table.find((l) => / r {2}\(/.test(l)) ?? '', /^\s+10 /)
+      })
+
       test('-m module and -c code targets; usage errors', async (t) => {
         const env = setup(t, minor)
         if (!env) return
