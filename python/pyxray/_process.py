@@ -10,9 +10,10 @@ normal end of the run.
 * **Ends.** :class:`ExitGuard` writes a partial profile when the process ends without returning to
   pyxray: SIGTERM and SIGHUP (then the process dies of the signal, as Python's would: exit status
   128+N), and ``os._exit(n)`` (then it exits with n). SIGINT stays Python's KeyboardInterrupt.
-* **Forks.** A process forked from the profiled one (``os.fork()``, multiprocessing's fork and
-  forkserver-less start) never writes the parent's file: it writes its own profile to a numbered
-  sibling, ``out.json`` -> ``out.<pid>.json``, and prints no table (:func:`sibling_path`).
+* **Children.** Child processes are followed (:mod:`pyxray._children`): each writes its own
+  profile, which the root merges into its document, or with ``--subprocesses files`` to a
+  numbered sibling, ``out.json`` -> ``out.<pid>.json`` (:func:`sibling_path`); never the root's
+  file. ``os._exit`` called by multiprocessing to end one of its children is a normal end.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 #: write a partial profile first (SIGINT is Python's KeyboardInterrupt and handled by the runner).
 ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
+#: os._exit as the interpreter made it (an ExitGuard's replacement may be inherited by a fork).
+_REAL_EXIT = os._exit
+
 
 def launch(module: str, agent_dir: str, argv: List[str]) -> int:
     """The launcher's entry (``python -c 'import sys; ...' args``, see src/cli/agent-process.ts):
@@ -44,6 +48,12 @@ def launch(module: str, agent_dir: str, argv: List[str]) -> int:
         from . import _profile_cli
 
         return _profile_cli.main(argv, guard=guard)
+    if module == "pyxray:child":  # a followed child process (pyxray._children): argv is SESSION target...
+        import json
+
+        from . import _profile_cli
+
+        return _profile_cli.child_main(json.loads(argv[0]), argv[1:], guard)
     main = importlib.import_module(module + "._cli").main  # pyxray.memory: imported apart, then runs as before
     guard.target_path()
     return main(argv)
@@ -97,7 +107,7 @@ class ImportGuard:
         sys.modules.update(self._agent)
 
 
-def sibling_path(output: str, pid: int) -> str:
+def sibling_path(output: str, pid: object) -> str:
     """Where a forked child writes its profile: ``out.json`` -> ``out.<pid>.json``."""
     root, ext = os.path.splitext(output)
     return "{}.{}{}".format(root, pid, ext)
@@ -110,7 +120,8 @@ class ExitGuard:
     def __init__(self, finish: Callable[[int, bool, str], None]) -> None:
         self._finish = finish
         self._done = False
-        self._real_exit = os._exit
+        self._real_exit = _REAL_EXIT
+        self._pid = os.getpid()
         self._installed: List[int] = []
         self._pending: Optional[int] = None  # a signal that arrived while the runner wrote
 
@@ -120,6 +131,17 @@ class ExitGuard:
                 signal.signal(signum, self._on_signal)
                 self._installed.append(signum)
         os._exit = self._exit  # type: ignore[assignment]
+
+    def uninstall(self) -> None:
+        """Takes the handlers back (a forked child installs its own guard)."""
+        for signum in self._installed:
+            try:
+                signal.signal(signum, signal.SIG_DFL)
+            except (ValueError, OSError):
+                pass
+        self._installed = []
+        os._exit = self._real_exit
+        self._done = True
 
     def done(self) -> None:
         """The run ended normally: the runner writes; a signal now waits for :meth:`die_if_pending`."""
@@ -131,8 +153,8 @@ class ExitGuard:
             signal.signal(self._pending, signal.SIG_DFL)
             os.kill(os.getpid(), self._pending)
 
-    def _end(self, status: int, why: str) -> None:
-        if self._done:
+    def _end(self, status: int, why: str, partial: bool = True) -> None:
+        if self._done or os.getpid() != self._pid:  # (another process's guard, inherited: nothing to write)
             return
         self._done = True
         for signum in self._installed + [signal.SIGINT]:
@@ -141,7 +163,7 @@ class ExitGuard:
             except (ValueError, OSError):  # not the main thread: os._exit from a thread
                 break
         try:
-            self._finish(status, True, why)
+            self._finish(status, partial, why)
         except BaseException as exc:  # the process ends anyway; say why the profile is missing
             try:
                 sys.stderr.write("pyxray: could not write the partial profile: {}\n".format(exc))
@@ -159,5 +181,12 @@ class ExitGuard:
         self._real_exit(128 + signum)
 
     def _exit(self, status: int) -> None:
-        self._end(status, "os._exit({})".format(status))
+        try:
+            caller = sys._getframe(1).f_code.co_filename
+        except ValueError:
+            caller = ""
+        if os.path.basename(os.path.dirname(caller)) == "multiprocessing":
+            self._end(status, "", partial=False)  # how multiprocessing ends a forked child: its normal end
+        else:
+            self._end(status, "os._exit({})".format(status))
         self._real_exit(status)
