@@ -26,10 +26,15 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import FrameType, ModuleType
     from typing import Callable, Dict, List, Optional, Set
+else:
+    Set = set
 
 #: The signals that end a Python process without running Python code, which pyxray catches to
 #: write a partial profile first (SIGINT is Python's KeyboardInterrupt and handled by the runner).
 ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+#: Threads of pyxray's own (the signal watchdog): not the program's, never profiled or counted.
+HELPER_THREADS: Set[int] = set()
 
 #: os._exit as the interpreter made it (an ExitGuard's replacement may be inherited by a fork).
 _REAL_EXIT = os._exit
@@ -124,6 +129,7 @@ class ExitGuard:
         self._pid = os.getpid()
         self._installed: List[int] = []
         self._pending: Optional[int] = None  # a signal that arrived while the runner wrote
+        self._handling = False  # a signal's handler has started (the watchdog stops resending)
 
     def install(self) -> None:
         for signum in ENDING_SIGNALS:
@@ -131,6 +137,61 @@ class ExitGuard:
                 signal.signal(signum, self._on_signal)
                 self._installed.append(signum)
         os._exit = self._exit  # type: ignore[assignment]
+        if self._installed:
+            self._watch()
+
+    def _watch(self) -> None:
+        """Makes sure the handler runs when the main thread is blocked in C. Python runs a signal's
+        handler between bytecodes: a signal that arrives just before a blocking call that does not
+        return EINTR for it (a multiprocessing worker taking its queue's lock while Pool.terminate
+        sends SIGTERM) would wait forever, where plain Python dies at once. A thread woken by the
+        signal wakeup fd sends the signal to the main thread again until the handler has started:
+        the blocking call is interrupted, and the interpreter runs the handler. Only when the
+        wakeup fd is free (asyncio's loop takes it over with its own signal handlers)."""
+        if not hasattr(signal, "set_wakeup_fd") or not hasattr(signal, "pthread_kill"):
+            return
+        import _thread
+        import time
+
+        read, write = os.pipe()
+        try:
+            os.set_blocking(write, False)
+            previous = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+        except (ValueError, OSError, TypeError):
+            os.close(read)
+            os.close(write)
+            return
+        if previous != -1:  # someone else's: leave it
+            signal.set_wakeup_fd(previous)
+            os.close(read)
+            os.close(write)
+            return
+        main = _thread.get_ident()
+        ending = set(self._installed)
+        guard = self
+
+        def watch() -> None:
+            HELPER_THREADS.add(_thread.get_ident())
+            while True:
+                try:
+                    data = os.read(read, 64)
+                except OSError:
+                    return
+                if not data:
+                    return
+                signums = [n for n in bytearray(data) if n in ending]
+                if not signums or guard._handling or os.getpid() != guard._pid:
+                    continue
+                for _ in range(200):  # (20 s: the handler has long started, or the process is gone)
+                    time.sleep(0.1)
+                    if guard._handling:
+                        break
+                    try:
+                        signal.pthread_kill(main, signums[0])
+                    except (OSError, ValueError):
+                        return
+
+        _thread.start_new_thread(watch, ())
 
     def uninstall(self) -> None:
         """Takes the handlers back (a forked child installs its own guard)."""
@@ -171,6 +232,7 @@ class ExitGuard:
                 pass
 
     def _on_signal(self, signum: int, frame: Optional[FrameType]) -> None:
+        self._handling = True
         if self._done:  # the runner is writing the profile: die once it is written
             self._pending = self._pending or signum
             return
