@@ -130,6 +130,7 @@ class ExitGuard:
         self._installed: List[int] = []
         self._pending: Optional[int] = None  # a signal that arrived while the runner wrote
         self._handling = False  # a signal's handler has started (the watchdog stops resending)
+        self._wakeup: Optional[tuple] = None  # the watchdog's pipe (read, write)
 
     def install(self) -> None:
         for signum in ENDING_SIGNALS:
@@ -166,6 +167,7 @@ class ExitGuard:
             os.close(read)
             os.close(write)
             return
+        self._wakeup = (read, write)
         main = _thread.get_ident()
         ending = set(self._installed)
         guard = self
@@ -203,6 +205,19 @@ class ExitGuard:
         self._installed = []
         os._exit = self._real_exit
         self._done = True
+        if self._wakeup is not None:  # (a forked child's signals must not wake the parent's watchdog)
+            try:
+                previous = signal.set_wakeup_fd(-1)
+                if previous not in (-1, self._wakeup[1]):
+                    signal.set_wakeup_fd(previous)  # someone else's since
+            except (ValueError, OSError):
+                pass
+            for fd in self._wakeup:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            self._wakeup = None
 
     def done(self) -> None:
         """The run ended normally: the runner writes; a signal now waits for :meth:`die_if_pending`."""
