@@ -336,6 +336,9 @@ class Follower:
         #: "root": an exec of the root is not followed (the root's profile is its file's).
         self.role = "child"
         self.parent_pid = os.getpid()  # the forking process, in a forked child
+        self.pid = os.getpid()  # the process this follower belongs to (a skipped fork child is not it)
+        #: The parent of this process: what a program it execs into gets as its parent.
+        self.exec_parent: Optional[int] = None
 
     def install(self) -> None:
         global _ACTIVE
@@ -343,8 +346,9 @@ class Follower:
         if not _HOOKED:
             _hook()
 
-    def rewrite(self, executable: Any, args: Sequence[Any]) -> Optional[List[str]]:
-        """The rewritten argv of a Python child (or None: not followed)."""
+    def rewrite(self, executable: Any, args: Sequence[Any], exec_: bool = False) -> Optional[List[str]]:
+        """The rewritten argv of a Python child (or None: not followed). ``exec_``: the program
+        replaces this process (its parent is then this process's parent)."""
         try:
             exe = os.fsdecode(executable)
             argv = [os.fsdecode(a) for a in args]
@@ -362,7 +366,12 @@ class Follower:
                 return None
             if target[1].lstrip().startswith(_FORKSERVER):
                 role = "helper"
-        return [argv[0]] + options + ["-c", _bootstrap(self.session.agent), self.session.encode(os.getpid(), role, argv)] + target
+        parent = os.getpid()
+        if exec_ and os.getpid() == self.pid and self.exec_parent is not None:
+            parent = self.exec_parent
+        elif exec_ and os.getpid() != self.pid:  # a fork that only execs (os.spawn*): the forking process's child
+            parent = self.pid
+        return [argv[0]] + options + ["-c", _bootstrap(self.session.agent), self.session.encode(parent, role, argv)] + target
 
 
 _ACTIVE: Optional[Follower] = None
@@ -428,10 +437,11 @@ def _hook() -> None:
         def exec_followed(path: Any, args: Any, *rest: Any, _original: Any = original) -> Any:
             follower = _ACTIVE
             if follower is not None and os.access(path, os.X_OK) and not os.path.isdir(path):
-                new = follower.rewrite(path, list(args)) if follower.role != "root" else None
+                itself = os.getpid() == follower.pid and not follower._exec_child  # else a fork that only execs
+                new = follower.rewrite(path, list(args), exec_=True) if not (itself and follower.role == "root") else None
                 if new is not None:
                     args = new
-                if not follower._exec_child:
+                if itself:
                     follower._before_exec(new is not None)  # the profile of the image being replaced
             return _original(path, args, *rest)
 

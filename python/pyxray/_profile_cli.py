@@ -403,6 +403,7 @@ class ProfiledProcess:
 
             follower = Follower(session, self._forked, self._before_exec)
             follower.role = role
+            follower.exec_parent = parent
             follower.install()
             self.follower: Any = follower
             if role == "root":
