@@ -18,8 +18,10 @@ interrupted by SIGINT (KeyboardInterrupt: traceback, ``partial: true``, status 1
 pyxray waits for the target's non-daemon threads before it stops profiling. The command's exit
 status is the target's. SIGTERM and SIGHUP (when not ignored or handled by the target) and
 ``os._exit(n)`` write a partial profile first, then the process dies of the signal / exits with n
-(:mod:`pyxray._process`); a forked child writes its own profile to ``out.<pid>.json`` and prints
-nothing. atexit handlers of the target run after the profile is written and are not profiled.
+(:mod:`pyxray._process`). Child processes (forks, multiprocessing, Python subprocesses) are
+profiled with the same options and added to the profile as ``processes`` after the target's atexit
+handlers ran (``--subprocesses files``: each in ``out.<pid>.json``; ``--no-subprocesses``: not
+followed); a child prints nothing (:mod:`pyxray._children`, :class:`ProfiledProcess`). atexit handlers of the target run after the profile is written and are not profiled.
 ``-o`` is checked before the target runs (:func:`output_problem`: exit 2).
 
 Unless ``--quiet``, the table of the top functions (``--top``, default 15) and where the profile
@@ -485,7 +487,10 @@ class ProfiledProcess:
 
         assert self.doc is not None
         session = self.session
-        docs, warnings = session.collect(child_wait())
+        wait = child_wait()
+        if why:  # the root is dying of a signal: its children, signalled too, are writing now; no long wait
+            wait = min(wait, 3.0)
+        docs, warnings = session.collect(wait)
         if docs or warnings:
             merge(self.doc, docs, warnings)
         if why or docs or warnings:
