@@ -52,7 +52,7 @@ _VALUED_FLAGS = "XW"
 #: Interpreter options that make a child we do not follow (interactive, stdin).
 _UNFOLLOWED_FLAGS = "i"
 
-#: The first statements of ``-c`` code of multiprocessing's helpers: not the user's processes.
+#: What the ``-c`` code of multiprocessing's helpers imports: not the user's processes.
 _TRACKER = ("from multiprocessing.resource_tracker import", "from multiprocessing.semaphore_tracker import")
 _FORKSERVER = "from multiprocessing.forkserver import"
 
@@ -362,9 +362,9 @@ class Follower:
         options, target = split
         role = "child"
         if target[0] == "-c":
-            if target[1].lstrip().startswith(_TRACKER):
+            if any(t in target[1] for t in _TRACKER):
                 return None
-            if target[1].lstrip().startswith(_FORKSERVER):
+            if _FORKSERVER in target[1]:
                 role = "helper"
         parent = os.getpid()
         if exec_ and os.getpid() == self.pid and self.exec_parent is not None:
