@@ -219,3 +219,33 @@ test('pyxray report shows each process after the root\'s, with a summary; export
   assert.match(exported.stderr, /also holds 3 child processes; the export covers the root process only/)
   assert.doesNotMatch(exported.stdout, /known/)
 })
+
+test('the agent merges a child document into the root one: frames deduplicated and remapped in nested (root) and flat (nodes) threads alike', (t) => {
+  const python = requirePython(t, 11)
+  if (!python) return
+  const code = [
+    'import json, sys',
+    'from pyxray._children import merge',
+    'f = lambda q: {"file": "/a.py", "firstlineno": 1, "qualname": q, "kind": "python"}',
+    'meta = lambda pid: {"pid": pid, "warnings": [], "startTime": "2026-01-01T00:00:00.000Z"}',
+    'root = {"metadata": meta(1), "frames": [f("a"), f("b")], "threads": []}',
+    'nested = {"root": {"frame": None, "children": [{"frame": 0, "children": [{"frame": 1, "children": []}]}]}}',
+    'flat = {"nodes": [{"frame": None, "parent": None}, {"frame": 1, "parent": 0}, {"frame": 0, "parent": 1}]}',
+    'child = {"metadata": meta(2), "frames": [f("c"), f("a")], "threads": [nested, flat]}',
+    'out = merge(root, [child], ["child process 3 ended without writing its profile"])',
+    'print(json.dumps(out))',
+  ].join('\n')
+  const r = spawnSync(python, ['-c', code], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(import.meta.dirname, '..', 'python') } })
+  assert.equal(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout) as {
+    frames: { qualname: string }[]
+    metadata: { warnings: string[] }
+    processes: { metadata: { pid: number }; threads: [{ root: { children: [{ frame: number; children: [{ frame: number }] }] } }, { nodes: { frame: number | null }[] }] }[]
+  }
+  assert.deepEqual(out.frames.map((f) => f.qualname), ['a', 'b', 'c'])
+  const [nested, flat] = out.processes[0]!.threads
+  assert.equal(nested.root.children[0].frame, 2) // c
+  assert.equal(nested.root.children[0].children[0].frame, 0) // a
+  assert.deepEqual(flat.nodes.map((n) => n.frame), [null, 0, 2])
+  assert.deepEqual(out.metadata.warnings, ['child process 3 ended without writing its profile'])
+})
