@@ -410,6 +410,9 @@ def _hook() -> None:
             return fork_exec(args, executable_list, *rest, **kw)
 
         _posixsubprocess.fork_exec = fork_exec_followed  # type: ignore[attr-defined]
+        subprocess = sys.modules.get("subprocess")  # 3.12+ binds it at import (the agent may have imported it)
+        if subprocess is not None and getattr(subprocess, "_fork_exec", None) is fork_exec:
+            subprocess._fork_exec = fork_exec_followed  # type: ignore[attr-defined]
     for name in ("posix_spawn", "posix_spawnp"):
         original = getattr(os, name, None)
         if original is None:
