@@ -71,6 +71,8 @@ class ImportGuard:
     def __init__(self, startup: Set[str], path: List[str], agent_dir: str) -> None:
         self._startup = startup
         full = list(path)
+        if full and full[0] == agent_dir:
+            del full[0]  # the launcher's own entry (the agent's folder, put first to import it)
         if full and full[0] == "" and not getattr(sys.flags, "safe_path", False):
             del full[0]  # -c's entry: the current folder
         #: sys.path as Python gives it to a script, without its first entry (the runner adds it).
