@@ -249,3 +249,24 @@ test('the agent merges a child document into the root one: frames deduplicated a
   assert.deepEqual(flat.nodes.map((n) => n.frame), [null, 0, 2])
   assert.deepEqual(out.metadata.warnings, ['child process 3 ended without writing its profile'])
 })
+
+test('the agent reads a Python child\'s command line as CPython does: interpreter options, then the target (or not followed)', (t) => {
+  const python = requirePython(t, 11)
+  if (!python) return
+  const cases: [string[], [string[], string[]] | null][] = [
+    [['app.py', 'a'], [[], ['app.py', 'a']]],
+    [['-u', '-X', 'dev', '-W', 'error', 'app.py'], [['-u', '-X', 'dev', '-W', 'error'], ['app.py']]],
+    [['-Bc', 'code', 'z'], [['-B'], ['-c', 'code', 'z']]],
+    [['-mmod', 'a'], [[], ['-m', 'mod', 'a']]],
+    [['-E', '--', 'app.py'], [['-E'], ['app.py']]],
+    [['-i', 'app.py'], null], // interactive
+    [['-'], null], // stdin
+    [[], null],
+    [['--version'], null],
+    [['-m', 'pyxray', 'app.py'], null], // pyxray itself: one profiler per process
+  ]
+  const code = `import json, sys\nfrom pyxray._children import split_python_args\nprint(json.dumps([split_python_args(a) for a in json.loads(sys.argv[1])]))`
+  const r = spawnSync(python, ['-c', code, JSON.stringify(cases.map((c) => c[0]))], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(import.meta.dirname, '..', 'python') } })
+  assert.equal(r.status, 0, r.stderr)
+  assert.deepEqual(JSON.parse(r.stdout), cases.map((c) => c[1]))
+})

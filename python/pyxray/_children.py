@@ -279,9 +279,11 @@ def split_python_args(args: Sequence[str]) -> Optional[Tuple[List[str], List[str
     i = 0
     while i < len(args):
         arg = args[i]
-        if arg == "--":
-            i += 1
-            break
+        if arg == "--":  # the script follows (it is run as the target: no "--" is needed then)
+            target = list(args[i + 1 :])
+            if not target or target[0].startswith("-"):
+                return None
+            return list(args[:i]), target
         if not arg.startswith("-") or arg == "-":
             break
         if arg.startswith("--"):
@@ -305,7 +307,9 @@ def split_python_args(args: Sequence[str]) -> Optional[Tuple[List[str], List[str
                 break
             j += 1
         if j < len(arg):  # -Bc code: split the cluster
-            return list(args[:i]) + [arg[:j]], [arg[j:j + 1]] + ([arg[j + 1 :]] if j + 1 < len(arg) else []) + list(args[i + 1 :])
+            options, rest = list(args[:i]) + [arg[:j]], ["-" + arg[j:]] + list(args[i + 1 :])
+            split = split_python_args(rest)  # -Bc code: -B, then -c code
+            return None if split is None else (options, split[1])
         i += 1
     options, target = list(args[:i]), list(args[i:])
     if not target or target[0] == "-":
