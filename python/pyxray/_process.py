@@ -120,6 +120,10 @@ def sibling_path(output: str, pid: object) -> str:
     return "{}.{}{}".format(root, pid, ext)
 
 
+def _ping(signum: int, frame: Optional[FrameType]) -> None:
+    """The watchdog's signal: it only interrupts a blocking call (see :meth:`ExitGuard._watch`)."""
+
+
 class ExitGuard:
     """Calls ``finish(status, partial, why)`` once when the process ends behind the runner's back:
     SIGTERM/SIGHUP (then dies of the signal) or ``os._exit(n)`` (then exits with n)."""
@@ -146,16 +150,22 @@ class ExitGuard:
     def _watch(self) -> None:
         """Makes sure the handler runs when the main thread is blocked in C. Python runs a signal's
         handler between bytecodes: a signal that arrives just before a blocking call that does not
-        return EINTR for it (a multiprocessing worker taking its queue's lock while Pool.terminate
-        sends SIGTERM) would wait forever, where plain Python dies at once. A thread woken by the
-        signal wakeup fd sends the signal to the main thread again until the handler has started:
-        the blocking call is interrupted, and the interpreter runs the handler. Only when the
-        wakeup fd is free (asyncio's loop takes it over with its own signal handlers)."""
-        if not hasattr(signal, "set_wakeup_fd") or not hasattr(signal, "pthread_kill"):
+        return for it (a multiprocessing worker taking its queue's lock while Pool.terminate sends
+        SIGTERM) would wait forever, where plain Python dies at once. A thread woken by the signal
+        wakeup fd interrupts the main thread with a signal of pyxray's own (a real-time one with a
+        handler that does nothing) until the handler has started: the blocking call returns EINTR
+        and the interpreter runs the pending handlers. The ping cannot end the process: a byte
+        written by a forked child that inherited the fd (before its fork hook ran) costs a few
+        EINTRs, which Python retries. Only where there are real-time signals, and when the wakeup
+        fd is free (asyncio's loop takes it over with its own signal handlers)."""
+        if not hasattr(signal, "set_wakeup_fd") or not hasattr(signal, "pthread_kill") or not hasattr(signal, "SIGRTMAX"):
             return
         import _thread
         import time
 
+        ping = signal.SIGRTMAX - 1
+        if signal.getsignal(ping) not in (signal.SIG_DFL, _ping):
+            return  # the program's
         read, write = os.pipe()
         try:
             os.set_blocking(write, False)
@@ -169,6 +179,7 @@ class ExitGuard:
             os.close(read)
             os.close(write)
             return
+        signal.signal(ping, _ping)
         self._wakeup = (read, write)
         main = _thread.get_ident()
         ending = set(self._installed)
@@ -183,15 +194,14 @@ class ExitGuard:
                     return
                 if not data:
                     return
-                signums = [n for n in bytearray(data) if n in ending]
-                if not signums or guard._handling or os.getpid() != guard._pid:
+                if guard._handling or not any(n in ending for n in bytearray(data)):
                     continue
-                for _ in range(200):  # (20 s: the handler has long started, or the process is gone)
-                    time.sleep(0.1)
+                for attempt in range(1, 6):
+                    time.sleep(0.05 * attempt)
                     if guard._handling:
                         break
                     try:
-                        signal.pthread_kill(main, signums[0])
+                        signal.pthread_kill(main, ping)
                     except (OSError, ValueError):
                         return
 
