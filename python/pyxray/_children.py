@@ -38,6 +38,7 @@ import os
 import re
 import sys
 
+from ._process import hold_signals, restore_signals
 from ._versions import SUPPORTED_MINORS
 
 TYPE_CHECKING = False
@@ -383,10 +384,13 @@ _HOOKED = False
 
 
 def _after_fork() -> None:
-    follower = _ACTIVE
-    if follower is None or follower._exec_child:
-        return
-    follower._on_fork(follower.parent_pid)
+    try:
+        follower = _ACTIVE
+        if follower is None or follower._exec_child:
+            return
+        follower._on_fork(follower.parent_pid)
+    finally:
+        restore_signals()  # last: a SIGTERM that came meanwhile reaches the child's own handler
 
 
 def _hook() -> None:
@@ -468,10 +472,11 @@ def _hook() -> None:
 
         os._spawnvef = spawnvef_followed  # type: ignore[attr-defined]
     if hasattr(os, "register_at_fork"):
-        os.register_at_fork(before=_before_fork, after_in_child=_after_fork)
+        os.register_at_fork(before=_before_fork, after_in_parent=restore_signals, after_in_child=_after_fork)
 
 
 def _before_fork() -> None:
     follower = _ACTIVE
     if follower is not None:
         follower.parent_pid = os.getpid()
+    hold_signals()

@@ -120,6 +120,31 @@ def sibling_path(output: str, pid: object) -> str:
     return "{}.{}{}".format(root, pid, ext)
 
 
+_held: List[object] = []  # the forking thread's signal mask before hold_signals
+
+
+def hold_signals() -> None:
+    """Before a fork: SIGTERM and SIGHUP wait (blocked in the forking thread) until the child has
+    its own handlers. Python drops a signal that reaches a child before its fork hooks ran (its
+    handler was tripped, then the child's pending signals are cleared); plain Python would have died
+    of it, and a Pool worker terminated right after it was forked would wait forever."""
+    if hasattr(signal, "pthread_sigmask") and not _held:
+        try:
+            _held.append(signal.pthread_sigmask(signal.SIG_BLOCK, ENDING_SIGNALS))
+        except (OSError, ValueError):
+            pass
+
+
+def restore_signals() -> None:
+    """After a fork, in the parent and (once its handlers are in place) in the child."""
+    if _held:
+        mask = _held.pop()
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # type: ignore[arg-type]
+        except (OSError, ValueError):
+            pass
+
+
 def _ping(signum: int, frame: Optional[FrameType]) -> None:
     """The watchdog's signal: it only interrupts a blocking call (see :meth:`ExitGuard._watch`)."""
 

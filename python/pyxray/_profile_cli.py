@@ -417,7 +417,9 @@ class ProfiledProcess:
         else:
             self.follower = None
             if role == "root" and hasattr(os, "register_at_fork"):
-                os.register_at_fork(after_in_child=_not_followed)
+                from ._process import hold_signals, restore_signals
+
+                os.register_at_fork(before=hold_signals, after_in_parent=restore_signals, after_in_child=_not_followed)
 
     # -- ends --
 
@@ -600,12 +602,17 @@ def _child_overhead(option: str) -> str | float:
 
 def _not_followed() -> None:
     """--no-subprocesses, in a forked child: the inherited profiler stops; nothing is written."""
-    proc = ProfiledProcess._current
-    if proc is None or proc.role != "root":
-        return
-    _abandon(proc.profiler)
-    proc.ends.uninstall()
-    ProfiledProcess._current = None
+    from ._process import restore_signals
+
+    try:
+        proc = ProfiledProcess._current
+        if proc is None or proc.role != "root":
+            return
+        _abandon(proc.profiler)
+        proc.ends.uninstall()
+        ProfiledProcess._current = None
+    finally:
+        restore_signals()
 
 
 def child_main(config: dict[str, Any], target: list[str], guard: ImportGuard | None) -> int:
