@@ -21,6 +21,7 @@ export { buildTrees, type CallNode, type FunctionInfo, mergeNodes, mergeThreads,
 export { calleesOf, callersOf, flatTable, type FunctionStats } from './profile/flat.js'
 export { focus, hide, minPercent } from './profile/filter.js'
 export { mergeRuns, runsOf } from './profile/runs.js'
+export { type ProcessEntry, processDocument, processesOf, processLabel, withoutProcesses } from './profile/processes.js'
 export { buildReport, type Report, ReportError, type ReportOptions } from './profile/report.js'
 export { formatReportText, PLAIN_REPORT, type ReportStyle } from './profile/report-text.js'
 export { formatReportMarkdown } from './profile/report-markdown.js'

@@ -3,7 +3,8 @@
  * Python's on the same program: outputs that would overwrite an input (or cannot be written) are
  * refused before anything runs; a pyxray.py/json.py in the current folder does not replace the
  * agent, and the script imports its own json.py as Python would; SIGTERM/SIGHUP/SIGINT to pyxray,
- * `timeout`, os._exit and SIGKILL; forked children writing their own numbered file. No timing:
+ * `timeout`, os._exit and SIGKILL; forked children writing their own numbered file (--subprocesses
+ * files; test/process-children.test.ts covers following children into one profile). No timing:
  * a script says it is running by writing a marker file, which the test polls for.
  */
 import assert from 'node:assert/strict'
@@ -182,7 +183,7 @@ for (const minor of MINORS) {
     assert.equal(m.exitStatus, 143)
   })
 
-  test(`3.${minor}: a forked child writes its own profile beside the parent's (out.<pid>.json), never the parent's; one table`, async (t) => {
+  test(`3.${minor}: --subprocesses files: a forked child writes its own profile beside the parent's (out.<pid>.json), never the parent's; one table`, async (t) => {
     const python = requirePython(t, minor)
     if (!python) return
     const dir = work()
@@ -205,7 +206,7 @@ for (const minor of MINORS) {
     ].join('\n')
     writeFileSync(join(dir, 'app.py'), source)
     const plain = spawnSync(python, ['app.py'], { cwd: dir, encoding: 'utf8' })
-    const r = await ended(pyxray(['profile', '--python', python, '-o', 'out.json', 'app.py'], dir))
+    const r = await ended(pyxray(['profile', '--python', python, '--subprocesses', 'files', '-o', 'out.json', 'app.py'], dir))
     assert.equal(r.code, plain.status, r.stderr)
     assert.equal(r.code, 5)
     const [forked, processChild] = r.stdout.trim().split(' ').map(Number)
@@ -214,7 +215,7 @@ for (const minor of MINORS) {
     assert.notEqual(parent.pid, forked)
     assert.equal(meta(join(dir, `out.${forked}.json`)).exitStatus, 3)
     assert.equal(meta(join(dir, `out.${processChild}.json`)).pid, processChild)
-    assert.match(meta(join(dir, `out.${forked}.json`)).warnings.join('\n'), new RegExp(`forked from the profiled process ${parent.pid}`))
+    assert.equal((meta(join(dir, `out.${forked}.json`)) as { parentPid?: number }).parentPid, parent.pid)
     assert.equal(r.stderr.match(/profile written to/g)?.length, 1, r.stderr)
   })
 }

@@ -10,9 +10,10 @@ normal end of the run.
 * **Ends.** :class:`ExitGuard` writes a partial profile when the process ends without returning to
   pyxray: SIGTERM and SIGHUP (then the process dies of the signal, as Python's would: exit status
   128+N), and ``os._exit(n)`` (then it exits with n). SIGINT stays Python's KeyboardInterrupt.
-* **Forks.** A process forked from the profiled one (``os.fork()``, multiprocessing's fork and
-  forkserver-less start) never writes the parent's file: it writes its own profile to a numbered
-  sibling, ``out.json`` -> ``out.<pid>.json``, and prints no table (:func:`sibling_path`).
+* **Children.** Child processes are followed (:mod:`pyxray._children`): each writes its own
+  profile, which the root merges into its document, or with ``--subprocesses files`` to a
+  numbered sibling, ``out.json`` -> ``out.<pid>.json`` (:func:`sibling_path`); never the root's
+  file. ``os._exit`` called by multiprocessing to end one of its children is a normal end.
 """
 
 from __future__ import annotations
@@ -25,10 +26,18 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import FrameType, ModuleType
     from typing import Callable, Dict, List, Optional, Set
+else:
+    Set = set
 
 #: The signals that end a Python process without running Python code, which pyxray catches to
 #: write a partial profile first (SIGINT is Python's KeyboardInterrupt and handled by the runner).
 ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+#: Threads of pyxray's own (the signal watchdog): not the program's, never profiled or counted.
+HELPER_THREADS: Set[int] = set()
+
+#: os._exit as the interpreter made it (an ExitGuard's replacement may be inherited by a fork).
+_REAL_EXIT = os._exit
 
 
 def launch(module: str, agent_dir: str, argv: List[str]) -> int:
@@ -44,6 +53,12 @@ def launch(module: str, agent_dir: str, argv: List[str]) -> int:
         from . import _profile_cli
 
         return _profile_cli.main(argv, guard=guard)
+    if module == "pyxray:child":  # a followed child process (pyxray._children): argv is SESSION target...
+        import json
+
+        from . import _profile_cli
+
+        return _profile_cli.child_main(json.loads(argv[0]), argv[1:], guard)
     main = importlib.import_module(module + "._cli").main  # pyxray.memory: imported apart, then runs as before
     guard.target_path()
     return main(argv)
@@ -56,6 +71,8 @@ class ImportGuard:
     def __init__(self, startup: Set[str], path: List[str], agent_dir: str) -> None:
         self._startup = startup
         full = list(path)
+        if full and full[0] == agent_dir:
+            del full[0]  # the launcher's own entry (the agent's folder, put first to import it)
         if full and full[0] == "" and not getattr(sys.flags, "safe_path", False):
             del full[0]  # -c's entry: the current folder
         #: sys.path as Python gives it to a script, without its first entry (the runner adds it).
@@ -97,10 +114,39 @@ class ImportGuard:
         sys.modules.update(self._agent)
 
 
-def sibling_path(output: str, pid: int) -> str:
+def sibling_path(output: str, pid: object) -> str:
     """Where a forked child writes its profile: ``out.json`` -> ``out.<pid>.json``."""
     root, ext = os.path.splitext(output)
     return "{}.{}{}".format(root, pid, ext)
+
+
+_held: List[object] = []  # the forking thread's signal mask before hold_signals
+
+
+def hold_signals() -> None:
+    """Before a fork: SIGTERM and SIGHUP wait (blocked in the forking thread) until the child has
+    its own handlers. Python drops a signal that reaches a child before its fork hooks ran (its
+    handler was tripped, then the child's pending signals are cleared); plain Python would have died
+    of it, and a Pool worker terminated right after it was forked would wait forever."""
+    if hasattr(signal, "pthread_sigmask") and not _held:
+        try:
+            _held.append(signal.pthread_sigmask(signal.SIG_BLOCK, ENDING_SIGNALS))
+        except (OSError, ValueError):
+            pass
+
+
+def restore_signals() -> None:
+    """After a fork, in the parent and (once its handlers are in place) in the child."""
+    if _held:
+        mask = _held.pop()
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # type: ignore[arg-type]
+        except (OSError, ValueError):
+            pass
+
+
+def _ping(signum: int, frame: Optional[FrameType]) -> None:
+    """The watchdog's signal: it only interrupts a blocking call (see :meth:`ExitGuard._watch`)."""
 
 
 class ExitGuard:
@@ -110,9 +156,12 @@ class ExitGuard:
     def __init__(self, finish: Callable[[int, bool, str], None]) -> None:
         self._finish = finish
         self._done = False
-        self._real_exit = os._exit
+        self._real_exit = _REAL_EXIT
+        self._pid = os.getpid()
         self._installed: List[int] = []
         self._pending: Optional[int] = None  # a signal that arrived while the runner wrote
+        self._handling = False  # a signal's handler has started (the watchdog stops resending)
+        self._wakeup: Optional[tuple] = None  # the watchdog's pipe (read, write)
 
     def install(self) -> None:
         for signum in ENDING_SIGNALS:
@@ -120,6 +169,92 @@ class ExitGuard:
                 signal.signal(signum, self._on_signal)
                 self._installed.append(signum)
         os._exit = self._exit  # type: ignore[assignment]
+        if self._installed:
+            self._watch()
+
+    def _watch(self) -> None:
+        """Makes sure the handler runs when the main thread is blocked in C. Python runs a signal's
+        handler between bytecodes: a signal that arrives just before a blocking call that does not
+        return for it (a multiprocessing worker taking its queue's lock while Pool.terminate sends
+        SIGTERM) would wait forever, where plain Python dies at once. A thread woken by the signal
+        wakeup fd interrupts the main thread with a signal of pyxray's own (a real-time one with a
+        handler that does nothing) until the handler has started: the blocking call returns EINTR
+        and the interpreter runs the pending handlers. The ping cannot end the process: a byte
+        written by a forked child that inherited the fd (before its fork hook ran) costs a few
+        EINTRs, which Python retries. Only where there are real-time signals, and when the wakeup
+        fd is free (asyncio's loop takes it over with its own signal handlers)."""
+        if not hasattr(signal, "set_wakeup_fd") or not hasattr(signal, "pthread_kill") or not hasattr(signal, "SIGRTMAX"):
+            return
+        import _thread
+        import time
+
+        ping = signal.SIGRTMAX - 1
+        if signal.getsignal(ping) not in (signal.SIG_DFL, _ping):
+            return  # the program's
+        read, write = os.pipe()
+        try:
+            os.set_blocking(write, False)
+            previous = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+        except (ValueError, OSError, TypeError):
+            os.close(read)
+            os.close(write)
+            return
+        if previous != -1:  # someone else's: leave it
+            signal.set_wakeup_fd(previous)
+            os.close(read)
+            os.close(write)
+            return
+        signal.signal(ping, _ping)
+        self._wakeup = (read, write)
+        main = _thread.get_ident()
+        ending = set(self._installed)
+        guard = self
+
+        def watch() -> None:
+            HELPER_THREADS.add(_thread.get_ident())
+            while True:
+                try:
+                    data = os.read(read, 64)
+                except OSError:
+                    return
+                if not data:
+                    return
+                if guard._handling or not any(n in ending for n in bytearray(data)):
+                    continue
+                for attempt in range(1, 6):
+                    time.sleep(0.05 * attempt)
+                    if guard._handling:
+                        break
+                    try:
+                        signal.pthread_kill(main, ping)
+                    except (OSError, ValueError):
+                        return
+
+        _thread.start_new_thread(watch, ())
+
+    def uninstall(self) -> None:
+        """Takes the handlers back (a forked child installs its own guard)."""
+        for signum in self._installed:
+            try:
+                signal.signal(signum, signal.SIG_DFL)
+            except (ValueError, OSError):
+                pass
+        self._installed = []
+        os._exit = self._real_exit
+        self._done = True
+        if self._wakeup is not None:  # (a forked child's signals must not wake the parent's watchdog)
+            try:
+                previous = signal.set_wakeup_fd(-1)
+                if previous not in (-1, self._wakeup[1]):
+                    signal.set_wakeup_fd(previous)  # someone else's since
+            except (ValueError, OSError):
+                pass
+            for fd in self._wakeup:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            self._wakeup = None
 
     def done(self) -> None:
         """The run ended normally: the runner writes; a signal now waits for :meth:`die_if_pending`."""
@@ -131,8 +266,8 @@ class ExitGuard:
             signal.signal(self._pending, signal.SIG_DFL)
             os.kill(os.getpid(), self._pending)
 
-    def _end(self, status: int, why: str) -> None:
-        if self._done:
+    def _end(self, status: int, why: str, partial: bool = True) -> None:
+        if self._done or os.getpid() != self._pid:  # (another process's guard, inherited: nothing to write)
             return
         self._done = True
         for signum in self._installed + [signal.SIGINT]:
@@ -141,7 +276,7 @@ class ExitGuard:
             except (ValueError, OSError):  # not the main thread: os._exit from a thread
                 break
         try:
-            self._finish(status, True, why)
+            self._finish(status, partial, why)
         except BaseException as exc:  # the process ends anyway; say why the profile is missing
             try:
                 sys.stderr.write("pyxray: could not write the partial profile: {}\n".format(exc))
@@ -149,6 +284,7 @@ class ExitGuard:
                 pass
 
     def _on_signal(self, signum: int, frame: Optional[FrameType]) -> None:
+        self._handling = True
         if self._done:  # the runner is writing the profile: die once it is written
             self._pending = self._pending or signum
             return
@@ -159,5 +295,12 @@ class ExitGuard:
         self._real_exit(128 + signum)
 
     def _exit(self, status: int) -> None:
-        self._end(status, "os._exit({})".format(status))
+        try:
+            caller = sys._getframe(1).f_code.co_filename
+        except ValueError:
+            caller = ""
+        if os.path.basename(os.path.dirname(caller)) == "multiprocessing":
+            self._end(status, "", partial=False)  # how multiprocessing ends a forked child: its normal end
+        else:
+            self._end(status, "os._exit({})".format(status))
         self._real_exit(status)

@@ -18,8 +18,10 @@ interrupted by SIGINT (KeyboardInterrupt: traceback, ``partial: true``, status 1
 pyxray waits for the target's non-daemon threads before it stops profiling. The command's exit
 status is the target's. SIGTERM and SIGHUP (when not ignored or handled by the target) and
 ``os._exit(n)`` write a partial profile first, then the process dies of the signal / exits with n
-(:mod:`pyxray._process`); a forked child writes its own profile to ``out.<pid>.json`` and prints
-nothing. atexit handlers of the target run after the profile is written and are not profiled.
+(:mod:`pyxray._process`). Child processes (forks, multiprocessing, Python subprocesses) are
+profiled with the same options and added to the profile as ``processes`` after the target's atexit
+handlers ran (``--subprocesses files``: each in ``out.<pid>.json``; ``--no-subprocesses``: not
+followed); a child prints nothing (:mod:`pyxray._children`, :class:`ProfiledProcess`). atexit handlers of the target run after the profile is written and are not profiled.
 ``-o`` is checked before the target runs (:func:`output_problem`: exit 2).
 
 Unless ``--quiet``, the table of the top functions (``--top``, default 15) and where the profile
@@ -33,7 +35,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ._process import ExitGuard, ImportGuard, sibling_path
+from ._process import ExitGuard, ImportGuard
 from ._versions import MAIN_FILE_IS_ABSOLUTE
 
 TYPE_CHECKING = False
@@ -44,7 +46,7 @@ if TYPE_CHECKING:  # typing is for type checkers only
 DEFAULT_OUTPUT = "pyxray-profile.json"
 
 #: Options that take a value (needed to find where the target starts).
-_VALUED = {"--mode", "--clock", "-o", "--output", "--include", "--exclude", "--interval", "--libraries", "--overhead", "--top"}
+_VALUED = {"--mode", "--clock", "-o", "--output", "--include", "--exclude", "--interval", "--libraries", "--overhead", "--top", "--subprocesses"}
 
 
 class UsageError(Exception):
@@ -90,6 +92,14 @@ def _parser() -> Any:
     parser.add_argument("--overhead", default="auto", metavar="auto|fresh|off|NS", help="per-call overhead to subtract: calibrated and cached (auto), recalibrated (fresh), none (off), or ns per call")
     parser.add_argument("--top", type=int, default=15, metavar="N", help="rows of the table printed at the end (default 15)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print no table, only warnings")
+    parser.add_argument(
+        "--subprocesses",
+        choices=("merge", "files"),
+        default="merge",
+        help="profile child processes (fork, multiprocessing, subprocess/exec of Python) with the same options: "
+        "as extra processes in the same profile (merge, default) or each in its own FILE.<pid>.json beside it (files)",
+    )
+    parser.add_argument("--no-subprocesses", dest="subprocesses", action="store_const", const="off", help="profile only this process")
     parser.add_argument("-m", dest="module", metavar="module", help="run a library module as a script (the rest of the line is its arguments)")
     parser.add_argument("-c", dest="code", metavar="code", help="run a code string (the rest of the line is its arguments)")
     return parser
@@ -339,48 +349,356 @@ def main(argv: Sequence[str] | None = None, *, guard: ImportGuard | None = None)
         return 2
     from ._profile_trace import ProfilerError
 
-    main_pid = os.getpid()
+    session = None
+    if options.subprocesses != "off":
+        from ._children import Session
 
-    def finish(status: int, partial: bool, why: str) -> None:
-        """Writes the profile (a forked child: to its numbered sibling, silently) and the table."""
-        if guard is not None:
-            guard.agent_modules()
-        pid = os.getpid()
-        path = output if pid == main_pid else sibling_path(output, pid)
+        session = Session.create(options.subprocesses, output, _without_output(own))
+    proc = ProfiledProcess(profiler, options, output, guard, session, "root", None)
+    try:
+        status, partial = _run(proc, prepared, guard)
+    except ProfilerError as exc:  # could not start: another profiler holds the hook, PYXRAY_ACCEL=1 without a C engine
+        sys.stderr.write("python -m pyxray: error: {}\n".format(exc))
+        proc.end_session()
+        return 1
+    current = ProfiledProcess._current
+    return status if current is None else current.end(status, partial)
+
+
+def _without_output(own: Sequence[str]) -> list[str]:
+    """pyxray's options for a child: without -o (a child writes where the session says)."""
+    out: list[str] = []
+    skip = False
+    for arg in own:
+        if skip:
+            skip = False
+        elif arg in ("-o", "--output"):
+            skip = True
+        elif not arg.startswith("--output="):
+            out.append(arg)
+    return out
+
+
+class ProfiledProcess:
+    """A profiled process: its profiler, how it ends (:class:`ExitGuard`) and where its document
+    goes. The root writes ``-o`` and merges its children's (:mod:`pyxray._children`); a followed
+    child writes into the session, silently. A forked child replaces the process's instance
+    (:meth:`current`) with a fresh one whose profile starts at the fork."""
+
+    _current: ProfiledProcess | None = None
+
+    def __init__(self, profiler: Any, options: Any, output: str, guard: ImportGuard | None, session: Any, role: str, parent: int | None) -> None:
+        self.profiler = profiler
+        self.options = options
+        self.output = output
+        self.guard = guard
+        self.session = session
+        self.role = role
+        self.parent = parent
+        self.pid = os.getpid()
+        self.ends = ExitGuard(self.finish)
+        self.doc: dict[str, Any] | None = None
+        self.stem = session.new_stem() if session is not None and role != "root" else ""
+        ProfiledProcess._current = self
+        if session is not None:
+            from ._children import Follower
+
+            follower = Follower(session, self._forked, self._before_exec)
+            follower.role = role
+            follower.exec_parent = parent
+            follower.install()
+            self.follower: Any = follower
+            if role == "root":
+                import atexit
+
+                atexit.register(self._at_exit)  # before the target's: runs after them
+            elif role == "child":
+                session.announce(self.stem)
+        else:
+            self.follower = None
+            if role == "root" and hasattr(os, "register_at_fork"):
+                from ._process import hold_signals, restore_signals
+
+                os.register_at_fork(before=hold_signals, after_in_parent=restore_signals, after_in_child=_not_followed)
+
+    # -- ends --
+
+    def end(self, status: int, partial: bool) -> int:
+        """The runner's end: writes the profile; returns the exit status."""
+        try:
+            self.finish(status, partial, "")
+        except Exception as exc:  # the profile is lost; say so, keep a failing status
+            sys.stderr.write("pyxray: could not write the profile to {}: {}\n".format(self.output, exc))
+            return status or 1
+        self.ends.die_if_pending()
+        return status
+
+    def finish(self, status: int | None, partial: bool, why: str) -> None:
+        """Writes the profile (a child: into the session, silently; the root: -o and the table)."""
+        if self.guard is not None:
+            self.guard.agent_modules()
+        profiler = self.profiler
         if profiler.running:
             profiler.stop()
-        if pid != main_pid:
-            profiler._warnings.append(
-                "process {} was forked from the profiled process {}: its profile also holds that process's calls up to the fork".format(pid, main_pid)
-            )
         doc = profiler.to_dict(exit_status=status, partial=partial)
-        write_document(doc, path)
-        if pid != main_pid:
+        if self.role != "root":
+            doc["metadata"]["parentPid"] = self.parent
+            path = self.session.child_path(self.stem) if self.session is not None else None
+            if path is not None:
+                from .profiler import write_document
+
+                write_document(doc, path)
             return
+        self.doc = doc
+        if why and self.session is not None:  # a signal or os._exit: the root's atexit will not run
+            self._merge(why)
+            return
+        self._write()
         from ._profile_tree import format_table
 
-        if options.quiet:
+        if self.options.quiet:
             for warning in doc["metadata"]["warnings"]:
                 sys.stderr.write("pyxray: warning: {}\n".format(warning))
         else:
-            sys.stderr.write(format_table(doc, top=options.top))
-        if why or not options.quiet:
-            sys.stderr.write("pyxray: {}profile written to {}\n".format("{}: partial ".format(why) if why else "", path))
+            sys.stderr.write(format_table(doc, top=self.options.top))
+        if why or not self.options.quiet:
+            sys.stderr.write("pyxray: {}profile written to {}\n".format("{}: partial ".format(why) if why else "", self.output))
         sys.stderr.flush()
 
-    ends = ExitGuard(finish)
+    def _write(self) -> None:
+        from .profiler import write_document
+
+        assert self.doc is not None
+        write_document(self.doc, self.output)
+
+    def _at_exit(self) -> None:
+        """The root after the target's atexit handlers (multiprocessing has joined or ended its
+        children by then): the children's documents join the root's."""
+        if os.getpid() != self.pid or self.doc is None:
+            return
+        if self.guard is not None:
+            self.guard.agent_modules()
+        try:
+            self._merge("")
+        except Exception as exc:
+            sys.stderr.write("pyxray: could not add the child processes to {}: {}\n".format(self.output, exc))
+
+    def _merge(self, why: str) -> None:
+        from ._children import child_wait, merge
+        from ._profile_tree import format_processes
+
+        assert self.doc is not None
+        session = self.session
+        wait = child_wait()
+        if why:  # the root is dying of a signal: its children, signalled too, are writing now; no long wait
+            wait = min(wait, 3.0)
+        docs, warnings = session.collect(wait)
+        if docs or warnings:
+            merge(self.doc, docs, warnings)
+        if why or docs or warnings:
+            self._write()
+        if why:
+            if self.options.quiet:
+                for warning in self.doc["metadata"]["warnings"]:
+                    sys.stderr.write("pyxray: warning: {}\n".format(warning))
+            else:
+                from ._profile_tree import format_table
+
+                sys.stderr.write(format_table(self.doc, top=self.options.top))
+        elif warnings:
+            for warning in warnings:
+                sys.stderr.write("pyxray: warning: {}\n".format(warning))
+        if not self.options.quiet or why:
+            text = format_processes(self.doc)
+            if text:
+                sys.stderr.write(text)
+        if why:
+            sys.stderr.write("pyxray: {}: partial profile written to {}\n".format(why, self.output))
+        elif docs and not self.options.quiet:
+            sys.stderr.write("pyxray: {} child process{} added to {}\n".format(len(docs), "" if len(docs) == 1 else "es", self.output))
+        sys.stderr.flush()
+
+    def end_session(self) -> None:
+        if self.session is not None and self.session.folder is not None:
+            import shutil
+
+            shutil.rmtree(self.session.folder, ignore_errors=True)
+
+    # -- children --
+
+    def _forked(self, parent: int) -> None:
+        """In a forked child: the parent's profile is dropped, a fresh one starts here."""
+        old = self.profiler
+        _abandon(old)
+        self.ends.uninstall()
+        profiler = _child_profiler(old)
+        parent = self.follower.parent_pid if self.role != "helper" else self.parent
+        child = ProfiledProcess(profiler, self.options, self.output, self.guard, self.session, "child", parent)
+        child.ends.install()
+        profiler.start()
+
+    def _before_exec(self, followed: bool) -> None:
+        """The process is replaced by another program: its profile is written first."""
+        why = "replaced by exec" + (" (the new program is profiled as a child)" if followed else "")
+        if self.role == "root":
+            why = "replaced by exec (the new program is not profiled)"
+        self.ends.uninstall()
+        try:
+            if self.role == "root":
+                self.finish(None, True, why)
+            elif self.role == "child":
+                self.profiler._warnings.append("process {} was {}".format(os.getpid(), why))
+                self.finish(None, True, why)
+        except Exception as exc:
+            sys.stderr.write("pyxray: could not write the profile before exec: {}\n".format(exc))
+
+
+def _abandon(profiler: Any) -> None:
+    """Drops a profiler inherited through fork without touching its threads (a sampler thread
+    does not exist in the child, and a lock it held stays held)."""
+    if not profiler.running:
+        return
+    if profiler._tracer is not None:
+        try:
+            profiler._tracer.uninstall()
+        except Exception:
+            pass
+    else:
+        sampler = profiler._sampler
+        sampler._stopping[0] = True
+        sampler._thread = None
+        sampler._restore_switch()
+    profiler._running = False
+
+
+def _child_profiler(like: Any) -> Any:
+    """A profiler with the options of ``like`` and its calibration (not measured again)."""
+    from .profiler import Profiler
+
+    profiler = Profiler(
+        memory=like.memory,
+        mode=like.mode,
+        clock=like.clock_name,
+        include=like.include,
+        exclude=like.exclude,
+        interval=like.interval,
+        libraries=like.libraries,
+        builtins=like.builtins,
+        overhead="auto" if like.overhead_option == "fresh" else like.overhead_option,
+    )
+    profiler._filter = like._filter
+    if like._started:  # the parent's calibration, not measured again
+        overhead = dict(like._overhead)
+        profiler._calibrate = lambda: profiler.__dict__.__setitem__("_overhead", overhead)  # type: ignore[method-assign]
+    return profiler
+
+
+def _child_overhead(option: str) -> str | float:
+    """A child's --overhead: the root calibrated already (fresh -> the cache it stored)."""
+    if option in ("auto", "fresh"):
+        return "auto"
+    return option if option == "off" else float(option)
+
+
+def _not_followed() -> None:
+    """--no-subprocesses, in a forked child: the inherited profiler stops; nothing is written."""
+    from ._process import restore_signals
+
     try:
-        status, partial = _run(profiler, prepared, guard, ends)
-    except ProfilerError as exc:  # could not start: another profiler holds the hook, PYXRAY_ACCEL=1 without a C engine
+        proc = ProfiledProcess._current
+        if proc is None or proc.role != "root":
+            return
+        _abandon(proc.profiler)
+        proc.ends.uninstall()
+        ProfiledProcess._current = None
+    finally:
+        restore_signals()
+
+
+def child_main(config: dict[str, Any], target: list[str], guard: ImportGuard | None) -> int:
+    """A followed child (started by :mod:`pyxray._children`'s bootstrap): the target runs under a
+    profiler with the root's options, its profile goes to the session; the exit status is the
+    target's. ``config``: the session, the parent's pid and this process's role."""
+    from ._children import Session
+
+    session = Session(config)
+    if config["role"] == "helper":
+        return _helper(session, config, target, guard)
+    own = list(session.options)
+    options = _parser().parse_args(own)
+    from .profiler import Profiler
+
+    profiler = Profiler(
+        memory=options.memory,
+        mode=options.mode,
+        clock=options.clock,
+        include=options.include,
+        exclude=options.exclude,
+        interval=parse_interval(options.interval),
+        libraries=options.libraries,
+        builtins=options.builtins,
+        overhead=_child_overhead(options.overhead),
+    )
+    _preload(options)
+    if guard is not None:
+        guard.target_path()
+    try:
+        prepared = prepare(target)
+    except TargetError as exc:
+        sys.stderr.write("{}\n".format(exc))
+        return exc.status
+    except SyntaxError as exc:
+        _print_exception(exc)
+        return 1
+    profiler._quiet_root = True
+    if prepared.code is not None:
+        profiler._add_user_file(prepared.code.co_filename)
+    proc = ProfiledProcess(profiler, options, session.output, guard, session, "child", config["parent"])
+    from ._profile_trace import ProfilerError
+
+    try:
+        status, partial = _run(proc, prepared, guard)
+    except ProfilerError as exc:
         sys.stderr.write("python -m pyxray: error: {}\n".format(exc))
         return 1
-    try:
-        finish(status, partial, "")
-    except Exception as exc:  # the profile is lost; say so, keep a failing status
-        sys.stderr.write("pyxray: could not write the profile to {}: {}\n".format(output, exc))
-        return status or 1
-    ends.die_if_pending()
-    return status
+    current = ProfiledProcess._current
+    return status if current is None else current.end(status, partial)
+
+
+def _helper(session: Any, config: dict[str, Any], target: list[str], guard: ImportGuard | None) -> int:
+    """multiprocessing's forkserver: runs unprofiled; the children it forks are followed."""
+    options = _parser().parse_args(list(session.options))
+    from .profiler import Profiler
+
+    template = Profiler(
+        memory=options.memory,
+        mode=options.mode,
+        clock=options.clock,
+        include=options.include,
+        exclude=options.exclude,
+        interval=parse_interval(options.interval),
+        libraries=options.libraries,
+        builtins=options.builtins,
+        overhead=_child_overhead(options.overhead),
+    )
+    _preload(options)
+    if guard is not None:
+        guard.target_path()
+    proc = ProfiledProcess(template, options, session.output, guard, session, "helper", config["parent"])
+    prepared = prepare(target)
+    if getattr(sys.flags, "safe_path", False):
+        pass
+    else:
+        sys.path.insert(0, prepared.path0)
+    sys.argv[:] = prepared.argv
+    import types
+
+    main_module = types.ModuleType("__main__")
+    main_module.__dict__.update(prepared.globals)
+    sys.modules["__main__"] = main_module
+    del proc  # kept alive as ProfiledProcess._current: its fork hook follows the forkserver's children
+    exec(prepared.code, main_module.__dict__)
+    return 0
 
 
 def _preload(options: Any) -> None:
@@ -410,10 +728,12 @@ def _preload(options: Any) -> None:
             load()  # the C engine: built (first run) and imported now, with the standard library's modules
 
 
-def _run(profiler: Any, target: Target, guard: ImportGuard | None = None, ends: ExitGuard | None = None) -> tuple[int, bool]:
-    """Runs the target under the profiler; returns (exit status, partial). ``guard`` hides the
-    agent's shadowed modules from the target; ``ends`` writes a partial profile when the process
-    ends behind our back (signals, os._exit, a forked child's end)."""
+def _run(proc: ProfiledProcess, target: Target, guard: ImportGuard | None = None) -> tuple[int, bool]:
+    """Runs the target under the process's profiler; returns (exit status, partial). ``guard``
+    hides the agent's shadowed modules from the target; the process's ExitGuard writes a partial
+    profile when the process ends behind our back (signals, os._exit). In a forked child the
+    target returns here too: the child's own profiler (:meth:`ProfiledProcess.current`) stops."""
+    profiler = proc.profiler
     import warnings
 
     from .profiler import ProfilerWarning
@@ -438,8 +758,7 @@ def _run(profiler: Any, target: Target, guard: ImportGuard | None = None, ends: 
         sys.modules["__main__"] = main_module
     status = 0
     partial = False
-    if ends is not None:
-        ends.install()
+    proc.ends.install()
     profiler.start()
     if guard is not None:
         guard.hide()
@@ -466,7 +785,11 @@ def _run(profiler: Any, target: Target, guard: ImportGuard | None = None, ends: 
     except KeyboardInterrupt:  # a second SIGINT (the terminal's and a forwarded one) while the first was handled
         status, partial = 130, True
     finally:
-        if ends is not None:
-            ends.done()
-        profiler.stop()
+        current = ProfiledProcess._current
+        if current is not None:
+            current.ends.done()
+            if current.profiler.running:
+                current.profiler.stop()
+        elif profiler.running:
+            profiler.stop()
     return status, partial

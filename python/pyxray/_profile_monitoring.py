@@ -27,6 +27,7 @@ import sys
 import threading
 from types import BuiltinFunctionType, MethodDescriptorType, ModuleType
 
+from ._process import HELPER_THREADS
 from ._profile_filter import GENERATED, LIBRARY, SKIP, USER
 from ._profile_trace import BUILTIN_TYPES, ProfilerError, ThreadState, Tracer, builtin_key, get_ident
 from ._profile_tree import CHILDREN, KEY, LIB, QUIET, T0, TOTAL
@@ -98,7 +99,7 @@ class MonitoringTracer(Tracer):
                 "pyxray does not trace under another profiler".format(self.tool, holder),
             )
         starter = self.state_of(get_ident())
-        solo = self.single_thread_callbacks and not self.memory and starter is not None and len(sys._current_frames()) == 1
+        solo = self.single_thread_callbacks and not self.memory and starter is not None and len(set(sys._current_frames()) - HELPER_THREADS) == 1
         mon.use_tool_id(self.tool, "pyxray")
         self._multi = self._callbacks(None)
         callbacks = self._callbacks(starter) if solo else self._multi

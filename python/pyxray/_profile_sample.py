@@ -35,6 +35,7 @@ import sys
 import threading
 import time
 
+from ._process import HELPER_THREADS
 from ._profile_filter import GENERATED, LIBRARY, SKIP, USER, CodeFilter, FrameTable
 from ._profile_tree import CHILDREN, LIB, NET, PEAK, QUIET, SAMPLES, SELF, TOTAL, new_node, new_root
 
@@ -223,7 +224,7 @@ class Sampler:
         best: _Sampled | None = None
         best_cpu = -1.0
         for ident, frame in frames.items():
-            if ident == own:
+            if ident == own or ident in HELPER_THREADS:  # the sampler's, pyxray's signal watchdog
                 continue
             state = self._state(ident, now)
             weight = now - (state.last if state.last is not None else now)

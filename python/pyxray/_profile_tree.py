@@ -361,6 +361,28 @@ def format_table(doc: Doc, top: int = 15, width: int = 100) -> str:
     return "\n".join(lines) + "\n"
 
 
+def format_processes(doc: Doc, width: int = 100) -> str:
+    """One line per child process of the document (``processes``): pid, parent, exit status,
+    time and command line; empty without children."""
+    processes = doc.get("processes") or []
+    if not processes:
+        return ""
+    lines = ["pyxray: {} child process{} (pyxray report shows each one's table):".format(len(processes), "" if len(processes) == 1 else "es")]
+    for process in processes:
+        meta = process["metadata"]
+        status = meta.get("exitStatus")
+        line = "  pid {} (parent {}) exit {}{}, {} ms: {}".format(
+            meta.get("pid", "?"),
+            meta.get("parentPid", "?"),
+            "?" if status is None else status,
+            " (partial)" if meta.get("partial") else "",
+            _ms(meta.get("durationNs", 0)),
+            " ".join(meta.get("argv", [])),
+        )
+        lines.append(line[: max(width, 60)] if width else line)
+    return "\n".join(lines) + "\n"
+
+
 def iter_nodes(doc: Doc, visit: Callable[[dict[str, Any], int], None]) -> None:
     """Calls ``visit(node, depth)`` for every node of every thread (iteratively)."""
     for thread in doc["threads"]:

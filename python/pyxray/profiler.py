@@ -539,8 +539,10 @@ def _main_ident() -> int:
 
 def threading_count() -> int:
     """How many threads run Python code now (all of them, not only threading's)."""
+    from ._process import HELPER_THREADS
+
     try:
-        return len(sys._current_frames())
+        return len(set(sys._current_frames()) - HELPER_THREADS)
     except AttributeError:
         return 1
 

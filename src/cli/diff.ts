@@ -7,10 +7,12 @@ import { join } from 'node:path'
 import { DEFAULT_DIFF_OPTIONS, type DiffOptions, diffProfiles, type ProfileDiff } from '../profile/diff.js'
 import { formatDiffMarkdown, formatDiffText, gateFindings } from '../profile/diff-format.js'
 import type { ProfileDocument } from '../profile/document.js'
+import { withoutProcesses } from '../profile/processes.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
 import { checkOutputFolder, checkOutputPath, existingFiles, writeFileAtomic } from './io.js'
 import { interpreter } from './profile.js'
+import { noteRootOnly } from './export.js'
 import { readProfileFile } from './profile-file.js'
 import { parseRepeat, runInterleaved, type RunPlan, splitOutput } from './profile-repeat.js'
 import { numberOption, parseCommandArgs, reportStyle, textWidthOption } from './report.js'
@@ -245,6 +247,10 @@ export async function diffCommand(argv: string[], con: Console): Promise<number>
     base = readProfileFile(positionals[0]!)
     head = readProfileFile(positionals[1]!)
     names = { base: positionals[0]!, head: positionals[1]! }
+    noteRootOnly(base, positionals[0]!, 'the diff', con)
+    noteRootOnly(head, positionals[1]!, 'the diff', con)
+    base = withoutProcesses(base)
+    head = withoutProcesses(head)
   }
   const d = diffProfiles(base, head, options, names)
   const text = render(d, format, out === undefined || values.color === true ? values : { ...values, 'no-color': true }, top)

@@ -5,6 +5,7 @@
  */
 import type { ProfileDocument } from '../profile/document.js'
 import { COLLAPSED_UNITS, type CollapsedUnit, ExportError, selectThreads, toChromeTrace, toCollapsed, toPstats, toSpeedscope } from '../profile/export/index.js'
+import { withoutProcesses } from '../profile/processes.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
 import { checkOutputPath, writeFileAtomic } from './io.js'
@@ -65,11 +66,22 @@ export function exportDocument(doc: ProfileDocument, o: Omit<ExportCommandOption
   }
 }
 
+/**
+ * A note on stderr when a profile has child processes that a command leaves out (exports and
+ * diffs read the root process; pyxray report and the viewer show every process).
+ */
+export function noteRootOnly(doc: ProfileDocument, file: string, what: string, con: Console): void {
+  const n = doc.processes?.length ?? 0
+  if (n > 0) con.err(`pyxray: note: ${file} also holds ${n} child process${n === 1 ? '' : 'es'}; ${what} covers the root process only (pyxray report shows them all)\n`)
+}
+
 /** Runs the export; input and export problems become UsageErrors (exit 2). */
 export function runExport(o: ExportCommandOptions, con: Console): number {
   let data: string | Uint8Array
   try {
-    data = exportDocument(readProfileFile(o.input), o)
+    const doc = readProfileFile(o.input)
+    noteRootOnly(doc, o.input, 'the export', con)
+    data = exportDocument(withoutProcesses(doc), o)
   } catch (e) {
     if (e instanceof ProfileFileError) throw new UsageError(e.code === 'PROFILE_UNREADABLE' ? 'NOT_FOUND' : 'USAGE', e.message)
     if (e instanceof ExportError) throw new UsageError('USAGE', `${o.input}: ${e.message}`)

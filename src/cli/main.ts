@@ -169,6 +169,12 @@ Options (before the script):
       --no-builtins         no nodes for builtins (less overhead on 3.12+)
       --overhead auto|fresh|off|NS   per-call overhead to subtract (default: calibrated, cached)
       --top N               rows of the table at the end (default 15)
+      --subprocesses merge|files   child processes (os.fork, multiprocessing with fork, spawn or
+                            forkserver, subprocess/os.exec*/os.spawn* of a Python program) are
+                            profiled with the same options: merge (default) adds each to the same
+                            profile ("processes": pid, parent, argv, exit status, its threads);
+                            files writes each to FILE.<pid>.json beside -o FILE instead
+      --no-subprocesses     profile only the script's own process
   -q, --quiet               no table at the end
   -v, --verbose             say which interpreter runs the script
   -h, --help                show this help

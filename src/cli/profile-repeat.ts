@@ -78,7 +78,8 @@ export function splitOutput(rest: readonly string[]): { output?: string; rest: s
 export function runProfilerOnce(python: string, rest: readonly string[], output: string, env: Record<string, string> = {}): Promise<number> {
   const { rest: args } = splitOutput(rest)
   const end = targetStart(args)
-  const argv = agentArgs('pyxray', [...args.slice(0, end), '--quiet', '-o', output, ...args.slice(end)])
+  // A repeated profile is the script's own process (runs merge per process; children would be dropped).
+  const argv = agentArgs('pyxray', ['--no-subprocesses', ...args.slice(0, end), '--quiet', '-o', output, ...args.slice(end)])
   const child = spawn(python, argv, { stdio: ['inherit', 'inherit', 'inherit'], env: launchEnv(env) })
   const stop = forwardSignals(child)
   return exitCodeOf(child, python).finally(stop)

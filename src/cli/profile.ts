@@ -42,6 +42,8 @@ export const PROFILER_OPTIONS: Readonly<Record<string, 'value' | 'flag'>> = {
   '--no-builtins': 'flag',
   '--overhead': 'value',
   '--top': 'value',
+  '--subprocesses': 'value',
+  '--no-subprocesses': 'flag',
   '-q': 'flag',
   '--quiet': 'flag',
   '-h': 'flag',

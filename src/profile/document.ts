@@ -59,6 +59,8 @@ export interface ProfileMetadata {
   readonly include?: readonly string[]
   readonly exclude?: readonly string[]
   readonly pid?: number
+  /** A child process (`processes`): the process that started it (forked it, or ran it). */
+  readonly parentPid?: number
   readonly agent?: string
   /** Sample mode: the sampling interval in ns. */
   readonly intervalNs?: number
@@ -120,6 +122,15 @@ export interface ProfileRun {
   readonly threads: readonly ProfileThread[]
 }
 
+/**
+ * One child process of the profiled program (`pyxray profile` follows forks, multiprocessing and
+ * Python subprocesses); nodes index the document's frames, as in a run.
+ */
+export interface ProfileProcess {
+  readonly metadata: ProfileMetadata
+  readonly threads: readonly ProfileThread[]
+}
+
 /** A whole profile document, version 1. */
 export interface ProfileDocument {
   readonly pyxray: 'profile'
@@ -129,4 +140,6 @@ export interface ProfileDocument {
   readonly threads: readonly ProfileThread[]
   /** Repeated profiles: every run; metadata and threads above are then their merge (sums). */
   readonly runs?: readonly ProfileRun[]
+  /** The profiled program's child processes (metadata and threads above are the root process's), oldest first. */
+  readonly processes?: readonly ProfileProcess[]
 }

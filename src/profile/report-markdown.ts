@@ -1,7 +1,7 @@
 /** A {@link Report} as GitHub-flavoured markdown (PR comments, $GITHUB_STEP_SUMMARY). */
 import type { Report, ReportRow } from './report.js'
 import { callsPerRun, halfSpread } from './report-runs.js'
-import { formatReportText, overheadTotalsText, PLAIN_REPORT } from './report-text.js'
+import { formatReportText, overheadTotalsText, PLAIN_REPORT, processesSummary, processHeading } from './report-text.js'
 import { bar, formatBytes, formatNs, mdCell } from './units.js'
 
 function headerLines(r: Report): string[] {
@@ -80,6 +80,11 @@ export function formatReportMarkdown(r: Report): string {
   } else if (r.target && r.neighbours) {
     out.push(...rowsTable(r, [r.target], false), '', `**${r.view} of \`${r.target.function?.label ?? ''}\`**`, '')
     out.push(...(r.neighbours.length ? rowsTable(r, r.neighbours, false) : ['(none)']))
+  }
+  if (r.processes?.length) out.push('', `_${processesSummary(r.processes)}_`)
+  for (const p of r.processes ?? []) {
+    out.push('', `#### ${mdCell(processHeading(p))}`, '')
+    out.push(p.report ? formatReportMarkdown(p.report).replace(/^### .*\n/, '').trimEnd() : `(not shown: ${mdCell(p.skipped ?? 'no report')})`)
   }
   return `${out.join('\n')}\n`
 }

@@ -1,5 +1,5 @@
 /** The terminal layout of a {@link Report}: header, flat table with bars, call tree, callers/callees. */
-import type { Report, ReportHeader, ReportRow, ReportTreeNode } from './report.js'
+import type { Report, ReportHeader, ReportProcess, ReportRow, ReportTreeNode } from './report.js'
 import { callsPerRun, halfSpread } from './report-runs.js'
 import { bar, formatBytes, formatNs, padEnd, padStart, textWidth, truncate, truncateStart, wrap } from './units.js'
 
@@ -185,6 +185,7 @@ export function formatReportText(report: Report, layout: TextLayout): string {
     ...(report.view === 'tree' && report.minPercent > 0 ? [`min ${report.minPercent}%`] : []),
   ]
   if (filters.length) out.push(`${s.dim(padEnd('filters', 9))}${filters.join(', ')}`)
+  if (report.processes?.length) out.push(`${s.dim(padEnd('process', 9))}${truncate(processesSummary(report.processes), layout.width - 9)}`)
   const perRun = report.header.perRun
   if (perRun) out.push(`${s.dim(padEnd('total', 9))}${truncate(`${formatNs(perRun.totalNs.median)} per run ±${formatNs(halfSpread(perRun.totalNs))}; ${formatNs(report.totalNs)} in all runs = 100%`, layout.width - 9)}`)
   else out.push(`${s.dim(padEnd('total', 9))}${formatNs(report.totalNs)} = 100%`)
@@ -203,5 +204,22 @@ export function formatReportText(report: Report, layout: TextLayout): string {
     if (report.neighbours.length === 0) out.push(s.dim(report.view === 'callers' ? '(none: called only from outside the profile)' : '(none)'))
     else out.push(...table(report, report.neighbours, layout, false))
   }
+  for (const p of report.processes ?? []) {
+    out.push('', s.header(truncate(`── ${processHeading(p)} `.padEnd(layout.width, '─'), layout.width)))
+    if (p.report) out.push(formatReportText(p.report, layout).trimEnd())
+    else out.push(s.dim(`(not shown: ${p.skipped ?? 'no report'})`))
+  }
   return `${out.join('\n')}\n`
+}
+
+/** "process 1234 (child of 1200, exit 3): app.py --fast": a child process's heading. */
+export function processHeading(p: ReportProcess): string {
+  const facts = [...(p.parentPid !== undefined ? [`child of ${p.parentPid}`] : []), p.exitStatus === null ? 'replaced by exec' : `exit ${p.exitStatus}`, ...(p.partial ? ['partial'] : [])]
+  return `process ${p.pid ?? '?'} (${facts.join(', ')}): ${p.argv.join(' ')}`
+}
+
+/** The header's line about child processes: how many, and their exit statuses. */
+export function processesSummary(processes: readonly ReportProcess[]): string {
+  const failed = processes.filter((p) => p.exitStatus !== null && p.exitStatus !== 0).length
+  return `${1 + processes.length} processes: this one and ${processes.length} child process${processes.length === 1 ? '' : 'es'} (each below)${failed ? `, ${failed} with a non-zero exit status` : ''}`
 }

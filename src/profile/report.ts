@@ -2,6 +2,7 @@
  * `pyxray report`: what a report shows, as data (the JSON format is this object). The text and
  * markdown renderers (report-text.ts, report-markdown.ts) only lay it out.
  */
+import { processDocument, processesOf, withoutProcesses } from './processes.js'
 import type { ProfileDocument } from './document.js'
 import { focus, hide } from './filter.js'
 import { calleesOf, callersOf, flatTable, type FunctionStats } from './flat.js'
@@ -126,6 +127,19 @@ export interface ReportHeader {
   readonly startTime: string
 }
 
+/** A child process's part of a report (the profile's `processes`). */
+export interface ReportProcess {
+  readonly pid?: number
+  readonly parentPid?: number
+  readonly argv: readonly string[]
+  readonly exitStatus: number | null
+  readonly partial: boolean
+  /** The process's own report, with the same options. */
+  readonly report?: Report
+  /** Why there is no report: the options do not apply to this process (no such thread or function). */
+  readonly skipped?: string
+}
+
 /** A whole report. */
 export interface Report {
   readonly pyxray: 'report'
@@ -147,6 +161,8 @@ export interface Report {
   /** callers/callees: the function's own row and its neighbours. */
   readonly target?: ReportRow
   readonly neighbours?: readonly ReportRow[]
+  /** The child processes (the report above is the root process's), oldest first. */
+  readonly processes?: readonly ReportProcess[]
 }
 
 const pct = (part: number, whole: number) => (whole > 0 ? Math.round((1000 * 100 * part) / whole) / 1000 : 0)
@@ -255,8 +271,28 @@ function callsDiffer(flat: readonly { label: string; perRun: RowRunStats }[]): R
     .sort((a, b) => b.max - b.min - (a.max - a.min) || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0))
 }
 
-/** The report of a validated profile document. */
+/**
+ * The report of a validated profile document: the root process's, and with child processes
+ * (`processes`) one report per child with the same options.
+ */
 export function buildReport(doc: ProfileDocument, o: ReportOptions): Report {
+  const root = buildProcessReport(withoutProcesses(doc), o)
+  if (!doc.processes?.length) return root
+  const processes = processesOf(doc)
+    .slice(1)
+    .map((p): ReportProcess => {
+      const facts = { ...(p.pid !== undefined ? { pid: p.pid } : {}), ...(p.parentPid !== undefined ? { parentPid: p.parentPid } : {}), argv: p.argv, exitStatus: p.exitStatus, partial: p.partial }
+      try {
+        return { ...facts, report: buildProcessReport(processDocument(doc, p.index), { ...o, name: `${o.name} (pid ${p.pid ?? '?'})` }) }
+      } catch (e) {
+        if (e instanceof ReportError) return { ...facts, skipped: e.message }
+        throw e
+      }
+    })
+  return { ...root, processes }
+}
+
+function buildProcessReport(doc: ProfileDocument, o: ReportOptions): Report {
   const md = doc.metadata
   const cwd = md.cwd
   if ((o.sort === 'memory' || o.sort === 'peak') && md.memory !== true) {

@@ -1,10 +1,11 @@
 /**
  * The Profile viewer: open a profile (file picker, drag and drop, or one `pyxray serve` offers),
- * pick a thread, see the flame graph or icicle, search it, read the tables, click a frame for its
+ * pick a process (when child processes were profiled) and a thread, see the flame graph or icicle, search it, read the tables, click a frame for its
  * source and bytecode.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import type { ProfileDocument } from '../../../src/profile/document.js'
+import { processDocument, processesOf, processLabel } from '../../../src/profile/processes.js'
 import type { Backend, ProfileEntry } from '../backend.js'
 import { FlameGraph } from './flame.js'
 import { FrameCode, useSourceFiles } from './frame-code.js'
@@ -24,7 +25,9 @@ export function checkProfile(value: unknown): ProfileDocument | string {
 /** The viewer. */
 export function ProfileViewer({ backend }: { backend: Backend }) {
   const [entries, setEntries] = useState<ProfileEntry[]>([])
-  const [doc, setDoc] = useState<ProfileDocument>()
+  /** The profile as loaded: the root process and its children (`processes`). */
+  const [loaded, setLoaded] = useState<ProfileDocument>()
+  const [processIx, setProcessIx] = useState(0)
   const [name, setName] = useState('')
   const [error, setError] = useState<string>()
   const [threadIx, setThreadIx] = useState(0)
@@ -37,7 +40,8 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
   const [sources, addSources] = useSourceFiles(backend, setError)
 
   const open = (d: ProfileDocument, n: string) => {
-    setDoc(d)
+    setLoaded(d)
+    setProcessIx(0)
     setName(n)
     setThreadIx(Math.max(0, d.threads.findIndex((t) => t.main)))
     setSelected(undefined)
@@ -71,6 +75,9 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
     )
   }, [backend])
 
+  /** The process shown, read as a profile of its own (its metadata and threads, the shared frames). */
+  const doc = useMemo(() => (loaded ? processDocument(loaded, Math.min(processIx, loaded.processes?.length ?? 0)) : undefined), [loaded, processIx])
+  const processes = useMemo(() => (loaded ? processesOf(loaded) : []), [loaded])
   const thread = doc?.threads[threadIx]
   const layout = useMemo(() => (doc && thread ? layoutThread(doc, thread) : undefined), [doc, thread])
   const matches = useMemo(() => {
@@ -160,6 +167,25 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
         ) : null}
         {doc ? (
           <>
+            {processes.length > 1 ? (
+              <select
+                data-testid="process"
+                title={`${processes.length} processes: the profiled program and the child processes it started`}
+                value={String(processIx)}
+                onChange={(e) => {
+                  const ix = Number((e.target as HTMLSelectElement).value)
+                  setProcessIx(ix)
+                  setThreadIx(Math.max(0, loaded ? processDocument(loaded, ix).threads.findIndex((t) => t.main) : 0))
+                  setSelected(undefined)
+                }}
+              >
+                {processes.map((p) => (
+                  <option key={p.index} value={String(p.index)}>
+                    {processLabel(p, 60)}
+                  </option>
+                ))}
+              </select>
+            ) : null}
             <select data-testid="thread" value={String(threadIx)} onChange={(e) => { setThreadIx(Number((e.target as HTMLSelectElement).value)); setSelected(undefined) }}>
               {doc.threads.map((t, i) => (
                 <option key={t.id} value={String(i)}>
