@@ -4,12 +4,12 @@
  * never over the input.
  */
 import { resolve } from 'node:path'
-import type { ProfileDocument } from '../profile/document.js'
+import { type ProfileDocument, ProfileDocumentError } from '../profile/document.js'
 import { COLLAPSED_UNITS, type CollapsedUnit, ExportError, selectThreads, toChromeTrace, toCollapsed, toPstats, toSpeedscope } from '../profile/export/index.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
 import { writeFileAtomic } from './io.js'
-import { ProfileFileError, readProfileFile } from './profile-file.js'
+import { readProfileFile } from './profile-file.js'
 
 /** The formats `pyxray export --to` writes. */
 export const EXPORT_FORMATS = ['speedscope', 'pstats', 'collapsed', 'chrome'] as const
@@ -72,7 +72,7 @@ export function runExport(o: ExportCommandOptions, con: Console): number {
   try {
     data = exportDocument(readProfileFile(o.input), o)
   } catch (e) {
-    if (e instanceof ProfileFileError) throw new UsageError(e.code === 'PROFILE_UNREADABLE' ? 'NOT_FOUND' : 'USAGE', e.message)
+    if (e instanceof ProfileDocumentError) throw new UsageError(e.code === 'PROFILE_UNREADABLE' ? 'NOT_FOUND' : 'USAGE', e.message)
     if (e instanceof ExportError) throw new UsageError('USAGE', `${o.input}: ${e.message}`)
     throw e
   }

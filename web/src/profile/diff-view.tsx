@@ -16,7 +16,7 @@ import type { Backend, ProfileEntry } from '../backend.js'
 import { FlameGraph } from './flame.js'
 import { FrameCode, useSourceFiles } from './frame-code.js'
 import { formatNs, layoutThread } from './layout.js'
-import { checkProfile } from './viewer.js'
+import { openProfile } from './viewer.js'
 
 /** A loaded side. */
 interface Side {
@@ -167,15 +167,8 @@ export function DiffView({ backend }: { backend: Backend }) {
     file: (f: File) =>
       f.text().then(
         (t) => {
-          let v: unknown
-          try {
-            v = JSON.parse(t)
-          } catch (e) {
-            setError(`${f.name}: not JSON (${e instanceof Error ? e.message : String(e)})`)
-            return
-          }
-          const d = checkProfile(v)
-          if (typeof d === 'string') setError(`${f.name}: ${d}`)
+          const d = openProfile(t, f.name)
+          if (typeof d === 'string') setError(d)
           else {
             setError(undefined)
             set({ name: f.name, doc: d })
