@@ -26,7 +26,8 @@ export function schemaValidator(name: SchemaName): ValidateFunction {
     // ajv and ajv-formats are CommonJS; require gives their constructors without interop guesswork.
     const Ajv2020 = (require('ajv/dist/2020.js') as { Ajv2020: new (o: object) => { compile(s: object): ValidateFunction } }).Ajv2020
     const addFormats = require('ajv-formats') as { default: (ajv: unknown, formats: string[]) => void }
-    const ajv = new Ajv2020({ allErrors: false, strict: true })
+    // strictTuples off: a thread's nodes are a root then any number of nodes (prefixItems + items), not a tuple.
+    const ajv = new Ajv2020({ allErrors: false, strict: true, strictTuples: false })
     addFormats.default(ajv, ['date-time'])
     v = ajv.compile(loadSchema(name))
     validators.set(name, v)
