@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { readProfileFile } from '../src/cli/profile-file.js'
 import { DEFAULT_DIFF_OPTIONS, diffProfiles } from '../src/profile/diff.js'
-import type { ProfileDocument } from '../src/profile/document.js'
+import { type ProfileDocument, toProfileJson } from '../src/profile/document.js'
 import { mergeRuns } from '../src/profile/runs.js'
 import { requirePython } from './pyenv.js'
 
@@ -61,8 +61,8 @@ test('20 comparisons of repeated runs of an unchanged program: no false alarm', 
     for (const f of d.functions) if (f.status === 'regression' || f.status === 'improvement') alarms.push(`comparison ${c}: ${f.status} ${f.qualname} ${((f.change ?? 0) * 100).toFixed(1)}% p=${f.p}`)
     if (c === 0) {
       // The same comparison through the CLI and files: exit 0.
-      writeFileSync(join(dir, 'a.json'), JSON.stringify(base))
-      writeFileSync(join(dir, 'b.json'), JSON.stringify(head))
+      writeFileSync(join(dir, 'a.json'), toProfileJson(base))
+      writeFileSync(join(dir, 'b.json'), toProfileJson(head))
       const gate = cli(['diff', join(dir, 'a.json'), join(dir, 'b.json'), '--fail-on', 'regression'])
       assert.equal(gate.status, 0, gate.stdout + gate.stderr)
     }
