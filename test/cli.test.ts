@@ -90,6 +90,48 @@ test('a folder: every .pyc, one bad file reported with its byte offset, the rest
   assert.ok(!existsSync(join(out, 'pkg', 'cut.cpython-312.dis.txt')))
 })
 
+test('a folder with broken symlinks, symlink loops and a FIFO: each reported on one line and skipped, the good files still done, exit 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pyxray-cli-walk-'))
+  const src = join(dir, 'in')
+  const out = join(dir, 'out')
+  mkdirSync(join(src, 'sub'), { recursive: true })
+  copyFileSync(example(11), join(src, 'good.cpython-311.pyc'))
+  copyFileSync(example(13), join(src, 'sub', 'good.cpython-313.pyc'))
+  symlinkSync(join(dir, 'missing.pyc'), join(src, 'broken.pyc'))
+  symlinkSync('.', join(src, 'a')) // a -> .
+  symlinkSync('a', join(src, 'b')) // b -> a
+  symlinkSync('self', join(src, 'self')) // ELOOP
+  assert.equal(spawnSync('mkfifo', [join(src, 'pipe.pyc')]).status, 0, 'mkfifo')
+  // An unreadable folder: chmod 000 does not stop root (as the tests run here), so only when not root.
+  const root = process.getuid?.() === 0
+  if (!root) {
+    mkdirSync(join(src, 'z-locked'))
+    copyFileSync(example(11), join(src, 'z-locked', 'x.pyc'))
+    spawnSync('chmod', ['000', join(src, 'z-locked')])
+  }
+  const r = pyxray(['dis', src, '--format', 'dis', '--out', out])
+  assert.equal(r.code, 2, r.stderr)
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
+  const lines = r.stderr.trim().split('\n')
+  const expected = [
+    `pyxray dis: ${join(src, 'a')}: skipped: symlink loop (leads back to ${src})`,
+    `pyxray dis: ${join(src, 'b')}: skipped: symlink loop (leads back to ${src})`,
+    `pyxray dis: ${join(src, 'broken.pyc')}: skipped: broken symlink (to ${join(dir, 'missing.pyc')}, which does not exist)`,
+    `pyxray dis: ${join(src, 'pipe.pyc')}: skipped: a FIFO, not a regular file`,
+    `pyxray dis: ${join(src, 'self')}: skipped: symlink loop (ELOOP)`,
+    ...(root ? [] : [`pyxray dis: ${join(src, 'z-locked')}: skipped: cannot read the folder (EACCES)`]),
+    `pyxray dis: 2 file(s), 2 disassembled, 0 failed, ${root ? 5 : 6} skipped, written to ${out}`,
+  ]
+  assert.deepEqual(lines, expected)
+  assert.deepEqual(readdirSync(out).sort(), ['good.cpython-311.dis.txt', 'sub'])
+  assert.deepEqual(readdirSync(join(out, 'sub')), ['good.cpython-313.dis.txt'])
+  // To stdout, the same: each good file once (the loops are not walked again).
+  const printed = pyxray(['dis', src, '--format', 'dis'])
+  assert.equal(printed.code, 2)
+  assert.equal(printed.stdout.match(/^==> /gm)?.length, 2)
+  if (!root) spawnSync('chmod', ['755', join(src, 'z-locked')])
+})
+
 test('raw marshal data with --python-version', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pyxray-cli-'))
   const raw = join(dir, 'code.marshal')

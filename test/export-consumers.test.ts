@@ -15,7 +15,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, type TestContext, test } from 'node:test'
@@ -312,6 +312,7 @@ describe('exports of a real profile (python3)', () => {
     if (!needPython(t)) return
     const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'export', ...args], { env: { ...process.env, NO_COLOR: '1' }, cwd: ROOT })
     const out = join(WORK, 'out')
+    mkdirSync(out) // an output in a missing folder is refused (below)
     const [speedscope, pstats, collapsed, chrome] = await Promise.all([
       cli(path, '--to', 'speedscope', '-o', join(out, 'run.speedscope.json')),
       cli(path, '--to', 'pstats', '-o', join(out, 'run.pstats')),
@@ -333,7 +334,8 @@ describe('exports of a real profile (python3)', () => {
       [[path, '--to', 'collapsed', '--thread', 'nope'], /no thread "nope" in the profile; it has: #0 MainThread/],
       [[path, '--to', 'collapsed', '--unit', 'h'], /unknown unit "h": use one of ns, us, ms/],
       [[path, '--to', 'chrome', '--unit', 'ns'], /--unit applies to --to collapsed only/],
-      [[path, '--to', 'chrome', '-o', path], /is the input profile: pyxray never overwrites its input/],
+      [[path, '--to', 'chrome', '-o', path], /that is an input of this command .*; pyxray never overwrites its inputs/],
+      [[path, '--to', 'chrome', '-o', join(WORK, 'missing', 'run.json')], /-o .*run\.json: folder .*missing does not exist/],
       [[join(WORK, 'missing.json'), '--to', 'chrome'], /missing\.json: cannot read the profile: no such file/],
       [[notProfile, '--to', 'chrome'], /not a pyxray profile/],
       [[path, '--to', 'chrome', '--bogus'], /Unknown option '--bogus'/],

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
@@ -104,6 +104,21 @@ for (const minor of [11, 12, 14, 15]) {
     const growth = member(json(0, 'growth', PLANTED, '--call', 'listener_leak()', '--iterations', '5', '--python', py), 'growth')
     const widget = growth.rows.find((r) => r.type === '__main__.Widget')
     assert.equal(widget?.delta, 5)
+  })
+
+  test(`${py}: pyxray mem lines: a line's peak is never below its net (memory kept in a loop)`, (t) => {
+    if (!requirePython(t, minor)) return
+    const dir = mkdtempSync(join(tmpdir(), 'pyxray-mem-lines-'))
+    const script = join(dir, 'keep.py')
+    // Each pass keeps ~8 KiB on the append line and makes a temporary 64 KiB list on the next:
+    // the append line's net is the sum over 200 passes, and its peak must reach at least that.
+    writeFileSync(script, ['def build(n):', '    kept = []', '    for i in range(n):', '        kept.append(bytearray(8192))', '        tmp = [0] * 8192', '        del tmp', '    return kept', ''].join('\n'))
+    const lines = member(json(0, 'lines', `${script}:build`, '--call', 'build(200)', '--python', py), 'lines')
+    const append = lines.lines.find((l) => l.line === 4)!
+    assert.ok(append.netBytes >= 200 * 8192, `the append line keeps 200 × 8 KiB: ${append.netBytes}`)
+    for (const l of lines.lines) assert.ok(l.peakBytes >= l.netBytes, `line ${l.line}: peak ${l.peakBytes} < net ${l.netBytes}`)
+    assert.ok(lines.peakBytes >= append.netBytes)
+    rmSync(dir, { recursive: true, force: true })
   })
 
   test(`${py}: pyxray mem: bad input exits 2 with one line`, (t) => {

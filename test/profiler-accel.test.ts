@@ -11,6 +11,11 @@
  *   engine's Python-function call counts equal cProfile's ncalls;
  * - the fault cases keep working under the C engine: raise, sys.exit(3), SIGINT (partial),
  *   threads (threading and _thread), asyncio, 10,000-deep recursion;
+ * - the cache is checked before anything is loaded: a truncated library (once a SIGBUS in every
+ *   later run) or one another user could write to is rebuilt, also by concurrent runs, or the
+ *   Python engine runs with the reason; a cache folder another user can write to is refused with
+ *   the reason; index entries naming anything but a verified library inside the cache (.., an
+ *   absolute path, a symlink out, garbage) are ignored and rewritten;
  * - the fallback: without a compiler (CC=/nonexistent) or with one that fails, the Python engine
  *   runs and `metadata.engineReason` says why (a failed build is remembered, not retried);
  *   PYXRAY_ACCEL=1 then fails with PROFILER_ACCEL_UNAVAILABLE;
@@ -20,9 +25,10 @@
  * A missing interpreter is skipped, except under CI=true.
  */
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { after, describe, type TestContext, test } from 'node:test'
 import type { ProfileDocument, ProfileNode as Node } from '../src/profile/document.js'
 import { cprofileCalls, FAULT_PROGRAMS, interruptWhenReady, nodesOf, type Profiled, type PythonRunOptions, profileWith, pythonCalls, type Run, runPython, sortedEntries } from './agent-run.js'
@@ -322,6 +328,115 @@ describe('the C engine of trace mode', { concurrency: true }, () => {
         assert.equal(new Set(runs.map((r) => r.stdout)).size, 1, 'the same library for all')
         const folder = join(WORK, `race-3.${minor}`, 'accel')
         assert.deepEqual(readdirSync(folder).filter((f) => f.startsWith('.build-')), [], 'no temporary build folders left')
+      })
+
+      test('the cache is checked before loading: truncated or writable libraries, unsafe folders, bad index entries', async (t) => {
+        const s = setup(t, minor)
+        if (!s) return
+        const cache = join(WORK, `safety-3.${minor}`)
+        const accel = join(cache, 'accel')
+        const env = { ...s.env, PYXRAY_CACHE_DIR: cache }
+        const build = async (extra: { [key: string]: string } = {}) => {
+          const r = await run(s.python, ['-m', 'pyxray._accel_build'], { ...env, ...extra })
+          assert.equal(r.signal, null, `no ${r.signal}: ${r.stderr}`)
+          return r
+        }
+        /** Profiles aio.py; the run must end normally (exit 0, no SIGBUS) whatever the cache holds. */
+        const profiled = async (out: string, extra: { [key: string]: string } = {}) => {
+          const p = await profile(s.python, s.dir, { ...env, ...extra }, out, [join(s.dir, 'aio.py')])
+          assert.equal(p.result.signal, null, `no ${p.result.signal}: ${p.result.stderr}`)
+          assert.equal(p.result.status, 0, p.result.stderr)
+          return p.doc.metadata
+        }
+        const first = await build()
+        assert.equal(first.status, 0, first.stderr)
+        const library = first.stdout.trim()
+        assert.ok(library.startsWith(`${accel}/cpython-3${minor}-`), library)
+        const size = statSync(library).size
+        const [index] = readdirSync(accel).filter((f) => f.endsWith('.index.json'))
+        assert.ok(index !== undefined, 'an index entry was written')
+        const indexPath = join(accel, index)
+        const entry = JSON.parse(readFileSync(indexPath, 'utf8')) as { folder: string; file: string; size: number; sha256: string }
+        assert.deepEqual([entry.folder, entry.file, entry.size], [basename(dirname(library)), basename(library), size])
+        // Folders and files are private (0700 folders, a library only its owner can write).
+        for (const path of [cache, accel, dirname(library), library]) assert.equal(statSync(path).mode & 0o022, 0, `${path} is not group/world-writable`)
+
+        // A truncated library (the SIGBUS report: mmap of a truncated ELF) is rebuilt, not loaded.
+        truncateSync(library, Math.floor(size / 2))
+        const rebuilt = await profiled('trunc.json')
+        assert.equal(rebuilt.engine, 'c', rebuilt.engineReason)
+        assert.equal(statSync(library).size, size, 'rebuilt whole')
+        // ... also when several runs find it truncated at once (one rebuild under the lock).
+        truncateSync(library, 4096)
+        const together = await Promise.all(['t1', 't2', 't3'].map((n) => profiled(`${n}.json`)))
+        assert.deepEqual(together.map((m) => m.engine), ['c', 'c', 'c'])
+        assert.equal(statSync(library).size, size)
+        assert.deepEqual(readdirSync(accel).filter((f) => f.startsWith('.')), [], 'no temporary or discarded folders left')
+        // ... and when it cannot be rebuilt, the Python engine runs and says why.
+        truncateSync(library, 4096)
+        const nocc = await profiled('trunc-nocc.json', { CC: '/nonexistent/cc' })
+        assert.equal(nocc.engine, 'python')
+        assert.match(nocc.engineReason ?? '', /no C compiler found/)
+        assert.equal((await build()).status, 0)
+
+        // A library someone else could write to is not loaded either: built again.
+        chmodSync(library, 0o775)
+        const writable = await profiled('g+w.json')
+        assert.equal(writable.engine, 'c', writable.engineReason)
+        assert.equal(statSync(library).mode & 0o022, 0)
+        if (process.getuid?.() === 0) {
+          chownSync(library, 12345, 12345) // root can hand the file to another user
+          const foreign = await profiled('foreign.json')
+          assert.equal(foreign.engine, 'c', foreign.engineReason)
+          assert.equal(statSync(library).uid, 0, 'a library of another user is replaced by our own')
+        }
+
+        // Index entries: only plain names inside the accel folder, no symlinks out, verified size
+        // and SHA-256. A copy of the library outside, truncated (loading it would kill the run),
+        // with its real size and hash in the entry, is never loaded whichever way it is named.
+        const outside = join(WORK, `outside-3.${minor}`)
+        mkdirSync(outside, { recursive: true })
+        const evil = join(outside, basename(library))
+        copyFileSync(library, evil)
+        truncateSync(evil, 4096)
+        const evilEntry = { file: basename(library), size: 4096, sha256: createHash('sha256').update(readFileSync(evil)).digest('hex') }
+        symlinkSync(outside, join(accel, 'cpython-link'))
+        const entries: [string, string][] = [
+          ['parent folder', JSON.stringify({ ...evilEntry, folder: '..' })],
+          ['absolute folder', JSON.stringify({ ...evilEntry, folder: outside })],
+          ['traversal in the file', JSON.stringify({ ...evilEntry, folder: basename(dirname(library)), file: `../../../outside-3.${minor}/${basename(library)}` })],
+          ['symlinked folder', JSON.stringify({ ...evilEntry, folder: 'cpython-link' })],
+          ['an older index: a bare path', evil],
+          ['garbage', '\u0000\u00ff{"folder": [1, 2'],
+          ['not an object', '[1, 2, 3]'],
+          ['wrong hash', JSON.stringify({ ...entry, sha256: '0'.repeat(64) })],
+        ]
+        for (const [what, text] of entries) {
+          writeFileSync(indexPath, text)
+          const r = await build()
+          assert.equal(r.status, 0, `${what}: ${r.stderr}`)
+          assert.equal(r.stdout.trim(), library, `${what}: the library in the cache is loaded`)
+          assert.deepEqual(JSON.parse(readFileSync(indexPath, 'utf8')), entry, `${what}: the index is rewritten`)
+        }
+
+        // Folders another user could write to: refused, with the folder and the reason.
+        for (const [folder, mode, word] of [[cache, 0o770, 'group-writable'], [accel, 0o707, 'world-writable']] as const) {
+          chmodSync(folder, mode)
+          const refused = await profiled(`refused-${word}.json`)
+          chmodSync(folder, 0o700)
+          assert.equal(refused.engine, 'python')
+          assert.equal(
+            refused.engineReason,
+            `the C engine's cache folder ${folder} is ${word} (mode 0${mode.toString(8)}): a library another user could replace is never loaded (chmod go-w it, or set PYXRAY_CACHE_DIR to a private folder)`,
+          )
+          const required = await run(s.python, ['-m', 'pyxray._accel_build'], env)
+          assert.equal(required.status, 0, 'restored: loads again')
+        }
+        chmodSync(cache, 0o770)
+        const strict = await run(s.python, ['-m', 'pyxray', '-q', '-o', join(s.dir, 'out', 'never.json'), join(s.dir, 'aio.py')], { ...env, PYXRAY_ACCEL: '1' }, { cwd: s.dir })
+        chmodSync(cache, 0o700)
+        assert.equal(strict.status, 1)
+        assert.match(strict.stderr, /PROFILER_ACCEL_UNAVAILABLE: .*cache folder .* is group-writable/)
       })
 
       test('PYXRAY_ACCEL=0 and =1 give the same trees; call counts equal cProfile', async (t) => {

@@ -84,7 +84,7 @@ describe('pyxray serve', () => {
     const wrong = 'f'.repeat(server.token.length)
     assert.equal((await send(server.port, '/api/runtimes', { host, 'x-pyxray-token': wrong })).status, 403)
     assert.equal((await send(server.port, `/?token=${wrong}`, { host })).status, 403)
-    assert.equal((await send(server.port, '/api/runtimes', { host, cookie: `pyxray_token=${wrong}` })).status, 403)
+    assert.equal((await send(server.port, '/api/runtimes', { host, cookie: `pyxray_token_${server.port}=${wrong}` })).status, 403)
   })
 
   test('refuses a foreign Host (DNS rebinding), even with the token', async () => {
@@ -95,7 +95,7 @@ describe('pyxray serve', () => {
   })
 
   test('refuses a foreign Origin, even with the token and a valid cookie', async () => {
-    const headers = { host, cookie: `pyxray_token=${server.token}` }
+    const headers = { host, cookie: `pyxray_token_${server.port}=${server.token}` }
     const r = await send(server.port, '/api/compile', { ...headers, origin: 'http://evil.example', 'content-type': 'application/json' }, 'POST', '{"source":"x=1"}')
     assert.equal(r.status, 403)
     assert.match(r.body, /Origin/)
@@ -110,11 +110,11 @@ describe('pyxray serve', () => {
     assert.equal(r.status, 303)
     assert.equal(r.headers.location, '/')
     const cookie = String(r.headers['set-cookie'])
-    assert.match(cookie, new RegExp(`^pyxray_token=${server.token};`))
+    assert.match(cookie, new RegExp(`^pyxray_token_${server.port}=${server.token};`))
     assert.match(cookie, /HttpOnly/)
     assert.match(cookie, /SameSite=Strict/)
     assert.equal(r.headers['referrer-policy'], 'no-referrer')
-    const page = await send(server.port, '/', { host, cookie: `pyxray_token=${server.token}` })
+    const page = await send(server.port, '/', { host, cookie: `pyxray_token_${server.port}=${server.token}` })
     assert.equal(page.status, 200)
     assert.match(page.body, /<meta name="pyxray-backend" content="server">/)
   })
@@ -183,8 +183,16 @@ test('checkRequest: the rules without a server', () => {
   const g = { host: '127.0.0.1', port: 8000, token: 'abc' }
   assert.equal(checkRequest(g, { url: '/', headers: { host: 'localhost:8000', 'x-pyxray-token': 'abc' } }).ok, true)
   assert.equal(checkRequest(g, { url: '/', headers: { 'x-pyxray-token': 'abc' } }).ok, false)
-  assert.deepEqual(checkRequest(g, { url: '/?token=abc', headers: { host: '127.0.0.1:8000' } }), { ok: true, setCookie: true })
-  assert.equal(checkRequest(g, { url: '/', headers: { host: '127.0.0.1:8000', origin: 'null', cookie: 'pyxray_token=abc' } }).ok, false)
+  assert.deepEqual(checkRequest(g, { url: '/?token=abc', headers: { host: '127.0.0.1:8000' } }), { ok: true, target: { path: '/', query: new URLSearchParams('token=abc') }, setCookie: true })
+  assert.equal(checkRequest(g, { url: '/', headers: { host: '127.0.0.1:8000', origin: 'null', cookie: 'pyxray_token_8000=abc' } }).ok, false)
+  assert.equal(checkRequest(g, { url: '/', headers: { host: '127.0.0.1:8000', cookie: 'pyxray_token_8000=abc' } }).ok, true)
+  // Another port's cookie, or the unnumbered name of older versions, is not this server's.
+  assert.equal(checkRequest(g, { url: '/', headers: { host: '127.0.0.1:8000', cookie: 'pyxray_token_8001=abc; pyxray_token=abc' } }).ok, false)
+  // A target that is not a path is a 400 before anything else, and never a throw.
+  for (const url of ['//%5B', '//[', 'http://[/', '//a:b@[::1', 'http://127.0.0.1:8000/', '*', '', '/%', '/%zz', '/%00', '/a\u0000b', `/${'a'.repeat(9000)}`]) {
+    const v = checkRequest(g, { url, headers: { host: '127.0.0.1:8000', 'x-pyxray-token': 'abc' } })
+    assert.equal(v.ok ? 200 : v.status, 400, JSON.stringify(url))
+  }
 })
 
 describe('runServe (the serve command)', () => {

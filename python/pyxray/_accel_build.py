@@ -15,6 +15,22 @@ executable: a changed source or toolchain builds anew. The build runs in a tempo
 it that is then renamed into place, so concurrent first runs never see a half-written library, and
 under a lock file (``<hash>.lock``, flock), so that concurrent first runs compile once, not once each.
 
+A shared library is code the process runs, and a truncated one kills it (a SIGBUS when the loader
+touches the missing pages), so nothing is loaded on trust:
+
+- the cache folder and its ``accel`` folder must belong to the current user and not be writable by
+  the group or others (created so: mode 0700); otherwise the C engine is refused, and
+  ``metadata.engineReason`` says which folder and why -- never a library another user could
+  replace;
+- each build folder holds ``manifest.json``, the library's size and SHA-256, written before the
+  folder is renamed into place; the library is loaded only when it is a regular file of the
+  current user, not group- or world-writable, of that size and hash. A library that fails the
+  check (truncated, replaced, no manifest: an older cache) is moved aside and built again, once,
+  under the lock; when that fails too, the Python engine runs and the reason says so;
+- the index (``<tag>-<key>.index.json``, see :func:`index_path`) names a build folder and a file
+  (plain names, resolved inside the ``accel`` folder, no symlinks) with their size and hash; an
+  entry that is not so (garbage, a path outside, a symlink) is ignored and rewritten.
+
 When the engine cannot be had -- not CPython, Pyodide/WebAssembly, a free-threaded build, no
 compiler, no ``Python.h``, a failed compile or import -- :func:`load` returns ``(None, reason)``
 and the profiler uses the Python engine (``metadata.engine``/``engineReason`` say so). A failed
@@ -24,7 +40,9 @@ compile leaves ``<hash>.failed.txt`` with the compiler's output in the cache, so
 
 from __future__ import annotations
 
+import json
 import os
+import stat
 import sys
 import time
 
@@ -41,6 +59,9 @@ MODULE = "pyxray._accel"
 BUILD_TIMEOUT = 180
 #: Seconds a failed build is remembered (not retried) for.
 FAILED_TTL = 24 * 3600
+
+#: The record of a build folder's library (its file name, size and SHA-256), checked before loading.
+MANIFEST = "manifest.json"
 
 _loaded: tuple[ModuleType | None, str | None] | None = None
 
@@ -168,9 +189,9 @@ def _import(path: str) -> ModuleType:
 
 
 def index_path() -> str:
-    """Where the path of the library built for this interpreter, source and $CC is noted: read
-    first, so that a warm start needs neither sysconfig nor a hash of the source (~10 ms of
-    imports). Keyed by the source's size and mtime, the Python version, the executable and $CC."""
+    """Where the library built for this interpreter, source and $CC is noted: read first, so that a
+    warm start needs neither sysconfig nor a hash of the source (~10 ms of imports). Keyed by the
+    source's size and mtime, the Python version, the executable and $CC."""
     from ._profile_calibrate import cache_dir
 
     try:
@@ -182,26 +203,180 @@ def index_path() -> str:
     h = 0xCBF29CE484222325  # FNV-1a, 64 bits (str hashes are salted per process)
     for byte in text.encode("utf-8", "replace"):
         h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return os.path.join(cache_dir(), "accel", "{}-{:016x}.path".format(sys.implementation.cache_tag or "python", h))
+    return os.path.join(cache_dir(), "accel", "{}-{:016x}.index.json".format(sys.implementation.cache_tag or "python", h))
 
 
-def _from_index(index: str) -> ModuleType | None:
+def _owner_problem(st: os.stat_result) -> str | None:
+    """Why a file or folder with status ``st`` may be changed by someone other than the current
+    user (None when it may not). Without POSIX owners (Windows) there is nothing to check."""
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:
+        return None
+    uid = getuid()
+    if st.st_uid != uid:
+        return "owned by uid {}, not by the current user (uid {})".format(st.st_uid, uid)
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return "{} (mode {:04o})".format("world-writable" if st.st_mode & stat.S_IWOTH else "group-writable", stat.S_IMODE(st.st_mode))
+    return None
+
+
+def private_folders() -> tuple[str | None, str | None]:
+    """The ``accel`` folder of the cache, created (mode 0700) when missing, and None; or None and
+    why the C engine may not use it: the cache folder or ``accel`` is not a folder of the current
+    user that only they can write to."""
+    from ._profile_calibrate import cache_dir
+
+    root = cache_dir()
+    accel = os.path.join(root, "accel")
+    for folder in (root, accel):
+        try:
+            if not os.path.isdir(folder):
+                os.makedirs(os.path.dirname(folder) or ".", exist_ok=True)
+                try:
+                    os.mkdir(folder, 0o700)
+                except FileExistsError:
+                    pass
+            st = os.stat(folder)
+        except OSError as exc:
+            return None, "the C engine's cache folder {} cannot be made: {}".format(folder, exc)
+        if not stat.S_ISDIR(st.st_mode):
+            return None, "the C engine's cache folder {} is not a folder".format(folder)
+        problem = _owner_problem(st)
+        if problem is not None:
+            return None, (
+                "the C engine's cache folder {} is {}: a library another user could replace is never loaded "
+                "(chmod go-w it, or set PYXRAY_CACHE_DIR to a private folder)".format(folder, problem)
+            )
+    return accel, None
+
+
+def _digest(path: str) -> tuple[int, str]:
+    import hashlib
+
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(1 << 16)
+            if not chunk:
+                break
+            size += len(chunk)
+            digest.update(chunk)
+    return size, digest.hexdigest()
+
+
+def _plain_name(value: object) -> bool:
+    """Whether ``value`` is a file name that stays in its folder (no separator, not . or .., not
+    hidden: the temporary folders start with a dot)."""
+    if not isinstance(value, str) or not value or value.startswith(".") or "\0" in value:
+        return False
+    return not any(sep and sep in value for sep in (os.sep, os.altsep, "/"))
+
+
+def _check_library(accel: str, folder: object, name: object, size: object, sha256: object) -> str | None:
+    """Why ``accel/folder/name`` is not the library of that size and SHA-256, safe to load (None
+    when it is): plain names, resolved inside ``accel`` without symlinks, a folder and a regular
+    file of the current user that no one else can write to, with that size and hash."""
+    if not (isinstance(folder, str) and isinstance(name, str) and _plain_name(folder) and _plain_name(name)):
+        return "not a name inside the cache folder"
+    if not (isinstance(size, int) and isinstance(sha256, str) and len(sha256) == 64):
+        return "no size and SHA-256 recorded"
+    path = os.path.join(accel, folder, name)
+    if os.path.realpath(path) != os.path.join(os.path.realpath(accel), folder, name):
+        return "resolves outside the cache folder"
     try:
-        with open(index, encoding="utf-8") as f:
-            path = f.read().strip()
-        return _import(path) if path and os.path.isfile(path) else None
-    except (OSError, ImportError):
+        for where, must in ((os.path.join(accel, folder), stat.S_ISDIR), (path, stat.S_ISREG)):
+            st = os.lstat(where)
+            if not must(st.st_mode):
+                return "{} is not a {}".format(where, "folder" if must is stat.S_ISDIR else "regular file")
+            problem = _owner_problem(st)
+            if problem is not None:
+                return "{} is {}".format(where, problem)
+        if st.st_size != size:
+            return "{} has {} bytes, {} were built (truncated or replaced)".format(path, st.st_size, size)
+        got_size, got_sha = _digest(path)
+    except OSError as exc:
+        return "{}: {}".format(path, exc)
+    if got_size != size or got_sha != sha256:
+        return "{} is not the library that was built (SHA-256 differs)".format(path)
+    return None
+
+
+def _read_json(path: str) -> dict[str, object] | None:
+    """A JSON object from a small regular file, or None (missing, not a regular file, garbage)."""
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > 65536:
+            return None
+        with open(path, "rb") as f:
+            data = json.loads(f.read().decode("utf-8"))
+    except (OSError, ValueError, RecursionError):  # ValueError: bad UTF-8 or JSON; deep nesting
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _check_built(folder: str, name: str) -> str | None:
+    """Why the build folder ``folder`` does not hold a verified ``name`` (None when it does): its
+    manifest names the file, its size and SHA-256 (see :func:`_check_library`)."""
+    manifest = _read_json(os.path.join(folder, MANIFEST))
+    if manifest is None:
+        return "{} has no readable {}".format(folder, MANIFEST)
+    if manifest.get("file") != name:
+        return "{} describes another file".format(os.path.join(folder, MANIFEST))
+    return _check_library(os.path.dirname(folder), os.path.basename(folder), name, manifest.get("size"), manifest.get("sha256"))
+
+
+def _from_index(accel: str, index: str) -> ModuleType | None:
+    """The library the index names, loaded when it passes :func:`_check_library`; else None."""
+    entry = _read_json(index)
+    if entry is None:
+        return None
+    folder, name = entry.get("folder"), entry.get("file")
+    if _check_library(accel, folder, name, entry.get("size"), entry.get("sha256")) is not None:
+        return None
+    try:
+        return _import(os.path.join(accel, str(folder), str(name)))
+    except ImportError:
         return None
 
 
-def _write_index(index: str, path: str) -> None:
+def _write_json(path: str, data: dict[str, object]) -> None:
+    """Writes ``data`` to ``path`` atomically (a private temporary file beside it, renamed)."""
+    import tempfile
+
+    fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
     try:
-        temp = "{}.{}.tmp".format(index, os.getpid())
-        with open(temp, "w", encoding="utf-8") as f:
-            f.write(path)
-        os.replace(temp, index)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, sort_keys=True)
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+
+
+def _write_index(index: str, folder: str) -> None:
+    """Notes the verified library of build folder ``folder`` in the index (best effort)."""
+    manifest = _read_json(os.path.join(folder, MANIFEST)) or {}
+    try:
+        _write_json(index, {"folder": os.path.basename(folder), "file": manifest.get("file"), "size": manifest.get("size"), "sha256": manifest.get("sha256")})
     except OSError:
         pass
+
+
+def _discard(folder: str) -> None:
+    """Moves a build folder that failed its check out of the way (renamed, then removed): a
+    process that has its library loaded keeps its pages (nothing is truncated in place)."""
+    import shutil
+
+    aside = "{}.discarded-{}-{}".format(os.path.join(os.path.dirname(folder), "." + os.path.basename(folder)), os.getpid(), int(time.time() * 1000))
+    try:
+        os.rename(folder, aside)
+    except OSError:
+        return
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def _build(folder: str, compiler: list[str], name: str) -> str | None:
@@ -210,9 +385,8 @@ def _build(folder: str, compiler: list[str], name: str) -> str | None:
     import subprocess
     import tempfile
 
-    parent = os.path.dirname(folder)
-    os.makedirs(parent, exist_ok=True)
-    temp = tempfile.mkdtemp(prefix=".build-", dir=parent)
+    parent = os.path.dirname(folder)  # the accel folder, checked by private_folders()
+    temp = tempfile.mkdtemp(prefix=".build-", dir=parent)  # mode 0700
     try:
         command = build_command(compiler, os.path.join(temp, name))
         try:
@@ -222,21 +396,27 @@ def _build(folder: str, compiler: list[str], name: str) -> str | None:
         if done.returncode != 0:
             output = done.stdout.decode("utf-8", "replace").strip()
             return "{} failed (exit {}): {}".format(" ".join(command), done.returncode, output[-2000:])
+        built = os.path.join(temp, name)
+        os.chmod(built, 0o755)  # whatever the umask: a library no one else may write to
+        size, sha256 = _digest(built)
+        _write_json(os.path.join(temp, MANIFEST), {"file": name, "size": size, "sha256": sha256})
         try:
             os.rename(temp, folder)
         except OSError:
-            if not os.path.exists(os.path.join(folder, name)):  # else another process won the race
+            if _check_built(folder, name) is not None:  # else another process won the race
                 raise
         return None
     finally:
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def _build_once(folder: str, compiler: list[str], name: str, path: str, failed: str) -> str | None:
+def _build_once(folder: str, compiler: list[str], name: str, failed: str) -> str | None:
     """Builds unless another process did meanwhile (or failed recently); returns why there is no
-    library, or None."""
-    if os.path.isfile(path):
+    verified library, or None. A build folder whose library fails its check is discarded first."""
+    if _check_built(folder, name) is None:
         return None
+    if os.path.lexists(folder):
+        _discard(folder)
     if os.path.isfile(failed) and time.time() - os.path.getmtime(failed) < FAILED_TTL:
         with open(failed, encoding="utf-8", errors="replace") as f:
             return "an earlier build failed (see {}; delete it to retry): {}".format(failed, f.read(300))
@@ -245,7 +425,8 @@ def _build_once(folder: str, compiler: list[str], name: str, path: str, failed: 
         return reason
     error = _build(folder, compiler, name)
     if error is None:
-        return None
+        problem = _check_built(folder, name)
+        return None if problem is None else "the C engine was built but failed its check: " + problem
     try:
         with open(failed, "w", encoding="utf-8") as f:
             f.write(error)
@@ -260,8 +441,7 @@ def _lock(path: str) -> int | None:
         import fcntl
     except ImportError:  # Windows: concurrent first builds each build (the rename keeps one)
         return None
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
     except OSError:
@@ -303,8 +483,11 @@ def _load() -> tuple[ModuleType | None, str | None]:
         return None, reason
     if MODULE in sys.modules:
         return sys.modules[MODULE], None
+    accel, reason = private_folders()
+    if accel is None:
+        return None, reason
     index = index_path()
-    module = _from_index(index)
+    module = _from_index(accel, index)
     if module is not None:
         sys.modules[MODULE] = module
         return module, None
@@ -317,20 +500,22 @@ def _load() -> tuple[ModuleType | None, str | None]:
     name = "_accel" + suffix
     try:
         folder = build_dir(compiler)
-        path = os.path.join(folder, name)
         failed = os.path.join(folder + ".failed.txt")
-        if not os.path.isfile(path):
-            lock = _lock(folder + ".lock")  # one build per interpreter at a time; the others wait for it
+        if _check_built(folder, name) is not None:
+            # Missing, or failed its check (truncated, replaced, an older cache without a
+            # manifest): built (again) under the lock -- one build per interpreter at a time; the
+            # others wait for it and find it verified.
+            lock = _lock(folder + ".lock")
             try:
-                reason = _build_once(folder, compiler, name, path, failed)
+                reason = _build_once(folder, compiler, name, failed)
             finally:
                 _unlock(lock)
             if reason is not None:
                 return None, reason
-        module = _import(path)
+        module = _import(os.path.join(folder, name))
     except Exception as exc:  # any failure means: the Python engine
         return None, "the C engine could not be loaded: {}: {}".format(type(exc).__name__, exc)
-    _write_index(index, path)
+    _write_index(index, folder)
     sys.modules[MODULE] = module
     return module, None
 

@@ -215,7 +215,7 @@ def store(key: str, entry: Overhead) -> None:
         return
     try:
         folder = cache_dir()
-        os.makedirs(folder, exist_ok=True)
+        os.makedirs(folder, mode=0o700, exist_ok=True)  # private: the C engine's cache is in it too
         entries = _read_cache()
         entries[key] = entry
         path = _cache_file()

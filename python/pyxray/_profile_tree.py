@@ -61,8 +61,8 @@ ordinary on a busy machine, and the numbers say how much).
 
 Recursion: every level of a recursive call path is its own node (``fib -> fib -> fib``), and a
 node's totalNs is the inclusive time of the calls through exactly that path, so no node counts
-time twice. The flat per-function view (:func:`flat_table`) adds up ``totalNs`` only over nodes
-that have no ancestor of the same frame (the outermost active instance of the function), so
+time twice. The flat per-function view (:func:`flat_table`) adds up ``totalNs`` (and sample
+mode's ``samples``, also inclusive) only over nodes that have no ancestor of the same frame (the outermost active instance of the function), so
 recursive functions are never double counted; calls and self times add up over all nodes.
 """
 
@@ -303,7 +303,8 @@ def thread_nodes(thread: dict[str, Any]) -> list[dict[str, Any]]:
 
 def flat_table(doc: Doc) -> list[dict[str, Any]]:
     """Per-function totals over every thread: ``frame`` (index), ``calls``, ``selfNs``,
-    ``totalNs`` (outermost instances only, see the module docstring), ``samples``; sorted by
+    ``totalNs`` and ``samples`` (inclusive: outermost instances only, see the module docstring, so
+    that each sample counts once however often the function is on its stack); sorted by
     self time, largest first. Reads either document version."""
     rows: dict[int, dict[str, Any]] = {}
     for thread in doc["threads"]:
@@ -328,9 +329,11 @@ def flat_table(doc: Doc) -> list[dict[str, Any]]:
                     row = rows[frame] = {"frame": frame, "calls": 0, "selfNs": 0, "totalNs": 0, "samples": 0}
                 row["calls"] += node["calls"]
                 row["selfNs"] += node["selfNs"]
-                row["samples"] += node.get("samples", 0)
                 if outermost:
+                    # inclusive quantities: a node's samples are samples with it on the stack,
+                    # so a recursive function's nested nodes count the same samples again
                     row["totalNs"] += node["totalNs"]
+                    row["samples"] += node.get("samples", 0)
             path.append(index)
     return sorted(rows.values(), key=lambda r: (-r["selfNs"], -r["totalNs"], r["frame"]))
 

@@ -4,14 +4,13 @@
  * instruction counts, timings and specializations measured in the real runtime (the agent's
  * `measure` method, python/pyxray/_measure.py).
  */
-import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { buildCompare, type CompareDocument, formatCompareText, type MeasureResult, type SideInput } from '../bytecode/compare/index.js'
 import type { TextStyle } from '../bytecode/format/text.js'
 import { fromBase64, type PythonRuntime, RuntimeError, type RuntimeInfo, selectRuntime, type Selected } from '../runtime/index.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
-import { writeFileAtomic } from './io.js'
+import { checkOutputPath, writeFileAtomic } from './io.js'
 import { formatSyntaxError, isSource, type Loaded, loadTarget, parseTarget, type SourceOptions, type Target } from './source.js'
 import { has } from '../versions/index.js'
 
@@ -332,9 +331,7 @@ export async function compareCommand(
   if (runtime !== undefined && runtime !== 'native' && runtime !== 'pyodide') throw new UsageError('USAGE', `unknown runtime "${runtime}": use native or pyodide`)
   const optimize = values.optimize
   if (optimize !== undefined && !/^[012]$/.test(optimize)) throw new UsageError('USAGE', `--optimize takes 0, 1 or 2, not "${optimize}"`)
-  if (values.out !== undefined && targets.some((t) => t.path !== undefined && resolve(t.path) === resolve(values.out!))) {
-    throw new UsageError('OUTPUT', `--out ${values.out} would overwrite an input: choose another file`)
-  }
+  if (values.out !== undefined) checkOutputPath(values.out, targets.flatMap((t) => (t.path !== undefined ? [t.path] : [])), '-o')
   const color = values['no-color'] ? false : values.color
   return runCompare(
     {

@@ -9,7 +9,7 @@ import { formatDiffMarkdown, formatDiffText, gateFindings } from '../profile/dif
 import type { ProfileDocument } from '../profile/document.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
-import { writeFileAtomic } from './io.js'
+import { checkOutputFolder, checkOutputPath, existingFiles, writeFileAtomic } from './io.js'
 import { interpreter } from './profile.js'
 import { readProfileFile } from './profile-file.js'
 import { parseRepeat, runInterleaved, type RunPlan, splitOutput } from './profile-repeat.js'
@@ -50,6 +50,8 @@ Options:
   -f, --format FMT          text (default), markdown (PR comments, $GITHUB_STEP_SUMMARY) or json
                             (schema/diff.schema.json)
   -w, --width N             text width (default: the terminal's columns, else 100)
+  -o, --out FILE            write the comparison to FILE (atomically) instead of stdout; never one
+                            of the profiles (or scripts) read
       --color / --no-color  force colors on or off
   -h, --help                show this help
 
@@ -60,6 +62,7 @@ A/B mode (both sides profiled now, in one job, interleaved A B A B … to cancel
       --repeat N            runs per side (default 5)
       --python X.Y|PATH     the interpreter of both sides
       --keep DIR            also write the two repeated profiles as DIR/a.json and DIR/b.json
+                            (DIR is created when its parent folder exists)
 
 Exit codes: 0 the gate passed (or no --fail-on), 1 a finding named in --fail-on (a regression, or
 an inconclusive change with --fail-on inconclusive), 2 usage or input error.
@@ -187,6 +190,7 @@ export async function diffCommand(argv: string[], con: Console): Promise<number>
     repeat: { type: 'string' },
     python: { type: 'string' },
     keep: { type: 'string' },
+    out: { type: 'string', short: 'o' },
     help: { type: 'boolean', short: 'h', default: false },
   })
   const values = parsed.values
@@ -215,6 +219,12 @@ export async function diffCommand(argv: string[], con: Console): Promise<number>
   if (!values.ab && (values.repeat !== undefined || values.python !== undefined || values.keep !== undefined)) {
     throw new UsageError('USAGE', '--repeat, --python and --keep belong to --ab (comparing two profile files runs nothing)')
   }
+  // Outputs are never inputs (the profiles, or the files the --ab commands name): checked before
+  // anything is read or run.
+  const inputs = values.ab ? positionals.flatMap((command) => existingFiles(parseAbCommand(command).rest)) : positionals
+  const out = values.out as string | undefined
+  if (out !== undefined) checkOutputPath(out, inputs, '-o')
+  if (values.keep !== undefined) checkOutputFolder(values.keep as string, ['a.json', 'b.json'], out === undefined ? inputs : [...inputs, out], '--keep')
   let base: ProfileDocument
   let head: ProfileDocument
   let names: { base: string; head: string }
@@ -237,7 +247,9 @@ export async function diffCommand(argv: string[], con: Console): Promise<number>
     names = { base: positionals[0]!, head: positionals[1]! }
   }
   const d = diffProfiles(base, head, options, names)
-  con.out(render(d, format, values, top))
+  const text = render(d, format, out === undefined || values.color === true ? values : { ...values, 'no-color': true }, top)
+  if (out === undefined) con.out(text)
+  else writeFileAtomic(out, text)
   let failed = false
   for (const kind of ['regression', 'inconclusive'] as const) {
     const count = kind === 'regression' ? d.regressions : d.inconclusive

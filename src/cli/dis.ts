@@ -1,7 +1,7 @@
 /**
  * `pyxray dis FILE.pyc|DIR…`: disassemble .pyc files with the TypeScript engine (no Python needed).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, type Stats, statSync } from 'node:fs'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { BytecodeError, ExceptionTableError, LineTableError, toCodeObject } from '../bytecode/index.js'
 import { type DisOptions, formatDis, formatDisBytes } from '../bytecode/format/dis.js'
@@ -45,24 +45,106 @@ interface Input {
   readonly rel: string
 }
 
-function collectInputs(inputs: readonly string[], pattern: RegExp): Input[] {
-  const found: Input[] = []
-  for (const given of inputs) {
-    if (!existsSync(given)) throw new UsageError('NOT_FOUND', `${given}: no such file or directory`)
-    if (statSync(given).isDirectory()) {
-      const walk = (dir: string) => {
-        for (const name of readdirSync(dir).sort()) {
-          const p = join(dir, name)
-          if (statSync(p).isDirectory()) walk(p)
-          else if (pattern.test(name)) found.push({ path: p, rel: relative(given, p) })
-        }
-      }
-      walk(given)
-    } else {
-      found.push({ path: given, rel: basename(given) })
+/** A folder entry left out of a run, and why (one line on stderr). */
+interface Skipped {
+  readonly path: string
+  readonly reason: string
+}
+
+const errnoOf = (e: unknown): string => String((e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : e))
+
+/** Why `path` (an entry whose stat failed) cannot be followed. */
+function whyUnreadable(path: string, e: unknown): string {
+  const code = errnoOf(e)
+  if (code === 'ELOOP') return 'symlink loop (ELOOP)'
+  if (code === 'ENOENT') {
+    try {
+      if (lstatSync(path).isSymbolicLink()) return `broken symlink (to ${readlinkSync(path)}, which does not exist)`
+    } catch {
+      // gone meanwhile: say so below
     }
+    return 'vanished while the folder was read (ENOENT)'
   }
-  return found
+  return `cannot read (${code})`
+}
+
+/** A name for what a non-regular, non-folder entry is. */
+function kindOf(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO'
+  if (st.isSocket()) return 'a socket'
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device'
+  return 'not a regular file'
+}
+
+/**
+ * The files to read: the files given, and the matching files below the folders given (sorted,
+ * symlinks followed). An entry that cannot be followed — a broken symlink, a symlink loop, an
+ * unreadable folder or entry, a FIFO or device with a matching name — is skipped with its reason;
+ * a folder reached again through a symlink (a loop such as `a -> .`) is walked once.
+ */
+function collectInputs(inputs: readonly string[], pattern: RegExp): { found: Input[]; skipped: Skipped[] } {
+  const found: Input[] = []
+  const skipped: Skipped[] = []
+  for (const given of inputs) {
+    let st: Stats
+    try {
+      st = statSync(given)
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT' && !isSymlink(given)) throw new UsageError('NOT_FOUND', `${given}: no such file or directory`)
+      throw new UsageError('NOT_FOUND', `${given}: ${whyUnreadable(given, e)}`)
+    }
+    if (!st.isDirectory()) {
+      found.push({ path: given, rel: basename(given) })
+      continue
+    }
+    // Folders being walked (device:inode), outermost first: meeting one again is a loop.
+    const open = new Map<string, string>()
+    // Every folder walked, so one reached twice (venv's lib64 -> lib) is read once.
+    const done = new Set<string>()
+    const walk = (dir: string, dirStat: Stats) => {
+      const id = `${dirStat.dev}:${dirStat.ino}`
+      const ancestor = open.get(id)
+      if (ancestor !== undefined) {
+        skipped.push({ path: dir, reason: `symlink loop (leads back to ${ancestor})` })
+        return
+      }
+      if (done.has(id)) return
+      done.add(id)
+      let names: string[]
+      try {
+        names = readdirSync(dir).sort()
+      } catch (e) {
+        skipped.push({ path: dir, reason: `cannot read the folder (${errnoOf(e)})` })
+        return
+      }
+      open.set(id, dir)
+      for (const name of names) {
+        const p = join(dir, name)
+        let entry: Stats
+        try {
+          entry = statSync(p)
+        } catch (e) {
+          skipped.push({ path: p, reason: whyUnreadable(p, e) })
+          continue
+        }
+        if (entry.isDirectory()) walk(p, entry)
+        else if (!pattern.test(name)) continue
+        else if (!entry.isFile()) skipped.push({ path: p, reason: `${kindOf(entry)}, not a regular file` })
+        else found.push({ path: p, rel: relative(given, p) })
+      }
+      open.delete(id)
+    }
+    walk(given, st)
+  }
+  return { found, skipped }
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink()
+  } catch {
+    return false
+  }
 }
 
 /** Finds the source of a pyc: beside it, in the folder above __pycache__, or at co_filename. */
@@ -131,8 +213,10 @@ const EXTENSION: Record<DisFormat, string> = { dis: '.dis.txt', json: '.json', t
 
 /** Runs `pyxray dis`; returns the exit code. */
 export function runDis(o: DisCommandOptions, con: Console): number {
-  const inputs = collectInputs(o.inputs, o.pythonVersion ? /./ : /\.pyc$/)
-  if (inputs.length === 0) throw new UsageError('NOT_FOUND', `no .pyc files found in ${o.inputs.join(', ')}`)
+  const { found: inputs, skipped } = collectInputs(o.inputs, o.pythonVersion ? /./ : /\.pyc$/)
+  // Skipped entries are reported like bad files (one line each) and count as failures: exit 2.
+  for (const { path, reason } of skipped) con.err(`pyxray dis: ${path}: skipped: ${reason}\n`)
+  if (inputs.length === 0) throw new UsageError('NOT_FOUND', `no .pyc files found in ${o.inputs.join(', ')}${skipped.length ? ` (${skipped.length} entries skipped)` : ''}`)
   const progress = new Progress(inputs.length)
   let failed = 0
   inputs.forEach((input, n) => {
@@ -159,10 +243,11 @@ export function runDis(o: DisCommandOptions, con: Console): number {
     }
   })
   progress.finish()
-  if (inputs.length > 1 || o.outDir) {
-    con.err(`pyxray dis: ${inputs.length} file(s), ${inputs.length - failed} disassembled, ${failed} failed${o.outDir ? `, written to ${o.outDir}` : ''}\n`)
+  if (inputs.length > 1 || o.outDir || skipped.length) {
+    const skips = skipped.length ? `, ${skipped.length} skipped` : ''
+    con.err(`pyxray dis: ${inputs.length} file(s), ${inputs.length - failed} disassembled, ${failed} failed${skips}${o.outDir ? `, written to ${o.outDir}` : ''}\n`)
   }
-  return failed ? ExitCode.Usage : ExitCode.Ok
+  return failed || skipped.length ? ExitCode.Usage : ExitCode.Ok
 }
 
 /** Options of `pyxray dis` on Python source (or one .pyc with a selector). */

@@ -3,12 +3,11 @@
  * (src/profile/export). Text formats go to stdout without -o; files are written atomically and
  * never over the input.
  */
-import { resolve } from 'node:path'
 import { type ProfileDocument, ProfileDocumentError } from '../profile/document.js'
 import { COLLAPSED_UNITS, type CollapsedUnit, ExportError, selectThreads, toChromeTrace, toCollapsed, toPstats, toSpeedscope } from '../profile/export/index.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
-import { writeFileAtomic } from './io.js'
+import { checkOutputPath, writeFileAtomic } from './io.js'
 import { readProfileFile } from './profile-file.js'
 
 /** The formats `pyxray export --to` writes. */
@@ -40,7 +39,7 @@ export function exportOptions(values: { input: string; to?: string; out?: string
     if (!Object.hasOwn(COLLAPSED_UNITS, values.unit)) throw new UsageError('USAGE', `unknown unit "${values.unit}": use one of ${Object.keys(COLLAPSED_UNITS).join(', ')}`)
   }
   if (to === 'pstats' && values.out === undefined) throw new UsageError('USAGE', 'pstats files are binary (marshal): give -o FILE, then load it with pstats.Stats(FILE)')
-  if (values.out !== undefined && resolve(values.out) === resolve(values.input)) throw new UsageError('OUTPUT', `-o ${values.out} is the input profile: pyxray never overwrites its input; choose another file`)
+  if (values.out !== undefined) checkOutputPath(values.out, [values.input], '-o')
   return {
     input: values.input,
     to,

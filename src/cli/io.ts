@@ -76,6 +76,27 @@ export function checkOutputPath(path: string, inputs: readonly string[], option:
   }
 }
 
+/**
+ * Checks, before anything runs, that folder `dir` can take the files `names` (`option` names it in
+ * the message): a folder, or a missing one whose parent folder exists (it is created); each file
+ * in it as {@link checkOutputPath} checks it, against `inputs`. Throws UsageError OUTPUT.
+ */
+export function checkOutputFolder(dir: string, names: readonly string[], inputs: readonly string[], option: string): void {
+  const d = statOf(dir)
+  if (d && !d.isDirectory()) throw new UsageError('OUTPUT', `${option} ${dir}: not a folder; give a folder for ${names.join(' and ')}`)
+  if (d) {
+    for (const name of names) checkOutputPath(join(dir, name), inputs, option)
+    return
+  }
+  const parent = dirname(resolve(dir))
+  if (!statOf(parent)?.isDirectory()) throw new UsageError('OUTPUT', `${option} ${dir}: folder ${parent} does not exist`)
+}
+
+/** Every word of `words` that names an existing file (the inputs of a command line). */
+export function existingFiles(words: readonly string[]): string[] {
+  return words.filter((w) => statOf(w)?.isFile() === true)
+}
+
 function statOf(path: string): Stats | undefined {
   try {
     return statSync(path)

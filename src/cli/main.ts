@@ -419,7 +419,9 @@ Serves the web UI — bytecode explorer, profile viewer, profile diff, memory �
 address and prints its URL, which carries a random token. The UI compiles with your native
 interpreters (and Pyodide), and opens the files given here: profiles (pyxray profile -o; the
 first two are the diff's base and head) and memory documents (pyxray mem … --format json). Requests with a foreign Host or Origin, or without the token,
-are refused. Ctrl-C stops it.
+are refused. A frame's source is shown only for a regular Python file of at most 8 MB below the
+folders its profile ran in (cwd, the script's folder, the recorded Python's lib/pythonX.Y).
+Ctrl-C stops it.
 
 Options:
       --port N              port (default 0: any free port)

@@ -1,12 +1,12 @@
 /** `pyxray report PROFILE.json`: the flat table, call tree or callers/callees of a profile. */
-import { basename, resolve } from 'node:path'
+import { basename } from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { buildReport, REPORT_SORTS, ReportError, type ReportOptions, type ReportSort } from '../profile/report.js'
 import { formatReportMarkdown } from '../profile/report-markdown.js'
 import { formatReportText, PLAIN_REPORT, type ReportStyle } from '../profile/report-text.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
-import { useColor, writeFileAtomic } from './io.js'
+import { checkOutputPath, useColor, writeFileAtomic } from './io.js'
 import { readProfileFile } from './profile-file.js'
 import { renderHtmlReport } from './report-html.js'
 
@@ -127,7 +127,7 @@ export async function reportCommand(args: string[], con: Console): Promise<numbe
   if (view !== 'tree' && (values.depth !== undefined || values['min-percent'] !== undefined)) throw new UsageError('USAGE', '--depth and --min-percent apply to the call tree: add --tree')
   const file = positionals[0]!
   const out = values.out as string | undefined
-  if (out !== undefined && resolve(out) === resolve(file)) throw new UsageError('OUTPUT', `-o ${out} is the input profile: pyxray never overwrites its input; choose another file`)
+  if (out !== undefined) checkOutputPath(out, [file], '-o')
   const emit = (text: string) => (out === undefined ? con.out(text) : writeFileAtomic(out, text))
   const doc = readProfileFile(file)
   if (format === 'html') {
@@ -158,6 +158,6 @@ export async function reportCommand(args: string[], con: Console): Promise<numbe
   }
   if (format === 'json') emit(`${JSON.stringify(report, null, 2)}\n`)
   else if (format === 'markdown') emit(formatReportMarkdown(report))
-  else emit(formatReportText(report, { width: textWidthOption(values.width as string | undefined), style: reportStyle(values) }))
+  else emit(formatReportText(report, { width: textWidthOption(values.width as string | undefined), style: out === undefined || values.color === true ? reportStyle(values) : PLAIN_REPORT }))
   return ExitCode.Ok
 }

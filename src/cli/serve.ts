@@ -30,7 +30,7 @@ export async function runServe(o: ServeCommandOptions, con: Console, stop: Promi
   }
   let server
   try {
-    server = await startServer({ host: o.host === 'localhost' ? '127.0.0.1' : o.host, port: o.port, profiles: o.profiles })
+    server = await startServer({ host: o.host === 'localhost' ? '127.0.0.1' : o.host, port: o.port, profiles: o.profiles, log: (line) => con.err(`${line}\n`) })
   } catch (e) {
     if (e instanceof ProfileDocumentError) throw new UsageError('USAGE', e.message)
     const err = e as NodeJS.ErrnoException

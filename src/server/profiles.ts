@@ -51,9 +51,3 @@ export function loadProfiles(paths: readonly string[]): ServedProfile[] {
   })
 }
 
-/** The source files the profiles' frames name: the only files the server will read for the UI. */
-export function profileSourceFiles(profiles: readonly ServedProfile[]): Set<string> {
-  const files = new Set<string>()
-  for (const p of profiles) if (p.kind === 'profile') for (const f of p.doc.frames) if (f.kind === 'python' && f.file.startsWith('/')) files.add(f.file)
-  return files
-}

@@ -9,11 +9,18 @@
  * - **The token** (random, printed in the URL) must come with every request: as the
  *   `X-Pyxray-Token` header, as `?token=` (the first page load), or as the cookie that first load
  *   sets. The cookie is `HttpOnly` (no script reads it) and `SameSite=Strict` (no other site's
- *   request carries it).
+ *   request carries it). Its name carries the port (`pyxray_token_8123`): browsers share cookies
+ *   between the ports of one host, so two servers must not overwrite each other's token.
+ * - **The request target** must be a path (origin-form, `/…` but not `//…`), at most
+ *   {@link MAX_TARGET} bytes, whose percent-encoding decodes to UTF-8 without control characters;
+ *   anything else is a 400. It is split by hand, never by `new URL` (which throws on `//[` and
+ *   reads `//host` and `/\host` as a host). Checked first: a malformed request learns nothing else.
  */
 
-/** The cookie holding the token. */
-export const TOKEN_COOKIE = 'pyxray_token'
+/** The prefix of the cookie holding the token; the server's port follows it. */
+export const TOKEN_COOKIE_PREFIX = 'pyxray_token_'
+/** The longest request target accepted, in characters (Node itself refuses header blocks over 16 KB). */
+export const MAX_TARGET = 8192
 /** The header that may carry the token (for scripts and tests). */
 export const TOKEN_HEADER = 'x-pyxray-token'
 
@@ -27,14 +34,46 @@ export interface Guard {
 
 /** The headers and URL of one request (lower-case header names, as Node gives them). */
 export interface RequestFacts {
+  /** The request target exactly as sent (Node's `req.url`). */
   readonly url: string
   readonly headers: Readonly<Record<string, string | string[] | undefined>>
 }
 
+/** A request target split into its parts. */
+export interface Target {
+  /** The path, percent-decoded ("/api/source"). */
+  readonly path: string
+  /** The query string's parameters. */
+  readonly query: URLSearchParams
+}
+
 /** The verdict on one request. */
 export type Verdict =
-  | { readonly ok: true; /** The token came in the query string: set the cookie. */ readonly setCookie: boolean }
-  | { readonly ok: false; readonly status: 403; readonly reason: string }
+  | { readonly ok: true; readonly target: Target; /** The token came in the query string: set the cookie. */ readonly setCookie: boolean }
+  | { readonly ok: false; readonly status: 400 | 403; readonly reason: string }
+
+/**
+ * Splits a request target; a one-line reason when it is not a path this server can answer. Never
+ * throws, whatever the bytes.
+ */
+export function parseTarget(raw: string): Target | { readonly bad: string } {
+  if (raw.length > MAX_TARGET) return { bad: `request target over ${MAX_TARGET} bytes` }
+  if (!raw.startsWith('/')) return { bad: 'the request target must be a path starting with "/"' }
+  // "//host…" reads as a host to URL parsers and to browsers following a Location: never a path here.
+  if (raw.startsWith('//')) return { bad: 'the request target starts with "//"' }
+  const hash = raw.indexOf('#')
+  const noFragment = hash < 0 ? raw : raw.slice(0, hash)
+  const q = noFragment.indexOf('?')
+  const encoded = q < 0 ? noFragment : noFragment.slice(0, q)
+  let path: string
+  try {
+    path = decodeURIComponent(encoded)
+  } catch {
+    return { bad: 'the path has invalid percent-encoding' }
+  }
+  if (/[\u0000-\u001f\u007f]/.test(path)) return { bad: 'the path holds a control character' }
+  return { path, query: new URLSearchParams(q < 0 ? '' : noFragment.slice(q + 1)) }
+}
 
 const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v)
 
@@ -66,6 +105,8 @@ export function cookieValue(header: string | undefined, name: string): string | 
 
 /** Applies the rules to one request. */
 export function checkRequest(g: Guard, req: RequestFacts): Verdict {
+  const target = parseTarget(req.url)
+  if ('bad' in target) return { ok: false, status: 400, reason: target.bad }
   const host = one(req.headers.host)
   const hosts = allowedHosts(g)
   if (!host || !hosts.includes(host.toLowerCase())) {
@@ -80,18 +121,23 @@ export function checkRequest(g: Guard, req: RequestFacts): Verdict {
   }
   const header = one(req.headers[TOKEN_HEADER])
   if (header !== undefined) {
-    return sameSecret(header, g.token) ? { ok: true, setCookie: false } : { ok: false, status: 403, reason: 'wrong token' }
+    return sameSecret(header, g.token) ? { ok: true, target, setCookie: false } : { ok: false, status: 403, reason: 'wrong token' }
   }
-  const query = new URL(req.url, 'http://x').searchParams.get('token')
+  const query = target.query.get('token')
   if (query !== null) {
-    return sameSecret(query, g.token) ? { ok: true, setCookie: true } : { ok: false, status: 403, reason: 'wrong token' }
+    return sameSecret(query, g.token) ? { ok: true, target, setCookie: true } : { ok: false, status: 403, reason: 'wrong token' }
   }
-  const cookie = cookieValue(one(req.headers.cookie), TOKEN_COOKIE)
-  if (cookie !== undefined && sameSecret(cookie, g.token)) return { ok: true, setCookie: false }
+  const cookie = cookieValue(one(req.headers.cookie), tokenCookieName(g.port))
+  if (cookie !== undefined && sameSecret(cookie, g.token)) return { ok: true, target, setCookie: false }
   return { ok: false, status: 403, reason: 'no token: open the URL pyxray serve printed (it ends in ?token=…)' }
 }
 
-/** The Set-Cookie value for the token. */
-export function tokenCookie(token: string): string {
-  return `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`
+/** The name of the token cookie of the server on `port`. */
+export function tokenCookieName(port: number): string {
+  return `${TOKEN_COOKIE_PREFIX}${port}`
+}
+
+/** The Set-Cookie value for the token of the server on `port`. */
+export function tokenCookie(port: number, token: string): string {
+  return `${tokenCookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`
 }

@@ -8,17 +8,26 @@
  * - `POST /api/compile` `{ source, runtime?, optimize? }` → `{ runtime, marshal (base64), ast }`,
  *   or 422 `{ error: { code: "SYNTAX_ERROR", message, syntax } }`
  * - `GET  /api/profiles` → `{ profiles: [{ id, name, path }] }`; `GET /api/profiles/ID` → the document
- * - `GET  /api/source?file=ABS` → the text of a file a served profile's frames name
+ * - `GET  /api/source?file=ABS` → `{ file, text }` of a file a served profile's frames name, within
+ *   the rules of sources.ts (that profile's folders, Python source, a regular file ≤ 8 MB); else
+ *   404 `NOT_FOUND`, 403 `SOURCE_REFUSED` or 413 `SOURCE_TOO_LARGE` with a one-line reason
+ *
+ * Errors are `{ error: { code, message } }`. No request can stop the server: a malformed request
+ * line or target is a 400, a body over {@link MAX_BODY} a 413 (read to its end, so the client gets
+ * the answer rather than a reset), and anything a handler throws a 500 and one line in the log.
  */
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { constants } from 'node:fs'
+import { open, readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path'
+import { pipeline } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { agentDir, findInterpreters, isSupported, NativeRuntime, PYODIDE_MINOR, PyodideRuntime, type PythonRuntime, RuntimeError, toBase64 } from '../runtime/index.js'
-import { loadProfiles, profileSourceFiles, type ServedProfile } from './profiles.js'
-import { checkRequest, type Guard, tokenCookie } from './security.js'
+import { loadProfiles, type ServedProfile } from './profiles.js'
+import { checkRequest, type Guard, type Target, tokenCookie } from './security.js'
+import { SourceError, SourceFiles } from './sources.js'
 
 /** Options of {@link startServer}. */
 export interface ServeOptions {
@@ -32,6 +41,14 @@ export interface ServeOptions {
   readonly webRoot?: string
   /** The token; default 24 random bytes, hex. */
   readonly token?: string
+  /** Where the server's one-line log messages go (internal errors); default stderr. */
+  readonly log?: (line: string) => void
+  /**
+   * Called first for every request that passed the rules, with its method and decoded path (a
+   * hook for logging and for the tests); whatever it throws is answered as a 500 like any handler's
+   * exception.
+   */
+  readonly onRequest?: (method: string, path: string) => void
 }
 
 /** A running server. */
@@ -80,7 +97,10 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json; charset=utf-8',
 }
 
-const MAX_BODY = 8 << 20
+/** The largest request body read, in bytes; a larger one is answered 413. */
+export const MAX_BODY = 8 << 20
+/** How much of an over-large body is read and dropped before the connection is closed instead. */
+const MAX_DISCARD = 64 << 20
 
 /** The runtimes on this machine: one native interpreter per minor version, then Pyodide. */
 export function listRuntimes(): RuntimeEntry[] {
@@ -112,21 +132,33 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   res.end(body)
 }
 
+/**
+ * The request body as text. Over {@link MAX_BODY} bytes it is read to its end and dropped, then
+ * refused with a 413: answering while the client still sends would make its kernel see a reset and
+ * lose the answer. Past {@link MAX_DISCARD} the 413 goes out at once and the connection closes.
+ */
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolveBody, reject) => {
     const chunks: Buffer[] = []
     let size = 0
+    const tooLarge = () => new HttpError(413, 'TOO_LARGE', `request body over ${MAX_BODY} bytes`)
     req.on('data', (c: Buffer) => {
       size += c.length
-      if (size > MAX_BODY) {
-        reject(new HttpError(413, 'TOO_LARGE', `request body over ${MAX_BODY} bytes`))
-        req.destroy()
-      } else chunks.push(c)
+      if (size <= MAX_BODY) chunks.push(c)
+      else if (chunks.length) chunks.length = 0
+      if (size > MAX_DISCARD) {
+        req.removeAllListeners('data')
+        req.removeAllListeners('end')
+        reject(tooLarge())
+      }
     })
-    req.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8')))
+    req.on('end', () => (size > MAX_BODY ? reject(tooLarge()) : resolveBody(Buffer.concat(chunks).toString('utf8'))))
     req.on('error', reject)
   })
 }
+
+/** A one-line, printable rendering of an untrusted string for the log. */
+const printable = (text: string, max = 200): string => JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text)
 
 /** Starts the server; resolves once it listens. */
 export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
@@ -134,7 +166,8 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const token = options.token ?? randomBytes(24).toString('hex')
   const webRoot = resolve(options.webRoot ?? DEFAULT_WEB_ROOT)
   const profiles: ServedProfile[] = loadProfiles(options.profiles ?? [])
-  const sourceFiles = profileSourceFiles(profiles)
+  const sourceFiles = new SourceFiles(profiles)
+  const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`))
   const runtimes = listRuntimes()
   const started = new Map<string, PythonRuntime>()
   let guard: Guard = { host, port: 0, token }
@@ -150,8 +183,8 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     return { entry, runtime }
   }
 
-  const api = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
-    const path = url.pathname
+  const api = async (req: IncomingMessage, res: ServerResponse, url: Target): Promise<void> => {
+    const path = url.path
     if (path === '/api/runtimes' && req.method === 'GET') {
       sendJson(res, 200, { runtimes: runtimes.map(({ path: _p, ...r }) => r), default: runtimes[0]?.id ?? null })
       return
@@ -197,65 +230,123 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       return
     }
     if (path === '/api/source' && req.method === 'GET') {
-      const file = url.searchParams.get('file') ?? ''
-      if (!sourceFiles.has(file)) throw new HttpError(404, 'NOT_FOUND', `${file}: not a source file of a served profile`)
-      if (!existsSync(file) || statSync(file).size > MAX_BODY) throw new HttpError(404, 'NOT_FOUND', `${file}: no longer readable`)
-      sendJson(res, 200, { file, text: readFileSync(file, 'utf8') })
+      const file = url.query.get('file') ?? ''
+      sendJson(res, 200, { file, text: await sourceFiles.read(file) })
       return
     }
     throw new HttpError(404, 'NOT_FOUND', `no API ${req.method} ${path}`)
   }
 
-  const index = (): string => {
+  const index = async (): Promise<string> => {
     const file = join(webRoot, 'index.html')
-    if (!existsSync(file)) throw new HttpError(500, 'NO_UI', `the web UI is not built (${file} is missing): run npm run build:web`)
+    let html: string
+    try {
+      html = await readFile(file, 'utf8')
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new HttpError(500, 'NO_UI', `the web UI is not built (${file} is missing): run npm run build:web`)
+      throw e
+    }
     // The page learns it is served by pyxray serve (not a static host) from this tag.
-    return readFileSync(file, 'utf8').replace('<head>', '<head>\n    <meta name="pyxray-backend" content="server">')
+    return html.replace('<head>', '<head>\n    <meta name="pyxray-backend" content="server">')
   }
 
-  const staticFile = (res: ServerResponse, pathname: string): void => {
-    const rel = normalize(decodeURIComponent(pathname)).replace(/^[/\\]+/, '')
+  /** A file of the UI folder, streamed; only regular files (opened without waiting on a FIFO). */
+  const staticFile = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+    const rel = normalize(path).replace(/^[/\\]+/, '')
     const file = resolve(webRoot, rel)
-    if (!file.startsWith(webRoot + sep) || !existsSync(file) || statSync(file).isDirectory()) throw new HttpError(404, 'NOT_FOUND', `${pathname}: not found`)
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' })
-    res.end(readFileSync(file))
+    const notFound = () => new HttpError(404, 'NOT_FOUND', `${path}: not found`)
+    if (!file.startsWith(webRoot + sep)) throw notFound()
+    const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch(() => undefined)
+    if (handle === undefined) throw notFound()
+    let streaming = false
+    try {
+      const st = await handle.stat()
+      if (!st.isFile()) throw notFound()
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': st.size, 'cache-control': 'no-cache' })
+      if (req.method === 'HEAD') {
+        res.end()
+        return
+      }
+      streaming = true
+      // pipeline closes the file when the client goes away mid-way, too.
+      pipeline(handle.createReadStream(), res, () => {})
+    } finally {
+      if (!streaming) await handle.close().catch(() => {})
+    }
   }
 
-  const server: Server = createServer((req, res) => {
+  /** Answers a request that failed: its error as JSON, a 500 (and one log line) for the unexpected. */
+  const answerError = (req: IncomingMessage, res: ServerResponse, e: unknown): void => {
+    const known = e instanceof HttpError || e instanceof SourceError
+    const status = known ? e.status : 500
+    const code = known ? e.code : e instanceof RuntimeError ? e.code : 'INTERNAL'
+    const message = (e instanceof Error ? e.message : String(e)).split('\n')[0]!
+    if (status >= 500) log(`pyxray serve: ${status} ${code} on ${req.method ?? '?'} ${printable(req.url ?? '')}: ${e instanceof Error ? e.name : 'error'}: ${message}`)
+    try {
+      // A body still arriving (over MAX_DISCARD): answer, then close rather than read on.
+      if (!req.complete) res.setHeader('connection', 'close')
+      if (!res.headersSent) sendJson(res, status, { error: { code, message } })
+      else res.destroy()
+    } catch {
+      res.destroy()
+    }
+  }
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     // No page may learn the token from the Referer, nor sniff types.
     res.setHeader('referrer-policy', 'no-referrer')
     res.setHeader('x-content-type-options', 'nosniff')
     res.setHeader('x-frame-options', 'DENY')
-    const verdict = checkRequest(guard, { url: req.url ?? '/', headers: req.headers })
+    const verdict = checkRequest(guard, { url: req.url ?? '', headers: req.headers })
     if (!verdict.ok) {
-      sendJson(res, verdict.status, { error: { code: 'FORBIDDEN', message: verdict.reason } })
+      if (verdict.status === 400) sendJson(res, 400, { error: { code: 'BAD_REQUEST', message: verdict.reason } })
+      else sendJson(res, verdict.status, { error: { code: 'FORBIDDEN', message: verdict.reason } })
       return
     }
-    const url = new URL(req.url ?? '/', 'http://x')
+    const url = verdict.target
     if (verdict.setCookie) {
       // Keep the token out of the address bar and history: set the cookie, then drop the query.
-      url.searchParams.delete('token')
-      res.writeHead(303, { 'set-cookie': tokenCookie(token), location: `${url.pathname}${url.search}`, 'cache-control': 'no-store' })
+      url.query.delete('token')
+      const search = url.query.toString()
+      const location = `/${url.path.replace(/^\/+/, '')}`.split('/').map(encodeURIComponent).join('/')
+      res.writeHead(303, { 'set-cookie': tokenCookie(guard.port, token), location: `${location}${search ? `?${search}` : ''}`, 'cache-control': 'no-store' })
       res.end()
       return
     }
+    options.onRequest?.(req.method ?? '', url.path)
     const handle = async () => {
-      if (url.pathname.startsWith('/api/')) return api(req, res, url)
+      if (url.path.startsWith('/api/')) return api(req, res, url)
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'METHOD', `${req.method} is not allowed here`)
-      if (url.pathname === '/' || url.pathname === '/index.html') {
+      if (url.path === '/' || url.path === '/index.html') {
+        const html = await index()
         res.writeHead(200, { 'content-type': TYPES['.html']!, 'cache-control': 'no-store' })
-        res.end(index())
+        res.end(html)
         return
       }
-      staticFile(res, url.pathname)
+      return staticFile(req, res, url.path)
     }
-    handle().catch((e: unknown) => {
-      const status = e instanceof HttpError ? e.status : 500
-      const code = e instanceof HttpError ? e.code : e instanceof RuntimeError ? e.code : 'INTERNAL'
-      const message = e instanceof Error ? e.message : String(e)
-      if (!res.headersSent) sendJson(res, status, { error: { code, message } })
-      else res.end()
-    })
+    handle().catch((e: unknown) => answerError(req, res, e))
+  }
+
+  const server: Server = createServer((req, res) => {
+    // The guard: nothing a request does may throw out of here and stop the server.
+    try {
+      onRequest(req, res)
+    } catch (e) {
+      answerError(req, res, e)
+    }
+  })
+  // A request Node's parser refuses (no target, NUL or spaces in it, bad header): a short 400
+  // (431 for a header block over Node's limit, 408 for one too slow), then the connection closes.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy()
+      return
+    }
+    const [status, text] =
+      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : [400, 'Bad Request']
+    const body = `${status} ${text.toLowerCase()}: ${err.code ?? 'malformed request'}\n`
+    socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
   })
 
   await new Promise<void>((ok, fail) => {

@@ -5,9 +5,11 @@ generators included) and reads ``tracemalloc.get_traced_memory()`` at every line
 since the previous event belongs to the line that just ran, calls made from it included. The
 tracer reads the counter again after its own bookkeeping, so its allocations are not charged to
 any line; what it cannot avoid leaving (its temporary integers) is measured once on lines that
-allocate nothing and subtracted. The peak of a line is how far traced memory rose above its value at the start of the
-line (``tracemalloc.reset_peak`` at each line, Python 3.9+; on 3.8, where there is no
-reset_peak, it is the line's net growth when positive). Only the calling thread is traced; a
+allocate nothing and subtracted. The net of a line adds up over its executions; its peak is the
+highest level its bytes reached: what its earlier executions kept (its net so far) plus how far
+traced memory rose above its value at the start of one execution (``tracemalloc.reset_peak`` at
+each line, Python 3.9+; on 3.8, where there is no reset_peak, the rise is the execution's net
+growth when positive). So a line's peak is never below its net. Only the calling thread is traced; a
 tracer or debugger already installed is put back afterwards.
 
 ::
@@ -114,12 +116,15 @@ def _tracer(code: CodeType, stats: Dict[int, List[int]], calls: List[int], bias:
             if row is None:
                 row = stats[state[0]] = [0, 0, 0]
             delta = now - state[1] - bias_net
-            row[1] += delta
             high = (peak if reset is not None else now) - state[1] - bias_peak
             if delta > high:  # the peak is at least where the line ended
                 high = delta
-            if high > row[2]:
-                row[2] = high
+            # The line's level: what its earlier executions kept plus this one's rise, so a line
+            # that keeps memory on every pass of a loop peaks at least at its net, never below.
+            level = row[1] + high
+            row[1] += delta
+            if level > row[2]:
+                row[2] = level
         if event == "line":
             line = frame.f_lineno
             if state is None:
