@@ -10,7 +10,7 @@
  * Times are integer nanoseconds of the profile's clock, memory is in bytes.
  */
 import { PROFILE_SCHEMA_V1, PROFILE_SCHEMA_V2 } from './profile-schema.js'
-import { type JsonSchema, schemaViolation } from './schema-check.js'
+import { type JsonSchema, type PathLink, pointerOf as pointer, schemaViolation } from './schema-check.js'
 
 /** The interpreter that produced the profile. */
 export interface ProfilePython {
@@ -208,18 +208,6 @@ function preview(v: unknown): string {
   const s = JSON.stringify(v)
   if (s === undefined) return String(v)
   return s.length > 40 ? `${s.slice(0, 37)}…` : s
-}
-
-/** A path built only on error: deep version-1 trees would otherwise build long strings per level. */
-interface PathLink {
-  readonly up: PathLink | undefined
-  readonly key: string | number
-}
-
-function pointer(link: PathLink | undefined): string {
-  const keys: string[] = []
-  for (let l = link; l; l = l.up) keys.push(String(l.key))
-  return `/${keys.reverse().join('/')}`
 }
 
 const invalid = (name: string, path: string, what: string): ProfileDocumentError => new ProfileDocumentError('PROFILE_INVALID', `${name}: invalid profile at ${path}: ${what}`, name, path)

@@ -36,8 +36,8 @@ export interface SchemaViolation {
   readonly value: unknown
 }
 
-/** A path built only when needed: deep documents would otherwise copy long strings per level. */
-interface PathLink {
+/** A JSON path built only when needed: deep documents would otherwise copy long strings per level. */
+export interface PathLink {
   readonly up: PathLink | undefined
   readonly key: string | number
 }
