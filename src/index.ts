@@ -16,7 +16,8 @@ export {
   type ExportErrorCode,
   type SpeedscopeOptions,
 } from './profile/export/index.js'
-export type { ProfileDocument, ProfileFrame, ProfileMetadata, ProfileNode, ProfileRun, ProfileThread } from './profile/document.js'
+export type { FlatProfileDocument, FlatProfileNode, FlatProfileThread, ProfileDocument, ProfileDocumentErrorCode, ProfileFrame, ProfileMetadata, ProfileNode, ProfileRun, ProfileThread } from './profile/document.js'
+export { flattenProfile, PROFILE_VERSION, ProfileDocumentError, readProfileDocument, SUPPORTED_PROFILE_VERSIONS, toProfileJson } from './profile/document.js'
 export { buildTrees, type CallNode, type FunctionInfo, mergeNodes, mergeThreads, type ThreadTree } from './profile/model.js'
 export { calleesOf, callersOf, flatTable, type FunctionStats } from './profile/flat.js'
 export { focus, hide, minPercent } from './profile/filter.js'

@@ -11,6 +11,7 @@ import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sym
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
+import { toProfileJson } from '../src/profile/document.js'
 import { makeDoc } from './profile-docs.js'
 
 const ROOT = join(import.meta.dirname, '..')
@@ -26,8 +27,8 @@ function pyxray(...args: string[]) {
 
 const A = at('a.json')
 const B = at('b.json')
-const TEXT_A = `${JSON.stringify(makeDoc([['main', 1, 3000, [['work', 2, 2000]]]]))}\n`
-const TEXT_B = `${JSON.stringify(makeDoc([['main', 1, 4000, [['work', 2, 3000]]]]))}\n`
+const TEXT_A = `${toProfileJson(makeDoc([['main', 1, 3000, [['work', 2, 2000]]]]))}\n`
+const TEXT_B = `${toProfileJson(makeDoc([['main', 1, 4000, [['work', 2, 3000]]]]))}\n`
 writeFileSync(A, TEXT_A)
 writeFileSync(B, TEXT_B)
 symlinkSync(A, at('link-a.json'))

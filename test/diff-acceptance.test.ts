@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { readProfileFile } from '../src/cli/profile-file.js'
 import { DEFAULT_DIFF_OPTIONS, diffProfiles } from '../src/profile/diff.js'
-import type { ProfileDocument } from '../src/profile/document.js'
+import { type ProfileDocument, toProfileJson } from '../src/profile/document.js'
 import { mergeRuns } from '../src/profile/runs.js'
 import { requirePython } from './pyenv.js'
 
@@ -47,7 +47,7 @@ test('20 comparisons of repeated runs of an unchanged program: no false alarm', 
   assert.equal(r.status, 0, r.stderr)
   const doc = readProfileFile(pool)
   assert.equal(doc.runs!.length, 20)
-  const runs = doc.runs!.map((run): ProfileDocument => ({ pyxray: 'profile', version: 1, frames: doc.frames, metadata: run.metadata, threads: run.threads }))
+  const runs = doc.runs!.map((run): ProfileDocument => ({ pyxray: 'profile', version: 2, frames: doc.frames, metadata: run.metadata, threads: run.threads }))
   // 20 comparisons of 7 runs against 7 other runs, drawn with a fixed seed.
   let seed = 20261124
   const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
@@ -61,8 +61,8 @@ test('20 comparisons of repeated runs of an unchanged program: no false alarm', 
     for (const f of d.functions) if (f.status === 'regression' || f.status === 'improvement') alarms.push(`comparison ${c}: ${f.status} ${f.qualname} ${((f.change ?? 0) * 100).toFixed(1)}% p=${f.p}`)
     if (c === 0) {
       // The same comparison through the CLI and files: exit 0.
-      writeFileSync(join(dir, 'a.json'), JSON.stringify(base))
-      writeFileSync(join(dir, 'b.json'), JSON.stringify(head))
+      writeFileSync(join(dir, 'a.json'), toProfileJson(base))
+      writeFileSync(join(dir, 'b.json'), toProfileJson(head))
       const gate = cli(['diff', join(dir, 'a.json'), join(dir, 'b.json'), '--fail-on', 'regression'])
       assert.equal(gate.status, 0, gate.stdout + gate.stderr)
     }

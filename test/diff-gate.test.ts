@@ -20,7 +20,7 @@ import { parseFailOn } from '../src/cli/diff.js'
 import { readProfileFile } from '../src/cli/profile-file.js'
 import { DEFAULT_DIFF_OPTIONS, diffProfiles } from '../src/profile/diff.js'
 import { formatDiffMarkdown, formatDiffText } from '../src/profile/diff-format.js'
-import type { ProfileDocument } from '../src/profile/document.js'
+import { type ProfileDocument, toProfileJson } from '../src/profile/document.js'
 import { PLAIN_REPORT } from '../src/profile/report-text.js'
 import { mergeRuns } from '../src/profile/runs.js'
 import { makeDoc } from './profile-docs.js'
@@ -108,8 +108,8 @@ test('--fail-on chooses which verdicts fail: regression, inconclusive or both', 
   // total grows by less than the threshold.
   const base = join(WORK, 'base.json')
   const head = join(WORK, 'head.json')
-  writeFileSync(base, JSON.stringify(mergeRuns([20, 20.2, 20.4, 20.6, 20.8].map(program))))
-  writeFileSync(head, JSON.stringify(mergeRuns([26, 26, 26, 21, 26.5].map(program))))
+  writeFileSync(base, toProfileJson(mergeRuns([20, 20.2, 20.4, 20.6, 20.8].map(program))))
+  writeFileSync(head, toProfileJson(mergeRuns([26, 26, 26, 21, 26.5].map(program))))
   const regression = cli(['diff', base, head, '--fail-on', 'regression'])
   assert.equal(regression.status, 0, regression.stderr)
   assert.match(regression.stdout, /verdict {2}0 regressions, 1 inconclusive \(large but not significant: run more\)/)

@@ -13,11 +13,11 @@ import { test } from 'node:test'
 import { readProfileFile } from '../src/cli/profile-file.js'
 import { parseAbCommand, parseDuration, parseThreshold, shellWords } from '../src/cli/diff.js'
 import { splitOutput, splitRepeat } from '../src/cli/profile-repeat.js'
-import { schemaValidator } from '../src/cli/profile-file.js'
 import { DEFAULT_DIFF_OPTIONS, type DiffOptions, diffProfiles, type ProfileDiff } from '../src/profile/diff.js'
 import { describeRule, formatDiffMarkdown, formatDiffText } from '../src/profile/diff-format.js'
-import type { ProfileDocument } from '../src/profile/document.js'
+import { type ProfileDocument, toProfileJson } from '../src/profile/document.js'
 import { PLAIN_REPORT } from '../src/profile/report-text.js'
+import { schemaValidator } from './schemas.js'
 import { mergeRuns } from '../src/profile/runs.js'
 import { makeDoc, type T } from './profile-docs.js'
 
@@ -206,7 +206,7 @@ test('pyxray diff: exit 1 names the regression, 0 without one or without --fail-
   const dir = mkdtempSync(join(tmpdir(), 'pyxray-diff-'))
   const write = (name: string, doc: ProfileDocument) => {
     const p = join(dir, name)
-    writeFileSync(p, JSON.stringify(doc))
+    writeFileSync(p, toProfileJson(doc))
     return p
   }
   const base = write('base.json', program(20, 10, 30))

@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, type TestContext, test } from 'node:test'
-import type { ProfileDocument, ProfileNode } from '../src/profile/document.js'
+import { type ProfileDocument, type ProfileNode, readProfileDocument } from '../src/profile/document.js'
 import { foldedLabel, frameName, toChromeTrace, toCollapsed, toPstats, toSpeedscope } from '../src/profile/export/index.js'
 import { NATIVE_MINORS, requirePython } from './pyenv.js'
 import { speedscopeImporter, type SpeedscopeNode } from './speedscope-importer.js'
@@ -97,7 +97,7 @@ async function profileWith(python: string, tag: string, source = PROGRAM): Promi
   const path = join(WORK, `prog_${tag}.json`)
   const r = await run(python, ['-m', 'pyxray', '-q', '-o', path, script])
   assert.equal(r.status, 0, r.stderr)
-  return { script, path, doc: JSON.parse(readFileSync(path, 'utf8')) as ProfileDocument }
+  return { script, path, doc: readProfileDocument(readFileSync(path, 'utf8'), path) }
 }
 
 /** cProfile's stats of the script, run with exec as the agent tests do: key → [cc, nc, callers{key: [nc, cc]}]. */

@@ -8,18 +8,19 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { test } from 'node:test'
+import { readProfileDocument } from '../src/profile/document.js'
 import { nativeCacheBin, requirePython } from './pyenv.js'
 
 const MAIN = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts')
 
 interface Node {
-  frame: number | null
-  calls: number
-  children: Node[]
+  readonly frame: number | null
+  readonly calls: number
+  readonly children: readonly Node[]
 }
 
 /** Calls per qualname over every thread's tree. */
-function callsByName(doc: { frames: { qualname: string }[]; threads: { root: Node }[] }): Map<string, number> {
+function callsByName(doc: { readonly frames: readonly { qualname: string }[]; readonly threads: readonly { readonly root: Node }[] }): Map<string, number> {
   const out = new Map<string, number>()
   const walk = (n: Node) => {
     if (n.frame !== null) {
@@ -46,8 +47,9 @@ for (const minor of [11, 12, 14, 15]) {
     const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'profile', '--python', `3.${minor}`, '-v', '--quiet', '-o', out, script, 'arg1'], { encoding: 'utf8', env: CLI_ENV })
     assert.equal(r.status, 3, r.stderr)
     assert.match(r.stderr, new RegExp(`^pyxray: profiling with \\S+ \\(--python 3\\.${minor}: CPython 3\\.${minor}\\.\\d+\\)$`, 'm'))
-    const doc = JSON.parse(readFileSync(out, 'utf8'))
+    const doc = readProfileDocument(readFileSync(out, 'utf8'), out)
     assert.equal(doc.pyxray, 'profile')
+    assert.equal((JSON.parse(readFileSync(out, 'utf8')) as { version: number }).version, 2, 'the agent writes version 2')
     assert.equal(doc.metadata.exitStatus, 3)
     assert.match(doc.metadata.python.version, new RegExp(`^3\\.${minor}\\.`))
     assert.equal(doc.metadata.engine, 'c', doc.metadata.engineReason)

@@ -24,6 +24,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, type TestContext, test } from 'node:test'
+import { type ProfileDocument, type ProfileNode, readProfileDocument } from '../src/profile/document.js'
 import { NATIVE_MINORS, requirePython, stdlibDir } from './pyenv.js'
 
 const PYTHON_DIR = join(import.meta.dirname, '..', 'python')
@@ -118,21 +119,10 @@ def main(argv):
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))`
 
-interface Node {
-  frame: number | null
-  calls: number
-  children: Node[]
-}
-interface Doc {
-  metadata: { exitStatus: number; libraries: string; engine?: string }
-  frames: { file: string; firstlineno: number; qualname: string; kind: string }[]
-  threads: { root: Node }[]
-}
-
 /** Python calls per file:firstlineno:name over every thread's tree. */
-function pyxrayCalls(doc: Doc): Map<string, number> {
+function pyxrayCalls(doc: ProfileDocument): Map<string, number> {
   const out = new Map<string, number>()
-  const todo = doc.threads.map((t) => t.root)
+  const todo: ProfileNode[] = doc.threads.map((t) => t.root)
   while (todo.length > 0) {
     const node = todo.pop()!
     todo.push(...node.children)
@@ -185,7 +175,7 @@ async function compare(python: string, cwd: string, name: string, target: string
     reset()
     const px = await run(python, [harness, 'pyxray', pxOut, ...target], cwd, accel === undefined ? {} : { PYXRAY_ACCEL: accel })
     assert.equal(px.status, expectStatus, `${name} under pyxray:\n${px.stderr}`)
-    const doc = JSON.parse(readFileSync(pxOut, 'utf8')) as Doc
+    const doc = readProfileDocument(readFileSync(pxOut, 'utf8'), pxOut)
     const engine = doc.metadata.engine ?? 'python'
     assert.equal(doc.metadata.libraries, 'all')
     assert.equal(doc.metadata.exitStatus, expectStatus)

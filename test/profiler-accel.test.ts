@@ -246,10 +246,17 @@ def fib(n):
 def tree(p):
     doc = p.to_dict()
     frames = doc["frames"]
-    def walk(node):
-        label = "<root>" if node["frame"] is None else frames[node["frame"]]["qualname"]
-        return [label, node["calls"], sorted(walk(c) for c in node["children"])]
-    return doc["metadata"]["engine"], sorted(walk(t["root"]) for t in doc["threads"])
+    def nested(nodes):  # the flat nodes (parents first) as [label, calls, sorted children]
+        out = []
+        for node in nodes:
+            label = "<root>" if node["frame"] is None else frames[node["frame"]]["qualname"]
+            out.append([label, node["calls"], []])
+            if node["parent"] is not None:
+                out[node["parent"]][2].append(out[-1])
+        for item in reversed(out):
+            item[2].sort()
+        return out[0]
+    return doc["metadata"]["engine"], sorted(nested(t["nodes"]) for t in doc["threads"])
 
 def work():
     fib(12)

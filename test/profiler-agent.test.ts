@@ -14,9 +14,9 @@
  * - the Python API (context manager, start/stop, errors, the decorator on functions, generators,
  *   coroutines and async generators, memory, sample mode, exclude) from a plain interpreter with
  *   only PYTHONPATH set;
- * - every document is checked against schema/profile.schema.json by a small validator for the
- *   subset of JSON Schema the schema uses (the TypeScript side will use a full validator), and
- *   against the invariants the schema cannot say (totalNs = selfNs + children, frame indexes).
+ * - every document is version 2, read by pyxray's core reader (as strict as
+ *   schema/profile.schema.json), and checked for the invariants the schema cannot say
+ *   (totalNs = selfNs + children, frame indexes).
  *
  * Versions run in parallel; a missing interpreter is skipped, except under CI=true.
  */

@@ -13,6 +13,7 @@ import { test } from 'node:test'
 import { renderHtmlReport } from '../src/cli/report-html.js'
 import { UsageError } from '../src/cli/errors.js'
 import { ExportError, HTML_REPORT_SLOT, htmlReport, jsonForScript } from '../src/profile/export/index.js'
+import { flattenProfile, readProfileDocument, toProfileJson } from '../src/profile/document.js'
 import { makeDoc } from './profile-docs.js'
 
 const MAIN = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts')
@@ -24,7 +25,10 @@ test('the data slot survives hostile names and reads back unchanged', () => {
   const m = /<script type="application\/json" id="pyxray-report">([\s\S]*?)<\/script>/.exec(page)
   assert.ok(m, 'the slot is one element')
   assert.doesNotMatch(m[1]!, /<|>|\u2028|\u2029/)
-  assert.deepEqual(JSON.parse(m[1]!), { name: 'a</script>.json', profile: doc })
+  const data = JSON.parse(m[1]!) as { name: string; profile: unknown }
+  assert.equal(data.name, 'a</script>.json')
+  assert.deepEqual(data.profile, flattenProfile(doc), 'the profile in the file format (flat)')
+  assert.deepEqual(readProfileDocument(data.profile, 'slot'), doc)
   // Exactly the template around it.
   assert.equal(page.replace(m[0], HTML_REPORT_SLOT), TEMPLATE)
   assert.equal(jsonForScript('<\u2028>'), '"\\u003c\\u2028\\u003e"')
@@ -38,7 +42,7 @@ test('a template without its slot is refused', () => {
 test('pyxray report --format html: -o never the input; view options refused', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pyxray-report-html-'))
   const input = join(dir, 'run.json')
-  writeFileSync(input, JSON.stringify(makeDoc([['f', 1, 1]])))
+  writeFileSync(input, toProfileJson(makeDoc([['f', 1, 1]])))
   const same = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'report', input, '--format', 'html', '-o', input], { encoding: 'utf8' })
   assert.equal(same.status, 2)
   assert.match(same.stderr, /never overwrites its input/)

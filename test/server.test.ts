@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { readMarshal } from '../src/marshal/index.js'
 import { fromBase64 } from '../src/runtime/index.js'
+import { readProfileDocument } from '../src/profile/document.js'
 import { checkRequest } from '../src/server/security.js'
 import { type RunningServer, startServer } from '../src/server/server.js'
 
@@ -155,9 +156,20 @@ describe('pyxray serve', () => {
     const list = JSON.parse((await send(server.port, '/api/profiles', h)).body) as { profiles: { id: string; name: string; kind: string }[] }
     assert.deepEqual(list.profiles.map((p) => [p.name, p.kind]), [['run.json', 'profile'], ['size.json', 'memory']])
     assert.deepEqual(JSON.parse((await send(server.port, '/api/profiles/1', h)).body), memoryDoc)
-    const doc = JSON.parse((await send(server.port, '/api/profiles/0', h)).body) as typeof profileDoc
-    assert.deepEqual(doc, profileDoc)
+    // A version-1 file is served in the current format (flat), the same profile.
+    const served = (await send(server.port, '/api/profiles/0', h)).body
+    assert.equal((JSON.parse(served) as { version: number }).version, 2)
+    assert.deepEqual(readProfileDocument(served, 'served'), readProfileDocument(profileDoc, 'run.json'))
     assert.equal((await send(server.port, '/api/profiles/7', h)).status, 404)
+  })
+
+  test('refuses what pyxray report refuses, with the same message', async () => {
+    const bad = join(web, 'bad-profile.json')
+    writeFileSync(bad, JSON.stringify({ ...profileDoc, threads: [{ id: 1, name: 'MainThread', main: true, root: { frame: null, calls: 0, totalNs: 10, selfNs: 0, children: [{ frame: 5, calls: 1, totalNs: 10, selfNs: 10, children: [] }] } }] }))
+    await assert.rejects(startServer({ webRoot: web, profiles: [bad] }), (e: unknown) => e instanceof Error && /bad-profile\.json: invalid profile at \/threads\/0\/root\/children\/0\/frame: expected an index into frames, below 1 \(got 5\)/.test(e.message))
+    const wrong = join(web, 'v9.json')
+    writeFileSync(wrong, JSON.stringify({ ...profileDoc, version: 9 }))
+    await assert.rejects(startServer({ webRoot: web, profiles: [wrong] }), (e: unknown) => e instanceof Error && /v9\.json: profile version 9 is not supported/.test(e.message))
   })
 
   test('refuses a memory document of an unknown version', async () => {

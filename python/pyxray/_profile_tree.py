@@ -275,37 +275,66 @@ def thread_tree(
     return out
 
 
+def flatten_tree(tree: dict[str, Any]) -> list[dict[str, Any]]:
+    """A nested document tree (:func:`thread_tree`) as the document's flat ``nodes``: preorder,
+    children in their order, each node with ``parent`` (the index of its parent, None for the
+    root) instead of ``children``. Iterative: any depth."""
+    nodes: list[dict[str, Any]] = []
+    todo: list[tuple[dict[str, Any], int | None]] = [(tree, None)]
+    while todo:
+        node, parent = todo.pop()
+        index = len(nodes)
+        flat = {"parent": parent}
+        for key, value in node.items():
+            if key != "children":
+                flat[key] = value
+        nodes.append(flat)
+        children = node["children"]
+        for i in range(len(children) - 1, -1, -1):
+            todo.append((children[i], index))
+    return nodes
+
+
+def thread_nodes(thread: dict[str, Any]) -> list[dict[str, Any]]:
+    """A document thread's nodes, flat (version 2 as it is; version 1's nested ``root`` flattened)."""
+    nodes = thread.get("nodes")
+    return nodes if nodes is not None else flatten_tree(thread["root"])
+
+
 def flat_table(doc: Doc) -> list[dict[str, Any]]:
     """Per-function totals over every thread: ``frame`` (index), ``calls``, ``selfNs``,
     ``totalNs`` and ``samples`` (inclusive: outermost instances only, see the module docstring, so
     that each sample counts once however often the function is on its stack); sorted by
-    self time, largest first."""
+    self time, largest first. Reads either document version."""
     rows: dict[int, dict[str, Any]] = {}
     for thread in doc["threads"]:
-        active: dict[int, int] = {}  # frame -> how many ancestors on the current path have it
-        # (node, entering?) pairs: the exit marker undoes the node's count in `active`.
-        todo: list[tuple[dict[str, Any], bool]] = [(thread["root"], True)]
-        while todo:
-            node, entering = todo.pop()
+        nodes = thread_nodes(thread)
+        # The preorder walks one root-to-node path at a time: before a node, the path is cut back
+        # to its parent. on_path counts the frames on it, so a recursive function's total is
+        # counted at its outermost node only.
+        path: list[int] = []
+        on_path: dict[int, int] = {}
+        for index, node in enumerate(nodes):
+            parent = node["parent"]
+            while path and path[-1] != parent:
+                gone = nodes[path.pop()]["frame"]
+                if gone is not None:
+                    on_path[gone] -= 1
             frame = node["frame"]
-            if not entering:
-                active[frame] -= 1
-                continue
             if frame is not None:
+                outermost = not on_path.get(frame)
+                on_path[frame] = on_path.get(frame, 0) + 1
                 row = rows.get(frame)
                 if row is None:
                     row = rows[frame] = {"frame": frame, "calls": 0, "selfNs": 0, "totalNs": 0, "samples": 0}
                 row["calls"] += node["calls"]
                 row["selfNs"] += node["selfNs"]
-                if not active.get(frame):
+                if outermost:
                     # inclusive quantities: a node's samples are samples with it on the stack,
                     # so a recursive function's nested nodes count the same samples again
                     row["totalNs"] += node["totalNs"]
                     row["samples"] += node.get("samples", 0)
-                active[frame] = active.get(frame, 0) + 1
-                todo.append((node, False))
-            for child in node["children"]:
-                todo.append((child, True))
+            path.append(index)
     return sorted(rows.values(), key=lambda r: (-r["selfNs"], -r["totalNs"], r["frame"]))
 
 
@@ -328,7 +357,7 @@ def format_table(doc: Doc, top: int = 15, width: int = 100) -> str:
     """A compact text table of the ``top`` functions by self time."""
     meta = doc["metadata"]
     rows = flat_table(doc)
-    grand = sum(t["root"]["totalNs"] for t in doc["threads"]) or 1
+    grand = sum(thread_nodes(t)[0]["totalNs"] for t in doc["threads"]) or 1
     sampled = meta["mode"] == "sample"
     head = "pyxray: {} mode, {} clock, {} ms, {} thread{}".format(
         meta["mode"], meta["clock"], _ms(meta["durationNs"]), len(doc["threads"]), "" if len(doc["threads"]) == 1 else "s"
@@ -384,11 +413,12 @@ def format_processes(doc: Doc, width: int = 100) -> str:
 
 
 def iter_nodes(doc: Doc, visit: Callable[[dict[str, Any], int], None]) -> None:
-    """Calls ``visit(node, depth)`` for every node of every thread (iteratively)."""
+    """Calls ``visit(node, depth)`` for every node of every thread, in preorder (either document
+    version; nodes as flat nodes)."""
     for thread in doc["threads"]:
-        todo = [(thread["root"], 0)]
-        while todo:
-            node, depth = todo.pop()
+        depths: list[int] = []
+        for node in thread_nodes(thread):
+            parent = node["parent"]
+            depth = 0 if parent is None else depths[parent] + 1
+            depths.append(depth)
             visit(node, depth)
-            for child in node["children"]:
-                todo.append((child, depth + 1))

@@ -45,6 +45,9 @@ What the numbers mean:
 - ``calls`` counts entries into a node: calls, plus resumptions of a generator or coroutine (as
   cProfile's ncalls). ``totalNs`` is inclusive, ``selfNs`` excludes children; in the document
   ``totalNs == selfNs + sum(children totalNs)`` always holds.
+- The document (version 2) lists each thread's nodes flat (``threads[i].nodes``, preorder,
+  ``nodes[0]`` the root), each with ``parent``, its parent's index: a program that recursed
+  100,000 deep writes a file plain ``json.load`` reads.
 - Recursion: each level is its own node (``fib -> fib -> fib``); a node's total covers exactly the
   calls through that path, so nothing is counted twice in the tree, and flat per-function totals
   (:meth:`Profiler.print`, the TypeScript model) add only outermost instances (nodes without an
@@ -114,7 +117,7 @@ from . import __version__
 from ._profile_filter import LIBRARY_VIEWS, CodeFilter, FrameTable
 from ._profile_accel import accel_option, make_tracer
 from ._profile_trace import HAS_MONITORING, ProfilerError, Tracer, get_ident
-from ._profile_tree import TOTAL, OverheadTally, format_table, merge_duplicate_frames, thread_tree, visible_tree
+from ._profile_tree import TOTAL, OverheadTally, flatten_tree, format_table, merge_duplicate_frames, thread_tree, visible_tree
 from ._versions import HAS_RESET_PEAK
 
 TYPE_CHECKING = False
@@ -128,7 +131,7 @@ if TYPE_CHECKING:  # typing is for type checkers only
 __all__ = ["Profiler", "ProfilerError", "ProfilerWarning", "profile", "PROFILE_VERSION"]
 
 #: The version of the profile document (``"version"``); see schema/profile.schema.json.
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2
 
 _MODES = ("trace", "sample")
 _CLOCKS = ("wall", "cpu")
@@ -489,15 +492,9 @@ def write_document(doc: Document, path: str | os.PathLike[str]) -> str:
     from .jsonline import dumps
 
     target = os.fspath(path)
-    # The C JSON encoder recurses in C once per tree level, up to the recursion limit: a program
-    # that raised the limit for deep recursion could overflow the C stack. Below this limit it
-    # gives up with RecursionError and jsonline's iterative encoder takes over.
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(min(limit, max(1000, _depth_now() + 500)))
-    try:
-        text = dumps(doc)
-    finally:
-        sys.setrecursionlimit(limit)
+    # Version 2 documents are shallow at any call depth (nodes are flat), so the C encoder needs
+    # no guard against deep nesting.
+    text = dumps(doc)
     folder = os.path.dirname(os.path.abspath(target))
     fd, temp = tempfile.mkstemp(prefix=".pyxray-", suffix=".tmp", dir=folder)
     try:
@@ -514,20 +511,11 @@ def write_document(doc: Document, path: str | os.PathLike[str]) -> str:
     return target
 
 
-def _depth_now() -> int:
-    frame: FrameType | None = sys._getframe(1)
-    depth = 0
-    while frame is not None:
-        depth += 1
-        frame = frame.f_back
-    return depth
-
-
 def _thread_entry(ident: int, name: str, native_id: int | None, tree: dict[str, Any]) -> dict[str, Any]:
     entry: dict[str, Any] = {"id": ident, "name": name}
     if native_id is not None:
         entry["nativeId"] = native_id
-    entry["root"] = tree
+    entry["nodes"] = flatten_tree(tree)
     return entry
 
 

@@ -3,13 +3,13 @@
  * (src/profile/export). Text formats go to stdout without -o; files are written atomically and
  * never over the input.
  */
-import type { ProfileDocument } from '../profile/document.js'
+import { type ProfileDocument, ProfileDocumentError } from '../profile/document.js'
 import { COLLAPSED_UNITS, type CollapsedUnit, ExportError, selectThreads, toChromeTrace, toCollapsed, toPstats, toSpeedscope } from '../profile/export/index.js'
 import { withoutProcesses } from '../profile/processes.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
 import { checkOutputPath, writeFileAtomic } from './io.js'
-import { ProfileFileError, readProfileFile } from './profile-file.js'
+import { readProfileFile } from './profile-file.js'
 
 /** The formats `pyxray export --to` writes. */
 export const EXPORT_FORMATS = ['speedscope', 'pstats', 'collapsed', 'chrome'] as const
@@ -83,7 +83,7 @@ export function runExport(o: ExportCommandOptions, con: Console): number {
     noteRootOnly(doc, o.input, 'the export', con)
     data = exportDocument(withoutProcesses(doc), o)
   } catch (e) {
-    if (e instanceof ProfileFileError) throw new UsageError(e.code === 'PROFILE_UNREADABLE' ? 'NOT_FOUND' : 'USAGE', e.message)
+    if (e instanceof ProfileDocumentError) throw new UsageError(e.code === 'PROFILE_UNREADABLE' ? 'NOT_FOUND' : 'USAGE', e.message)
     if (e instanceof ExportError) throw new UsageError('USAGE', `${o.input}: ${e.message}`)
     throw e
   }

@@ -13,7 +13,7 @@ import { compareCommand } from './compare.js'
 import { runProfile } from './profile.js'
 import { runMem } from './mem.js'
 import { diffCommand } from './diff.js'
-import { ProfileFileError } from './profile-file.js'
+import { ProfileDocumentError } from '../profile/document.js'
 import { reportCommand } from './report.js'
 import { exportOptions, runExport } from './export.js'
 import { parsePort, runServe } from './serve.js'
@@ -500,7 +500,7 @@ export async function main(argv: string[], con: Console): Promise<number> {
       con.err(`pyxray: ${e.message}\n`)
       return ExitCode.Usage
     }
-    if (e instanceof ProfileFileError) {
+    if (e instanceof ProfileDocumentError) {
       con.err(`pyxray: ${e.message}\n`)
       return ExitCode.Usage
     }

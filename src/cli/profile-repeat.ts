@@ -14,8 +14,8 @@ import { RuntimeError } from '../runtime/index.js'
 import { agentArgs, exitCodeOf, forwardSignals, launchEnv } from './agent-process.js'
 import type { Console } from './dis.js'
 import { UsageError } from './errors.js'
-import { checkOutputPath, writeFileAtomic } from './io.js'
-import { readProfileFile } from './profile-file.js'
+import { checkOutputPath } from './io.js'
+import { readProfileFile, writeProfileFile } from './profile-file.js'
 
 /** The agent's options that take a value (python/pyxray/_profile_cli.py `_VALUED`). */
 const AGENT_VALUED = new Set(['--mode', '--clock', '-o', '--output', '--include', '--exclude', '--interval', '--libraries', '--overhead', '--top'])
@@ -148,7 +148,7 @@ export async function runRepeatedProfile(n: number, launch: { runtime?: string; 
   if (launch.verbose) con.err(`pyxray: profiling with ${exe}, ${n} runs\n`)
   const { docs, status } = await runInterleaved(exe, [{ rest }], n, con)
   const doc = docs[0]!
-  writeFileAtomic(output, `${JSON.stringify(doc)}\n`)
+  writeProfileFile(output, doc)
   const times = (doc.runs ?? []).map((r) => r.metadata.durationNs / 1e6)
   con.err(`pyxray: ${times.length} run${times.length === 1 ? '' : 's'} (${Math.min(...times).toFixed(1)}–${Math.max(...times).toFixed(1)} ms each) written to ${output}\n`)
   return status

@@ -1,5 +1,5 @@
 /** `pyxray serve [--port N] [--host H] [PROFILE…]`: the web UI on a loopback server. */
-import { ProfileFileError } from '../server/profiles.js'
+import { ProfileDocumentError } from '../profile/document.js'
 import { startServer } from '../server/server.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
@@ -32,7 +32,7 @@ export async function runServe(o: ServeCommandOptions, con: Console, stop: Promi
   try {
     server = await startServer({ host: o.host === 'localhost' ? '127.0.0.1' : o.host, port: o.port, profiles: o.profiles, log: (line) => con.err(`${line}\n`) })
   } catch (e) {
-    if (e instanceof ProfileFileError) throw new UsageError('USAGE', e.message)
+    if (e instanceof ProfileDocumentError) throw new UsageError('USAGE', e.message)
     const err = e as NodeJS.ErrnoException
     if (err.code === 'EADDRINUSE') throw new UsageError('USAGE', `port ${o.port} is in use: pick another with --port, or --port 0 for any free one`)
     throw e

@@ -1,8 +1,16 @@
 /**
- * The profile document written by pyxray's Python agent (python/pyxray/profiler.py), as TypeScript
- * types. `schema/profile.schema.json` is the contract; these types mirror it field for field.
+ * The profile document written by pyxray's Python agent (python/pyxray/profiler.py): its
+ * TypeScript types, and the one reader and writer of its JSON that the CLI, the server and the
+ * web UI use. `schema/profile.schema.json` (version 2) is the contract.
+ *
+ * In the file (version 2) each thread lists its call-tree nodes flat, each naming its parent by
+ * index, so that no reader recurses by call depth; version 1 nested them (`root`, `children`).
+ * In memory ({@link ProfileDocument}) every thread has its nested `root` again — the shape the
+ * model, reports, exports and diffs walk — built and taken apart here without recursion.
  * Times are integer nanoseconds of the profile's clock, memory is in bytes.
  */
+import { PROFILE_SCHEMA_V1, PROFILE_SCHEMA_V2 } from './profile-schema.js'
+import { type JsonSchema, type PathLink, pointerOf as pointer, schemaViolation } from './schema-check.js'
 
 /** The interpreter that produced the profile. */
 export interface ProfilePython {
@@ -91,7 +99,7 @@ export interface ProfileNodeMemory {
   readonly peakBytes: number
 }
 
-/** One call path. `totalNs == selfNs + Σ children.totalNs`. */
+/** One call path (in memory: nested). `totalNs == selfNs + Σ children.totalNs`. */
 export interface ProfileNode {
   /** Index into `frames`; null for a thread's root. */
   readonly frame: number | null
@@ -131,10 +139,13 @@ export interface ProfileProcess {
   readonly threads: readonly ProfileThread[]
 }
 
-/** A whole profile document, version 1. */
+/**
+ * A whole profile document in memory: as read by {@link readProfileDocument} (any version, upgraded
+ * to {@link PROFILE_VERSION}), its trees nested. Written out by {@link toProfileJson}.
+ */
 export interface ProfileDocument {
   readonly pyxray: 'profile'
-  readonly version: 1
+  readonly version: typeof PROFILE_VERSION
   readonly metadata: ProfileMetadata
   readonly frames: readonly ProfileFrame[]
   readonly threads: readonly ProfileThread[]
@@ -142,4 +153,220 @@ export interface ProfileDocument {
   readonly runs?: readonly ProfileRun[]
   /** The profiled program's child processes (metadata and threads above are the root process's), oldest first. */
   readonly processes?: readonly ProfileProcess[]
+}
+
+/** The version of the profile document pyxray writes. */
+export const PROFILE_VERSION = 2
+
+/** The profile document versions pyxray reads (older ones are upgraded on read). */
+export const SUPPORTED_PROFILE_VERSIONS: readonly number[] = [1, PROFILE_VERSION]
+
+/** A node as the file (version 2) stores it: its fields, and its parent's index instead of children. */
+export type FlatProfileNode = Omit<ProfileNode, 'children'> & {
+  /** Index of the parent in the thread's `nodes` (smaller than the node's own); null for nodes[0], the root. */
+  readonly parent: number | null
+}
+
+/** A thread as the file (version 2) stores it: the call tree flat, in preorder, nodes[0] the root. */
+export type FlatProfileThread = Omit<ProfileThread, 'root'> & { readonly nodes: readonly FlatProfileNode[] }
+
+/** A run or process as the file (version 2) stores it. */
+export interface FlatProfileRun {
+  readonly metadata: ProfileMetadata
+  readonly threads: readonly FlatProfileThread[]
+}
+
+/** The profile document as the file (version 2, schema/profile.schema.json) stores it. */
+export interface FlatProfileDocument {
+  readonly pyxray: 'profile'
+  readonly version: typeof PROFILE_VERSION
+  readonly metadata: ProfileMetadata
+  readonly frames: readonly ProfileFrame[]
+  readonly threads: readonly FlatProfileThread[]
+  readonly runs?: readonly FlatProfileRun[]
+  readonly processes?: readonly FlatProfileRun[]
+}
+
+/** What is wrong with a profile document. */
+export type ProfileDocumentErrorCode =
+  /** The file cannot be read (missing, a folder, no permission); raised by the callers that read files. */
+  | 'PROFILE_UNREADABLE'
+  /** The text is not JSON. */
+  | 'PROFILE_NOT_JSON'
+  /** JSON, but not a pyxray profile document. */
+  | 'PROFILE_NOT_PROFILE'
+  /** A pyxray profile of a version this pyxray does not read. */
+  | 'PROFILE_VERSION'
+  /** A profile that breaks the schema or an invariant it states (the message names the JSON path). */
+  | 'PROFILE_INVALID'
+
+/** A profile document pyxray cannot use: one line naming the file, and where and what for PROFILE_INVALID. */
+export class ProfileDocumentError extends Error {
+  override readonly name = 'ProfileDocumentError'
+  constructor(
+    readonly code: ProfileDocumentErrorCode,
+    message: string,
+    /** The file (or other source) the problem is in, as given to the reader. */
+    readonly file: string,
+    /** JSON Pointer of the offending value (PROFILE_INVALID), e.g. /threads/0/nodes/3/calls. */
+    readonly jsonPath?: string,
+  ) {
+    super(message)
+  }
+}
+
+function preview(v: unknown): string {
+  const s = JSON.stringify(v)
+  if (s === undefined) return String(v)
+  return s.length > 40 ? `${s.slice(0, 37)}…` : s
+}
+
+const invalid = (name: string, path: string, what: string): ProfileDocumentError => new ProfileDocumentError('PROFILE_INVALID', `${name}: invalid profile at ${path}: ${what}`, name, path)
+
+type Json = { readonly [key: string]: unknown }
+
+/** The threads lists of a (schema-valid) document with their JSON paths: top level, runs, processes. */
+function threadLists(doc: Json): [readonly Json[], PathLink][] {
+  const out: [readonly Json[], PathLink][] = [[doc.threads as Json[], { up: undefined, key: 'threads' }]]
+  for (const member of ['runs', 'processes'] as const) {
+    const list = doc[member] as readonly Json[] | undefined
+    list?.forEach((r, i) => out.push([r.threads as Json[], { up: { up: { up: undefined, key: member }, key: i }, key: 'threads' }]))
+  }
+  return out
+}
+
+/** The invariants the version-2 schema cannot state: parents before children, frames in the table. */
+function checkFlat(doc: Json, frameCount: number, name: string): void {
+  for (const [threads, at] of threadLists(doc)) {
+    threads.forEach((t, ti) => {
+      const nodes = t.nodes as readonly Json[]
+      for (let i = 1; i < nodes.length; i++) {
+        const n = nodes[i]!
+        if ((n.parent as number) >= i) throw invalid(name, `${pointer(at)}/${ti}/nodes/${i}/parent`, `expected the index of an earlier node, below ${i} (got ${n.parent as number}): a parent comes before its children`)
+        if ((n.frame as number) >= frameCount) throw invalid(name, `${pointer(at)}/${ti}/nodes/${i}/frame`, `expected an index into frames, below ${frameCount} (got ${n.frame as number})`)
+      }
+    })
+  }
+}
+
+/** Version 1: every node's frame in the table (iterative). */
+function checkNested(doc: Json, frameCount: number, name: string): void {
+  for (const [threads, at] of threadLists(doc)) {
+    threads.forEach((t, ti) => {
+      const todo: [Json, PathLink][] = [[t.root as Json, { up: { up: at, key: ti }, key: 'root' }]]
+      while (todo.length > 0) {
+        const [n, path] = todo.pop()!
+        if (typeof n.frame === 'number' && n.frame >= frameCount) throw invalid(name, `${pointer(path)}/frame`, `expected an index into frames, below ${frameCount} (got ${n.frame})`)
+        ;(n.children as readonly Json[]).forEach((c, i) => todo.push([c, { up: { up: path, key: 'children' }, key: i }]))
+      }
+    })
+  }
+}
+
+/** The nested tree of a flat thread (nodes in preorder, parents first). */
+function nestThread(t: FlatProfileThread): ProfileThread {
+  const built: (ProfileNode & { children: ProfileNode[] })[] = []
+  const { nodes, ...rest } = t
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!
+    const node = {
+      frame: n.frame,
+      calls: n.calls,
+      totalNs: n.totalNs,
+      selfNs: n.selfNs,
+      ...(n.memory ? { memory: n.memory } : {}),
+      ...(n.samples !== undefined ? { samples: n.samples } : {}),
+      children: [] as ProfileNode[],
+    }
+    built.push(node)
+    if (i > 0) built[n.parent!]!.children.push(node)
+  }
+  return { ...rest, root: built[0]! }
+}
+
+/** The flat form of a nested thread: preorder, children in their order (iterative). */
+function flattenThread(t: ProfileThread): FlatProfileThread {
+  const { root, ...rest } = t
+  const nodes: FlatProfileNode[] = []
+  const todo: [ProfileNode, number | null][] = [[root, null]]
+  while (todo.length > 0) {
+    const [n, parent] = todo.pop()!
+    const index = nodes.length
+    nodes.push({
+      parent,
+      frame: n.frame,
+      calls: n.calls,
+      totalNs: n.totalNs,
+      selfNs: n.selfNs,
+      ...(n.memory ? { memory: n.memory } : {}),
+      ...(n.samples !== undefined ? { samples: n.samples } : {}),
+    })
+    for (let i = n.children.length - 1; i >= 0; i--) todo.push([n.children[i]!, index])
+  }
+  return { ...rest, nodes }
+}
+
+const mapRuns = <A, B>(runs: readonly { readonly metadata: ProfileMetadata; readonly threads: readonly A[] }[] | undefined, f: (t: A) => B) =>
+  runs?.map((r) => ({ ...r, threads: r.threads.map(f) }))
+
+/**
+ * Reads a profile document: JSON text (parsed here) or an already parsed value, of any version
+ * pyxray reads (1: nested, 2: flat), checked as strictly as its JSON schema (and the invariants the
+ * schema cannot state: a parent before its children, frames in the table), and returned in memory
+ * with nested trees. Nothing recurses by call depth. Every problem is a {@link ProfileDocumentError}
+ * whose one-line message starts with `name` (the file).
+ */
+export function readProfileDocument(input: unknown, name: string): ProfileDocument {
+  let value = input
+  if (typeof input === 'string') {
+    try {
+      value = JSON.parse(input)
+    } catch (e) {
+      throw new ProfileDocumentError('PROFILE_NOT_JSON', `${name}: not JSON (${e instanceof Error ? e.message : String(e)}); a profile is the JSON file pyxray profile -o writes`, name)
+    }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || (value as Json).pyxray !== 'profile') {
+    throw new ProfileDocumentError('PROFILE_NOT_PROFILE', `${name}: not a pyxray profile (no "pyxray": "profile" at the top); write one with pyxray profile -o FILE script.py`, name)
+  }
+  const doc = value as Json
+  const version = doc.version
+  if (typeof version !== 'number' || !SUPPORTED_PROFILE_VERSIONS.includes(version)) {
+    throw new ProfileDocumentError(
+      'PROFILE_VERSION',
+      `${name}: profile version ${JSON.stringify(version)} is not supported: this pyxray reads versions ${SUPPORTED_PROFILE_VERSIONS.join(' and ')}; use the pyxray that wrote it, or profile again`,
+      name,
+    )
+  }
+  const schema: JsonSchema = version === 1 ? PROFILE_SCHEMA_V1 : PROFILE_SCHEMA_V2
+  const v = schemaViolation(doc, schema)
+  if (v) {
+    const got = v.keyword === 'required' || v.keyword === 'additionalProperties' ? '' : ` (got ${preview(v.value)})`
+    throw invalid(name, v.path || '/', `${v.expected}${got}`)
+  }
+  const frameCount = (doc.frames as readonly unknown[]).length
+  if (version === 1) {
+    checkNested(doc, frameCount, name)
+    return { ...(doc as unknown as Omit<ProfileDocument, 'version'>), version: PROFILE_VERSION }
+  }
+  checkFlat(doc, frameCount, name)
+  const { runs: flatRuns, processes: flatProcesses, ...flat } = doc as unknown as FlatProfileDocument
+  const runs = mapRuns(flatRuns, nestThread)
+  const processes = mapRuns(flatProcesses, nestThread)
+  return { ...flat, threads: flat.threads.map(nestThread), ...(runs ? { runs } : {}), ...(processes ? { processes } : {}) }
+}
+
+/** The document as the file stores it (version 2: every thread's nodes flat), built without recursion. */
+export function flattenProfile(doc: ProfileDocument): FlatProfileDocument {
+  const { runs: nestedRuns, processes: nestedProcesses, ...rest } = doc
+  const runs = mapRuns(nestedRuns, flattenThread)
+  const processes = mapRuns(nestedProcesses, flattenThread)
+  return { ...rest, version: PROFILE_VERSION, threads: rest.threads.map(flattenThread), ...(runs ? { runs } : {}), ...(processes ? { processes } : {}) }
+}
+
+/**
+ * The document as JSON text in the current format (version 2, flat; compact, no newline at the
+ * end). JSON.stringify recurses by nesting depth: flat nodes keep it shallow at any call depth.
+ */
+export function toProfileJson(doc: ProfileDocument): string {
+  return JSON.stringify(flattenProfile(doc))
 }

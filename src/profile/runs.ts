@@ -3,7 +3,7 @@
  * schema/profile.schema.json), their frames in one shared table and the top-level threads the
  * merge of the runs.
  */
-import type { ProfileDocument, ProfileFrame, ProfileMetadata, ProfileNode, ProfileRun, ProfileThread } from './document.js'
+import { PROFILE_VERSION, type ProfileDocument, type ProfileFrame, type ProfileMetadata, type ProfileNode, type ProfileRun, type ProfileThread } from './document.js'
 import { frameKey } from './model.js'
 
 /** The runs of a document: its `runs`, or the document itself as the only run. */
@@ -115,7 +115,7 @@ export function mergeRuns(docs: readonly ProfileDocument[]): ProfileDocument {
   }
   return {
     pyxray: 'profile',
-    version: 1,
+    version: PROFILE_VERSION,
     metadata: mergeMetadata(runs.map((r) => r.metadata)),
     frames,
     threads: mergeThreadLists(

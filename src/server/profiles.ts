@@ -1,7 +1,7 @@
 /** The documents `pyxray serve` was started with (profiles, memory documents), read once from disk. */
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
-import type { ProfileDocument } from '../profile/document.js'
+import { type ProfileDocument, ProfileDocumentError, readProfileDocument, toProfileJson } from '../profile/document.js'
 import { type MemoryDocument, MemoryDocumentError, parseMemoryDocument } from '../profile/memory-document.js'
 
 /** A file the server offers: a profile, or a memory document (`pyxray mem … --format json -o`). */
@@ -10,46 +10,44 @@ export type ServedProfile = {
   readonly id: string
   readonly name: string
   readonly path: string
-  /** The file's text, served as it is. */
+  /** What is served: a profile in the current (flat) format, a memory document as it is. */
   readonly text: string
 } & ({ readonly kind: 'profile'; readonly doc: ProfileDocument } | { readonly kind: 'memory'; readonly doc: MemoryDocument })
 
-/** A profile file that cannot be served. */
-export class ProfileFileError extends Error {
-  override readonly name = 'ProfileFileError'
-  constructor(
-    readonly code: 'PROFILE_NOT_FOUND' | 'PROFILE_BAD_JSON' | 'PROFILE_NOT_PYXRAY',
-    message: string,
-  ) {
-    super(message)
-  }
-}
-
-/** Reads and checks the files: pyxray profile documents (version 1) or memory documents. */
+/**
+ * Reads and checks the files: pyxray profile documents (any version the core reader reads; served
+ * in the current, flat format) or memory documents (served as they are). A file that cannot be
+ * served is a {@link ProfileDocumentError} (profiles: the same errors as `pyxray report`; memory
+ * documents: PROFILE_INVALID with the memory reader's message).
+ */
 export function loadProfiles(paths: readonly string[]): ServedProfile[] {
   return paths.map((p, i) => {
     const path = resolve(p)
-    if (!existsSync(path) || statSync(path).isDirectory()) throw new ProfileFileError('PROFILE_NOT_FOUND', `${p}: no such file (give profile JSON files written by pyxray profile -o)`)
-    const text = readFileSync(path, 'utf8')
-    let doc: unknown
+    let text: string
     try {
-      doc = JSON.parse(text)
+      if (statSync(path).isDirectory()) throw new ProfileDocumentError('PROFILE_UNREADABLE', `${p}: cannot read the profile: is a folder, not a profile file`, p)
+      text = readFileSync(path, 'utf8')
     } catch (e) {
-      throw new ProfileFileError('PROFILE_BAD_JSON', `${p}: not JSON (${e instanceof Error ? e.message : String(e)})`)
+      if (e instanceof ProfileDocumentError) throw e
+      const code = (e as NodeJS.ErrnoException).code
+      throw new ProfileDocumentError('PROFILE_UNREADABLE', `${p}: cannot read the profile: ${code === 'ENOENT' ? 'no such file (give profile JSON files written by pyxray profile -o)' : e instanceof Error ? e.message : String(e)}`, p)
     }
-    if ((doc as { pyxray?: unknown } | null)?.pyxray === 'memory') {
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      value = text // the reader says why it is not JSON
+    }
+    if ((value as { pyxray?: unknown } | null)?.pyxray === 'memory') {
       try {
         return { id: String(i), name: basename(path), path, text, kind: 'memory' as const, doc: parseMemoryDocument(text) }
       } catch (e) {
-        if (e instanceof MemoryDocumentError) throw new ProfileFileError('PROFILE_NOT_PYXRAY', `${p}: ${e.message}`)
+        if (e instanceof MemoryDocumentError) throw new ProfileDocumentError('PROFILE_INVALID', `${p}: ${e.message}`, p)
         throw e
       }
     }
-    const d = doc as Partial<ProfileDocument> | null
-    if (!d || d.pyxray !== 'profile' || d.version !== 1 || !Array.isArray(d.threads) || !Array.isArray(d.frames)) {
-      throw new ProfileFileError('PROFILE_NOT_PYXRAY', `${p}: not a pyxray profile document version 1 (expected "pyxray": "profile", "version": 1; write one with pyxray profile -o FILE — or a memory document from pyxray mem … --format json)`)
-    }
-    return { id: String(i), name: basename(path), path, text, kind: 'profile' as const, doc: d as ProfileDocument }
+    const doc = readProfileDocument(value, p)
+    return { id: String(i), name: basename(path), path, text: toProfileJson(doc), kind: 'profile' as const, doc }
   })
 }
 

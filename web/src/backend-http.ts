@@ -1,5 +1,5 @@
 /** The {@link Backend} of `pyxray serve`: its JSON API, authenticated by the HttpOnly token cookie. */
-import type { ProfileDocument } from '../../src/profile/document.js'
+import { type ProfileDocument, ProfileDocumentError, readProfileDocument } from '../../src/profile/document.js'
 import { fromBase64, type AstNode, type SyntaxErrorDetails } from '../../src/runtime/types.js'
 import { type Backend, BackendError, type CompileRequest, type CompileResult, type ProfileEntry, type RuntimeOption } from './backend.js'
 
@@ -44,8 +44,26 @@ export class HttpBackend implements Backend {
     return (await this.call<{ profiles: ProfileEntry[] }>('api/profiles')).body.profiles
   }
 
+  /** A served profile, read by the core reader (the server sends the current, flat format). */
   async loadProfile(id: string): Promise<ProfileDocument> {
-    return (await this.call<ProfileDocument>(`api/profiles/${encodeURIComponent(id)}`)).body
+    const { body } = await this.call<unknown>(`api/profiles/${encodeURIComponent(id)}`)
+    try {
+      return readProfileDocument(body, `profile ${id}`)
+    } catch (e) {
+      if (e instanceof ProfileDocumentError) throw new BackendError(e.code, e.message)
+      throw e
+    }
+  }
+
+  async loadMemoryText(id: string): Promise<string> {
+    let res: Response
+    try {
+      res = await fetch(new URL(`api/profiles/${encodeURIComponent(id)}`, this.base), { credentials: 'same-origin' })
+    } catch (e) {
+      throw new BackendError('NETWORK', `pyxray serve did not answer (${e instanceof Error ? e.message : String(e)}); is it still running?`)
+    }
+    if (!res.ok) throw new BackendError(`HTTP_${res.status}`, `no document ${id} (HTTP ${res.status})`)
+    return res.text()
   }
 
   async source(file: string): Promise<string | undefined> {

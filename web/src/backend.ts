@@ -49,7 +49,10 @@ export interface Backend {
   runtimes(): Promise<RuntimeOption[]>
   compile(request: CompileRequest): Promise<CompileResult>
   profiles(): Promise<ProfileEntry[]>
+  /** A profile the backend offers (kind `profile`), read by the core reader. */
   loadProfile(id: string): Promise<ProfileDocument>
+  /** The JSON text of a memory document the backend offers (kind `memory`); absent where there are none. */
+  loadMemoryText?(id: string): Promise<string>
   /** The text of a source file a profile names; undefined when the backend cannot read files. */
   source(file: string): Promise<string | undefined>
   /**

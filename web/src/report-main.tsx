@@ -6,7 +6,7 @@
 import { render } from 'preact'
 import type { ProfileDocument } from '../../src/profile/document.js'
 import { type Backend, BackendError, type CompileResult, type ProfileEntry, type RuntimeOption } from './backend.js'
-import { checkProfile, ProfileViewer } from './profile/viewer.js'
+import { openProfile, ProfileViewer } from './profile/viewer.js'
 import './style.css'
 
 /** What the CLI embeds. */
@@ -73,9 +73,9 @@ function start(): void {
     render(<Report failure="no profile embedded: this is the report template; make a report with pyxray report PROFILE.json --format html -o report.html" />, root)
     return
   }
-  const doc = checkProfile(data.profile)
+  const doc = openProfile(data.profile, data.name)
   if (typeof doc === 'string') {
-    render(<Report failure={`${data.name}: ${doc}`} />, root)
+    render(<Report failure={doc} />, root)
     return
   }
   render(<Report backend={new ReportBackend(data.name, doc)} />, root)

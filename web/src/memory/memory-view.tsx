@@ -276,7 +276,7 @@ export function MemoryView({ backend }: { backend: Backend }) {
     backend.profiles().then(
       (ps) => {
         for (const p of ps.filter((x) => x.kind === 'memory')) {
-          backend.loadProfile(p.id).then((d) => openText(JSON.stringify(d), p.name), (e: Error) => setError(e.message))
+          backend.loadMemoryText?.(p.id).then((t) => openText(t, p.name), (e: Error) => setError(e.message))
         }
       },
       (e: Error) => setError(e.message),

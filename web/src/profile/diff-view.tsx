@@ -16,7 +16,7 @@ import type { Backend, ProfileEntry } from '../backend.js'
 import { FlameGraph } from './flame.js'
 import { FrameCode, useSourceFiles } from './frame-code.js'
 import { formatNs, layoutThread } from './layout.js'
-import { checkProfile } from './viewer.js'
+import { openProfile } from './viewer.js'
 
 /** A loaded side. */
 interface Side {
@@ -81,7 +81,7 @@ export function diffTree(d: ProfileDiff): { doc: ProfileDocument; diffOf: Map<Pr
   root.totalNs = root.children.reduce((t, c) => t + c.totalNs, 0)
   const doc: ProfileDocument = {
     pyxray: 'profile',
-    version: 1,
+    version: 2,
     metadata: { python: { implementation: 'CPython', version: d.head.python.split(' ')[1] ?? '' }, argv: [], cwd: '', startTime: '', durationNs: d.head.totalNs, mode: d.head.mode, clock: d.head.clock, overheadNsPerEvent: 0, partial: false },
     frames,
     threads: [{ id: 0, name: 'all threads', main: true, root: root as ProfileNode }],
@@ -167,15 +167,8 @@ export function DiffView({ backend }: { backend: Backend }) {
     file: (f: File) =>
       f.text().then(
         (t) => {
-          let v: unknown
-          try {
-            v = JSON.parse(t)
-          } catch (e) {
-            setError(`${f.name}: not JSON (${e instanceof Error ? e.message : String(e)})`)
-            return
-          }
-          const d = checkProfile(v)
-          if (typeof d === 'string') setError(`${f.name}: ${d}`)
+          const d = openProfile(t, f.name)
+          if (typeof d === 'string') setError(d)
           else {
             setError(undefined)
             set({ name: f.name, doc: d })

@@ -4,7 +4,7 @@
  * source and bytecode.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks'
-import type { ProfileDocument } from '../../../src/profile/document.js'
+import { type ProfileDocument, readProfileDocument } from '../../../src/profile/document.js'
 import { processDocument, processesOf, processLabel } from '../../../src/profile/processes.js'
 import type { Backend, ProfileEntry } from '../backend.js'
 import { FlameGraph } from './flame.js'
@@ -12,14 +12,16 @@ import { FrameCode, useSourceFiles } from './frame-code.js'
 import { formatNs, layoutThread } from './layout.js'
 import { CallTreeTable, TopFunctionsTable } from './tables.js'
 
-/** Checks that parsed JSON is a pyxray profile document; returns a message saying what is wrong otherwise. */
-export function checkProfile(value: unknown): ProfileDocument | string {
-  const d = value as Partial<ProfileDocument> | null
-  if (!d || typeof d !== 'object') return 'not a JSON object'
-  if (d.pyxray !== 'profile') return 'not a pyxray profile (expected "pyxray": "profile"; write one with pyxray profile -o FILE)'
-  if (d.version !== 1) return `profile document version ${String(d.version)}: this viewer reads version 1`
-  if (!Array.isArray(d.threads) || !Array.isArray(d.frames) || !d.metadata) return 'the profile lacks threads, frames or metadata'
-  return d as ProfileDocument
+/**
+ * A profile document from JSON text or a parsed value, read by the core reader (any version pyxray
+ * reads, checked against the schema); a one-line message naming `name` when it is not usable.
+ */
+export function openProfile(input: unknown, name: string): ProfileDocument | string {
+  try {
+    return readProfileDocument(input, name)
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e)
+  }
 }
 
 /** The viewer. */
@@ -48,15 +50,8 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
     setError(undefined)
   }
   const openText = (text: string, n: string) => {
-    let v: unknown
-    try {
-      v = JSON.parse(text)
-    } catch (e) {
-      setError(`${n}: not JSON (${e instanceof Error ? e.message : String(e)})`)
-      return
-    }
-    const d = checkProfile(v)
-    if (typeof d === 'string') setError(`${n}: ${d}`)
+    const d = openProfile(text, n)
+    if (typeof d === 'string') setError(d)
     else open(d, n)
   }
   const openFile = (f: File | undefined) => {
