@@ -1,6 +1,6 @@
 /** Text and markdown layouts of a {@link ProfileDiff}. */
 import { type FunctionDiff, INCONCLUSIVE_P_FACTOR, type NodeDiff, type ProfileDiff } from './diff.js'
-import type { ReportStyle, TextLayout } from './report-text.js'
+import { indentMore, indentText, type ReportStyle, type TextLayout, type TreeIndent } from './report-text.js'
 import { formatBytes, formatNs, mdCell, padEnd, padStart, textWidth, truncate, wrap } from './units.js'
 
 /** How many rows of each section to show. */
@@ -140,10 +140,11 @@ function nodeRows(rows: readonly NodeDiff[], width: number, s: ReportStyle): str
  */
 export function diffTreeLines(d: ProfileDiff, o: { minPercent: number; depth?: number; width: number; style: ReportStyle }): string[] {
   const s = o.style
-  const byParent = new Map<string, NodeDiff[]>()
+  const byParent = new Map<NodeDiff | null, NodeDiff[]>()
   for (const n of d.nodes) {
-    const parent = n.functions.slice(0, -1).join('\u0001')
-    byParent.set(parent, [...(byParent.get(parent) ?? []), n])
+    const list = byParent.get(n.parent)
+    if (list) list.push(n)
+    else byParent.set(n.parent, [n])
   }
   const size = (n: NodeDiff) => Math.max(n.base?.totalNs ?? 0, n.head?.totalNs ?? 0)
   const limit = (o.minPercent / 100) * Math.max(d.base.totalNs, d.head.totalNs)
@@ -166,31 +167,32 @@ export function diffTreeLines(d: ProfileDiff, o: { minPercent: number; depth?: n
   const out = [s.header(head)]
   // Iterative (call paths of deep recursion are 100,000+ levels): items are taken from the end,
   // so a level's lines are pushed in reverse, its "… N more" line first.
-  type Item = { readonly node: NodeDiff; readonly prefix: string; readonly last: boolean; readonly level: number } | { readonly more: number; readonly prefix: string }
+  type Item = { readonly node: NodeDiff; readonly up: TreeIndent | null; readonly last: boolean; readonly level: number } | { readonly more: number; readonly up: TreeIndent | null }
   const todo: Item[] = []
-  const expand = (key: string, prefix: string, level: number) => {
-    const kids = [...(byParent.get(key) ?? [])].sort((a, b) => size(b) - size(a))
+  const expand = (parent: NodeDiff | null, up: TreeIndent | null, level: number) => {
+    const kids = [...(byParent.get(parent) ?? [])].sort((a, b) => size(b) - size(a))
     const deep = o.depth !== undefined && level >= o.depth
     const shown = deep ? [] : kids.filter((k) => size(k) >= limit)
     const hidden = kids.length - shown.length
-    if (hidden > 0) todo.push({ more: hidden, prefix })
-    for (let i = shown.length - 1; i >= 0; i--) todo.push({ node: shown[i]!, prefix, last: i === shown.length - 1 && hidden === 0, level })
+    if (hidden > 0) todo.push({ more: hidden, up })
+    for (let i = shown.length - 1; i >= 0; i--) todo.push({ node: shown[i]!, up, last: i === shown.length - 1 && hidden === 0, level })
   }
-  expand('', '', 0)
+  expand(null, null, 0)
   while (todo.length > 0) {
     const item = todo.pop()!
+    const prefix = indentText(item.up)
     if ('more' in item) {
-      out.push(`${' '.repeat(fixed)}${s.dim(`${item.prefix}└─ … ${item.more} more`)}`)
+      out.push(`${' '.repeat(fixed)}${s.dim(`${prefix}└─ … ${item.more} more`)}`)
       continue
     }
-    const { node: n, prefix, last, level } = item
+    const { node: n, up, last, level } = item
     const mark = n.gate === 'regression' ? '! ' : n.gate === 'inconclusive' ? '? ' : n.status === 'new' ? '+ ' : n.status === 'vanished' ? '- ' : ''
     const ratio = n.base && n.base.totalNs > 0 ? n.delta.totalNs / n.base.totalNs : 0
     const color = n.gate !== undefined || (n.base && n.head && Math.abs(n.delta.totalNs) >= d.options.minTimeNs && Math.abs(ratio) >= d.options.threshold) ? (n.gate !== undefined || ratio > 0 ? s.bad : s.good) : (x: string) => x
     const cells = cols.map((c) => padStart(c.cell(n), c.width)).join(' ')
     const branch = `${prefix}${last ? '└─ ' : '├─ '}`
-    out.push(`${color(cells)}  ${s.dim(branch)}${truncate(`${mark}${n.path[n.path.length - 1]!}`, Math.max(12, o.width - fixed - textWidth(branch)))}`)
-    expand(n.functions.join('\u0001'), `${prefix}${last ? '   ' : '│  '}`, level + 1)
+    out.push(`${color(cells)}  ${s.dim(branch)}${truncate(`${mark}${n.label}`, Math.max(12, o.width - fixed - textWidth(branch)))}`)
+    expand(n, indentMore(up, last ? '   ' : '│  '), level + 1)
   }
   return out
 }
