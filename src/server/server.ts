@@ -16,6 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { toJsonText } from '../profile/json.js'
 import { agentDir, findInterpreters, isSupported, NativeRuntime, PYODIDE_MINOR, PyodideRuntime, type PythonRuntime, RuntimeError, toBase64 } from '../runtime/index.js'
 import { loadProfiles, profileSourceFiles, type ServedProfile } from './profiles.js'
 import { checkRequest, type Guard, tokenCookie } from './security.js'
@@ -107,7 +108,8 @@ class HttpError extends Error {
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value)
+  // Profiles of deep recursion nest 100,000+ levels: JSON.stringify would overflow the stack.
+  const body = toJsonText(value)
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
   res.end(body)
 }
