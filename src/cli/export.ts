@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path'
 import type { ProfileDocument } from '../profile/document.js'
-import { COLLAPSED_UNITS, type CollapsedUnit, ExportError, selectThreads, toChromeTrace, toCollapsed, toPstats, toSpeedscope } from '../profile/export/index.js'
+import { COLLAPSED_FRAME_BUDGET, COLLAPSED_UNITS, type CollapsedUnit, collapsedFoldDepth, ExportError, selectThreads, toChromeTrace, toCollapsed, toPstats, toSpeedscope } from '../profile/export/index.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
 import { writeFileAtomic } from './io.js'
@@ -70,7 +70,12 @@ export function exportDocument(doc: ProfileDocument, o: Omit<ExportCommandOption
 export function runExport(o: ExportCommandOptions, con: Console): number {
   let data: string | Uint8Array
   try {
-    data = exportDocument(readProfileFile(o.input), o)
+    const doc = readProfileFile(o.input)
+    data = exportDocument(doc, o)
+    if (o.to === 'collapsed') {
+      const fold = collapsedFoldDepth(doc, { ...(o.thread !== undefined ? { thread: o.thread } : {}), ...(o.unit ? { unit: o.unit } : {}) })
+      if (fold !== undefined) con.err(`pyxray export: the call tree is too deep for whole paths (more than ${COLLAPSED_FRAME_BUDGET.toLocaleString('en-US')} frames): frames below depth ${fold} are folded into one "[frames below depth ${fold}]" frame per path\n`)
+    }
   } catch (e) {
     if (e instanceof ProfileFileError) throw new UsageError(e.code === 'PROFILE_UNREADABLE' ? 'NOT_FOUND' : 'USAGE', e.message)
     if (e instanceof ExportError) throw new UsageError('USAGE', `${o.input}: ${e.message}`)
