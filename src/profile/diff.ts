@@ -103,13 +103,13 @@ export interface FunctionDiff {
  * Paths up to this many calls are listed whole in {@link NodeDiff.path} and `functions`; a deeper
  * path lists its first {@link DIFF_PATH_ENDS} calls, one `… N calls …` entry for the calls left out,
  * and its last {@link DIFF_PATH_ENDS} calls, so a diff of 100,000-deep recursion stays linear in
- * size (whole paths would grow with the square of the depth). `parent` and `depth` give the whole
+ * size, about 17 entries a path (whole paths would grow with the square of the depth). `parent` and `depth` give the whole
  * structure in memory.
  */
 export const DIFF_PATH_CALLS = 200
 
 /** Calls kept at each end of a path deeper than {@link DIFF_PATH_CALLS}. */
-export const DIFF_PATH_ENDS = 99
+export const DIFF_PATH_ENDS = 8
 
 /**
  * One call path of the diff. `path` and `functions` are computed when read (from `parent`), and

@@ -33,30 +33,39 @@ const skipped = (v: unknown) => v === undefined || typeof v === 'function' || ty
 /** `value` as JSON text, as `JSON.stringify(value, null, indent)` writes it (indent 0: compact). */
 export function toJsonText(value: unknown, indent = 0): string {
   const pad = ' '.repeat(indent)
+  // Text is gathered in chunks (an array of every piece would pass V8's array size limit for big trees).
   const out: string[] = []
+  let chunk = ''
+  const emit = (text: string) => {
+    chunk += text
+    if (chunk.length > 1 << 16) {
+      out.push(chunk)
+      chunk = ''
+    }
+  }
   const stack: Open[] = []
   /** Writes a scalar, or opens a container (its entries follow). */
   const put = (v: unknown, at: string, pretty: boolean) => {
     if (v === null || typeof v !== 'object') {
-      out.push(typeof v === 'number' && !Number.isFinite(v) ? 'null' : skipped(v) ? 'null' : JSON.stringify(v))
+      emit(typeof v === 'number' && !Number.isFinite(v) ? 'null' : skipped(v) ? 'null' : JSON.stringify(v))
       return
     }
     if (Array.isArray(v)) {
       if (v.length === 0) {
-        out.push('[]')
+        emit('[]')
         return
       }
-      out.push('[')
+      emit('[')
       stack.push({ close: ']', keys: null, values: v, next: 0, written: 0, indent: at, pretty })
       return
     }
     const keys = Object.keys(v)
     const rec = v as Record<string, unknown>
     if (keys.every((k) => skipped(rec[k]))) {
-      out.push('{}')
+      emit('{}')
       return
     }
-    out.push('{')
+    emit('{')
     stack.push({ close: '}', keys, values: keys.map((k) => rec[k]), next: 0, written: 0, indent: at, pretty })
   }
   put(value, '', indent > 0)
@@ -66,14 +75,15 @@ export function toJsonText(value: unknown, indent = 0): string {
     if (top.keys !== null) while (top.next < top.values.length && skipped(top.values[top.next])) top.next++
     if (top.next >= top.values.length) {
       stack.pop()
-      out.push(top.pretty ? `\n${top.indent}${top.close}` : top.close)
+      emit(top.pretty ? `\n${top.indent}${top.close}` : top.close)
       continue
     }
     const i = top.next++
-    if (top.written++ > 0) out.push(',')
-    if (top.pretty) out.push(`\n${inner}`)
-    if (top.keys !== null) out.push(`${JSON.stringify(top.keys[i])}:${top.pretty ? ' ' : ''}`)
+    if (top.written++ > 0) emit(',')
+    if (top.pretty) emit(`\n${inner}`)
+    if (top.keys !== null) emit(`${JSON.stringify(top.keys[i])}:${top.pretty ? ' ' : ''}`)
     put(top.values[i], inner, top.pretty && stack.length < JSON_INDENT_LEVELS)
   }
+  out.push(chunk)
   return out.join('')
 }
