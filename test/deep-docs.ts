@@ -17,6 +17,8 @@ export interface DeepOptions {
   readonly extraNs?: number
   /** The thread root's own time (frames older than the profile), ns. */
   readonly rootSelfNs?: number
+  /** A call of `deepest` (3 µs) under the innermost call: a function found only at the bottom. */
+  readonly deepest?: boolean
 }
 
 const CWD = '/work/app'
@@ -27,6 +29,7 @@ export const DEEP_FRAMES: readonly ProfileFrame[] = [
   { file: `${CWD}/app.py`, firstlineno: 10, qualname: 'walk', kind: 'python' },
   { file: `${CWD}/app.py`, firstlineno: 20, qualname: 'step', kind: 'python' },
   { file: `${CWD}/app.py`, firstlineno: 30, qualname: 'visit', kind: 'python' },
+  { file: `${CWD}/app.py`, firstlineno: 40, qualname: 'deepest', kind: 'python' },
 ]
 
 /** main → `depth` recursive calls (walk, or walk/step alternating), with a visit beside each for 'siblings'. */
@@ -37,6 +40,7 @@ export function deepDoc(depth: number, shape: DeepShape, o: DeepOptions = {}): P
     const self = 1000 + (d === o.slowAt ? (o.extraNs ?? 0) : 0)
     const kids: ProfileNode[] = []
     if (below) kids.push(below)
+    else if (o.deepest) kids.push({ frame: 4, calls: 1, totalNs: 3000, selfNs: 3000, children: [] })
     if (shape === 'siblings') kids.push({ frame: 3, calls: 1, totalNs: 2000, selfNs: 2000, children: [] })
     kids.sort((a, b) => b.totalNs - a.totalNs)
     const total = self + kids.reduce((s, k) => s + k.totalNs, 0)

@@ -72,9 +72,14 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
       redraw((n) => n + 1)
     }
   }
-  /** Moves the window so that `depth` is drawn. */
+  /** Moves the window so that `depth` is drawn, and scrolls its row into view. */
   const reveal = (depth: number) => {
     if (depth < base.current || depth >= base.current + shown) moveWindow(windowFor(depth, rows))
+    const scroller = box.current?.parentElement
+    const c = canvas.current
+    if (!scroller || !c) return
+    const y = c.offsetTop + rowY(depth)
+    if (y < scroller.scrollTop || y + ROW > scroller.scrollTop + scroller.clientHeight) scroller.scrollTop = Math.max(0, y - scroller.clientHeight / 2)
   }
 
   useEffect(() => {
@@ -82,9 +87,23 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
     base.current = 0
     redraw((n) => n + 1)
   }, [layout])
-  // A node selected elsewhere (a table row) is brought into the window.
+  /**
+   * Brings node `id` into view: the depth window moved to it, its row scrolled to, and when it
+   * would be drawn under 8 px wide, the view zoomed to its caller at the window's first depth.
+   */
+  const show = (id: number) => {
+    reveal(layout.depth[id]!)
+    const cssW = box.current?.clientWidth ?? 1
+    const { x0, x1 } = view.current
+    if ((layout.width[id]! / (x1 - x0)) * cssW >= 8) return
+    let a = id
+    while (layout.parent[a]! >= 0 && layout.depth[a]! > base.current) a = layout.parent[a]!
+    view.current = { x0: layout.start[a]!, x1: layout.start[a]! + Math.max(layout.width[a]!, 1) }
+    redraw((n) => n + 1)
+  }
+  // A node selected elsewhere (a table row) is brought into view.
   useEffect(() => {
-    if (selected !== undefined && layout.depth[selected] !== undefined) reveal(layout.depth[selected]!)
+    if (selected !== undefined && layout.depth[selected] !== undefined) show(selected)
   }, [selected, layout])
   // A flame graph grows upwards from its root: start scrolled to the bottom, where the root is.
   useEffect(() => {
@@ -196,8 +215,8 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
           if (f >= 0 && doc.frames[f]?.qualname === qualname && (best < 0 || layout.width[id]! > layout.width[best]!)) best = id
         }
         if (best < 0) return undefined
-        // Outside the depth window: move the window there (drawn on the next frame).
-        reveal(layout.depth[best]!)
+        // Outside the depth window or too narrow: bring it into view (drawn on the next frame).
+        show(best)
         const r = c.getBoundingClientRect()
         const cssW = r.width
         const { x0, x1 } = view.current
