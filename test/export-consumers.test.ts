@@ -20,7 +20,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, type TestContext, test } from 'node:test'
 import type { ProfileDocument, ProfileNode } from '../src/profile/document.js'
-import { foldedLabel, frameName, toChromeTrace, toCollapsed, toPstats, toSpeedscope } from '../src/profile/export/index.js'
+import { collapsedFoldDepth, foldedLabel, frameName, toChromeTrace, toCollapsed, toPstats, toSpeedscope } from '../src/profile/export/index.js'
+import { deepDoc } from './deep-docs.js'
 import { NATIVE_MINORS, requirePython } from './pyenv.js'
 import { speedscopeImporter, type SpeedscopeNode } from './speedscope-importer.js'
 
@@ -215,6 +216,33 @@ function flamegraphPl(): string | undefined {
   const debian = '/usr/share/perl5/Devel/NYTProf/flamegraph.pl'
   return existsSync(debian) ? debian : undefined
 }
+
+test('collapsed of a 100,000-deep profile: flamegraph.pl renders it, the folded frames included', async (t) => {
+  const script = flamegraphPl()
+  if (script === undefined) {
+    const reason = 'flamegraph.pl not found (apt-get install libdevel-nytprof-perl)'
+    if (process.env.CI === 'true') assert.fail(`${reason}: required under CI=true`)
+    t.skip(reason)
+    return
+  }
+  const doc = deepDoc(100_000, 'siblings', { rootSelfNs: 5000 })
+  const fold = collapsedFoldDepth(doc, { unit: 'ns' })
+  assert.ok(fold !== undefined)
+  const folded = toCollapsed(doc, { unit: 'ns' })
+  const r = await run('perl', [script, '--countname', 'ns', '--title', 'deep'], { input: folded, env: process.env })
+  assert.equal(r.status, 0, r.stderr)
+  const svgPath = join(WORK, 'deep.svg')
+  writeFileSync(svgPath, r.stdout)
+  const parsed = await run('python3', ['-c', 'import json, sys, xml.etree.ElementTree as ET; root = ET.parse(sys.argv[1]).getroot(); print(json.dumps([e.text for e in root.iter("{http://www.w3.org/2000/svg}title")]))', svgPath])
+  assert.equal(parsed.status, 0, `not well-formed SVG: ${parsed.stderr}`)
+  const titles = JSON.parse(parsed.stdout) as string[]
+  const total = doc.threads[0]!.root.totalNs
+  assert.ok(titles.includes(`all (${total.toLocaleString('en-US')} ns, 100%)`) || titles.includes(`all (${total} ns, 100%)`), 'every ns, the root line included')
+  // The thread root's own time is in the input (too narrow for flamegraph.pl to draw at this scale).
+  assert.ok(folded.startsWith('[MainThread] 5000\n'))
+  assert.ok(titles.some((x) => x.startsWith(`[frames below depth ${fold}] (`)), 'the folded frames, drawn')
+  assert.ok(titles.filter((x) => x.startsWith('walk (app.py:10)')).length > 100, 'walk at every drawn level')
+})
 
 describe('exports of a real profile (python3)', () => {
   let doc: ProfileDocument
