@@ -170,7 +170,7 @@ describe('repeated runs and diffs at 100,000 deep', () => {
     const slower = d.nodes.filter((n) => n.delta.selfNs !== 0)
     assert.equal(slower.length, 1)
     assert.equal(slower[0]!.depth, 1 + 90_000)
-    assert.match(formatDiffText(d, { width: 100, style: PLAIN_REPORT, top: 5 }), /verdict  2 regressions, 0 improvements/)
+    assert.match(formatDiffText(d, { width: 100, style: PLAIN_REPORT, top: 5 }), /verdict {2}2 regressions, 0 improvements/)
     assert.match(formatDiffMarkdown(d, 5), /❌ 2 regressions/)
   })
 
