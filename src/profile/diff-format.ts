@@ -83,7 +83,8 @@ function fitColumns<R>(cols: readonly DiffColumn<R>[], rows: readonly R[], width
   const size = (list: readonly DiffColumn<R>[]) => list.reduce((n, c) => n + c.width + 1, 0) + 1
   let out = [...cols]
   if (size(out) + room <= width) return out
-  out = out.map((c) => ({ ...c, width: Math.min(c.width, Math.max(textWidth(c.title), ...rows.map((r) => textWidth(c.cell(r))))) }))
+  // A loop, not Math.max(...rows): a diff of deep recursion has 100,000+ rows (too many arguments).
+  out = out.map((c) => ({ ...c, width: Math.min(c.width, rows.reduce((m, r) => Math.max(m, textWidth(c.cell(r))), textWidth(c.title))) }))
   for (const c of cols) if (c.optional && size(out) + room > width) out = out.filter((x) => x.title !== c.title)
   return out
 }
@@ -231,7 +232,8 @@ export function formatDiffText(d: ProfileDiff, layout: DiffLayout): string {
   out.push('')
   if (layout.tree) {
     out.push(title(`call tree (${d.nodes.length} paths: ${newCount} new (+), ${goneCount} vanished (-); below ${layout.tree.minPercent}% folded)`))
-    out.push(...diffTreeLines(d, { ...layout.tree, width: w, style: s }))
+    // A loop, not push(...lines): the tree of deep recursion has more lines than a call takes arguments.
+    for (const line of diffTreeLines(d, { ...layout.tree, width: w, style: s })) out.push(line)
   } else {
     out.push(title(`call paths (${d.nodes.length} in all: ${newCount} new (+; ! counted as a regression, ? inconclusive), ${goneCount} vanished (-); largest Δ total first)`))
     if (paths.length === 0) out.push(s.dim('(no call path changed)'))

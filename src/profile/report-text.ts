@@ -238,7 +238,8 @@ export function formatReportText(report: Report, layout: TextLayout): string {
     const more = (report.functionCount ?? 0) - report.functions.length
     if (more > 0) out.push(s.dim(`… ${more} more function${more === 1 ? '' : 's'} (--top 0 shows all)`))
   } else if (report.tree) {
-    out.push(...treeLines(report, report.tree, layout))
+    // A loop, not push(...lines): the tree of deep recursion has more lines than a call takes arguments.
+    for (const line of treeLines(report, report.tree, layout)) out.push(line)
   } else if (report.target && report.neighbours) {
     const word = report.view === 'callers' ? 'callers of' : 'callees of'
     out.push(...table(report, [report.target], layout, false))

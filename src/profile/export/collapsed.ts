@@ -85,7 +85,7 @@ export function toCollapsed(doc: ProfileDocument, options: CollapsedOptions = {}
   const fold = collapsedFoldDepth(doc, options)
   const labels = doc.frames.map((f) => foldedLabel(f, doc.metadata.cwd))
   const lines: string[] = []
-  for (const thread of threads) lines.push(...threadLines(doc, thread, threads.length > 1, labels, scale, fold))
+  for (const thread of threads) for (const line of threadLines(doc, thread, threads.length > 1, labels, scale, fold)) lines.push(line)
   return lines.length ? `${lines.join('\n')}\n` : ''
 }
 
