@@ -229,12 +229,14 @@ describe('Chrome trace export', () => {
 describe('collapsed stacks', () => {
   const LINE = /^([^;\n]+(?:;[^;\n]+)*) (\d+)$/
 
-  test('one "a;b;c value" line per path with self time, in µs by default; thread prefix only for several threads', () => {
+  test('one "a;b;c value" line per path with self time, in µs by default; the thread root\'s own time as [thread]; thread prefix on every line only for several threads', () => {
     const one = toCollapsed(doc(1))
     const lines = one.trimEnd().split('\n')
     for (const line of lines) assert.match(line, LINE)
     assert.ok(one.endsWith('\n'))
-    assert.equal(lines[0], '<module> (main.py:1) 2')
+    // Time in frames older than the profile (the root's self time) is the thread's own line, first.
+    assert.equal(lines[0], `[MainThread] ${Math.round(doc(1).threads[0]!.root.selfNs / 1e3)}`)
+    assert.equal(lines[1], '<module> (main.py:1) 2')
     assert.ok(lines.includes('<module> (main.py:1);main (main.py:10);Store.save (lib.py:7);list.append 2'), one)
     assert.ok(lines.includes('<module> (main.py:1);main (main.py:10);math.sqrt 4'), one)
     // ';' inside a name cannot split a frame.
@@ -246,11 +248,11 @@ describe('collapsed stacks', () => {
       .trimEnd()
       .split('\n')
       .reduce((s, l) => s + Number(LINE.exec(l)![2]), 0)
-    assert.equal(total, doc(1).threads[0]!.root.totalNs - doc(1).threads[0]!.root.selfNs)
+    assert.equal(total, doc(1).threads[0]!.root.totalNs, 'every ns of the thread, its root\'s self time included')
     const two = toCollapsed(doc(2), { unit: 'ns' }).trimEnd().split('\n')
     assert.ok(two.every((l) => l.startsWith('[MainThread]') || l.startsWith('[worker]')))
     assert.ok(two.includes('[MainThread] 1000'), 'the root self time goes to the thread frame')
-    assert.ok(toCollapsed(doc(2), { thread: 'worker' }).startsWith('Store.save (lib.py:7) '))
+    assert.match(toCollapsed(doc(2), { thread: 'worker' }), /^\[worker\] 1\nStore\.save \(lib\.py:7\) /)
     assert.throws(() => toCollapsed(doc(), { unit: 'parsecs' as 'us' }), (e: unknown) => e instanceof ExportError && e.code === 'EXPORT_BAD_OPTION')
   })
 
@@ -262,6 +264,9 @@ describe('collapsed stacks', () => {
     const expected = ourPaths(d, 0, label)
     // Paths with no self time and no descendants with self time cannot appear in folded stacks.
     for (const [path, t] of expected) if (t.total === 0) expected.delete(path)
+    // The thread root's own time: a top-level [MainThread] frame.
+    const rootSelf = d.threads[0]!.root.selfNs
+    if (rootSelf > 0) expected.set('[MainThread]', { total: rootSelf, self: rootSelf })
     assertSamePaths(importedPaths(group.profiles[0]!.getAppendOrderCalltreeRoot(), (f) => f.name), expected, 0, 'folded')
   })
 })

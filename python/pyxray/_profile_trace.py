@@ -86,6 +86,12 @@ def describe_builtin(key: Any) -> tuple[str | None, str]:
     """(module, qualname) of a builtin key made by :func:`builtin_key`."""
     if isinstance(key, tuple):
         owner, name = key
+        # The type that defines the method, as cProfile names it (_lsprof looks the name up along
+        # the receiver's MRO): Counter().items is <method 'items' of 'dict' objects>, dict.items.
+        for klass in getattr(owner, "__mro__", ()):
+            if name in getattr(klass, "__dict__", ()):
+                owner = klass
+                break
         return getattr(owner, "__module__", None), "{}.{}".format(getattr(owner, "__qualname__", owner.__name__), name)
     if type(key) is MethodDescriptorType:
         return getattr(key.__objclass__, "__module__", None), key.__qualname__

@@ -8,6 +8,7 @@ import { DEFAULT_DIFF_OPTIONS, type DiffOptions, diffProfiles, type ProfileDiff 
 import { formatDiffMarkdown, formatDiffText, gateFindings } from '../profile/diff-format.js'
 import type { ProfileDocument } from '../profile/document.js'
 import { withoutProcesses } from '../profile/processes.js'
+import { toJsonText } from '../profile/json.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
 import { checkOutputFolder, checkOutputPath, existingFiles, writeFileAtomic } from './io.js'
@@ -159,7 +160,7 @@ export function parseAbCommand(text: string): RunPlan {
 }
 
 function render(d: ProfileDiff, format: string, values: Record<string, unknown>, top: number): string {
-  if (format === 'json') return `${JSON.stringify(d, null, 2)}\n`
+  if (format === 'json') return `${toJsonText(d, 2)}\n`
   if (format === 'markdown') return formatDiffMarkdown(d, top)
   const tree = values.tree
     ? { minPercent: numberOption('min-percent', values['min-percent'] as string | undefined, 1, false), ...(values.depth !== undefined ? { depth: numberOption('depth', values.depth as string, 0) } : {}) }

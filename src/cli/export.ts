@@ -4,7 +4,7 @@
  * never over the input.
  */
 import { type ProfileDocument, ProfileDocumentError } from '../profile/document.js'
-import { COLLAPSED_UNITS, type CollapsedUnit, ExportError, selectThreads, toChromeTrace, toCollapsed, toPstats, toSpeedscope } from '../profile/export/index.js'
+import { COLLAPSED_FRAME_BUDGET, COLLAPSED_UNITS, type CollapsedUnit, collapsedFoldDepth, ExportError, selectThreads, toChromeTrace, toCollapsed, toPstats, toSpeedscope } from '../profile/export/index.js'
 import { withoutProcesses } from '../profile/processes.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
@@ -81,7 +81,12 @@ export function runExport(o: ExportCommandOptions, con: Console): number {
   try {
     const doc = readProfileFile(o.input)
     noteRootOnly(doc, o.input, 'the export', con)
-    data = exportDocument(withoutProcesses(doc), o)
+    const root = withoutProcesses(doc)
+    data = exportDocument(root, o)
+    if (o.to === 'collapsed') {
+      const fold = collapsedFoldDepth(root, { ...(o.thread !== undefined ? { thread: o.thread } : {}), ...(o.unit ? { unit: o.unit } : {}) })
+      if (fold !== undefined) con.err(`pyxray export: the call tree is too deep for whole paths (more than ${COLLAPSED_FRAME_BUDGET.toLocaleString('en-US')} frames): frames below depth ${fold} are folded into one "[frames below depth ${fold}]" frame per path\n`)
+    }
   } catch (e) {
     if (e instanceof ProfileDocumentError) throw new UsageError(e.code === 'PROFILE_UNREADABLE' ? 'NOT_FOUND' : 'USAGE', e.message)
     if (e instanceof ExportError) throw new UsageError('USAGE', `${o.input}: ${e.message}`)

@@ -1,6 +1,7 @@
 /** `pyxray report PROFILE.json`: the flat table, call tree or callers/callees of a profile. */
 import { basename } from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { toJsonText } from '../profile/json.js'
 import { buildReport, REPORT_SORTS, ReportError, type ReportOptions, type ReportSort } from '../profile/report.js'
 import { formatReportMarkdown } from '../profile/report-markdown.js'
 import { formatReportText, PLAIN_REPORT, type ReportStyle } from '../profile/report-text.js'
@@ -156,7 +157,8 @@ export async function reportCommand(args: string[], con: Console): Promise<numbe
     if (e instanceof ReportError) throw new UsageError('NOT_FOUND', `${file}: ${e.message}`)
     throw e
   }
-  if (format === 'json') emit(`${JSON.stringify(report, null, 2)}\n`)
+  // The tree of deep recursion nests 100,000+ levels: toJsonText does not recurse.
+  if (format === 'json') emit(`${toJsonText(report, 2)}\n`)
   else if (format === 'markdown') emit(formatReportMarkdown(report))
   else emit(formatReportText(report, { width: textWidthOption(values.width as string | undefined), style: out === undefined || values.color === true ? reportStyle(values) : PLAIN_REPORT }))
   return ExitCode.Ok

@@ -1,6 +1,6 @@
 /** Text and markdown layouts of a {@link ProfileDiff}. */
 import { type FunctionDiff, INCONCLUSIVE_P_FACTOR, type NodeDiff, type ProfileDiff } from './diff.js'
-import type { ReportStyle, TextLayout } from './report-text.js'
+import { indentMore, indentText, type ReportStyle, type TextLayout, type TreeIndent } from './report-text.js'
 import { formatBytes, formatNs, mdCell, padEnd, padStart, textWidth, truncate, wrap } from './units.js'
 
 /** How many rows of each section to show. */
@@ -83,7 +83,8 @@ function fitColumns<R>(cols: readonly DiffColumn<R>[], rows: readonly R[], width
   const size = (list: readonly DiffColumn<R>[]) => list.reduce((n, c) => n + c.width + 1, 0) + 1
   let out = [...cols]
   if (size(out) + room <= width) return out
-  out = out.map((c) => ({ ...c, width: Math.min(c.width, Math.max(textWidth(c.title), ...rows.map((r) => textWidth(c.cell(r))))) }))
+  // A loop, not Math.max(...rows): a diff of deep recursion has 100,000+ rows (too many arguments).
+  out = out.map((c) => ({ ...c, width: Math.min(c.width, rows.reduce((m, r) => Math.max(m, textWidth(c.cell(r))), textWidth(c.title))) }))
   for (const c of cols) if (c.optional && size(out) + room > width) out = out.filter((x) => x.title !== c.title)
   return out
 }
@@ -140,10 +141,11 @@ function nodeRows(rows: readonly NodeDiff[], width: number, s: ReportStyle): str
  */
 export function diffTreeLines(d: ProfileDiff, o: { minPercent: number; depth?: number; width: number; style: ReportStyle }): string[] {
   const s = o.style
-  const byParent = new Map<string, NodeDiff[]>()
+  const byParent = new Map<NodeDiff | null, NodeDiff[]>()
   for (const n of d.nodes) {
-    const parent = n.functions.slice(0, -1).join('\u0001')
-    byParent.set(parent, [...(byParent.get(parent) ?? []), n])
+    const list = byParent.get(n.parent)
+    if (list) list.push(n)
+    else byParent.set(n.parent, [n])
   }
   const size = (n: NodeDiff) => Math.max(n.base?.totalNs ?? 0, n.head?.totalNs ?? 0)
   const limit = (o.minPercent / 100) * Math.max(d.base.totalNs, d.head.totalNs)
@@ -166,31 +168,32 @@ export function diffTreeLines(d: ProfileDiff, o: { minPercent: number; depth?: n
   const out = [s.header(head)]
   // Iterative (call paths of deep recursion are 100,000+ levels): items are taken from the end,
   // so a level's lines are pushed in reverse, its "… N more" line first.
-  type Item = { readonly node: NodeDiff; readonly prefix: string; readonly last: boolean; readonly level: number } | { readonly more: number; readonly prefix: string }
+  type Item = { readonly node: NodeDiff; readonly up: TreeIndent | null; readonly last: boolean; readonly level: number } | { readonly more: number; readonly up: TreeIndent | null }
   const todo: Item[] = []
-  const expand = (key: string, prefix: string, level: number) => {
-    const kids = [...(byParent.get(key) ?? [])].sort((a, b) => size(b) - size(a))
+  const expand = (parent: NodeDiff | null, up: TreeIndent | null, level: number) => {
+    const kids = [...(byParent.get(parent) ?? [])].sort((a, b) => size(b) - size(a))
     const deep = o.depth !== undefined && level >= o.depth
     const shown = deep ? [] : kids.filter((k) => size(k) >= limit)
     const hidden = kids.length - shown.length
-    if (hidden > 0) todo.push({ more: hidden, prefix })
-    for (let i = shown.length - 1; i >= 0; i--) todo.push({ node: shown[i]!, prefix, last: i === shown.length - 1 && hidden === 0, level })
+    if (hidden > 0) todo.push({ more: hidden, up })
+    for (let i = shown.length - 1; i >= 0; i--) todo.push({ node: shown[i]!, up, last: i === shown.length - 1 && hidden === 0, level })
   }
-  expand('', '', 0)
+  expand(null, null, 0)
   while (todo.length > 0) {
     const item = todo.pop()!
+    const prefix = indentText(item.up)
     if ('more' in item) {
-      out.push(`${' '.repeat(fixed)}${s.dim(`${item.prefix}└─ … ${item.more} more`)}`)
+      out.push(`${' '.repeat(fixed)}${s.dim(`${prefix}└─ … ${item.more} more`)}`)
       continue
     }
-    const { node: n, prefix, last, level } = item
+    const { node: n, up, last, level } = item
     const mark = n.gate === 'regression' ? '! ' : n.gate === 'inconclusive' ? '? ' : n.status === 'new' ? '+ ' : n.status === 'vanished' ? '- ' : ''
     const ratio = n.base && n.base.totalNs > 0 ? n.delta.totalNs / n.base.totalNs : 0
     const color = n.gate !== undefined || (n.base && n.head && Math.abs(n.delta.totalNs) >= d.options.minTimeNs && Math.abs(ratio) >= d.options.threshold) ? (n.gate !== undefined || ratio > 0 ? s.bad : s.good) : (x: string) => x
     const cells = cols.map((c) => padStart(c.cell(n), c.width)).join(' ')
     const branch = `${prefix}${last ? '└─ ' : '├─ '}`
-    out.push(`${color(cells)}  ${s.dim(branch)}${truncate(`${mark}${n.path[n.path.length - 1]!}`, Math.max(12, o.width - fixed - textWidth(branch)))}`)
-    expand(n.functions.join('\u0001'), `${prefix}${last ? '   ' : '│  '}`, level + 1)
+    out.push(`${color(cells)}  ${s.dim(branch)}${truncate(`${mark}${n.label}`, Math.max(12, o.width - fixed - textWidth(branch)))}`)
+    expand(n, indentMore(up, last ? '   ' : '│  '), level + 1)
   }
   return out
 }
@@ -229,7 +232,8 @@ export function formatDiffText(d: ProfileDiff, layout: DiffLayout): string {
   out.push('')
   if (layout.tree) {
     out.push(title(`call tree (${d.nodes.length} paths: ${newCount} new (+), ${goneCount} vanished (-); below ${layout.tree.minPercent}% folded)`))
-    out.push(...diffTreeLines(d, { ...layout.tree, width: w, style: s }))
+    // A loop, not push(...lines): the tree of deep recursion has more lines than a call takes arguments.
+    for (const line of diffTreeLines(d, { ...layout.tree, width: w, style: s })) out.push(line)
   } else {
     out.push(title(`call paths (${d.nodes.length} in all: ${newCount} new (+; ! counted as a regression, ? inconclusive), ${goneCount} vanished (-); largest Δ total first)`))
     if (paths.length === 0) out.push(s.dim('(no call path changed)'))

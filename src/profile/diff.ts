@@ -25,7 +25,7 @@
  */
 import type { ProfileDocument } from './document.js'
 import { flatTable, type FunctionStats } from './flat.js'
-import { buildThreadTrees, type CallNode, type FunctionInfo, functionLabel, mergeNodes, relativeFile, shortFile } from './model.js'
+import { buildThreadTrees, type CallNode, CallPathIds, type FunctionInfo, functionLabel, mergeNodes, relativeFile, shortFile } from './model.js'
 import { runsOf } from './runs.js'
 import { mannWhitney, median, smallestP } from './stats.js'
 
@@ -99,12 +99,35 @@ export interface FunctionDiff {
   readonly callsChanged: boolean
 }
 
-/** One call path of the diff. */
+/**
+ * Paths up to this many calls are listed whole in {@link NodeDiff.path} and `functions`; a deeper
+ * path lists its first {@link DIFF_PATH_ENDS} calls, one `… N calls …` entry for the calls left out,
+ * and its last {@link DIFF_PATH_ENDS} calls, so a diff of 100,000-deep recursion stays linear in
+ * size, about 17 entries a path (whole paths would grow with the square of the depth). `parent` and `depth` give the whole
+ * structure in memory.
+ */
+export const DIFF_PATH_CALLS = 200
+
+/** Calls kept at each end of a path deeper than {@link DIFF_PATH_CALLS}. */
+export const DIFF_PATH_ENDS = 8
+
+/**
+ * One call path of the diff. `path` and `functions` are computed when read (from `parent`), and
+ * `parent`, `depth`, `label` and `function` are not enumerable: the JSON form holds the lists only.
+ */
 export interface NodeDiff {
-  /** Labels from the outermost call to this one. */
+  /** Labels from the outermost call to this one (deeper than {@link DIFF_PATH_CALLS}: both ends, see there). */
   readonly path: readonly string[]
   /** The same calls as identities: FILE:QUALNAME (file relative to cwd), builtins MODULE.NAME. */
   readonly functions: readonly string[]
+  /** The caller's path; null for a call at the top of a thread. Not in the JSON form. */
+  readonly parent: NodeDiff | null
+  /** Calls on the path (1 at the top). Not in the JSON form. */
+  readonly depth: number
+  /** The last call's label (`path`'s last entry). Not in the JSON form. */
+  readonly label: string
+  /** The last call's identity (`functions`' last entry). Not in the JSON form. */
+  readonly function: string
   readonly status: 'changed' | 'unchanged' | 'new' | 'vanished'
   readonly base: DiffValues | null
   readonly head: DiffValues | null
@@ -208,25 +231,11 @@ function rekey(root: CallNode, cwd: string): CallNode {
   return done.get(root)!
 }
 
-/** Call path identities shared by both sides: a path is its parent path's id and a function key. */
-class PathIds {
-  private readonly ids = new Map<string, number>()
-  /** The id of the path `parent` › `fnKey` (the root path is -1). */
-  id(parent: number, fnKey: string): number {
-    const key = `${parent}\u0001${fnKey}`
-    let id = this.ids.get(key)
-    if (id === undefined) {
-      id = this.ids.size
-      this.ids.set(key, id)
-    }
-    return id
-  }
-}
-
 interface PathData {
   readonly node: CallNode
-  readonly path: string[]
-  readonly functions: string[]
+  /** The last call: its label and identity. */
+  readonly label: string
+  readonly function: string
   /** The parent path's id; -1 at the top. */
   readonly parent: number
 }
@@ -237,24 +246,73 @@ interface RunData {
   readonly paths: Map<number, PathData>
 }
 
-function runData(doc: ProfileDocument, ids: PathIds): RunData[] {
+function runData(doc: ProfileDocument, ids: CallPathIds): RunData[] {
   return runsOf(doc).map((run) => {
     const merged = mergeNodes(buildThreadTrees(doc.frames, run.threads).map((t) => t.root))
     const root = rekey(merged, run.metadata.cwd)
     const functions = new Map(flatTable([root]).map((s) => [s.fn.key, s]))
     const paths = new Map<number, PathData>()
-    const todo: { node: CallNode; id: number; path: string[]; functions: string[] }[] = [{ node: root, id: -1, path: [], functions: [] }]
+    // A path is its parent's id and a function key (O(1) per node, whatever the depth).
+    const todo: [CallNode, number][] = [[root, -1]]
     while (todo.length > 0) {
-      const { node, id, path, functions: fns } = todo.pop()!
+      const [node, id] = todo.pop()!
       for (const c of node.children) {
         const k = ids.id(id, c.fn?.key ?? '')
-        const data = { node: c, path: [...path, functionLabel(c.fn)], functions: [...fns, functionId(c.fn)], parent: id }
-        paths.set(k, data)
-        todo.push({ node: c, id: k, path: data.path, functions: data.functions })
+        paths.set(k, { node: c, label: functionLabel(c.fn), function: functionId(c.fn), parent: id })
+        todo.push([c, k])
       }
     }
     return { root, functions, paths }
   })
+}
+
+/** The list of `pick` over a path, root first, with the middle of a deep path left out (see DIFF_PATH_CALLS). */
+function pathList(n: NodeDiff, pick: (x: NodeDiff) => string): string[] {
+  const all = n.depth <= DIFF_PATH_CALLS
+  const tail: string[] = []
+  let x: NodeDiff | null = n
+  while (x !== null && (all || tail.length < DIFF_PATH_ENDS)) {
+    tail.push(pick(x))
+    x = x.parent
+  }
+  tail.reverse()
+  if (x === null) return tail
+  const left = x.depth - DIFF_PATH_ENDS
+  x = (x as NodeWithAnchor).anchor
+  const head: string[] = []
+  while (x !== null) {
+    head.push(pick(x))
+    x = x.parent
+  }
+  head.reverse()
+  return [...head, `… ${left} calls …`, ...tail]
+}
+
+function pathGetter(this: NodeDiff): string[] {
+  return pathList(this, (x) => x.label)
+}
+
+function functionsGetter(this: NodeDiff): string[] {
+  return pathList(this, (x) => x.function)
+}
+
+/** In memory: the ancestor DIFF_PATH_ENDS calls deep (where the kept head of a deep path ends). */
+type NodeWithAnchor = NodeDiff & { readonly anchor: NodeDiff | null }
+
+/** A NodeDiff: lists computed when read, structure not enumerable (see NodeDiff). */
+function nodeDiff(parent: NodeDiff | null, label: string, fn: string, rest: Omit<NodeDiff, 'path' | 'functions' | 'parent' | 'depth' | 'label' | 'function'>): NodeDiff {
+  const n = {}
+  const depth = (parent?.depth ?? 0) + 1
+  Object.defineProperties(n, {
+    anchor: { value: depth === DIFF_PATH_ENDS ? n : depth > DIFF_PATH_ENDS ? (parent as NodeWithAnchor).anchor : null },
+    path: { get: pathGetter, enumerable: true, configurable: true },
+    functions: { get: functionsGetter, enumerable: true, configurable: true },
+    parent: { value: parent },
+    depth: { value: depth },
+    label: { value: label },
+    function: { value: fn },
+  })
+  return Object.assign(n, rest) as NodeDiff
 }
 
 function values(list: readonly ({ calls: number; selfNs: number; totalNs: number; netBytes?: number } | undefined)[]): DiffValues | null {
@@ -324,7 +382,7 @@ function differenceWarnings(base: ProfileDocument, head: ProfileDocument): strin
 
 /** Compares two validated profile documents. */
 export function diffProfiles(base: ProfileDocument, head: ProfileDocument, o: DiffOptions, names: { base: string; head: string } = { base: 'base', head: 'head' }): ProfileDiff {
-  const ids = new PathIds()
+  const ids = new CallPathIds()
   const b = runData(base, ids)
   const h = runData(head, ids)
   const tested = b.length >= 2 && h.length >= 2
@@ -422,11 +480,15 @@ export function diffProfiles(base: ProfileDocument, head: ProfileDocument, o: Di
   for (const r of [...b, ...h]) for (const [k, v] of r.paths) if (!pathKeys.has(k)) pathKeys.set(k, v)
   const inBase = (k: number) => k === -1 || b.some((r) => r.paths.has(k))
   const nodes: NodeDiff[] = []
-  for (const [k, { path, functions, parent }] of pathKeys) {
+  // Parents come before their children in pathKeys (a path's id is made after its parent's).
+  const byId = new Map<number, NodeDiff>()
+  for (const [k, { label, function: fid, parent }] of pathKeys) {
     const bv = values(b.map((r) => r.paths.get(k)?.node))
     const hv = values(h.map((r) => r.paths.get(k)?.node))
     const d = delta(bv, hv)
     const status = !bv ? 'new' : !hv ? 'vanished' : d.calls === 0 && d.selfNs === 0 && d.totalNs === 0 && (d.netBytes ?? 0) === 0 ? 'unchanged' : 'changed'
+    const up = byId.get(parent) ?? null
+    let node: NodeDiff
     // The outermost new path of a new subtree is gated on what it adds (its total).
     if (status === 'new' && hv && hv.totalNs >= newLimit && inBase(parent)) {
       const p = pGrowth(
@@ -435,10 +497,12 @@ export function diffProfiles(base: ProfileDocument, head: ProfileDocument, o: Di
         1,
       )
       const gate = p === null || p < o.alpha ? 'regression' : leaning(p) ? 'inconclusive' : undefined
-      nodes.push({ path, functions, status, base: bv, head: hv, delta: d, ...(gate ? { gate, p } : {}) })
-    } else nodes.push({ path, functions, status, base: bv, head: hv, delta: d })
+      node = nodeDiff(up, label, fid, { status, base: bv, head: hv, delta: d, ...(gate ? { gate, p } : {}) })
+    } else node = nodeDiff(up, label, fid, { status, base: bv, head: hv, delta: d })
+    byId.set(k, node)
+    nodes.push(node)
   }
-  nodes.sort((x, y) => Math.abs(y.delta.totalNs) - Math.abs(x.delta.totalNs) || x.path.length - y.path.length)
+  nodes.sort((x, y) => Math.abs(y.delta.totalNs) - Math.abs(x.delta.totalNs) || x.depth - y.depth)
 
   // The total time, gated like a function's.
   const totalChange = baseTotal > 0 ? (headTotal - baseTotal) / baseTotal : null

@@ -1,6 +1,7 @@
 /**
  * Filters over call trees, each building new trees: focus (the subtrees rooted at a function),
- * hide (fold a function into its caller) and min-percent (drop small subtrees).
+ * hide (fold a function into its caller) and min-percent (drop small subtrees). All iterative: call
+ * trees of deep recursion nest 100,000+ levels.
  */
 import { type CallNode, type FunctionInfo, mergeNodes } from './model.js'
 
@@ -10,16 +11,18 @@ import { type CallNode, type FunctionInfo, mergeNodes } from './model.js'
  */
 export function focus(roots: readonly CallNode[], match: (fn: FunctionInfo) => boolean): CallNode[] {
   const found = new Map<string, CallNode[]>()
-  const go = (n: CallNode) => {
+  // Pre-order (children pushed in reverse), not below a match.
+  const todo = [...roots].reverse()
+  while (todo.length > 0) {
+    const n = todo.pop()!
     if (n.fn !== null && match(n.fn)) {
       const list = found.get(n.fn.key) ?? []
       list.push(n)
       found.set(n.fn.key, list)
-      return
+      continue
     }
-    n.children.forEach(go)
+    for (let i = n.children.length - 1; i >= 0; i--) todo.push(n.children[i]!)
   }
-  roots.forEach(go)
   return [...found.values()].map((nodes) => mergeNodes(nodes)).sort((a, b) => b.totalNs - a.totalNs)
 }
 
@@ -29,25 +32,37 @@ export function focus(roots: readonly CallNode[], match: (fn: FunctionInfo) => b
  * calls of the same functions). Totals of the callers are unchanged.
  */
 export function hide(root: CallNode, match: (fn: FunctionInfo) => boolean): CallNode {
-  const go = (n: CallNode): CallNode => {
+  // Post-order: a node is rebuilt once its children are (`done` holds them until their parent takes them).
+  const done = new Map<CallNode, CallNode>()
+  const todo: [CallNode, boolean][] = [[root, false]]
+  while (todo.length > 0) {
+    const [n, expanded] = todo.pop()!
+    if (!expanded) {
+      todo.push([n, true])
+      for (const c of n.children) todo.push([c, false])
+      continue
+    }
     let extraSelf = 0
     const kids: CallNode[] = []
     for (const c of n.children) {
-      const h = go(c)
+      const h = done.get(c)!
+      done.delete(c)
       if (c.fn !== null && match(c.fn)) {
         extraSelf += h.selfNs
-        kids.push(...h.children)
+        for (const k of h.children) kids.push(k)
       } else kids.push(h)
     }
     const groups = new Map<string, CallNode[]>()
     for (const k of kids) {
       const key = k.fn?.key ?? ''
-      groups.set(key, [...(groups.get(key) ?? []), k])
+      const g = groups.get(key)
+      if (g) g.push(k)
+      else groups.set(key, [k])
     }
     const children = [...groups.values()].map((g) => (g.length === 1 ? g[0]! : mergeNodes(g))).sort((a, b) => b.totalNs - a.totalNs)
-    return { ...n, selfNs: n.selfNs + extraSelf, children }
+    done.set(n, { ...n, selfNs: n.selfNs + extraSelf, children })
   }
-  return go(root)
+  return done.get(root)!
 }
 
 /**
@@ -56,6 +71,16 @@ export function hide(root: CallNode, match: (fn: FunctionInfo) => boolean): Call
  */
 export function minPercent(root: CallNode, percent: number, totalNs: number): CallNode {
   const limit = (percent / 100) * totalNs
-  const go = (n: CallNode): CallNode => ({ ...n, children: n.children.filter((c) => c.totalNs >= limit).map(go) })
-  return go(root)
+  const top: CallNode & { children: CallNode[] } = { ...root, children: [] }
+  const todo: [CallNode, CallNode[]][] = [[root, top.children]]
+  while (todo.length > 0) {
+    const [n, out] = todo.pop()!
+    for (const c of n.children) {
+      if (c.totalNs < limit) continue
+      const copy = { ...c, children: [] as CallNode[] }
+      out.push(copy)
+      todo.push([c, copy.children])
+    }
+  }
+  return top
 }

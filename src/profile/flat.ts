@@ -54,17 +54,27 @@ function add(a: Acc, n: CallNode, outermost: boolean): void {
   if (n.samples !== undefined) a.samples = (a.samples ?? 0) + n.samples
 }
 
-/** Walks every node with the count of activations of each key on the path above it. */
+/** Walks every node with the count of activations of each key on the path above it (iteratively, pre-order). */
 function walk(roots: readonly CallNode[], visit: (n: CallNode, parent: CallNode | null, active: Map<string, number>) => void, keyOf: (n: CallNode, parent: CallNode | null) => string | null): void {
   const active = new Map<string, number>()
-  const go = (n: CallNode, parent: CallNode | null) => {
+  // Entries: a node to enter (with its parent), or a key to leave (its subtree is done).
+  const todo: ({ n: CallNode; parent: CallNode | null } | { leave: string })[] = []
+  for (let i = roots.length - 1; i >= 0; i--) todo.push({ n: roots[i]!, parent: null })
+  while (todo.length > 0) {
+    const item = todo.pop()!
+    if ('leave' in item) {
+      active.set(item.leave, active.get(item.leave)! - 1)
+      continue
+    }
+    const { n, parent } = item
     visit(n, parent, active)
     const k = keyOf(n, parent)
-    if (k !== null) active.set(k, (active.get(k) ?? 0) + 1)
-    for (const c of n.children) go(c, n)
-    if (k !== null) active.set(k, active.get(k)! - 1)
+    if (k !== null) {
+      active.set(k, (active.get(k) ?? 0) + 1)
+      todo.push({ leave: k })
+    }
+    for (let i = n.children.length - 1; i >= 0; i--) todo.push({ n: n.children[i]!, parent: n })
   }
-  for (const r of roots) go(r, null)
 }
 
 /** The flat table of the functions under `roots` (roots themselves included unless they are thread roots). */

@@ -66,19 +66,31 @@ export function functionInfo(f: ProfileFrame): FunctionInfo {
   }
 }
 
-/** Resolves a list of document threads against a frame table. */
+/** Resolves a list of document threads against a frame table (iteratively: trees may nest 100,000+ levels). */
 export function buildThreadTrees(frames: readonly ProfileFrame[], threads: readonly ProfileThread[]): ThreadTree[] {
   const infos = frames.map(functionInfo)
-  const build = (n: ProfileThread['root']): CallNode => ({
+  const build = (n: ProfileThread['root']): CallNode & { children: CallNode[] } => ({
     fn: n.frame === null ? null : infos[n.frame]!,
     calls: n.calls,
     totalNs: n.totalNs,
     selfNs: n.selfNs,
     ...(n.memory ? { netBytes: n.memory.netBytes, peakBytes: n.memory.peakBytes } : {}),
     ...(n.samples !== undefined ? { samples: n.samples } : {}),
-    children: n.children.map(build),
+    children: [],
   })
-  return threads.map((t) => ({ id: t.id, name: t.name, main: t.main, root: build(t.root) }))
+  return threads.map((t) => {
+    const root = build(t.root)
+    const todo: [ProfileThread['root'], CallNode[]][] = [[t.root, root.children]]
+    while (todo.length > 0) {
+      const [n, out] = todo.pop()!
+      for (const c of n.children) {
+        const b = build(c)
+        out.push(b)
+        todo.push([c, b.children])
+      }
+    }
+    return { id: t.id, name: t.name, main: t.main, root }
+  })
 }
 
 /** The call tree of every thread of a document, main thread first (the document's order). */
@@ -129,6 +141,29 @@ export function matchesFunction(fn: FunctionInfo | null, pattern: string): boole
   return fn.qualname === qualname && (fn.file === file || fn.file.endsWith(`/${file}`) || fn.file.endsWith(`\\${file}`))
 }
 
+/**
+ * Call path identities as small integers: a path is its parent path's id and a key (a function's,
+ * or a root's), interned, so a path costs O(1) however deep it is (keys built by joining the
+ * functions of a path would grow with the depth, and their total with its square).
+ */
+export class CallPathIds {
+  private readonly ids = new Map<string, number>()
+  /** The id of the path `parent` › `key`; the parent of a top-level path is -1. */
+  id(parent: number, key: string): number {
+    const k = `${parent}\u0001${key}`
+    let id = this.ids.get(k)
+    if (id === undefined) {
+      id = this.ids.size
+      this.ids.set(k, id)
+    }
+    return id
+  }
+  /** The id of `parent` › `key` if that path was interned, else undefined. */
+  find(parent: number, key: string): number | undefined {
+    return this.ids.get(`${parent}\u0001${key}`)
+  }
+}
+
 /** Adds `b` into a mutable accumulator node of the same function (used by merges). */
 interface MutableNode {
   fn: FunctionInfo | null
@@ -146,18 +181,25 @@ function emptyNode(fn: FunctionInfo | null): MutableNode {
   return { fn, calls: 0, totalNs: 0, selfNs: 0, children: [], index: new Map() }
 }
 
+/** Adds `n` and its subtree into `acc`, children merged by function (iterative). */
 function addInto(acc: MutableNode, n: CallNode): void {
-  acc.calls += n.calls
-  acc.totalNs += n.totalNs
-  acc.selfNs += n.selfNs
-  if (n.netBytes !== undefined) acc.netBytes = (acc.netBytes ?? 0) + n.netBytes
-  if (n.peakBytes !== undefined) acc.peakBytes = Math.max(acc.peakBytes ?? 0, n.peakBytes)
-  if (n.samples !== undefined) acc.samples = (acc.samples ?? 0) + n.samples
-  for (const c of n.children) childOf(acc, c.fn).push(c)
+  const todo: [MutableNode, CallNode][] = [[acc, n]]
+  while (todo.length > 0) {
+    const [a, x] = todo.pop()!
+    a.calls += x.calls
+    a.totalNs += x.totalNs
+    a.selfNs += x.selfNs
+    if (x.netBytes !== undefined) a.netBytes = (a.netBytes ?? 0) + x.netBytes
+    if (x.peakBytes !== undefined) a.peakBytes = Math.max(a.peakBytes ?? 0, x.peakBytes)
+    if (x.samples !== undefined) a.samples = (a.samples ?? 0) + x.samples
+    // In reverse, so the first child's subtree is merged first (pre-order, as a recursion would).
+    const pairs = x.children.map((c): [MutableNode, CallNode] => [childOf(a, c.fn), c])
+    for (let i = pairs.length - 1; i >= 0; i--) todo.push(pairs[i]!)
+  }
 }
 
-/** Children are merged lazily: pending CallNodes per key, folded by `freeze`. */
-function childOf(acc: MutableNode, fn: FunctionInfo | null): { push(n: CallNode): void } {
+/** The accumulator child of `acc` for function `fn`, made on first use (children keep first-seen order). */
+function childOf(acc: MutableNode, fn: FunctionInfo | null): MutableNode {
   const key = fn === null ? '' : fn.key
   let child = acc.index.get(key)
   if (!child) {
@@ -165,13 +207,12 @@ function childOf(acc: MutableNode, fn: FunctionInfo | null): { push(n: CallNode)
     acc.index.set(key, child)
     acc.children.push(child)
   }
-  const target = child
-  return { push: (n) => addInto(target, n) }
+  return child
 }
 
-function freeze(n: MutableNode): CallNode {
-  const children = n.children.map(freeze).sort((a, b) => b.totalNs - a.totalNs)
-  return {
+/** The read-only tree of an accumulator, children largest first (iterative). */
+function freeze(root: MutableNode): CallNode {
+  const make = (n: MutableNode): CallNode & { children: CallNode[] } => ({
     fn: n.fn,
     calls: n.calls,
     totalNs: n.totalNs,
@@ -179,8 +220,20 @@ function freeze(n: MutableNode): CallNode {
     ...(n.netBytes !== undefined ? { netBytes: n.netBytes } : {}),
     ...(n.peakBytes !== undefined ? { peakBytes: n.peakBytes } : {}),
     ...(n.samples !== undefined ? { samples: n.samples } : {}),
-    children,
+    children: [],
+  })
+  const out = make(root)
+  const todo: [MutableNode, CallNode[]][] = [[root, out.children]]
+  while (todo.length > 0) {
+    const [n, kids] = todo.pop()!
+    for (const c of n.children) {
+      const f = make(c)
+      kids.push(f)
+      todo.push([c, f.children])
+    }
+    kids.sort((a, b) => b.totalNs - a.totalNs)
   }
+  return out
 }
 
 /**

@@ -120,6 +120,40 @@ function fnCell(r: ReportRow, width: number, style: ReportStyle): string {
 /** Columns are dropped in this order while the table is wider than the layout (function names keep 12). */
 const OPTIONAL_COLUMNS = ['', '±']
 
+/**
+ * Tree views draw the branches of at most this many levels: deeper lines keep the branches of the
+ * innermost levels after a `[+N]` mark counting the levels left out, so a line of a call path
+ * 100,000 deep stays short (drawing every level would make the text grow with the square of the
+ * depth). Trees shallower than this are drawn in full.
+ */
+export const TREE_INDENT_LEVELS = 100
+
+/** The branches above a tree line: one 3-column segment per level, innermost last, shared by siblings. */
+export interface TreeIndent {
+  /** "│  " (more siblings below) or "   ". */
+  readonly seg: string
+  readonly up: TreeIndent | null
+  /** Levels in this indent, this one included. */
+  readonly levels: number
+}
+
+/** The indent `up` plus one level. */
+export function indentMore(up: TreeIndent | null, seg: string): TreeIndent {
+  return { seg, up, levels: (up?.levels ?? 0) + 1 }
+}
+
+/** An indent as text: every segment, or the last {@link TREE_INDENT_LEVELS} after a `[+N] ` mark. */
+export function indentText(indent: TreeIndent | null): string {
+  const parts: string[] = []
+  let x = indent
+  while (x !== null && parts.length < TREE_INDENT_LEVELS) {
+    parts.push(x.seg)
+    x = x.up
+  }
+  parts.reverse()
+  return `${x !== null ? `[+${x.levels}] ` : ''}${parts.join('')}`
+}
+
 function table(report: Report, rows: readonly ReportRow[], layout: TextLayout, withBar: boolean): string[] {
   const s = layout.style
   let cols = columns(report, withBar)
@@ -157,21 +191,31 @@ function treeLines(report: Report, roots: NonNullable<Report['tree']>, layout: T
     const name = n.function === null ? s.header(truncate(label !== undefined ? `thread ${label}` : '(thread root)', room)) : fnCell(n, room, s)
     out.push(`${cells}${mem}  ${s.dim(prefix)}${name}`.trimEnd())
   }
-  const walk = (n: ReportTreeNode, prefix: string, childPrefix: string, label?: string) => {
-    line(n, prefix, label)
-    const items: (ReportTreeNode | 'hidden')[] = [...n.children, ...(n.hidden ? ['hidden' as const] : [])]
-    items.forEach((c, i) => {
-      const last = i === items.length - 1
-      if (c === 'hidden') {
-        const h = n.hidden!
-        const blank = `${' '.repeat(6)} ${padStart(formatNs(h.perRunNs ?? h.totalNs), 9)} ${' '.repeat(9)} ${' '.repeat(callsW)}${memory ? ' '.repeat(22) : ''}`
-        out.push(`${blank}  ${s.dim(`${childPrefix}${last ? '└─ ' : '├─ '}… ${h.count} more`)}`)
-        return
-      }
-      walk(c, childPrefix + (last ? '└─ ' : '├─ '), childPrefix + (last ? '   ' : '│  '))
-    })
+  // Iterative (trees of deep recursion nest 100,000+ levels): items are taken from the end, so a
+  // node's children are pushed in reverse, its "… N more" line first.
+  type Item = { readonly node: ReportTreeNode; readonly up: TreeIndent | null; readonly branch: string; readonly label?: string } | { readonly hidden: NonNullable<ReportTreeNode['hidden']>; readonly up: TreeIndent | null; readonly branch: string }
+  const todo: Item[] = []
+  for (let i = roots.length - 1; i >= 0; i--) {
+    const r = roots[i]!
+    todo.push({ node: r, up: null, branch: '', ...(r.thread !== undefined ? { label: r.thread } : {}) })
   }
-  roots.forEach((r) => walk(r, '', '', r.thread))
+  while (todo.length > 0) {
+    const item = todo.pop()!
+    const at = indentText(item.up)
+    if ('hidden' in item) {
+      const h = item.hidden
+      const blank = `${' '.repeat(6)} ${padStart(formatNs(h.perRunNs ?? h.totalNs), 9)} ${' '.repeat(9)} ${' '.repeat(callsW)}${memory ? ' '.repeat(22) : ''}`
+      out.push(`${blank}  ${s.dim(`${at}${item.branch}… ${h.count} more`)}`)
+      continue
+    }
+    const n = item.node
+    line(n, `${at}${item.branch}`, 'label' in item ? item.label : undefined)
+    // The children's indent: this line's, plus a segment under its branch (none at the roots).
+    const up = item.branch === '' ? item.up : indentMore(item.up, item.branch === '└─ ' ? '   ' : '│  ')
+    const count = n.children.length + (n.hidden ? 1 : 0)
+    if (n.hidden) todo.push({ hidden: n.hidden, up, branch: '└─ ' })
+    for (let i = n.children.length - 1; i >= 0; i--) todo.push({ node: n.children[i]!, up, branch: i === count - 1 ? '└─ ' : '├─ ' })
+  }
   return out
 }
 
@@ -195,7 +239,8 @@ export function formatReportText(report: Report, layout: TextLayout): string {
     const more = (report.functionCount ?? 0) - report.functions.length
     if (more > 0) out.push(s.dim(`… ${more} more function${more === 1 ? '' : 's'} (--top 0 shows all)`))
   } else if (report.tree) {
-    out.push(...treeLines(report, report.tree, layout))
+    // A loop, not push(...lines): the tree of deep recursion has more lines than a call takes arguments.
+    for (const line of treeLines(report, report.tree, layout)) out.push(line)
   } else if (report.target && report.neighbours) {
     const word = report.view === 'callers' ? 'callers of' : 'callees of'
     out.push(...table(report, [report.target], layout, false))

@@ -6,7 +6,7 @@ import { processDocument, processesOf, withoutProcesses } from './processes.js'
 import type { ProfileDocument } from './document.js'
 import { focus, hide } from './filter.js'
 import { calleesOf, callersOf, flatTable, type FunctionStats } from './flat.js'
-import { buildThreadTrees, buildTrees, type CallNode, type FunctionInfo, functionLabel, functionLocation, matchesFunction, type ThreadTree, totalTime } from './model.js'
+import { buildThreadTrees, buildTrees, type CallNode, CallPathIds, type FunctionInfo, functionLabel, functionLocation, matchesFunction, type ThreadTree, totalTime } from './model.js'
 import { addRunValues, type RowRunStats, rowRunStats, type RunSpread, runSpread, type RunValues, type SpreadKind, spreadKind } from './report-runs.js'
 import { runsOf } from './runs.js'
 import { median } from './stats.js'
@@ -252,14 +252,15 @@ function selectRoots(all: readonly ThreadTree[], o: ReportOptions, runThreads?: 
   return { roots, keys, labels, totalNs }
 }
 
-/** Each node's values under its call path (root key, then function keys), for matching runs. */
-function pathIndex(sel: Roots): Map<string, RunValues> {
-  const out = new Map<string, RunValues>()
-  const go = (n: CallNode, path: string) => {
+/** Each node's values under its call path (root key, then function keys, interned in `ids`), for matching runs. */
+function pathIndex(sel: Roots, ids: CallPathIds): Map<number, RunValues> {
+  const out = new Map<number, RunValues>()
+  const todo: [CallNode, number][] = sel.roots.map((r, i) => [r, ids.id(-1, sel.keys[i]!)])
+  while (todo.length > 0) {
+    const [n, path] = todo.pop()!
     out.set(path, addRunValues(out.get(path), n))
-    for (const c of n.children) go(c, `${path}\u0001${c.fn?.key ?? ''}`)
+    for (const c of n.children) todo.push([c, ids.id(path, c.fn?.key ?? '')])
   }
-  sel.roots.forEach((r, i) => go(r, sel.keys[i]!))
   return out
 }
 
@@ -368,25 +369,43 @@ function buildProcessReport(doc: ProfileDocument, o: ReportOptions): Report {
   }
   if (o.view === 'tree') {
     const limit = (o.minPercent / 100) * totalNs
-    const indexes = perRunSel.map(pathIndex)
-    const pathStats = (path: string) => (repeated ? rowRunStats(indexes.map((m) => m.get(path)), kind) : undefined)
-    const treeOf = (n: CallNode, level: number, path: string): ReportTreeNode => {
+    const ids = new CallPathIds()
+    const indexes = perRunSel.map((r) => pathIndex(r, ids))
+    const pathStats = (path: number) => (repeated ? rowRunStats(indexes.map((m) => m.get(path)), kind) : undefined)
+    // Built top-down and iteratively (trees of deep recursion nest 100,000+ levels): each node is
+    // made with its children array empty and filled as its children are taken.
+    type Built = ReportTreeNode & { children: ReportTreeNode[]; hidden?: ReportTreeNode['hidden'] }
+    const nodeOf = (n: CallNode, level: number, path: number): { node: Built; kept: CallNode[] } => {
       const deep = o.depth !== undefined && level >= o.depth
       const kept = deep ? [] : n.children.filter((c) => c.totalNs >= limit)
-      const dropped = n.children.filter((c) => !kept.includes(c))
+      const keptSet = new Set(kept)
+      const dropped = n.children.filter((c) => !keptSet.has(c))
       const droppedNs = dropped.reduce((s, c) => s + c.totalNs, 0)
-      const childPath = (c: CallNode) => `${path}\u0001${c.fn?.key ?? ''}`
+      const childPath = (c: CallNode) => ids.find(path, c.fn?.key ?? '') ?? -2
       const droppedPerRun = () => runSpread(
         indexes.map((m) => dropped.reduce((s, c) => s + (m.get(childPath(c))?.totalNs ?? 0), 0)),
         kind,
       ).median
-      return {
-        ...row(n, totalNs, cwd, pathStats(path)),
-        children: kept.map((c) => treeOf(c, level + 1, childPath(c))),
-        ...(dropped.length ? { hidden: { count: dropped.length, totalNs: droppedNs, ...(repeated ? { perRunNs: droppedPerRun() } : {}) } } : {}),
-      }
+      const node: Built = { ...row(n, totalNs, cwd, pathStats(path)), children: [] }
+      if (dropped.length) node.hidden = { count: dropped.length, totalNs: droppedNs, ...(repeated ? { perRunNs: droppedPerRun() } : {}) }
+      return { node, kept }
     }
-    return { ...base, tree: roots.map((r, i) => ({ ...treeOf(r, 0, sel.keys[i]!), ...(sel.labels[i] !== undefined ? { thread: sel.labels[i] } : {}) })) }
+    const tree = roots.map((r, i) => {
+      const rootPath = ids.id(-1, sel.keys[i]!)
+      const top = nodeOf(r, 0, rootPath)
+      const todo: [Built, CallNode[], number, number][] = [[top.node, top.kept, 0, rootPath]]
+      while (todo.length > 0) {
+        const [node, kept, level, path] = todo.pop()!
+        for (const c of kept) {
+          const p = ids.id(path, c.fn?.key ?? '')
+          const child = nodeOf(c, level + 1, p)
+          node.children.push(child.node)
+          todo.push([child.node, child.kept, level + 1, p])
+        }
+      }
+      return { ...top.node, ...(sel.labels[i] !== undefined ? { thread: sel.labels[i] } : {}) }
+    })
+    return { ...base, tree }
   }
   const target = o.target!
   const find = o.view === 'callers' ? callersOf : calleesOf

@@ -22,34 +22,54 @@ interface MNode {
   index: Map<number | null, MNode>
 }
 
+/** Adds `n` and its subtree into `acc`, children matched by (remapped) frame; iterative, pre-order. */
 function addNode(acc: MNode, n: ProfileNode, remap: (i: number | null) => number | null): void {
-  acc.calls += n.calls
-  acc.totalNs += n.totalNs
-  acc.selfNs += n.selfNs
-  if (n.memory) acc.memory = { netBytes: (acc.memory?.netBytes ?? 0) + n.memory.netBytes, peakBytes: Math.max(acc.memory?.peakBytes ?? 0, n.memory.peakBytes) }
-  if (n.samples !== undefined) acc.samples = (acc.samples ?? 0) + n.samples
-  for (const c of n.children) {
-    const f = remap(c.frame)
-    let child = acc.index.get(f)
-    if (!child) {
-      child = { frame: f, calls: 0, totalNs: 0, selfNs: 0, children: [], index: new Map() }
-      acc.index.set(f, child)
-      acc.children.push(child)
+  const todo: [MNode, ProfileNode][] = [[acc, n]]
+  while (todo.length > 0) {
+    const [a, x] = todo.pop()!
+    a.calls += x.calls
+    a.totalNs += x.totalNs
+    a.selfNs += x.selfNs
+    if (x.memory) a.memory = { netBytes: (a.memory?.netBytes ?? 0) + x.memory.netBytes, peakBytes: Math.max(a.memory?.peakBytes ?? 0, x.memory.peakBytes) }
+    if (x.samples !== undefined) a.samples = (a.samples ?? 0) + x.samples
+    const pairs: [MNode, ProfileNode][] = []
+    for (const c of x.children) {
+      const f = remap(c.frame)
+      let child = a.index.get(f)
+      if (!child) {
+        child = { frame: f, calls: 0, totalNs: 0, selfNs: 0, children: [], index: new Map() }
+        a.index.set(f, child)
+        a.children.push(child)
+      }
+      pairs.push([child, c])
     }
-    addNode(child, c, remap)
+    for (let i = pairs.length - 1; i >= 0; i--) todo.push(pairs[i]!)
   }
 }
 
-function freeze(n: MNode): ProfileNode {
-  return {
+/** The document tree of an accumulator, children largest first (iterative). */
+function freeze(root: MNode): ProfileNode {
+  const make = (n: MNode): ProfileNode & { children: ProfileNode[] } => ({
     frame: n.frame,
     calls: n.calls,
     totalNs: n.totalNs,
     selfNs: n.selfNs,
     ...(n.memory ? { memory: n.memory } : {}),
     ...(n.samples !== undefined ? { samples: n.samples } : {}),
-    children: n.children.map(freeze).sort((a, b) => b.totalNs - a.totalNs),
+    children: [],
+  })
+  const out = make(root)
+  const todo: [MNode, ProfileNode[]][] = [[root, out.children]]
+  while (todo.length > 0) {
+    const [n, kids] = todo.pop()!
+    for (const c of n.children) {
+      const f = make(c)
+      kids.push(f)
+      todo.push([c, f.children])
+    }
+    kids.sort((a, b) => b.totalNs - a.totalNs)
   }
+  return out
 }
 
 const threadKey = (t: ProfileThread) => (t.main ? '\u0000main' : t.name)

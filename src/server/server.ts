@@ -24,6 +24,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path'
 import { pipeline } from 'node:stream'
 import { fileURLToPath } from 'node:url'
+import { toJsonText } from '../profile/json.js'
 import { agentDir, findInterpreters, isSupported, NativeRuntime, PYODIDE_MINOR, PyodideRuntime, type PythonRuntime, RuntimeError, toBase64 } from '../runtime/index.js'
 import { loadProfiles, type ServedProfile } from './profiles.js'
 import { checkRequest, type Guard, type Target, tokenCookie } from './security.js'
@@ -127,7 +128,8 @@ class HttpError extends Error {
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value)
+  // Profiles of deep recursion nest 100,000+ levels: JSON.stringify would overflow the stack.
+  const body = toJsonText(value)
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
   res.end(body)
 }

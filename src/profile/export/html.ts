@@ -4,6 +4,7 @@
  * No Node APIs: the caller reads the template.
  */
 import { flattenProfile, type ProfileDocument } from '../document.js'
+import { toJsonText } from '../json.js'
 import { ExportError } from './errors.js'
 
 /** The element of the template that receives the data: `{ "name": …, "profile": … }`. */
@@ -12,10 +13,11 @@ export const HTML_REPORT_SLOT = '<script type="application/json" id="pyxray-repo
 /**
  * JSON that can sit inside a `<script>` element: `<`, `>` and `&` as \u escapes (no `</script>`
  * or `<!--` can end or bend the element), and U+2028/U+2029 escaped too (line terminators to
- * older JavaScript parsers). JSON.parse reads it back unchanged.
+ * older JavaScript parsers). JSON.parse reads it back unchanged. Written without recursion
+ * (toJsonText): call trees of deep recursion nest 100,000+ levels.
  */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return toJsonText(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
 /** The report page: `template` with the profile (shown under `name`, in the flat document format) in its data slot. */

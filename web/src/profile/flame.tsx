@@ -2,6 +2,11 @@
  * The flame graph (root at the bottom) or icicle (root at the top), drawn on a canvas: only rows
  * and nodes inside the viewport, only rectangles at least 1 px wide, so 200k nodes stay smooth.
  * Wheel zooms around the pointer, drag pans, click selects, double-click zooms to a node.
+ *
+ * Depth is windowed: at most {@link DEPTH_WINDOW} rows are drawn (a canvas of a 100,000-deep call
+ * tree could not be allocated), from a first depth the bar above the graph moves (shallower /
+ * deeper, or to the selected node); selecting or double-clicking a node outside the window moves
+ * the window to it. The bar says which depths are shown of how many.
  */
 import type { ComponentChildren } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
@@ -9,6 +14,14 @@ import type { ProfileDocument } from '../../../src/profile/document.js'
 import { type FlameLayout, firstVisible, formatBytes, formatNs } from './layout.js'
 
 const ROW = 18
+
+/** Rows drawn at most: the depth window. */
+export const DEPTH_WINDOW = 200
+
+/** The first depth of a window that shows `depth` with some of its callers above it. */
+function windowFor(depth: number, rows: number): number {
+  return Math.max(0, Math.min(depth - 8, rows - DEPTH_WINDOW))
+}
 
 /** Props of {@link FlameGraph}. */
 export interface FlameGraphProps {
@@ -48,19 +61,57 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
   const [tip, setTip] = useState<{ x: number; y: number; node: number }>()
   const [, redraw] = useState(0)
   const rows = layout.rows.length
-  const height = rows * ROW
+  /** The first depth drawn (a ref: the test hook moves it and answers at once). */
+  const base = useRef(0)
+  const shown = Math.min(rows, DEPTH_WINDOW)
+  const height = shown * ROW
+  const moveWindow = (first: number) => {
+    const b = Math.max(0, Math.min(first, rows - shown))
+    if (b !== base.current) {
+      base.current = b
+      redraw((n) => n + 1)
+    }
+  }
+  /** Moves the window so that `depth` is drawn, and scrolls its row into view. */
+  const reveal = (depth: number) => {
+    if (depth < base.current || depth >= base.current + shown) moveWindow(windowFor(depth, rows))
+    const scroller = box.current?.parentElement
+    const c = canvas.current
+    if (!scroller || !c) return
+    const y = c.offsetTop + rowY(depth)
+    if (y < scroller.scrollTop || y + ROW > scroller.scrollTop + scroller.clientHeight) scroller.scrollTop = Math.max(0, y - scroller.clientHeight / 2)
+  }
 
   useEffect(() => {
     view.current = { x0: 0, x1: layout.total || 1 }
+    base.current = 0
     redraw((n) => n + 1)
   }, [layout])
+  /**
+   * Brings node `id` into view: the depth window moved to it, its row scrolled to, and when it
+   * would be drawn under 8 px wide, the view zoomed to its caller at the window's first depth.
+   */
+  const show = (id: number) => {
+    reveal(layout.depth[id]!)
+    const cssW = box.current?.clientWidth ?? 1
+    const { x0, x1 } = view.current
+    if ((layout.width[id]! / (x1 - x0)) * cssW >= 8) return
+    let a = id
+    while (layout.parent[a]! >= 0 && layout.depth[a]! > base.current) a = layout.parent[a]!
+    view.current = { x0: layout.start[a]!, x1: layout.start[a]! + Math.max(layout.width[a]!, 1) }
+    redraw((n) => n + 1)
+  }
+  // A node selected elsewhere (a table row) is brought into view.
+  useEffect(() => {
+    if (selected !== undefined && layout.depth[selected] !== undefined) show(selected)
+  }, [selected, layout])
   // A flame graph grows upwards from its root: start scrolled to the bottom, where the root is.
   useEffect(() => {
     const scroller = box.current?.parentElement
     if (scroller) scroller.scrollTop = icicle ? 0 : scroller.scrollHeight
   }, [layout, icicle])
 
-  const rowY = (depth: number) => (icicle ? depth * ROW : height - (depth + 1) * ROW)
+  const rowY = (depth: number) => (icicle ? (depth - base.current) * ROW : height - (depth - base.current + 1) * ROW)
 
   const draw = () => {
     const c = canvas.current
@@ -85,7 +136,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
     const scroller = box.current.parentElement
     const top = scroller ? scroller.getBoundingClientRect().top - c.getBoundingClientRect().top : 0
     const visH = scroller ? scroller.clientHeight : height
-    for (let d = 0; d < rows; d++) {
+    for (let d = base.current; d < base.current + shown; d++) {
       const y = rowY(d)
       if (y + ROW < top || y > top + visH + ROW) continue
       const row = layout.rows[d]!
@@ -140,8 +191,9 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
   const hit = (px: number, py: number): number | undefined => {
     const cssW = box.current?.clientWidth ?? 1
     const { x0, x1 } = view.current
-    const d = icicle ? Math.floor(py / ROW) : Math.floor((height - py) / ROW)
-    const row = layout.rows[d]
+    const k0 = icicle ? Math.floor(py / ROW) : Math.floor((height - py) / ROW)
+    if (k0 < 0 || k0 >= shown) return undefined
+    const row = layout.rows[base.current + k0]
     if (!row) return undefined
     const x = x0 + (px / cssW) * (x1 - x0)
     const k = firstVisible(layout, row, x)
@@ -163,6 +215,8 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
           if (f >= 0 && doc.frames[f]?.qualname === qualname && (best < 0 || layout.width[id]! > layout.width[best]!)) best = id
         }
         if (best < 0) return undefined
+        // Outside the depth window or too narrow: bring it into view (drawn on the next frame).
+        show(best)
         const r = c.getBoundingClientRect()
         const cssW = r.width
         const { x0, x1 } = view.current
@@ -188,8 +242,26 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
   const tipNode = tip ? layout.nodes[tip.node] : undefined
   const tipFrame = tip ? doc.frames[layout.frame[tip.node]!] : undefined
   const pct = (v: number) => (layout.total ? `${((v / layout.total) * 100).toFixed(1)}%` : '')
+  const step = Math.floor(DEPTH_WINDOW / 2)
+  const depthBar =
+    rows > DEPTH_WINDOW ? (
+      <div class="depth-window" data-testid="flame-depth">
+        <span>
+          depths {base.current}–{base.current + shown - 1} of {rows - 1} ({(rows - shown).toLocaleString('en-US')} levels not drawn)
+        </span>{' '}
+        <button data-testid="flame-shallower" disabled={base.current === 0} onClick={() => moveWindow(base.current - step)}>
+          ▲ shallower
+        </button>{' '}
+        <button data-testid="flame-deeper" disabled={base.current + shown >= rows} onClick={() => moveWindow(base.current + step)}>
+          ▼ deeper
+        </button>{' '}
+        <button onClick={() => moveWindow(0)}>top</button>{' '}
+        <button onClick={() => moveWindow(rows - shown)}>bottom</button>
+      </div>
+    ) : null
   return (
     <div class="flame-box" ref={box}>
+      {depthBar}
       <canvas
         ref={canvas}
         style={{ height: `${height}px` }}
@@ -235,7 +307,10 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
         onDblClick={(e) => {
           const { px, py } = local(e)
           const id = hit(px, py)
-          if (id !== undefined) zoomTo(layout.start[id]!, layout.start[id]! + layout.width[id]!)
+          if (id !== undefined) {
+            zoomTo(layout.start[id]!, layout.start[id]! + layout.width[id]!)
+            if (rows > DEPTH_WINDOW) moveWindow(windowFor(layout.depth[id]!, rows))
+          }
         }}
       />
       {tip && tipNode ? (

@@ -104,7 +104,14 @@ export interface FunctionRow {
 export function functionTable(thread: ProfileThread): FunctionRow[] {
   const rows = new Map<number, FunctionRow>()
   const onStack = new Map<number, number>()
-  const walk = (n: ProfileNode) => {
+  // Iterative (trees of deep recursion nest 100,000+ levels): a frame leaves the stack after its subtree.
+  const todo: (ProfileNode | { leave: number })[] = [thread.root]
+  while (todo.length > 0) {
+    const n = todo.pop()!
+    if ('leave' in n) {
+      onStack.set(n.leave, onStack.get(n.leave)! - 1)
+      continue
+    }
     const f = n.frame
     if (f !== null) {
       let r = rows.get(f)
@@ -120,11 +127,10 @@ export function functionTable(thread: ProfileThread): FunctionRow[] {
         r.memPeak = Math.max(r.memPeak, n.memory.peakBytes)
       }
       onStack.set(f, (onStack.get(f) ?? 0) + 1)
+      todo.push({ leave: f })
     }
-    for (const c of n.children) walk(c)
-    if (f !== null) onStack.set(f, onStack.get(f)! - 1)
+    for (let i = n.children.length - 1; i >= 0; i--) todo.push(n.children[i]!)
   }
-  walk(thread.root)
   return [...rows.values()]
 }
 

@@ -39,15 +39,17 @@ const compare = (a: number | string, b: number | string) => (typeof a === 'strin
 export function CallTreeTable({ doc, thread, memory, onPick }: { doc: ProfileDocument; thread: ProfileThread; memory: boolean; onPick: (n: ProfileNode) => void }) {
   const [sort, setSort] = useState<{ key: Key; desc: boolean }>({ key: 'total', desc: true })
   const [open, setOpen] = useState<ReadonlySet<ProfileNode>>(() => new Set([thread.root, ...thread.root.children]))
+  // Rows of the open nodes, flattened (no nested components), iteratively, at most MAX_ROWS.
   const rows: { n: ProfileNode; depth: number }[] = []
-  const visit = (n: ProfileNode, depth: number) => {
-    if (rows.length >= MAX_ROWS) return
-    rows.push({ n, depth })
-    if (!open.has(n)) return
-    const kids = [...n.children].sort((a, b) => compare(nodeValue(doc, a, sort.key), nodeValue(doc, b, sort.key)) * (sort.desc ? -1 : 1))
-    for (const c of kids) visit(c, depth + 1)
+  const order = (list: readonly ProfileNode[]) => [...list].sort((a, b) => compare(nodeValue(doc, a, sort.key), nodeValue(doc, b, sort.key)) * (sort.desc ? -1 : 1))
+  const todo: { n: ProfileNode; depth: number }[] = thread.root.children.map((n) => ({ n, depth: 0 })).reverse()
+  while (todo.length > 0 && rows.length < MAX_ROWS) {
+    const item = todo.pop()!
+    rows.push(item)
+    if (!open.has(item.n)) continue
+    const kids = order(item.n.children)
+    for (let i = kids.length - 1; i >= 0; i--) todo.push({ n: kids[i]!, depth: item.depth + 1 })
   }
-  for (const c of thread.root.children) visit(c, 0)
   const total = thread.root.totalNs || 1
   return (
     <table class="grid" data-testid="call-tree">

@@ -1,0 +1,89 @@
+/**
+ * JSON text of plain data without recursion: `JSON.stringify(value, null, indent)` byte for byte,
+ * for values nested deeper than the JavaScript stack allows (the call tree of a program that
+ * recursed 100,000 deep is 100,000 objects deep, and V8's JSON.stringify overflows near 10,000).
+ * Plain data only: objects, arrays, strings, finite numbers, booleans and null; `toJSON` methods
+ * are not called, undefined and functions are left out of objects (null in arrays), NaN and the
+ * infinities are null, as JSON.stringify does.
+ *
+ * Indented text of a deep tree grows with the square of its depth (each line is indented by its
+ * level), so containers nested deeper than {@link JSON_INDENT_LEVELS} levels are written compactly
+ * inside their indented parent: still JSON, the same values, and byte-identical to JSON.stringify
+ * for anything shallower.
+ */
+
+/** Levels of nesting that are indented; deeper containers are compact. */
+export const JSON_INDENT_LEVELS = 64
+
+/** One open array or object: its entries and how far they are written. */
+interface Open {
+  readonly close: string
+  readonly keys: readonly string[] | null
+  readonly values: readonly unknown[]
+  next: number
+  /** Entries written so far (undefined values of objects are skipped). */
+  written: number
+  readonly indent: string
+  /** This container's entries go on their own lines. */
+  readonly pretty: boolean
+}
+
+const skipped = (v: unknown) => v === undefined || typeof v === 'function' || typeof v === 'symbol'
+
+/** `value` as JSON text, as `JSON.stringify(value, null, indent)` writes it (indent 0: compact). */
+export function toJsonText(value: unknown, indent = 0): string {
+  const pad = ' '.repeat(indent)
+  // Text is gathered in chunks (an array of every piece would pass V8's array size limit for big trees).
+  const out: string[] = []
+  let chunk = ''
+  const emit = (text: string) => {
+    chunk += text
+    if (chunk.length > 1 << 16) {
+      out.push(chunk)
+      chunk = ''
+    }
+  }
+  const stack: Open[] = []
+  /** Writes a scalar, or opens a container (its entries follow). */
+  const put = (v: unknown, at: string, pretty: boolean) => {
+    if (v === null || typeof v !== 'object') {
+      emit(typeof v === 'number' && !Number.isFinite(v) ? 'null' : skipped(v) ? 'null' : JSON.stringify(v))
+      return
+    }
+    if (Array.isArray(v)) {
+      if (v.length === 0) {
+        emit('[]')
+        return
+      }
+      emit('[')
+      stack.push({ close: ']', keys: null, values: v, next: 0, written: 0, indent: at, pretty })
+      return
+    }
+    const keys = Object.keys(v)
+    const rec = v as Record<string, unknown>
+    if (keys.every((k) => skipped(rec[k]))) {
+      emit('{}')
+      return
+    }
+    emit('{')
+    stack.push({ close: '}', keys, values: keys.map((k) => rec[k]), next: 0, written: 0, indent: at, pretty })
+  }
+  put(value, '', indent > 0)
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!
+    const inner = top.indent + pad
+    if (top.keys !== null) while (top.next < top.values.length && skipped(top.values[top.next])) top.next++
+    if (top.next >= top.values.length) {
+      stack.pop()
+      emit(top.pretty ? `\n${top.indent}${top.close}` : top.close)
+      continue
+    }
+    const i = top.next++
+    if (top.written++ > 0) emit(',')
+    if (top.pretty) emit(`\n${inner}`)
+    if (top.keys !== null) emit(`${JSON.stringify(top.keys[i])}:${top.pretty ? ' ' : ''}`)
+    put(top.values[i], inner, top.pretty && stack.length < JSON_INDENT_LEVELS)
+  }
+  out.push(chunk)
+  return out.join('')
+}
