@@ -498,6 +498,8 @@ def write_document(doc: Document, path: str | os.PathLike[str]) -> str:
     folder = os.path.dirname(os.path.abspath(target))
     fd, temp = tempfile.mkstemp(prefix=".pyxray-", suffix=".tmp", dir=folder)
     try:
+        # mkstemp makes the file 0600; the profile gets the mode a plain open() would give it.
+        os.chmod(temp, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="ascii") as f:
             f.write(text)
             f.write("\n")
@@ -533,6 +535,20 @@ def threading_count() -> int:
         return len(set(sys._current_frames()) - HELPER_THREADS)
     except AttributeError:
         return 1
+
+
+def _umask() -> int:
+    # Linux says it without changing it (os.umask would, for a moment, for every thread).
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _iso(epoch: float) -> str:
