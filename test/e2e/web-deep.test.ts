@@ -2,7 +2,7 @@
  * The Profile viewer on a profile 100,000 calls deep (served by pyxray serve): the flame graph
  * draws a window of depths (a canvas of every row could not be allocated), says how many levels
  * are not drawn, and a function found only at the bottom is searched, brought into the window,
- * hovered and selected. The document is written as nested JSON without recursion (toJsonText).
+ * hovered and selected. The document is written as pyxray writes it (version 2, flat: toProfileJson).
  */
 import assert from 'node:assert/strict'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { Browser } from 'playwright-core'
-import { toJsonText } from '../../src/profile/json.js'
+import { toProfileJson } from '../../src/profile/document.js'
 import { type RunningServer, startServer } from '../../src/server/server.js'
 import { deepDoc } from '../deep-docs.js'
 import { ARTIFACTS, buildWeb, CHROMIUM, CHROMIUM_ARGS, missing, paintedPixels, WAIT } from './harness.js'
@@ -28,7 +28,7 @@ describe('web UI: a 100,000-deep profile', { skip: missing }, () => {
     buildWeb()
     work = mkdtempSync(join(tmpdir(), 'pyxray-e2e-deep-'))
     const path = join(work, 'deep.json')
-    writeFileSync(path, toJsonText(deepDoc(DEPTH, 'siblings', { deepest: true })))
+    writeFileSync(path, toProfileJson(deepDoc(DEPTH, 'siblings', { deepest: true })))
     server = await startServer({ profiles: [path] })
     const { chromium } = await import('playwright-core')
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
