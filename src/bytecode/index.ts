@@ -16,3 +16,4 @@ export { codeTree, type CodeEntry, lineSpan, selectByLine, selectByQualname } fr
 export { type ClosureLink, closureMap, formatCodeInfo, flagNames } from './format/code-info.js'
 export * from './stack/index.js'
 export { formatStack, type StackFormatOptions, stackToJson } from './format/stack.js'
+export { jsonText, OutputLines } from './format/output.js'

@@ -18,12 +18,18 @@
  *   a single astral character in JS; the object model cannot tell them apart, so we print the
  *   astral character.
  */
+import { checkOutput, DEFAULT_MAX_OUTPUT_BYTES } from '../marshal/limits.js'
 import type { PyCode, PyObject } from '../marshal/types.js'
 import { MAX_MINOR } from '../versions/index.js'
 import { FIRST_CLASS_MINOR, NON_PRINTABLE_RUNS } from './printable-data.js'
 
 /** Options for {@link pyRepr}. */
 export interface ReprOptions {
+  /**
+   * The longest repr to build, in characters (see marshal/limits.ts): a longer one throws a
+   * LimitError (LIMIT_OUTPUT). Default {@link DEFAULT_MAX_OUTPUT_BYTES}, under V8's longest string.
+   */
+  maxLength?: number
   /**
    * Python minor version. Only str reprs depend on it (the Unicode version decides which
    * characters are printable); everything else prints the same in every supported version.
@@ -75,13 +81,15 @@ export function scalarRepr(o: PyObject): string | undefined {
 
 /** Python's `repr(o)` for a marshal object; containers repr their elements recursively. */
 export function pyRepr(o: PyObject, opts: ReprOptions): string {
-  return reprIn({ minor: opts.minor, address: opts.codeAddress ?? sequentialCodeAddresses(), active: undefined }, o)
+  return reprIn({ minor: opts.minor, address: opts.codeAddress ?? sequentialCodeAddresses(), active: undefined, limit: opts.maxLength ?? DEFAULT_MAX_OUTPUT_BYTES }, o)
 }
 
 /** The state of one {@link pyRepr} call, passed down instead of captured in closures. */
 interface ReprContext {
   readonly minor: number
   readonly address: (code: PyCode) => string
+  /** {@link ReprOptions.maxLength}. */
+  readonly limit: number
   /**
    * Containers being printed, innermost last, to print a self-reference as CPython's reprlib
    * guard does ("[...]"); only hand-crafted marshal data can build such cycles. Made at the first
@@ -129,9 +137,9 @@ function reprIn(cx: ReprContext, x: PyObject): string {
       case 'list':
         return `[${reprItems(cx, x.items)}]`
       case 'dict':
-        return `{${x.entries.map(([k, v]) => `${reprIn(cx, k)}: ${reprIn(cx, v)}`).join(', ')}}`
+        return `{${reprEntries(cx, x.entries)}}`
       case 'frozendict':
-        return x.entries.length === 0 ? 'frozendict()' : `frozendict({${x.entries.map(([k, v]) => `${reprIn(cx, k)}: ${reprIn(cx, v)}`).join(', ')}})`
+        return x.entries.length === 0 ? 'frozendict()' : `frozendict({${reprEntries(cx, x.entries)}})`
       case 'set':
         return x.items.length === 0 ? 'set()' : `{${reprItems(cx, x.items)}}`
       case 'frozenset':
@@ -154,7 +162,22 @@ function smallIntRepr(n: number): string {
 /** The reprs of `items`, comma-separated. */
 function reprItems(cx: ReprContext, items: readonly PyObject[]): string {
   let out = ''
-  for (let i = 0; i < items.length; i++) out += i === 0 ? reprIn(cx, items[i]!) : `, ${reprIn(cx, items[i]!)}`
+  for (let i = 0; i < items.length; i++) {
+    out += i === 0 ? reprIn(cx, items[i]!) : `, ${reprIn(cx, items[i]!)}`
+    // Back-references can repeat one long string thousands of times: stop before V8's limit does.
+    if (out.length > cx.limit) checkOutput(out.length, cx.limit, 'the repr of a constant')
+  }
+  return out
+}
+
+/** The reprs of dict `entries`, `key: value` comma-separated. */
+function reprEntries(cx: ReprContext, entries: readonly (readonly [PyObject, PyObject])[]): string {
+  let out = ''
+  for (let i = 0; i < entries.length; i++) {
+    const [k, v] = entries[i]!
+    out += `${i === 0 ? '' : ', '}${reprIn(cx, k)}: ${reprIn(cx, v)}`
+    if (out.length > cx.limit) checkOutput(out.length, cx.limit, 'the repr of a constant')
+  }
   return out
 }
 

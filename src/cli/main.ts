@@ -224,9 +224,19 @@ const RUNTIME_OPTIONS: Options = {
   verbose: { type: 'boolean', short: 'v', default: false },
   command: { type: 'string', short: 'c' },
   help: { type: 'boolean', short: 'h', default: false },
+  'max-output-mb': { type: 'string' },
 }
 
 type Values = ReturnType<typeof parse>['values']
+
+/** --max-output-mb N: the output budget in MiB (marshal/limits.ts), replacing the size-derived one. */
+function maxOutputOf(values: Values): number | undefined {
+  const text = values['max-output-mb'] as string | undefined
+  if (text === undefined) return undefined
+  const mb = Number(text)
+  if (!/^\d+(\.\d+)?$/.test(text) || !(mb > 0)) throw new UsageError('USAGE', `--max-output-mb takes a positive number of MiB, not "${text}"`)
+  return Math.round(mb * 2 ** 20)
+}
 
 function sourceOptions(values: Values): SourceOptions {
   const runtime = values.runtime as string | undefined
@@ -237,7 +247,9 @@ function sourceOptions(values: Values): SourceOptions {
   if (optimize !== undefined && !/^[012]$/.test(optimize)) {
     throw new UsageError('USAGE', `--optimize takes 0, 1 or 2, not "${optimize}"`)
   }
+  const maxOutputBytes = maxOutputOf(values)
   return {
+    ...(maxOutputBytes !== undefined ? { maxOutputBytes } : {}),
     ...(runtime ? { runtime } : {}),
     ...(values.python !== undefined ? { python: values.python as string } : {}),
     ...(optimize !== undefined ? { optimize: Number(optimize) as 0 | 1 | 2 } : {}),
@@ -317,6 +329,7 @@ async function disCommand(args: string[], con: Console): Promise<number> {
       ...flags,
       ...(values['python-version'] !== undefined ? { pythonVersion: values['python-version'] as string } : {}),
       ...(values.out !== undefined ? { outDir: values.out as string } : {}),
+      ...(values['max-output-mb'] !== undefined ? { maxOutputBytes: maxOutputOf(values)! } : {}),
       style: styleFor(process.stdout, values.out !== undefined ? false : color),
     },
     con,
