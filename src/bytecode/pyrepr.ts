@@ -31,6 +31,12 @@ export interface ReprOptions {
    */
   maxLength?: number
   /**
+   * Reprs already made, by identity, shared by several {@link pyRepr} calls (a JSON document
+   * reprs every constant and each of its items). Within one call, containers met more than once
+   * (back-references) are made once anyway.
+   */
+  memo?: Map<PyObject, string>
+  /**
    * Python minor version. Only str reprs depend on it (the Unicode version decides which
    * characters are printable); everything else prints the same in every supported version.
    */
@@ -81,7 +87,7 @@ export function scalarRepr(o: PyObject): string | undefined {
 
 /** Python's `repr(o)` for a marshal object; containers repr their elements recursively. */
 export function pyRepr(o: PyObject, opts: ReprOptions): string {
-  return reprIn({ minor: opts.minor, address: opts.codeAddress ?? sequentialCodeAddresses(), active: undefined, limit: opts.maxLength ?? DEFAULT_MAX_OUTPUT_BYTES }, o)
+  return reprIn({ minor: opts.minor, address: opts.codeAddress ?? sequentialCodeAddresses(), active: undefined, limit: opts.maxLength ?? DEFAULT_MAX_OUTPUT_BYTES, memo: opts.memo, cycles: 0 }, o)
 }
 
 /** The state of one {@link pyRepr} call, passed down instead of captured in closures. */
@@ -90,6 +96,10 @@ interface ReprContext {
   readonly address: (code: PyCode) => string
   /** {@link ReprOptions.maxLength}. */
   readonly limit: number
+  /** {@link ReprOptions.memo}, made at the first container when not given. */
+  memo: Map<PyObject, string> | undefined
+  /** How many self-references were printed as "(...)": a repr made while one was is not memoized (it depends on its ancestors). */
+  cycles: number
   /**
    * Containers being printed, innermost last, to print a self-reference as CPython's reprlib
    * guard does ("[...]"); only hand-crafted marshal data can build such cycles. Made at the first
@@ -127,8 +137,24 @@ function reprIn(cx: ReprContext, x: PyObject): string {
     default:
       break
   }
+  cx.memo ??= new Map()
+  const known = cx.memo.get(x)
+  if (known !== undefined) return known
+  const cycles = cx.cycles
+  const made = containerRepr(cx, x)
+  if (cx.cycles === cycles) cx.memo.set(x, made)
+  return made
+}
+
+/** The objects {@link containerRepr} prints. */
+type Container = Extract<PyObject, { type: 'tuple' | 'list' | 'dict' | 'frozendict' | 'set' | 'frozenset' }>
+
+function containerRepr(cx: ReprContext, x: Container): string {
   cx.active ??= []
-  if (cx.active.includes(x)) return recursiveRepr(x)
+  if (cx.active.includes(x)) {
+    cx.cycles++
+    return recursiveRepr(x)
+  }
   cx.active.push(x)
   try {
     switch (x.type) {

@@ -16,7 +16,7 @@ export interface CodeOptions extends SourceOptions {
 export function runCode(target: Target, o: CodeOptions, con: Console): Promise<number> {
   return withTarget(target, o, con, (loaded) => {
     if (o.format === 'json') {
-      con.out(`${jsonText(codeDocument(loaded.code, target.path ?? null, { header: loaded.header ?? null, closures: closureMap(loaded.code) }), 2, loaded.maxOutputBytes)}\n`)
+      con.out(`${jsonText(codeDocument(loaded.code, target.path ?? null, { header: loaded.header ?? null, closures: closureMap(loaded.code) }, loaded.maxOutputBytes), 2, loaded.maxOutputBytes)}\n`)
       return ExitCode.Ok
     }
     if (loaded.header) {

@@ -119,7 +119,7 @@ function render(pyc: Pyc, input: Input, o: DisCommandOptions, compact: boolean, 
     case 'dis':
       return formatDis(code, disOptionsOf(o, budget))
     case 'json':
-      return `${jsonText(codeDocument(code, input.path, { header: pyc.header ?? null }), compact ? undefined : 2, budget)}\n`
+      return `${jsonText(codeDocument(code, input.path, { header: pyc.header ?? null }, budget), compact ? undefined : 2, budget)}\n`
     case 'text': {
       const source = findSource(input.path, code.filename)
       return formatText(code, {
@@ -199,7 +199,7 @@ export function runDisTarget(target: Target, o: DisSourceOptions, con: Console):
             codeDocument(code, target.path ?? null, {
               runtime: loaded.runtime ? { ...loaded.runtime.info, reason: loaded.runtime.reason } : null,
               header: loaded.header ?? null,
-            }),
+            }, loaded.maxOutputBytes),
             2,
             loaded.maxOutputBytes,
           )}\n`,

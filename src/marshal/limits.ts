@@ -25,9 +25,8 @@ export const OUTPUT_BASE_BYTES = 16 * 2 ** 20
 /** Output budget: bytes of output allowed per byte of input on top of the base. */
 export const OUTPUT_BYTES_PER_INPUT_BYTE = 128
 /**
- * The largest output budget derived from an input size (an explicit `maxOutputBytes` may be
- * larger): just under V8's longest string (2**29 − 24 characters), which a budget above would
- * turn into a RangeError.
+ * The largest output budget, derived or explicit: just under V8's longest string (2**29 − 24
+ * characters), which a larger budget would turn into a RangeError.
  */
 export const OUTPUT_MAX_BYTES = 500_000_000
 /** The output budget when the input size is unknown (a formatter called without `maxOutputBytes`). */
@@ -35,9 +34,9 @@ export const DEFAULT_MAX_OUTPUT_BYTES = 256 * 2 ** 20
 /** The `stack` view: output budget per symbolic stack slot. */
 export const OUTPUT_BYTES_PER_SLOT = 16
 
-/** The output budget for an input of `inputBytes` bytes, or `maxOutputBytes` when given. */
+/** The output budget for an input of `inputBytes` bytes, or `maxOutputBytes` when given (both at most {@link OUTPUT_MAX_BYTES}). */
 export function outputBudget(inputBytes: number, maxOutputBytes?: number): number {
-  if (maxOutputBytes !== undefined) return maxOutputBytes
+  if (maxOutputBytes !== undefined) return Math.min(OUTPUT_MAX_BYTES, maxOutputBytes)
   return Math.min(OUTPUT_MAX_BYTES, OUTPUT_BASE_BYTES + OUTPUT_BYTES_PER_INPUT_BYTE * inputBytes)
 }
 

@@ -3,7 +3,7 @@
  * in {@link OutputLines}, JSON documents are measured by {@link jsonText} before they are
  * stringified — a LimitError (LIMIT_OUTPUT) instead of a RangeError or an exhausted heap.
  */
-import { checkOutput, DEFAULT_MAX_OUTPUT_BYTES } from '../../marshal/limits.js'
+import { checkOutput, DEFAULT_MAX_OUTPUT_BYTES, OUTPUT_MAX_BYTES } from '../../marshal/limits.js'
 
 /** Lines of text whose total length (newlines included, in UTF-16 code units) stays within a budget. */
 export class OutputLines {
@@ -43,6 +43,7 @@ export class OutputLines {
  * The measure is an upper bound for ASCII text; escapes can make the real text longer.
  */
 export function jsonText(value: unknown, indent: number | undefined, limit = DEFAULT_MAX_OUTPUT_BYTES, what = 'the JSON document'): string {
+  limit = Math.min(limit, OUTPUT_MAX_BYTES)
   let size = 0
   const pad = indent ?? 0
   const walk = (v: unknown, depth: number): void => {
