@@ -22,10 +22,67 @@
 import { type PyCode, type PyObject, readMarshal, TypeCode, writeMarshal } from '../src/marshal/index.js'
 import { opcodeTable } from '../src/bytecode/index.js'
 import { readPyc } from '../src/pyc/index.js'
-import { type Mutation, mutate, type Seed } from './fuzz.js'
 
 /** The largest generated input: the memory bound checked is 256 MB + 64× this. */
 export const MAX_INPUT_BYTES = 1 << 20
+
+/** A real .pyc to start from. */
+export interface Seed {
+  /** `<version>/<file>`, e.g. "3.12/closures.pyc". */
+  readonly name: string
+  readonly bytes: Uint8Array
+}
+
+/** One edit of the bytes; positions are taken modulo the current length. */
+export type Mutation =
+  | { readonly kind: 'flip'; readonly at: number; readonly bit: number }
+  | { readonly kind: 'set'; readonly at: number; readonly byte: number }
+  | { readonly kind: 'retype'; readonly at: number; readonly code: number }
+  | { readonly kind: 'insert'; readonly at: number; readonly bytes: readonly number[] }
+  | { readonly kind: 'delete'; readonly at: number; readonly count: number }
+  | { readonly kind: 'truncate'; readonly at: number }
+  | { readonly kind: 'huge'; readonly at: number; readonly value: number }
+
+/** Applies the mutations to a copy of `seed`. */
+export function mutate(seed: Uint8Array, mutations: readonly Mutation[]): Uint8Array {
+  let b = Uint8Array.from(seed)
+  for (const m of mutations) {
+    const n = b.length
+    if (n === 0 && m.kind !== 'insert') continue
+    const i = n === 0 ? 0 : m.at % n
+    switch (m.kind) {
+      case 'flip':
+        b[i]! ^= 1 << m.bit
+        break
+      case 'set':
+        b[i] = m.byte
+        break
+      case 'retype':
+        b[i] = m.code
+        break
+      case 'insert':
+        b = Uint8Array.from([...b.subarray(0, i), ...m.bytes, ...b.subarray(i)])
+        break
+      case 'delete':
+        b = Uint8Array.from([...b.subarray(0, i), ...b.subarray(i + m.count)])
+        break
+      case 'truncate':
+        b = b.slice(0, i)
+        break
+      case 'huge': {
+        // The length after the first length-prefixed type code at or after i (wrapping round).
+        let j = i
+        while (j < i + n && !LENGTH_CODES.has(b[j % n]! & 0x7f)) j++
+        j %= n
+        const code = b[j]! & 0x7f
+        if (code === 0x29 || code === 0x7a || code === 0x5a) b[j + 1] = m.value & 0xff
+        else if (j + 5 <= n) new DataView(b.buffer).setUint32(j + 1, m.value, true)
+        break
+      }
+    }
+  }
+  return b
+}
 
 /** The kinds of generated input (see the module comment). */
 export const INPUT_KINDS = ['mutate', 'tree', 'code', 'raw'] as const
@@ -74,10 +131,11 @@ export class Rng {
 
 /** Extreme 32-bit values for counts, lengths, sizes and opargs. */
 const EXTREMES = [0, 1, 2, 3, 255, 256, 4097, 0xffff, 0x10000, 1_000_000, 2 ** 29, 2 ** 30, 0x7fffffff, -1, -2, -0x80000000]
-/** Marshal type codes, with and without FLAG_REF. */
-const TYPE_CODES = [...'0NFTS.iIfgxylstr()[{cu?<>azZ:'].flatMap((c) => [c.charCodeAt(0), c.charCodeAt(0) | 0x80])
+/** Marshal type codes, with and without FLAG_REF, for 'retype'. */
+export const TYPE_CODES = [...'0NFTS.iIfgxylstr()[{cu?<>azZ:'].flatMap((c) => [c.charCodeAt(0), c.charCodeAt(0) | 0x80])
 /** Type codes followed by an int32 length or count (a uint8 one for ')', 'z', 'Z'). */
 const LENGTH_CODES = new Set([...'ls()[<>uatAzZr'].map((c) => c.charCodeAt(0)))
+
 const FIELDS = ['bytecode', 'linetable', 'exceptiontable', 'localspluskinds'] as const
 
 /** The input `index` of a run seeded with `seed`. */

@@ -52,19 +52,14 @@ import { codeDocument } from '../src/bytecode/format/json.js'
 import { buildCompare, formatCompareText, type SideInput } from '../src/bytecode/compare/index.js'
 import { LimitError, MarshalError, outputBudget, type PyCode, type PyObject, writeMarshal } from '../src/marshal/index.js'
 import { PycError, readPyc } from '../src/pyc/index.js'
-import { generate, type GeneratedInput, MAX_INPUT_BYTES } from './fuzz-gen.js'
+import { generate, type GeneratedInput, MAX_INPUT_BYTES, type Mutation, mutate, type Seed, TYPE_CODES } from './fuzz-gen.js'
+
+export { type Mutation, mutate, type Seed } from './fuzz-gen.js'
 
 /** An entry point run slower than this is a finding of the full run (tests never time). */
 export const SLOW_MS = 5000
 /** The worker is killed after this long on one input (a hang). */
 export const HANG_MS = 30_000
-
-/** A real .pyc to start from. */
-export interface Seed {
-  /** `<version>/<file>`, e.g. "3.12/closures.pyc". */
-  readonly name: string
-  readonly bytes: Uint8Array
-}
 
 /** The small .pyc fixtures (≤ `maxBytes`) of every version under `dir`, sorted by name. */
 export function loadSeeds(dir = join(fileURLToPath(import.meta.url), '../../test/fixtures/pyc'), maxBytes = 4096): Seed[] {
@@ -78,21 +73,6 @@ export function loadSeeds(dir = join(fileURLToPath(import.meta.url), '../../test
   }
   return seeds
 }
-
-/** One edit of the bytes; positions are taken modulo the current length. */
-export type Mutation =
-  | { readonly kind: 'flip'; readonly at: number; readonly bit: number }
-  | { readonly kind: 'set'; readonly at: number; readonly byte: number }
-  | { readonly kind: 'retype'; readonly at: number; readonly code: number }
-  | { readonly kind: 'insert'; readonly at: number; readonly bytes: readonly number[] }
-  | { readonly kind: 'delete'; readonly at: number; readonly count: number }
-  | { readonly kind: 'truncate'; readonly at: number }
-  | { readonly kind: 'huge'; readonly at: number; readonly value: number }
-
-/** Marshal type codes, with and without FLAG_REF, for 'retype'. */
-const TYPE_CODES = [...'0NFTS.iIfgxylstr()[{cu?<>azZ:'].flatMap((c) => [c.charCodeAt(0), c.charCodeAt(0) | 0x80])
-/** Type codes followed by an int32 length or count (a uint8 one for ')', 'z', 'Z'). */
-const LENGTH_CODES = new Set([...'ls()[<>uatAzZr'].map((c) => c.charCodeAt(0)))
 
 const at = fc.nat()
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
@@ -159,47 +139,6 @@ export function build(seeds: readonly Seed[], input: FuzzInput): Uint8Array {
   }
   const data = writeMarshal(swap(pyc.code), { pythonVersion: pyc.version })
   return Uint8Array.from([...seed.subarray(0, pyc.header?.byteLength ?? 0), ...data])
-}
-
-/** Applies the mutations to a copy of `seed`. */
-export function mutate(seed: Uint8Array, mutations: readonly Mutation[]): Uint8Array {
-  let b = Uint8Array.from(seed)
-  for (const m of mutations) {
-    const n = b.length
-    if (n === 0 && m.kind !== 'insert') continue
-    const i = n === 0 ? 0 : m.at % n
-    switch (m.kind) {
-      case 'flip':
-        b[i]! ^= 1 << m.bit
-        break
-      case 'set':
-        b[i] = m.byte
-        break
-      case 'retype':
-        b[i] = m.code
-        break
-      case 'insert':
-        b = Uint8Array.from([...b.subarray(0, i), ...m.bytes, ...b.subarray(i)])
-        break
-      case 'delete':
-        b = Uint8Array.from([...b.subarray(0, i), ...b.subarray(i + m.count)])
-        break
-      case 'truncate':
-        b = b.slice(0, i)
-        break
-      case 'huge': {
-        // The length after the first length-prefixed type code at or after i (wrapping round).
-        let j = i
-        while (j < i + n && !LENGTH_CODES.has(b[j % n]! & 0x7f)) j++
-        j %= n
-        const code = b[j]! & 0x7f
-        if (code === 0x29 || code === 0x7a || code === 0x5a) b[j + 1] = m.value & 0xff
-        else if (j + 5 <= n) new DataView(b.buffer).setUint32(j + 1, m.value, true)
-        break
-      }
-    }
-  }
-  return b
 }
 
 /** The pipeline under test: read, build the code objects, format as dis (plain and with everything shown). */
@@ -553,6 +492,8 @@ type WorkerMessage = { readonly type: 'start'; readonly index: number } | { read
 /** The worker process: runs the ranges the parent sends, reporting the start and result of each input. */
 async function workerMain(): Promise<void> {
   const seeds = generatorSeeds()
+  // Loaded before the first input, so that no input is charged with loading the CLI.
+  await import('../src/cli/main.js')
   process.on('message', (m: { seed: number; from: number; to: number }) => {
     void (async () => {
       for (let index = m.from; index < m.to; index++) {

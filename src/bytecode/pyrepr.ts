@@ -127,9 +127,8 @@ function reprIn(cx: ReprContext, x: PyObject): string {
     case 'complex':
       return reprComplex(x.real, x.imag)
     case 'bytes':
-      return reprBytes(x.value)
     case 'str':
-      return x.utf8 ? reprCodePoints(codePointsOfUtf8(x.utf8), cx.minor) : reprStr(x.value, cx.minor)
+      return textRepr(cx, x)
     case 'slice':
       return `slice(${reprIn(cx, x.start)}, ${reprIn(cx, x.stop)}, ${reprIn(cx, x.step)})`
     case 'code':
@@ -143,6 +142,20 @@ function reprIn(cx: ReprContext, x: PyObject): string {
   const cycles = cx.cycles
   const made = containerRepr(cx, x)
   if (cx.cycles === cycles) cx.memo.set(x, made)
+  return made
+}
+
+/** Strings and bytes at least this long have their repr remembered (a back-reference repeats them). */
+const MEMO_MIN_LENGTH = 64
+
+function textRepr(cx: ReprContext, x: Extract<PyObject, { type: 'str' | 'bytes' }>): string {
+  const long = x.value.length >= MEMO_MIN_LENGTH
+  if (long) {
+    const known = cx.memo?.get(x)
+    if (known !== undefined) return known
+  }
+  const made = x.type === 'bytes' ? reprBytes(x.value) : x.utf8 ? reprCodePoints(codePointsOfUtf8(x.utf8), cx.minor) : reprStr(x.value, cx.minor)
+  if (long) (cx.memo ??= new Map()).set(x, made)
   return made
 }
 
@@ -314,17 +327,18 @@ function hex(n: number, width: number): string {
 export function reprStr(s: string, minor = MAX_MINOR): string {
   const quote = s.includes("'") && !s.includes('"') ? 0x22 : 0x27
   // Characters that stand for themselves are copied in runs (one slice per run, not one string
-  // per character): docstrings make up much of the text dis prints.
-  let out = ''
+  // per character): docstrings make up much of the text dis prints. Pieces go into an array
+  // joined at the end: `+=` would make a rope node per escape (35 MB for 600k escapes).
+  const parts: string[] = []
   let run = 0
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
     let escaped: string
     if (c >= 0x20 && c < 0x7f) {
       if (c !== 0x5c && c !== quote) continue
-      escaped = `\\${String.fromCharCode(c)}`
+      escaped = c === 0x5c ? '\\\\' : quote === 0x22 ? '\\"' : "\\'"
     } else if (c < 0x7f) {
-      escaped = c === 0x09 ? '\\t' : c === 0x0a ? '\\n' : c === 0x0d ? '\\r' : `\\x${hex(c, 2)}`
+      escaped = c === 0x09 ? '\\t' : c === 0x0a ? '\\n' : c === 0x0d ? '\\r' : latin1Escape(c)
     } else {
       let cp = c
       let units = 1
@@ -339,17 +353,27 @@ export function reprStr(s: string, minor = MAX_MINOR): string {
         i += units - 1
         continue
       }
-      escaped = cp <= 0xff ? `\\x${hex(cp, 2)}` : cp <= 0xffff ? `\\u${hex(cp, 4)}` : `\\U${hex(cp, 8)}`
-      out += s.slice(run, i) + escaped
+      escaped = cp <= 0xff ? latin1Escape(cp) : cp <= 0xffff ? `\\u${hex(cp, 4)}` : `\\U${hex(cp, 8)}`
+      if (i > run) parts.push(s.slice(run, i))
+      parts.push(escaped)
       i += units - 1
       run = i + 1
       continue
     }
-    out += s.slice(run, i) + escaped
+    if (i > run) parts.push(s.slice(run, i))
+    parts.push(escaped)
     run = i + 1
   }
   const q = String.fromCharCode(quote)
-  return run === 0 ? q + s + q : q + out + s.slice(run) + q
+  if (run === 0) return q + s + q
+  parts.push(s.slice(run))
+  return q + parts.join('') + q
+}
+
+/** `\\xNN` for each Latin-1 code, made once. */
+const latin1Escapes: string[] = []
+function latin1Escape(c: number): string {
+  return (latin1Escapes[c] ??= `\\x${hex(c, 2)}`)
 }
 
 /**

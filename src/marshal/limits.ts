@@ -9,8 +9,9 @@
  *   one per object plus its characters for a marshal tree): `OUTPUT_BASE_BYTES +
  *   OUTPUT_BYTES_PER_INPUT_BYTE × input size`, at most `OUTPUT_MAX_BYTES`. It bounds the marshal
  *   tree with every back-reference counted as a copy (readPyc), the dis / text / code / stack
- *   texts and JSON documents (the formatters). Real files stay far below it: JSON, the largest
- *   output, is 50–70× the .pyc's size.
+ *   texts and JSON documents (the formatters). JSON, the largest output, is 50–70× a real .pyc's
+ *   size, which the base covers up to a few hundred kilobytes; `--max-output-mb` for larger
+ *   files. JSON documents are measured in bytes of memory (escapes, two-byte text counted).
  * - **Symbolic stack slots** (the `stack` view): the sum over instructions of the proven depth is
  *   at most the output budget / {@link OUTPUT_BYTES_PER_SLOT}.
  *
@@ -23,7 +24,7 @@
 /** Output budget for any input: the base every input gets. */
 export const OUTPUT_BASE_BYTES = 16 * 2 ** 20
 /** Output budget: bytes of output allowed per byte of input on top of the base. */
-export const OUTPUT_BYTES_PER_INPUT_BYTE = 128
+export const OUTPUT_BYTES_PER_INPUT_BYTE = 64
 /**
  * The largest output budget, derived or explicit: just under V8's longest string (2**29 − 24
  * characters), which a larger budget would turn into a RangeError.
@@ -32,7 +33,7 @@ export const OUTPUT_MAX_BYTES = 500_000_000
 /** The output budget when the input size is unknown (a formatter called without `maxOutputBytes`). */
 export const DEFAULT_MAX_OUTPUT_BYTES = 256 * 2 ** 20
 /** The `stack` view: output budget per symbolic stack slot. */
-export const OUTPUT_BYTES_PER_SLOT = 16
+export const OUTPUT_BYTES_PER_SLOT = 64
 
 /** The output budget for an input of `inputBytes` bytes, or `maxOutputBytes` when given (both at most {@link OUTPUT_MAX_BYTES}). */
 export function outputBudget(inputBytes: number, maxOutputBytes?: number): number {

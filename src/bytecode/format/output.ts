@@ -40,16 +40,22 @@ export class OutputLines {
  * `JSON.stringify(value, null, indent)` when its length stays within `limit` characters; a
  * LimitError otherwise, found by measuring the document first (linear in its number of values:
  * a string referenced a thousand times costs a thousand additions, not a thousand copies).
- * The measure is an upper bound for ASCII text; escapes can make the real text longer.
+ * The measure counts bytes of memory: escapes at their length, and twice the characters of a
+ * string that makes the text two-byte (a character above U+00FF).
  */
 export function jsonText(value: unknown, indent: number | undefined, limit = DEFAULT_MAX_OUTPUT_BYTES, what = 'the JSON document'): string {
   limit = Math.min(limit, OUTPUT_MAX_BYTES)
   let size = 0
   const pad = indent ?? 0
+  const strings = new Map<string, number>()
   const walk = (v: unknown, depth: number): void => {
     // The value, its separator and (pretty-printed) its line's indentation.
     size += 2 + (pad ? 1 + pad * depth : 0)
-    if (typeof v === 'string') size += v.length
+    if (typeof v === 'string') {
+      let n = strings.get(v)
+      if (n === undefined) strings.set(v, (n = jsonStringSize(v)))
+      size += n
+    }
     else if (typeof v === 'number') size += String(v).length
     else if (typeof v === 'boolean') size += 5
     else if (Array.isArray(v)) for (const x of v) walk(x, depth + 1)
@@ -65,4 +71,17 @@ export function jsonText(value: unknown, indent: number | undefined, limit = DEF
   const text = JSON.stringify(value, null, indent)
   checkOutput(text.length, limit, what)
   return text
+}
+
+/** The bytes `s` takes in JSON text: quotes, escapes (\n, \u0001), ×2 when it has a character above U+00FF. */
+function jsonStringSize(s: string): number {
+  let n = s.length + 2
+  let wide = false
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x20) n += 5
+    else if (c === 0x22 || c === 0x5c) n += 1
+    else if (c > 0xff) wide = true
+  }
+  return wide ? 2 * n : n
 }
