@@ -9,6 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type PyCode, type PyObject, readMarshal, TypeCode, writeMarshal } from '../src/marshal/index.js'
+import { generate } from './fuzz-gen.js'
+import { loadSeeds } from './fuzz.js'
 
 const root = join(fileURLToPath(import.meta.url), '../..')
 const seed = new Uint8Array(readFileSync(join(root, 'test/fixtures/pyc/3.12/closures.pyc')))
@@ -50,6 +52,11 @@ function hugeCount(type: number, count: number, inCode: boolean): Uint8Array {
 }
 
 const fixtures: Record<string, Uint8Array> = {
+  // Fuzzer (seed 7, #5769: a 'huge' edit of co_code): a list-building opcode whose oparg names no
+  // slot on the stack; the stack view threw a TypeError.
+  'fuzz-list-append-oparg.pyc': generate(loadSeeds(undefined, 64 * 1024), 7, 5769).bytes,
+  // Fuzzer (seed 7, #2627): a 20,000-digit long referenced 2,000 times; its repr was made 2,000 times (20 s).
+  'fuzz-long-referenced-2000x.pyc': withConst(tuple(Array(2000).fill({ type: 'int', value: (1n << (15n * 20_000n)) - 1n, code: TypeCode.Long, ref: true }))),
   // A long int of 30,000 15-bit digits (135k decimal digits): read in linear time, printed in full.
   'long-int-30k-digits.pyc': withConst({ type: 'int', value: (1n << (15n * 30_000n)) - 12345n, code: TypeCode.Long, ref: false }),
   // An exception table entry keeping 2**29 slots (co_stacksize 2): a finding, not 2.2 GB of stacks.

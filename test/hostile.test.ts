@@ -114,3 +114,20 @@ test('--max-output-mb takes a positive number', async () => {
   assert.equal(r.code, 2)
   assert.match(r.err, /--max-output-mb takes a positive number of MiB/)
 })
+
+test('fuzz finding: a list-building oparg that names no stack slot is simulated, not a TypeError', async () => {
+  const pyc = readPyc(load('fuzz-list-append-oparg.pyc'))
+  assert.ok(formatStack(toCodeObject(pyc.code, pyc.version[1])).includes('max depth'))
+  const r = await cli('stack', '--format', 'json', join(dir, 'fuzz-list-append-oparg.pyc'))
+  assert.equal(r.code, 0)
+})
+
+test('fuzz finding: a long referenced 2,000 times is printed once and repeated (LIMIT_OUTPUT past the budget)', async () => {
+  const bytes = load('fuzz-long-referenced-2000x.pyc')
+  const code = toCodeObject(readPyc(bytes).code, 12)
+  // 2,000 × 90,309 digits = 180 M characters: over this file's budget, refused while building.
+  assert.throws(() => codeDocument(code, 'x', {}, outputBudget(bytes.length)), (e) => e instanceof LimitError && e.code === 'LIMIT_OUTPUT')
+  const r = await cli('code', join(dir, 'fuzz-long-referenced-2000x.pyc'))
+  assert.equal(r.code, 2)
+  assert.match(r.err, /LIMIT_OUTPUT: the repr of a constant would exceed the output budget/)
+})

@@ -121,7 +121,8 @@ function reprIn(cx: ReprContext, x: PyObject): string {
       return 'Ellipsis'
     case 'int':
       // Small ints, the most common, from a table: BigInt's toString() is slow.
-      return x.value >= 0n && x.value < SMALL_INTS ? smallIntRepr(Number(x.value)) : x.value.toString()
+      if (x.value >= 0n && x.value < SMALL_INTS) return smallIntRepr(Number(x.value))
+      return x.value > MEMO_MIN_INT || x.value < -MEMO_MIN_INT ? bigIntRepr(cx, x) : x.value.toString()
     case 'float':
       return reprFloat(x.value)
     case 'complex':
@@ -156,6 +157,17 @@ function textRepr(cx: ReprContext, x: Extract<PyObject, { type: 'str' | 'bytes' 
   }
   const made = x.type === 'bytes' ? reprBytes(x.value) : x.utf8 ? reprCodePoints(codePointsOfUtf8(x.utf8), cx.minor) : reprStr(x.value, cx.minor)
   if (long) (cx.memo ??= new Map()).set(x, made)
+  return made
+}
+
+/** Ints beyond ±this have their repr remembered: a 60,000-digit long takes 100 ms to print, and a back-reference repeats it. */
+const MEMO_MIN_INT = 2n ** 64n
+
+function bigIntRepr(cx: ReprContext, x: Extract<PyObject, { type: 'int' }>): string {
+  const known = cx.memo?.get(x)
+  if (known !== undefined) return known
+  const made = x.value.toString()
+  ;(cx.memo ??= new Map()).set(x, made)
   return made
 }
 

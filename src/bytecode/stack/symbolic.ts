@@ -103,10 +103,12 @@ function results(i: Instruction, popped: readonly Slot[], pushes: number, minor:
     const keep = /^(CHECK_E|SEND)/.test(name) ? popped.length - 1 : Math.min(popped.length, pushes)
     const out = e.slice(0, keep)
     const at = out.length - (i.arg ?? 1)
-    if ((name === 'LIST_APPEND' || name === 'SET_ADD') && at >= 0) out[at] = addItem(out[at]!, top)
-    if (name === 'MAP_ADD' && at >= 0) out[at] = addItem(out[at]!, `${e[e.length - 2]}: ${top}`)
-    if ((name === 'LIST_EXTEND' || name === 'SET_UPDATE') && at >= 0) out[at] = addItem(out[at]!, `*${top}`)
-    if ((name === 'DICT_UPDATE' || name === 'DICT_MERGE') && at >= 0) out[at] = addItem(out[at]!, `**${top}`)
+    // A hostile oparg (0, or beyond the slots kept) names no container: nothing to add to.
+    const inside = at >= 0 && at < out.length
+    if ((name === 'LIST_APPEND' || name === 'SET_ADD') && inside) out[at] = addItem(out[at]!, top)
+    if (name === 'MAP_ADD' && inside) out[at] = addItem(out[at]!, `${e[e.length - 2]}: ${top}`)
+    if ((name === 'LIST_EXTEND' || name === 'SET_UPDATE') && inside) out[at] = addItem(out[at]!, `*${top}`)
+    if ((name === 'DICT_UPDATE' || name === 'DICT_MERGE') && inside) out[at] = addItem(out[at]!, `**${top}`)
     while (out.length < pushes) {
       if (name === 'COPY') out.push(e[e.length - (i.arg ?? 1)] ?? '?')
       else if (name === 'DUP_TOP') out.push(top)
