@@ -513,12 +513,15 @@ export const WORKER_HEAP_MB = Math.ceil(heapBound(MAX_INPUT_BYTES) / 2 ** 20)
 async function runWorkers(runs: number, seed: number, workers: number, summary: Summary, progress: () => void): Promise<void> {
   const BATCH = 250
   let next = 0
+  /** Ranges left over by a worker that died, taken before new ones. */
+  const pending: [number, number][] = []
   const script = fileURLToPath(import.meta.url)
   const one = () =>
     new Promise<void>((resolveAll) => {
       let child: ChildProcess | undefined
       let current = -1
       let end = 0
+      let finished = false
       let timer: ReturnType<typeof setTimeout> | undefined
       const arm = () => {
         clearTimeout(timer)
@@ -528,18 +531,21 @@ async function runWorkers(runs: number, seed: number, workers: number, summary: 
         }, HANG_MS)
       }
       const take = () => {
-        if (next >= runs) {
+        let range = pending.shift()
+        if (range === undefined && next < runs) {
+          range = [next, Math.min(runs, next + BATCH)]
+          next = range[1]
+        }
+        if (range === undefined) {
+          finished = true
           clearTimeout(timer)
           child?.kill()
           resolveAll()
           return
         }
-        const from = next
-        end = Math.min(runs, from + BATCH)
-        next = end
-        current = from
+        ;[current, end] = range
         arm()
-        child!.send({ seed, from, to: end })
+        child!.send({ seed, from: range[0], to: range[1] })
       }
       const start = () => {
         child = fork(script, ['--worker'], { execArgv: ['--import', 'tsx', '--expose-gc', `--max-old-space-size=${WORKER_HEAP_MB}`], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
@@ -547,7 +553,7 @@ async function runWorkers(runs: number, seed: number, workers: number, summary: 
         child.stderr!.on('data', (d: Buffer) => {
           stderr = (stderr + d.toString()).slice(-2000)
         })
-        let ready = false
+        // The worker says 'done' once ready and after each range: then it gets the next one.
         child.on('message', (m: WorkerMessage) => {
           if (m.type === 'start') {
             current = m.index
@@ -555,28 +561,15 @@ async function runWorkers(runs: number, seed: number, workers: number, summary: 
           } else if (m.type === 'result') {
             summary.add(m.result)
             if (m.result.index === end - 1) progress()
-          } else if (!ready) {
-            ready = true
-            take()
           } else take()
         })
         child.on('exit', (code, signal) => {
-          if (next >= runs && current >= end - 1 && code !== null && signal === null) return
-          if (signal === 'SIGTERM' && next >= runs) return
-          // A death: the input it was on is a finding; the rest of its batch goes on in a new worker.
+          if (finished) return
+          // A death: the input it was on is a finding; the rest of its range goes to the next worker.
           summary.findings.push({ index: current, kind: '?', what: '', problem: `worker died (exit ${code}, signal ${signal}): ${stderr.split('\n').filter(Boolean).slice(-3).join(' | ')}` })
           clearTimeout(timer)
-          const rest = current + 1
+          if (current + 1 < end) pending.push([current + 1, end])
           start()
-          if (rest < end) {
-            const c = child!
-            c.once('message', () => {
-              current = rest
-              arm()
-              c.send({ seed, from: rest, to: end })
-            })
-            ready = true
-          }
         })
       }
       start()
