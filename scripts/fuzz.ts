@@ -1,32 +1,65 @@
 /**
- * Fuzzes the whole reading pipeline — readPyc → toCodeObject → formatDis — with mutated real .pyc
- * files (the golden fixtures of every version): bit flips, byte overwrites, swapped type codes,
- * insertions, deletions, truncations and length fields set to huge values — applied to the file,
- * or to the bytecode, line table, exception table or local kinds of one of its code objects.
- * Every input must give a string or one of the engine's typed errors, within a second.
+ * The fuzzer: hostile inputs through every engine entry point, each in a memory- and
+ * time-limited worker process.
  *
- *   npm run fuzz -- [--runs 100000] [--seed N]
+ *   npm run fuzz -- [--runs 100000] [--seed N] [--workers 2] [--only INDEX] [--in-process]
  *
- * prints how many inputs ended in each outcome and the slowest input; exits 1 on any crash or slow
- * input. test/fuzz.test.ts runs the same harness with fewer inputs.
+ * Inputs (scripts/fuzz-gen.ts): mutated real .pyc files of every version, generated marshal trees
+ * (every type code, extreme lengths, counts, depths, back-references), hostile code objects (line,
+ * location and exception tables, co_stacksize, opargs) and raw hostile data. Entry points
+ * ({@link ENTRY_POINTS}): the library API (readPyc, toCodeObject, disassemble, line tables), dis in
+ * every format and option, formatDisBytes, the text view, the JSON document, the code inspector
+ * (text and JSON), the stack view (text and JSON), compare's static document, and the CLI itself
+ * (`main()` with a rotating command line per input; every 2,000th input also in a separate
+ * `node` process, checking its exit code). Every output is checked against the output budget.
+ *
+ * Inputs run in batches in worker processes started with `--max-old-space-size` (256 MB + 64×
+ * the largest input) and watched by the parent: an input that takes longer than
+ * {@link HANG_MS} kills its worker, a worker that dies (out of memory) is restarted after the
+ * input, and both are findings. The summary: inputs, outcomes per entry point, the slowest entry
+ * point run and the largest heap, and every finding with the command that reproduces it; exit 1
+ * when there is a finding (an untyped error, a run over {@link SLOW_MS}, output over budget, a
+ * heap over the bound, a death or a hang).
+ *
+ * The older mutation-only harness (runFuzz, classify) is kept for test/fuzz.test.ts.
  */
-import { readdirSync, readFileSync } from 'node:fs'
+import { type ChildProcess, fork, spawnSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { getHeapStatistics } from 'node:v8'
 import fc from 'fast-check'
-import { BytecodeError, ExceptionTableError, formatDis, LineTableError, toCodeObject } from '../src/bytecode/index.js'
-import { MarshalError, type PyCode, type PyObject, writeMarshal } from '../src/marshal/index.js'
+import {
+  BytecodeError,
+  type CodeObject,
+  closureMap,
+  codeTree,
+  disassemble,
+  ExceptionTableError,
+  formatCodeInfo,
+  formatDis,
+  formatStack,
+  formatText,
+  jsonText,
+  LineTableError,
+  lineRanges,
+  stackToJson,
+  toCodeObject,
+} from '../src/bytecode/index.js'
+import { formatDisBytes } from '../src/bytecode/format/dis.js'
+import { codeDocument } from '../src/bytecode/format/json.js'
+import { buildCompare, formatCompareText, type SideInput } from '../src/bytecode/compare/index.js'
+import { LimitError, MarshalError, outputBudget, type PyCode, type PyObject, writeMarshal } from '../src/marshal/index.js'
 import { PycError, readPyc } from '../src/pyc/index.js'
+import { generate, type GeneratedInput, MAX_INPUT_BYTES, type Mutation, mutate, type Seed, TYPE_CODES } from './fuzz-gen.js'
 
-/** An input slower than this is a failure. */
-export const SLOW_MS = 1000
+export { type Mutation, mutate, type Seed } from './fuzz-gen.js'
 
-/** A real .pyc to start from. */
-export interface Seed {
-  /** `<version>/<file>`, e.g. "3.12/closures.pyc". */
-  readonly name: string
-  readonly bytes: Uint8Array
-}
+/** An entry point run slower than this is a finding of the full run (tests never time). */
+export const SLOW_MS = 5000
+/** The worker is killed after this long on one input (a hang). */
+export const HANG_MS = 30_000
 
 /** The small .pyc fixtures (≤ `maxBytes`) of every version under `dir`, sorted by name. */
 export function loadSeeds(dir = join(fileURLToPath(import.meta.url), '../../test/fixtures/pyc'), maxBytes = 4096): Seed[] {
@@ -40,21 +73,6 @@ export function loadSeeds(dir = join(fileURLToPath(import.meta.url), '../../test
   }
   return seeds
 }
-
-/** One edit of the bytes; positions are taken modulo the current length. */
-export type Mutation =
-  | { readonly kind: 'flip'; readonly at: number; readonly bit: number }
-  | { readonly kind: 'set'; readonly at: number; readonly byte: number }
-  | { readonly kind: 'retype'; readonly at: number; readonly code: number }
-  | { readonly kind: 'insert'; readonly at: number; readonly bytes: readonly number[] }
-  | { readonly kind: 'delete'; readonly at: number; readonly count: number }
-  | { readonly kind: 'truncate'; readonly at: number }
-  | { readonly kind: 'huge'; readonly at: number; readonly value: number }
-
-/** Marshal type codes, with and without FLAG_REF, for 'retype'. */
-const TYPE_CODES = [...'0NFTS.iIfgxylstr()[{cu?<>azZ:'].flatMap((c) => [c.charCodeAt(0), c.charCodeAt(0) | 0x80])
-/** Type codes followed by an int32 length or count (a uint8 one for ')', 'z', 'Z'). */
-const LENGTH_CODES = new Set([...'ls()[<>uatAzZr'].map((c) => c.charCodeAt(0)))
 
 const at = fc.nat()
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
@@ -123,47 +141,6 @@ export function build(seeds: readonly Seed[], input: FuzzInput): Uint8Array {
   return Uint8Array.from([...seed.subarray(0, pyc.header?.byteLength ?? 0), ...data])
 }
 
-/** Applies the mutations to a copy of `seed`. */
-export function mutate(seed: Uint8Array, mutations: readonly Mutation[]): Uint8Array {
-  let b = Uint8Array.from(seed)
-  for (const m of mutations) {
-    const n = b.length
-    if (n === 0 && m.kind !== 'insert') continue
-    const i = n === 0 ? 0 : m.at % n
-    switch (m.kind) {
-      case 'flip':
-        b[i]! ^= 1 << m.bit
-        break
-      case 'set':
-        b[i] = m.byte
-        break
-      case 'retype':
-        b[i] = m.code
-        break
-      case 'insert':
-        b = Uint8Array.from([...b.subarray(0, i), ...m.bytes, ...b.subarray(i)])
-        break
-      case 'delete':
-        b = Uint8Array.from([...b.subarray(0, i), ...b.subarray(i + m.count)])
-        break
-      case 'truncate':
-        b = b.slice(0, i)
-        break
-      case 'huge': {
-        // The length after the first length-prefixed type code at or after i (wrapping round).
-        let j = i
-        while (j < i + n && !LENGTH_CODES.has(b[j % n]! & 0x7f)) j++
-        j %= n
-        const code = b[j]! & 0x7f
-        if (code === 0x29 || code === 0x7a || code === 0x5a) b[j + 1] = m.value & 0xff
-        else if (j + 5 <= n) new DataView(b.buffer).setUint32(j + 1, m.value, true)
-        break
-      }
-    }
-  }
-  return b
-}
-
 /** The pipeline under test: read, build the code objects, format as dis (plain and with everything shown). */
 export function pipeline(bytes: Uint8Array): string[] {
   const pyc = readPyc(bytes)
@@ -192,6 +169,7 @@ export function classify(bytes: Uint8Array): Outcome {
       const cause = e.cause instanceof MarshalError ? ` (${e.cause.code})` : ''
       label = `PycError ${e.code}${cause}`
     } else if (
+      e instanceof LimitError ||
       e instanceof MarshalError ||
       e instanceof BytecodeError ||
       e instanceof LineTableError ||
@@ -211,7 +189,7 @@ export interface FuzzReport {
   readonly runs: number
   /** Inputs per outcome label. */
   readonly counts: ReadonlyMap<string, number>
-  /** Crashes and slow inputs, each with the input that caused it. */
+  /** Crashes, each with the input that caused it (slow inputs are in `slowest`). */
   readonly failures: readonly { readonly input: FuzzInput; readonly seedName: string; readonly outcome: Outcome }[]
   readonly slowest: { readonly ms: number; readonly seedName: string; readonly input?: FuzzInput }
   readonly seconds: number
@@ -229,40 +207,470 @@ export function runFuzz(seeds: readonly Seed[], runs: number, seed: number): Fuz
       const outcome = classify(build(seeds, input))
       counts.set(outcome.label, (counts.get(outcome.label) ?? 0) + 1)
       if (outcome.ms > slowest.ms) slowest = { ms: outcome.ms, seedName: s.name, input }
-      if (outcome.crash !== undefined || outcome.ms > SLOW_MS) failures.push({ input, seedName: s.name, outcome })
+      if (outcome.crash !== undefined) failures.push({ input, seedName: s.name, outcome })
     }),
     { numRuns: runs, seed },
   )
   return { runs, counts, failures, slowest, seconds: (performance.now() - t0) / 1000 }
 }
 
-function main(argv: string[]): number {
-  const options = { runs: 100_000, seed: 42 }
-  for (let i = 0; i < argv.length; i += 2) {
-    const name = argv[i]
-    const value = Number(argv[i + 1])
-    if ((name !== '--runs' && name !== '--seed') || !Number.isSafeInteger(value)) {
-      console.error(`usage: npm run fuzz -- [--runs N] [--seed N]  (not understood: ${argv.slice(i).join(' ')})`)
-      return 2
-    }
-    options[name === '--runs' ? 'runs' : 'seed'] = value
-  }
-  const seeds = loadSeeds()
-  const versions = new Set(seeds.map((s) => s.name.split('/')[0]))
-  console.log(`${options.runs} inputs from ${seeds.length} seed .pyc files (${[...versions].join(', ')}), seed ${options.seed}`)
-  const r = runFuzz(seeds, options.runs, options.seed)
-  const width = Math.max(...[...r.counts.keys()].map((k) => k.length))
-  for (const [label, n] of [...r.counts].sort((a, b) => b[1] - a[1])) {
-    console.log(`  ${label.padEnd(width)}  ${String(n).padStart(7)}  ${((100 * n) / r.runs).toFixed(2).padStart(6)} %`)
-  }
-  console.log(`slowest input: ${r.slowest.ms.toFixed(1)} ms (${r.slowest.seedName} ${JSON.stringify(r.slowest.input)})`)
-  console.log(`${r.seconds.toFixed(1)} s in all, ${((1000 * r.seconds) / r.runs).toFixed(2)} ms per input`)
-  for (const f of r.failures.slice(0, 10)) {
-    console.log(`FAILURE ${f.outcome.label} in ${f.outcome.ms.toFixed(0)} ms: ${f.seedName} ${JSON.stringify(f.input)}`)
-    if (f.outcome.crash instanceof Error) console.log(f.outcome.crash.stack)
-  }
-  console.log(r.failures.length === 0 ? 'no crashes, no slow inputs' : `${r.failures.length} failure(s)`)
-  return r.failures.length === 0 ? 0 : 1
+
+// ---------------------------------------------------------------------------------------------
+// Every entry point
+
+/** The entry points every generated input goes through. */
+export const ENTRY_POINTS = [
+  /** The library API: readPyc (and raw marshal with pythonVersion), toCodeObject, disassemble with positions, co_lines. */
+  'api',
+  /** formatDis, plain. */
+  'dis',
+  /** formatDis with show_caches, show_offsets, show_positions. */
+  'dis-options',
+  /** formatDisBytes (what `dis --out` writes). */
+  'dis-bytes',
+  /** formatText with caches (the default `dis` view). */
+  'text',
+  /** The `dis --format json` document. */
+  'json',
+  /** The code inspector: text and JSON. */
+  'code',
+  /** The stack view: text and JSON. */
+  'stack',
+  /** compare's static document against the seed it came from: text and JSON. */
+  'compare',
+  /** The CLI's main() with one of {@link CLI_COMMANDS} (rotating by input). */
+  'cli',
+] as const
+export type EntryPoint = (typeof ENTRY_POINTS)[number]
+
+/** The command lines the `cli` entry point rotates through (FILE and SEED are replaced). */
+export const CLI_COMMANDS: readonly (readonly string[])[] = [
+  ['dis', 'FILE'],
+  ['dis', 'FILE', '--format', 'dis', '--show-caches', '--show-offsets', '--show-positions'],
+  ['dis', 'FILE', '--format', 'json'],
+  ['stack', 'FILE'],
+  ['stack', 'FILE', '--format', 'json'],
+  ['code', 'FILE'],
+  ['code', 'FILE', '--format', 'json'],
+  ['compare', 'FILE', 'SEED', '--no-run', '--format', 'json'],
+  ['compare', 'FILE', 'SEED', '--no-run'],
+]
+
+/** What one entry point did with one input. */
+export interface EntryOutcome {
+  /** "ok", "<ErrorClass> <code>", "exit 2 <code>" (CLI), or "CRASH …" / "OVER BUDGET …". */
+  readonly label: string
+  readonly ms: number
+  /** Output characters (or bytes) made. */
+  readonly outputSize: number
+  /** Whether this is a finding (an untyped error, an exit code other than 0 and 2, output over budget). */
+  readonly finding: boolean
+  /** The error's stack, for a finding. */
+  readonly detail?: string
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) process.exitCode = main(process.argv.slice(2))
+/** Whether `e` is one of the engine's typed errors. */
+export function isTypedError(e: unknown): e is PycError | MarshalError | BytecodeError | LineTableError | ExceptionTableError | LimitError {
+  return e instanceof PycError || e instanceof MarshalError || e instanceof BytecodeError || e instanceof LineTableError || e instanceof ExceptionTableError || e instanceof LimitError
+}
+
+function errorLabel(e: unknown): string {
+  if (e instanceof PycError) return `PycError ${e.code}${e.cause instanceof MarshalError ? ` (${e.cause.code})` : ''}`
+  if (isTypedError(e)) return `${e.name} ${e.code}`
+  return `CRASH ${e instanceof Error ? `${e.name}: ${e.message.slice(0, 100)}` : String(e)}`
+}
+
+/** Where the CLI entry point writes its input files (one folder per process). */
+let scratch: string | undefined
+
+/** Context for one input's entry points. */
+interface InputContext {
+  readonly bytes: Uint8Array
+  readonly seedBytes: Uint8Array
+  readonly index: number
+  readonly budget: number
+  /** The read result shared by the formatting entry points (undefined: read failed, they report the same error). */
+  code?: CodeObject
+  readError?: unknown
+}
+
+function side(label: string, code: CodeObject): SideInput {
+  return { label, target: label, runtime: null, module: code, selected: code, setup: null, call: null }
+}
+
+/** Runs one entry point; returns its outputs (strings or byte arrays). */
+async function runEntry(entry: EntryPoint, cx: InputContext, cli: CliRunner): Promise<{ outputs: (string | Uint8Array)[]; label?: string }> {
+  const maxOutputBytes = cx.budget
+  if (entry === 'api') {
+    const pyc = readPyc(cx.bytes)
+    const code = toCodeObject(pyc.code, pyc.version[1])
+    for (const { code: c } of codeTree(code)) {
+      disassemble(c)
+      lineRanges(c.pythonVersion[1], c.linetable, c.firstlineno, c.code.length)
+    }
+    // The same marshal data read headerless, as `--python-version` does.
+    const start = pyc.header?.byteLength ?? 0
+    readPyc(cx.bytes.subarray(start), { pythonVersion: `3.${pyc.version[1]}` })
+    return { outputs: [] }
+  }
+  if (entry === 'cli') return cli(cx)
+  if (cx.readError !== undefined) throw cx.readError
+  const code = cx.code!
+  switch (entry) {
+    case 'dis':
+      return { outputs: [formatDis(code, { maxOutputBytes })] }
+    case 'dis-options':
+      return { outputs: [formatDis(code, { showCaches: true, showOffsets: true, showPositions: true, maxOutputBytes })] }
+    case 'dis-bytes':
+      return { outputs: [formatDisBytes(code, { showCaches: true, maxOutputBytes })] }
+    case 'text':
+      return { outputs: [formatText(code, { showCaches: true, maxOutputBytes })] }
+    case 'json':
+      return { outputs: [jsonText(codeDocument(code, 'fuzz.pyc', { header: null }, maxOutputBytes), 2, maxOutputBytes)] }
+    case 'code':
+      return {
+        outputs: [formatCodeInfo(code, { maxOutputBytes }), jsonText(codeDocument(code, 'fuzz.pyc', { header: null, closures: closureMap(code) }, maxOutputBytes), 2, maxOutputBytes)],
+      }
+    case 'stack':
+      return { outputs: [formatStack(code, { maxOutputBytes }), jsonText(stackToJson(code, true, maxOutputBytes), 2, maxOutputBytes)] }
+    case 'compare': {
+      const seedPyc = readPyc(cx.seedBytes)
+      const seed = toCodeObject(seedPyc.code, seedPyc.version[1])
+      const doc = buildCompare('pair', [side('A', code), side('B', seed)])
+      return { outputs: [formatCompareText(doc), jsonText(doc, 2, maxOutputBytes)] }
+    }
+  }
+}
+
+/** Runs the CLI on an input; returns its stdout and a label ("ok", "exit 2 CODE"), or throws. */
+type CliRunner = (cx: InputContext) => Promise<{ outputs: string[]; label: string }>
+
+/** The CLI's main() in this process, on the input written to a scratch file. */
+async function cliInProcess(cx: InputContext): Promise<{ outputs: string[]; label: string }> {
+  const { main } = await import('../src/cli/main.js')
+  scratch ??= mkdtempSync(join(tmpdir(), 'pyxray-fuzz-'))
+  const file = join(scratch, 'input.pyc')
+  const seedFile = join(scratch, 'seed.pyc')
+  writeFileSync(file, cx.bytes)
+  writeFileSync(seedFile, cx.seedBytes)
+  const argv = CLI_COMMANDS[cx.index % CLI_COMMANDS.length]!.map((a) => (a === 'FILE' ? file : a === 'SEED' ? seedFile : a))
+  const out: string[] = []
+  const err: string[] = []
+  const code = await main([...argv], { out: (t) => out.push(t), err: (t) => err.push(t) })
+  return { outputs: out, label: cliLabel(code, err.join('')) }
+}
+
+/** "ok", or "exit 2 CODE" for a one-line typed error; anything else is a finding ("CRASH …"). */
+function cliLabel(exitCode: number | null, stderr: string): string {
+  if (exitCode === 0) return 'ok'
+  const lines = stderr.trimEnd().split('\n')
+  const m = /: ([A-Z][A-Z_0-9]+)(?: at byte \d+)?: /.exec(lines[0] ?? '')
+  if (exitCode === 2 && lines.length === 1 && m) return `exit 2 ${m[1]}`
+  return `CRASH exit ${exitCode}: ${stderr.slice(0, 200)}`
+}
+
+/** Runs every entry point on one input. */
+export async function runInput(input: GeneratedInput, seedBytes: Uint8Array, cli: CliRunner = cliInProcess): Promise<{ outcomes: Record<EntryPoint, EntryOutcome>; heapBytes: number }> {
+  const cx: InputContext = { bytes: input.bytes, seedBytes, index: input.index, budget: outputBudget(input.bytes.length) }
+  const outcomes = {} as Record<EntryPoint, EntryOutcome>
+  let heapBytes = 0
+  const gc = (globalThis as { gc?: () => void }).gc
+  gc?.()
+  const heap = () => {
+    const h = getHeapStatistics()
+    heapBytes = Math.max(heapBytes, h.used_heap_size + h.external_memory)
+  }
+  // The read every formatting entry point shares (the api entry point reads on its own).
+  try {
+    const pyc = readPyc(input.bytes)
+    cx.code = toCodeObject(pyc.code, pyc.version[1])
+  } catch (e) {
+    cx.readError = e
+  }
+  heap()
+  for (const entry of ENTRY_POINTS) {
+    const t0 = performance.now()
+    let label = 'ok'
+    let outputSize = 0
+    let finding = false
+    let detail: string | undefined
+    try {
+      const r = await runEntry(entry, cx, cli)
+      outputSize = r.outputs.reduce((n, o) => n + o.length, 0)
+      if (r.label !== undefined) label = r.label
+      if (label.startsWith('CRASH')) finding = true
+      if (r.outputs.some((o) => o.length > cx.budget)) {
+        label = `OVER BUDGET ${outputSize} > ${cx.budget}`
+        finding = true
+      }
+    } catch (e) {
+      label = errorLabel(e)
+      finding = !isTypedError(e)
+      if (finding) detail = e instanceof Error ? e.stack : String(e)
+    }
+    heap()
+    outcomes[entry] = { label, ms: performance.now() - t0, outputSize, finding, ...(detail !== undefined ? { detail } : {}) }
+  }
+  return { outcomes, heapBytes }
+}
+
+/** The memory bound of the acceptance criteria for an input of `n` bytes: 256 MB + 64× its size. */
+export function heapBound(n: number): number {
+  return 256 * 2 ** 20 + 64 * n
+}
+
+/** One input's result, as a worker reports it. */
+export interface InputResult {
+  readonly index: number
+  readonly kind: string
+  readonly seedName: string
+  readonly what: string
+  readonly size: number
+  readonly outcomes: Record<EntryPoint, EntryOutcome>
+  readonly heapBytes: number
+}
+
+/** A finding of the full run. */
+export interface Finding {
+  readonly index: number
+  readonly kind: string
+  readonly what: string
+  readonly problem: string
+}
+
+/** Totals of a generated run. */
+export class Summary {
+  inputs = 0
+  readonly byKind = new Map<string, number>()
+  /** Per entry point: outcome label → count. */
+  readonly outcomes = new Map<EntryPoint, Map<string, number>>()
+  readonly maxMs = new Map<EntryPoint, { ms: number; index: number }>()
+  maxHeap = { bytes: 0, index: -1, size: 0 }
+  maxInput = 0
+  readonly findings: Finding[] = []
+  cliProcesses = 0
+
+  add(r: InputResult): void {
+    this.inputs++
+    this.byKind.set(r.kind, (this.byKind.get(r.kind) ?? 0) + 1)
+    this.maxInput = Math.max(this.maxInput, r.size)
+    for (const entry of ENTRY_POINTS) {
+      const o = r.outcomes[entry]
+      const counts = this.outcomes.get(entry) ?? new Map<string, number>()
+      this.outcomes.set(entry, counts)
+      counts.set(o.label, (counts.get(o.label) ?? 0) + 1)
+      if (o.ms > (this.maxMs.get(entry)?.ms ?? -1)) this.maxMs.set(entry, { ms: o.ms, index: r.index })
+      if (o.finding) this.findings.push({ index: r.index, kind: r.kind, what: r.what, problem: `${entry}: ${o.label}${o.detail ? `\n${o.detail}` : ''}` })
+      else if (o.ms > SLOW_MS) this.findings.push({ index: r.index, kind: r.kind, what: r.what, problem: `${entry}: ${o.ms.toFixed(0)} ms (over ${SLOW_MS} ms)` })
+    }
+    if (r.heapBytes > this.maxHeap.bytes) this.maxHeap = { bytes: r.heapBytes, index: r.index, size: r.size }
+    if (r.heapBytes > heapBound(r.size)) this.findings.push({ index: r.index, kind: r.kind, what: r.what, problem: `heap ${(r.heapBytes / 2 ** 20).toFixed(0)} MB over the bound for ${r.size} bytes` })
+  }
+}
+
+/** Runs inputs [from, to) of `seed` in this process (the sampled test, and each worker). */
+export async function runRange(seeds: readonly Seed[], seed: number, from: number, to: number, report: (r: InputResult) => void, cli?: CliRunner): Promise<void> {
+  for (let index = from; index < to; index++) {
+    const input = generate(seeds, seed, index)
+    const s = seeds.find((x) => x.name === input.seedName)!
+    const { outcomes, heapBytes } = await runInput(input, s.bytes, cli)
+    report({ index, kind: input.kind, seedName: input.seedName, what: input.what, size: input.bytes.length, outcomes, heapBytes })
+  }
+}
+
+/** Seeds of the generated run: every golden .pyc up to 64 KB. */
+export function generatorSeeds(): Seed[] {
+  return loadSeeds(undefined, 64 * 1024)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workers
+
+/** Messages from a worker. */
+type WorkerMessage = { readonly type: 'start'; readonly index: number } | { readonly type: 'result'; readonly result: InputResult } | { readonly type: 'done' }
+
+/** The worker process: runs the ranges the parent sends, reporting the start and result of each input. */
+async function workerMain(): Promise<void> {
+  const seeds = generatorSeeds()
+  // Loaded before the first input, so that no input is charged with loading the CLI.
+  await import('../src/cli/main.js')
+  process.on('message', (m: { seed: number; from: number; to: number }) => {
+    void (async () => {
+      for (let index = m.from; index < m.to; index++) {
+        process.send!({ type: 'start', index } satisfies WorkerMessage)
+        await runRange(seeds, m.seed, index, index + 1, (result) => process.send!({ type: 'result', result } satisfies WorkerMessage))
+      }
+      process.send!({ type: 'done' } satisfies WorkerMessage)
+    })()
+  })
+  process.send!({ type: 'done' } satisfies WorkerMessage)
+}
+
+/** The heap limit a worker runs with, in MB: the acceptance bound for the largest input. */
+export const WORKER_HEAP_MB = Math.ceil(heapBound(MAX_INPUT_BYTES) / 2 ** 20)
+
+/** Runs inputs [0, runs) of `seed` over `workers` worker processes; calls `progress` now and then. */
+async function runWorkers(runs: number, seed: number, workers: number, summary: Summary, progress: () => void): Promise<void> {
+  const BATCH = 250
+  let next = 0
+  /** Ranges left over by a worker that died, taken before new ones. */
+  const pending: [number, number][] = []
+  const script = fileURLToPath(import.meta.url)
+  const one = () =>
+    new Promise<void>((resolveAll) => {
+      let child: ChildProcess | undefined
+      let current = -1
+      let end = 0
+      let finished = false
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const arm = () => {
+        clearTimeout(timer)
+        timer = setTimeout(() => {
+          summary.findings.push({ index: current, kind: '?', what: '', problem: `hang: no result after ${HANG_MS} ms; worker killed` })
+          child?.kill('SIGKILL')
+        }, HANG_MS)
+      }
+      const take = () => {
+        let range = pending.shift()
+        if (range === undefined && next < runs) {
+          range = [next, Math.min(runs, next + BATCH)]
+          next = range[1]
+        }
+        if (range === undefined) {
+          finished = true
+          clearTimeout(timer)
+          child?.kill()
+          resolveAll()
+          return
+        }
+        ;[current, end] = range
+        arm()
+        child!.send({ seed, from: range[0], to: range[1] })
+      }
+      const start = () => {
+        child = fork(script, ['--worker'], { execArgv: ['--import', 'tsx', '--expose-gc', `--max-old-space-size=${WORKER_HEAP_MB}`], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+        let stderr = ''
+        child.stderr!.on('data', (d: Buffer) => {
+          stderr = (stderr + d.toString()).slice(-2000)
+        })
+        // The worker says 'done' once ready and after each range: then it gets the next one.
+        child.on('message', (m: WorkerMessage) => {
+          if (m.type === 'start') {
+            current = m.index
+            arm()
+          } else if (m.type === 'result') {
+            summary.add(m.result)
+            if (m.result.index === end - 1) progress()
+          } else take()
+        })
+        child.on('exit', (code, signal) => {
+          if (finished) return
+          // A death: the input it was on is a finding; the rest of its range goes to the next worker.
+          summary.findings.push({ index: current, kind: '?', what: '', problem: `worker died (exit ${code}, signal ${signal}): ${stderr.split('\n').filter(Boolean).slice(-3).join(' | ')}` })
+          clearTimeout(timer)
+          if (current + 1 < end) pending.push([current + 1, end])
+          start()
+        })
+      }
+      start()
+    })
+  await Promise.all(Array.from({ length: workers }, one))
+}
+
+/** Every `CLI_PROCESS_EVERY`-th input also runs as a real `pyxray` process (exit code, memory and time limit). */
+export const CLI_PROCESS_EVERY = 2000
+
+/** Runs the CLI as a separate node process on input `index`; returns a finding or undefined. */
+function cliProcess(seeds: readonly Seed[], seed: number, index: number, dir: string): string | undefined {
+  const input = generate(seeds, seed, index)
+  const s = seeds.find((x) => x.name === input.seedName)!
+  const file = join(dir, `input-${index}.pyc`)
+  const seedFile = join(dir, 'seed.pyc')
+  writeFileSync(file, input.bytes)
+  writeFileSync(seedFile, s.bytes)
+  const argv = CLI_COMMANDS[index % CLI_COMMANDS.length]!.map((a) => (a === 'FILE' ? file : a === 'SEED' ? seedFile : a))
+  const main = join(fileURLToPath(import.meta.url), '../../src/cli/main.ts')
+  const r = spawnSync(process.execPath, [`--max-old-space-size=${WORKER_HEAP_MB}`, '--import', 'tsx', main, ...argv], { timeout: HANG_MS, encoding: 'utf8', maxBuffer: 1 << 30 })
+  rmSync(file)
+  const label = r.error ? `CRASH ${r.error.message}` : cliLabel(r.status, r.stderr)
+  return label.startsWith('CRASH') ? `cli process (${argv.slice(0, 1).join(' ')}): ${label}` : undefined
+}
+
+function printSummary(summary: Summary, seconds: number, options: { runs: number; seed: number; workers: number }): void {
+  const line = (s: string) => console.log(s)
+  line(`${summary.inputs} inputs (seed ${options.seed}, ${options.workers} worker(s) with --max-old-space-size=${WORKER_HEAP_MB}): ${[...summary.byKind].map(([k, n]) => `${k} ${n}`).join(', ')}; largest ${summary.maxInput} bytes`)
+  for (const entry of ENTRY_POINTS) {
+    const counts = [...(summary.outcomes.get(entry) ?? new Map<string, number>())].sort((a, b) => b[1] - a[1])
+    const max = summary.maxMs.get(entry)
+    line(`  ${entry.padEnd(12)} max ${(max?.ms ?? 0).toFixed(0).padStart(5)} ms (#${max?.index ?? '-'})  ${counts.slice(0, 6).map(([l, n]) => `${l}: ${n}`).join(' · ')}${counts.length > 6 ? ` · … ${counts.length - 6} more` : ''}`)
+  }
+  line(`  largest heap ${(summary.maxHeap.bytes / 2 ** 20).toFixed(0)} MB (#${summary.maxHeap.index}, ${summary.maxHeap.size} bytes; bound 256 MB + 64× size)`)
+  line(`  cli processes: ${summary.cliProcesses}`)
+  line(`${seconds.toFixed(0)} s in all`)
+  for (const f of summary.findings.slice(0, 20)) line(`FINDING #${f.index} (${f.kind}: ${f.what}): ${f.problem}\n  reproduce: npm run fuzz -- --seed ${options.seed} --only ${f.index}`)
+  line(summary.findings.length === 0 ? 'findings: 0' : `findings: ${summary.findings.length}`)
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--worker') {
+    await workerMain()
+    return 0
+  }
+  const options = { runs: 100_000, seed: 42, workers: 2, only: -1, inProcess: false }
+  for (let i = 0; i < argv.length; i += 2) {
+    const name = argv[i]
+    if (name === '--in-process') {
+      options.inProcess = true
+      i--
+      continue
+    }
+    const value = Number(argv[i + 1])
+    const key = ({ '--runs': 'runs', '--seed': 'seed', '--workers': 'workers', '--only': 'only' } as const)[name ?? '']
+    if (key === undefined || !Number.isSafeInteger(value)) {
+      console.error(`usage: npm run fuzz -- [--runs N] [--seed N] [--workers N] [--only INDEX] [--in-process]  (not understood: ${argv.slice(i).join(' ')})`)
+      return 2
+    }
+    options[key] = value
+  }
+  const seeds = generatorSeeds()
+  const summary = new Summary()
+  const t0 = performance.now()
+  if (options.only >= 0) {
+    const input = generate(seeds, options.seed, options.only)
+    console.log(`#${options.only}: ${input.kind} from ${input.seedName}: ${input.what} (${input.bytes.length} bytes)`)
+    await runRange(seeds, options.seed, options.only, options.only + 1, (r) => {
+      summary.add(r)
+      for (const [entry, o] of Object.entries(r.outcomes)) console.log(`  ${entry.padEnd(12)} ${o.ms.toFixed(1).padStart(8)} ms  ${o.label}${o.detail ? `\n${o.detail}` : ''}`)
+    })
+    const out = join(tmpdir(), `pyxray-fuzz-${options.seed}-${options.only}.pyc`)
+    writeFileSync(out, input.bytes)
+    console.log(`written to ${out}`)
+    return summary.findings.length ? 1 : 0
+  }
+  console.log(`${options.runs} inputs from ${seeds.length} seed .pyc files, seed ${options.seed}`)
+  let lastPrint = 0
+  const progress = () => {
+    if (performance.now() - lastPrint > 30_000) {
+      lastPrint = performance.now()
+      console.log(`  … ${summary.inputs} inputs, ${summary.findings.length} finding(s), ${((performance.now() - t0) / 1000).toFixed(0)} s`)
+    }
+  }
+  if (options.inProcess) await runRange(seeds, options.seed, 0, options.runs, (r) => summary.add(r))
+  else await runWorkers(options.runs, options.seed, options.workers, summary, progress)
+  const dir = mkdtempSync(join(tmpdir(), 'pyxray-fuzz-cli-'))
+  for (let index = 0; index < options.runs; index += CLI_PROCESS_EVERY) {
+    summary.cliProcesses++
+    const problem = cliProcess(seeds, options.seed, index, dir)
+    if (problem !== undefined) summary.findings.push({ index, kind: 'cli', what: '', problem })
+  }
+  rmSync(dir, { recursive: true, force: true })
+  if (scratch) rmSync(scratch, { recursive: true, force: true })
+  printSummary(summary, (performance.now() - t0) / 1000, options)
+  return summary.findings.length === 0 ? 0 : 1
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  void main(process.argv.slice(2)).then((code) => {
+    if (process.argv[2] !== '--worker') process.exitCode = code
+  })
+}

@@ -190,7 +190,7 @@ const BAD: [name: string, bytes: () => Uint8Array, code: PycErrorCode, byteOffse
   ['data cut inside the length of co_code', () => concat(header(3531), code312()).subarray(0, 40), 'PYC_BAD_DATA', 38, /ends inside bytes/],
   ['trailing bytes', () => concat(header(3531), code312(), Uint8Array.of(1, 2, 3)), 'PYC_TRAILING_BYTES', 16 + code312().length, /3 unexpected byte/],
   ['undefined flag bits', () => concat(header(3531, [4, 0, 0]), code312()), 'PYC_BAD_FLAGS', 4, /0x4/],
-  ['data that is not a code object', () => concat(header(3531), Uint8Array.of(0x4e)), 'PYC_BAD_DATA', 16, /a none, not a code object/],
+  ['data that is not a code object', () => concat(header(3531), Uint8Array.of(0x4e)), 'PYC_BAD_DATA', 16, /type code 0x4e \('N'\), not a code object/],
 ]
 
 for (const [name, bytes, code, byteOffset, message] of BAD) {

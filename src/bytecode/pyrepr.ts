@@ -18,12 +18,24 @@
  *   a single astral character in JS; the object model cannot tell them apart, so we print the
  *   astral character.
  */
+import { checkOutput, DEFAULT_MAX_OUTPUT_BYTES } from '../marshal/limits.js'
 import type { PyCode, PyObject } from '../marshal/types.js'
 import { MAX_MINOR } from '../versions/index.js'
 import { FIRST_CLASS_MINOR, NON_PRINTABLE_RUNS } from './printable-data.js'
 
 /** Options for {@link pyRepr}. */
 export interface ReprOptions {
+  /**
+   * The longest repr to build, in characters (see marshal/limits.ts): a longer one throws a
+   * LimitError (LIMIT_OUTPUT). Default {@link DEFAULT_MAX_OUTPUT_BYTES}, under V8's longest string.
+   */
+  maxLength?: number
+  /**
+   * Reprs already made, by identity, shared by several {@link pyRepr} calls (a JSON document
+   * reprs every constant and each of its items). Within one call, containers met more than once
+   * (back-references) are made once anyway.
+   */
+  memo?: Map<PyObject, string>
   /**
    * Python minor version. Only str reprs depend on it (the Unicode version decides which
    * characters are printable); everything else prints the same in every supported version.
@@ -75,13 +87,19 @@ export function scalarRepr(o: PyObject): string | undefined {
 
 /** Python's `repr(o)` for a marshal object; containers repr their elements recursively. */
 export function pyRepr(o: PyObject, opts: ReprOptions): string {
-  return reprIn({ minor: opts.minor, address: opts.codeAddress ?? sequentialCodeAddresses(), active: undefined }, o)
+  return reprIn({ minor: opts.minor, address: opts.codeAddress ?? sequentialCodeAddresses(), active: undefined, limit: opts.maxLength ?? DEFAULT_MAX_OUTPUT_BYTES, memo: opts.memo, cycles: 0 }, o)
 }
 
 /** The state of one {@link pyRepr} call, passed down instead of captured in closures. */
 interface ReprContext {
   readonly minor: number
   readonly address: (code: PyCode) => string
+  /** {@link ReprOptions.maxLength}. */
+  readonly limit: number
+  /** {@link ReprOptions.memo}, made at the first container when not given. */
+  memo: Map<PyObject, string> | undefined
+  /** How many self-references were printed as "(...)": a repr made while one was is not memoized (it depends on its ancestors). */
+  cycles: number
   /**
    * Containers being printed, innermost last, to print a self-reference as CPython's reprlib
    * guard does ("[...]"); only hand-crafted marshal data can build such cycles. Made at the first
@@ -103,15 +121,15 @@ function reprIn(cx: ReprContext, x: PyObject): string {
       return 'Ellipsis'
     case 'int':
       // Small ints, the most common, from a table: BigInt's toString() is slow.
-      return x.value >= 0n && x.value < SMALL_INTS ? smallIntRepr(Number(x.value)) : x.value.toString()
+      if (x.value >= 0n && x.value < SMALL_INTS) return smallIntRepr(Number(x.value))
+      return x.value > MEMO_MIN_INT || x.value < -MEMO_MIN_INT ? bigIntRepr(cx, x) : x.value.toString()
     case 'float':
       return reprFloat(x.value)
     case 'complex':
       return reprComplex(x.real, x.imag)
     case 'bytes':
-      return reprBytes(x.value)
     case 'str':
-      return x.utf8 ? reprCodePoints(codePointsOfUtf8(x.utf8), cx.minor) : reprStr(x.value, cx.minor)
+      return textRepr(cx, x)
     case 'slice':
       return `slice(${reprIn(cx, x.start)}, ${reprIn(cx, x.stop)}, ${reprIn(cx, x.step)})`
     case 'code':
@@ -119,8 +137,49 @@ function reprIn(cx: ReprContext, x: PyObject): string {
     default:
       break
   }
+  cx.memo ??= new Map()
+  const known = cx.memo.get(x)
+  if (known !== undefined) return known
+  const cycles = cx.cycles
+  const made = containerRepr(cx, x)
+  if (cx.cycles === cycles) cx.memo.set(x, made)
+  return made
+}
+
+/** Strings and bytes at least this long have their repr remembered (a back-reference repeats them). */
+const MEMO_MIN_LENGTH = 64
+
+function textRepr(cx: ReprContext, x: Extract<PyObject, { type: 'str' | 'bytes' }>): string {
+  const long = x.value.length >= MEMO_MIN_LENGTH
+  if (long) {
+    const known = cx.memo?.get(x)
+    if (known !== undefined) return known
+  }
+  const made = x.type === 'bytes' ? reprBytes(x.value) : x.utf8 ? reprCodePoints(codePointsOfUtf8(x.utf8), cx.minor) : reprStr(x.value, cx.minor)
+  if (long) (cx.memo ??= new Map()).set(x, made)
+  return made
+}
+
+/** Ints beyond ±this have their repr remembered: a 60,000-digit long takes 100 ms to print, and a back-reference repeats it. */
+const MEMO_MIN_INT = 2n ** 64n
+
+function bigIntRepr(cx: ReprContext, x: Extract<PyObject, { type: 'int' }>): string {
+  const known = cx.memo?.get(x)
+  if (known !== undefined) return known
+  const made = x.value.toString()
+  ;(cx.memo ??= new Map()).set(x, made)
+  return made
+}
+
+/** The objects {@link containerRepr} prints. */
+type Container = Extract<PyObject, { type: 'tuple' | 'list' | 'dict' | 'frozendict' | 'set' | 'frozenset' }>
+
+function containerRepr(cx: ReprContext, x: Container): string {
   cx.active ??= []
-  if (cx.active.includes(x)) return recursiveRepr(x)
+  if (cx.active.includes(x)) {
+    cx.cycles++
+    return recursiveRepr(x)
+  }
   cx.active.push(x)
   try {
     switch (x.type) {
@@ -129,9 +188,9 @@ function reprIn(cx: ReprContext, x: PyObject): string {
       case 'list':
         return `[${reprItems(cx, x.items)}]`
       case 'dict':
-        return `{${x.entries.map(([k, v]) => `${reprIn(cx, k)}: ${reprIn(cx, v)}`).join(', ')}}`
+        return `{${reprEntries(cx, x.entries)}}`
       case 'frozendict':
-        return x.entries.length === 0 ? 'frozendict()' : `frozendict({${x.entries.map(([k, v]) => `${reprIn(cx, k)}: ${reprIn(cx, v)}`).join(', ')}})`
+        return x.entries.length === 0 ? 'frozendict()' : `frozendict({${reprEntries(cx, x.entries)}})`
       case 'set':
         return x.items.length === 0 ? 'set()' : `{${reprItems(cx, x.items)}}`
       case 'frozenset':
@@ -154,7 +213,22 @@ function smallIntRepr(n: number): string {
 /** The reprs of `items`, comma-separated. */
 function reprItems(cx: ReprContext, items: readonly PyObject[]): string {
   let out = ''
-  for (let i = 0; i < items.length; i++) out += i === 0 ? reprIn(cx, items[i]!) : `, ${reprIn(cx, items[i]!)}`
+  for (let i = 0; i < items.length; i++) {
+    out += i === 0 ? reprIn(cx, items[i]!) : `, ${reprIn(cx, items[i]!)}`
+    // Back-references can repeat one long string thousands of times: stop before V8's limit does.
+    if (out.length > cx.limit) checkOutput(out.length, cx.limit, 'the repr of a constant')
+  }
+  return out
+}
+
+/** The reprs of dict `entries`, `key: value` comma-separated. */
+function reprEntries(cx: ReprContext, entries: readonly (readonly [PyObject, PyObject])[]): string {
+  let out = ''
+  for (let i = 0; i < entries.length; i++) {
+    const [k, v] = entries[i]!
+    out += `${i === 0 ? '' : ', '}${reprIn(cx, k)}: ${reprIn(cx, v)}`
+    if (out.length > cx.limit) checkOutput(out.length, cx.limit, 'the repr of a constant')
+  }
   return out
 }
 
@@ -265,17 +339,18 @@ function hex(n: number, width: number): string {
 export function reprStr(s: string, minor = MAX_MINOR): string {
   const quote = s.includes("'") && !s.includes('"') ? 0x22 : 0x27
   // Characters that stand for themselves are copied in runs (one slice per run, not one string
-  // per character): docstrings make up much of the text dis prints.
-  let out = ''
+  // per character): docstrings make up much of the text dis prints. Pieces go into an array
+  // joined at the end: `+=` would make a rope node per escape (35 MB for 600k escapes).
+  const parts: string[] = []
   let run = 0
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
     let escaped: string
     if (c >= 0x20 && c < 0x7f) {
       if (c !== 0x5c && c !== quote) continue
-      escaped = `\\${String.fromCharCode(c)}`
+      escaped = c === 0x5c ? '\\\\' : quote === 0x22 ? '\\"' : "\\'"
     } else if (c < 0x7f) {
-      escaped = c === 0x09 ? '\\t' : c === 0x0a ? '\\n' : c === 0x0d ? '\\r' : `\\x${hex(c, 2)}`
+      escaped = c === 0x09 ? '\\t' : c === 0x0a ? '\\n' : c === 0x0d ? '\\r' : latin1Escape(c)
     } else {
       let cp = c
       let units = 1
@@ -290,17 +365,27 @@ export function reprStr(s: string, minor = MAX_MINOR): string {
         i += units - 1
         continue
       }
-      escaped = cp <= 0xff ? `\\x${hex(cp, 2)}` : cp <= 0xffff ? `\\u${hex(cp, 4)}` : `\\U${hex(cp, 8)}`
-      out += s.slice(run, i) + escaped
+      escaped = cp <= 0xff ? latin1Escape(cp) : cp <= 0xffff ? `\\u${hex(cp, 4)}` : `\\U${hex(cp, 8)}`
+      if (i > run) parts.push(s.slice(run, i))
+      parts.push(escaped)
       i += units - 1
       run = i + 1
       continue
     }
-    out += s.slice(run, i) + escaped
+    if (i > run) parts.push(s.slice(run, i))
+    parts.push(escaped)
     run = i + 1
   }
   const q = String.fromCharCode(quote)
-  return run === 0 ? q + s + q : q + out + s.slice(run) + q
+  if (run === 0) return q + s + q
+  parts.push(s.slice(run))
+  return q + parts.join('') + q
+}
+
+/** `\\xNN` for each Latin-1 code, made once. */
+const latin1Escapes: string[] = []
+function latin1Escape(c: number): string {
+  return (latin1Escapes[c] ??= `\\x${hex(c, 2)}`)
 }
 
 /**

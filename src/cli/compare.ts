@@ -7,6 +7,8 @@
 import { parseArgs } from 'node:util'
 import { buildCompare, type CompareDocument, formatCompareText, type MeasureResult, type SideInput } from '../bytecode/compare/index.js'
 import type { TextStyle } from '../bytecode/format/text.js'
+import { jsonText } from '../bytecode/format/output.js'
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../marshal/index.js'
 import { fromBase64, type PythonRuntime, RuntimeError, type RuntimeInfo, selectRuntime, type Selected } from '../runtime/index.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
@@ -196,7 +198,7 @@ export async function runCompare(o: CompareOptions, con: Console): Promise<numbe
     }
     throw e
   }
-  const text = o.format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : formatCompareText(doc, { width: o.width, style: o.style })
+  const text = o.format === 'json' ? `${jsonText(doc, 2, o.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES)}\n` : formatCompareText(doc, { width: o.width, style: o.style })
   if (o.out !== undefined) {
     writeFileAtomic(o.out, text)
     con.err(`pyxray compare: written to ${o.out}\n`)

@@ -7,7 +7,8 @@ import { BytecodeError, ExceptionTableError, LineTableError, toCodeObject } from
 import { type DisOptions, formatDis, formatDisBytes } from '../bytecode/format/dis.js'
 import { codeDocument } from '../bytecode/format/json.js'
 import { formatText, type TextStyle } from '../bytecode/format/text.js'
-import { MarshalError } from '../marshal/index.js'
+import { LimitError, MarshalError, outputBudget } from '../marshal/index.js'
+import { jsonText } from '../bytecode/format/output.js'
 import { type Pyc, PycError, readPyc } from '../pyc/index.js'
 import { RuntimeError } from '../runtime/index.js'
 import { type AdaptiveOptions, runDisAdaptive } from './adaptive.js'
@@ -31,6 +32,8 @@ export interface DisCommandOptions {
   /** Write one output file per input under this folder instead of stdout. */
   readonly outDir?: string
   readonly style: TextStyle
+  /** --max-output-mb: the output budget per file, replacing the one derived from its size (marshal/limits.ts). */
+  readonly maxOutputBytes?: number
 }
 
 /** Where to print. */
@@ -174,6 +177,7 @@ export function describeError(path: string, e: unknown): string | undefined {
     e instanceof BytecodeError ||
     e instanceof LineTableError ||
     e instanceof ExceptionTableError ||
+    e instanceof LimitError ||
     e instanceof RuntimeError
   ) {
     const at = 'byteOffset' in e && e.byteOffset !== undefined ? ` at byte ${e.byteOffset}` : ''
@@ -186,21 +190,22 @@ export function describeError(path: string, e: unknown): string | undefined {
 }
 
 /** The dis options of the command line. */
-function disOptionsOf(o: DisCommandOptions): DisOptions {
-  return { showCaches: o.showCaches, showOffsets: o.showOffsets, showPositions: o.showPositions }
+function disOptionsOf(o: DisCommandOptions, maxOutputBytes: number): DisOptions {
+  return { showCaches: o.showCaches, showOffsets: o.showOffsets, showPositions: o.showPositions, maxOutputBytes }
 }
 
-function render(pyc: Pyc, input: Input, o: DisCommandOptions, compact: boolean): string {
+function render(pyc: Pyc, input: Input, o: DisCommandOptions, compact: boolean, budget: number): string {
   const minor = pyc.version[1]
   const code = toCodeObject(pyc.code, minor)
   switch (o.format) {
     case 'dis':
-      return formatDis(code, disOptionsOf(o))
+      return formatDis(code, disOptionsOf(o, budget))
     case 'json':
-      return `${JSON.stringify(codeDocument(code, input.path, { header: pyc.header ?? null }), null, compact ? undefined : 2)}\n`
+      return `${jsonText(codeDocument(code, input.path, { header: pyc.header ?? null }, budget), compact ? undefined : 2, budget)}\n`
     case 'text': {
       const source = findSource(input.path, code.filename)
       return formatText(code, {
+        maxOutputBytes: budget,
         style: o.style,
         showCaches: o.showCaches,
         ...(source !== undefined ? { sourceLines: source.split(/\r?\n/) } : {}),
@@ -223,14 +228,15 @@ export function runDis(o: DisCommandOptions, con: Console): number {
     progress.update(n, input.rel)
     try {
       const bytes = new Uint8Array(readFileSync(input.path))
-      const pyc = readPyc(bytes, o.pythonVersion ? { pythonVersion: o.pythonVersion } : {})
+      const budget = outputBudget(bytes.length, o.maxOutputBytes)
+      const pyc = readPyc(bytes, { maxOutputBytes: budget, ...(o.pythonVersion ? { pythonVersion: o.pythonVersion } : {}) })
       if (o.outDir) {
         // The dis text is made as UTF-8 bytes: they go to the file without a string in between.
-        const data = o.format === 'dis' ? formatDisBytes(toCodeObject(pyc.code, pyc.version[1]), disOptionsOf(o)) : render(pyc, input, o, false)
+        const data = o.format === 'dis' ? formatDisBytes(toCodeObject(pyc.code, pyc.version[1]), disOptionsOf(o, budget)) : render(pyc, input, o, false, budget)
         writeFileAtomic(join(o.outDir, input.rel.replace(/\.pyc$/, '') + EXTENSION[o.format]), data)
       } else {
         // Several JSON documents on stdout are JSON Lines; one is pretty-printed.
-        const text = render(pyc, input, o, inputs.length > 1)
+        const text = render(pyc, input, o, inputs.length > 1, budget)
         if (inputs.length > 1 && o.format !== 'json') con.out(`${n ? '\n' : ''}==> ${input.path} <==\n`)
         con.out(text)
       }
@@ -270,17 +276,17 @@ export function runDisTarget(target: Target, o: DisSourceOptions, con: Console):
     const { code } = loaded
     switch (o.format) {
       case 'dis':
-        con.out(formatDis(code, { showCaches: o.showCaches, showOffsets: o.showOffsets, showPositions: o.showPositions }))
+        con.out(formatDis(code, { showCaches: o.showCaches, showOffsets: o.showOffsets, showPositions: o.showPositions, maxOutputBytes: loaded.maxOutputBytes }))
         break
       case 'json':
         con.out(
-          `${JSON.stringify(
+          `${jsonText(
             codeDocument(code, target.path ?? null, {
               runtime: loaded.runtime ? { ...loaded.runtime.info, reason: loaded.runtime.reason } : null,
               header: loaded.header ?? null,
-            }),
-            null,
+            }, loaded.maxOutputBytes),
             2,
+            loaded.maxOutputBytes,
           )}\n`,
         )
         break
@@ -288,6 +294,7 @@ export function runDisTarget(target: Target, o: DisSourceOptions, con: Console):
         const source = loaded.source ?? (target.path ? findSource(target.path, code.filename) : undefined)
         con.out(
           formatText(code, {
+            maxOutputBytes: loaded.maxOutputBytes,
             style: o.style,
             showCaches: o.showCaches,
             ...(source !== undefined ? { sourceLines: source.split(/\r?\n/) } : {}),

@@ -70,7 +70,9 @@ const RUNTIME_HELP = `Runtime options (for .py source):
                             back to the embedded Pyodide when there is no native 3.14
       --runtime KIND        native or pyodide (default: native python3 3.8+ if found, else pyodide)
   -O, --optimize N          0, 1 or 2, as python -O/-OO (default: the interpreter's)
-  -v, --verbose             say which runtime was chosen and why`
+  -v, --verbose             say which runtime was chosen and why
+      --max-output-mb N     dis, stack, code: the output budget in MiB (default 16 MiB + 64× the
+                            input's size); a larger output is refused with LIMIT_OUTPUT, exit 2`
 
 const DIS_HELP = `Usage: pyxray dis TARGET… [options]
 
@@ -230,9 +232,19 @@ const RUNTIME_OPTIONS: Options = {
   verbose: { type: 'boolean', short: 'v', default: false },
   command: { type: 'string', short: 'c' },
   help: { type: 'boolean', short: 'h', default: false },
+  'max-output-mb': { type: 'string' },
 }
 
 type Values = ReturnType<typeof parse>['values']
+
+/** --max-output-mb N: the output budget in MiB (marshal/limits.ts), replacing the size-derived one. */
+function maxOutputOf(values: Values): number | undefined {
+  const text = values['max-output-mb'] as string | undefined
+  if (text === undefined) return undefined
+  const mb = Number(text)
+  if (!/^\d+(\.\d+)?$/.test(text) || !(mb > 0)) throw new UsageError('USAGE', `--max-output-mb takes a positive number of MiB, not "${text}"`)
+  return Math.round(mb * 2 ** 20)
+}
 
 function sourceOptions(values: Values): SourceOptions {
   const runtime = values.runtime as string | undefined
@@ -243,7 +255,9 @@ function sourceOptions(values: Values): SourceOptions {
   if (optimize !== undefined && !/^[012]$/.test(optimize)) {
     throw new UsageError('USAGE', `--optimize takes 0, 1 or 2, not "${optimize}"`)
   }
+  const maxOutputBytes = maxOutputOf(values)
   return {
+    ...(maxOutputBytes !== undefined ? { maxOutputBytes } : {}),
     ...(runtime ? { runtime } : {}),
     ...(values.python !== undefined ? { python: values.python as string } : {}),
     ...(optimize !== undefined ? { optimize: Number(optimize) as 0 | 1 | 2 } : {}),
@@ -323,6 +337,7 @@ async function disCommand(args: string[], con: Console): Promise<number> {
       ...flags,
       ...(values['python-version'] !== undefined ? { pythonVersion: values['python-version'] as string } : {}),
       ...(values.out !== undefined ? { outDir: values.out as string } : {}),
+      ...(values['max-output-mb'] !== undefined ? { maxOutputBytes: maxOutputOf(values)! } : {}),
       style: styleFor(process.stdout, values.out !== undefined ? false : color),
     },
     con,

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { type CodeObject, selectByLine, selectByQualname, toCodeObject } from '../bytecode/index.js'
-import { decodeUtf8, readMarshal } from '../marshal/index.js'
+import { decodeUtf8, outputBudget, readMarshal } from '../marshal/index.js'
 import { type PycHeader, readPyc } from '../pyc/index.js'
 import { type RuntimeChoice, RuntimeError, type RuntimeInfo, type Selected, selectRuntime } from '../runtime/index.js'
 import { UsageError } from './errors.js'
@@ -41,11 +41,15 @@ export interface Loaded {
   readonly filename: string
   readonly header?: PycHeader
   readonly runtime?: { readonly info: RuntimeInfo; readonly reason: string }
+  /** The output budget for what is made of this target (see marshal/limits.ts), from its size and --max-output-mb. */
+  readonly maxOutputBytes: number
 }
 
 /** Options for compiling source targets. */
 export interface SourceOptions extends RuntimeChoice {
   readonly optimize?: -1 | 0 | 1 | 2
+  /** --max-output-mb: the output budget, replacing the one derived from the input's size. */
+  readonly maxOutputBytes?: number
 }
 
 function select(module: CodeObject, selector: Selector | undefined): CodeObject {
@@ -83,9 +87,11 @@ export async function loadTarget(t: Target, options: SourceOptions, selected?: S
   if (!isSource(t)) {
     const path = t.path!
     if (!existsSync(path)) throw new UsageError('NOT_FOUND', `${path}: no such file`)
-    const pyc = readPyc(new Uint8Array(readFileSync(path)))
+    const bytes = new Uint8Array(readFileSync(path))
+    const maxOutputBytes = outputBudget(bytes.length, options.maxOutputBytes)
+    const pyc = readPyc(bytes, { maxOutputBytes })
     const module = toCodeObject(pyc.code, pyc.version[1])
-    return { module, code: select(module, t.selector), filename: module.filename, ...(pyc.header ? { header: pyc.header } : {}) }
+    return { module, code: select(module, t.selector), filename: module.filename, ...(pyc.header ? { header: pyc.header } : {}), maxOutputBytes }
   }
   const file = t.inline === undefined ? readSourceFile(t.path!) : undefined
   const source = t.inline ?? file!.text
@@ -93,10 +99,11 @@ export async function loadTarget(t: Target, options: SourceOptions, selected?: S
   const sel = selected ?? (await selectRuntime(options))
   const info = await sel.runtime.info()
   const bytes = await sel.runtime.compile(file?.bytes ?? source, { filename, optimize: options.optimize ?? -1 })
-  const { value } = readMarshal(bytes, { pythonVersion: [3, info.minor] })
+  const maxOutputBytes = outputBudget(bytes.length, options.maxOutputBytes)
+  const { value } = readMarshal(bytes, { pythonVersion: [3, info.minor], maxExpandedSize: maxOutputBytes })
   if (value.type !== 'code') throw new RuntimeError('RUNTIME_PROTOCOL', `the runtime returned a ${value.type}, not a code object`)
   const module = toCodeObject(value, info.minor)
-  return { module, code: select(module, t.selector), source, filename, runtime: { info, reason: sel.reason } }
+  return { module, code: select(module, t.selector), source, filename, runtime: { info, reason: sel.reason }, maxOutputBytes }
 }
 
 /** `file.py:3:7: SyntaxError: message`, the source line and a caret under the error. */

@@ -1,5 +1,6 @@
 /** `pyxray stack TARGET`: the value stack at every instruction. */
 import { formatStack, stackToJson } from '../bytecode/format/stack.js'
+import { jsonText } from '../bytecode/format/output.js'
 import type { TextStyle } from '../bytecode/format/text.js'
 import type { Console } from './dis.js'
 import { ExitCode } from './errors.js'
@@ -23,12 +24,12 @@ export function runStack(target: Target, o: StackOptions, con: Console): Promise
         file: target.path ?? null,
         pythonVersion: `3.${loaded.code.pythonVersion[1]}`,
         runtime: loaded.runtime ? { ...loaded.runtime.info, reason: loaded.runtime.reason } : null,
-        codeObjects: stackToJson(loaded.code),
+        codeObjects: stackToJson(loaded.code, true, loaded.maxOutputBytes),
       }
-      con.out(`${JSON.stringify(doc, null, 2)}\n`)
+      con.out(`${jsonText(doc, 2, loaded.maxOutputBytes)}\n`)
     } else {
       const width = process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 100
-      con.out(formatStack(loaded.code, { style: o.style, width, ...(o.explain ? { explain: o.explain } : {}) }))
+      con.out(formatStack(loaded.code, { maxOutputBytes: loaded.maxOutputBytes, style: o.style, width, ...(o.explain ? { explain: o.explain } : {}) }))
     }
     return ExitCode.Ok
   })

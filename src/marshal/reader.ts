@@ -1,4 +1,5 @@
 import { MarshalError } from './errors.js'
+import { LimitError } from './limits.js'
 import type { expandedSize } from './size.js'
 import { FLAG_REF, type MarshalOptions, type PyCode, type PyObject, TypeCode } from './types.js'
 import { decodeAscii, decodeUtf8, decodeWellFormedUtf8, hasSplitSurrogatePair } from './utf8.js'
@@ -63,6 +64,15 @@ export function codeLayout(version: readonly [number, number]): readonly CodeFie
   ]
 }
 
+/** Options of {@link readMarshal} beyond the format's. */
+export interface ReadLimits {
+  /**
+   * The most the value may expand to as a tree (see {@link ReadResult.expandedSize}); reading
+   * stops with a LimitError (LIMIT_OUTPUT) as soon as it is exceeded. Default: no limit.
+   */
+  readonly maxExpandedSize?: number
+}
+
 /** The result of {@link readMarshal}: the object and where it ended. */
 export interface ReadResult {
   readonly value: PyObject
@@ -80,8 +90,8 @@ export interface ReadResult {
  * Throws {@link MarshalError} (and nothing else) on bad data; every length is checked against the
  * bytes left before anything is allocated.
  */
-export function readMarshal(bytes: Uint8Array, options: MarshalOptions = {}, byteOffset = 0): ReadResult {
-  const r = new Reader(bytes, byteOffset, codeFormat(options.pythonVersion ?? [3, 12]))
+export function readMarshal(bytes: Uint8Array, options: MarshalOptions & ReadLimits = {}, byteOffset = 0): ReadResult {
+  const r = new Reader(bytes, byteOffset, codeFormat(options.pythonVersion ?? [3, 12]), options.maxExpandedSize ?? Infinity)
   const value = r.object(0)
   return { value, endOffset: r.pos, expandedSize: r.expanded }
 }
@@ -139,6 +149,7 @@ class Reader {
     private readonly bytes: Uint8Array,
     start: number,
     private readonly format: CodeFormat,
+    private readonly maxExpanded: number,
   ) {
     this.pos = start
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -230,11 +241,16 @@ class Reader {
 
   /** Fills the reference slot reserved for `v` (if any) and returns `v`. */
   private done<T extends PyObject>(slot: number, v: T): T {
+    if (this.expanded > this.maxExpanded) this.overBudget()
     if (slot >= 0) {
       this.refs[slot] = v
       this.refSizes[slot] = this.expanded - this.refSizes[slot]!
     }
     return v
+  }
+
+  private overBudget(): never {
+    throw new LimitError('LIMIT_OUTPUT', this.expanded, this.maxExpanded, `the marshal data, with every back-reference expanded (at byte ${this.pos}),`)
   }
 
   object(depth: number): PyObject {
@@ -250,15 +266,18 @@ class Reader {
     if (slot >= 0) this.refSizes[slot] = this.expanded
     if (code !== TypeCode.Ref) this.expanded++
     switch (code) {
+      // Without FLAG_REF these are one shared frozen object each: a tuple of n Nones costs n
+      // pointers, not n objects (8 bytes, not 56, per input byte).
       case TypeCode.None:
-        return this.done(slot, { type: 'none', code, ref })
+        return ref ? this.done(slot, { type: 'none', code, ref }) : this.done(slot, NONE)
       case TypeCode.True:
+        return ref ? this.done(slot, { type: 'bool', value: true, code, ref }) : this.done(slot, TRUE)
       case TypeCode.False:
-        return this.done(slot, { type: 'bool', value: code === TypeCode.True, code, ref })
+        return ref ? this.done(slot, { type: 'bool', value: false, code, ref }) : this.done(slot, FALSE)
       case TypeCode.StopIteration:
-        return this.done(slot, { type: 'stopiteration', code, ref })
+        return ref ? this.done(slot, { type: 'stopiteration', code, ref }) : this.done(slot, STOP_ITERATION)
       case TypeCode.Ellipsis:
-        return this.done(slot, { type: 'ellipsis', code, ref })
+        return ref ? this.done(slot, { type: 'ellipsis', code, ref }) : this.done(slot, ELLIPSIS)
       case TypeCode.Int:
         return this.done(slot, { type: 'int', value: BigInt(this.i32('an int')), code, ref })
       case TypeCode.Int64: {
@@ -274,14 +293,13 @@ class Reader {
         if (count * 2 > this.bytes.length - this.pos) {
           throw new MarshalError('MARSHAL_TRUNCATED', `long claims ${count} digit(s) but the data ends first`, nAt)
         }
-        let v = 0n
         for (let i = 0; i < count; i++) {
           const d = this.view.getUint16(this.pos + 2 * i, true)
           if (d >= 1 << 15) {
             throw new MarshalError('MARSHAL_BAD_VALUE', `long digit ${d} out of range (digits are 15-bit)`, this.pos + 2 * i)
           }
-          v |= BigInt(d) << BigInt(15 * i)
         }
+        const v = longValue(this.view, this.pos, count)
         if (count > 0 && this.view.getUint16(this.pos + 2 * (count - 1), true) === 0) {
           throw new MarshalError('MARSHAL_BAD_VALUE', 'long has a zero top digit (not normalized)', this.pos)
         }
@@ -393,6 +411,7 @@ class Reader {
           )
         }
         this.expanded += this.refSizes[n]!
+        if (this.expanded > this.maxExpanded) this.overBudget()
         return target
       }
       default:
@@ -480,6 +499,53 @@ class Reader {
     }
   }
 }
+
+const NONE: PyObject = Object.freeze({ type: 'none', code: TypeCode.None, ref: false })
+const TRUE: PyObject = Object.freeze({ type: 'bool', value: true, code: TypeCode.True, ref: false })
+const FALSE: PyObject = Object.freeze({ type: 'bool', value: false, code: TypeCode.False, ref: false })
+const STOP_ITERATION: PyObject = Object.freeze({ type: 'stopiteration', code: TypeCode.StopIteration, ref: false })
+const ELLIPSIS: PyObject = Object.freeze({ type: 'ellipsis', code: TypeCode.Ellipsis, ref: false })
+
+/** Longs of up to this many 15-bit digits are built by shifts; longer ones through hex text. */
+const SHIFT_MAX_DIGITS = 8
+
+/**
+ * The magnitude of a marshal long: `count` 15-bit digits, least significant first, at `pos`.
+ * Short ones (nearly all) by shifting; long ones through hex text in linear time, since shifting
+ * digit by digit copies the growing BigInt each time (quadratic: 88k digits took 7 s).
+ */
+function longValue(view: DataView, pos: number, count: number): bigint {
+  if (count <= SHIFT_MAX_DIGITS) {
+    let v = 0n
+    for (let i = 0; i < count; i++) v |= BigInt(view.getUint16(pos + 2 * i, true)) << BigInt(15 * i)
+    return v
+  }
+  // Nibbles, least significant first, then reversed into hex text.
+  const nibbles = new Uint8Array(Math.ceil((15 * count) / 4))
+  let n = 0
+  let acc = 0
+  let bits = 0
+  for (let i = 0; i < count; i++) {
+    acc |= view.getUint16(pos + 2 * i, true) << bits
+    bits += 15
+    while (bits >= 4) {
+      nibbles[n++] = acc & 15
+      acc >>>= 4
+      bits -= 4
+    }
+  }
+  if (bits > 0) nibbles[n++] = acc & 15
+  const chunks: string[] = []
+  const CHUNK = 4096
+  for (let end = n; end > 0; end -= CHUNK) {
+    const start = Math.max(0, end - CHUNK)
+    let text = ''
+    for (let i = end - 1; i >= start; i--) text += HEX[nibbles[i]!]
+    chunks.push(text)
+  }
+  return BigInt(`0x${chunks.join('')}`)
+}
+const HEX = '0123456789abcdef'
 
 /**
  * `bytes[start, end)` as Latin-1: short strings four characters at a time (`s +=` allocates a

@@ -1,15 +1,12 @@
 /**
  * .pyc files: the header (PEP 552 and its predecessors) and the marshalled module code object.
  */
-import { MarshalError, type PyCode, readMarshal } from '../marshal/index.js'
+import { FLAG_REF, MarshalError, outputBudget, type PyCode, readMarshal, TypeCode } from '../marshal/index.js'
 import { PycError } from './errors.js'
 import { FINAL_MAGIC, MAGIC_HISTORY } from './magic-data.js'
 import { has } from '../versions/index.js'
 
 export { PycError, type PycErrorCode } from './errors.js'
-
-/** How many times its own size (see expandedSize) a .pyc's code tree may expand to. */
-const MAX_EXPANSION = 1024
 
 /** Bits of the PEP 552 flags word. */
 export const enum PycFlags {
@@ -50,6 +47,11 @@ export interface Pyc {
 export interface ReadPycOptions {
   /** Read headerless marshal data written by this Python version ("X.Y") instead of a .pyc. */
   readonly pythonVersion?: string
+  /**
+   * The output budget (see marshal/limits.ts): the code tree, every back-reference counted as a
+   * copy, may not expand to more objects and characters. Default: outputBudget(bytes.length).
+   */
+  readonly maxOutputBytes?: number
 }
 
 /** Python versions pyxray knows the magic numbers of, as "3.0"–"3.X" (the newest supported). */
@@ -118,32 +120,33 @@ export function readPycHeader(bytes: Uint8Array): PycHeader {
 
 /**
  * Reads a .pyc file (or, with `pythonVersion`, raw marshal data) into its header and code object.
- * Throws only PycError: marshal problems are reported with their offset in the file.
+ * Throws PycError (marshal problems are reported with their offset in the file), or LimitError
+ * when back-references expand the code tree past the output budget.
  */
 export function readPyc(bytes: Uint8Array, options: ReadPycOptions = {}): Pyc {
   const header = options.pythonVersion === undefined ? readPycHeader(bytes) : undefined
   const version = header?.version ?? parseVersion(options.pythonVersion ?? '')
   const start = header?.byteLength ?? 0
+  // Anything but a code object is refused before it is read (a 20 MB tuple took 1.5 GB to refuse).
+  const first = bytes[start]
+  if (first !== undefined && (first & ~FLAG_REF) !== TypeCode.Code) {
+    const code = first & ~FLAG_REF
+    const name = code >= 0x20 && code < 0x7f ? ` ('${String.fromCharCode(code)}')` : ''
+    throw new PycError('PYC_BAD_DATA', `the marshal data holds type code 0x${first.toString(16).padStart(2, '0')}${name}, not a code object`, start)
+  }
+  // Back-references let a few kilobytes stand for an astronomically large tree, which building
+  // code objects and formatting constants would expand: the tree is bounded by the output budget
+  // (real .pyc files expand to under 2× their size).
+  const maxExpandedSize = outputBudget(bytes.length, options.maxOutputBytes)
   let result: ReturnType<typeof readMarshal>
   try {
-    result = readMarshal(bytes, { pythonVersion: version }, start)
+    result = readMarshal(bytes, { pythonVersion: version, maxExpandedSize }, start)
   } catch (e) {
     if (e instanceof MarshalError) throw new PycError('PYC_BAD_DATA', e.message, e.byteOffset, { cause: e })
     throw e
   }
   if (result.value.type !== 'code') {
     throw new PycError('PYC_BAD_DATA', `the marshal data holds a ${result.value.type}, not a code object`, start)
-  }
-  // Back-references let a few kilobytes stand for an astronomically large tree, which building
-  // code objects and formatting constants would expand. Real .pyc files expand to under 2× their
-  // size; the compiler's constant folding can reach a few hundred × for tiny files.
-  const expanded = result.expandedSize
-  if (expanded > MAX_EXPANSION * bytes.length + 1_000_000) {
-    throw new PycError(
-      'PYC_BAD_DATA',
-      `the marshal data's back-references expand to ${expanded.toPrecision(3)} objects and characters, more than a ${bytes.length}-byte file can justify`,
-      start,
-    )
   }
   if (result.endOffset !== bytes.length) {
     throw new PycError(

@@ -76,6 +76,7 @@ export function alignKey(i: AlignInstruction): string {
 export function lcs<T>(a: readonly T[], b: readonly T[], equal: (x: T, y: T) => boolean): [number, number][] {
   const n = a.length
   const m = b.length
+  if ((n + 1) * (m + 1) > MAX_LCS_CELLS) return prefixSuffixMatches(a, b, equal)
   const width = m + 1
   const table = new Uint32Array((n + 1) * width)
   for (let i = n - 1; i >= 0; i--) {
@@ -94,6 +95,25 @@ export function lcs<T>(a: readonly T[], b: readonly T[], equal: (x: T, y: T) => 
     } else if (table[(i + 1) * width + j]! >= table[i * width + j + 1]!) i++
     else j++
   }
+  return out
+}
+
+/**
+ * The LCS table's largest size (cells of 4 bytes). Real line blocks hold a few dozen
+ * instructions; a hostile line table can put 100k on one line (a 40 GB table). Past this, equal
+ * runs are matched at both ends only.
+ */
+const MAX_LCS_CELLS = 1 << 22
+
+/** Matches of the common prefix and suffix of `a` and `b`: a linear stand-in for {@link lcs}. */
+function prefixSuffixMatches<T>(a: readonly T[], b: readonly T[], equal: (x: T, y: T) => boolean): [number, number][] {
+  let head = 0
+  while (head < a.length && head < b.length && equal(a[head]!, b[head]!)) head++
+  let tail = 0
+  while (tail < a.length - head && tail < b.length - head && equal(a[a.length - 1 - tail]!, b[b.length - 1 - tail]!)) tail++
+  const out: [number, number][] = []
+  for (let k = 0; k < head; k++) out.push([k, k])
+  for (let k = tail; k > 0; k--) out.push([a.length - k, b.length - k])
   return out
 }
 

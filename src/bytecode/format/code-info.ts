@@ -3,6 +3,7 @@
  * locals and their kinds, the closure map, constants, line table, positions and exception table.
  */
 import type { CodeObject } from '../code.js'
+import { OutputLines } from './output.js'
 import { CODE_FLAG_NAMES, LocalKind } from '../code.js'
 import { disassemble } from '../decode.js'
 import { lineRanges } from '../lines.js'
@@ -85,17 +86,19 @@ const EXPLAIN: Record<string, string> = {
 export interface CodeInfoOptions {
   /** Recurse into nested code objects (default true). */
   readonly recursive?: boolean
+  /** The output budget in characters (see marshal/limits.ts); default {@link DEFAULT_MAX_OUTPUT_BYTES}. */
+  readonly maxOutputBytes?: number
 }
 
 /** The inspector text for a code object (and, by default, the code objects nested in it). */
 export function formatCodeInfo(module: CodeObject, options: CodeInfoOptions = {}): string {
-  const out: string[] = []
+  const out = new OutputLines(options.maxOutputBytes, 'the code-object text')
   const tree = codeTree(module)
   const entries = options.recursive === false ? tree.slice(0, 1) : tree
   for (const { code, qualname, depth } of entries) {
     if (out.length) out.push('')
     out.push(`${'#'.repeat(Math.min(depth + 1, 6))} ${qualname}  (${code.filename}:${code.firstlineno}, CPython 3.${code.pythonVersion[1]})`)
-    one(code, qualname, out)
+    one(code, qualname, out, options.maxOutputBytes)
   }
   const links = closureMap(module)
   if (links.length) {
@@ -105,10 +108,10 @@ export function formatCodeInfo(module: CodeObject, options: CodeInfoOptions = {}
       out.push(`  ${l.variable}: cell of ${l.owner ?? '(not found: the outer scope is not in this module)'} → free in ${l.inner}${via}`)
     }
   }
-  return `${out.join('\n')}\n`
+  return out.text()
 }
 
-function one(code: CodeObject, qualname: string, out: string[]): void {
+function one(code: CodeObject, qualname: string, out: OutputLines, maxLength: number | undefined): void {
   const minor = code.pythonVersion[1]
   const d = disassemble(code)
   const caches = d.instructions.reduce((n, i) => n + i.cacheCount, 0)
@@ -128,7 +131,7 @@ function one(code: CodeObject, qualname: string, out: string[]): void {
     out.push(`  ${name} (${items.length})  ${why}`)
     for (const [i, x] of items.entries()) out.push(`    ${String(i).padStart(3)}  ${x}`)
   }
-  list('co_consts', code.consts.map((c) => pyRepr(c, { minor, codeAddress })), 'constants, indexed by LOAD_CONST and friends')
+  list('co_consts', code.consts.map((c) => pyRepr(c, { minor, codeAddress, ...(maxLength !== undefined ? { maxLength } : {}) })), 'constants, indexed by LOAD_CONST and friends')
   list('co_names', code.names, 'global, attribute and imported names')
   list('co_varnames', code.varnames, 'parameters first, then locals')
   list('co_cellvars', code.cellvars, 'locals captured by inner functions (cells)')

@@ -5,7 +5,7 @@
  * one (3.13+: `L1:` labels, optional offsets and, 3.14, positions). Each is one function below;
  * what differs inside a layout comes from the version rules.
  */
-import type { PyCode, PyStr } from '../../marshal/index.js'
+import { checkOutput, DEFAULT_MAX_OUTPUT_BYTES, type PyCode, type PyStr } from '../../marshal/index.js'
 import { decodeAscii } from '../../marshal/utf8.js'
 import { codeAddress, codeAddressHash } from '../address.js'
 import type { CodeObject } from '../code.js'
@@ -25,6 +25,11 @@ export interface DisOptions {
   readonly showPositions?: boolean
   /** Recurse into nested code objects (default true, as dis.dis). */
   readonly recursive?: boolean
+  /**
+   * The output budget in bytes of text (see marshal/limits.ts): a longer text throws a LimitError
+   * (LIMIT_OUTPUT) as soon as it gets there. Default {@link DEFAULT_MAX_OUTPUT_BYTES}.
+   */
+  readonly maxOutputBytes?: number
 }
 
 const OPNAME_WIDTH = 20
@@ -97,7 +102,7 @@ const SPAN_LENGTHS = 1 << 20
 /** Formats a code object (and, by default, the code objects nested in it) exactly as dis.dis. */
 export function formatDis(code: CodeObject, options: DisOptions = {}): string {
   const out = TextBuffer.shared
-  out.reset(false)
+  out.reset(false, options.maxOutputBytes)
   writeDis(out, code, options)
   // dis prints one empty line for a code object without instructions.
   return out.isEmpty() ? '\n' : out.finishString()
@@ -110,12 +115,21 @@ export function formatDis(code: CodeObject, options: DisOptions = {}): string {
  */
 export function formatDisBytes(code: CodeObject, options: DisOptions = {}): Uint8Array {
   const out = TextBuffer.shared
-  out.reset(true)
+  out.reset(true, options.maxOutputBytes)
   writeDis(out, code, options)
   return out.isEmpty() ? new Uint8Array([NEWLINE]) : out.finishBytes()
 }
 
 function writeDis(out: TextBuffer, code: CodeObject, options: DisOptions): void {
+  try {
+    writeDisUnchecked(out, code, options)
+  } catch (e) {
+    out.discard()
+    throw e
+  }
+}
+
+function writeDisUnchecked(out: TextBuffer, code: CodeObject, options: DisOptions): void {
   // Code reprs are remembered for this text only. Keeping them past it, the map would keep the
   // code objects, and all their constants, alive until the next text: through the work in between
   // (reading the next file), where the garbage collector would copy them around or promote them.
@@ -184,8 +198,15 @@ class TextBuffer {
   private pieces: string[] = []
   private pieceAt: number[] = []
 
+  /** The output budget of the text under construction (see {@link DisOptions.maxOutputBytes}). */
+  private limit = DEFAULT_MAX_OUTPUT_BYTES
+  /** The length of the strings in `pieces`. */
+  private asideLength = 0
+
   /** Empties the buffer; `utf8` chooses how non-ASCII text is kept (see the class comment). */
-  reset(utf8: boolean): void {
+  reset(utf8: boolean, limit = DEFAULT_MAX_OUTPUT_BYTES): void {
+    this.limit = limit
+    this.asideLength = 0
     this.length = 0
     this.utf8 = utf8
     this.pieces.length = 0
@@ -221,6 +242,14 @@ class TextBuffer {
     const bytes = this.bytes.slice(0, this.length)
     this.shrink()
     return bytes
+  }
+
+  /** Drops the text under construction (formatting failed). */
+  discard(): void {
+    this.pieces.length = 0
+    this.pieceAt.length = 0
+    this.shrink()
+    this.length = 0
   }
 
   /** Lets go of a buffer grown past {@link KEEP_AT_MOST} (it lives as long as the module). */
@@ -272,6 +301,8 @@ class TextBuffer {
       if (this.length + 3 * s.length > this.bytes.length) this.grow(3 * s.length)
       this.length += platformEncoder.encodeInto(s, this.bytes.subarray(this.length)).written
     } else {
+      this.asideLength += s.length
+      checkOutput(this.length + this.asideLength, this.limit, 'the dis text')
       this.pieces.push(s)
       this.pieceAt.push(this.length)
     }
@@ -376,7 +407,8 @@ class TextBuffer {
   }
 
   private grow(n: number): void {
-    const bigger = new Uint8Array(Math.max(2 * this.bytes.length, this.length + n))
+    checkOutput(this.length + this.asideLength + n, this.limit, 'the dis text')
+    const bigger = new Uint8Array(Math.min(Math.max(2 * this.bytes.length, this.length + n), Math.max(this.limit + 3, this.length + n)))
     bigger.set(this.bytes.subarray(0, this.length))
     this.bytes = bigger
     this.view = new DataView(bigger.buffer)

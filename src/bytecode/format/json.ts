@@ -3,7 +3,7 @@
  * exception-table entries. Constants are tagged values (`{"type": "int", "value": "12"}`) with
  * their Python repr, so nothing is lost to JSON's number or string limits.
  */
-import type { PyObject } from '../../marshal/index.js'
+import { checkOutput, DEFAULT_MAX_OUTPUT_BYTES, type PyObject } from '../../marshal/index.js'
 import type { CodeObject } from '../code.js'
 import { type ArgValue, disassemble } from '../decode.js'
 import { lineRanges } from '../lines.js'
@@ -27,10 +27,39 @@ export type JsonConst =
   | { type: 'slice'; start: JsonConst; stop: JsonConst; step: JsonConst; repr: string }
   | { type: 'code'; qualname: string; firstlineno: number; repr: string }
 
-/** Converts a marshal constant to its JSON form. */
-export function constToJson(o: PyObject, minor: number): JsonConst {
-  const repr = pyRepr(o, { minor, codeAddress })
-  const c = (x: PyObject) => constToJson(x, minor)
+/**
+ * The state of one JSON document under construction: the output budget (see marshal/limits.ts)
+ * it counts the constants' reprs against, and each constant's JSON form by identity — a constant
+ * that LOAD_CONST uses a hundred times, or a tuple referenced a thousand times, is converted once.
+ */
+export interface JsonContext {
+  readonly limit: number
+  /** Characters of repr made so far. */
+  used: number
+  readonly memo: Map<PyObject, JsonConst>
+  /** Reprs by identity, shared by every constant's repr (a tuple's items are repr'd as part of it first). */
+  readonly reprs: Map<PyObject, string>
+}
+
+/** A {@link JsonContext} with the budget `maxOutputBytes` (default {@link DEFAULT_MAX_OUTPUT_BYTES}). */
+export function jsonContext(maxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES): JsonContext {
+  return { limit: maxOutputBytes, used: 0, memo: new Map(), reprs: new Map() }
+}
+
+/** Converts a marshal constant to its JSON form; throws LimitError when the reprs exceed `cx`'s budget. */
+export function constToJson(o: PyObject, minor: number, cx: JsonContext = jsonContext()): JsonConst {
+  const known = cx.memo.get(o)
+  if (known !== undefined) return known
+  const made = constToJsonOnce(o, minor, cx)
+  cx.memo.set(o, made)
+  return made
+}
+
+function constToJsonOnce(o: PyObject, minor: number, cx: JsonContext): JsonConst {
+  const repr = pyRepr(o, { minor, codeAddress, maxLength: cx.limit, memo: cx.reprs })
+  cx.used += repr.length
+  checkOutput(cx.used, cx.limit, 'the JSON document')
+  const c = (x: PyObject) => constToJson(x, minor, cx)
   switch (o.type) {
     case 'none':
     case 'ellipsis':
@@ -65,16 +94,16 @@ export function constToJson(o: PyObject, minor: number): JsonConst {
   }
 }
 
-function argvalToJson(v: ArgValue | undefined, minor: number): unknown {
+function argvalToJson(v: ArgValue | undefined, minor: number, cx: JsonContext): unknown {
   if (v === undefined) return null
-  if (v.kind === 'const') return { kind: 'const', value: constToJson(v.value, minor) }
+  if (v.kind === 'const') return { kind: 'const', value: constToJson(v.value, minor, cx) }
   return v
 }
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
 
 /** The JSON document of one code object and, recursively, the code objects nested in it. */
-export function codeToJson(code: CodeObject): Record<string, unknown> {
+export function codeToJson(code: CodeObject, cx: JsonContext = jsonContext()): Record<string, unknown> {
   const d = disassemble(code)
   const minor = code.pythonVersion[1]
   return {
@@ -90,7 +119,7 @@ export function codeToJson(code: CodeObject): Record<string, unknown> {
     stacksize: code.stacksize,
     flags: code.flags,
     code: hex(code.code),
-    consts: code.consts.map((c) => constToJson(c, minor)),
+    consts: code.consts.map((c) => constToJson(c, minor, cx)),
     names: code.names,
     varnames: code.varnames,
     cellvars: code.cellvars,
@@ -107,7 +136,7 @@ export function codeToJson(code: CodeObject): Record<string, unknown> {
       opcode: i.opcode,
       opname: i.opname,
       arg: i.arg ?? null,
-      argval: argvalToJson(i.argval, minor),
+      argval: argvalToJson(i.argval, minor, cx),
       argrepr: i.argrepr,
       cacheCount: i.cacheCount,
       jumpTarget: i.jumpTarget ?? null,
@@ -122,7 +151,7 @@ export function codeToJson(code: CodeObject): Record<string, unknown> {
       isJumpTarget: i.isJumpTarget,
       label: i.label ?? null,
     })),
-    children: code.children.map(codeToJson),
+    children: code.children.map((c) => codeToJson(c, cx)),
   }
 }
 
@@ -131,6 +160,6 @@ export function codeToJson(code: CodeObject): Record<string, unknown> {
  * file (null for code given inline), the Python version, the command's own fields in `extra`
  * (`header`, `runtime`, `adaptive`, `closures`, in the order given), then {@link codeToJson}.
  */
-export function codeDocument(code: CodeObject, file: string | null, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { pyxray: 'code', version: CODE_JSON_VERSION, file, pythonVersion: `3.${code.pythonVersion[1]}`, ...extra, code: codeToJson(code) }
+export function codeDocument(code: CodeObject, file: string | null, extra: Record<string, unknown> = {}, maxOutputBytes?: number): Record<string, unknown> {
+  return { pyxray: 'code', version: CODE_JSON_VERSION, file, pythonVersion: `3.${code.pythonVersion[1]}`, ...extra, code: codeToJson(code, jsonContext(maxOutputBytes)) }
 }

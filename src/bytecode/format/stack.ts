@@ -2,7 +2,9 @@
  * `pyxray stack`: per code object, every instruction with the value stack after it (top on the
  * right) and the depth, then `max depth N (co_stacksize N)`.
  */
+import { DEFAULT_MAX_OUTPUT_BYTES, OUTPUT_BYTES_PER_SLOT } from '../../marshal/limits.js'
 import type { CodeObject } from '../code.js'
+import { OutputLines } from './output.js'
 import { disassemble } from '../decode.js'
 import { simulateStack, type Slot } from '../stack/symbolic.js'
 import { codeTree } from '../select.js'
@@ -17,14 +19,21 @@ export interface StackFormatOptions {
   readonly width?: number
   /** A one-line explanation per opcode of a Python minor version, printed after the table (`--explain`). */
   readonly explain?: (minor: number, opname: string) => string | undefined
+  /**
+   * The output budget in characters (see marshal/limits.ts): it bounds the text and the symbolic
+   * stacks (at most maxOutputBytes / OUTPUT_BYTES_PER_SLOT slots). Default {@link DEFAULT_MAX_OUTPUT_BYTES}.
+   */
+  readonly maxOutputBytes?: number
 }
 
 /** The JSON document of `pyxray stack --format json` for one code object tree. */
-export function stackToJson(root: CodeObject, recursive = true): Record<string, unknown>[] {
+export function stackToJson(root: CodeObject, recursive = true, maxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES): Record<string, unknown>[] {
   const entries = recursive ? codeTree(root) : codeTree(root).slice(0, 1)
+  let slots = 0
   return entries.map(({ code, qualname }) => {
     const d = disassemble(code, { positions: false })
-    const sim = simulateStack(d)
+    const sim = simulateStack(d, { maxSlots: maxOutputBytes / OUTPUT_BYTES_PER_SLOT - slots })
+    slots += sim.slots
     return {
       qualname,
       firstlineno: code.firstlineno,
@@ -50,13 +59,16 @@ const stackText = (slots: readonly Slot[] | undefined) => (slots === undefined ?
 /** The stack table of a code object tree. */
 export function formatStack(root: CodeObject, options: StackFormatOptions = {}): string {
   const s = options.style ?? PLAIN
-  const out: string[] = []
+  const budget = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES
+  const out = new OutputLines(budget, 'the stack table')
+  let slots = 0
   const entries = options.recursive === false ? codeTree(root).slice(0, 1) : codeTree(root)
   const seen = new Set<string>()
   const minor = root.pythonVersion[1]
   for (const { code, qualname } of entries) {
     const d = disassemble(code, { positions: false })
-    const sim = simulateStack(d)
+    const sim = simulateStack(d, { maxSlots: budget / OUTPUT_BYTES_PER_SLOT - slots })
+    slots += sim.slots
     if (out.length) out.push('')
     out.push(s.header(qualname) + s.dim(`  ${code.filename}:${code.firstlineno}  Python 3.${code.pythonVersion[1]}`))
     const targets = new Set(d.instructions.map((i) => i.jumpTarget).filter((t): t is number => t !== undefined))
@@ -95,5 +107,5 @@ export function formatStack(root: CodeObject, options: StackFormatOptions = {}):
     out.push('', 'opcodes:')
     for (const name of [...seen].sort()) out.push(`  ${name.padEnd(28)} ${options.explain(minor, name) ?? '(no explanation)'}`)
   }
-  return `${out.join('\n')}\n`
+  return out.text()
 }

@@ -5,6 +5,7 @@
  * passes in (the core knows nothing about terminals).
  */
 import type { CodeObject } from '../code.js'
+import { OutputLines } from './output.js'
 import { disassemble, type Instruction } from '../decode.js'
 import { codeRepr } from './dis.js'
 import { has } from '../../versions/index.js'
@@ -42,11 +43,13 @@ export interface TextOptions {
   readonly recursive?: boolean
   /** A one-line explanation per opcode of a Python minor version, listed after the code (`--explain`). */
   readonly explain?: (minor: number, opname: string) => string | undefined
+  /** The output budget in characters (see marshal/limits.ts); default {@link DEFAULT_MAX_OUTPUT_BYTES}. */
+  readonly maxOutputBytes?: number
 }
 
 /** Formats a code object tree for reading. */
 export function formatText(code: CodeObject, options: TextOptions = {}): string {
-  const out: string[] = []
+  const out = new OutputLines(options.maxOutputBytes, 'the text')
   const walk = (c: CodeObject) => {
     if (out.length) out.push('')
     formatOne(c, options, out)
@@ -64,10 +67,10 @@ export function formatText(code: CodeObject, options: TextOptions = {}): string 
     out.push('', s.header('opcodes:'))
     for (const n of [...names].sort()) out.push(`  ${s.opname(n.padEnd(28))} ${options.explain(code.pythonVersion[1], n) ?? '(no explanation)'}`)
   }
-  return `${out.join('\n')}\n`
+  return out.text()
 }
 
-function formatOne(code: CodeObject, options: TextOptions, out: string[]): void {
+function formatOne(code: CodeObject, options: TextOptions, out: OutputLines): void {
   const s = options.style ?? PLAIN
   const d = disassemble(code)
   const minor = code.pythonVersion[1]

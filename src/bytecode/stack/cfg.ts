@@ -180,6 +180,12 @@ export function buildCfg(input: CfgInput & { readonly exceptionTableError?: stri
   }
   const entries: { entry: ExceptionEntry; first: number; end: number; target: number }[] = []
   for (const entry of input.exceptionEntries) {
+    // A handler keeps at most co_stacksize slots in code CPython compiled; a larger claim (2**29
+    // in a hostile file) would make every analysis downstream model a stack that large.
+    if (entry.depth > input.code.stacksize) {
+      problems.push({ kind: 'exception-table', offset: entry.start, message: `exception table entry ${entry.start}–${entry.end} keeps ${entry.depth} stack slots, more than co_stacksize ${input.code.stacksize}: entry ignored` })
+      continue
+    }
     const target = indexAt.get(entry.target)
     if (target === undefined) {
       problems.push({ kind: 'bad-target', offset: entry.start, message: `exception handler ${entry.target} is not the start of an instruction` })

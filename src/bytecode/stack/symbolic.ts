@@ -7,6 +7,7 @@
  * kept (`a | b`). Best effort by design: an opcode without a rule below still gets slots of the
  * right count, named after the opcode.
  */
+import { DEFAULT_MAX_OUTPUT_BYTES, LimitError, OUTPUT_BYTES_PER_SLOT } from '../../marshal/limits.js'
 import type { Disassembly, Instruction } from '../decode.js'
 import { analyzeDepth, type DepthAnalysis } from './depth.js'
 import { stackEffectTable } from './effects.js'
@@ -27,6 +28,19 @@ export interface SymbolicStacks {
   readonly before: readonly (readonly Slot[] | undefined)[]
   /** Stack after each instruction when it falls through; undefined when unreachable. */
   readonly after: readonly (readonly Slot[] | undefined)[]
+  /** How many slots `before` and `after` hold together (what {@link SimulateOptions.maxSlots} bounds). */
+  readonly slots: number
+}
+
+/** Options of {@link simulateStack}. */
+export interface SimulateOptions {
+  /**
+   * The most slots the stacks before and after every instruction may hold together; more throws
+   * a LimitError (LIMIT_STACK) before anything is allocated. A hostile exception table or oparg
+   * can prove a depth of 2**29 (one such stack per instruction took 2.2 GB). Default:
+   * {@link DEFAULT_MAX_OUTPUT_BYTES} / {@link OUTPUT_BYTES_PER_SLOT}.
+   */
+  readonly maxSlots?: number
 }
 
 /** Longest expression kept whole; longer ones are cut with "…". */
@@ -89,10 +103,12 @@ function results(i: Instruction, popped: readonly Slot[], pushes: number, minor:
     const keep = /^(CHECK_E|SEND)/.test(name) ? popped.length - 1 : Math.min(popped.length, pushes)
     const out = e.slice(0, keep)
     const at = out.length - (i.arg ?? 1)
-    if ((name === 'LIST_APPEND' || name === 'SET_ADD') && at >= 0) out[at] = addItem(out[at]!, top)
-    if (name === 'MAP_ADD' && at >= 0) out[at] = addItem(out[at]!, `${e[e.length - 2]}: ${top}`)
-    if ((name === 'LIST_EXTEND' || name === 'SET_UPDATE') && at >= 0) out[at] = addItem(out[at]!, `*${top}`)
-    if ((name === 'DICT_UPDATE' || name === 'DICT_MERGE') && at >= 0) out[at] = addItem(out[at]!, `**${top}`)
+    // A hostile oparg (0, or beyond the slots kept) names no container: nothing to add to.
+    const inside = at >= 0 && at < out.length
+    if ((name === 'LIST_APPEND' || name === 'SET_ADD') && inside) out[at] = addItem(out[at]!, top)
+    if (name === 'MAP_ADD' && inside) out[at] = addItem(out[at]!, `${e[e.length - 2]}: ${top}`)
+    if ((name === 'LIST_EXTEND' || name === 'SET_UPDATE') && inside) out[at] = addItem(out[at]!, `*${top}`)
+    if ((name === 'DICT_UPDATE' || name === 'DICT_MERGE') && inside) out[at] = addItem(out[at]!, `**${top}`)
     while (out.length < pushes) {
       if (name === 'COPY') out.push(e[e.length - (i.arg ?? 1)] ?? '?')
       else if (name === 'DUP_TOP') out.push(top)
@@ -258,8 +274,19 @@ function fit(stack: readonly Slot[], depth: number): Slot[] {
 }
 
 /** Simulates the value stack of one decoded code object. */
-export function simulateStack(d: Disassembly): SymbolicStacks {
+export function simulateStack(d: Disassembly, options: SimulateOptions = {}): SymbolicStacks {
   const depth = analyzeDepth(d)
+  const maxSlots = options.maxSlots ?? DEFAULT_MAX_OUTPUT_BYTES / OUTPUT_BYTES_PER_SLOT
+  let slots = 0
+  for (let k = 0; k < depth.before.length; k++) slots += (depth.before[k] ?? 0) + (depth.after[k] ?? 0)
+  if (slots > maxSlots) {
+    throw new LimitError(
+      'LIMIT_STACK',
+      slots * OUTPUT_BYTES_PER_SLOT,
+      maxSlots * OUTPUT_BYTES_PER_SLOT,
+      `the value stacks of ${d.code.qualname} (${slots} slots over ${depth.before.length} instructions, max depth ${depth.maxDepth}, co_stacksize ${d.code.stacksize})`,
+    )
+  }
   const { cfg } = depth
   const minor = d.rules.minor
   const effects = stackEffectTable(minor)
@@ -343,5 +370,5 @@ export function simulateStack(d: Disassembly): SymbolicStacks {
     const out = depth.after[k]
     after[k] = out === undefined ? undefined : fit(after[k] ?? [], out)
   }
-  return { depth, before, after }
+  return { depth, before, after, slots }
 }

@@ -1,0 +1,535 @@
+/**
+ * Input generators of the fuzzer (scripts/fuzz.ts). Input `index` of a run with seed `seed` is a
+ * pure function of the two, so any finding is reproduced by `npm run fuzz -- --seed S --only I`.
+ *
+ * Kinds of input:
+ * - `mutate`: a real .pyc (the golden fixtures of every version, up to 64 KB) with 1–8 edits —
+ *   bit flips, byte overwrites, retyped marshal codes, insertions, deletions, truncations, length
+ *   fields set to huge values — to the file, or to the bytecode, line table, exception table or
+ *   local kinds of one of its code objects (written back with writeMarshal);
+ * - `tree`: a seed module whose constants hold a generated marshal tree: every type code, extreme
+ *   lengths and counts (tuples of 100k items, 1 MB bytes, longs of 60k digits), nesting past the
+ *   reader's depth limit, back-references that repeat a long string thousands of times or expand
+ *   exponentially — sometimes with a length field in the written bytes made to lie;
+ * - `code`: a seed module with one code object made hostile: co_stacksize 0, −1, 2**29, 2**31−1;
+ *   random bytecode with EXTENDED_ARG chains and huge opargs; random or extreme line and location
+ *   tables; exception tables claiming depths of 2**29, targets past the end, overlapping ranges;
+ *   bad local kinds, empty names and constants (every index out of range), extreme counts;
+ * - `raw`: a valid header followed by a marshal type code with a huge count or length and too
+ *   few bytes, or by random bytes, or a large real payload (300k Nones in a tuple).
+ * Generated inputs stay under {@link MAX_INPUT_BYTES}.
+ */
+import { type PyCode, type PyObject, readMarshal, TypeCode, writeMarshal } from '../src/marshal/index.js'
+import { opcodeTable } from '../src/bytecode/index.js'
+import { readPyc } from '../src/pyc/index.js'
+
+/** The largest generated input: the memory bound checked is 256 MB + 64× this. */
+export const MAX_INPUT_BYTES = 1 << 20
+
+/** A real .pyc to start from. */
+export interface Seed {
+  /** `<version>/<file>`, e.g. "3.12/closures.pyc". */
+  readonly name: string
+  readonly bytes: Uint8Array
+}
+
+/** One edit of the bytes; positions are taken modulo the current length. */
+export type Mutation =
+  | { readonly kind: 'flip'; readonly at: number; readonly bit: number }
+  | { readonly kind: 'set'; readonly at: number; readonly byte: number }
+  | { readonly kind: 'retype'; readonly at: number; readonly code: number }
+  | { readonly kind: 'insert'; readonly at: number; readonly bytes: readonly number[] }
+  | { readonly kind: 'delete'; readonly at: number; readonly count: number }
+  | { readonly kind: 'truncate'; readonly at: number }
+  | { readonly kind: 'huge'; readonly at: number; readonly value: number }
+
+/** Applies the mutations to a copy of `seed`. */
+export function mutate(seed: Uint8Array, mutations: readonly Mutation[]): Uint8Array {
+  let b = Uint8Array.from(seed)
+  for (const m of mutations) {
+    const n = b.length
+    if (n === 0 && m.kind !== 'insert') continue
+    const i = n === 0 ? 0 : m.at % n
+    switch (m.kind) {
+      case 'flip':
+        b[i]! ^= 1 << m.bit
+        break
+      case 'set':
+        b[i] = m.byte
+        break
+      case 'retype':
+        b[i] = m.code
+        break
+      case 'insert':
+        b = Uint8Array.from([...b.subarray(0, i), ...m.bytes, ...b.subarray(i)])
+        break
+      case 'delete':
+        b = Uint8Array.from([...b.subarray(0, i), ...b.subarray(i + m.count)])
+        break
+      case 'truncate':
+        b = b.slice(0, i)
+        break
+      case 'huge': {
+        // The length after the first length-prefixed type code at or after i (wrapping round).
+        let j = i
+        while (j < i + n && !LENGTH_CODES.has(b[j % n]! & 0x7f)) j++
+        j %= n
+        const code = b[j]! & 0x7f
+        if (code === 0x29 || code === 0x7a || code === 0x5a) b[j + 1] = m.value & 0xff
+        else if (j + 5 <= n) new DataView(b.buffer).setUint32(j + 1, m.value, true)
+        break
+      }
+    }
+  }
+  return b
+}
+
+/** The kinds of generated input (see the module comment). */
+export const INPUT_KINDS = ['mutate', 'tree', 'code', 'raw'] as const
+export type InputKind = (typeof INPUT_KINDS)[number]
+
+/** One generated input. */
+export interface GeneratedInput {
+  readonly index: number
+  readonly kind: InputKind
+  /** The seed .pyc it started from (`<version>/<file>`), for the report. */
+  readonly seedName: string
+  /** What was done, in a few words. */
+  readonly what: string
+  readonly bytes: Uint8Array
+}
+
+/** A small, fast, seedable PRNG (mulberry32). */
+export class Rng {
+  private s: number
+  constructor(seed: number) {
+    this.s = seed >>> 0
+  }
+  /** A uniform float in [0, 1). */
+  next(): number {
+    this.s = (this.s + 0x6d2b79f5) >>> 0
+    let t = this.s
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  /** An integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n)
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[this.int(xs.length)]!
+  }
+  chance(p: number): boolean {
+    return this.next() < p
+  }
+  /** Small numbers mostly, sometimes large: 0…max with a log-uniform tail. */
+  size(max: number): number {
+    return this.chance(0.7) ? this.int(Math.min(max, 16) + 1) : Math.min(max, Math.floor(Math.exp(this.next() * Math.log(max + 1))))
+  }
+}
+
+/** Extreme 32-bit values for counts, lengths, sizes and opargs. */
+const EXTREMES = [0, 1, 2, 3, 255, 256, 4097, 0xffff, 0x10000, 1_000_000, 2 ** 29, 2 ** 30, 0x7fffffff, -1, -2, -0x80000000]
+/** Marshal type codes, with and without FLAG_REF, for 'retype'. */
+export const TYPE_CODES = [...'0NFTS.iIfgxylstr()[{cu?<>azZ:'].flatMap((c) => [c.charCodeAt(0), c.charCodeAt(0) | 0x80])
+/** Type codes followed by an int32 length or count (a uint8 one for ')', 'z', 'Z'). */
+const LENGTH_CODES = new Set([...'ls()[<>uatAzZr'].map((c) => c.charCodeAt(0)))
+
+const FIELDS = ['bytecode', 'linetable', 'exceptiontable', 'localspluskinds'] as const
+
+/** The input `index` of a run seeded with `seed`. */
+export function generate(seeds: readonly Seed[], seed: number, index: number): GeneratedInput {
+  const rng = new Rng((seed * 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b))
+  // Mutations of real files are the bulk; structure-aware inputs reach what mutations cannot.
+  const r = rng.next()
+  const kind: InputKind = r < 0.4 ? 'mutate' : r < 0.65 ? 'tree' : r < 0.9 ? 'code' : 'raw'
+  const s = seeds[rng.int(seeds.length)]!
+  let made: { what: string; bytes: Uint8Array }
+  try {
+    made = kind === 'mutate' ? mutated(rng, s) : kind === 'tree' ? tree(rng, s) : kind === 'code' ? hostileCode(rng, s) : raw(rng, s)
+  } catch (e) {
+    // A generator that cannot write what it made (writeMarshal refuses some values): the seed.
+    made = { what: `generator gave up (${e instanceof Error ? e.message.slice(0, 60) : String(e)})`, bytes: s.bytes }
+  }
+  const bytes = made.bytes.length > MAX_INPUT_BYTES ? made.bytes.subarray(0, MAX_INPUT_BYTES) : made.bytes
+  return { index, kind, seedName: s.name, what: made.what, bytes }
+}
+
+// ---------------------------------------------------------------------------------------------
+// mutate
+
+function mutation(rng: Rng): Mutation {
+  const at = rng.int(0x7fffffff)
+  switch (rng.int(7)) {
+    case 0:
+      return { kind: 'flip', at, bit: rng.int(8) }
+    case 1:
+      return { kind: 'set', at, byte: rng.int(256) }
+    case 2:
+      return { kind: 'retype', at, code: rng.pick(TYPE_CODES) }
+    case 3:
+      return { kind: 'insert', at, bytes: Array.from({ length: 1 + rng.int(8) }, () => rng.int(256)) }
+    case 4:
+      return { kind: 'delete', at, count: 1 + rng.int(16) }
+    case 5:
+      return { kind: 'truncate', at }
+    default:
+      return { kind: 'huge', at, value: rng.pick([0x7fffffff, 0xffffffff, 0x80000000, 0x40000000, 0x10000, 0xff, 4097, 1_000_000, 2 ** 29]) }
+  }
+}
+
+function mutated(rng: Rng, s: Seed): { what: string; bytes: Uint8Array } {
+  const mutations = Array.from({ length: 1 + rng.int(rng.chance(0.8) ? 4 : 8) }, () => mutation(rng))
+  const target = rng.chance(0.5) ? 'file' : rng.pick(FIELDS)
+  const what = `${target}: ${mutations.map((m) => m.kind).join(',')}`
+  if (target === 'file') return { what, bytes: mutate(s.bytes, mutations) }
+  return { what, bytes: editCode(s, rng.int(1000), (c) => {
+    const field = c[target] === undefined ? 'bytecode' : target
+    const old = c[field]
+    return old?.type === 'bytes' ? { ...c, [field]: { ...old, value: mutate(old.value, mutations) } } : c
+  }) }
+}
+
+// ---------------------------------------------------------------------------------------------
+// helpers: seed modules and their code objects
+
+interface Parsed {
+  readonly header: Uint8Array
+  readonly version: readonly [number, number]
+  readonly module: PyCode
+}
+
+const parsedSeeds = new Map<Seed, Parsed>()
+
+function parse(s: Seed): Parsed {
+  let p = parsedSeeds.get(s)
+  if (!p) {
+    const pyc = readPyc(s.bytes)
+    p = { header: s.bytes.subarray(0, pyc.header?.byteLength ?? 0), version: pyc.version, module: pyc.code }
+    parsedSeeds.set(s, p)
+  }
+  return p
+}
+
+function codesOf(module: PyCode): PyCode[] {
+  const codes: PyCode[] = []
+  const walk = (c: PyCode) => {
+    codes.push(c)
+    if (c.consts.type === 'tuple') for (const x of c.consts.items) if (x.type === 'code') walk(x)
+  }
+  walk(module)
+  return codes
+}
+
+/** The seed with its `which`-th code object (depth first, modulo their number) replaced by `edit(it)`. */
+function editCode(s: Seed, which: number, edit: (c: PyCode) => PyCode): Uint8Array {
+  const p = parse(s)
+  const codes = codesOf(p.module)
+  const target = codes[which % codes.length]!
+  const edited = edit(target)
+  const swap = (o: PyObject): PyObject => {
+    if (o === target) return edited
+    if (o.type !== 'code' || o.consts.type !== 'tuple') return o
+    return { ...o, consts: { ...o.consts, items: o.consts.items.map(swap) } }
+  }
+  return withHeader(p, writeMarshal(swap(p.module), { pythonVersion: p.version }))
+}
+
+function withHeader(p: Parsed, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(p.header.length + data.length)
+  out.set(p.header)
+  out.set(data, p.header.length)
+  return out
+}
+
+const bytesObj = (value: Uint8Array, ref = false): PyObject => ({ type: 'bytes', value, code: TypeCode.Bytes, ref })
+const tupleOf = (items: PyObject[], ref = false): PyObject => ({ type: 'tuple', items, code: TypeCode.Tuple, ref })
+
+function randomBytes(rng: Rng, n: number): Uint8Array {
+  const b = new Uint8Array(n)
+  for (let i = 0; i < n; i++) b[i] = rng.int(256)
+  return b
+}
+
+// ---------------------------------------------------------------------------------------------
+// tree
+
+function str(rng: Rng, n: number, ref = false): PyObject {
+  const alphabet = rng.pick(['ab', 'x', 'é€', '\u{1F600}', 'a\n\\\'"', '\u0000\u007f'])
+  let value = ''
+  while (value.length < n) value += alphabet
+  value = value.slice(0, n)
+  // Lone surrogates cannot be written; cut a split pair.
+  if (/[\uD800-\uDBFF]$/.test(value)) value = value.slice(0, -1)
+  return { type: 'str', value, code: /^[\x00-\x7f]*$/.test(value) ? (n < 256 && rng.chance(0.5) ? TypeCode.ShortAscii : TypeCode.Ascii) : TypeCode.Unicode, ref }
+}
+
+function leaf(rng: Rng): PyObject {
+  switch (rng.int(12)) {
+    case 0:
+      return { type: 'none', code: TypeCode.None, ref: false }
+    case 1:
+      return { type: 'bool', value: rng.chance(0.5), code: rng.chance(0.5) ? TypeCode.True : TypeCode.False, ref: false }
+    case 2:
+      return { type: 'ellipsis', code: TypeCode.Ellipsis, ref: false }
+    case 3:
+      return { type: 'stopiteration', code: TypeCode.StopIteration, ref: false }
+    case 4:
+      return { type: 'int', value: BigInt(rng.pick(EXTREMES)), code: TypeCode.Int, ref: false }
+    case 5: {
+      // A long of up to 60k 15-bit digits (the reader was quadratic: 88k digits took 7 s).
+      const digits = rng.size(60_000)
+      const v = digits === 0 ? 1n : (1n << BigInt(15 * digits)) - 1n - BigInt(rng.int(1000))
+      return { type: 'int', value: rng.chance(0.3) ? -v : v, code: TypeCode.Long, ref: false }
+    }
+    case 6:
+      return { type: 'float', value: rng.pick([0, -0, 1.5, 1e308, 5e-324, Infinity, -Infinity, NaN]), code: rng.chance(0.5) ? TypeCode.BinaryFloat : TypeCode.Float, ref: false }
+    case 7:
+      return { type: 'complex', real: rng.pick([0, 1e308, NaN]), imag: rng.pick([-0, Infinity, 2.5]), code: rng.chance(0.5) ? TypeCode.BinaryComplex : TypeCode.Complex, ref: false }
+    case 8:
+      return bytesObj(randomBytes(rng, rng.size(1 << 20)))
+    case 9:
+    case 10:
+      return str(rng, rng.size(200_000))
+    default:
+      return { type: 'int', value: BigInt(rng.int(1000)), code: TypeCode.Int, ref: false }
+  }
+}
+
+/** A random marshal tree of about `budget` nodes; containers of every kind, refs to earlier objects. */
+function randomTree(rng: Rng, budget: { nodes: number }, depth: number, refs: PyObject[]): PyObject {
+  budget.nodes--
+  if (budget.nodes <= 0 || depth > 30 || rng.chance(0.4)) {
+    if (refs.length && rng.chance(0.2)) return rng.pick(refs)
+    const l = leaf(rng)
+    if (rng.chance(0.3)) {
+      const r = { ...l, ref: true } as PyObject
+      refs.push(r)
+      return r
+    }
+    return l
+  }
+  const n = rng.size(rng.chance(0.05) ? 100_000 : 64)
+  const items = (): PyObject[] => {
+    const out: PyObject[] = []
+    // Wide containers repeat one cheap child instead of building n random ones.
+    const wide = n > 64
+    const one = wide ? randomTree(rng, budget, depth + 1, refs) : undefined
+    for (let i = 0; i < n; i++) out.push(wide ? one! : randomTree(rng, budget, depth + 1, refs))
+    return out
+  }
+  const ref = rng.chance(0.3)
+  let o: PyObject
+  switch (rng.int(7)) {
+    case 0:
+      o = { type: 'tuple', items: items(), code: n < 256 && rng.chance(0.5) ? TypeCode.SmallTuple : TypeCode.Tuple, ref }
+      break
+    case 1:
+      o = { type: 'list', items: items(), code: TypeCode.List, ref }
+      break
+    case 2:
+      o = { type: 'set', items: items(), code: TypeCode.Set, ref }
+      break
+    case 3:
+      o = { type: 'frozenset', items: items(), code: TypeCode.FrozenSet, ref }
+      break
+    case 4: {
+      const xs = items()
+      const entries: [PyObject, PyObject][] = []
+      for (let i = 0; i + 1 < xs.length; i += 2) entries.push([xs[i]!, xs[i + 1]!])
+      o = { type: 'dict', entries, code: TypeCode.Dict, ref }
+      break
+    }
+    case 5:
+      o = { type: 'slice', start: randomTree(rng, budget, depth + 1, refs), stop: leaf(rng), step: leaf(rng), code: TypeCode.Slice, ref }
+      break
+    default:
+      o = tupleOf(items(), ref)
+  }
+  if (ref) refs.push(o)
+  return o
+}
+
+/** Deep nesting: tuples `depth` levels deep (the reader refuses past 1000). */
+function nested(depth: number): PyObject {
+  let o: PyObject = { type: 'none', code: TypeCode.None, ref: false }
+  for (let i = 0; i < depth; i++) o = tupleOf([o])
+  return o
+}
+
+/** A long string referenced `times` times ('a 600 kB string referenced 1000×'). */
+function repeatedString(rng: Rng): PyObject {
+  const s = str(rng, rng.pick([1000, 50_000, 600_000]), true)
+  return tupleOf(Array(rng.pick([10, 1000, 5000])).fill(s))
+}
+
+/** Exponential expansion: k levels of tuples of m references to the level below. */
+function laughs(rng: Rng): PyObject {
+  let o: PyObject = str(rng, 50, true)
+  const m = rng.pick([10, 100, 1000])
+  for (let i = 0, k = 1 + rng.int(4); i < k; i++) o = tupleOf(Array(m).fill(o), true)
+  return o
+}
+
+function tree(rng: Rng, s: Seed): { what: string; bytes: Uint8Array } {
+  const p = parse(s)
+  const which = rng.int(5)
+  const refs: PyObject[] = []
+  const extra =
+    which === 0 ? nested(rng.pick([10, 500, 999, 1000, 1001, 5000]))
+    : which === 1 ? repeatedString(rng)
+    : which === 2 ? laughs(rng)
+    : randomTree(rng, { nodes: rng.size(2000) }, 0, refs)
+  const what = ['nested', 'repeated string', 'laughs', 'random tree', 'random tree'][which]!
+  const module = p.module
+  // The tree goes into the module's constants (the code object must stay the top-level object).
+  const consts = module.consts.type === 'tuple' ? module.consts.items : []
+  let data = writeMarshal({ ...module, consts: { type: 'tuple', items: [...consts, extra], code: TypeCode.Tuple, ref: false } }, { pythonVersion: p.version })
+  if (data.length > MAX_INPUT_BYTES) data = data.subarray(0, MAX_INPUT_BYTES)
+  let bytes = withHeader(p, data)
+  // Sometimes make a length field lie.
+  if (rng.chance(0.3)) bytes = mutate(bytes, [{ kind: 'huge', at: rng.int(bytes.length), value: rng.pick([0x7fffffff, 0x10000, 2 ** 29, 200_000_000]) }])
+  return { what, bytes }
+}
+
+// ---------------------------------------------------------------------------------------------
+// code
+
+/** Random bytecode of `units` code units: random or real opcodes, EXTENDED_ARG chains, extreme args. */
+function randomBytecode(rng: Rng, minor: number, units: number): Uint8Array {
+  const table = opcodeTable(minor)
+  const real = Object.keys(table.opnames).map(Number)
+  const out = new Uint8Array(2 * units)
+  for (let k = 0; k < units; k++) {
+    const r = rng.next()
+    out[2 * k] = r < 0.15 ? table.extendedArg : r < 0.85 ? rng.pick(real) : rng.int(256)
+    out[2 * k + 1] = rng.chance(0.3) ? 255 : rng.chance(0.5) ? rng.int(8) : rng.int(256)
+  }
+  return out
+}
+
+/** A 3.11+ exception table varint (6 bits per byte, most significant first; bit 6: more follows). */
+function varint(out: number[], value: number, start: boolean): void {
+  const groups: number[] = []
+  let v = Math.max(0, Math.floor(value))
+  do {
+    groups.unshift(v & 63)
+    v = Math.floor(v / 64)
+  } while (v > 0)
+  groups.forEach((g, i) => out.push(g | (i < groups.length - 1 ? 64 : 0) | (start && i === 0 ? 128 : 0)))
+}
+
+function hostileExceptionTable(rng: Rng, units: number): Uint8Array {
+  const out: number[] = []
+  for (let e = 0, n = 1 + rng.size(200); e < n; e++) {
+    const start = rng.chance(0.8) ? rng.int(units + 1) : rng.pick(EXTREMES.filter((x) => x >= 0))
+    const length = rng.chance(0.8) ? 1 + rng.int(Math.max(1, units)) : rng.pick([0, 2 ** 30, 0x7fffffff])
+    const target = rng.chance(0.8) ? rng.int(units + 1) : rng.pick([units, units + 1, 0x7fffffff])
+    const depth = rng.chance(0.5) ? rng.int(8) : rng.pick([2 ** 29, 1_000_000, 0x7fffffff >>> 1, 65_535])
+    varint(out, start, true)
+    varint(out, length, false)
+    varint(out, target, false)
+    varint(out, depth * 2 + rng.int(2), false)
+  }
+  return Uint8Array.from(out)
+}
+
+function hostileLineTable(rng: Rng, units: number): Uint8Array {
+  switch (rng.int(4)) {
+    case 0:
+      return randomBytes(rng, rng.size(4 * units + 64))
+    case 1: {
+      // 3.11+ location entries: long form (code 14) with huge line deltas and columns.
+      const out: number[] = []
+      for (let k = 0; k < Math.min(units, 5000); k++) {
+        out.push(0x80 | (14 << 3) | 0)
+        for (let f = 0; f < 4; f++) out.push(...[0xff, 0xff, 0xff, 0x0f].slice(0, 1 + rng.int(4)).map((b, i, a) => (i < a.length - 1 ? b | 0x40 : b & 0x3f)))
+      }
+      return Uint8Array.from(out)
+    }
+    case 2:
+      // Pre-3.10 lnotab / 3.10 linetable pairs with extreme deltas.
+      return Uint8Array.from(Array.from({ length: 2 * rng.size(20_000) }, (_, i) => (i % 2 ? rng.pick([0x7f, 0x80, 0xff, 0]) : rng.pick([0, 2, 254, 255]))))
+    default:
+      return new Uint8Array(0)
+  }
+}
+
+function hostileCode(rng: Rng, s: Seed): { what: string; bytes: Uint8Array } {
+  const p = parse(s)
+  const minor = p.version[1]
+  const changes: string[] = []
+  const bytes = editCode(s, rng.int(1000), (c) => {
+    let out: PyCode = c
+    const units = rng.chance(0.7) ? c.bytecode.type === 'bytes' ? c.bytecode.value.length / 2 : 16 : rng.size(60_000)
+    if (rng.chance(0.4)) {
+      out = { ...out, stacksize: rng.pick(EXTREMES) }
+      changes.push(`stacksize ${out.stacksize}`)
+    }
+    if (rng.chance(0.5)) {
+      out = { ...out, bytecode: bytesObj(randomBytecode(rng, minor, units)) }
+      changes.push(`bytecode ${units} units`)
+    }
+    if (rng.chance(0.4)) {
+      out = { ...out, linetable: bytesObj(hostileLineTable(rng, units)) }
+      changes.push('line table')
+    }
+    if (out.exceptiontable !== undefined && rng.chance(0.5)) {
+      out = { ...out, exceptiontable: bytesObj(hostileExceptionTable(rng, units)) }
+      changes.push('exception table')
+    }
+    if (out.localspluskinds !== undefined && rng.chance(0.2)) {
+      const n = out.localsplusnames?.type === 'tuple' ? out.localsplusnames.items.length : 0
+      out = { ...out, localspluskinds: bytesObj(randomBytes(rng, rng.chance(0.5) ? n : rng.size(64))) }
+      changes.push('local kinds')
+    }
+    if (rng.chance(0.15)) {
+      out = { ...out, names: tupleOf([]), consts: tupleOf([]) }
+      changes.push('no names or consts')
+    }
+    if (rng.chance(0.15)) {
+      out = { ...out, argcount: rng.pick(EXTREMES), kwonlyargcount: rng.pick(EXTREMES), firstlineno: rng.pick(EXTREMES), flags: rng.pick(EXTREMES) }
+      changes.push('extreme counts')
+    }
+    if (out.nlocals !== undefined && rng.chance(0.1)) {
+      out = { ...out, nlocals: rng.pick(EXTREMES) }
+      changes.push('nlocals')
+    }
+    return out
+  })
+  return { what: changes.join(', ') || 'unchanged', bytes }
+}
+
+// ---------------------------------------------------------------------------------------------
+// raw
+
+function raw(rng: Rng, s: Seed): { what: string; bytes: Uint8Array } {
+  const p = parse(s)
+  switch (rng.int(4)) {
+    case 0: {
+      // A huge count or length with a few bytes behind it, at the top or inside the code object.
+      const code = rng.pick([...LENGTH_CODES])
+      const b = new Uint8Array(5 + rng.int(64))
+      b[0] = code
+      new DataView(b.buffer).setInt32(1, rng.pick([200_000_000, 0x7fffffff, 2 ** 29, -1, 1_000_000]), true)
+      return { what: `type '${String.fromCharCode(code)}' with a huge length`, bytes: withHeader(p, rng.chance(0.5) ? b : Uint8Array.from([TypeCode.Code, ...randomBytes(rng, 20), ...b])) }
+    }
+    case 1:
+      return { what: 'random bytes', bytes: withHeader(p, randomBytes(rng, rng.size(4096))) }
+    case 2: {
+      // A large real payload: a tuple of many Nones (not a code object: refused at once).
+      const n = rng.pick([1000, 300_000, MAX_INPUT_BYTES - 64])
+      const b = new Uint8Array(5 + n).fill(TypeCode.None)
+      b[0] = TypeCode.Tuple
+      new DataView(b.buffer).setInt32(1, n, true)
+      return { what: `tuple of ${n} Nones`, bytes: withHeader(p, b) }
+    }
+    default: {
+      // The same inside the constants of a code object (read in full, then disassembled).
+      const n = rng.pick([1000, 100_000, 300_000])
+      const module = readMarshal(s.bytes, { pythonVersion: p.version }, p.header.length).value as PyCode
+      return { what: `constants with a tuple of ${n} Nones`, bytes: withHeader(p, writeMarshal({ ...module, consts: tupleOf(Array(n).fill({ type: 'none', code: TypeCode.None, ref: false })) }, { pythonVersion: p.version })) }
+    }
+  }
+}

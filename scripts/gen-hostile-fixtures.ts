@@ -1,0 +1,81 @@
+/**
+ * Writes test/fixtures/hostile/*.pyc: small hostile inputs, one per problem the hardening review
+ * and the fuzzer (scripts/fuzz.ts) found, built from the 3.12 golden `closures.pyc`.
+ * test/hostile.test.ts says what each must do.
+ *
+ *   node --import tsx scripts/gen-hostile-fixtures.ts
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type PyCode, type PyObject, readMarshal, TypeCode, writeMarshal } from '../src/marshal/index.js'
+import { generate } from './fuzz-gen.js'
+import { loadSeeds } from './fuzz.js'
+
+const root = join(fileURLToPath(import.meta.url), '../..')
+const seed = new Uint8Array(readFileSync(join(root, 'test/fixtures/pyc/3.12/closures.pyc')))
+const header = seed.subarray(0, 16)
+const module = readMarshal(seed, { pythonVersion: [3, 12] }, 16).value as PyCode
+const items = module.consts.type === 'tuple' ? module.consts.items : []
+
+const pyc = (data: Uint8Array) => Uint8Array.from([...header, ...data])
+const code = (c: PyCode) => pyc(writeMarshal(c, { pythonVersion: [3, 12] }))
+const tuple = (xs: PyObject[], ref = false): PyObject => ({ type: 'tuple', items: xs, code: TypeCode.Tuple, ref })
+const bytes = (value: Uint8Array): PyObject => ({ type: 'bytes', value, code: TypeCode.Bytes, ref: false })
+const withConst = (extra: PyObject) => code({ ...module, consts: tuple([...items, extra]) })
+
+/** An exception table of one entry covering the first instruction, keeping `depth` slots. */
+function exceptionTable(depth: number): Uint8Array {
+  const out: number[] = []
+  const varint = (v: number, start: boolean) => {
+    const groups: number[] = []
+    do {
+      groups.unshift(v % 64)
+      v = Math.floor(v / 64)
+    } while (v > 0)
+    groups.forEach((g, i) => out.push(g | (i < groups.length - 1 ? 64 : 0) | (start && i === 0 ? 128 : 0)))
+  }
+  varint(0, true)
+  varint(2, false)
+  varint(0, false)
+  varint(depth * 2, false)
+  return Uint8Array.from(out)
+}
+
+/** Header + type code + int32 count + a few bytes: a count the data cannot back. */
+function hugeCount(type: number, count: number, inCode: boolean): Uint8Array {
+  const b = new Uint8Array(5 + 8)
+  b[0] = type
+  new DataView(b.buffer).setInt32(1, count, true)
+  // Inside a code object: the type code, then the five int32 fields of 3.12, then the length-prefixed field.
+  return pyc(inCode ? Uint8Array.from([TypeCode.Code, ...new Uint8Array(20), ...b]) : b)
+}
+
+const fixtures: Record<string, Uint8Array> = {
+  // Fuzzer (seed 7, #5769: a 'huge' edit of co_code): a list-building opcode whose oparg names no
+  // slot on the stack; the stack view threw a TypeError.
+  'fuzz-list-append-oparg.pyc': generate(loadSeeds(undefined, 64 * 1024), 7, 5769).bytes,
+  // Fuzzer (seed 7, #2627): a 20,000-digit long referenced 2,000 times; its repr was made 2,000 times (20 s).
+  'fuzz-long-referenced-2000x.pyc': withConst(tuple(Array(2000).fill({ type: 'int', value: (1n << (15n * 20_000n)) - 1n, code: TypeCode.Long, ref: true }))),
+  // A long int of 30,000 15-bit digits (135k decimal digits): read in linear time, printed in full.
+  'long-int-30k-digits.pyc': withConst({ type: 'int', value: (1n << (15n * 30_000n)) - 12345n, code: TypeCode.Long, ref: false }),
+  // An exception table entry keeping 2**29 slots (co_stacksize 2): a finding, not 2.2 GB of stacks.
+  'exception-depth-2pow29.pyc': code({ ...module, exceptiontable: bytes(exceptionTable(2 ** 29)) }),
+  // The same with co_stacksize raised to 2**30 so that the entry is believed: LIMIT_STACK.
+  'exception-depth-2pow29-stacksize.pyc': code({ ...module, stacksize: 2 ** 30, exceptiontable: bytes(exceptionTable(2 ** 29)) }),
+  // A tuple claiming 200 million items with 8 bytes behind it.
+  'tuple-count-200m.pyc': hugeCount(TypeCode.Tuple, 200_000_000, false),
+  // co_code claiming 200 MB with 8 bytes behind it.
+  'bytes-length-200m.pyc': hugeCount(TypeCode.Bytes, 200_000_000, true),
+  // 100,000 Nones in a tuple where the module's code object should be: refused before reading.
+  'not-code-tuple-100k.pyc': pyc(Uint8Array.from([TypeCode.Tuple, ...new Uint8Array(Int32Array.of(100_000).buffer), ...new Uint8Array(100_000).fill(TypeCode.None)])),
+  // A 60 kB string referenced 10,000 times: 600 M characters once expanded (LIMIT_OUTPUT).
+  'string-60k-referenced-10000x.pyc': withConst(tuple(Array(10_000).fill({ type: 'str', value: 'x'.repeat(60_000), code: TypeCode.Ascii, ref: true }))),
+  // A 60 kB string of control characters referenced 40 times: reads, its JSON would be 30 MB (LIMIT_OUTPUT; dis prints it).
+  'control-string-referenced-40x.pyc': withConst(tuple(Array(40).fill({ type: 'str', value: '\u0000\u007f'.repeat(30_000), code: TypeCode.Ascii, ref: true }))),
+}
+
+for (const [name, data] of Object.entries(fixtures)) {
+  writeFileSync(join(root, 'test/fixtures/hostile', name), data)
+  console.log(`${name}: ${data.length} bytes`)
+}

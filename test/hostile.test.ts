@@ -1,0 +1,133 @@
+// Hostile inputs (test/fixtures/hostile, written by scripts/gen-hostile-fixtures.ts): each problem
+// the hardening review and the fuzzer found, with the typed error or bounded output it must give
+// now — through the library with its input-derived budget and through the CLI (exit 2, one line
+// naming the limit and how to raise it). No timing: the bounds are on output size and outcome.
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import {
+  codeDocument,
+  formatDis,
+  formatStack,
+  jsonText,
+  LimitError,
+  OUTPUT_BASE_BYTES,
+  OUTPUT_BYTES_PER_INPUT_BYTE,
+  outputBudget,
+  PycError,
+  readPyc,
+  simulateStack,
+  disassemble,
+  toCodeObject,
+} from '../src/index.js'
+import { main } from '../src/cli/main.js'
+
+const dir = join(fileURLToPath(import.meta.url), '../fixtures/hostile')
+const load = (name: string) => new Uint8Array(readFileSync(join(dir, name)))
+
+/** Runs the CLI in-process; returns the exit code, stdout and stderr. */
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = ''
+  let err = ''
+  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) })
+  return { code, out, err }
+}
+
+test('the output budget is 16 MiB + 64× the input, or what --max-output-mb / maxOutputBytes says', () => {
+  assert.equal(outputBudget(1000), OUTPUT_BASE_BYTES + OUTPUT_BYTES_PER_INPUT_BYTE * 1000)
+  assert.equal(outputBudget(1000, 5), 5)
+  assert.ok(outputBudget(1e12) < 2 ** 29 - 24, 'never above the longest V8 string')
+})
+
+test('a long int of 30,000 digits is read exactly and printed in full', () => {
+  const bytes = load('long-int-30k-digits.pyc')
+  const pyc = readPyc(bytes)
+  const last = pyc.code.consts.type === 'tuple' ? pyc.code.consts.items.at(-1) : undefined
+  assert.equal(last?.type, 'int')
+  assert.equal(last.type === 'int' && last.value, (1n << (15n * 30_000n)) - 12345n)
+  const json = jsonText(codeDocument(toCodeObject(pyc.code, 12), 'x.pyc', {}, outputBudget(bytes.length)), 2, outputBudget(bytes.length))
+  assert.ok(json.includes(((1n << (15n * 30_000n)) - 12345n).toString()))
+})
+
+test('an exception table entry keeping 2**29 slots is a finding, not an allocation', () => {
+  const code = toCodeObject(readPyc(load('exception-depth-2pow29.pyc')).code, 12)
+  const sim = simulateStack(disassemble(code))
+  assert.ok(sim.depth.findings.some((f) => f.kind === 'exception-table' && /536870912 stack slots, more than co_stacksize 2/.test(f.message)))
+  assert.equal(sim.depth.maxDepth, code.stacksize)
+  assert.ok(formatStack(code).includes('entry ignored'))
+})
+
+test('with co_stacksize 2**30 the entry is believed, and the stacks are refused (LIMIT_STACK)', async () => {
+  const bytes = load('exception-depth-2pow29-stacksize.pyc')
+  const code = toCodeObject(readPyc(bytes).code, 12)
+  assert.throws(() => formatStack(code, { maxOutputBytes: outputBudget(bytes.length) }), (e) => e instanceof LimitError && e.code === 'LIMIT_STACK')
+  const r = await cli('stack', join(dir, 'exception-depth-2pow29-stacksize.pyc'))
+  assert.equal(r.code, 2)
+  assert.match(r.err, /^pyxray: stack: LIMIT_STACK: .*--max-output-mb/)
+  assert.equal(r.err.trimEnd().split('\n').length, 1)
+})
+
+test('counts and lengths the remaining bytes cannot back are refused before anything is allocated', async () => {
+  for (const [name, pattern] of [
+    ['tuple-count-200m.pyc', /not a code object/],
+    ['bytes-length-200m.pyc', /bytes claims 200000000 item\(s\) but only 8 byte\(s\) are left/],
+    ['not-code-tuple-100k.pyc', /type code 0x28 \('\('\), not a code object/],
+  ] as const) {
+    assert.throws(() => readPyc(load(name)), (e) => e instanceof PycError && e.code === 'PYC_BAD_DATA' && pattern.test(e.message), name)
+    const r = await cli('dis', join(dir, name))
+    assert.equal(r.code, 2, name)
+    assert.match(r.err, /PYC_BAD_DATA at byte \d+: /, name)
+  }
+})
+
+test('a string referenced 10,000 times is refused while reading (LIMIT_OUTPUT), in every command', async () => {
+  const bytes = load('string-60k-referenced-10000x.pyc')
+  assert.throws(() => readPyc(bytes), (e) => e instanceof LimitError && e.code === 'LIMIT_OUTPUT' && e.limit === outputBudget(bytes.length))
+  for (const argv of [['dis'], ['dis', '--format', 'json'], ['stack'], ['code', '--format', 'json']]) {
+    const r = await cli(...argv, join(dir, 'string-60k-referenced-10000x.pyc'))
+    assert.equal(r.code, 2, argv.join(' '))
+    assert.match(r.err, /LIMIT_OUTPUT: .* would exceed the output budget of 22\.\d MiB .*raise it with --max-output-mb/, argv.join(' '))
+    assert.equal(r.out, '')
+  }
+})
+
+test('a JSON document over the budget is refused (LIMIT_OUTPUT); the dis text of the same file is not', async () => {
+  const file = join(dir, 'control-string-referenced-40x.pyc')
+  const bytes = load('control-string-referenced-40x.pyc')
+  const code = toCodeObject(readPyc(bytes).code, 12)
+  assert.throws(() => jsonText(codeDocument(code, 'x', {}, outputBudget(bytes.length)), 2, outputBudget(bytes.length)), LimitError)
+  const json = await cli('dis', '--format', 'json', file)
+  assert.equal(json.code, 2)
+  assert.match(json.err, /LIMIT_OUTPUT: the JSON document would exceed/)
+  const raised = await cli('dis', '--format', 'json', '--max-output-mb', '200', file)
+  assert.equal(raised.code, 0)
+  assert.ok(raised.out.length > outputBudget(bytes.length))
+  const dis = await cli('dis', '--format', 'dis', file)
+  assert.equal(dis.code, 0)
+  assert.equal(dis.out, formatDis(code))
+})
+
+test('--max-output-mb takes a positive number', async () => {
+  const r = await cli('dis', '--max-output-mb', 'lots', join(dir, 'long-int-30k-digits.pyc'))
+  assert.equal(r.code, 2)
+  assert.match(r.err, /--max-output-mb takes a positive number of MiB/)
+})
+
+test('fuzz finding: a list-building oparg that names no stack slot is simulated, not a TypeError', async () => {
+  const pyc = readPyc(load('fuzz-list-append-oparg.pyc'))
+  assert.ok(formatStack(toCodeObject(pyc.code, pyc.version[1])).includes('max depth'))
+  const r = await cli('stack', '--format', 'json', join(dir, 'fuzz-list-append-oparg.pyc'))
+  assert.equal(r.code, 0)
+})
+
+test('fuzz finding: a long referenced 2,000 times is printed once and repeated (LIMIT_OUTPUT past the budget)', async () => {
+  const bytes = load('fuzz-long-referenced-2000x.pyc')
+  const code = toCodeObject(readPyc(bytes).code, 12)
+  // 2,000 × 90,309 digits = 180 M characters: over this file's budget, refused while building.
+  assert.throws(() => codeDocument(code, 'x', {}, outputBudget(bytes.length)), (e) => e instanceof LimitError && e.code === 'LIMIT_OUTPUT')
+  const r = await cli('code', join(dir, 'fuzz-long-referenced-2000x.pyc'))
+  assert.equal(r.code, 2)
+  assert.match(r.err, /LIMIT_OUTPUT: the repr of a constant would exceed the output budget/)
+})
