@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import test from 'node:test'
-import type { ProfileDocument, ProfileFrame, ProfileNode, ProfileThread } from '../src/profile/document.js'
+import { type ProfileDocument, type ProfileFrame, type ProfileNode, type ProfileThread, readProfileDocument } from '../src/profile/document.js'
 import { NATIVE_MINORS, requirePython } from './pyenv.js'
 
 const MAIN = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts')
@@ -41,7 +41,7 @@ function pyxray(args: readonly string[], cwd: string): Promise<Ended> {
 }
 
 function readDoc(path: string): ProfileDocument {
-  return JSON.parse(readFileSync(path, 'utf8')) as ProfileDocument
+  return readProfileDocument(readFileSync(path, 'utf8'), path)
 }
 
 /** Calls per qualname over a process's threads (frames of the whole document). */
