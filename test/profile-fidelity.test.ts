@@ -57,16 +57,37 @@ def own(filename):
 
 
 class CProfileHook:
-    """What cli._run needs of a profiler: start() and stop()."""
+    """What cli._run needs of a profiler: start(), stop() and running."""
 
     def __init__(self):
         self.profile = cProfile.Profile()
+        self.running = False
 
     def start(self):
         self.profile.enable()
+        self.running = True
 
     def stop(self):
         self.profile.disable()
+        self.running = False
+
+
+class NoEnds:
+    """The process's end handling (signals, os._exit): nothing to write for cProfile."""
+
+    def install(self):
+        pass
+
+    def done(self):
+        pass
+
+
+class HookProcess:
+    """What cli._run needs of a profiled process: its profiler and how the process ends."""
+
+    def __init__(self, hook):
+        self.profiler = hook
+        self.ends = NoEnds()
 
 
 def label(code, cwd):
@@ -110,7 +131,7 @@ def main(argv):
     with pyxray.profiler.Profiler(libraries="all"):  # what pyxray's run did before the program
         pass
     hook = CProfileHook()
-    status, _ = cli._run(hook, prepared)
+    status, _ = cli._run(HookProcess(hook), prepared)
     with open(out, "w") as f:
         json.dump({"status": status, "ncalls": ncalls(hook.profile, cwd)}, f)
     return status

@@ -441,7 +441,11 @@ class Profiler:
             scale = 1e9
             callee, caller, hidden, floor = (overhead[k] / scale for k in ("calleeNs", "callerNs", "hiddenNs", "floorNs"))
             tally = OverheadTally()
+            from ._process import HELPER_THREADS
+
             for state in self._tracer.threads:
+                if state.ident in HELPER_THREADS:  # pyxray's own signal watchdog: not the program's
+                    continue
                 root = visible_tree(state.root)
                 root[TOTAL] = state.root_time
                 merge_duplicate_frames(root)
