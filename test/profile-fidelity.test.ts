@@ -130,6 +130,10 @@ def main(argv):
     cli._preload(options)
     with pyxray.profiler.Profiler(libraries="all"):  # what pyxray's run did before the program
         pass
+    try:
+        import _posixsubprocess  # noqa: F401  (imported by pyxray's child-process following)
+    except ImportError:
+        pass
     hook = CProfileHook()
     status, _ = cli._run(HookProcess(hook), prepared)
     with open(out, "w") as f:
@@ -177,7 +181,7 @@ function run(python: string, args: string[], cwd: string, extraEnv: Record<strin
 }
 
 /**
- * Runs `target` under cProfile, then under pyxray, in `cwd`; asserts equal call counts. `reset`
+ * Runs `target` under cProfile, then under pyxray, in `cwd`, per engine; asserts equal call counts. `reset`
  * runs before each run, to undo what the first left behind that would change the second.
  */
 async function compare(python: string, cwd: string, name: string, target: string[], reset = () => {}): Promise<void> {
@@ -185,16 +189,19 @@ async function compare(python: string, cwd: string, name: string, target: string
   const cpOut = join(cwd, `${name}.cprofile.json`)
   const pxOut = join(cwd, `${name}.pyxray.json`)
   const expectStatus = 0
-  reset()
-  const cp = await run(python, [harness, 'cprofile', cpOut, ...target], cwd)
-  assert.equal(cp.status, expectStatus, `${name} under cProfile:\n${cp.stderr}`)
-  const expected = new Map(Object.entries((JSON.parse(readFileSync(cpOut, 'utf8')) as { ncalls: Record<string, number> }).ncalls))
-  const total = [...expected.values()].reduce((a, b) => a + b, 0)
-  assert.ok(expected.size >= 20, `${name}: cProfile saw a real program (${expected.size} functions)`)
   // The default engine (the C accelerator where it builds), then the pure-Python one if that differs.
+  // cProfile runs with the same environment each time: what the agent imports before the program
+  // (the accelerator's loader imports hashlib, say) is then imported before it on both sides.
   for (const accel of [undefined, '0']) {
+    const extraEnv: Record<string, string> = accel === undefined ? {} : { PYXRAY_ACCEL: accel }
     reset()
-    const px = await run(python, [harness, 'pyxray', pxOut, ...target], cwd, accel === undefined ? {} : { PYXRAY_ACCEL: accel })
+    const cp = await run(python, [harness, 'cprofile', cpOut, ...target], cwd, extraEnv)
+    assert.equal(cp.status, expectStatus, `${name} under cProfile:\n${cp.stderr}`)
+    const expected = new Map(Object.entries((JSON.parse(readFileSync(cpOut, 'utf8')) as { ncalls: Record<string, number> }).ncalls))
+    const total = [...expected.values()].reduce((a, b) => a + b, 0)
+    assert.ok(expected.size >= 20, `${name}: cProfile saw a real program (${expected.size} functions)`)
+    reset()
+    const px = await run(python, [harness, 'pyxray', pxOut, ...target], cwd, extraEnv)
     assert.equal(px.status, expectStatus, `${name} under pyxray:\n${px.stderr}`)
     const doc = readProfileDocument(readFileSync(pxOut, 'utf8'), pxOut)
     const engine = doc.metadata.engine ?? 'python'
