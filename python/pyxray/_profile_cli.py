@@ -308,19 +308,8 @@ def main(argv: Sequence[str] | None = None, *, guard: ImportGuard | None = None)
                 overhead = float(overhead)
             except ValueError:
                 raise UsageError("--overhead must be auto, fresh, off or a number of ns, got {!r}".format(options.overhead)) from None
-        from .profiler import Profiler, write_document
 
-        profiler = Profiler(
-            memory=options.memory,
-            mode=options.mode,
-            clock=options.clock,
-            include=options.include,
-            exclude=options.exclude,
-            interval=interval,
-            libraries=options.libraries,
-            builtins=options.builtins,
-            overhead=overhead,
-        )
+        profiler = _options_profiler(options, interval, overhead)
         _preload(options)
         if guard is not None:
             guard.target_path()
@@ -593,6 +582,23 @@ def _child_profiler(like: Any) -> Any:
     return profiler
 
 
+def _options_profiler(options: Any, interval: float, overhead: str | float) -> Any:
+    """The Profiler the command line's options ask for (the root's, a child's, the forkserver's)."""
+    from .profiler import Profiler
+
+    return Profiler(
+        memory=options.memory,
+        mode=options.mode,
+        clock=options.clock,
+        include=options.include,
+        exclude=options.exclude,
+        interval=interval,
+        libraries=options.libraries,
+        builtins=options.builtins,
+        overhead=overhead,
+    )
+
+
 def _child_overhead(option: str) -> str | float:
     """A child's --overhead: the root calibrated already (fresh -> the cache it stored)."""
     if option in ("auto", "fresh"):
@@ -626,19 +632,7 @@ def child_main(config: dict[str, Any], target: list[str], guard: ImportGuard | N
         return _helper(session, config, target, guard)
     own = list(session.options)
     options = _parser().parse_args(own)
-    from .profiler import Profiler
-
-    profiler = Profiler(
-        memory=options.memory,
-        mode=options.mode,
-        clock=options.clock,
-        include=options.include,
-        exclude=options.exclude,
-        interval=parse_interval(options.interval),
-        libraries=options.libraries,
-        builtins=options.builtins,
-        overhead=_child_overhead(options.overhead),
-    )
+    profiler = _options_profiler(options, parse_interval(options.interval), _child_overhead(options.overhead))
     _preload(options)
     if guard is not None:
         guard.target_path()
@@ -668,19 +662,7 @@ def child_main(config: dict[str, Any], target: list[str], guard: ImportGuard | N
 def _helper(session: Any, config: dict[str, Any], target: list[str], guard: ImportGuard | None) -> int:
     """multiprocessing's forkserver: runs unprofiled; the children it forks are followed."""
     options = _parser().parse_args(list(session.options))
-    from .profiler import Profiler
-
-    template = Profiler(
-        memory=options.memory,
-        mode=options.mode,
-        clock=options.clock,
-        include=options.include,
-        exclude=options.exclude,
-        interval=parse_interval(options.interval),
-        libraries=options.libraries,
-        builtins=options.builtins,
-        overhead=_child_overhead(options.overhead),
-    )
+    template = _options_profiler(options, parse_interval(options.interval), _child_overhead(options.overhead))
     _preload(options)
     if guard is not None:
         guard.target_path()
