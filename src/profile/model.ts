@@ -222,18 +222,7 @@ function freeze(root: MutableNode): CallNode {
     ...(n.samples !== undefined ? { samples: n.samples } : {}),
     children: [],
   })
-  const out = make(root)
-  const todo: [MutableNode, CallNode[]][] = [[root, out.children]]
-  while (todo.length > 0) {
-    const [n, kids] = todo.pop()!
-    for (const c of n.children) {
-      const f = make(c)
-      kids.push(f)
-      todo.push([c, f.children])
-    }
-    kids.sort((a, b) => b.totalNs - a.totalNs)
-  }
-  return out
+  return copyTreeByTotal(root, make)
 }
 
 /**
@@ -255,4 +244,23 @@ export function mergeThreads(trees: readonly ThreadTree[]): CallNode {
 /** Sum of the roots' total time: 100 % for percentages. */
 export function totalTime(roots: readonly CallNode[]): number {
   return roots.reduce((s, r) => s + r.totalNs, 0)
+}
+
+/**
+ * A copy of a tree made by `make` (which gives each node's copy, its children empty), every
+ * copy's children largest totalNs first. Iterative: any depth.
+ */
+export function copyTreeByTotal<S extends { readonly children: readonly S[] }, T extends { readonly totalNs: number }>(root: S, make: (n: S) => T & { children: T[] }): T & { children: T[] } {
+  const out = make(root)
+  const todo: [S, T[]][] = [[root, out.children]]
+  while (todo.length > 0) {
+    const [n, kids] = todo.pop()!
+    for (const c of n.children) {
+      const f = make(c)
+      kids.push(f)
+      todo.push([c, f.children])
+    }
+    kids.sort((a, b) => b.totalNs - a.totalNs)
+  }
+  return out
 }

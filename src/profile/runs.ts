@@ -4,7 +4,7 @@
  * merge of the runs.
  */
 import { PROFILE_VERSION, type ProfileDocument, type ProfileFrame, type ProfileMetadata, type ProfileNode, type ProfileRun, type ProfileThread } from './document.js'
-import { frameKey } from './model.js'
+import { copyTreeByTotal, frameKey } from './model.js'
 
 /** The runs of a document: its `runs`, or the document itself as the only run. */
 export function runsOf(doc: ProfileDocument): readonly ProfileRun[] {
@@ -58,18 +58,7 @@ function freeze(root: MNode): ProfileNode {
     ...(n.samples !== undefined ? { samples: n.samples } : {}),
     children: [],
   })
-  const out = make(root)
-  const todo: [MNode, ProfileNode[]][] = [[root, out.children]]
-  while (todo.length > 0) {
-    const [n, kids] = todo.pop()!
-    for (const c of n.children) {
-      const f = make(c)
-      kids.push(f)
-      todo.push([c, f.children])
-    }
-    kids.sort((a, b) => b.totalNs - a.totalNs)
-  }
-  return out
+  return copyTreeByTotal(root, make)
 }
 
 const threadKey = (t: ProfileThread) => (t.main ? '\u0000main' : t.name)
