@@ -485,15 +485,18 @@ pi.save(at("include.json"))
 
 import threading
 stop_spinning = threading.Event()
+ticked = threading.Event()
 def spin():
     while not stop_spinning.is_set():
         fib(3)
+        ticked.set()
 spinner = threading.Thread(target=spin, name="spinner")
 spinner.start()
-import time
 with Profiler() as pt:
     fib(15)
-    time.sleep(0.05)  # the GIL goes to the spinner
+    for _ in range(2):  # the spinner called fib twice while profiling (the first may have begun before)
+        ticked.clear()
+        ticked.wait(60)
 stop_spinning.set()
 spinner.join()
 pt.save(at("older_thread.json"))
