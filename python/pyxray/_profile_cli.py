@@ -376,7 +376,7 @@ class ProfiledProcess:
 
     _current: ProfiledProcess | None = None
 
-    def __init__(self, profiler: Any, options: Any, output: str, guard: ImportGuard | None, session: Any, role: str, parent: int | None) -> None:
+    def __init__(self, profiler: Any, options: Any, output: str, guard: ImportGuard | None, session: Any, role: str, parent: int | None, announce: bool = True) -> None:
         self.profiler = profiler
         self.options = options
         self.output = output
@@ -388,6 +388,7 @@ class ProfiledProcess:
         self.ends = ExitGuard(self.finish)
         self.doc: dict[str, Any] | None = None
         self.stem = session.new_stem() if session is not None and role != "root" else ""
+        self._announce_later = role == "child" and session is not None and not announce
         ProfiledProcess._current = self
         if session is not None:
             from ._children import Follower
@@ -401,7 +402,7 @@ class ProfiledProcess:
                 import atexit
 
                 atexit.register(self._at_exit)  # before the target's: runs after them
-            elif role == "child":
+            elif role == "child" and announce:
                 session.announce(self.stem)
         else:
             self.follower = None
@@ -647,7 +648,10 @@ def child_main(config: dict[str, Any], target: list[str], guard: ImportGuard | N
     profiler._quiet_root = True
     if prepared.code is not None:
         profiler._add_user_file(prepared.code.co_filename)
-    proc = ProfiledProcess(profiler, options, session.output, guard, session, "child", config["parent"])
+    # Announced once its handlers are in place (in _run): a child ended by SIGTERM before then (a
+    # Pool worker terminated while it was starting) has run nothing of the program, and leaves
+    # nothing for the root to wait for or to miss.
+    proc = ProfiledProcess(profiler, options, session.output, guard, session, "child", config["parent"], announce=False)
     from ._profile_trace import ProfilerError
 
     try:
@@ -742,6 +746,8 @@ def _run(proc: ProfiledProcess, target: Target, guard: ImportGuard | None = None
     partial = False
     proc.ends.install()
     profiler.start()
+    if getattr(proc, "_announce_later", False):
+        proc.session.announce(proc.stem)
     if guard is not None:
         guard.hide()
     try:
