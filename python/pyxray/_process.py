@@ -211,7 +211,12 @@ class ExitGuard:
         guard = self
 
         def watch() -> None:
-            HELPER_THREADS.add(_thread.get_ident())
+            try:
+                watching()
+            finally:  # the ident may be reused by a thread of the program
+                HELPER_THREADS.discard(_thread.get_ident())
+
+        def watching() -> None:
             while True:
                 try:
                     data = os.read(read, 64)
@@ -230,7 +235,9 @@ class ExitGuard:
                     except (OSError, ValueError):
                         return
 
-        _thread.start_new_thread(watch, ())
+        # Registered here, not by the thread itself: a profiler started right after must already
+        # know it is not the program's (the single-thread mode depends on it).
+        HELPER_THREADS.add(_thread.start_new_thread(watch, ()))
 
     def uninstall(self) -> None:
         """Takes the handlers back (a forked child installs its own guard)."""
