@@ -9,7 +9,6 @@
  * and the bidirectional formatting characters (U+061C, U+200E–U+200F, U+202A–U+202E,
  * U+2066–U+2069: "Trojan Source" reordering).
  */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
 
 /** Python's escape of one character: `\t`, `\n`, `\r`, `\xNN` below U+0100, `\uNNNN` above. */
