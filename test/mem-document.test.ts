@@ -14,6 +14,7 @@ import { test } from 'node:test'
 import { createRequire } from 'node:module'
 import { type MemoryDocument, MemoryDocumentError, parseMemoryDocument } from '../src/profile/memory-document.js'
 import { renderMemoryReport } from '../src/profile/memory-report.js'
+import { inline } from './markdown.js'
 
 const ROOT = join(import.meta.dirname, '..')
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts')
@@ -194,4 +195,55 @@ test('pyxray serve refuses a broken memory document with one line naming the fil
   const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'report', file], { encoding: 'utf8' })
   assert.equal(r.status, 2)
   assert.match(r.stderr, /^pyxray: .*a memory document: pyxray serve shows it.*\n$/)
+})
+
+test('memory reports escape names from the program: no ESC or raw newline in text, code spans and cells intact in Markdown', () => {
+  const evil = '\x1b[31mx`|](http://e)\n\u202e'
+  const docs = [
+    broken('leaks', (d) => {
+      d.leaks.verdict = `leaks at ${evil}`
+      d.leaks.sites[0].file = `/w/${evil}.py`
+      d.leaks.sites[0].source = evil
+      d.leaks.tracebacks[0].frames[0].source = evil
+    }),
+    broken('path', (d) => {
+      d.path.type = evil
+      d.path.paths[0].steps[1].repr = evil
+      d.path.paths[0].root.name = evil
+    }),
+    broken('lines', (d) => (d.lines.lines[1].source = evil)),
+    broken('size', (d) => (d.size.byType[0].type = evil)),
+    broken('growth', (d) => (d.growth.rows[0].type = evil)),
+  ]
+  for (const raw of docs) {
+    const doc = parseMemoryDocument(raw)
+    for (const format of ['text', 'markdown'] as const) {
+      const out = renderMemoryReport(doc, format)
+      assert.doesNotMatch(out, /[\x1b\u202e]/, `${doc.kind} ${format}: ${out}`)
+      // Text and code spans show \x1b[31m; escaped Markdown text writes it \\x1b\[31m (shown as \x1b[31m).
+      assert.match(out, /\\x1b\[31m|\\\\x1b\\\[31m/, `${doc.kind} ${format}: the name is shown escaped: ${out}`)
+      if (doc.kind === 'leaks') assert.ok(out.includes('\\u202e.py:14'), `the file's base name is taken before escaping: ${out}`)
+      if (format === 'markdown') {
+        for (const row of out.split('\n').filter((l) => l.startsWith('|'))) {
+          const head = out.split('\n').find((l) => l.startsWith('|'))!
+          const count = (l: string) => l.split(/(?<!\\)\|/).length
+          assert.equal(count(row), count(head), `${doc.kind}: a name split a table row: ${row}`)
+        }
+        let fence = ''
+        for (const line of out.split('\n')) {
+          const f = /^`{3,}/.exec(line)?.[0]
+          if (f && (fence === '' || f === fence)) {
+            fence = fence === '' ? f : ''
+            continue
+          }
+          if (fence) {
+            assert.ok(!line.startsWith(fence), `${doc.kind}: a line closes the code block early: ${line}`)
+            continue
+          }
+          assert.doesNotMatch(inline(line).outside, /\]\(|\[/, `${doc.kind}: link syntax outside code spans: ${line}`)
+        }
+      }
+    }
+    assert.equal(renderMemoryReport(doc, 'json'), `${JSON.stringify(doc, null, 2)}\n`, 'JSON keeps the strings as they are')
+  }
 })

@@ -47,8 +47,9 @@ function mdTable(head: readonly string[], rows: readonly (readonly string[])[], 
 
 const code = (s: string) => (s ? mdCode(s) : '')
 
+/** Where a site is: its file's base name (taken by {@link renderMemoryReport} before escaping) and line. */
 function siteWhere(s: LeakSite): string {
-  return `${basename(s.file ?? '?')}:${s.line ?? 0}`
+  return `${s.file ?? '?'}:${s.line ?? 0}`
 }
 
 function leaksText(r: LeaksResult, md: boolean): string {
@@ -64,7 +65,7 @@ function leaksText(r: LeaksResult, md: boolean): string {
       out.push('\n### Growth by traceback\n\n')
       for (const t of r.tracebacks) {
         out.push(`- **${formatMemBytes(t.bytesPerIteration)}/iteration**\n`)
-        for (const f of t.frames ?? []) out.push(`  - ${mdCell(basename(f.file))}:${f.line} ${code(f.source)}\n`)
+        for (const f of t.frames ?? []) out.push(`  - ${mdCell(f.file)}:${f.line} ${code(f.source)}\n`)
       }
     }
     return out.join('')
@@ -78,7 +79,7 @@ function leaksText(r: LeaksResult, md: boolean): string {
     out.push('\nGrowth by traceback (per iteration, most recent frame first):\n')
     for (const t of r.tracebacks) {
       out.push(`  ${formatMemBytes(t.bytesPerIteration)}\n`)
-      for (const f of t.frames ?? []) out.push(`    ${basename(f.file)}:${f.line}  ${f.source}\n`)
+      for (const f of t.frames ?? []) out.push(`    ${f.file}:${f.line}  ${f.source}\n`)
     }
   }
   return out.join('')
@@ -103,12 +104,12 @@ function pathText(r: PathResult, md: boolean): string {
     const root = p.root
     const rootText =
       root.kind === 'module global' ? `module ${root.module} global ${root.name}` : root.kind === 'class attribute' ? `class ${root.class} attribute ${root.name}` : `local ${root.name} of ${root.function} (${root.file}:${root.line})`
-    if (md) {
-      out.push('```\n')
-    }
-    out.push(`  ${rootText}\n`)
-    p.steps.forEach((s, i) => out.push(`  ${'  '.repeat(i + 1)}${s.edge} → ${s.type}  ${s.repr}\n`))
-    if (md) out.push('```\n')
+    const chain = [`  ${rootText}\n`, ...p.steps.map((s, i) => `  ${'  '.repeat(i + 1)}${s.edge} → ${s.type}  ${s.repr}\n`)]
+    // In markdown a code block whose fence is longer than any backtick run inside: no line closes it.
+    const fence = md ? '`'.repeat(Math.max(3, ...chain.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((r) => r.length + 1))))) : ''
+    if (md) out.push(`${fence}\n`)
+    out.push(...chain)
+    if (md) out.push(`${fence}\n`)
   }
   return out.join('')
 }
@@ -134,7 +135,22 @@ function growthText(r: GrowthResult, md: boolean): string {
 /** Renders a memory document; `error` documents render their message. */
 export function renderMemoryReport(doc: MemoryDocument, format: MemoryFormat): string {
   if (format === 'json') return `${JSON.stringify(doc, null, 2)}\n`
-  return renderEscaped(escapeStrings(doc), format === 'markdown')
+  // Base names first: escaping writes backslashes, which a base name would cut at.
+  return renderEscaped(escapeStrings(withBaseNames(doc)), format === 'markdown')
+}
+
+/** A leak check's file names as base names (the reports show `cache.py:14`). */
+function withBaseNames(doc: MemoryDocument): MemoryDocument {
+  if (doc.kind !== 'leaks') return doc
+  const r = doc.leaks
+  return {
+    ...doc,
+    leaks: {
+      ...r,
+      sites: r.sites.map((s) => (s.file === undefined ? s : { ...s, file: basename(s.file) })),
+      tracebacks: r.tracebacks.map((t) => (t.frames === undefined ? t : { ...t, frames: t.frames.map((f) => ({ ...f, file: basename(f.file) })) })),
+    },
+  }
 }
 
 function renderEscaped(doc: MemoryDocument, md: boolean): string {
