@@ -6,14 +6,15 @@ import { join, relative, resolve, dirname } from 'node:path'
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..')
 const layers = {
+  'src/text': { may: [], node: false },
   'src/versions': { may: [], node: false },
-  'src/marshal': { may: ['src/versions'], node: false },
-  'src/pyc': { may: ['src/versions', 'src/marshal'], node: false },
-  'src/bytecode': { may: ['src/versions', 'src/marshal', 'src/pyc'], node: false },
-  'src/profile': { may: ['src/versions', 'src/marshal'], node: false },
-  'src/runtime': { may: ['src/versions', 'src/marshal', 'src/pyc', 'src/bytecode'], node: true },
-  'src/server': { may: ['src/versions', 'src/marshal', 'src/pyc', 'src/bytecode', 'src/profile', 'src/runtime'], node: true },
-  'src/cli': { may: ['src/versions', 'src/marshal', 'src/pyc', 'src/bytecode', 'src/profile', 'src/runtime', 'src/server'], node: true },
+  'src/marshal': { may: ['src/text', 'src/versions'], node: false },
+  'src/pyc': { may: ['src/text', 'src/versions', 'src/marshal'], node: false },
+  'src/bytecode': { may: ['src/text', 'src/versions', 'src/marshal', 'src/pyc'], node: false },
+  'src/profile': { may: ['src/text', 'src/versions', 'src/marshal'], node: false },
+  'src/runtime': { may: ['src/text', 'src/versions', 'src/marshal', 'src/pyc', 'src/bytecode'], node: true },
+  'src/server': { may: ['src/text', 'src/versions', 'src/marshal', 'src/pyc', 'src/bytecode', 'src/profile', 'src/runtime'], node: true },
+  'src/cli': { may: ['src/text', 'src/versions', 'src/marshal', 'src/pyc', 'src/bytecode', 'src/profile', 'src/runtime', 'src/server'], node: true },
 }
 
 function* walk(dir) {

@@ -4,6 +4,7 @@
  * interpreter, the live adaptive code of each code object (`code._co_code_adaptive`) comes back,
  * and pyxray's engine decodes it with the version's specialized opcodes.
  */
+import { escapeControls } from '../text/escape.js'
 import { type CodeObject, disassemble, selectByLine, selectByQualname } from '../bytecode/index.js'
 import { type Specialization, withAdaptiveCode } from '../bytecode/compare/index.js'
 import { formatDis } from '../bytecode/format/dis.js'
@@ -88,7 +89,7 @@ export async function runDisAdaptive(target: Target, o: DisAdaptiveOptions, con:
         const s = o.style
         con.out(`\n${s.header(`specialized after ${runs}:`)}${specializations.length ? '' : ' none'}\n`)
         for (const x of specializations) {
-          con.out(`  ${codeTree(liveCode)[x.code]?.qualname ?? ''} line ${x.line ?? '-'} offset ${x.offset}: ${x.opname} → ${s.opname(x.specialized)}\n`)
+          con.out(`  ${escapeControls(codeTree(liveCode)[x.code]?.qualname ?? '')} line ${x.line ?? '-'} offset ${x.offset}: ${x.opname} → ${s.opname(x.specialized)}\n`)
         }
         break
       }

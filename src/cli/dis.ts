@@ -1,6 +1,7 @@
 /**
  * `pyxray dis FILE.pyc|DIR…`: disassemble .pyc files with the TypeScript engine (no Python needed).
  */
+import { escapeControls, escapeMessage } from '../text/escape.js'
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, type Stats, statSync } from 'node:fs'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { BytecodeError, ExceptionTableError, LineTableError, toCodeObject } from '../bytecode/index.js'
@@ -220,7 +221,7 @@ const EXTENSION: Record<DisFormat, string> = { dis: '.dis.txt', json: '.json', t
 export function runDis(o: DisCommandOptions, con: Console): number {
   const { found: inputs, skipped } = collectInputs(o.inputs, o.pythonVersion ? /./ : /\.pyc$/)
   // Skipped entries are reported like bad files (one line each) and count as failures: exit 2.
-  for (const { path, reason } of skipped) con.err(`pyxray dis: ${path}: skipped: ${reason}\n`)
+  for (const { path, reason } of skipped) con.err(`pyxray dis: ${escapeControls(path)}: skipped: ${escapeControls(reason)}\n`)
   if (inputs.length === 0) throw new UsageError('NOT_FOUND', `no .pyc files found in ${o.inputs.join(', ')}${skipped.length ? ` (${skipped.length} entries skipped)` : ''}`)
   const progress = new Progress(inputs.length)
   let failed = 0
@@ -237,7 +238,7 @@ export function runDis(o: DisCommandOptions, con: Console): number {
       } else {
         // Several JSON documents on stdout are JSON Lines; one is pretty-printed.
         const text = render(pyc, input, o, inputs.length > 1, budget)
-        if (inputs.length > 1 && o.format !== 'json') con.out(`${n ? '\n' : ''}==> ${input.path} <==\n`)
+        if (inputs.length > 1 && o.format !== 'json') con.out(`${n ? '\n' : ''}==> ${escapeControls(input.path)} <==\n`)
         con.out(text)
       }
     } catch (e) {
@@ -245,7 +246,7 @@ export function runDis(o: DisCommandOptions, con: Console): number {
       if (line === undefined) throw e
       failed++
       progress.finish()
-      con.err(`pyxray dis: ${line}\n`)
+      con.err(`pyxray dis: ${escapeMessage(line)}\n`)
     }
   })
   progress.finish()

@@ -24,6 +24,7 @@ import { ExitCode, UsageError } from './errors.js'
 import { styleFor } from './io.js'
 import { isSource, parseTarget, type SourceOptions, type Target } from './source.js'
 import { SUPPORTED_RANGE } from '../versions/index.js'
+import { escapeMessage } from '../text/escape.js'
 
 const VERSION = (() => {
   try {
@@ -512,20 +513,20 @@ export async function main(argv: string[], con: Console): Promise<number> {
     return await run(rest, con)
   } catch (e) {
     if (e instanceof UsageError) {
-      con.err(`pyxray: ${e.message}\n`)
+      con.err(`pyxray: ${escapeMessage(e.message)}\n`)
       return ExitCode.Usage
     }
     if (e instanceof ProfileDocumentError) {
-      con.err(`pyxray: ${e.message}\n`)
+      con.err(`pyxray: ${escapeMessage(e.message)}\n`)
       return ExitCode.Usage
     }
     if (e instanceof RuntimeError) {
-      con.err(`pyxray: ${e.message}\n`)
+      con.err(`pyxray: ${escapeMessage(e.message)}\n`)
       return ExitCode.Usage
     }
     const line = describeError(command ?? 'pyxray', e)
     if (line !== undefined) {
-      con.err(`pyxray: ${line}\n`)
+      con.err(`pyxray: ${escapeMessage(line)}\n`)
       return ExitCode.Usage
     }
     throw e

@@ -5,6 +5,7 @@
  * when no supported native CPython exists, reads the memory document it writes
  * (schema/memory.schema.json) and renders it (src/profile/memory-report).
  */
+import { escapeControls } from '../text/escape.js'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -253,7 +254,7 @@ export async function runMem(args: readonly string[], con: Console): Promise<num
   }
   con.out(renderMemoryReport(doc, o.format))
   if (o.fail && doc.kind === 'leaks' && leakGateFails(doc.leaks, o.threshold)) {
-    con.err(`pyxray: mem leaks: ${doc.leaks.verdict} (threshold ${o.threshold ?? doc.leaks.minGrowthBytes} B/iteration)\n`)
+    con.err(`pyxray: mem leaks: ${escapeControls(doc.leaks.verdict)} (threshold ${o.threshold ?? doc.leaks.minGrowthBytes} B/iteration)\n`)
     return ExitCode.GateFailed
   }
   return ExitCode.Ok

@@ -4,6 +4,7 @@
  * interleaved. Each run is a separate `python -m pyxray` process writing a temporary profile, read
  * back and validated, then merged by src/profile/runs.ts.
  */
+import { escapeMessage } from '../text/escape.js'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -123,7 +124,7 @@ export async function runInterleaved(python: string, plans: readonly RunPlan[], 
         try {
           return [readProfileFile(f)]
         } catch (e) {
-          con.err(`pyxray: ${label(p, list.indexOf(f))} wrote no usable profile: ${e instanceof Error ? e.message : String(e)}\n`)
+          con.err(`pyxray: ${label(p, list.indexOf(f))} wrote no usable profile: ${escapeMessage(e instanceof Error ? e.message : String(e))}\n`)
           return []
         }
       })

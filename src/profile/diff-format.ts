@@ -1,7 +1,7 @@
 /** Text and markdown layouts of a {@link ProfileDiff}. */
 import { type FunctionDiff, INCONCLUSIVE_P_FACTOR, type NodeDiff, type ProfileDiff } from './diff.js'
 import { indentMore, indentText, type ReportStyle, type TextLayout, type TreeIndent } from './report-text.js'
-import { formatBytes, formatNs, mdCell, padEnd, padStart, textWidth, truncate, wrap } from './units.js'
+import { escapeControls as esc, formatBytes, formatNs, mdCell, mdCode, padEnd, padStart, textWidth, truncate, wrap } from './units.js'
 
 /** How many rows of each section to show. */
 export interface DiffLayout extends TextLayout {
@@ -32,14 +32,14 @@ export function describeRule(d: ProfileDiff): string {
 
 /** One line naming a function finding (regression or inconclusive), for the gate's message. */
 export function describeRegression(d: ProfileDiff, f: FunctionDiff): string {
-  const where = f.file ? ` (${f.file})` : ''
-  return `${f.label}${where}: ${d.options.metric} time ${changeText(f.change, f)} (${formatNs(metricOf(d, f.base))} → ${formatNs(metricOf(d, f.head))}${f.p !== null ? `, p = ${pText(f.p)}` : ''})`
+  const where = f.file ? ` (${esc(f.file)})` : ''
+  return `${esc(f.label)}${where}: ${d.options.metric} time ${changeText(f.change, f)} (${formatNs(metricOf(d, f.base))} → ${formatNs(metricOf(d, f.head))}${f.p !== null ? `, p = ${pText(f.p)}` : ''})`
 }
 
 /** One line naming a new call path the gate counts. */
 export function describeNewPath(d: ProfileDiff, n: NodeDiff): string {
   const share = d.base.totalNs > 0 ? ` = ${((100 * (n.head?.totalNs ?? 0)) / d.base.totalNs).toFixed(1)}% of the base total` : ''
-  return `new call path ${n.path.join(' › ')}: +${formatNs(n.head?.totalNs ?? 0)}${share}${n.p !== undefined && n.p !== null ? `, p = ${pText(n.p)}` : ''}`
+  return `new call path ${esc(n.path.join(' › '))}: +${formatNs(n.head?.totalNs ?? 0)}${share}${n.p !== undefined && n.p !== null ? `, p = ${pText(n.p)}` : ''}`
 }
 
 /** One line about the total time, for the gate's message. */
@@ -112,7 +112,7 @@ function functionRows(d: ProfileDiff, rows: readonly FunctionDiff[], width: numb
     ...(memory ? [{ title: 'Δ net', width: 11, cell: (f: FunctionDiff) => signedBytes(f.delta.netBytes ?? 0), optional: true }] : []),
   ]
   const color = (f: FunctionDiff) => (f.status === 'regression' || f.status === 'inconclusive' ? s.bad : f.status === 'improvement' ? s.good : (x: string) => x)
-  return tableLines(cols, rows, width, 'function', (f, room) => truncate(f.file ? `${f.label}  ${f.file}` : f.label, room), s, color)
+  return tableLines(cols, rows, width, 'function', (f, room) => truncate(esc(f.file ? `${f.label}  ${f.file}` : f.label), room), s, color)
 }
 
 function nodeRows(rows: readonly NodeDiff[], width: number, s: ReportStyle): string[] {
@@ -127,7 +127,7 @@ function nodeRows(rows: readonly NodeDiff[], width: number, s: ReportStyle): str
   ]
   const name = (n: NodeDiff, width: number) => {
     const mark = n.gate === 'regression' ? '! ' : n.gate === 'inconclusive' ? '? ' : n.status === 'new' ? '+ ' : n.status === 'vanished' ? '- ' : '  '
-    const path = n.path.join(' › ')
+    const path = esc(n.path.join(' › '))
     const room = width - 2
     // Keep the end of the path (the callee) when it is too long.
     return `${mark}${textWidth(path) > room ? `…${[...path].slice(-(room - 1)).join('')}` : path}`
@@ -192,7 +192,7 @@ export function diffTreeLines(d: ProfileDiff, o: { minPercent: number; depth?: n
     const color = n.gate !== undefined || (n.base && n.head && Math.abs(n.delta.totalNs) >= d.options.minTimeNs && Math.abs(ratio) >= d.options.threshold) ? (n.gate !== undefined || ratio > 0 ? s.bad : s.good) : (x: string) => x
     const cells = cols.map((c) => padStart(c.cell(n), c.width)).join(' ')
     const branch = `${prefix}${last ? '└─ ' : '├─ '}`
-    out.push(`${color(cells)}  ${s.dim(branch)}${truncate(`${mark}${n.label}`, Math.max(12, o.width - fixed - textWidth(branch)))}`)
+    out.push(`${color(cells)}  ${s.dim(branch)}${truncate(`${mark}${esc(n.label)}`, Math.max(12, o.width - fixed - textWidth(branch)))}`)
     expand(n, indentMore(up, last ? '   ' : '│  '), level + 1)
   }
   return out
@@ -210,7 +210,7 @@ function pick(d: ProfileDiff, top: number): { gated: FunctionDiff[]; other: Func
 export function formatDiffText(d: ProfileDiff, layout: DiffLayout): string {
   const s = layout.style
   const w = layout.width
-  const sideLine = (label: string, x: ProfileDiff['base']) => `${s.dim(padEnd(label, 9))}${truncate(`${x.runs} run${x.runs === 1 ? '' : 's'}, ${x.python}, ${x.mode}, ${x.clock} clock: ${x.name}`, w - 9)}`
+  const sideLine = (label: string, x: ProfileDiff['base']) => `${s.dim(padEnd(label, 9))}${truncate(`${x.runs} run${x.runs === 1 ? '' : 's'}, ${esc(x.python)}, ${x.mode}, ${x.clock} clock: ${esc(x.name)}`, w - 9)}`
   // Header lines wrap at the width, continued under their text.
   const field = (key: string, text: string, keyStyle = s.dim, textStyle = (x: string) => x) =>
     wrap(text, w - 9).map((line, i) => `${i === 0 ? keyStyle(padEnd(key, 9)) : ' '.repeat(9)}${textStyle(line)}`)
@@ -219,7 +219,7 @@ export function formatDiffText(d: ProfileDiff, layout: DiffLayout): string {
   const dt = d.head.totalNs - d.base.totalNs
   const totalMark = d.total.status === 'unchanged' ? '' : `: ${d.total.status}${d.total.p !== null ? ` (p = ${pText(d.total.p)})` : ''}`
   out.push(...field('total', `${formatNs(d.base.totalNs)} → ${formatNs(d.head.totalNs)} (${signedNs(dt)}${d.base.totalNs > 0 ? `, ${dt >= 0 ? '+' : ''}${((100 * dt) / d.base.totalNs).toFixed(1)}%` : ''})${totalMark}`))
-  for (const x of d.warnings) out.push(...field('warning', x, s.bad))
+  for (const x of d.warnings) out.push(...field('warning', esc(x), s.bad))
   out.push(...field('verdict', verdictText(d), s.dim, d.regressions || d.inconclusive ? s.bad : d.improvements ? s.good : (x) => x))
   const { gated, other, paths } = pick(d, layout.top)
   const title = (text: string) => s.header(truncate(text, w))
@@ -254,7 +254,7 @@ function markdownVerdict(d: ProfileDiff): string {
 export function formatDiffMarkdown(d: ProfileDiff, top: number): string {
   const out = [`### pyxray diff: ${markdownVerdict(d)}`, '']
   const totalMark = d.total.status === 'unchanged' ? '' : ` (${d.total.status}${d.total.p !== null ? `, p = ${pText(d.total.p)}` : ''})`
-  out.push(`base \`${d.base.name}\` (${d.base.runs} run${d.base.runs === 1 ? '' : 's'}) → head \`${d.head.name}\` (${d.head.runs} run${d.head.runs === 1 ? '' : 's'}) · total ${formatNs(d.base.totalNs)} → ${formatNs(d.head.totalNs)}${totalMark}`, '')
+  out.push(`base ${mdCode(d.base.name)} (${d.base.runs} run${d.base.runs === 1 ? '' : 's'}) → head ${mdCode(d.head.name)} (${d.head.runs} run${d.head.runs === 1 ? '' : 's'}) · total ${formatNs(d.base.totalNs)} → ${formatNs(d.head.totalNs)}${totalMark}`, '')
   out.push(`Rule: ${mdCell(describeRule(d))}.`)
   for (const x of d.warnings) out.push('', `> **warning**: ${mdCell(x)}`)
   const findings = [...gateFindings(d, 'regression').map((x) => `- ❌ ${mdCell(x)}`), ...gateFindings(d, 'inconclusive').map((x) => `- ⚠️ inconclusive (run more): ${mdCell(x)}`)]
@@ -265,7 +265,7 @@ export function formatDiffMarkdown(d: ProfileDiff, top: number): string {
     const icon = f.status === 'regression' ? '🔴' : f.status === 'inconclusive' ? '🟡' : f.status === 'improvement' ? '🟢' : f.status === 'new' ? '🆕' : f.status === 'vanished' ? '➖' : ''
     const dv = d.options.metric === 'self' ? f.delta.selfNs : f.delta.totalNs
     const calls = f.callsChanged ? `${f.base?.calls ?? 0} → ${f.head?.calls ?? 0}` : String(f.head?.calls ?? 0)
-    out.push(`| ${icon} | \`${f.label.replace(/\|/g, '\\|')}\` | ${mdCell(f.file)} | ${f.base ? formatNs(metricOf(d, f.base)) : '–'} | ${f.head ? formatNs(metricOf(d, f.head)) : '–'} | ${signedNs(dv)} | ${changeText(f.change, f)} | ${pText(f.p)} | ${calls} |`)
+    out.push(`| ${icon} | ${mdCode(f.label, true)} | ${mdCell(f.file)} | ${f.base ? formatNs(metricOf(d, f.base)) : '–'} | ${f.head ? formatNs(metricOf(d, f.head)) : '–'} | ${signedNs(dv)} | ${changeText(f.change, f)} | ${pText(f.p)} | ${calls} |`)
   }
   if (gated.length + other.length === 0) out.push('| | (no function changed) | | | | | | | |')
   if (paths.length) {

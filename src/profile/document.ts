@@ -10,7 +10,7 @@
  * Times are integer nanoseconds of the profile's clock, memory is in bytes.
  */
 import { PROFILE_SCHEMA_V1, PROFILE_SCHEMA_V2 } from './profile-schema.js'
-import { type JsonSchema, type PathLink, pointerOf as pointer, schemaViolation } from './schema-check.js'
+import { type JsonSchema, type PathLink, pointerOf as pointer, previewJson as preview, schemaViolation } from './schema-check.js'
 
 /** The interpreter that produced the profile. */
 export interface ProfilePython {
@@ -215,11 +215,6 @@ export class ProfileDocumentError extends Error {
   }
 }
 
-function preview(v: unknown): string {
-  const s = JSON.stringify(v)
-  if (s === undefined) return String(v)
-  return s.length > 40 ? `${s.slice(0, 37)}…` : s
-}
 
 const invalid = (name: string, path: string, what: string): ProfileDocumentError => new ProfileDocumentError('PROFILE_INVALID', `${name}: invalid profile at ${path}: ${what}`, name, path)
 
@@ -326,7 +321,8 @@ export function readProfileDocument(input: unknown, name: string): ProfileDocume
     }
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value) || (value as Json).pyxray !== 'profile') {
-    throw new ProfileDocumentError('PROFILE_NOT_PROFILE', `${name}: not a pyxray profile (no "pyxray": "profile" at the top); write one with pyxray profile -o FILE script.py`, name)
+    const memory = (value as Json | null)?.pyxray === 'memory' ? ' (a memory document: pyxray serve shows it)' : ''
+    throw new ProfileDocumentError('PROFILE_NOT_PROFILE', `${name}: not a pyxray profile (no "pyxray": "profile" at the top${memory}); write one with pyxray profile -o FILE script.py`, name)
   }
   const doc = value as Json
   const version = doc.version

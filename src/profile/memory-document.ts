@@ -3,6 +3,8 @@
  * schema/memory.schema.json is the contract; these are its TypeScript types. Sizes in bytes,
  * lines 1-based.
  */
+import { MEMORY_SCHEMA_V1 } from './memory-schema.js'
+import { previewJson as preview, schemaViolation } from './schema-check.js'
 
 /** Versions of the memory document this pyxray reads. */
 export const SUPPORTED_MEMORY_VERSIONS: readonly number[] = [1]
@@ -161,8 +163,10 @@ export type MemoryDocument =
 export class MemoryDocumentError extends Error {
   override readonly name = 'MemoryDocumentError'
   constructor(
-    readonly code: 'MEMORY_NOT_JSON' | 'MEMORY_NOT_A_DOCUMENT' | 'MEMORY_VERSION',
+    readonly code: 'MEMORY_NOT_JSON' | 'MEMORY_NOT_A_DOCUMENT' | 'MEMORY_VERSION' | 'MEMORY_INVALID',
     message: string,
+    /** JSON Pointer of the offending value (MEMORY_INVALID): `/leaks/sites/3/line`; `` for the whole document. */
+    readonly path?: string,
   ) {
     super(message)
   }
@@ -170,26 +174,53 @@ export class MemoryDocumentError extends Error {
 
 const KINDS: readonly MemoryKind[] = ['leaks', 'size', 'path', 'lines', 'growth', 'error']
 
+const invalid = (path: string, what: string): MemoryDocumentError => new MemoryDocumentError('MEMORY_INVALID', `invalid memory document at ${path || '/'}: ${what}`, path)
+
 /**
- * Parses a memory document, checking what identifies it (pyxray, version, kind and its member);
- * the full contract is schema/memory.schema.json.
+ * Parses and checks a memory document (JSON text, or a value already parsed) as deeply as the
+ * profile reader checks profiles: every member against schema/memory.schema.json (compiled into
+ * memory-schema.ts; the checker walks the document with a work list, never recursing), then what
+ * the schema cannot say — only the result member of the document's kind, a leak check's totals one
+ * per measured iteration, a found retention path with its root and steps. Every problem is a
+ * {@link MemoryDocumentError} whose one-line message names the JSON path.
  */
-export function parseMemoryDocument(text: string): MemoryDocument {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch (e) {
-    throw new MemoryDocumentError('MEMORY_NOT_JSON', `not JSON: ${e instanceof Error ? e.message : String(e)}`)
+export function parseMemoryDocument(text: unknown): MemoryDocument {
+  let value: unknown = text
+  if (typeof text === 'string') {
+    try {
+      value = JSON.parse(text)
+    } catch (e) {
+      throw new MemoryDocumentError('MEMORY_NOT_JSON', `not JSON: ${e instanceof Error ? e.message : String(e)}`)
+    }
   }
   const doc = value as { pyxray?: unknown; version?: unknown; kind?: unknown; [k: string]: unknown }
-  if (typeof value !== 'object' || value === null || doc.pyxray !== 'memory') {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || doc.pyxray !== 'memory') {
     throw new MemoryDocumentError('MEMORY_NOT_A_DOCUMENT', 'not a pyxray memory document (no "pyxray": "memory")')
   }
   if (!SUPPORTED_MEMORY_VERSIONS.includes(doc.version as number)) {
-    throw new MemoryDocumentError('MEMORY_VERSION', `memory document version ${String(doc.version)}: this pyxray reads version ${SUPPORTED_MEMORY_VERSIONS.join(', ')}; use a matching pyxray`)
+    throw new MemoryDocumentError('MEMORY_VERSION', `memory document version ${preview(doc.version)}: this pyxray reads version ${SUPPORTED_MEMORY_VERSIONS.join(', ')}; use a matching pyxray`)
   }
-  if (!KINDS.includes(doc.kind as MemoryKind) || typeof doc[doc.kind as string] !== 'object' || typeof doc.metadata !== 'object') {
-    throw new MemoryDocumentError('MEMORY_NOT_A_DOCUMENT', `memory document of unknown kind ${JSON.stringify(doc.kind)} or without its "${String(doc.kind)}" member`)
+  if (!KINDS.includes(doc.kind as MemoryKind)) {
+    throw invalid('/kind', `expected one of ${KINDS.map((k) => JSON.stringify(k)).join(', ')} (got ${preview(doc.kind)})`)
   }
-  return value as MemoryDocument
+  const v = schemaViolation(value, MEMORY_SCHEMA_V1)
+  if (v) {
+    const got = v.keyword === 'required' || v.keyword === 'additionalProperties' ? '' : ` (got ${preview(v.value)})`
+    throw invalid(v.path, `${v.expected}${got}`)
+  }
+  const kind = doc.kind as MemoryKind
+  for (const other of KINDS) {
+    if (other !== kind && Object.prototype.hasOwnProperty.call(doc, other)) throw invalid(`/${other}`, `a "${kind}" document holds no "${other}" member`)
+  }
+  const d = value as MemoryDocument
+  if (d.kind === 'leaks' && d.leaks.totals.length !== d.leaks.iterations) {
+    throw invalid('/leaks/totals', `expected one total per measured iteration (${d.leaks.iterations}), got ${d.leaks.totals.length}`)
+  }
+  if (d.kind === 'path') {
+    d.path.paths.forEach((p, i) => {
+      if (p.found && p.root === undefined) throw invalid(`/path/paths/${i}`, 'a found path without its "root"')
+      if (p.found && p.steps === undefined) throw invalid(`/path/paths/${i}`, 'a found path without its "steps"')
+    })
+  }
+  return d
 }

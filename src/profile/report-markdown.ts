@@ -2,7 +2,7 @@
 import type { Report, ReportRow } from './report.js'
 import { callsPerRun, halfSpread } from './report-runs.js'
 import { formatReportText, overheadTotalsText, PLAIN_REPORT, processesSummary, processHeading } from './report-text.js'
-import { bar, formatBytes, formatNs, mdCell } from './units.js'
+import { bar, formatBytes, formatNs, mdCell, mdCode } from './units.js'
 
 function headerLines(r: Report): string[] {
   const h = r.header
@@ -14,12 +14,12 @@ function headerLines(r: Report): string[] {
     ...(h.perRun ? [`${h.runs} runs: times and calls per run (medians, ± half the ${h.perRun.spread === 'iqr' ? 'interquartile range' : 'range, min–max'}; % of all runs)`] : h.runs > 1 ? [`${h.runs} runs (times summed)`] : []),
     ...(h.mode === 'trace' ? [`overhead ${h.overheadNsPerEvent.toFixed(0)} ns/event subtracted${overheadTotalsText(h)}`] : []),
   ]
-  const out = [`### pyxray profile: \`${h.name}\``, '', `${facts.map(mdCell).join(' · ')}`, '', `\`${h.argv.join(' ').replace(/`/g, "'")}\``]
+  const out = [`### pyxray profile: ${mdCode(h.name)}`, '', `${facts.map(mdCell).join(' · ')}`, '', mdCode(h.argv.join(' '))]
   if (h.partial) out.push('', '> **partial**: the run was cut short; the profile covers what ran until then')
   for (const w of h.warnings) out.push('', `> **warning**: ${mdCell(w)}`)
   const differ = h.perRun?.callsDiffer ?? []
   if (differ.length) {
-    const list = differ.slice(0, 5).map((d) => `\`${d.label.replace(/`/g, "'")}\` ${d.min}–${d.max}`)
+    const list = differ.slice(0, 5).map((d) => `${mdCode(d.label)} ${d.min}–${d.max}`)
     out.push('', `> **warning**: calls differ between runs in ${differ.length} function${differ.length === 1 ? '' : 's'} (${list.join(', ')}${differ.length > 5 ? ', …' : ''}): the runs did different work, so their times are not comparable`)
   }
   return out
@@ -56,10 +56,11 @@ function rowsTable(r: Report, rows: readonly ReportRow[], withBar: boolean): str
       ...(withBar ? [`\`${bar((r.sort === 'total' ? x.totalPercent : x.selfPercent) / 100, 10).trimEnd()}\``] : []),
       p ? callsPerRun(p) : String(x.calls),
       ...(memory ? [x.netBytes === undefined ? '' : formatBytes(p?.netBytes ?? x.netBytes), x.peakBytes === undefined ? '' : formatBytes(x.peakBytes)] : []),
-      x.function === null ? '(thread root)' : `\`${x.function.label}\``,
-      x.function?.location ? `\`${x.function.location}\`` : '',
+      x.function === null ? '(thread root)' : mdCode(x.function.label, true),
+      x.function?.location ? mdCode(x.function.location, true) : '',
     ]
-    out.push(`| ${cells.map((c) => (c.startsWith('`') ? c.replace(/\|/g, '\\|') : mdCell(c))).join(' | ')} |`)
+    // The last two cells are code spans already escaped for a table.
+    out.push(`| ${cells.map((c, i) => (i >= cells.length - 2 || c.startsWith('`') ? c : mdCell(c))).join(' | ')} |`)
   }
   return out
 }
@@ -78,7 +79,7 @@ export function formatReportMarkdown(r: Report): string {
     const body = text.slice(text.indexOf('\n\n') + 2)
     out.push('```', body.trimEnd(), '```')
   } else if (r.target && r.neighbours) {
-    out.push(...rowsTable(r, [r.target], false), '', `**${r.view} of \`${r.target.function?.label ?? ''}\`**`, '')
+    out.push(...rowsTable(r, [r.target], false), '', `**${r.view} of ${mdCode(r.target.function?.label ?? '')}**`, '')
     out.push(...(r.neighbours.length ? rowsTable(r, r.neighbours, false) : ['(none)']))
   }
   if (r.processes?.length) out.push('', `_${processesSummary(r.processes)}_`)

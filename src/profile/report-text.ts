@@ -1,7 +1,7 @@
 /** The terminal layout of a {@link Report}: header, flat table with bars, call tree, callers/callees. */
 import type { Report, ReportHeader, ReportProcess, ReportRow, ReportTreeNode } from './report.js'
 import { callsPerRun, halfSpread } from './report-runs.js'
-import { bar, formatBytes, formatNs, padEnd, padStart, textWidth, truncate, truncateStart, wrap } from './units.js'
+import { bar, escapeControls as esc, formatBytes, formatNs, padEnd, padStart, textWidth, truncate, truncateStart, wrap } from './units.js'
 
 /** Colors of the terminal reports; {@link PLAIN_REPORT} for none. */
 export interface ReportStyle {
@@ -39,14 +39,14 @@ export function overheadTotalsText(h: ReportHeader): string {
 /** The header lines: profile, interpreter, argv, mode, duration, overhead, partial, warnings. */
 export function formatHeader(h: ReportHeader, layout: TextLayout): string {
   const s = layout.style
-  const lines: [string, string][] = [['profile', h.name]]
-  lines.push(['python', h.python])
-  lines.push(['argv', h.argv.join(' ')])
+  const lines: [string, string][] = [['profile', esc(h.name)]]
+  lines.push(['python', esc(h.python)])
+  lines.push(['argv', esc(h.argv.join(' '))])
   const mode = [`${h.mode}${h.tracer ? ` (${h.tracer})` : ''}`, `${h.clock} clock`]
   if (h.mode === 'sample' && h.intervalNs !== undefined) mode.push(`every ${formatNs(h.intervalNs)}, ${h.samples ?? 0} samples`)
   if (h.memory) mode.push('memory')
   lines.push(['mode', mode.join(', ')])
-  const dur = [`${formatNs(h.durationNs)}`, `${h.threads.length} thread${h.threads.length === 1 ? '' : 's'}${h.threads.length > 1 ? ` (${h.threads.join(', ')})` : ''}`]
+  const dur = [`${formatNs(h.durationNs)}`, `${h.threads.length} thread${h.threads.length === 1 ? '' : 's'}${h.threads.length > 1 ? ` (${esc(h.threads.join(', '))})` : ''}`]
   if (h.perRun) dur.push(`${h.runs} runs: ${formatNs(h.perRun.durationNs.median)} per run ±${formatNs(halfSpread(h.perRun.durationNs))}`)
   else if (h.runs > 1) dur.push(`${h.runs} runs, times summed`)
   lines.push(['duration', dur.join(', ')])
@@ -57,10 +57,10 @@ export function formatHeader(h: ReportHeader, layout: TextLayout): string {
   if (h.exitStatus !== null && h.exitStatus !== 0) lines.push(['exit', `status ${h.exitStatus}`])
   const out = lines.map(([k, v]) => `${s.dim(padEnd(k, 9))}${truncate(v, layout.width - 9)}`)
   if (h.partial) out.push(`${s.bad(padEnd('partial', 9))}the run was cut short: the profile covers what ran until then`)
-  for (const w of h.warnings) out.push(...wrap(w, layout.width - 9).map((line, i) => `${i === 0 ? s.bad(padEnd('warning', 9)) : ' '.repeat(9)}${line}`))
+  for (const w of h.warnings) out.push(...wrap(esc(w), layout.width - 9).map((line, i) => `${i === 0 ? s.bad(padEnd('warning', 9)) : ' '.repeat(9)}${line}`))
   const differ = h.perRun?.callsDiffer ?? []
   if (differ.length) {
-    const some = differ.slice(0, 3).map((d) => `${d.label} ${d.min}–${d.max}`)
+    const some = differ.slice(0, 3).map((d) => `${esc(d.label)} ${d.min}–${d.max}`)
     const text = `calls differ between runs in ${differ.length} function${differ.length === 1 ? '' : 's'} (${some.join(', ')}${differ.length > 3 ? ', …' : ''}): the runs did different work, so their times are not comparable`
     out.push(`${s.bad(padEnd('warning', 9))}${truncate(text, layout.width - 9)}`)
   }
@@ -110,8 +110,8 @@ function columns(report: Report, withBar: boolean): Column[] {
 
 /** "label  location", cut to `width`: the location goes first, then the label is truncated. */
 function fnCell(r: ReportRow, width: number, style: ReportStyle): string {
-  const label = r.function === null ? '(thread root)' : r.function.label
-  const loc = r.function?.location ?? ''
+  const label = r.function === null ? '(thread root)' : esc(r.function.label)
+  const loc = esc(r.function?.location ?? '')
   if (loc && textWidth(label) + 2 + textWidth(loc) <= width) return `${style.name(label)}  ${style.dim(loc)}`
   if (loc && textWidth(label) + 22 <= width) return `${style.name(label)}  ${style.dim(truncateStart(loc, width - textWidth(label) - 2))}`
   return style.name(truncate(label, width))
@@ -188,7 +188,7 @@ function treeLines(report: Report, roots: NonNullable<Report['tree']>, layout: T
     const cells = `${padStart(n.totalPercent.toFixed(1), 6)} ${padStart(formatNs(p?.totalNs.median ?? n.totalNs), 9)} ${padStart(formatNs(p?.selfNs.median ?? n.selfNs), 9)} ${padStart(n.function === null ? '' : count, callsW)}`
     const mem = memory ? ` ${padStart(n.netBytes === undefined ? '' : formatBytes(p?.netBytes ?? n.netBytes), 10)} ${padStart(n.peakBytes === undefined ? '' : formatBytes(n.peakBytes), 10)}` : ''
     const room = Math.max(12, layout.width - fixed - textWidth(prefix))
-    const name = n.function === null ? s.header(truncate(label !== undefined ? `thread ${label}` : '(thread root)', room)) : fnCell(n, room, s)
+    const name = n.function === null ? s.header(truncate(label !== undefined ? `thread ${esc(label)}` : '(thread root)', room)) : fnCell(n, room, s)
     out.push(`${cells}${mem}  ${s.dim(prefix)}${name}`.trimEnd())
   }
   // Iterative (trees of deep recursion nest 100,000+ levels): items are taken from the end, so a
@@ -224,8 +224,8 @@ export function formatReportText(report: Report, layout: TextLayout): string {
   const s = layout.style
   const out: string[] = [formatHeader(report.header, layout).trimEnd()]
   const filters = [
-    ...(report.focus !== undefined ? [`focus ${report.focus}`] : []),
-    ...report.hide.map((h) => `hide ${h}`),
+    ...(report.focus !== undefined ? [`focus ${esc(report.focus)}`] : []),
+    ...report.hide.map((h) => `hide ${esc(h)}`),
     ...(report.view === 'tree' && report.minPercent > 0 ? [`min ${report.minPercent}%`] : []),
   ]
   if (filters.length) out.push(`${s.dim(padEnd('filters', 9))}${filters.join(', ')}`)
@@ -245,14 +245,14 @@ export function formatReportText(report: Report, layout: TextLayout): string {
     const word = report.view === 'callers' ? 'callers of' : 'callees of'
     out.push(...table(report, [report.target], layout, false))
     out.push('')
-    out.push(s.header(`${word} ${report.target.function?.label ?? ''}${report.view === 'callers' ? ' (time and calls of the function when called from each)' : ' (time and calls of each when called from it)'}`))
+    out.push(s.header(`${word} ${esc(report.target.function?.label ?? '')}${report.view === 'callers' ? ' (time and calls of the function when called from each)' : ' (time and calls of each when called from it)'}`))
     if (report.neighbours.length === 0) out.push(s.dim(report.view === 'callers' ? '(none: called only from outside the profile)' : '(none)'))
     else out.push(...table(report, report.neighbours, layout, false))
   }
   for (const p of report.processes ?? []) {
     out.push('', s.header(truncate(`── ${processHeading(p)} `.padEnd(layout.width, '─'), layout.width)))
     if (p.report) out.push(formatReportText(p.report, layout).trimEnd())
-    else out.push(s.dim(`(not shown: ${p.skipped ?? 'no report'})`))
+    else out.push(s.dim(`(not shown: ${esc(p.skipped ?? 'no report')})`))
   }
   return `${out.join('\n')}\n`
 }
@@ -260,7 +260,7 @@ export function formatReportText(report: Report, layout: TextLayout): string {
 /** "process 1234 (child of 1200, exit 3): app.py --fast": a child process's heading. */
 export function processHeading(p: ReportProcess): string {
   const facts = [...(p.parentPid !== undefined ? [`child of ${p.parentPid}`] : []), p.exitStatus === null ? 'replaced by exec' : `exit ${p.exitStatus}`, ...(p.partial ? ['partial'] : [])]
-  return `process ${p.pid ?? '?'} (${facts.join(', ')}): ${p.argv.join(' ')}`
+  return `process ${p.pid ?? '?'} (${facts.join(', ')}): ${esc(p.argv.join(' '))}`
 }
 
 /** The header's line about child processes: how many, and their exit statuses. */

@@ -6,7 +6,9 @@
  * nodes 100,000 levels, and the checker walks them with a work list.
  *
  * Keywords: `type`, `const`, `enum`, `required`, `properties`, `additionalProperties` (false or
- * a schema), `items`, `prefixItems`, `minItems`, `minimum`, `exclusiveMinimum`, `pattern`,
+ * a schema), `items`, `prefixItems`, `minItems`, `minimum`, `maximum`, `exclusiveMinimum`,
+ * `pattern`, `allOf`, `if` / `then` / `else` (the `if` is checked by a nested call: its depth is
+ * the schema's nesting of `if`s, never the document's),
  * `format: "date-time"` (RFC 3339, as ajv-formats checks it) and local `$ref`s (`#/…` JSON
  * pointers); `$schema`, `$id`, `title`, `description` and `$defs` only annotate. Any other
  * keyword is an error of the schema, not of the document (the generator refuses it too).
@@ -18,7 +20,7 @@ export type JsonSchema = { readonly [keyword: string]: unknown }
 /** The keywords {@link schemaViolation} checks. */
 export const CHECKED_KEYWORDS: ReadonlySet<string> = new Set([
   'type', 'const', 'enum', 'required', 'properties', 'additionalProperties', 'items', 'prefixItems',
-  'minItems', 'minimum', 'exclusiveMinimum', 'pattern', 'format', '$ref',
+  'minItems', 'minimum', 'maximum', 'exclusiveMinimum', 'pattern', 'format', '$ref', 'allOf', 'if', 'then', 'else',
 ])
 
 /** Keywords that only annotate. */
@@ -129,6 +131,22 @@ function resolve(root: JsonSchema, ref: string): JsonSchema {
 const show = (v: unknown): string => JSON.stringify(v)
 
 /**
+ * A JSON value as a short one-line preview for an error message (at most 40 characters): nested
+ * arrays and objects below the first level as `[…]` / `{…}`, so a value nested 100,000 deep costs
+ * no recursion (JSON.stringify would overflow the stack).
+ */
+export function previewJson(v: unknown): string {
+  const inner = (x: unknown): string => (Array.isArray(x) ? (x.length ? '[…]' : '[]') : x !== null && typeof x === 'object' ? (Object.keys(x).length ? '{…}' : '{}') : (JSON.stringify(x) ?? String(x)))
+  let s: string
+  if (Array.isArray(v)) s = `[${v.slice(0, 8).map(inner).join(',')}${v.length > 8 ? ',…' : ''}]`
+  else if (v !== null && typeof v === 'object') {
+    const keys = Object.keys(v)
+    s = `{${keys.slice(0, 8).map((k) => `${JSON.stringify(k)}:${inner((v as Record<string, unknown>)[k])}`).join(',')}${keys.length > 8 ? ',…' : ''}}`
+  } else s = inner(v)
+  return s.length > 40 ? `${s.slice(0, 37)}…` : s
+}
+
+/**
  * The first violation of `schema` by `value`, or undefined when it conforms. `root` is the
  * document schema that `$ref`s resolve against.
  */
@@ -192,6 +210,20 @@ export function schemaViolation(value: unknown, schema: JsonSchema, root: JsonSc
         case 'minimum':
           if (typeof v === 'number' && !(v >= (arg as number))) return fail(path, keyword, `expected a number >= ${arg as number}`, v)
           break
+        case 'maximum':
+          if (typeof v === 'number' && !(v <= (arg as number))) return fail(path, keyword, `expected a number <= ${arg as number}`, v)
+          break
+        case 'allOf':
+          for (const sub of arg as JsonSchema[]) later.push([v, sub, path])
+          break
+        case 'if': {
+          const branch = schemaViolation(v, arg as JsonSchema, root) === undefined ? s.then : s.else
+          if (branch !== undefined) later.push([v, branch as JsonSchema, path])
+          break
+        }
+        case 'then':
+        case 'else':
+          break // applied by `if`
         case 'exclusiveMinimum':
           if (typeof v === 'number' && !(v > (arg as number))) return fail(path, keyword, `expected a number > ${arg as number}`, v)
           break

@@ -1,4 +1,7 @@
 /** Formatting of times, sizes, percentages and bars for the profile reports (plain text, no color). */
+import { escapeControls } from '../text/escape.js'
+
+export { escapeControls, escapeStrings, mdCode } from '../text/escape.js'
 
 /** A duration in ns as 3 significant digits with a unit: "812 ns", "62.1 µs", "1.23 ms", "4.50 s". */
 export function formatNs(ns: number): string {
@@ -106,7 +109,11 @@ export function padEnd(text: string, width: number): string {
   return text + ' '.repeat(Math.max(0, width - textWidth(text)))
 }
 
-/** Escapes text for a GitHub-flavoured markdown table cell. */
+/**
+ * Escapes text for a GitHub-flavoured markdown table cell or paragraph: controls as Python writes
+ * them, `\`, `|`, `` ` ``, `[`, `]` backslash-escaped (no code span, link or image can start), `<`
+ * and `>` as entities.
+ */
 export function mdCell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  return escapeControls(text).replace(/[\\|`[\]]/g, (c) => `\\${c}`).replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }

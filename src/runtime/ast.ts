@@ -2,6 +2,7 @@
  * Reading the agent's AST JSON: an indented tree for people, and selecting a definition by its
  * qualified name. Browser-safe.
  */
+import { escapeControls } from '../text/escape.js'
 import type { AstNode } from './types.js'
 
 const isNode = (v: unknown): v is AstNode => typeof v === 'object' && v !== null && '_type' in v
@@ -19,7 +20,8 @@ function constText(v: unknown): string {
   if (v === null) return 'None'
   if (v === true) return 'True'
   if (v === false) return 'False'
-  if (typeof v === 'string') return JSON.stringify(v)
+  // JSON escapes C0 controls; DEL, C1 controls and bidi formatting characters are escaped too.
+  if (typeof v === 'string') return escapeControls(JSON.stringify(v))
   if (typeof v === 'number') return String(v)
   if (typeof v === 'object' && v !== null && '_const' in v) {
     const c = v as Record<string, unknown>

@@ -4,6 +4,7 @@
  * sides, stacked blocks per source line for more. Each instruction shows how often it ran, so hot
  * instructions stand out beside the static view.
  */
+import { escapeStrings } from '../../text/escape.js'
 import { PLAIN, type TextStyle } from '../format/text.js'
 import type { CompareDocument, CompareInstruction, CompareRow, CompareSide } from './document.js'
 import { formatSeconds } from './stats.js'
@@ -81,7 +82,9 @@ function summaryRows(doc: CompareDocument): [string, string[]][] {
 }
 
 /** Formats a compare document for a terminal (or a file). */
-export function formatCompareText(doc: CompareDocument, options: CompareTextOptions = {}): string {
+export function formatCompareText(raw: CompareDocument, options: CompareTextOptions = {}): string {
+  // Qualnames, targets, source lines and argument reprs come from the programs compared.
+  const doc = escapeStrings(raw)
   const st = options.style ?? PLAIN
   const width = Math.max(60, options.width ?? 120)
   const out: string[] = []

@@ -3,6 +3,7 @@
  * locals and their kinds, the closure map, constants, line table, positions and exception table.
  */
 import type { CodeObject } from '../code.js'
+import { escapeControls } from '../../text/escape.js'
 import { OutputLines } from './output.js'
 import { CODE_FLAG_NAMES, LocalKind } from '../code.js'
 import { disassemble } from '../decode.js'
@@ -92,7 +93,8 @@ export interface CodeInfoOptions {
 
 /** The inspector text for a code object (and, by default, the code objects nested in it). */
 export function formatCodeInfo(module: CodeObject, options: CodeInfoOptions = {}): string {
-  const out = new OutputLines(options.maxOutputBytes, 'the code-object text')
+  // Names, file names and reprs come from the file: every line has its controls escaped.
+  const out = new OutputLines(options.maxOutputBytes, 'the code-object text', escapeControls)
   const tree = codeTree(module)
   const entries = options.recursive === false ? tree.slice(0, 1) : tree
   for (const { code, qualname, depth } of entries) {

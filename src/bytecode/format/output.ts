@@ -15,6 +15,8 @@ export class OutputLines {
     private readonly limit = DEFAULT_MAX_OUTPUT_BYTES,
     /** What is being made, for the error: "the stack table". */
     private readonly what = 'the text',
+    /** Applied to every line before it is counted and kept (e.g. escaping controls). */
+    private readonly map: (line: string) => string = (line) => line,
   ) {}
 
   get length(): number {
@@ -23,7 +25,8 @@ export class OutputLines {
 
   /** Appends lines; throws LimitError once the text would exceed the budget. */
   push(...lines: string[]): void {
-    for (const line of lines) {
+    for (const raw of lines) {
+      const line = this.map(raw)
       this.size += line.length + 1
       checkOutput(this.size, this.limit, this.what)
       this.lines.push(line)

@@ -4,6 +4,7 @@
  */
 import { DEFAULT_MAX_OUTPUT_BYTES, OUTPUT_BYTES_PER_SLOT } from '../../marshal/limits.js'
 import type { CodeObject } from '../code.js'
+import { escapeControls } from '../../text/escape.js'
 import { OutputLines } from './output.js'
 import { disassemble } from '../decode.js'
 import { simulateStack, type Slot } from '../stack/symbolic.js'
@@ -54,7 +55,7 @@ export function stackToJson(root: CodeObject, recursive = true, maxOutputBytes =
   })
 }
 
-const stackText = (slots: readonly Slot[] | undefined) => (slots === undefined ? '(unreachable)' : slots.length ? slots.map((s) => s.expr).join(' │ ') : '·')
+const stackText = (slots: readonly Slot[] | undefined) => (slots === undefined ? '(unreachable)' : slots.length ? escapeControls(slots.map((s) => s.expr).join(' │ ')) : '·')
 
 /** The stack table of a code object tree. */
 export function formatStack(root: CodeObject, options: StackFormatOptions = {}): string {
@@ -70,7 +71,7 @@ export function formatStack(root: CodeObject, options: StackFormatOptions = {}):
     const sim = simulateStack(d, { maxSlots: budget / OUTPUT_BYTES_PER_SLOT - slots })
     slots += sim.slots
     if (out.length) out.push('')
-    out.push(s.header(qualname) + s.dim(`  ${code.filename}:${code.firstlineno}  Python 3.${code.pythonVersion[1]}`))
+    out.push(s.header(escapeControls(qualname)) + s.dim(`  ${escapeControls(code.filename)}:${code.firstlineno}  Python 3.${code.pythonVersion[1]}`))
     const targets = new Set(d.instructions.map((i) => i.jumpTarget).filter((t): t is number => t !== undefined))
     for (const e of d.exceptionEntries) targets.add(e.target)
     const labelOf = new Map([...targets].sort((a, b) => a - b).map((off, n) => [off, `L${n + 1}`]))
@@ -80,7 +81,7 @@ export function formatStack(root: CodeObject, options: StackFormatOptions = {}):
       return {
         where: `${label ? `${label}:` : ''}${i.offset}`,
         line: i.startsLine && i.line !== undefined ? String(i.line) : '',
-        instr: `${i.opname}${i.arg !== undefined ? ` ${i.arg}` : ''}${i.argrepr ? ` (${i.argrepr})` : ''}`,
+        instr: `${i.opname}${i.arg !== undefined ? ` ${i.arg}` : ''}${i.argrepr ? ` (${escapeControls(i.argrepr)})` : ''}`,
         stack: stackText(sim.after[k]),
         depth: sim.depth.after[k] === undefined ? '' : String(sim.depth.after[k]),
       }
@@ -101,7 +102,7 @@ export function formatStack(root: CodeObject, options: StackFormatOptions = {}):
     }
     const ok = sim.depth.maxDepth === code.stacksize
     out.push(`max depth ${sim.depth.maxDepth} (co_stacksize ${code.stacksize})${ok ? '' : '  ← differs'}`)
-    for (const f of sim.depth.findings) if (f.kind !== 'unreachable') out.push(s.dim(`  finding at ${f.offset}: ${f.kind}: ${f.message}`))
+    for (const f of sim.depth.findings) if (f.kind !== 'unreachable') out.push(s.dim(`  finding at ${f.offset}: ${f.kind}: ${escapeControls(f.message)}`))
   }
   if (options.explain) {
     out.push('', 'opcodes:')

@@ -5,6 +5,7 @@
  * passes in (the core knows nothing about terminals).
  */
 import type { CodeObject } from '../code.js'
+import { escapeControls, escapeLine } from '../../text/escape.js'
 import { OutputLines } from './output.js'
 import { disassemble, type Instruction } from '../decode.js'
 import { codeRepr } from './dis.js'
@@ -77,8 +78,8 @@ function formatOne(code: CodeObject, options: TextOptions, out: OutputLines): vo
   // To 3.12, dis shows a line number whenever the line changes, not only at line starts.
   const everyLineChange = has(minor, 'textShowsEveryLineChange')
   out.push(
-    s.header(`${code.qualname}`) +
-      s.dim(`  ${code.filename}:${code.firstlineno}  Python 3.${minor} · ${d.instructions.length} instructions · stack ${code.stacksize}`),
+    s.header(escapeControls(code.qualname)) +
+      s.dim(`  ${escapeControls(code.filename)}:${code.firstlineno}  Python 3.${minor} · ${d.instructions.length} instructions · stack ${code.stacksize}`),
   )
   // Labels for every jump target, numbered in offset order (dis does this itself from 3.13).
   const targets = new Set<number>()
@@ -106,7 +107,7 @@ function formatOne(code: CodeObject, options: TextOptions, out: OutputLines): vo
     if (i.line !== lastLine && (i.startsLine || everyLineChange)) {
       if (i.line !== undefined && i.line > 0 && i.startsLine) {
         const src = options.sourceLines?.[i.line - 1]
-        out.push(`${s.lineNo(String(i.line).padStart(lineWidth))} ${s.dim('│')} ${src !== undefined ? s.source(src.trimEnd()) : ''}`.trimEnd())
+        out.push(`${s.lineNo(String(i.line).padStart(lineWidth))} ${s.dim('│')} ${src !== undefined ? s.source(escapeLine(src.trimEnd())) : ''}`.trimEnd())
         lastLine = i.line
       }
     }
@@ -125,7 +126,7 @@ function formatOne(code: CodeObject, options: TextOptions, out: OutputLines): vo
     }
   }
   const nested = code.children.length
-  if (nested) out.push(s.dim(`nested: ${code.children.map((c) => codeRepr(c).replace(/ at 0x[0-9a-f]+,/, ',')).join('; ')}`))
+  if (nested) out.push(s.dim(`nested: ${escapeControls(code.children.map((c) => codeRepr(c).replace(/ at 0x[0-9a-f]+,/, ',')).join('; '))}`))
 }
 
 function describe(i: Instruction, labels: ReadonlyMap<number, string>): string {
@@ -133,5 +134,5 @@ function describe(i: Instruction, labels: ReadonlyMap<number, string>): string {
     const where = labels.get(i.jumpTarget) ?? String(i.jumpTarget)
     return `${i.jumpTarget <= i.offset ? '↑' : '↓'} ${i.argrepr.startsWith('from') ? 'from' : 'to'} ${where}`
   }
-  return i.argrepr ? `(${i.argrepr})` : ''
+  return i.argrepr ? `(${escapeControls(i.argrepr)})` : ''
 }
