@@ -77,15 +77,21 @@ async function clickFrame(page: Page, testId: string, qualname: string, double =
 
 /** The color drawn at the middle of a function's widest node in a flame graph, as [r, g, b]. */
 async function colorOf(page: Page, testId: string, qualname: string): Promise<[number, number, number]> {
-  return (await page.evaluate(`(() => {
-    const p = window.pyxrayFlames[${JSON.stringify(testId)}].pointOf(${JSON.stringify(qualname)})
+  // Waits for the node to be painted (an opaque pixel): the canvas draws on the next animation frame.
+  const handle = await page.waitForFunction(
+    `(() => {
+    const p = window.pyxrayFlames?.[${JSON.stringify(testId)}]?.pointOf(${JSON.stringify(qualname)})
     if (!p) return null
     const c = document.querySelector('canvas[data-testid=${JSON.stringify(testId)}]')
     const r = c.getBoundingClientRect()
     const k = c.width / r.width
     const d = c.getContext('2d').getImageData(Math.round((p.x - r.left) * k), Math.round((p.y - r.top - 6) * k), 1, 1).data
-    return [d[0], d[1], d[2]]
-  })()`)) as [number, number, number]
+    return d[3] === 255 ? [d[0], d[1], d[2]] : null
+  })()`,
+    undefined,
+    WAIT,
+  )
+  return (await handle.jsonValue()) as [number, number, number]
 }
 
 /** The diff view of the planted pair: parse is the regression (and with it the total), listed first and drawn red. */
