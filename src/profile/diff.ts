@@ -25,7 +25,7 @@
  */
 import type { ProfileDocument } from './document.js'
 import { flatTable, type FunctionStats } from './flat.js'
-import { buildThreadTrees, type CallNode, CallPathIds, type FunctionInfo, functionLabel, mergeNodes, relativeFile, shortFile } from './model.js'
+import { buildThreadTrees, type CallNode, CallPathIds, type FunctionInfo, functionLabel, mergeNodes, mergeSameFunction, rebuildTree, relativeFile, shortFile } from './model.js'
 import { runsOf } from './runs.js'
 import { mannWhitney, median, smallestP } from './stats.js'
 
@@ -208,27 +208,7 @@ function functionId(fn: FunctionInfo | null): string {
 
 /** Re-keys a tree by diff identity and merges what became the same path (post-order, iteratively). */
 function rekey(root: CallNode, cwd: string): CallNode {
-  const done = new Map<CallNode, CallNode>()
-  const todo: [CallNode, boolean][] = [[root, false]]
-  while (todo.length > 0) {
-    const [n, expanded] = todo.pop()!
-    if (!expanded) {
-      todo.push([n, true])
-      for (const c of n.children) todo.push([c, false])
-      continue
-    }
-    const groups = new Map<string, CallNode[]>()
-    for (const child of n.children) {
-      const c = done.get(child)!
-      done.delete(child)
-      const key = c.fn?.key ?? ''
-      const group = groups.get(key)
-      if (group) group.push(c)
-      else groups.set(key, [c])
-    }
-    done.set(n, { ...n, fn: n.fn === null ? null : diffFunction(n.fn, cwd), children: [...groups.values()].map((g) => (g.length === 1 ? g[0]! : mergeNodes(g))) })
-  }
-  return done.get(root)!
+  return rebuildTree(root, (n, children) => ({ ...n, fn: n.fn === null ? null : diffFunction(n.fn, cwd), children: mergeSameFunction(children) }))
 }
 
 interface PathData {

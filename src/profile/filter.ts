@@ -3,7 +3,7 @@
  * hide (fold a function into its caller) and min-percent (drop small subtrees). All iterative: call
  * trees of deep recursion nest 100,000+ levels.
  */
-import { type CallNode, type FunctionInfo, mergeNodes } from './model.js'
+import { type CallNode, type FunctionInfo, mergeNodes, mergeSameFunction, rebuildTree } from './model.js'
 
 /**
  * The subtrees rooted at the outermost calls of the functions matched by `match`, merged per
@@ -32,37 +32,19 @@ export function focus(roots: readonly CallNode[], match: (fn: FunctionInfo) => b
  * calls of the same functions). Totals of the callers are unchanged.
  */
 export function hide(root: CallNode, match: (fn: FunctionInfo) => boolean): CallNode {
-  // Post-order: a node is rebuilt once its children are (`done` holds them until their parent takes them).
-  const done = new Map<CallNode, CallNode>()
-  const todo: [CallNode, boolean][] = [[root, false]]
-  while (todo.length > 0) {
-    const [n, expanded] = todo.pop()!
-    if (!expanded) {
-      todo.push([n, true])
-      for (const c of n.children) todo.push([c, false])
-      continue
-    }
+  return rebuildTree(root, (n, built) => {
     let extraSelf = 0
     const kids: CallNode[] = []
-    for (const c of n.children) {
-      const h = done.get(c)!
-      done.delete(c)
+    for (const [i, h] of built.entries()) {
+      const c = n.children[i]!
       if (c.fn !== null && match(c.fn)) {
         extraSelf += h.selfNs
         for (const k of h.children) kids.push(k)
       } else kids.push(h)
     }
-    const groups = new Map<string, CallNode[]>()
-    for (const k of kids) {
-      const key = k.fn?.key ?? ''
-      const g = groups.get(key)
-      if (g) g.push(k)
-      else groups.set(key, [k])
-    }
-    const children = [...groups.values()].map((g) => (g.length === 1 ? g[0]! : mergeNodes(g))).sort((a, b) => b.totalNs - a.totalNs)
-    done.set(n, { ...n, selfNs: n.selfNs + extraSelf, children })
-  }
-  return done.get(root)!
+    const children = mergeSameFunction(kids).sort((a, b) => b.totalNs - a.totalNs)
+    return { ...n, selfNs: n.selfNs + extraSelf, children }
+  })
 }
 
 /**

@@ -264,3 +264,36 @@ export function copyTreeByTotal<S extends { readonly children: readonly S[] }, T
   }
   return out
 }
+
+/**
+ * Rebuilds a tree bottom-up: `build` gets each node with its children already rebuilt. Iterative
+ * (post-order with an explicit stack): any depth.
+ */
+export function rebuildTree(root: CallNode, build: (n: CallNode, children: readonly CallNode[]) => CallNode): CallNode {
+  const done = new Map<CallNode, CallNode>()
+  const todo: [CallNode, boolean][] = [[root, false]]
+  while (todo.length > 0) {
+    const [n, expanded] = todo.pop()!
+    if (!expanded) {
+      todo.push([n, true])
+      for (const c of n.children) todo.push([c, false])
+      continue
+    }
+    const children = n.children.map((c) => done.get(c)!)
+    for (const c of n.children) done.delete(c)
+    done.set(n, build(n, children))
+  }
+  return done.get(root)!
+}
+
+/** Siblings of the same function merged into one node ({@link mergeNodes}), in first-seen order. */
+export function mergeSameFunction(nodes: readonly CallNode[]): CallNode[] {
+  const groups = new Map<string, CallNode[]>()
+  for (const k of nodes) {
+    const key = k.fn?.key ?? ''
+    const g = groups.get(key)
+    if (g) g.push(k)
+    else groups.set(key, [k])
+  }
+  return [...groups.values()].map((g) => (g.length === 1 ? g[0]! : mergeNodes(g)))
+}
