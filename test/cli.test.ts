@@ -22,7 +22,7 @@ const EXAMPLES = join(import.meta.dirname, '..', 'examples')
 function pyxray(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env },
+    env: { ...process.env, NO_COLOR: '', FORCE_COLOR: undefined, ...env },
   })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
