@@ -5,17 +5,15 @@
  * - a 200k-node profile → first flame-graph paint (parse, layout, draw), budget 1 s.
  * Needs /usr/bin/chromium (or PYXRAY_CHROMIUM) and a built dist/web (npm run build:web).
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { extname, join, resolve, sep } from 'node:path'
+import { join, resolve } from 'node:path'
 import { chromium } from 'playwright-core'
+import { staticServer } from '../test/e2e/harness.js'
 
 const ROOT = resolve(import.meta.dirname, '..')
 const WEB = join(ROOT, 'dist', 'web')
 const CHROMIUM = process.env.PYXRAY_CHROMIUM ?? '/usr/bin/chromium'
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.zip': 'application/zip' }
 if (!existsSync(join(WEB, 'index.html'))) throw new Error('dist/web is missing: run npm run build:web first')
 
 /** A synthetic profile of `count` nodes: a broad, deep tree over 500 functions. */
@@ -45,15 +43,7 @@ function bigProfile(count: number): string {
   })
 }
 
-const server = createServer((req, res) => {
-  let file = resolve(WEB, `.${decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)}`)
-  if (file === WEB || file === `${WEB}${sep}`) file = join(WEB, 'index.html')
-  if (!file.startsWith(WEB + sep) || !existsSync(file)) return void res.writeHead(404).end()
-  res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' })
-  res.end(readFileSync(file))
-})
-await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok))
-const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+const { server, url } = await staticServer(WEB, '/')
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] })
 const rows: [string, number, number][] = []
 try {

@@ -29,6 +29,7 @@ import { describe, type TestContext, test } from 'node:test'
 import { PYODIDE_MINOR } from '../src/runtime/index.js'
 import { MAX_MINOR, SUPPORTED_MINORS, SUPPORTED_RANGE } from '../src/versions/index.js'
 import { NATIVE_MINORS, pythonFor, requirePython, stdlibDir } from './pyenv.js'
+import { requireResource } from './resources.js'
 
 const PYTHON_DIR = join(import.meta.dirname, '..', 'python')
 const AGENT_DIR = join(PYTHON_DIR, 'pyxray')
@@ -880,8 +881,7 @@ main()`),
       const { loadPyodide } = await import('pyodide')
       py = await loadPyodide()
     } catch (e) {
-      if (process.env.CI === 'true') throw e
-      t.skip(`Pyodide could not be loaded: ${e}`)
+      requireResource(t, `Pyodide could not be loaded: ${e}`)
       return
     }
     py.FS.mkdirTree('/pyxray-agent/pyxray')

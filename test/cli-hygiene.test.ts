@@ -23,7 +23,7 @@ import { requirePython } from './pyenv.js'
 const MAIN = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts')
 
 function pyxray(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '' } })
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: undefined } })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 

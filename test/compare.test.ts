@@ -21,7 +21,7 @@ const MAIN = join(ROOT, 'src', 'cli', 'main.ts')
 const validate = new Ajv2020({ allErrors: true, strict: true }).compile(JSON.parse(readFileSync(join(ROOT, 'schema', 'compare.schema.json'), 'utf8')))
 
 function pyxray(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' }, timeout: 300_000 })
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined }, timeout: 300_000 })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 

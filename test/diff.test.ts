@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -20,6 +20,7 @@ import { PLAIN_REPORT } from '../src/profile/report-text.js'
 import { schemaValidator } from './schemas.js'
 import { mergeRuns } from '../src/profile/runs.js'
 import { makeDoc, type T } from './profile-docs.js'
+import { assertGolden } from './resources.js'
 
 const MAIN = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts')
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'profiles')
@@ -263,12 +264,7 @@ test('golden diffs of two real profiles (planted.py, parse() 30 % slower in head
     ['planted.diff-tree-60.txt', formatDiffText(d, { width: 60, style: PLAIN_REPORT, top: 15, tree: { minPercent: 0 } })],
   ]
   for (const [name, text] of outputs) {
-    const path = join(FIXTURES, 'golden', name)
-    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) {
-      mkdirSync(join(FIXTURES, 'golden'), { recursive: true })
-      writeFileSync(path, text)
-    }
-    assert.equal(text, readFileSync(path, 'utf8'), name)
+    assertGolden(join(FIXTURES, 'golden', name), text)
   }
 })
 

@@ -24,6 +24,7 @@ import { collapsedFoldDepth, foldedLabel, frameName, toChromeTrace, toCollapsed,
 import { deepDoc } from './deep-docs.js'
 import { NATIVE_MINORS, requirePython } from './pyenv.js'
 import { speedscopeImporter, type SpeedscopeNode } from './speedscope-importer.js'
+import { requireResource } from './resources.js'
 
 const ROOT = join(import.meta.dirname, '..')
 const WORK = mkdtempSync(join(tmpdir(), 'pyxray-export-'))
@@ -223,9 +224,7 @@ function flamegraphPl(): string | undefined {
 test('collapsed of a 100,000-deep profile: flamegraph.pl renders it, the folded frames included', async (t) => {
   const script = flamegraphPl()
   if (script === undefined) {
-    const reason = 'flamegraph.pl not found (apt-get install libdevel-nytprof-perl)'
-    if (process.env.CI === 'true') assert.fail(`${reason}: required under CI=true`)
-    t.skip(reason)
+    requireResource(t, 'flamegraph.pl not found (apt-get install libdevel-nytprof-perl)')
     return
   }
   const doc = deepDoc(100_000, 'siblings', { rootSelfNs: 5000 })
@@ -257,8 +256,7 @@ describe('exports of a real profile (python3)', () => {
   })
   const needPython = (t: TestContext) => {
     if (python) return true
-    if (process.env.CI === 'true') assert.fail('python3 (3.8+) is required under CI=true')
-    t.skip('no python3 3.8+ on PATH')
+    requireResource(t, 'no python3 3.8+ on PATH')
     return false
   }
 
@@ -266,9 +264,7 @@ describe('exports of a real profile (python3)', () => {
     if (!needPython(t)) return
     const script = flamegraphPl()
     if (script === undefined) {
-      const reason = 'flamegraph.pl not found (apt-get install libdevel-nytprof-perl)'
-      if (process.env.CI === 'true') assert.fail(`${reason}: required under CI=true`)
-      t.skip(reason)
+      requireResource(t, 'flamegraph.pl not found (apt-get install libdevel-nytprof-perl)')
       return
     }
     const folded = toCollapsed(doc, { unit: 'ns' })

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { requireResource } from './resources.js'
 
 const ROOT = join(import.meta.dirname, '..')
 const SYSTEM_PYTHON = '/usr/bin/python3'
@@ -24,7 +25,7 @@ function missing(): string | undefined {
 test('type growth and line memory agree with objgraph and memory_profiler', (t) => {
   const reason = missing()
   if (reason) {
-    t.skip(reason)
+    requireResource(t, reason, { optional: true })
     return
   }
   const r = spawnSync(SYSTEM_PYTHON, [join(ROOT, 'test', 'fixtures', 'memory', 'crosscheck.py')], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(ROOT, 'python') } })

@@ -11,14 +11,14 @@ import { opcodeTable, SUPPORTED_MINORS } from '../src/bytecode/opcodes/index.js'
 import { FINAL_MAGIC, MAGIC_HISTORY } from '../src/pyc/magic-data.js'
 import { MAX_MINOR } from '../src/versions/index.js'
 import { requirePython } from './pyenv.js'
+import { requireResource } from './resources.js'
 
 const script = fileURLToPath(new URL('../scripts/gen-opcodes.py', import.meta.url))
 const PYODIDE_MINOR = 14
 
 /** Skips locally, fails in CI: the interpreter a check needs is missing. */
 function missing(t: TestContext, what: string): void {
-  if (process.env.CI === 'true') assert.fail(`${what} not found (required when CI=true)`)
-  t.skip(`${what} not found`)
+  requireResource(t, `${what} not found`)
 }
 
 /** Deep-equals a freshly generated table with the committed one (`version` may differ in patch level). */

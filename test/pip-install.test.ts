@@ -22,6 +22,7 @@ import { join } from 'node:path'
 import { after, describe, type TestContext, test } from 'node:test'
 import { PYTHON_DIR, type Run, runProcess } from './agent-run.js'
 import { NATIVE_MINORS, pythonFor, requirePython } from './pyenv.js'
+import { requireResource } from './resources.js'
 
 const WORK = mkdtempSync(join(tmpdir(), 'pyxray-pip-'))
 after(() => rmSync(WORK, { recursive: true, force: true }))
@@ -35,8 +36,7 @@ function run(command: string, args: string[], options: { cwd?: string; env?: Rec
 
 /** Skips (fails under CI=true) with `reason`. */
 function missing(t: TestContext, reason: string): undefined {
-  if (process.env.CI === 'true') assert.fail(`${reason} (required under CI=true)`)
-  t.skip(reason)
+  requireResource(t, reason)
   return undefined
 }
 

@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import test from 'node:test'
 import { NATIVE_MINORS, requirePython } from './pyenv.js'
+import { requireResource } from './resources.js'
 
 const MAIN = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts')
 // The test's own tsx: the CLI runs with the script's folder as its current folder.
@@ -171,7 +172,7 @@ for (const minor of MINORS) {
   test(`3.${minor}: timeout N pyxray profile leaves a partial profile (exit code as with plain Python)`, async (t) => {
     const python = requirePython(t, minor)
     if (!python) return
-    if (spawnSync('timeout', ['--version']).status !== 0) return t.skip('no timeout(1)')
+    if (spawnSync('timeout', ['--version']).status !== 0) return requireResource(t, 'no timeout(1) (coreutils)')
     const dir = work()
     writeFileSync(join(dir, 'spin.py'), SPIN)
     // timeout signals its whole process group: pyxray and the script both get SIGTERM. The

@@ -26,6 +26,7 @@ import { join } from 'node:path'
 import { after, describe, type TestContext, test } from 'node:test'
 import { type ProfileDocument, type ProfileNode, readProfileDocument } from '../src/profile/document.js'
 import { NATIVE_MINORS, requirePython, stdlibDir } from './pyenv.js'
+import { requireResource } from './resources.js'
 
 const PYTHON_DIR = join(import.meta.dirname, '..', 'python')
 const WORK = mkdtempSync(join(tmpdir(), 'pyxray-fidelity-'))
@@ -308,7 +309,7 @@ describe("real programs: pyxray's call counts equal cProfile's", { concurrency: 
       ? `${python} does not exist`
       : await run(python, ['-c', 'import pygments, yaml'], WORK).then((r) => (r.status === 0 ? undefined : 'python3-pygments or python3-yaml is not installed (apt-get install python3-pygments python3-yaml)'))
     if (missing) {
-      t.skip(missing) // optional: Debian's packages are a bonus here, not a requirement
+      requireResource(t, missing, { optional: true }) // Debian's packages are a bonus here, not a requirement
       return
     }
     const dir = join(WORK, 'system')

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -20,6 +20,7 @@ import { quantile, runSpread } from '../src/profile/report-runs.js'
 import { formatReportText, PLAIN_REPORT } from '../src/profile/report-text.js'
 import { mergeRuns } from '../src/profile/runs.js'
 import { makeDoc } from './profile-docs.js'
+import { assertGolden } from './resources.js'
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'profiles')
 const GOLDEN = join(FIXTURES, 'golden')
@@ -160,12 +161,7 @@ for (const c of CASES) {
     const options: ReportOptions = { view: 'flat', sort: 'self', top: 25, minPercent: 0, hide: [], name: c.profile, ...c.options }
     const report = buildReport(doc, options)
     const text = c.format === 'markdown' ? formatReportMarkdown(report) : formatReportText(report, { width: c.width ?? 100, style: PLAIN_REPORT })
-    const path = join(GOLDEN, c.golden)
-    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) {
-      mkdirSync(GOLDEN, { recursive: true })
-      writeFileSync(path, text)
-    }
-    assert.equal(text, readFileSync(path, 'utf8'))
+    assertGolden(join(GOLDEN, c.golden), text)
     if (c.format !== 'markdown') for (const line of text.split('\n')) assert.ok([...line].length <= (c.width ?? 100), `wider than ${c.width ?? 100}: ${line}`)
   })
 }
@@ -264,7 +260,7 @@ test('repeated report: tree nodes matched by call path, callers per run, filters
 })
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env } })
+  return spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: undefined, ...env } })
 }
 
 test('pyxray report: formats, colors and exit codes', () => {

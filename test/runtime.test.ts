@@ -18,6 +18,7 @@ import { agentDir, NativeRuntime, PyodideRuntime, type PythonRuntime, RuntimeErr
 import { normalizeDis } from '../scripts/stdlib-diff.js'
 import { SUPPORTED_MINORS } from '../src/versions/index.js'
 import { NATIVE_MINORS, pyenvPrefix, requirePython, stdlibDir } from './pyenv.js'
+import { requireResource } from './resources.js'
 
 const ROOT = join(import.meta.dirname, '..')
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts')
@@ -77,7 +78,7 @@ for (const minor of NATIVE_MINORS) {
     await t.test('third-party (pip)', async (st) => {
       const third = thirdPartySamples()
       if ('missing' in third) {
-        st.skip(third.missing)
+        requireResource(st, third.missing)
         return
       }
       assert.equal(third.files.length, 4, 'pip sample files')

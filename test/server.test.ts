@@ -4,11 +4,12 @@
  * CPython.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { gzipSync } from 'node:zlib'
 import { readMarshal } from '../src/marshal/index.js'
 import { fromBase64 } from '../src/runtime/index.js'
 import { readProfileDocument } from '../src/profile/document.js'
@@ -59,6 +60,11 @@ describe('pyxray serve', () => {
   before(async () => {
     writeFileSync(join(web, 'index.html'), '<!doctype html><html><head><title>t</title></head><body>ui</body></html>')
     writeFileSync(join(web, 'app.js'), 'console.log(1)')
+    mkdirSync(join(web, 'assets'))
+    writeFileSync(join(web, 'assets', 'index-BgnBcaBv.js'), 'export const x = 1\n')
+    writeFileSync(join(web, 'big.wasm'), Buffer.alloc(1000, 7))
+    writeFileSync(join(web, 'style.css'), 'body { color: red }\n')
+    writeFileSync(join(web, 'style.css.gz'), gzipSync('body { color: red }\n'))
     const profile = join(web, 'run.json')
     writeFileSync(profile, JSON.stringify(profileDoc))
     const memory = join(web, 'size.json')
@@ -78,6 +84,34 @@ describe('pyxray serve', () => {
     assert.match(r.body, /no token/)
     assert.equal((await send(server.port, '/', { host })).status, 403)
     assert.equal((await send(server.port, '/app.js', { host })).status, 403)
+  })
+
+  test('static files: hashed assets immutable, others revalidated; validators and 304; Range; precompressed', async () => {
+    const auth = { host, 'x-pyxray-token': server.token }
+    const hashed = await send(server.port, '/assets/index-BgnBcaBv.js', auth)
+    assert.equal(hashed.status, 200)
+    assert.equal(hashed.body, 'export const x = 1\n')
+    assert.equal(hashed.headers['cache-control'], 'public, max-age=31536000, immutable')
+    assert.match(String(hashed.headers['content-type']), /^text\/javascript/)
+    const etag = String(hashed.headers.etag)
+    assert.ok(etag && hashed.headers['last-modified'], 'a validator')
+    const again = await send(server.port, '/assets/index-BgnBcaBv.js', { ...auth, 'if-none-match': etag })
+    assert.equal(again.status, 304)
+    assert.equal(again.body, '')
+    const plain = await send(server.port, '/app.js', auth)
+    assert.equal(plain.headers['cache-control'], 'no-cache')
+    assert.equal((await send(server.port, '/app.js', { ...auth, 'if-none-match': String(plain.headers.etag) })).status, 304)
+    const part = await send(server.port, '/big.wasm', { ...auth, range: 'bytes=10-19' })
+    assert.equal(part.status, 206)
+    assert.equal(part.headers['content-range'], 'bytes 10-19/1000')
+    assert.equal(part.headers['content-type'], 'application/wasm')
+    assert.equal(part.body.length, 10)
+    const zipped = await send(server.port, '/style.css', { ...auth, 'accept-encoding': 'gzip' })
+    assert.equal(zipped.headers['content-encoding'], 'gzip')
+    assert.equal((await send(server.port, '/style.css', auth)).body, 'body { color: red }\n')
+    // The HTML page itself is never cached (it carries the backend tag).
+    assert.equal((await send(server.port, '/', auth)).headers['cache-control'], 'no-store')
+    assert.equal((await send(server.port, '/assets/nope-12345678.js', auth)).status, 404)
   })
 
   test('refuses a wrong token, in the header, the query or the cookie', async () => {

@@ -7,14 +7,13 @@ import { copyFileSync, createReadStream, existsSync, mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { lookup } from 'mrmime'
 import { defineConfig, type Plugin } from 'vite'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const pyodideDir = dirname(createRequire(import.meta.url).resolve('pyodide/package.json'))
 /** The files Pyodide loads at startup (its loader, the WebAssembly module, the stdlib, the lock file). */
 const PYODIDE_FILES = ['pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.asm.wasm', 'python_stdlib.zip', 'pyodide-lock.json']
-
-const TYPES: Record<string, string> = { mjs: 'text/javascript', wasm: 'application/wasm', zip: 'application/zip', json: 'application/json' }
 
 /** Copies Pyodide into the build, and serves it under /pyodide/ in development. */
 function pyodideAssets(): Plugin {
@@ -24,7 +23,7 @@ function pyodideAssets(): Plugin {
       server.middlewares.use('/pyodide', (req, res, next) => {
         const name = (req.url ?? '').replace(/^\//, '').split('?')[0] ?? ''
         if (!PYODIDE_FILES.includes(name)) return next()
-        res.setHeader('content-type', TYPES[name.split('.').pop() ?? ''] ?? 'application/octet-stream')
+        res.setHeader('content-type', lookup(name) ?? 'application/octet-stream')
         createReadStream(join(pyodideDir, name)).pipe(res)
       })
     },

@@ -1,21 +1,31 @@
 /** Console and file helpers of the CLI: colors, atomic writes, a progress bar on TTYs. */
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, type Stats, statSync, unlinkSync, writeFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, type Stats, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
+import { WriteStream } from 'node:tty'
+import stringWidth from 'string-width'
 import { PLAIN, type TextStyle } from '../bytecode/format/text.js'
+import type { ReportStyle } from '../profile/report-text.js'
 import { UsageError } from './errors.js'
 
-/** Whether to color a stream: a TTY, and NO_COLOR unset (https://no-color.org). */
-export function useColor(stream: NodeJS.WriteStream, flag?: boolean): boolean {
+/**
+ * Whether to color `stream`, by the ecosystem's conventions, in this order: `--color`/`--no-color`
+ * (`flag`); NO_COLOR non-empty: off (https://no-color.org); FORCE_COLOR: `0`/`false` off, `1`–`3`,
+ * `true` or empty on, even piped (read by Node's own tty colour depth); TERM=dumb: off; else on for
+ * a terminal that has colours.
+ */
+export function useColor(stream: NodeJS.WriteStream, flag?: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
   if (flag !== undefined) return flag
-  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false
-  if (process.env.FORCE_COLOR) return true
-  return stream.isTTY === true
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false
+  if (env.FORCE_COLOR !== undefined) return WriteStream.prototype.getColorDepth.call(stream, { FORCE_COLOR: env.FORCE_COLOR }) > 1
+  if (env.TERM === 'dumb') return false
+  return stream.isTTY === true && typeof stream.hasColors === 'function' && stream.hasColors({ ...env, NO_COLOR: undefined })
 }
 
 const sgr = (code: string) => (s: string) => `\x1b[${code}m${s}\x1b[0m`
 
-/** The terminal palette of the text format. */
-export const COLORS: TextStyle = {
+/** The one terminal palette: the bytecode text views' roles and the reports' (report, diff, mem). */
+export const PALETTE: TextStyle & ReportStyle = {
   header: sgr('1;36'),
   source: sgr('1'),
   lineNo: sgr('33'),
@@ -23,23 +33,51 @@ export const COLORS: TextStyle = {
   opname: sgr('32'),
   arg: sgr('0'),
   dim: sgr('2'),
+  bar: sgr('33'),
+  name: sgr('1'),
+  bad: sgr('31'),
+  good: sgr('32'),
 }
 
-/** The style for a stream. */
+/** The style of the bytecode views for a stream. */
 export function styleFor(stream: NodeJS.WriteStream, flag?: boolean): TextStyle {
-  return useColor(stream, flag) ? COLORS : PLAIN
+  return useColor(stream, flag) ? PALETTE : PLAIN
 }
 
-/** Writes a file atomically: a temporary file beside it, then a rename; no temporary file is left behind on failure. */
+/** Display width in terminal cells: East Asian wide and fullwidth characters take two, combining marks none. */
+export const terminalWidth: (text: string) => number = stringWidth
+
+/**
+ * Writes a file atomically, with write-file-atomic's semantics: a temporary file in the same
+ * folder, written, fsynced, renamed over `path`; on any error the temporary file is removed and
+ * the target is untouched. A folder (or other non-file) at `path` is a UsageError OUTPUT.
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const existing = statOrUndefined(path)
+  if (existing !== undefined && !existing.isFile()) throw new UsageError('OUTPUT', `${path} is ${existing.isDirectory() ? 'a folder' : 'not a regular file'}: name a file to write`)
   mkdirSync(dirname(path), { recursive: true })
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`
+  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
+  let fd: number | undefined
   try {
-    writeFileSync(tmp, data, { flag: 'wx' })
+    fd = openSync(tmp, 'wx', existing ? existing.mode & 0o777 : 0o666)
+    writeFileSync(fd, data)
+    fsyncSync(fd)
+    closeSync(fd)
+    fd = undefined
     renameSync(tmp, path)
   } catch (e) {
+    if (fd !== undefined) closeSync(fd)
     rmSync(tmp, { force: true })
     throw e
+  }
+}
+
+/** `statSync` without following nothing special: undefined when nothing is there. */
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path)
+  } catch {
+    return undefined
   }
 }
 

@@ -21,7 +21,8 @@ import { runStack } from './stack.js'
 import type { AdaptiveOptions } from './adaptive.js'
 import { type Console, DIS_FORMATS, type DisFormat, describeError, runDis, runDisTarget } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
-import { styleFor } from './io.js'
+import { styleFor, terminalWidth } from './io.js'
+import { setTextWidth } from '../profile/units.js'
 import { isSource, parseTarget, type SourceOptions, type Target } from './source.js'
 import { SUPPORTED_RANGE } from '../versions/index.js'
 import { escapeMessage } from '../text/escape.js'
@@ -499,6 +500,8 @@ const COMMANDS: Record<string, (args: string[], con: Console) => Promise<number>
 /** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: string[], con: Console): Promise<number> {
   const [command, ...rest] = argv
+  // Tables and trees measure names in terminal cells (a CJK qualname takes two per character).
+  setTextWidth(terminalWidth)
   try {
     if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
       con.out(MAIN_HELP)

@@ -7,7 +7,7 @@ import { formatReportMarkdown } from '../profile/report-markdown.js'
 import { formatReportText, PLAIN_REPORT, type ReportStyle } from '../profile/report-text.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
-import { checkOutputPath, useColor, writeFileAtomic } from './io.js'
+import { checkOutputPath, PALETTE, useColor, writeFileAtomic } from './io.js'
 import { readProfileFile } from './profile-file.js'
 import { renderHtmlReport } from './report-html.js'
 
@@ -54,11 +54,6 @@ Examples:
   pyxray report run.json --format html -o report.html
 `
 
-const sgr = (code: string) => (s: string) => `\x1b[${code}m${s}\x1b[0m`
-
-/** The terminal palette of reports and diffs. */
-export const REPORT_COLORS: ReportStyle = { header: sgr('1;36'), dim: sgr('2'), bar: sgr('33'), name: sgr('1'), bad: sgr('31'), good: sgr('32') }
-
 type Options = NonNullable<ParseArgsConfig['options']>
 
 /** parseArgs with pyxray's usage errors. */
@@ -90,7 +85,7 @@ export function textWidthOption(value: string | undefined): number {
 /** Colors for stdout given --color/--no-color. */
 export function reportStyle(values: { color?: unknown; 'no-color'?: unknown }): ReportStyle {
   const flag = values['no-color'] ? false : (values.color as boolean | undefined)
-  return useColor(process.stdout, flag) ? REPORT_COLORS : PLAIN_REPORT
+  return useColor(process.stdout, flag) ? PALETTE : PLAIN_REPORT
 }
 
 /** Runs `pyxray report`. */

@@ -1,7 +1,7 @@
 /** Text and markdown layouts of a {@link ProfileDiff}. */
 import { type FunctionDiff, INCONCLUSIVE_P_FACTOR, type NodeDiff, type ProfileDiff } from './diff.js'
 import { indentMore, indentText, type ReportStyle, type TextLayout, type TreeIndent } from './report-text.js'
-import { escapeControls as esc, formatBytes, formatNs, mdCell, mdCode, padEnd, padStart, textWidth, truncate, wrap } from './units.js'
+import { escapeControls as esc, formatBytes, formatNs, mdCell, mdCode, padEnd, padStart, textWidth, truncate, truncateStart, wrap } from './units.js'
 
 /** How many rows of each section to show. */
 export interface DiffLayout extends TextLayout {
@@ -130,7 +130,7 @@ function nodeRows(rows: readonly NodeDiff[], width: number, s: ReportStyle): str
     const path = esc(n.path.join(' › '))
     const room = width - 2
     // Keep the end of the path (the callee) when it is too long.
-    return `${mark}${textWidth(path) > room ? `…${[...path].slice(-(room - 1)).join('')}` : path}`
+    return `${mark}${truncateStart(path, room)}`
   }
   return tableLines(cols, rows, width, 'call path', name, s)
 }

@@ -245,7 +245,8 @@ export function formatReportText(report: Report, layout: TextLayout): string {
     const word = report.view === 'callers' ? 'callers of' : 'callees of'
     out.push(...table(report, [report.target], layout, false))
     out.push('')
-    out.push(s.header(`${word} ${esc(report.target.function?.label ?? '')}${report.view === 'callers' ? ' (time and calls of the function when called from each)' : ' (time and calls of each when called from it)'}`))
+    const heading = `${word} ${esc(report.target.function?.label ?? '')}${report.view === 'callers' ? ' (time and calls of the function when called from each)' : ' (time and calls of each when called from it)'}`
+    for (const line of wrap(heading, layout.width)) out.push(s.header(line))
     if (report.neighbours.length === 0) out.push(s.dim(report.view === 'callers' ? '(none: called only from outside the profile)' : '(none)'))
     else out.push(...table(report, report.neighbours, layout, false))
   }

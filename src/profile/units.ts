@@ -52,24 +52,74 @@ export function bar(fraction: number, width: number): string {
   return text.padEnd(width)
 }
 
-/** `text` cut to `width` characters (code points) with an ellipsis when longer. */
-export function truncate(text: string, width: number): string {
-  const chars = [...text]
-  if (chars.length <= width) return text
-  if (width <= 0) return ''
-  return `${chars.slice(0, width - 1).join('')}…`
+/** Measures text in display cells; the CLI installs a terminal-aware one ({@link setTextWidth}). */
+export type WidthFunction = (text: string) => number
+
+/** Code points: right for text without wide characters (the default, no tables needed in the core). */
+const codePoints: WidthFunction = (text) => [...text].length
+let measure: WidthFunction = codePoints
+
+/**
+ * Installs the display-width function every layout of the core uses (tables, trees, wrapping,
+ * truncation): the CLI passes one that knows East Asian wide characters, so a CJK qualname takes
+ * two cells each and `--width` holds. Returns the previous one.
+ */
+export function setTextWidth(width: WidthFunction): WidthFunction {
+  const previous = measure
+  measure = width
+  return previous
 }
 
-/** `text` cut to its last `width` characters with a leading ellipsis (paths: the end matters). */
-export function truncateStart(text: string, width: number): string {
-  const chars = [...text]
-  if (chars.length <= width) return text
+const graphemeSegmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
+
+/** The user-perceived characters of `text` (a base with its combining marks, an emoji sequence). */
+function graphemes(text: string): string[] {
+  return Array.from(graphemeSegmenter.segment(text), (g) => g.segment)
+}
+
+/** The longest start of `text` (whole graphemes) that fits `cells`. */
+function fitStart(text: string, cells: number): string {
+  let out = ''
+  let used = 0
+  for (const g of graphemes(text)) {
+    const w = measure(g)
+    if (used + w > cells) break
+    out += g
+    used += w
+  }
+  return out
+}
+
+/** The longest end of `text` (whole graphemes) that fits `cells`. */
+function fitEnd(text: string, cells: number): string {
+  const parts = graphemes(text)
+  let out = ''
+  let used = 0
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const w = measure(parts[i]!)
+    if (used + w > cells) break
+    out = parts[i]! + out
+    used += w
+  }
+  return out
+}
+
+/** `text` cut to `width` display cells with an ellipsis when wider. */
+export function truncate(text: string, width: number): string {
+  if (measure(text) <= width) return text
   if (width <= 0) return ''
-  return `…${chars.slice(chars.length - width + 1).join('')}`
+  return `${fitStart(text, width - 1)}…`
+}
+
+/** `text` cut to its last `width` display cells with a leading ellipsis (paths: the end matters). */
+export function truncateStart(text: string, width: number): string {
+  if (measure(text) <= width) return text
+  if (width <= 0) return ''
+  return `…${fitEnd(text, width - 1)}`
 }
 
 /**
- * `text` broken into lines of at most `width` code points at spaces; a word longer than a line is
+ * `text` broken into lines of at most `width` display cells at spaces; a word longer than a line is
  * cut into pieces. Always at least one line.
  */
 export function wrap(text: string, width: number): string[] {
@@ -83,28 +133,30 @@ export function wrap(text: string, width: number): string[] {
       continue
     }
     if (line !== '') lines.push(line)
-    let rest = [...word]
-    while (rest.length > w) {
-      lines.push(rest.slice(0, w).join(''))
-      rest = rest.slice(w)
+    let rest = word
+    while (measure(rest) > w) {
+      // At least one grapheme per piece, even one wider than the line.
+      const piece = fitStart(rest, w) || graphemes(rest)[0]!
+      lines.push(piece)
+      rest = rest.slice(piece.length)
     }
-    line = rest.join('')
+    line = rest
   }
   lines.push(line)
   return lines
 }
 
-/** Length in code points (the reports use no wide characters). */
+/** Display width in cells, by the installed {@link WidthFunction}. */
 export function textWidth(text: string): number {
-  return [...text].length
+  return measure(text)
 }
 
-/** Right-aligns `text` in `width` code points. */
+/** Right-aligns `text` in `width` display cells. */
 export function padStart(text: string, width: number): string {
   return ' '.repeat(Math.max(0, width - textWidth(text))) + text
 }
 
-/** Left-aligns `text` in `width` code points. */
+/** Left-aligns `text` in `width` display cells. */
 export function padEnd(text: string, width: number): string {
   return text + ' '.repeat(Math.max(0, width - textWidth(text)))
 }

@@ -17,13 +17,12 @@
  * the answer rather than a reset), and anything a handler throws a 500 and one line in the log.
  */
 import { randomBytes } from 'node:crypto'
-import { constants } from 'node:fs'
-import { open, readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { dirname, extname, join, normalize, resolve, sep } from 'node:path'
-import { pipeline } from 'node:stream'
+import { dirname, join, normalize, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import sirv from 'sirv'
 import { toJsonText } from '../profile/json.js'
 import { agentDir, findInterpreters, isSupported, NativeRuntime, PYODIDE_MINOR, PyodideRuntime, type PythonRuntime, RuntimeError, toBase64 } from '../runtime/index.js'
 import { loadProfiles, type ServedProfile } from './profiles.js'
@@ -80,23 +79,12 @@ export interface RuntimeEntry {
 /** The package root (src/server and dist/server are both two levels below it). */
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
+/** Vite's content-hashed output: assets/NAME-HASH.EXT (the hash is 8 URL-safe base64 characters). */
+const HASHED_ASSET = /^\/assets\/[^/]+-[\w-]{8}\.\w+$/
+
 /** Where `npm run build:web` puts the UI. */
 export const DEFAULT_WEB_ROOT = join(PACKAGE_ROOT, 'dist', 'web')
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.zip': 'application/zip',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.py': 'text/plain; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-}
 
 /** The largest request body read, in bytes; a larger one is answered 413. */
 export const MAX_BODY = 8 << 20
@@ -252,29 +240,34 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     return html.replace('<head>', '<head>\n    <meta name="pyxray-backend" content="server">')
   }
 
-  /** A file of the UI folder, streamed; only regular files (opened without waiting on a FIFO). */
+  /**
+   * The UI's files, by sirv (a kept static-file handler): the folder is listed once at start, each
+   * answer carries ETag and Last-Modified and a conditional request gets a 304, Range works (the
+   * 9.6 MB Pyodide wasm), a precompressed `.br`/`.gz` beside a file is sent to clients that accept
+   * it. Vite's hashed assets (assets/NAME-HASH.EXT) never change under their name: cached for a
+   * year, `immutable`; everything else is revalidated (`no-cache`).
+   */
+  const assets = sirv(webRoot, {
+    dev: false,
+    etag: true,
+    gzip: true,
+    brotli: true,
+    extensions: [],
+    setHeaders: (res, pathname) => res.setHeader('cache-control', HASHED_ASSET.test(pathname) ? 'public, max-age=31536000, immutable' : 'no-cache'),
+  })
+  /** Only regular files of the folder as it is now (a file gone or replaced by a FIFO since the start is a 404). */
   const staticFile = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     const rel = normalize(path).replace(/^[/\\]+/, '')
     const file = resolve(webRoot, rel)
     const notFound = () => new HttpError(404, 'NOT_FOUND', `${path}: not found`)
     if (!file.startsWith(webRoot + sep)) throw notFound()
-    const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch(() => undefined)
-    if (handle === undefined) throw notFound()
-    let streaming = false
-    try {
-      const st = await handle.stat()
-      if (!st.isFile()) throw notFound()
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': st.size, 'cache-control': 'no-cache' })
-      if (req.method === 'HEAD') {
-        res.end()
-        return
-      }
-      streaming = true
-      // pipeline closes the file when the client goes away mid-way, too.
-      pipeline(handle.createReadStream(), res, () => {})
-    } finally {
-      if (!streaming) await handle.close().catch(() => {})
-    }
+    const st = await stat(file).catch(() => undefined)
+    if (!st?.isFile()) throw notFound()
+    await new Promise<void>((done, fail) => {
+      res.once('finish', () => done())
+      res.once('close', () => done())
+      assets(req, res, () => fail(notFound()))
+    })
   }
 
   /** Answers a request that failed: its error as JSON, a 500 (and one log line) for the unexpected. */
@@ -321,7 +314,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'METHOD', `${req.method} is not allowed here`)
       if (url.path === '/' || url.path === '/index.html') {
         const html = await index()
-        res.writeHead(200, { 'content-type': TYPES['.html']!, 'cache-control': 'no-store' })
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
         res.end(html)
         return
       }

@@ -1,11 +1,12 @@
 /** Shared pieces of the web e2e suites: Chromium, a static file server, page helpers. */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { extname, join, resolve, sep } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { Page } from 'playwright-core'
+import sirv from 'sirv'
 
 export const ROOT = resolve(import.meta.dirname, '..', '..')
 export const WEB = join(ROOT, 'dist', 'web')
@@ -17,24 +18,17 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 export const missing = existsSync(CHROMIUM) ? undefined : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set PYXRAY_CHROMIUM)`
 if (missing && process.env.CI === 'true') throw new Error(`${missing}: required under CI=true`)
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.zip': 'application/zip' }
-
-/** A plain static file server for the build, mounted under /some/sub/path/ to prove relative paths. */
+/**
+ * A plain static file host for the build (sirv, as any static host would serve it), mounted under
+ * `mount` (/some/sub/path/) to prove the build's relative paths.
+ */
 export function staticServer(root: string, mount: string): Promise<{ server: Server; url: string }> {
+  const files = sirv(root, { dev: true, etag: true })
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
-    if (!path.startsWith(mount)) {
-      res.writeHead(404).end()
-      return
-    }
-    let file = resolve(root, `.${path.slice(mount.length - 1)}`)
-    if (file === root || (existsSync(file) && statSync(file).isDirectory())) file = join(file, 'index.html')
-    if (!file.startsWith(root + sep) || !existsSync(file)) {
-      res.writeHead(404).end()
-      return
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' })
-    res.end(readFileSync(file))
+    const url = req.url ?? '/'
+    if (!url.startsWith(mount)) return void res.writeHead(404).end()
+    req.url = `/${url.slice(mount.length)}`
+    files(req, res, () => void res.writeHead(404).end())
   })
   return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${mount}` })))
 }
