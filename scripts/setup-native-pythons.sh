@@ -17,6 +17,10 @@
 set -euo pipefail
 
 CACHE="${PYXRAY_NATIVE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pyxray/native}"
+# One run at a time: a second one (two test suites starting together) waits, then finds the root made.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.lock"
+flock 9
 ROOT="$CACHE/sid"
 BIN="$CACHE/bin"
 VERSIONS=(3.14 3.15)
@@ -74,8 +78,9 @@ MIRROR=$(grep -hoE '^URIs: *http[^ ]+/debian/?$' /etc/apt/sources.list.d/*.sourc
 [ -n "$MIRROR" ] || MIRROR=http://deb.debian.org/debian
 
 log "bootstrapping Debian unstable with $PACKAGES into $ROOT from $MIRROR (a few minutes, once)"
+# A failed debootstrap can leave the partial root's /proc mounted; rm cannot remove a mount's files.
+umount "$ROOT.partial/proc" 2>/dev/null || true
 rm -rf "$ROOT.partial"
-mkdir -p "$CACHE"
 if ! sudo_cmd debootstrap --variant=minbase --include="$PACKAGES" sid "$ROOT.partial" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1; then
   log "debootstrap failed; the last lines of $CACHE/debootstrap.log:"
   tail -5 "$CACHE/debootstrap.log" >&2
