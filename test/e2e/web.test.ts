@@ -83,7 +83,7 @@ async function explorerChecks(page: Page, shot: string): Promise<void> {
   await call.click()
   await page.click('[data-testid="tab-stack"]')
   assert.match(await page.locator('[data-testid="stack-handlers"]').innerText(), /if this raises → jump to L\d+ \(offset \d+\), stack cut to depth 0/)
-  await page.locator('[data-testid="stack-handlers"] a', { hasText: /^L\d+/ }).first().click()
+  await page.locator('[data-testid="stack-handlers"] button', { hasText: /^L\d+/ }).first().click()
   assert.match(await page.locator('[data-testid="stack-handlers"]').innerText(), /exception handler entry: the stack is cut to depth 0/)
   assert.match(await page.locator('[data-testid="stack-before"]').innerText(), /exception/)
   await page.screenshot({ path: join(ARTIFACTS, `${shot}-stack-handler.png`) })
