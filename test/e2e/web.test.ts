@@ -124,7 +124,27 @@ async function profileChecks(page: Page): Promise<void> {
   assert.match(await page.locator('[data-testid="flame-tooltip"]').innerText(), /fib[\s\S]*calls \d+[\s\S]*total/)
   await page.mouse.click(point.x, point.y)
   await page.locator('[data-testid="frame-details"] h3', { hasText: 'fib' }).waitFor(WAIT)
+  await flameKeyboardChecks(page)
   await tableKeyboardChecks(page)
+}
+
+/** The flame graph by keyboard: Enter zooms to the selected node, the arrows move the selection. */
+async function flameKeyboardChecks(page: Page): Promise<void> {
+  const canvas = page.locator('[data-testid="flamegraph"]')
+  await canvas.focus()
+  await page.keyboard.press('Enter')
+  const box = await canvas.boundingBox()
+  const fib = (await page.evaluate(`window.pyxrayFlame.pointOf('fib')`)) as { x: number; y: number } | undefined
+  assert.ok(box && fib && Math.abs(fib.x - (box.x + box.width / 2)) < 2, `zoomed to fib, it spans the width (${fib?.x} in ${box?.x}+${box?.width})`)
+  // Down is towards the root in a flame graph: fib's caller; up, its first callee; down, back.
+  await page.keyboard.press('ArrowDown')
+  await page.locator('[data-testid="frame-details"] h3', { hasText: /^main$/ }).waitFor(WAIT)
+  await page.keyboard.press('ArrowUp')
+  await page.waitForFunction(`document.querySelector('[data-testid="frame-details"] h3')?.textContent !== 'main'`, undefined, WAIT)
+  await page.keyboard.press('ArrowDown')
+  await page.locator('[data-testid="frame-details"] h3', { hasText: /^main$/ }).waitFor(WAIT)
+  await page.locator('.flame-box button.reset').focus()
+  await page.keyboard.press('Enter')
 }
 
 /**

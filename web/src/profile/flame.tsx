@@ -248,6 +248,41 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
     viewRef.current = { x0: Math.max(0, a), x1: Math.min(layout.total || 1, b) }
     redraw((n) => n + 1)
   }
+  /** Zooms to a node (a double click, or Enter on the selected node), moving the depth window to it. */
+  const zoomToNode = (id: number) => {
+    zoomTo(layout.start[id]!, layout.start[id]! + layout.width[id]!)
+    if (rows > DEPTH_WINDOW) moveWindow(windowFor(layout.depth[id]!, rows))
+  }
+  /**
+   * The keyboard on the focused graph: the arrows move the selection to the caller (towards the
+   * root), to the first callee (away from it), or to the node before or after in its row; Enter
+   * zooms to the selected node. Without a selection an arrow selects the root.
+   */
+  const onKey = (e: KeyboardEvent) => {
+    const id = selected !== undefined && layout.depth[selected] !== undefined ? selected : undefined
+    if (e.key === 'Enter') {
+      if (id === undefined) return
+      zoomToNode(id)
+      e.preventDefault()
+      return
+    }
+    const towardsRoot = icicle ? 'ArrowUp' : 'ArrowDown'
+    const awayFromRoot = icicle ? 'ArrowDown' : 'ArrowUp'
+    if (![towardsRoot, awayFromRoot, 'ArrowLeft', 'ArrowRight'].includes(e.key)) return
+    e.preventDefault()
+    if (id === undefined) {
+      if (layout.nodes.length > 0) onSelect(0)
+      return
+    }
+    let next: number | undefined
+    if (e.key === towardsRoot) next = layout.parent[id]! >= 0 ? layout.parent[id] : undefined
+    else if (e.key === awayFromRoot) next = layout.parent[id + 1] === id ? id + 1 : undefined
+    else {
+      const row = layout.rows[layout.depth[id]!]!
+      next = row[row.indexOf(id) + (e.key === 'ArrowLeft' ? -1 : 1)]
+    }
+    if (next !== undefined) onSelect(next)
+  }
   const tipNode = tip ? layout.nodes[tip.node] : undefined
   const tipFrame = tip ? doc.frames[layout.frame[tip.node]!] : undefined
   const pct = (v: number) => (layout.total ? `${((v / layout.total) * 100).toFixed(1)}%` : '')
@@ -275,6 +310,8 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
         ref={canvasRef}
         style={{ height: `${height}px` }}
         data-testid={testId}
+        tabIndex={0}
+        aria-label="flame graph: the arrow keys move the selection between callers, callees and neighbours, Enter zooms to it"
         onWheel={(e) => {
           e.preventDefault()
           const { px } = local(e)
@@ -316,11 +353,9 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
         onDblClick={(e) => {
           const { px, py } = local(e)
           const id = hit(px, py)
-          if (id !== undefined) {
-            zoomTo(layout.start[id]!, layout.start[id]! + layout.width[id]!)
-            if (rows > DEPTH_WINDOW) moveWindow(windowFor(layout.depth[id]!, rows))
-          }
+          if (id !== undefined) zoomToNode(id)
         }}
+        onKeyDown={onKey}
       />
       {tip && tipNode ? (
         <div class="tooltip" data-testid="flame-tooltip" style={{ left: `${Math.min(tip.x + 12, window.innerWidth - 300)}px`, top: `${Math.min(tip.y + 14, window.innerHeight - 130)}px` }}>
