@@ -76,10 +76,10 @@ describe('web UI: a 100,000-deep profile', { skip: missing }, () => {
     await page.click('[data-testid="flame-depth"] button:has-text("top")')
     assert.match(await bar.innerText(), new RegExp(`depths 0–${WINDOW - 1} of`))
     // Picking walk (its widest node is at the top) keeps the window; picking deepest moves it down.
-    await page.locator('[data-testid="top-functions"] a', { hasText: 'walk' }).first().click()
+    await page.locator('[data-testid="top-functions"] button.pick', { hasText: 'walk' }).first().click()
     await page.locator('[data-testid="frame-details"] h3', { hasText: 'walk' }).waitFor(WAIT)
     assert.match(await bar.innerText(), new RegExp(`depths 0–${WINDOW - 1} of`))
-    await page.locator('[data-testid="top-functions"] a', { hasText: 'deepest' }).click()
+    await page.locator('[data-testid="top-functions"] button.pick', { hasText: 'deepest' }).click()
     await page.locator('[data-testid="flame-depth"]', { hasText: /depths [1-9]\d*–/ }).waitFor(WAIT)
     await page.close()
   })

@@ -261,6 +261,12 @@ async function compareChecks(page: Page, shot: string): Promise<void> {
   assert.equal(await linkedB.innerText(), 'x * 2')
   assert.equal(await linkedA.count(), 0, 'one side highlighted at a time')
   assert.equal(await table.locator('td.selected[data-side="b"]').count(), 1)
+  // The same by keyboard: an instruction's cell holds a button (focus, Enter).
+  await table.locator('td[data-side="a"] button', { hasText: /BINARY_OP\s+\*/ }).first().focus()
+  await page.keyboard.press('Enter')
+  assert.equal(await linkedA.innerText(), 'x * 2')
+  assert.equal(await linkedB.count(), 0)
+  assert.equal(await table.locator('td.selected[data-side="a"]').count(), 1)
   // One code object a side: f of A, and B follows by qualname; the module's code leaves the table.
   assert.ok((await table.locator('tr.pair', { hasText: 'MAKE_FUNCTION' }).count()) > 0, 'the whole module at first')
   await page.selectOption('[data-testid="compare-code-a"]', 'f')

@@ -49,6 +49,16 @@ async function explorerChecks(page: Page, shot: string): Promise<void> {
   const load = page.locator('[data-testid="bytecode"] tbody tr', { hasText: /LOAD_(CONST|SMALL_INT)\s*\d*\s*42/ })
   await load.click()
   assert.equal(await page.locator('.cm-linked').innerText(), '6 * 7', 'the folded constant maps to the whole expression')
+  // By keyboard: the chosen row is the table's tab stop, the arrows move the focus, Enter or Space choose.
+  assert.equal(await load.getAttribute('tabindex'), '0', 'the chosen row is in the tab order')
+  assert.equal(await store.getAttribute('tabindex'), '-1', 'one row in the tab order')
+  await load.focus()
+  await page.keyboard.press('ArrowDown')
+  await page.keyboard.press('Enter')
+  assert.equal(await page.locator('.cm-linked').innerText(), 'answer', 'Enter chose the row below')
+  await page.keyboard.press('ArrowUp')
+  await page.keyboard.press(' ')
+  assert.equal(await page.locator('.cm-linked').innerText(), '6 * 7', 'Space chose the row above')
   // Stepping the stack (3.14 loads 42 with LOAD_SMALL_INT): after loading 42 the stack holds 42; one step on, STORE_NAME pops it.
   await page.click('[data-testid="tab-stack"]')
   assert.match(await page.locator('[data-testid="stack-current"]').innerText(), /LOAD_(CONST|SMALL_INT)/)
@@ -71,6 +81,11 @@ async function explorerChecks(page: Page, shot: string): Promise<void> {
   await page.click('[data-testid="tab-ast"]')
   await page.locator('[data-testid="ast-node"]', { hasText: /^.*BinOp/ }).first().click()
   assert.equal(await page.locator('.cm-linked').innerText(), 'a * b + 1')
+  const ret = page.locator('[data-testid="ast-node"]', { hasText: /^body\[0\]: Return\b/ })
+  await ret.focus()
+  await page.keyboard.press('Enter')
+  assert.equal(await page.locator('.cm-linked').innerText(), 'return a * b + 1', 'Enter on an AST node picks it')
+  assert.notEqual(await ret.locator('xpath=ancestor::details[1]').getAttribute('open'), null, 'picking does not fold the node')
   await page.screenshot({ path: join(ARTIFACTS, `${shot}-ast.png`) })
   await page.click('[data-testid="tab-code"]')
   assert.match(await page.locator('[data-testid="code-inspector"]').innerText(), /co_varnames\s+a, b/)
@@ -83,7 +98,9 @@ async function explorerChecks(page: Page, shot: string): Promise<void> {
   await call.click()
   await page.click('[data-testid="tab-stack"]')
   assert.match(await page.locator('[data-testid="stack-handlers"]').innerText(), /if this raises → jump to L\d+ \(offset \d+\), stack cut to depth 0/)
-  await page.locator('[data-testid="stack-handlers"] a', { hasText: /^L\d+/ }).first().click()
+  // The handler's label is a button: focus and Enter step to it.
+  await page.locator('[data-testid="stack-handlers"] button', { hasText: /^L\d+/ }).first().focus()
+  await page.keyboard.press('Enter')
   assert.match(await page.locator('[data-testid="stack-handlers"]').innerText(), /exception handler entry: the stack is cut to depth 0/)
   assert.match(await page.locator('[data-testid="stack-before"]').innerText(), /exception/)
   await page.screenshot({ path: join(ARTIFACTS, `${shot}-stack-handler.png`) })
@@ -107,6 +124,59 @@ async function profileChecks(page: Page): Promise<void> {
   assert.match(await page.locator('[data-testid="flame-tooltip"]').innerText(), /fib[\s\S]*calls \d+[\s\S]*total/)
   await page.mouse.click(point.x, point.y)
   await page.locator('[data-testid="frame-details"] h3', { hasText: 'fib' }).waitFor(WAIT)
+  await flameKeyboardChecks(page)
+  await tableKeyboardChecks(page)
+}
+
+/** The flame graph by keyboard: Enter zooms to the selected node, the arrows move the selection. */
+async function flameKeyboardChecks(page: Page): Promise<void> {
+  const canvas = page.locator('[data-testid="flamegraph"]')
+  await canvas.focus()
+  await page.keyboard.press('Enter')
+  const box = await canvas.boundingBox()
+  const fib = (await page.evaluate(`window.pyxrayFlame.pointOf('fib')`)) as { x: number; y: number } | undefined
+  assert.ok(box && fib && Math.abs(fib.x - (box.x + box.width / 2)) < 2, `zoomed to fib, it spans the width (${fib?.x} in ${box?.x}+${box?.width})`)
+  // Down is towards the root in a flame graph: fib's caller; up, its first callee; down, back.
+  await page.keyboard.press('ArrowDown')
+  await page.locator('[data-testid="frame-details"] h3', { hasText: /^main$/ }).waitFor(WAIT)
+  await page.keyboard.press('ArrowUp')
+  await page.waitForFunction(`document.querySelector('[data-testid="frame-details"] h3')?.textContent !== 'main'`, undefined, WAIT)
+  await page.keyboard.press('ArrowDown')
+  await page.locator('[data-testid="frame-details"] h3', { hasText: /^main$/ }).waitFor(WAIT)
+  await page.locator('.flame-box button.reset').focus()
+  await page.keyboard.press('Enter')
+}
+
+/**
+ * The tables by keyboard, focus and Enter or Space: a function name picks it, a column header sorts,
+ * a twisty opens its node. Ends as it began: the top-functions table, fib picked.
+ */
+async function tableKeyboardChecks(page: Page): Promise<void> {
+  const details = (name: string) => page.locator('[data-testid="frame-details"] h3', { hasText: new RegExp(`^${name}$`) }).waitFor(WAIT)
+  const pick = (table: string, name: string) => page.locator(`[data-testid="${table}"] button.pick`, { hasText: new RegExp(`^${name}$`) }).first()
+  await pick('top-functions', 'main').focus()
+  await page.keyboard.press('Enter')
+  await details('main')
+  const calls = page.locator('[data-testid="top-functions"] [data-testid="sort-calls"]')
+  assert.equal(await calls.getAttribute('aria-sort'), null)
+  await calls.locator('button').focus()
+  await page.keyboard.press('Enter')
+  assert.equal(await calls.getAttribute('aria-sort'), 'descending')
+  await page.keyboard.press(' ')
+  assert.equal(await calls.getAttribute('aria-sort'), 'ascending')
+  // The call tree: main's node opens by keyboard and shows fib, which Enter picks.
+  await page.locator('.tables .tabs button', { hasText: 'call tree' }).focus()
+  await page.keyboard.press('Enter')
+  const twisty = page.locator('[data-testid="call-tree"] button.twisty[aria-label="expand main"]')
+  await twisty.focus()
+  await page.keyboard.press('Enter')
+  assert.equal(await page.locator('[data-testid="call-tree"] button.twisty[aria-label="collapse main"]').getAttribute('aria-expanded'), 'true')
+  await pick('call-tree', 'fib').focus()
+  await page.keyboard.press('Enter')
+  await details('fib')
+  await page.locator('.tables .tabs button', { hasText: 'top functions' }).focus()
+  await page.keyboard.press(' ')
+  await page.locator('[data-testid="top-functions"]').waitFor(WAIT)
 }
 
 describe('web UI in Chromium', { skip: missing }, () => {

@@ -34,16 +34,18 @@ function App() {
   const [link, setLink] = useState<ExplorerLink | null | undefined>(location.hash.startsWith(LINK_PREFIX) ? undefined : null)
   useEffect(() => {
     backendReady.then(setBackend, (e: Error) => setFailure(e.message))
-    if (link === undefined) {
-      decodeLink(location.hash).then(
-        (l) => setLink(l ?? null),
-        (e: Error) => {
-          setFailure(`${e.message} — the Explorer opens with its sample instead`)
-          setLink(null)
-        },
-      )
-    }
   }, [])
+  // The permalink is read once: this runs again when it is known, and then does nothing.
+  useEffect(() => {
+    if (link !== undefined) return
+    decodeLink(location.hash).then(
+      (l) => setLink(l ?? null),
+      (e: Error) => {
+        setFailure(`${e.message} — the Explorer opens with its sample instead`)
+        setLink(null)
+      },
+    )
+  }, [link])
   useEffect(() => {
     // The Explorer writes its own permalink into the hash; the other views name themselves.
     if (view !== 'explorer') history.replaceState(null, '', `#${view}`)

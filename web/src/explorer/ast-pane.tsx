@@ -27,15 +27,8 @@ function Node({ node, field, onPick, depth }: { node: AstNode; field?: string; o
   const entries = Object.entries(node).filter(([k]) => !POSITION.has(k))
   const scalars = entries.map(([k, v]) => [k, scalar(v)] as const).filter(([, s]) => s !== undefined)
   const kids = entries.filter(([, v]) => isNode(v) || (Array.isArray(v) && v.some(isNode)))
-  const label = (
-    <span
-      class={span ? 'ast-label pickable' : 'ast-label'}
-      data-testid="ast-node"
-      onClick={(e) => {
-        e.preventDefault()
-        if (span) onPick(span)
-      }}
-    >
+  const text = (
+    <>
       {field ? <span class="muted">{field}: </span> : null}
       <b>{node._type}</b>
       {scalars.map(([k, s]) => (
@@ -45,6 +38,25 @@ function Node({ node, field, onPick, depth }: { node: AstNode; field?: string; o
         </span>
       ))}
       {span ? <span class="muted"> {span.line}:{span.col}–{span.endLine}:{span.endCol}</span> : null}
+    </>
+  )
+  // A node with a position is a button (so Enter and Space pick it too); in a <summary>, picking
+  // does not also fold the node's children.
+  const label = span ? (
+    <button
+      type="button"
+      class="ast-label pickable"
+      data-testid="ast-node"
+      onClick={(e) => {
+        e.preventDefault()
+        onPick(span)
+      }}
+    >
+      {text}
+    </button>
+  ) : (
+    <span class="ast-label" data-testid="ast-node">
+      {text}
     </span>
   )
   if (kids.length === 0 || (node._type.length > 0 && ['Load', 'Store', 'Del'].includes(node._type))) return <div class="ast-leaf">{label}</div>

@@ -13,12 +13,25 @@ export interface BytecodePaneProps {
   readonly onSelect?: (index: number) => void
 }
 
+/**
+ * The keys of a choosable row: Enter or Space choose it, the arrow keys move the focus to the row
+ * above or below. (One row is in the tab order: the chosen one, else the first.)
+ */
+function rowKey(e: KeyboardEvent, k: number, onSelect: (index: number) => void): void {
+  const row = e.currentTarget as HTMLTableRowElement
+  const to = e.key === 'ArrowDown' ? row.nextElementSibling : e.key === 'ArrowUp' ? row.previousElementSibling : undefined
+  if (e.key === 'Enter' || e.key === ' ') onSelect(k)
+  else if (to instanceof HTMLElement) to.focus()
+  else return
+  e.preventDefault()
+}
+
 /** The instruction table of one code object. */
 export function BytecodePane({ d, selected, linked, onSelect }: BytecodePaneProps) {
-  const body = useRef<HTMLTableSectionElement>(null)
+  const bodyRef = useRef<HTMLTableSectionElement>(null)
   const minor = d.rules.minor
   useEffect(() => {
-    const row = selected === undefined ? body.current?.querySelector('tr.linked') : body.current?.children[selected]
+    const row = selected === undefined ? bodyRef.current?.querySelector('tr.linked') : bodyRef.current?.children[selected]
     ;(row as HTMLElement | null | undefined)?.scrollIntoView?.({ block: 'nearest' })
   }, [selected, linked])
   return (
@@ -32,13 +45,21 @@ export function BytecodePane({ d, selected, linked, onSelect }: BytecodePaneProp
           <th />
         </tr>
       </thead>
-      <tbody ref={body}>
+      <tbody ref={bodyRef}>
         {d.instructions.map((ins, k) => {
           const p = ins.position
           const where = p.line === undefined ? 'no source position' : `source ${p.line}:${p.col ?? '?'}–${p.endLine ?? '?'}:${p.endCol ?? '?'} (line:UTF-8 byte column)`
           const cls = [k === selected ? 'selected' : '', linked.has(k) ? 'linked' : '', ins.startsLine ? 'starts-line' : ''].filter(Boolean).join(' ')
           return (
-            <tr key={ins.offset} class={cls} data-offset={ins.offset} onClick={() => onSelect?.(k)} title={where}>
+            <tr
+              key={ins.offset}
+              class={cls}
+              data-offset={ins.offset}
+              title={where}
+              tabIndex={onSelect ? (k === (selected ?? 0) ? 0 : -1) : undefined}
+              onClick={onSelect ? () => onSelect(k) : undefined}
+              onKeyDown={onSelect ? (e) => rowKey(e, k, onSelect) : undefined}
+            >
               <td class="num">{ins.startsLine ? (ins.line ?? '') : ''}</td>
               <td class="num">
                 {ins.label !== undefined ? <span class="label">L{ins.label} </span> : null}

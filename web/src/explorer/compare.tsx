@@ -82,8 +82,8 @@ export function compareSides(a: Compiled, b: Compiled, sourceA: string, sourceB:
 
 /** The compare view. */
 export function CompareView({ backend, runtimes, runtime, optimize, initial, onChange }: CompareViewProps) {
-  const hostA = useRef<HTMLDivElement>(null)
-  const hostB = useRef<HTMLDivElement>(null)
+  const hostARef = useRef<HTMLDivElement>(null)
+  const hostBRef = useRef<HTMLDivElement>(null)
   const [a, setA] = useState(initial.a)
   const [b, setB] = useState(initial.b)
   const [runtimeB, setRuntimeB] = useState(initial.runtimeB ?? runtime)
@@ -92,23 +92,26 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
   const [codeB, setCodeB] = useState(initial.codeB)
   /** The clicked instruction: side (0 = A) and index into that side's instructions. */
   const [picked, setPicked] = useState<{ side: 0 | 1; index: number }>()
-  const seq = useRef(0)
-  const views = useRef<(EditorView | undefined)[]>([])
+  const seqRef = useRef(0)
+  const viewsRef = useRef<(EditorView | undefined)[]>([])
+  /** The texts the editors open with: the first render's (the editors own the text from then on). */
+  const initialRef = useRef(initial)
 
   useEffect(() => {
     const edit = (host: HTMLDivElement | null, text: string, change: (t: string) => void) => (host ? createEditor(host, text, { change, select: () => {} }) : undefined)
-    views.current = [edit(hostA.current, initial.a, setA), edit(hostB.current, initial.b, setB)]
-    ;(window as unknown as { pyxrayCompareEditors?: EditorView[] }).pyxrayCompareEditors = views.current.filter((v) => v !== undefined)
-    return () => views.current.forEach((v) => v?.destroy())
+    const views = [edit(hostARef.current, initialRef.current.a, setA), edit(hostBRef.current, initialRef.current.b, setB)]
+    viewsRef.current = views
+    ;(window as unknown as { pyxrayCompareEditors?: EditorView[] }).pyxrayCompareEditors = views.filter((v) => v !== undefined)
+    return () => views.forEach((v) => v?.destroy())
   }, [])
   useEffect(() => {
     if (runtimeB === undefined && runtime !== undefined) setRuntimeB(runtime)
   }, [runtime, runtimeB])
-  useEffect(() => onChange({ a, b, runtimeB, ...(codeA !== undefined ? { codeA } : {}), ...(codeB !== undefined ? { codeB } : {}) }), [a, b, runtimeB, codeA, codeB])
+  useEffect(() => onChange({ a, b, runtimeB, ...(codeA !== undefined ? { codeA } : {}), ...(codeB !== undefined ? { codeB } : {}) }), [onChange, a, b, runtimeB, codeA, codeB])
 
   useEffect(() => {
     if (!runtime || !runtimeB) return undefined
-    const id = ++seq.current
+    const id = ++seqRef.current
     setResults((r) => ({ ...r, busy: true }))
     const one = async (source: string, rt: string): Promise<SideResult> => {
       const r = await backend.compile({ source, runtime: rt, optimize, ast: false })
@@ -116,8 +119,8 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
     }
     const t = setTimeout(() => {
       Promise.all([one(a, runtime), one(b, runtimeB)]).then(
-        ([ra, rb]) => id === seq.current && setResults({ a: ra, b: rb, sources: [a, b], busy: false }),
-        (e: Error) => id === seq.current && setResults({ a: { ok: false, message: e.message }, busy: false }),
+        ([ra, rb]) => id === seqRef.current && setResults({ a: ra, b: rb, sources: [a, b], busy: false }),
+        (e: Error) => id === seqRef.current && setResults({ a: { ok: false, message: e.message }, busy: false }),
       )
     }, COMPILE_DELAY_MS)
     return () => clearTimeout(t)
@@ -132,7 +135,7 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
   // A new document: the old click means nothing, and its marks go.
   useEffect(() => {
     setPicked(undefined)
-    views.current.forEach((v) => v && showMarks(v, 'linked', []))
+    viewsRef.current.forEach((v) => v && showMarks(v, 'linked', []))
   }, [doc])
 
   /** Qualnames of a side's functions and classes (its code objects below the module). */
@@ -150,9 +153,9 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
     setPicked({ side, index })
     const r = side === 0 ? results.a : results.b
     const ins = doc?.sides[side]?.instructions[index]
-    const v = views.current[side]
+    const v = viewsRef.current[side]
     if (!v || !ins || !r?.ok) return
-    views.current.forEach((o) => o && o !== v && showMarks(o, 'linked', []))
+    viewsRef.current.forEach((o) => o && o !== v && showMarks(o, 'linked', []))
     const code = r.compiled.entries[ins.code]?.code
     const p = code ? disassembly(code).instructions.find((i) => i.offset === ins.offset)?.position : undefined
     const range = p && p.line !== undefined ? spanToRange({ lines: v.state.doc.lines, line: (n) => v.state.doc.line(n) }, { line: p.line, col: p.col, endLine: p.endLine ?? p.line, endCol: p.endCol }) : undefined
@@ -201,8 +204,8 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
         </div>
       ) : null}
       <div class="compare-editors">
-        <div class="pane editor-pane" ref={hostA} data-testid="editor-a" />
-        <div class="pane editor-pane" ref={hostB} data-testid="editor-b" />
+        <div class="pane editor-pane" ref={hostARef} data-testid="editor-a" />
+        <div class="pane editor-pane" ref={hostBRef} data-testid="editor-b" />
       </div>
       <div class="compare-lower">
         <div class="pane compare-aligned">
@@ -227,8 +230,10 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
                   const ins = (side: 0 | 1, s: typeof sideA, k: number | undefined) => {
                     const i = k === undefined ? undefined : s.instructions[k]
                     return i && k !== undefined ? (
-                      <td class={`pick${picked?.side === side && picked.index === k ? ' selected' : ''}`} data-side={side ? 'b' : 'a'} title="click: its source range" onClick={() => pickInstruction(side, k)}>
-                        <span class="opname">{i.opname}</span> <span class="argrepr">{i.argrepr}</span>
+                      <td class={`pick${picked?.side === side && picked.index === k ? ' selected' : ''}`} data-side={side ? 'b' : 'a'}>
+                        <button type="button" title="shows its source range" onClick={() => pickInstruction(side, k)}>
+                          <span class="opname">{i.opname}</span> <span class="argrepr">{i.argrepr}</span>
+                        </button>
                       </td>
                     ) : (
                       <td />

@@ -82,8 +82,8 @@ function instructionsAt(view: EditorView, d: ReturnType<typeof disassembly>, fro
 
 /** The explorer. */
 export function Explorer({ backend, initial, active = true }: ExplorerProps) {
-  const editorHost = useRef<HTMLDivElement>(null)
-  const view = useRef<EditorView | undefined>(undefined)
+  const editorHostRef = useRef<HTMLDivElement>(null)
+  const viewRef = useRef<EditorView | undefined>(undefined)
   const [source, setSource] = useState(initial?.source ?? SAMPLE)
   const [runtimes, setRuntimes] = useState<RuntimeOption[]>([])
   const [runtime, setRuntime] = useState<string>()
@@ -96,13 +96,15 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
   const [compare, setCompare] = useState<CompareState | undefined>(initial?.compare)
   const [comparing, setComparing] = useState(initial?.compare !== undefined)
   const [link, setLink] = useState<{ url: string; copied: boolean }>()
-  const seq = useRef(0)
+  const seqRef = useRef(0)
+  /** The permalink's state: read once, when the Explorer opens (runtimes and editor start from it). */
+  const initialRef = useRef(initial)
 
   useEffect(() => {
     backend.runtimes().then(
       (rs) => {
         setRuntimes(rs)
-        setRuntime((r) => r ?? linkRuntime(rs, initial))
+        setRuntime((r) => r ?? linkRuntime(rs, initialRef.current))
       },
       (e: Error) => setState({ busy: false, failure: e.message }),
     )
@@ -111,12 +113,12 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
   // The editor lives outside Preact's tree; it reports edits and selections back.
   const onSelectRef = useRef<(from: number, to: number) => void>(() => {})
   useEffect(() => {
-    if (!editorHost.current) return undefined
-    const v = createEditor(editorHost.current, initial?.source ?? SAMPLE, {
+    if (!editorHostRef.current) return undefined
+    const v = createEditor(editorHostRef.current, initialRef.current?.source ?? SAMPLE, {
       change: (text) => setSource(text),
       select: (from, to) => onSelectRef.current(from, to),
     })
-    view.current = v
+    viewRef.current = v
     ;(window as unknown as { pyxrayEditor?: EditorView }).pyxrayEditor = v
     return () => v.destroy()
   }, [])
@@ -124,22 +126,22 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
   // Compile on every edit (debounced); stale answers are dropped. The AST costs a second agent
   // request (and a large JSON answer), so it is asked for only while the AST pane is open.
   const wantAst = tab === 'ast'
-  const current = useRef<State>(state)
-  current.current = state
+  const currentRef = useRef<State>(state)
+  currentRef.current = state
   // A layout effect: the debounce starts when the edit is rendered, not a frame later.
   useLayoutEffect(() => {
     if (!runtime) return undefined
     const key = JSON.stringify([source, runtime, optimize])
-    const have = current.current
+    const have = currentRef.current
     if (have.key === key && !have.busy && (!wantAst || have.ast || have.syntax)) return undefined
-    const id = ++seq.current
+    const id = ++seqRef.current
     setState((s) => ({ ...s, busy: true }))
     const t = setTimeout(() => {
       // Timings for npm run bench:web (performance.getEntriesByType('mark')).
       performance.mark('pyxray:compile-start')
       backend.compile({ source, runtime, optimize, ast: wantAst }).then(
         (r) => {
-          if (id !== seq.current) return
+          if (id !== seqRef.current) return
           performance.mark('pyxray:compiled')
           if (!r.ok) {
             setState((s) => ({ ...s, busy: false, key, syntax: { message: r.message, details: r.syntax }, failure: undefined }))
@@ -153,7 +155,7 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
             setState((s) => ({ ...s, busy: false, failure: e instanceof Error ? e.message : String(e) }))
           }
         },
-        (e: Error) => id === seq.current && setState((s) => ({ ...s, busy: false, failure: e.message })),
+        (e: Error) => id === seqRef.current && setState((s) => ({ ...s, busy: false, failure: e.message })),
       )
     }, COMPILE_DELAY_MS)
     return () => clearTimeout(t)
@@ -168,7 +170,7 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
 
   // Syntax errors as a squiggle in the editor.
   useEffect(() => {
-    const v = view.current
+    const v = viewRef.current
     if (!v) return
     const s = state.syntax?.details
     if (!s || s.lineno === null) {
@@ -183,7 +185,7 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
   }, [state.syntax])
 
   const highlight = useCallback((span: Span | undefined) => {
-    const v = view.current
+    const v = viewRef.current
     if (!v) return
     const r = span && spanToRange({ lines: v.state.doc.lines, line: (n) => v.state.doc.line(n) }, span)
     showMarks(v, 'linked', r ? [{ ...r, className: 'cm-linked' }] : [], true)
@@ -200,7 +202,7 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
   )
 
   onSelectRef.current = (from, to) => {
-    const v = view.current
+    const v = viewRef.current
     if (!v || !state.compiled) return
     // The innermost code object with instructions at the selection.
     for (const e of [...state.compiled.entries].sort((a, b) => b.depth - a.depth)) {
@@ -217,17 +219,21 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
   }
 
   /** The permalink of the current state. */
-  const currentLink = (): Promise<string> =>
-    encodeLink({
-      v: 1,
-      source,
-      runtime,
-      version: runtimes.find((r) => r.id === runtime)?.version,
-      optimize,
-      tab,
-      qualname: entry?.qualname ?? qualname,
-      ...(comparing && compare ? { compare } : {}),
-    })
+  const shownQualname = entry?.qualname ?? qualname
+  const currentLink = useCallback(
+    (): Promise<string> =>
+      encodeLink({
+        v: 1,
+        source,
+        runtime,
+        version: runtimes.find((r) => r.id === runtime)?.version,
+        optimize,
+        tab,
+        qualname: shownQualname,
+        ...(comparing && compare ? { compare } : {}),
+      }),
+    [source, runtime, runtimes, optimize, tab, shownQualname, comparing, compare],
+  )
   // The address bar follows the state (debounced), so a reload or a bookmark keeps it.
   useEffect(() => {
     if (!active || !runtime) return undefined
@@ -239,7 +245,7 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
       live = false
       clearTimeout(t)
     }
-  }, [active, source, runtime, optimize, tab, qualname, entry?.qualname, comparing, compare])
+  }, [active, runtime, currentLink])
   const copyLink = async () => {
     const hash = await currentLink()
     history.replaceState(null, '', hash)
@@ -332,7 +338,7 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
         />
       ) : null}
       <div class="panes" hidden={comparing}>
-        <div class="pane editor-pane" ref={editorHost} data-testid="editor" />
+        <div class="pane editor-pane" ref={editorHostRef} data-testid="editor" />
         <div class={`pane bytecode-pane${state.syntax ? ' stale' : ''}`}>
           {d ? <BytecodePane d={d} selected={selected} linked={linked} onSelect={selectInstruction} /> : <div class="muted">{state.busy ? 'loading the Python runtime…' : ''}</div>}
         </div>

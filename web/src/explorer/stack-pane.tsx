@@ -95,9 +95,9 @@ export function StackPane({ d, index, onStep }: StackPaneProps) {
         {handlers.map((h, k) => (
           <div key={k}>
             if this raises → jump to{' '}
-            <a class="pick" title="step to the handler" onClick={() => { const k = d.instructions.findIndex((i) => i.offset === h.target); if (k >= 0) onStep(k) }}>
+            <button type="button" class="pick" title="step to the handler" onClick={() => { const k = d.instructions.findIndex((i) => i.offset === h.target); if (k >= 0) onStep(k) }}>
               {labelOf(h.target)}
-            </a>
+            </button>
             , stack cut to depth {h.depth}
             {h.lasti ? ' + lasti' : ''} + the exception
           </div>

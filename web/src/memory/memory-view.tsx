@@ -5,7 +5,7 @@
  * chains from their root; line-level memory next to the source; type growth.
  */
 import { Fragment } from 'preact'
-import { useEffect, useState } from 'preact/hooks'
+import { useCallback, useEffect, useState } from 'preact/hooks'
 import { type GrowthResult, type LeaksResult, type LinesResult, type MemoryDocument, MemoryDocumentError, parseMemoryDocument, type PathResult, type SizeResult } from '../../../src/profile/memory-document.js'
 import { formatMemBytes } from '../../../src/profile/memory-report.js'
 import type { Backend } from '../backend.js'
@@ -260,15 +260,16 @@ export function MemoryCard({ name, doc }: Opened) {
 export function MemoryView({ backend }: { backend: Backend }) {
   const [opened, setOpened] = useState<Opened[]>([])
   const [error, setError] = useState<string>()
-  const add = (o: Opened) => setOpened((list) => [...list.filter((x) => x.name !== o.name), o])
-  const openText = (text: string, name: string) => {
+  /** Opens one document, in place of one of the same name. */
+  const openText = useCallback((text: string, name: string) => {
     try {
-      add({ name, doc: parseMemoryDocument(text) })
+      const o: Opened = { name, doc: parseMemoryDocument(text) }
+      setOpened((list) => [...list.filter((x) => x.name !== o.name), o])
       setError(undefined)
     } catch (e) {
       setError(`${name}: ${e instanceof MemoryDocumentError ? e.message : String(e)} (write one with pyxray mem leaks|size|path|lines|growth … --format json -o FILE)`)
     }
-  }
+  }, [])
   const openFiles = (files: FileList | null | undefined) => {
     for (const f of Array.from(files ?? [])) f.text().then((t) => openText(t, f.name), (e: Error) => setError(`${f.name}: ${e.message}`))
   }
@@ -281,7 +282,7 @@ export function MemoryView({ backend }: { backend: Backend }) {
       },
       (e: Error) => setError(e.message),
     )
-  }, [backend])
+  }, [backend, openText])
   return (
     <div
       class="viewer memory-view"

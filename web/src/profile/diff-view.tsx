@@ -152,18 +152,9 @@ function SidePicker({ label, entries, onFile, onEntry, side }: { label: 'base' |
   )
 }
 
-/** The diff view. */
-export function DiffView({ backend }: { backend: Backend }) {
-  const [entries, setEntries] = useState<ProfileEntry[]>([])
-  const [base, setBase] = useState<Side>()
-  const [head, setHead] = useState<Side>()
-  const [error, setError] = useState<string>()
-  const [selected, setSelected] = useState<number>()
-  const [options, setOptions] = useState<DiffOptions>(DEFAULT_DIFF_OPTIONS)
-  /** Source files added so far (the static build): the frame panel reloads when it changes. */
-  const [sources, addSources] = useSourceFiles(backend, setError)
-
-  const load = (set: (s: Side) => void) => ({
+/** How one side is opened: from a file, or a profile the server offers; failures go to `setError`. */
+function sideLoader(backend: Backend, set: (s: Side) => void, setError: (message: string | undefined) => void) {
+  return {
     file: (f: File) =>
       f.text().then(
         (t) => {
@@ -177,9 +168,22 @@ export function DiffView({ backend }: { backend: Backend }) {
         (e: Error) => setError(`${f.name}: ${e.message}`),
       ),
     entry: (en: ProfileEntry) => backend.loadProfile(en.id).then((d) => set({ name: en.name, doc: d }), (e: Error) => setError(e.message)),
-  })
-  const loadBase = load(setBase)
-  const loadHead = load(setHead)
+  }
+}
+
+/** The diff view. */
+export function DiffView({ backend }: { backend: Backend }) {
+  const [entries, setEntries] = useState<ProfileEntry[]>([])
+  const [base, setBase] = useState<Side>()
+  const [head, setHead] = useState<Side>()
+  const [error, setError] = useState<string>()
+  const [selected, setSelected] = useState<number>()
+  const [options, setOptions] = useState<DiffOptions>(DEFAULT_DIFF_OPTIONS)
+  /** Source files added so far (the static build): the frame panel reloads when it changes. */
+  const [sources, addSources] = useSourceFiles(backend, setError)
+
+  const loadBase = useMemo(() => sideLoader(backend, setBase, setError), [backend])
+  const loadHead = useMemo(() => sideLoader(backend, setHead, setError), [backend])
 
   useEffect(() => {
     backend.profiles().then(
@@ -194,7 +198,7 @@ export function DiffView({ backend }: { backend: Backend }) {
       },
       (e: Error) => setError(e.message),
     )
-  }, [backend])
+  }, [backend, loadBase, loadHead])
 
   const diff = useMemo(() => {
     if (!base || !head) return undefined

@@ -9,7 +9,7 @@
  * the window to it. The bar says which depths are shown of how many.
  */
 import type { ComponentChildren } from 'preact'
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import type { ProfileDocument } from '../../../src/profile/document.js'
 import { type FlameLayout, firstVisible, formatBytes, formatNs } from './layout.js'
 
@@ -54,69 +54,78 @@ function hue(text: string): number {
 
 /** The canvas flame graph. */
 export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, paint, describe, testId = 'flamegraph' }: FlameGraphProps) {
-  const canvas = useRef<HTMLCanvasElement>(null)
-  const box = useRef<HTMLDivElement>(null)
-  const view = useRef({ x0: 0, x1: layout.total || 1 })
+  const canvasRef = useRef<HTMLCanvasElement>(null)
+  const boxRef = useRef<HTMLDivElement>(null)
+  /** The visible span of the x axis, in layout units (a ref: only drawing and pointer handlers read it). */
+  const viewRef = useRef({ x0: 0, x1: layout.total || 1 })
   /** The tooltip: its node and where the pointer is (viewport coordinates). */
   const [tip, setTip] = useState<{ x: number; y: number; node: number }>()
   const [, redraw] = useState(0)
   const rows = layout.rows.length
-  /** The first depth drawn (a ref: the test hook moves it and answers at once). */
-  const base = useRef(0)
+  /** The first depth drawn, for the layout it was chosen in (another layout starts at depth 0). */
+  const [depthWindow, setDepthWindow] = useState({ layout, first: 0 })
+  const base = depthWindow.layout === layout ? depthWindow.first : 0
   const shown = Math.min(rows, DEPTH_WINDOW)
   const height = shown * ROW
-  const moveWindow = (first: number) => {
+  /** The y of a depth's row on the canvas, with the window starting at depth `first`. */
+  const rowY = (depth: number, first = base) => (icicle ? (depth - first) * ROW : height - (depth - first + 1) * ROW)
+  /** Moves the window to start at (about) `first`; returns the first depth it then draws. */
+  const moveWindow = (first: number): number => {
     const b = Math.max(0, Math.min(first, rows - shown))
-    if (b !== base.current) {
-      base.current = b
-      redraw((n) => n + 1)
-    }
+    if (b !== base) setDepthWindow({ layout, first: b })
+    return b
   }
-  /** Moves the window so that `depth` is drawn, and scrolls its row into view. */
-  const reveal = (depth: number) => {
-    if (depth < base.current || depth >= base.current + shown) moveWindow(windowFor(depth, rows))
-    const scroller = box.current?.parentElement
-    const c = canvas.current
-    if (!scroller || !c) return
-    const y = c.offsetTop + rowY(depth)
-    if (y < scroller.scrollTop || y + ROW > scroller.scrollTop + scroller.clientHeight) scroller.scrollTop = Math.max(0, y - scroller.clientHeight / 2)
+  /** Moves the window so that `depth` is drawn, and scrolls its row into view; returns the window's first depth. */
+  const reveal = (depth: number): number => {
+    const b = depth < base || depth >= base + shown ? moveWindow(windowFor(depth, rows)) : base
+    const scroller = boxRef.current?.parentElement
+    const c = canvasRef.current
+    if (!scroller || !c) return b
+    const y = c.offsetTop + rowY(depth, b)
+    if (y < scroller.scrollTop || y + ROW > scroller.scrollTop + scroller.clientHeight) scroller.scrollTo({ top: Math.max(0, y - scroller.clientHeight / 2) })
+    return b
   }
 
+  // Another layout: the whole width again (the depth window restarts with it, above).
   useEffect(() => {
-    view.current = { x0: 0, x1: layout.total || 1 }
-    base.current = 0
-    redraw((n) => n + 1)
+    viewRef.current = { x0: 0, x1: layout.total || 1 }
   }, [layout])
   /**
    * Brings node `id` into view: the depth window moved to it, its row scrolled to, and when it
    * would be drawn under 8 px wide, the view zoomed to its caller at the window's first depth.
+   * Returns the window's first depth.
    */
-  const show = (id: number) => {
-    reveal(layout.depth[id]!)
-    const cssW = box.current?.clientWidth ?? 1
-    const { x0, x1 } = view.current
-    if ((layout.width[id]! / (x1 - x0)) * cssW >= 8) return
+  const show = (id: number): number => {
+    const b = reveal(layout.depth[id]!)
+    const cssW = boxRef.current?.clientWidth ?? 1
+    const { x0, x1 } = viewRef.current
+    if ((layout.width[id]! / (x1 - x0)) * cssW >= 8) return b
     let a = id
-    while (layout.parent[a]! >= 0 && layout.depth[a]! > base.current) a = layout.parent[a]!
-    view.current = { x0: layout.start[a]!, x1: layout.start[a]! + Math.max(layout.width[a]!, 1) }
+    while (layout.parent[a]! >= 0 && layout.depth[a]! > b) a = layout.parent[a]!
+    viewRef.current = { x0: layout.start[a]!, x1: layout.start[a]! + Math.max(layout.width[a]!, 1) }
     redraw((n) => n + 1)
+    return b
   }
+  // The effect below runs when the selection or the layout changes, not when the window moves
+  // (which would pull it back to the selection): it calls the newest show through a ref.
+  const showRef = useRef(show)
+  useLayoutEffect(() => {
+    showRef.current = show
+  })
   // A node selected elsewhere (a table row) is brought into view.
   useEffect(() => {
-    if (selected !== undefined && layout.depth[selected] !== undefined) show(selected)
+    if (selected !== undefined && layout.depth[selected] !== undefined) showRef.current(selected)
   }, [selected, layout])
   // A flame graph grows upwards from its root: start scrolled to the bottom, where the root is.
   useEffect(() => {
-    const scroller = box.current?.parentElement
-    if (scroller) scroller.scrollTop = icicle ? 0 : scroller.scrollHeight
+    const scroller = boxRef.current?.parentElement
+    scroller?.scrollTo({ top: icicle ? 0 : scroller.scrollHeight })
   }, [layout, icicle])
 
-  const rowY = (depth: number) => (icicle ? (depth - base.current) * ROW : height - (depth - base.current + 1) * ROW)
-
   const draw = () => {
-    const c = canvas.current
-    if (!c || !box.current) return
-    const cssW = box.current.clientWidth
+    const c = canvasRef.current
+    if (!c || !boxRef.current) return
+    const cssW = boxRef.current.clientWidth
     const dpr = window.devicePixelRatio || 1
     if (c.width !== Math.round(cssW * dpr) || c.height !== Math.round(height * dpr)) {
       c.width = Math.round(cssW * dpr)
@@ -130,13 +139,13 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
     g.clearRect(0, 0, cssW, height)
     g.font = '11px ui-monospace, monospace'
     g.textBaseline = 'middle'
-    const { x0, x1 } = view.current
+    const { x0, x1 } = viewRef.current
     const scale = cssW / (x1 - x0)
     // Only the rows inside the scrolled box are drawn.
-    const scroller = box.current.parentElement
+    const scroller = boxRef.current.parentElement
     const top = scroller ? scroller.getBoundingClientRect().top - c.getBoundingClientRect().top : 0
     const visH = scroller ? scroller.clientHeight : height
-    for (let d = base.current; d < base.current + shown; d++) {
+    for (let d = base; d < base + shown; d++) {
       const y = rowY(d)
       if (y + ROW < top || y > top + visH + ROW) continue
       const row = layout.rows[d]!
@@ -177,7 +186,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
     return () => cancelAnimationFrame(id)
   })
   useEffect(() => {
-    const scroller = box.current?.parentElement
+    const scroller = boxRef.current?.parentElement
     const onScroll = () => requestAnimationFrame(draw)
     scroller?.addEventListener('scroll', onScroll)
     window.addEventListener('resize', onScroll)
@@ -189,11 +198,11 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
 
   /** The node under a point of the canvas (CSS pixels), if any. */
   const hit = (px: number, py: number): number | undefined => {
-    const cssW = box.current?.clientWidth ?? 1
-    const { x0, x1 } = view.current
+    const cssW = boxRef.current?.clientWidth ?? 1
+    const { x0, x1 } = viewRef.current
     const k0 = icicle ? Math.floor(py / ROW) : Math.floor((height - py) / ROW)
     if (k0 < 0 || k0 >= shown) return undefined
-    const row = layout.rows[base.current + k0]
+    const row = layout.rows[base + k0]
     if (!row) return undefined
     const x = x0 + (px / cssW) * (x1 - x0)
     const k = firstVisible(layout, row, x)
@@ -207,7 +216,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
     hooks.pyxrayFlames ??= {}
     hooks.pyxrayFlames[testId] = {
       pointOf(qualname: string): { x: number; y: number } | undefined {
-        const c = canvas.current
+        const c = canvasRef.current
         if (!c) return undefined
         let best = -1
         for (let id = 0; id < layout.nodes.length; id++) {
@@ -216,28 +225,63 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
         }
         if (best < 0) return undefined
         // Outside the depth window or too narrow: bring it into view (drawn on the next frame).
-        show(best)
+        const first = show(best)
         const r = c.getBoundingClientRect()
         const cssW = r.width
-        const { x0, x1 } = view.current
+        const { x0, x1 } = viewRef.current
         const a = Math.max(0, ((layout.start[best]! - x0) / (x1 - x0)) * cssW)
         const b = Math.min(cssW, ((layout.start[best]! + layout.width[best]! - x0) / (x1 - x0)) * cssW)
-        return { x: r.left + (a + b) / 2, y: r.top + rowY(layout.depth[best]!) + ROW / 2 }
+        return { x: r.left + (a + b) / 2, y: r.top + rowY(layout.depth[best]!, first) + ROW / 2 }
       },
     }
     if (testId === 'flamegraph') hooks.pyxrayFlame = hooks.pyxrayFlames[testId]
   })
 
-  const drag = useRef<{ x: number; x0: number; x1: number; moved: boolean } | undefined>(undefined)
+  const dragRef = useRef<{ x: number; x0: number; x1: number; moved: boolean } | undefined>(undefined)
   const local = (e: MouseEvent) => {
-    const r = canvas.current!.getBoundingClientRect()
+    const r = canvasRef.current!.getBoundingClientRect()
     return { px: e.clientX - r.left, py: e.clientY - r.top }
   }
   const zoomTo = (a: number, b: number) => {
     const min = Math.max(1, layout.total / 1e9)
     if (b - a < min) b = a + min
-    view.current = { x0: Math.max(0, a), x1: Math.min(layout.total || 1, b) }
+    viewRef.current = { x0: Math.max(0, a), x1: Math.min(layout.total || 1, b) }
     redraw((n) => n + 1)
+  }
+  /** Zooms to a node (a double click, or Enter on the selected node), moving the depth window to it. */
+  const zoomToNode = (id: number) => {
+    zoomTo(layout.start[id]!, layout.start[id]! + layout.width[id]!)
+    if (rows > DEPTH_WINDOW) moveWindow(windowFor(layout.depth[id]!, rows))
+  }
+  /**
+   * The keyboard on the focused graph: the arrows move the selection to the caller (towards the
+   * root), to the first callee (away from it), or to the node before or after in its row; Enter
+   * zooms to the selected node. Without a selection an arrow selects the root.
+   */
+  const onKey = (e: KeyboardEvent) => {
+    const id = selected !== undefined && layout.depth[selected] !== undefined ? selected : undefined
+    if (e.key === 'Enter') {
+      if (id === undefined) return
+      zoomToNode(id)
+      e.preventDefault()
+      return
+    }
+    const towardsRoot = icicle ? 'ArrowUp' : 'ArrowDown'
+    const awayFromRoot = icicle ? 'ArrowDown' : 'ArrowUp'
+    if (![towardsRoot, awayFromRoot, 'ArrowLeft', 'ArrowRight'].includes(e.key)) return
+    e.preventDefault()
+    if (id === undefined) {
+      if (layout.nodes.length > 0) onSelect(0)
+      return
+    }
+    let next: number | undefined
+    if (e.key === towardsRoot) next = layout.parent[id]! >= 0 ? layout.parent[id] : undefined
+    else if (e.key === awayFromRoot) next = layout.parent[id + 1] === id ? id + 1 : undefined
+    else {
+      const row = layout.rows[layout.depth[id]!]!
+      next = row[row.indexOf(id) + (e.key === 'ArrowLeft' ? -1 : 1)]
+    }
+    if (next !== undefined) onSelect(next)
   }
   const tipNode = tip ? layout.nodes[tip.node] : undefined
   const tipFrame = tip ? doc.frames[layout.frame[tip.node]!] : undefined
@@ -247,12 +291,12 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
     rows > DEPTH_WINDOW ? (
       <div class="depth-window" data-testid="flame-depth">
         <span>
-          depths {base.current}–{base.current + shown - 1} of {rows - 1} ({(rows - shown).toLocaleString('en-US')} levels not drawn)
+          depths {base}–{base + shown - 1} of {rows - 1} ({(rows - shown).toLocaleString('en-US')} levels not drawn)
         </span>{' '}
-        <button data-testid="flame-shallower" disabled={base.current === 0} onClick={() => moveWindow(base.current - step)}>
+        <button data-testid="flame-shallower" disabled={base === 0} onClick={() => moveWindow(base - step)}>
           ▲ shallower
         </button>{' '}
-        <button data-testid="flame-deeper" disabled={base.current + shown >= rows} onClick={() => moveWindow(base.current + step)}>
+        <button data-testid="flame-deeper" disabled={base + shown >= rows} onClick={() => moveWindow(base + step)}>
           ▼ deeper
         </button>{' '}
         <button onClick={() => moveWindow(0)}>top</button>{' '}
@@ -260,35 +304,37 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
       </div>
     ) : null
   return (
-    <div class="flame-box" ref={box}>
+    <div class="flame-box" ref={boxRef}>
       {depthBar}
       <canvas
-        ref={canvas}
+        ref={canvasRef}
         style={{ height: `${height}px` }}
         data-testid={testId}
+        tabIndex={0}
+        aria-label="flame graph: the arrow keys move the selection between callers, callees and neighbours, Enter zooms to it"
         onWheel={(e) => {
           e.preventDefault()
           const { px } = local(e)
-          const cssW = box.current!.clientWidth
-          const { x0, x1 } = view.current
+          const cssW = boxRef.current!.clientWidth
+          const { x0, x1 } = viewRef.current
           const at = x0 + (px / cssW) * (x1 - x0)
           const f = Math.exp(e.deltaY * 0.002)
           zoomTo(at - (at - x0) * f, at + (x1 - at) * f)
         }}
         onMouseDown={(e) => {
-          drag.current = { x: e.clientX, ...view.current, moved: false }
+          dragRef.current = { x: e.clientX, ...viewRef.current, moved: false }
         }}
         onMouseMove={(e) => {
           const { px, py } = local(e)
-          const g = drag.current
+          const g = dragRef.current
           if (g && e.buttons === 1) {
             const dx = e.clientX - g.x
             if (Math.abs(dx) > 3) g.moved = true
             if (g.moved) {
               const span = g.x1 - g.x0
-              const shift = (-dx / box.current!.clientWidth) * span
+              const shift = (-dx / boxRef.current!.clientWidth) * span
               const a = Math.min(Math.max(0, g.x0 + shift), Math.max(0, (layout.total || 1) - span))
-              view.current = { x0: a, x1: a + span }
+              viewRef.current = { x0: a, x1: a + span }
               redraw((n) => n + 1)
             }
           }
@@ -297,8 +343,8 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
         }}
         onMouseLeave={() => setTip(undefined)}
         onMouseUp={(e) => {
-          const g = drag.current
-          drag.current = undefined
+          const g = dragRef.current
+          dragRef.current = undefined
           if (g?.moved) return
           const { px, py } = local(e)
           const id = hit(px, py)
@@ -307,11 +353,9 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
         onDblClick={(e) => {
           const { px, py } = local(e)
           const id = hit(px, py)
-          if (id !== undefined) {
-            zoomTo(layout.start[id]!, layout.start[id]! + layout.width[id]!)
-            if (rows > DEPTH_WINDOW) moveWindow(windowFor(layout.depth[id]!, rows))
-          }
+          if (id !== undefined) zoomToNode(id)
         }}
+        onKeyDown={onKey}
       />
       {tip && tipNode ? (
         <div class="tooltip" data-testid="flame-tooltip" style={{ left: `${Math.min(tip.x + 12, window.innerWidth - 300)}px`, top: `${Math.min(tip.y + 14, window.innerHeight - 130)}px` }}>

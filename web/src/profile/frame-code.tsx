@@ -40,10 +40,12 @@ export function useSourceFiles(backend: Backend, onError: (message: string) => v
 
 /** The panel. */
 export function FrameCode({ backend, doc, frame, sources = 0 }: { backend: Backend; doc: ProfileDocument; frame: ProfileFrame; sources?: number }) {
-  const [loaded, setLoaded] = useState<Loaded>({ state: 'loading' })
+  // What was loaded, and for which frame: until this frame's answer is in, the panel says it is
+  // loading (not, for a render, the previous frame's source or message).
+  const [answer, setAnswer] = useState<{ readonly backend: Backend; readonly doc: ProfileDocument; readonly frame: ProfileFrame; readonly sources: number; readonly loaded: Loaded }>()
+  const loaded: Loaded = answer && answer.backend === backend && answer.doc === doc && answer.frame === frame && answer.sources === sources ? answer.loaded : { state: 'loading' }
   useEffect(() => {
     let live = true
-    setLoaded({ state: 'loading' })
     const run = async (): Promise<Loaded> => {
       if (frame.kind !== 'python') return { state: 'none', why: `${frame.qualname} is a builtin: it has no Python bytecode` }
       if (backend.kind === 'report') {
@@ -75,8 +77,8 @@ export function FrameCode({ backend, doc, frame, sources = 0 }: { backend: Backe
       return { state: 'ok', lines, d: disassembly(hit.code), version: r.version }
     }
     run().then(
-      (v) => live && setLoaded(v),
-      (e: Error) => live && setLoaded({ state: 'none', why: e.message }),
+      (v) => live && setAnswer({ backend, doc, frame, sources, loaded: v }),
+      (e: Error) => live && setAnswer({ backend, doc, frame, sources, loaded: { state: 'none', why: e.message } }),
     )
     return () => {
       live = false

@@ -9,9 +9,11 @@ const MAX_ROWS = 3000
 
 function Header({ keyName, label, sort, setSort }: { keyName: Key; label: string; sort: { key: Key; desc: boolean }; setSort: (s: { key: Key; desc: boolean }) => void }) {
   return (
-    <th class="sortable" data-testid={`sort-${keyName}`} onClick={() => setSort({ key: keyName, desc: sort.key === keyName ? !sort.desc : keyName !== 'name' })}>
-      {label}
-      {sort.key === keyName ? (sort.desc ? ' ▼' : ' ▲') : ''}
+    <th class="sortable" data-testid={`sort-${keyName}`} aria-sort={sort.key === keyName ? (sort.desc ? 'descending' : 'ascending') : undefined}>
+      <button type="button" onClick={() => setSort({ key: keyName, desc: sort.key === keyName ? !sort.desc : keyName !== 'name' })}>
+        {label}
+        {sort.key === keyName ? (sort.desc ? ' ▼' : ' ▲') : ''}
+      </button>
     </th>
   )
 }
@@ -69,20 +71,28 @@ export function CallTreeTable({ doc, thread, memory, onPick }: { doc: ProfileDoc
           return (
             <tr key={k}>
               <td style={{ paddingLeft: `${depth * 14 + 4}px` }}>
-                <span
-                  class="twisty"
-                  onClick={() => {
-                    const next = new Set(open)
-                    if (next.has(n)) next.delete(n)
-                    else next.add(n)
-                    setOpen(next)
-                  }}
-                >
-                  {n.children.length ? (open.has(n) ? '▾' : '▸') : '·'}
-                </span>{' '}
-                <a class="pick" onClick={() => onPick(n)} title={f ? `${f.file}:${f.firstlineno}` : ''}>
+                {n.children.length ? (
+                  <button
+                    type="button"
+                    class="twisty"
+                    data-testid="twisty"
+                    aria-expanded={open.has(n)}
+                    aria-label={`${open.has(n) ? 'collapse' : 'expand'} ${f?.qualname ?? '?'}`}
+                    onClick={() => {
+                      const next = new Set(open)
+                      if (next.has(n)) next.delete(n)
+                      else next.add(n)
+                      setOpen(next)
+                    }}
+                  >
+                    {open.has(n) ? '▾' : '▸'}
+                  </button>
+                ) : (
+                  <span class="twisty">·</span>
+                )}{' '}
+                <button type="button" class="pick" onClick={() => onPick(n)} title={f ? `${f.file}:${f.firstlineno}` : ''}>
                   {f?.qualname ?? '?'}
-                </a>
+                </button>
               </td>
               <td class="num">{n.calls}</td>
               <td class="num">
@@ -124,9 +134,9 @@ export function TopFunctionsTable({ doc, thread, memory, onPick }: { doc: Profil
           return (
             <tr key={r.frame}>
               <td>
-                <a class="pick" onClick={() => onPick(r.frame)} title={f ? `${f.file}:${f.firstlineno}` : ''}>
+                <button type="button" class="pick" onClick={() => onPick(r.frame)} title={f ? `${f.file}:${f.firstlineno}` : ''}>
                   {f?.qualname ?? '?'}
-                </a>{' '}
+                </button>{' '}
                 <span class="muted">{f?.kind === 'builtin' ? f.module ?? 'builtin' : f?.file.split('/').pop()}</span>
               </td>
               <td class="num">{r.calls}</td>
