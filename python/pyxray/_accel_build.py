@@ -341,20 +341,10 @@ def _from_index(accel: str, index: str) -> ModuleType | None:
 
 
 def _write_json(path: str, data: dict[str, object]) -> None:
-    """Writes ``data`` to ``path`` atomically (a private temporary file beside it, renamed)."""
-    import tempfile
+    """Writes ``data`` to ``path`` atomically, private to the user (mode 0600)."""
+    from ._files import write_atomic
 
-    fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, sort_keys=True)
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, json.dumps(data, sort_keys=True), private=True)
 
 
 def _write_index(index: str, folder: str) -> None:

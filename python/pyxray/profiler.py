@@ -352,8 +352,8 @@ class Profiler:
         return {"pyxray": "profile", "version": PROFILE_VERSION, "metadata": meta, "frames": [dict(f) for f in self._frames.entries], "threads": threads}
 
     def save(self, path: str | os.PathLike[str], *, exit_status: int | None = None, partial: bool | None = None) -> str:
-        """Writes the document to ``path`` atomically (a temporary file in the same folder, then
-        ``os.replace``); returns the path written."""
+        """Writes the document to ``path`` atomically (a temporary file in the same folder, fsynced,
+        then ``os.replace``; see :func:`pyxray._files.write_atomic`); returns the path written."""
         return write_document(self.to_dict(exit_status=exit_status, partial=partial), path)
 
     def print(self, top: int = 15, file: IO[str] | None = None) -> None:
@@ -364,31 +364,14 @@ class Profiler:
 
 
 def write_document(doc: Document, path: str | os.PathLike[str]) -> str:
-    """Writes a profile document as compact JSON, atomically; returns the path."""
-    import tempfile
-
+    """Writes a profile document as compact JSON, atomically (:func:`pyxray._files.write_atomic`);
+    returns the path."""
+    from ._files import write_atomic
     from .jsonline import dumps
 
-    target = os.fspath(path)
     # Version 2 documents are shallow at any call depth (nodes are flat), so the C encoder needs
     # no guard against deep nesting.
-    text = dumps(doc)
-    folder = os.path.dirname(os.path.abspath(target))
-    fd, temp = tempfile.mkstemp(prefix=".pyxray-", suffix=".tmp", dir=folder)
-    try:
-        # mkstemp makes the file 0600; the profile gets the mode a plain open() would give it.
-        os.chmod(temp, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(text)
-            f.write("\n")
-        os.replace(temp, target)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
-    return target
+    return write_atomic(path, dumps(doc) + "\n", encoding="ascii")
 
 
 def _thread_entry(ident: int, name: str, native_id: int | None, tree: dict[str, Any]) -> dict[str, Any]:
@@ -403,20 +386,6 @@ def _main_ident() -> int:
     import threading
 
     return threading.main_thread().ident or 0
-
-
-def _umask() -> int:
-    # Linux says it without changing it (os.umask would, for a moment, for every thread).
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _iso(epoch: float) -> str:
