@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # typing is for type checkers only
     PathLike = Union[str, "os.PathLike[str]"]
 
 #: fsync errors that only say the file system cannot sync (the data is written all the same).
-_NO_SYNC = {errno.EINVAL, getattr(errno, "ENOTSUP", errno.EINVAL), getattr(errno, "EOPNOTSUPP", errno.EINVAL)}
+_NO_SYNC = {errno.EINVAL, errno.ENOSYS, getattr(errno, "ENOTSUP", errno.EINVAL), getattr(errno, "EOPNOTSUPP", errno.EINVAL)}
 
 
 def write_atomic(path: PathLike, text: str, *, encoding: str = "utf-8", private: bool = False) -> str:

@@ -158,7 +158,6 @@ class Tracer(Recorder):
         self.threads: list[ThreadState] = []
         #: The ``overhead`` option (see :meth:`calibrate`).
         self.overhead_option = overhead
-        #: The per-call costs subtracted from the trees (ns), and where they come from.
         self.overhead: dict[str, Any] = {"calleeNs": 0.0, "callerNs": 0.0, "hiddenNs": 0.0, "floorNs": 0.0, "source": "none"}
         self._periods = 0
         self._kinds: dict[int, int] = {}

@@ -61,6 +61,9 @@ class Recorder:
         self.warnings: list[str] = []
         #: ``metadata.engineReason``: why the Python engine runs where the C one could (None: no reason to give).
         self.engine_reason: str | None = None
+        #: Trace mode: the per-call costs subtracted from the trees (ns) and where they come from
+        #: (``metadata.overhead``); None when nothing is subtracted (sample mode).
+        self.overhead: dict[str, Any] | None = None
         self._started_tracemalloc = False
 
     # -- periods --

@@ -222,7 +222,7 @@ class Profiler:
         # Set by pyxray's own starters (command line, decorator): the thread's root-level frames
         # are pyxray's, so library code and builtins they call are not shown.
         self._quiet_root = False
-        self._warned_samples = False
+        self._warned_shortfall = False
 
     # -- running --
 
@@ -269,8 +269,8 @@ class Profiler:
         self._duration += recorder.stop() - self._t_start
         self._running = False
         text = recorder.shortfall(self._duration)
-        if text is not None and not self._warned_samples:
-            self._warned_samples = True  # once per profiler (a decorator stops it after every call)
+        if text is not None and not self._warned_shortfall:
+            self._warned_shortfall = True  # once per profiler (a decorator stops it after every call)
             import warnings
 
             warnings.warn(text, ProfilerWarning, stacklevel=2)
@@ -286,7 +286,8 @@ class Profiler:
     @property
     def _overhead(self) -> dict[str, Any]:
         """Trace mode: the calibration in use (what a followed child process inherits)."""
-        return dict(getattr(self._recorder, "overhead", None) or {"calleeNs": 0.0, "callerNs": 0.0, "hiddenNs": 0.0, "floorNs": 0.0, "source": "none"})
+        overhead = self._recorder.overhead if self._recorder is not None else None
+        return dict(overhead or {"calleeNs": 0.0, "callerNs": 0.0, "hiddenNs": 0.0, "floorNs": 0.0, "source": "none"})
 
     def __enter__(self) -> Profiler:
         return self.start()
