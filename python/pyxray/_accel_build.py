@@ -143,7 +143,9 @@ def toolchain(compiler: list[str]) -> tuple[list[str], list[str]]:
 
     - compile: the compiler, ``-O2`` (a default for interpreters configured without one),
       sysconfig's ``CFLAGS``, ``$CFLAGS``, ``$CPPFLAGS``, sysconfig's ``CCSHARED`` (``-fPIC``), then
-      what the C engine needs (``-fno-strict-aliasing -fwrapv -DNDEBUG``, the headers);
+      what the C engine needs (``-fno-strict-aliasing -fwrapv -DNDEBUG``, the headers) and
+      ``-g0``: no debug information (``CFLAGS`` often has ``-g``), which would record the
+      compiler's working folder and make the same build differ from run to run;
     - link: ``$LDSHARED``, else sysconfig's ``LDSHARED`` with its compiler replaced by the one in
       use when it starts with sysconfig's ``CC`` (as setuptools does for ``$CC``), else the
       compiler with ``-shared`` (``-bundle -undefined dynamic_lookup`` on macOS); then
@@ -156,7 +158,7 @@ def toolchain(compiler: list[str]) -> tuple[list[str], list[str]]:
     compile_command = [
         *compiler, "-O2", *_words(sysconfig.get_config_var("CFLAGS")), *extra,
         *(_words(sysconfig.get_config_var("CCSHARED")) or ["-fPIC"]),
-        "-fno-strict-aliasing", "-fwrapv", "-DNDEBUG", *header_flags(),
+        "-fno-strict-aliasing", "-fwrapv", "-DNDEBUG", "-g0", *header_flags(),
     ]  # fmt: skip
     link = _words(env.get("LDSHARED"))
     if not link:

@@ -681,7 +681,7 @@ def _preload(options: Any) -> None:
     import runpy  # noqa: F401  (folders and zip files)
     import zipfile  # noqa: F401  (prepare)
     from importlib import machinery, util  # noqa: F401  (prepare)
-    import tempfile  # noqa: F401  (write_document)
+    import tempfile  # noqa: F401  (write_atomic)
     import threading  # noqa: F401
     import traceback  # noqa: F401  (when sys.excepthook fails)
     import types  # noqa: F401
