@@ -1,8 +1,14 @@
 """Builds and loads the optional C engine (``_accel.c``) on first use, with the interpreter's own
 toolchain -- no setuptools or distutils (gone from the 3.12+ standard library).
 
-The compiler command comes from ``sysconfig`` (``CC``, ``CCSHARED``, ``EXT_SUFFIX``; the ``CC``
-environment variable overrides ``CC``, as for any extension build). The headers are looked for
+The toolchain is the interpreter's, as setuptools uses it for any extension build
+(:func:`toolchain`): compiled with ``sysconfig``'s ``CC``, ``CFLAGS`` and ``CCSHARED``, linked with
+its ``LDSHARED`` (which carries its ``LDFLAGS``), into ``_accel<EXT_SUFFIX>``; the environment's
+``CC``, ``CFLAGS``, ``CPPFLAGS``, ``LDFLAGS`` and ``LDSHARED`` override or extend them the way they
+do for setuptools. When ``sysconfig``'s compiler is not on PATH (an interpreter built with
+another toolchain: conda's prefixed ``x86_64-conda-linux-gnu-gcc``, a distribution's cross
+name) and ``$CC`` is not set, ``cc``, ``gcc`` and ``clang`` are tried in turn, and the reason for
+running the Python engine names every compiler tried. The headers are looked for
 under the interpreter's own prefix first (``sys.base_prefix/include/python3.X``), then where
 ``sysconfig`` says (``INCLUDEPY``, the ``include`` path): an interpreter run from another root --
 a Debian root of :file:`scripts/setup-native-pythons.sh` -- has a ``INCLUDEPY`` naming the
@@ -81,20 +87,91 @@ def unsupported_reason() -> str | None:
     return None
 
 
-def compiler_command() -> list[str] | None:
-    """The compiler (with its own options) sysconfig names, or $CC; None when none is found."""
+#: The compilers tried, in order, when sysconfig's is not on PATH and $CC is not set.
+FALLBACK_COMPILERS = ("cc", "gcc", "clang")
+
+
+def _words(text: str | None) -> list[str]:
+    """A command line split as a POSIX shell would (``[]`` when it cannot be split)."""
     import shlex
+
+    try:
+        return shlex.split(text or "")
+    except ValueError:
+        return []
+
+
+def find_compiler() -> tuple[list[str] | None, list[str]]:
+    """The C compiler command (with its own options) and the compilers tried to find it:
+    ``$CC`` alone when it is set; else sysconfig's ``CC``, then ``cc``, ``gcc`` and ``clang`` (each
+    with the options sysconfig's ``CC`` carries, e.g. ``-pthread``). None when none is on PATH."""
     import shutil
     import sysconfig
 
-    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
-    try:
-        words = shlex.split(cc)
-    except ValueError:
-        return None
-    if not words or shutil.which(words[0]) is None:
-        return None
-    return words
+    explicit = os.environ.get("CC")
+    if explicit:
+        words = _words(explicit)
+        return (words if words and shutil.which(words[0]) else None), [explicit]
+    configured = _words(sysconfig.get_config_var("CC"))
+    options = configured[1:]
+    candidates = ([configured] if configured else []) + [[name, *options] for name in FALLBACK_COMPILERS]
+    tried: list[str] = []
+    for words in candidates:
+        if words[0] in tried:
+            continue
+        tried.append(words[0])
+        if shutil.which(words[0]) is not None:
+            return words, tried
+    return None, tried
+
+
+def no_compiler_reason(tried: list[str]) -> str:
+    """Why there is no C engine when :func:`find_compiler` found nothing."""
+    import sysconfig
+
+    if os.environ.get("CC"):
+        return "no C compiler found (CC={!r})".format(os.environ["CC"])
+    configured = _words(sysconfig.get_config_var("CC"))
+    rest = [name for name in tried if not configured or name != configured[0]]
+    first = "sysconfig's CC {!r}, then ".format(configured[0]) if configured else ""
+    return "no C compiler found on PATH (tried {}{})".format(first, ", ".join(rest))
+
+
+def toolchain(compiler: list[str]) -> tuple[list[str], list[str]]:
+    """The compile command (without source and output) and the link command (without object and
+    output) for ``compiler``, as setuptools makes them from sysconfig and the environment:
+
+    - compile: the compiler, ``-O2`` (a default for interpreters configured without one),
+      sysconfig's ``CFLAGS``, ``$CFLAGS``, ``$CPPFLAGS``, sysconfig's ``CCSHARED`` (``-fPIC``), then
+      what the C engine needs (``-fno-strict-aliasing -fwrapv -DNDEBUG``, the headers) and
+      ``-g0``: no debug information (``CFLAGS`` often has ``-g``), which would record the
+      compiler's working folder and make the same build differ from run to run;
+    - link: ``$LDSHARED``, else sysconfig's ``LDSHARED`` with its compiler replaced by the one in
+      use when it starts with sysconfig's ``CC`` (as setuptools does for ``$CC``), else the
+      compiler with ``-shared`` (``-bundle -undefined dynamic_lookup`` on macOS); then
+      ``$LDFLAGS``, ``$CFLAGS`` and ``$CPPFLAGS``."""
+    import shutil
+    import sysconfig
+
+    env = os.environ
+    extra = _words(env.get("CFLAGS")) + _words(env.get("CPPFLAGS"))
+    compile_command = [
+        *compiler, "-O2", *_words(sysconfig.get_config_var("CFLAGS")), *extra,
+        *(_words(sysconfig.get_config_var("CCSHARED")) or ["-fPIC"]),
+        "-fno-strict-aliasing", "-fwrapv", "-DNDEBUG", "-g0", *header_flags(),
+    ]  # fmt: skip
+    link = _words(env.get("LDSHARED"))
+    if not link:
+        configured_cc = _words(sysconfig.get_config_var("CC"))
+        configured = _words(sysconfig.get_config_var("LDSHARED"))
+        if configured_cc and configured[: len(configured_cc)] == configured_cc:
+            link = [*compiler, *configured[len(configured_cc) :]]
+        elif configured and shutil.which(configured[0]) is not None:
+            link = configured
+        else:
+            link = [*compiler, *(["-bundle", "-undefined", "dynamic_lookup"] if sys.platform == "darwin" else ["-shared"])]
+    link = [*link, *_words(env.get("LDFLAGS")), *extra]
+    return compile_command, link
 
 
 def include_candidates() -> list[str]:
@@ -154,14 +231,12 @@ def header_flags() -> list[str]:
     return flags
 
 
-def build_command(compiler: list[str], output: str) -> list[str]:
-    """The command that compiles and links ``_accel.c`` into ``output``."""
-    import shlex
-    import sysconfig
-
-    shared = shlex.split(sysconfig.get_config_var("CCSHARED") or "-fPIC")
-    link = ["-bundle", "-undefined", "dynamic_lookup"] if sys.platform == "darwin" else ["-shared"]
-    return [*compiler, *shared, "-O2", "-DNDEBUG", "-fno-strict-aliasing", "-fwrapv", *header_flags(), SOURCE, "-o", output, *link]
+def build_commands(compiler: list[str], output: str) -> list[list[str]]:
+    """The commands that compile ``_accel.c`` and link it into ``output`` (the object file is
+    written beside it)."""
+    compile_command, link = toolchain(compiler)
+    obj = os.path.splitext(output)[0] + ".o"
+    return [[*compile_command, "-c", SOURCE, "-o", obj], [*link, obj, "-o", output]]
 
 
 def build_dir(compiler: list[str]) -> str:
@@ -173,7 +248,7 @@ def build_dir(compiler: list[str]) -> str:
     digest = hashlib.sha256()
     with open(SOURCE, "rb") as f:
         digest.update(f.read())
-    for part in (" ".join(build_command(compiler, "")), sys.version, sys.executable or "?"):
+    for part in (*(" ".join(c) for c in build_commands(compiler, "_accel")), sys.version, sys.executable or "?"):
         digest.update(b"\0" + part.encode("utf-8", "replace"))
     tag = sys.implementation.cache_tag or "python"
     return os.path.join(cache_dir(), "accel", "{}-{}".format(tag, digest.hexdigest()[:16]))
@@ -191,7 +266,8 @@ def _import(path: str) -> ModuleType:
 def index_path() -> str:
     """Where the library built for this interpreter, source and $CC is noted: read first, so that a
     warm start needs neither sysconfig nor a hash of the source (~10 ms of imports). Keyed by the
-    source's size and mtime, the Python version, the executable and $CC."""
+    source's size and mtime, the Python version, the executable and the toolchain's environment
+    variables ($CC, $CFLAGS, $CPPFLAGS, $LDFLAGS, $LDSHARED)."""
     from ._profile_calibrate import cache_dir
 
     try:
@@ -199,7 +275,8 @@ def index_path() -> str:
         stamp = "{}:{}".format(st.st_size, st.st_mtime_ns)
     except OSError:
         stamp = "?"
-    text = "\0".join((sys.version, sys.executable or "?", os.environ.get("CC", ""), stamp))
+    toolchain_env = [os.environ.get(name, "") for name in ("CC", "CFLAGS", "CPPFLAGS", "LDFLAGS", "LDSHARED")]
+    text = "\0".join((sys.version, sys.executable or "?", *toolchain_env, stamp))
     h = 0xCBF29CE484222325  # FNV-1a, 64 bits (str hashes are salted per process)
     for byte in text.encode("utf-8", "replace"):
         h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
@@ -341,20 +418,10 @@ def _from_index(accel: str, index: str) -> ModuleType | None:
 
 
 def _write_json(path: str, data: dict[str, object]) -> None:
-    """Writes ``data`` to ``path`` atomically (a private temporary file beside it, renamed)."""
-    import tempfile
+    """Writes ``data`` to ``path`` atomically, private to the user (mode 0600)."""
+    from ._files import write_atomic
 
-    fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, sort_keys=True)
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, json.dumps(data, sort_keys=True), private=True)
 
 
 def _write_index(index: str, folder: str) -> None:
@@ -388,14 +455,15 @@ def _build(folder: str, compiler: list[str], name: str) -> str | None:
     parent = os.path.dirname(folder)  # the accel folder, checked by private_folders()
     temp = tempfile.mkdtemp(prefix=".build-", dir=parent)  # mode 0700
     try:
-        command = build_command(compiler, os.path.join(temp, name))
-        try:
-            done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=BUILD_TIMEOUT)
-        except (OSError, subprocess.SubprocessError) as exc:
-            return "{}: {}".format(" ".join(command), exc)
-        if done.returncode != 0:
-            output = done.stdout.decode("utf-8", "replace").strip()
-            return "{} failed (exit {}): {}".format(" ".join(command), done.returncode, output[-2000:])
+        for command in build_commands(compiler, os.path.join(temp, name)):
+            try:
+                done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=BUILD_TIMEOUT)
+            except (OSError, subprocess.SubprocessError) as exc:
+                return "{}: {}".format(" ".join(command), exc)
+            if done.returncode != 0:
+                output = done.stdout.decode("utf-8", "replace").strip()
+                return "{} failed (exit {}): {}".format(" ".join(command), done.returncode, output[-2000:])
+        os.unlink(os.path.splitext(os.path.join(temp, name))[0] + ".o")
         built = os.path.join(temp, name)
         os.chmod(built, 0o755)  # whatever the umask: a library no one else may write to
         size, sha256 = _digest(built)
@@ -493,9 +561,9 @@ def _load() -> tuple[ModuleType | None, str | None]:
         return module, None
     import sysconfig
 
-    compiler = compiler_command()
+    compiler, tried = find_compiler()
     if compiler is None:
-        return None, "no C compiler found (CC={!r})".format(os.environ.get("CC") or sysconfig.get_config_var("CC"))
+        return None, no_compiler_reason(tried)
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
     name = "_accel" + suffix
     try:

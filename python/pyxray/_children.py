@@ -38,7 +38,7 @@ import os
 import re
 import sys
 
-from ._process import hold_signals, restore_signals
+from ._guards import hold_signals, restore_signals
 from ._versions import SUPPORTED_MINORS
 
 TYPE_CHECKING = False
@@ -145,7 +145,7 @@ class Session:
     def child_path(self, stem: str) -> Optional[str]:
         """Where a followed process writes its document; None when the session has ended."""
         if self.mode == "files":
-            from ._process import sibling_path
+            from ._guards import sibling_path
 
             path = sibling_path(self.output, os.getpid())
             n = 1

@@ -8,7 +8,7 @@ slow-path methods as the Python engine, so the tree -- nodes, call counts, gener
 recursion, threads, filters, folding, ``DISABLE`` -- is the same; only the cost per event differs
 (and so the calibrated overhead, cached per engine). Memory mode keeps the Python engine.
 
-Which engine runs (:func:`make_tracer`): ``accel="auto"`` (default, or ``PYXRAY_ACCEL`` unset /
+Which engine runs (:func:`pyxray._profile_engine.make_recorder`): ``accel="auto"`` (default, or ``PYXRAY_ACCEL`` unset /
 ``auto``) takes the C engine when it can be built and loaded (:mod:`pyxray._accel_build`) and
 else falls back silently -- ``metadata.engine`` is ``"python"`` and ``metadata.engineReason``
 says why; ``"on"`` (``PYXRAY_ACCEL=1``) requires it: a trace-mode start raises ProfilerError
@@ -23,14 +23,13 @@ import os
 import sys
 import time
 
-from ._profile_trace import HAS_MONITORING, ProfilerError, Tracer
+from ._versions import HAS_MONITORING
+from .errors import ProfilerError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only
     from types import ModuleType
-    from typing import Any, Callable, List, Optional, Tuple
-
-    from ._profile_filter import CodeFilter, FrameTable
+    from typing import Any, Callable, List
 
     Node = List[Any]
 
@@ -170,33 +169,3 @@ else:
                 self._accel.setprofile(hook)
             else:
                 sys.setprofile(hook)
-
-
-def make_tracer(
-    clock: Callable[[], float], code_filter: CodeFilter, frames: FrameTable, *, memory: bool = False, builtins: bool = True, accel: str = "auto"
-) -> tuple[Tracer, str | None, str | None]:
-    """The tracer for this interpreter and ``accel`` choice (see the module docstring), with why the
-    Python engine runs (None when the C engine does) and a warning for the document (or None)."""
-    from ._profile_trace import make_tracer as python_tracer
-
-    def python(reason: str, warning: str | None = None) -> tuple[Tracer, str | None, str | None]:
-        return python_tracer(clock, code_filter, frames, memory=memory, builtins=builtins), reason, warning
-
-    if accel == "off":
-        return python("the Python engine was asked for (accel off / PYXRAY_ACCEL=0)")
-    if memory:
-        reason = "memory mode runs in the Python engine (the C engine does not measure memory)"
-        return python(reason, reason if accel == "on" else None)
-    from ._accel_build import load
-
-    module, why = load()
-    if module is None:
-        if accel == "on":
-            raise ProfilerError(
-                "PROFILER_ACCEL_UNAVAILABLE",
-                "the C engine was required (accel on / PYXRAY_ACCEL=1) but is not available: {}; "
-                "unset PYXRAY_ACCEL (or set it to 0) to use the Python engine".format(why),
-            )
-        return python(why or "the C engine is not available")
-    cls = AccelMonitoringTracer if HAS_MONITORING else AccelSetprofileTracer
-    return cls(clock, code_filter, frames, memory=memory, builtins=builtins), None, None

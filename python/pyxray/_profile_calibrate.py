@@ -39,6 +39,7 @@ import os
 import sys
 
 from . import __version__
+from ._files import write_atomic
 from ._profile_filter import LIBRARY, OWN, USER, FrameTable
 from ._profile_tree import CHILDREN, TOTAL
 
@@ -218,10 +219,6 @@ def store(key: str, entry: Overhead) -> None:
         os.makedirs(folder, mode=0o700, exist_ok=True)  # private: the C engine's cache is in it too
         entries = _read_cache()
         entries[key] = entry
-        path = _cache_file()
-        temp = "{}.{}.tmp".format(path, os.getpid())
-        with open(temp, "w", encoding="utf-8") as f:
-            json.dump({"version": CALIBRATION_VERSION, "entries": entries}, f, indent=1, sort_keys=True)
-        os.replace(temp, path)
+        write_atomic(_cache_file(), json.dumps({"version": CALIBRATION_VERSION, "entries": entries}, indent=1, sort_keys=True))
     except OSError:
         pass

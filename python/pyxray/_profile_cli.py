@@ -18,7 +18,7 @@ interrupted by SIGINT (KeyboardInterrupt: traceback, ``partial: true``, status 1
 pyxray waits for the target's non-daemon threads before it stops profiling. The command's exit
 status is the target's. SIGTERM and SIGHUP (when not ignored or handled by the target) and
 ``os._exit(n)`` write a partial profile first, then the process dies of the signal / exits with n
-(:mod:`pyxray._process`). Child processes (forks, multiprocessing, Python subprocesses) are
+(:mod:`pyxray._guards`). Child processes (forks, multiprocessing, Python subprocesses) are
 profiled with the same options and added to the profile as ``processes`` after the target's atexit
 handlers ran (``--subprocesses files``: each in ``out.<pid>.json``; ``--no-subprocesses``: not
 followed); a child prints nothing (:mod:`pyxray._children`, :class:`ProfiledProcess`). atexit handlers of the target run after the profile is written and are not profiled.
@@ -35,7 +35,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ._process import ExitGuard, ImportGuard
+from ._guards import ExitGuard, ImportGuard
 from ._versions import MAIN_FILE_IS_ABSOLUTE
 
 TYPE_CHECKING = False
@@ -336,7 +336,7 @@ def main(argv: Sequence[str] | None = None, *, guard: ImportGuard | None = None)
     if problem is not None:
         sys.stderr.write("python -m pyxray: error: {}\n".format(problem))
         return 2
-    from ._profile_trace import ProfilerError
+    from .errors import ProfilerError
 
     session = None
     if options.subprocesses != "off":
@@ -407,7 +407,7 @@ class ProfiledProcess:
         else:
             self.follower = None
             if role == "root" and hasattr(os, "register_at_fork"):
-                from ._process import hold_signals, restore_signals
+                from ._guards import hold_signals, restore_signals
 
                 os.register_at_fork(before=hold_signals, after_in_parent=restore_signals, after_in_child=_not_followed)
 
@@ -546,19 +546,7 @@ class ProfiledProcess:
 def _abandon(profiler: Any) -> None:
     """Drops a profiler inherited through fork without touching its threads (a sampler thread
     does not exist in the child, and a lock it held stays held)."""
-    if not profiler.running:
-        return
-    if profiler._tracer is not None:
-        try:
-            profiler._tracer.uninstall()
-        except Exception:
-            pass
-    else:
-        sampler = profiler._sampler
-        sampler._stopping[0] = True
-        sampler._thread = None
-        sampler._restore_switch()
-    profiler._running = False
+    profiler._abandon()
 
 
 def _child_profiler(like: Any) -> Any:
@@ -578,8 +566,7 @@ def _child_profiler(like: Any) -> Any:
     )
     profiler._filter = like._filter
     if like._started:  # the parent's calibration, not measured again
-        overhead = dict(like._overhead)
-        profiler._calibrate = lambda: profiler.__dict__.__setitem__("_overhead", overhead)  # type: ignore[method-assign]
+        profiler._inherited_overhead = like._overhead
     return profiler
 
 
@@ -609,7 +596,7 @@ def _child_overhead(option: str) -> str | float:
 
 def _not_followed() -> None:
     """--no-subprocesses, in a forked child: the inherited profiler stops; nothing is written."""
-    from ._process import restore_signals
+    from ._guards import restore_signals
 
     try:
         proc = ProfiledProcess._current
@@ -652,7 +639,7 @@ def child_main(config: dict[str, Any], target: list[str], guard: ImportGuard | N
     # Pool worker terminated while it was starting) has run nothing of the program, and leaves
     # nothing for the root to wait for or to miss.
     proc = ProfiledProcess(profiler, options, session.output, guard, session, "child", config["parent"], announce=False)
-    from ._profile_trace import ProfilerError
+    from .errors import ProfilerError
 
     try:
         status, partial = _run(proc, prepared, guard)
@@ -694,7 +681,7 @@ def _preload(options: Any) -> None:
     import runpy  # noqa: F401  (folders and zip files)
     import zipfile  # noqa: F401  (prepare)
     from importlib import machinery, util  # noqa: F401  (prepare)
-    import tempfile  # noqa: F401  (write_document)
+    import tempfile  # noqa: F401  (write_atomic)
     import threading  # noqa: F401
     import traceback  # noqa: F401  (when sys.excepthook fails)
     import types  # noqa: F401

@@ -27,10 +27,11 @@ import sys
 import threading
 from types import BuiltinFunctionType, MethodDescriptorType, ModuleType
 
-from ._process import HELPER_THREADS
+from ._guards import HELPER_THREADS
 from ._profile_filter import GENERATED, LIBRARY, SKIP, USER
-from ._profile_trace import BUILTIN_TYPES, ProfilerError, ThreadState, Tracer, builtin_key, get_ident
+from ._profile_trace import BUILTIN_TYPES, ThreadState, Tracer, builtin_key, get_ident
 from ._profile_tree import CHILDREN, KEY, LIB, QUIET, T0, TOTAL
+from .errors import ProfilerError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only

@@ -35,9 +35,11 @@ import sys
 import threading
 import time
 
-from ._process import HELPER_THREADS
+from ._guards import HELPER_THREADS
 from ._profile_filter import GENERATED, LIBRARY, SKIP, USER, CodeFilter, FrameTable
 from ._profile_tree import CHILDREN, LIB, NET, PEAK, QUIET, SAMPLES, SELF, TOTAL, new_node, new_root
+from ._recorder import Recorder, ThreadRoot, cpu_clock_of
+from .errors import ProfilerError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only
@@ -70,30 +72,19 @@ class _Sampled:
         self.main = False
 
 
-def _cpu_clock_of(ident: int) -> int | None:
-    """The CPU-time clock id of a thread (POSIX), or None."""
-    getter = getattr(time, "pthread_getcpuclockid", None)
-    if getter is None or not hasattr(time, "clock_gettime"):
-        return None
-    try:
-        return getter(ident)  # type: ignore[no-any-return]
-    except (OSError, OverflowError, ValueError):
-        return None
-
-
-class Sampler:
+class Sampler(Recorder):
     """Samples every thread's stack on a background thread (see the module docstring)."""
 
+    mode = "sample"
     mechanism = "sampler"
 
     def __init__(self, interval: float, cpu: bool, code_filter: CodeFilter, frames: FrameTable, *, memory: bool = False) -> None:
+        super().__init__(memory)
         self.interval = interval
         self.cpu = cpu
         self.filter = code_filter
         self.frames = frames
-        self.memory = memory
         self.threads: dict[int, _Sampled] = {}
-        self.warnings: list[str] = []
         self.samples = 0
         self._stopping = [False]
         self._thread: threading.Thread | None = None
@@ -110,13 +101,53 @@ class Sampler:
             self._traced = tracemalloc.get_traced_memory
             self._reset_peak = getattr(tracemalloc, "reset_peak", None)
 
-    def start(self, caller: FrameType | None, quiet_root: bool = False) -> None:
+    # -- the recorder interface (pyxray._recorder) --
+
+    def start(self, caller: FrameType | None, quiet_root: bool) -> float:
+        self.start_tracemalloc()
+        try:
+            began = time.perf_counter()
+            self._start_ticking(caller, quiet_root)
+        except BaseException:
+            self.stop_tracemalloc()
+            raise
+        return began
+
+    def stop(self) -> float:
+        ended = time.perf_counter()
+        self._stop_ticking()  # waits for the sampler's tick to end (up to one interval)
+        self.stop_tracemalloc()
+        return ended
+
+    def abandon(self) -> None:
+        self._stopping[0] = True  # the sampler thread does not exist in a forked child
+        self._thread = None
+        self._restore_switch()
+
+    def thread_roots(self) -> list[ThreadRoot]:
+        return [ThreadRoot(state.ident, state.name, state.native_id, self.visible_root(state.root)) for state in self.threads.values()]
+
+    def document_threads(self) -> tuple[list[tuple[ThreadRoot, dict[str, Any]]], dict[str, Any]]:
+        threads, meta = super().document_threads()
+        meta["intervalNs"] = int(round(self.interval * 1e9))
+        meta["samples"] = self.samples
+        return threads, meta
+
+    def shortfall(self, duration: float) -> str | None:
+        if self.samples >= 10:
+            return None
+        ms = duration * 1e3
+        if self.samples == 0:
+            return "no samples were taken: the run lasted {:.3f} ms, less than the {:g} ms sampling interval; use trace mode (mode='trace', --mode trace) for short runs".format(ms, self.interval * 1e3)
+        return "only {} sample(s) were taken in {:.3f} ms at a {:g} ms interval: the times are rough estimates; use trace mode (mode='trace', --mode trace) for short runs".format(self.samples, ms, self.interval * 1e3)
+
+    # -- ticking --
+
+    def _start_ticking(self, caller: FrameType | None, quiet_root: bool) -> None:
         """Starts ticking; ``caller`` is the frame that called the profiler's start();
         ``quiet_root``: it is pyxray's code, so library code its thread calls at root level
         is not shown."""
         if not hasattr(sys, "_current_frames"):
-            from ._profile_trace import ProfilerError
-
             raise ProfilerError("PROFILER_UNSUPPORTED", "sample mode needs sys._current_frames(); use trace mode")
         self._cut = caller
         self._starter = get_ident()
@@ -142,12 +173,10 @@ class Sampler:
         try:
             self._thread.start()
         except RuntimeError as exc:  # no threads here (Pyodide, WASI)
-            from ._profile_trace import ProfilerError
-
             self._restore_switch()
             raise ProfilerError("PROFILER_UNSUPPORTED", "sample mode needs a thread ({}); use trace mode".format(exc)) from exc
 
-    def stop(self) -> None:
+    def _stop_ticking(self) -> None:
         self._stopping[0] = True
         if self._thread is not None:
             self._thread.join()
@@ -200,7 +229,7 @@ class Sampler:
                 state.root[LIB] = 2
                 state.root[QUIET] = True
             if self.cpu or self.memory:
-                state.cpu_clock = _cpu_clock_of(ident)
+                state.cpu_clock = cpu_clock_of(ident)
                 # a thread first seen now has used its CPU time since it started
                 state.last_cpu = 0.0 if state.cpu_clock is not None else None
                 if self.cpu and state.cpu_clock is None and not self.warnings:
@@ -291,6 +320,3 @@ class Sampler:
             node[NET] += current - previous
             if peak - previous > node[PEAK]:
                 node[PEAK] = peak - previous
-
-    def roots(self) -> list[_Sampled]:
-        return list(self.threads.values())

@@ -28,9 +28,11 @@ import sys
 import threading
 from types import ModuleType
 
+from ._guards import program_threads
 from ._profile_filter import GENERATED, USER
-from ._profile_trace import NO_FRAME, STOPPER_FRAME, ProfilerError, ThreadState, Tracer, builtin_key, frame_depth, get_ident
+from ._profile_trace import NO_FRAME, STOPPER_FRAME, ThreadState, Tracer, builtin_key, frame_depth, get_ident
 from ._profile_tree import CHILDREN, FRAME, HIDDEN_CALLS, KEY, LIB, QUIET, SINK, TOTAL, new_node
+from .errors import ProfilerError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only
@@ -57,6 +59,15 @@ class SetprofileTracer(Tracer):
         # What the stacks of other threads hold after stop(): their next call event finds no
         # child in it, takes the slow path and removes the thread's hook.
         self._stopper = new_node(STOPPER_FRAME, None, True)
+
+    def first_start(self) -> None:
+        running = program_threads()
+        if running > 1:
+            self.warnings.append(
+                "{} other thread(s) were already running when profiling started and are not traced: before "
+                "Python 3.12 a profiler can only trace the thread that starts it and threads started afterwards".format(running - 1)
+            )
+        super().first_start()
 
     def attach_starter(self) -> ThreadState:
         """The calling thread's state (new, or the one of an earlier run in this thread)."""

@@ -1,9 +1,12 @@
 """Trace mode: every call and return, aggregated into one call tree per thread as it happens.
 
-Two mechanisms, one tree (:mod:`pyxray._profile_tree`), chosen by :func:`make_tracer`:
-:mod:`pyxray._profile_monitoring` (``sys.monitoring``, CPython 3.12+) and
-:mod:`pyxray._profile_setprofile` (``sys.setprofile``, 3.8-3.11). This module holds what they
-share: classification of code into nodes, memory bookkeeping, periods and closing.
+Two mechanisms, one tree (:mod:`pyxray._profile_tree`), chosen by
+:func:`pyxray._profile_engine.make_recorder`: :mod:`pyxray._profile_monitoring`
+(``sys.monitoring``, CPython 3.12+) and :mod:`pyxray._profile_setprofile` (``sys.setprofile``,
+3.8-3.11), each also with the C engine (:mod:`pyxray._profile_accel`). This module holds what they
+share: the recorder interface's trace-mode side (:class:`pyxray._recorder.Recorder`: periods,
+calibration, the document's trees), classification of code into nodes, memory bookkeeping and
+closing.
 
 The stack: each thread keeps a list of the nodes entered and not yet left, the root first. A node
 is a call path, so it is on a stack at most once and keeps the entry time of its running call
@@ -30,10 +33,13 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from types import BuiltinFunctionType, MethodDescriptorType, ModuleType
 
+from ._guards import HELPER_THREADS
 from ._profile_filter import GENERATED, LIBRARY, OWN, SKIP, USER, CodeFilter, FrameTable
-from ._profile_tree import CHILDREN, FOLDED, FRAME, KEY, LIB, MEM0, NET, PEAK, PEAK_SEEN, QUIET, T0, TOTAL, new_node, new_root, real_children
+from ._profile_tree import CHILDREN, FOLDED, FRAME, KEY, LIB, MEM0, NET, PEAK, PEAK_SEEN, QUIET, T0, TOTAL, OverheadTally, new_node, new_root, real_children, thread_tree
+from ._recorder import Recorder, ThreadRoot, cpu_clock_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only
@@ -47,7 +53,7 @@ try:
 except ImportError:  # pragma: no cover - every CPython has _thread
     from threading import get_ident
 
-from ._versions import HAS_MONITORING  # re-exported: the tracers choose by it
+from ._versions import HAS_RESET_PEAK
 
 #: The callables that are builtin frames (as cProfile: C functions and method descriptors).
 BUILTIN_TYPES = (BuiltinFunctionType, MethodDescriptorType)
@@ -55,19 +61,6 @@ BUILTIN_TYPES = (BuiltinFunctionType, MethodDescriptorType)
 NO_FRAME = -2
 #: Frame index of the node that unhooks a thread after stop() (setprofile).
 STOPPER_FRAME = -3
-
-
-class ProfilerError(RuntimeError):
-    """A profiler used the wrong way or blocked by another profiler. ``code`` is one of
-    ``PROFILER_RUNNING`` (started twice), ``PROFILER_NOT_RUNNING`` (stopped before it started),
-    ``PROFILER_CONFLICT`` (another profiler holds the interpreter's hook), ``PROFILER_UNSUPPORTED``
-    (this interpreter cannot do what was asked), ``PROFILER_ACCEL_UNAVAILABLE`` (the C engine was
-    required -- ``accel="on"``, ``PYXRAY_ACCEL=1`` -- and cannot be built or loaded here). The
-    message starts with the code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__("{}: {}".format(code, message))
-        self.code = code
 
 
 def builtin_key(func: Any) -> Any:
@@ -129,9 +122,11 @@ class ThreadState:
         self.active = True  # False once the thread can no longer be traced (setprofile, after stop)
 
 
-class Tracer:
-    """What both mechanisms share: classification, node creation, memory bookkeeping, closing."""
+class Tracer(Recorder):
+    """What both mechanisms share: the recorder's periods and trees, classification, node
+    creation, memory bookkeeping, closing."""
 
+    mode = "trace"
     mechanism = ""
     #: Which engine runs the per-event hot path: "python" here, "c" in :mod:`pyxray._profile_accel`.
     engine = "python"
@@ -141,15 +136,30 @@ class Tracer:
     #: clock back) rather than in T0: two bytecodes fewer per call, which pays before 3.11.
     negative_start = False
 
-    def __init__(self, clock: Callable[[], float], code_filter: CodeFilter, frames: FrameTable, *, memory: bool = False, builtins: bool = True) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        code_filter: CodeFilter,
+        frames: FrameTable,
+        *,
+        memory: bool = False,
+        builtins: bool = True,
+        clock_name: str = "wall",
+        overhead: str | float | dict[str, Any] = "off",
+    ) -> None:
+        super().__init__(memory)
         self.clock = clock
+        #: "wall" or "cpu": how another thread's clock is read at start and stop (:meth:`thread_now`).
+        self.clock_name = clock_name
         self.filter = code_filter
         self.frames = frames
-        self.memory = memory
         self.builtin_kind = code_filter.builtin_kind()
         self.builtins = builtins and self.builtin_kind != SKIP
         self.threads: list[ThreadState] = []
-        self.warnings: list[str] = []
+        #: The ``overhead`` option (see :meth:`calibrate`).
+        self.overhead_option = overhead
+        self.overhead: dict[str, Any] = {"calleeNs": 0.0, "callerNs": 0.0, "hiddenNs": 0.0, "floorNs": 0.0, "source": "none"}
+        self._periods = 0
         self._kinds: dict[int, int] = {}
         self._keep: list[Any] = []  # code objects (and builtins) whose id() we use stay alive
         self._lock = threading.Lock()
@@ -162,6 +172,129 @@ class Tracer:
             self._traced = tracemalloc.get_traced_memory
             self._reset_peak = getattr(tracemalloc, "reset_peak", None)  # 3.9+
         self._own = [0]  # bytes the profiler itself keeps allocated (memory mode)
+
+    # -- the recorder interface (pyxray._recorder) --
+
+    def start(self, caller: FrameType | None, quiet_root: bool) -> float:
+        fresh = self.start_tracemalloc()
+        try:
+            if fresh:
+                self._own[0] = 0  # fresh traces: nothing of ours is in them yet
+            if self._periods == 0:
+                self.first_start()
+            self.quiet_root(self.attach_starter(), quiet_root)
+            self.begin(self.thread_now)
+            began = time.perf_counter()
+            self.install()  # last: from here on, events arrive
+        except BaseException:
+            self.stop_tracemalloc()
+            raise
+        self._periods += 1
+        return began
+
+    def first_start(self) -> None:
+        """What happens once, before the first period: the calibration."""
+        self.calibrate()
+
+    def stop(self) -> float:
+        self.uninstall()  # first: nothing below is traced
+        ended = time.perf_counter()
+        self.close(self.thread_now)
+        self.stop_tracemalloc()
+        return ended
+
+    def abandon(self) -> None:
+        try:
+            self.uninstall()
+        except Exception:
+            pass
+
+    def thread_roots(self) -> list[ThreadRoot]:
+        return [
+            ThreadRoot(state.ident, state.name, state.native_id, self.visible_root(state.root, state.root_time))
+            for state in self.threads
+            if state.ident not in HELPER_THREADS  # pyxray's own signal watchdog: not the program's
+        ]
+
+    def document_threads(self) -> tuple[list[tuple[ThreadRoot, dict[str, Any]]], dict[str, Any]]:
+        overhead = self.overhead
+        scale = 1e9
+        callee, caller, hidden, floor = (overhead[k] / scale for k in ("calleeNs", "callerNs", "hiddenNs", "floorNs"))
+        tally = OverheadTally()
+        out = []
+        for thread in self.thread_roots():
+            tree = thread_tree(thread.root, scale=scale, callee=callee, caller=caller, hidden=hidden, floor=floor, memory=self.memory, tally=tally)
+            out.append((thread, tree))
+        meta = {
+            "overhead": {
+                "perCallNs": round(overhead["calleeNs"] + overhead["callerNs"], 2),
+                "calleeNs": overhead["calleeNs"],
+                "callerNs": overhead["callerNs"],
+                "hiddenNs": overhead["hiddenNs"],
+                "floorNs": overhead["floorNs"],
+                "source": overhead["source"],
+                "subtractedNs": int(round(tally.subtracted * scale)),
+                "clampedNs": int(round(tally.clamped * scale)),
+                "clampedNodes": tally.clamped_nodes,
+            }
+        }
+        return out, meta
+
+    def overhead_ns_per_event(self) -> float:
+        return round((self.overhead["calleeNs"] + self.overhead["callerNs"]) / 2, 2)
+
+    def document_warnings(self, duration: float) -> list[str]:
+        out = super().document_warnings(duration)
+        if self.memory and not HAS_RESET_PEAK:
+            out.append("Python 3.8 has no tracemalloc.reset_peak: peakBytes is the highest level seen at call boundaries (a lower bound)")
+        return out
+
+    def thread_now(self, state: ThreadState) -> float | None:
+        """A thread's clock now, or None when it cannot be read from this thread."""
+        if state.ident == get_ident():
+            return self.clock()
+        if state.ident not in sys._current_frames():
+            return None  # the thread has ended
+        if self.clock_name == "wall":
+            return self.clock()
+        clock_id = cpu_clock_of(state.ident)
+        if clock_id is None:
+            return None
+        try:
+            return time.clock_gettime(clock_id)
+        except OSError:
+            return None
+
+    def calibrate(self) -> None:
+        """Sets ``overhead`` by the ``overhead`` option: "off" (nothing), a number (ns per call),
+        "auto" (cached per interpreter and configuration, else measured), "fresh" (measured) or
+        a calibration to take as it is (a followed child process takes its parent's); see
+        :mod:`pyxray._profile_calibrate`."""
+        from . import _profile_calibrate as cal
+
+        option = self.overhead_option
+        if isinstance(option, dict):
+            self.overhead = dict(option)
+            return
+        if option == "off":
+            self.overhead = {"calleeNs": 0.0, "callerNs": 0.0, "hiddenNs": 0.0, "floorNs": 0.0, "source": "off"}
+            return
+        if not isinstance(option, str):
+            half = float(option) / 2
+            floor = round(cal.measure_floor(self.clock) * 1e9, 2)
+            self.overhead = {"calleeNs": half, "callerNs": half, "hiddenNs": float(option), "floorNs": floor, "source": "given"}
+            return
+        mechanism = self.mechanism if self.engine == "python" else "{}+{}".format(self.mechanism, self.engine)
+        key = cal.cache_key(mechanism, self.clock_name, self.memory, self.builtins)
+        entry = cal.cached(key) if option == "auto" else None
+        if entry is not None:
+            self.overhead = {k: entry[k] for k in ("calleeNs", "callerNs", "hiddenNs", "floorNs")}
+            self.overhead["source"] = "cache"
+            return
+        measured = cal.measure(type(self), self.clock, self.filter, memory=self.memory, builtins=self.builtins)
+        entry = {k + "Ns": round(v * 1e9, 2) for k, v in measured.items()}
+        cal.store(key, entry)
+        self.overhead = dict(entry, source="calibrated")
 
     # -- classification and nodes (slow paths: once per code object or call path) --
 
@@ -335,14 +468,3 @@ class Tracer:
         """Empties a stack (keeping a spare root at the bottom); returns what it held."""
         held, state.stack[:] = state.stack[:], [state.root, state.root]
         return held
-
-
-def make_tracer(clock: Callable[[], float], code_filter: CodeFilter, frames: FrameTable, *, memory: bool = False, builtins: bool = True) -> Tracer:
-    """The tracer this interpreter supports best."""
-    if HAS_MONITORING:
-        from ._profile_monitoring import MonitoringTracer
-
-        return MonitoringTracer(clock, code_filter, frames, memory=memory, builtins=builtins)
-    from ._profile_setprofile import SetprofileTracer
-
-    return SetprofileTracer(clock, code_filter, frames, memory=memory, builtins=builtins)

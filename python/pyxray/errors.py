@@ -12,6 +12,8 @@ Every error response carries ``{"code": ..., "message": ...}`` plus details that
 - ``RUN_ERROR``: the user's code raised while ``measure`` ran it (``subject``, ``phase``, ``type``,
   ``traceback`` of the user's frames).
 - ``AGENT_ERROR``: a bug in the agent (``type`` and ``traceback``).
+
+The profiler's API raises :class:`ProfilerError` (exported as ``pyxray.ProfilerError``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,19 @@ class AgentError(Exception):
         body: ErrorBody = {"code": self.code, "message": self.message}
         body.update(self.details)
         return body
+
+
+class ProfilerError(RuntimeError):
+    """A profiler used the wrong way or blocked by another profiler. ``code`` is one of
+    ``PROFILER_RUNNING`` (started twice), ``PROFILER_NOT_RUNNING`` (stopped before it started),
+    ``PROFILER_CONFLICT`` (another profiler holds the interpreter's hook), ``PROFILER_UNSUPPORTED``
+    (this interpreter cannot do what was asked), ``PROFILER_ACCEL_UNAVAILABLE`` (the C engine was
+    required -- ``accel="on"``, ``PYXRAY_ACCEL=1`` -- and cannot be built or loaded here). The
+    message starts with the code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__("{}: {}".format(code, message))
+        self.code = code
 
 
 def bad_request(message: str) -> AgentError:

@@ -114,16 +114,18 @@ import sys
 import time
 
 from . import __version__
+from ._profile_accel import accel_option
+from ._profile_engine import make_recorder
 from ._profile_filter import LIBRARY_VIEWS, CodeFilter, FrameTable
-from ._profile_accel import accel_option, make_tracer
-from ._profile_trace import HAS_MONITORING, ProfilerError, Tracer, get_ident
-from ._profile_tree import TOTAL, OverheadTally, flatten_tree, format_table, merge_duplicate_frames, thread_tree, visible_tree
-from ._versions import HAS_RESET_PEAK
+from ._profile_tree import flatten_tree, format_table
+from .errors import ProfilerError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only
     from types import FrameType
     from typing import IO, Any, Callable, Dict, Iterable, Sequence, TypeVar
+
+    from ._recorder import Recorder
 
     F = TypeVar("F", bound=Callable[..., Any])
     Document = Dict[str, Any]
@@ -192,7 +194,6 @@ class Profiler:
         self.overhead_option = overhead
         #: "auto", "on" or "off": the C engine for trace mode (see :mod:`pyxray._profile_accel`).
         self.accel = accel_option(accel)
-        self._engine_reason: str | None = None
         self.include = [include] if isinstance(include, str) else list(include or [])
         self.exclude = [exclude] if isinstance(exclude, str) else list(exclude or [])
         self.libraries = libraries
@@ -209,19 +210,19 @@ class Profiler:
         self._running = False
         self._started = False
         self._frames: FrameTable | None = None
-        self._tracer: Tracer | None = None
-        self._sampler: Any = None
-        self._overhead: dict[str, Any] = {"calleeNs": 0.0, "callerNs": 0.0, "hiddenNs": 0.0, "floorNs": 0.0, "source": "none"}
+        #: The engine recording the profile (made at the first start, see pyxray._profile_engine).
+        self._recorder: Recorder | None = None
+        #: Trace mode: a calibration to use as it is (a followed child process takes its parent's).
+        self._inherited_overhead: dict[str, Any] | None = None
         self._warnings: list[str] = []
         self._duration = 0.0
         self._t_start = 0.0
         self._start_epoch = 0.0
         self._cwd = ""
-        self._started_tracemalloc = False
         # Set by pyxray's own starters (command line, decorator): the thread's root-level frames
         # are pyxray's, so library code and builtins they call are not shown.
         self._quiet_root = False
-        self._warned_samples = False
+        self._warned_shortfall = False
 
     # -- running --
 
@@ -237,42 +238,24 @@ class Profiler:
         ``PROFILER_CONFLICT`` when another profiler holds the interpreter's profiling hook."""
         if self._running:
             raise ProfilerError("PROFILER_RUNNING", "this Profiler is already running; stop() it before starting it again, or use a second Profiler")
-        first = not self._started
-        if first:
+        recorder = self._recorder
+        first = recorder is None
+        if recorder is None:
             self._frames = FrameTable(self._filter)
             self._start_epoch = time.time()
             self._cwd = os.getcwd()
-            if self.mode == "trace":
-                self._tracer, self._engine_reason, engine_warning = make_tracer(
-                    self._clock, self._filter, self._frames, memory=self.memory, builtins=self.builtins, accel=self.accel
-                )
-                if engine_warning is not None:
-                    self._warnings.append(engine_warning)
-            else:
-                from ._profile_sample import Sampler
-
-                self._sampler = Sampler(self.interval, self.clock_name == "cpu", self._filter, self._frames, memory=self.memory)
-        self._start_memory()
+            recorder = make_recorder(
+                self.mode, self._clock, self.clock_name, self._filter, self._frames, memory=self.memory, interval=self.interval,
+                builtins=self.builtins, accel=self.accel,
+                overhead=self.overhead_option if self._inherited_overhead is None else self._inherited_overhead,
+            )  # fmt: skip
         try:
-            if self._tracer is not None:
-                tracer = self._tracer
-                if first:
-                    if not HAS_MONITORING and threading_count() > 1:
-                        self._warnings.append(
-                            "{} other thread(s) were already running when profiling started and are not traced: before "
-                            "Python 3.12 a profiler can only trace the thread that starts it and threads started afterwards".format(threading_count() - 1)
-                        )
-                    self._calibrate()
-                tracer.quiet_root(tracer.attach_starter(), self._quiet_root)
-                tracer.begin(self._thread_now)
-                self._t_start = time.perf_counter()
-                tracer.install()  # last: from here on, events arrive
-            else:
-                self._t_start = time.perf_counter()
-                self._sampler.start(_user_frame(), self._quiet_root)
+            self._t_start = recorder.start(_user_frame(), self._quiet_root)
         except BaseException:
-            self._stop_memory()
+            if first:
+                self._recorder = None  # a failed first start leaves nothing behind: the next one starts afresh
             raise
+        self._recorder = recorder
         self._started = True
         self._running = True
         return self
@@ -281,18 +264,30 @@ class Profiler:
         """Stops profiling (raises ProfilerError ``PROFILER_NOT_RUNNING`` when not running)."""
         if not self._running:
             raise ProfilerError("PROFILER_NOT_RUNNING", "this Profiler is not running; start() it first")
-        if self._tracer is not None:
-            self._tracer.uninstall()  # first: nothing below is traced
-            self._duration += time.perf_counter() - self._t_start
-            self._tracer.close(self._thread_now)
-        else:
-            end = time.perf_counter()
-            self._sampler.stop()  # waits for the sampler's tick to end (up to one interval)
-            self._duration += end - self._t_start
-            self._check_samples()
-        self._stop_memory()
+        recorder = self._recorder
+        assert recorder is not None
+        self._duration += recorder.stop() - self._t_start
         self._running = False
+        text = recorder.shortfall(self._duration)
+        if text is not None and not self._warned_shortfall:
+            self._warned_shortfall = True  # once per profiler (a decorator stops it after every call)
+            import warnings
+
+            warnings.warn(text, ProfilerWarning, stacklevel=2)
         return self
+
+    def _abandon(self) -> None:
+        """Drops a profiler inherited through fork without touching its threads (a sampler thread
+        does not exist in the child, and a lock it held stays held)."""
+        if self._running and self._recorder is not None:
+            self._recorder.abandon()
+        self._running = False
+
+    @property
+    def _overhead(self) -> dict[str, Any]:
+        """Trace mode: the calibration in use (what a followed child process inherits)."""
+        overhead = self._recorder.overhead if self._recorder is not None else None
+        return dict(overhead or {"calleeNs": 0.0, "callerNs": 0.0, "hiddenNs": 0.0, "floorNs": 0.0, "source": "none"})
 
     def __enter__(self) -> Profiler:
         return self.start()
@@ -300,100 +295,14 @@ class Profiler:
     def __exit__(self, *exc_info: Any) -> None:
         self.stop()
 
-    def _thread_now(self, state: Any) -> float | None:
-        """A thread's clock now, or None when it cannot be read from this thread."""
-        if state.ident == get_ident():
-            return self._clock()
-        if state.ident not in sys._current_frames():
-            return None  # the thread has ended
-        if self.clock_name == "wall":
-            return self._clock()
-        from ._profile_sample import _cpu_clock_of
-
-        clock_id = _cpu_clock_of(state.ident)
-        if clock_id is None:
-            return None
-        try:
-            return time.clock_gettime(clock_id)
-        except OSError:
-            return None
-
-    def _start_memory(self) -> None:
-        if not self.memory:
-            return
-        import tracemalloc
-
-        if not tracemalloc.is_tracing():
-            tracemalloc.start(1)
-            self._started_tracemalloc = True
-            if self._tracer is not None:
-                self._tracer._own[0] = 0  # fresh traces: nothing of ours is in them yet
-
-    def _stop_memory(self) -> None:
-        if self._started_tracemalloc:
-            import tracemalloc
-
-            tracemalloc.stop()
-            self._started_tracemalloc = False
-
-    def _calibrate(self) -> None:
-        from . import _profile_calibrate as cal
-
-        tracer = self._tracer
-        assert tracer is not None
-        option = self.overhead_option
-        if option == "off":
-            self._overhead = {"calleeNs": 0.0, "callerNs": 0.0, "hiddenNs": 0.0, "floorNs": 0.0, "source": "off"}
-            return
-        if not isinstance(option, str):
-            half = float(option) / 2
-            floor = round(cal.measure_floor(self._clock) * 1e9, 2)
-            self._overhead = {"calleeNs": half, "callerNs": half, "hiddenNs": float(option), "floorNs": floor, "source": "given"}
-            return
-        mechanism = tracer.mechanism if tracer.engine == "python" else "{}+{}".format(tracer.mechanism, tracer.engine)
-        key = cal.cache_key(mechanism, self.clock_name, self.memory, tracer.builtins)
-        entry = cal.cached(key) if option == "auto" else None
-        if entry is not None:
-            self._overhead = {k: entry[k] for k in ("calleeNs", "callerNs", "hiddenNs", "floorNs")}
-            self._overhead["source"] = "cache"
-            return
-        measured = cal.measure(type(tracer), self._clock, self._filter, memory=self.memory, builtins=tracer.builtins)
-        entry = {k + "Ns": round(v * 1e9, 2) for k, v in measured.items()}
-        cal.store(key, entry)
-        self._overhead = dict(entry, source="calibrated")
-
-    def _samples_warning(self) -> str | None:
-        """Sample mode: what to say when too few samples were taken to mean much (None if not)."""
-        sampler = self._sampler
-        if sampler is None or sampler.samples >= 10:
-            return None
-        ms = self._duration * 1e3
-        if sampler.samples == 0:
-            return "no samples were taken: the run lasted {:.3f} ms, less than the {:g} ms sampling interval; use trace mode (mode='trace', --mode trace) for short runs".format(ms, self.interval * 1e3)
-        return "only {} sample(s) were taken in {:.3f} ms at a {:g} ms interval: the times are rough estimates; use trace mode (mode='trace', --mode trace) for short runs".format(sampler.samples, ms, self.interval * 1e3)
-
-    def _check_samples(self) -> None:
-        text = self._samples_warning()
-        if text is not None and not self._warned_samples:
-            self._warned_samples = True  # once per profiler (a decorator stops it after every call)
-            import warnings
-
-            warnings.warn(text, ProfilerWarning, stacklevel=3)
-
     # -- results --
 
     @property
     def warnings(self) -> list[str]:
         """What the profile should be read with in mind (also ``metadata.warnings``)."""
         out = list(self._warnings)
-        for source in (self._tracer, self._sampler):
-            if source is not None:
-                out.extend(w for w in source.warnings if w not in out)
-        samples = self._samples_warning()
-        if samples is not None:
-            out.append(samples)
-        if self.memory and self.mode == "trace" and not HAS_RESET_PEAK:
-            out.append("Python 3.8 has no tracemalloc.reset_peak: peakBytes is the highest level seen at call boundaries (a lower bound)")
+        if self._recorder is not None:
+            out.extend(w for w in self._recorder.document_warnings(self._duration) if w not in out)
         return out
 
     def _add_user_file(self, path: str) -> None:
@@ -406,12 +315,10 @@ class Profiler:
             raise ProfilerError("PROFILER_RUNNING", "stop() the profiler before reading its profile")
         if not self._started:
             raise ProfilerError("PROFILER_NOT_RUNNING", "this Profiler was never started: there is no profile yet")
-        assert self._frames is not None
+        assert self._frames is not None and self._recorder is not None
+        recorder = self._recorder
         v = sys.version_info
         implementation = _IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name)
-        mechanism = self._tracer.mechanism if self._tracer is not None else "sampler"
-        overhead = self._overhead
-        per_call = overhead["calleeNs"] + overhead["callerNs"]
         meta: dict[str, Any] = {
             "python": {"implementation": implementation, "version": "{}.{}.{}".format(v.major, v.minor, v.micro)},
             "argv": list(sys.argv),
@@ -420,13 +327,13 @@ class Profiler:
             "durationNs": int(round(self._duration * 1e9)),
             "mode": self.mode,
             "clock": self.clock_name,
-            "overheadNsPerEvent": round(per_call / 2, 2) if self.mode == "trace" else 0,
+            "overheadNsPerEvent": recorder.overhead_ns_per_event(),
             "partial": bool(self.partial if partial is None else partial),
             "exitStatus": self.exit_status if exit_status is None else exit_status,
             "warnings": self.warnings,
             "memory": self.memory,
-            "tracer": mechanism,
-            "engine": self._tracer.engine if self._tracer is not None else "python",
+            "tracer": recorder.mechanism,
+            "engine": recorder.engine,
             "libraries": self.libraries,
             "builtins": self.builtins and self.mode == "trace",
             "include": list(self.include),
@@ -434,43 +341,11 @@ class Profiler:
             "pid": os.getpid(),
             "agent": __version__,
         }
-        if self._tracer is not None and self._engine_reason is not None:
-            meta["engineReason"] = self._engine_reason
-        threads: list[dict[str, Any]] = []
-        if self._tracer is not None:
-            scale = 1e9
-            callee, caller, hidden, floor = (overhead[k] / scale for k in ("calleeNs", "callerNs", "hiddenNs", "floorNs"))
-            tally = OverheadTally()
-            from ._process import HELPER_THREADS
-
-            for state in self._tracer.threads:
-                if state.ident in HELPER_THREADS:  # pyxray's own signal watchdog: not the program's
-                    continue
-                root = visible_tree(state.root)
-                root[TOTAL] = state.root_time
-                merge_duplicate_frames(root)
-                tree = thread_tree(root, scale=scale, callee=callee, caller=caller, hidden=hidden, floor=floor, memory=self.memory, tally=tally)
-                threads.append(_thread_entry(state.ident, state.name, state.native_id, tree))
-            meta["overhead"] = {
-                "perCallNs": round(per_call, 2),
-                "calleeNs": overhead["calleeNs"],
-                "callerNs": overhead["callerNs"],
-                "hiddenNs": overhead["hiddenNs"],
-                "floorNs": overhead["floorNs"],
-                "source": overhead["source"],
-                "subtractedNs": int(round(tally.subtracted * scale)),
-                "clampedNs": int(round(tally.clamped * scale)),
-                "clampedNodes": tally.clamped_nodes,
-            }
-        else:
-            sampler = self._sampler
-            meta["intervalNs"] = int(round(self.interval * 1e9))
-            meta["samples"] = sampler.samples
-            for state in sampler.roots():
-                root = visible_tree(state.root)
-                merge_duplicate_frames(root)
-                tree = thread_tree(root, scale=1e9, memory=self.memory, sampled=True)
-                threads.append(_thread_entry(state.ident, state.name, state.native_id, tree))
+        if recorder.engine_reason is not None:
+            meta["engineReason"] = recorder.engine_reason
+        recorded, how = recorder.document_threads()
+        meta.update(how)
+        threads = [_thread_entry(thread.ident, thread.name, thread.native_id, tree) for thread, tree in recorded]
         main = _main_ident()
         threads.sort(key=lambda t: 0 if t["id"] == main else 1)  # stable: then first seen
         for thread in threads:
@@ -478,8 +353,8 @@ class Profiler:
         return {"pyxray": "profile", "version": PROFILE_VERSION, "metadata": meta, "frames": [dict(f) for f in self._frames.entries], "threads": threads}
 
     def save(self, path: str | os.PathLike[str], *, exit_status: int | None = None, partial: bool | None = None) -> str:
-        """Writes the document to ``path`` atomically (a temporary file in the same folder, then
-        ``os.replace``); returns the path written."""
+        """Writes the document to ``path`` atomically (a temporary file in the same folder, fsynced,
+        then ``os.replace``; see :func:`pyxray._files.write_atomic`); returns the path written."""
         return write_document(self.to_dict(exit_status=exit_status, partial=partial), path)
 
     def print(self, top: int = 15, file: IO[str] | None = None) -> None:
@@ -490,31 +365,14 @@ class Profiler:
 
 
 def write_document(doc: Document, path: str | os.PathLike[str]) -> str:
-    """Writes a profile document as compact JSON, atomically; returns the path."""
-    import tempfile
-
+    """Writes a profile document as compact JSON, atomically (:func:`pyxray._files.write_atomic`);
+    returns the path."""
+    from ._files import write_atomic
     from .jsonline import dumps
 
-    target = os.fspath(path)
     # Version 2 documents are shallow at any call depth (nodes are flat), so the C encoder needs
     # no guard against deep nesting.
-    text = dumps(doc)
-    folder = os.path.dirname(os.path.abspath(target))
-    fd, temp = tempfile.mkstemp(prefix=".pyxray-", suffix=".tmp", dir=folder)
-    try:
-        # mkstemp makes the file 0600; the profile gets the mode a plain open() would give it.
-        os.chmod(temp, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(text)
-            f.write("\n")
-        os.replace(temp, target)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
-    return target
+    return write_atomic(path, dumps(doc) + "\n", encoding="ascii")
 
 
 def _thread_entry(ident: int, name: str, native_id: int | None, tree: dict[str, Any]) -> dict[str, Any]:
@@ -529,30 +387,6 @@ def _main_ident() -> int:
     import threading
 
     return threading.main_thread().ident or 0
-
-
-def threading_count() -> int:
-    """How many threads run Python code now (all of them, not only threading's)."""
-    from ._process import HELPER_THREADS
-
-    try:
-        return len(set(sys._current_frames()) - HELPER_THREADS)
-    except AttributeError:
-        return 1
-
-
-def _umask() -> int:
-    # Linux says it without changing it (os.umask would, for a moment, for every thread).
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _iso(epoch: float) -> str:

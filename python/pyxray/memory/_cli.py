@@ -259,10 +259,9 @@ def _write(path: Optional[str], doc: Dict[str, Any]) -> None:
     if path is None:
         sys.stdout.write(text)
         return
-    tmp = "{}.tmp-{}".format(path, os.getpid())
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    from .._files import write_atomic
+
+    write_atomic(path, text)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
