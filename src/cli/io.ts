@@ -1,6 +1,7 @@
 /** Console and file helpers of the CLI: colors, atomic writes, a progress bar on TTYs. */
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, type Stats, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
+import { threadId } from 'node:worker_threads'
 import { PLAIN, type TextStyle } from '../bytecode/format/text.js'
 import { UsageError } from './errors.js'
 
@@ -30,10 +31,14 @@ export function styleFor(stream: NodeJS.WriteStream, flag?: boolean): TextStyle 
   return useColor(stream, flag) ? COLORS : PLAIN
 }
 
-/** Writes a file atomically: a temporary file beside it, then a rename; no temporary file is left behind on failure. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true })
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`
+/**
+ * Writes a file atomically: a temporary file beside it, then a rename; no temporary file is left
+ * behind on failure. Its folder is made first unless the caller knows it exists (`folderExists`).
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array, options: { readonly folderExists?: boolean } = {}): void {
+  if (!options.folderExists) mkdirSync(dirname(path), { recursive: true })
+  // The thread too: worker threads of one process may write beside each other at the same moment.
+  const tmp = `${path}.tmp-${process.pid}-${threadId}-${Date.now()}`
   try {
     writeFileSync(tmp, data, { flag: 'wx' })
     renameSync(tmp, path)
