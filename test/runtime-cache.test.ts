@@ -2,7 +2,7 @@
  * The runtime cache (src/runtime/cache.ts): `pyxray runtimes` keeps what Pyodide reported and reads
  * it on the next run, `--check` asks Pyodide again; native interpreters' probes are kept for
  * executables and never for scripts (shims, wrappers). Each test points the cache at its own folder
- * through XDG_CACHE_HOME, and proves a cached value was used by planting a value in the cache that
+ * through XDG_CACHE_HOME (PYXRAY_CACHE_DIR unset), and proves a cached value was used by planting a value in the cache that
  * no probe could give.
  */
 import assert from 'node:assert/strict'
@@ -32,19 +32,23 @@ const writeCache = (xdg: string, data: CacheFile) => writeFileSync(join(xdg, 'py
 /** Runs `body` with XDG_CACHE_HOME set to a new folder in this process. */
 function withCacheHome<T>(body: (xdg: string) => T): T {
   const xdg = mkdtempSync(join(tmpdir(), 'pyxray-cache-'))
-  const saved = process.env.XDG_CACHE_HOME
+  const saved = { xdg: process.env.XDG_CACHE_HOME, dir: process.env.PYXRAY_CACHE_DIR, off: process.env.PYXRAY_NO_CACHE }
   process.env.XDG_CACHE_HOME = xdg
+  delete process.env.PYXRAY_CACHE_DIR
+  delete process.env.PYXRAY_NO_CACHE
   try {
     return body(xdg)
   } finally {
-    if (saved === undefined) delete process.env.XDG_CACHE_HOME
-    else process.env.XDG_CACHE_HOME = saved
+    if (saved.xdg === undefined) delete process.env.XDG_CACHE_HOME
+    else process.env.XDG_CACHE_HOME = saved.xdg
+    if (saved.dir !== undefined) process.env.PYXRAY_CACHE_DIR = saved.dir
+    if (saved.off !== undefined) process.env.PYXRAY_NO_CACHE = saved.off
   }
 }
 
 test('pyxray runtimes keeps what Pyodide reported, reads it on the next run, and asks again with --check', () => {
   const xdg = mkdtempSync(join(tmpdir(), 'pyxray-cache-'))
-  const env = { XDG_CACHE_HOME: xdg }
+  const env = { XDG_CACHE_HOME: xdg, PYXRAY_CACHE_DIR: '', PYXRAY_NO_CACHE: '' }
   type Listed = { pyodide: { version: string; magic: number; checkedAt: string; cached: boolean } }
   const list = (args: string[] = []): Listed => {
     const r = pyxray(['runtimes', '--format', 'json', ...args], env)
@@ -94,17 +98,32 @@ test('a Pyodide report is read back only for the same Pyodide package; a damaged
     assert.equal(cachedPyodideReport(), undefined)
     storePyodideReport({ version: '3.14.1', magic: 3627 })
     assert.equal(cachedPyodideReport()?.version, '3.14.1')
+    // PYXRAY_NO_CACHE: nothing read, nothing written.
+    process.env.PYXRAY_NO_CACHE = '1'
+    try {
+      assert.equal(cachedPyodideReport(), undefined)
+      storePyodideReport({ version: '3.14.2', magic: 3627 })
+    } finally {
+      delete process.env.PYXRAY_NO_CACHE
+    }
+    assert.equal(cachedPyodideReport()?.version, '3.14.1')
   })
 })
 
-test('an XDG_CACHE_HOME that is not an absolute path is ignored (the XDG spec), for ~/.cache', () => {
-  const saved = process.env.XDG_CACHE_HOME
-  process.env.XDG_CACHE_HOME = 'relative/cache'
+test('the cache folder is the Python agent\'s: $PYXRAY_CACHE_DIR as given, else $XDG_CACHE_HOME/pyxray', () => {
+  const saved = { dir: process.env.PYXRAY_CACHE_DIR, xdg: process.env.XDG_CACHE_HOME }
   try {
-    assert.match(cacheDir(), /\/\.cache\/pyxray$/)
+    process.env.PYXRAY_CACHE_DIR = '/somewhere/pyxray-cache'
+    process.env.XDG_CACHE_HOME = '/elsewhere'
+    assert.equal(cacheDir(), '/somewhere/pyxray-cache')
+    assert.equal(runtimeCachePath(), '/somewhere/pyxray-cache/runtimes.json')
+    delete process.env.PYXRAY_CACHE_DIR
+    if (process.platform === 'linux') assert.equal(cacheDir(), '/elsewhere/pyxray')
   } finally {
-    if (saved === undefined) delete process.env.XDG_CACHE_HOME
-    else process.env.XDG_CACHE_HOME = saved
+    for (const [key, value] of [['PYXRAY_CACHE_DIR', saved.dir], ['XDG_CACHE_HOME', saved.xdg]] as const) {
+      if (value === undefined) delete process.env[key]
+      else process.env[key] = value
+    }
   }
 })
 

@@ -214,9 +214,10 @@ const RUNTIMES_HELP = `Usage: pyxray runtimes [--format text|json] [--check]
 Lists the Python runtimes pyxray found: native CPython interpreters ($PYXRAY_PYTHON, python3 and
 python3.X on PATH, pyenv) and the embedded Pyodide, with version, path and magic number.
 
-What Pyodide reports is kept in the user cache ($XDG_CACHE_HOME/pyxray, else ~/.cache/pyxray) and
-read from there while the Pyodide package is the same one; native interpreters are run to ask them,
-except executables (not shims or wrapper scripts) already asked and unchanged since.
+What Pyodide reports is kept in pyxray's cache folder (runtimes.json in $PYXRAY_CACHE_DIR, else
+$XDG_CACHE_HOME/pyxray or ~/.cache/pyxray) and read from there while the Pyodide package is the
+same one; native interpreters are run to ask them, except executables (not shims or wrapper
+scripts) already asked and unchanged since.
 
 Options:
   -f, --format FMT          text (default) or json

@@ -1,6 +1,7 @@
 /**
  * What pyxray learned about the runtimes of this machine, kept between runs in the user's cache
- * folder (`$XDG_CACHE_HOME/pyxray`, else `~/.cache/pyxray`), file `runtimes.json`:
+ * folder ({@link cacheDir}: `$PYXRAY_CACHE_DIR`, else `$XDG_CACHE_HOME/pyxray` or `~/.cache/pyxray`
+ * on Linux), file `runtimes.json`:
  *
  * - What the embedded Pyodide reports (its CPython version and magic number), keyed by the Pyodide
  *   package it came from (folder, version, package.json size and time): booting Pyodide takes
@@ -10,7 +11,7 @@
  *   a script (a pyenv shim, a wrapper) may run another interpreter tomorrow, so it is run each time.
  *
  * The cache is an optimization: a missing, unreadable or malformed file is as if empty, and one that
- * cannot be written is skipped. It is written atomically (a temporary file, then a rename), so
+ * cannot be written is skipped; `PYXRAY_NO_CACHE=1` turns it off. It is written atomically (a temporary file, then a rename), so
  * processes running at once never see half a file (one may lose the other's new entry).
  */
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
@@ -46,11 +47,18 @@ interface CacheFile {
 
 const FILE_NAME = 'runtimes.json'
 
-/** pyxray's folder in the user's cache: `$XDG_CACHE_HOME/pyxray`, else `~/.cache/pyxray`. */
+/**
+ * pyxray's folder in the user's cache, the one the Python agent uses too (python/pyxray/
+ * _profile_calibrate.py's cache_dir): `$PYXRAY_CACHE_DIR`, else `~/Library/Caches/pyxray` on macOS,
+ * `%LOCALAPPDATA%\pyxray\Cache` on Windows, `$XDG_CACHE_HOME/pyxray` or `~/.cache/pyxray` elsewhere.
+ */
 export function cacheDir(): string {
-  const xdg = process.env.XDG_CACHE_HOME
-  // The XDG spec ignores a relative path.
-  return join(xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.cache'), 'pyxray')
+  const explicit = process.env.PYXRAY_CACHE_DIR
+  if (explicit) return explicit
+  const home = homedir()
+  if (process.platform === 'win32') return join(process.env.LOCALAPPDATA || join(home, 'AppData', 'Local'), 'pyxray', 'Cache')
+  if (process.platform === 'darwin') return join(home, 'Library', 'Caches', 'pyxray')
+  return join(process.env.XDG_CACHE_HOME || join(home, '.cache'), 'pyxray')
 }
 
 /** The file the runtime cache lives in. */
@@ -62,7 +70,11 @@ function emptyCache(): CacheFile {
   return { pyxray: 'runtime-cache', version: 1, native: {} }
 }
 
+/** PYXRAY_NO_CACHE (any value) turns the cache off, as in the Python agent: nothing read, nothing written. */
+const cacheOff = (): boolean => Boolean(process.env.PYXRAY_NO_CACHE)
+
 function readCacheFile(): CacheFile {
+  if (cacheOff()) return emptyCache()
   try {
     const data = JSON.parse(readFileSync(runtimeCachePath(), 'utf8')) as Partial<CacheFile>
     if (data.pyxray !== 'runtime-cache' || data.version !== 1 || typeof data.native !== 'object' || data.native === null) return emptyCache()
@@ -74,6 +86,7 @@ function readCacheFile(): CacheFile {
 
 /** Writes the cache atomically; a cache that cannot be written is left as it was. */
 function writeCacheFile(data: CacheFile): void {
+  if (cacheOff()) return
   const path = runtimeCachePath()
   const tmp = `${path}.tmp-${process.pid}-${threadId}-${Date.now()}`
   try {
