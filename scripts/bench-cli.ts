@@ -57,14 +57,30 @@ const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.flo
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ')
 
-/** Runs a command, timed (ms); throws with its stderr when it fails. */
-function timed(cmd: string, args: readonly string[], env: Record<string, string> = {}): { ms: number; stdout: string; stderr: string } {
+/** GNU time, to read a child's CPU time (user + system); without it only wall times are given. */
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
+
+/**
+ * Runs a command, timed: wall ms and, with GNU time, CPU ms (user + system, every thread);
+ * throws with its stderr when it fails.
+ */
+function timed(cmd: string, args: readonly string[], env: Record<string, string> = {}): { ms: number; cpuMs?: number; stdout: string; stderr: string } {
+  const cpuFile = GNU_TIME ? join(tmpdir(), `pyxray-bench-time-${process.pid}`) : undefined
+  const [file, argv] = GNU_TIME && cpuFile ? [GNU_TIME, ['-f', '%U %S', '-o', cpuFile, cmd, ...args]] : [cmd, [...args]]
   const t0 = performance.now()
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 << 20 })
+  const r = spawnSync(file, argv, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 << 20 })
   const ms = performance.now() - t0
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`)
-  return { ms, stdout: r.stdout, stderr: r.stderr }
+  let cpuMs: number | undefined
+  if (cpuFile && existsSync(cpuFile)) {
+    const [user, system] = readFileSync(cpuFile, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number)
+    rmSync(cpuFile, { force: true })
+    if (user !== undefined && system !== undefined) cpuMs = (user + system) * 1000
+  }
+  return { ms, ...(cpuMs !== undefined ? { cpuMs } : {}), stdout: r.stdout, stderr: r.stderr }
 }
+
+const cpu = (r: { cpuMs?: number }) => (r.cpuMs === undefined ? '' : `, CPU ${seconds(r.cpuMs)}`)
 
 // --- 1. dis over the stdlib ------------------------------------------------------------------------
 
@@ -142,13 +158,15 @@ for p in paths:
     with open(p, "rb") as f:
         codes.append(marshal.loads(f.read()[16:]))
 t1 = time.perf_counter()
+c1 = time.process_time()
 for p, code in zip(paths, codes):
     target = os.path.join(out, os.path.relpath(p, src)[:-4] + ".dis.txt")
     os.makedirs(os.path.dirname(target), exist_ok=True)
     with open(target, "w", encoding="utf-8", newline="\\n") as f:
         dis.dis(code, file=f)
 t2 = time.perf_counter()
-print(json.dumps({"files": len(paths), "load_s": t1 - t0, "dis_s": t2 - t1}))
+c2 = time.process_time()
+print(json.dumps({"files": len(paths), "load_s": t1 - t0, "dis_s": t2 - t1, "dis_cpu_s": c2 - c1}))
 `
 
 /** The flag naming pyxray dis's output folder: --out-dir where the CLI has it, else --out. */
@@ -199,34 +217,41 @@ function benchDis(o: Options): string[] {
     const megabytes = chosen.reduce((n, f) => n + statSync(f).size, 0) / 1e6
     const flag = outDirFlag()
     console.error(`${chosen.length} of ${all.length} .pyc files of the ${version} stdlib, ${megabytes.toFixed(1)} MB; pyxray dis … ${flag}; load ${load()}`)
-    const c: { dis: number[]; process: number[] } = { dis: [], process: [] }
-    const p: { all: number[]; one: number[] } = { all: [], one: [] }
+    const c: { dis: number[]; disCpu: number[]; process: number[] } = { dis: [], disCpu: [], process: [] }
+    // pyxray as users run it (its threads chosen by the machine's load), then on one thread and on every core.
+    const variants: { name: string; env: Record<string, string>; wall: number[]; cpu: number[] }[] = [
+      { name: 'pyxray', env: {}, wall: [], cpu: [] },
+      { name: 'one thread', env: { PYXRAY_THREADS: '1' }, wall: [], cpu: [] },
+      { name: `${cpus().length} threads`, env: { PYXRAY_THREADS: String(cpus().length) }, wall: [], cpu: [] },
+    ]
     for (let run = 0; run < o.runs; run++) {
       const theirs = join(work, `cpython-${run}`)
-      const ours = join(work, `pyxray-${run}`)
-      const ours1 = join(work, `pyxray1-${run}`)
       const cp = timed(python, ['-I', '-c', CPYTHON_DIS, input, theirs])
-      const timing = JSON.parse(cp.stdout) as { files: number; dis_s: number }
+      const timing = JSON.parse(cp.stdout) as { files: number; dis_s: number; dis_cpu_s: number }
       c.dis.push(timing.dis_s * 1000)
+      c.disCpu.push(timing.dis_cpu_s * 1000)
       c.process.push(cp.ms)
-      const px = timed(process.execPath, [bin, 'dis', input, '--format', 'dis', flag, ours])
-      p.all.push(px.ms)
-      const px1 = timed(process.execPath, [bin, 'dis', input, '--format', 'dis', flag, ours1], { PYXRAY_THREADS: '1' })
-      p.one.push(px1.ms)
-      const same = compareTrees(theirs, ours)
-      const same1 = compareTrees(theirs, ours1)
-      console.error(
-        `run ${run + 1}: CPython dis.dis ${seconds(timing.dis_s * 1000)} (process ${seconds(cp.ms)}); pyxray ${seconds(px.ms)}, one thread ${seconds(px1.ms)}; identical ${same.identical}/${same.total}${same.first ? ` (first different: ${same.first})` : ''}, one thread ${same1.identical}/${same1.total}; load ${load()}`,
-      )
-      if (same.identical !== same.total || same1.identical !== same1.total || timing.files !== chosen.length) {
-        process.exitCode = 1
+      if (timing.files !== chosen.length) process.exitCode = 1
+      const notes = [`CPython dis.dis ${seconds(timing.dis_s * 1000)} (CPU ${seconds(timing.dis_cpu_s * 1000)}; process ${seconds(cp.ms)}${cpu(cp)})`]
+      for (const [i, v] of variants.entries()) {
+        const ours = join(work, `pyxray-${run}-${i}`)
+        const px = timed(process.execPath, [bin, 'dis', input, '--format', 'dis', flag, ours], v.env)
+        v.wall.push(px.ms)
+        if (px.cpuMs !== undefined) v.cpu.push(px.cpuMs)
+        const same = compareTrees(theirs, ours)
+        if (same.identical !== same.total) process.exitCode = 1
+        notes.push(`${v.name} ${seconds(px.ms)}${cpu(px)}, identical ${same.identical}/${same.total}${same.first ? ` (first different: ${same.first})` : ''}`)
+        rmSync(ours, { recursive: true, force: true })
       }
-      if (run > 0) for (const d of [theirs, ours, ours1]) rmSync(d, { recursive: true, force: true })
+      rmSync(theirs, { recursive: true, force: true })
+      console.error(`run ${run + 1}: ${notes.join('; ')}; load ${load()}`)
     }
     const best = (xs: number[]) => Math.min(...xs)
-    const ratio = best(c.dis) / best(p.all)
+    const [main, ...others] = variants as [(typeof variants)[0], ...typeof variants]
+    const cpuOf = (v: (typeof variants)[0]) => (v.cpu.length ? ` (CPU ${seconds(best(v.cpu))})` : '')
+    const ratio = (v: (typeof variants)[0]) => `${(best(c.dis) / best(v.wall)).toFixed(1)}×`
     return [
-      `| dis, ${chosen.length} .pyc of the ${version} stdlib (${megabytes.toFixed(1)} MB), best of ${o.runs} | pyxray ${seconds(best(p.all))} (one thread ${seconds(best(p.one))}) | CPython dis.dis ${seconds(best(c.dis))} (whole process ${seconds(best(c.process))}) | ${ratio.toFixed(1)}× (one thread ${(best(c.dis) / best(p.one)).toFixed(1)}×; process to process ${(best(c.process) / best(p.all)).toFixed(1)}×) | ≥ 20× |`,
+      `| dis, ${chosen.length} .pyc of the ${version} stdlib (${megabytes.toFixed(1)} MB), best of ${o.runs} | ${seconds(best(main.wall))}${cpuOf(main)}; ${others.map((v) => `${v.name} ${seconds(best(v.wall))}${cpuOf(v)}`).join('; ')} | CPython dis.dis ${seconds(best(c.dis))} (CPU ${seconds(best(c.disCpu))}; whole process ${seconds(best(c.process))}) | ${ratio(main)} (${others.map((v) => `${v.name} ${ratio(v)}`).join(', ')}; process to process ${(best(c.process) / best(main.wall)).toFixed(1)}×) | ≥ 20× |`,
     ]
   } finally {
     rmSync(work, { recursive: true, force: true })

@@ -101,12 +101,17 @@ test('a worker thread on its own claims every input and writes what formatDis pr
   assert.equal(written + failedAt.size, inputs.length)
 })
 
-test('threads: one for a few files, one per core (at most 4) for many; PYXRAY_THREADS sets it and is checked', () => {
+test('threads: one for a few files, one per idle core (at most 4) for many; PYXRAY_THREADS sets it and is checked', () => {
   const saved = process.env.PYXRAY_THREADS
   try {
     delete process.env.PYXRAY_THREADS
-    assert.equal(threadsFor(10), 1)
-    assert.equal(threadsFor(1000), Math.min(availableParallelism(), 4))
+    assert.equal(threadsFor(10, 2, 0), 1)
+    assert.equal(threadsFor(1000, 2, 0), 2, 'two idle cores')
+    assert.equal(threadsFor(1000, 2, 0.4), 2, 'a core 60 % idle is worth a thread')
+    assert.equal(threadsFor(1000, 2, 1), 1, 'one core busy: this thread takes the other')
+    assert.equal(threadsFor(1000, 2, 15), 1, 'a busy machine')
+    assert.equal(threadsFor(1000, 16, 0), 4, 'at most four')
+    assert.ok(threadsFor(1000) >= 1 && threadsFor(1000) <= Math.min(availableParallelism(), 4))
     process.env.PYXRAY_THREADS = '3'
     assert.equal(threadsFor(10), 3)
     assert.equal(threadsFor(2), 2, 'never more threads than files')

@@ -5,7 +5,7 @@
  * is what one thread would give: the same files, and the same error lines on stderr in the order of
  * the inputs (printed once all are done).
  */
-import { availableParallelism } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { PLAIN } from '../bytecode/format/text.js'
 import { describeError, type DisFileOptions, type DisInput, writeInput } from './dis-file.js'
@@ -52,11 +52,13 @@ export interface WorkerData {
 export type WorkerResult = { readonly kind: 'done'; readonly failures: DisFailure[] } | { readonly kind: 'internal'; readonly error: string }
 
 /**
- * How many threads to write `files` outputs with: one below {@link MIN_FILES} files or on one core,
- * else one per core (at most {@link MAX_THREADS}). `PYXRAY_THREADS=N` sets the number for any count
- * of files (1: no worker thread).
+ * How many threads to write `files` outputs with: one below {@link MIN_FILES} files; else one per
+ * idle core (the cores less the 1-minute load average, rounded; at least one, at most
+ * {@link MAX_THREADS}). On a busy machine a second thread only adds its start-up and its own
+ * just-in-time compilation to the work, so then the files are written by this thread alone.
+ * `PYXRAY_THREADS=N` sets the number for any count of files (1: no worker thread).
  */
-export function threadsFor(files: number): number {
+export function threadsFor(files: number, cores = availableParallelism(), load = loadavg()[0] ?? 0): number {
   const forced = process.env.PYXRAY_THREADS
   if (forced !== undefined && forced !== '') {
     if (!/^\d+$/.test(forced) || Number(forced) < 1 || Number(forced) > 64) {
@@ -65,7 +67,7 @@ export function threadsFor(files: number): number {
     return Math.min(Number(forced), files)
   }
   if (files < MIN_FILES) return 1
-  return Math.max(1, Math.min(availableParallelism(), MAX_THREADS))
+  return Math.max(1, Math.min(Math.round(cores - load), cores, MAX_THREADS))
 }
 
 /** The options as a worker thread can be given them; undefined when the style is not one it knows. */
