@@ -165,7 +165,14 @@ export async function runDisParallel(
   if (!options) return undefined
   const shared = new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT)
   const state = new Int32Array(shared)
-  const workers = Array.from({ length: threads - 1 }, () => startWorker({ inputs, options, state: shared }))
+  const workers: Worker[] = []
+  for (let i = 1; i < threads; i++) {
+    try {
+      workers.push(startWorker({ inputs, options, state: shared }))
+    } catch {
+      break // no more threads to be had (a resource limit): the ones started share the files
+    }
+  }
   const results = workers.map(resultOf)
   // Settled here too, so a worker that fails while this thread is busy is not an unhandled rejection.
   const settled = Promise.allSettled(results)
