@@ -142,15 +142,19 @@ test("native probes: an interpreter's executable is cached by its identity, a wr
     const data = readCache(xdg)
     writeCache(xdg, { ...data, native: { [exe]: { ...entry!, version: '3.12.99+planted' } } })
     assert.equal(probe(python, 'flag')?.version, '3.12.99+planted')
-    const link = join(mkdtempSync(join(tmpdir(), 'pyxray-link-')), 'python3')
+    const bin0 = mkdtempSync(join(tmpdir(), 'pyxray-link-'))
+    const link = join(bin0, 'python3')
     spawnSync('ln', ['-s', python, link])
     assert.equal(probe(link, 'path')?.version, '3.12.99+planted')
     assert.equal(probe(link, 'path')?.path, link)
 
-    // A changed executable (its key differs) is probed again and its entry replaced.
-    writeCache(xdg, { ...data, native: { [exe]: { ...entry!, version: '3.12.99+planted', key: 'another-file' } } })
+    // A changed executable (its key differs) is probed again and its entry replaced; entries of
+    // executables that are gone are dropped then.
+    const gone = join(bin0, 'python3.99')
+    writeCache(xdg, { ...data, native: { [exe]: { ...entry!, version: '3.12.99+planted', key: 'another-file' }, [gone]: { ...entry!, realPath: gone } } })
     assert.equal(probe(python, 'flag')?.version, first!.version)
     assert.equal(readCache(xdg).native[exe]?.key, entry!.key)
+    assert.deepEqual(Object.keys(readCache(xdg).native), [exe])
 
     // A wrapper script is never cached: it may run another interpreter next time.
     const bin = mkdtempSync(join(tmpdir(), 'pyxray-wrapper-'))

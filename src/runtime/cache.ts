@@ -14,7 +14,7 @@
  * cannot be written is skipped; `PYXRAY_NO_CACHE=1` turns it off. It is written atomically (a temporary file, then a rename), so
  * processes running at once never see half a file (one may lose the other's new entry).
  */
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -205,8 +205,10 @@ function fromCache(slot: Slot): ProbedExecutable | undefined {
   return found
 }
 
+/** Keeps a probe result, and forgets those of executables that are gone (the file does not grow with every interpreter ever seen). */
 function keep(slot: Slot, found: ProbedExecutable): void {
   updateCache((data) => {
+    for (const file of Object.keys(data.native)) if (!existsSync(file)) delete data.native[file]
     data.native[slot.file] = { ...found, key: slot.key }
   })
 }
