@@ -1,6 +1,19 @@
 /** `pyxray ast` and `pyxray runtimes`. */
 import { formatAstTree, findDefinition } from '../runtime/ast.js'
-import { findInterpreters, isSupported, NativeRuntime, PYODIDE_MINOR, RuntimeError, selectRuntime } from '../runtime/index.js'
+import {
+  agentDir,
+  cachedPyodideReport,
+  defaultInterpreter,
+  findInterpretersAsync,
+  isSupported,
+  PYODIDE_MINOR,
+  PyodideRuntime,
+  type PyodideReport,
+  RuntimeError,
+  runtimeCachePath,
+  selectRuntime,
+  storePyodideReport,
+} from '../runtime/index.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
 import { formatSyntaxError, readSource, type SourceOptions, type Target } from './source.js'
@@ -46,27 +59,33 @@ export async function runAst(target: Target, o: AstOptions, con: Console): Promi
   }
 }
 
-/** Runs `pyxray runtimes`. */
-export async function runRuntimes(format: 'text' | 'json', con: Console): Promise<number> {
-  const natives = findInterpreters()
-  let pyodide: { version: string; magic: number } | { error: string }
-  const sel = await selectRuntime({ runtime: 'pyodide' })
+/** Options of `pyxray runtimes`. */
+export interface RuntimesOptions {
+  readonly format: 'text' | 'json'
+  /** Boot Pyodide to ask its version again, instead of using what the cache holds. */
+  readonly check: boolean
+}
+
+/** What Pyodide reports: from the cache unless asked to check or nothing is cached (see runtime/cache.ts). */
+async function pyodideReport(check: boolean): Promise<(PyodideReport & { readonly cached: boolean }) | { readonly error: string }> {
+  const cached = check ? undefined : cachedPyodideReport()
+  if (cached) return { ...cached, cached: true }
+  const runtime = new PyodideRuntime(agentDir())
   try {
-    const info = await sel.runtime.info()
-    pyodide = { version: info.version, magic: info.magic }
+    const info = await runtime.info()
+    return { ...storePyodideReport(info), cached: false }
   } catch (e) {
-    pyodide = { error: e instanceof Error ? e.message : String(e) }
+    return { error: e instanceof Error ? e.message : String(e) }
   } finally {
-    await sel.runtime.close()
+    await runtime.close()
   }
-  let chosen: string
-  try {
-    const d = await selectRuntime({})
-    chosen = d.runtime instanceof NativeRuntime ? d.runtime.executable : 'pyodide'
-    await d.runtime.close()
-  } catch {
-    chosen = 'pyodide'
-  }
+}
+
+/** Runs `pyxray runtimes`. */
+export async function runRuntimes(o: RuntimesOptions, con: Console): Promise<number> {
+  const { format } = o
+  const [natives, pyodide] = await Promise.all([findInterpretersAsync(), pyodideReport(o.check)])
+  const chosen = defaultInterpreter(natives)?.path ?? 'pyodide'
   if (format === 'json') {
     con.out(`${JSON.stringify({ pyxray: 'runtimes', version: 1, default: chosen, native: natives, pyodide }, null, 2)}\n`)
     return ExitCode.Ok
@@ -88,5 +107,6 @@ export async function runRuntimes(format: 'text' | 'json', con: Console): Promis
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
   for (const r of rows) con.out(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`)
   con.out('* = default runtime for .py source (override with --python or --runtime)\n')
+  if ('cached' in pyodide && pyodide.cached) con.out(`Pyodide as it reported on ${pyodide.checkedAt} (cached in ${runtimeCachePath()}; --check asks it again)\n`)
   return ExitCode.Ok
 }

@@ -2,39 +2,24 @@
  * `pyxray dis FILE.pyc|DIR…`: disassemble .pyc files with the TypeScript engine (no Python needed).
  */
 import { escapeControls, escapeMessage } from '../text/escape.js'
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, type Stats, statSync } from 'node:fs'
-import { basename, dirname, join, relative, resolve } from 'node:path'
-import { BytecodeError, ExceptionTableError, LineTableError, toCodeObject } from '../bytecode/index.js'
-import { type DisOptions, formatDis, formatDisBytes } from '../bytecode/format/dis.js'
+import { lstatSync, readdirSync, readlinkSync, type Stats, statSync } from 'node:fs'
+import { basename, join, relative } from 'node:path'
+import { formatDis } from '../bytecode/format/dis.js'
 import { codeDocument } from '../bytecode/format/json.js'
 import { formatText, type TextStyle } from '../bytecode/format/text.js'
-import { LimitError, MarshalError, outputBudget } from '../marshal/index.js'
 import { jsonText } from '../bytecode/format/output.js'
-import { type Pyc, PycError, readPyc } from '../pyc/index.js'
-import { RuntimeError } from '../runtime/index.js'
 import { type AdaptiveOptions, runDisAdaptive } from './adaptive.js'
+import { type DisFileOptions, type DisFormat, type DisInput, describeError, findSource, readInput, renderInput, writeInput } from './dis-file.js'
+import { runDisParallel, threadsFor } from './dis-parallel.js'
 import { ExitCode, UsageError } from './errors.js'
-import { Progress, writeFileAtomic } from './io.js'
+import { Progress } from './io.js'
 import { type SourceOptions, type Target, withTarget } from './source.js'
 
-/** Output formats of `pyxray dis`. */
-export const DIS_FORMATS = ['text', 'dis', 'json'] as const
-export type DisFormat = (typeof DIS_FORMATS)[number]
+export { describeError, DIS_FORMATS, type DisFormat, findSource } from './dis-file.js'
 
 /** Options of `pyxray dis`, as parsed from the command line. */
-export interface DisCommandOptions {
+export interface DisCommandOptions extends DisFileOptions {
   readonly inputs: readonly string[]
-  readonly format: DisFormat
-  readonly showCaches: boolean
-  readonly showOffsets: boolean
-  readonly showPositions: boolean
-  /** Read headerless marshal data of this version ("3.12"). */
-  readonly pythonVersion?: string
-  /** Write one output file per input under this folder instead of stdout. */
-  readonly outDir?: string
-  readonly style: TextStyle
-  /** --max-output-mb: the output budget per file, replacing the one derived from its size (marshal/limits.ts). */
-  readonly maxOutputBytes?: number
 }
 
 /** Where to print. */
@@ -43,11 +28,7 @@ export interface Console {
   err(text: string): void
 }
 
-interface Input {
-  readonly path: string
-  /** Path relative to the folder given on the command line (its basename for a file). */
-  readonly rel: string
-}
+type Input = DisInput
 
 /** A folder entry left out of a run, and why (one line on stderr). */
 interface Skipped {
@@ -151,93 +132,47 @@ function isSymlink(path: string): boolean {
   }
 }
 
-/** Finds the source of a pyc: beside it, in the folder above __pycache__, or at co_filename. */
-export function findSource(pycPath: string, coFilename: string): string | undefined {
-  const dir = dirname(pycPath)
-  const stem = basename(pycPath).replace(/\.(cpython-\d+|pypy\d+)(\.opt-\d)?\.pyc$/, '').replace(/\.pyc$/, '')
-  const candidates = [
-    basename(dir) === '__pycache__' ? join(dirname(dir), `${stem}.py`) : join(dir, `${stem}.py`),
-    resolve(dir, coFilename),
-    coFilename,
-  ]
-  for (const c of candidates) {
-    try {
-      if (c && existsSync(c) && statSync(c).isFile()) return readFileSync(c, 'utf8')
-    } catch {
-      // unreadable: try the next one
-    }
-  }
-  return undefined
-}
-
-/** One line describing why a file could not be disassembled. */
-export function describeError(path: string, e: unknown): string | undefined {
-  if (
-    e instanceof PycError ||
-    e instanceof MarshalError ||
-    e instanceof BytecodeError ||
-    e instanceof LineTableError ||
-    e instanceof ExceptionTableError ||
-    e instanceof LimitError ||
-    e instanceof RuntimeError
-  ) {
-    const at = 'byteOffset' in e && e.byteOffset !== undefined ? ` at byte ${e.byteOffset}` : ''
-    return `${path}: ${e.code}${at}: ${e.message}`
-  }
-  if (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && (e as NodeJS.ErrnoException).syscall) {
-    return `${path}: cannot read (${(e as NodeJS.ErrnoException).code})`
-  }
-  return undefined
-}
-
-/** The dis options of the command line. */
-function disOptionsOf(o: DisCommandOptions, maxOutputBytes: number): DisOptions {
-  return { showCaches: o.showCaches, showOffsets: o.showOffsets, showPositions: o.showPositions, maxOutputBytes }
-}
-
-function render(pyc: Pyc, input: Input, o: DisCommandOptions, compact: boolean, budget: number): string {
-  const minor = pyc.version[1]
-  const code = toCodeObject(pyc.code, minor)
-  switch (o.format) {
-    case 'dis':
-      return formatDis(code, disOptionsOf(o, budget))
-    case 'json':
-      return `${jsonText(codeDocument(code, input.path, { header: pyc.header ?? null }, budget), compact ? undefined : 2, budget)}\n`
-    case 'text': {
-      const source = findSource(input.path, code.filename)
-      return formatText(code, {
-        maxOutputBytes: budget,
-        style: o.style,
-        showCaches: o.showCaches,
-        ...(source !== undefined ? { sourceLines: source.split(/\r?\n/) } : {}),
-      })
-    }
-  }
-}
-
-const EXTENSION: Record<DisFormat, string> = { dis: '.dis.txt', json: '.json', text: '.txt' }
-
-/** Runs `pyxray dis`; returns the exit code. */
-export function runDis(o: DisCommandOptions, con: Console): number {
+/** Runs `pyxray dis`; returns the exit code (a promise when worker threads write the files). */
+export function runDis(o: DisCommandOptions, con: Console): number | Promise<number> {
   const { found: inputs, skipped } = collectInputs(o.inputs, o.pythonVersion ? /./ : /\.pyc$/)
   // Skipped entries are reported like bad files (one line each) and count as failures: exit 2.
   for (const { path, reason } of skipped) con.err(`pyxray dis: ${escapeControls(path)}: skipped: ${escapeControls(reason)}\n`)
   if (inputs.length === 0) throw new UsageError('NOT_FOUND', `no .pyc files found in ${o.inputs.join(', ')}${skipped.length ? ` (${skipped.length} entries skipped)` : ''}`)
   const progress = new Progress(inputs.length)
+  const done = (failed: number): number => {
+    progress.finish()
+    if (inputs.length > 1 || o.outDir || skipped.length) {
+      const skips = skipped.length ? `, ${skipped.length} skipped` : ''
+      con.err(`pyxray dis: ${inputs.length} file(s), ${inputs.length - failed} disassembled, ${failed} failed${skips}${o.outDir ? `, written to ${o.outDir}` : ''}\n`)
+    }
+    return failed || skipped.length ? ExitCode.Usage : ExitCode.Ok
+  }
+  const outDir = o.outDir
+  const threads = outDir ? threadsFor(inputs.length) : 1
+  if (outDir && threads > 1) {
+    return runDisParallel(inputs, { ...o, outDir }, threads, progress).then((failures) => {
+      if (!failures) return writeEach(inputs, o, con, progress, done)
+      progress.finish()
+      for (const { line } of failures) con.err(`pyxray dis: ${escapeMessage(line)}\n`)
+      return done(failures.length)
+    })
+  }
+  return writeEach(inputs, o, con, progress, done)
+}
+
+/** The inputs one after the other, in this thread: to their files under --out-dir, or to stdout. */
+function writeEach(inputs: readonly Input[], o: DisCommandOptions, con: Console, progress: Progress, done: (failed: number) => number): number {
   let failed = 0
+  const folders = new Set<string>()
+  const toFiles = o.outDir !== undefined ? { ...o, outDir: o.outDir } : undefined
   inputs.forEach((input, n) => {
     progress.update(n, input.rel)
     try {
-      const bytes = new Uint8Array(readFileSync(input.path))
-      const budget = outputBudget(bytes.length, o.maxOutputBytes)
-      const pyc = readPyc(bytes, { maxOutputBytes: budget, ...(o.pythonVersion ? { pythonVersion: o.pythonVersion } : {}) })
-      if (o.outDir) {
-        // The dis text is made as UTF-8 bytes: they go to the file without a string in between.
-        const data = o.format === 'dis' ? formatDisBytes(toCodeObject(pyc.code, pyc.version[1]), disOptionsOf(o, budget)) : render(pyc, input, o, false, budget)
-        writeFileAtomic(join(o.outDir, input.rel.replace(/\.pyc$/, '') + EXTENSION[o.format]), data)
-      } else {
+      if (toFiles) writeInput(input, toFiles, folders)
+      else {
+        const { pyc, budget } = readInput(input, o)
         // Several JSON documents on stdout are JSON Lines; one is pretty-printed.
-        const text = render(pyc, input, o, inputs.length > 1, budget)
+        const text = renderInput(pyc, input, o, inputs.length > 1, budget)
         if (inputs.length > 1 && o.format !== 'json') con.out(`${n ? '\n' : ''}==> ${escapeControls(input.path)} <==\n`)
         con.out(text)
       }
@@ -249,12 +184,7 @@ export function runDis(o: DisCommandOptions, con: Console): number {
       con.err(`pyxray dis: ${escapeMessage(line)}\n`)
     }
   })
-  progress.finish()
-  if (inputs.length > 1 || o.outDir || skipped.length) {
-    const skips = skipped.length ? `, ${skipped.length} skipped` : ''
-    con.err(`pyxray dis: ${inputs.length} file(s), ${inputs.length - failed} disassembled, ${failed} failed${skips}${o.outDir ? `, written to ${o.outDir}` : ''}\n`)
-  }
-  return failed || skipped.length ? ExitCode.Usage : ExitCode.Ok
+  return done(failed)
 }
 
 /** Options of `pyxray dis` on Python source (or one .pyc with a selector). */

@@ -50,24 +50,31 @@ export const terminalWidth: (text: string) => number = stringWidth
 /**
  * Writes a file atomically, with write-file-atomic's semantics: a temporary file in the same
  * folder, written, fsynced, renamed over `path`; on any error the temporary file is removed and
- * the target is untouched. A folder (or other non-file) at `path` is a UsageError OUTPUT.
+ * the target is untouched. A folder (or other non-file) at `path` is a UsageError OUTPUT. Its
+ * folder is made first unless the caller knows it exists (`folderExists`); `fsync: false` skips
+ * the flush to disk for outputs that are cheap to make again (one file per input of dis --out-dir).
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, options: { readonly folderExists?: boolean; readonly fsync?: boolean } = {}): void {
   const existing = statOrUndefined(path)
   if (existing !== undefined && !existing.isFile()) throw new UsageError('OUTPUT', `${path} is ${existing.isDirectory() ? 'a folder' : 'not a regular file'}: name a file to write`)
-  mkdirSync(dirname(path), { recursive: true })
+  if (!options.folderExists) mkdirSync(dirname(path), { recursive: true })
+  // Random, so worker threads of one process writing beside each other never share a name.
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
   let fd: number | undefined
   try {
     fd = openSync(tmp, 'wx', existing ? existing.mode & 0o777 : 0o666)
     writeFileSync(fd, data)
-    fsyncSync(fd)
+    if (options.fsync !== false) fsyncSync(fd)
     closeSync(fd)
     fd = undefined
     renameSync(tmp, path)
   } catch (e) {
-    if (fd !== undefined) closeSync(fd)
-    rmSync(tmp, { force: true })
+    try {
+      if (fd !== undefined) closeSync(fd)
+      rmSync(tmp, { force: true })
+    } catch {
+      // The first error is the one to report (a cleanup failing, e.g. ENOTDIR, must not hide it).
+    }
     throw e
   }
 }

@@ -210,10 +210,20 @@ Examples:
   pyxray export run.json --to collapsed | flamegraph.pl > run.svg
 `
 
-const RUNTIMES_HELP = `Usage: pyxray runtimes [--format text|json]
+const RUNTIMES_HELP = `Usage: pyxray runtimes [--format text|json] [--check]
 
 Lists the Python runtimes pyxray found: native CPython interpreters ($PYXRAY_PYTHON, python3 and
 python3.X on PATH, pyenv) and the embedded Pyodide, with version, path and magic number.
+
+What Pyodide reports is kept in pyxray's cache folder (runtimes.json in $PYXRAY_CACHE_DIR, else
+$XDG_CACHE_HOME/pyxray or ~/.cache/pyxray) and read from there while the Pyodide package is the
+same one; native interpreters are run to ask them, except executables (not shims or wrapper
+scripts) already asked and unchanged since.
+
+Options:
+  -f, --format FMT          text (default) or json
+      --check               boot Pyodide and ask again (takes seconds), refreshing the cache
+  -h, --help                show this help
 `
 
 type Options = NonNullable<ParseArgsConfig['options']>
@@ -410,12 +420,16 @@ async function codeCommand(args: string[], con: Console): Promise<number> {
 }
 
 async function runtimesCommand(args: string[], con: Console): Promise<number> {
-  const { values } = parse(args, { format: { type: 'string', short: 'f', default: 'text' }, help: { type: 'boolean', short: 'h', default: false } })
+  const { values } = parse(args, {
+    format: { type: 'string', short: 'f', default: 'text' },
+    check: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  })
   if (values.help) {
     con.out(RUNTIMES_HELP)
     return ExitCode.Ok
   }
-  return runRuntimes(formatOf(values, ['text', 'json'], 'runtimes') as 'text' | 'json', con)
+  return runRuntimes({ format: formatOf(values, ['text', 'json'], 'runtimes') as 'text' | 'json', check: values.check as boolean }, con)
 }
 
 async function pythonPathCommand(args: string[], con: Console): Promise<number> {

@@ -1,27 +1,24 @@
 /**
  * Python runtimes: native CPython workers and embedded Pyodide, behind {@link PythonRuntime}.
  */
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { agentDir } from './agent-dir.js'
 import { isSupportedMinor, SUPPORTED_RANGE } from '../versions/index.js'
-import { checkSupported, type Interpreter, probe, pythonOnPath, resolvePython } from './native/discover.js'
+import { checkSupported, type Interpreter, isSupported, probe, pythonOnPath, resolvePython } from './native/discover.js'
 import { NativeRuntime } from './native/worker.js'
 import { PyodideRuntime } from './pyodide/node.js'
+import { python3Label, takePrestarted } from './prestart.js'
 import { type PythonRuntime, RuntimeError, type RuntimeKind } from './types.js'
 
-export { checkSupported, findInterpreters, type Interpreter, isSupported, MAX_MINOR, MIN_MINOR, probe, pythonOnPath, resolvePython } from './native/discover.js'
+export { checkSupported, findInterpreters, findInterpretersAsync, type Interpreter, isSupported, MAX_MINOR, MIN_MINOR, probe, pythonOnPath, resolvePython } from './native/discover.js'
 export { NativeRuntime } from './native/worker.js'
 export { PyodideRuntime } from './pyodide/node.js'
 export * from './types.js'
+export { agentDir } from './agent-dir.js'
+export { prestartDefault } from './prestart.js'
+export { cachedPyodideReport, cacheDir, type PyodideReport, runtimeCachePath, storePyodideReport } from './cache.js'
 
 /** The Python version Pyodide embeds. */
 export const PYODIDE_MINOR = 14
-
-/** The folder holding the `pyxray` agent package (python/ in the npm package). */
-export function agentDir(): string {
-  // src/runtime/index.ts and dist/runtime/index.js are both two levels below the package root.
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'python')
-}
 
 /** How to choose a runtime. */
 export interface RuntimeChoice {
@@ -68,7 +65,7 @@ export async function selectRuntime(choice: RuntimeChoice = {}): Promise<Selecte
   // python3 on PATH: start its worker straight away (no separate probe) and keep it if it is supported.
   const python3 = pythonOnPath()
   if (python3) {
-    const runtime = new NativeRuntime(python3, agentDir(), `python3 (${python3})`)
+    const runtime = takePrestarted(python3, agentDir()) ?? new NativeRuntime(python3, agentDir(), python3Label(python3))
     try {
       const info = await runtime.info()
       if (isSupportedMinor(info.minor)) return { runtime, reason: 'python3 on PATH' }
@@ -84,4 +81,21 @@ export async function selectRuntime(choice: RuntimeChoice = {}): Promise<Selecte
     throw new RuntimeError('RUNTIME_NOT_FOUND', `no native CPython ${SUPPORTED_RANGE} found (python3 on PATH or PYXRAY_PYTHON): install one, pass --python, or use --runtime pyodide`)
   }
   return { runtime: new PyodideRuntime(agentDir()), reason: `no native python3 ${SUPPORTED_RANGE} found: using embedded Pyodide` }
+}
+
+/**
+ * The interpreter {@link selectRuntime} picks when given no choice, from probes alone (no worker is
+ * started): $PYXRAY_PYTHON when it is a supported CPython, else python3 on PATH when it is a
+ * supported version; undefined when Pyodide would be used. `known` are interpreters already probed
+ * (findInterpreters), looked up by path before probing again.
+ */
+export function defaultInterpreter(known: readonly Interpreter[] = []): Interpreter | undefined {
+  const probed = (path: string, source: Interpreter['source']) => known.find((it) => it.path === path) ?? probe(path, source)
+  if (process.env.PYXRAY_PYTHON) {
+    const it = probed(process.env.PYXRAY_PYTHON, 'env')
+    return it && isSupported(it) ? it : undefined
+  }
+  const python3 = pythonOnPath()
+  const it = python3 ? probed(python3, 'path') : undefined
+  return it && it.major === 3 && isSupportedMinor(it.minor) ? it : undefined
 }

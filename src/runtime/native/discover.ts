@@ -2,11 +2,12 @@
  * Finding CPython interpreters: `--python X.Y|PATH`, $PYXRAY_PYTHON, the folders and executables of
  * $PYXRAY_PYTHON_PATHS, `python3` and `python3.X` on PATH, and pyenv's versions.
  */
-import { spawnSync } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { delimiter, join, parse, resolve, sep } from 'node:path'
 import { isSupportedMinor, SUPPORTED_RANGE } from '../../versions/index.js'
+import { probeCached, probeCachedAsync, type ProbedExecutable } from '../cache.js'
 import { RuntimeError } from '../types.js'
 
 export { MAX_MINOR, MIN_MINOR } from '../../versions/index.js'
@@ -41,17 +42,48 @@ const PROBE = [
   'sys.stdout.write(" ".join(str(x) for x in (platform.python_implementation(), platform.python_version(), sys.version_info[0], sys.version_info[1], magic, os.path.realpath(sys.executable))) + "\\n")',
 ].join('\n')
 
-/**
- * Runs PROBE: isolated (-I) first; Python 2 has no -I, so then with -E -s from / (not the
- * current folder, whose modules could stand in for the stdlib's) instead.
- */
+/** The options of the second try (Python 2 has no -I): -E -s from / (not the current folder, whose modules could stand in for the stdlib's). */
+const LEGACY_ARGS = ['-E', '-s', '-c', PROBE]
+const PROBE_TIMEOUT_MS = 10_000
+
+/** Whether a failed isolated run says it does not know -I (Python 2), so it is tried again without. */
+const rejectsIsolated = (stderr: string): boolean => /option.*-I\b/i.test(stderr)
+
+/** Runs PROBE: isolated (-I) first; with {@link LEGACY_ARGS} when the interpreter does not know -I. */
 function runProbe(path: string): string | undefined {
-  const first = spawnSync(path, ['-I', '-c', PROBE], { encoding: 'utf8', timeout: 10_000 })
+  const first = spawnSync(path, ['-I', '-c', PROBE], { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS })
   if (first.status === 0 && first.stdout) return first.stdout
-  if (first.error) return undefined // not there, not executable: no point in other flags
+  if (first.error || !rejectsIsolated(first.stderr ?? '')) return undefined // not there, not executable, or not a Python that lacks -I
   const exe = path.includes(sep) ? resolve(path) : path
-  const second = spawnSync(exe, ['-E', '-s', '-c', PROBE], { encoding: 'utf8', timeout: 10_000, cwd: parse(process.cwd()).root })
+  const second = spawnSync(exe, LEGACY_ARGS, { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS, cwd: parse(process.cwd()).root })
   return second.status === 0 && second.stdout ? second.stdout : undefined
+}
+
+/** {@link runProbe} without blocking, so that several interpreters start at once. */
+async function runProbeAsync(path: string): Promise<string | undefined> {
+  const run = (exe: string, args: string[], cwd?: string) =>
+    new Promise<{ ok: boolean; failed: boolean; stdout: string; stderr: string }>((done) => {
+      execFile(exe, args, { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS, ...(cwd ? { cwd } : {}) }, (error, stdout, stderr) => {
+        // error.code: the exit status (a number), or why it did not start (a string such as ENOENT).
+        const failed = error !== null && typeof (error as NodeJS.ErrnoException).code === 'string'
+        done({ ok: error === null, failed, stdout, stderr })
+      })
+    })
+  const first = await run(path, ['-I', '-c', PROBE])
+  if (first.ok && first.stdout) return first.stdout
+  if (first.failed || !rejectsIsolated(first.stderr)) return undefined
+  const second = await run(path.includes(sep) ? resolve(path) : path, LEGACY_ARGS, parse(process.cwd()).root)
+  return second.ok && second.stdout ? second.stdout : undefined
+}
+
+/** What PROBE printed, read (everything but the path and where it was found). */
+function parseProbe(path: string, out: string | undefined): ProbedExecutable | undefined {
+  if (out === undefined) return undefined
+  const [implementation, version, major, minor, magic, ...exe] = out.trim().split(' ')
+  if (!implementation || !version || major === undefined || minor === undefined || magic === undefined) return undefined
+  // sys.executable, resolved: the same interpreter reached through a shim or a symlink.
+  const realPath = exe.join(' ') || path
+  return { realPath, implementation, version, major: Number(major), minor: Number(minor), magic: Number(magic) }
 }
 
 function isExecutable(p: string): boolean {
@@ -63,15 +95,19 @@ function isExecutable(p: string): boolean {
   }
 }
 
-/** Runs the interpreter once to learn what it is; undefined when it is not a working Python 3. */
+/**
+ * Runs the interpreter once to learn what it is (or reads what it was from the cache, see
+ * runtime/cache.ts); undefined when it is not a working Python 3.
+ */
 export function probe(path: string, source: InterpreterSource): Interpreter | undefined {
-  const out = runProbe(path)
-  if (out === undefined) return undefined
-  const [implementation, version, major, minor, magic, ...exe] = out.trim().split(' ')
-  if (!implementation || !version || major === undefined || minor === undefined || magic === undefined) return undefined
-  // sys.executable, resolved: the same interpreter reached through a shim or a symlink.
-  const realPath = exe.join(' ') || path
-  return { path, realPath, implementation, version, major: Number(major), minor: Number(minor), magic: Number(magic), source }
+  const found = probeCached(path, () => parseProbe(path, runProbe(path)))
+  return found && { path, ...found, source }
+}
+
+/** {@link probe} without blocking. */
+export async function probeAsync(path: string, source: InterpreterSource): Promise<Interpreter | undefined> {
+  const found = await probeCachedAsync(path, async () => parseProbe(path, await runProbeAsync(path)))
+  return found && { path, ...found, source }
 }
 
 /** Executables named python3 or python3.X in the folders of a PATH-like list. */
@@ -119,21 +155,44 @@ function pyenvVersions(): string[] {
     .filter(isExecutable)
 }
 
+/** Where interpreters are looked for, in discovery order. */
+function candidates(): [string, InterpreterSource][] {
+  return [
+    ...(process.env.PYXRAY_PYTHON ? [[process.env.PYXRAY_PYTHON, 'env'] as [string, InterpreterSource]] : []),
+    ...extraPaths().map((p): [string, InterpreterSource] => [p, 'paths']),
+    ...onPath().map((p): [string, InterpreterSource] => [p, 'path']),
+    ...pyenvVersions().map((p): [string, InterpreterSource] => [p, 'pyenv']),
+  ]
+}
+
+/** The working interpreters among probe results, each real executable once (the first). */
+function unique(probed: readonly (Interpreter | undefined)[]): Interpreter[] {
+  const seen = new Set<string>()
+  return probed.filter((it): it is Interpreter => {
+    if (!it || seen.has(it.realPath)) return false
+    seen.add(it.realPath)
+    return true
+  })
+}
+
 /** Every interpreter found, each real executable once, in discovery order. */
 export function findInterpreters(): Interpreter[] {
-  const out: Interpreter[] = []
-  const seen = new Set<string>()
-  const add = (path: string, source: InterpreterSource) => {
-    const it = probe(path, source)
-    if (!it || seen.has(it.realPath)) return
-    seen.add(it.realPath)
-    out.push(it)
+  return unique(candidates().map(([path, source]) => probe(path, source)))
+}
+
+/** Probes run at once by {@link findInterpretersAsync}. */
+const PROBES_AT_ONCE = 8
+
+/** {@link findInterpreters} with the interpreters probed several at a time: the same list, sooner. */
+export async function findInterpretersAsync(): Promise<Interpreter[]> {
+  const todo = candidates()
+  const probed: (Interpreter | undefined)[] = new Array(todo.length)
+  let next = 0
+  const lane = async () => {
+    for (let i = next++; i < todo.length; i = next++) probed[i] = await probeAsync(...todo[i]!)
   }
-  if (process.env.PYXRAY_PYTHON) add(process.env.PYXRAY_PYTHON, 'env')
-  for (const p of extraPaths()) add(p, 'paths')
-  for (const p of onPath()) add(p, 'path')
-  for (const p of pyenvVersions()) add(p, 'pyenv')
-  return out
+  await Promise.all(Array.from({ length: Math.min(PROBES_AT_ONCE, todo.length) }, lane))
+  return unique(probed)
 }
 
 /** Whether pyxray runs in this interpreter: CPython of a supported version (see src/versions). */
