@@ -12,7 +12,8 @@
  * | perf | `comm;…` with `py::function:/path/file.py` frames (perf's Python trampoline, 3.12+) or C symbols (`sym_[k]` kernel) | |
  *
  * Anything else in this shape is read as `unknown`: frames `function (file:LINE)`, `file:function:LINE`
- * or a bare name (a native frame). Counts are non-negative integers.
+ * or a bare name (file `<unknown>`); `<name>` alone is a synthetic frame (Tachyon's `<GC>`,
+ * `<native>`). Counts are non-negative integers.
  */
 import { decodeUtf8 } from '../../marshal/utf8.js'
 import type { ProfileDocument } from '../document.js'
@@ -27,12 +28,16 @@ const PYSPY_FRAME = /^(.*) \(([^()]*?)(?::(\d+))?\)$/
 const FILE_FUNC_LINE = /^(.*):([^:]*):(-?\d+)$/
 const SPECIAL = /^<[^<>]*>$/
 
-/** Whether the text looks like folded stacks: its first non-blank, non-comment line has a stack and a count. */
-export function looksCollapsed(text: string): boolean {
-  for (const raw of text.slice(0, 65536).split('\n', 64)) {
-    const line = raw.replace(/\r$/, '')
-    if (line.trim() === '' || line.startsWith('#')) continue
-    return LINE.test(line)
+/** Whether the bytes look like folded stacks: the first line that is not blank or a `#` comment has a stack and a count. */
+export function looksCollapsed(bytes: Uint8Array): boolean {
+  let start = 0
+  while (start < bytes.length) {
+    let end = bytes.indexOf(0x0a, start)
+    if (end < 0) end = bytes.length
+    const line = decodeUtf8(bytes, start, end)?.replace(/\r$/, '')
+    if (line === undefined) return false
+    if (line.trim() !== '' && !line.startsWith('#')) return LINE.test(line)
+    start = end + 1
   }
   return false
 }
@@ -67,7 +72,9 @@ function parseFrame(tool: ImportTool, text: string): ImportedFrame {
   }
   const m = FILE_FUNC_LINE.exec(text)
   if (m && m[1] !== '') return { file: m[1]!, qualname: m[2]! }
-  if (SPECIAL.test(text) || tool === 'unknown' || tool === 'py-spy') return special(text)
+  if (SPECIAL.test(text)) return special(text)
+  // a name without a file (generic folded text, py-spy's frames without one)
+  if (tool === 'unknown' || tool === 'py-spy') return { file: '<unknown>', qualname: text }
   throw new ImportError('IMPORT_CORRUPT', `frame ${JSON.stringify(text.slice(0, 80))} is not file:function:line`)
 }
 

@@ -21,9 +21,9 @@ export function detectFormat(bytes: Uint8Array): ImportFormat | undefined {
   if (looksTachyonBinary(bytes)) return 'tachyon-binary'
   if (looksMarshalDict(bytes)) return 'tachyon-pstats'
   let head = ''
-  for (let i = 0; i < Math.min(bytes.length, 65536); i++) head += String.fromCharCode(bytes[i]!)
+  for (let i = 0; i < Math.min(bytes.length, 4096); i++) head += String.fromCharCode(bytes[i]!)
   if (looksTachyonJsonl(head)) return 'tachyon-jsonl'
-  if (looksCollapsed(head)) return 'collapsed'
+  if (looksCollapsed(bytes)) return 'collapsed'
   return undefined
 }
 

@@ -181,6 +181,7 @@ export function importTachyonBinary(bytes: Uint8Array, options: ImportOptions = 
       threads.set(key, t)
     }
     const encoding = s.byte()
+    if (encoding > Encoding.PopPush) throw corrupt(`unknown record encoding ${encoding}`, s.pos - 1)
     let weight = 1
     let status = 0
     if (encoding === Encoding.Repeat) {
@@ -212,7 +213,8 @@ export function importTachyonBinary(bytes: Uint8Array, options: ImportOptions = 
         const top: number[] = []
         for (let i = 0; i < added; i++) top.push(frame())
         t.stack = top.concat(kept)
-      } else if (encoding === Encoding.PopPush) {
+      } else {
+        // Encoding.PopPush
         const pop = s.varint()
         const push = s.varint()
         const kept = t.stack.slice(Math.min(pop, t.stack.length))
@@ -220,7 +222,7 @@ export function importTachyonBinary(bytes: Uint8Array, options: ImportOptions = 
         const top: number[] = []
         for (let i = 0; i < push; i++) top.push(frame())
         t.stack = top.concat(kept)
-      } else throw corrupt(`unknown record encoding ${encoding}`, s.pos - 1)
+      }
     }
     if (status & STATUS_MAIN_THREAD) t.main = true
     t.state ??= b.thread(key, Number(id) <= Number.MAX_SAFE_INTEGER ? Number(id) : undefined, `Thread-${id}`)
