@@ -12,7 +12,7 @@
  *   format: a typed error with a code, on one line, exit 2; nothing hangs or grows with the counts.
  */
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
@@ -138,7 +138,7 @@ describe('Tachyon files of one run (CPython 3.15)', () => {
     assert.equal(run.status, 0, run.stderr)
     for (const format of ['pstats', 'collapsed', 'jsonl']) {
       files[format] = join(WORK, `run.${format}`)
-      const r = spawnSync(python, ['-m', 'profiling.sampling', 'replay', `--${format}`, '-o', files[format]!, files.binary], { cwd: WORK, encoding: 'utf8' })
+      const r: SpawnSyncReturns<string> = spawnSync(python, ['-m', 'profiling.sampling', 'replay', `--${format}`, '-o', files[format]!, files.binary], { cwd: WORK, encoding: 'utf8' })
       assert.equal(r.status, 0, r.stderr)
     }
     const totals = spawnSync(python, ['-c', TACHYON_TOTALS, files.pstats!], { encoding: 'utf8' })
