@@ -197,6 +197,34 @@ describe('Tachyon files of one run (CPython 3.15)', () => {
     if (doc) assert.equal(doc.metadata.source?.format, 'tachyon-jsonl')
   })
 
+  test("zstd-compressed --binary (Tachyon's default): decompressed by Python 3.15's compression.zstd, the same totals", (t) => {
+    const python = requirePython(t, 15)
+    if (!python) return
+    const zstd = spawnSync(python, ['-c', 'import _remote_debugging as r; print(r.zstd_available())'], { encoding: 'utf8' })
+    if (zstd.stdout.trim() !== 'True') return t.skip('this CPython 3.15 was built without zstd')
+    const bin = join(WORK, 'z.bin')
+    const run = spawnSync(python, ['-m', 'profiling.sampling', 'run', '--binary', '-o', bin, 'prog.py'], { cwd: WORK, encoding: 'utf8' })
+    assert.equal(run.status, 0, run.stderr)
+    assert.equal(readFileSync(bin).readUInt32LE(56), 1, 'compressed with zstd')
+    const pstats = join(WORK, 'z.pstats')
+    const replay = spawnSync(python, ['-m', 'profiling.sampling', 'replay', '--pstats', '-o', pstats, bin], { cwd: WORK, encoding: 'utf8' })
+    assert.equal(replay.status, 0, replay.stderr)
+    const totals = spawnSync(python, ['-c', TACHYON_TOTALS, pstats], { encoding: 'utf8' })
+    const theirs = new Map(Object.entries(JSON.parse(totals.stdout) as Record<string, [number, number]>))
+    const out = join(WORK, 'z.json')
+    const r = pyxray('import', bin, '-o', out)
+    assert.equal(r.status, 0, r.stderr)
+    const mine = perFunction(readProfileDocument(readFileSync(out, 'utf8'), out))
+    for (const [k, v] of theirs) if (v[0] > 0) assert.deepEqual(mine.get(k), v, k)
+    // damaged compressed data: one line, exit 2
+    const bytes = readFileSync(bin)
+    for (let i = 70; i < 90; i++) bytes[i] = 0xee
+    writeFileSync(join(WORK, 'z-bad.bin'), bytes)
+    const bad = pyxray('import', join(WORK, 'z-bad.bin'), '-o', join(WORK, 'z-bad.json'))
+    assert.equal(bad.status, 2)
+    assert.match(bad.stderr, /^pyxray: .*z-bad\.bin: .*\[IMPORT_CORRUPT\]\n$/)
+  })
+
   test('the CLI: import, report, diff (and its gate), export, several files as runs', (t) => {
     if (!own) return t.skip('no Tachyon run (see the first test)')
     const bin = join(WORK, 'bin.json')

@@ -3,7 +3,9 @@
  * py-spy, austin, perf) as a pyxray profile document, for report, diff, export and serve. The
  * readers are in the core (src/profile/import/); this reads the files and writes the document.
  */
+import { spawnSync } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
+import { findInterpreters } from '../runtime/index.js'
 import { importProfile, ImportError } from '../profile/import/index.js'
 import type { ProfileDocument } from '../profile/document.js'
 import { mergeRuns } from '../profile/runs.js'
@@ -22,8 +24,8 @@ pyxray report, diff (and its --fail-on gate), export and serve then read. The fo
 file's content, not its name:
 
   Tachyon (python -m profiling.sampling, CPython 3.15+)
-    --binary       every sample of every thread (record it with --compression none: pyxray
-                   reads no zstd; or convert: python -m profiling.sampling replay --collapsed)
+    --binary       every sample of every thread (zstd-compressed files, the default, are
+                   decompressed by a Python 3.14+ found on PATH, pyenv or PYXRAY_PYTHON_PATHS)
     --collapsed    call paths per thread; files by base name only
     --pstats       per-line counts and caller edges: the call tree is rebuilt from the edges
     --jsonl        per-line counts only: every function at the top level with its own samples
@@ -52,6 +54,37 @@ Examples:
   py-spy record --format raw -o stacks.txt -- python app.py
   pyxray import stacks.txt --interval-us 10000 -o app.json
 `
+
+/** Decompresses zstd data with a Python 3.14+ (compression.zstd); at most `maxBytes` out. */
+const ZSTD_SCRIPT = `import sys
+try:
+    from compression.zstd import ZstdDecompressor, ZstdError
+except ImportError:
+    sys.exit(5)
+d = ZstdDecompressor()
+try:
+    out = d.decompress(sys.stdin.buffer.read(), max_length=int(sys.argv[1]))
+except ZstdError as e:
+    print(e, file=sys.stderr)
+    sys.exit(4)
+if not d.eof:
+    sys.exit(3 if len(out) >= int(sys.argv[1]) else 4)
+sys.stdout.buffer.write(out)
+`
+
+/** The zstd decoder of {@link importProfile}: the newest Python 3.14+ found runs compression.zstd. */
+function zstdWithPython(compressed: Uint8Array, maxBytes: number): Uint8Array {
+  const python = findInterpreters()
+    .filter((i) => i.major === 3 && i.minor >= 14)
+    .sort((a, b) => b.minor - a.minor)[0]
+  if (!python) throw new ImportError('IMPORT_UNSUPPORTED', 'Tachyon binary compressed with zstd: pyxray decompresses it with a Python 3.14+ (compression.zstd) and found none (PATH, pyenv, PYXRAY_PYTHON_PATHS); record with --binary --compression none, or convert with python -m profiling.sampling replay --collapsed')
+  const r = spawnSync(python.path, ['-I', '-c', ZSTD_SCRIPT, String(maxBytes)], { input: compressed, maxBuffer: maxBytes + 1024 })
+  if (r.status === 0 && r.stdout) return new Uint8Array(r.stdout.buffer, r.stdout.byteOffset, r.stdout.byteLength)
+  if (r.status === 3) throw new ImportError('IMPORT_LIMIT', `the zstd-compressed samples expand past ${maxBytes} bytes (16 MiB + 64 × the file's size): not a real profile's`)
+  if (r.status === 5) throw new ImportError('IMPORT_UNSUPPORTED', `${python.path} (${python.version}) has no compression.zstd (built without zstd): convert the file with python -m profiling.sampling replay --collapsed`)
+  const why = r.stderr?.toString().trim().split('\n').pop() ?? r.error?.message ?? `exit status ${r.status}`
+  throw new ImportError('IMPORT_CORRUPT', `Tachyon binary: its zstd-compressed samples cannot be decompressed (${why}): the file is truncated or damaged`)
+}
 
 /** Runs `pyxray import`. */
 export async function importCommand(args: string[], con: Console): Promise<number> {
@@ -86,7 +119,7 @@ export async function importCommand(args: string[], con: Console): Promise<numbe
       throw new UsageError('NOT_FOUND', `${file}: cannot read it: ${why}`)
     }
     try {
-      docs.push(importProfile(bytes, { ...(intervalUs !== undefined ? { intervalUs } : {}), startTime: mtime.toISOString() }))
+      docs.push(importProfile(bytes, { ...(intervalUs !== undefined ? { intervalUs } : {}), startTime: mtime.toISOString(), zstd: zstdWithPython }))
     } catch (e) {
       if (!(e instanceof ImportError)) throw e
       con.err(`pyxray: ${escapeMessage(`${file}: ${e.message} [${e.code}]`)}\n`)

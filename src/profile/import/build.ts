@@ -60,6 +60,12 @@ export interface ImportOptions {
   readonly intervalUs?: number
   /** metadata.startTime when the file does not record a wall-clock start (ISO 8601); default the epoch. */
   readonly startTime?: string
+  /**
+   * A zstd decoder for Tachyon binaries compressed with zstd (the core has none): the compressed
+   * bytes in, at most `maxBytes` out, an {@link ImportError} when it cannot (IMPORT_LIMIT past
+   * `maxBytes`, IMPORT_CORRUPT for bad data). The CLI's runs Python 3.14+'s compression.zstd.
+   */
+  readonly zstd?: (compressed: Uint8Array, maxBytes: number) => Uint8Array
 }
 
 const LIBRARY = /(^<frozen )|([\\/]site-packages[\\/])|([\\/]dist-packages[\\/])|([\\/]lib[\\/]python\d+\.\d+t?[\\/])/

@@ -14,7 +14,7 @@
  * | 36–39 | thread count (u32) |
  * | 40–47 | string table offset (u64) |
  * | 48–55 | frame table offset (u64) |
- * | 56–59 | compression: 0 none, 1 zstd (the sample records only) |
+ * | 56–59 | compression: 0 none, 1 zstd (the sample records only: decompressed by {@link ImportOptions.zstd}) |
  * | 60 | low 3 bits: the sampling mode + 1 (0 unknown; wall, cpu, gil, all, exception) — as observed in 3.15.2's files |
  * | 64… | sample records, up to the string table |
  * | string table | per string: length (varint), UTF-8 bytes |
@@ -31,6 +31,7 @@
  */
 import { decodeUtf8 } from '../../marshal/utf8.js'
 import type { ProfileDocument } from '../document.js'
+import { outputBudget } from '../../marshal/limits.js'
 import { type ImportOptions, ProfileBuilder } from './build.js'
 import { ImportError } from './errors.js'
 
@@ -105,13 +106,16 @@ export function importTachyonBinary(bytes: Uint8Array, options: ImportOptions = 
   const size = bytes.length
   if (!(stringsAt >= HEADER_SIZE && stringsAt <= framesAt && framesAt <= size - FOOTER_SIZE)) throw corrupt(`table offsets ${stringsAt} and ${framesAt} out of order or past the end`, 40)
   if (!(intervalUs > 0 && intervalUs <= 3.6e9)) throw corrupt(`a sampling interval of ${intervalUs} µs`, 20)
+  let records = bytes.subarray(HEADER_SIZE, stringsAt)
   if (compression === 1) {
-    throw new ImportError(
-      'IMPORT_UNSUPPORTED',
-      'Tachyon binary compressed with zstd (the default when zstd is available): pyxray reads uncompressed files; record with --binary --compression none, or convert with python -m profiling.sampling replay --collapsed -o OUT.txt FILE',
-    )
-  }
-  if (compression !== 0) throw corrupt(`unknown compression ${compression}`, 56)
+    if (!options.zstd) {
+      throw new ImportError(
+        'IMPORT_UNSUPPORTED',
+        'Tachyon binary compressed with zstd (the default when zstd is available) and no zstd decoder here (pyxray import uses a Python 3.14+ compression.zstd): record with --binary --compression none, or convert with python -m profiling.sampling replay --collapsed -o OUT.txt FILE',
+      )
+    }
+    records = options.zstd(records, outputBudget(bytes.length))
+  } else if (compression !== 0) throw corrupt(`unknown compression ${compression}`, 56)
   const stringCount = view.getUint32(size - FOOTER_SIZE, true)
   const frameCount = view.getUint32(size - FOOTER_SIZE + 4, true)
   // every string needs at least its length byte, every frame seven bytes
@@ -166,13 +170,15 @@ export function importTachyonBinary(bytes: Uint8Array, options: ImportOptions = 
 
   type Thread = { stack: number[]; key: string; state: ReturnType<ProfileBuilder['thread']> | undefined; main: boolean; id: bigint }
   const threads = new Map<string, Thread>()
-  const s = new Cursor(bytes, HEADER_SIZE, stringsAt)
+  // offsets in messages are into the records (after decompression, if any) from byte 64 on
+  const recordView = new DataView(records.buffer, records.byteOffset, records.byteLength)
+  const s = new Cursor(records, 0, records.length)
   let samples = 0
   const outer = (stack: readonly number[]): number[] => stack.filter((f) => f >= 0).reverse()
   while (s.pos < s.end) {
     if (s.end - s.pos < 13) throw corrupt('a sample record cut short', s.pos)
-    const id = view.getBigUint64(s.pos, true)
-    const interp = view.getUint32(s.pos + 8, true)
+    const id = recordView.getBigUint64(s.pos, true)
+    const interp = recordView.getUint32(s.pos + 8, true)
     s.pos += 12
     const key = `${interp}:${id}`
     let t = threads.get(key)
