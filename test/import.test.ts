@@ -584,3 +584,63 @@ describe('hostile text', () => {
     assert.match(help.stdout, /Usage: pyxray import FILE… -o DOC\.json/)
   })
 })
+
+// ---------------------------------------------------------------------------------------------
+// Mutations: whatever the bytes, a valid document or an ImportError
+
+describe('mutated inputs', () => {
+  /** A small deterministic PRNG (mulberry32). */
+  function rng(seed: number): () => number {
+    let a = seed >>> 0
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0
+      let t = a
+      t = Math.imul(t ^ (t >>> 15), t | 1)
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    }
+  }
+  const binary = (() => {
+    const f = new BinaryFile()
+    const frames = [f.frame('/app/a.py', '<module>', 1), f.frame('/app/a.py', 'main', 2), f.frame('/app/a.py', 'a', 3), f.frame('~', '<GC>', 0)]
+    return f.full(1, 0x24, [frames[2]!, frames[1]!, frames[0]!]).repeat(1, 4).suffix(1, 2, [frames[3]!]).popPush(1, 1, [frames[2]!]).full(7, 0x04, [frames[1]!]).bytes()
+  })()
+  const main = loc('/a.py', 5, 'main')
+  const pstats = writeMarshal(dict([tuple(str('__sampled__')), TRUE], [main, entry(1, 5, [])], [loc('/a.py', 9, 'f'), entry(4, 4, [[main, 4]])]))
+  const seeds: [string, Uint8Array][] = [
+    ['binary', binary],
+    ['pstats', pstats],
+    ['py-spy', readFileSync(join(FIXTURES, 'py-spy-raw.txt'))],
+    ['austin', readFileSync(join(FIXTURES, 'austin.txt'))],
+    ['jsonl', new TextEncoder().encode('{"type":"meta","v":0,"sample_interval_usec":1000}\n{"type":"string_table","strings":[{"str_id":0,"value":"/a.py"},{"str_id":1,"value":"f"}]}\n{"type":"frame_table","frames":[{"frame_id":0,"path_str_id":0,"func_str_id":1,"line":1}]}\n{"type":"agg","kind":"frame","entries":[{"frame_id":0,"self":3,"cumulative":3}]}\n{"type":"end","samples_total":3}\n')],
+  ]
+  for (const [name, seed] of seeds) {
+    test(`${name}: 400 mutations`, () => {
+      const random = rng(name.length * 7919)
+      const outcomes = new Map<string, number>()
+      for (let i = 0; i < 400; i++) {
+        const bytes = seed.slice()
+        const edits = 1 + Math.floor(random() * 4)
+        for (let e = 0; e < edits; e++) {
+          const at = Math.floor(random() * bytes.length)
+          const kind = random()
+          if (kind < 0.6) bytes[at] = Math.floor(random() * 256)
+          else if (kind < 0.8) bytes[at] = [0, 0x7f, 0x80, 0xff][Math.floor(random() * 4)]!
+          else bytes[at] = bytes[at]! ^ (1 << Math.floor(random() * 8))
+        }
+        const cut = random() < 0.1 ? bytes.slice(0, Math.floor(random() * bytes.length)) : bytes
+        let outcome: string
+        try {
+          roundTrip(importProfile(cut))
+          outcome = 'ok'
+        } catch (err) {
+          assert.ok(err instanceof ImportError, `${name} mutation ${i}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
+          assert.doesNotMatch(err.message, /\n/)
+          outcome = err.code
+        }
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1)
+      }
+      assert.ok(outcomes.size >= 2, `${name}: ${JSON.stringify([...outcomes])}`)
+    })
+  }
+})
