@@ -136,7 +136,7 @@ describe('Tachyon files of one run (CPython 3.15)', () => {
     files.binary = join(WORK, 'run.bin')
     const run = spawnSync(python, ['-m', 'profiling.sampling', 'run', '-a', '--binary', '--compression', 'none', '-o', files.binary, 'prog.py'], { cwd: WORK, encoding: 'utf8' })
     assert.equal(run.status, 0, run.stderr)
-    for (const format of ['pstats', 'collapsed', 'jsonl']) {
+    for (const format of ['pstats', 'collapsed', 'jsonl', 'gecko']) {
       files[format] = join(WORK, `run.${format}`)
       const r: SpawnSyncReturns<string> = spawnSync(python, ['-m', 'profiling.sampling', 'replay', `--${format}`, '-o', files[format]!, files.binary], { cwd: WORK, encoding: 'utf8' })
       assert.equal(r.status, 0, r.stderr)
@@ -191,6 +191,10 @@ describe('Tachyon files of one run (CPython 3.15)', () => {
   test('--pstats: the same per function (the tree rebuilt from the caller edges)', (t) => {
     const doc = check(t, 'pstats', (f) => f, true)
     if (doc) assert.equal(doc.metadata.source?.format, 'tachyon-pstats')
+  })
+  test('--gecko: the same per function (files by base name)', (t) => {
+    const doc = check(t, 'gecko', (f) => basename(f), true)
+    if (doc) assert.equal(doc.metadata.source?.format, 'gecko')
   })
   test('--jsonl: self samples per function', (t) => {
     const doc = check(t, 'jsonl', (f) => f, false)
@@ -548,6 +552,39 @@ describe('pstats and jsonl, constructed', () => {
   })
 })
 
+describe('gecko, constructed', () => {
+  const gecko = (stackPrefix: (number | null)[], samples: (number | null)[]) => ({
+    meta: { interval: 0.5, version: 32, preprocessedProfileVersion: 57 },
+    shared: { stringArray: ['main', 'f', '/a.py', '<GC>'] },
+    threads: [
+      {
+        name: 'T',
+        isMainThread: true,
+        tid: 9,
+        funcTable: { name: [0, 1, 3], fileName: [2, 2, null], resource: [null, null, null] },
+        frameTable: { func: [0, 1, 2] },
+        stackTable: { frame: stackPrefix.map((_, i) => i % 3), prefix: stackPrefix },
+        samples: { stack: samples, weight: null },
+      },
+    ],
+  })
+  const bytes = (o: unknown) => new TextEncoder().encode(JSON.stringify(o))
+
+  test('stacks resolve through their prefixes; a null stack is a sample of the root', () => {
+    const doc = roundTrip(importProfile(bytes(gecko([null, 0, 0], [1, 1, 2, null]))))
+    assert.deepEqual(doc.metadata.source, { format: 'gecko', tool: 'unknown' })
+    assert.equal(doc.metadata.intervalNs, 500_000)
+    assert.deepEqual(folded(doc), ['MainThread| 1', 'MainThread|main;<GC> 1', 'MainThread|main;f 2'])
+  })
+  test('hostile: a prefix cycle, an index out of range, a bad weight', () => {
+    assert.match(importError(bytes(gecko([1, 0], [0]))).message, /prefix cycle/)
+    assert.match(importError(bytes(gecko([null], [5]))).message, /not an index below 1/)
+    const weighted = gecko([null], [0])
+    ;(weighted.threads[0]!.samples as { weight: unknown }).weight = [-3]
+    assert.equal(importError(bytes(weighted)).code, 'IMPORT_CORRUPT')
+  })
+})
+
 describe('hostile text', () => {
   const cases: [string, string, RegExp][] = [
     ['a count past 2^53', 'main;f 99999999999999999999\n', /IMPORT_CORRUPT/],
@@ -612,6 +649,7 @@ describe('mutated inputs', () => {
     ['pstats', pstats],
     ['py-spy', readFileSync(join(FIXTURES, 'py-spy-raw.txt'))],
     ['austin', readFileSync(join(FIXTURES, 'austin.txt'))],
+    ['gecko', new TextEncoder().encode('{"meta":{"interval":1,"version":32},"shared":{"stringArray":["main","f","/a.py"]},"threads":[{"name":"T","isMainThread":true,"funcTable":{"name":[0,1],"fileName":[2,2]},"frameTable":{"func":[0,1]},"stackTable":{"frame":[0,1],"prefix":[null,0]},"samples":{"stack":[1,1,0],"weight":null}}]}')],
     ['jsonl', new TextEncoder().encode('{"type":"meta","v":0,"sample_interval_usec":1000}\n{"type":"string_table","strings":[{"str_id":0,"value":"/a.py"},{"str_id":1,"value":"f"}]}\n{"type":"frame_table","frames":[{"frame_id":0,"path_str_id":0,"func_str_id":1,"line":1}]}\n{"type":"agg","kind":"frame","entries":[{"frame_id":0,"self":3,"cumulative":3}]}\n{"type":"end","samples_total":3}\n')],
   ]
   for (const [name, seed] of seeds) {

@@ -29,6 +29,7 @@ file's content, not its name:
     --collapsed    call paths per thread; files by base name only
     --pstats       per-line counts and caller edges: the call tree is rebuilt from the edges
     --jsonl        per-line counts only: every function at the top level with its own samples
+    --gecko        the Firefox Profiler's format: call paths per thread; files by base name
   collapsed stacks ('frame;frame;… COUNT' lines) from py-spy record --format raw, austin, and
     stackcollapse-perf.pl over perf script (perf's py:: frames, C symbols as native frames)
 

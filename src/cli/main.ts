@@ -53,8 +53,8 @@ Commands:
   report PROFILE      a profile as a table, call tree or callers/callees (text, markdown, json, html)
   diff BASE HEAD      compare two profiles call path by call path; --fail-on regression for CI
   export PROFILE      a profile for other tools: speedscope, pstats, collapsed stacks, Chrome trace
-  import FILE…        profiles of other tools (Tachyon: binary, pstats, jsonl, collapsed; py-spy,
-                      austin, perf collapsed stacks) as a pyxray profile document
+  import FILE…        profiles of other tools (Tachyon: binary, pstats, jsonl, collapsed, gecko;
+                      py-spy, austin, perf collapsed stacks) as a pyxray profile document
   serve [PROFILE…]    the web UI (bytecode explorer, profile viewer) on a loopback server
   runtimes            the Python runtimes pyxray can use
   python-path         the folder of the pyxray Python agent (for PYTHONPATH or pip install)

@@ -224,7 +224,8 @@ export const PROFILE_SCHEMA_V2: JsonSchema = {
                 "tachyon-binary",
                 "tachyon-pstats",
                 "tachyon-jsonl",
-                "collapsed"
+                "collapsed",
+                "gecko"
               ]
             },
             "tool": {

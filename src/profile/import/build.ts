@@ -32,6 +32,8 @@ export type ImportFormat =
   | 'tachyon-jsonl'
   /** Folded stacks, one `frame;frame;… count` per line (Tachyon `--collapsed`, py-spy `--format raw`, austin, stackcollapse-perf). */
   | 'collapsed'
+  /** The Firefox Profiler's processed format (Tachyon `--gecko`): per-thread samples and stack tables. */
+  | 'gecko'
 
 /** The tool that wrote the imported file, as far as its content tells. */
 export type ImportTool = 'tachyon' | 'py-spy' | 'austin' | 'perf' | 'unknown'
@@ -135,29 +137,37 @@ export class ProfileBuilder {
     return t
   }
 
+  /** The child of `node` for `frame` in thread `t`, created on first use (node 0 is the root). */
+  child(t: ThreadState, node: number, frame: number): number {
+    const kids = t.children[node]!
+    let child = kids.get(frame)
+    if (child === undefined) {
+      this.spend(1)
+      child = t.frame.length
+      t.frame.push(frame)
+      t.parent.push(node)
+      t.total.push(0)
+      t.self.push(0)
+      t.children.push(new Map())
+      kids.set(frame, child)
+    }
+    return child
+  }
+
+  /** Adds `weight` samples whose innermost frame is `node` (totals are summed up the tree in {@link finish}). */
+  addAt(t: ThreadState, node: number, weight: number): void {
+    if (!(weight > 0)) return
+    t.self[node] = t.self[node]! + weight
+    this.weight += weight
+  }
+
   /** Adds `weight` samples of a stack given outermost frame first (frame indices from {@link frame}). */
   add(t: ThreadState, stack: readonly number[], weight: number): void {
     if (!(weight > 0)) return
     this.spend(stack.length + 1)
     let node = 0
-    t.total[0] = t.total[0]! + weight
-    for (const f of stack) {
-      const kids = t.children[node]!
-      let child = kids.get(f)
-      if (child === undefined) {
-        child = t.frame.length
-        t.frame.push(f)
-        t.parent.push(node)
-        t.total.push(0)
-        t.self.push(0)
-        t.children.push(new Map())
-        kids.set(f, child)
-      }
-      node = child
-      t.total[node] = t.total[node]! + weight
-    }
-    t.self[node] = t.self[node]! + weight
-    this.weight += weight
+    for (const f of stack) node = this.child(t, node, f)
+    this.addAt(t, node, weight)
   }
 
   /**
@@ -187,6 +197,9 @@ export class ProfileBuilder {
     const ordered = [...this.threads.values()].sort((a, b) => Number(b.main) - Number(a.main) || a.order - b.order)
     if (ordered.length > 0 && !ordered.some((t) => t.main)) ordered[0]!.main = true
     const threads: ProfileThread[] = ordered.map((t) => {
+      // totals: own samples plus the children's, children after their parents in index order
+      for (let i = 0; i < t.frame.length; i++) t.total[i] = t.self[i]!
+      for (let i = t.frame.length - 1; i > 0; i--) t.total[t.parent[i]!] = t.total[t.parent[i]!]! + t.total[i]!
       const built: (ProfileNode & { children: ProfileNode[] })[] = new Array(t.frame.length)
       for (let i = t.frame.length - 1; i >= 0; i--) {
         const kids = [...t.children[i]!.values()].map((c) => built[c]!).sort((a, b) => b.totalNs - a.totalNs)
