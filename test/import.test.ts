@@ -21,7 +21,9 @@ import { writeMarshal, type PyObject } from '../src/marshal/index.js'
 import { readProfileDocument, toProfileJson, type ProfileDocument } from '../src/profile/document.js'
 import { flatTable } from '../src/profile/flat.js'
 import { detectFormat, ImportError, importProfile } from '../src/profile/import/index.js'
+import { toCollapsed } from '../src/profile/export/index.js'
 import { buildTrees } from '../src/profile/model.js'
+import { makeDoc } from './profile-docs.js'
 import { requirePython } from './pyenv.js'
 
 const ROOT = join(import.meta.dirname, '..')
@@ -315,6 +317,15 @@ describe('collapsed stacks', () => {
     assert.deepEqual(doc.metadata.source, { format: 'collapsed', tool: 'unknown' })
     assert.deepEqual(folded(doc), ['MainThread|main;compute 3', 'MainThread|main;compute;inner 7', 'MainThread|main;idle 2'])
     assert.equal(doc.frames[0]!.file, '<unknown>')
+  })
+
+  test("pyxray's own export --to collapsed reads back: threads by their [name] frames, self µs per path", () => {
+    const original = makeDoc([['main', 1, 9000, [['work', 3, 6000, [['builtin:len', 5, 1000]]], ['other', 1, 2000]]]])
+    const text = toCollapsed(original)
+    const doc = roundTrip(importProfile(new TextEncoder().encode(text), { intervalUs: 1 }))
+    assert.deepEqual(doc.metadata.source, { format: 'collapsed', tool: 'unknown' })
+    const self = (d: ProfileDocument) => new Map(flatTable(buildTrees(d).map((t) => t.root)).map((r) => [r.fn.qualname, r.selfNs]))
+    assert.deepEqual(self(doc), self(original))
   })
 
   test('the format is told by content, not by name', () => {

@@ -11,7 +11,8 @@
  * | py-spy | `[process N:"cmd";][thread (0xID);]…` | `function (file.py:LINE)` or `function (file.py)` |
  * | perf | `comm;…` with `py::function:/path/file.py` frames (perf's Python trampoline, 3.12+) or C symbols (`sym_[k]` kernel) | |
  *
- * Anything else in this shape is read as `unknown`: frames `function (file:LINE)`, `file:function:LINE`
+ * Anything else in this shape is read as `unknown` (pyxray's own `export --to collapsed`, whose
+ * `[thread name]` first frames name threads, among them): frames `function (file:LINE)`, `file:function:LINE`
  * or a bare name (file `<unknown>`); `<name>` alone is a synthetic frame (Tachyon's `<GC>`,
  * `<native>`). Counts are non-negative integers.
  */
@@ -46,6 +47,7 @@ function toolOf(line: string): ImportTool {
   if (TACHYON.test(line)) return 'tachyon'
   if (AUSTIN.test(line)) return 'austin'
   const frames = line.split(';')
+  if (/^\[[^\]]*\]$/.test(frames[0]!)) return 'unknown' // pyxray export --to collapsed: `[thread name];…`
   if (frames.some((f) => PYSPY_FRAME.test(f) && !f.startsWith('thread (0x') && !f.startsWith('process '))) return 'py-spy'
   if (frames.some((f) => f.startsWith('py::') || f.endsWith('_[k]') || f.endsWith('_[j]'))) return 'perf'
   return 'unknown'
@@ -125,17 +127,18 @@ export function importCollapsed(bytes: Uint8Array, options: ImportOptions = {}):
         parts = parts.slice(1)
       } else {
         const names: string[] = []
-        while (parts.length > 0 && (/^process \d+:/.test(parts[0]!) || /^thread \(0x[0-9a-fA-F]+\)/.test(parts[0]!))) {
+        // py-spy's process and thread frames; pyxray's own export's `[thread name]`
+        while (parts.length > 0 && (/^process \d+:/.test(parts[0]!) || /^thread \(0x[0-9a-fA-F]+\)/.test(parts[0]!) || /^\[[^\]]*\]$/.test(parts[0]!))) {
           const p = parts.shift()!
           names.push(p)
           const hex = /^thread \(0x([0-9a-fA-F]+)\)/.exec(p)
           if (hex) id = parseInt(hex[1]!, 16)
         }
         key = names.join(';')
-        if (key !== '') name = key
+        if (key !== '') name = /^\[[^\]]*\]$/.test(key) ? key.slice(1, -1) : key
       }
       const stack = parts.filter((p) => p !== '').map((p) => b.frame(parseFrame(tool!, p)))
-      b.add(b.thread(key, id, name, tool === 'tachyon' ? false : key === ''), stack, count)
+      b.add(b.thread(key, id, name, tool === 'tachyon' ? false : key === '' || key === '[MainThread]'), stack, count)
     } catch (e) {
       if (e instanceof ImportError && e.code === 'IMPORT_CORRUPT' && e.at === undefined) throw new ImportError(e.code, `line ${index + 1}: ${e.message}`, { line: index + 1 })
       throw e
