@@ -32,7 +32,7 @@
 import { decodeUtf8 } from '../../marshal/utf8.js'
 import type { ProfileDocument } from '../document.js'
 import { outputBudget } from '../../marshal/limits.js'
-import { type ImportOptions, ProfileBuilder } from './build.js'
+import { type ImportOptions, ProfileBuilder, type ThreadState } from './build.js'
 import { ImportError } from './errors.js'
 
 /** Whether the bytes start with Tachyon's binary magic (either byte order). */
@@ -168,13 +168,13 @@ export function importTachyonBinary(bytes: Uint8Array, options: ImportOptions = 
     frameIds.push(b.frame(synthetic ? { file: '<built-in>', qualname: name, kind: 'builtin', module: name === '<GC>' ? 'gc' : 'native' } : { file: fileName, qualname: name }))
   }
 
-  type Thread = { stack: number[]; key: string; state: ReturnType<ProfileBuilder['thread']> | undefined; main: boolean; id: bigint }
+  /** Per thread: the builder's node of every frame of the current stack, outermost first (Tachyon's own frames share their caller's node). */
+  type Thread = { path: number[]; state: ThreadState; main: boolean }
   const threads = new Map<string, Thread>()
   // offsets in messages are into the records (after decompression, if any) from byte 64 on
   const recordView = new DataView(records.buffer, records.byteOffset, records.byteLength)
   const s = new Cursor(records, 0, records.length)
   let samples = 0
-  const outer = (stack: readonly number[]): number[] => stack.filter((f) => f >= 0).reverse()
   while (s.pos < s.end) {
     if (s.end - s.pos < 13) throw corrupt('a sample record cut short', s.pos)
     const id = recordView.getBigUint64(s.pos, true)
@@ -183,9 +183,10 @@ export function importTachyonBinary(bytes: Uint8Array, options: ImportOptions = 
     const key = `${interp}:${id}`
     let t = threads.get(key)
     if (!t) {
-      t = { stack: [], key, state: undefined, main: false, id }
+      t = { path: [], state: b.thread(key, id <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(id) : undefined, `Thread-${id}`), main: false }
       threads.set(key, t)
     }
+    const thread = t
     const encoding = s.byte()
     if (encoding > Encoding.PopPush) throw corrupt(`unknown record encoding ${encoding}`, s.pos - 1)
     let weight = 1
@@ -201,44 +202,47 @@ export function importTachyonBinary(bytes: Uint8Array, options: ImportOptions = 
     } else {
       s.varint() // timestamp delta, µs
       status = s.byte()
-      const frame = (): number => {
-        const i = s.varint()
-        if (i >= frameCount) throw corrupt(`frame index ${i} of ${frameCount}`, s.pos)
-        return frameIds[i]!
+      /** Reads `n` frames (innermost first) and puts them on the path: only new frames cost work. */
+      const push = (n: number): void => {
+        if (n > s.end - s.pos || thread.path.length + n > MAX_DEPTH) throw corrupt(`a stack of depth ${thread.path.length + n}`, s.pos)
+        b.spend(n)
+        const fresh: number[] = []
+        for (let i = 0; i < n; i++) {
+          const f = s.varint()
+          if (f >= frameCount) throw corrupt(`frame index ${f} of ${frameCount}`, s.pos)
+          fresh.push(frameIds[f]!)
+        }
+        for (let i = n - 1; i >= 0; i--) {
+          const parent = thread.path.length > 0 ? thread.path[thread.path.length - 1]! : 0
+          const f = fresh[i]!
+          thread.path.push(f < 0 ? parent : b.child(thread.state, parent, f))
+        }
       }
       if (encoding === Encoding.Full) {
-        const depth = s.varint()
-        if (depth > MAX_DEPTH || depth > s.end - s.pos) throw corrupt(`a stack of depth ${depth}`, s.pos)
-        t.stack = []
-        for (let i = 0; i < depth; i++) t.stack.push(frame())
+        thread.path.length = 0
+        push(s.varint())
       } else if (encoding === Encoding.Suffix) {
         const shared = s.varint()
         const added = s.varint()
-        if (shared > t.stack.length || added > s.end - s.pos || shared + added > MAX_DEPTH) throw corrupt(`a suffix record keeping ${shared} of ${t.stack.length} frames and adding ${added}`, s.pos)
-        const kept = t.stack.slice(t.stack.length - shared)
-        const top: number[] = []
-        for (let i = 0; i < added; i++) top.push(frame())
-        t.stack = top.concat(kept)
+        if (shared > thread.path.length) throw corrupt(`a suffix record keeping ${shared} of ${thread.path.length} frames`, s.pos)
+        thread.path.length = shared
+        push(added)
       } else {
         // Encoding.PopPush
         const pop = s.varint()
-        const push = s.varint()
-        const kept = t.stack.slice(Math.min(pop, t.stack.length))
-        if (push > s.end - s.pos || kept.length + push > MAX_DEPTH) throw corrupt(`a pop-push record pushing ${push} frames`, s.pos)
-        const top: number[] = []
-        for (let i = 0; i < push; i++) top.push(frame())
-        t.stack = top.concat(kept)
+        thread.path.length = Math.max(0, thread.path.length - pop)
+        push(s.varint())
       }
     }
-    if (status & STATUS_MAIN_THREAD) t.main = true
-    t.state ??= b.thread(key, Number(id) <= Number.MAX_SAFE_INTEGER ? Number(id) : undefined, `Thread-${id}`)
-    if (t.main) t.state.main = true
-    b.add(t.state, outer(t.stack), weight)
+    if (status & STATUS_MAIN_THREAD) thread.main = true
+    if (thread.main) thread.state.main = true
+    b.spend(1)
+    b.addAt(thread.state, thread.path.length > 0 ? thread.path[thread.path.length - 1]! : 0, weight)
     samples += weight
   }
   const warnings: string[] = []
   if (samples !== sampleCount) warnings.push(`the header counts ${sampleCount} samples, the records hold ${samples} (the profiler was stopped before it finished the file?)`)
-  for (const t of threads.values()) if (t.main && t.state) t.state.name = 'MainThread'
+  for (const t of threads.values()) if (t.main) t.state.name = 'MainThread'
   const mode = (bytes[60]! & 7) - 1
   const modeName = ['wall', 'cpu', 'gil', 'all', 'exception'][mode]
   if (modeName !== undefined && mode >= 2) warnings.push(`sampled in Tachyon's ${modeName} mode: samples were taken only when a thread ${mode === 4 ? 'had an active exception' : mode === 2 ? 'held the GIL' : 'held the GIL and ran on a CPU'}`)
