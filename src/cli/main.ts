@@ -16,6 +16,7 @@ import { diffCommand } from './diff.js'
 import { ProfileDocumentError } from '../profile/document.js'
 import { reportCommand } from './report.js'
 import { exportOptions, runExport } from './export.js'
+import { importCommand } from './import.js'
 import { parsePort, runServe } from './serve.js'
 import { runStack } from './stack.js'
 import type { AdaptiveOptions } from './adaptive.js'
@@ -53,6 +54,8 @@ Commands:
   report PROFILE      a profile as a table, call tree or callers/callees (text, markdown, json, html)
   diff BASE HEAD      compare two profiles call path by call path; --fail-on regression for CI
   export PROFILE      a profile for other tools: speedscope, pstats, collapsed stacks, Chrome trace
+  import FILE…        profiles of other tools (Tachyon: binary, pstats, jsonl, collapsed, gecko;
+                      py-spy, austin, perf collapsed stacks) as a pyxray profile document
   serve [PROFILE…]    the web UI (bytecode explorer, profile viewer) on a loopback server
   runtimes            the Python runtimes pyxray can use
   python-path         the folder of the pyxray Python agent (for PYTHONPATH or pip install)
@@ -503,6 +506,7 @@ const COMMANDS: Record<string, (args: string[], con: Console) => Promise<number>
   diff: diffCommand,
   compare: (args, con) => compareCommand(args, con, { ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}), style: (flag) => styleFor(process.stdout, flag) }),
   export: exportCommand,
+  import: importCommand,
   dis: disCommand,
   ast: astCommand,
   code: codeCommand,

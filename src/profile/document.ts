@@ -75,6 +75,8 @@ export interface ProfileMetadata {
   /** Sample mode: how many times the sampler looked. */
   readonly samples?: number
   readonly overhead?: ProfileOverhead
+  /** Imported profiles (`pyxray import`): the file's format and tool. */
+  readonly source?: { readonly format: 'tachyon-binary' | 'tachyon-pstats' | 'tachyon-jsonl' | 'collapsed' | 'gecko'; readonly tool: 'tachyon' | 'py-spy' | 'austin' | 'perf' | 'unknown' }
 }
 
 /** One distinct function; nodes refer to frames by index. */

@@ -211,6 +211,34 @@ export const PROFILE_SCHEMA_V2: JsonSchema = {
           "type": "integer",
           "minimum": 0
         },
+        "source": {
+          "type": "object",
+          "required": [
+            "format",
+            "tool"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "format": {
+              "enum": [
+                "tachyon-binary",
+                "tachyon-pstats",
+                "tachyon-jsonl",
+                "collapsed",
+                "gecko"
+              ]
+            },
+            "tool": {
+              "enum": [
+                "tachyon",
+                "py-spy",
+                "austin",
+                "perf",
+                "unknown"
+              ]
+            }
+          }
+        },
         "overhead": {
           "type": "object",
           "required": [
