@@ -14,7 +14,7 @@ import { type Pyc, PycError, readPyc } from '../pyc/index.js'
 import { RuntimeError } from '../runtime/index.js'
 import { type AdaptiveOptions, runDisAdaptive } from './adaptive.js'
 import { ExitCode, UsageError } from './errors.js'
-import { Progress, writeFileAtomic } from './io.js'
+import { type Console, Progress, writeFileAtomic } from './io.js'
 import { type SourceOptions, type Target, withTarget } from './source.js'
 
 /** Output formats of `pyxray dis`. */
@@ -35,12 +35,10 @@ export interface DisCommandOptions {
   readonly style: TextStyle
   /** --max-output-mb: the output budget per file, replacing the one derived from its size (marshal/limits.ts). */
   readonly maxOutputBytes?: number
-}
-
-/** Where to print. */
-export interface Console {
-  out(text: string): void
-  err(text: string): void
+  /** No summary line on stderr (-q). */
+  readonly quiet?: boolean
+  /** Told the CPython minor version of every file read (for warnings about flags that do not apply). */
+  readonly onVersion?: (minor: number) => void
 }
 
 interface Input {
@@ -231,6 +229,7 @@ export function runDis(o: DisCommandOptions, con: Console): number {
       const bytes = new Uint8Array(readFileSync(input.path))
       const budget = outputBudget(bytes.length, o.maxOutputBytes)
       const pyc = readPyc(bytes, { maxOutputBytes: budget, ...(o.pythonVersion ? { pythonVersion: o.pythonVersion } : {}) })
+      o.onVersion?.(pyc.version[1])
       if (o.outDir) {
         // The dis text is made as UTF-8 bytes: they go to the file without a string in between.
         const data = o.format === 'dis' ? formatDisBytes(toCodeObject(pyc.code, pyc.version[1]), disOptionsOf(o, budget)) : render(pyc, input, o, false, budget)
@@ -250,7 +249,7 @@ export function runDis(o: DisCommandOptions, con: Console): number {
     }
   })
   progress.finish()
-  if (inputs.length > 1 || o.outDir || skipped.length) {
+  if ((inputs.length > 1 || o.outDir || skipped.length) && !(o.quiet && !failed && !skipped.length)) {
     const skips = skipped.length ? `, ${skipped.length} skipped` : ''
     con.err(`pyxray dis: ${inputs.length} file(s), ${inputs.length - failed} disassembled, ${failed} failed${skips}${o.outDir ? `, written to ${o.outDir}` : ''}\n`)
   }
@@ -268,6 +267,8 @@ export interface DisSourceOptions extends SourceOptions {
   readonly explain?: (minor: number, opname: string) => string | undefined
   /** `--adaptive --call`: show the code as CPython specialized it after warm-up runs. */
   readonly adaptive?: AdaptiveOptions
+  /** Told the CPython minor version of the code (for warnings about flags that do not apply). */
+  readonly onVersion?: (minor: number) => void
 }
 
 /** Runs `pyxray dis` on one target compiled by a runtime (or one .pyc with a selector). */
@@ -275,6 +276,7 @@ export function runDisTarget(target: Target, o: DisSourceOptions, con: Console):
   if (o.adaptive) return runDisAdaptive(target, { ...o, adaptive: o.adaptive }, con)
   return withTarget(target, o, con, (loaded) => {
     const { code } = loaded
+    o.onVersion?.(code.pythonVersion[1])
     switch (o.format) {
       case 'dis':
         con.out(formatDis(code, { showCaches: o.showCaches, showOffsets: o.showOffsets, showPositions: o.showPositions, maxOutputBytes: loaded.maxOutputBytes }))

@@ -1,8 +1,30 @@
 /** Console and file helpers of the CLI: colors, atomic writes, a progress bar on TTYs. */
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, type Stats, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, type Stats, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { PLAIN, type TextStyle } from '../bytecode/format/text.js'
 import { UsageError } from './errors.js'
+
+/** Where a command prints: stdout and stderr (a test passes its own). */
+export interface Console {
+  out(text: string): void
+  err(text: string): void
+}
+
+let stdinRead = false
+
+/**
+ * All of standard input, for `-` where a file is expected (`echo 'x = 1' | pyxray dis -`). Read
+ * once: a second `-` on the same command line is a usage error.
+ */
+export function readStdin(): Buffer {
+  if (stdinRead) throw new UsageError('USAGE', '- (standard input) can be given once per command')
+  stdinRead = true
+  try {
+    return readFileSync(0)
+  } catch (e) {
+    throw new UsageError('NOT_FOUND', `cannot read standard input (${(e as NodeJS.ErrnoException).code ?? String(e)})`)
+  }
+}
 
 /** Whether to color a stream: a TTY, and NO_COLOR unset (https://no-color.org). */
 export function useColor(stream: NodeJS.WriteStream, flag?: boolean): boolean {
