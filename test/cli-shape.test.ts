@@ -11,7 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { inapplicableDisFlags } from '../src/cli/dis-command.js'
+import { type DisFlags, inapplicableDisFlags } from '../src/cli/dis-command.js'
 import { COMMANDS, main, mainHelp } from '../src/cli/main.js'
 import { optionsAfterTarget } from '../src/cli/profiler-options.js'
 import { toProfileJson } from '../src/profile/document.js'
@@ -266,8 +266,8 @@ test('a flag that does not apply to the version or the format is a one-line warn
 })
 
 test('which dis flags apply, by format and CPython version (show_caches 3.11+, show_offsets 3.13+, show_positions 3.14+)', () => {
-  const all = { format: 'dis', showCaches: true, showOffsets: true, showPositions: true, explain: false } as const
-  const flagsOf = (minor: number, f = all) => inapplicableDisFlags(f, minor).map((l) => l.split(/[: ]/)[0])
+  const all: DisFlags = { format: 'dis', showCaches: true, showOffsets: true, showPositions: true, explain: false }
+  const flagsOf = (minor: number, f: DisFlags = all) => inapplicableDisFlags(f, minor).map((l) => l.split(/[: ]/)[0])
   assert.deepEqual(flagsOf(10), ['--show-caches', '--show-offsets', '--show-positions'])
   assert.deepEqual(flagsOf(11), ['--show-offsets', '--show-positions'])
   assert.deepEqual(flagsOf(13), ['--show-positions'])
