@@ -50,7 +50,7 @@ export function specializationsOf(compiled: CodeObject, live: CodeObject): Speci
 
 /** Runs `pyxray dis --adaptive`. */
 export async function runDisAdaptive(target: Target, o: DisAdaptiveOptions, con: Console): Promise<number> {
-  if (!isSource(target)) throw new UsageError('USAGE', '--adaptive runs the code: give Python source (FILE.py[:Qualname] or -c), not a .pyc')
+  if (!isSource(target)) throw new UsageError('USAGE', "--adaptive runs the code: give Python source ('FILE.py[:Qualname]' or -c), not a .pyc")
   const selected = await selectRuntime(o)
   try {
     const loaded = await loadTarget(target, o, selected)

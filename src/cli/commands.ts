@@ -15,7 +15,7 @@ export interface AstOptions extends SourceOptions {
 /** Runs `pyxray ast`. */
 export async function runAst(target: Target, o: AstOptions, con: Console): Promise<number> {
   if (target.selector && 'line' in target.selector) {
-    throw new UsageError('USAGE', 'ast selects definitions by name (FILE.py:Qualname), not by line')
+    throw new UsageError('USAGE', "ast selects definitions by name ('FILE.py:Qualname'), not by line")
   }
   if (target.path?.endsWith('.pyc')) throw new UsageError('USAGE', 'ast needs Python source, not a .pyc')
   const source = target.inline ?? readSource(target.path!)

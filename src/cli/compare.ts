@@ -201,7 +201,7 @@ the gutter shows ~ changed, < only in A, > only in B.
 Examples:
   pyxray compare -c 'r = [x * x for x in data]' -c $'r = []\\nfor x in data:\\n    r.append(x * x)' --setup 'data = list(range(10_000))'
   pyxray compare -c 'n - 1 in s' -c 'n - 1 in s_list' --setup 'n = 10_000; s = set(range(n)); s_list = list(s)'
-  pyxray compare impl.py:fast impl.py:slow --call 'run(10_000)'
+  pyxray compare 'impl.py:fast' 'impl.py:slow' --call 'run(10_000)'
   pyxray compare examples/hello.py --versions 3.10,3.12,3.14 --no-run
 `
 

@@ -135,7 +135,7 @@ function adaptiveOptions(values: DisValues, single: Target | undefined): Adaptiv
     if (values.call !== undefined || values.setup !== undefined || values.warmup !== undefined) throw new UsageError('USAGE', '--call, --setup and --warmup go with --adaptive')
     return undefined
   }
-  if (!single || !isSource(single)) throw new UsageError('USAGE', '--adaptive works on one Python source target (FILE.py[:Qualname] or -c)')
+  if (!single || !isSource(single)) throw new UsageError('USAGE', "--adaptive works on one Python source target ('FILE.py[:Qualname]' or -c)")
   if (values.call === undefined) throw new UsageError('USAGE', "--adaptive needs --call EXPR: what to run before reading the specialized code, e.g. --call 'f(100)'")
   const warmup = values.warmup === undefined ? 50 : Number(values.warmup)
   if (!Number.isInteger(warmup) || warmup < 1 || warmup > 10_000_000) throw new UsageError('USAGE', `--warmup takes a whole number of runs from 1 to 10000000, not "${values.warmup}"`)

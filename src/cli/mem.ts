@@ -73,7 +73,7 @@ Examples:
   pyxray mem size 'cache' --script app.py
   pyxray mem size '{"a": [1, 2, 3]}' --format json
   pyxray mem path --type Session app.py --dot sessions.dot
-  pyxray mem lines app.py:build_index --call 'build_index(10_000)'
+  pyxray mem lines 'app.py:build_index' --call 'build_index(10_000)'
   pyxray mem growth app.py --call 'handle_request()' --iterations 10
 `
 
@@ -192,7 +192,7 @@ export function parseMemArgs(args: readonly string[], ctx?: CommandContext): Mem
 
 function scriptOfTarget(target: string): string {
   const i = target.lastIndexOf(':')
-  if (i <= 0 || i === target.length - 1) throw new UsageError('USAGE', `mem lines needs SCRIPT.py:FUNCTION (e.g. app.py:build or app.py:Index.add), not "${target}"`)
+  if (i <= 0 || i === target.length - 1) throw new UsageError('USAGE', `mem lines needs SCRIPT.py:FUNCTION (e.g. 'app.py:build' or 'app.py:Index.add'), not "${target}"`)
   return target.slice(0, i)
 }
 
