@@ -152,7 +152,7 @@ export interface RuntimeValues {
 /** Checks the runtime group's values (--runtime native|pyodide, --optimize 0|1|2). */
 export function runtimeValues(values: { readonly python?: string | undefined; readonly runtime?: string | undefined; readonly optimize?: string | undefined; readonly verbose?: boolean | undefined }): RuntimeValues {
   const { runtime, optimize, python } = values
-  if (runtime !== undefined && runtime !== 'native' && runtime !== 'pyodide') throw new UsageError('USAGE', `unknown runtime "${runtime}": use native or pyodide`)
+  if (runtime !== undefined && runtime !== 'native' && runtime !== 'pyodide') throw new UsageError('USAGE', `--runtime must be native or pyodide, got "${runtime}"`)
   if (optimize !== undefined && !/^[012]$/.test(optimize)) throw new UsageError('USAGE', `--optimize takes 0, 1 or 2, not "${optimize}"`)
   return {
     ...(runtime !== undefined ? { runtime } : {}),

@@ -5,11 +5,11 @@
  * supported CPython is found. The script's exit code is the command's exit code.
  */
 import { spawn } from 'node:child_process'
-import { agentDir, PYODIDE_MINOR, RuntimeError } from '../runtime/index.js'
+import { agentDir, PYODIDE_MINOR, RuntimeError, type RuntimeKind } from '../runtime/index.js'
 import { SUPPORTED_RANGE } from '../versions/index.js'
 import { runPyodideProfile } from '../runtime/pyodide/profile.js'
 import { agentArgs, chooseAgentRuntime, exitCodeOf, forwardSignals, launchEnv, nativeInterpreter } from './agent-process.js'
-import { defineCommand } from './command.js'
+import { defineCommand, runtimeValues } from './command.js'
 import { UsageError } from './errors.js'
 import { checkOutputPath, type Console } from './io.js'
 import { runRepeatedProfile, splitOutput, splitRepeat } from './profile-repeat.js'
@@ -18,7 +18,7 @@ import { OWN_PROFILE_OPTIONS, optionsAfterTarget, PROFILER_OPTIONS, PROFILER_VAL
 /** Options pyxray itself reads before handing the rest to the agent's profiler. */
 export interface ProfileLaunch {
   readonly python?: string
-  readonly runtime?: string
+  readonly runtime?: RuntimeKind
   readonly verbose: boolean
   /** Everything else: the profiler's options, then the script (or -m module / -c code) and its arguments. */
   readonly rest: readonly string[]
@@ -64,7 +64,8 @@ export function parseProfileArgs(args: readonly string[], warn: (text: string) =
     else if (a === '-v' || a === '--verbose') verbose = true
     else rest.push(a)
   }
-  return { ...(python ? { python } : {}), ...(runtime ? { runtime } : {}), verbose, rest }
+  const checked = runtimeValues({ runtime })
+  return { ...(python ? { python } : {}), ...(checked.runtime ? { runtime: checked.runtime } : {}), verbose, rest }
 }
 
 /** The native interpreter a profile runs in: --python, else $PYXRAY_PYTHON, else python3. */
