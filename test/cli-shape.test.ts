@@ -298,3 +298,13 @@ test('profile -c … -q -o c.json: -q and -o reach the code, and a warning says 
   assert.match(bad.stderr, /^pyxray profile: error: argument --mode: invalid choice/m)
   assert.doesNotMatch(bad.stderr, /python -m pyxray/)
 })
+
+test('in Pyodide too, a usage error of the profiler names pyxray profile and exits 2 (no traceback)', () => {
+  const cwd = mkdtempSync(join(WORK, 'pyodide-'))
+  writeFileSync(join(cwd, 'app.py'), 'pass\n')
+  const bad = pyxray(['profile', '--runtime', 'pyodide', '--clock', 'sundial', 'app.py'], undefined, cwd)
+  assert.equal(bad.code, 2, bad.stderr)
+  assert.match(bad.stderr, /^usage: pyxray profile /m)
+  assert.match(bad.stderr, /^pyxray profile: error: argument --clock: invalid choice/m)
+  assert.doesNotMatch(bad.stderr, /Traceback|python -m pyxray/)
+})

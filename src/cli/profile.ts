@@ -156,7 +156,7 @@ async function runInPyodide(launch: ProfileLaunch, con: Console): Promise<number
     throw new UsageError('USAGE', 'sample mode needs a sampler thread and Pyodide has no threads: use --mode trace there, or a native CPython for sample mode')
   }
   if (launch.verbose) con.err(`pyxray: profiling in the embedded Pyodide (CPython 3.${PYODIDE_MINOR})\n`)
-  return runPyodideProfile({ agentDir: agentDir(), argv: launch.rest, stdout: (t) => con.out(t), stderr: (t) => con.err(t) })
+  return runPyodideProfile({ agentDir: agentDir(), argv: launch.rest, env: PROFILE_PROG, stdout: (t) => con.out(t), stderr: (t) => con.err(t) })
 }
 
 /** `pyxray profile --help`. */
