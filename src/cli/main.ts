@@ -77,9 +77,9 @@ Options:
   -h, --help          show help (also: pyxray help <command>, pyxray <command> --help)
   -V, --version       print the version
 
-Every command writes one output file with -o, --output FILE (dis: --out-dir DIR for one file per
-input), reads - as standard input where it takes a file, and warns about a flag that does not
-apply. CPython ${SUPPORTED_RANGE}.
+A command that writes one output file takes -o, --output FILE (dis: --out-dir DIR for one file
+per input); - reads standard input where a file is expected; a flag that does not apply to the
+format or the Python version is a warning. CPython ${SUPPORTED_RANGE}.
 
 Exit codes: 0 ok, 1 a gate failed, 2 usage or input error.
 `
