@@ -5,8 +5,14 @@
 export * from './bytecode/index.js'
 export * from './marshal/index.js'
 export * from './pyc/index.js'
+export { formatBytes, formatNs, formatSeconds } from './text/units.js'
 export {
+  EXPORTERS,
   ExportError,
+  type Exporter,
+  exporterNamed,
+  type ExporterOption,
+  type ExportSettings,
   toChromeTrace,
   toCollapsed,
   toPstats,

@@ -54,7 +54,7 @@ test('report, export, diff and compare refuse an output that is an input, a fold
     [['export', A, '--to', 'speedscope', '-o', at('missing/x.json')], /folder .*missing does not exist/],
     [['diff', A, B, '-o', B], /-o .*b\.json: that is an input of this command/],
     [['diff', A, B, '-o', at('hard-b.json')], /that is an input of this command/],
-    [['diff', A, B, '--out', at('link-a.json')], /that is an input of this command/],
+    [['diff', A, B, '--output', at('link-a.json')], /that is an input of this command/],
     [['diff', A, B, '-o', at('folder')], /that is a folder/],
     [['diff', A, B, '-o', at('missing/diff.txt')], /folder .*missing does not exist/],
     [['diff', '--ab', SCRIPT, SCRIPT, '--repeat', '1', '--keep', at('a-file')], /--keep .*a-file: not a folder/],

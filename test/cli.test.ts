@@ -1,7 +1,7 @@
 /**
  * `pyxray dis` end to end: the real command in a child process, on the bundled examples and on
  * broken files. Fidelity to CPython is proven by the fixture and stdlib tests; this checks the
- * command's contract (formats, folders, --out, errors, exit codes, colors).
+ * command's contract (formats, folders, --out-dir, errors, exit codes, colors).
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
@@ -67,7 +67,7 @@ test('--format json holds every code object with decoded instructions', () => {
   assert.equal(typeof first.position.line, 'number')
 })
 
-test('a folder: every .pyc, one bad file reported with its byte offset, the rest still written with --out', () => {
+test('a folder: every .pyc, one bad file reported with its byte offset, the rest still written with --out-dir', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pyxray-cli-'))
   const src = join(dir, 'in')
   const out = join(dir, 'out')
@@ -78,7 +78,7 @@ test('a folder: every .pyc, one bad file reported with its byte offset, the rest
   const bytes = readFileSync(example(12))
   writeFileSync(join(src, 'pkg', 'cut.cpython-312.pyc'), bytes.subarray(0, 200))
   writeFileSync(join(src, 'magic.pyc'), Buffer.from('not a pyc file at all'))
-  const r = pyxray(['dis', src, '--format', 'dis', '--out', out])
+  const r = pyxray(['dis', src, '--format', 'dis', '--out-dir', out])
   assert.equal(r.code, 2)
   const errors = r.stderr.trim().split('\n')
   assert.equal(errors.length, 3, r.stderr)
@@ -110,7 +110,7 @@ test('a folder with broken symlinks, symlink loops and a FIFO: each reported on 
     copyFileSync(example(11), join(src, 'z-locked', 'x.pyc'))
     spawnSync('chmod', ['000', join(src, 'z-locked')])
   }
-  const r = pyxray(['dis', src, '--format', 'dis', '--out', out])
+  const r = pyxray(['dis', src, '--format', 'dis', '--out-dir', out])
   assert.equal(r.code, 2, r.stderr)
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
   const lines = r.stderr.trim().split('\n')

@@ -58,7 +58,7 @@ test('dis --out gives the same files, bytes, error lines and exit code on 1 thre
   for (const format of ['dis', 'json', 'text']) {
     const runs = [1, 3].map((threads) => {
       const out = mkdtempSync(join(tmpdir(), `pyxray-parallel-out-${threads}-`))
-      const r = pyxray(['dis', src, '--format', format, '--out', out], { PYXRAY_THREADS: String(threads) })
+      const r = pyxray(['dis', src, '--format', format, '--out-dir', out], { PYXRAY_THREADS: String(threads) })
       return { ...r, stderr: r.stderr.replaceAll(out, 'OUT'), files: tree(out) }
     })
     const [one, three] = runs as [(typeof runs)[0], (typeof runs)[0]]
@@ -123,7 +123,7 @@ test('threads: one for a few files, one per idle core (at most 4) for many; PYXR
     if (saved === undefined) delete process.env.PYXRAY_THREADS
     else process.env.PYXRAY_THREADS = saved
   }
-  const r = pyxray(['dis', FIXTURES, '--format', 'dis', '--out', mkdtempSync(join(tmpdir(), 'pyxray-threads-'))], { PYXRAY_THREADS: 'many' })
+  const r = pyxray(['dis', FIXTURES, '--format', 'dis', '--out-dir', mkdtempSync(join(tmpdir(), 'pyxray-threads-'))], { PYXRAY_THREADS: 'many' })
   assert.equal(r.code, 2)
   assert.equal(r.stderr, 'pyxray: PYXRAY_THREADS takes a whole number of threads from 1 to 64, not "many"\n')
 })

@@ -75,7 +75,8 @@ def _parser() -> Any:
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m pyxray",
+        # `pyxray profile` starts the agent with PYXRAY_PROG set, so that usage errors name the command typed.
+        prog=os.environ.get("PYXRAY_PROG") or "python -m pyxray",
         usage="%(prog)s [options] (script.py | -m module | -c code) [args ...]",
         description="Profile a Python program: a call tree per thread with call counts, times "
         "(per-call overhead calibrated and subtracted) and optionally memory per call.",

@@ -11,10 +11,9 @@ import { formatDis } from '../bytecode/format/dis.js'
 import { codeDocument } from '../bytecode/format/json.js'
 import { codeTree } from '../bytecode/select.js'
 import { formatText, type TextStyle } from '../bytecode/format/text.js'
-import { RuntimeError, selectRuntime } from '../runtime/index.js'
-import { describeRunError, measure } from './compare.js'
-import type { Console } from './dis.js'
-import { ExitCode, UsageError } from './errors.js'
+import { measure, RuntimeError, selectRuntime } from '../runtime/index.js'
+import { describeRunError, ExitCode, UsageError } from './errors.js'
+import type { Console } from './io.js'
 import { formatSyntaxError, isSource, loadTarget, type SourceOptions, type Target } from './source.js'
 import { has } from '../versions/index.js'
 
@@ -51,7 +50,7 @@ export function specializationsOf(compiled: CodeObject, live: CodeObject): Speci
 
 /** Runs `pyxray dis --adaptive`. */
 export async function runDisAdaptive(target: Target, o: DisAdaptiveOptions, con: Console): Promise<number> {
-  if (!isSource(target)) throw new UsageError('USAGE', '--adaptive runs the code: give Python source (FILE.py[:Qualname] or -c), not a .pyc')
+  if (!isSource(target)) throw new UsageError('USAGE', "--adaptive runs the code: give Python source ('FILE.py[:Qualname]' or -c), not a .pyc")
   const selected = await selectRuntime(o)
   try {
     const loaded = await loadTarget(target, o, selected)

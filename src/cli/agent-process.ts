@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { constants } from 'node:os'
-import { agentDir, checkSupported, isSupported, PYODIDE_MINOR, probe, pythonOnPath, RuntimeError, resolvePython } from '../runtime/index.js'
+import { agentDir, checkSupported, isSupported, PYODIDE_MINOR, probe, pythonOnPath, RuntimeError, resolvePython, type RuntimeKind } from '../runtime/index.js'
 import { SUPPORTED_RANGE } from '../versions/index.js'
 import { UsageError } from './errors.js'
 
@@ -40,8 +40,7 @@ export type AgentRuntimeChoice = { readonly kind: 'native'; readonly python: str
  * else $PYXRAY_PYTHON; else python3 on PATH when it is a supported CPython; else Pyodide (unless
  * `--runtime native`, which then fails with RUNTIME_NOT_FOUND).
  */
-export function chooseAgentRuntime(python: string | undefined, runtime: string | undefined, needs: string): AgentRuntimeChoice {
-  if (runtime !== undefined && runtime !== 'native' && runtime !== 'pyodide') throw new UsageError('USAGE', `--runtime must be native or pyodide, got "${runtime}"`)
+export function chooseAgentRuntime(python: string | undefined, runtime: RuntimeKind | undefined, needs: string): AgentRuntimeChoice {
   const pyodideVersion = `3.${PYODIDE_MINOR}`
   if (runtime === 'pyodide') {
     if (python !== undefined && python !== pyodideVersion) throw new UsageError('USAGE', `the Pyodide runtime is CPython ${pyodideVersion}; --python ${python} needs --runtime native`)

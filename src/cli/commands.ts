@@ -1,4 +1,4 @@
-/** `pyxray ast` and `pyxray runtimes`. */
+/** `pyxray ast`, `pyxray runtimes` and `pyxray python-path`. */
 import { formatAstTree, findDefinition } from '../runtime/ast.js'
 import {
   agentDir,
@@ -14,9 +14,10 @@ import {
   selectRuntime,
   storePyodideReport,
 } from '../runtime/index.js'
-import type { Console } from './dis.js'
+import { defineCommand, formatOption, formatValue, HELP_OPTION, OUTPUT_HELP, OUTPUT_OPTIONS, outputValue, parseOptions, withOutput } from './command.js'
+import type { Console } from './io.js'
 import { ExitCode, UsageError } from './errors.js'
-import { formatSyntaxError, readSource, type SourceOptions, type Target } from './source.js'
+import { formatSyntaxError, oneTarget, readSource, SOURCE_HELP, SOURCE_OPTIONS, type SourceOptions, sourceValues, type Target } from './source.js'
 
 /** Options of `pyxray ast`. */
 export interface AstOptions extends SourceOptions {
@@ -27,11 +28,11 @@ export interface AstOptions extends SourceOptions {
 /** Runs `pyxray ast`. */
 export async function runAst(target: Target, o: AstOptions, con: Console): Promise<number> {
   if (target.selector && 'line' in target.selector) {
-    throw new UsageError('USAGE', 'ast selects definitions by name (FILE.py:Qualname), not by line')
+    throw new UsageError('USAGE', "ast selects definitions by name ('FILE.py:Qualname'), not by line")
   }
   if (target.path?.endsWith('.pyc')) throw new UsageError('USAGE', 'ast needs Python source, not a .pyc')
   const source = target.inline ?? readSource(target.path!)
-  const filename = target.path ?? '<string>'
+  const filename = target.path ?? target.filename ?? '<string>'
   const sel = await selectRuntime(o)
   try {
     const info = await sel.runtime.info()
@@ -110,3 +111,89 @@ export async function runRuntimes(o: RuntimesOptions, con: Console): Promise<num
   if ('cached' in pyodide && pyodide.cached) con.out(`Pyodide as it reported on ${pyodide.checkedAt} (cached in ${runtimeCachePath()}; --check asks it again)\n`)
   return ExitCode.Ok
 }
+
+const AST_OPTIONS = { ...SOURCE_OPTIONS, ...formatOption('text'), ...OUTPUT_OPTIONS, ...HELP_OPTION } as const
+
+/** `pyxray ast`. */
+export const astCommand = defineCommand({
+  name: 'ast',
+  synopsis: 'TARGET',
+  summary: 'the syntax tree of Python source',
+  help: `Usage: pyxray ast TARGET [options]
+
+The syntax tree of Python source as the chosen runtime parses it: node types, fields and
+line:col-endline:endcol (1-based lines, 0-based UTF-8 byte columns). TARGET may name a definition
+('FILE.py:Qualname') to show only its subtree; - reads the source from standard input.
+
+Options:
+  -f, --format FMT          text (default: an indented tree) or json (every field and position)
+  -c, --command SOURCE      parse this source instead of a file
+${OUTPUT_HELP}
+${SOURCE_HELP}
+  -h, --help                show this help (also: pyxray help ast)
+`,
+  options: AST_OPTIONS,
+  parse(args, ctx) {
+    const { values, positionals } = parseOptions(args, AST_OPTIONS)
+    const format = formatValue('ast', values.format, ['text', 'json'] as const)
+    const target = oneTarget('ast', values.command, positionals)
+    return { target, output: outputValue(values, ctx), options: { ...sourceValues(values), format } }
+  },
+  run(o, ctx) {
+    return withOutput(ctx, o.output, o.target.path !== undefined ? [o.target.path] : [], (con) => runAst(o.target, o.options, con))
+  },
+})
+
+const RUNTIMES_OPTIONS = { ...formatOption('text'), check: { type: 'boolean', default: false }, ...HELP_OPTION } as const
+
+/** `pyxray runtimes`. */
+export const runtimesCommand = defineCommand({
+  name: 'runtimes',
+  synopsis: '',
+  summary: 'the Python runtimes pyxray can use',
+  help: `Usage: pyxray runtimes [--format text|json] [--check]
+
+Lists the Python runtimes pyxray found: native CPython interpreters ($PYXRAY_PYTHON, python3 and
+python3.X on PATH, pyenv) and the embedded Pyodide, with version, path and magic number.
+
+What Pyodide reports is kept in pyxray's cache folder (runtimes.json in $PYXRAY_CACHE_DIR, else
+$XDG_CACHE_HOME/pyxray or ~/.cache/pyxray) and read from there while the Pyodide package is the
+same one; native interpreters are run to ask them, except executables (not shims or wrapper
+scripts) already asked and unchanged since.
+
+Options:
+  -f, --format FMT          text (default) or json
+      --check               boot Pyodide and ask again (takes seconds), refreshing the cache
+  -h, --help                show this help (also: pyxray help runtimes)
+`,
+  options: RUNTIMES_OPTIONS,
+  parse(args) {
+    const { values, positionals } = parseOptions(args, RUNTIMES_OPTIONS)
+    if (positionals.length) throw new UsageError('USAGE', `runtimes takes no arguments (got ${positionals.join(' ')})`)
+    return { format: formatValue('runtimes', values.format, ['text', 'json'] as const), check: values.check }
+  },
+  run: (o, ctx) => runRuntimes(o, ctx.con),
+})
+
+/** `pyxray python-path`. */
+export const pythonPathCommand = defineCommand({
+  name: 'python-path',
+  synopsis: '',
+  summary: 'the folder of the pyxray Python agent (for PYTHONPATH or pip install)',
+  help: `Usage: pyxray python-path
+
+Prints the folder holding the pyxray Python agent: add it to PYTHONPATH, or pip install it.
+
+Options:
+  -h, --help                show this help (also: pyxray help python-path)
+`,
+  options: HELP_OPTION,
+  parse(args) {
+    const { positionals } = parseOptions(args, HELP_OPTION)
+    if (positionals.length) throw new UsageError('USAGE', `python-path takes no arguments (got ${positionals.join(' ')})`)
+  },
+  run(_o, ctx) {
+    ctx.con.out(`${agentDir()}\n`)
+    return ExitCode.Ok
+  },
+})

@@ -4,15 +4,14 @@
  * instruction counts, timings and specializations measured in the real runtime (the agent's
  * `measure` method, python/pyxray/_measure.py).
  */
-import { parseArgs } from 'node:util'
 import { buildCompare, type CompareDocument, formatCompareText, type MeasureResult, type SideInput } from '../bytecode/compare/index.js'
 import type { TextStyle } from '../bytecode/format/text.js'
+import { COLOR_HELP, COLOR_OPTIONS, defineCommand, formatOption, formatValue, HELP_OPTION, numberOption, OUTPUT_HELP, OUTPUT_OPTIONS, outputValue, parseOptions, QUIET_OPTION, RUNTIME_OPTIONS, runtimeValues, textStyle } from './command.js'
 import { jsonText } from '../bytecode/format/output.js'
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../marshal/index.js'
-import { fromBase64, type PythonRuntime, RuntimeError, type RuntimeInfo, selectRuntime, type Selected } from '../runtime/index.js'
-import type { Console } from './dis.js'
-import { ExitCode, UsageError } from './errors.js'
-import { checkOutputPath, writeFileAtomic } from './io.js'
+import { measure, type MeasureSubject, RuntimeError, type RuntimeInfo, selectRuntime, type Selected } from '../runtime/index.js'
+import { describeRunError, ExitCode, UsageError } from './errors.js'
+import { checkOutputPath, type Console, writeFileAtomic } from './io.js'
 import { formatSyntaxError, isSource, type Loaded, loadTarget, parseTarget, type SourceOptions, type Target } from './source.js'
 import { has } from '../versions/index.js'
 
@@ -36,62 +35,9 @@ export interface CompareOptions extends SourceOptions {
   readonly style: TextStyle
   /** Write the output here (atomically) instead of stdout. */
   readonly out?: string
+  /** No "written to" line. */
+  readonly quiet?: boolean
   readonly verbose: boolean
-}
-
-/** One subject of the agent's `measure` request. */
-export interface MeasureSubject {
-  readonly source: string
-  readonly filename: string
-  readonly setup: string | null
-  readonly call: string | null
-  readonly optimize: number
-}
-
-/** Options of {@link measure}. */
-export interface MeasureOptions {
-  readonly timing: boolean
-  readonly counts: boolean
-  readonly adaptive: boolean
-  readonly repeat?: number
-  readonly minTime?: number
-  readonly warmup?: number
-}
-
-interface RawMeasure {
-  readonly subjects: readonly {
-    readonly timing: MeasureResult['timing']
-    readonly counts: MeasureResult['counts']
-    readonly adaptive?: readonly { readonly index: number; readonly code: string }[] | null
-  }[]
-}
-
-/** Runs the agent's `measure` in a runtime; adaptive code comes back decoded from base64. */
-export async function measure(runtime: PythonRuntime, subjects: readonly MeasureSubject[], o: MeasureOptions): Promise<MeasureResult[]> {
-  const raw = await runtime.request<RawMeasure>(
-    'measure',
-    {
-      subjects,
-      timing: o.timing,
-      counts: o.counts,
-      adaptive: o.adaptive,
-      ...(o.repeat !== undefined ? { repeat: o.repeat } : {}),
-      ...(o.minTime !== undefined ? { minTime: o.minTime } : {}),
-      ...(o.warmup !== undefined ? { warmup: o.warmup } : {}),
-    },
-    { timeoutMs: 600_000 },
-  )
-  return raw.subjects.map((s) => ({
-    timing: s.timing,
-    counts: s.counts,
-    adaptive: s.adaptive ? s.adaptive.map((x) => ({ index: x.index, code: fromBase64(x.code) })) : null,
-  }))
-}
-
-/** A RUN_ERROR as the CLI prints it: the message, then the user's traceback, indented. */
-export function describeRunError(e: RuntimeError, prefix: string): string {
-  const tb = typeof e.details.traceback === 'string' ? e.details.traceback.trimEnd() : ''
-  return `${prefix}: ${e.message}${tb ? `\n${tb.replace(/^/gm, '    ')}` : ''}\n`
 }
 
 const describeTarget = (t: Target, k: number) => (t.inline !== undefined ? `-c #${k + 1}` : `${t.path}${t.selector ? `:${'line' in t.selector ? t.selector.line : t.selector.qualname}` : ''}`)
@@ -201,7 +147,7 @@ export async function runCompare(o: CompareOptions, con: Console): Promise<numbe
   const text = o.format === 'json' ? `${jsonText(doc, 2, o.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES)}\n` : formatCompareText(doc, { width: o.width, style: o.style })
   if (o.out !== undefined) {
     writeFileAtomic(o.out, text)
-    con.err(`pyxray compare: written to ${o.out}\n`)
+    if (!o.quiet) con.err(`pyxray compare: written to ${o.out}\n`)
   } else con.out(text)
   return ExitCode.Ok
 }
@@ -218,7 +164,7 @@ loops, exception-table entries); and, measured in the real interpreter, executed
 counts (per instruction, beside the code, and in total), timings with a ratio and its
 uncertainty, and (3.11+) the instructions CPython specialized after warm-up.
 
-A and B are FILE.py, FILE.py:Qualname, FILE.py:LINE (or .pyc, static only), or -c SOURCE twice.
+A and B are FILE.py, 'FILE.py:Qualname', FILE.py:LINE (or .pyc, static only), or -c SOURCE twice.
 A -c snippet is itself the statement that is run and timed, after --setup; a file runs when
 --call names what to run (the module is executed first, then --setup, then --call).
 
@@ -233,13 +179,14 @@ Options:
       --min-time SECONDS    each repeat runs enough loops to last this long (default 0.2)
   -f, --format FMT          text (default) or json (schema/compare.schema.json)
       --width N             text width (default: the terminal's, else 120)
-  -o, --out FILE            write the output to FILE (atomically) instead of stdout
-      --color / --no-color  force colors on or off
+${OUTPUT_HELP}
+  -q, --quiet               no "written to FILE" line on stderr with -o
+${COLOR_HELP}
       --python X.Y|PATH     the interpreter for both sides of A B (default python3, else Pyodide)
       --runtime KIND        native or pyodide
   -O, --optimize N          0, 1 or 2, as python -O/-OO
   -v, --verbose             say which runtime was chosen and why
-  -h, --help                show this help
+  -h, --help                show this help (also: pyxray help compare)
 
 Timing: timeit's method — loops auto-ranged until one repeat lasts --min-time, A and B repeats
 interleaved, garbage collector paused. Each side: median seconds per loop ± half the IQR. The
@@ -254,7 +201,7 @@ the gutter shows ~ changed, < only in A, > only in B.
 Examples:
   pyxray compare -c 'r = [x * x for x in data]' -c $'r = []\\nfor x in data:\\n    r.append(x * x)' --setup 'data = list(range(10_000))'
   pyxray compare -c 'n - 1 in s' -c 'n - 1 in s_list' --setup 'n = 10_000; s = set(range(n)); s_list = list(s)'
-  pyxray compare impl.py:fast impl.py:slow --call 'run(10_000)'
+  pyxray compare 'impl.py:fast' 'impl.py:slow' --call 'run(10_000)'
   pyxray compare examples/hello.py --versions 3.10,3.12,3.14 --no-run
 `
 
@@ -266,26 +213,14 @@ const COMPARE_OPTIONS = {
   'no-run': { type: 'boolean', default: false },
   repeat: { type: 'string' },
   'min-time': { type: 'string' },
-  format: { type: 'string', short: 'f', default: 'text' },
+  ...formatOption('text'),
   width: { type: 'string' },
-  out: { type: 'string', short: 'o' },
-  color: { type: 'boolean' },
-  'no-color': { type: 'boolean' },
-  python: { type: 'string' },
-  runtime: { type: 'string' },
-  optimize: { type: 'string', short: 'O' },
-  verbose: { type: 'boolean', short: 'v', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
+  ...OUTPUT_OPTIONS,
+  ...QUIET_OPTION,
+  ...COLOR_OPTIONS,
+  ...RUNTIME_OPTIONS,
+  ...HELP_OPTION,
 } as const
-
-function numberOption(value: string | undefined, name: string, fallback: number, lo: number, hi: number, integer: boolean): number {
-  if (value === undefined) return fallback
-  const n = Number(value)
-  if (!Number.isFinite(n) || n < lo || n > hi || (integer && !Number.isInteger(n))) {
-    throw new UsageError('USAGE', `--${name} takes ${integer ? 'a whole number' : 'a number'} from ${lo} to ${hi}, not "${value}"`)
-  }
-  return n
-}
 
 function atMostTwo(values: readonly string[] | undefined, name: string, versions: boolean): readonly (string | undefined)[] {
   const list = values ?? []
@@ -293,66 +228,51 @@ function atMostTwo(values: readonly string[] | undefined, name: string, versions
   return list
 }
 
-/**
- * `pyxray compare …`: parses the arguments into {@link CompareOptions} and runs the comparison.
- * `terminal` gives the width and colors of stdout.
- */
-export async function compareCommand(
-  args: string[],
-  con: Console,
-  terminal: { readonly columns?: number; readonly style: (flag?: boolean) => TextStyle },
-): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({ args, options: COMPARE_OPTIONS, allowPositionals: true, strict: true })
-  } catch (e) {
-    throw new UsageError('USAGE', (e instanceof Error ? e.message : String(e)).replace(/\. To specify a positional argument.*$/s, ''))
-  }
-  const { values, positionals } = parsed
-  if (values.help) {
-    con.out(COMPARE_HELP)
-    return ExitCode.Ok
-  }
-  const snippets = values.command ?? []
-  if (snippets.length && positionals.length) throw new UsageError('USAGE', 'compare: give files or -c snippets, not both')
-  const targets: Target[] = snippets.length ? snippets.map((inline) => ({ inline })) : positionals.map(parseTarget)
-  let versions: string[] | undefined
-  if (values.versions !== undefined) {
-    versions = values.versions.split(',').map((v) => v.trim()).filter(Boolean)
-    const bad = versions.find((v) => !/^3\.\d+$/.test(v))
-    if (bad !== undefined) throw new UsageError('USAGE', `--versions takes Python versions like 3.10,3.12,3.14, not "${bad}"`)
-    if (versions.length < 2 || new Set(versions).size !== versions.length) throw new UsageError('USAGE', '--versions needs at least two different versions, e.g. 3.10,3.12,3.14')
-    if (targets.length !== 1) throw new UsageError('USAGE', `--versions compares one target across versions (got ${targets.length})`)
-    if (values.python !== undefined) throw new UsageError('USAGE', '--versions picks the interpreters: leave out --python')
-  } else if (targets.length !== 2) {
-    throw new UsageError('USAGE', `compare needs two targets (A B, or -c A -c B) or one target with --versions; got ${targets.length} (see pyxray compare --help)`)
-  }
-  const format = values.format
-  if (format !== 'text' && format !== 'json') throw new UsageError('USAGE', `unknown format "${format}" for compare: use text or json`)
-  const runtime = values.runtime
-  if (runtime !== undefined && runtime !== 'native' && runtime !== 'pyodide') throw new UsageError('USAGE', `unknown runtime "${runtime}": use native or pyodide`)
-  const optimize = values.optimize
-  if (optimize !== undefined && !/^[012]$/.test(optimize)) throw new UsageError('USAGE', `--optimize takes 0, 1 or 2, not "${optimize}"`)
-  if (values.out !== undefined) checkOutputPath(values.out, targets.flatMap((t) => (t.path !== undefined ? [t.path] : [])), '-o')
-  const color = values['no-color'] ? false : values.color
-  return runCompare(
-    {
+/** `pyxray compare`. */
+export const compareCommand = defineCommand({
+  name: 'compare',
+  synopsis: 'A B',
+  summary: 'two implementations (or one across --versions) side by side: aligned bytecode, executed instructions, timings, specializations',
+  help: COMPARE_HELP,
+  options: COMPARE_OPTIONS,
+  parse(args, ctx): CompareOptions {
+    const { values, positionals } = parseOptions(args, COMPARE_OPTIONS)
+    const snippets = values.command ?? []
+    if (snippets.length && positionals.length) throw new UsageError('USAGE', 'compare: give files or -c snippets, not both')
+    const targets: Target[] = snippets.length ? snippets.map((inline) => ({ inline })) : positionals.map(parseTarget)
+    let versions: string[] | undefined
+    if (values.versions !== undefined) {
+      versions = values.versions.split(',').map((v) => v.trim()).filter(Boolean)
+      const bad = versions.find((v) => !/^3\.\d+$/.test(v))
+      if (bad !== undefined) throw new UsageError('USAGE', `--versions takes Python versions like 3.10,3.12,3.14, not "${bad}"`)
+      if (versions.length < 2 || new Set(versions).size !== versions.length) throw new UsageError('USAGE', '--versions needs at least two different versions, e.g. 3.10,3.12,3.14')
+      if (targets.length !== 1) throw new UsageError('USAGE', `--versions compares one target across versions (got ${targets.length})`)
+      if (values.python !== undefined) throw new UsageError('USAGE', '--versions picks the interpreters: leave out --python')
+    } else if (targets.length !== 2) {
+      throw new UsageError('USAGE', `compare needs two targets (A B, or -c A -c B) or one target with --versions; got ${targets.length} (see pyxray compare --help)`)
+    }
+    const format = formatValue('compare', values.format, ['text', 'json'] as const)
+    const runtime = runtimeValues(values)
+    const out = outputValue(values, ctx)
+    if (out !== undefined) checkOutputPath(out, targets.flatMap((t) => (t.path !== undefined ? [t.path] : [])), '-o')
+    if (values['no-run'] && (values.repeat !== undefined || values['min-time'] !== undefined)) ctx.warn('--repeat and --min-time time the runs; ignored with --no-run')
+    if (format === 'json' && values.width !== undefined) ctx.warn('--width applies to the text format; ignored for json')
+    const columns = process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 120
+    return {
       targets,
       ...(versions ? { versions } : {}),
       setup: atMostTwo(values.setup, 'setup', versions !== undefined),
       call: atMostTwo(values.call, 'call', versions !== undefined),
       run: !values['no-run'],
-      repeat: numberOption(values.repeat, 'repeat', 7, 1, 1000, true),
-      minTime: numberOption(values['min-time'], 'min-time', 0.2, 0, 10, false),
+      repeat: numberOption('repeat', values.repeat, 7, { min: 1, max: 1000 }),
+      minTime: numberOption('min-time', values['min-time'], 0.2, { min: 0, max: 10, integer: false }),
       format,
-      width: numberOption(values.width, 'width', terminal.columns ?? 120, 40, 1000, true),
-      style: terminal.style(values.out !== undefined ? false : color),
-      ...(values.out !== undefined ? { out: values.out } : {}),
-      verbose: values.verbose,
-      ...(runtime ? { runtime } : {}),
-      ...(values.python !== undefined ? { python: values.python } : {}),
-      ...(optimize !== undefined ? { optimize: Number(optimize) as 0 | 1 | 2 } : {}),
-    },
-    con,
-  )
-}
+      width: numberOption('width', values.width, columns, { min: 40, max: 1000 }),
+      style: textStyle(values, out),
+      ...(out !== undefined ? { out } : {}),
+      quiet: values.quiet,
+      ...runtime,
+    }
+  },
+  run: (o, ctx) => runCompare(o, ctx.con),
+})

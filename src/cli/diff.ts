@@ -7,22 +7,24 @@ import { join } from 'node:path'
 import { DEFAULT_DIFF_OPTIONS, type DiffOptions, diffProfiles, type ProfileDiff } from '../profile/diff.js'
 import { formatDiffMarkdown, formatDiffText, gateFindings } from '../profile/diff-format.js'
 import type { ProfileDocument } from '../profile/document.js'
+import type { Console } from './io.js'
 import { withoutProcesses } from '../profile/processes.js'
 import { toJsonText } from '../profile/json.js'
-import type { Console } from './dis.js'
+import type { ReportStyle } from '../profile/report-text.js'
+import { COLOR_HELP, COLOR_OPTIONS, type CommandContext, defineCommand, formatOption, formatValue, HELP_OPTION, numberOption, OUTPUT_OPTIONS, outputValue, parseOptions, withOutput } from './command.js'
 import { ExitCode, UsageError } from './errors.js'
-import { checkOutputFolder, checkOutputPath, existingFiles, writeFileAtomic } from './io.js'
+import { checkOutputFolder, existingFiles, writeFileAtomic } from './io.js'
 import { interpreter } from './profile.js'
 import { noteRootOnly } from './export.js'
 import { readProfileFile } from './profile-file.js'
 import { parseRepeat, runInterleaved, type RunPlan, splitOutput } from './profile-repeat.js'
-import { numberOption, parseCommandArgs, reportStyle, textWidthOption } from './report.js'
+import { reportStyle, textWidthOption } from './report.js'
 
 /** `pyxray diff --help`. */
 export const DIFF_HELP = `Usage: pyxray diff BASE.json HEAD.json [options]
        pyxray diff --ab 'CMD A' 'CMD B' --repeat N [options]
 
-Compares two profiles. Functions are matched by file (relative to each profile's working folder)
+Compares two profiles (one of them may be -, read from standard input). Functions are matched by file (relative to each profile's working folder)
 and qualname, call paths by the sequence of those, so line shifts and another checkout folder do
 not matter; threads are merged. Shows per function and per call path Δ self, Δ total, Δ calls and
 Δ memory, new and vanished paths, and the regressions and improvements.
@@ -53,10 +55,10 @@ Options:
   -f, --format FMT          text (default), markdown (PR comments, $GITHUB_STEP_SUMMARY) or json
                             (schema/diff.schema.json)
   -w, --width N             text width (default: the terminal's columns, else 100)
-  -o, --out FILE            write the comparison to FILE (atomically) instead of stdout; never one
+  -o, --output FILE         write the comparison to FILE (atomically) instead of stdout; never one
                             of the profiles (or scripts) read
-      --color / --no-color  force colors on or off
-  -h, --help                show this help
+${COLOR_HELP}
+  -h, --help                show this help (also: pyxray help diff)
 
 A/B mode (both sides profiled now, in one job, interleaved A B A B … to cancel machine noise):
       --ab                  the two positional arguments are commands: profiler options and a
@@ -159,108 +161,129 @@ export function parseAbCommand(text: string): RunPlan {
   return { rest: words, env }
 }
 
-function render(d: ProfileDiff, format: string, values: Record<string, unknown>, top: number): string {
-  if (format === 'json') return `${toJsonText(d, 2)}\n`
-  if (format === 'markdown') return formatDiffMarkdown(d, top)
-  const tree = values.tree
-    ? { minPercent: numberOption('min-percent', values['min-percent'] as string | undefined, 1, false), ...(values.depth !== undefined ? { depth: numberOption('depth', values.depth as string, 0) } : {}) }
-    : undefined
-  return formatDiffText(d, { width: textWidthOption(values.width as string | undefined), style: reportStyle(values), top, ...(tree ? { tree } : {}) })
+const DIFF_OPTIONS = {
+  threshold: { type: 'string' },
+  'min-time': { type: 'string' },
+  alpha: { type: 'string' },
+  metric: { type: 'string', default: 'self' },
+  'fail-on': { type: 'string' },
+  top: { type: 'string', short: 'n' },
+  tree: { type: 'boolean', default: false },
+  'min-percent': { type: 'string' },
+  depth: { type: 'string' },
+  ...formatOption('text'),
+  width: { type: 'string', short: 'w' },
+  ...COLOR_OPTIONS,
+  ab: { type: 'boolean', default: false },
+  repeat: { type: 'string' },
+  python: { type: 'string' },
+  keep: { type: 'string' },
+  ...OUTPUT_OPTIONS,
+  ...HELP_OPTION,
+} as const
+
+/** `pyxray diff`, parsed. */
+interface DiffCommandOptions {
+  readonly positionals: readonly string[]
+  readonly ab: boolean
+  readonly repeat: number
+  readonly python?: string
+  readonly keep?: string
+  readonly output?: string
+  /** What the command reads (profiles, or the files the --ab commands name): never an output. */
+  readonly inputs: readonly string[]
+  readonly options: DiffOptions
+  readonly failOn: ReadonlySet<GateFinding>
+  readonly render: (d: ProfileDiff, style: ReportStyle) => string
+  readonly style: ReportStyle
 }
 
-/** Runs `pyxray diff`. */
-export async function diffCommand(argv: string[], con: Console): Promise<number> {
+function parseDiff(argv: readonly string[], ctx: CommandContext): DiffCommandOptions {
   // The two --ab commands follow --ab and may start with "-" (profiler options): take them first.
   const abAt = argv.indexOf('--ab')
   const commands = abAt >= 0 ? argv.slice(abAt + 1, abAt + 3) : []
   if (abAt >= 0 && commands.length < 2) throw new UsageError('USAGE', "--ab needs two commands: --ab 'CMD A' 'CMD B' (see pyxray diff --help)")
   const args = abAt >= 0 ? [...argv.slice(0, abAt), '--ab', ...argv.slice(abAt + 3)] : argv
-  const parsed = parseCommandArgs(args, {
-    threshold: { type: 'string' },
-    'min-time': { type: 'string' },
-    alpha: { type: 'string' },
-    metric: { type: 'string', default: 'self' },
-    'fail-on': { type: 'string' },
-    top: { type: 'string', short: 'n' },
-    tree: { type: 'boolean', default: false },
-    'min-percent': { type: 'string' },
-    depth: { type: 'string' },
-    format: { type: 'string', short: 'f', default: 'text' },
-    width: { type: 'string', short: 'w' },
-    color: { type: 'boolean' },
-    'no-color': { type: 'boolean' },
-    ab: { type: 'boolean', default: false },
-    repeat: { type: 'string' },
-    python: { type: 'string' },
-    keep: { type: 'string' },
-    out: { type: 'string', short: 'o' },
-    help: { type: 'boolean', short: 'h', default: false },
-  })
-  const values = parsed.values
-  const positionals = abAt >= 0 ? [...commands, ...parsed.positionals] : parsed.positionals
-  if (values.help) {
-    con.out(DIFF_HELP)
-    return ExitCode.Ok
-  }
+  const { values, positionals: rest } = parseOptions(args, DIFF_OPTIONS)
+  const positionals = abAt >= 0 ? [...commands, ...rest] : rest
   if (positionals.length !== 2) throw new UsageError('USAGE', `diff needs two ${values.ab ? 'commands' : 'profiles'} (base and head), got ${positionals.length}; see pyxray diff --help`)
-  const format = values.format as string
-  if (!['text', 'markdown', 'json'].includes(format)) throw new UsageError('USAGE', `unknown format "${format}" for diff: use one of text, markdown, json`)
-  const failOn = values['fail-on'] === undefined ? new Set<GateFinding>() : parseFailOn(values['fail-on'] as string)
-  const metric = values.metric as string
+  if (!values.ab && positionals[0] === '-' && positionals[1] === '-') throw new UsageError('USAGE', 'only one of the two profiles can be - (standard input)')
+  const format = formatValue('diff', values.format, ['text', 'markdown', 'json'] as const)
+  const failOn = values['fail-on'] === undefined ? new Set<GateFinding>() : parseFailOn(values['fail-on'])
+  const metric = values.metric
   if (metric !== 'self' && metric !== 'total') throw new UsageError('USAGE', `--metric takes self or total, not "${metric}"`)
   const alpha = values.alpha === undefined ? DEFAULT_DIFF_OPTIONS.alpha : Number(values.alpha)
   if (!(alpha > 0 && alpha < 1)) throw new UsageError('USAGE', `--alpha takes a probability between 0 and 1, e.g. 0.05, not "${String(values.alpha)}"`)
   const options: DiffOptions = {
     metric,
-    threshold: values.threshold === undefined ? DEFAULT_DIFF_OPTIONS.threshold : parseThreshold(values.threshold as string),
-    minTimeNs: values['min-time'] === undefined ? DEFAULT_DIFF_OPTIONS.minTimeNs : parseDuration(values['min-time'] as string, '--min-time'),
+    threshold: values.threshold === undefined ? DEFAULT_DIFF_OPTIONS.threshold : parseThreshold(values.threshold),
+    minTimeNs: values['min-time'] === undefined ? DEFAULT_DIFF_OPTIONS.minTimeNs : parseDuration(values['min-time'], '--min-time'),
     alpha,
   }
-  const top = numberOption('top', values.top as string | undefined, 15)
+  const top = numberOption('top', values.top, 15)
   if (!values.tree && (values['min-percent'] !== undefined || values.depth !== undefined)) throw new UsageError('USAGE', '--min-percent and --depth apply to the call tree: add --tree')
   if (values.tree && format !== 'text') throw new UsageError('USAGE', '--tree is a text view; markdown and json list every call path')
   if (!values.ab && (values.repeat !== undefined || values.python !== undefined || values.keep !== undefined)) {
     throw new UsageError('USAGE', '--repeat, --python and --keep belong to --ab (comparing two profile files runs nothing)')
   }
-  // Outputs are never inputs (the profiles, or the files the --ab commands name): checked before
-  // anything is read or run.
-  const inputs = values.ab ? positionals.flatMap((command) => existingFiles(parseAbCommand(command).rest)) : positionals
-  const out = values.out as string | undefined
-  if (out !== undefined) checkOutputPath(out, inputs, '-o')
-  if (values.keep !== undefined) checkOutputFolder(values.keep as string, ['a.json', 'b.json'], out === undefined ? inputs : [...inputs, out], '--keep')
+  const inputs = values.ab ? positionals.flatMap((command) => existingFiles(parseAbCommand(command).rest)) : positionals.filter((p) => p !== '-')
+  const output = outputValue(values, ctx)
+  return {
+    ...(output !== undefined ? { output } : {}),
+    style: reportStyle(values, output),
+    positionals,
+    ab: values.ab,
+    repeat: values.repeat === undefined ? 5 : parseRepeat(values.repeat),
+    ...(values.python !== undefined ? { python: values.python } : {}),
+    ...(values.keep !== undefined ? { keep: values.keep } : {}),
+    inputs,
+    options,
+    failOn,
+    render: renderer(format, top, values),
+  }
+}
+
+function renderer(format: 'text' | 'markdown' | 'json', top: number, values: { readonly tree: boolean; readonly 'min-percent'?: string | undefined; readonly depth?: string | undefined; readonly width?: string | undefined }): (d: ProfileDiff, style: ReportStyle) => string {
+  if (format === 'json') return (d) => `${toJsonText(d, 2)}\n`
+  if (format === 'markdown') return (d) => formatDiffMarkdown(d, top)
+  const tree = values.tree ? { minPercent: numberOption('min-percent', values['min-percent'], 1, { integer: false }), ...(values.depth !== undefined ? { depth: numberOption('depth', values.depth, 0) } : {}) } : undefined
+  const width = textWidthOption(values.width)
+  return (d, style) => formatDiffText(d, { width, style, top, ...(tree ? { tree } : {}) })
+}
+
+/** Runs `pyxray diff` on parsed options. */
+async function runDiff(o: DiffCommandOptions, con: Console): Promise<number> {
+  if (o.keep !== undefined) checkOutputFolder(o.keep, ['a.json', 'b.json'], o.output === undefined ? o.inputs : [...o.inputs, o.output], '--keep')
   let base: ProfileDocument
   let head: ProfileDocument
   let names: { base: string; head: string }
-  if (values.ab) {
-    const n = values.repeat === undefined ? 5 : parseRepeat(values.repeat as string)
-    const plans = [parseAbCommand(positionals[0]!), parseAbCommand(positionals[1]!)]
-    const python = interpreter({ ...(values.python !== undefined ? { python: values.python as string } : {}), verbose: false, rest: [] })
-    const { docs, status } = await runInterleaved(python, plans, n, con)
+  if (o.ab) {
+    const plans = [parseAbCommand(o.positionals[0]!), parseAbCommand(o.positionals[1]!)]
+    const python = interpreter({ ...(o.python !== undefined ? { python: o.python } : {}), verbose: false, rest: [] })
+    const { docs, status } = await runInterleaved(python, plans, o.repeat, con)
     if (status !== 0) con.err(`pyxray: warning: a profiled run exited with status ${status}; its profile is compared all the same\n`)
     base = docs[0]!
     head = docs[1]!
-    names = { base: `A: ${positionals[0]}`, head: `B: ${positionals[1]}` }
-    if (values.keep !== undefined) {
-      writeFileAtomic(join(values.keep as string, 'a.json'), `${JSON.stringify(base)}\n`)
-      writeFileAtomic(join(values.keep as string, 'b.json'), `${JSON.stringify(head)}\n`)
+    names = { base: `A: ${o.positionals[0]}`, head: `B: ${o.positionals[1]}` }
+    if (o.keep !== undefined) {
+      writeFileAtomic(join(o.keep, 'a.json'), `${JSON.stringify(base)}\n`)
+      writeFileAtomic(join(o.keep, 'b.json'), `${JSON.stringify(head)}\n`)
     }
   } else {
-    base = readProfileFile(positionals[0]!)
-    head = readProfileFile(positionals[1]!)
-    names = { base: positionals[0]!, head: positionals[1]! }
-    noteRootOnly(base, positionals[0]!, 'the diff', con)
-    noteRootOnly(head, positionals[1]!, 'the diff', con)
+    base = readProfileFile(o.positionals[0]!)
+    head = readProfileFile(o.positionals[1]!)
+    names = { base: o.positionals[0]!, head: o.positionals[1]! }
+    noteRootOnly(base, o.positionals[0]!, 'the diff', con)
+    noteRootOnly(head, o.positionals[1]!, 'the diff', con)
     base = withoutProcesses(base)
     head = withoutProcesses(head)
   }
-  const d = diffProfiles(base, head, options, names)
-  const text = render(d, format, out === undefined || values.color === true ? values : { ...values, 'no-color': true }, top)
-  if (out === undefined) con.out(text)
-  else writeFileAtomic(out, text)
+  const d = diffProfiles(base, head, o.options, names)
+  con.out(o.render(d, o.style))
   let failed = false
   for (const kind of ['regression', 'inconclusive'] as const) {
     const count = kind === 'regression' ? d.regressions : d.inconclusive
-    if (!failOn.has(kind) || count === 0) continue
+    if (!o.failOn.has(kind) || count === 0) continue
     failed = true
     const what = kind === 'regression' ? `${count} regression${count === 1 ? '' : 's'}` : `${count} inconclusive (large but not significant: run more)`
     con.err(`pyxray: ${what}:\n${gateFindings(d, kind)
@@ -269,3 +292,16 @@ export async function diffCommand(argv: string[], con: Console): Promise<number>
   }
   return failed ? ExitCode.GateFailed : ExitCode.Ok
 }
+
+/** `pyxray diff`. */
+export const diffCommand = defineCommand({
+  name: 'diff',
+  synopsis: 'BASE HEAD',
+  summary: 'compare two profiles call path by call path; --fail-on regression for CI',
+  help: DIFF_HELP,
+  options: DIFF_OPTIONS,
+  parse: parseDiff,
+  run(o, ctx) {
+    return withOutput(ctx, o.output, o.inputs, (con) => runDiff(o, con))
+  },
+})

@@ -117,10 +117,11 @@ export function renderInput(pyc: Pyc, input: DisInput, o: DisFileOptions, compac
 const EXTENSION: Record<DisFormat, string> = { dis: '.dis.txt', json: '.json', text: '.txt' }
 
 /**
- * Writes one input's output file under `outDir` (atomically). `folders` holds the output folders
- * already made, so each is made once per run rather than once per file.
+ * Writes one input's output file under `outDir` (atomically); returns the file's CPython minor
+ * version. `folders` holds the output folders already made, so each is made once per run rather
+ * than once per file.
  */
-export function writeInput(input: DisInput, o: DisFileOptions & { readonly outDir: string }, folders: Set<string>): void {
+export function writeInput(input: DisInput, o: DisFileOptions & { readonly outDir: string }, folders: Set<string>): number {
   const { pyc, budget } = readInput(input, o)
   // The dis text is made as UTF-8 bytes: they go to the file without a string in between.
   const data = o.format === 'dis' ? formatDisBytes(toCodeObject(pyc.code, pyc.version[1]), disOptionsOf(o, budget)) : renderInput(pyc, input, o, false, budget)
@@ -131,4 +132,5 @@ export function writeInput(input: DisInput, o: DisFileOptions & { readonly outDi
     folders.add(folder)
   }
   writeFileAtomic(path, data, { folderExists: true, fsync: false })
+  return pyc.version[1]
 }

@@ -49,7 +49,7 @@ export interface WorkerData {
 }
 
 /** What a worker thread reports when it is done. */
-export type WorkerResult = { readonly kind: 'done'; readonly failures: DisFailure[] } | { readonly kind: 'internal'; readonly error: string }
+export type WorkerResult = { readonly kind: 'done'; readonly failures: DisFailure[]; readonly minors: number[] } | { readonly kind: 'internal'; readonly error: string }
 
 /**
  * How many threads to write `files` outputs with: one below {@link MIN_FILES} files; else one per
@@ -101,6 +101,7 @@ export function drain(
   o: DisFileOptions & { readonly outDir: string },
   state: Int32Array,
   failures: DisFailure[],
+  minors: Set<number>,
   onFile?: (index: number, input: DisInput) => void,
 ): void {
   const folders = new Set<string>()
@@ -112,7 +113,7 @@ export function drain(
       const input = inputs[i]!
       onFile?.(i, input)
       try {
-        writeInput(input, o, folders)
+        minors.add(writeInput(input, o, folders))
       } catch (e) {
         const line = describeError(input.path, e)
         if (line === undefined) {
@@ -160,6 +161,7 @@ export async function runDisParallel(
   o: DisFileOptions & { readonly outDir: string },
   threads: number,
   progress: Progress,
+  onVersion?: (minor: number) => void,
 ): Promise<DisFailure[] | undefined> {
   const options = workerOptions(o)
   if (!options) return undefined
@@ -177,8 +179,10 @@ export async function runDisParallel(
   // Settled here too, so a worker that fails while this thread is busy is not an unhandled rejection.
   const settled = Promise.allSettled(results)
   const failures: DisFailure[] = []
+  // The versions read, for the warnings about flags that do not apply to them.
+  const minors = new Set<number>()
   try {
-    drain(inputs, o, state, failures, (i, input) => progress.update(i, input.rel))
+    drain(inputs, o, state, failures, minors, (i, input) => progress.update(i, input.rel))
   } catch (e) {
     await Promise.all(workers.map((w) => w.terminate()))
     throw e
@@ -187,6 +191,8 @@ export async function runDisParallel(
     if (r.status === 'rejected') throw r.reason
     if (r.value.kind === 'internal') throw new Error(r.value.error)
     failures.push(...r.value.failures)
+    for (const m of r.value.minors) minors.add(m)
   }
+  if (onVersion) for (const m of [...minors].sort((a, b) => a - b)) onVersion(m)
   return failures.sort((a, b) => a.index - b.index)
 }

@@ -7,10 +7,11 @@ import { type DisFailure, drain, styleOf, type WorkerData, type WorkerResult } f
 
 const { inputs, options, state } = workerData as WorkerData
 const failures: DisFailure[] = []
+const minors = new Set<number>()
 let result: WorkerResult
 try {
-  drain(inputs, { ...options, style: styleOf(options.style) }, new Int32Array(state), failures)
-  result = { kind: 'done', failures }
+  drain(inputs, { ...options, style: styleOf(options.style) }, new Int32Array(state), failures, minors)
+  result = { kind: 'done', failures, minors: [...minors] }
 } catch (e) {
   result = { kind: 'internal', error: e instanceof Error ? (e.stack ?? e.message) : String(e) }
 }

@@ -12,7 +12,7 @@ import { type AdaptiveOptions, runDisAdaptive } from './adaptive.js'
 import { type DisFileOptions, type DisFormat, type DisInput, describeError, findSource, readInput, renderInput, writeInput } from './dis-file.js'
 import { runDisParallel, threadsFor } from './dis-parallel.js'
 import { ExitCode, UsageError } from './errors.js'
-import { Progress } from './io.js'
+import { type Console, Progress } from './io.js'
 import { type SourceOptions, type Target, withTarget } from './source.js'
 
 export { describeError, DIS_FORMATS, type DisFormat, findSource } from './dis-file.js'
@@ -20,12 +20,10 @@ export { describeError, DIS_FORMATS, type DisFormat, findSource } from './dis-fi
 /** Options of `pyxray dis`, as parsed from the command line. */
 export interface DisCommandOptions extends DisFileOptions {
   readonly inputs: readonly string[]
-}
-
-/** Where to print. */
-export interface Console {
-  out(text: string): void
-  err(text: string): void
+  /** No summary line on stderr (-q). */
+  readonly quiet?: boolean
+  /** Told the CPython minor version of every file read (for warnings about flags that do not apply). */
+  readonly onVersion?: (minor: number) => void
 }
 
 type Input = DisInput
@@ -141,7 +139,7 @@ export function runDis(o: DisCommandOptions, con: Console): number | Promise<num
   const progress = new Progress(inputs.length)
   const done = (failed: number): number => {
     progress.finish()
-    if (inputs.length > 1 || o.outDir || skipped.length) {
+    if ((inputs.length > 1 || o.outDir || skipped.length) && !(o.quiet && !failed && !skipped.length)) {
       const skips = skipped.length ? `, ${skipped.length} skipped` : ''
       con.err(`pyxray dis: ${inputs.length} file(s), ${inputs.length - failed} disassembled, ${failed} failed${skips}${o.outDir ? `, written to ${o.outDir}` : ''}\n`)
     }
@@ -150,7 +148,7 @@ export function runDis(o: DisCommandOptions, con: Console): number | Promise<num
   const outDir = o.outDir
   const threads = outDir ? threadsFor(inputs.length) : 1
   if (outDir && threads > 1) {
-    return runDisParallel(inputs, { ...o, outDir }, threads, progress).then((failures) => {
+    return runDisParallel(inputs, { ...o, outDir }, threads, progress, o.onVersion).then((failures) => {
       if (!failures) return writeEach(inputs, o, con, progress, done)
       progress.finish()
       for (const { line } of failures) con.err(`pyxray dis: ${escapeMessage(line)}\n`)
@@ -168,9 +166,10 @@ function writeEach(inputs: readonly Input[], o: DisCommandOptions, con: Console,
   inputs.forEach((input, n) => {
     progress.update(n, input.rel)
     try {
-      if (toFiles) writeInput(input, toFiles, folders)
+      if (toFiles) o.onVersion?.(writeInput(input, toFiles, folders))
       else {
         const { pyc, budget } = readInput(input, o)
+        o.onVersion?.(pyc.version[1])
         // Several JSON documents on stdout are JSON Lines; one is pretty-printed.
         const text = renderInput(pyc, input, o, inputs.length > 1, budget)
         if (inputs.length > 1 && o.format !== 'json') con.out(`${n ? '\n' : ''}==> ${escapeControls(input.path)} <==\n`)
@@ -198,6 +197,8 @@ export interface DisSourceOptions extends SourceOptions {
   readonly explain?: (minor: number, opname: string) => string | undefined
   /** `--adaptive --call`: show the code as CPython specialized it after warm-up runs. */
   readonly adaptive?: AdaptiveOptions
+  /** Told the CPython minor version of the code (for warnings about flags that do not apply). */
+  readonly onVersion?: (minor: number) => void
 }
 
 /** Runs `pyxray dis` on one target compiled by a runtime (or one .pyc with a selector). */
@@ -205,6 +206,7 @@ export function runDisTarget(target: Target, o: DisSourceOptions, con: Console):
   if (o.adaptive) return runDisAdaptive(target, { ...o, adaptive: o.adaptive }, con)
   return withTarget(target, o, con, (loaded) => {
     const { code } = loaded
+    o.onVersion?.(code.pythonVersion[1])
     switch (o.format) {
       case 'dis':
         con.out(formatDis(code, { showCaches: o.showCaches, showOffsets: o.showOffsets, showPositions: o.showPositions, maxOutputBytes: loaded.maxOutputBytes }))

@@ -1,3 +1,5 @@
+import type { RuntimeError } from '../runtime/index.js'
+
 /** Exit codes of the CLI. */
 export const enum ExitCode {
   Ok = 0,
@@ -16,4 +18,10 @@ export class UsageError extends Error {
   ) {
     super(message)
   }
+}
+
+/** A RUN_ERROR as the CLI prints it: the message, then the user's traceback, indented. */
+export function describeRunError(e: RuntimeError, prefix: string): string {
+  const tb = typeof e.details.traceback === 'string' ? e.details.traceback.trimEnd() : ''
+  return `${prefix}: ${e.message}${tb ? `\n${tb.replace(/^/gm, '    ')}` : ''}\n`
 }

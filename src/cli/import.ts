@@ -10,11 +10,11 @@ import { importProfile, ImportError } from '../profile/import/index.js'
 import type { ProfileDocument } from '../profile/document.js'
 import { mergeRuns } from '../profile/runs.js'
 import { escapeMessage } from '../text/escape.js'
-import type { Console } from './dis.js'
+import { defineCommand, HELP_OPTION, numberOption, OUTPUT_OPTIONS, outputValue, parseOptions } from './command.js'
 import { ExitCode, UsageError } from './errors.js'
 import { checkOutputPath } from './io.js'
+import type { Console } from './io.js'
 import { writeProfileFile } from './profile-file.js'
-import { numberOption, parseCommandArgs } from './report.js'
 
 /** `pyxray import --help`. */
 export const IMPORT_HELP = `Usage: pyxray import FILE… -o DOC.json [options]
@@ -42,10 +42,10 @@ Several files make one repeated document (their runs, as pyxray profile --repeat
 pyxray diff tests the change across them.
 
 Options:
-  -o, --out FILE            the document to write (atomically; never one of the inputs)
+  -o, --output FILE         the document to write (atomically; never one of the inputs)
       --interval-us N       the sampling interval in µs for files that do not record it
                             (Tachyon's default rate is 1 kHz: 1000; py-spy's 100 Hz: 10000)
-  -h, --help                show this help
+  -h, --help                show this help (also: pyxray help import)
 
 Exit codes: 0 written, 2 usage error or a file pyxray cannot import (one line naming the file).
 
@@ -87,26 +87,41 @@ function zstdWithPython(compressed: Uint8Array, maxBytes: number): Uint8Array {
   throw new ImportError('IMPORT_CORRUPT', `Tachyon binary: its zstd-compressed samples cannot be decompressed (${why}): the file is truncated or damaged`)
 }
 
-/** Runs `pyxray import`. */
-export async function importCommand(args: string[], con: Console): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, {
-    out: { type: 'string', short: 'o' },
-    'interval-us': { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-  })
-  if (values.help) {
-    con.out(IMPORT_HELP)
-    return ExitCode.Ok
-  }
-  if (positionals.length === 0) throw new UsageError('USAGE', 'import needs at least one file to read; see pyxray import --help')
-  const out = values.out as string | undefined
-  if (out === undefined) throw new UsageError('USAGE', 'import needs -o DOC.json, the document to write')
-  const interval = values['interval-us'] as string | undefined
-  const intervalUs = interval === undefined ? undefined : numberOption('interval-us', interval, 1000, false)
-  if (intervalUs !== undefined && !(intervalUs > 0)) throw new UsageError('USAGE', `--interval-us takes a number > 0, not "${interval}"`)
-  checkOutputPath(out, positionals, '-o')
+const IMPORT_OPTIONS = { ...OUTPUT_OPTIONS, 'interval-us': { type: 'string' }, ...HELP_OPTION } as const
+
+/** What `pyxray import` was asked to do. */
+interface ImportRequest {
+  readonly files: readonly string[]
+  readonly output: string
+  readonly intervalUs?: number
+}
+
+/** `pyxray import`. */
+export const importCommand = defineCommand<ImportRequest>({
+  name: 'import',
+  synopsis: 'FILE…',
+  summary: "other tools' profiles (Tachyon, py-spy, austin, perf) as a pyxray profile document",
+  help: IMPORT_HELP,
+  options: IMPORT_OPTIONS,
+  parse(args, ctx) {
+    const { values, positionals } = parseOptions(args, IMPORT_OPTIONS)
+    if (positionals.length === 0) throw new UsageError('USAGE', 'import needs at least one file to read; see pyxray import --help')
+    const output = outputValue(values, ctx)
+    if (output === undefined) throw new UsageError('USAGE', 'import needs -o DOC.json, the document to write')
+    const interval = values['interval-us']
+    const intervalUs = interval === undefined ? undefined : numberOption('interval-us', interval, 1000, { integer: false })
+    if (intervalUs !== undefined && !(intervalUs > 0)) throw new UsageError('USAGE', `--interval-us takes a number > 0, not "${interval}"`)
+    checkOutputPath(output, positionals, '-o')
+    return { files: positionals, output, ...(intervalUs !== undefined ? { intervalUs } : {}) }
+  },
+  run: (o, ctx) => runImport(o, ctx.con),
+})
+
+/** Reads every file, then writes the one document. */
+function runImport(o: ImportRequest, con: Console): number {
+  const { intervalUs } = o
   const docs: ProfileDocument[] = []
-  for (const file of positionals) {
+  for (const file of o.files) {
     let bytes: Uint8Array
     let mtime: Date
     try {
@@ -128,9 +143,9 @@ export async function importCommand(args: string[], con: Console): Promise<numbe
     }
   }
   const doc = docs.length === 1 ? docs[0]! : mergeRuns(docs)
-  writeProfileFile(out, doc)
+  writeProfileFile(o.output, doc)
   const samples = doc.metadata.samples
   const source = docs.map((d) => d.metadata.source).map((s) => (s ? `${s.tool} ${s.format}` : '?'))
-  con.err(`pyxray: wrote ${out} (${[...new Set(source)].join(', ')}${samples !== undefined ? `, ${samples} samples` : ''})\n`)
+  con.err(`pyxray: wrote ${o.output} (${[...new Set(source)].join(', ')}${samples !== undefined ? `, ${samples} samples` : ''})\n`)
   return ExitCode.Ok
 }

@@ -1,12 +1,34 @@
 /** Console and file helpers of the CLI: colors, atomic writes, a progress bar on TTYs. */
 import { randomBytes } from 'node:crypto'
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, type Stats, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, type Stats, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { WriteStream } from 'node:tty'
 import stringWidth from 'string-width'
 import { PLAIN, type TextStyle } from '../bytecode/format/text.js'
 import type { ReportStyle } from '../profile/report-text.js'
 import { UsageError } from './errors.js'
+
+/** Where a command prints: stdout and stderr (a test passes its own). */
+export interface Console {
+  out(text: string): void
+  err(text: string): void
+}
+
+let stdinRead = false
+
+/**
+ * All of standard input, for `-` where a file is expected (`echo 'x = 1' | pyxray dis -`). Read
+ * once: a second `-` on the same command line is a usage error.
+ */
+export function readStdin(): Buffer {
+  if (stdinRead) throw new UsageError('USAGE', '- (standard input) can be given once per command')
+  stdinRead = true
+  try {
+    return readFileSync(0)
+  } catch (e) {
+    throw new UsageError('NOT_FOUND', `cannot read standard input (${(e as NodeJS.ErrnoException).code ?? String(e)})`)
+  }
+}
 
 /**
  * Whether to color `stream`, by the ecosystem's conventions, in this order: `--color`/`--no-color`

@@ -10,16 +10,15 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { type MemoryDocument, MemoryDocumentError, parseMemoryDocument } from '../profile/memory-document.js'
 import { leakGateFails, MEMORY_FORMATS, type MemoryFormat, renderMemoryReport } from '../profile/memory-report.js'
 import { agentDir, PYODIDE_MINOR, RuntimeError } from '../runtime/index.js'
 import { SUPPORTED_RANGE } from '../versions/index.js'
 import { runPyodideAgent } from '../runtime/pyodide/agent-cli.js'
 import { type AgentRuntimeChoice, agentArgs, chooseAgentRuntime, exitCodeOf, launchEnv } from './agent-process.js'
-import type { Console } from './dis.js'
+import { defineCommand, formatOption, formatValue, HELP_OPTION, OUTPUT_OPTIONS, type OptionSpec, outputValue, parseOptions, runtimeValues, type CommandContext } from './command.js'
 import { ExitCode, UsageError } from './errors.js'
-import { checkOutputPath, writeFileAtomic } from './io.js'
+import { checkOutputPath, type Console, writeFileAtomic } from './io.js'
 
 /** The help of `pyxray mem`. */
 export const MEM_HELP = `Usage: pyxray mem COMMAND [options]
@@ -43,7 +42,8 @@ The script runs as __main__; EXPR is evaluated in its globals. Its output goes t
 
 Options:
   -f, --format FMT          text (default), markdown or json (the memory document)
-  -o, --output FILE         also write the memory document (JSON) to FILE, atomically
+  -o, --output FILE         also write the memory document (JSON) to FILE (atomically; never the
+                            script)
       --iterations N        leaks: measured runs (default 20); growth: runs of --call (default 1)
       --warmup N            leaks: runs before measuring (default 3)
       --top N               leaks: lines and tracebacks shown (default 10)
@@ -63,7 +63,7 @@ Options:
       --runtime native|pyodide  where to run (default: native python3 when supported, else
                             the embedded Pyodide)
   -v, --verbose             say which runtime and interpreter run, and why
-  -h, --help                show this help
+  -h, --help                show this help (also: pyxray help mem)
 
 Exit codes: 0 ok, 1 a leak passed --threshold with --fail, 2 usage or input error (missing script,
 bad expression, unknown type or function).
@@ -73,7 +73,7 @@ Examples:
   pyxray mem size 'cache' --script app.py
   pyxray mem size '{"a": [1, 2, 3]}' --format json
   pyxray mem path --type Session app.py --dot sessions.dot
-  pyxray mem lines app.py:build_index --call 'build_index(10_000)'
+  pyxray mem lines 'app.py:build_index' --call 'build_index(10_000)'
   pyxray mem growth app.py --call 'handle_request()' --iterations 10
 `
 
@@ -93,7 +93,7 @@ export interface MemOptions {
   readonly threshold?: number
   readonly python?: string
   /** --runtime: native or pyodide (default: chosen, see chooseAgentRuntime). */
-  readonly runtime?: string
+  readonly runtime?: 'native' | 'pyodide'
   /** The scripts the command reads (their folders are mounted in Pyodide). */
   readonly scripts: readonly string[]
   readonly verbose: boolean
@@ -121,88 +121,78 @@ function intValue(name: string, text: string, min: number): number {
   return Number(text)
 }
 
-/** Parses `pyxray mem …` (without "mem"); throws UsageError on bad usage. */
-export function parseMemArgs(args: readonly string[]): MemOptions {
+const MEM_OPTIONS = {
+  ...formatOption('text'),
+  ...OUTPUT_OPTIONS,
+  python: { type: 'string' },
+  runtime: { type: 'string' },
+  verbose: { type: 'boolean', short: 'v', default: false },
+  fail: { type: 'boolean', default: false },
+  threshold: { type: 'string' },
+  dot: { type: 'string' },
+  ...(Object.fromEntries([...Object.keys(INT_OPTIONS), ...Object.keys(STRING_OPTIONS)].map((k) => [k, { type: 'string' }])) as Record<string, OptionSpec>),
+  ...HELP_OPTION,
+} as const
+
+/** Parses `pyxray mem …` (without "mem"); throws UsageError on bad usage. `ctx` warns about deprecated spellings. */
+export function parseMemArgs(args: readonly string[], ctx?: CommandContext): MemOptions {
   const [command, ...rest] = args
   if (command === undefined || !(MEM_COMMANDS as readonly string[]).includes(command)) {
     throw new UsageError('USAGE', `${command === undefined ? 'mem needs a command' : `unknown mem command "${command}"`}: use one of ${MEM_COMMANDS.join(', ')} (see pyxray mem --help)`)
   }
   const cmd = command as MemCommand
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: [...rest],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        format: { type: 'string', short: 'f', default: 'text' },
-        output: { type: 'string', short: 'o' },
-        python: { type: 'string' },
-        runtime: { type: 'string' },
-        verbose: { type: 'boolean', short: 'v', default: false },
-        fail: { type: 'boolean', default: false },
-        threshold: { type: 'string' },
-        dot: { type: 'string' },
-        ...Object.fromEntries(Object.keys(INT_OPTIONS).map((k) => [k, { type: 'string' as const }])),
-        ...Object.fromEntries(Object.keys(STRING_OPTIONS).map((k) => [k, { type: 'string' as const }])),
-      },
-    })
-  } catch (e) {
-    throw new UsageError('USAGE', `mem ${cmd}: ${(e instanceof Error ? e.message : String(e)).replace(/\. To specify a positional argument.*$/s, '')}`)
-  }
-  const { positionals } = parsed
-  const values = parsed.values as Record<string, string | boolean | undefined>
-  const format = values.format as string
-  if (!(MEMORY_FORMATS as readonly string[]).includes(format)) throw new UsageError('USAGE', `unknown format "${format}" for mem: use one of ${MEMORY_FORMATS.join(', ')}`)
+  const { values, positionals } = parseOptions(rest, MEM_OPTIONS)
+  const strings = new Map(Object.entries(values).flatMap(([name, v]) => (typeof v === 'string' ? [[name, v] as const] : [])))
+  const text = (name: string): string | undefined => strings.get(name)
+  const format = formatValue('mem', values.format, MEMORY_FORMATS)
   if (positionals.length !== 1) {
     const what = { leaks: 'a script', size: 'an expression', path: 'a script', lines: 'SCRIPT.py:FUNCTION', growth: 'a script' }[cmd]
     throw new UsageError('USAGE', `mem ${cmd} needs ${what} (got ${positionals.length} arguments); see pyxray mem --help`)
   }
   const agentArgs: string[] = [cmd, positionals[0]!]
   for (const [name, spec] of Object.entries(INT_OPTIONS)) {
-    const v = values[name] as string | undefined
+    const v = text(name)
     if (v === undefined) continue
     if (!spec.commands.includes(cmd)) throw new UsageError('USAGE', `--${name} does not apply to mem ${cmd}`)
     agentArgs.push(`--${name}`, String(intValue(name, v, spec.min)))
   }
   for (const [name, commands] of Object.entries(STRING_OPTIONS)) {
-    const v = values[name] as string | undefined
+    const v = text(name)
     if (v === undefined) continue
     if (!commands.includes(cmd)) throw new UsageError('USAGE', `--${name} does not apply to mem ${cmd}`)
     agentArgs.push(`--${name}`, v)
   }
-  if (cmd === 'leaks' && values.iterations !== undefined && Number(values.iterations) < 3) throw new UsageError('USAGE', '--iterations takes an integer >= 3 for leaks (a trend needs points)')
-  if (cmd === 'path' && values.type === undefined) throw new UsageError('USAGE', 'mem path needs --type NAME (the class whose instances to explain)')
-  if (cmd === 'lines' && values.call === undefined) throw new UsageError('USAGE', "mem lines needs --call EXPR (what to run, e.g. --call 'build(100)')")
+  if (cmd === 'leaks' && text('iterations') !== undefined && Number(text('iterations')) < 3) throw new UsageError('USAGE', '--iterations takes an integer >= 3 for leaks (a trend needs points)')
+  if (cmd === 'path' && text('type') === undefined) throw new UsageError('USAGE', 'mem path needs --type NAME (the class whose instances to explain)')
+  if (cmd === 'lines' && text('call') === undefined) throw new UsageError('USAGE', "mem lines needs --call EXPR (what to run, e.g. --call 'build(100)')")
   if ((values.fail || values.threshold !== undefined) && cmd !== 'leaks') throw new UsageError('USAGE', '--fail and --threshold apply to mem leaks')
   if (values.dot !== undefined && cmd !== 'path') throw new UsageError('USAGE', '--dot applies to mem path')
   // Inputs are checked here so that a typo costs no interpreter start.
-  const scripts = cmd === 'size' ? (values.script !== undefined ? [values.script as string] : []) : [cmd === 'lines' ? scriptOfTarget(positionals[0]!) : positionals[0]!]
+  const script = text('script')
+  const scripts = cmd === 'size' ? (script !== undefined ? [script] : []) : [cmd === 'lines' ? scriptOfTarget(positionals[0]!) : positionals[0]!]
   for (const s of scripts) if (!existsSync(s)) throw new UsageError('NOT_FOUND', `${s}: no such file (give the path of a Python script)`)
   // Outputs are checked before the script runs: writable, and never one of its inputs.
-  const output = values.output as string | undefined
-  const dot = values.dot as string | undefined
+  const output = ctx ? outputValue(values, ctx) : values.output
+  const dot = values.dot
   if (output !== undefined) checkOutputPath(output, scripts, '-o')
   if (dot !== undefined) checkOutputPath(dot, output === undefined ? scripts : [...scripts, output], '--dot')
   if (output !== undefined && dot !== undefined && resolve(output) === resolve(dot)) throw new UsageError('OUTPUT', `--dot ${dot}: that is also the -o file; give two files`)
   return {
     command: cmd,
-    format: format as MemoryFormat,
+    format,
     agentArgs,
-    ...(values.output !== undefined ? { output: values.output as string } : {}),
-    ...(values.dot !== undefined ? { dot: values.dot as string } : {}),
-    fail: values.fail as boolean,
-    ...(values.threshold !== undefined ? { threshold: intValue('threshold', values.threshold as string, 0) } : {}),
-    ...(values.python !== undefined ? { python: values.python as string } : {}),
-    ...(values.runtime !== undefined ? { runtime: values.runtime as string } : {}),
+    ...(output !== undefined ? { output } : {}),
+    ...(dot !== undefined ? { dot } : {}),
+    fail: values.fail,
+    ...(values.threshold !== undefined ? { threshold: intValue('threshold', values.threshold, 0) } : {}),
+    ...runtimeValues(values),
     scripts,
-    verbose: values.verbose as boolean,
   }
 }
 
 function scriptOfTarget(target: string): string {
   const i = target.lastIndexOf(':')
-  if (i <= 0 || i === target.length - 1) throw new UsageError('USAGE', `mem lines needs SCRIPT.py:FUNCTION (e.g. app.py:build or app.py:Index.add), not "${target}"`)
+  if (i <= 0 || i === target.length - 1) throw new UsageError('USAGE', `mem lines needs SCRIPT.py:FUNCTION (e.g. 'app.py:build' or 'app.py:Index.add'), not "${target}"`)
   return target.slice(0, i)
 }
 
@@ -235,13 +225,8 @@ async function runAgent(where: AgentRuntimeChoice, o: MemOptions, con: Console):
   }
 }
 
-/** Runs `pyxray mem …`; resolves to the exit code. */
-export async function runMem(args: readonly string[], con: Console): Promise<number> {
-  if (args.length === 0 || args[0] === '-h' || args[0] === '--help' || args.includes('--help') || args.includes('-h')) {
-    con.out(MEM_HELP)
-    return args.length === 0 ? ExitCode.Usage : ExitCode.Ok
-  }
-  const o = parseMemArgs(args)
+/** Runs `pyxray mem …` on parsed options; resolves to the exit code. */
+export async function runMem(o: MemOptions, con: Console): Promise<number> {
   const where = chooseAgentRuntime(o.python, o.runtime, 'pyxray mem')
   if (o.verbose) con.err(`pyxray: mem ${o.command} in ${where.kind === 'native' ? where.python : `the embedded Pyodide (CPython 3.${PYODIDE_MINOR})`} (${where.reason})\n`)
   const doc = await runAgent(where, o, con)
@@ -259,3 +244,14 @@ export async function runMem(args: readonly string[], con: Console): Promise<num
   }
   return ExitCode.Ok
 }
+
+/** `pyxray mem`. */
+export const memCommand = defineCommand({
+  name: 'mem',
+  synopsis: 'COMMAND …',
+  summary: `memory: leaks (growth per iteration), size (deep), path (why alive), lines, growth (objects per type)`,
+  help: MEM_HELP,
+  options: MEM_OPTIONS,
+  parse: (args, ctx) => parseMemArgs(args, ctx),
+  run: (o, ctx) => runMem(o, ctx.con),
+})

@@ -6,10 +6,11 @@
  */
 import { readFileSync } from 'node:fs'
 import { type ProfileDocument, ProfileDocumentError, readProfileDocument, toProfileJson } from '../profile/document.js'
-import { writeFileAtomic } from './io.js'
+import { readStdin, writeFileAtomic } from './io.js'
 
-/** Reads, parses and validates a profile document; every problem is a {@link ProfileDocumentError}. */
+/** Reads, parses and validates a profile document (`-`: from standard input); every problem is a {@link ProfileDocumentError}. */
 export function readProfileFile(path: string): ProfileDocument {
+  if (path === '-') return readProfileDocument(readStdin().toString('utf8'), '<stdin>')
   let text: string
   try {
     text = readFileSync(path, 'utf8')

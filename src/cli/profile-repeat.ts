@@ -13,26 +13,10 @@ import type { ProfileDocument } from '../profile/document.js'
 import { mergeRuns } from '../profile/runs.js'
 import { RuntimeError } from '../runtime/index.js'
 import { agentArgs, exitCodeOf, forwardSignals, launchEnv } from './agent-process.js'
-import type { Console } from './dis.js'
 import { UsageError } from './errors.js'
-import { checkOutputPath } from './io.js'
+import { checkOutputPath, type Console } from './io.js'
 import { readProfileFile, writeProfileFile } from './profile-file.js'
-
-/** The agent's options that take a value (python/pyxray/_profile_cli.py `_VALUED`). */
-const AGENT_VALUED = new Set(['--mode', '--clock', '-o', '--output', '--include', '--exclude', '--interval', '--libraries', '--overhead', '--top'])
-
-/** pyxray's own options of `pyxray profile` that take a value. */
-const OWN_VALUED = new Set(['--python', '--runtime'])
-
-/** Where the target (script, -m, -c, --) starts in profile arguments. */
-function targetStart(args: readonly string[]): number {
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!
-    if (!a.startsWith('-') || a === '-m' || a === '-c' || a === '--') return i
-    if (AGENT_VALUED.has(a) || OWN_VALUED.has(a)) i++
-  }
-  return args.length
-}
+import { targetStart } from './profiler-options.js'
 
 /** A positive whole number of runs, or a usage error. */
 export function parseRepeat(value: string | undefined, option = '--repeat'): number {
@@ -81,7 +65,7 @@ export function runProfilerOnce(python: string, rest: readonly string[], output:
   const end = targetStart(args)
   // A repeated profile is the script's own process (runs merge per process; children would be dropped).
   const argv = agentArgs('pyxray', ['--no-subprocesses', ...args.slice(0, end), '--quiet', '-o', output, ...args.slice(end)])
-  const child = spawn(python, argv, { stdio: ['inherit', 'inherit', 'inherit'], env: launchEnv(env) })
+  const child = spawn(python, argv, { stdio: ['inherit', 'inherit', 'inherit'], env: launchEnv({ PYXRAY_PROG: 'pyxray profile', ...env }) })
   const stop = forwardSignals(child)
   return exitCodeOf(child, python).finally(stop)
 }

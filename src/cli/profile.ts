@@ -5,56 +5,32 @@
  * supported CPython is found. The script's exit code is the command's exit code.
  */
 import { spawn } from 'node:child_process'
-import { agentDir, PYODIDE_MINOR, RuntimeError } from '../runtime/index.js'
+import { agentDir, PYODIDE_MINOR, RuntimeError, type RuntimeKind } from '../runtime/index.js'
 import { SUPPORTED_RANGE } from '../versions/index.js'
 import { runPyodideProfile } from '../runtime/pyodide/profile.js'
 import { agentArgs, chooseAgentRuntime, exitCodeOf, forwardSignals, launchEnv, nativeInterpreter } from './agent-process.js'
-import type { Console } from './dis.js'
+import { defineCommand, runtimeValues } from './command.js'
 import { UsageError } from './errors.js'
-import { checkOutputPath } from './io.js'
+import { checkOutputPath, type Console } from './io.js'
 import { runRepeatedProfile, splitOutput, splitRepeat } from './profile-repeat.js'
+import { OWN_PROFILE_OPTIONS, optionsAfterTarget, PROFILER_OPTIONS, PROFILER_VALUE_OPTIONS, targetStart } from './profiler-options.js'
 
 /** Options pyxray itself reads before handing the rest to the agent's profiler. */
 export interface ProfileLaunch {
   readonly python?: string
-  readonly runtime?: string
+  readonly runtime?: RuntimeKind
   readonly verbose: boolean
   /** Everything else: the profiler's options, then the script (or -m module / -c code) and its arguments. */
   readonly rest: readonly string[]
 }
 
+export { PROFILER_OPTIONS, PROFILER_VALUE_OPTIONS } from './profiler-options.js'
+
 /**
- * Every option of the agent's profiler command line (python/pyxray/_profile_cli.py `_parser`), and
- * whether it takes a value: the one list pyxray needs to tell the profiler's options from the
- * script (test/profile-options.test.ts checks it against the agent's argparse). `-m` and `-c`
- * start the target and are not listed.
+ * Splits pyxray's own options (--python, --runtime, -v) from the profiler's and the script's.
+ * `--out FILE`, the old spelling of `-o/--output`, becomes `--output` (with `warn`).
  */
-export const PROFILER_OPTIONS: Readonly<Record<string, 'value' | 'flag'>> = {
-  '--mode': 'value',
-  '--memory': 'flag',
-  '--clock': 'value',
-  '-o': 'value',
-  '--output': 'value',
-  '--include': 'value',
-  '--exclude': 'value',
-  '--interval': 'value',
-  '--libraries': 'value',
-  '--no-builtins': 'flag',
-  '--overhead': 'value',
-  '--top': 'value',
-  '--subprocesses': 'value',
-  '--no-subprocesses': 'flag',
-  '-q': 'flag',
-  '--quiet': 'flag',
-  '-h': 'flag',
-  '--help': 'flag',
-}
-
-/** The profiler's options that take a value (derived from PROFILER_OPTIONS). */
-export const PROFILER_VALUE_OPTIONS: ReadonlySet<string> = new Set(Object.keys(PROFILER_OPTIONS).filter((o) => PROFILER_OPTIONS[o] === 'value'))
-
-/** Splits pyxray's own options (--python, --runtime, -v) from the profiler's and the script's. */
-export function parseProfileArgs(args: readonly string[]): ProfileLaunch {
+export function parseProfileArgs(args: readonly string[], warn: (text: string) => void = () => {}): ProfileLaunch {
   let python: string | undefined
   let runtime: string | undefined
   let verbose = false
@@ -71,6 +47,11 @@ export function parseProfileArgs(args: readonly string[]): ProfileLaunch {
       i++
       continue
     }
+    if (a === '--out' || a.startsWith('--out=')) {
+      warn('--out is deprecated: use -o/--output FILE')
+      rest.push(a === '--out' ? '--output' : `--output=${a.slice('--out='.length)}`)
+      continue
+    }
     const value = (name: string) => {
       const inline = a.startsWith(`${name}=`) ? a.slice(name.length + 1) : undefined
       if (inline !== undefined) return inline
@@ -83,7 +64,8 @@ export function parseProfileArgs(args: readonly string[]): ProfileLaunch {
     else if (a === '-v' || a === '--verbose') verbose = true
     else rest.push(a)
   }
-  return { ...(python ? { python } : {}), ...(runtime ? { runtime } : {}), verbose, rest }
+  const checked = runtimeValues({ runtime })
+  return { ...(python ? { python } : {}), ...(checked.runtime ? { runtime: checked.runtime } : {}), verbose, rest }
 }
 
 /** The native interpreter a profile runs in: --python, else $PYXRAY_PYTHON, else python3. */
@@ -94,14 +76,22 @@ export function interpreter(l: ProfileLaunch): string {
   return nativeInterpreter(l.python, 'profiling')
 }
 
-/** Runs the profiler; resolves to the script's exit code. */
-export async function runProfile(args: readonly string[], con: Console): Promise<number> {
+/** The name the agent's argparse gives in its usage and errors when pyxray starts it (PYXRAY_PROG). */
+export const PROFILE_PROG = { PYXRAY_PROG: 'pyxray profile' } as const
+
+/** Runs the profiler; resolves to the script's exit code. `warn` prints a warning line. */
+export async function runProfile(args: readonly string[], con: Console, warn: (text: string) => void = (t) => con.err(`pyxray profile: warning: ${t}\n`)): Promise<number> {
+  const late = optionsAfterTarget(args)
+  if (late.length) {
+    const names = late.length === 1 ? late[0]! : `${late.slice(0, -1).join(', ')} and ${late.at(-1)!}`
+    warn(`${names} ${late.length === 1 ? 'comes' : 'come'} after the script and ${late.length === 1 ? 'goes' : 'go'} to it, not to pyxray: put pyxray's options before the script (or mark the script with --)`)
+  }
   const repeated = splitRepeat(args)
   if (repeated) {
-    const l = parseProfileArgs(repeated.args)
+    const l = parseProfileArgs(repeated.args, warn)
     return runRepeatedProfile(repeated.n, l, () => interpreter(l), con)
   }
-  const launch = parseProfileArgs(args)
+  const launch = parseProfileArgs(args, warn)
   if (launch.rest.length === 0) throw new UsageError('USAGE', 'profile needs a script (or -m module, or -c code); see pyxray profile --help')
   // Native CPython when there is one (--python, PYXRAY_PYTHON, python3 on PATH), else the
   // embedded Pyodide, as for the other commands.
@@ -113,7 +103,7 @@ export async function runProfile(args: readonly string[], con: Console): Promise
   checkProfileOutput(launch.rest)
   const python = choice.python
   if (launch.verbose) con.err(`pyxray: profiling with ${python} (${choice.reason})\n`)
-  const child = spawn(python, agentArgs('pyxray', launch.rest), { stdio: 'inherit', env: launchEnv() })
+  const child = spawn(python, agentArgs('pyxray', launch.rest), { stdio: 'inherit', env: launchEnv(PROFILE_PROG) })
   // Signals to pyxray reach the script (Ctrl-C reaches it through the terminal); pyxray waits for
   // it to write a partial profile and exits as it did.
   const stop = forwardSignals(child)
@@ -166,5 +156,63 @@ async function runInPyodide(launch: ProfileLaunch, con: Console): Promise<number
     throw new UsageError('USAGE', 'sample mode needs a sampler thread and Pyodide has no threads: use --mode trace there, or a native CPython for sample mode')
   }
   if (launch.verbose) con.err(`pyxray: profiling in the embedded Pyodide (CPython 3.${PYODIDE_MINOR})\n`)
-  return runPyodideProfile({ agentDir: agentDir(), argv: launch.rest, stdout: (t) => con.out(t), stderr: (t) => con.err(t) })
+  return runPyodideProfile({ agentDir: agentDir(), argv: launch.rest, env: PROFILE_PROG, stdout: (t) => con.out(t), stderr: (t) => con.err(t) })
 }
+
+/** `pyxray profile --help`. */
+export const PROFILE_HELP = `Usage: pyxray profile [options] script.py [args…] | -m module [args…] | -c code [args…]
+
+Runs the script under pyxray's deterministic profiler in a native CPython 3.8+ (or, with --runtime
+pyodide, in the embedded CPython 3.14 for pure-Python scripts) and writes a profile document
+(JSON, with its schema in schema/profile.schema.json). The exit code is the script's.
+
+Options go before the script: everything after it (or after --) is the script's arguments. An
+option of pyxray's written after the script still goes to the script, with a warning naming it.
+
+Options (before the script):
+      --python X.Y|PATH     the interpreter to run in (default: $PYXRAY_PYTHON, else python3)
+      --runtime native|pyodide   pyodide: the embedded CPython 3.14 (one thread: trace mode only);
+                            it sees the current folder, the script's and its arguments' folders
+      --mode trace|sample   every call (default) or sampled stacks
+      --memory              memory per call (tracemalloc)
+      --clock wall|cpu      time source (default wall)
+  -o, --output FILE         where to write the profile (default pyxray-profile.json; atomically,
+                            never the script)
+      --repeat N            run the script N times and store every run in one document, so that
+                            pyxray diff can test changes for significance
+      --include GLOB / --exclude GLOB   code to show or hide, by path or module
+      --interval DURATION   sample mode: time between samples (default 1ms; 500us, 0.002s)
+      --libraries first|all|none   library code: the first call into it (default), all, or none
+      --no-builtins         no nodes for builtins (less overhead on 3.12+)
+      --overhead auto|fresh|off|NS   per-call overhead to subtract (default: calibrated, cached)
+      --top N               rows of the table at the end (default 15)
+      --subprocesses merge|files   child processes (os.fork, multiprocessing with fork, spawn or
+                            forkserver, subprocess/os.exec*/os.spawn* of a Python program) are
+                            profiled with the same options: merge (default) adds each to the same
+                            profile ("processes": pid, parent, argv, exit status, its threads);
+                            files writes each to FILE.<pid>.json beside -o FILE instead
+      --no-subprocesses     profile only the script's own process
+  -q, --quiet               no table at the end
+  -v, --verbose             say which interpreter runs the script
+  -h, --help                show this help (also: pyxray help profile)
+
+Examples:
+  pyxray profile -o run.json app.py --port 8000
+  pyxray profile --mode sample -o run.json -m http.server
+  pyxray profile -q -o c.json -c 'import json; json.dumps(list(range(10**6)))'
+`
+
+/** `pyxray profile`: the arguments go to the agent as they are (see {@link parseProfileArgs}). */
+export const profileCommand = defineCommand({
+  name: 'profile',
+  synopsis: 'SCRIPT…',
+  summary: 'profile a script: call tree with counts, times and memory (python -m pyxray)',
+  help: PROFILE_HELP,
+  options: Object.fromEntries(
+    Object.entries({ ...PROFILER_OPTIONS, ...OWN_PROFILE_OPTIONS }).filter(([name]) => name.startsWith('--')).map(([name, kind]) => [name.slice(2), { type: kind === 'value' ? ('string' as const) : ('boolean' as const) }]),
+  ),
+  // Help only before the script: after it, -h is the script's.
+  wantsHelp: (args) => args.slice(0, targetStart(args)).some((a) => a === '-h' || a === '--help'),
+  parse: (args) => args,
+  run: (args, ctx) => runProfile(args, ctx.con, ctx.warn),
+})

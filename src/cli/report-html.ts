@@ -1,6 +1,6 @@
 /** `pyxray report --format html`: the built report template (dist/report/report.html) with the profile filled in. */
 import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ProfileDocument } from '../profile/document.js'
 import { ExportError, htmlReport } from '../profile/export/index.js'
@@ -19,3 +19,13 @@ export function renderHtmlReport(doc: ProfileDocument, name: string, template = 
     throw e
   }
 }
+
+/** `--format html` of pyxray report (see ./report-formats.ts). */
+export const htmlReportFormat = {
+  name: 'html',
+  description: 'one self-contained page with the interactive viewer (flame graph, tables, thread\nswitcher; no network), for the whole profile',
+  binary: false,
+  needsFile: false,
+  wholeProfile: true,
+  render: (i: { readonly doc: ProfileDocument; readonly file: string }) => renderHtmlReport(i.doc, basename(i.file)),
+} as const

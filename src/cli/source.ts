@@ -7,7 +7,9 @@ import { type CodeObject, selectByLine, selectByQualname, toCodeObject } from '.
 import { decodeUtf8, outputBudget, readMarshal } from '../marshal/index.js'
 import { type PycHeader, readPyc } from '../pyc/index.js'
 import { type RuntimeChoice, RuntimeError, type RuntimeInfo, type Selected, selectRuntime } from '../runtime/index.js'
+import { RUNTIME_HELP, RUNTIME_OPTIONS, runtimeValues } from './command.js'
 import { UsageError } from './errors.js'
+import { readStdin } from './io.js'
 
 /** What part of a module to show. */
 export type Selector = { readonly qualname: string } | { readonly line: number }
@@ -16,13 +18,22 @@ export type Selector = { readonly qualname: string } | { readonly line: number }
 export interface Target {
   /** File path; undefined for `-c` source. */
   readonly path?: string
-  /** Inline source from `-c`. */
+  /** Inline source from `-c` (or standard input, `-`). */
   readonly inline?: string
+  /** co_filename of inline source: `<string>` for -c (the default), `<stdin>` for `-`. */
+  readonly filename?: string
   readonly selector?: Selector
 }
 
-/** Splits `path:Qualname` / `path:LINE` when the part before the colon is an existing file. */
+/**
+ * Splits `path:Qualname` / `path:LINE` when the part before the colon is an existing file; `-` is
+ * Python source read from standard input.
+ */
 export function parseTarget(arg: string): Target {
+  if (arg === '-') {
+    const bytes = readStdin()
+    return { inline: decodeUtf8(new Uint8Array(bytes), bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0, bytes.length) ?? bytes.toString('latin1'), filename: '<stdin>' }
+  }
   const m = /^(.*):([^:/\\]+)$/.exec(arg)
   if (m?.[1] && !existsSync(arg) && existsSync(m[1])) {
     const sel = m[2]!
@@ -95,7 +106,7 @@ export async function loadTarget(t: Target, options: SourceOptions, selected?: S
   }
   const file = t.inline === undefined ? readSourceFile(t.path!) : undefined
   const source = t.inline ?? file!.text
-  const filename = t.inline !== undefined ? '<string>' : t.path!
+  const filename = t.inline !== undefined ? (t.filename ?? '<string>') : t.path!
   const sel = selected ?? (await selectRuntime(options))
   const info = await sel.runtime.info()
   const bytes = await sel.runtime.compile(file?.bytes ?? source, { filename, optimize: options.optimize ?? -1 })
@@ -144,11 +155,45 @@ export async function withTarget(
     return await run(loaded)
   } catch (e) {
     if (e instanceof RuntimeError && e.code === 'SYNTAX_ERROR') {
-      con.err(`${formatSyntaxError(e, target.path ?? '<string>')}\n`)
+      con.err(`${formatSyntaxError(e, target.path ?? target.filename ?? '<string>')}\n`)
       return 2
     }
     throw e
   } finally {
     await selected?.runtime.close()
   }
+}
+
+/** Options of the commands that compile a target: the runtime group, -c and --max-output-mb. */
+export const SOURCE_OPTIONS = {
+  ...RUNTIME_OPTIONS,
+  command: { type: 'string', short: 'c' },
+  'max-output-mb': { type: 'string' },
+} as const
+
+/** Help lines of {@link SOURCE_OPTIONS} (without -c, which each command words itself). */
+export const SOURCE_HELP = `${RUNTIME_HELP}
+      --max-output-mb N     the output budget in MiB (default 16 MiB + 64× the input's size); a
+                            larger output is refused with LIMIT_OUTPUT, exit 2`
+
+/** The checked values of {@link SOURCE_OPTIONS}: how to compile, and the output budget. */
+export function sourceValues(values: { readonly python?: string | undefined; readonly runtime?: string | undefined; readonly optimize?: string | undefined; readonly verbose?: boolean | undefined; readonly 'max-output-mb'?: string | undefined }): SourceOptions & { readonly verbose: boolean } {
+  const text = values['max-output-mb']
+  let maxOutputBytes: number | undefined
+  if (text !== undefined) {
+    const mb = Number(text)
+    if (!/^\d+(\.\d+)?$/.test(text) || !(mb > 0)) throw new UsageError('USAGE', `--max-output-mb takes a positive number of MiB, not "${text}"`)
+    maxOutputBytes = Math.round(mb * 2 ** 20)
+  }
+  return { ...runtimeValues(values), ...(maxOutputBytes !== undefined ? { maxOutputBytes } : {}) }
+}
+
+/** The one target of ast, code and stack: -c SOURCE, or one file (`-`: standard input). */
+export function oneTarget(command: string, inline: string | undefined, positionals: readonly string[]): Target {
+  if (inline !== undefined) {
+    if (positionals.length) throw new UsageError('USAGE', `${command}: give either -c SOURCE or a file, not both`)
+    return { inline }
+  }
+  if (positionals.length !== 1) throw new UsageError('USAGE', `${command} needs one file (or -c SOURCE, or - for stdin); see pyxray ${command} --help`)
+  return parseTarget(positionals[0]!)
 }

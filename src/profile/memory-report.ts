@@ -3,24 +3,12 @@
  * growth) as plain text, markdown or JSON. Core module: no Node APIs.
  */
 import type { GrowthResult, LeakSite, LeaksResult, LinesResult, MemoryDocument, PathResult, SizeResult } from './memory-document.js'
-import { escapeStrings, mdCell, mdCode } from './units.js'
+import { escapeStrings, formatBytes, mdCell, mdCode } from './units.js'
 
 /** Output formats of the memory reports. */
 export const MEMORY_FORMATS = ['text', 'json', 'markdown'] as const
 /** An output format of the memory reports. */
 export type MemoryFormat = (typeof MEMORY_FORMATS)[number]
-
-/** Bytes with a binary unit and one decimal, as the agent writes them: "512 B", "2.1 KiB". */
-export function formatMemBytes(bytes: number): string {
-  const sign = bytes < 0 ? '-' : ''
-  let a = Math.abs(bytes)
-  if (a < 1024) return `${sign}${Math.round(a)} B`
-  for (const unit of ['KiB', 'MiB', 'GiB']) {
-    a /= 1024
-    if (a < 1024 || unit === 'GiB') return `${sign}${a.toFixed(1)} ${unit}`
-  }
-  return `${sign}${a} B`
-}
 
 /**
  * Whether a leak check fails a CI gate: a leak verdict with at least `thresholdBytes` per
@@ -54,17 +42,17 @@ function siteWhere(s: LeakSite): string {
 
 function leaksText(r: LeaksResult, md: boolean): string {
   const out: string[] = []
-  const summary = `${r.iterations} iterations after ${r.warmup} warm-up: ${formatMemBytes(r.bytesPerIteration)}/iteration net (slope ${formatMemBytes(r.slopeBytesPerIteration)}, second half ${formatMemBytes(r.lateSlopeBytesPerIteration)}, r² ${r.r2.toFixed(2)}; a leak needs steady growth of at least ${formatMemBytes(r.minGrowthBytes)})`
+  const summary = `${r.iterations} iterations after ${r.warmup} warm-up: ${formatBytes(r.bytesPerIteration)}/iteration net (slope ${formatBytes(r.slopeBytesPerIteration)}, second half ${formatBytes(r.lateSlopeBytesPerIteration)}, r² ${r.r2.toFixed(2)}; a leak needs steady growth of at least ${formatBytes(r.minGrowthBytes)})`
   if (md) {
     out.push(`## Leak check: ${r.leak ? '**leak**' : 'no leak'}\n\n${mdCell(r.verdict)}\n\n${summary}\n`)
     if (r.sites.length) {
       out.push('\n### Growth by line\n\n')
-      out.push(mdTable(['per iteration', 'blocks/it', 'where', 'source'], r.sites.map((s) => [formatMemBytes(s.bytesPerIteration), s.countPerIteration.toFixed(1), siteWhere(s), s.source ?? '']), new Set([3])))
+      out.push(mdTable(['per iteration', 'blocks/it', 'where', 'source'], r.sites.map((s) => [formatBytes(s.bytesPerIteration), s.countPerIteration.toFixed(1), siteWhere(s), s.source ?? '']), new Set([3])))
     }
     if (r.tracebacks.length) {
       out.push('\n### Growth by traceback\n\n')
       for (const t of r.tracebacks) {
-        out.push(`- **${formatMemBytes(t.bytesPerIteration)}/iteration**\n`)
+        out.push(`- **${formatBytes(t.bytesPerIteration)}/iteration**\n`)
         for (const f of t.frames ?? []) out.push(`  - ${mdCell(f.file)}:${f.line} ${code(f.source)}\n`)
       }
     }
@@ -73,12 +61,12 @@ function leaksText(r: LeaksResult, md: boolean): string {
   out.push(`${r.verdict}\n`, `${summary}\n`)
   if (r.sites.length) {
     out.push('\nGrowth by line (per iteration):\n')
-    out.push(table(r.sites.map((s) => [formatMemBytes(s.bytesPerIteration), `${s.countPerIteration.toFixed(1)} blocks`, siteWhere(s), s.source ?? '']), new Set([0, 1])))
+    out.push(table(r.sites.map((s) => [formatBytes(s.bytesPerIteration), `${s.countPerIteration.toFixed(1)} blocks`, siteWhere(s), s.source ?? '']), new Set([0, 1])))
   }
   if (r.tracebacks.length) {
     out.push('\nGrowth by traceback (per iteration, most recent frame first):\n')
     for (const t of r.tracebacks) {
-      out.push(`  ${formatMemBytes(t.bytesPerIteration)}\n`)
+      out.push(`  ${formatBytes(t.bytesPerIteration)}\n`)
       for (const f of t.frames ?? []) out.push(`    ${f.file}:${f.line}  ${f.source}\n`)
     }
   }
@@ -86,8 +74,8 @@ function leaksText(r: LeaksResult, md: boolean): string {
 }
 
 function sizeText(r: SizeResult, md: boolean): string {
-  const head = `${r.expression !== undefined ? `${r.expression} → ` : ''}${r.type}: deep ${formatMemBytes(r.totalBytes)} (${r.totalBytes} bytes, ${r.objects} objects), shallow sys.getsizeof ${formatMemBytes(r.shallowBytes)} (${r.shallowBytes} bytes)`
-  const rows = r.byType.map((t) => [t.type, String(t.count), formatMemBytes(t.bytes), `${r.totalBytes > 0 ? ((100 * t.bytes) / r.totalBytes).toFixed(1) : '0.0'}%`])
+  const head = `${r.expression !== undefined ? `${r.expression} → ` : ''}${r.type}: deep ${formatBytes(r.totalBytes)} (${r.totalBytes} bytes, ${r.objects} objects), shallow sys.getsizeof ${formatBytes(r.shallowBytes)} (${r.shallowBytes} bytes)`
+  const rows = r.byType.map((t) => [t.type, String(t.count), formatBytes(t.bytes), `${r.totalBytes > 0 ? ((100 * t.bytes) / r.totalBytes).toFixed(1) : '0.0'}%`])
   const skipped = r.skipped.length ? `not followed (shared): ${r.skipped.map((s) => `${s.count} ${s.type}`).join(', ')}\n` : ''
   if (md) return `## Deep size\n\n${mdCell(head)}\n\n${mdTable(['type', 'objects', 'bytes', 'share'], rows)}${skipped ? `\n${mdCell(skipped.trimEnd())}\n` : ''}`
   return `${head}\n\n${table([['type', 'objects', 'bytes', 'share'], ...rows], new Set([1, 2, 3]))}${skipped}`
@@ -115,10 +103,10 @@ function pathText(r: PathResult, md: boolean): string {
 }
 
 function linesText(r: LinesResult, md: boolean): string {
-  const head = `${r.function} (${r.file}:${r.firstLine}), ${r.calls} call(s): net ${formatMemBytes(r.totalNetBytes)}, peak ${formatMemBytes(r.peakBytes)}`
+  const head = `${r.function} (${r.file}:${r.firstLine}), ${r.calls} call(s): net ${formatBytes(r.totalNetBytes)}, peak ${formatBytes(r.peakBytes)}`
   const rows = r.lines.map((l) => {
     const ran = l.hits > 0
-    return [String(l.line), ran ? String(l.hits) : '', ran ? formatMemBytes(l.netBytes) : '', ran ? formatMemBytes(l.peakBytes) : '', l.source]
+    return [String(l.line), ran ? String(l.hits) : '', ran ? formatBytes(l.netBytes) : '', ran ? formatBytes(l.peakBytes) : '', l.source]
   })
   if (md) return `## Line-level memory\n\n${mdCell(head)}\n\n${mdTable(['line', 'hits', 'net', 'peak', 'source'], rows, new Set([4]))}`
   return `${head}\n\n${table([['line', 'hits', 'net', 'peak', 'source'], ...rows], new Set([0, 1, 2, 3]))}`

@@ -1,32 +1,11 @@
-/** Formatting of times, sizes, percentages and bars for the profile reports (plain text, no color). */
+/**
+ * Formatting for the profile reports: percentages, bars, widths and cells (plain text, no color);
+ * durations and byte counts are src/text/units.ts's, re-exported here.
+ */
 import { escapeControls } from '../text/escape.js'
 
 export { escapeControls, escapeStrings, mdCode } from '../text/escape.js'
-
-/** A duration in ns as 3 significant digits with a unit: "812 ns", "62.1 µs", "1.23 ms", "4.50 s". */
-export function formatNs(ns: number): string {
-  const sign = ns < 0 ? '-' : ''
-  const a = Math.abs(ns)
-  if (a < 1e3) return `${sign}${Math.round(a)} ns`
-  const [v, unit] = a < 1e6 ? [a / 1e3, 'µs'] : a < 1e9 ? [a / 1e6, 'ms'] : [a / 1e9, 's']
-  return `${sign}${sig3(v)} ${unit}`
-}
-
-/** A byte count with a binary unit: "512 B", "9.77 KiB", "1.20 MiB". */
-export function formatBytes(bytes: number): string {
-  const sign = bytes < 0 ? '-' : ''
-  const a = Math.abs(bytes)
-  if (a < 1024) return `${sign}${a} B`
-  const [v, unit] = a < 1024 ** 2 ? [a / 1024, 'KiB'] : a < 1024 ** 3 ? [a / 1024 ** 2, 'MiB'] : [a / 1024 ** 3, 'GiB']
-  return `${sign}${sig3(v)} ${unit}`
-}
-
-/** 3 significant digits, at least 1 before the point: 1.23, 12.3, 123, 1234. */
-function sig3(v: number): string {
-  if (v >= 100) return v.toFixed(0)
-  if (v >= 10) return v.toFixed(1)
-  return v.toFixed(2)
-}
+export { formatBytes, formatNs, formatSeconds } from '../text/units.js'
 
 /** A percentage with one decimal: "26.5%"; "0.0%" for a zero total. */
 export function formatPercent(part: number, whole: number): string {

@@ -11,6 +11,7 @@ import { type PythonRuntime, RuntimeError, type RuntimeKind } from './types.js'
 
 export { checkSupported, findInterpreters, findInterpretersAsync, type Interpreter, isSupported, MAX_MINOR, MIN_MINOR, probe, pythonOnPath, resolvePython } from './native/discover.js'
 export { NativeRuntime } from './native/worker.js'
+export { measure, type MeasureOptions, type MeasureSubject } from './measure.js'
 export { PyodideRuntime } from './pyodide/node.js'
 export * from './types.js'
 export { agentDir } from './agent-dir.js'

@@ -82,6 +82,8 @@ export const FEATURES = {
   namedIsContains: { from: 14 },
   /** dis names END_ASYNC_FOR a backward jump (3.14). */
   endAsyncForJumps: { from: 14 },
+  /** dis.dis's show_offsets exists (3.13); before, dis shows every offset anyway. */
+  showOffsets: { from: 13 },
   /** `dis --show-positions` exists (3.14). */
   showPositions: { from: 14 },
   /** dis prints the line number column even for code without any line (to 3.9). */

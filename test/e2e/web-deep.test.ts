@@ -67,7 +67,7 @@ describe('web UI: a 100,000-deep profile', { skip: missing }, () => {
     const point = (await page.evaluate(`window.pyxrayFlame.pointOf('deepest')`)) as { x: number; y: number }
     assert.ok((await paintedPixels(page)) > 1000, 'the deep window is drawn')
     await page.mouse.move(point.x, point.y)
-    assert.match(await page.locator('[data-testid="flame-tooltip"]').innerText(), /deepest[\s\S]*calls 1[\s\S]*total 3\.0 µs/)
+    assert.match(await page.locator('[data-testid="flame-tooltip"]').innerText(), /deepest[\s\S]*calls 1[\s\S]*total 3\.00 µs/)
     await page.mouse.click(point.x, point.y)
     await page.locator('[data-testid="frame-details"] h3', { hasText: 'deepest' }).waitFor(WAIT)
     await page.screenshot({ path: join(ARTIFACTS, 'deep-profile-bottom.png') })

@@ -199,10 +199,10 @@ async function memoryChecks(page: Page, shot: string): Promise<void> {
   assert.equal(await chain.locator('.link').count(), 5, 'the root and four references')
   assert.match((await chain.innerText()).replace(/\s+/g, ' '), /module global __main__\.bus bus → __main__\.Bus .* \.listeners → list .* \[0\] → method .* __self__ → __main__\.Widget/)
   // Line memory: closure_leak's lines, the list it keeps on line 22 the largest.
-  assert.match(await page.locator('[data-testid="lines-verdict"]').innerText(), /^closure_leak \(planted\.py:21\) · 1 call · net \d+(\.\d)? KiB · peak \d+(\.\d)? KiB$/)
+  assert.match(await page.locator('[data-testid="lines-verdict"]').innerText(), /^closure_leak \(planted\.py:21\) · 1 call · net \d+(\.\d+)? KiB · peak \d+(\.\d+)? KiB$/)
   const lines = page.locator('[data-testid="lines-table"] tbody tr')
   assert.deepEqual(await lines.locator('td:first-child').allInnerTexts(), ['21', '22', '23'])
-  assert.match(await lines.nth(1).innerText(), /^22\s+data = \[0\] \* 1000\s+# LEAK closure\s+1\s+7\.\d KiB\s+7\.\d KiB$/)
+  assert.match(await lines.nth(1).innerText(), /^22\s+data = \[0\] \* 1000\s+# LEAK closure\s+1\s+7\.\d+ KiB\s+7\.\d+ KiB$/)
   assert.match(await lines.nth(0).innerText(), /^21\s+def closure_leak\(\):\s+0\s+0 B\s+0 B$/)
   // Type growth: each call keeps a function (the lambda) and a cell (its closure over data).
   assert.match(await page.locator('[data-testid="growth-verdict"]').innerText(), /^objects by type that grew over 5 iteration\(s\): \+\d+$/)

@@ -7,7 +7,7 @@
 import { escapeStrings } from '../../text/escape.js'
 import { PLAIN, type TextStyle } from '../format/text.js'
 import type { CompareDocument, CompareInstruction, CompareRow, CompareSide } from './document.js'
-import { formatSeconds } from './stats.js'
+import { formatSeconds } from '../../text/units.js'
 import type { StaticSummary } from './summary.js'
 
 /** Options of {@link formatCompareText}. */

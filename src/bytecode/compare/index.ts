@@ -19,5 +19,6 @@ export {
   withAdaptiveCode,
 } from './document.js'
 export { type CompareTextOptions, formatCompareText, formatCount } from './format.js'
-export { describeRatio, formatSeconds, median, quantile, type TimingRatio, type TimingStats, timingRatio, timingStats } from './stats.js'
+export { formatSeconds } from '../../text/units.js'
+export { describeRatio, median, quantile, type TimingRatio, type TimingStats, timingRatio, timingStats } from './stats.js'
 export { type StaticSummary, staticSummary, sumSummaries } from './summary.js'

@@ -93,20 +93,3 @@ export function describeRatio(r: TimingRatio, a: string, b: string): string {
   const shown = times >= 100 ? times.toFixed(0) : times >= 10 ? times.toFixed(1) : times.toFixed(2)
   return r.faster === 'b' ? `${b} is ${shown}× faster than ${a} (${pct})` : `${a} is ${shown}× faster than ${b} (${pct})`
 }
-
-/** Seconds as a short human string: 1.23 s, 45.6 ms, 789 µs, 12.3 ns. */
-export function formatSeconds(s: number): string {
-  const units: [number, string][] = [
-    [1, 's'],
-    [1e-3, 'ms'],
-    [1e-6, 'µs'],
-    [1e-9, 'ns'],
-  ]
-  for (const [scale, unit] of units) {
-    if (s >= scale || unit === 'ns') {
-      const v = s / scale
-      return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${unit}`
-    }
-  }
-  return `${s} s`
-}

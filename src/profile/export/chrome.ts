@@ -13,6 +13,7 @@
  * binary fractions are exact in floating point, so a consumer's `ts + dur` of a child never
  * lands past its parent's end by a rounding error, which would break the nesting.
  */
+import type { Exporter } from './exporter.js'
 import type { ProfileDocument, ProfileNode } from '../document.js'
 import { frameName } from './labels.js'
 import { programName } from './speedscope.js'
@@ -92,4 +93,14 @@ export function toChromeTrace(doc: ProfileDocument, options: ChromeOptions = {})
     displayTimeUnit: 'ns',
     otherData: { exporter: 'pyxray', python: `${doc.metadata.python.implementation} ${doc.metadata.python.version}`, mode: doc.metadata.mode, clock: doc.metadata.clock },
   }
+}
+
+/** The Chrome trace export format (see ./exporter.ts). */
+export const chromeExporter: Exporter = {
+  name: 'chrome',
+  description: 'Trace Event Format JSON (chrome://tracing, Perfetto): complete events laid out\nleft-heavy, ts/dur in µs',
+  binary: false,
+  needsFile: false,
+  options: {},
+  run: (doc, s) => `${JSON.stringify(toChromeTrace(doc, s.thread !== undefined ? { thread: s.thread } : {}))}\n`,
 }

@@ -18,6 +18,7 @@
  *   budget, and never less than {@link COLLAPSED_MIN_DEPTH}; {@link collapsedFoldDepth} says
  *   whether and where an export folds (`pyxray export` says so on stderr).
  */
+import type { Exporter, ExportSettings } from './exporter.js'
 import type { ProfileDocument, ProfileNode, ProfileThread } from '../document.js'
 import { ExportError } from './errors.js'
 import { foldedLabel } from './labels.js'
@@ -139,4 +140,24 @@ function threadLines(doc: ProfileDocument, thread: ProfileThread, several: boole
     const v = Math.round(l.ns / scale)
     return v > 0 ? [`${l.text} ${v}`] : []
   })
+}
+
+function collapsedOptions(s: ExportSettings): CollapsedOptions {
+  const unit = s.options.unit as CollapsedUnit | undefined
+  return { ...(s.thread !== undefined ? { thread: s.thread } : {}), ...(unit !== undefined ? { unit } : {}) }
+}
+
+/** The folded-stacks export format (see ./exporter.ts). */
+export const collapsedExporter: Exporter = {
+  name: 'collapsed',
+  description: 'folded stacks "a;b;c 123" (self time per call path, integer µs by default) for\nflamegraph.pl, inferno, speedscope',
+  binary: false,
+  needsFile: false,
+  options: { unit: { choices: Object.keys(COLLAPSED_UNITS), help: 'the unit of the values (default us)' } },
+  run: (doc, s) => toCollapsed(doc, collapsedOptions(s)),
+  notes(doc, s) {
+    const fold = collapsedFoldDepth(doc, collapsedOptions(s))
+    if (fold === undefined) return []
+    return [`the call tree is too deep for whole paths (more than ${COLLAPSED_FRAME_BUDGET.toLocaleString('en-US')} frames): frames below depth ${fold} are folded into one "[frames below depth ${fold}]" frame per path`]
+  },
 }

@@ -2,6 +2,8 @@
 export { toChromeTrace, type ChromeOptions, type ChromeTrace, type TraceEvent } from './chrome.js'
 export { COLLAPSED_FRAME_BUDGET, COLLAPSED_MIN_DEPTH, COLLAPSED_UNITS, collapsedFoldDepth, toCollapsed, type CollapsedOptions, type CollapsedUnit } from './collapsed.js'
 export { ExportError, type ExportErrorCode } from './errors.js'
+export { type Exporter, type ExporterOption, type ExportSettings } from './exporter.js'
+export { EXPORTERS, exporterNamed } from './formats.js'
 export { HTML_REPORT_SLOT, htmlReport, jsonForScript } from './html.js'
 export { cprofileName, foldedLabel, frameName } from './labels.js'
 export { pstatsEntries, toPstats, type PstatsEntry, type PstatsKey, type PstatsTimes } from './pstats.js'

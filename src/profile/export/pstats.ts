@@ -17,11 +17,12 @@
  * the top of a thread have no callers. Keys are cProfile's: (co_filename, co_firstlineno, co_name)
  * for Python code, ('~', 0, label) for builtins (see cprofileName).
  */
+import type { Exporter } from './exporter.js'
 import { type PyObject, TypeCode, writeMarshal } from '../../marshal/index.js'
 import type { ProfileDocument } from '../document.js'
 import { ExportError } from './errors.js'
 import { cprofileName } from './labels.js'
-import { frameOf, walk } from './tree.js'
+import { frameOf, selectThreads, walk } from './tree.js'
 
 /** cc, nc, tt, ct: primitive calls, calls, own seconds, cumulative seconds. */
 export interface PstatsTimes {
@@ -131,4 +132,14 @@ export function toPstats(doc: ProfileDocument): Uint8Array {
     entries.push([keyObject(entry.key), tuple([...times(entry), { type: 'dict', code: TypeCode.Dict, ref: false, entries: callers }])])
   }
   return writeMarshal({ type: 'dict', code: TypeCode.Dict, ref: false, entries })
+}
+
+/** The pstats export format (see ./exporter.ts). */
+export const pstatsExporter: Exporter = {
+  name: 'pstats',
+  description: "the binary file Python's pstats reads: pstats.Stats(FILE), snakeviz, gprof2dot;\ncProfile's keys and ncalls, times in seconds (needs -o)",
+  binary: true,
+  needsFile: true,
+  options: {},
+  run: (doc, s) => toPstats(s.thread === undefined ? doc : { ...doc, threads: selectThreads(doc, s.thread) }),
 }

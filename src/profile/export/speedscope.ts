@@ -7,6 +7,7 @@
  * has no time order, so this is the "left heavy" picture in every speedscope view, and importing
  * it gives back every call path with exactly its total and self time.
  */
+import type { Exporter } from './exporter.js'
 import type { ProfileDocument } from '../document.js'
 import { frameName, relativeFile } from './labels.js'
 import { frameOf, selectThreads, threadLabel, walk } from './tree.js'
@@ -104,4 +105,14 @@ export function programName(doc: ProfileDocument): string {
   if (!first) return 'python'
   const parts = first.split(/[\\/]/)
   return parts[parts.length - 1] || first
+}
+
+/** The speedscope export format (see ./exporter.ts). */
+export const speedscopeExporter: Exporter = {
+  name: 'speedscope',
+  description: "speedscope's JSON (https://www.speedscope.app): one profile per thread, the call tree\nlaid out left-heavy, in nanoseconds",
+  binary: false,
+  needsFile: false,
+  options: {},
+  run: (doc, s) => `${JSON.stringify(toSpeedscope(doc, { ...(s.thread !== undefined ? { thread: s.thread } : {}), exporter: s.exporter }))}\n`,
 }

@@ -28,6 +28,8 @@ export interface PyodideAgentRun {
   readonly folders?: readonly string[]
   /** The script's current folder (default: this process's). */
   readonly cwd?: string
+  /** Environment variables for the agent besides the few handed on from this process's. */
+  readonly env?: Readonly<Record<string, string>>
   /** The script's standard output, as it comes. */
   readonly stdout: (text: string) => void
   /** The script's (and the profiler's) standard error, as it comes. */
@@ -58,7 +60,18 @@ import(workerData.pyodideUrl).then(async ({ loadPyodide }) => {
   py.runPython("import os, sys; sys.path.insert(1, '/pyxray-agent'); os.chdir(_pyxray_cwd); del _pyxray_cwd")
   const main = py.pyimport(workerData.module).main
   const argv = py.toPy(workerData.argv)
-  const status = main(argv)
+  // SystemExit (argparse's usage errors) ends the command line with its status, as in python -m.
+  py.runPython([
+    'def _pyxray_run(main, argv):',
+    '    try:',
+    '        return main(argv)',
+    '    except SystemExit as e:',
+    '        if e.code is None or isinstance(e.code, int):',
+    '            return e.code or 0',
+    '        print(e.code, file=sys.stderr)',
+    '        return 1',
+  ].join('\\n'))
+  const status = py.globals.get('_pyxray_run')(main, argv)
   argv.destroy()
   parentPort.postMessage({ exit: status })
 }).catch((e) => parentPort.postMessage({ error: String(e && e.message || e) }))
@@ -120,6 +133,7 @@ export function runPyodideAgent(run: PyodideAgentRun): Promise<number> {
   const interrupt = new SharedArrayBuffer(1)
   const env: Record<string, string> = { HOME: '/home/pyodide' }
   for (const key of ['PYXRAY_CACHE_DIR', 'PYXRAY_NO_CACHE', 'PYTHONHASHSEED']) if (process.env[key] !== undefined) env[key] = process.env[key]!
+  Object.assign(env, run.env)
   const worker = new Worker(THREAD_SOURCE, {
     eval: true,
     workerData: { files, module: run.module, pyodideUrl, indexURL: fileURLToPath(new URL('.', pyodideUrl)), mounts, cwd, argv: [...run.argv], interrupt, env },

@@ -7,7 +7,7 @@
 import { Fragment } from 'preact'
 import { useCallback, useEffect, useState } from 'preact/hooks'
 import { type GrowthResult, type LeaksResult, type LinesResult, type MemoryDocument, MemoryDocumentError, parseMemoryDocument, type PathResult, type SizeResult } from '../../../src/profile/memory-document.js'
-import { formatMemBytes } from '../../../src/profile/memory-report.js'
+import { formatBytes } from '../../../src/profile/units.js'
 import type { Backend } from '../backend.js'
 
 /** An opened document. */
@@ -16,7 +16,7 @@ interface Opened {
   readonly doc: MemoryDocument
 }
 
-const perIteration = (b: number) => `${b >= 0 ? '+' : ''}${formatMemBytes(b)}/iteration`
+const perIteration = (b: number) => `${b >= 0 ? '+' : ''}${formatBytes(b)}/iteration`
 
 /** A bar of `share` (0–1) of the cell. */
 function Bar({ share }: { share: number }) {
@@ -47,7 +47,7 @@ function Leaks({ r }: { r: LeaksResult }) {
         {r.verdict}
       </div>
       <div class="muted">
-        {r.iterations} iterations after {r.warmup} warm-up · net {perIteration(r.bytesPerIteration)} · slope {perIteration(r.slopeBytesPerIteration)} (late {perIteration(r.lateSlopeBytesPerIteration)}) · fit r² {r.r2.toFixed(3)} · a leak is ≥ {formatMemBytes(r.minGrowthBytes)}/iteration
+        {r.iterations} iterations after {r.warmup} warm-up · net {perIteration(r.bytesPerIteration)} · slope {perIteration(r.slopeBytesPerIteration)} (late {perIteration(r.lateSlopeBytesPerIteration)}) · fit r² {r.r2.toFixed(3)} · a leak is ≥ {formatBytes(r.minGrowthBytes)}/iteration
       </div>
       <GrowthCurve totals={r.totals} />
       <table class="grid" data-testid="leak-sites">
@@ -73,7 +73,7 @@ function Leaks({ r }: { r: LeaksResult }) {
                 <Bar share={Math.abs(s.bytesPerIteration) / most} />
               </td>
               <td class="num">{s.countPerIteration.toFixed(1)}</td>
-              <td class="num">{formatMemBytes(s.totalBytes)}</td>
+              <td class="num">{formatBytes(s.totalBytes)}</td>
             </tr>
           ))}
         </tbody>
@@ -86,7 +86,7 @@ function Size({ r }: { r: SizeResult }) {
   return (
     <>
       <div class="verdict" data-testid="size-total">
-        {r.expression ? <code>{r.expression}</code> : null} → {r.type}: deep {formatMemBytes(r.totalBytes)} ({r.objects} objects), shallow {formatMemBytes(r.shallowBytes)}
+        {r.expression ? <code>{r.expression}</code> : null} → {r.type}: deep {formatBytes(r.totalBytes)} ({r.objects} objects), shallow {formatBytes(r.shallowBytes)}
       </div>
       <table class="grid" data-testid="size-types">
         <thead>
@@ -103,7 +103,7 @@ function Size({ r }: { r: SizeResult }) {
               <td>{t.type}</td>
               <td class="num">{t.count}</td>
               <td class="num">
-                {formatMemBytes(t.bytes)} <span class="muted">{r.totalBytes ? `${((t.bytes / r.totalBytes) * 100).toFixed(1)}%` : ''}</span>
+                {formatBytes(t.bytes)} <span class="muted">{r.totalBytes ? `${((t.bytes / r.totalBytes) * 100).toFixed(1)}%` : ''}</span>
               </td>
               <td class="barcell">
                 <Bar share={r.totalBytes ? t.bytes / r.totalBytes : 0} />
@@ -159,7 +159,7 @@ function Lines({ r }: { r: LinesResult }) {
   return (
     <>
       <div class="verdict" data-testid="lines-verdict">
-        {r.function} ({r.file.split('/').pop()}:{r.firstLine}) · {r.calls} call{r.calls === 1 ? '' : 's'} · net {formatMemBytes(r.totalNetBytes)} · peak {formatMemBytes(r.peakBytes)}
+        {r.function} ({r.file.split('/').pop()}:{r.firstLine}) · {r.calls} call{r.calls === 1 ? '' : 's'} · net {formatBytes(r.totalNetBytes)} · peak {formatBytes(r.peakBytes)}
       </div>
       <table class="grid" data-testid="lines-table">
         <thead>
@@ -178,11 +178,11 @@ function Lines({ r }: { r: LinesResult }) {
               <td class="num">{l.line}</td>
               <td class="code">{l.source}</td>
               <td class="num">{l.hits}</td>
-              <td class="num">{formatMemBytes(l.netBytes)}</td>
+              <td class="num">{formatBytes(l.netBytes)}</td>
               <td class="barcell">
                 <Bar share={Math.abs(l.netBytes) / most} />
               </td>
-              <td class="num">{formatMemBytes(l.peakBytes)}</td>
+              <td class="num">{formatBytes(l.peakBytes)}</td>
             </tr>
           ))}
         </tbody>

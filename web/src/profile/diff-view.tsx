@@ -15,7 +15,8 @@ import { shortFile } from '../../../src/profile/model.js'
 import type { Backend, ProfileEntry } from '../backend.js'
 import { FlameGraph } from './flame.js'
 import { FrameCode, useSourceFiles } from './frame-code.js'
-import { formatNs, layoutThread } from './layout.js'
+import { formatNs } from '../../../src/profile/units.js'
+import { layoutThread } from './layout.js'
 import { openProfile } from './viewer.js'
 
 /** A loaded side. */

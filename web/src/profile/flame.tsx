@@ -11,7 +11,8 @@
 import type { ComponentChildren } from 'preact'
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import type { ProfileDocument } from '../../../src/profile/document.js'
-import { type FlameLayout, firstVisible, formatBytes, formatNs } from './layout.js'
+import { formatBytes, formatNs } from '../../../src/profile/units.js'
+import { type FlameLayout, firstVisible } from './layout.js'
 
 const ROW = 18
 

@@ -133,20 +133,3 @@ export function functionTable(thread: ProfileThread): FunctionRow[] {
   }
   return [...rows.values()]
 }
-
-/** "1.23 ms" and the like. */
-export function formatNs(ns: number): string {
-  const a = Math.abs(ns)
-  if (a >= 1e9) return `${(ns / 1e9).toFixed(2)} s`
-  if (a >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`
-  if (a >= 1e3) return `${(ns / 1e3).toFixed(1)} µs`
-  return `${Math.round(ns)} ns`
-}
-
-/** "1.5 MiB" and the like. */
-export function formatBytes(b: number): string {
-  const a = Math.abs(b)
-  if (a >= 1 << 20) return `${(b / (1 << 20)).toFixed(1)} MiB`
-  if (a >= 1 << 10) return `${(b / (1 << 10)).toFixed(1)} KiB`
-  return `${b} B`
-}

@@ -1,7 +1,8 @@
 /** The call-tree and top-functions tables, sortable, with memory columns when the profile has them. */
 import { useMemo, useState } from 'preact/hooks'
 import type { ProfileDocument, ProfileNode, ProfileThread } from '../../../src/profile/document.js'
-import { formatBytes, formatNs, functionTable } from './layout.js'
+import { formatBytes, formatNs } from '../../../src/profile/units.js'
+import { functionTable } from './layout.js'
 
 type Key = 'name' | 'calls' | 'total' | 'self' | 'memNet' | 'memPeak'
 

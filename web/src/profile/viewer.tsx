@@ -9,7 +9,8 @@ import { processDocument, processesOf, processLabel } from '../../../src/profile
 import type { Backend, ProfileEntry } from '../backend.js'
 import { FlameGraph } from './flame.js'
 import { FrameCode, useSourceFiles } from './frame-code.js'
-import { formatNs, layoutThread } from './layout.js'
+import { formatNs } from '../../../src/profile/units.js'
+import { layoutThread } from './layout.js'
 import { CallTreeTable, TopFunctionsTable } from './tables.js'
 
 /**
