@@ -177,7 +177,8 @@ def _free_tool() -> int:
 class _Monitor:
     """The sys.monitoring form of the tracer: the same readings and the same arithmetic as
     ``_tracer``, with LINE, PY_START, PY_RESUME, PY_RETURN and PY_YIELD enabled on ``code`` only
-    and PY_UNWIND (which has no local form) enabled globally. Events of other threads are ignored,
+    and PY_UNWIND and PY_THROW (which have no local form; they fire only when an exception leaves
+    a frame or is thrown into a generator) enabled globally. Events of other threads are ignored,
     as settrace would not see them."""
 
     def __init__(self, code: CodeType, stats: Dict[int, List[int]], calls: List[int], bias: Tuple[int, int]) -> None:
@@ -195,19 +196,40 @@ class _Monitor:
         calls = self.calls
         get = tracemalloc.get_traced_memory
         reset = tracemalloc.reset_peak
-        getframe = sys._getframe
         ident = threading.get_ident
         owner = ident()
         bias_net, bias_peak = self.bias
-        running: Dict[int, List[int]] = {}  # id(frame) -> [line, traced bytes at its start]
+        # One [line, traced bytes at its start] per frame of ``code`` running on this thread, the
+        # innermost last: events come synchronously from the innermost one, so no frame lookup is
+        # needed (recursion pushes, a yield or return pops, a resumed generator pushes again).
+        running: List[List[int]] = []
 
-        def close(key: int) -> None:
+        def close(state: List[int]) -> None:
+            if state[0] < 0:  # started, no line yet
+                return
             now, peak = get()
-            state = running.get(key)
-            if state is not None:
-                row = stats.get(state[0])
+            row = stats.get(state[0])
+            if row is None:
+                row = stats[state[0]] = [0, 0, 0]
+            delta = now - state[1] - bias_net
+            high = peak - state[1] - bias_peak
+            if delta > high:
+                high = delta
+            level = row[1] + high
+            row[1] += delta
+            if level > row[2]:
+                row[2] = level
+
+        def line(c: CodeType, number: int) -> Any:
+            if not running or ident() != owner:
+                return None
+            state = running[-1]
+            now, peak = get()  # one reading: what this callback allocates after it is calibrated away
+            last = state[0]
+            if last >= 0:
+                row = stats.get(last)
                 if row is None:
-                    row = stats[state[0]] = [0, 0, 0]
+                    row = stats[last] = [0, 0, 0]
                 delta = now - state[1] - bias_net
                 high = peak - state[1] - bias_peak
                 if delta > high:
@@ -216,41 +238,34 @@ class _Monitor:
                 row[1] += delta
                 if level > row[2]:
                     row[2] = level
-
-        def line(c: CodeType, number: int) -> Any:
-            if ident() != owner:
-                return None
-            key = id(getframe(1))
-            close(key)
-            state = running.get(key)
-            if state is None:
-                state = running[key] = [number, 0]
             state[0] = number
             row = stats.get(number)
             if row is None:
                 row = stats[number] = [0, 0, 0]
             row[0] += 1
-            state[1] = get()[0]  # read again: our own bookkeeping is not the line's
+            state[1] = now
             reset()
             return None
 
         def begin(c: CodeType, offset: int) -> Any:
             if ident() == owner:
                 calls[0] += 1
+                running.append([-1, 0])
             return None
 
         def end(c: CodeType, offset: int, value: Any) -> Any:
-            if ident() == owner:
-                key = id(getframe(1))
-                close(key)
-                running.pop(key, None)
+            if running and ident() == owner:
+                close(running.pop())
             return None
 
-        def unwind(c: CodeType, offset: int, exc: BaseException) -> Any:
-            if c is code and ident() == owner:
-                key = id(getframe(1))
-                close(key)
-                running.pop(key, None)
+        def unwind(c: CodeType, offset: int, exc: BaseException) -> Any:  # a global event: any code
+            if c is code:
+                end(c, offset, exc)
+            return None
+
+        def thrown(c: CodeType, offset: int, exc: BaseException) -> Any:  # a generator resumed by throw()
+            if c is code:
+                begin(c, offset)
             return None
 
         tool = _free_tool()
@@ -262,8 +277,9 @@ class _Monitor:
         mon.register_callback(tool, ev.PY_RETURN, end)
         mon.register_callback(tool, ev.PY_YIELD, end)
         mon.register_callback(tool, ev.PY_UNWIND, unwind)
+        mon.register_callback(tool, ev.PY_THROW, thrown)
         mon.set_local_events(tool, code, ev.LINE | ev.PY_START | ev.PY_RESUME | ev.PY_RETURN | ev.PY_YIELD)
-        mon.set_events(tool, ev.PY_UNWIND)
+        mon.set_events(tool, ev.PY_UNWIND | ev.PY_THROW)
 
     def stop(self) -> None:
         if self.tool < 0:
@@ -273,7 +289,7 @@ class _Monitor:
         tool, self.tool = self.tool, -1
         mon.set_events(tool, 0)
         mon.set_local_events(tool, self.code, 0)
-        for event in (ev.LINE, ev.PY_START, ev.PY_RESUME, ev.PY_RETURN, ev.PY_YIELD, ev.PY_UNWIND):
+        for event in (ev.LINE, ev.PY_START, ev.PY_RESUME, ev.PY_RETURN, ev.PY_YIELD, ev.PY_UNWIND, ev.PY_THROW):
             mon.register_callback(tool, event, None)
         mon.free_tool_id(tool)
 
