@@ -22,7 +22,8 @@ class MemoryToolError(Exception):
     Codes: ``BAD_ARGUMENT`` (an option out of range), ``SCRIPT_NOT_FOUND``, ``BAD_EXPRESSION``
     (a --call, --setup or size expression that does not compile or raises), ``SCRIPT_ERROR`` (the
     script raised), ``NOT_FOUND`` (no function of that name), ``UNKNOWN_TYPE`` (no class of that
-    name exists after the script ran).
+    name exists after the script ran), ``MONITORING_BUSY`` (all six sys.monitoring tool ids are
+    held by other tools, so ``mem lines`` cannot attach on 3.12+).
     """
 
     def __init__(self, code: str, message: str) -> None:

@@ -1,8 +1,12 @@
 """Line-level memory: per line of a function, the net bytes it allocated and its peak.
 
-A ``sys.settrace`` tracer follows the frames running the function's code (recursion and
-generators included) and reads ``tracemalloc.get_traced_memory()`` at every line event: the change
-since the previous event belongs to the line that just ran, calls made from it included. The
+A tracer follows the frames running the function's code (recursion and generators included) and
+reads ``tracemalloc.get_traced_memory()`` at every line event: the change since the previous event
+belongs to the line that just ran, calls made from it included. On Python 3.12+ the tracer is a
+``sys.monitoring`` tool with LINE and start/resume/return/yield events enabled on the target's code
+object only (local events), so no other code pays anything, and the unwind event (global only)
+returns at once for other code; before 3.12 it is a ``sys.settrace`` tracer, which costs a call
+for every frame the program runs. The
 tracer reads the counter again after its own bookkeeping, so its allocations are not charged to
 any line; what it cannot avoid leaving (its temporary integers) is measured once on lines that
 allocate nothing and subtracted. The net of a line adds up over its executions; its peak is the
@@ -28,6 +32,7 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+import threading
 import tracemalloc
 
 from ._common import MemoryToolError, Tracing, format_bytes
@@ -43,6 +48,8 @@ class LinesReport:
 
     def __init__(self, code: CodeType, qualname: str, stats: Dict[int, List[int]], calls: int) -> None:
         self.file = code.co_filename
+        #: The tracer that measured it: "monitoring" (sys.monitoring, 3.12+) or "settrace".
+        self.engine = "settrace"
         self.function = qualname
         #: How many times the function's code started running (generator resumptions included).
         self.calls = calls
@@ -139,6 +146,10 @@ def _tracer(code: CodeType, stats: Dict[int, List[int]], calls: List[int], bias:
                 reset()
         elif event == "return":
             running.pop(key, None)
+        elif state is not None:  # "exception": charged above, so the line starts again from here
+            state[1] = get()[0]
+            if reset is not None:
+                reset()
         return local
 
     def global_(frame: FrameType, event: str, arg: Any) -> Any:
@@ -148,6 +159,161 @@ def _tracer(code: CodeType, stats: Dict[int, List[int]], calls: List[int], bias:
         return None
 
     return global_
+
+
+def _monitoring_available() -> bool:
+    return hasattr(sys, "monitoring")
+
+
+def _free_tool() -> int:
+    """A sys.monitoring tool id no one holds (the profiler's, the optimizer's and then the spare
+    ones), or MemoryToolError when all six are taken."""
+    for tool in (2, 5, 3, 4, 1, 0):
+        if sys.monitoring.get_tool(tool) is None:  # type: ignore[attr-defined]
+            return tool
+    raise MemoryToolError("MONITORING_BUSY", "every sys.monitoring tool id is in use; free one (or run without the other tools) and retry")
+
+
+class _Monitor:
+    """The sys.monitoring form of the tracer: the same readings and the same arithmetic as
+    ``_tracer``, with LINE, PY_START, PY_RESUME, PY_RETURN and PY_YIELD enabled on ``code`` only
+    and PY_UNWIND and PY_THROW (which have no local form; they fire only when an exception leaves
+    a frame or is thrown into a generator) enabled globally. Events of other threads are ignored,
+    as settrace would not see them."""
+
+    def __init__(self, code: CodeType, stats: Dict[int, List[int]], calls: List[int], bias: Tuple[int, int]) -> None:
+        self.code = code
+        self.stats = stats
+        self.calls = calls
+        self.bias = bias
+        self.tool = -1
+
+    def start(self) -> None:
+        mon = sys.monitoring  # type: ignore[attr-defined]
+        ev = mon.events
+        code = self.code
+        stats = self.stats
+        calls = self.calls
+        get = tracemalloc.get_traced_memory
+        reset = tracemalloc.reset_peak
+        ident = threading.get_ident
+        owner = ident()
+        bias_net, bias_peak = self.bias
+        # One [line, traced bytes at its start] per frame of ``code`` running on this thread, the
+        # innermost last: events come synchronously from the innermost one, so no frame lookup is
+        # needed (recursion pushes, a yield or return pops, a resumed generator pushes again).
+        running: List[List[int]] = []
+
+        def close(state: List[int]) -> None:
+            if state[0] < 0:  # started, no line yet
+                return
+            now, peak = get()
+            row = stats.get(state[0])
+            if row is None:
+                row = stats[state[0]] = [0, 0, 0]
+            delta = now - state[1] - bias_net
+            high = peak - state[1] - bias_peak
+            if delta > high:
+                high = delta
+            level = row[1] + high
+            row[1] += delta
+            if level > row[2]:
+                row[2] = level
+
+        def line(c: CodeType, number: int) -> Any:
+            if not running or ident() != owner:
+                return None
+            state = running[-1]
+            now, peak = get()  # one reading: what this callback allocates after it is calibrated away
+            last = state[0]
+            if last >= 0:
+                row = stats.get(last)
+                if row is None:
+                    row = stats[last] = [0, 0, 0]
+                delta = now - state[1] - bias_net
+                high = peak - state[1] - bias_peak
+                if delta > high:
+                    high = delta
+                level = row[1] + high
+                row[1] += delta
+                if level > row[2]:
+                    row[2] = level
+            state[0] = number
+            row = stats.get(number)
+            if row is None:
+                row = stats[number] = [0, 0, 0]
+            row[0] += 1
+            state[1] = now
+            reset()
+            return None
+
+        def begin(c: CodeType, offset: int) -> Any:
+            if ident() == owner:
+                calls[0] += 1
+                running.append([-1, 0])
+            return None
+
+        def end(c: CodeType, offset: int, value: Any) -> Any:
+            if running and ident() == owner:
+                close(running.pop())
+            return None
+
+        def unwind(c: CodeType, offset: int, exc: BaseException) -> Any:  # a global event: any code
+            if c is code:
+                end(c, offset, exc)
+            return None
+
+        def thrown(c: CodeType, offset: int, exc: BaseException) -> Any:  # a generator resumed by throw()
+            if c is code:
+                begin(c, offset)
+            return None
+
+        tool = _free_tool()
+        mon.use_tool_id(tool, "pyxray mem lines")
+        self.tool = tool
+        mon.register_callback(tool, ev.LINE, line)
+        mon.register_callback(tool, ev.PY_START, begin)
+        mon.register_callback(tool, ev.PY_RESUME, begin)
+        mon.register_callback(tool, ev.PY_RETURN, end)
+        mon.register_callback(tool, ev.PY_YIELD, end)
+        mon.register_callback(tool, ev.PY_UNWIND, unwind)
+        mon.register_callback(tool, ev.PY_THROW, thrown)
+        mon.set_local_events(tool, code, ev.LINE | ev.PY_START | ev.PY_RESUME | ev.PY_RETURN | ev.PY_YIELD)
+        mon.set_events(tool, ev.PY_UNWIND | ev.PY_THROW)
+
+    def stop(self) -> None:
+        if self.tool < 0:
+            return
+        mon = sys.monitoring  # type: ignore[attr-defined]
+        ev = mon.events
+        tool, self.tool = self.tool, -1
+        mon.set_events(tool, 0)
+        mon.set_local_events(tool, self.code, 0)
+        for event in (ev.LINE, ev.PY_START, ev.PY_RESUME, ev.PY_RETURN, ev.PY_YIELD, ev.PY_UNWIND, ev.PY_THROW):
+            mon.register_callback(tool, event, None)
+        mon.free_tool_id(tool)
+
+
+def _run_traced(engine: str, code: CodeType, stats: Dict[int, List[int]], calls: List[int], bias: Tuple[int, int], run: Callable[[], Any]) -> Any:
+    """Runs ``run()`` under the tracer of ``engine`` ("monitoring" or "settrace")."""
+    if engine == "monitoring":
+        monitor = _Monitor(code, stats, calls, bias)
+        monitor.start()
+        try:
+            return run()
+        finally:
+            monitor.stop()
+    previous = sys.gettrace()
+    sys.settrace(_tracer(code, stats, calls, bias))
+    try:
+        return run()
+    finally:
+        sys.settrace(previous)
+
+
+def default_engine() -> str:
+    """The tracer ``mem lines`` uses on this interpreter: sys.monitoring on 3.12+, settrace before."""
+    return "monitoring" if _monitoring_available() else "settrace"
 
 
 def _calibration_target() -> None:  # lines that allocate nothing
@@ -163,34 +329,36 @@ def _calibration_target() -> None:  # lines that allocate nothing
     del a
 
 
-_bias: List[Tuple[int, int]] = []
+_bias: Dict[str, Tuple[int, int]] = {}
 
 
-def _calibrate() -> Tuple[int, int]:
+def _calibrate(engine: str) -> Tuple[int, int]:
     """What one line event of the tracer leaves in the readings (its locals are freed after the
-    second reading): the median over lines that allocate nothing, measured once per process."""
-    if not _bias:
+    second reading): the median over lines that allocate nothing, measured once per process and
+    engine."""
+    if engine not in _bias:
         code = _calibration_target.__code__
         samples: List[Tuple[int, int]] = []
         for _ in range(3):
             stats: Dict[int, List[int]] = {}
-            previous = sys.gettrace()
-            sys.settrace(_tracer(code, stats, [0], (0, 0)))
-            try:
-                _calibration_target()
-            finally:
-                sys.settrace(previous)
+            _run_traced(engine, code, stats, [0], (0, 0), _calibration_target)
             first = code.co_firstlineno
             samples.extend((row[1], row[2]) for line, row in stats.items() if first + 2 < line < first + 10)
         nets = sorted(s[0] for s in samples)
         peaks = sorted(s[1] for s in samples)
-        _bias.append((nets[len(nets) // 2], peaks[len(peaks) // 2]) if samples else (0, 0))
-    return _bias[0]
+        _bias[engine] = (nets[len(nets) // 2], peaks[len(peaks) // 2]) if samples else (0, 0)
+    return _bias[engine]
 
 
-def trace_lines(code: CodeType, run: Callable[[], Any], qualname: Optional[str] = None) -> Tuple[Any, LinesReport]:
+def trace_lines(code: CodeType, run: Callable[[], Any], qualname: Optional[str] = None, engine: Optional[str] = None) -> Tuple[Any, LinesReport]:
     """Runs ``run()`` while measuring the lines of every frame executing ``code``; returns what
-    ``run`` returned and the report."""
+    ``run`` returned and the report. ``engine`` is "monitoring" (3.12+) or "settrace"; by default
+    the fastest this interpreter has."""
+    engine = engine or default_engine()
+    if engine not in ("monitoring", "settrace"):
+        raise MemoryToolError("BAD_ARGUMENT", "engine must be 'monitoring' or 'settrace', not {!r}".format(engine))
+    if engine == "monitoring" and not _monitoring_available():
+        raise MemoryToolError("BAD_ARGUMENT", "the monitoring engine needs Python 3.12+ (this is {}.{}); use engine='settrace'".format(*sys.version_info[:2]))
     stats: Dict[int, List[int]] = {}
     calls = [0]
     # Rows for the lines we expect, made before tracing so creating them is not charged to a line.
@@ -200,15 +368,12 @@ def trace_lines(code: CodeType, run: Callable[[], Any], qualname: Optional[str] 
             stats[n] = [0, 0, 0]
     except (OSError, TypeError):
         pass
-    previous = sys.gettrace()
     with Tracing(1):
-        tracer = _tracer(code, stats, calls, _calibrate())
-        sys.settrace(tracer)
-        try:
-            result = run()
-        finally:
-            sys.settrace(previous)
-    return result, LinesReport(code, qualname or code.co_name, stats, calls[0])
+        bias = _calibrate(engine)
+        result = _run_traced(engine, code, stats, calls, bias, run)
+    report = LinesReport(code, qualname or code.co_name, stats, calls[0])
+    report.engine = engine
+    return result, report
 
 
 def measure_lines(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Tuple[Any, LinesReport]:
