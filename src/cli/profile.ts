@@ -13,6 +13,7 @@ import type { Console } from './dis.js'
 import { UsageError } from './errors.js'
 import { checkOutputPath } from './io.js'
 import { runRepeatedProfile, splitOutput, splitRepeat } from './profile-repeat.js'
+import { runAttach, runRemoteSample, samplesRemotely, splitAttach } from './profile-remote.js'
 
 /** Options pyxray itself reads before handing the rest to the agent's profiler. */
 export interface ProfileLaunch {
@@ -96,6 +97,13 @@ export function interpreter(l: ProfileLaunch): string {
 
 /** Runs the profiler; resolves to the script's exit code. */
 export async function runProfile(args: readonly string[], con: Console): Promise<number> {
+  const attach = splitAttach(args)
+  if (attach.pid !== undefined) {
+    const l = parseProfileArgs(attach.rest)
+    if (l.runtime === 'pyodide') throw new UsageError('USAGE', '--pid samples a native CPython 3.14+ process; it cannot go with --runtime pyodide')
+    return runAttach({ ...attach, pid: attach.pid, rest: l.rest }, l.python, l.verbose, con)
+  }
+  if (attach.duration !== undefined) throw new UsageError('USAGE', '--duration goes with --pid (how long to sample a running process)')
   const repeated = splitRepeat(args)
   if (repeated) {
     const l = parseProfileArgs(repeated.args)
@@ -113,6 +121,8 @@ export async function runProfile(args: readonly string[], con: Console): Promise
   checkProfileOutput(launch.rest)
   const python = choice.python
   if (launch.verbose) con.err(`pyxray: profiling with ${python} (${choice.reason})\n`)
+  // 3.14+: sample mode reads the stacks from a separate process (the program runs unmodified)
+  if (samplesRemotely(python, launch.rest, modeOf(launch.rest))) return runRemoteSample(python, launch.rest)
   const child = spawn(python, agentArgs('pyxray', launch.rest), { stdio: 'inherit', env: launchEnv() })
   // Signals to pyxray reach the script (Ctrl-C reaches it through the terminal); pyxray waits for
   // it to write a partial profile and exits as it did.
