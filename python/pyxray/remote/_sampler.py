@@ -33,11 +33,11 @@ import os
 import sys
 import time
 
-from .._profile_filter import LIBRARY, SKIP, USER, CodeFilter, default_library_paths
+from .._profile_filter import LIBRARY, SKIP, CodeFilter, default_library_paths
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only
-    from typing import Any, Callable, Iterable, Iterator
+    from typing import Any, Callable, Iterable
 
 #: The unwinder's profiling modes (``_remote_debugging``'s PROFILING_MODE_* values on 3.15).
 CLOCK_MODES = {"wall": 0, "cpu": 1, "gil": 2}
@@ -172,7 +172,9 @@ class RemoteSampler:
         self.duration = 0.0
         self.start_epoch = 0.0
         self._unwinder: Any = None
-        self._nested = False
+        self._nested: bool | None = None
+        #: (thread id, frames) -> [samples, weight], counted while sampling (see run)
+        self._stacks: dict[tuple[int, tuple[Any, ...]], list[Any]] = {}
 
     # -- attaching --
 
@@ -191,8 +193,11 @@ class RemoteSampler:
             raise AttachError("UNSUPPORTED", "sampling another process needs CPython 3.14 or newer (_remote_debugging); this is {}.{}".format(*sys.version_info[:2])) from None
         unwinder_type = _remote_debugging.RemoteUnwinder
         kwargs: dict[str, Any] = {"all_threads": True}
-        if hasattr(_remote_debugging, "THREAD_STATUS_ON_CPU"):  # 3.15's unwinder: modes, caching
-            kwargs.update(mode=CLOCK_MODES[self.clock], skip_non_matching_threads=True, native=False, gc=False, cache_frames=True)
+        if hasattr(_remote_debugging, "THREAD_STATUS_ON_CPU"):  # 3.15's unwinder: modes
+            # cache_frames stays off: it writes a marker into the target's thread states (which
+            # the target then keeps up to date), and the target is not to be changed; measured,
+            # it also cost the target more than the frames it saves reading (BENCHMARKS.md)
+            kwargs.update(mode=CLOCK_MODES[self.clock], skip_non_matching_threads=True, native=False, gc=False, cache_frames=False)
         elif self.clock != "wall":
             raise AttachError("UNSUPPORTED", "--clock {} needs a CPython 3.15 target (3.14's unwinder samples wall time only); use --clock wall".format(self.clock))
         while True:
@@ -217,7 +222,6 @@ class RemoteSampler:
                     "NOT_PYTHON",
                     "cannot sample process {}: {} (is it a CPython {}.{} process?)".format(self.pid, str(exc).splitlines()[0] if str(exc) else type(exc).__name__, *sys.version_info[:2]),
                 ) from None
-        self._nested = None  # decided at the first result
 
     # -- sampling --
 
@@ -226,7 +230,8 @@ class RemoteSampler:
         if alive is None:
             alive = self._alive
         get = self._unwinder.get_stack_trace
-        add = self._add
+        stacks = self._stacks
+        nested = self._nested
         clock = time.perf_counter
         sleep = time.sleep
         interval = self.interval
@@ -256,8 +261,21 @@ class RemoteSampler:
             if traces is not None:
                 weight = now - last
                 last = now
-                for tid, frames in self._threads_of(traces):
-                    add(tid, frames, weight)
+                # Only counted here, per distinct stack (the frames are tuples, their strings
+                # shared between samples): the tree is built afterwards. Whatever the sampler
+                # does while the target runs costs the target too (a core's neighbour, the
+                # memory bus): keeping the tick small keeps that near zero (BENCHMARKS.md).
+                if nested is None and traces:  # 3.15: per interpreter, then per thread
+                    nested = self._nested = hasattr(traces[0], "threads")
+                for item in traces:
+                    for thread in item.threads if nested else (item,):
+                        key = (thread.thread_id, tuple(thread.frame_info))
+                        entry = stacks.get(key)
+                        if entry is None:
+                            stacks[key] = [1, weight]
+                        else:
+                            entry[0] += 1
+                            entry[1] += weight
                 self.samples += 1
             due += interval
             if due < now:  # far behind: skip the missed beats
@@ -272,15 +290,11 @@ class RemoteSampler:
             return False
         return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] not in (b"Z", b"X")
 
-    @staticmethod
-    def _threads_of(traces: Any) -> Iterator[tuple[int, Any]]:
-        for item in traces:
-            threads = getattr(item, "threads", None)
-            if threads is not None:  # 3.15: per interpreter
-                for thread in threads:
-                    yield thread.thread_id, thread.frame_info
-            else:
-                yield item.thread_id, item.frame_info
+    def _build(self) -> None:
+        """Adds the stacks counted so far to the threads' trees."""
+        stacks, self._stacks = self._stacks, {}
+        for (tid, frames), (count, weight) in stacks.items():
+            self._add(tid, frames, count, weight)
 
     def _frame(self, filename: str, funcname: str) -> tuple[int, int]:
         key = (filename, funcname)
@@ -308,12 +322,12 @@ class RemoteSampler:
             self._firstlines[filename] = table
         return table.get(qualname, 0)
 
-    def _add(self, tid: int, frames: Any, weight: float) -> None:
+    def _add(self, tid: int, frames: Any, count: int, weight: float) -> None:
         thread = self.threads.get(tid)
         if thread is None:
             thread = self.threads[tid] = _Thread(tid, _thread_name(self.pid, tid))
         node = thread.root
-        node.samples += 1
+        node.samples += count
         node.total += weight
         line = 0
         folds = self.filter.folds_libraries
@@ -326,20 +340,19 @@ class RemoteSampler:
             if child is None:
                 child = node.children[index] = _Node(index, kind == LIBRARY and folds)
             node = child
-            node.samples += 1
+            node.samples += count
             node.total += weight
             where = f[1]
             line = where if where.__class__ is int else (where[0] if where is not None else 0)
         node.own += weight
         if node.frame >= 0 and line:
-            node.lines[line] = node.lines.get(line, 0) + 1
+            node.lines[line] = node.lines.get(line, 0) + count
 
     # -- the document --
 
     def _tree(self, root: _Node) -> dict[str, Any]:
         """The thread's tree as nested document nodes (children by totalNs, largest first;
         totalNs == selfNs + the children's totalNs exactly). Iterative: any depth."""
-        work: list[tuple[_Node, list[dict[str, Any]]]] = []
         out: dict[str, Any] = {}
         stack: list[tuple[_Node, int, list[dict[str, Any]]]] = [(root, 0, [])]
         while stack:
@@ -364,7 +377,6 @@ class RemoteSampler:
             out["children"] = done
             if stack:
                 stack[-1][2].append(out)
-        del work
         return out
 
     def to_dict(self, *, argv: list[str] | None = None, exit_status: int | None = None, partial: bool = False, cwd: str | None = None) -> dict[str, Any]:
@@ -372,6 +384,7 @@ class RemoteSampler:
         from .._profile_tree import flatten_tree
         from ..profiler import PROFILE_VERSION, _iso
 
+        self._build()
         v = sys.version_info
         warnings = list(self.warnings)
         if self.samples < 10:
