@@ -138,6 +138,7 @@ for (const minor of [14, 15]) {
     assert.ok((meta.samples as number) > 0)
     // every thread: the main one (first) and the idler, named from the OS
     assert.equal(doc.threads[0]!.main, true)
+    assert.equal(doc.threads[0]!.name, 'MainThread')
     assert.ok(
       doc.threads.some((th) => th.name === 'idler'),
       doc.threads.map((th) => th.name).join(),
@@ -168,6 +169,12 @@ for (const minor of [14, 15]) {
     const hot = hottest(doc, 'planted_hot')
     assert.equal(hot.fn, 'planted_hot', JSON.stringify([...hot.selfByName]))
     assert.equal(hot.line, HOT_LINE)
+    // read after the program ended: the definition's line from the file, the idler's name from its run
+    assert.equal((doc.frames.find((f) => f.qualname === 'planted_hot') as unknown as { firstlineno: number }).firstlineno, 4)
+    assert.ok(
+      doc.threads.some((th) => th.name === 'idler'),
+      doc.threads.map((th) => th.name).join(),
+    )
     // PYXRAY_SAMPLER=thread keeps the in-process sampler thread
     const inside = join(dir, 'inside.json')
     const r2 = await cli(['profile', '--python', `3.${minor}`, '--mode', 'sample', '-q', '-o', inside, script, '0.3'], { ...CLI_ENV, PYXRAY_SAMPLER: 'thread' })
@@ -230,6 +237,12 @@ test('3.15: --clock cpu samples only threads on a CPU (the sleeping idler is not
       const all = hottest({ ...doc, threads: doc.threads.map((th) => ({ ...th, main: true })) }, 'planted_hot')
       assert.equal(all.fn, 'planted_hot', JSON.stringify([...all.selfByName]))
     }
+    const trace = await cli(['profile', '--pid', String(target.pid), '--mode', 'trace'])
+    assert.equal(trace.status, 2)
+    assert.equal(trace.stderr, 'pyxray: --pid samples the process from outside: --mode trace cannot attach (use --mode sample, the default with --pid)\n')
+    const memory = await cli(['profile', '--pid', String(target.pid), '--memory'])
+    assert.equal(memory.status, 2)
+    assert.match(memory.stderr, /^pyxray: --memory needs tracemalloc inside the program: it cannot go with --pid/)
   } finally {
     target.kill()
   }
@@ -244,3 +257,63 @@ test('3.15: --clock cpu samples only threads on a CPU (the sleeping idler is not
     old.kill()
   }
 })
+
+const ASYNC_PROGRAM = `import asyncio, sys
+
+
+def burn(n):
+    s = 0
+    for i in range(n):
+        s += i
+    return s
+
+
+async def leaf():
+    while True:
+        burn(20000)
+        await asyncio.sleep(0)
+
+
+async def middle():
+    await leaf()
+
+
+async def main():
+    sys.stdout.write("ready\\n")
+    sys.stdout.flush()
+    await asyncio.gather(middle(), asyncio.create_task(middle(), name="second"))
+
+
+asyncio.run(main())
+`
+
+for (const minor of [14, 15]) {
+  test(`3.${minor}: --pid --async-aware samples task stacks: the hot coroutine under the task that awaits it`, async (t) => {
+    const python = requirePython(t, minor)
+    if (!python) return
+    const dir = mkdtempSync(join(tmpdir(), 'pyxray-attach-async-'))
+    const script = join(dir, 'tasks.py')
+    writeFileSync(script, ASYNC_PROGRAM)
+    const out = join(dir, 'p.json')
+    const target = await startTarget(python, script, 0)
+    try {
+      const r = await cli(['profile', '--pid', String(target.pid), '--duration', '1.5', '--async-aware', '-q', '-o', out])
+      assert.equal(r.status, 0, r.stderr)
+    } finally {
+      target.kill()
+    }
+    const text = readFileSync(out, 'utf8')
+    readProfileDocument(text, out)
+    const doc = JSON.parse(text) as RawDoc
+    assert.equal(doc.metadata.asyncAware, true)
+    const nodes = doc.threads[0]!.nodes
+    // the node with the most samples of burn, and the functions above it: main's task awaits middle's
+    const name = (i: number) => doc.frames[nodes[i]!.frame!]!.qualname
+    const burns = nodes.map((n, i) => i).filter((i) => nodes[i]!.frame !== null && name(i) === 'burn')
+    assert.ok(burns.length > 0, 'burn was sampled')
+    const top = burns.sort((a, b) => (nodes[b]!.samples ?? 0) - (nodes[a]!.samples ?? 0))[0]!
+    const path: string[] = []
+    for (let i: number | null = top; i !== null && nodes[i]!.frame !== null; i = nodes[i]!.parent) path.unshift(name(i))
+    assert.deepEqual(path, ['main', 'middle', 'leaf', 'burn'])
+  })
+}

@@ -151,18 +151,27 @@ ${RUNTIME_HELP}
 `
 
 const PROFILE_HELP = `Usage: pyxray profile [options] script.py [args…] | -m module [args…] | -c code
+       pyxray profile --pid PID [--duration S] [options]
 
 Runs the script under pyxray's deterministic profiler in a native CPython 3.8+ (or, with --runtime
 pyodide, in the embedded CPython 3.14 for pure-Python scripts) and writes a profile document
-(JSON, with its schema in schema/profile.schema.json). The exit code is the script's.
+(JSON, with its schema in schema/profile.schema.json). The exit code is the script's. On CPython
+3.14+, --mode sample runs the script untouched and samples it from a separate process
+(PYXRAY_SAMPLER=thread: the sampler thread inside it, as on 3.8–3.13 and with --memory).
 
 Options (before the script):
+      --pid PID             sample a running CPython 3.14+ process from outside (its interpreter's
+                            _remote_debugging; the process is not changed), all its threads
+      --duration S          with --pid: seconds to sample (default: until it ends or Ctrl-C)
+      --async-aware         with --pid: asyncio task stacks (the running task, then the tasks
+                            awaiting it) instead of the threads' stacks
       --python X.Y|PATH     the interpreter to run in (default: $PYXRAY_PYTHON, else python3)
       --runtime native|pyodide   pyodide: the embedded CPython 3.14 (one thread: trace mode only);
                             it sees the current folder, the script's and its arguments' folders
       --mode trace|sample   every call (default) or sampled stacks
       --memory              memory per call (tracemalloc)
-      --clock wall|cpu      time source (default wall)
+      --clock wall|cpu|gil  time source (default wall); sampled from outside on 3.15: cpu counts
+                            threads on a CPU, gil the thread holding the GIL
   -o FILE                   where to write the profile (default pyxray-profile.json)
       --repeat N            run the script N times and store every run in one document, so that
                             pyxray diff can test changes for significance

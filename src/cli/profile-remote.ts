@@ -25,20 +25,27 @@ export const REMOTE_MIN_MINOR = 14
 export interface AttachArgs {
   readonly pid?: number
   readonly duration?: number
+  /** `--async-aware`: asyncio task stacks (the running task and the tasks awaiting it). */
+  readonly asyncAware: boolean
   /** The other arguments, in order. */
   readonly rest: readonly string[]
 }
 
-/** Takes `--pid PID` and `--duration S` (either as `--x=V`) from the options before the script. */
+/** Takes `--pid PID`, `--duration S` (either as `--x=V`) and `--async-aware` from the options before the script. */
 export function splitAttach(args: readonly string[]): AttachArgs {
   let pid: number | undefined
   let duration: number | undefined
+  let asyncAware = false
   const rest: string[] = []
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!
     if (!a.startsWith('-') || a === '-m' || a === '-c' || a === '--') {
       rest.push(...args.slice(i))
       break
+    }
+    if (a === '--async-aware') {
+      asyncAware = true
+      continue
     }
     const name = a.startsWith('--pid') ? '--pid' : a.startsWith('--duration') ? '--duration' : undefined
     if (name !== undefined && (a === name || a.startsWith(`${name}=`))) {
@@ -58,7 +65,7 @@ export function splitAttach(args: readonly string[]): AttachArgs {
       if (args[i + 1] !== undefined) rest.push(args[++i]!)
     }
   }
-  return { ...(pid !== undefined ? { pid } : {}), ...(duration !== undefined ? { duration } : {}), rest }
+  return { ...(pid !== undefined ? { pid } : {}), ...(duration !== undefined ? { duration } : {}), asyncAware, rest }
 }
 
 /** What runs process `pid`: its executable and CPython minor version, read from /proc. */
@@ -135,9 +142,12 @@ export async function runAttach(attach: AttachArgs & { readonly pid: number }, p
     else if (PROFILER_VALUE_OPTIONS.has(a)) i++
   }
   if (stray !== undefined) throw new UsageError('USAGE', `--pid samples a running process: give no script (got "${stray}")`)
+  const mode = rest.reduce<string | undefined>((m, a, i) => (a === '--mode' ? rest[i + 1] : a.startsWith('--mode=') ? a.slice(7) : m), undefined)
+  if (mode !== undefined && mode !== 'sample') throw new UsageError('USAGE', `--pid samples the process from outside: --mode ${mode} cannot attach (use --mode sample, the default with --pid)`)
+  if (rest.includes('--memory')) throw new UsageError('USAGE', '--memory needs tracemalloc inside the program: it cannot go with --pid (start the program with pyxray profile --memory instead)')
   const sampler = samplerFor(target, python)
   if (verbose) con.err(`pyxray: sampling process ${attach.pid} (CPython 3.${target.minor}) with ${sampler}\n`)
-  const args = ['attach', String(attach.pid), ...(attach.duration !== undefined ? ['--duration', String(attach.duration)] : []), ...rest]
+  const args = ['attach', String(attach.pid), ...(attach.duration !== undefined ? ['--duration', String(attach.duration)] : []), ...(attach.asyncAware ? ['--async-aware'] : []), ...rest]
   return runAgent(sampler, args)
 }
 

@@ -104,6 +104,7 @@ export async function runProfile(args: readonly string[], con: Console): Promise
     return runAttach({ ...attach, pid: attach.pid, rest: l.rest }, l.python, l.verbose, con)
   }
   if (attach.duration !== undefined) throw new UsageError('USAGE', '--duration goes with --pid (how long to sample a running process)')
+  if (attach.asyncAware) throw new UsageError('USAGE', '--async-aware goes with --pid (asyncio task stacks of a running CPython 3.14+ process)')
   const repeated = splitRepeat(args)
   if (repeated) {
     const l = parseProfileArgs(repeated.args)

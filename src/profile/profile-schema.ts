@@ -164,6 +164,9 @@ export const PROFILE_SCHEMA_V2: JsonSchema = {
             "sampler"
           ]
         },
+        "asyncAware": {
+          "type": "boolean"
+        },
         "sampler": {
           "enum": [
             "remote"

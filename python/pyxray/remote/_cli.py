@@ -41,6 +41,7 @@ def _parser(command: str) -> Any:
     if command == "attach":
         parser.add_argument("pid", type=int, help="the process to sample")
         parser.add_argument("--duration", type=float, default=None, metavar="S", help="seconds to sample (default: until the process ends or SIGINT)")
+        parser.add_argument("--async-aware", action="store_true", help="asyncio: the running task's stack and the tasks awaiting it, instead of the threads' stacks")
     parser.add_argument("--mode", choices=("sample",), default="sample", help="only sample mode samples from outside")
     parser.add_argument("--clock", choices=("wall", "cpu", "gil"), default="wall")
     parser.add_argument("-o", "--output", default="pyxray-profile.json", metavar="FILE")
@@ -94,7 +95,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _sampler(pid: int, options: Any, interval: float, user_files: list[str]) -> RemoteSampler:
-    return RemoteSampler(pid, interval=interval, clock=options.clock, include=options.include, exclude=options.exclude, libraries=options.libraries, user_files=user_files)
+    return RemoteSampler(
+        pid,
+        interval=interval,
+        clock=options.clock,
+        include=options.include,
+        exclude=options.exclude,
+        libraries=options.libraries,
+        user_files=user_files,
+        async_aware=getattr(options, "async_aware", False),
+    )
 
 
 def _attach(options: Any, interval: float, output: str) -> int:

@@ -18,8 +18,8 @@ Clocks, by what the target's unwinder offers:
 - ``gil`` (3.15): only the thread holding the GIL.
 
 3.14's unwinder has no modes: only ``wall``. Threads are named from ``/proc/PID/task/TID/comm``
-(3.14+ names OS threads after ``Thread.name``, cut to 15 bytes); thread ids are the OS's (``id``
-and ``nativeId`` are the same), and the main thread is the one whose id is the pid.
+(3.14+ names OS threads after ``Thread.name``, cut to 15 bytes), the main thread -- the one whose
+id is the pid -- ``MainThread``; thread ids are the OS's (``id`` and ``nativeId`` are the same).
 
 What the unwinder gives per frame is the file, the qualified name and the line (3.15: the
 instruction's full source span; only its line is used). A frame's ``firstlineno`` is found by
@@ -99,6 +99,8 @@ class _Thread:
 
 
 def _thread_name(pid: int, tid: int) -> str:
+    if tid == pid:  # the OS names it after the program; threading calls it MainThread
+        return "MainThread"
     try:
         with open("/proc/{}/task/{}/comm".format(pid, tid), encoding="utf-8", errors="replace") as f:
             return f.read().rstrip("\n") or "Thread-{}".format(tid)
@@ -130,6 +132,43 @@ def _definitions(source: str) -> dict[str, int]:
     return out
 
 
+class _TaskStack:
+    """A thread's running task as one stack (the shape of a ThreadInfo)."""
+
+    __slots__ = ("thread_id", "frame_info")
+
+    def __init__(self, thread_id: int, frame_info: list[Any]) -> None:
+        self.thread_id = thread_id
+        self.frame_info = frame_info
+
+
+def _task_stacks(awaited: Any) -> list[_TaskStack]:
+    """``get_async_stack_trace()``'s answer as one stack per thread running a task: the running
+    task's coroutine frames (innermost first), then its awaiter's task's, and so on up the chain
+    (the first awaiter at each step; a task's awaiter names the awaiting task by id)."""
+    out = []
+    for info in awaited:
+        tasks = info.awaited_by
+        if not tasks:
+            continue  # no task runs on this thread now (the event loop waits, or no loop)
+        by_id = {task.task_id: task for task in tasks}
+        task = tasks[0]
+        frames: list[Any] = []
+        seen = set()
+        while task is not None and task.task_id not in seen:
+            seen.add(task.task_id)
+            for coro in task.coroutine_stack:
+                frames.extend(coro.call_stack)
+            if not task.awaited_by:
+                break
+            awaiter = task.awaited_by[0]
+            task = by_id.get(awaiter.task_name)
+            if task is None:  # a task not in the answer: its awaiting frames only
+                frames.extend(awaiter.call_stack)
+        out.append(_TaskStack(info.thread_id, frames))
+    return out
+
+
 class RemoteSampler:
     """Samples process ``pid`` from outside (see the module docstring). ``attach()``, then
     ``run()``, then ``to_dict()``."""
@@ -144,10 +183,12 @@ class RemoteSampler:
         exclude: Iterable[str] = (),
         libraries: str = "first",
         user_files: Iterable[str] = (),
+        async_aware: bool = False,
     ) -> None:
         if clock not in CLOCK_MODES:
             raise ValueError("clock must be one of {}, got {!r}".format(", ".join(CLOCK_MODES), clock))
         self.pid = pid
+        self.async_aware = async_aware
         self.interval = interval
         self.clock = clock
         self.include = list(include)
@@ -175,6 +216,7 @@ class RemoteSampler:
         self._nested: bool | None = None
         #: (thread id, frames) -> [samples, weight], counted while sampling (see run)
         self._stacks: dict[tuple[int, tuple[Any, ...]], list[Any]] = {}
+        self._names: dict[int, str] = {}
 
     # -- attaching --
 
@@ -229,8 +271,9 @@ class RemoteSampler:
         """Samples until ``duration`` seconds passed, ``stop()`` says so, or the target ends."""
         if alive is None:
             alive = self._alive
-        get = self._unwinder.get_stack_trace
+        get = self._unwinder.get_async_stack_trace if self.async_aware else self._unwinder.get_stack_trace
         stacks = self._stacks
+        names = self._names
         nested = self._nested
         clock = time.perf_counter
         sleep = time.sleep
@@ -265,11 +308,17 @@ class RemoteSampler:
                 # shared between samples): the tree is built afterwards. Whatever the sampler
                 # does while the target runs costs the target too (a core's neighbour, the
                 # memory bus): keeping the tick small keeps that near zero (BENCHMARKS.md).
-                if nested is None and traces:  # 3.15: per interpreter, then per thread
+                if self.async_aware:
+                    traces = _task_stacks(traces)
+                    nested = False
+                elif nested is None and traces:  # 3.15: per interpreter, then per thread
                     nested = self._nested = hasattr(traces[0], "threads")
                 for item in traces:
                     for thread in item.threads if nested else (item,):
-                        key = (thread.thread_id, tuple(thread.frame_info))
+                        tid = thread.thread_id
+                        if tid not in names:  # named while it runs (/proc forgets ended threads)
+                            names[tid] = _thread_name(self.pid, tid)
+                        key = (tid, tuple(thread.frame_info))
                         entry = stacks.get(key)
                         if entry is None:
                             stacks[key] = [1, weight]
@@ -314,18 +363,22 @@ class RemoteSampler:
         if table is None:
             table = {}
             if not filename.startswith("<") and os.path.isabs(filename):
-                try:
-                    with open("/proc/{}/root{}".format(self.pid, filename), "rb") as f:
-                        table = _definitions(f.read().decode("utf-8", "replace"))
-                except OSError:
-                    pass
+                # as the target sees it (a chroot, a container), else here (the target ended)
+                for path in ("/proc/{}/root{}".format(self.pid, filename), filename):
+                    try:
+                        with open(path, "rb") as f:
+                            table = _definitions(f.read().decode("utf-8", "replace"))
+                        break
+                    except OSError:
+                        continue
             self._firstlines[filename] = table
         return table.get(qualname, 0)
 
     def _add(self, tid: int, frames: Any, count: int, weight: float) -> None:
         thread = self.threads.get(tid)
         if thread is None:
-            thread = self.threads[tid] = _Thread(tid, _thread_name(self.pid, tid))
+            name = self._names.get(tid)
+            thread = self.threads[tid] = _Thread(tid, name if name is not None else _thread_name(self.pid, tid))
         node = thread.root
         node.samples += count
         node.total += weight
@@ -430,6 +483,8 @@ class RemoteSampler:
             "intervalNs": int(round(self.interval * 1e9)),
             "samples": self.samples,
         }
+        if self.async_aware:
+            meta["asyncAware"] = True
         threads = []
         for thread in self.threads.values():
             entry: dict[str, Any] = {"id": thread.tid, "name": thread.name, "nativeId": thread.tid, "main": thread.tid == self.pid}
