@@ -11,9 +11,9 @@ cannot be sampled (no such process, permission, not a CPython of this version).
 
 ``run`` starts the program as ``python`` would (this interpreter, the program's own arguments; it
 is not changed in any way) and samples it from this process until it ends; the exit status is the
-program's (128 + N when signal N ended it). SIGINT is left to the program (the terminal sends it to
-both; the profile is then partial, as in the in-process sampler); SIGTERM and SIGHUP sent to this
-process are handed on to it.
+program's (128 + N when signal N ended it). Ctrl-C reaches the program from the terminal (the
+profile is then partial, as in the in-process sampler); SIGINT, SIGTERM and SIGHUP sent to this
+process alone are handed on to it.
 
 The profiler options are ``python -m pyxray``'s (:mod:`pyxray._profile_cli`) that apply to
 sampling: ``-o``, ``--clock wall|cpu|gil``, ``--interval``, ``--include``, ``--exclude``,
@@ -139,23 +139,33 @@ def _run(options: Any, interval: float, output: str, target: list[str]) -> int:
     import subprocess
 
     user_files = [os.path.abspath(target[0])] if not target[0].startswith("-") else []
-    # the program gets SIGINT from the terminal; this process waits for it to end
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pending: list[int] = []
+    started: list[Any] = []
+
+    def forward(signum: int, frame: Any) -> None:
+        # Ctrl-C reaches the program from the terminal (the whole foreground group gets it):
+        # not sent twice; a SIGINT sent to this process alone (pyxray's, timeout's) is handed on
+        if signum == signal.SIGINT and _terminal_foreground():
+            return
+        pending.append(signum)
+        for process in started:
+            try:
+                process.send_signal(signum)
+            except OSError:
+                pass
+
+    # Handlers, not SIG_IGN: the program starts with these signals at their defaults (exec resets
+    # handled signals; an ignored SIGINT would stay ignored, and Python would not raise
+    # KeyboardInterrupt). One that came before it started is sent once it runs.
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), forward)
     try:
         child = subprocess.Popen([sys.executable] + target)
     except OSError as exc:
         return _fail("cannot start {}: {}".format(sys.executable, exc))
-    pending: list[int] = []
-
-    def forward(signum: int, frame: Any) -> None:
-        pending.append(signum)
-        try:
-            child.send_signal(signum)
-        except OSError:
-            pass
-
-    for name in ("SIGTERM", "SIGHUP"):
-        signal.signal(getattr(signal, name), forward)
+    started.append(child)
+    for signum in pending:
+        child.send_signal(signum)
     alive = lambda: child.poll() is None  # noqa: E731
     sampler = _sampler(child.pid, options, interval, user_files)
     cwd = os.getcwd()
@@ -176,6 +186,17 @@ def _run(options: Any, interval: float, output: str, target: list[str]) -> int:
     doc = sampler.to_dict(argv=argv, exit_status=code, partial=status == -signal.SIGINT or bool(pending), cwd=cwd)
     written = _write(doc, output, options)
     return code if written == 0 else written
+
+
+def _terminal_foreground() -> bool:
+    """Whether this process is in its terminal's foreground process group (Linux /proc)."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    fields = stat[stat.rfind(b")") + 2 :].split()  # state ppid pgrp session tty_nr tpgid
+    return len(fields) > 5 and fields[2] == fields[5]
 
 
 def _status(returncode: int) -> int:
