@@ -18,7 +18,9 @@ not overhead the program sees). CONFIG is one of:
 - ``sample``: ``pyxray.Profiler(mode="sample")`` (1 ms interval);
 - ``remote`` (3.14+): sampled from another process, ``python -m pyxray.remote attach PID`` (1 ms
   interval), attached before the clock starts and stopped (SIGINT) after it stops: what the
-  program loses to a sampler reading its memory from outside;
+  program loses to a sampler reading its memory from outside. ``base`` and ``remote`` also report
+  ``cpu``, the program's thread CPU time (``time.thread_time``), which a busy machine's
+  scheduling does not inflate;
 - ``memory``: ``pyxray.Profiler(memory=True)``;
 - ``yappi``: ``yappi.start()`` / ``yappi.stop()`` with the wall clock (when yappi imports).
 
@@ -268,10 +270,13 @@ def measure(program: str, config: str, scale: float) -> dict:
     main = PROGRAMS[program]
     main(0.01)  # warm-up, unprofiled
     engine = None
+    cpu = None
     if config == "base":
+        c0 = time.thread_time()
         t0 = time.perf_counter()
         result = main(scale)
         seconds = time.perf_counter() - t0
+        cpu = time.thread_time() - c0
     elif config == "cprofile":
         import cProfile
 
@@ -305,9 +310,11 @@ def measure(program: str, config: str, scale: float) -> dict:
         ready = sampler.stderr.readline()  # type: ignore[union-attr]
         if not ready.startswith(b"pyxray: sampling process"):
             raise SystemExit("the remote sampler did not start: {}".format((ready + sampler.communicate()[1]).decode(errors="replace")))
+        c0 = time.thread_time()
         t0 = time.perf_counter()
         result = main(scale)
         seconds = time.perf_counter() - t0
+        cpu = time.thread_time() - c0
         sampler.send_signal(signal.SIGINT)
         _, err = sampler.communicate()
         if sampler.returncode != 0:
@@ -326,7 +333,7 @@ def measure(program: str, config: str, scale: float) -> dict:
         seconds = time.perf_counter() - t0
     else:
         raise SystemExit("unknown configuration {!r}; one of {}".format(config, ", ".join(CONFIGS)))
-    return {"seconds": seconds, "engine": engine, "result": result}
+    return {"seconds": seconds, "cpu": cpu, "engine": engine, "result": result}
 
 
 def probe() -> dict:

@@ -309,7 +309,7 @@ for (const minor of [14, 15]) {
     const nodes = doc.threads[0]!.nodes
     // the node with the most samples of burn, and the functions above it: main's task awaits middle's
     const name = (i: number) => doc.frames[nodes[i]!.frame!]!.qualname
-    const burns = nodes.map((n, i) => i).filter((i) => nodes[i]!.frame !== null && name(i) === 'burn')
+    const burns = nodes.map((_, i) => i).filter((i) => nodes[i]!.frame !== null && name(i) === 'burn')
     assert.ok(burns.length > 0, 'burn was sampled')
     const top = burns.sort((a, b) => (nodes[b]!.samples ?? 0) - (nodes[a]!.samples ?? 0))[0]!
     const path: string[] = []
