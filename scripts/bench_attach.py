@@ -14,9 +14,12 @@ on the target's own interpreter), ``--rounds`` times. A sampled span runs from t
 "sampling" line (attached: its start-up is not counted) to its exit; an unsampled one from the
 sampler's exit plus 0.2 s for a window. The throughput of a span is the loops counted between the
 target's first report inside it and its last; the result is the median sampled throughput over
-the median unsampled one (interleaved, so drifts of the machine's load fall on both alike), and
-the sampler's own CPU time per second sampled (it runs beside the target: on a busy machine it
-competes with it for a core).
+the median unsampled one (interleaved, so drifts of the machine's load fall on both alike), per
+CPU second of the target (its thread's CPU time: what the sampler costs it, whatever the machine's
+load does to its share of a core) and per wall second (which on a busy machine is mostly that
+load), and the sampler's own CPU time per second sampled, its start-up and the writing of the
+profile included (it runs beside the target: on a machine without an idle core it competes with
+it for one).
 
 Prints markdown (the BENCHMARKS.md section "Attaching").
 """
@@ -25,8 +28,10 @@ from __future__ import annotations
 
 import argparse
 import glob
+import json
 import os
 import resource
+import shutil
 import signal
 import statistics
 import subprocess
@@ -156,16 +161,12 @@ def measure(python: str, rounds: int, window: float, interval: str) -> dict[str,
             rate = reports.rate(t_on, t_off)
             if rate is not None:
                 on.append(rate)
-            import json
-
             with open(out, encoding="ascii") as f:
                 samples.append(json.load(f)["metadata"]["samples"])
             time.sleep(0.2)
     finally:
         target.send_signal(signal.SIGTERM)
         target.wait()
-        import shutil
-
         shutil.rmtree(folder, ignore_errors=True)
     off_wall = statistics.median(r[0] for r in off)
     on_wall = statistics.median(r[0] for r in on)
@@ -205,7 +206,7 @@ def main(argv: list[str]) -> int:
             time.strftime("%Y-%m-%d"), command, options.rounds, options.window, options.window, options.interval, os.cpu_count(), " ".join("{:.1f}".format(x) for x in load)
         )
     )
-    print("| Python | loops per CPU s, unsampled | sampled | drop per CPU s | drop per wall s | samples/s taken | sampler CPU |")
+    print("| Python | loops per CPU s, unsampled | sampled | drop per CPU s | drop per wall s | samples/s taken | sampler CPU (start-up included) |")
     print("|---|---|---|---|---|---|---|")
     for row in rows:
         print(

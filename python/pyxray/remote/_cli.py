@@ -72,8 +72,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("python -m pyxray.remote: give attach PID or run TARGET")
     command = argv[0]
     own, target = split_argv(argv[1:]) if command == "run" else (argv[1:], [])
-    if command == "attach":
-        own, target = argv[1:], []
     parser = _parser(command)
     options = parser.parse_args(own)
     try:

@@ -398,7 +398,7 @@ class RemoteSampler:
             where = f[1]
             line = where if where.__class__ is int else (where[0] if where is not None else 0)
         node.own += weight
-        if node.frame >= 0 and line:
+        if node.frame >= 0 and line and line > 0:
             node.lines[line] = node.lines.get(line, 0) + count
 
     # -- the document --
