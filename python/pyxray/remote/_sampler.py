@@ -217,6 +217,9 @@ class RemoteSampler:
         #: (thread id, frames) -> [samples, weight], counted while sampling (see run)
         self._stacks: dict[tuple[int, tuple[Any, ...]], list[Any]] = {}
         self._names: dict[int, str] = {}
+        #: threads still named like the process: a new thread names itself once it runs
+        self._unsettled: dict[int, int] = {}
+        self._comm: str | None = None
 
     # -- attaching --
 
@@ -274,6 +277,7 @@ class RemoteSampler:
         get = self._unwinder.get_async_stack_trace if self.async_aware else self._unwinder.get_stack_trace
         stacks = self._stacks
         names = self._names
+        unsettled = self._unsettled
         nested = self._nested
         clock = time.perf_counter
         sleep = time.sleep
@@ -316,8 +320,8 @@ class RemoteSampler:
                 for item in traces:
                     for thread in item.threads if nested else (item,):
                         tid = thread.thread_id
-                        if tid not in names:  # named while it runs (/proc forgets ended threads)
-                            names[tid] = _thread_name(self.pid, tid)
+                        if tid not in names or tid in unsettled:
+                            self._name(tid)
                         key = (tid, tuple(thread.frame_info))
                         entry = stacks.get(key)
                         if entry is None:
@@ -330,6 +334,29 @@ class RemoteSampler:
             if due < now:  # far behind: skip the missed beats
                 due = now + interval
         self.duration += clock() - start
+
+    def _name(self, tid: int) -> None:
+        """Reads a thread's name while it runs (/proc forgets ended threads). A thread started
+        by threading gets its name a moment after it starts: until then it carries the
+        process's, so that one is read again at the next ticks (a while)."""
+        name = _thread_name(self.pid, tid)
+        self._names[tid] = name
+        if tid == self.pid:
+            return
+        tries = self._unsettled.get(tid, 0)
+        if name == self._process_name() and tries < 100:
+            self._unsettled[tid] = tries + 1
+        else:
+            self._unsettled.pop(tid, None)
+
+    def _process_name(self) -> str:
+        if self._comm is None:
+            try:
+                with open("/proc/{}/comm".format(self.pid), encoding="utf-8", errors="replace") as f:
+                    self._comm = f.read().rstrip("\n")
+            except OSError:
+                self._comm = ""
+        return self._comm
 
     def _alive(self) -> bool:
         try:
