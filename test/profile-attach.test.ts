@@ -6,7 +6,7 @@
  * the hottest function and line are known.
  */
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
@@ -317,3 +317,33 @@ for (const minor of [14, 15]) {
     assert.deepEqual(path, ['main', 'middle', 'leaf', 'burn'])
   })
 }
+
+test('3.15: a process pyxray may not ptrace (not dumpable, CAP_SYS_PTRACE dropped): one line saying why, exit 2', async (t) => {
+  const python = requirePython(t, 15)
+  if (!python) return
+  const setpriv = spawnSync('setpriv', ['--bounding-set=-sys_ptrace', '--inh-caps=-sys_ptrace', 'true'])
+  if (process.getuid?.() !== 0 || setpriv.status !== 0) {
+    t.skip('needs root and setpriv (util-linux) to drop CAP_SYS_PTRACE')
+    return
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'pyxray-attach-perm-'))
+  const script = join(dir, 'nodump.py')
+  // PR_SET_DUMPABLE 0: only a process with CAP_SYS_PTRACE may read it, even of the same user
+  writeFileSync(script, 'import ctypes, sys, time\nctypes.CDLL(None).prctl(4, 0, 0, 0, 0)\nsys.stdout.write("ready\\n")\nsys.stdout.flush()\nwhile True:\n    time.sleep(0.05)\n')
+  const target = await startTarget(python, script, 0)
+  try {
+    const drop = ['--bounding-set=-sys_ptrace', '--inh-caps=-sys_ptrace']
+    const r = spawnSync('setpriv', [...drop, process.execPath, '--import', 'tsx', MAIN, 'profile', '--pid', String(target.pid), '--duration', '1', '-o', join(dir, 'p.json')], { encoding: 'utf8', env: CLI_ENV })
+    assert.equal(r.status, 2, r.stderr)
+    assert.match(r.stderr, new RegExp(`^pyxray: cannot inspect process ${target.pid}: permission denied \\(.*CAP_SYS_PTRACE.*\\)\\n$`))
+    // the agent's own check, past pyxray's (the same process as the sampler pyxray would run)
+    const agent = spawnSync('setpriv', [...drop, python, '-m', 'pyxray.remote', 'attach', String(target.pid), '--duration', '1', '-o', join(dir, 'p.json')], {
+      encoding: 'utf8',
+      env: { ...process.env, PYTHONPATH: join(import.meta.dirname, '..', 'python') },
+    })
+    assert.equal(agent.status, 2, agent.stderr)
+    assert.match(agent.stderr, new RegExp(`^pyxray: cannot read process ${target.pid}'s memory \\(Operation not permitted\\): .*CAP_SYS_PTRACE.*\\n$`))
+  } finally {
+    target.kill()
+  }
+})

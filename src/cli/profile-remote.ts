@@ -10,7 +10,7 @@
  *   inside the program, which is what 3.8–3.13 and `--memory` always use).
  */
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync, readlinkSync } from 'node:fs'
+import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs'
 import { basename } from 'node:path'
 import { probe, resolvePython } from '../runtime/index.js'
 import { agentArgs, exitCodeOf, forwardSignals, launchEnv } from './agent-process.js'
@@ -89,9 +89,7 @@ export function targetPython(pid: number): TargetPython {
     exe = readlinkSync(`/proc/${pid}/exe`)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
-    if (code === 'EACCES' || code === 'EPERM') {
-      throw new UsageError('USAGE', `cannot inspect process ${pid}: permission denied (it belongs to another user; run pyxray as that user or as root)`)
-    }
+    if (code === 'EACCES' || code === 'EPERM') throw new UsageError('USAGE', permissionMessage(pid))
     throw new UsageError('NOT_FOUND', `no process ${pid} (it ended, or is a kernel thread)`)
   }
   const byName = /python3\.(\d+)/.exec(basename(exe))
@@ -105,6 +103,30 @@ export function targetPython(pid: number): TargetPython {
   const byLib = /libpython3\.(\d+)/.exec(maps)
   if (byLib) return { exe, minor: Number(byLib[1]) }
   throw new UsageError('USAGE', `process ${pid} (${exe}) does not look like a CPython interpreter: --pid samples CPython 3.${REMOTE_MIN_MINOR}+ processes`)
+}
+
+/** Why process `pid` cannot be inspected, and what to do, in one line. */
+function permissionMessage(pid: number): string {
+  let owner: number | undefined
+  try {
+    owner = statSync(`/proc/${pid}`).uid
+  } catch {
+    // gone meanwhile: no owner to name
+  }
+  const uid = process.getuid?.()
+  let scope = 0
+  try {
+    scope = Number(readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8').trim()) || 0
+  } catch {
+    // no Yama: classic ptrace rules
+  }
+  const why =
+    owner !== undefined && uid !== undefined && owner !== uid && uid !== 0
+      ? `it belongs to another user (uid ${owner}); run pyxray as that user or as root`
+      : scope >= 1
+        ? `/proc/sys/kernel/yama/ptrace_scope is ${scope}; run pyxray as root (or with CAP_SYS_PTRACE)${scope === 1 ? ', or set it to 0' : ''}`
+        : 'it is not dumpable, or this process lacks the right to ptrace it; run pyxray as root with CAP_SYS_PTRACE (docker run --cap-add SYS_PTRACE)'
+  return `cannot inspect process ${pid}: permission denied (${why})`
 }
 
 /**
