@@ -16,6 +16,11 @@ not overhead the program sees). CONFIG is one of:
   pure-Python one; the engine is read from the profile's ``metadata.engine``, "python" when the
   document has no such field);
 - ``sample``: ``pyxray.Profiler(mode="sample")`` (1 ms interval);
+- ``remote`` (3.14+): sampled from another process, ``python -m pyxray.remote attach PID`` (1 ms
+  interval), attached before the clock starts and stopped (SIGINT) after it stops: what the
+  program loses to a sampler reading its memory from outside. ``base`` and ``remote`` also report
+  ``cpu``, the program's thread CPU time (``time.thread_time``), which a busy machine's
+  scheduling does not inflate;
 - ``memory``: ``pyxray.Profiler(memory=True)``;
 - ``yappi``: ``yappi.start()`` / ``yappi.stop()`` with the wall clock (when yappi imports).
 
@@ -250,7 +255,7 @@ PROGRAMS = {
     "nbody": nbody,
 }
 
-CONFIGS = ("base", "cprofile", "trace", "sample", "memory", "yappi")
+CONFIGS = ("base", "cprofile", "trace", "sample", "remote", "memory", "yappi")
 
 # ---------------------------------------------------------------------------------------------
 # Measuring
@@ -265,10 +270,13 @@ def measure(program: str, config: str, scale: float) -> dict:
     main = PROGRAMS[program]
     main(0.01)  # warm-up, unprofiled
     engine = None
+    cpu = None
     if config == "base":
+        c0 = time.thread_time()
         t0 = time.perf_counter()
         result = main(scale)
         seconds = time.perf_counter() - t0
+        cpu = time.thread_time() - c0
     elif config == "cprofile":
         import cProfile
 
@@ -291,6 +299,29 @@ def measure(program: str, config: str, scale: float) -> dict:
         p.stop()
         seconds = time.perf_counter() - t0
         engine = _engine(p.to_dict()) if config != "sample" else None
+    elif config == "remote":
+        import signal
+        import subprocess
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="pyxray-bench-remote-")
+        out = os.path.join(folder, "p.json")
+        sampler = subprocess.Popen([sys.executable, "-m", "pyxray.remote", "attach", str(os.getpid()), "-o", out], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        ready = sampler.stderr.readline()  # type: ignore[union-attr]
+        if not ready.startswith(b"pyxray: sampling process"):
+            raise SystemExit("the remote sampler did not start: {}".format((ready + sampler.communicate()[1]).decode(errors="replace")))
+        c0 = time.thread_time()
+        t0 = time.perf_counter()
+        result = main(scale)
+        seconds = time.perf_counter() - t0
+        cpu = time.thread_time() - c0
+        sampler.send_signal(signal.SIGINT)
+        _, err = sampler.communicate()
+        if sampler.returncode != 0:
+            raise SystemExit("the remote sampler failed ({}): {}".format(sampler.returncode, err.decode(errors="replace")))
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
     elif config == "yappi":
         import yappi
 
@@ -302,7 +333,7 @@ def measure(program: str, config: str, scale: float) -> dict:
         seconds = time.perf_counter() - t0
     else:
         raise SystemExit("unknown configuration {!r}; one of {}".format(config, ", ".join(CONFIGS)))
-    return {"seconds": seconds, "engine": engine, "result": result}
+    return {"seconds": seconds, "cpu": cpu, "engine": engine, "result": result}
 
 
 def probe() -> dict:

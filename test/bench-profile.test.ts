@@ -34,7 +34,7 @@ for (const minor of [12, MAX_MINOR]) {
     for (const program of probe.programs!) {
       const base = driver(python, ['run', program, 'base', '0.02'])
       assert.ok(base.seconds > 0)
-      for (const config of ['cprofile', 'trace', 'sample', 'memory']) {
+      for (const config of ['cprofile', 'trace', 'sample', ...(minor >= 14 ? ['remote'] : []), 'memory']) {
         const r = driver(python, ['run', program, config, '0.02'])
         assert.deepEqual(r.result, base.result, `${program} under ${config}`)
         if (config === 'trace' || config === 'memory') assert.match(String(r.engine), /^(c|python)$/)

@@ -65,7 +65,7 @@ export function chooseAgentRuntime(python: string | undefined, runtime: RuntimeK
 }
 
 /** The agent modules pyxray runs as programs: the profiler and the memory tools. */
-export type AgentProgram = 'pyxray' | 'pyxray.memory'
+export type AgentProgram = 'pyxray' | 'pyxray.memory' | 'pyxray.remote'
 
 /**
  * The interpreter arguments that run an agent program (as `python -m` would) so that nothing in

@@ -14,6 +14,7 @@ import { UsageError } from './errors.js'
 import { checkOutputPath, type Console } from './io.js'
 import { runRepeatedProfile, splitOutput, splitRepeat } from './profile-repeat.js'
 import { OWN_PROFILE_OPTIONS, optionsAfterTarget, PROFILER_OPTIONS, PROFILER_VALUE_OPTIONS, targetStart } from './profiler-options.js'
+import { runAttach, runRemoteSample, samplesRemotely, splitAttach } from './profile-remote.js'
 
 /** Options pyxray itself reads before handing the rest to the agent's profiler. */
 export interface ProfileLaunch {
@@ -86,6 +87,14 @@ export async function runProfile(args: readonly string[], con: Console, warn: (t
     const names = late.length === 1 ? late[0]! : `${late.slice(0, -1).join(', ')} and ${late.at(-1)!}`
     warn(`${names} ${late.length === 1 ? 'comes' : 'come'} after the script and ${late.length === 1 ? 'goes' : 'go'} to it, not to pyxray: put pyxray's options before the script (or mark the script with --)`)
   }
+  const attach = splitAttach(args)
+  if (attach.pid !== undefined) {
+    const l = parseProfileArgs(attach.rest)
+    if (l.runtime === 'pyodide') throw new UsageError('USAGE', '--pid samples a native CPython 3.14+ process; it cannot go with --runtime pyodide')
+    return runAttach({ ...attach, pid: attach.pid, rest: l.rest }, l.python, l.verbose, con)
+  }
+  if (attach.duration !== undefined) throw new UsageError('USAGE', '--duration goes with --pid (how long to sample a running process)')
+  if (attach.asyncAware) throw new UsageError('USAGE', '--async-aware goes with --pid (asyncio task stacks of a running CPython 3.14+ process)')
   const repeated = splitRepeat(args)
   if (repeated) {
     const l = parseProfileArgs(repeated.args, warn)
@@ -103,6 +112,8 @@ export async function runProfile(args: readonly string[], con: Console, warn: (t
   checkProfileOutput(launch.rest)
   const python = choice.python
   if (launch.verbose) con.err(`pyxray: profiling with ${python} (${choice.reason})\n`)
+  // 3.14+: sample mode reads the stacks from a separate process (the program runs unmodified)
+  if (samplesRemotely(python, launch.rest, modeOf(launch.rest))) return runRemoteSample(python, launch.rest)
   const child = spawn(python, agentArgs('pyxray', launch.rest), { stdio: 'inherit', env: launchEnv(PROFILE_PROG) })
   // Signals to pyxray reach the script (Ctrl-C reaches it through the terminal); pyxray waits for
   // it to write a partial profile and exits as it did.
@@ -161,21 +172,30 @@ async function runInPyodide(launch: ProfileLaunch, con: Console): Promise<number
 
 /** `pyxray profile --help`. */
 export const PROFILE_HELP = `Usage: pyxray profile [options] script.py [args…] | -m module [args…] | -c code [args…]
+       pyxray profile --pid PID [--duration S] [options]
 
 Runs the script under pyxray's deterministic profiler in a native CPython 3.8+ (or, with --runtime
 pyodide, in the embedded CPython 3.14 for pure-Python scripts) and writes a profile document
-(JSON, with its schema in schema/profile.schema.json). The exit code is the script's.
+(JSON, with its schema in schema/profile.schema.json). The exit code is the script's. On CPython
+3.14+, --mode sample runs the script untouched and samples it from a separate process
+(PYXRAY_SAMPLER=thread: the sampler thread inside it, as on 3.8–3.13 and with --memory).
 
 Options go before the script: everything after it (or after --) is the script's arguments. An
 option of pyxray's written after the script still goes to the script, with a warning naming it.
 
 Options (before the script):
+      --pid PID             sample a running CPython 3.14+ process from outside (its interpreter's
+                            _remote_debugging; the process is not changed), all its threads
+      --duration S          with --pid: seconds to sample (default: until it ends or Ctrl-C)
+      --async-aware         with --pid: asyncio task stacks (the running task, then the tasks
+                            awaiting it) instead of the threads' stacks
       --python X.Y|PATH     the interpreter to run in (default: $PYXRAY_PYTHON, else python3)
       --runtime native|pyodide   pyodide: the embedded CPython 3.14 (one thread: trace mode only);
                             it sees the current folder, the script's and its arguments' folders
       --mode trace|sample   every call (default) or sampled stacks
       --memory              memory per call (tracemalloc)
-      --clock wall|cpu      time source (default wall)
+      --clock wall|cpu|gil  time source (default wall); sampled from outside on 3.15: cpu counts
+                            threads on a CPU, gil the thread holding the GIL
   -o, --output FILE         where to write the profile (default pyxray-profile.json; atomically,
                             never the script)
       --repeat N            run the script N times and store every run in one document, so that

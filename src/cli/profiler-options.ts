@@ -38,6 +38,9 @@ export const OWN_PROFILE_OPTIONS: Readonly<Record<string, 'value' | 'flag'>> = {
   '--python': 'value',
   '--runtime': 'value',
   '--repeat': 'value',
+  '--pid': 'value',
+  '--duration': 'value',
+  '--async-aware': 'flag',
   '-v': 'flag',
   '--verbose': 'flag',
 }

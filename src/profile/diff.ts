@@ -158,7 +158,7 @@ export interface DiffSide {
   readonly name: string
   readonly python: string
   readonly mode: 'trace' | 'sample'
-  readonly clock: 'wall' | 'cpu'
+  readonly clock: 'wall' | 'cpu' | 'gil'
   readonly runs: number
   /** Median over runs of the total time of all threads, ns. */
   readonly totalNs: number

@@ -48,7 +48,7 @@ export interface ProfileMetadata {
   readonly startTime: string
   readonly durationNs: number
   readonly mode: 'trace' | 'sample'
-  readonly clock: 'wall' | 'cpu'
+  readonly clock: 'wall' | 'cpu' | 'gil'
   /** Half the calibrated per-call cost; 0 in sample mode or when not subtracted. */
   readonly overheadNsPerEvent: number
   /** The run was cut short (SIGINT). */

@@ -131,7 +131,8 @@ export const PROFILE_SCHEMA_V2: JsonSchema = {
         "clock": {
           "enum": [
             "wall",
-            "cpu"
+            "cpu",
+            "gil"
           ]
         },
         "overheadNsPerEvent": {
@@ -161,6 +162,14 @@ export const PROFILE_SCHEMA_V2: JsonSchema = {
             "sys.monitoring",
             "sys.setprofile",
             "sampler"
+          ]
+        },
+        "asyncAware": {
+          "type": "boolean"
+        },
+        "sampler": {
+          "enum": [
+            "remote"
           ]
         },
         "engine": {
@@ -450,6 +459,23 @@ export const PROFILE_SCHEMA_V2: JsonSchema = {
         "samples": {
           "type": "integer",
           "minimum": 0
+        },
+        "lines": {
+          "type": "array",
+          "items": {
+            "type": "array",
+            "minItems": 2,
+            "prefixItems": [
+              {
+                "type": "integer",
+                "minimum": 1
+              },
+              {
+                "type": "integer",
+                "minimum": 1
+              }
+            ]
+          }
         }
       }
     }

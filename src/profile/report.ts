@@ -108,7 +108,7 @@ export interface ReportHeader {
   readonly mode: 'trace' | 'sample'
   /** The mechanism and, in trace mode, the engine: "sys.monitoring, C engine". */
   readonly tracer?: string
-  readonly clock: 'wall' | 'cpu'
+  readonly clock: 'wall' | 'cpu' | 'gil'
   readonly durationNs: number
   readonly threads: readonly string[]
   readonly runs: number

@@ -1,0 +1,7 @@
+"""``python -m pyxray.remote``: see :mod:`pyxray.remote._cli`."""
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())
