@@ -16,7 +16,7 @@ import { probe, resolvePython } from '../runtime/index.js'
 import { agentArgs, exitCodeOf, forwardSignals, launchEnv } from './agent-process.js'
 import type { Console } from './io.js'
 import { UsageError } from './errors.js'
-import { PROFILER_VALUE_OPTIONS } from './profile.js'
+import { PROFILER_VALUE_OPTIONS } from './profiler-options.js'
 
 /** The first CPython whose `_remote_debugging` can sample another process. */
 export const REMOTE_MIN_MINOR = 14
