@@ -325,10 +325,11 @@ function finish(rng: Rng, made: { what: string; value: Json }): { what: string; 
   const mutations = rng.chance(0.35) ? 0 : 1 + rng.int(rng.chance(0.8) ? 2 : 6)
   for (let i = 0; i < mutations; i++) edits.push(mutateJson(rng, made.value))
   let t = text(made.value)
-  if (rng.chance(0.05)) {
+  const textEdit = rng.next()
+  if (textEdit < 0.05) {
     t = t.slice(0, rng.int(t.length))
     edits.push('text truncated')
-  } else if (rng.chance(0.05)) {
+  } else if (textEdit < 0.1) {
     const at = rng.int(t.length)
     t = t.slice(0, at) + rng.pick(['"', '{', ']', '\\', '\u0000', '1e999', ',']) + t.slice(at + 1)
     edits.push('a character changed')

@@ -11,7 +11,7 @@
  * profile's roots): every answer must be 2xx–4xx, and the server must answer the next request.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -35,10 +35,19 @@ export function isDocTypedError(e: unknown): e is ProfileDocumentError | MemoryD
 
 type EntryResult = { outputs: (string | Uint8Array)[]; label?: string }
 
+/**
+ * Where the fuzzer writes its scratch files: memory (/dev/shm) when there is one — rewriting a
+ * file on a disk file system costs milliseconds (the truncation waits for the data), a hundred
+ * thousand times over.
+ */
+export function scratchBase(): string {
+  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir()
+}
+
 /** A scratch folder of this process, made on first use. */
 let scratch: string | undefined
 function dir(): string {
-  scratch ??= mkdtempSync(join(tmpdir(), 'pyxray-fuzz-docs-'))
+  scratch ??= mkdtempSync(join(scratchBase(), 'pyxray-fuzz-docs-'))
   return scratch
 }
 

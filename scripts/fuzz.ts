@@ -53,7 +53,7 @@ import { buildCompare, formatCompareText, type SideInput } from '../src/bytecode
 import { LimitError, MarshalError, outputBudget, type PyCode, type PyObject, writeMarshal } from '../src/marshal/index.js'
 import { PycError, readPyc } from '../src/pyc/index.js'
 import { generate, type GeneratedInput, type InputKind, MAX_INPUT_BYTES, type Mutation, mutate, type Seed, TYPE_CODES } from './fuzz-gen.js'
-import { closeTargets, DOC_COMMANDS, docCliLabel, docEntry, isDocTypedError, requestEntry, warmTargets } from './fuzz-targets.js'
+import { closeTargets, DOC_COMMANDS, scratchBase, docCliLabel, docEntry, isDocTypedError, requestEntry, warmTargets } from './fuzz-targets.js'
 
 export { type Mutation, mutate, type Seed } from './fuzz-gen.js'
 
@@ -394,7 +394,7 @@ let seedWritten: Uint8Array | undefined
 /** The CLI's main() in this process, on the input written to a scratch file. */
 async function cliInProcess(cx: InputContext): Promise<{ outputs: string[]; label: string }> {
   const { main } = await import('../src/cli/main.js')
-  scratch ??= mkdtempSync(join(tmpdir(), 'pyxray-fuzz-'))
+  scratch ??= mkdtempSync(join(scratchBase(), 'pyxray-fuzz-'))
   const file = join(scratch, 'input.pyc')
   const seedFile = join(scratch, 'seed.pyc')
   writeFileSync(file, cx.bytes)
@@ -734,7 +734,7 @@ async function main(argv: string[]): Promise<number> {
     await closeTargets()
   }
   else await runWorkers(options.runs, options.seed, options.workers, summary, progress)
-  const dir = mkdtempSync(join(tmpdir(), 'pyxray-fuzz-cli-'))
+  const dir = mkdtempSync(join(scratchBase(), 'pyxray-fuzz-cli-'))
   for (let start = 0; start < options.runs; start += CLI_PROCESS_EVERY / 2) {
     // Alternately the first .pyc input and the first document at or after `start`.
     const wantDoc = (start / (CLI_PROCESS_EVERY / 2)) % 2 === 1
