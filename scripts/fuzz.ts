@@ -454,7 +454,9 @@ export async function runInput(input: GeneratedInput, seedBytes: Uint8Array, cli
       outputSize = r.outputs.reduce((n, o) => n + o.length, 0)
       if (r.label !== undefined) label = r.label
       if (label.startsWith('CRASH')) finding = true
-      if (r.outputs.some((o) => o.length > cx.budget)) {
+      // The output budget is the engine's (marshal/limits.ts): .pyc inputs only. A document's
+      // outputs are bounded by the time and heap limits of the run.
+      if (entries === PYC_ENTRY_POINTS && r.outputs.some((o) => o.length > cx.budget)) {
         label = `OVER BUDGET ${outputSize} > ${cx.budget}`
         finding = true
       }

@@ -131,3 +131,28 @@ test('fuzz finding: a long referenced 2,000 times is printed once and repeated (
   assert.equal(r.code, 2)
   assert.match(r.err, /LIMIT_OUTPUT: the repr of a constant would exceed the output budget/)
 })
+
+test('compare takes --max-output-mb like dis, stack and code: a JSON document over it is refused (LIMIT_OUTPUT), a bad value is a usage error', async () => {
+  const file = join(dir, 'control-string-referenced-40x.pyc')
+  const fits = await cli('compare', file, file, '--no-run', '--format', 'json')
+  assert.equal(fits.code, 0, fits.err)
+  const small = await cli('compare', file, file, '--no-run', '--format', 'json', '--max-output-mb', '0.01')
+  assert.equal(small.code, 2)
+  assert.match(small.err, /^pyxray: .*LIMIT_OUTPUT: .*would exceed the output budget of 0\.01 MiB.*--max-output-mb/)
+  assert.equal(small.err.trimEnd().split('\n').length, 1)
+  assert.equal(small.out, '')
+  const bad = await cli('compare', file, file, '--no-run', '--max-output-mb', '0')
+  assert.equal(bad.code, 2)
+  assert.match(bad.err, /--max-output-mb takes a positive number of MiB, not "0"/)
+})
+
+test('the JSON document counts its size while it is built: a constant referenced again is counted again, so an over-budget document is refused before it is made', () => {
+  const bytes = load('control-string-referenced-40x.pyc')
+  const code = toCodeObject(readPyc(bytes).code, 12)
+  // The builder alone refuses it (no jsonText needed): its lower bound already passes the budget.
+  assert.throws(() => codeDocument(code, 'x', {}, outputBudget(bytes.length)), (e) => e instanceof LimitError && e.code === 'LIMIT_OUTPUT')
+  // What it counts is a lower bound: a budget the text fits in is never refused by the builder.
+  const doc = codeDocument(code, 'x', {}, 500_000_000)
+  const text = jsonText(doc, 2, 500_000_000)
+  assert.doesNotThrow(() => codeDocument(code, 'x', {}, text.length))
+})

@@ -1,6 +1,7 @@
 /** `pyxray ast` and `pyxray runtimes`. */
 import { formatAstTree, findDefinition } from '../runtime/ast.js'
 import { findInterpreters, isSupported, NativeRuntime, PYODIDE_MINOR, RuntimeError, selectRuntime } from '../runtime/index.js'
+import { escapeControls } from '../text/escape.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
 import { formatSyntaxError, readSource, type SourceOptions, type Target } from './source.js'
@@ -85,8 +86,10 @@ export async function runRuntimes(format: 'text' | 'json', con: Console): Promis
       ? ['', 'pyodide', `unavailable: ${pyodide.error}`, '', 'npm', '']
       : [chosen === 'pyodide' ? '*' : '', 'pyodide', `CPython ${pyodide.version}`, String(pyodide.magic), 'npm', `embedded (3.${PYODIDE_MINOR}, WebAssembly)`],
   ]
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  for (const r of rows) con.out(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`)
+  // Paths, versions and errors come from the environment and the interpreters: controls escaped.
+  const cells = rows.map((r) => r.map(escapeControls))
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)))
+  for (const r of cells) con.out(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`)
   con.out('* = default runtime for .py source (override with --python or --runtime)\n')
   return ExitCode.Ok
 }

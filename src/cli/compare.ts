@@ -239,6 +239,9 @@ Options:
       --runtime KIND        native or pyodide
   -O, --optimize N          0, 1 or 2, as python -O/-OO
   -v, --verbose             say which runtime was chosen and why
+      --max-output-mb N     the output budget in MiB of reading each side and of the JSON
+                            document (default: 16 MiB + 64× the file's size to read it, 256 MiB
+                            for the document)
   -h, --help                show this help
 
 Timing: timeit's method — loops auto-ranged until one repeat lasts --min-time, A and B repeats
@@ -275,6 +278,7 @@ const COMPARE_OPTIONS = {
   runtime: { type: 'string' },
   optimize: { type: 'string', short: 'O' },
   verbose: { type: 'boolean', short: 'v', default: false },
+  'max-output-mb': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const
 
@@ -335,6 +339,10 @@ export async function compareCommand(
   if (optimize !== undefined && !/^[012]$/.test(optimize)) throw new UsageError('USAGE', `--optimize takes 0, 1 or 2, not "${optimize}"`)
   if (values.out !== undefined) checkOutputPath(values.out, targets.flatMap((t) => (t.path !== undefined ? [t.path] : [])), '-o')
   const color = values['no-color'] ? false : values.color
+  const maxOutputMb = values['max-output-mb']
+  if (maxOutputMb !== undefined && (!/^\d+(\.\d+)?$/.test(maxOutputMb) || !(Number(maxOutputMb) > 0))) {
+    throw new UsageError('USAGE', `--max-output-mb takes a positive number of MiB, not "${maxOutputMb}"`)
+  }
   return runCompare(
     {
       targets,
@@ -352,6 +360,7 @@ export async function compareCommand(
       ...(runtime ? { runtime } : {}),
       ...(values.python !== undefined ? { python: values.python } : {}),
       ...(optimize !== undefined ? { optimize: Number(optimize) as 0 | 1 | 2 } : {}),
+      ...(maxOutputMb !== undefined ? { maxOutputBytes: Math.round(Number(maxOutputMb) * 2 ** 20) } : {}),
     },
     con,
   )

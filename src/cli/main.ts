@@ -72,7 +72,7 @@ const RUNTIME_HELP = `Runtime options (for .py source):
       --runtime KIND        native or pyodide (default: native python3 3.8+ if found, else pyodide)
   -O, --optimize N          0, 1 or 2, as python -O/-OO (default: the interpreter's)
   -v, --verbose             say which runtime was chosen and why
-      --max-output-mb N     dis, stack, code: the output budget in MiB (default 16 MiB + 64× the
+      --max-output-mb N     dis, stack, code, compare: the output budget in MiB (default 16 MiB + 64× the
                             input's size); a larger output is refused with LIMIT_OUTPUT, exit 2`
 
 const DIS_HELP = `Usage: pyxray dis TARGET… [options]
