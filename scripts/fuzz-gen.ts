@@ -17,7 +17,9 @@
  *   bad local kinds, empty names and constants (every index out of range), extreme counts;
  * - `raw`: a valid header followed by a marshal type code with a huge count or length and too
  *   few bytes, or by random bytes, or a large real payload (300k Nones in a tuple).
- * Generated inputs stay under {@link MAX_INPUT_BYTES}.
+ * - `profile`, `memory`, `request`: documents and server requests (scripts/fuzz-docs.ts).
+ * Generated inputs stay under {@link MAX_INPUT_BYTES}; all but {@link LARGE_SHARE} of them keep
+ * every generated size under {@link SMALL_MAX}.
  */
 import { type PyCode, type PyObject, readMarshal, TypeCode, writeMarshal } from '../src/marshal/index.js'
 import { opcodeTable } from '../src/bytecode/index.js'

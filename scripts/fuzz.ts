@@ -2,7 +2,7 @@
  * The fuzzer: hostile inputs through every engine entry point, each in a memory- and
  * time-limited worker process.
  *
- *   npm run fuzz -- [--runs 100000] [--seed N] [--workers 2] [--only INDEX] [--in-process]
+ *   npm run fuzz -- [--runs 100000] [--seed N] [--workers 1] [--only INDEX] [--in-process]
  *
  * Inputs (scripts/fuzz-gen.ts): mutated real .pyc files of every version, generated marshal trees
  * (every type code, extreme lengths, counts, depths, back-references), hostile code objects (line,
@@ -10,8 +10,12 @@
  * ({@link ENTRY_POINTS}): the library API (readPyc, toCodeObject, disassemble, line tables), dis in
  * every format and option, formatDisBytes, the text view, the JSON document, the code inspector
  * (text and JSON), the stack view (text and JSON), compare's static document, and the CLI itself
- * (`main()` with a rotating command line per input; every 2,000th input also in a separate
- * `node` process, checking its exit code). Every output is checked against the output budget.
+ * (`main()` with a rotating command line per input). Profile and memory documents and server
+ * requests (scripts/fuzz-docs.ts) go through their own entry points (scripts/fuzz-targets.ts):
+ * report, diff, export, the HTML report, the memory reader, the server's loader; the request
+ * parser, a `pyxray serve` in the worker, the /api/source reader. Two inputs in every 1,000 (a
+ * .pyc and a document) also run in a separate `node` process, checking its exit code. Every
+ * output of a .pyc input is checked against the output budget.
  *
  * Inputs run in batches in worker processes started with `--max-old-space-size` (256 MB + 64×
  * the largest input) and watched by the parent: an input that takes longer than
