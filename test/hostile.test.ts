@@ -23,6 +23,7 @@ import {
   toCodeObject,
 } from '../src/index.js'
 import { main } from '../src/cli/main.js'
+import { lineRanges, positions } from '../src/bytecode/lines.js'
 
 const dir = join(fileURLToPath(import.meta.url), '../fixtures/hostile')
 const load = (name: string) => new Uint8Array(readFileSync(join(dir, name)))
@@ -155,4 +156,18 @@ test('the JSON document counts its size while it is built: a constant referenced
   const doc = codeDocument(code, 'x', {}, 500_000_000)
   const text = jsonText(doc, 2, 500_000_000)
   assert.doesNotThrow(() => codeDocument(code, 'x', {}, text.length))
+})
+
+test('fuzz finding: a 3.10 line table whose ranges run megabytes past the code: the disassembler makes one position per code unit, not one per claimed unit', async () => {
+  const pyc = readPyc(load('fuzz-linetable-310-ranges-5mb.pyc'))
+  const code = toCodeObject(pyc.code, pyc.version[1])
+  // The table's ranges reach 5 MB, as co_lines() yields them; all positions are 2.5 million.
+  const n = code.code.length
+  assert.ok(lineRanges(10, code.linetable, code.firstlineno, n).at(-1)!.end > 5_000_000)
+  assert.equal(positions(10, code.linetable, code.firstlineno, n, n / 2).length, n / 2)
+  const d = disassemble(code)
+  assert.equal(d.positions.length, n / 2)
+  assert.ok(d.instructions.length > 0)
+  const r = await cli('dis', join(dir, 'fuzz-linetable-310-ranges-5mb.pyc'))
+  assert.equal(r.code, 0, r.err)
 })
