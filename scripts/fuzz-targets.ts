@@ -166,7 +166,8 @@ let served: Promise<Served> | undefined
 
 /** Starts this process's server before the first input (so that no input is charged with it). */
 export async function warmTargets(): Promise<void> {
-  await server()
+  // A server that cannot start (no mkfifo, say) fails each request input, visibly, instead.
+  await server().catch((e: unknown) => console.error(`fuzz: the server did not start: ${e instanceof Error ? e.message : String(e)}`))
 }
 
 /** The server of this process and the files its profile names (see the module comment). */
