@@ -16,6 +16,7 @@ import { formatDis, toCodeObject } from '../src/bytecode/index.js'
 import { type ProfileDocument, toProfileJson } from '../src/profile/document.js'
 import { readPyc } from '../src/pyc/index.js'
 import { escapeControls, mdCode } from '../src/text/escape.js'
+import { mdCell } from '../src/profile/units.js'
 import { cells, inline } from './markdown.js'
 import { makeDoc, makeMetadata, type T } from './profile-docs.js'
 import { requirePython } from './pyenv.js'
@@ -159,6 +160,23 @@ test('report and diff as Markdown: each name is one code span with a long enough
     const r = pyxray(args)
     assertClean(what, r)
     assertMarkdown(what, r.stdout, expect)
+  }
+})
+
+test('mdCell: text outside code spans renders as itself — emphasis, strike-through, links, tags, entities and line-start markers escaped; numbers kept', () => {
+  assert.equal(mdCell('*a* _b_ ~~c~~'), '\\*a\\* \\_b\\_ \\~\\~c\\~\\~')
+  assert.equal(mdCell('[x](http://e) <b> &amp; a|b `c`'), '\\[x\\](http://e) &lt;b&gt; &amp;amp; a\\|b \\`c\\`')
+  assert.equal(mdCell('# h'), '\\# h')
+  assert.equal(mdCell('- item'), '\\- item')
+  assert.equal(mdCell('1. item'), '1\\. item')
+  assert.equal(mdCell('=='), '\\==')
+  // Numbers and signed deltas are not list markers: unchanged.
+  for (const plain of ['1.31 ms', '-3.2 µs', '+331 ns', '12', 'app.py:14']) assert.equal(mdCell(plain), plain)
+  for (const text of [MARKUP, '__init__', '**x**', '<!-- c -->', '![i](http://e/x.png)']) {
+    const { spans, outside } = inline(mdCell(text))
+    assert.deepEqual(spans, [], text)
+    // Only pyxray's own entities (&lt; &gt; &amp;): an entity of the input shows as text.
+    assert.doesNotMatch(outside, /[*_~[\]<>`|]|&(?!(lt|gt|amp);)|^#/, `${text} → ${mdCell(text)}`)
   }
 })
 
