@@ -208,6 +208,12 @@ function server(): Promise<Served> {
   return served
 }
 
+/** Removes this process's scratch folder at once (a worker being stopped: its server dies with it). */
+export function removeScratch(): void {
+  if (scratch) rmSync(scratch, { recursive: true, force: true })
+  scratch = undefined
+}
+
 /** Stops this process's server and removes its scratch folder (the sampled test calls it at the end). */
 export async function closeTargets(): Promise<void> {
   if (served) await (await served).server.close()

@@ -57,7 +57,7 @@ import { buildCompare, formatCompareText, type SideInput } from '../src/bytecode
 import { LimitError, MarshalError, outputBudget, type PyCode, type PyObject, writeMarshal } from '../src/marshal/index.js'
 import { PycError, readPyc } from '../src/pyc/index.js'
 import { generate, type GeneratedInput, type InputKind, MAX_INPUT_BYTES, type Mutation, mutate, type Seed, TYPE_CODES } from './fuzz-gen.js'
-import { closeTargets, DOC_COMMANDS, scratchBase, docCliLabel, docEntry, isDocTypedError, requestEntry, warmTargets } from './fuzz-targets.js'
+import { closeTargets, DOC_COMMANDS, removeScratch, scratchBase, docCliLabel, docEntry, isDocTypedError, requestEntry, warmTargets } from './fuzz-targets.js'
 
 export { type Mutation, mutate, type Seed } from './fuzz-gen.js'
 
@@ -335,6 +335,14 @@ function side(label: string, code: CodeObject): SideInput {
   return { label, target: label, runtime: null, module: code, selected: code, setup: null, call: null }
 }
 
+/** Stops the server of the request entry points and removes this process's scratch files (the sampled test's end). */
+export async function closeFuzz(): Promise<void> {
+  await closeTargets()
+  if (scratch) rmSync(scratch, { recursive: true, force: true })
+  scratch = undefined
+  seedWritten = undefined
+}
+
 /** The seeds' code objects, read once (compare's other side). */
 const seedCodes = new Map<Uint8Array, CodeObject>()
 
@@ -562,6 +570,12 @@ async function workerMain(): Promise<void> {
   // Loaded before the first input, so that no input is charged with loading the CLI.
   await import('../src/cli/main.js')
   await warmTargets()
+  // Stopped by the parent (SIGTERM) once the run is over: leave no scratch files behind.
+  process.on('SIGTERM', () => {
+    removeScratch()
+    if (scratch) rmSync(scratch, { recursive: true, force: true })
+    process.exit(0)
+  })
   process.on('message', (m: { seed: number; from: number; to: number }) => {
     void (async () => {
       for (let index = m.from; index < m.to; index++) {
@@ -720,7 +734,7 @@ async function main(argv: string[]): Promise<number> {
       summary.add(r)
       for (const [entry, o] of Object.entries(r.outcomes)) console.log(`  ${entry.padEnd(12)} ${o.ms.toFixed(1).padStart(8)} ms  ${o.label}${o.detail ? `\n${o.detail}` : ''}`)
     })
-    await closeTargets()
+    await closeFuzz()
     const out = join(tmpdir(), `pyxray-fuzz-${options.seed}-${options.only}.${input.kind === 'profile' || input.kind === 'memory' ? 'json' : input.kind === 'request' ? 'txt' : 'pyc'}`)
     writeFileSync(out, input.bytes)
     console.log(`written to ${out}`)

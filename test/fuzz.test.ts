@@ -9,9 +9,8 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { type PyCode, type PyObject, readMarshal, writeMarshal } from '../src/marshal/index.js'
-import { classify, DOC_ENTRY_POINTS, generatorSeeds, loadSeeds, pipeline, PYC_ENTRY_POINTS, REQUEST_ENTRY_POINTS, runFuzz, runRange, Summary } from '../scripts/fuzz.js'
+import { classify, closeFuzz, DOC_ENTRY_POINTS, generatorSeeds, loadSeeds, pipeline, PYC_ENTRY_POINTS, REQUEST_ENTRY_POINTS, runFuzz, runRange, Summary } from '../scripts/fuzz.js'
 import { generate, PYC_KINDS } from '../scripts/fuzz-gen.js'
-import { closeTargets } from '../scripts/fuzz-targets.js'
 import { SUPPORTED_VERSIONS } from '../src/versions/index.js'
 
 const seeds = loadSeeds()
@@ -61,7 +60,7 @@ test('back-references that expand a few kilobytes into billions of objects are r
   }
 })
 
-after(closeTargets)
+after(closeFuzz)
 
 /** Runs the first `n` inputs of `seed` whose kind `want` accepts; returns the summary's findings (slow runs and heap left out: they are the full run's, they depend on the machine). */
 async function sample(seed: number, n: number, want: (kind: string) => boolean): Promise<Summary> {
