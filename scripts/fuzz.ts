@@ -688,9 +688,9 @@ function cliProcess(seeds: readonly Seed[], seed: number, index: number, dir: st
   return label.startsWith('CRASH') ? `cli process (${argv[0]}): ${label}` : undefined
 }
 
-function printSummary(summary: Summary, seconds: number, options: { runs: number; seed: number; workers: number }): void {
+function printSummary(summary: Summary, seconds: number, options: { runs: number; seed: number; workers: number; inProcess: boolean }): void {
   const line = (s: string) => console.log(s)
-  line(`${summary.inputs} inputs (seed ${options.seed}, ${options.workers} worker(s) with --max-old-space-size=${WORKER_HEAP_MB}): ${[...summary.byKind].map(([k, n]) => `${k} ${n}`).join(', ')}; largest ${summary.maxInput} bytes`)
+  line(`${summary.inputs} inputs (seed ${options.seed}, ${options.inProcess ? 'in this process' : `${options.workers} worker(s) with --max-old-space-size=${WORKER_HEAP_MB}`}): ${[...summary.byKind].map(([k, n]) => `${k} ${n}`).join(', ')}; largest ${summary.maxInput} bytes`)
   for (const entry of ENTRY_POINTS) {
     const counts = [...(summary.outcomes.get(entry) ?? new Map<string, number>())].sort((a, b) => b[1] - a[1])
     const max = summary.maxMs.get(entry)
