@@ -3,7 +3,8 @@
 // now — through the library with its input-derived budget and through the CLI (exit 2, one line
 // naming the limit and how to raise it). No timing: the bounds are on output size and outcome.
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
@@ -170,4 +171,23 @@ test('fuzz finding: a 3.10 line table whose ranges run megabytes past the code: 
   assert.ok(d.instructions.length > 0)
   const r = await cli('dis', join(dir, 'fuzz-linetable-310-ranges-5mb.pyc'))
   assert.equal(r.code, 0, r.err)
+})
+
+test('fuzz finding (seed 42, #27169): diff --format json of two profile files is bounded by their size — a 3,000-deep chain of 5,000-character names is refused in one line, not 140 MB of JSON', async () => {
+  const profiles = join(dir, '../profiles')
+  const sample = JSON.parse(readFileSync(join(profiles, 'sample.json'), 'utf8')) as { metadata: Record<string, unknown> }
+  const depth = 3000
+  const frames = Array.from({ length: 4 }, (_, i) => ({ file: '/work/app.py', firstlineno: 1 + i, qualname: `f${i}_${'x'.repeat(5000)}`, kind: 'python' }))
+  const nodes = [{ frame: null, parent: null, calls: 0, totalNs: depth, selfNs: 0 }, ...Array.from({ length: depth }, (_, k) => ({ frame: k % 4, parent: k, calls: 1, totalNs: depth - k, selfNs: 1 }))]
+  const doc = { pyxray: 'profile', version: 2, metadata: { ...sample.metadata, mode: 'trace', tracer: 'sys.setprofile', intervalNs: undefined, samples: undefined }, frames, threads: [{ id: 1, name: 'MainThread', main: true, nodes }] }
+  const file = join(mkdtempSync(join(tmpdir(), 'pyxray-hostile-')), 'deep.json')
+  writeFileSync(file, JSON.stringify(doc))
+  const base = join(profiles, 'planted-base.json')
+  const json = await cli('diff', base, file, '--format', 'json')
+  assert.equal(json.code, 2)
+  assert.equal(json.out, '')
+  assert.match(json.err, /^pyxray: the diff as JSON would exceed \d+\.\d MiB \(16 MiB \+ 64× the two profiles' sizes\): .*--format text or markdown\n$/)
+  for (const format of ['text', 'markdown']) assert.equal((await cli('diff', base, file, '--format', format)).code, 0, format)
+  // Real profiles stay far below it.
+  assert.equal((await cli('diff', base, join(profiles, 'planted-head.json'), '--format', 'json')).code, 0)
 })

@@ -3,12 +3,14 @@
  * compared call path by call path; `--fail-on regression[,inconclusive]` makes it a CI gate (exit
  * status 1).
  */
+import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { DEFAULT_DIFF_OPTIONS, type DiffOptions, diffProfiles, type ProfileDiff } from '../profile/diff.js'
 import { formatDiffMarkdown, formatDiffText, gateFindings } from '../profile/diff-format.js'
 import type { ProfileDocument } from '../profile/document.js'
 import { withoutProcesses } from '../profile/processes.js'
-import { toJsonText } from '../profile/json.js'
+import { JsonSizeError, toJsonText } from '../profile/json.js'
+import { outputBudget } from '../marshal/index.js'
 import type { Console } from './dis.js'
 import { ExitCode, UsageError } from './errors.js'
 import { checkOutputFolder, checkOutputPath, existingFiles, writeFileAtomic } from './io.js'
@@ -159,8 +161,15 @@ export function parseAbCommand(text: string): RunPlan {
   return { rest: words, env }
 }
 
-function render(d: ProfileDiff, format: string, values: Record<string, unknown>, top: number): string {
-  if (format === 'json') return `${toJsonText(d, 2)}\n`
+function render(d: ProfileDiff, format: string, values: Record<string, unknown>, top: number, maxJson = Infinity): string {
+  if (format === 'json') {
+    try {
+      return `${toJsonText(d, 2, maxJson)}\n`
+    } catch (e) {
+      if (!(e instanceof JsonSizeError)) throw e
+      throw new UsageError('OUTPUT', `the diff as JSON would exceed ${(maxJson / 2 ** 20).toFixed(1)} MiB (16 MiB + 64× the two profiles' sizes): its call paths repeat long function names; use --format text or markdown`)
+    }
+  }
   if (format === 'markdown') return formatDiffMarkdown(d, top)
   const tree = values.tree
     ? { minPercent: numberOption('min-percent', values['min-percent'] as string | undefined, 1, false), ...(values.depth !== undefined ? { depth: numberOption('depth', values.depth as string, 0) } : {}) }
@@ -254,7 +263,10 @@ export async function diffCommand(argv: string[], con: Console): Promise<number>
     head = withoutProcesses(head)
   }
   const d = diffProfiles(base, head, options, names)
-  const text = render(d, format, out === undefined || values.color === true ? values : { ...values, 'no-color': true }, top)
+  // The JSON of two profile files is bounded by their size, as the engine's outputs are (a deep
+  // call chain with long names repeated along its paths: 140 MB from 200 kB); --ab's are pyxray's own.
+  const maxJson = values.ab ? Infinity : outputBudget(statSync(positionals[0]!).size + statSync(positionals[1]!).size)
+  const text = render(d, format, out === undefined || values.color === true ? values : { ...values, 'no-color': true }, top, maxJson)
   if (out === undefined) con.out(text)
   else writeFileAtomic(out, text)
   let failed = false
