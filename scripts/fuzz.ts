@@ -609,6 +609,7 @@ async function runWorkers(runs: number, seed: number, workers: number, summary: 
         clearTimeout(timer)
         timer = setTimeout(() => {
           summary.findings.push({ index: current, kind: '?', what: '', problem: `hang: no result after ${HANG_MS} ms; worker killed` })
+          console.log(`FINDING #${current}: hang: no result after ${HANG_MS} ms; worker killed`)
           child?.kill('SIGKILL')
         }, HANG_MS)
       }
@@ -652,6 +653,7 @@ async function runWorkers(runs: number, seed: number, workers: number, summary: 
           if (finished) return
           // A death: the input it was on is a finding; the rest of its range goes to the next worker.
           summary.findings.push({ index: current, kind: '?', what: '', problem: `worker died (exit ${code}, signal ${signal}): ${stderr.split('\n').filter(Boolean).slice(-3).join(' | ')}` })
+          console.log(`FINDING #${current}: ${summary.findings.at(-1)!.problem}`)
           clearTimeout(timer)
           if (current + 1 < end) pending.push([current + 1, end])
           start()
