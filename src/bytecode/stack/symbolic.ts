@@ -316,14 +316,11 @@ export function simulateStack(d: Disassembly, options: SimulateOptions = {}): Sy
     const kept = stack.slice(0, stack.length - pops)
     const moved = permute(i.opname, popped)
     if (moved) return [...kept, ...moved]
-    // An underflow (a finding of its own): the missing operands are values from before the
-    // frame, shown as `?` rather than as JavaScript's `undefined`.
-    const operands = e.pops > pops ? [...Array.from({ length: e.pops - pops }, (): Slot => ({ expr: '?', pushedBy: -1 })), ...popped] : popped
-    const made = results(i, operands, Math.max(0, e.pushes), minor, kw)
+    const made = results(i, popped, Math.max(0, e.pushes), minor, kw)
     // Slots pushed back unchanged keep the offset of whoever pushed them first.
     let same = 0
-    while (same < made.length && operands[same]?.expr === made[same]) same++
-    return [...kept, ...made.map((expr, n) => (n < same ? operands[n]! : { expr: abbreviate(expr), pushedBy: i.offset }))]
+    while (same < made.length && popped[same]?.expr === made[same]) same++
+    return [...kept, ...made.map((expr, n) => (n < same ? popped[n]! : { expr: abbreviate(expr), pushedBy: i.offset }))]
   }
   if (cfg.blocks.length) arrive(0, [])
   while (work.length) {
