@@ -17,14 +17,25 @@
  *   bad local kinds, empty names and constants (every index out of range), extreme counts;
  * - `raw`: a valid header followed by a marshal type code with a huge count or length and too
  *   few bytes, or by random bytes, or a large real payload (300k Nones in a tuple).
- * Generated inputs stay under {@link MAX_INPUT_BYTES}.
+ * - `profile`, `memory`, `request`: documents and server requests (scripts/fuzz-docs.ts).
+ * Generated inputs stay under {@link MAX_INPUT_BYTES}; all but {@link LARGE_SHARE} of them keep
+ * every generated size under {@link SMALL_MAX}.
  */
 import { type PyCode, type PyObject, readMarshal, TypeCode, writeMarshal } from '../src/marshal/index.js'
 import { opcodeTable } from '../src/bytecode/index.js'
 import { readPyc } from '../src/pyc/index.js'
+import { memoryInput, profileInput, type RequestPlan, requestInput } from './fuzz-docs.js'
 
 /** The largest generated input: the memory bound checked is 256 MB + 64× this. */
 export const MAX_INPUT_BYTES = 1 << 20
+/**
+ * The share of inputs that may be large (sizes up to {@link MAX_INPUT_BYTES}); the others keep
+ * every generated length, count and size under {@link SMALL_MAX} (and so run in milliseconds):
+ * most bugs need a hostile shape, not a big one, and a hundred thousand inputs fit in an hour.
+ */
+export const LARGE_SHARE = 0.04
+/** The cap on generated sizes of a small input. */
+export const SMALL_MAX = 4096
 
 /** A real .pyc to start from. */
 export interface Seed {
@@ -85,7 +96,9 @@ export function mutate(seed: Uint8Array, mutations: readonly Mutation[]): Uint8A
 }
 
 /** The kinds of generated input (see the module comment). */
-export const INPUT_KINDS = ['mutate', 'tree', 'code', 'raw'] as const
+export const INPUT_KINDS = ['mutate', 'tree', 'code', 'raw', 'profile', 'memory', 'request'] as const
+/** The kinds that are .pyc files (the others: profile and memory documents, server requests). */
+export const PYC_KINDS: readonly InputKind[] = ['mutate', 'tree', 'code', 'raw']
 export type InputKind = (typeof INPUT_KINDS)[number]
 
 /** One generated input. */
@@ -96,12 +109,17 @@ export interface GeneratedInput {
   readonly seedName: string
   /** What was done, in a few words. */
   readonly what: string
+  /** The .pyc file, the document's JSON text (UTF-8), or a request's target and body. */
   readonly bytes: Uint8Array
+  /** A `request` input: the request. */
+  readonly request?: RequestPlan
 }
 
 /** A small, fast, seedable PRNG (mulberry32). */
 export class Rng {
   private s: number
+  /** The largest size {@link size} gives (small inputs: {@link SMALL_MAX}; large ones: no cap). */
+  cap = Infinity
   constructor(seed: number) {
     this.s = seed >>> 0
   }
@@ -112,6 +130,11 @@ export class Rng {
     t = Math.imul(t ^ (t >>> 15), t | 1)
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  /** One of `xs` that is at most the cap (the smallest when none is). */
+  pickSize(xs: readonly number[]): number {
+    const fit = xs.filter((x) => x <= this.cap)
+    return fit.length ? this.pick(fit) : Math.min(...xs)
   }
   /** An integer in [0, n). */
   int(n: number): number {
@@ -125,6 +148,7 @@ export class Rng {
   }
   /** Small numbers mostly, sometimes large: 0…max with a log-uniform tail. */
   size(max: number): number {
+    max = Math.min(max, this.cap)
     return this.chance(0.7) ? this.int(Math.min(max, 16) + 1) : Math.min(max, Math.floor(Math.exp(this.next() * Math.log(max + 1))))
   }
 }
@@ -141,10 +165,19 @@ const FIELDS = ['bytecode', 'linetable', 'exceptiontable', 'localspluskinds'] as
 /** The input `index` of a run seeded with `seed`. */
 export function generate(seeds: readonly Seed[], seed: number, index: number): GeneratedInput {
   const rng = new Rng((seed * 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b))
+  if (!rng.chance(LARGE_SHARE)) rng.cap = SMALL_MAX
   // Mutations of real files are the bulk; structure-aware inputs reach what mutations cannot.
   const r = rng.next()
-  const kind: InputKind = r < 0.4 ? 'mutate' : r < 0.65 ? 'tree' : r < 0.9 ? 'code' : 'raw'
+  const kind: InputKind = r < 0.32 ? 'mutate' : r < 0.52 ? 'tree' : r < 0.72 ? 'code' : r < 0.8 ? 'raw' : r < 0.9 ? 'profile' : r < 0.95 ? 'memory' : 'request'
   const s = seeds[rng.int(seeds.length)]!
+  if (kind === 'profile' || kind === 'memory') {
+    const doc = kind === 'profile' ? profileInput(rng) : memoryInput(rng)
+    return { index, kind, seedName: '-', what: doc.what, bytes: new TextEncoder().encode(doc.text) }
+  }
+  if (kind === 'request') {
+    const request = requestInput(rng)
+    return { index, kind, seedName: '-', what: request.what, bytes: new TextEncoder().encode(request.target + request.body), request }
+  }
   let made: { what: string; bytes: Uint8Array }
   try {
     made = kind === 'mutate' ? mutated(rng, s) : kind === 'tree' ? tree(rng, s) : kind === 'code' ? hostileCode(rng, s) : raw(rng, s)
@@ -360,7 +393,7 @@ function nested(depth: number): PyObject {
 
 /** A long string referenced `times` times ('a 600 kB string referenced 1000×'). */
 function repeatedString(rng: Rng): PyObject {
-  const s = str(rng, rng.pick([1000, 50_000, 600_000]), true)
+  const s = str(rng, rng.pickSize([1000, 50_000, 600_000]), true)
   return tupleOf(Array(rng.pick([10, 1000, 5000])).fill(s))
 }
 
@@ -380,7 +413,7 @@ function tree(rng: Rng, s: Seed): { what: string; bytes: Uint8Array } {
     which === 0 ? nested(rng.pick([10, 500, 999, 1000, 1001, 5000]))
     : which === 1 ? repeatedString(rng)
     : which === 2 ? laughs(rng)
-    : randomTree(rng, { nodes: rng.size(2000) }, 0, refs)
+    : randomTree(rng, { nodes: rng.size(rng.cap === Infinity ? 2000 : 200) }, 0, refs)
   const what = ['nested', 'repeated string', 'laughs', 'random tree', 'random tree'][which]!
   const module = p.module
   // The tree goes into the module's constants (the code object must stay the top-level object).
@@ -442,7 +475,7 @@ function hostileLineTable(rng: Rng, units: number): Uint8Array {
     case 1: {
       // 3.11+ location entries: long form (code 14) with huge line deltas and columns.
       const out: number[] = []
-      for (let k = 0; k < Math.min(units, 5000); k++) {
+      for (let k = 0; k < Math.min(units, 5000, rng.cap); k++) {
         out.push(0x80 | (14 << 3) | 0)
         for (let f = 0; f < 4; f++) out.push(...[0xff, 0xff, 0xff, 0x0f].slice(0, 1 + rng.int(4)).map((b, i, a) => (i < a.length - 1 ? b | 0x40 : b & 0x3f)))
       }
@@ -519,7 +552,7 @@ function raw(rng: Rng, s: Seed): { what: string; bytes: Uint8Array } {
       return { what: 'random bytes', bytes: withHeader(p, randomBytes(rng, rng.size(4096))) }
     case 2: {
       // A large real payload: a tuple of many Nones (not a code object: refused at once).
-      const n = rng.pick([1000, 300_000, MAX_INPUT_BYTES - 64])
+      const n = rng.pickSize([1000, 300_000, MAX_INPUT_BYTES - 64])
       const b = new Uint8Array(5 + n).fill(TypeCode.None)
       b[0] = TypeCode.Tuple
       new DataView(b.buffer).setInt32(1, n, true)
@@ -527,7 +560,7 @@ function raw(rng: Rng, s: Seed): { what: string; bytes: Uint8Array } {
     }
     default: {
       // The same inside the constants of a code object (read in full, then disassembled).
-      const n = rng.pick([1000, 100_000, 300_000])
+      const n = rng.pickSize([1000, 100_000, 300_000])
       const module = readMarshal(s.bytes, { pythonVersion: p.version }, p.header.length).value as PyCode
       return { what: `constants with a tuple of ${n} Nones`, bytes: withHeader(p, writeMarshal({ ...module, consts: tupleOf(Array(n).fill({ type: 'none', code: TypeCode.None, ref: false })) }, { pythonVersion: p.version })) }
     }

@@ -2,7 +2,7 @@
  * The fuzzer: hostile inputs through every engine entry point, each in a memory- and
  * time-limited worker process.
  *
- *   npm run fuzz -- [--runs 100000] [--seed N] [--workers 2] [--only INDEX] [--in-process]
+ *   npm run fuzz -- [--runs 100000] [--seed N] [--workers 1] [--only INDEX] [--in-process]
  *
  * Inputs (scripts/fuzz-gen.ts): mutated real .pyc files of every version, generated marshal trees
  * (every type code, extreme lengths, counts, depths, back-references), hostile code objects (line,
@@ -10,8 +10,12 @@
  * ({@link ENTRY_POINTS}): the library API (readPyc, toCodeObject, disassemble, line tables), dis in
  * every format and option, formatDisBytes, the text view, the JSON document, the code inspector
  * (text and JSON), the stack view (text and JSON), compare's static document, and the CLI itself
- * (`main()` with a rotating command line per input; every 2,000th input also in a separate
- * `node` process, checking its exit code). Every output is checked against the output budget.
+ * (`main()` with a rotating command line per input). Profile and memory documents and server
+ * requests (scripts/fuzz-docs.ts) go through their own entry points (scripts/fuzz-targets.ts):
+ * report, diff, export, the HTML report, the memory reader, the server's loader; the request
+ * parser, a `pyxray serve` in the worker, the /api/source reader. Two inputs in every 1,000 (a
+ * .pyc and a document) also run in a separate `node` process, checking its exit code. Every
+ * output of a .pyc input is checked against the output budget.
  *
  * Inputs run in batches in worker processes started with `--max-old-space-size` (256 MB + 64×
  * the largest input) and watched by the parent: an input that takes longer than
@@ -52,7 +56,8 @@ import { codeDocument } from '../src/bytecode/format/json.js'
 import { buildCompare, formatCompareText, type SideInput } from '../src/bytecode/compare/index.js'
 import { LimitError, MarshalError, outputBudget, type PyCode, type PyObject, writeMarshal } from '../src/marshal/index.js'
 import { PycError, readPyc } from '../src/pyc/index.js'
-import { generate, type GeneratedInput, MAX_INPUT_BYTES, type Mutation, mutate, type Seed, TYPE_CODES } from './fuzz-gen.js'
+import { generate, type GeneratedInput, type InputKind, MAX_INPUT_BYTES, type Mutation, mutate, type Seed, TYPE_CODES } from './fuzz-gen.js'
+import { closeTargets, DOC_COMMANDS, removeScratch, scratchBase, docCliLabel, docEntry, isDocTypedError, requestEntry, warmTargets } from './fuzz-targets.js'
 
 export { type Mutation, mutate, type Seed } from './fuzz-gen.js'
 
@@ -240,8 +245,38 @@ export const ENTRY_POINTS = [
   'compare',
   /** The CLI's main() with one of {@link CLI_COMMANDS} (rotating by input). */
   'cli',
+  // Profile and memory documents (each document goes through all of these):
+  /** `pyxray report` (main() in this process): text, Markdown and JSON, the flat table, the tree, callers. */
+  'report',
+  /** `pyxray diff` against a fixture and itself: text, Markdown, JSON, --tree. */
+  'diff',
+  /** `pyxray export` to every format (speedscope, pstats, collapsed, chrome), written with -o. */
+  'export',
+  /** The HTML report (htmlReport with a template holding the data slot): nothing may close its script. */
+  'html',
+  /** The memory reader and its three renderings (text, Markdown, JSON). */
+  'memory',
+  /** `pyxray serve`'s loader (loadProfiles): a profile or memory document served, or a typed error. */
+  'serve-load',
+  // Server requests:
+  /** checkRequest / parseTarget on the request's target and headers: a verdict, never a throw. */
+  'request-parse',
+  /** The request sent byte for byte to a `pyxray serve` running in this process: a 2xx–4xx answer. */
+  'server',
+  /** The /api/source reader (SourceFiles.read) on the request's file parameter: text or a SourceError. */
+  'source',
 ] as const
 export type EntryPoint = (typeof ENTRY_POINTS)[number]
+
+/** The entry points of each kind of input. */
+export function entryPointsOf(kind: InputKind): readonly EntryPoint[] {
+  if (kind === 'profile' || kind === 'memory') return DOC_ENTRY_POINTS
+  if (kind === 'request') return REQUEST_ENTRY_POINTS
+  return PYC_ENTRY_POINTS
+}
+export const PYC_ENTRY_POINTS: readonly EntryPoint[] = ['api', 'dis', 'dis-options', 'dis-bytes', 'text', 'json', 'code', 'stack', 'compare', 'cli']
+export const DOC_ENTRY_POINTS: readonly EntryPoint[] = ['report', 'diff', 'export', 'html', 'memory', 'serve-load']
+export const REQUEST_ENTRY_POINTS: readonly EntryPoint[] = ['request-parse', 'server', 'source']
 
 /** The command lines the `cli` entry point rotates through (FILE and SEED are replaced). */
 export const CLI_COMMANDS: readonly (readonly string[])[] = [
@@ -275,6 +310,7 @@ export function isTypedError(e: unknown): e is PycError | MarshalError | Bytecod
 }
 
 function errorLabel(e: unknown): string {
+  if (isDocTypedError(e)) return `${e.name} ${e.code}`
   if (e instanceof PycError) return `PycError ${e.code}${e.cause instanceof MarshalError ? ` (${e.cause.code})` : ''}`
   if (isTypedError(e)) return `${e.name} ${e.code}`
   return `CRASH ${e instanceof Error ? `${e.name}: ${e.message.slice(0, 100)}` : String(e)}`
@@ -285,6 +321,7 @@ let scratch: string | undefined
 
 /** Context for one input's entry points. */
 interface InputContext {
+  readonly input: GeneratedInput
   readonly bytes: Uint8Array
   readonly seedBytes: Uint8Array
   readonly index: number
@@ -297,6 +334,17 @@ interface InputContext {
 function side(label: string, code: CodeObject): SideInput {
   return { label, target: label, runtime: null, module: code, selected: code, setup: null, call: null }
 }
+
+/** Stops the server of the request entry points and removes this process's scratch files (the sampled test's end). */
+export async function closeFuzz(): Promise<void> {
+  await closeTargets()
+  if (scratch) rmSync(scratch, { recursive: true, force: true })
+  scratch = undefined
+  seedWritten = undefined
+}
+
+/** The seeds' code objects, read once (compare's other side). */
+const seedCodes = new Map<Uint8Array, CodeObject>()
 
 /** Runs one entry point; returns its outputs (strings or byte arrays). */
 async function runEntry(entry: EntryPoint, cx: InputContext, cli: CliRunner): Promise<{ outputs: (string | Uint8Array)[]; label?: string }> {
@@ -314,6 +362,8 @@ async function runEntry(entry: EntryPoint, cx: InputContext, cli: CliRunner): Pr
     return { outputs: [] }
   }
   if (entry === 'cli') return cli(cx)
+  if (cx.input.kind === 'profile' || cx.input.kind === 'memory') return docEntry(entry, cx.input)
+  if (cx.input.kind === 'request') return requestEntry(entry, cx.input)
   if (cx.readError !== undefined) throw cx.readError
   const code = cx.code!
   switch (entry) {
@@ -334,25 +384,36 @@ async function runEntry(entry: EntryPoint, cx: InputContext, cli: CliRunner): Pr
     case 'stack':
       return { outputs: [formatStack(code, { maxOutputBytes }), jsonText(stackToJson(code, true, maxOutputBytes), 2, maxOutputBytes)] }
     case 'compare': {
-      const seedPyc = readPyc(cx.seedBytes)
-      const seed = toCodeObject(seedPyc.code, seedPyc.version[1])
+      let seed = seedCodes.get(cx.seedBytes)
+      if (seed === undefined) {
+        const seedPyc = readPyc(cx.seedBytes)
+        seedCodes.set(cx.seedBytes, (seed = toCodeObject(seedPyc.code, seedPyc.version[1])))
+      }
       const doc = buildCompare('pair', [side('A', code), side('B', seed)])
       return { outputs: [formatCompareText(doc), jsonText(doc, 2, maxOutputBytes)] }
     }
+    default:
+      throw new Error(`no entry point ${entry}`)
   }
 }
 
 /** Runs the CLI on an input; returns its stdout and a label ("ok", "exit 2 CODE"), or throws. */
 type CliRunner = (cx: InputContext) => Promise<{ outputs: string[]; label: string }>
 
+/** The seed last written to the scratch folder. */
+let seedWritten: Uint8Array | undefined
+
 /** The CLI's main() in this process, on the input written to a scratch file. */
 async function cliInProcess(cx: InputContext): Promise<{ outputs: string[]; label: string }> {
   const { main } = await import('../src/cli/main.js')
-  scratch ??= mkdtempSync(join(tmpdir(), 'pyxray-fuzz-'))
+  scratch ??= mkdtempSync(join(scratchBase(), 'pyxray-fuzz-'))
   const file = join(scratch, 'input.pyc')
   const seedFile = join(scratch, 'seed.pyc')
   writeFileSync(file, cx.bytes)
-  writeFileSync(seedFile, cx.seedBytes)
+  if (seedWritten !== cx.seedBytes) {
+    writeFileSync(seedFile, cx.seedBytes)
+    seedWritten = cx.seedBytes
+  }
   const argv = CLI_COMMANDS[cx.index % CLI_COMMANDS.length]!.map((a) => (a === 'FILE' ? file : a === 'SEED' ? seedFile : a))
   const out: string[] = []
   const err: string[] = []
@@ -370,25 +431,31 @@ function cliLabel(exitCode: number | null, stderr: string): string {
 }
 
 /** Runs every entry point on one input. */
-export async function runInput(input: GeneratedInput, seedBytes: Uint8Array, cli: CliRunner = cliInProcess): Promise<{ outcomes: Record<EntryPoint, EntryOutcome>; heapBytes: number }> {
-  const cx: InputContext = { bytes: input.bytes, seedBytes, index: input.index, budget: outputBudget(input.bytes.length) }
-  const outcomes = {} as Record<EntryPoint, EntryOutcome>
+export async function runInput(input: GeneratedInput, seedBytes: Uint8Array, cli: CliRunner = cliInProcess): Promise<{ outcomes: Partial<Record<EntryPoint, EntryOutcome>>; heapBytes: number }> {
+  const cx: InputContext = { input, bytes: input.bytes, seedBytes, index: input.index, budget: outputBudget(input.bytes.length) }
+  const outcomes: Partial<Record<EntryPoint, EntryOutcome>> = {}
+  const entries = entryPointsOf(input.kind)
   let heapBytes = 0
+  // A full collection before an input is what makes its heap figure its own; it costs tens of
+  // milliseconds, so small inputs get one only once the garbage of earlier ones passes GC_ABOVE
+  // (their figure is then an over-estimate, never an under-estimate).
   const gc = (globalThis as { gc?: () => void }).gc
-  gc?.()
+  if (input.bytes.length > GC_INPUT_BYTES || getHeapStatistics().used_heap_size > GC_ABOVE) gc?.()
   const heap = () => {
     const h = getHeapStatistics()
     heapBytes = Math.max(heapBytes, h.used_heap_size + h.external_memory)
   }
   // The read every formatting entry point shares (the api entry point reads on its own).
-  try {
-    const pyc = readPyc(input.bytes)
-    cx.code = toCodeObject(pyc.code, pyc.version[1])
-  } catch (e) {
-    cx.readError = e
+  if (entries === PYC_ENTRY_POINTS) {
+    try {
+      const pyc = readPyc(input.bytes)
+      cx.code = toCodeObject(pyc.code, pyc.version[1])
+    } catch (e) {
+      cx.readError = e
+    }
   }
   heap()
-  for (const entry of ENTRY_POINTS) {
+  for (const entry of entries) {
     const t0 = performance.now()
     let label = 'ok'
     let outputSize = 0
@@ -399,13 +466,15 @@ export async function runInput(input: GeneratedInput, seedBytes: Uint8Array, cli
       outputSize = r.outputs.reduce((n, o) => n + o.length, 0)
       if (r.label !== undefined) label = r.label
       if (label.startsWith('CRASH')) finding = true
-      if (r.outputs.some((o) => o.length > cx.budget)) {
+      // The output budget is the engine's (marshal/limits.ts): .pyc inputs only. A document's
+      // outputs are bounded by the time and heap limits of the run.
+      if (entries === PYC_ENTRY_POINTS && r.outputs.some((o) => o.length > cx.budget)) {
         label = `OVER BUDGET ${outputSize} > ${cx.budget}`
         finding = true
       }
     } catch (e) {
       label = errorLabel(e)
-      finding = !isTypedError(e)
+      finding = !isTypedError(e) && !isDocTypedError(e)
       if (finding) detail = e instanceof Error ? e.stack : String(e)
     }
     heap()
@@ -413,6 +482,11 @@ export async function runInput(input: GeneratedInput, seedBytes: Uint8Array, cli
   }
   return { outcomes, heapBytes }
 }
+
+/** Inputs larger than this get a full collection before they run (see runInput). */
+const GC_INPUT_BYTES = 64 * 1024
+/** A full collection before any input once the heap holds more than this. */
+const GC_ABOVE = 96 * 2 ** 20
 
 /** The memory bound of the acceptance criteria for an input of `n` bytes: 256 MB + 64× its size. */
 export function heapBound(n: number): number {
@@ -426,7 +500,7 @@ export interface InputResult {
   readonly seedName: string
   readonly what: string
   readonly size: number
-  readonly outcomes: Record<EntryPoint, EntryOutcome>
+  readonly outcomes: Partial<Record<EntryPoint, EntryOutcome>>
   readonly heapBytes: number
 }
 
@@ -456,6 +530,7 @@ export class Summary {
     this.maxInput = Math.max(this.maxInput, r.size)
     for (const entry of ENTRY_POINTS) {
       const o = r.outcomes[entry]
+      if (o === undefined) continue
       const counts = this.outcomes.get(entry) ?? new Map<string, number>()
       this.outcomes.set(entry, counts)
       counts.set(o.label, (counts.get(o.label) ?? 0) + 1)
@@ -472,7 +547,7 @@ export class Summary {
 export async function runRange(seeds: readonly Seed[], seed: number, from: number, to: number, report: (r: InputResult) => void, cli?: CliRunner): Promise<void> {
   for (let index = from; index < to; index++) {
     const input = generate(seeds, seed, index)
-    const s = seeds.find((x) => x.name === input.seedName)!
+    const s = seeds.find((x) => x.name === input.seedName) ?? seeds[0]!
     const { outcomes, heapBytes } = await runInput(input, s.bytes, cli)
     report({ index, kind: input.kind, seedName: input.seedName, what: input.what, size: input.bytes.length, outcomes, heapBytes })
   }
@@ -494,6 +569,13 @@ async function workerMain(): Promise<void> {
   const seeds = generatorSeeds()
   // Loaded before the first input, so that no input is charged with loading the CLI.
   await import('../src/cli/main.js')
+  await warmTargets()
+  // Stopped by the parent (SIGTERM) once the run is over: leave no scratch files behind.
+  process.on('SIGTERM', () => {
+    removeScratch()
+    if (scratch) rmSync(scratch, { recursive: true, force: true })
+    process.exit(0)
+  })
   process.on('message', (m: { seed: number; from: number; to: number }) => {
     void (async () => {
       for (let index = m.from; index < m.to; index++) {
@@ -527,6 +609,7 @@ async function runWorkers(runs: number, seed: number, workers: number, summary: 
         clearTimeout(timer)
         timer = setTimeout(() => {
           summary.findings.push({ index: current, kind: '?', what: '', problem: `hang: no result after ${HANG_MS} ms; worker killed` })
+          console.log(`FINDING #${current}: hang: no result after ${HANG_MS} ms; worker killed`)
           child?.kill('SIGKILL')
         }, HANG_MS)
       }
@@ -559,7 +642,10 @@ async function runWorkers(runs: number, seed: number, workers: number, summary: 
             current = m.index
             arm()
           } else if (m.type === 'result') {
+            const known = summary.findings.length
             summary.add(m.result)
+            // Findings are printed as they come (a long run's log shows them before its end).
+            for (const f of summary.findings.slice(known)) console.log(`FINDING #${f.index} (${f.kind}: ${f.what.slice(0, 120)}): ${f.problem.split('\n')[0]}`)
             if (m.result.index === end - 1) progress()
           } else take()
         })
@@ -567,6 +653,7 @@ async function runWorkers(runs: number, seed: number, workers: number, summary: 
           if (finished) return
           // A death: the input it was on is a finding; the rest of its range goes to the next worker.
           summary.findings.push({ index: current, kind: '?', what: '', problem: `worker died (exit ${code}, signal ${signal}): ${stderr.split('\n').filter(Boolean).slice(-3).join(' | ')}` })
+          console.log(`FINDING #${current}: ${summary.findings.at(-1)!.problem}`)
           clearTimeout(timer)
           if (current + 1 < end) pending.push([current + 1, end])
           start()
@@ -577,28 +664,35 @@ async function runWorkers(runs: number, seed: number, workers: number, summary: 
   await Promise.all(Array.from({ length: workers }, one))
 }
 
-/** Every `CLI_PROCESS_EVERY`-th input also runs as a real `pyxray` process (exit code, memory and time limit). */
-export const CLI_PROCESS_EVERY = 2000
+/** Two inputs in every `CLI_PROCESS_EVERY` (a .pyc and a document) also run as a real `pyxray` process (exit code, memory and time limit). */
+export const CLI_PROCESS_EVERY = 1000
 
 /** Runs the CLI as a separate node process on input `index`; returns a finding or undefined. */
 function cliProcess(seeds: readonly Seed[], seed: number, index: number, dir: string): string | undefined {
   const input = generate(seeds, seed, index)
-  const s = seeds.find((x) => x.name === input.seedName)!
-  const file = join(dir, `input-${index}.pyc`)
+  if (input.kind === 'request') return undefined
+  const doc = input.kind === 'profile' || input.kind === 'memory'
+  const s = seeds.find((x) => x.name === input.seedName) ?? seeds[0]!
+  const file = join(dir, doc ? `input-${index}.json` : `input-${index}.pyc`)
   const seedFile = join(dir, 'seed.pyc')
   writeFileSync(file, input.bytes)
   writeFileSync(seedFile, s.bytes)
-  const argv = CLI_COMMANDS[index % CLI_COMMANDS.length]!.map((a) => (a === 'FILE' ? file : a === 'SEED' ? seedFile : a))
+  const docCommands = [...DOC_COMMANDS.report, ...DOC_COMMANDS.diff, ...DOC_COMMANDS.export]
+  const base = join(fileURLToPath(import.meta.url), '../../test/fixtures/profiles/planted-base.json')
+  const argv = doc
+    ? docCommands[Math.floor(index / CLI_PROCESS_EVERY) % docCommands.length]!.map((a) => (a === 'F' ? file : a === 'BASE' ? base : a === 'OUT' ? join(dir, 'out') : a))
+    : CLI_COMMANDS[index % CLI_COMMANDS.length]!.map((a) => (a === 'FILE' ? file : a === 'SEED' ? seedFile : a))
   const main = join(fileURLToPath(import.meta.url), '../../src/cli/main.ts')
   const r = spawnSync(process.execPath, [`--max-old-space-size=${WORKER_HEAP_MB}`, '--import', 'tsx', main, ...argv], { timeout: HANG_MS, encoding: 'utf8', maxBuffer: 1 << 30 })
   rmSync(file)
-  const label = r.error ? `CRASH ${r.error.message}` : cliLabel(r.status, r.stderr)
-  return label.startsWith('CRASH') ? `cli process (${argv.slice(0, 1).join(' ')}): ${label}` : undefined
+  let label = r.error ? `CRASH ${r.error.message}` : doc ? docCliLabel(argv[0]!, r.status, r.stderr) : cliLabel(r.status, r.stderr)
+  if (doc && !label.startsWith('CRASH') && !argv.includes('json') && r.stdout.includes('\x1b')) label = 'CRASH ESC in the output'
+  return label.startsWith('CRASH') ? `cli process (${argv[0]}): ${label}` : undefined
 }
 
-function printSummary(summary: Summary, seconds: number, options: { runs: number; seed: number; workers: number }): void {
+function printSummary(summary: Summary, seconds: number, options: { runs: number; seed: number; workers: number; inProcess: boolean }): void {
   const line = (s: string) => console.log(s)
-  line(`${summary.inputs} inputs (seed ${options.seed}, ${options.workers} worker(s) with --max-old-space-size=${WORKER_HEAP_MB}): ${[...summary.byKind].map(([k, n]) => `${k} ${n}`).join(', ')}; largest ${summary.maxInput} bytes`)
+  line(`${summary.inputs} inputs (seed ${options.seed}, ${options.inProcess ? 'in this process' : `${options.workers} worker(s) with --max-old-space-size=${WORKER_HEAP_MB}`}): ${[...summary.byKind].map(([k, n]) => `${k} ${n}`).join(', ')}; largest ${summary.maxInput} bytes`)
   for (const entry of ENTRY_POINTS) {
     const counts = [...(summary.outcomes.get(entry) ?? new Map<string, number>())].sort((a, b) => b[1] - a[1])
     const max = summary.maxMs.get(entry)
@@ -642,7 +736,8 @@ async function main(argv: string[]): Promise<number> {
       summary.add(r)
       for (const [entry, o] of Object.entries(r.outcomes)) console.log(`  ${entry.padEnd(12)} ${o.ms.toFixed(1).padStart(8)} ms  ${o.label}${o.detail ? `\n${o.detail}` : ''}`)
     })
-    const out = join(tmpdir(), `pyxray-fuzz-${options.seed}-${options.only}.pyc`)
+    await closeFuzz()
+    const out = join(tmpdir(), `pyxray-fuzz-${options.seed}-${options.only}.${input.kind === 'profile' || input.kind === 'memory' ? 'json' : input.kind === 'request' ? 'txt' : 'pyc'}`)
     writeFileSync(out, input.bytes)
     console.log(`written to ${out}`)
     return summary.findings.length ? 1 : 0
@@ -655,10 +750,19 @@ async function main(argv: string[]): Promise<number> {
       console.log(`  … ${summary.inputs} inputs, ${summary.findings.length} finding(s), ${((performance.now() - t0) / 1000).toFixed(0)} s`)
     }
   }
-  if (options.inProcess) await runRange(seeds, options.seed, 0, options.runs, (r) => summary.add(r))
+  if (options.inProcess) {
+    await warmTargets()
+    await runRange(seeds, options.seed, 0, options.runs, (r) => summary.add(r))
+    await closeTargets()
+  }
   else await runWorkers(options.runs, options.seed, options.workers, summary, progress)
-  const dir = mkdtempSync(join(tmpdir(), 'pyxray-fuzz-cli-'))
-  for (let index = 0; index < options.runs; index += CLI_PROCESS_EVERY) {
+  const dir = mkdtempSync(join(scratchBase(), 'pyxray-fuzz-cli-'))
+  for (let start = 0; start < options.runs; start += CLI_PROCESS_EVERY / 2) {
+    // Alternately the first .pyc input and the first document at or after `start`.
+    const wantDoc = (start / (CLI_PROCESS_EVERY / 2)) % 2 === 1
+    let index = start
+    while (index < options.runs && ['profile', 'memory'].includes(generate(seeds, options.seed, index).kind) !== wantDoc) index++
+    if (index >= options.runs || generate(seeds, options.seed, index).kind === 'request') continue
     summary.cliProcesses++
     const problem = cliProcess(seeds, options.seed, index, dir)
     if (problem !== undefined) summary.findings.push({ index, kind: 'cli', what: '', problem })

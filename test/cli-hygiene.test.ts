@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -16,14 +16,15 @@ import { formatDis, toCodeObject } from '../src/bytecode/index.js'
 import { type ProfileDocument, toProfileJson } from '../src/profile/document.js'
 import { readPyc } from '../src/pyc/index.js'
 import { escapeControls, mdCode } from '../src/text/escape.js'
+import { mdCell } from '../src/profile/units.js'
 import { cells, inline } from './markdown.js'
 import { makeDoc, makeMetadata, type T } from './profile-docs.js'
 import { requirePython } from './pyenv.js'
 
 const MAIN = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts')
 
-function pyxray(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: undefined } })
+function pyxray(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: undefined, ...env } })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
@@ -34,6 +35,7 @@ const HOSTILE = {
   osc8: `${ESC}]8;;http://evil${ESC}\\click${ESC}]8;;${ESC}\\`,
   newline: 'first\nsecond',
   backticks: 'a`b``c',
+  fence: 'f````g',
   edgeTick: '`edge`',
   link: 'x](http://x)',
   pipe: 'left|right',
@@ -41,19 +43,21 @@ const HOSTILE = {
   csi: 'c1\x9b2J',
 } as const
 const FILE = `${ESC}[31mevil\n.py`
+/** Markdown an attacker would put in text that is not a code span (a file name, a warning). */
+const MARKUP = '*star* _under_ ~~gone~~ <b>bold</b> &lt;x [l](http://evil) | # head'
 
 /** Characters that must never reach a terminal from a name. */
 const RAW = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
 
 function hostileDocs(dir: string): { base: string; head: string } {
   const names = Object.values(HOSTILE)
-  const kids = (scale: number): T[] => names.map((q, i) => [q, 1 + i, (1 + i) * 1_000_000 * scale, [], i === 0 ? { file: FILE } : undefined] as T)
+  const kids = (scale: number): T[] => names.map((q, i) => [q, 1 + i, (1 + i) * 1_000_000 * scale, [], i === 0 ? { file: FILE } : i === 1 ? { file: `${MARKUP}.py` } : undefined] as T)
   const doc = (scale: number): ProfileDocument => {
     const d = makeDoc([['main', 1, 100_000_000 * scale, kids(scale)]])
     const main = d.threads[0]!
     return {
       ...d,
-      metadata: makeMetadata({ argv: ['app.py', `${ESC}[2J`, HOSTILE.newline], warnings: [`warned about ${HOSTILE.osc8}`] }),
+      metadata: makeMetadata({ argv: ['app.py', `${ESC}[2J`, HOSTILE.newline], warnings: [`warned about ${HOSTILE.osc8}`, MARKUP] }),
       threads: [
         { ...main, name: `Main${ESC}[1mThread` },
         { ...main, id: 2, name: `worker${HOSTILE.bidi}`, main: false },
@@ -109,11 +113,21 @@ test('report and diff as text: names, files, threads, argv and warnings are esca
 function assertMarkdown(what: string, md: string, expectSpans: readonly string[]): void {
   const spans: string[] = []
   let tableWidth = 0
-  let fenced = false
+  // A fenced block (the tree) ends at a line of at least as many backticks as opened it.
+  let fence = ''
   for (const line of md.split('\n')) {
-    if (line.startsWith('```')) fenced = !fenced
+    const run = /^(`{3,})\s*$/.exec(line)?.[1]
+    if (fence) {
+      if (run !== undefined && run.length >= fence.length) fence = ''
+      else assert.ok(!line.startsWith(fence), `${what}: a line inside the block that starts like its fence: ${line}`)
+      continue
+    }
+    if (run !== undefined) {
+      fence = run
+      continue
+    }
     // pyxray's own HTML: the collapsible call paths of a diff.
-    if (fenced || line.startsWith('```') || /^(<details><summary>[a-z ]+<\/summary>|<\/details>)$/.test(line)) continue
+    if (/^(<details><summary>[a-z ]+<\/summary>|<\/details>)$/.test(line)) continue
     const inTable = line.startsWith('|')
     if (inTable) {
       const n = cells(line).length
@@ -124,7 +138,10 @@ function assertMarkdown(what: string, md: string, expectSpans: readonly string[]
     for (const s of parsed.spans) spans.push(inTable ? s.replace(/\\\|/g, '|') : s)
     assert.doesNotMatch(parsed.outside, /\]\(|\[/, `${what}: link syntax outside code spans: ${line}`)
     assert.doesNotMatch(parsed.outside, /<[a-z/!?]/i, `${what}: an HTML tag or autolink outside code spans: ${line}`)
+    // The MARKUP of names and warnings renders as text: no emphasis, strike-through, entity or heading.
+    assert.doesNotMatch(parsed.outside, /\*star\*|_under_|~~gone~~|&lt;x|(^|\| )# head/, `${what}: Markdown from a name outside code spans: ${line}`)
   }
+  assert.equal(fence, '', `${what}: a fenced block left open`)
   for (const name of expectSpans) assert.ok(spans.includes(escapeControls(name)), `${what}: ${JSON.stringify(name)} is not one code span: ${JSON.stringify(spans)}`)
 }
 
@@ -137,11 +154,29 @@ test('report and diff as Markdown: each name is one code span with a long enough
     ['report --callers --format markdown', ['report', head, '--callees', 'main', '--format', 'markdown'], names],
     ['report --tree --format markdown', ['report', head, '--tree', '--min-percent', '0', '--format', 'markdown'], []],
     ['diff --format markdown', ['diff', base, head, '--format', 'markdown', '--top', '100'], names],
+    ['report --tree --format markdown (a fence longer than any name\'s backticks)', ['report', head, '--tree', '--min-percent', '0', '--format', 'markdown'], []],
   ]
   for (const [what, args, expect] of runs) {
     const r = pyxray(args)
     assertClean(what, r)
     assertMarkdown(what, r.stdout, expect)
+  }
+})
+
+test('mdCell: text outside code spans renders as itself — emphasis, strike-through, links, tags, entities and line-start markers escaped; numbers kept', () => {
+  assert.equal(mdCell('*a* _b_ ~~c~~'), '\\*a\\* \\_b\\_ \\~\\~c\\~\\~')
+  assert.equal(mdCell('[x](http://e) <b> &amp; a|b `c`'), '\\[x\\](http://e) &lt;b&gt; &amp;amp; a\\|b \\`c\\`')
+  assert.equal(mdCell('# h'), '\\# h')
+  assert.equal(mdCell('- item'), '\\- item')
+  assert.equal(mdCell('1. item'), '1\\. item')
+  assert.equal(mdCell('=='), '\\==')
+  // Numbers and signed deltas are not list markers: unchanged.
+  for (const plain of ['1.31 ms', '-3.2 µs', '+331 ns', '12', 'app.py:14']) assert.equal(mdCell(plain), plain)
+  for (const text of [MARKUP, '__init__', '**x**', '<!-- c -->', '![i](http://e/x.png)']) {
+    const { spans, outside } = inline(mdCell(text))
+    assert.deepEqual(spans, [], text)
+    // Only pyxray's own entities (&lt; &gt; &amp;): an entity of the input shows as text.
+    assert.doesNotMatch(outside, /[*_~[\]<>`|]|&(?!(lt|gt|amp);)|^#/, `${text} → ${mdCell(text)}`)
   }
 })
 
@@ -198,4 +233,17 @@ open(sys.argv[1], 'wb').write(importlib.util.MAGIC_NUMBER + b'\\0' * 12 + marsha
   const parsed = readPyc(new Uint8Array(readFileSync(pyc)))
   assert.equal(dis.stdout, formatDis(toCodeObject(parsed.code, minor)))
   assert.ok(dis.stdout.includes(`<code object ${HOSTILE.osc8} at 0x`), 'dis keeps CPython\'s raw code repr')
+})
+
+test('pyxray runtimes escapes the paths it found in the environment: a folder named with ESC and a newline is listed, escaped', (t) => {
+  const python = requirePython(t, 11)
+  if (python === undefined) return
+  const dir = join(mkdtempSync(join(tmpdir(), 'pyxray-hygiene-')), `py${ESC}[31mred\nx`)
+  mkdirSync(dir)
+  // A wrapper (not a link: the real executable would be listed once, under its own path).
+  writeFileSync(join(dir, 'python3.11'), `#!/bin/sh\nexec '${python}' "$@"\n`)
+  chmodSync(join(dir, 'python3.11'), 0o755)
+  const r = pyxray(['runtimes'], { PYXRAY_PYTHON_PATHS: dir })
+  assertClean('runtimes', r)
+  assert.ok(r.stdout.includes('py\\x1b[31mred\\nx/python3.11'), r.stdout)
 })

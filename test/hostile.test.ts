@@ -3,7 +3,8 @@
 // now — through the library with its input-derived budget and through the CLI (exit 2, one line
 // naming the limit and how to raise it). No timing: the bounds are on output size and outcome.
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
@@ -23,6 +24,7 @@ import {
   toCodeObject,
 } from '../src/index.js'
 import { main } from '../src/cli/main.js'
+import { lineRanges, positions } from '../src/bytecode/lines.js'
 
 const dir = join(fileURLToPath(import.meta.url), '../fixtures/hostile')
 const load = (name: string) => new Uint8Array(readFileSync(join(dir, name)))
@@ -130,4 +132,62 @@ test('fuzz finding: a long referenced 2,000 times is printed once and repeated (
   const r = await cli('code', join(dir, 'fuzz-long-referenced-2000x.pyc'))
   assert.equal(r.code, 2)
   assert.match(r.err, /LIMIT_OUTPUT: the repr of a constant would exceed the output budget/)
+})
+
+test('compare takes --max-output-mb like dis, stack and code: a JSON document over it is refused (LIMIT_OUTPUT), a bad value is a usage error', async () => {
+  const file = join(dir, 'control-string-referenced-40x.pyc')
+  const fits = await cli('compare', file, file, '--no-run', '--format', 'json')
+  assert.equal(fits.code, 0, fits.err)
+  const small = await cli('compare', file, file, '--no-run', '--format', 'json', '--max-output-mb', '0.01')
+  assert.equal(small.code, 2)
+  assert.match(small.err, /^pyxray: .*LIMIT_OUTPUT: .*would exceed the output budget of 0\.01 MiB.*--max-output-mb/)
+  assert.equal(small.err.trimEnd().split('\n').length, 1)
+  assert.equal(small.out, '')
+  const bad = await cli('compare', file, file, '--no-run', '--max-output-mb', '0')
+  assert.equal(bad.code, 2)
+  assert.match(bad.err, /--max-output-mb takes a positive number of MiB, not "0"/)
+})
+
+test('the JSON document counts its size while it is built: a constant referenced again is counted again, so an over-budget document is refused before it is made', () => {
+  const bytes = load('control-string-referenced-40x.pyc')
+  const code = toCodeObject(readPyc(bytes).code, 12)
+  // The builder alone refuses it (no jsonText needed): its lower bound already passes the budget.
+  assert.throws(() => codeDocument(code, 'x', {}, outputBudget(bytes.length)), (e) => e instanceof LimitError && e.code === 'LIMIT_OUTPUT')
+  // What it counts is a lower bound: a budget the text fits in is never refused by the builder.
+  const doc = codeDocument(code, 'x', {}, 500_000_000)
+  const text = jsonText(doc, 2, 500_000_000)
+  assert.doesNotThrow(() => codeDocument(code, 'x', {}, text.length))
+})
+
+test('fuzz finding: a 3.10 line table whose ranges run megabytes past the code: the disassembler makes one position per code unit, not one per claimed unit', async () => {
+  const pyc = readPyc(load('fuzz-linetable-310-ranges-5mb.pyc'))
+  const code = toCodeObject(pyc.code, pyc.version[1])
+  // The table's ranges reach 5 MB, as co_lines() yields them; all positions are 2.5 million.
+  const n = code.code.length
+  assert.ok(lineRanges(10, code.linetable, code.firstlineno, n).at(-1)!.end > 5_000_000)
+  assert.equal(positions(10, code.linetable, code.firstlineno, n, n / 2).length, n / 2)
+  const d = disassemble(code)
+  assert.equal(d.positions.length, n / 2)
+  assert.ok(d.instructions.length > 0)
+  const r = await cli('dis', join(dir, 'fuzz-linetable-310-ranges-5mb.pyc'))
+  assert.equal(r.code, 0, r.err)
+})
+
+test('fuzz finding (seed 42, #27169): diff --format json of two profile files is bounded by their size — a 3,000-deep chain of 5,000-character names is refused in one line, not 140 MB of JSON', async () => {
+  const profiles = join(dir, '../profiles')
+  const sample = JSON.parse(readFileSync(join(profiles, 'sample.json'), 'utf8')) as { metadata: Record<string, unknown> }
+  const depth = 3000
+  const frames = Array.from({ length: 4 }, (_, i) => ({ file: '/work/app.py', firstlineno: 1 + i, qualname: `f${i}_${'x'.repeat(5000)}`, kind: 'python' }))
+  const nodes = [{ frame: null, parent: null, calls: 0, totalNs: depth, selfNs: 0 }, ...Array.from({ length: depth }, (_, k) => ({ frame: k % 4, parent: k, calls: 1, totalNs: depth - k, selfNs: 1 }))]
+  const doc = { pyxray: 'profile', version: 2, metadata: { ...sample.metadata, mode: 'trace', tracer: 'sys.setprofile', intervalNs: undefined, samples: undefined }, frames, threads: [{ id: 1, name: 'MainThread', main: true, nodes }] }
+  const file = join(mkdtempSync(join(tmpdir(), 'pyxray-hostile-')), 'deep.json')
+  writeFileSync(file, JSON.stringify(doc))
+  const base = join(profiles, 'planted-base.json')
+  const json = await cli('diff', base, file, '--format', 'json')
+  assert.equal(json.code, 2)
+  assert.equal(json.out, '')
+  assert.match(json.err, /^pyxray: the diff as JSON would exceed \d+\.\d MiB \(16 MiB \+ 64× the two profiles' sizes\): .*--format text or markdown\n$/)
+  for (const format of ['text', 'markdown']) assert.equal((await cli('diff', base, file, '--format', format)).code, 0, format)
+  // Real profiles stay far below it.
+  assert.equal((await cli('diff', base, join(profiles, 'planted-head.json'), '--format', 'json')).code, 0)
 })

@@ -434,7 +434,7 @@ export function disassemble(code: CodeObject, options: DisassembleOptions = {}):
   const { count } = stream
   const starts = new Map(lineStarts(r.minor, code.linetable, code.firstlineno, n))
   const wantPositions = options.positions !== false
-  const pos = wantPositions ? positions(r.minor, code.linetable, code.firstlineno, n) : []
+  const pos = wantPositions ? positions(r.minor, code.linetable, code.firstlineno, n, Math.ceil(n / 2)) : []
   const exc = r.exceptionTable ? parseExceptionTable(code.exceptiontable) : []
 
   // Jump targets (dis's findlabels), then labels for 3.13+.

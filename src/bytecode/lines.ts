@@ -439,17 +439,21 @@ export function lineRanges(minor: number, table: Uint8Array, firstLineNo: number
  * @param table the raw table bytes (`co_lnotab` for 3.8/3.9, `co_linetable` from 3.10).
  * @param firstLineNo `co_firstlineno`.
  * @param codeByteLength `len(co_code)` in bytes (only 3.8/3.9 use it).
+ * @param maxUnits at most this many positions: the disassembler passes the code's length in code
+ *   units, as a table whose ranges run past the code (a hostile one claims 127 code units per
+ *   byte of table, megabytes) adds nothing it uses. Default: all, as CPython yields them.
  * @throws LineTableError when the table is truncated or malformed.
  * @throws RangeError for an unsupported `minor`.
  */
-export function positions(minor: number, table: Uint8Array, firstLineNo: number, codeByteLength: number): Position[] {
+export function positions(minor: number, table: Uint8Array, firstLineNo: number, codeByteLength: number, maxUnits = Infinity): Position[] {
   checkMinor(minor)
   const out: Position[] = []
   if (!has(minor, 'locationTable')) {
     for (const { start, end, line } of lineRanges(minor, table, firstLineNo, codeByteLength)) {
-      for (let offset = start; offset < end; offset += CODE_UNIT_BYTES) {
+      for (let offset = start; offset < end && out.length < maxUnits; offset += CODE_UNIT_BYTES) {
         out.push(line === undefined ? {} : { line, endLine: line })
       }
+      if (out.length >= maxUnits) break
     }
     return out
   }
@@ -463,7 +467,8 @@ export function positions(minor: number, table: Uint8Array, firstLineNo: number,
     if (endLine !== undefined) p.endLine = endLine
     if (col !== undefined) p.col = col
     if (endCol !== undefined) p.endCol = endCol
-    for (let offset = e.start; offset < e.end; offset += CODE_UNIT_BYTES) out.push({ ...p })
+    for (let offset = e.start; offset < e.end && out.length < maxUnits; offset += CODE_UNIT_BYTES) out.push({ ...p })
+    if (out.length >= maxUnits) break
   }
   return out
 }

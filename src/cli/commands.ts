@@ -14,6 +14,7 @@ import {
   selectRuntime,
   storePyodideReport,
 } from '../runtime/index.js'
+import { escapeControls } from '../text/escape.js'
 import { defineCommand, formatOption, formatValue, HELP_OPTION, OUTPUT_HELP, OUTPUT_OPTIONS, outputValue, parseOptions, withOutput } from './command.js'
 import type { Console } from './io.js'
 import { ExitCode, UsageError } from './errors.js'
@@ -105,8 +106,10 @@ export async function runRuntimes(o: RuntimesOptions, con: Console): Promise<num
       ? ['', 'pyodide', `unavailable: ${pyodide.error}`, '', 'npm', '']
       : [chosen === 'pyodide' ? '*' : '', 'pyodide', `CPython ${pyodide.version}`, String(pyodide.magic), 'npm', `embedded (3.${PYODIDE_MINOR}, WebAssembly)`],
   ]
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  for (const r of rows) con.out(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`)
+  // Paths, versions and errors come from the environment and the interpreters: controls escaped.
+  const cells = rows.map((r) => r.map(escapeControls))
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)))
+  for (const r of cells) con.out(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`)
   con.out('* = default runtime for .py source (override with --python or --runtime)\n')
   if ('cached' in pyodide && pyodide.cached) con.out(`Pyodide as it reported on ${pyodide.checkedAt} (cached in ${runtimeCachePath()}; --check asks it again)\n`)
   return ExitCode.Ok

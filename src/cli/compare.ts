@@ -6,13 +6,13 @@
  */
 import { buildCompare, type CompareDocument, formatCompareText, type MeasureResult, type SideInput } from '../bytecode/compare/index.js'
 import type { TextStyle } from '../bytecode/format/text.js'
-import { COLOR_HELP, COLOR_OPTIONS, defineCommand, formatOption, formatValue, HELP_OPTION, numberOption, OUTPUT_HELP, OUTPUT_OPTIONS, outputValue, parseOptions, QUIET_OPTION, RUNTIME_OPTIONS, runtimeValues, textStyle } from './command.js'
+import { COLOR_HELP, COLOR_OPTIONS, defineCommand, formatOption, formatValue, HELP_OPTION, numberOption, OUTPUT_HELP, OUTPUT_OPTIONS, outputValue, parseOptions, QUIET_OPTION, RUNTIME_OPTIONS, textStyle } from './command.js'
 import { jsonText } from '../bytecode/format/output.js'
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../marshal/index.js'
 import { measure, type MeasureSubject, RuntimeError, type RuntimeInfo, selectRuntime, type Selected } from '../runtime/index.js'
 import { describeRunError, ExitCode, UsageError } from './errors.js'
 import { checkOutputPath, type Console, writeFileAtomic } from './io.js'
-import { formatSyntaxError, isSource, type Loaded, loadTarget, parseTarget, type SourceOptions, type Target } from './source.js'
+import { formatSyntaxError, isSource, type Loaded, loadTarget, parseTarget, type SourceOptions, sourceValues, type Target } from './source.js'
 import { has } from '../versions/index.js'
 
 /** Options of `pyxray compare`, as parsed from the command line. */
@@ -186,6 +186,9 @@ ${COLOR_HELP}
       --runtime KIND        native or pyodide
   -O, --optimize N          0, 1 or 2, as python -O/-OO
   -v, --verbose             say which runtime was chosen and why
+      --max-output-mb N     the output budget in MiB of reading each side and of the JSON
+                            document (default: 16 MiB + 64× the file's size to read it, 256 MiB
+                            for the document)
   -h, --help                show this help (also: pyxray help compare)
 
 Timing: timeit's method — loops auto-ranged until one repeat lasts --min-time, A and B repeats
@@ -219,6 +222,7 @@ const COMPARE_OPTIONS = {
   ...QUIET_OPTION,
   ...COLOR_OPTIONS,
   ...RUNTIME_OPTIONS,
+  'max-output-mb': { type: 'string' },
   ...HELP_OPTION,
 } as const
 
@@ -252,7 +256,7 @@ export const compareCommand = defineCommand({
       throw new UsageError('USAGE', `compare needs two targets (A B, or -c A -c B) or one target with --versions; got ${targets.length} (see pyxray compare --help)`)
     }
     const format = formatValue('compare', values.format, ['text', 'json'] as const)
-    const runtime = runtimeValues(values)
+    const runtime = sourceValues(values)
     const out = outputValue(values, ctx)
     if (out !== undefined) checkOutputPath(out, targets.flatMap((t) => (t.path !== undefined ? [t.path] : [])), '-o')
     if (values['no-run'] && (values.repeat !== undefined || values['min-time'] !== undefined)) ctx.warn('--repeat and --min-time time the runs; ignored with --no-run')

@@ -3,13 +3,15 @@
  * compared call path by call path; `--fail-on regression[,inconclusive]` makes it a CI gate (exit
  * status 1).
  */
+import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { DEFAULT_DIFF_OPTIONS, type DiffOptions, diffProfiles, type ProfileDiff } from '../profile/diff.js'
 import { formatDiffMarkdown, formatDiffText, gateFindings } from '../profile/diff-format.js'
-import type { ProfileDocument } from '../profile/document.js'
+import { type ProfileDocument, toProfileJson } from '../profile/document.js'
 import type { Console } from './io.js'
 import { withoutProcesses } from '../profile/processes.js'
-import { toJsonText } from '../profile/json.js'
+import { JsonSizeError, toJsonText } from '../profile/json.js'
+import { outputBudget } from '../marshal/index.js'
 import type { ReportStyle } from '../profile/report-text.js'
 import { COLOR_HELP, COLOR_OPTIONS, type CommandContext, defineCommand, formatOption, formatValue, HELP_OPTION, numberOption, OUTPUT_OPTIONS, outputValue, parseOptions, withOutput } from './command.js'
 import { ExitCode, UsageError } from './errors.js'
@@ -194,7 +196,8 @@ interface DiffCommandOptions {
   readonly inputs: readonly string[]
   readonly options: DiffOptions
   readonly failOn: ReadonlySet<GateFinding>
-  readonly render: (d: ProfileDiff, style: ReportStyle) => string
+  /** `maxJson`: the budget of the JSON text in bytes (an over-budget diff is a one-line error). */
+  readonly render: (d: ProfileDiff, style: ReportStyle, maxJson: number) => string
   readonly style: ReportStyle
 }
 
@@ -243,8 +246,17 @@ function parseDiff(argv: readonly string[], ctx: CommandContext): DiffCommandOpt
   }
 }
 
-function renderer(format: 'text' | 'markdown' | 'json', top: number, values: { readonly tree: boolean; readonly 'min-percent'?: string | undefined; readonly depth?: string | undefined; readonly width?: string | undefined }): (d: ProfileDiff, style: ReportStyle) => string {
-  if (format === 'json') return (d) => `${toJsonText(d, 2)}\n`
+function renderer(format: 'text' | 'markdown' | 'json', top: number, values: { readonly tree: boolean; readonly 'min-percent'?: string | undefined; readonly depth?: string | undefined; readonly width?: string | undefined }): (d: ProfileDiff, style: ReportStyle, maxJson: number) => string {
+  if (format === 'json') {
+    return (d, _style, maxJson) => {
+      try {
+        return `${toJsonText(d, 2, maxJson)}\n`
+      } catch (e) {
+        if (!(e instanceof JsonSizeError)) throw e
+        throw new UsageError('OUTPUT', `the diff as JSON would exceed ${(maxJson / 2 ** 20).toFixed(1)} MiB (16 MiB + 64× the two profiles' sizes): its call paths repeat long function names; use --format text or markdown`)
+      }
+    }
+  }
   if (format === 'markdown') return (d) => formatDiffMarkdown(d, top)
   const tree = values.tree ? { minPercent: numberOption('min-percent', values['min-percent'], 1, { integer: false }), ...(values.depth !== undefined ? { depth: numberOption('depth', values.depth, 0) } : {}) } : undefined
   const width = textWidthOption(values.width)
@@ -257,6 +269,9 @@ async function runDiff(o: DiffCommandOptions, con: Console): Promise<number> {
   let base: ProfileDocument
   let head: ProfileDocument
   let names: { base: string; head: string }
+  // The JSON of two profile files is bounded by their size, as the engine's outputs are (a deep
+  // call chain with long names repeated along its paths: 140 MB from 200 kB); --ab's are pyxray's own.
+  let maxJson = Infinity
   if (o.ab) {
     const plans = [parseAbCommand(o.positionals[0]!), parseAbCommand(o.positionals[1]!)]
     const python = interpreter({ ...(o.python !== undefined ? { python: o.python } : {}), verbose: false, rest: [] })
@@ -272,6 +287,8 @@ async function runDiff(o: DiffCommandOptions, con: Console): Promise<number> {
   } else {
     base = readProfileFile(o.positionals[0]!)
     head = readProfileFile(o.positionals[1]!)
+    const sizeOf = (path: string, doc: ProfileDocument) => (path === '-' ? toProfileJson(doc).length : statSync(path).size)
+    maxJson = outputBudget(sizeOf(o.positionals[0]!, base) + sizeOf(o.positionals[1]!, head))
     names = { base: o.positionals[0]!, head: o.positionals[1]! }
     noteRootOnly(base, o.positionals[0]!, 'the diff', con)
     noteRootOnly(head, o.positionals[1]!, 'the diff', con)
@@ -279,7 +296,7 @@ async function runDiff(o: DiffCommandOptions, con: Console): Promise<number> {
     head = withoutProcesses(head)
   }
   const d = diffProfiles(base, head, o.options, names)
-  con.out(o.render(d, o.style))
+  con.out(o.render(d, o.style, maxJson))
   let failed = false
   for (const kind of ['regression', 'inconclusive'] as const) {
     const count = kind === 'regression' ? d.regressions : d.inconclusive

@@ -30,15 +30,29 @@ interface Open {
 
 const skipped = (v: unknown) => v === undefined || typeof v === 'function' || typeof v === 'symbol'
 
-/** `value` as JSON text, as `JSON.stringify(value, null, indent)` writes it (indent 0: compact). */
-export function toJsonText(value: unknown, indent = 0): string {
+/** The JSON text would be longer than the limit given to {@link toJsonText}. */
+export class JsonSizeError extends Error {
+  override readonly name = 'JsonSizeError'
+  constructor(readonly limit: number) {
+    super(`the JSON text would exceed ${(limit / 2 ** 20).toFixed(1)} MiB`)
+  }
+}
+
+/**
+ * `value` as JSON text, as `JSON.stringify(value, null, indent)` writes it (indent 0: compact).
+ * Past `limit` characters it stops with a {@link JsonSizeError} (checked as the text is made).
+ */
+export function toJsonText(value: unknown, indent = 0, limit = Infinity): string {
   const pad = ' '.repeat(indent)
   // Text is gathered in chunks (an array of every piece would pass V8's array size limit for big trees).
   const out: string[] = []
   let chunk = ''
+  let size = 0
   const emit = (text: string) => {
     chunk += text
     if (chunk.length > 1 << 16) {
+      size += chunk.length
+      if (size > limit) throw new JsonSizeError(limit)
       out.push(chunk)
       chunk = ''
     }
@@ -84,6 +98,7 @@ export function toJsonText(value: unknown, indent = 0): string {
     if (top.keys !== null) emit(`${JSON.stringify(top.keys[i])}:${top.pretty ? ' ' : ''}`)
     put(top.values[i], inner, top.pretty && stack.length < JSON_INDENT_LEVELS)
   }
+  if (size + chunk.length > limit) throw new JsonSizeError(limit)
   out.push(chunk)
   return out.join('')
 }

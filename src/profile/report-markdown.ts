@@ -77,7 +77,9 @@ export function formatReportMarkdown(r: Report): string {
     // The tree keeps its text layout (a table cannot show nesting); wide so nothing is cut.
     const text = formatReportText({ ...r, header: { ...r.header, warnings: [], partial: false } }, { width: 160, style: PLAIN_REPORT })
     const body = text.slice(text.indexOf('\n\n') + 2)
-    out.push('```', body.trimEnd(), '```')
+    // Fenced by more backticks than any run of them in a name: no name can close the block.
+    const fence = '`'.repeat(Math.max(3, ...(body.match(/`+/g) ?? []).map((run) => run.length + 1)))
+    out.push(fence, body.trimEnd(), fence)
   } else if (r.target && r.neighbours) {
     out.push(...rowsTable(r, [r.target], false), '', `**${r.view} of ${mdCode(r.target.function?.label ?? '')}**`, '')
     out.push(...(r.neighbours.length ? rowsTable(r, r.neighbours, false) : ['(none)']))

@@ -142,9 +142,16 @@ export function padEnd(text: string, width: number): string {
 
 /**
  * Escapes text for a GitHub-flavoured markdown table cell or paragraph: controls as Python writes
- * them, `\`, `|`, `` ` ``, `[`, `]` backslash-escaped (no code span, link or image can start), `<`
- * and `>` as entities.
+ * them; `\`, `|`, `` ` ``, `[`, `]`, `*`, `_`, `~` backslash-escaped (no code span, link, image,
+ * emphasis or strike-through can start); `<`, `>` and `&` as entities (no HTML tag, autolink or
+ * entity); a heading, list or setext marker at the start backslash-escaped. The text renders as itself.
  */
 export function mdCell(text: string): string {
-  return escapeControls(text).replace(/[\\|`[\]]/g, (c) => `\\${c}`).replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  return escapeControls(text)
+    .replace(/&/g, '&amp;')
+    .replace(/[\\|`[\]*_~]/g, (c) => `\\${c}`)
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/^(\s*)([#=+-])(?=[\s#=+-]|$)/, '$1\\$2')
+    .replace(/^(\s*\d{1,9})([.)])(?=\s|$)/, '$1\\$2')
 }

@@ -1075,7 +1075,7 @@ function formatLabelled(code: CodeObject, r: VersionRules, options: DisOptions, 
   const labels = numberLabels(u, s, exc, n)
 
   const showPositions = options.showPositions === true && r.minor >= 14
-  const pos = showPositions ? positions(r.minor, code.linetable, code.firstlineno, n) : []
+  const pos = showPositions ? positions(r.minor, code.linetable, code.firstlineno, n, Math.ceil(n / 2)) : []
   const linenoWidth = showPositions ? positionsWidth(pos) : linenoWidthOf(facts)
   const labelWidth = 4 + String(labels.count).length
   const offsetWidth = options.showOffsets ? String(Math.max(n - 2, 9999)).length : 0

@@ -39,25 +39,39 @@ export interface JsonContext {
   readonly memo: Map<PyObject, JsonConst>
   /** Reprs by identity, shared by every constant's repr (a tuple's items are repr'd as part of it first). */
   readonly reprs: Map<PyObject, string>
+  /**
+   * Each converted constant's share of `used` (its JSON form's size, at least): a constant met
+   * again is counted again, as the JSON text repeats it, so a document over budget is refused while
+   * it is built rather than after.
+   */
+  readonly sizes: Map<PyObject, number>
 }
 
 /** A {@link JsonContext} with the budget `maxOutputBytes` (default {@link DEFAULT_MAX_OUTPUT_BYTES}). */
 export function jsonContext(maxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES): JsonContext {
-  return { limit: maxOutputBytes, used: 0, memo: new Map(), reprs: new Map() }
+  return { limit: maxOutputBytes, used: 0, memo: new Map(), reprs: new Map(), sizes: new Map() }
 }
 
 /** Converts a marshal constant to its JSON form; throws LimitError when the reprs exceed `cx`'s budget. */
 export function constToJson(o: PyObject, minor: number, cx: JsonContext = jsonContext()): JsonConst {
   const known = cx.memo.get(o)
-  if (known !== undefined) return known
+  if (known !== undefined) {
+    cx.used += cx.sizes.get(o) ?? 0
+    checkOutput(cx.used, cx.limit, 'the JSON document')
+    return known
+  }
+  const before = cx.used
   const made = constToJsonOnce(o, minor, cx)
   cx.memo.set(o, made)
+  cx.sizes.set(o, cx.used - before)
   return made
 }
 
 function constToJsonOnce(o: PyObject, minor: number, cx: JsonContext): JsonConst {
   const repr = pyRepr(o, { minor, codeAddress, maxLength: cx.limit, memo: cx.reprs })
-  cx.used += repr.length
+  // A lower bound of this value's JSON text without its items (they count themselves): the repr,
+  // a string's value, a bytes object's hex — checked before the hex or the items are made.
+  cx.used += CONST_JSON_CHARS + repr.length + (o.type === 'str' ? o.value.length : o.type === 'bytes' ? 2 * o.value.length : 0)
   checkOutput(cx.used, cx.limit, 'the JSON document')
   const c = (x: PyObject) => constToJson(x, minor, cx)
   switch (o.type) {
@@ -100,12 +114,21 @@ function argvalToJson(v: ArgValue | undefined, minor: number, cx: JsonContext): 
   return v
 }
 
+/** Characters of one constant's JSON object at least: `{"type":"x","repr":""}`. */
+const CONST_JSON_CHARS = 22
+/** Characters of one instruction's JSON object at least: its 18 keys quoted, with colons, commas and braces. */
+const INSTRUCTION_JSON_CHARS = 150
+
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
 
 /** The JSON document of one code object and, recursively, the code objects nested in it. */
 export function codeToJson(code: CodeObject, cx: JsonContext = jsonContext()): Record<string, unknown> {
   const d = disassemble(code)
   const minor = code.pythonVersion[1]
+  // What the document holds at least besides the constants, counted before it is built: the hex
+  // of the code and its tables, and each instruction's keys (about 150 characters unindented).
+  cx.used += 2 * (code.code.length + code.linetable.length + code.exceptiontable.length) + INSTRUCTION_JSON_CHARS * d.instructions.length
+  checkOutput(cx.used, cx.limit, 'the JSON document')
   return {
     qualname: code.qualname,
     name: code.name,
