@@ -84,11 +84,22 @@ export const DOC_COMMANDS: Readonly<Record<'report' | 'diff' | 'export', readonl
   ],
 }
 
+/**
+ * The lines of stderr that are not warnings: a warning ("pyxray dis: warning: --show-caches …", a
+ * flag that does not apply to the file's version) comes before the one error line and is no finding.
+ */
+export function errorLines(stderr: string): string[] {
+  return stderr
+    .trimEnd()
+    .split('\n')
+    .filter((line) => !/^pyxray [a-z-]+: warning: /.test(line))
+}
+
 /** "ok", "exit 1 gate" (diff), "exit 2 <what>" for one line on stderr; anything else "CRASH …". */
 export function docCliLabel(command: string, exitCode: number | null, stderr: string): string {
   if (exitCode === 0) return 'ok'
   if (exitCode === 1 && command === 'diff') return 'exit 1 gate'
-  const lines = stderr.trimEnd().split('\n')
+  const lines = errorLines(stderr)
   if (exitCode === 2 && lines.length === 1 && lines[0]!.startsWith('pyxray: ')) {
     const m = /(invalid profile|invalid memory document|not JSON|not a pyxray [a-z ]+|version|no function|no thread|[a-z][a-z ]{3,30})/i.exec(lines[0]!.slice(8).replace(/^[^:]*: /, ''))
     return `exit 2 ${m ? m[1] : 'other'}`

@@ -57,7 +57,7 @@ import { buildCompare, formatCompareText, type SideInput } from '../src/bytecode
 import { LimitError, MarshalError, outputBudget, type PyCode, type PyObject, writeMarshal } from '../src/marshal/index.js'
 import { PycError, readPyc } from '../src/pyc/index.js'
 import { generate, type GeneratedInput, type InputKind, MAX_INPUT_BYTES, type Mutation, mutate, type Seed, TYPE_CODES } from './fuzz-gen.js'
-import { closeTargets, DOC_COMMANDS, removeScratch, scratchBase, docCliLabel, docEntry, isDocTypedError, requestEntry, warmTargets } from './fuzz-targets.js'
+import { closeTargets, DOC_COMMANDS, removeScratch, scratchBase, docCliLabel, docEntry, errorLines, isDocTypedError, requestEntry, warmTargets } from './fuzz-targets.js'
 
 export { type Mutation, mutate, type Seed } from './fuzz-gen.js'
 
@@ -424,7 +424,7 @@ async function cliInProcess(cx: InputContext): Promise<{ outputs: string[]; labe
 /** "ok", or "exit 2 CODE" for a one-line typed error; anything else is a finding ("CRASH …"). */
 function cliLabel(exitCode: number | null, stderr: string): string {
   if (exitCode === 0) return 'ok'
-  const lines = stderr.trimEnd().split('\n')
+  const lines = errorLines(stderr)
   const m = /: ([A-Z][A-Z_0-9]+)(?: at byte \d+)?: /.exec(lines[0] ?? '')
   if (exitCode === 2 && lines.length === 1 && m) return `exit 2 ${m[1]}`
   return `CRASH exit ${exitCode}: ${stderr.slice(0, 200)}`
