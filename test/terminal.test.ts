@@ -57,11 +57,13 @@ test('piped: FORCE_COLOR=0 → no ESC, FORCE_COLOR=1 → colour, for dis and rep
   }
 })
 
+// CI is removed from the terminal's environment: Node's colour depth turns colour off under CI=true
+// (as supports-color does), and this is a user's terminal.
 test('in a real pseudo-terminal: colour by default, none with NO_COLOR=1, none with TERM=dumb', (t) => {
   if (spawnSync('script', ['--version']).status !== 0) return requireResource(t, 'script(1) is not installed (util-linux)')
   const inPty = (env: Record<string, string>) => {
     const command = [process.execPath, '--import', 'tsx', MAIN, 'dis', EXAMPLE].map((a) => `'${a}'`).join(' ')
-    const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, TERM: 'xterm-256color', ...env } })
+    const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, CI: undefined, TERM: 'xterm-256color', ...env } })
     assert.equal(r.status, 0, r.stderr)
     assert.match(r.stdout, /greet/, 'the command ran in the terminal')
     return r.stdout
