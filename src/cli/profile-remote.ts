@@ -16,7 +16,7 @@ import { probe, resolvePython } from '../runtime/index.js'
 import { agentArgs, exitCodeOf, forwardSignals, launchEnv } from './agent-process.js'
 import type { Console } from './io.js'
 import { UsageError } from './errors.js'
-import { PROFILER_VALUE_OPTIONS } from './profiler-options.js'
+import { OWN_PROFILE_OPTIONS, PROFILER_VALUE_OPTIONS } from './profiler-options.js'
 
 /** The first CPython whose `_remote_debugging` can sample another process. */
 export const REMOTE_MIN_MINOR = 14
@@ -61,7 +61,8 @@ export function splitAttach(args: readonly string[]): AttachArgs {
       continue
     }
     rest.push(a)
-    if (PROFILER_VALUE_OPTIONS.has(a) || a === '--python' || a === '--runtime') {
+    // The profiler's and pyxray's own options that take a value (--python, --runtime, --repeat): the value stays with its option.
+    if (PROFILER_VALUE_OPTIONS.has(a) || OWN_PROFILE_OPTIONS[a] === 'value') {
       if (args[i + 1] !== undefined) rest.push(args[++i]!)
     }
   }
