@@ -243,8 +243,9 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new HttpError(500, 'NO_UI', `the web UI is not built (${file} is missing): run npm run build:web`)
       throw e
     }
-    // The page learns it is served by pyxray serve (not a static host) from this tag.
-    return html.replace('<head>', '<head>\n    <meta name="pyxray-backend" content="server">')
+    // The page learns it is served by pyxray serve (not a static host) from this tag, and the token
+    // (hex; this page is only sent to a client that has it) so that a copied link opens in a fresh browser.
+    return html.replace('<head>', `<head>\n    <meta name="pyxray-backend" content="server">\n    <meta name="pyxray-token" content="${token}">`)
   }
 
   /**

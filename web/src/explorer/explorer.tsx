@@ -81,6 +81,18 @@ function instructionsAt(view: EditorView, d: ReturnType<typeof disassembly>, fro
   return out
 }
 
+/**
+ * The URL a copied link gives: under `pyxray serve` with the server's token in the query (the server
+ * trades it for its cookie and drops it from the address bar), so the link also opens in a browser
+ * that has not been there yet; elsewhere the page's own address.
+ */
+function shareUrl(hash: string): string {
+  const url = new URL(hash, location.href)
+  const token = document.querySelector('meta[name="pyxray-token"]')?.getAttribute('content')
+  if (token) url.searchParams.set('token', token)
+  return url.href
+}
+
 /** The explorer. */
 export function Explorer({ backend, initial, active = true }: ExplorerProps) {
   const editorHostRef = useRef<HTMLDivElement>(null)
@@ -263,7 +275,7 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
   const copyLink = async () => {
     const hash = await currentLink()
     history.replaceState(null, '', hash)
-    const url = new URL(hash, location.href).href
+    const url = shareUrl(hash)
     let copied = false
     try {
       await navigator.clipboard.writeText(url)
