@@ -66,7 +66,8 @@ export function createEditor(parent: HTMLElement, text: string, events: EditorEv
     highlightActiveLine(),
     syntaxHighlighting(classHighlighter),
     keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
-    EditorView.contentAttributes.of({ 'aria-label': label }),
+    // An explicit tabindex: checkers (axe-core) then see the scroller's content as focusable.
+    EditorView.contentAttributes.of({ 'aria-label': label, tabindex: '0' }),
     python(),
     layerField('linked'),
     layerField('error'),
