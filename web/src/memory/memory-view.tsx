@@ -356,7 +356,9 @@ export function MemoryView({ backend }: { backend: Backend }) {
       {opened.length === 0 ? (
         <div class="drop-hint">Open or drop memory documents: pyxray mem leaks script.py --call 'f()' --format json -o leaks.json (also size, path, lines, growth).</div>
       ) : (
-        <div class="cards">
+        // A scrolling region: focusable, so the keyboard can scroll it.
+        // eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex
+        <div class="cards" tabIndex={0} role="region" aria-label="memory documents">
           {opened.map((o) => (
             <MemoryCard key={o.name} {...o} />
           ))}

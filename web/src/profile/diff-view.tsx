@@ -340,7 +340,9 @@ export function DiffView({ backend }: { backend: Backend }) {
               </tbody>
             </table>
           </div>
-          <div class="details" data-testid="diff-details">
+          {/* A scrolling region: focusable, so the keyboard can scroll it. */}
+          {/* eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex */}
+          <div class="details" data-testid="diff-details" tabIndex={0} role="region" aria-label="the chosen call path">
             {selDiff && base && head ? (
               <NodeDetails backend={backend} n={selDiff} base={base.doc} head={head.doc} sources={sources} />
             ) : (

@@ -258,7 +258,9 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
               ) : null}
             </div>
             <Divider target={tablesRef} label="resize the tables" />
-            <div class="details" data-testid="frame-details">
+            {/* A scrolling region: focusable, so the keyboard can scroll it. */}
+            {/* eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex */}
+            <div class="details" data-testid="frame-details" tabIndex={0} role="region" aria-label="the chosen frame">
               {selFrame && selNode ? (
                 <>
                   <h3>{selFrame.qualname}</h3>
