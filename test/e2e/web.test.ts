@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
+import { defaultInterpreter, findInterpreters } from '../../src/runtime/index.js'
 import { type RunningServer, startServer } from '../../src/server/server.js'
 import { ARTIFACTS, buildWeb, CHROMIUM, CHROMIUM_ARGS, missing, paintedPixels, ROOT, staticServer, typeSource, WAIT, WEB } from './harness.js'
 
@@ -218,6 +219,11 @@ describe('web UI in Chromium', { skip: missing }, () => {
       await page.goto(server.url)
       assert.equal(new URL(page.url()).search, '', 'the token left the address bar')
       await page.locator('[data-testid="backend"]', { hasText: 'pyxray serve' }).waitFor(WAIT)
+      // The Explorer starts with the interpreter the CLI would pick (PYXRAY_PYTHON, else the first python3).
+      const chosen = defaultInterpreter(findInterpreters())
+      if (chosen) await page.waitForFunction(`document.querySelector('[data-testid="runtime"]').value === 'native:3.${chosen.minor}'`, undefined, WAIT)
+      // The checks below read the newest version's output (labels in the exception table): that is the first offered.
+      await page.selectOption('[data-testid="runtime"]', { index: 0 })
       await explorerChecks(page, 'serve')
       await page.close()
     })
