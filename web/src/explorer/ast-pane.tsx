@@ -15,8 +15,10 @@ const isNode = (v: unknown): v is AstNode => typeof v === 'object' && v !== null
 const ROW = 20
 /** Rows rendered above and below the ones in view. */
 const OVERSCAN = 20
-/** Nodes shallower than this open by default. */
+/** Nodes shallower than this open by default ({@link BIG_OPEN_DEPTH} in a module of more than {@link BIG_BODY} statements). */
 const OPEN_DEPTH = 4
+const BIG_OPEN_DEPTH = 2
+const BIG_BODY = 200
 
 /** The span of a node, when it has positions. */
 export function nodeSpan(n: AstNode): Span | undefined {
@@ -106,13 +108,14 @@ function Label({ row }: { row: Row }) {
 
 /** The whole tree. */
 export function AstPane({ ast, onPick }: { ast: AstNode; onPick: (s: Span) => void }) {
-  /** Nodes opened or closed by the user (by path), against the default (open above depth {@link OPEN_DEPTH}). */
+  /** Nodes opened or closed by the user (by path), against the default (open above a depth: {@link OPEN_DEPTH}). */
   const [toggled, setToggled] = useState<ReadonlySet<string>>(new Set())
   const [focus, setFocus] = useState(0)
   const [view, setView] = useState({ top: 0, height: 600 })
   const boxRef = useRef<HTMLDivElement>(null)
   const focusNextRef = useRef(false)
-  const rows = useMemo(() => visibleRows(ast, (key, depth) => (depth < OPEN_DEPTH) !== toggled.has(key)), [ast, toggled])
+  const openDepth = Array.isArray(ast.body) && ast.body.length > BIG_BODY ? BIG_OPEN_DEPTH : OPEN_DEPTH
+  const rows = useMemo(() => visibleRows(ast, (key, depth) => (depth < openDepth) !== toggled.has(key)), [ast, toggled, openDepth])
   const at = Math.min(focus, rows.length - 1)
 
   // The scroll container is the tab body around the tree: follow its scrolling and size.
@@ -151,7 +154,7 @@ export function AstPane({ ast, onPick }: { ast: AstNode; onPick: (s: Span) => vo
       else next.add(row.key)
       return next
     })
-  const isOpen = (row: Row) => row.kids > 0 && (row.depth < OPEN_DEPTH) !== toggled.has(row.key)
+  const isOpen = (row: Row) => row.kids > 0 && (row.depth < openDepth) !== toggled.has(row.key)
   const pick = (row: Row) => {
     const span = nodeSpan(row.node)
     if (span) onPick(span)

@@ -161,6 +161,13 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
             setState((s) => ({ ...s, busy: false, key, syntax: { message: r.message, details: r.syntax }, failure: undefined }))
             return
           }
+          // Only the AST was missing (its pane opened): the bytecode stays the same objects, so
+          // nothing is decoded or rendered again.
+          const had = currentRef.current
+          if (had.key === key && had.compiled && r.ast) {
+            setState({ busy: false, key, compiled: had.compiled, ast: r.ast })
+            return
+          }
           try {
             const compiled = loadCompiled(r.marshal, r.minor, r.version)
             performance.mark('pyxray:decoded')
