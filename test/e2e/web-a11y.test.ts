@@ -253,6 +253,33 @@ describe('web UI: accessibility, phones, keyboard, bad documents', { skip: missi
     }
   })
 
+  test('picking a code object scrolls the editor to it; in compare, picking on B leaves A where it was', async () => {
+    const [context, page] = await open()
+    await page.goto(server.url)
+    await page.locator('[data-testid="bytecode"] tbody tr').first().waitFor(WAIT)
+    const source = Array.from({ length: 200 }, (_, i) => `def f${i}(x):\n    return x + ${i}`).join('\n')
+    await page.evaluate(`window.pyxrayEditor.dispatch({ changes: { from: 0, to: window.pyxrayEditor.state.doc.length, insert: ${JSON.stringify(source)} } })`)
+    await page.waitForFunction(`document.querySelectorAll('[data-testid="code-object"] option').length === 201`, undefined, WAIT)
+    await page.selectOption('[data-testid="code-object"]', 'f150')
+    // f150 starts on line 301: it is in view, the cursor on it.
+    await page.waitForFunction(`(() => {
+      const v = window.pyxrayEditor
+      const top = v.state.doc.lineAt(v.lineBlockAtHeight(v.scrollDOM.scrollTop).from).number
+      const bottom = v.state.doc.lineAt(v.lineBlockAtHeight(v.scrollDOM.scrollTop + v.scrollDOM.clientHeight - 1).from).number
+      return top <= 301 && 301 <= bottom && v.state.doc.lineAt(v.state.selection.main.head).number === 301
+    })()`, undefined, WAIT)
+    await page.click('[data-testid="compare-toggle"]')
+    await page.locator('[data-testid="compare-table"] td[data-side="b"] button').nth(300).waitFor(WAIT)
+    await page.evaluate('window.pyxrayCompareEditors[0].scrollDOM.scrollTop = 1500')
+    await page.waitForFunction('window.pyxrayCompareEditors[0].scrollDOM.scrollTop === 1500', undefined, WAIT)
+    const pick = page.locator('[data-testid="compare-table"] td[data-side="b"] button').nth(300)
+    await pick.click()
+    await page.waitForFunction('window.pyxrayCompareEditors[1].scrollDOM.scrollTop > 0', undefined, WAIT)
+    assert.equal(await page.evaluate('window.pyxrayCompareEditors[0].scrollDOM.scrollTop'), 1500, "A's editor did not move")
+    assert.equal(await page.locator('[data-testid="compare-legend"] .legend-item').count(), 4, 'the colours are explained')
+    await context.close()
+  })
+
   test('a profile with children: null or threads: [] shows an error naming the field, in place of the old view', async () => {
     const [context, page] = await open()
     await page.goto(`${server.url}#profile`)
