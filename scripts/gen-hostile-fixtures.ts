@@ -42,12 +42,12 @@ function exceptionTable(depth: number): Uint8Array {
 }
 
 /**
- * 3.12 bytecode from [name, oparg] pairs: EXTENDED_ARG prefixes for opargs over 255, zeroed
+ * 3.`minor` bytecode from [name, oparg] pairs: EXTENDED_ARG prefixes for opargs over 255, zeroed
  * inline caches after each instruction.
  */
-function bytecode312(program: readonly (readonly [string, number])[]): Uint8Array {
-  const table = opcodeTable(12)
-  const rules = versionRules(12)
+function bytecodeOf(minor: number, program: readonly (readonly [string, number])[]): Uint8Array {
+  const table = opcodeTable(minor)
+  const rules = versionRules(minor)
   const out: number[] = []
   const emit = (op: number, arg: number) => {
     out.push(op, arg)
@@ -55,7 +55,7 @@ function bytecode312(program: readonly (readonly [string, number])[]): Uint8Arra
   }
   for (const [name, arg] of program) {
     const op = table.opmap[name]
-    if (op === undefined) throw new Error(`no ${name} in 3.12`)
+    if (op === undefined) throw new Error(`no ${name} in 3.${minor}`)
     const bytes: number[] = []
     let v = arg
     do {
@@ -68,9 +68,36 @@ function bytecode312(program: readonly (readonly [string, number])[]): Uint8Arra
   return Uint8Array.from(out)
 }
 
-/** The module of closures.pyc running `program` with co_stacksize `stacksize` and no exception table. */
-const program312 = (program: readonly (readonly [string, number])[], stacksize: number) =>
-  code({ ...module, bytecode: bytes(bytecode312(program)), stacksize, exceptiontable: bytes(new Uint8Array(0)) })
+/** The module of closures.pyc running `program` with co_stacksize `stacksize` and `exceptiontable` (none by default). */
+const program312 = (program: readonly (readonly [string, number])[], stacksize: number, exceptiontable = new Uint8Array(0)) =>
+  code({ ...module, bytecode: bytes(bytecodeOf(12, program)), stacksize, exceptiontable: bytes(exceptiontable) })
+
+/** The same with the 3.8 closures.pyc. */
+function program38(program: readonly (readonly [string, number])[], stacksize: number): Uint8Array {
+  const seed38 = new Uint8Array(readFileSync(join(root, 'test/fixtures/pyc/3.8/closures.pyc')))
+  const module38 = readMarshal(seed38, { pythonVersion: [3, 8] }, 16).value as PyCode
+  return Uint8Array.from([...seed38.subarray(0, 16), ...writeMarshal({ ...module38, bytecode: bytes(bytecodeOf(8, program)), stacksize }, { pythonVersion: [3, 8] })])
+}
+
+/** A 3.11+ exception table of `entries` [start, length, target, depth] (code units), none with lasti. */
+function exceptionEntries(entries: readonly (readonly [number, number, number, number])[]): Uint8Array {
+  const out: number[] = []
+  const varint = (v: number, start: boolean) => {
+    const groups: number[] = []
+    do {
+      groups.unshift(v % 64)
+      v = Math.floor(v / 64)
+    } while (v > 0)
+    groups.forEach((g, i) => out.push(g | (i < groups.length - 1 ? 64 : 0) | (start && i === 0 ? 128 : 0)))
+  }
+  for (const [start, length, target, depth] of entries) {
+    varint(start, true)
+    varint(length, false)
+    varint(target, false)
+    varint(depth * 2, false)
+  }
+  return Uint8Array.from(out)
+}
 
 /** Header + type code + int32 count + a few bytes: a count the data cannot back. */
 function hugeCount(type: number, count: number, inCode: boolean): Uint8Array {
@@ -106,6 +133,15 @@ const fixtures: Record<string, Uint8Array> = {
   'stack-1000-deep-2000-nops.pyc': program312([['LOAD_CONST', 0], ['UNPACK_SEQUENCE', 1000], ...Array.from({ length: 2000 }, () => ['NOP', 0] as const), ['RETURN_CONST', 0]], 1000),
   // The same shape past MAX_SYMBOLIC_DEPTH (1,024): depths only, with a notice.
   'stack-unpack-2pow24.pyc': program312([['LOAD_CONST', 0], ['UNPACK_SEQUENCE', 2 ** 24], ...Array.from({ length: 2000 }, () => ['NOP', 0] as const), ['RETURN_CONST', 0]], 2 ** 24),
+  // 8,000 unreachable blocks that each return: each pass over the blocks without a depth settled
+  // one of them (quadratic: 32,000 took 13 s in the stack view).
+  'stack-unreachable-returns-8000.pyc': program312([['RETURN_CONST', 0], ...Array.from({ length: 8000 }, () => [['NOP', 0], ['RETURN_CONST', 0]] as const).flat()], 1),
+  // 4,000 exception-table entries over the same 4,000 instructions, each with its own handler:
+  // each entry walked every block it covers (quadratic: 32,000 took 5 s).
+  'stack-overlapping-handlers-4000.pyc': program312([...Array.from({ length: 3999 }, () => ['NOP', 0] as const), ['RETURN_CONST', 0]], 1, exceptionEntries(Array.from({ length: 4000 }, (_, e) => [0, 4000, e, 0] as const))),
+  // 3.8's folded-tuple check on BUILD_TUPLE_UNPACK 2**31 - 1: one step per slot popped, from far
+  // below the bottom of the stack (a hang: 2**31 steps, each a walk back over the block).
+  'stack-folded-tuples-2pow31.pyc': program38([['LOAD_CONST', 0], ['LOAD_CONST', 0], ['BUILD_TUPLE_UNPACK', 2 ** 31 - 1], ['RETURN_VALUE', 0]], 2),
   // Fuzzer (seed 7, #2627): a 20,000-digit long referenced 2,000 times; its repr was made 2,000 times (20 s).
   'fuzz-long-referenced-2000x.pyc': withConst(tuple(Array(2000).fill({ type: 'int', value: (1n << (15n * 20_000n)) - 1n, code: TypeCode.Long, ref: true }))),
   // A long int of 30,000 15-bit digits (135k decimal digits): read in linear time, printed in full.

@@ -24,6 +24,7 @@ import {
   codeTree,
   MAX_SYMBOLIC_DEPTH,
   stackToJson,
+  analyzeDepth,
   toCodeObject,
 } from '../src/index.js'
 import { main } from '../src/cli/main.js'
@@ -123,6 +124,41 @@ test('a stack of 1,000 slots kept for 2,000 instructions: the simulation makes a
   assert.equal(r.code, 2)
   assert.match(r.err, /^pyxray: stack: LIMIT_STACK: the value stacks of <module> \(4003004 slots over 2004 instructions, max depth 1000, co_stacksize 1000\) would exceed .*--max-output-mb/)
   assert.equal((await cli('stack', join(dir, 'stack-1000-deep-2000-nops.pyc'))).code, 0)
+})
+
+/** The depth analysis of the module of a fixture, with its instruction and exception-entry counts. */
+function depthOf(name: string) {
+  const d = disassemble(codesOf(name)[0]!, { positions: false })
+  return { a: analyzeDepth(d), instructions: d.instructions.length, entries: d.exceptionEntries.length }
+}
+
+test('8,000 unreachable blocks that each return: the depth analysis gives them depths in steps proportional to the instructions (each pass over all of them was quadratic)', async () => {
+  const { a, instructions } = depthOf('stack-unreachable-returns-8000.pyc')
+  assert.equal(a.cfg.blocks.length, 8001)
+  assert.ok(a.steps <= 4 * instructions, `${a.steps} steps for ${instructions} instructions`)
+  assert.equal(a.maxDepth, 0)
+  assert.deepEqual(a.findings.map((f) => f.kind), ['unreachable'], 'one finding for the whole unreachable run')
+  assert.equal((await cli('stack', join(dir, 'stack-unreachable-returns-8000.pyc'))).code, 0)
+})
+
+test('4,000 exception-table entries over the same 4,000 instructions: each block is given its handler once (each entry walked all it covered: quadratic)', async () => {
+  const { a, instructions, entries } = depthOf('stack-overlapping-handlers-4000.pyc')
+  assert.equal(entries, 4000)
+  assert.ok(a.cfg.steps <= 2 * (instructions + entries) + a.cfg.blocks.length, `${a.cfg.steps} graph steps`)
+  assert.ok(a.steps <= 4 * (instructions + entries), `${a.steps} steps`)
+  // The first entry covers everything: every block's handler is its target (offset 0).
+  assert.ok(a.cfg.blocks.every((b) => b.successors.filter((e) => e.kind === 'handler').every((e) => e.to === 0)))
+  assert.equal((await cli('stack', '--format', 'json', join(dir, 'stack-overlapping-handlers-4000.pyc'))).code, 0)
+})
+
+test('3.8 BUILD_TUPLE_UNPACK 2**31 - 1: the folded-tuple check looks at the slots the stack holds, not one per unit of the oparg (a hang)', async () => {
+  const { a } = depthOf('stack-folded-tuples-2pow31.pyc')
+  assert.ok(a.steps < 40, `${a.steps} steps`)
+  assert.ok(a.findings.some((f) => f.kind === 'underflow'))
+  for (const argv of [['stack'], ['stack', '--format', 'json'], ['dis'], ['compare', '--no-run']]) {
+    const file = join(dir, 'stack-folded-tuples-2pow31.pyc')
+    assert.equal((await cli(...argv, file, ...(argv[0] === 'compare' ? [file] : []))).code, 0, argv.join(' '))
+  }
 })
 
 test('UNPACK_SEQUENCE 2**24 (co_stacksize 2**24): depths only, with the notice, in text and JSON', async () => {
