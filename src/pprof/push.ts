@@ -96,7 +96,7 @@ export function pushProfile(target: PushTarget, p: PushProfile): Promise<void> {
   const url = ingestUrl(target.url)
   url.searchParams.set('name', target.name)
   url.searchParams.set('from', String(Math.floor(p.from)))
-  url.searchParams.set('until', String(Math.max(Math.floor(p.from), Math.ceil(p.until))))
+  url.searchParams.set('until', String(Math.max(Math.floor(p.from), Math.floor(p.until))))
   url.searchParams.set('format', 'pprof')
   url.searchParams.set('spyName', 'pyxray')
   url.searchParams.set('sampleRate', String(Math.max(1, Math.round(p.sampleRate))))
