@@ -55,8 +55,7 @@ function decode(bytes: Uint8Array): Profile | undefined {
       return undefined
     }
   }
-  // profile.proto's first fields are sample_type (1) and sample (2), each length-delimited.
-  if (raw.length === 0 || (raw[0] !== 0x0a && raw[0] !== 0x12)) return undefined
+  if (!startsLikeProfile(raw)) return undefined
   let p: Profile
   try {
     p = Profile.decode(raw)
@@ -67,9 +66,17 @@ function decode(bytes: Uint8Array): Profile | undefined {
   return p
 }
 
+/** Whether the first byte is a field of profile.proto (1–15) as a varint or length-delimited value. */
+function startsLikeProfile(raw: Uint8Array): boolean {
+  if (raw.length === 0) return false
+  const field = raw[0]! >> 3
+  const wire = raw[0]! & 7
+  return field >= 1 && field <= 15 && (wire === 0 || wire === 2)
+}
+
 /** Whether `bytes` are a pprof profile (gzipped or not). */
 export function looksPprof(bytes: Uint8Array): boolean {
-  if (!isGzip(bytes) && bytes[0] !== 0x0a) return false
+  if (!isGzip(bytes) && !startsLikeProfile(bytes)) return false
   try {
     return decode(bytes) !== undefined
   } catch {
