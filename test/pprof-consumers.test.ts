@@ -28,7 +28,8 @@ import { after, before, describe, type TestContext, test } from 'node:test'
 import { type ProfileDocument, readProfileDocument } from '../src/profile/document.js'
 import { flatTable } from '../src/profile/flat.js'
 import { buildTrees } from '../src/profile/model.js'
-import { importPprof, toPprof } from '../src/pprof/index.js'
+import { importPprof, pprofExporter, toPprof } from '../src/pprof/index.js'
+import { deepDoc } from './deep-docs.js'
 import { requirePython } from './pyenv.js'
 import { requireResource } from './resources.js'
 
@@ -249,6 +250,53 @@ describe('exports read by the pprof parser and go tool pprof', () => {
       })
     }
   }
+})
+
+describe('deep recursion and memory', () => {
+  test('a call tree 100,000 deep is folded below a depth, the parser accepts it and every value is kept', (t) => {
+    const tools = needGo(t)
+    if (!tools) return
+    const doc = deepDoc(100_000, 'siblings', { rootSelfNs: 5000 })
+    const notes = pprofExporter.notes!(doc, { exporter: 'test', options: {} })
+    assert.match(notes[0] ?? '', /frames below depth (\d+) are folded/)
+    const file = join(WORK, 'deep.pb.gz')
+    writeFileSync(file, toPprof(doc))
+    const got = check(tools.checker, file)
+    let calls = 0
+    const todo = [doc.threads[0]!.root]
+    while (todo.length > 0) {
+      const n = todo.pop()!
+      calls += n.calls
+      todo.push(...n.children)
+    }
+    assert.deepEqual(got.totals, [calls, doc.threads[0]!.root.totalNs])
+    const folded = got.functions.find((f) => /^\[frames below depth \d+\]$/.test(f.name))
+    assert.ok(folded && folded.flat[1]! > 0)
+    const main = got.functions.find((f) => f.name === 'main')!
+    assert.equal(main.cum[1], doc.threads[0]!.root.totalNs - 5000)
+  })
+
+  test('--memory profiles carry alloc_space (net bytes per path) that adds up to the document\'s', (t) => {
+    const tools = needGo(t)
+    if (!tools) return
+    const python = requirePython(t, 12)
+    if (!python) return
+    const docPath = join(WORK, 'mem.json')
+    const p = spawnSync(process.execPath, ['--import', CLI[0]!, CLI[1]!, 'profile', '--python', python, '--memory', '-q', '-o', docPath, '-c', 'def keep(n):\n    return [bytearray(1000) for _ in range(n)]\nheld = [keep(100) for _ in range(5)]'], { cwd: WORK, env: cliEnv(), encoding: 'utf8' })
+    assert.equal(p.status, 0, p.stderr)
+    const doc = readProfileDocument(readFileSync(docPath, 'utf8'), docPath)
+    const file = join(WORK, 'mem.pb.gz')
+    writeFileSync(file, toPprof(doc))
+    const got = check(tools.checker, file)
+    assert.deepEqual(got.sampleTypes[2], ['alloc_space', 'bytes'])
+    const keep = got.functions.find((f) => f.name === 'keep')!
+    const rows = flatTable(buildTrees(doc).map((x) => x.root)).filter((r) => r.fn.qualname === 'keep')
+    assert.equal(rows.length, 1)
+    assert.equal(keep.cum[2], rows[0]!.netBytes)
+    assert.ok(keep.cum[2]! > 400_000)
+    const back = importPprof(readFileSync(file))
+    assert.equal(back.threads[0]!.root.memory?.netBytes, doc.threads[0]!.root.memory?.netBytes)
+  })
 })
 
 describe('round trip and import', () => {

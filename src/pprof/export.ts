@@ -75,11 +75,10 @@ function depthCounts(threads: readonly ProfileThread[]): number[] {
 export function pprofFoldDepth(doc: ProfileDocument, thread?: string): number | undefined {
   const at = depthCounts(selectThreads(doc, thread))
   // Locations written when folding below n: nodes down to n whole, one sample of n + 1 per node at n.
-  const cost = (n: number) => {
-    let sum = 0
-    for (let d = 0; d < at.length; d++) sum += d <= n ? at[d]! * d : 0
-    return sum + (n + 1 < at.length ? at[n]! * (n + 1) : 0)
-  }
+  const upTo: number[] = []
+  let sum = 0
+  for (let d = 0; d < at.length; d++) upTo.push((sum += at[d]! * d))
+  const cost = (n: number) => upTo[n]! + (n + 1 < at.length ? at[n]! * (n + 1) : 0)
   const deepest = at.length - 1
   if (deepest <= PPROF_MIN_DEPTH || cost(deepest) <= PPROF_FRAME_BUDGET) return undefined
   let n = deepest - 1
@@ -171,7 +170,7 @@ export function toPprof(doc: ProfileDocument, options: PprofOptions = {}): Uint8
       const values = trace ? [node.calls, node.selfNs, ...(memory ? [(node.memory?.netBytes ?? 0) - childNet] : [])] : [Math.max(0, (node.samples ?? 0) - childSamples), node.selfNs]
       if (node.frame === null) {
         // The thread's own time: no frame of the profile.
-        emit([], trace ? [0, node.selfNs, ...(memory ? [0] : [])] : [Math.max(0, (node.samples ?? 0) - childSamples), node.selfNs], labels)
+        emit([], trace ? [0, node.selfNs, ...(memory ? [(node.memory?.netBytes ?? 0) - childNet] : [])] : [Math.max(0, (node.samples ?? 0) - childSamples), node.selfNs], labels)
       } else {
         if (node.frame < 0 || node.frame >= doc.frames.length) throw new ExportError('EXPORT_BAD_PROFILE', `a call node refers to frame ${node.frame}, but the profile has ${doc.frames.length} frames`)
         depth++
