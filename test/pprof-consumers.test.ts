@@ -445,6 +445,14 @@ describe('push to the ingest API', () => {
       assert.equal(b.code, 0, b.stderr)
       assert.equal(got[1]!.headers.authorization, `Basic ${Buffer.from('user:pw-SECRET').toString('base64')}`)
       assert.doesNotMatch(b.stdout + b.stderr, /SECRET/)
+      // A pprof file goes as it is, with its own time span.
+      const pb = join(WORK, 'push.pb.gz')
+      assert.equal(cliSync(['export', doc, '--to', 'pprof', '-o', pb]).code, 0)
+      const f = await cli(['push', pb, '--to', url, '--name', 'app'])
+      assert.equal(f.code, 0, f.stderr)
+      assert.deepEqual(got[2]!.pprof, readFileSync(pb))
+      const start = readProfileDocument(readFileSync(doc, 'utf8'), doc).metadata.startTime
+      assert.equal(Number(got[2]!.url.searchParams.get('from')), Math.floor(Date.parse(start) / 1000))
     } finally {
       server.close()
     }

@@ -8,7 +8,7 @@ import { ProfileDocumentError } from '../profile/document.js'
 import { ExportError } from '../profile/export/index.js'
 import { withoutProcesses } from '../profile/processes.js'
 import { APP_NAME, authorizationFromEnv, ingestUrl, PushError, pushProfile, type PushProfile } from '../pprof/push.js'
-import { looksPprof, pprofSampleTypes, toPprof } from '../pprof/index.js'
+import { looksPprof, pprofSampleTypes, pprofSpan, toPprof } from '../pprof/index.js'
 import { defineCommand, HELP_OPTION, numberOption, parseOptions } from './command.js'
 import { ExitCode, UsageError } from './errors.js'
 import { readProfileFile } from './profile-file.js'
@@ -108,9 +108,11 @@ function pushableProfile(file: string, thread: string | undefined): PushProfile 
   } catch {
     head = undefined // readProfileFile says why
   }
-  if (head && looksPprof(head)) {
-    const now = Date.now() / 1000
-    return { pprof: head, from: now, until: now, sampleRate: 100, sampleTypes: [] }
+  const span = head && looksPprof(head) ? pprofSpan(head) : undefined
+  if (head && span) {
+    // As it is: its own time span (now when it has none), its sampling rate when it has a period.
+    const from = span.startNs > 0 ? span.startNs / 1e9 : Date.now() / 1000
+    return { pprof: head, from, until: from + span.durationNs / 1e9, sampleRate: span.periodNs > 0 ? 1e9 / span.periodNs : 100, sampleTypes: span.sampleTypes }
   }
   const doc = withoutProcesses(readProfileFile(file))
   const start = Date.parse(doc.metadata.startTime) / 1000

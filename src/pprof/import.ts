@@ -84,6 +84,15 @@ export function looksPprof(bytes: Uint8Array): boolean {
   }
 }
 
+/** The time span and sample types of a pprof file (for pushing it as it is), or undefined when it is not pprof. */
+export function pprofSpan(bytes: Uint8Array): { readonly startNs: number; readonly durationNs: number; readonly periodNs: number; readonly sampleTypes: [string, string][] } | undefined {
+  const p = decode(bytes)
+  if (!p) return undefined
+  const str = p.stringTable.strings
+  const periodNs = p.periodType && str[num(p.periodType.unit)] === 'nanoseconds' ? num(p.period) : 0
+  return { startNs: num(p.timeNanos), durationNs: Math.max(0, num(p.durationNanos)), periodNs, sampleTypes: p.sampleType.map((t) => [str[num(t.type)] ?? '', str[num(t.unit)] ?? ''] as [string, string]) }
+}
+
 /** Reads a pprof profile as a document (see the module comment); every problem is an {@link ImportError}. */
 export function importPprof(bytes: Uint8Array, options: PprofImportOptions = {}): ProfileDocument {
   const p = decode(bytes)

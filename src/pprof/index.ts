@@ -7,7 +7,7 @@ import { EXPORTERS, type Exporter } from '../profile/export/index.js'
 import { pprofExporter } from './export.js'
 
 export { PPROF_FRAME_BUDGET, PPROF_MIN_DEPTH, pprofExporter, pprofFoldDepth, pprofSampleTypes, toPprof, type PprofOptions } from './export.js'
-export { importPprof, looksPprof, PPROF_MAX_BYTES, type PprofImportOptions } from './import.js'
+export { importPprof, looksPprof, PPROF_MAX_BYTES, pprofSpan, type PprofImportOptions } from './import.js'
 
 /** Every export format the CLI offers: the core's registry and pprof. */
 export const ALL_EXPORTERS: readonly Exporter[] = [...EXPORTERS, pprofExporter]
