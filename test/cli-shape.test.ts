@@ -15,7 +15,7 @@ import { type DisFlags, inapplicableDisFlags } from '../src/cli/dis-command.js'
 import { COMMANDS, main, mainHelp } from '../src/cli/main.js'
 import { optionsAfterTarget } from '../src/cli/profiler-options.js'
 import { toProfileJson } from '../src/profile/document.js'
-import { EXPORTERS } from '../src/profile/export/index.js'
+import { ALL_EXPORTERS as EXPORTERS } from '../src/pprof/index.js'
 import { pythonOnPath } from '../src/runtime/index.js'
 import { makeDoc } from './profile-docs.js'
 

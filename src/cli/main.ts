@@ -19,6 +19,7 @@ import { disCommand } from './dis-command.js'
 import { ExitCode, UsageError } from './errors.js'
 import { exportCommand } from './export.js'
 import { importCommand } from './import.js'
+import { pushCommand } from './push.js'
 import { type Console, terminalWidth } from './io.js'
 import { setTextWidth } from '../profile/units.js'
 import { memCommand } from './mem.js'
@@ -41,6 +42,7 @@ export const COMMANDS: readonly Command[] = [
   diffCommand,
   exportCommand,
   importCommand,
+  pushCommand,
   serveCommand,
   runtimesCommand,
   pythonPathCommand,

@@ -41,6 +41,11 @@ export const OWN_PROFILE_OPTIONS: Readonly<Record<string, 'value' | 'flag'>> = {
   '--pid': 'value',
   '--duration': 'value',
   '--async-aware': 'flag',
+  '--every': 'value',
+  '--push': 'value',
+  '--name': 'value',
+  '--tenant': 'value',
+  '--push-timeout': 'value',
   '-v': 'flag',
   '--verbose': 'flag',
 }

@@ -76,7 +76,7 @@ export interface ProfileMetadata {
   readonly samples?: number
   readonly overhead?: ProfileOverhead
   /** Imported profiles (`pyxray import`): the file's format and tool. */
-  readonly source?: { readonly format: 'tachyon-binary' | 'tachyon-pstats' | 'tachyon-jsonl' | 'collapsed' | 'gecko'; readonly tool: 'tachyon' | 'py-spy' | 'austin' | 'perf' | 'unknown' }
+  readonly source?: { readonly format: 'tachyon-binary' | 'tachyon-pstats' | 'tachyon-jsonl' | 'collapsed' | 'gecko' | 'pprof'; readonly tool: 'tachyon' | 'py-spy' | 'austin' | 'perf' | 'pyxray' | 'go' | 'unknown' }
 }
 
 /** One distinct function; nodes refer to frames by index. */

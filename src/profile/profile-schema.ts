@@ -234,7 +234,8 @@ export const PROFILE_SCHEMA_V2: JsonSchema = {
                 "tachyon-pstats",
                 "tachyon-jsonl",
                 "collapsed",
-                "gecko"
+                "gecko",
+                "pprof"
               ]
             },
             "tool": {
@@ -243,6 +244,8 @@ export const PROFILE_SCHEMA_V2: JsonSchema = {
                 "py-spy",
                 "austin",
                 "perf",
+                "pyxray",
+                "go",
                 "unknown"
               ]
             }
