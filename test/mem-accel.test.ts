@@ -16,13 +16,19 @@
  * A missing interpreter is skipped, except under CI=true.
  */
 import assert from 'node:assert/strict'
-import { join } from 'node:path'
-import { test } from 'node:test'
-import { runPython } from './agent-run.js'
-import { NATIVE_MINORS, requirePython } from './pyenv.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { after } from 'node:test'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { DEFAULT_DIFF_OPTIONS, diffProfiles } from '../src/profile/diff.js'
+import { formatDiffText } from '../src/profile/diff-format.js'
+import type { ProfileDocument } from '../src/profile/document.js'
+import { speedscopeAllocationProfiles, toSpeedscope } from '../src/profile/export/speedscope.js'
+import { buildReport, type ReportOptions } from '../src/profile/report.js'
+import { formatReportMarkdown } from '../src/profile/report-markdown.js'
+import { formatReportText, PLAIN_REPORT } from '../src/profile/report-text.js'
+import { nodesOf, readProfile, runPython } from './agent-run.js'
+import { NATIVE_MINORS, requirePython } from './pyenv.js'
 
 const SCRIPT = join(import.meta.dirname, 'fixtures', 'mem-accel', 'acceptance.py')
 const CACHE = mkdtempSync(join(tmpdir(), 'pyxray-mem-accel-'))
@@ -53,6 +59,9 @@ interface Result {
 }
 
 const MB10 = 10_000_000
+
+/** The interpreter of the readers' test (python3 here). */
+const SYSTEM_MINOR = 11
 
 function one(list: Memory[], what: string): Memory {
   assert.equal(list.length, 1, `${what}: one node, got ${JSON.stringify(list)}`)
@@ -115,3 +124,47 @@ for (const minor of NATIVE_MINORS) {
     })
   }
 }
+
+// The readers: report (text, markdown; flat and tree), diff and the speedscope export show the
+// C engine's allocation counts, from real profiles of the system interpreter.
+test('report, diff and speedscope show allocations of a C-engine memory profile', async (t) => {
+  const python = requirePython(t, SYSTEM_MINOR)
+  if (python === undefined) return
+  const dir = mkdtempSync(join(CACHE, 'readers-'))
+  const program = join(import.meta.dirname, 'fixtures', 'mem-accel', 'allocs.py')
+  const profiled = async (n: number) => {
+    const out = join(dir, `allocs-${n}.json`)
+    const r = await runPython(python, ['-m', 'pyxray', '-q', '--memory', '-o', out, program, String(n)], { env: { PYXRAY_ACCEL: '1', PYXRAY_CACHE_DIR: CACHE } })
+    assert.equal(r.status, 0, r.stderr)
+    return readProfile(out)
+  }
+  const [base, head] = [await profiled(1000), await profiled(3000)]
+  assert.equal(base.metadata.engine, 'c')
+  const allocsOf = (doc: ProfileDocument, q: string) => nodesOf(doc, q).reduce((sum, n) => sum + n.memory!.allocations!, 0)
+  const many = allocsOf(base, 'alloc_many')
+  assert.ok(many >= 1000, `alloc_many: ${many} allocations for 1000 bytearrays`)
+
+  const options: ReportOptions = { view: 'flat', sort: 'memory', top: 25, minPercent: 0, hide: [], name: 'allocs' }
+  const flat = buildReport(base, options)
+  const row = flat.functions!.find((r) => r.function?.qualname === 'alloc_many')!
+  assert.equal(row.allocations, many)
+  const text = formatReportText(flat, { width: 120, style: PLAIN_REPORT })
+  assert.match(text, /\ballocs\b/)
+  assert.ok(text.split('\n').some((l) => l.includes('alloc_many') && l.includes(` ${many} `)), text)
+  assert.match(formatReportMarkdown(flat), new RegExp(`\\| allocs \\|[^]*\\| ${many} \\|`))
+  const tree = formatReportText(buildReport(base, { ...options, view: 'tree', sort: 'total' }), { width: 140, style: PLAIN_REPORT })
+  assert.ok(tree.split('\n').some((l) => l.includes('alloc_many') && l.includes(` ${many} `)), tree)
+
+  const d = diffProfiles(base, head, { ...DEFAULT_DIFF_OPTIONS, minTimeNs: 1 })
+  const fn = d.functions.find((f) => f.label.includes('alloc_many'))!
+  assert.equal(fn.delta.allocations, allocsOf(head, 'alloc_many') - many)
+  assert.ok(fn.delta.allocations! >= 2000)
+  assert.match(formatDiffText(d, { width: 140, style: PLAIN_REPORT, top: 15 }), /Δ allocs/)
+
+  const profiles = speedscopeAllocationProfiles(base)
+  assert.equal(profiles.length, base.threads.length)
+  const main = base.threads.findIndex((th) => th.main)
+  const expected = base.threads[main]!.root.children.reduce((sum, c) => sum + c.memory!.allocatedBytes!, 0)
+  assert.equal(profiles[main]!.weights.reduce((a, b) => a + b, 0), expected, 'every byte allocated under the root, once')
+  assert.equal(toSpeedscope(base).profiles.length, base.threads.length, 'the time profiles stay as they were')
+})
