@@ -6,14 +6,15 @@ callbacks (:class:`AccelMonitoringTracer`, 3.12+) and the setprofile callback
 ``PyEval_SetProfile``, as cProfile does). It works on the same node lists and calls the same
 slow-path methods as the Python engine, so the tree -- nodes, call counts, generators, exceptions,
 recursion, threads, filters, folding, ``DISABLE`` -- is the same; only the cost per event differs
-(and so the calibrated overhead, cached per engine). Memory mode keeps the Python engine.
+(and so the calibrated overhead, cached per engine). Memory mode runs here too, without
+tracemalloc: the allocator wrapper of ``_accel.c`` (:class:`_CMemory`) charges allocations to the
+node on top of the allocating thread's stack; the Python engine polls tracemalloc instead.
 
 Which engine runs (:func:`pyxray._profile_engine.make_recorder`): ``accel="auto"`` (default, or ``PYXRAY_ACCEL`` unset /
 ``auto``) takes the C engine when it can be built and loaded (:mod:`pyxray._accel_build`) and
 else falls back silently -- ``metadata.engine`` is ``"python"`` and ``metadata.engineReason``
 says why; ``"on"`` (``PYXRAY_ACCEL=1``) requires it: a trace-mode start raises ProfilerError
-``PROFILER_ACCEL_UNAVAILABLE`` when it cannot be had (memory mode, which it does not cover, runs
-the Python engine with a warning instead); ``"off"`` (``PYXRAY_ACCEL=0``) always runs the Python
+``PROFILER_ACCEL_UNAVAILABLE`` when it cannot be had; ``"off"`` (``PYXRAY_ACCEL=0``) always runs the Python
 engine. The ``accel=`` option of :class:`pyxray.Profiler` wins over the environment variable.
 """
 
