@@ -36,6 +36,7 @@
 #endif
 #include <time.h>
 #include <sched.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #ifdef Py_GIL_DISABLED
@@ -768,6 +769,12 @@ static int mem_sync(PyObject *stack) {
     return 0;
 }
 
+/* fork(): the lock is taken around it, so that the child does not inherit it held by a thread
+ * that does not exist there (a child allocating would wait forever). */
+static void fork_prepare(void) { mem_lock(); }
+static void fork_parent(void) { mem_unlock(); }
+static void fork_child(void) { mem_unlock(); }
+
 static int same_allocator(const PyMemAllocatorEx *a, const PyMemAllocatorEx *b) {
     return a->ctx == b->ctx && a->malloc == b->malloc && a->calloc == b->calloc && a->realloc == b->realloc && a->free == b->free;
 }
@@ -781,6 +788,14 @@ static PyObject *Engine_mem_start(Engine *e, PyObject *unused) {
         return NULL;
     }
     static const PyMemAllocatorDomain domains[3] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
+    static int at_fork;
+    if (!at_fork) {
+        if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0) {
+            PyErr_SetString(PyExc_RuntimeError, "pthread_atfork failed");
+            return NULL;
+        }
+        at_fork = 1;
+    }
     if (!M.installed) {
         for (int d = 0; d < 3; d++) {
             PyMem_GetAllocator(domains[d], &M.prev[d]);
