@@ -106,14 +106,14 @@ class _CMemory:
             self.py_memory = False  # no tracemalloc polling: the C engine measures
 
     def install(self) -> None:
-        if self.memory:
-            self._engine.mem_start()
+        super().install()  # type: ignore[misc]
+        if not self.memory:
+            return
         try:
-            super().install()  # type: ignore[misc]
-        except BaseException:
-            if self.memory:
-                self._engine.mem_stop()
-            raise
+            self._engine.mem_start()  # the stacks are followed from the next event on
+        except RuntimeError as exc:  # another profile measures memory with the C engine
+            super().uninstall()  # type: ignore[misc]
+            raise ProfilerError("PROFILER_CONFLICT", "{}; stop that profiler first".format(exc)) from None
 
     def uninstall(self) -> None:
         try:
