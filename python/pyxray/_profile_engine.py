@@ -58,9 +58,6 @@ def make_recorder(
 
     if accel == "off":
         return python("the Python engine was asked for (accel off / PYXRAY_ACCEL=0)")
-    if memory:
-        reason = "memory mode runs in the Python engine (the C engine does not measure memory)"
-        return python(reason, reason if accel == "on" else None)
     from ._accel_build import load
 
     module, why = load()

@@ -81,10 +81,10 @@ class MonitoringTracer(Tracer):
             self._unclaimed = None
             self.local.stack = starter.stack
             return starter.stack
-        before = self._traced()[0] if self.memory else 0
+        before = self._traced()[0] if self.py_memory else 0
         state = self.new_state()
         self.local.stack = state.stack
-        if self.memory:
+        if self.py_memory:
             self.own_since(before)
         return state.stack
 
@@ -100,7 +100,7 @@ class MonitoringTracer(Tracer):
                 "pyxray does not trace under another profiler".format(self.tool, holder),
             )
         starter = self.state_of(get_ident())
-        solo = self.single_thread_callbacks and not self.memory and starter is not None and len(set(sys._current_frames()) - HELPER_THREADS) == 1
+        solo = self.single_thread_callbacks and not self.py_memory and starter is not None and len(set(sys._current_frames()) - HELPER_THREADS) == 1
         mon.use_tool_id(self.tool, "pyxray")
         self._multi = self._callbacks(None)
         callbacks = self._callbacks(starter) if solo else self._multi
@@ -178,7 +178,7 @@ class MonitoringTracer(Tracer):
 
     def _slow_start(self, stack: list[Node], code: CodeType) -> Any:
         stack = self._foreign(stack) or stack
-        before = self._traced()[0] if self.memory else 0
+        before = self._traced()[0] if self.py_memory else 0
         kind = self.kind(code)
         if kind >= SKIP:
             return sys.monitoring.DISABLE
@@ -186,11 +186,11 @@ class MonitoringTracer(Tracer):
         node = top[CHILDREN].get(id(code))
         if node is None:
             node = top[CHILDREN][id(code)] = self.child(top, code, kind)
-        if self.memory:
+        if self.py_memory:
             self.own_since(before)
         node[1] += 1
         stack.append(node)
-        if self.memory:
+        if self.py_memory:
             self.mem_enter(top, node)
         node[T0] = self.clock()
         return None
@@ -203,7 +203,7 @@ class MonitoringTracer(Tracer):
         if node[KEY] is code:  # (a foreign thread's event that came through here)
             node[TOTAL] += t - node[T0]
             del stack[-1]
-            if self.memory:
+            if self.py_memory:
                 self.mem_exit(node, stack[-1])
             return None
         self.unwind_to(stack, code, t)  # else a frame older than the profile: ignored
@@ -238,7 +238,7 @@ class MonitoringTracer(Tracer):
         if node[KEY] is key or (isinstance(key, tuple) and node[KEY] == key):
             node[TOTAL] += t - node[T0]
             del stack[-1]
-            if self.memory:
+            if self.py_memory:
                 self.mem_exit(node, stack[-1])
             return
         if not isinstance(key, tuple):
@@ -249,7 +249,7 @@ class MonitoringTracer(Tracer):
     def _callbacks(self, solo: ThreadState | None) -> dict[int, Callable[..., Any]]:
         """The callbacks by event: bound to ``solo``'s stack, or looking the stack up."""
         events = sys.monitoring.events
-        if self.memory:
+        if self.py_memory:
             start, ret, call, c_ret = self._memory_callbacks()
         elif solo is not None:
             start, ret, call, c_ret = self._solo_callbacks(solo.stack)

@@ -142,7 +142,7 @@ class SetprofileTracer(Tracer):
 
     def _thread_starter(self, frame: FrameType, event: str, arg: Any) -> None:
         """threading's hook for new threads: gives the thread its own stack and callback."""
-        before = self._traced()[0] if self.memory else 0
+        before = self._traced()[0] if self.py_memory else 0
         state = self.new_state()
         depth = 0
         older: FrameType | None = frame.f_back
@@ -153,7 +153,7 @@ class SetprofileTracer(Tracer):
         callback = self._make_callback(state.stack)
         with self._lock:
             self._by_ident[state.ident] = callback
-        if self.memory:
+        if self.py_memory:
             self.own_since(before)
         self.set_hook(callback)
         callback(frame, event, arg)
@@ -167,14 +167,14 @@ class SetprofileTracer(Tracer):
         if top is self._stopper:
             sys.setprofile(None)  # the profiler stopped: this thread stops calling us
             return
-        before = self._traced()[0] if self.memory else 0
+        before = self._traced()[0] if self.py_memory else 0
         code = frame.f_code
         node = top[CHILDREN][id(code)] = self.child(top, code, self.kind(code), frame)
-        if self.memory:
+        if self.py_memory:
             self.own_since(before)
         node[1] = 1
         stack.append(node)
-        if self.memory:
+        if self.py_memory:
             self.mem_enter(top, node)
         node[TOTAL] -= self.clock()
 
@@ -193,7 +193,7 @@ class SetprofileTracer(Tracer):
         if sink is None:
             sink = top[SINK] = new_node(NO_FRAME, None, top[LIB], folded=True, quiet=True)
         stack.append(sink)
-        if self.memory:
+        if self.py_memory:
             self.mem_enter(top, sink)
 
     def _new_builtin(self, stack: list[Node], top: Node, key: Any) -> None:
@@ -201,7 +201,7 @@ class SetprofileTracer(Tracer):
         node[TOTAL] -= self.clock()
 
     def _make_callback(self, stack: list[Node]) -> Callable[..., None]:
-        if self.memory:
+        if self.py_memory:
             return self._make_memory_callback(stack)
         clock = self.clock
         slow_call = self._slow_call

@@ -205,7 +205,7 @@ Options (before the script):
       --runtime native|pyodide   pyodide: the embedded CPython 3.14 (one thread: trace mode only);
                             it sees the current folder, the script's and its arguments' folders
       --mode trace|sample   every call (default) or sampled stacks
-      --memory              memory per call (tracemalloc)
+      --memory              memory per call: net and peak bytes, allocations (C engine)
       --clock wall|cpu|gil  time source (default wall); sampled from outside on 3.15: cpu counts
                             threads on a CPU, gil the thread holding the GIL
   -o, --output FILE         where to write the profile (default pyxray-profile.json; atomically,

@@ -93,12 +93,17 @@ export interface ProfileFrame {
   readonly library?: boolean
 }
 
-/** Memory of a call node (tracemalloc). */
+/** Memory of a call node: the C engine's allocator wrapper, or tracemalloc (the Python engine). */
 export interface ProfileNodeMemory {
-  /** Bytes still allocated when the calls returned, summed over calls (may be negative). */
+  /** Python engine: bytes still allocated when the calls returned, summed over calls (may be
+   * negative). C engine: bytes the calls (and callees) allocated that nobody freed before the profile ended. */
   readonly netBytes: number
-  /** Highest level above the level at entry, the maximum over calls. */
+  /** Highest level above the level at entry, callees included, the maximum over calls. */
   readonly peakBytes: number
+  /** C engine only: allocations made by the calls and their callees (a realloc is not one). */
+  readonly allocations?: number
+  /** C engine only: the bytes those allocations requested. */
+  readonly allocatedBytes?: number
 }
 
 /** One call path (in memory: nested). `totalNs == selfNs + Σ children.totalNs`. */

@@ -456,6 +456,14 @@ export const PROFILE_SCHEMA_V2: JsonSchema = {
             "peakBytes": {
               "type": "integer",
               "minimum": 0
+            },
+            "allocations": {
+              "type": "integer",
+              "minimum": 0
+            },
+            "allocatedBytes": {
+              "type": "integer",
+              "minimum": 0
             }
           }
         },

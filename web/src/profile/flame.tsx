@@ -375,6 +375,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
           {tipNode.memory ? (
             <div>
               memory net {formatBytes(tipNode.memory.netBytes)}, peak {formatBytes(tipNode.memory.peakBytes)}
+              {tipNode.memory.allocations !== undefined ? `, ${tipNode.memory.allocations} allocations` : ''}
             </div>
           ) : null}
         </div>
