@@ -52,7 +52,8 @@ Options:
                             self time (default: names the function that got slower), inclusive
                             time, or executed bytecode instructions (profiles recorded with
                             pyxray profile --count instructions; see below)
-      --min-instructions N  --metric instructions: ignore functions below N in both (default 0)
+      --min-instructions N  --metric instructions: a change of fewer than N instructions is
+                            none (default 50; see below)
       --fail-on LIST        regression, inconclusive or both (regression,inconclusive): exit with
                             status 1 when the verdict has one, naming each finding
   -n, --top N               rows of other changes and of call paths (default 15)
@@ -80,8 +81,11 @@ Instructions (--metric instructions): the bytecode instructions each function ex
 frames, summed over its call paths), compared exactly: counts of pure-Python code are the same on
 every run with the same inputs, so one run a side is enough and there is no statistics (no
 --alpha, --min-time, --tree). A function is a regression when its count grew by more than
---threshold (default 1% for this metric), a new function when it adds more than --threshold of
-the base total; the total is gated like a function. Counts do not see time spent in C (builtins,
+--threshold (default 1% for this metric) and by at least --min-instructions, a new function when
+it adds more than --threshold of the base total; the total is gated like a function. The floor
+absorbs the little that varies between runs: a first isinstance() against an ABC runs a few dozen
+instructions more or fewer with the layout of memory, and Python code run by the garbage
+collector (finalizers, weakref callbacks) counts wherever it runs. Counts do not see time spent in C (builtins,
 extension modules, the C parts of the stdlib), I/O, waiting or locks, nor what an instruction
 costs (a cache miss, a big allocation): keep a time gate for those.
 
