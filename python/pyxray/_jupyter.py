@@ -5,8 +5,9 @@
 - ``%%pyxray dis [--height PX]``: the cell's bytecode, every code object in it, each instruction
   linked to its source line, with the stack depth before and after it (step with the arrow keys);
 - ``%%pyxray compare [-c CODE]``: the bytecode of two snippets side by side, aligned -- the cell
-  against ``-c CODE``, or the two halves of the cell split by a line ``---``; ``--run`` also runs
-  both (each in a copy of the namespace) and counts the instructions each executed;
+  against ``-c CODE``, or the two halves of the cell split by a line ``---``, or two cells (the
+  first with ``--save NAME``, the second with ``--with NAME``); ``--run`` also runs both (each in
+  a copy of the namespace) and counts the instructions each executed;
 - ``%%pyxray mem leaks [-n N] [--warmup N]``: runs the cell ``warmup + N`` times and reports
   allocations that grow with the iterations (:func:`pyxray.leak_check`);
 - ``%pyxray size EXPR``: the deep size of an object (:func:`pyxray.deep_size`).
@@ -339,13 +340,31 @@ def _compare(shell: Any, line: str, cell: str) -> None:
     parser = _Parser(prog="compare", add_help=False)
     parser.add_argument("-c", dest="code")
     parser.add_argument("--run", action="store_true")
+    parser.add_argument("--save", metavar="NAME")
+    parser.add_argument("--with", dest="other", metavar="NAME")
     args = parser.parse_args(shlex.split(line))
-    if args.code is not None:
+    saved: Dict[str, str] = shell.__dict__.setdefault("_pyxray_compare_cells", {})
+    if args.save is not None:
+        try:
+            compile(shell.transform_cell(cell), "<{}>".format(args.save), "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            raise MagicUsageError("%%pyxray compare --save {}: the cell does not compile: {} (line {})".format(args.save, exc.msg, exc.lineno)) from None
+        saved[args.save] = shell.transform_cell(cell)
+        print("pyxray: saved as {0!r}: compare another cell with %%pyxray compare --with {0}".format(args.save))
+        return
+    if args.other is not None:
+        if args.other not in saved:
+            raise MagicUsageError("%%pyxray compare --with {0}: no cell was saved as {0!r} (run one with %%pyxray compare --save {0})".format(args.other))
+        a_src, b_src = saved[args.other], shell.transform_cell(cell)
+    elif args.code is not None:
         a_src, b_src = shell.transform_cell(cell), args.code
     else:
         halves = re.split(r"^\s*(?:#\s*)?---+\s*$", cell, maxsplit=1, flags=re.M)
         if len(halves) != 2:
-            raise MagicUsageError("%%pyxray compare: give the second snippet with -c CODE, or split the cell in two with a line ---")
+            raise MagicUsageError(
+                "%%pyxray compare: give the second snippet with -c CODE, split the cell in two with a line ---, "
+                "or compare two cells (--save NAME, then --with NAME)"
+            )
         a_src, b_src = shell.transform_cell(halves[0]), shell.transform_cell(halves[1])
     codes = []
     for label, src in (("A", a_src), ("B", b_src)):
@@ -427,6 +446,7 @@ HELP = """%pyxray / %%pyxray: pyxray in a notebook.
   %%pyxray profile [--memory] [--count instructions] [--mode trace|sample] [-o FILE] [--height PX]
   %%pyxray dis [--height PX]
   %%pyxray compare [-c CODE] [--run]      (without -c: split the cell with a line ---)
+  %%pyxray compare --save NAME            then, in another cell: %%pyxray compare --with NAME [--run]
   %%pyxray mem leaks [-n N] [--warmup N]
   %pyxray size EXPR
 """

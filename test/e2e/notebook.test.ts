@@ -43,6 +43,8 @@ const CELLS = [
   '%%pyxray mem leaks -n 5 --warmup 1\nkept = globals().setdefault("kept", [])\nkept.append(bytearray(200_000))',
   'big = {"numbers": list(range(1000))}\n%pyxray size big',
   '%%pyxray profile --count instructions\ndef count_me():\n    return sum(i * i for i in range(200))\ncount_me()',
+  '%%pyxray compare --save loop\nt = 0\nfor i in range(10):\n    t += i',
+  '%%pyxray compare --with loop\nt = sum(range(10))',
 ]
 
 /** Executes the notebook in a fresh kernel (nbclient); returns the executed notebook's JSON. */
@@ -125,6 +127,7 @@ test('a notebook executed by a real kernel: every magic answers with HTML and te
   assert.match(bundle(4).text, /KiB\/iteration|leak/i)
   assert.match(bundle(5).text, /deep [\d.]+ KiB/)
   assert.ok(srcdoc(bundle(6).html).includes('"count":"instructions"'), 'the counted profile carries its counts to the viewer')
+  assert.match(bundle(8).text, /^A: \d+ instructions, B: \d+ \(-\d+\)/, 'two cells compared (--save, then --with)')
 
   // As a notebook shows it: the cell, then its HTML output.
   const page = await browser!.newPage({ viewport: { width: 1100, height: 760 } })
