@@ -5,7 +5,7 @@
  * - `--pyxray-counts FILE` writes each test's executed instructions, in total and per function;
  * - `--pyxray-baseline FILE`: the unchanged suite passes; a code path grown by 2 % executed
  *   instructions fails that test alone, naming the function; a bad baseline is a usage error;
- * - without its options the plugin does nothing; the wheel declares it as a pytest11 entry point.
+ * - without its options the plugin does nothing; `pip install` enables it (a pytest11 entry point).
  *
  * Without python3-pytest (apt-get install -y python3-pytest) the tests are skipped with that reason;
  * under CI=true they fail.
@@ -162,16 +162,21 @@ test('bad options are usage errors (exit 4, one line); without options the plugi
   assert.equal(readFileSync(join(dir, 'not-counts.json'), 'utf8'), '{"hello": 1}', 'nothing the user gave is overwritten')
 })
 
-test('the wheel declares the plugin as a pytest11 entry point', () => {
-  const out = mkdtempSync(join(WORK, 'wheel-'))
-  const script = `import sys, zipfile, os
-sys.path.insert(0, os.path.join(sys.argv[1], "build_backend"))
-import pyxray_build
-name = pyxray_build.build_wheel(sys.argv[2])
-with zipfile.ZipFile(os.path.join(sys.argv[2], name)) as z:
-    print(z.read([n for n in z.namelist() if n.endswith(".dist-info/entry_points.txt")][0]).decode())
-`
-  const r = spawnSync('python3', ['-c', script, PYTHON_DIR, out], { encoding: 'utf8' })
-  assert.equal(r.status, 0, r.stderr)
-  assert.equal(r.stdout, '[pytest11]\npyxray = pyxray.pytest_plugin\n\n') // (print adds the last newline)
+test('pip install enables the plugin (a pytest11 entry point); -p and -p no: still work', (t) => {
+  if (!ready(t)) return
+  const venv = join(WORK, 'venv')
+  const made = spawnSync(PYTHON, ['-m', 'venv', '--system-site-packages', venv], { encoding: 'utf8' })
+  if (made.status !== 0) return requireResource(t, `${PYTHON} -m venv failed (apt-get install -y python3-venv): ${made.stderr.trim()}`)
+  const python = join(venv, 'bin', 'python')
+  const pip = spawnSync(python, ['-m', 'pip', 'install', '-q', '--no-index', PYTHON_DIR], { encoding: 'utf8' })
+  assert.equal(pip.status, 0, pip.stdout + pip.stderr)
+  const dir = suite()
+  const run = (args: string[]) => spawnSync(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', ...args], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? WORK } })
+  const auto = run(['--pyxray-profile', 'auto'])
+  assert.equal(auto.status, 0, auto.stdout + auto.stderr)
+  assert.equal(readdirSync(join(dir, 'auto')).length, 3, 'enabled without -p')
+  const named = run(['-p', 'pyxray.pytest_plugin', '--pyxray-profile', 'named'])
+  assert.equal(named.status, 0, named.stdout + named.stderr)
+  const off = run(['-p', 'no:pyxray.pytest_plugin', '--pyxray-profile', 'off'])
+  assert.equal(off.status, 4, 'disabled: its options are unknown')
 })

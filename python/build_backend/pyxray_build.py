@@ -71,7 +71,7 @@ def _entry_points() -> str:
     out = []
     for section in re.finditer(r'^\[project\.entry-points\.([A-Za-z0-9_.-]+|"[^"]+")\]\s*$(.*?)(?=^\[|\Z)', text, re.M | re.S):
         group = section.group(1).strip('"')
-        entries = re.findall(r'^([A-Za-z0-9_.-]+)\s*=\s*"([^"]+)"\s*$', section.group(2), re.M)
+        entries = re.findall(r'^"?([A-Za-z0-9_.-]+)"?\s*=\s*"([^"]+)"\s*$', section.group(2), re.M)
         if entries:
             out.append("[{}]\n{}".format(group, "".join("{} = {}\n".format(name, value) for name, value in entries)))
     return "\n".join(out)
