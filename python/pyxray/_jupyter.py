@@ -203,7 +203,8 @@ def stack_depths(code: types.CodeType) -> Dict[int, Tuple[int, int]]:
     instructions = [i for i in dis.get_instructions(code) if i.opname != "CACHE"]
     index = {ins.offset: k for k, ins in enumerate(instructions)}
     before: Dict[int, int] = {}
-    todo: List[Tuple[int, int]] = [(0, 0)] if instructions else []
+    # 3.10's generators start with GEN_START, which pops the value sent to start them.
+    todo: List[Tuple[int, int]] = [(0, 1 if instructions[0].opname == "GEN_START" else 0)] if instructions else []
     parse = getattr(dis, "_parse_exception_table", None)
     handlers = []
     if parse is not None and getattr(code, "co_exceptiontable", b""):
@@ -227,8 +228,12 @@ def stack_depths(code: types.CodeType) -> Dict[int, Tuple[int, int]]:
             jumped = depth + dis.stack_effect(ins.opcode, arg, jump=True)
         except (ValueError, TypeError):
             continue
+        # A negative depth means dis.stack_effect does not describe this path (the send/yield
+        # protocol of async code on some versions): the path stops there, shown as unknown.
+        if fall < 0:
+            continue
         out[ins.offset] = (depth, fall)
-        if ins.opcode in dis.hasjrel or ins.opcode in dis.hasjabs:
+        if (ins.opcode in dis.hasjrel or ins.opcode in dis.hasjabs) and jumped >= 0:
             target = ins.argval
             if isinstance(target, int) and target in index:
                 todo.append((index[target], jumped))
@@ -275,11 +280,10 @@ def dis_page(source: str, code: types.CodeType) -> str:
         for ins in dis.get_instructions(c):
             if ins.opname == "CACHE":
                 continue
-            starts = getattr(ins, "starts_line", None)
-            if isinstance(starts, int) and not isinstance(starts, bool):
-                line = starts or None  # 3.11+: the first RESUME is on line 0
-            elif starts and getattr(ins, "line_number", None) is not None:  # 3.13: starts_line is a bool
-                line = ins.line_number
+            if hasattr(ins, "line_number"):  # 3.13+: every instruction has its line (None: none)
+                line = ins.line_number or None  # (the first RESUME is on line 0)
+            elif ins.starts_line is not None:  # before: the line starts here and runs on
+                line = ins.starts_line or None
             depth = depths.get(ins.offset)
             depth_text = "{}\u2192{}".format(*depth) if depth is not None else "?"
             bar = '<span class="bar" style="width:{}px"></span>'.format(6 * max(0, depth[1])) if depth is not None else ""
