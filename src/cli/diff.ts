@@ -87,7 +87,9 @@ absorbs the little that varies between runs: a first isinstance() against an ABC
 instructions more or fewer with the layout of memory, and Python code run by the garbage
 collector (finalizers, weakref callbacks) counts wherever it runs. Counts do not see time spent in C (builtins,
 extension modules, the C parts of the stdlib), I/O, waiting or locks, nor what an instruction
-costs (a cache miss, a big allocation): keep a time gate for those.
+costs (a cache miss, a big allocation): keep a time gate for those. --format json writes the
+comparison as it is computed (metric "instructions", totals, functions with base, head, delta,
+change and status; not the shape of schema/diff.schema.json).
 
 Exit codes: 0 the gate passed (or no --fail-on), 1 a finding named in --fail-on (a regression, or
 an inconclusive change with --fail-on inconclusive), 2 usage or input error.
