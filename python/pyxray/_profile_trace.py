@@ -146,8 +146,13 @@ class Tracer(Recorder):
         builtins: bool = True,
         clock_name: str = "wall",
         overhead: str | float | dict[str, Any] = "off",
+        count: str | None = None,
     ) -> None:
         super().__init__(memory)
+        #: ``count="instructions"``: bytecode instructions executed per node (the INSTR slot).
+        self.count_instructions = count == "instructions"
+        #: Counting: the code objects whose instructions are counted (3.12+: their local events).
+        self._counted: list[CodeType] = []
         self.clock = clock
         #: "wall" or "cpu": how another thread's clock is read at start and stop (:meth:`thread_now`).
         self.clock_name = clock_name
@@ -223,7 +228,10 @@ class Tracer(Recorder):
         tally = OverheadTally()
         out = []
         for thread in self.thread_roots():
-            tree = thread_tree(thread.root, scale=scale, callee=callee, caller=caller, hidden=hidden, floor=floor, memory=self.memory, tally=tally, allocations=self.memory and not self.py_memory)
+            tree = thread_tree(
+                thread.root, scale=scale, callee=callee, caller=caller, hidden=hidden, floor=floor, memory=self.memory,
+                instructions=self.count_instructions, tally=tally, allocations=self.memory and not self.py_memory,
+            )  # fmt: skip
             out.append((thread, tree))
         meta = {
             "overhead": {
@@ -245,6 +253,11 @@ class Tracer(Recorder):
 
     def document_warnings(self, duration: float) -> list[str]:
         out = super().document_warnings(duration)
+        if self.count_instructions:
+            out.append(
+                "instructions were counted: every executed bytecode instruction called the profiler, so the times are "
+                "inflated many times over -- compare instructions (pyxray diff --metric instructions), not times"
+            )
         if self.py_memory and not HAS_RESET_PEAK:
             out.append("Python 3.8 has no tracemalloc.reset_peak: peakBytes is the highest level seen at call boundaries (a lower bound)")
         return out

@@ -39,6 +39,14 @@ Options (``Profiler(...)`` and ``profile(...)``):
   (``PYXRAY_ACCEL=1``) requires it; ``"off"``/``False`` (``PYXRAY_ACCEL=0``) never uses it.
   ``metadata.engine`` says which ran, ``metadata.engineReason`` why Python did. Both engines
   build the same tree (see :mod:`pyxray._profile_accel`); memory mode runs in either (below).
+- ``count="instructions"`` (trace mode): every node also gets ``instructions``, the bytecode
+  instructions executed in its own frame (and in library frames folded into it) -- an exact,
+  deterministic measure for pure-Python code (``pyxray diff --metric instructions`` compares it
+  with no statistics). ``sys.monitoring`` INSTRUCTION events as local events of the profiled code
+  objects on 3.12+, ``sys.settrace`` with ``f_trace_opcodes`` before; runs in the Python engine, and
+  makes the times meaningless (each instruction calls the profiler). It does not see time spent
+  in C (builtins, extension modules), I/O or waiting, nor code excluded or already running at
+  start.
 
 What the numbers mean:
 
@@ -193,8 +201,15 @@ class Profiler:
         builtins: bool = True,
         overhead: str | float = "auto",
         accel: str | bool | None = None,
+        count: str | None = None,
     ) -> None:
         self.mode = _clock_name_ok(mode, _MODES, "mode")
+        if count is not None and count != "instructions":
+            raise ValueError("count must be None or 'instructions', got {!r}".format(count))
+        if count is not None and self.mode != "trace":
+            raise ValueError("count='instructions' needs mode='trace' (a sampler sees stacks, not instructions)")
+        #: None, or "instructions": executed bytecode instructions per node.
+        self.count = count
         self.clock_name = _clock_name_ok(clock, _CLOCKS, "clock")
         _clock_name_ok(libraries, LIBRARY_VIEWS, "libraries")
         if not isinstance(interval, (int, float)) or isinstance(interval, bool) or not interval > 0:
@@ -259,7 +274,7 @@ class Profiler:
             self._cwd = os.getcwd()
             recorder = make_recorder(
                 self.mode, self._clock, self.clock_name, self._filter, self._frames, memory=self.memory, interval=self.interval,
-                builtins=self.builtins, accel=self.accel,
+                builtins=self.builtins, accel=self.accel, count=self.count,
                 overhead=self.overhead_option if self._inherited_overhead is None else self._inherited_overhead,
             )  # fmt: skip
         try:
@@ -356,6 +371,8 @@ class Profiler:
         }
         if recorder.engine_reason is not None:
             meta["engineReason"] = recorder.engine_reason
+        if self.count is not None:
+            meta["count"] = self.count
         recorded, how = recorder.document_threads()
         meta.update(how)
         threads = [_thread_entry(thread.ident, thread.name, thread.native_id, tree) for thread, tree in recorded]

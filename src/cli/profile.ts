@@ -206,6 +206,11 @@ Options (before the script):
                             it sees the current folder, the script's and its arguments' folders
       --mode trace|sample   every call (default) or sampled stacks
       --memory              memory per call: net and peak bytes, allocations (C engine)
+      --count instructions  also count the bytecode instructions each call path executes (trace
+                            mode, Python engine): exact and the same on every run for pure-Python
+                            code, compared by pyxray diff --metric instructions; times become
+                            meaningless (every instruction calls the profiler), and C code, I/O
+                            and waiting are not seen
       --clock wall|cpu|gil  time source (default wall); sampled from outside on 3.15: cpu counts
                             threads on a CPU, gil the thread holding the GIL
   -o, --output FILE         where to write the profile (default pyxray-profile.json; atomically,

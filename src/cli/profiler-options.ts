@@ -12,6 +12,7 @@
 export const PROFILER_OPTIONS: Readonly<Record<string, 'value' | 'flag'>> = {
   '--mode': 'value',
   '--memory': 'flag',
+  '--count': 'value',
   '--clock': 'value',
   '-o': 'value',
   '--output': 'value',

@@ -75,6 +75,8 @@ export interface ProfileMetadata {
   /** Sample mode: how many times the sampler looked. */
   readonly samples?: number
   readonly overhead?: ProfileOverhead
+  /** `--count instructions`: every node has `instructions` (and its times include the cost of counting). */
+  readonly count?: 'instructions'
   /** Imported profiles (`pyxray import`): the file's format and tool. */
   readonly source?: { readonly format: 'tachyon-binary' | 'tachyon-pstats' | 'tachyon-jsonl' | 'collapsed' | 'gecko' | 'pprof'; readonly tool: 'tachyon' | 'py-spy' | 'austin' | 'perf' | 'pyxray' | 'go' | 'unknown' }
 }
@@ -117,6 +119,12 @@ export interface ProfileNode {
   readonly memory?: ProfileNodeMemory
   /** Sample mode: samples with this node on the stack. */
   readonly samples?: number
+  /**
+   * `--count instructions`: bytecode instructions executed in this path's own frame (and library
+   * frames folded into it), summed over its calls — self, not inclusive. Exact for the Python
+   * code the profiler sees (not C code, not excluded code).
+   */
+  readonly instructions?: number
   /** Callees, largest totalNs first. */
   readonly children: readonly ProfileNode[]
 }
@@ -278,6 +286,7 @@ function nestThread(t: FlatProfileThread): ProfileThread {
       selfNs: n.selfNs,
       ...(n.memory ? { memory: n.memory } : {}),
       ...(n.samples !== undefined ? { samples: n.samples } : {}),
+      ...(n.instructions !== undefined ? { instructions: n.instructions } : {}),
       children: [] as ProfileNode[],
     }
     built.push(node)
@@ -302,6 +311,7 @@ function flattenThread(t: ProfileThread): FlatProfileThread {
       selfNs: n.selfNs,
       ...(n.memory ? { memory: n.memory } : {}),
       ...(n.samples !== undefined ? { samples: n.samples } : {}),
+      ...(n.instructions !== undefined ? { instructions: n.instructions } : {}),
     })
     for (let i = n.children.length - 1; i >= 0; i--) todo.push([n.children[i]!, index])
   }

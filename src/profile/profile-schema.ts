@@ -220,6 +220,11 @@ export const PROFILE_SCHEMA_V2: JsonSchema = {
           "type": "integer",
           "minimum": 0
         },
+        "count": {
+          "enum": [
+            "instructions"
+          ]
+        },
         "source": {
           "type": "object",
           "required": [
@@ -408,6 +413,9 @@ export const PROFILE_SCHEMA_V2: JsonSchema = {
         },
         "samples": {
           "$ref": "#/$defs/node/properties/samples"
+        },
+        "instructions": {
+          "$ref": "#/$defs/node/properties/instructions"
         }
       }
     },
@@ -468,6 +476,10 @@ export const PROFILE_SCHEMA_V2: JsonSchema = {
           }
         },
         "samples": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "instructions": {
           "type": "integer",
           "minimum": 0
         },
