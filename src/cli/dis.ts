@@ -10,7 +10,7 @@ import { formatText, type TextStyle } from '../bytecode/format/text.js'
 import { jsonText } from '../bytecode/format/output.js'
 import { type AdaptiveOptions, runDisAdaptive } from './adaptive.js'
 import { type DisFileOptions, type DisFormat, type DisInput, describeError, findSource, readInput, renderInput, writeInput } from './dis-file.js'
-import { runDisParallel, threadsFor } from './dis-parallel.js'
+import { runDisParallel, threadsFor, usesWriter } from './dis-parallel.js'
 import { ExitCode, UsageError } from './errors.js'
 import { type Console, Progress } from './io.js'
 import { type SourceOptions, type Target, withTarget } from './source.js'
@@ -147,12 +147,14 @@ export function runDis(o: DisCommandOptions, con: Console): number | Promise<num
   }
   const outDir = o.outDir
   const threads = outDir ? threadsFor(inputs.length) : 1
-  if (outDir && threads > 1) {
-    return runDisParallel(inputs, { ...o, outDir }, threads, progress, o.onVersion).then((failures) => {
-      if (!failures) return writeEach(inputs, o, con, progress, done)
+  const writer = outDir !== undefined && usesWriter(inputs.length)
+  if (outDir && (threads > 1 || writer)) {
+    return runDisParallel(inputs, { ...o, outDir }, threads, progress, o.onVersion, writer).then((result) => {
+      if (!result) return writeEach(inputs, o, con, progress, done)
       progress.finish()
-      for (const { line } of failures) con.err(`pyxray dis: ${escapeMessage(line)}\n`)
-      return done(failures.length)
+      for (const { line } of result.failures) con.err(`pyxray dis: ${escapeMessage(line)}\n`)
+      if (result.stop) throw result.stop
+      return done(result.failures.length)
     })
   }
   return writeEach(inputs, o, con, progress, done)
