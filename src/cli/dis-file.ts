@@ -5,7 +5,11 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
-import { BytecodeError, ExceptionTableError, LineTableError, toCodeObject } from '../bytecode/index.js'
+// The engine's modules one by one, not its index: the index also loads the stack analysis and more.
+import { toCodeObject } from '../bytecode/code.js'
+import { BytecodeError } from '../bytecode/errors.js'
+import { ExceptionTableError } from '../bytecode/exceptions.js'
+import { LineTableError } from '../bytecode/lines.js'
 import { type DisOptions, formatDis, formatDisBytes } from '../bytecode/format/dis.js'
 import { codeDocument } from '../bytecode/format/json.js'
 import { jsonText } from '../bytecode/format/output.js'

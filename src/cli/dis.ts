@@ -8,7 +8,7 @@ import { formatDis } from '../bytecode/format/dis.js'
 import { codeDocument } from '../bytecode/format/json.js'
 import { formatText, type TextStyle } from '../bytecode/format/text.js'
 import { jsonText } from '../bytecode/format/output.js'
-import { type AdaptiveOptions, runDisAdaptive } from './adaptive.js'
+import type { AdaptiveOptions } from './adaptive.js'
 import { type DisFileOptions, type DisFormat, type DisInput, describeError, findSource, readInput, renderInput, writeInput } from './dis-file.js'
 import { runDisParallel, threadsFor, usesWriter } from './dis-parallel.js'
 import { ExitCode, UsageError } from './errors.js'
@@ -205,7 +205,11 @@ export interface DisSourceOptions extends SourceOptions {
 
 /** Runs `pyxray dis` on one target compiled by a runtime (or one .pyc with a selector). */
 export function runDisTarget(target: Target, o: DisSourceOptions, con: Console): Promise<number> {
-  if (o.adaptive) return runDisAdaptive(target, { ...o, adaptive: o.adaptive }, con)
+  // Loaded when asked for: it brings the comparison engine with it.
+  if (o.adaptive) {
+    const adaptive = o.adaptive
+    return import('./adaptive.js').then(({ runDisAdaptive }) => runDisAdaptive(target, { ...o, adaptive }, con))
+  }
   return withTarget(target, o, con, (loaded) => {
     const { code } = loaded
     o.onVersion?.(code.pythonVersion[1])
