@@ -151,6 +151,9 @@ describe('pyxray serve', () => {
     const page = await send(server.port, '/', { host, cookie: `pyxray_token_${server.port}=${server.token}` })
     assert.equal(page.status, 200)
     assert.match(page.body, /<meta name="pyxray-backend" content="server">/)
+    // The page (sent only with the token) names it, so a copied Explorer link opens in a fresh browser.
+    assert.ok(page.body.includes(`<meta name="pyxray-token" content="${server.token}">`))
+    assert.equal((await send(server.port, '/', { host })).status, 403, 'without the token the page, and so the token, is not sent')
   })
 
   test('serves no file outside the UI folder', async () => {

@@ -4,7 +4,7 @@
  * request passes the rules of security.ts (own Host and Origin, the token).
  *
  * API (JSON):
- * - `GET  /api/runtimes` → `{ runtimes: [{ id, label, kind, version, minor }] , default }`
+ * - `GET  /api/runtimes` → `{ runtimes: [{ id, label, kind, version, minor }] , default }`: `default` is the interpreter the CLI would pick
  * - `POST /api/compile` `{ source, runtime?, optimize? }` → `{ runtime, marshal (base64), ast }`,
  *   or 422 `{ error: { code: "SYNTAX_ERROR", message, syntax } }`
  * - `GET  /api/profiles` → `{ profiles: [{ id, name, path }] }`; `GET /api/profiles/ID` → the document
@@ -24,7 +24,7 @@ import { dirname, join, normalize, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import sirv from 'sirv'
 import { toJsonText } from '../profile/json.js'
-import { agentDir, findInterpreters, isSupported, NativeRuntime, PYODIDE_MINOR, PyodideRuntime, type PythonRuntime, RuntimeError, toBase64 } from '../runtime/index.js'
+import { agentDir, defaultInterpreter, findInterpreters, isSupported, NativeRuntime, PYODIDE_MINOR, PyodideRuntime, type PythonRuntime, RuntimeError, toBase64 } from '../runtime/index.js'
 import { loadProfiles, type ServedProfile } from './profiles.js'
 import { checkRequest, type Guard, type Target, tokenCookie } from './security.js'
 import { SourceError, SourceFiles } from './sources.js'
@@ -74,6 +74,8 @@ export interface RuntimeEntry {
   readonly minor: number
   /** Native: the interpreter. */
   readonly path?: string
+  /** The interpreter the CLI would pick (PYXRAY_PYTHON, else the first python3 on PATH): the Explorer starts with it. */
+  readonly default?: boolean
 }
 
 /** The package root (src/server and dist/server are both two levels below it). */
@@ -95,10 +97,13 @@ const MAX_DISCARD = 64 << 20
 export function listRuntimes(): RuntimeEntry[] {
   const seen = new Set<number>()
   const out: RuntimeEntry[] = []
-  for (const it of findInterpreters()) {
+  const found = findInterpreters()
+  // The interpreter the CLI would pick (PYXRAY_PYTHON, else the first python3 on PATH) stands for its minor version.
+  const chosen = defaultInterpreter(found)
+  for (const it of chosen ? [chosen, ...found] : found) {
     if (!isSupported(it) || seen.has(it.minor)) continue
     seen.add(it.minor)
-    out.push({ id: `native:3.${it.minor}`, label: `CPython ${it.version} (${it.path})`, kind: 'native', version: `3.${it.minor}`, minor: it.minor, path: it.path })
+    out.push({ id: `native:3.${it.minor}`, label: `CPython ${it.version} (${it.path})`, kind: 'native', version: `3.${it.minor}`, minor: it.minor, path: it.path, ...(it === chosen ? { default: true } : {}) })
   }
   out.sort((a, b) => b.minor - a.minor)
   out.push({ id: 'pyodide', label: `CPython 3.${PYODIDE_MINOR} (Pyodide, in the server)`, kind: 'pyodide', version: `3.${PYODIDE_MINOR}`, minor: PYODIDE_MINOR })
@@ -159,6 +164,8 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const sourceFiles = new SourceFiles(profiles)
   const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`))
   const runtimes = listRuntimes()
+  /** The Explorer's first choice: the version the CLI would use (else the newest). */
+  const defaultRuntimeId = (runtimes.find((r) => r.default) ?? runtimes[0])?.id
   const started = new Map<string, PythonRuntime>()
   let guard: Guard = { host, port: 0, token }
 
@@ -176,7 +183,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const api = async (req: IncomingMessage, res: ServerResponse, url: Target): Promise<void> => {
     const path = url.path
     if (path === '/api/runtimes' && req.method === 'GET') {
-      sendJson(res, 200, { runtimes: runtimes.map(({ path: _p, ...r }) => r), default: runtimes[0]?.id ?? null })
+      sendJson(res, 200, { runtimes: runtimes.map(({ path: _p, ...r }) => r), default: defaultRuntimeId ?? null })
       return
     }
     if (path === '/api/compile' && req.method === 'POST') {
@@ -236,8 +243,9 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new HttpError(500, 'NO_UI', `the web UI is not built (${file} is missing): run npm run build:web`)
       throw e
     }
-    // The page learns it is served by pyxray serve (not a static host) from this tag.
-    return html.replace('<head>', '<head>\n    <meta name="pyxray-backend" content="server">')
+    // The page learns it is served by pyxray serve (not a static host) from this tag, and the token
+    // (hex; this page is only sent to a client that has it) so that a copied link opens in a fresh browser.
+    return html.replace('<head>', `<head>\n    <meta name="pyxray-backend" content="server">\n    <meta name="pyxray-token" content="${token}">`)
   }
 
   /**

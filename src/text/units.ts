@@ -35,3 +35,16 @@ function sig3(v: number): string {
   if (v >= 10) return v.toFixed(1)
   return v.toFixed(2)
 }
+
+/** A signed duration change, the sign always shown (ASCII, as every report): "+1.23 ms", "-812 ns", "±0 ns". */
+export function formatSignedNs(ns: number): string {
+  if (ns === 0) return '±0 ns'
+  return `${ns > 0 ? '+' : '-'}${formatNs(Math.abs(ns))}`
+}
+
+/** A signed relative change (a fraction: 0.302 → "+30.2%", -0.04 → "-4.0%"); "–" when there is none (null). */
+export function formatSignedFraction(x: number | null): string {
+  if (x === null || !Number.isFinite(x)) return '–'
+  const pct = (Math.abs(x) * 100).toFixed(1)
+  return `${x > 0 && pct !== '0.0' ? '+' : x < 0 && pct !== '0.0' ? '-' : ''}${pct}%`
+}

@@ -6,51 +6,15 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
-import type { ProfileDocument, ProfileNode } from '../../src/profile/document.js'
 import { type RunningServer, startServer } from '../../src/server/server.js'
-import { ARTIFACTS, buildWeb, CHROMIUM, CHROMIUM_ARGS, missing, paintedPixels, ROOT, staticServer, typeSource, WAIT, WEB } from './harness.js'
-
-const PROFILES = join(ROOT, 'test', 'fixtures', 'profiles')
-/** A real pair: planted.py profiled twice, parse() made 30 % slower in head (as test/diff.test.ts). */
-const BASE = join(PROFILES, 'planted-base.json')
-const HEAD = join(PROFILES, 'planted-head.json')
-
-/**
- * The planted pair as the e2e serves and opens it: frames moved to this checkout's
- * test/fixtures/profiles/src (the server then reads planted.py), and head without its
- * `os.environ.get` call (Mapping.get), so the diff has a call path only in base.
- */
-function plantedPair(dir: string): [string, string] {
-  const src = join(PROFILES, 'src')
-  const load = (file: string) => {
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as ProfileDocument & { metadata: { cwd: string } }
-    const cwd = doc.metadata.cwd
-    for (const f of doc.frames as unknown as { file: string }[]) if (f.file.startsWith(`${cwd}/`)) f.file = join(src, f.file.slice(cwd.length + 1))
-    doc.metadata.cwd = src
-    return doc
-  }
-  const base = load(BASE)
-  const head = load(HEAD)
-  const get = head.frames.findIndex((f) => f.qualname === 'Mapping.get')
-  const root = head.threads[0]!.root as ProfileNode & { totalNs: number; children: ProfileNode[] }
-  const module = root.children[0] as ProfileNode & { totalNs: number; children: ProfileNode[] }
-  const gone = module.children.find((c) => c.frame === get)
-  assert.ok(gone, 'planted-head.json calls Mapping.get from <module>')
-  module.children = module.children.filter((c) => c !== gone)
-  module.totalNs -= gone.totalNs
-  root.totalNs -= gone.totalNs
-  const out: [string, string] = [join(dir, 'planted-base.json'), join(dir, 'planted-head.json')]
-  writeFileSync(out[0], JSON.stringify(base))
-  writeFileSync(out[1], JSON.stringify(head))
-  return out
-}
+import { ARTIFACTS, buildWeb, CHROMIUM, CHROMIUM_ARGS, memoryDocuments, missing, paintedPixels, plantedPair, PROFILES, ROOT, staticServer, typeSource, WAIT, WEB } from './harness.js'
 
 /** Colors along a horizontal strip of `width` CSS px through a frame's widest node, as "r,g,b" strings. */
 async function stripOf(page: Page, testId: string, qualname: string, width: number): Promise<string[]> {
@@ -157,34 +121,6 @@ async function diffChecks(page: Page, shot: string): Promise<void> {
   await set('diff-threshold', '15')
   await summary('1 regression, 0 improvements')
   await page.screenshot({ path: join(ARTIFACTS, `${shot}-diff-options.png`) })
-}
-
-/**
- * The memory documents of the e2e: a planted leak, a deep size, a retention path, line memory and
- * type growth (pyxray mem, system python3), and an error document — written by the memory agent
- * itself (python -m pyxray.memory), as `pyxray mem` stops with exit 2 on an error instead of
- * writing it.
- */
-function memoryDocuments(dir: string): string[] {
-  const planted = join(ROOT, 'test', 'fixtures', 'memory', 'planted.py')
-  const runs: [string, string[]][] = [
-    ['leaks.json', ['leaks', planted, '--call', 'cache_leak()', '--iterations', '10']],
-    ['size.json', ['size', '[x, x]', '--setup', 'x = "a" * 100']],
-    ['path.json', ['path', '--type', 'Widget', planted, '--call', 'listener_leak()']],
-    ['lines.json', ['lines', `${planted}:closure_leak`, '--call', 'closure_leak()']],
-    ['growth.json', ['growth', planted, '--call', 'closure_leak()', '--iterations', '5']],
-  ]
-  const docs = runs.map(([name, args]) => {
-    const out = join(dir, name)
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'mem', ...args, '--format', 'json', '-o', out], { cwd: ROOT, encoding: 'utf8' })
-    assert.equal(r.status, 0, `pyxray mem ${args[0]} failed:\n${r.stderr}`)
-    return out
-  })
-  const error = join(dir, 'error.json')
-  const python = process.env.PYXRAY_PYTHON ?? 'python3'
-  const r = spawnSync(python, ['-m', 'pyxray.memory', '-o', error, 'path', '--type', 'Nope', planted], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(ROOT, 'python') } })
-  assert.equal(r.status, 2, `the memory agent reports an unknown type with exit 2:\n${r.stderr}`)
-  return [...docs, error]
 }
 
 /** The memory tab: the leak verdict and its line, the deep size by type, the retention chain. */

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
+import { defaultInterpreter, findInterpreters } from '../../src/runtime/index.js'
 import { type RunningServer, startServer } from '../../src/server/server.js'
 import { ARTIFACTS, buildWeb, CHROMIUM, CHROMIUM_ARGS, missing, paintedPixels, ROOT, staticServer, typeSource, WAIT, WEB } from './harness.js'
 
@@ -81,11 +82,18 @@ async function explorerChecks(page: Page, shot: string): Promise<void> {
   await page.click('[data-testid="tab-ast"]')
   await page.locator('[data-testid="ast-node"]', { hasText: /^.*BinOp/ }).first().click()
   assert.equal(await page.locator('.cm-linked').innerText(), 'a * b + 1')
-  const ret = page.locator('[data-testid="ast-node"]', { hasText: /^body\[0\]: Return\b/ })
+  const ret = page.locator('[role="treeitem"]', { has: page.locator('[data-testid="ast-node"]', { hasText: /^body\[0\]: Return\b/ }) })
   await ret.focus()
   await page.keyboard.press('Enter')
   assert.equal(await page.locator('.cm-linked').innerText(), 'return a * b + 1', 'Enter on an AST node picks it')
-  assert.notEqual(await ret.locator('xpath=ancestor::details[1]').getAttribute('open'), null, 'picking does not fold the node')
+  assert.equal(await ret.getAttribute('aria-expanded'), 'true', 'picking does not fold the node')
+  // The tree by keyboard: ↓ moves to the next node, ← on an open node closes it, Enter picks.
+  await page.keyboard.press('ArrowDown')
+  await page.keyboard.press('Enter')
+  assert.equal(await page.locator('.cm-linked').innerText(), 'a * b + 1', '↓ then Enter picks the Return\'s value')
+  await page.keyboard.press('ArrowUp')
+  await page.keyboard.press('ArrowLeft')
+  assert.equal(await ret.getAttribute('aria-expanded'), 'false', '← closes the node')
   await page.screenshot({ path: join(ARTIFACTS, `${shot}-ast.png`) })
   await page.click('[data-testid="tab-code"]')
   assert.match(await page.locator('[data-testid="code-inspector"]').innerText(), /co_varnames\s+a, b/)
@@ -211,6 +219,11 @@ describe('web UI in Chromium', { skip: missing }, () => {
       await page.goto(server.url)
       assert.equal(new URL(page.url()).search, '', 'the token left the address bar')
       await page.locator('[data-testid="backend"]', { hasText: 'pyxray serve' }).waitFor(WAIT)
+      // The Explorer starts with the interpreter the CLI would pick (PYXRAY_PYTHON, else the first python3).
+      const chosen = defaultInterpreter(findInterpreters())
+      if (chosen) await page.waitForFunction(`document.querySelector('[data-testid="runtime"]').value === 'native:3.${chosen.minor}'`, undefined, WAIT)
+      // The checks below read the newest version's output (labels in the exception table): that is the first offered.
+      await page.selectOption('[data-testid="runtime"]', { index: 0 })
       await explorerChecks(page, 'serve')
       await page.close()
     })

@@ -27,7 +27,8 @@ export class HttpBackend implements Backend {
   }
 
   async runtimes(): Promise<RuntimeOption[]> {
-    return (await this.call<{ runtimes: RuntimeOption[] }>('api/runtimes')).body.runtimes
+    const { runtimes, default: chosen } = (await this.call<{ runtimes: RuntimeOption[]; default?: string | null }>('api/runtimes')).body
+    return runtimes.map((r) => (r.id === chosen ? { ...r, default: true } : r))
   }
 
   async compile(request: CompileRequest): Promise<CompileResult> {

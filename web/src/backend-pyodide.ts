@@ -2,7 +2,7 @@
 import type { ProfileDocument } from '../../src/profile/document.js'
 import { AgentRuntime, type AgentResponse, agentError } from '../../src/runtime/agent.js'
 import { RuntimeError } from '../../src/runtime/types.js'
-import { type Backend, BackendError, type CompileRequest, type CompileResult, type ProfileEntry, type RuntimeOption } from './backend.js'
+import { type Backend, BackendError, type LoadStage, type CompileRequest, type CompileResult, type ProfileEntry, type RuntimeOption } from './backend.js'
 
 const LOAD_TIMEOUT_MS = 120_000
 
@@ -13,6 +13,21 @@ export class WorkerRuntime extends AgentRuntime {
   private ready: Promise<Worker> | undefined
   private readonly pending = new Map<number, (r: AgentResponse) => void>()
   private nextId = 1
+  /** How far the start has come, and who wants to know. */
+  stage: LoadStage = 'fetch'
+  private readonly stageListeners = new Set<(s: LoadStage) => void>()
+
+  /** Follows the start's stages; returns the unsubscribe function. */
+  onStage(listener: (s: LoadStage) => void): () => void {
+    this.stageListeners.add(listener)
+    listener(this.stage)
+    return () => this.stageListeners.delete(listener)
+  }
+
+  private setStage(s: LoadStage): void {
+    this.stage = s
+    for (const l of this.stageListeners) l(s)
+  }
 
   constructor(private readonly indexURL: string) {
     super()
@@ -24,9 +39,11 @@ export class WorkerRuntime extends AgentRuntime {
       this.worker = worker
       const timer = setTimeout(() => reject(new RuntimeError('RUNTIME_TIMEOUT', `Pyodide did not load within ${LOAD_TIMEOUT_MS / 1000} s`)), LOAD_TIMEOUT_MS)
       worker.onmessage = (e: MessageEvent) => {
-        const msg = e.data as { ready?: true; failed?: string; line?: string }
-        if (msg.ready) {
+        const msg = e.data as { ready?: true; failed?: string; line?: string; stage?: LoadStage }
+        if (msg.stage !== undefined) this.setStage(msg.stage)
+        else if (msg.ready) {
           clearTimeout(timer)
+          this.setStage('ready')
           resolve(worker)
         } else if (msg.failed !== undefined) {
           clearTimeout(timer)
@@ -79,6 +96,10 @@ export class PyodideBackend implements Backend {
     this.runtime = new WorkerRuntime(indexURL)
     // Start loading Pyodide at once: it takes seconds, and the first compile is not far behind.
     this.runtime.info().catch(() => {})
+  }
+
+  onLoadStage(listener: (s: LoadStage) => void): () => void {
+    return this.runtime.onStage(listener)
   }
 
   async runtimes(): Promise<RuntimeOption[]> {

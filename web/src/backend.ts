@@ -14,6 +14,8 @@ export interface RuntimeOption {
   /** "3.12". */
   readonly version: string
   readonly minor: number
+  /** The runtime the Explorer starts with (the server's: the interpreter the CLI would pick). */
+  readonly default?: boolean
 }
 
 /** What to compile. */
@@ -40,6 +42,17 @@ export interface ProfileEntry {
   readonly kind?: 'profile' | 'memory'
 }
 
+/** Stages of a runtime's start (the static build loads Pyodide): fetch the loader, start CPython, install the agent, ready. */
+export type LoadStage = 'fetch' | 'wasm' | 'agent' | 'ready'
+
+/** The stages as the progress indicator names them, in order. */
+export const LOAD_STAGES: readonly (readonly [LoadStage, string])[] = [
+  ['fetch', 'downloading the Python runtime (Pyodide)'],
+  ['wasm', 'starting CPython in WebAssembly'],
+  ['agent', 'installing the pyxray agent'],
+  ['ready', 'compiling your code'],
+]
+
 /** How the UI reaches Python and profiles. */
 export interface Backend {
   /** `report`: the offline HTML report (no Python at all). */
@@ -60,6 +73,8 @@ export interface Backend {
    * a profile's paths by its name. Absent where the backend reads files itself.
    */
   addSource?(name: string, text: string): void
+  /** Backends whose runtime takes a while to start: follows its stages (returns the unsubscribe function). */
+  onLoadStage?(listener: (stage: LoadStage) => void): () => void
 }
 
 /** A failed backend call (network, server error, worker crash). */

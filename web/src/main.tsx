@@ -9,8 +9,13 @@ import { MemoryView } from './memory/memory-view.js'
 import { DiffView } from './profile/diff-view.js'
 import { ProfileViewer } from './profile/viewer.js'
 import './style.css'
+import { initTheme, ShortcutsDialog, ThemeSwitch, typing, useShortcutsDialog } from './ui.js'
+
+initTheme()
 
 type View = 'explorer' | 'profile' | 'diff' | 'memory'
+
+const VIEWS: readonly View[] = ['explorer', 'profile', 'diff', 'memory']
 
 /** The view a hash opens. */
 function viewOf(hash: string): View {
@@ -46,6 +51,18 @@ function App() {
       },
     )
   }, [link])
+  const [shortcuts, setShortcuts] = useShortcutsDialog()
+  // Alt+1 … Alt+4 switch views (outside text fields and the editor).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const n = Number(e.key)
+      if (!e.altKey || e.ctrlKey || e.metaKey || !(n >= 1 && n <= VIEWS.length) || typing(e)) return
+      e.preventDefault()
+      setView(VIEWS[n - 1]!)
+    }
+    window.addEventListener('keydown', onKey)
+    return () => window.removeEventListener('keydown', onKey)
+  }, [])
   useEffect(() => {
     // The Explorer writes its own permalink into the hash; the other views name themselves.
     if (view !== 'explorer') history.replaceState(null, '', `#${view}`)
@@ -55,25 +72,30 @@ function App() {
     <div class="app" data-backend={backend?.kind ?? ''}>
       <header>
         <b class="logo">pyxray</b>
-        <nav>
-          <button class={view === 'explorer' ? 'active' : ''} data-testid="nav-explorer" onClick={() => setView('explorer')}>
+        <nav aria-label="views">
+          <button type="button" aria-current={view === 'explorer' ? 'page' : undefined} class={view === 'explorer' ? 'active' : ''} data-testid="nav-explorer" onClick={() => setView('explorer')}>
             Bytecode Explorer
           </button>
-          <button class={view === 'profile' ? 'active' : ''} data-testid="nav-profile" onClick={() => setView('profile')}>
+          <button type="button" aria-current={view === 'profile' ? 'page' : undefined} class={view === 'profile' ? 'active' : ''} data-testid="nav-profile" onClick={() => setView('profile')}>
             Profile viewer
           </button>
-          <button class={view === 'diff' ? 'active' : ''} data-testid="nav-diff" onClick={() => setView('diff')}>
+          <button type="button" aria-current={view === 'diff' ? 'page' : undefined} class={view === 'diff' ? 'active' : ''} data-testid="nav-diff" onClick={() => setView('diff')}>
             Profile diff
           </button>
-          <button class={view === 'memory' ? 'active' : ''} data-testid="nav-memory" onClick={() => setView('memory')}>
+          <button type="button" aria-current={view === 'memory' ? 'page' : undefined} class={view === 'memory' ? 'active' : ''} data-testid="nav-memory" onClick={() => setView('memory')}>
             Memory
           </button>
         </nav>
         <span class="muted" data-testid="backend">
           {backend ? backend.description : 'starting…'}
         </span>
+        <ThemeSwitch />
+        <button type="button" class="header-button" data-testid="shortcuts-button" aria-keyshortcuts="?" title="keyboard shortcuts (?)" onClick={() => setShortcuts(true)}>
+          ?<span class="visually-hidden"> keyboard shortcuts</span>
+        </button>
       </header>
-      {failure ? <div class="error">{failure}</div> : null}
+      <ShortcutsDialog open={shortcuts} onClose={() => setShortcuts(false)} />
+      {failure ? <div class="error" role="alert">{failure}</div> : null}
       {backend ? (
         <main>
           <div hidden={view !== 'explorer'} class="view">

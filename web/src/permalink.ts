@@ -58,7 +58,11 @@ async function pipe(bytes: Uint8Array, stream: CompressionStream | Decompression
 
 /** The hash (with its `#code=` prefix) of a state. */
 export async function encodeLink(link: ExplorerLink): Promise<string> {
-  const json = new TextEncoder().encode(JSON.stringify(link))
+  // Compare sides equal to the source are stored once (a null side is the source): a link stays
+  // about the size of its source, not three times it.
+  const c = link.compare
+  const stored = c ? { ...link, compare: { ...c, a: c.a === link.source ? null : c.a, b: c.b === link.source ? null : c.b } } : link
+  const json = new TextEncoder().encode(JSON.stringify(stored))
   if (typeof CompressionStream === 'function') {
     try {
       return `${LINK_PREFIX}z.${toBase64Url(await pipe(json, new CompressionStream('deflate-raw')))}`
@@ -92,6 +96,8 @@ export async function decodeLink(hash: string): Promise<ExplorerLink | undefined
   }
   const v = value as Partial<ExplorerLink> | null
   if (!v || v.v !== 1 || typeof v.source !== 'string') throw new PermalinkError('LINK_CONTENT', 'the link is not a pyxray Explorer link of version 1')
+  const stored = v.compare as (Omit<CompareState, 'a' | 'b'> & { a: string | null; b: string | null }) | undefined
+  if (stored && typeof stored === 'object') (v as { compare?: CompareState }).compare = { ...stored, a: stored.a ?? v.source, b: stored.b ?? v.source }
   const c = v.compare
   if (c !== undefined && (typeof c !== 'object' || c === null || typeof c.a !== 'string' || typeof c.b !== 'string' || ![c.codeA, c.codeB].every((q) => q === undefined || typeof q === 'string'))) throw new PermalinkError('LINK_CONTENT', 'the link has damaged compare sources')
   return v as ExplorerLink

@@ -20,8 +20,11 @@ const queue: string[] = []
 
 async function start(indexURL: string): Promise<void> {
   try {
+    scope.postMessage({ stage: 'fetch' })
     const mod = (await import(/* @vite-ignore */ `${indexURL}pyodide.mjs`)) as { loadPyodide(o: object): Promise<PyodideApi> }
+    scope.postMessage({ stage: 'wasm' })
     const py = await mod.loadPyodide({ indexURL, stdout: () => {}, stderr: () => {} })
+    scope.postMessage({ stage: 'agent' })
     py.FS.mkdirTree('/pyxray-agent/pyxray')
     for (const [path, text] of Object.entries(AGENT)) py.FS.writeFile(`/pyxray-agent/pyxray/${path.split('/').pop()}`, text)
     py.runPython("import sys; sys.path.insert(0, '/pyxray-agent')")

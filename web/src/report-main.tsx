@@ -8,6 +8,9 @@ import type { ProfileDocument } from '../../src/profile/document.js'
 import { type Backend, BackendError, type CompileResult, type ProfileEntry, type RuntimeOption } from './backend.js'
 import { openProfile, ProfileViewer } from './profile/viewer.js'
 import './style.css'
+import { initTheme, ShortcutsDialog, ThemeSwitch, useShortcutsDialog } from './ui.js'
+
+initTheme()
 
 /** What the CLI embeds. */
 interface ReportData {
@@ -41,14 +44,24 @@ export class ReportBackend implements Backend {
 }
 
 function Report({ backend, failure }: { backend?: Backend; failure?: string }) {
+  const [shortcuts, setShortcuts] = useShortcutsDialog()
   return (
     <div class="app" data-backend="report">
       <header>
         <b class="logo">pyxray</b>
         <span>profile report</span>
         <span class="muted">{backend?.description ?? ''}</span>
+        <ThemeSwitch />
+        <button type="button" class="header-button" data-testid="shortcuts-button" aria-keyshortcuts="?" title="keyboard shortcuts (?)" onClick={() => setShortcuts(true)}>
+          ?<span class="visually-hidden"> keyboard shortcuts</span>
+        </button>
       </header>
-      {failure ? <div class="error" data-testid="report-error">{failure}</div> : null}
+      <ShortcutsDialog open={shortcuts} onClose={() => setShortcuts(false)} />
+      {failure ? (
+        <div class="error" role="alert" data-testid="report-error">
+          {failure}
+        </div>
+      ) : null}
       {backend ? (
         <main>
           <div class="view">

@@ -1,4 +1,5 @@
 /** The bytecode listing: one row per instruction; hover explains the opcode, click links to source. */
+import { memo } from 'preact/compat'
 import { useEffect, useRef } from 'preact/hooks'
 import type { Disassembly } from '../../../src/bytecode/index.js'
 import { explainOpcode } from '../../../src/bytecode/explain.js'
@@ -26,8 +27,11 @@ function rowKey(e: KeyboardEvent, k: number, onSelect: (index: number) => void):
   e.preventDefault()
 }
 
-/** The instruction table of one code object. */
-export function BytecodePane({ d, selected, linked, onSelect }: BytecodePaneProps) {
+/**
+ * The instruction table of one code object. Memoized: a module of thousands of lines has thousands
+ * of rows, and the Explorer re-renders on every status change (compiling…, a tab, a link).
+ */
+export const BytecodePane = memo(function BytecodePane({ d, selected, linked, onSelect }: BytecodePaneProps) {
   const bodyRef = useRef<HTMLTableSectionElement>(null)
   const minor = d.rules.minor
   useEffect(() => {
@@ -76,4 +80,4 @@ export function BytecodePane({ d, selected, linked, onSelect }: BytecodePaneProp
       </tbody>
     </table>
   )
-}
+})

@@ -14,6 +14,7 @@ import type { Backend, RuntimeOption } from '../backend.js'
 import type { CodeObject } from '../../../src/bytecode/index.js'
 import { type Compiled, disassembly, loadCompiled, spanToRange } from '../compiled.js'
 import { createEditor, showMarks } from './editor.js'
+import { Legend, useRovingKeys } from '../ui.js'
 
 /** What compare mode keeps (and the permalink stores). */
 export interface CompareState {
@@ -93,13 +94,15 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
   /** The clicked instruction: side (0 = A) and index into that side's instructions. */
   const [picked, setPicked] = useState<{ side: 0 | 1; index: number }>()
   const seqRef = useRef(0)
+  const pairsRef = useRef<HTMLTableSectionElement>(null)
+  useRovingKeys(pairsRef, 'tr.pair', 'button')
   const viewsRef = useRef<(EditorView | undefined)[]>([])
   /** The texts the editors open with: the first render's (the editors own the text from then on). */
   const initialRef = useRef(initial)
 
   useEffect(() => {
-    const edit = (host: HTMLDivElement | null, text: string, change: (t: string) => void) => (host ? createEditor(host, text, { change, select: () => {} }) : undefined)
-    const views = [edit(hostARef.current, initialRef.current.a, setA), edit(hostBRef.current, initialRef.current.b, setB)]
+    const edit = (host: HTMLDivElement | null, text: string, change: (t: string) => void, label: string) => (host ? createEditor(host, text, { change, select: () => {} }, label) : undefined)
+    const views = [edit(hostARef.current, initialRef.current.a, setA, 'Python source A'), edit(hostBRef.current, initialRef.current.b, setB, 'Python source B')]
     viewsRef.current = views
     ;(window as unknown as { pyxrayCompareEditors?: EditorView[] }).pyxrayCompareEditors = views.filter((v) => v !== undefined)
     return () => views.forEach((v) => v?.destroy())
@@ -198,6 +201,17 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
               : ''}
         </span>
       </div>
+      <div class="toolbar">
+        <Legend
+          testId="compare-legend"
+          items={[
+            { label: 'changed (same line, other instruction)', class: 'changed' },
+            { label: 'only in A', class: 'only-a' },
+            { label: 'only in B', class: 'only-b' },
+            { label: 'picked (its source is marked)', class: 'selected' },
+          ]}
+        />
+      </div>
       {errors.length ? (
         <div class="error" data-testid="compare-error">
           {errors.join(' · ')}
@@ -217,7 +231,7 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
                   <th>B · CPython {sideB.pythonVersion}</th>
                 </tr>
               </thead>
-              <tbody>
+              <tbody ref={pairsRef}>
                 {doc.rows.flatMap((row, r) => {
                   const [la, lb] = row.lines
                   const text = (s: typeof sideA, l: number | null | undefined) => (l === null || l === undefined ? '' : `${l}  ${(s.sourceLines?.[l - 1] ?? '').trim()}`)
@@ -261,8 +275,8 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
               <thead>
                 <tr>
                   <th>static summary</th>
-                  <th>A</th>
-                  <th>B</th>
+                  <th class="num">A</th>
+                  <th class="num">B</th>
                 </tr>
               </thead>
               <tbody>

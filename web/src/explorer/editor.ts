@@ -2,10 +2,11 @@
  * The source editor: CodeMirror 6 with Python highlighting and two layers of marks the other
  * panes set — the span of the chosen instruction or AST node ("linked"), and a syntax error.
  */
-import { defaultKeymap, history, historyKeymap } from '@codemirror/commands'
+import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands'
 import { python } from '@codemirror/lang-python'
-import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language'
+import { bracketMatching, indentOnInput, syntaxHighlighting } from '@codemirror/language'
 import { EditorState, type Extension, StateEffect, StateField } from '@codemirror/state'
+import { classHighlighter } from '@lezer/highlight'
 import { Decoration, type DecorationSet, EditorView, highlightActiveLine, keymap, lineNumbers } from '@codemirror/view'
 
 /** One mark: document offsets [from, to) and its CSS class. */
@@ -51,16 +52,22 @@ export interface EditorEvents {
   select(from: number, to: number): void
 }
 
-/** Creates the editor in `parent`. */
-export function createEditor(parent: HTMLElement, text: string, events: EditorEvents): EditorView {
+/**
+ * Creates the editor in `parent`. Tab indents and Shift+Tab dedents (CodeMirror's indentWithTab);
+ * Esc then Tab moves the focus out of the editor, as CodeMirror documents for keyboard users.
+ * Highlighting is by class (tok-keyword, …), coloured by the theme's CSS.
+ */
+export function createEditor(parent: HTMLElement, text: string, events: EditorEvents, label = 'Python source'): EditorView {
   const extensions: Extension[] = [
     lineNumbers(),
     history(),
     indentOnInput(),
     bracketMatching(),
     highlightActiveLine(),
-    syntaxHighlighting(defaultHighlightStyle),
-    keymap.of([...defaultKeymap, ...historyKeymap]),
+    syntaxHighlighting(classHighlighter),
+    keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
+    // An explicit tabindex: checkers (axe-core) then see the scroller's content as focusable.
+    EditorView.contentAttributes.of({ 'aria-label': label, tabindex: '0' }),
     python(),
     layerField('linked'),
     layerField('error'),

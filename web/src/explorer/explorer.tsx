@@ -3,7 +3,7 @@
  * middle; the stack stepper, AST and code-object inspector on the right. Source and bytecode are
  * linked by CPython's positions, column-precise, both ways.
  */
-import type { EditorView } from '@codemirror/view'
+import { EditorView } from '@codemirror/view'
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks'
 import type { Backend, RuntimeOption } from '../backend.js'
 import { type Compiled, disassembly, loadCompiled, type Span, spanToRange } from '../compiled.js'
@@ -15,6 +15,7 @@ import { CodePane } from './code-pane.js'
 import { type CompareState, CompareView } from './compare.js'
 import { createEditor, showMarks } from './editor.js'
 import { StackPane } from './stack-pane.js'
+import { Divider, LoadProgress } from '../ui.js'
 
 /** The sample the explorer opens with. */
 export const SAMPLE = `def fib(n):
@@ -50,7 +51,7 @@ export interface ExplorerProps {
 
 /** The runtime of a permalink on this backend: the same id, else the same version, else the first. */
 function linkRuntime(rs: readonly RuntimeOption[], link: ExplorerLink | undefined): string | undefined {
-  return (rs.find((r) => r.id === link?.runtime) ?? rs.find((r) => r.version === link?.version) ?? rs[0])?.id
+  return (rs.find((r) => r.id === link?.runtime) ?? rs.find((r) => r.version === link?.version) ?? rs.find((r) => r.default) ?? rs[0])?.id
 }
 
 /** Pause after the last keystroke before compiling (typing fast does not queue compiles). */
@@ -80,9 +81,22 @@ function instructionsAt(view: EditorView, d: ReturnType<typeof disassembly>, fro
   return out
 }
 
+/**
+ * The URL a copied link gives: under `pyxray serve` with the server's token in the query (the server
+ * trades it for its cookie and drops it from the address bar), so the link also opens in a browser
+ * that has not been there yet; elsewhere the page's own address.
+ */
+function shareUrl(hash: string): string {
+  const url = new URL(hash, location.href)
+  const token = document.querySelector('meta[name="pyxray-token"]')?.getAttribute('content')
+  if (token) url.searchParams.set('token', token)
+  return url.href
+}
+
 /** The explorer. */
 export function Explorer({ backend, initial, active = true }: ExplorerProps) {
   const editorHostRef = useRef<HTMLDivElement>(null)
+  const bytecodePaneRef = useRef<HTMLDivElement>(null)
   const viewRef = useRef<EditorView | undefined>(undefined)
   const [source, setSource] = useState(initial?.source ?? SAMPLE)
   const [runtimes, setRuntimes] = useState<RuntimeOption[]>([])
@@ -147,6 +161,13 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
             setState((s) => ({ ...s, busy: false, key, syntax: { message: r.message, details: r.syntax }, failure: undefined }))
             return
           }
+          // Only the AST was missing (its pane opened): the bytecode stays the same objects, so
+          // nothing is decoded or rendered again.
+          const had = currentRef.current
+          if (had.key === key && had.compiled && r.ast) {
+            setState({ busy: false, key, compiled: had.compiled, ast: r.ast })
+            return
+          }
           try {
             const compiled = loadCompiled(r.marshal, r.minor, r.version)
             performance.mark('pyxray:decoded')
@@ -201,6 +222,18 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
     [d, highlight],
   )
 
+  /** Shows a code object: its bytecode, and its first line in the editor (scrolled to, cursor there). */
+  const pickCodeObject = (name: string) => {
+    setQualname(name)
+    setSelected(undefined)
+    setLinked(new Set())
+    const v = viewRef.current
+    const code = state.compiled?.entries.find((e) => e.qualname === name)?.code
+    if (!v || !code) return
+    const line = v.state.doc.line(Math.min(Math.max(1, code.firstlineno), v.state.doc.lines))
+    v.dispatch({ selection: { anchor: line.from }, effects: EditorView.scrollIntoView(line.from, { y: 'start', yMargin: 24 }) })
+  }
+
   onSelectRef.current = (from, to) => {
     const v = viewRef.current
     if (!v || !state.compiled) return
@@ -249,7 +282,7 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
   const copyLink = async () => {
     const hash = await currentLink()
     history.replaceState(null, '', hash)
-    const url = new URL(hash, location.href).href
+    const url = shareUrl(hash)
     let copied = false
     try {
       await navigator.clipboard.writeText(url)
@@ -291,7 +324,7 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
         </label>
         <label>
           code object{' '}
-          <select data-testid="code-object" value={entry?.qualname} onChange={(e) => { setQualname((e.target as HTMLSelectElement).value); setSelected(undefined); setLinked(new Set()) }}>
+          <select data-testid="code-object" value={entry?.qualname} onChange={(e) => pickCodeObject((e.target as HTMLSelectElement).value)}>
             {state.compiled?.entries.map((e) => (
               <option key={e.qualname} value={e.qualname}>
                 {'  '.repeat(e.depth)}
@@ -307,7 +340,7 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
           copy link
         </button>
         <span class="status" data-testid="compile-status">
-          {state.busy ? 'compiling…' : state.compiled ? `CPython ${state.compiled.version}` : ''}
+          {state.busy ? 'compiling…' : state.syntax ? `${runtimes.find((r) => r.id === runtime)?.label ?? ''}: syntax error, the bytecode shown is the last that compiled` : state.compiled ? `CPython ${state.compiled.version}` : ''}
         </span>
       </div>
       {link ? (
@@ -339,13 +372,15 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
       ) : null}
       <div class="panes" hidden={comparing}>
         <div class="pane editor-pane" ref={editorHostRef} data-testid="editor" />
-        <div class={`pane bytecode-pane${state.syntax ? ' stale' : ''}`}>
-          {d ? <BytecodePane d={d} selected={selected} linked={linked} onSelect={selectInstruction} /> : <div class="muted">{state.busy ? 'loading the Python runtime…' : ''}</div>}
+        <Divider target={editorHostRef} label="resize the editor" />
+        <div class={`pane bytecode-pane${state.syntax ? ' stale' : ''}`} ref={bytecodePaneRef}>
+          {d ? <BytecodePane d={d} selected={selected} linked={linked} onSelect={selectInstruction} /> : state.busy ? <LoadProgress backend={backend} /> : null}
         </div>
-        <div class="pane side-pane">
+        <Divider target={bytecodePaneRef} label="resize the bytecode" />
+        <div class={`pane side-pane${state.syntax ? ' stale' : ''}`}>
           <div class="tabs">
             {(['stack', 'ast', 'code'] as const).map((t) => (
-              <button key={t} class={t === tab ? 'active' : ''} data-testid={`tab-${t}`} onClick={() => setTab(t)}>
+              <button type="button" key={t} class={t === tab ? 'active' : ''} aria-pressed={t === tab} data-testid={`tab-${t}`} onClick={() => setTab(t)}>
                 {t === 'stack' ? 'Stack' : t === 'ast' ? 'AST' : 'Code object'}
               </button>
             ))}

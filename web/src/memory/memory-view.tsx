@@ -9,6 +9,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks'
 import { type GrowthResult, type LeaksResult, type LinesResult, type MemoryDocument, MemoryDocumentError, parseMemoryDocument, type PathResult, type SizeResult } from '../../../src/profile/memory-document.js'
 import { formatBytes } from '../../../src/profile/units.js'
 import type { Backend } from '../backend.js'
+import { FileButton } from '../ui.js'
 
 /** An opened document. */
 interface Opened {
@@ -16,24 +17,70 @@ interface Opened {
   readonly doc: MemoryDocument
 }
 
-const perIteration = (b: number) => `${b >= 0 ? '+' : ''}${formatBytes(b)}/iteration`
+const perIteration = (b: number) => `${b > 0 ? '+' : ''}${formatBytes(b)}/iteration`
 
 /** A bar of `share` (0–1) of the cell. */
 function Bar({ share }: { share: number }) {
   return <span class="bar" style={{ width: `${Math.max(0, Math.min(1, share)) * 100}%` }} />
 }
 
-/** Traced bytes after each iteration, as a small line chart. */
+/** Round tick values from lo to hi (about `n` of them): 1, 2 or 5 × a power of ten apart. */
+export function ticks(lo: number, hi: number, n: number): number[] {
+  const span = hi - lo
+  if (!(span > 0) || !Number.isFinite(span)) return [lo]
+  const raw = span / Math.max(1, n)
+  const p = 10 ** Math.floor(Math.log10(raw))
+  const step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) ?? 10 * p
+  const out: number[] = []
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v)
+  return out
+}
+
+/**
+ * Traced bytes after each iteration, as a line chart with axes: bytes (binary units) up the left,
+ * the iteration along the bottom.
+ */
 function GrowthCurve({ totals }: { totals: readonly number[] }) {
   if (totals.length < 2) return null
-  const w = 240
-  const h = 60
-  const lo = Math.min(0, ...totals)
-  const hi = Math.max(1, ...totals)
-  const pts = totals.map((v, i) => `${((i / (totals.length - 1)) * w).toFixed(1)},${(h - ((v - lo) / (hi - lo)) * h).toFixed(1)}`).join(' ')
+  const w = 360
+  const h = 150
+  const left = 64
+  const right = 8
+  const top = 8
+  const bottom = 30
+  const pw = w - left - right
+  const ph = h - top - bottom
+  const lo = Math.min(...totals)
+  const hi = Math.max(...totals)
+  const pad = hi > lo ? 0 : Math.max(1, Math.abs(hi) * 0.05)
+  const y0 = lo - pad
+  const y1 = hi + pad
+  const x = (i: number) => left + (i / (totals.length - 1)) * pw
+  const y = (v: number) => top + ph - ((v - y0) / (y1 - y0)) * ph
+  const pts = totals.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')
+  const yTicks = ticks(y0, y1, 4)
+  const xTicks = ticks(1, totals.length, Math.min(5, totals.length - 1)).filter((t) => Number.isInteger(t))
   return (
-    <svg class="curve" width={w} height={h} viewBox={`0 0 ${w} ${h}`} data-testid="leak-curve" aria-label="traced bytes after each iteration">
-      <polyline points={pts} fill="none" stroke="#c0392b" stroke-width="2" />
+    <svg class="curve" width={w} height={h} viewBox={`0 0 ${w} ${h}`} data-testid="leak-curve" role="img" aria-label={`traced bytes after each of ${totals.length} iterations: from ${formatBytes(totals[0]!)} to ${formatBytes(totals[totals.length - 1]!)}`}>
+      {yTicks.map((t) => (
+        <g key={`y${t}`}>
+          <line class="grid-line" x1={left} x2={w - right} y1={y(t)} y2={y(t)} />
+          <text x={left - 4} y={y(t) + 3} text-anchor="end" data-testid="curve-y-tick">
+            {formatBytes(t)}
+          </text>
+        </g>
+      ))}
+      {xTicks.map((t) => (
+        <text key={`x${t}`} x={x(t - 1)} y={top + ph + 13} text-anchor="middle" data-testid="curve-x-tick">
+          {t}
+        </text>
+      ))}
+      <line class="axis" x1={left} x2={left} y1={top} y2={top + ph} />
+      <line class="axis" x1={left} x2={w - right} y1={top + ph} y2={top + ph} />
+      <text x={left + pw / 2} y={h - 3} text-anchor="middle">
+        iteration
+      </text>
+      <polyline class="line" points={pts} />
     </svg>
   )
 }
@@ -53,22 +100,22 @@ function Leaks({ r }: { r: LeaksResult }) {
       <table class="grid" data-testid="leak-sites">
         <thead>
           <tr>
-            <th>line</th>
+            <th class="wide">line</th>
             <th>source</th>
-            <th>per iteration</th>
-            <th />
-            <th>blocks/iteration</th>
-            <th>total</th>
+            <th class="num wide">per iteration</th>
+            <th class="bar"><span class="visually-hidden">share</span></th>
+            <th class="num">blocks/iteration</th>
+            <th class="num">total</th>
           </tr>
         </thead>
         <tbody>
           {top.map((s, k) => (
             <tr key={k}>
-              <td>
+              <td title={`${s.file ?? ''}:${s.line}`}>
                 {s.file?.split('/').pop()}:{s.line}
               </td>
               <td class="code">{s.source}</td>
-              <td class="num">{perIteration(s.bytesPerIteration)}</td>
+              <td class="num">{`${s.bytesPerIteration > 0 ? '+' : ''}${formatBytes(s.bytesPerIteration)}`}</td>
               <td class="barcell">
                 <Bar share={Math.abs(s.bytesPerIteration) / most} />
               </td>
@@ -92,9 +139,9 @@ function Size({ r }: { r: SizeResult }) {
         <thead>
           <tr>
             <th>type</th>
-            <th>objects</th>
-            <th>bytes</th>
-            <th />
+            <th class="num">objects</th>
+            <th class="num wide">bytes</th>
+            <th class="bar"><span class="visually-hidden">share</span></th>
           </tr>
         </thead>
         <tbody>
@@ -164,12 +211,12 @@ function Lines({ r }: { r: LinesResult }) {
       <table class="grid" data-testid="lines-table">
         <thead>
           <tr>
-            <th>line</th>
+            <th class="num narrow">line</th>
             <th>source</th>
-            <th>hits</th>
-            <th>net</th>
-            <th />
-            <th>peak</th>
+            <th class="num">hits</th>
+            <th class="num">net</th>
+            <th class="bar"><span class="visually-hidden">share</span></th>
+            <th class="num">peak</th>
           </tr>
         </thead>
         <tbody>
@@ -202,8 +249,8 @@ function Growth({ r }: { r: GrowthResult }) {
         <thead>
           <tr>
             <th>type</th>
-            <th>count</th>
-            <th>Δ</th>
+            <th class="num">count</th>
+            <th class="num">Δ</th>
           </tr>
         </thead>
         <tbody>
@@ -270,7 +317,7 @@ export function MemoryView({ backend }: { backend: Backend }) {
       setError(`${name}: ${e instanceof MemoryDocumentError ? e.message : String(e)} (write one with pyxray mem leaks|size|path|lines|growth … --format json -o FILE)`)
     }
   }, [])
-  const openFiles = (files: FileList | null | undefined) => {
+  const openFiles = (files: FileList | readonly File[] | null | undefined) => {
     for (const f of Array.from(files ?? [])) f.text().then((t) => openText(t, f.name), (e: Error) => setError(`${f.name}: ${e.message}`))
   }
   useEffect(() => {
@@ -294,21 +341,24 @@ export function MemoryView({ backend }: { backend: Backend }) {
       }}
     >
       <div class="toolbar">
-        <label class="button">
-          open memory documents…
-          <input type="file" multiple accept=".json,application/json" hidden data-testid="memory-file" onChange={(e) => openFiles((e.target as HTMLInputElement).files)} />
-        </label>
-        {opened.length ? <button onClick={() => setOpened([])}>close all</button> : null}
+        <FileButton label="open memory documents…" accept=".json,application/json" multiple testId="memory-file" onFiles={openFiles} />
+        {opened.length ? (
+          <button type="button" onClick={() => setOpened([])}>
+            close all
+          </button>
+        ) : null}
       </div>
       {error ? (
-        <div class="error" data-testid="memory-load-error">
+        <div class="error" role="alert" data-testid="memory-load-error">
           {error}
         </div>
       ) : null}
       {opened.length === 0 ? (
         <div class="drop-hint">Open or drop memory documents: pyxray mem leaks script.py --call 'f()' --format json -o leaks.json (also size, path, lines, growth).</div>
       ) : (
-        <div class="cards">
+        // A scrolling region: focusable, so the keyboard can scroll it.
+        // eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex
+        <div class="cards" tabIndex={0} role="region" aria-label="memory documents">
           {opened.map((o) => (
             <MemoryCard key={o.name} {...o} />
           ))}

@@ -16,8 +16,10 @@ import type { Backend, ProfileEntry } from '../backend.js'
 import { FlameGraph } from './flame.js'
 import { FrameCode, useSourceFiles } from './frame-code.js'
 import { formatNs } from '../../../src/profile/units.js'
+import { formatSignedFraction, formatSignedNs } from '../../../src/text/units.js'
+import { FileButton, Legend } from '../ui.js'
 import { layoutThread } from './layout.js'
-import { openProfile } from './viewer.js'
+import { emptyProfile, openProfile } from './viewer.js'
 
 /** A loaded side. */
 interface Side {
@@ -126,20 +128,17 @@ export function frameOfId(doc: ProfileDocument, id: string): ProfileFrame | unde
   return doc.frames.find((f) => f.kind === 'python' && `${shortFile(f.file, doc.metadata.cwd)}:${f.qualname}` === id)
 }
 
-const signedNs = (ns: number) => `${ns > 0 ? '+' : ns < 0 ? '−' : '±'}${formatNs(Math.abs(ns))}`
-const percent = (x: number | null) => (x === null ? '–' : `${x > 0 ? '+' : ''}${(x * 100).toFixed(1)}%`)
+const signedNs = formatSignedNs
+const percent = formatSignedFraction
 
 /** One side's picker: a file, or a profile the server offers. */
 function SidePicker({ label, entries, onFile, onEntry, side }: { label: 'base' | 'head'; entries: readonly ProfileEntry[]; onFile: (f: File) => void; onEntry: (e: ProfileEntry) => void; side: Side | undefined }) {
   return (
     <span class="side-picker">
       <b>{label}</b>{' '}
-      <label class="button">
-        open…
-        <input type="file" accept=".json,application/json" hidden data-testid={`diff-${label}-file`} onChange={(e) => { const f = (e.target as HTMLInputElement).files?.[0]; if (f) onFile(f) }} />
-      </label>{' '}
+      <FileButton label="open…" accept=".json,application/json" testId={`diff-${label}-file`} title={`open the ${label} profile`} onFiles={(fs) => fs[0] && onFile(fs[0])} />{' '}
       {entries.length ? (
-        <select data-testid={`diff-${label}-server`} value={entries.find((e) => e.name === side?.name)?.id ?? ''} onChange={(e) => { const en = entries.find((x) => x.id === (e.target as HTMLSelectElement).value); if (en) onEntry(en) }}>
+        <select aria-label={`${label}: a profile pyxray serve offers`} data-testid={`diff-${label}-server`} value={entries.find((e) => e.name === side?.name)?.id ?? ''} onChange={(e) => { const en = entries.find((x) => x.id === (e.target as HTMLSelectElement).value); if (en) onEntry(en) }}>
           <option value="">(served profiles)</option>
           {entries.map((p) => (
             <option key={p.id} value={p.id}>
@@ -154,21 +153,29 @@ function SidePicker({ label, entries, onFile, onEntry, side }: { label: 'base' |
 }
 
 /** How one side is opened: from a file, or a profile the server offers; failures go to `setError`. */
-function sideLoader(backend: Backend, set: (s: Side) => void, setError: (message: string | undefined) => void) {
+function sideLoader(backend: Backend, set: (s: Side | undefined) => void, setError: (message: string | undefined) => void) {
+  /** A side that cannot be read is emptied: the diff shows the error, not the previous file's result. */
+  const fail = (message: string) => {
+    set(undefined)
+    setError(message)
+  }
+  const ok = (d: ProfileDocument, name: string) => {
+    const empty = emptyProfile(d, name)
+    if (empty) return fail(empty)
+    setError(undefined)
+    set({ name, doc: d })
+  }
   return {
     file: (f: File) =>
       f.text().then(
         (t) => {
           const d = openProfile(t, f.name)
-          if (typeof d === 'string') setError(d)
-          else {
-            setError(undefined)
-            set({ name: f.name, doc: d })
-          }
+          if (typeof d === 'string') fail(d)
+          else ok(d, f.name)
         },
-        (e: Error) => setError(`${f.name}: ${e.message}`),
+        (e: Error) => fail(`${f.name}: ${e.message}`),
       ),
-    entry: (en: ProfileEntry) => backend.loadProfile(en.id).then((d) => set({ name: en.name, doc: d }), (e: Error) => setError(e.message)),
+    entry: (en: ProfileEntry) => backend.loadProfile(en.id).then((d) => ok(d, en.name), (e: Error) => fail(e.message)),
   }
 }
 
@@ -227,18 +234,29 @@ export function DiffView({ backend }: { backend: Backend }) {
         <SidePicker label="base" entries={entries} side={base} onFile={(f) => void loadBase.file(f)} onEntry={(e) => void loadBase.entry(e)} />
         <SidePicker label="head" entries={entries} side={head} onFile={(f) => void loadHead.file(f)} onEntry={(e) => void loadHead.entry(e)} />
         {backend.addSource && base && head ? (
-          <label class="button" title="the profiled .py files: their source and bytecode (compiled in this browser) show when you click a frame">
-            add source files…
-            <input type="file" multiple accept=".py,text/x-python" data-testid="diff-sources" hidden onChange={(e) => addSources(Array.from((e.target as HTMLInputElement).files ?? []))} />
-          </label>
+          <FileButton
+            label="add source files…"
+            accept=".py,text/x-python"
+            multiple
+            testId="diff-sources"
+            title="the profiled .py files: their source and bytecode (compiled in this browser) show when you click a frame"
+            onFiles={addSources}
+          />
         ) : null}
-        <span class="legend">
-          <span class="swatch" style={{ background: deltaColor(1, 1) }} /> slower <span class="swatch" style={{ background: deltaColor(-1, 1) }} /> faster (Δ {options.metric} time) <span class="swatch vanished" /> only in base
-        </span>
+        <Legend
+          testId="diff-legend"
+          items={[
+            { label: `slower (Δ ${options.metric} time; deeper = larger)`, color: deltaColor(1, 1) },
+            { label: 'faster', color: deltaColor(-1, 1) },
+            { label: 'only in base', class: 'vanished' },
+            { label: 'regression row', class: 'regression' },
+            { label: 'improvement row', class: 'improvement' },
+          ]}
+        />
       </div>
       <DiffControls options={options} onChange={setOptions} />
       {error || typeof diff === 'string' ? (
-        <div class="error" data-testid="diff-error">
+        <div class="error" role="alert" data-testid="diff-error">
           {error ?? diff}
         </div>
       ) : null}
@@ -287,14 +305,14 @@ export function DiffView({ backend }: { backend: Backend }) {
             <table class="grid" data-testid="diff-functions">
               <thead>
                 <tr>
-                  <th>function</th>
-                  <th>status</th>
-                  <th>base</th>
-                  <th>head</th>
-                  <th>Δ</th>
-                  <th>Δ%</th>
-                  <th>p</th>
-                  <th>calls</th>
+                  <th scope="col">function</th>
+                  <th scope="col" class="status">status</th>
+                  <th scope="col" class="num">base</th>
+                  <th scope="col" class="num">head</th>
+                  <th scope="col" class="num">Δ</th>
+                  <th scope="col" class="num">Δ%</th>
+                  <th scope="col" class="num narrow">p</th>
+                  <th scope="col" class="num">calls</th>
                 </tr>
               </thead>
               <tbody>
@@ -303,10 +321,10 @@ export function DiffView({ backend }: { backend: Backend }) {
                   const delta = d.options.metric === 'self' ? f.delta.selfNs : f.delta.totalNs
                   return (
                     <tr key={`${f.file}:${f.qualname}:${f.kind}`} class={`status-${f.status}`} data-status={f.status}>
-                      <td>
+                      <td title={`${f.label} (${f.file}) · ${f.status}`}>
                         {f.label} <span class="muted">{f.file}</span>
                       </td>
-                      <td>{f.status}</td>
+                      <td class="status">{f.status}</td>
                       <td class="num">{f.base ? formatNs(f.base[metric]) : '–'}</td>
                       <td class="num">{f.head ? formatNs(f.head[metric]) : '–'}</td>
                       <td class="num">{signedNs(delta)}</td>
@@ -322,7 +340,9 @@ export function DiffView({ backend }: { backend: Backend }) {
               </tbody>
             </table>
           </div>
-          <div class="details" data-testid="diff-details">
+          {/* A scrolling region: focusable, so the keyboard can scroll it. */}
+          {/* eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex */}
+          <div class="details" data-testid="diff-details" tabIndex={0} role="region" aria-label="the chosen call path">
             {selDiff && base && head ? (
               <NodeDetails backend={backend} n={selDiff} base={base.doc} head={head.doc} sources={sources} />
             ) : (
@@ -341,13 +361,8 @@ function metricDelta(n: NodeDiff, metric: DiffOptions['metric']): number {
   return metric === 'self' ? n.delta.selfNs : n.delta.totalNs
 }
 
-/** The CLI's diff options as controls: --metric, --threshold (percent), --min-time (ms). */
+/** The CLI's diff options as controls: --metric, --threshold (percent), --min-time (ms). Applied as typed. */
 function DiffControls({ options, onChange }: { options: DiffOptions; onChange: (o: DiffOptions) => void }) {
-  /** A number from an input, or undefined when it is not a valid non-negative number (the diff keeps its options). */
-  const num = (e: Event) => {
-    const v = (e.target as HTMLInputElement).valueAsNumber
-    return Number.isFinite(v) && v >= 0 ? v : undefined
-  }
   return (
     <div class="toolbar diff-controls">
       <label>
@@ -357,37 +372,66 @@ function DiffControls({ options, onChange }: { options: DiffOptions; onChange: (
           <option value="total">total</option>
         </select>
       </label>
-      <label title="relative growth that counts as a regression (pyxray diff --threshold)">
-        threshold{' '}
-        <input
-          type="number"
-          min="0"
-          step="1"
-          data-testid="diff-threshold"
-          value={String(Math.round(options.threshold * 1000) / 10)}
-          onChange={(e) => {
-            const v = num(e)
-            if (v !== undefined) onChange({ ...options, threshold: v / 100 })
-          }}
-        />{' '}
-        %
-      </label>
-      <label title="functions below this time in both profiles are never regressions (pyxray diff --min-time)">
-        min time{' '}
-        <input
-          type="number"
-          min="0"
-          step="0.1"
-          data-testid="diff-min-time"
-          value={String(options.minTimeNs / 1e6)}
-          onChange={(e) => {
-            const v = num(e)
-            if (v !== undefined) onChange({ ...options, minTimeNs: Math.round(v * 1e6) })
-          }}
-        />{' '}
-        ms
-      </label>
+      <NumberField
+        label="threshold"
+        unit="%"
+        step="1"
+        testId="diff-threshold"
+        title="relative growth that counts as a regression (pyxray diff --threshold)"
+        value={Math.round(options.threshold * 1000) / 10}
+        onValue={(v) => onChange({ ...options, threshold: v / 100 })}
+      />
+      <NumberField
+        label="min time"
+        unit="ms"
+        step="0.1"
+        testId="diff-min-time"
+        title="functions below this time in both profiles are never regressions (pyxray diff --min-time)"
+        value={options.minTimeNs / 1e6}
+        onValue={(v) => onChange({ ...options, minTimeNs: Math.round(v * 1e6) })}
+      />
     </div>
+  )
+}
+
+/**
+ * A non-negative number, applied on every edit while it is valid; an invalid entry (empty, negative,
+ * not a number) is marked, says so beside the box, and the diff keeps the last valid value, which
+ * the box shows again when it loses the focus.
+ */
+function NumberField({ label, unit, step, testId, title, value, onValue }: { label: string; unit: string; step: string; testId: string; title: string; value: number; onValue: (v: number) => void }) {
+  const [text, setText] = useState<string>()
+  const shown = text ?? String(value)
+  const parsed = Number(shown)
+  const invalid = shown.trim() === '' || !Number.isFinite(parsed) || parsed < 0
+  const errorId = `${testId}-error`
+  return (
+    <label title={title}>
+      {label}{' '}
+      <input
+        type="number"
+        min="0"
+        step={step}
+        data-testid={testId}
+        value={shown}
+        aria-invalid={invalid}
+        aria-describedby={invalid ? errorId : undefined}
+        onInput={(e) => {
+          const t = (e.target as HTMLInputElement).value
+          setText(t)
+          const v = Number(t)
+          if (t.trim() !== '' && Number.isFinite(v) && v >= 0) onValue(v)
+        }}
+        onBlur={() => setText(undefined)}
+      />{' '}
+      {unit}
+      {invalid ? (
+        <span class="field-error" id={errorId} data-testid={`${testId}-invalid`} role="alert">
+          {' '}
+          must be a number ≥ 0; still using {value} {unit}
+        </span>
+      ) : null}
+    </label>
   )
 }
 

@@ -261,6 +261,11 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
    */
   const onKey = (e: KeyboardEvent) => {
     const id = selected !== undefined && layout.depth[selected] !== undefined ? selected : undefined
+    if (e.key === 'Escape') {
+      zoomTo(0, layout.total || 1)
+      e.preventDefault()
+      return
+    }
     if (e.key === 'Enter') {
       if (id === undefined) return
       zoomToNode(id)
@@ -312,7 +317,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
         style={{ height: `${height}px` }}
         data-testid={testId}
         tabIndex={0}
-        aria-label="flame graph: the arrow keys move the selection between callers, callees and neighbours, Enter zooms to it"
+        aria-label="flame graph: the arrow keys move the selection between callers, callees and neighbours, Enter zooms to it, Esc resets the zoom"
         onWheel={(e) => {
           e.preventDefault()
           const { px } = local(e)

@@ -88,7 +88,9 @@ export function FrameCode({ backend, doc, frame, sources = 0 }: { backend: Backe
   if (loaded.state === 'none') return <div class="muted" data-testid="frame-code-missing">{loaded.why}</div>
   return (
     <div class="frame-code" data-testid="frame-code">
-      <pre class="source">
+      {/* Scrolls sideways for long lines: focusable, so the keyboard can scroll it (a labelled region). */}
+      {/* eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex */}
+      <pre class="source" tabIndex={0} role="region" aria-label={`source of ${frame.qualname}`}>
         {loaded.lines.map(([n, t]) => (
           <div key={n}>
             <span class="muted">{String(n).padStart(4)} </span>

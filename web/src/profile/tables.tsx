@@ -1,7 +1,8 @@
 /** The call-tree and top-functions tables, sortable, with memory columns when the profile has them. */
-import { useMemo, useState } from 'preact/hooks'
+import { useMemo, useRef, useState } from 'preact/hooks'
 import type { ProfileDocument, ProfileNode, ProfileThread } from '../../../src/profile/document.js'
 import { formatBytes, formatNs } from '../../../src/profile/units.js'
+import { useRovingKeys } from '../ui.js'
 import { functionTable } from './layout.js'
 
 type Key = 'name' | 'calls' | 'total' | 'self' | 'memNet' | 'memPeak'
@@ -10,7 +11,7 @@ const MAX_ROWS = 3000
 
 function Header({ keyName, label, sort, setSort }: { keyName: Key; label: string; sort: { key: Key; desc: boolean }; setSort: (s: { key: Key; desc: boolean }) => void }) {
   return (
-    <th class="sortable" data-testid={`sort-${keyName}`} aria-sort={sort.key === keyName ? (sort.desc ? 'descending' : 'ascending') : undefined}>
+    <th scope="col" class={`sortable${keyName === 'name' ? '' : keyName === 'total' ? ' num wide' : ' num'}`} data-testid={`sort-${keyName}`} aria-sort={sort.key === keyName ? (sort.desc ? 'descending' : 'ascending') : undefined}>
       <button type="button" onClick={() => setSort({ key: keyName, desc: sort.key === keyName ? !sort.desc : keyName !== 'name' })}>
         {label}
         {sort.key === keyName ? (sort.desc ? ' ▼' : ' ▲') : ''}
@@ -54,6 +55,8 @@ export function CallTreeTable({ doc, thread, memory, onPick }: { doc: ProfileDoc
     for (let i = kids.length - 1; i >= 0; i--) todo.push({ n: kids[i]!, depth: item.depth + 1 })
   }
   const total = thread.root.totalNs || 1
+  const bodyRef = useRef<HTMLTableSectionElement>(null)
+  useRovingKeys(bodyRef, 'tr', 'button')
   return (
     <table class="grid" data-testid="call-tree">
       <thead>
@@ -66,12 +69,12 @@ export function CallTreeTable({ doc, thread, memory, onPick }: { doc: ProfileDoc
           {memory ? <Header keyName="memPeak" label="mem peak" sort={sort} setSort={setSort} /> : null}
         </tr>
       </thead>
-      <tbody>
+      <tbody ref={bodyRef}>
         {rows.map(({ n, depth }, k) => {
           const f = n.frame === null ? undefined : doc.frames[n.frame]
           return (
             <tr key={k}>
-              <td style={{ paddingLeft: `${depth * 14 + 4}px` }}>
+              <td style={{ paddingLeft: `${Math.min(depth, 40) * 14 + 4}px` }} title={f ? `${f.qualname} (${f.file}:${f.firstlineno})` : undefined}>
                 {n.children.length ? (
                   <button
                     type="button"
@@ -117,6 +120,8 @@ export function TopFunctionsTable({ doc, thread, memory, onPick }: { doc: Profil
   const value = (r: (typeof base)[number], key: Key): number | string =>
     key === 'name' ? (doc.frames[r.frame]?.qualname ?? '') : key === 'calls' ? r.calls : key === 'total' ? r.totalNs : key === 'self' ? r.selfNs : key === 'memNet' ? r.memNet : r.memPeak
   const rows = [...base].sort((a, b) => compare(value(a, sort.key), value(b, sort.key)) * (sort.desc ? -1 : 1)).slice(0, MAX_ROWS)
+  const bodyRef = useRef<HTMLTableSectionElement>(null)
+  useRovingKeys(bodyRef, 'tr', 'button')
   return (
     <table class="grid" data-testid="top-functions">
       <thead>
@@ -129,12 +134,12 @@ export function TopFunctionsTable({ doc, thread, memory, onPick }: { doc: Profil
           {memory ? <Header keyName="memPeak" label="mem peak" sort={sort} setSort={setSort} /> : null}
         </tr>
       </thead>
-      <tbody>
+      <tbody ref={bodyRef}>
         {rows.map((r) => {
           const f = doc.frames[r.frame]
           return (
             <tr key={r.frame}>
-              <td>
+              <td title={f ? `${f.qualname} (${f.file}:${f.firstlineno})` : undefined}>
                 <button type="button" class="pick" onClick={() => onPick(r.frame)} title={f ? `${f.file}:${f.firstlineno}` : ''}>
                   {f?.qualname ?? '?'}
                 </button>{' '}

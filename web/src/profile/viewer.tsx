@@ -3,7 +3,7 @@
  * pick a process (when child processes were profiled) and a thread, see the flame graph or icicle, search it, read the tables, click a frame for its
  * source and bytecode.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks'
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { type ProfileDocument, readProfileDocument } from '../../../src/profile/document.js'
 import { processDocument, processesOf, processLabel } from '../../../src/profile/processes.js'
 import type { Backend, ProfileEntry } from '../backend.js'
@@ -12,6 +12,7 @@ import { FrameCode, useSourceFiles } from './frame-code.js'
 import { formatNs } from '../../../src/profile/units.js'
 import { layoutThread } from './layout.js'
 import { CallTreeTable, TopFunctionsTable } from './tables.js'
+import { Divider, FileButton } from '../ui.js'
 
 /**
  * A profile document from JSON text or a parsed value, read by the core reader (any version pyxray
@@ -19,10 +20,16 @@ import { CallTreeTable, TopFunctionsTable } from './tables.js'
  */
 export function openProfile(input: unknown, name: string): ProfileDocument | string {
   try {
-    return readProfileDocument(input, name)
+    const doc = readProfileDocument(input, name)
+    return emptyProfile(doc, name) ?? doc
   } catch (e) {
     return e instanceof Error ? e.message : String(e)
   }
+}
+
+/** Why a document the reader accepts still has nothing to show (no threads), naming the field; undefined when it has. */
+export function emptyProfile(doc: ProfileDocument, name: string): string | undefined {
+  return doc.threads.length === 0 ? `${name}: invalid profile at /threads: no threads (nothing was recorded); profile the program again` : undefined
 }
 
 /** The viewer. */
@@ -50,13 +57,27 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
     setSelected(undefined)
     setError(undefined)
   }
+  /** A file that cannot be shown replaces the view too: its error, not the previous file's graph. */
+  const fail = (message: string) => {
+    setLoaded(undefined)
+    setName('')
+    setSelected(undefined)
+    setError(message)
+  }
   const openText = (text: string, n: string) => {
     const d = openProfile(text, n)
-    if (typeof d === 'string') setError(d)
+    if (typeof d === 'string') fail(d)
     else open(d, n)
   }
   const openFile = (f: File | undefined) => {
-    if (f) f.text().then((t) => openText(t, f.name), (e: Error) => setError(`${f.name}: ${e.message}`))
+    if (f) f.text().then((t) => openText(t, f.name), (e: Error) => fail(`${f.name}: ${e.message}`))
+  }
+  const tablesRef = useRef<HTMLDivElement>(null)
+  /** A document a backend read (the core reader ran there): still checked for something to show. */
+  const openChecked = (d: ProfileDocument, n: string) => {
+    const empty = emptyProfile(d, n)
+    if (empty) fail(empty)
+    else open(d, n)
   }
 
   useEffect(() => {
@@ -65,7 +86,7 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
         const profiles = ps.filter((p) => (p.kind ?? 'profile') === 'profile')
         setEntries(profiles)
         const first = profiles[0]
-        if (first) backend.loadProfile(first.id).then((d) => open(d, first.name), (e: Error) => setError(e.message))
+        if (first) backend.loadProfile(first.id).then((d) => { const empty = emptyProfile(d, first.name); if (empty) fail(empty); else open(d, first.name) }, (e: Error) => fail(e.message))
       },
       (e: Error) => setError(e.message),
     )
@@ -134,23 +155,25 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
       }}
     >
       <div class="toolbar">
-        <label class="button">
-          open profile…
-          <input type="file" accept=".json,application/json" data-testid="profile-file" hidden onChange={(e) => openFile((e.target as HTMLInputElement).files?.[0])} />
-        </label>
+        <FileButton label="open profile…" accept=".json,application/json" testId="profile-file" onFiles={(fs) => openFile(fs[0])} />
         {backend.addSource && doc ? (
-          <label class="button" title="the profiled .py files: their source and bytecode (compiled in this browser) show when you click a frame">
-            add source files…
-            <input type="file" multiple accept=".py,text/x-python" data-testid="profile-sources" hidden onChange={(e) => addSources(Array.from((e.target as HTMLInputElement).files ?? []))} />
-          </label>
+          <FileButton
+            label="add source files…"
+            accept=".py,text/x-python"
+            multiple
+            testId="profile-sources"
+            title="the profiled .py files: their source and bytecode (compiled in this browser) show when you click a frame"
+            onFiles={addSources}
+          />
         ) : null}
         {entries.length ? (
           <select
+            aria-label="profiles pyxray serve offers"
             data-testid="server-profiles"
             onChange={(e) => {
               const id = (e.target as HTMLSelectElement).value
               const en = entries.find((x) => x.id === id)
-              if (en) backend.loadProfile(id).then((d) => open(d, en.name), (err: Error) => setError(err.message))
+              if (en) backend.loadProfile(id).then((d) => openChecked(d, en.name), (err: Error) => fail(err.message))
             }}
           >
             {entries.map((p) => (
@@ -164,6 +187,7 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
           <>
             {processes.length > 1 ? (
               <select
+                aria-label="process"
                 data-testid="process"
                 title={`${processes.length} processes: the profiled program and the child processes it started`}
                 value={String(processIx)}
@@ -181,7 +205,7 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
                 ))}
               </select>
             ) : null}
-            <select data-testid="thread" value={String(threadIx)} onChange={(e) => { setThreadIx(Number((e.target as HTMLSelectElement).value)); setSelected(undefined) }}>
+            <select aria-label="thread" data-testid="thread" value={String(threadIx)} onChange={(e) => { setThreadIx(Number((e.target as HTMLSelectElement).value)); setSelected(undefined) }}>
               {doc.threads.map((t, i) => (
                 <option key={t.id} value={String(i)}>
                   {t.name}
@@ -192,7 +216,7 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
             <label>
               <input type="checkbox" checked={icicle} onChange={(e) => setIcicle((e.target as HTMLInputElement).checked)} /> icicle
             </label>
-            <input type="search" placeholder="search functions" data-testid="flame-search" value={query} onInput={(e) => setQuery((e.target as HTMLInputElement).value)} />
+            <input type="search" aria-label="search functions" placeholder="search functions" data-testid="flame-search" value={query} onInput={(e) => setQuery((e.target as HTMLInputElement).value)} />
             {matchShare ? (
               <span class="status" data-testid="search-result">
                 {matches!.size} matching function{matches!.size === 1 ? '' : 's'}, {(matchShare.share * 100).toFixed(1)}% of the time
@@ -202,12 +226,12 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
         ) : null}
       </div>
       {error ? (
-        <div class="error" data-testid="profile-error">
+        <div class="error" role="alert" data-testid="profile-error">
           {error}
         </div>
       ) : null}
       {!doc ? (
-        <div class="drop-hint">Open a profile (pyxray profile -o run.json script.py) with the button, or drop the file here.</div>
+        error ? null : <div class="drop-hint">Open a profile (pyxray profile -o run.json script.py) with the button, or drop the file here.</div>
       ) : (
         <>
           <div class="meta muted" data-testid="profile-meta">
@@ -216,12 +240,12 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
           </div>
           <div class="flame-scroll">{layout ? <FlameGraph doc={doc} layout={layout} matches={matches} icicle={icicle} selected={selected} onSelect={setSelected} /> : null}</div>
           <div class="lower">
-            <div class="tables">
+            <div class="tables" ref={tablesRef}>
               <div class="tabs">
-                <button class={table === 'top' ? 'active' : ''} onClick={() => setTable('top')}>
+                <button type="button" class={table === 'top' ? 'active' : ''} aria-pressed={table === 'top'} data-testid="table-top" onClick={() => setTable('top')}>
                   top functions
                 </button>
-                <button class={table === 'tree' ? 'active' : ''} onClick={() => setTable('tree')}>
+                <button type="button" class={table === 'tree' ? 'active' : ''} aria-pressed={table === 'tree'} data-testid="table-tree" onClick={() => setTable('tree')}>
                   call tree
                 </button>
               </div>
@@ -233,7 +257,10 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
                 )
               ) : null}
             </div>
-            <div class="details" data-testid="frame-details">
+            <Divider target={tablesRef} label="resize the tables" />
+            {/* A scrolling region: focusable, so the keyboard can scroll it. */}
+            {/* eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex */}
+            <div class="details" data-testid="frame-details" tabIndex={0} role="region" aria-label="the chosen frame">
               {selFrame && selNode ? (
                 <>
                   <h3>{selFrame.qualname}</h3>
