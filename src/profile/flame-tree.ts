@@ -90,27 +90,42 @@ function addValues(a: Acc, n: FlameTreeNode): void {
  */
 function freeze(root: Acc, unit: FlameTree['unit'], deriveSelf = false): FlameTree {
   const nodes: FlameTreeNode[] = []
-  const todo: [Acc, number][] = [[root, -1]]
+  const todo: Acc[] = [root]
+  const parents: number[] = [-1]
+  const byValue = (x: Acc, y: Acc) => y.value - x.value
   while (todo.length > 0) {
-    const [a, parent] = todo.pop()!
+    const a = todo.pop()!
+    const parent = parents.pop()!
     const id = nodes.length
-    const kids = a.kids.slice().sort((x, y) => y.value - x.value)
-    const node = {
-      fn: a.fn,
-      parent,
-      children: [] as number[],
-      value: a.value,
-      self: deriveSelf ? Math.max(0, a.value - kids.reduce((s, k) => s + k.value, 0)) : a.self,
-      calls: a.calls,
-      totalNs: a.totalNs,
-      selfNs: deriveSelf ? Math.max(0, a.totalNs - kids.reduce((s, k) => s + k.totalNs, 0)) : a.selfNs,
-      ...(a.netBytes !== undefined ? { netBytes: a.netBytes } : {}),
-      ...(a.peakBytes !== undefined ? { peakBytes: a.peakBytes } : {}),
+    let kids = a.kids
+    for (let k = 1; k < kids.length; k++) {
+      if (kids[k]!.value > kids[k - 1]!.value) {
+        kids = kids.slice().sort(byValue)
+        break
+      }
     }
+    let self = a.self
+    let selfNs = a.selfNs
+    if (deriveSelf) {
+      self = a.value
+      selfNs = a.totalNs
+      for (const k of kids) {
+        self -= k.value
+        selfNs -= k.totalNs
+      }
+      self = Math.max(0, self)
+      selfNs = Math.max(0, selfNs)
+    }
+    const node: { -readonly [K in keyof FlameTreeNode]: FlameTreeNode[K] } = { fn: a.fn, parent, children: [], value: a.value, self, calls: a.calls, totalNs: a.totalNs, selfNs }
+    if (a.netBytes !== undefined) node.netBytes = a.netBytes
+    if (a.peakBytes !== undefined) node.peakBytes = a.peakBytes
     nodes.push(node)
     if (parent >= 0) (nodes[parent]!.children as number[]).push(id)
     // Pushed last-first so the widest child is visited (numbered) next.
-    for (let k = kids.length - 1; k >= 0; k--) todo.push([kids[k]!, id])
+    for (let k = kids.length - 1; k >= 0; k--) {
+      todo.push(kids[k]!)
+      parents.push(id)
+    }
   }
   return { nodes, unit }
 }
@@ -123,26 +138,38 @@ export function threadTree(doc: ProfileDocument, thread: ProfileThread): FlameTr
   const unit = thread.root.totalNs > 0 || doc.metadata.mode !== 'sample' ? 'ns' : 'samples'
   const weight = unit === 'ns' ? (n: ProfileNode) => n.totalNs : (n: ProfileNode) => n.samples ?? 0
   const nodes: FlameTreeNode[] = []
-  const todo: [ProfileNode, number][] = [[thread.root, -1]]
+  const todo: ProfileNode[] = [thread.root]
+  const parents: number[] = [-1]
   while (todo.length > 0) {
-    const [n, parent] = todo.pop()!
+    const n = todo.pop()!
+    const parent = parents.pop()!
     const id = nodes.length
-    const kids = n.children.slice().sort((a, b) => weight(b) - weight(a))
+    // Documents list callees largest first already: sort only when they are not (samples, or a hand-made file).
+    let kids = n.children
+    for (let k = 1; k < kids.length; k++) {
+      if (weight(kids[k]!) > weight(kids[k - 1]!)) {
+        kids = kids.slice().sort((a, b) => weight(b) - weight(a))
+        break
+      }
+    }
     const value = weight(n)
-    const self = unit === 'ns' ? n.selfNs : Math.max(0, value - kids.reduce((s, k) => s + weight(k), 0))
-    nodes.push({
-      fn: n.frame ?? -1,
-      parent,
-      children: [],
-      value,
-      self,
-      calls: n.calls,
-      totalNs: n.totalNs,
-      selfNs: n.selfNs,
-      ...(n.memory ? { netBytes: n.memory.netBytes, peakBytes: n.memory.peakBytes } : {}),
-    })
+    let self = n.selfNs
+    if (unit === 'samples') {
+      self = value
+      for (const k of kids) self -= weight(k)
+      if (self < 0) self = 0
+    }
+    const node: { -readonly [K in keyof FlameTreeNode]: FlameTreeNode[K] } = { fn: n.frame ?? -1, parent, children: [], value, self, calls: n.calls, totalNs: n.totalNs, selfNs: n.selfNs }
+    if (n.memory) {
+      node.netBytes = n.memory.netBytes
+      node.peakBytes = n.memory.peakBytes
+    }
+    nodes.push(node)
     if (parent >= 0) (nodes[parent]!.children as number[]).push(id)
-    for (let k = kids.length - 1; k >= 0; k--) todo.push([kids[k]!, id])
+    for (let k = kids.length - 1; k >= 0; k--) {
+      todo.push(kids[k]!)
+      parents.push(id)
+    }
   }
   return { nodes, unit }
 }

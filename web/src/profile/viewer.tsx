@@ -184,7 +184,7 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
   }
   /** Functions the sandwich can show, by total time (each function's outermost calls). */
   const sandwichChoices = useMemo(() => {
-    if (!doc || !layout) return []
+    if (!doc || !layout || view !== 'sandwich') return []
     const totals = new Map<number, number>()
     // Pre-order, with how often each function is on the path: only outermost calls add (recursion counts once).
     const path: number[] = []
@@ -200,12 +200,14 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
       path.push(f)
     }
     return [...totals.entries()].sort((a, b) => b[1] - a[1]).slice(0, 500)
-  }, [doc, layout])
+  }, [doc, layout, view])
   const openSandwich = () => {
     setView('sandwich')
     if (sandwichFn !== undefined) return
+    // The selected frame's function, else the root's widest callee's.
     const sel = selected !== undefined && layout ? layout.frame[selected]! : -1
-    setSandwichFn(sel >= 0 ? sel : sandwichChoices[0]?.[0])
+    const first = layout && layout.frame.length > 1 ? layout.frame[1]! : -1
+    setSandwichFn(sel >= 0 ? sel : first >= 0 ? first : undefined)
   }
   const theme = doc ? flameTheme() : undefined
 
