@@ -9,7 +9,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { DEFAULT_DIFF_OPTIONS, diffProfiles } from '../src/profile/diff.js'
 import type { ProfileDocument } from '../src/profile/document.js'
-import { collapseFrames, diffFlameTree, dumpFlameTree, type FlameTree, isLibraryFrame, outermostCalls, sandwich, threadTree } from '../src/profile/flame-tree.js'
+import type { ProfileFrame } from '../src/profile/document.js'
+import { collapseFrames, diffFlameTree, dumpFlameTree, type FlameTree, isLibraryFrame, outermostCalls, packageOf, sandwich, threadTree } from '../src/profile/flame-tree.js'
 import { makeDoc } from './profile-docs.js'
 
 const dump = (doc: ProfileDocument, t: FlameTree) => dumpFlameTree(t, (f) => doc.frames[f]!.qualname)
@@ -157,4 +158,26 @@ test("the diff's tree is the union of both call trees; a path only in base keeps
   assert.equal(tree.nodes[2]!.totalNs, 60 * MS, 'head values')
   assert.equal(tree.nodes[3]!.totalNs, 30 * MS, 'a vanished path: base values')
   assert.deepEqual([...functions].sort(), ['app.py:main', 'app.py:new', 'app.py:old', 'app.py:parse'])
+})
+
+test('the package a frame is coloured by, and whether it is library code', () => {
+  const py = (file: string, library?: boolean): ProfileFrame => ({ file, firstlineno: 1, qualname: 'f', kind: 'python', ...(library === undefined ? {} : { library }) })
+  const cwd = '/work/app'
+  const cases: [ProfileFrame, string, boolean][] = [
+    [py('/work/app/app.py'), 'app', false],
+    [py('/work/app/pkg/sub/mod.py'), 'pkg', false],
+    [py('/home/me/elsewhere/tool.py'), 'tool', false],
+    [py('/venv/lib/python3.12/site-packages/numpy/core/multiarray.py', true), 'numpy', true],
+    [py('/usr/lib/python3.11/json/decoder.py'), 'json', true],
+    [py('/usr/lib/python3.13t/asyncio/events.py'), 'asyncio', true],
+    [py('/opt/py/lib/python3.12/site-packages/six.py'), 'six', true],
+    [py('<frozen importlib._bootstrap>'), 'importlib', true],
+    [py('<string>'), '<string>', false],
+    [{ file: '<built-in>', firstlineno: 0, qualname: 'len', kind: 'builtin', module: 'builtins' }, 'builtins', true],
+    [{ file: '<built-in>', firstlineno: 0, qualname: 'loads', kind: 'builtin', module: '_json' }, '_json', true],
+  ]
+  for (const [f, pkg, library] of cases) {
+    assert.equal(packageOf(f, cwd), pkg, f.file)
+    assert.equal(isLibraryFrame(f), library, `${f.file} library`)
+  }
 })

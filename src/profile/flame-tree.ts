@@ -10,6 +10,7 @@
  */
 import type { NodeDiff, ProfileDiff } from './diff.js'
 import type { ProfileDocument, ProfileFrame, ProfileNode, ProfileThread } from './document.js'
+import { shortFile } from './model.js'
 
 /** One node of a {@link FlameTree}. */
 export interface FlameTreeNode {
@@ -182,6 +183,27 @@ export function threadTree(doc: ProfileDocument, thread: ProfileThread): FlameTr
 export function isLibraryFrame(f: ProfileFrame): boolean {
   if (f.library === true || f.kind === 'builtin') return true
   return /[\\/](?:site-packages|dist-packages|lib[\\/]python\d+\.\d+t?)[\\/]/.test(f.file) || f.file.startsWith('<frozen')
+}
+
+/**
+ * The package a frame belongs to (what the flame graph's colours encode): site-packages and
+ * stdlib files by their top import name (`numpy`, `json`), frozen modules by name, builtins by
+ * module, the program's own files by their first folder under the working directory (or the
+ * file's name at the top level; files elsewhere by their name); other pseudo-files (`<string>`)
+ * as they are.
+ */
+export function packageOf(f: ProfileFrame, cwd: string): string {
+  if (f.kind === 'builtin') return f.module ?? 'builtins'
+  const frozen = /^<frozen ([\w.]+)>$/.exec(f.file)
+  if (frozen) return frozen[1]!.split('.')[0]!
+  if (f.file.startsWith('<')) return f.file
+  // site-packages first: a virtualenv's lies under lib/pythonX.Y too.
+  const installed = /[\\/](?:site-packages|dist-packages)[\\/](.+)$/.exec(f.file)
+  const rel = installed ? installed[1]! : shortFile(f.file, cwd)
+  const parts = rel.split(/[\\/]/).filter((p) => p !== '')
+  // Still absolute (outside cwd, not a library path): the file itself names the package.
+  const name = /^(?:[A-Za-z]:)?[\\/]/.test(rel) ? parts[parts.length - 1] : parts[0]
+  return (name ?? rel).replace(/\.pyc?$/, '')
 }
 
 /**

@@ -6,8 +6,6 @@
  * override the defaults when the stylesheet defines them, and the page's computed background
  * colour says whether it is dark.
  */
-import type { ProfileFrame } from '../../../src/profile/document.js'
-import { shortFile } from '../../../src/profile/model.js'
 
 /** The colours of the current theme. */
 export interface FlameTheme {
@@ -54,21 +52,6 @@ function hash(text: string): number {
   let h = 2166136261
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619)
   return h >>> 0
-}
-
-/**
- * The package a frame belongs to, for colouring: site-packages and stdlib files by their top
- * import name (`numpy`, `json`), frozen modules by name, builtins by module, the program's own
- * files by their first folder under the working directory (or the file at the top level).
- */
-export function packageOf(f: ProfileFrame, cwd: string): string {
-  if (f.kind === 'builtin') return f.module ?? 'builtins'
-  const frozen = /^<frozen ([\w.]+)>$/.exec(f.file)
-  if (frozen) return frozen[1]!.split('.')[0]!
-  if (f.file.startsWith('<')) return f.file
-  const rel = shortFile(f.file, cwd)
-  const first = rel.split(/[\\/]/)[0]!
-  return first.replace(/\.pyc?$/, '')
 }
 
 /** A package's fill: its hue, saturated for the program's own code, muted for library code. */

@@ -5,12 +5,12 @@
  * time.
  */
 import type { ProfileDocument } from '../../../src/profile/document.js'
-import { isLibraryFrame } from '../../../src/profile/flame-tree.js'
+import { isLibraryFrame, packageOf } from '../../../src/profile/flame-tree.js'
 import { shortFile } from '../../../src/profile/model.js'
 import { formatBytes, formatNs } from '../../../src/profile/units.js'
 import type { FlameDataSource } from './flame.js'
 import type { FlameLayout } from './layout.js'
-import { type FlameTheme, packageColour, packageOf } from './palette.js'
+import { type FlameTheme, packageColour } from './palette.js'
 import { h } from 'preact'
 
 /** A node's weight as text: ns, or samples. */
