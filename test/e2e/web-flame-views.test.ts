@@ -26,6 +26,12 @@ async function row(page: Page, testId: string, depth: number): Promise<string[]>
   return (await page.evaluate(`window.pyxrayFlames[${JSON.stringify(testId)}].rowLabels(${depth})`)) as string[]
 }
 
+/** Waits until a flame graph's root is `label` (a new graph is drawn after the controls change). */
+async function rootIs(page: Page, testId: string, label: string): Promise<void> {
+  type Hook = { pyxrayFlames: Record<string, { rowLabels(d: number): string[] } | undefined> }
+  await page.waitForFunction(([t, l]) => (globalThis as unknown as Hook).pyxrayFlames[t]?.rowLabels(0)[0] === l, [testId, label] as const, WAIT)
+}
+
 /** Every label of a flame graph, all depths. */
 async function allLabels(page: Page, testId: string): Promise<string[]> {
   const out: string[] = []
@@ -86,7 +92,8 @@ describe('profile flame-graph views in Chromium', { skip: missing }, () => {
     const lambda = await page.locator('[data-testid="sandwich-function"] option', { hasText: LAMBDA }).getAttribute('value')
     assert.ok(lambda !== null)
     await page.selectOption('[data-testid="sandwich-function"]', lambda)
-    await page.locator('.sandwich-title', { hasText: `callers of ${LAMBDA}` }).waitFor(WAIT)
+    await rootIs(page, 'sandwich-callers', LAMBDA)
+    await rootIs(page, 'sandwich-callees', LAMBDA)
     const callers = []
     for (let d = 0; d < 6; d++) callers.push(await row(page, 'sandwich-callers', d))
     assert.deepEqual(callers, [[LAMBDA], ['sorted'], ['Table.ordered'], ['main'], ['<module>'], []])
@@ -95,7 +102,8 @@ describe('profile flame-graph views in Chromium', { skip: missing }, () => {
     // fib: called from main only (its recursive calls are its callees, merged into one path per depth).
     const fib = await page.locator('[data-testid="sandwich-function"] option', { hasText: /^fib / }).getAttribute('value')
     await page.selectOption('[data-testid="sandwich-function"]', fib!)
-    await page.locator('.sandwich-title', { hasText: 'callers of fib' }).waitFor(WAIT)
+    await rootIs(page, 'sandwich-callers', 'fib')
+    await rootIs(page, 'sandwich-callees', 'fib')
     assert.deepEqual(await row(page, 'sandwich-callers', 1), ['main'])
     assert.deepEqual(await row(page, 'sandwich-callers', 2), ['<module>'])
     assert.deepEqual(await row(page, 'sandwich-callees', 1), ['fib'], 'the recursion: one merged callee per depth')
@@ -115,7 +123,7 @@ describe('profile flame-graph views in Chromium', { skip: missing }, () => {
     await page.press('[data-testid="flame-search"]', 'Enter')
     await page.locator('[data-testid="frame-details"] h3', { hasText: /^Table\.ordered$/ }).waitFor(WAIT)
     await page.click('[data-testid="open-sandwich"]')
-    await page.locator('.sandwich-title', { hasText: 'callees of Table.ordered' }).waitFor(WAIT)
+    await rootIs(page, 'sandwich-callees', 'Table.ordered')
     assert.deepEqual(await row(page, 'sandwich-callees', 1), ['sorted'])
     assert.deepEqual(await row(page, 'sandwich-callees', 2), [LAMBDA])
     await page.screenshot({ path: join(ARTIFACTS, 'flame-sandwich.png') })
@@ -173,28 +181,31 @@ describe('profile flame-graph views in Chromium', { skip: missing }, () => {
     const { page, errors } = await open()
     await page.fill('[data-testid="flame-search"]', 'fib')
     const position = page.locator('[data-testid="search-position"]')
+    /** Waits for the match position to read `text` exactly (it is drawn on the next render). */
+    const positionIs = (text: string) => page.locator('[data-testid="search-position"]', { hasText: new RegExp(`^${text}$`) }).waitFor(WAIT)
+    await page.locator('[data-testid="search-position"]', { hasText: /^\d+ frames$/ }).waitFor(WAIT)
     assert.match(await page.locator('[data-testid="search-result"]').innerText(), /^1 matching function, \d+\.\d% of the time/)
     const count = Number(/^(\d+) frames$/.exec(await position.innerText())?.[1])
     assert.ok(count > 2, `fib(15) recurses: many fib frames (${count})`)
     await page.press('[data-testid="flame-search"]', 'Enter')
-    assert.equal(await position.innerText(), `1 of ${count} frames`)
+    await positionIs(`1 of ${count} frames`)
     assert.equal(await selected(page), 'fib')
     await page.press('[data-testid="flame-search"]', 'Enter')
-    assert.equal(await position.innerText(), `2 of ${count} frames`)
+    await positionIs(`2 of ${count} frames`)
     await page.press('[data-testid="flame-search"]', 'Shift+Enter')
     await page.press('[data-testid="flame-search"]', 'Shift+Enter')
-    assert.equal(await position.innerText(), `${count} of ${count} frames`, 'previous from the first wraps to the last')
+    await positionIs(`${count} of ${count} frames`)
     await page.click('[data-testid="search-next"]')
-    assert.equal(await position.innerText(), `1 of ${count} frames`, 'next from the last wraps to the first')
+    await positionIs(`1 of ${count} frames`)
     await page.click('[data-testid="search-prev"]')
-    assert.equal(await position.innerText(), `${count} of ${count} frames`)
+    await positionIs(`${count} of ${count} frames`)
     assert.equal(await selected(page), 'fib')
     // The selected match is described for screen readers.
     assert.match(await page.locator('[data-testid="flamegraph-focus"]').innerText(), /^fib in recursion\.py line \d+: total/)
     await page.locator('[data-testid="frame-details"] h3', { hasText: /^fib$/ }).waitFor(WAIT)
     // No match: a count of zero and disabled buttons.
     await page.fill('[data-testid="flame-search"]', 'no-such-function')
-    assert.equal(await position.innerText(), '0 frames')
+    await page.locator('[data-testid="search-position"]', { hasText: /^0 frames$/ }).waitFor(WAIT)
     assert.ok(await page.locator('[data-testid="search-next"]').isDisabled())
     assert.deepEqual(errors, [])
     await page.close()
@@ -227,8 +238,17 @@ describe('profile flame-graph views in Chromium', { skip: missing }, () => {
     await page.uncheck('[data-testid="hide-library"]')
     await rowChanged(page, lambdaDepth - 1, true)
     assert.deepEqual(await allLabels(page, 'flamegraph'), before)
-    // The legend names what the colour encodes.
+    // The legend names what the colour encodes; its swatches follow the page's theme (light fills on
+    // a light page, dark ones on a dark page), read from the page when it changes.
     assert.match(await page.locator('[data-testid="flame-legend"]').innerText(), /colour = package:.*recursion/)
+    const lightness = async () => (await page.locator('[data-testid="flame-legend"] .swatch').evaluateAll((els) => els.map((e) => Number(/,\s*([\d.]+)%\)$/.exec(e.getAttribute('data-colour') ?? '')?.[1])))) as number[]
+    const light = await lightness()
+    assert.ok(light.length >= 2 && light.every((l) => l >= 55), `light fills: ${light.join(', ')}`)
+    await page.addStyleTag({ content: 'html, body { background: #121212 !important; color: #eee !important; }' })
+    await page.evaluate(`document.documentElement.setAttribute('data-theme', 'dark')`)
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(a: string): string | null } | null } }).document.querySelector('[data-testid="flame-legend"] .swatch')?.getAttribute('data-colour')?.endsWith(',36%)') === true, undefined, WAIT)
+    const dark = await lightness()
+    assert.ok(dark.every((l) => l <= 45), `dark fills: ${dark.join(', ')}`)
     assert.deepEqual(errors, [])
     await page.close()
   })

@@ -18,7 +18,7 @@ import { type FlameDataSource, FlameGraph } from './flame.js'
 import { FrameCode, useSourceFiles } from './frame-code.js'
 import { formatNs } from '../../../src/profile/units.js'
 import { type FlameLayout, layoutTree } from './layout.js'
-import { deltaColour, flameTheme, vanishedFill } from './palette.js'
+import { deltaColour, flameTheme, useThemeVersion, vanishedFill } from './palette.js'
 import { openProfile } from './viewer.js'
 
 /** A loaded side. */
@@ -164,6 +164,7 @@ export function DiffView({ backend }: { backend: Backend }) {
   const source = useMemo(() => (tree && layout ? diffSource(tree, layout, options.metric) : undefined), [tree, layout, options.metric])
   useEffect(() => setSelected(undefined), [tree])
   const selDiff = selected === undefined ? undefined : tree?.diffs[selected]
+  useThemeVersion()
   const theme = flameTheme()
 
   const d = typeof diff === 'string' ? undefined : diff

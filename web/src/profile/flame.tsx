@@ -16,7 +16,7 @@
 import type { ComponentChildren } from 'preact'
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { type FlameLayout, firstVisible } from './layout.js'
-import { type FlameTheme, flameTheme } from './palette.js'
+import { type FlameTheme, flameTheme, useThemeVersion } from './palette.js'
 
 const ROW = 18
 
@@ -62,6 +62,8 @@ const MINIMAP_H = 36
 /** The canvas flame graph. */
 export function FlameGraph({ source, matches, icicle, selected, onSelect, testId = 'flamegraph', title = 'flame graph', minimap = true }: FlameGraphProps) {
   const layout = source.layout
+  // A theme switch re-renders the graph, and every render draws.
+  const themeVersion = useThemeVersion()
   const canvasRef = useRef<HTMLCanvasElement>(null)
   const boxRef = useRef<HTMLDivElement>(null)
   /** The visible span of the x axis, in layout units (a ref: only drawing and pointer handlers read it). */
@@ -220,8 +222,8 @@ export function FlameGraph({ source, matches, icicle, selected, onSelect, testId
   }
 
   // A hook for tests and scripts: where a frame is drawn (its widest node), in page coordinates;
-  // the visible span; the labels of a row.
-  useEffect(() => {
+  // the visible span; the labels of a row. Set as the DOM is (a layout effect): never a render behind.
+  useLayoutEffect(() => {
     const hooks = window as unknown as { pyxrayFlame?: unknown; pyxrayFlames?: Record<string, unknown> }
     hooks.pyxrayFlames ??= {}
     hooks.pyxrayFlames[testId] = {
@@ -321,7 +323,7 @@ export function FlameGraph({ source, matches, icicle, selected, onSelect, testId
     <div class="flame-box" ref={boxRef} style={{ background: 'inherit' }}>
       <div style={{ position: 'sticky', top: 0, zIndex: 1, background: 'inherit' }}>
         <div style={{ display: 'flex', alignItems: 'flex-start', gap: '6px' }}>
-          <div style={{ flex: '1 1 auto', minWidth: 0 }}>{minimap ? <Minimap source={source} view={shownView} icicle={icicle} testId={`${testId}-minimap`} onMove={(a, b) => zoomTo(a, b)} /> : null}</div>
+          <div style={{ flex: '1 1 auto', minWidth: 0 }}>{minimap ? <Minimap source={source} view={shownView} icicle={icicle} themeVersion={themeVersion} testId={`${testId}-minimap`} onMove={(a, b) => zoomTo(a, b)} /> : null}</div>
           <button type="button" class="reset" style={{ position: 'static', flex: '0 0 auto', margin: '2px 4px' }} onClick={() => zoomTo(0, layout.total || 1)}>
             reset zoom
           </button>
@@ -398,7 +400,7 @@ const SR_ONLY = { position: 'absolute', width: '1px', height: '1px', overflow: '
  * The whole graph in a strip (the first depths that fit, one or more pixels a row) with the span
  * in view outlined; a click or drag centres the view there, the arrow keys move it.
  */
-function Minimap({ source, view, icicle, testId, onMove }: { source: FlameDataSource; view: { readonly x0: number; readonly x1: number }; icicle: boolean; testId: string; onMove: (x0: number, x1: number) => void }) {
+function Minimap({ source, view, icicle, themeVersion, testId, onMove }: { source: FlameDataSource; view: { readonly x0: number; readonly x1: number }; icicle: boolean; themeVersion: number; testId: string; onMove: (x0: number, x1: number) => void }) {
   const ref = useRef<HTMLCanvasElement>(null)
   const layout = source.layout
   const total = layout.total || 1
@@ -434,7 +436,7 @@ function Minimap({ source, view, icicle, testId, onMove }: { source: FlameDataSo
         g.fillRect(layout.start[id]! * scale, y, Math.max(w - 0.3, 0.5), Math.max(rh - 0.2, 0.8))
       }
     }
-  }, [source, width, icicle, layout, total])
+  }, [source, width, icicle, layout, total, themeVersion])
   const { x0, x1 } = view
   const centreAt = (clientX: number) => {
     const c = ref.current

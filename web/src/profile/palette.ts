@@ -6,6 +6,7 @@
  * override the defaults when the stylesheet defines them, and the page's computed background
  * colour says whether it is dark.
  */
+import { useEffect, useState } from 'preact/hooks'
 
 /** The colours of the current theme. */
 export interface FlameTheme {
@@ -92,4 +93,26 @@ export function vanishedFill(theme: FlameTheme): CanvasPattern | string {
     hatch = { dark: theme.dark, fill: g ? g.createPattern(c, 'repeat') : null }
   }
   return hatch.fill ?? '#bbb'
+}
+
+/**
+ * A number that changes when the page's theme may have: the system's colour scheme, or the root
+ * element's class, style or data attributes (where a theme switch sets it). Components that draw
+ * with {@link flameTheme} use it to redraw.
+ */
+export function useThemeVersion(): number {
+  const [version, setVersion] = useState(0)
+  useEffect(() => {
+    const bump = () => setVersion((v) => v + 1)
+    const media = window.matchMedia?.('(prefers-color-scheme: dark)')
+    media?.addEventListener?.('change', bump)
+    const observer = typeof MutationObserver === 'function' ? new MutationObserver(bump) : undefined
+    observer?.observe(document.documentElement, { attributes: true })
+    if (document.body) observer?.observe(document.body, { attributes: true, attributeFilter: ['class', 'style', 'data-theme'] })
+    return () => {
+      media?.removeEventListener?.('change', bump)
+      observer?.disconnect()
+    }
+  }, [])
+  return version
 }

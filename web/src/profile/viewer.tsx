@@ -13,7 +13,7 @@ import { FlameGraph } from './flame.js'
 import { FrameCode, useSourceFiles } from './frame-code.js'
 import { formatNs } from '../../../src/profile/units.js'
 import { layoutTree } from './layout.js'
-import { flameTheme, packageColour } from './palette.js'
+import { flameTheme, packageColour, useThemeVersion } from './palette.js'
 import { packageLegend, profileSource, shareText, weightText } from './sources.js'
 import { CallTreeTable, TopFunctionsTable } from './tables.js'
 
@@ -45,7 +45,7 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
   const [query, setQuery] = useState('')
   const [selected, setSelected] = useState<number>()
   /** The current search match (an index into the matching nodes), after next / previous. */
-  const [matchIx, setMatchIx] = useState<number>()
+  const [matchPos, setMatchPos] = useState<{ nodes: readonly number[]; ix: number }>()
   const [hideLibrary, setHideLibrary] = useState(false)
   const [view, setView] = useState<GraphView>('flame')
   /** The sandwich's function (a frame index), and the node selected in its callers or callees graph. */
@@ -102,16 +102,16 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
   // Another tree: node ids mean other nodes.
   useEffect(() => {
     setSelected(undefined)
-    setMatchIx(undefined)
     setSandwichSel(undefined)
   }, [tree])
   const sandwiched = useMemo(() => {
     if (!doc || !tree || sandwichFn === undefined) return undefined
-    const { callers, callees } = sandwich(tree, sandwichFn)
+    // A library function while library frames are hidden: its sandwich from the whole tree.
+    const { callers, callees } = sandwich(hideLibrary && libraryFrames.has(sandwichFn) && fullTree ? fullTree : tree, sandwichFn)
     const callersLayout = layoutTree(callers)
     const calleesLayout = layoutTree(callees)
     return { callers: profileSource(doc, callersLayout), callees: profileSource(doc, calleesLayout) }
-  }, [doc, tree, sandwichFn])
+  }, [doc, tree, fullTree, hideLibrary, libraryFrames, sandwichFn])
   useEffect(() => setSandwichSel(undefined), [sandwiched])
   const matches = useMemo(() => {
     const q = query.trim().toLowerCase()
@@ -149,13 +149,14 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
     for (let id = 0; id < layout.frame.length; id++) if (matches.has(layout.frame[id]!)) out.push(id)
     return out
   }, [layout, matches])
-  useEffect(() => setMatchIx(undefined), [matchNodes])
+  /** The current match, while the matches are the ones it was picked from (another search or tree starts over). */
+  const matchIx = matchPos?.nodes === matchNodes ? matchPos.ix : undefined
   /** Selects the next (+1) or previous (−1) match, wrapping around. */
   const stepMatch = (dir: 1 | -1) => {
     if (matchNodes.length === 0) return
     const n = matchNodes.length
     const ix = matchIx === undefined ? (dir === 1 ? 0 : n - 1) : (matchIx + dir + n) % n
-    setMatchIx(ix)
+    setMatchPos({ nodes: matchNodes, ix })
     setSelected(matchNodes[ix])
     if (view !== 'flame') setView('flame')
   }
@@ -209,6 +210,8 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
     const first = layout && layout.frame.length > 1 ? layout.frame[1]! : -1
     setSandwichFn(sel >= 0 ? sel : first >= 0 ? first : undefined)
   }
+  // Read at every render; a theme switch causes one.
+  useThemeVersion()
   const theme = doc ? flameTheme() : undefined
 
   return (
@@ -365,7 +368,7 @@ export function ProfileViewer({ backend }: { backend: Backend }) {
                 colour = package:{' '}
                 {legend.map((e) => (
                   <span key={e.name} class="legend-entry">
-                    <span class="swatch" style={{ background: packageColour(e.name, e.library, theme) }} /> {e.name}
+                    <span class="swatch" data-colour={packageColour(e.name, e.library, theme)} style={{ background: packageColour(e.name, e.library, theme) }} /> {e.name}
                     {e.library ? ' (lib)' : ''}{' '}
                   </span>
                 ))}
