@@ -16,14 +16,28 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
-import { ARTIFACTS, buildWeb, CHROMIUM, CHROMIUM_ARGS, missing, ROOT, WAIT } from './harness.js'
+import type { Server } from 'node:http'
+import { ARTIFACTS, buildWeb, CHROMIUM, CHROMIUM_ARGS, missing, ROOT, staticServer, WAIT, WEB } from './harness.js'
 
-const PROFILE = join(ROOT, 'test', 'fixtures', 'profiles', 'recursion.json')
+const PROFILES = join(ROOT, 'test', 'fixtures', 'profiles')
+const PROFILE = join(PROFILES, 'recursion.json')
 const LAMBDA = 'Table.ordered.<locals>.<lambda>'
 
 /** The labels of one depth of a flame graph, left to right. */
 async function row(page: Page, testId: string, depth: number): Promise<string[]> {
   return (await page.evaluate(`window.pyxrayFlames[${JSON.stringify(testId)}].rowLabels(${depth})`)) as string[]
+}
+
+/** Opaque pixels of a canvas (is anything drawn at all), and its backing width. */
+async function painted(page: Page, testId: string): Promise<{ width: number; opaque: number }> {
+  return page.locator(`canvas[data-testid="${testId}"]`).evaluate((c) => {
+    const canvas = c as unknown as { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } }
+    if (!canvas.width || !canvas.height) return { width: canvas.width, opaque: 0 }
+    const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data
+    let opaque = 0
+    for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) opaque++
+    return { width: canvas.width, opaque }
+  })
 }
 
 /** Waits until a flame graph's root is `label` (a new graph is drawn after the controls change). */
@@ -172,6 +186,8 @@ describe('profile flame-graph views in Chromium', { skip: missing }, () => {
     await page.focus('canvas[data-testid="flamegraph"]')
     await page.keyboard.press('Escape')
     assert.deepEqual(await view(page), whole)
+    const strip = await painted(page, 'flamegraph-minimap')
+    assert.ok(strip.width > 0 && strip.opaque > 0, 'the minimap is drawn')
     await page.screenshot({ path: join(ARTIFACTS, 'flame-minimap.png') })
     assert.deepEqual(errors, [])
     await page.close()
@@ -251,5 +267,36 @@ describe('profile flame-graph views in Chromium', { skip: missing }, () => {
     assert.ok(dark.every((l) => l <= 45), `dark fills: ${dark.join(', ')}`)
     assert.deepEqual(errors, [])
     await page.close()
+  })
+
+  test('the diff view draws from its own data source: the union tree, its minimap, a description of the selected path', async () => {
+    const site: { server: Server; url: string } = await staticServer(WEB, '/views/')
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
+      const errors: string[] = []
+      page.on('pageerror', (e) => errors.push(e.message))
+      await page.goto(`${site.url}#diff`)
+      await page.setInputFiles('[data-testid="diff-base-file"]', join(PROFILES, 'planted-base.json'))
+      await page.setInputFiles('[data-testid="diff-head-file"]', join(PROFILES, 'planted-head.json'))
+      await rootIs(page, 'diff-flamegraph', 'all')
+      assert.deepEqual(await row(page, 'diff-flamegraph', 1), ['<module>'])
+      assert.ok((await row(page, 'diff-flamegraph', 3)).includes('parse'), 'parse under main')
+      await page.waitForFunction(() => {
+        const c = (globalThis as unknown as { document: { querySelector(s: string): { width: number } | null } }).document.querySelector('canvas[data-testid="diff-flamegraph-minimap"]')
+        return (c?.width ?? 0) > 0
+      }, undefined, WAIT)
+      assert.ok((await painted(page, 'diff-flamegraph-minimap')).opaque > 0, 'the minimap is drawn')
+      // The keyboard: root, then its first callee; the live region describes the path with its Δ.
+      await page.focus('canvas[data-testid="diff-flamegraph"]')
+      await page.keyboard.press('ArrowUp')
+      await page.keyboard.press('ArrowUp')
+      assert.equal(await selected(page, 'diff-flamegraph'), '<module>')
+      assert.match(await page.locator('[data-testid="diff-flamegraph-focus"]').innerText(), /^<module>, planted\.py:<module>: \w+; Δ self [+−±]/)
+      await page.screenshot({ path: join(ARTIFACTS, 'flame-diff.png') })
+      assert.deepEqual(errors, [])
+      await page.close()
+    } finally {
+      site.server.close()
+    }
   })
 })

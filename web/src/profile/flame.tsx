@@ -410,6 +410,12 @@ function Minimap({ source, view, icicle, themeVersion, testId, onMove }: { sourc
     if (!c) return
     const measure = () => setWidth(c.clientWidth)
     measure()
+    // The strip's width follows its box (a pane resized, a layout that settles after mounting).
+    if (typeof ResizeObserver === 'function') {
+      const observer = new ResizeObserver(measure)
+      observer.observe(c)
+      return () => observer.disconnect()
+    }
     window.addEventListener('resize', measure)
     return () => window.removeEventListener('resize', measure)
   }, [])
