@@ -20,7 +20,8 @@ const LAYERS = {
   profile: { may: ['text', 'versions', 'marshal'], core: true },
   runtime: { may: ['text', 'versions', 'marshal', 'pyc', 'bytecode'], core: false },
   server: { may: ['text', 'versions', 'marshal', 'pyc', 'bytecode', 'profile', 'runtime'], core: false },
-  cli: { may: ['text', 'versions', 'marshal', 'pyc', 'bytecode', 'profile', 'runtime', 'server'], core: false },
+  pprof: { may: ['text', 'versions', 'marshal', 'profile'], core: false },
+  cli: { may: ['text', 'versions', 'marshal', 'pyc', 'bytecode', 'profile', 'runtime', 'server', 'pprof'], core: false },
 }
 /** The deepest folder below a layer (src/bytecode/stack/effects is 3). */
 const MAX_DEPTH = 4

@@ -4,7 +4,7 @@
  * our own (scripts/bench_profile.py: recursion, OO method calls, json, regex, generators,
  * comprehensions, float math).
  *
- *   npm run bench:profile -- [--python X.Y|system|PATH]… [--quick] [--repeats N] [--write|--no-write] [--check]
+ *   npm run bench:profile -- [--python X.Y|system|PATH]… [--quick] [--memory] [--repeats N] [--write|--no-write] [--check]
  *
  * Every supported interpreter found (pyenv's, those of $PYXRAY_PYTHON_PATHS such as the native
  * 3.14/3.15 of scripts/setup-native-pythons.sh, and the system python3; `--python` picks some) is
@@ -12,12 +12,18 @@
  * each in a fresh process (scripts/bench_profile.py `run`, which times the profiler's start, the
  * program and the stop), in an order rotated from round to round, so slow drifts of the machine's
  * load spread over all configurations alike. The overhead of a configuration is the median of its
- * rounds divided by the median of the unprofiled rounds; trace+memory runs at a tenth of the scale
- * (it is 10–200× slower on call-bound code) against unprofiled runs at that scale. Every run's
- * checksum must equal the unprofiled run's: all configurations did the same work.
+ * rounds divided by the median of the unprofiled rounds; trace+memory in the pure-Python engine
+ * (tracemalloc polled at every event) runs at a tenth of the scale (it is 10–200× slower on
+ * call-bound code) against unprofiled runs at that scale. Every run's checksum must equal the
+ * unprofiled run's: all configurations did the same work.
  *
  * The trace engine is whatever the profile's metadata.engine says ("python" when the field is
- * absent); when it is not the pure-Python one, a second row forces it with PYXRAY_ACCEL=0.
+ * absent); when it is not the pure-Python one, a second row forces it with PYXRAY_ACCEL=0 — for
+ * trace mode and for trace+memory. Memory mode's own cost in the C engine, "memory ÷ trace, CPU",
+ * is trace+memory (C) ÷ trace (C) by the program's CPU time (issue #19's goal: ≤ 1.5).
+ *
+ * `--memory` measures only memory mode's rows (unprofiled, trace, trace+memory in each engine), for
+ * a quicker look at issue #19's goal; it never writes BENCHMARKS.md.
  *
  * Prints markdown (one table per interpreter, a summary with the goals: trace geomean ≤ cProfile's
  * on 3.12+ and ≤ 1.5× cProfile's on 3.8–3.11; sample ≤ 1.10×; on 3.14+ sampled from outside ≤ 1.02×). A default run (all interpreters,
@@ -36,7 +42,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const DRIVER = join(root, 'scripts', 'bench_profile.py')
 const BENCHMARKS = join(root, 'BENCHMARKS.md')
 const SECTION = '## Profiler overhead'
-const USAGE = 'usage: npm run bench:profile -- [--python X.Y|system|PATH]… [--quick] [--repeats N] [--write|--no-write] [--check]'
+const USAGE = 'usage: npm run bench:profile -- [--python X.Y|system|PATH]… [--quick] [--memory] [--repeats N] [--write|--no-write] [--check]'
 
 /** What a run measures (scripts/bench_profile.py CONFIGS) plus how it is launched. */
 interface Config {
@@ -55,6 +61,8 @@ interface Config {
 interface Options {
   pythons: string[]
   quick: boolean
+  /** Only memory mode's rows (and what they are divided by). */
+  memoryOnly: boolean
   repeats: number
   write: boolean | undefined
   check: boolean
@@ -63,7 +71,7 @@ interface Options {
 class BenchUsageError extends Error {}
 
 function parseArgs(argv: readonly string[]): Options {
-  const opts: Options = { pythons: [], quick: false, repeats: 0, write: undefined, check: false }
+  const opts: Options = { pythons: [], quick: false, memoryOnly: false, repeats: 0, write: undefined, check: false }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     const value = () => {
@@ -77,7 +85,8 @@ function parseArgs(argv: readonly string[]): Options {
       const v = value()
       if (!/^[1-9]\d*$/.test(v)) throw new BenchUsageError(`--repeats needs a whole number ≥ 1, got ${v}\n${USAGE}`)
       opts.repeats = Number(v)
-    } else if (a === '--write') opts.write = true
+    } else if (a === '--memory') opts.memoryOnly = true
+    else if (a === '--write') opts.write = true
     else if (a === '--no-write') opts.write = false
     else if (a === '--check') opts.check = true
     else throw new BenchUsageError(`unknown argument ${a}\n${USAGE}`)
@@ -121,7 +130,7 @@ interface Probe {
 
 interface RunResult {
   seconds: number
-  /** base and remote: the program's thread CPU time. */
+  /** The program's thread CPU time (null for cprofile and yappi). */
   cpu: number | null
   engine: string | null
   result: unknown
@@ -155,7 +164,16 @@ interface Measured {
   baseMs: Map<string, number>
 }
 
-function configsFor(p: Probe, memoryScale: number): Config[] {
+function configsFor(p: Probe, memoryScale: number, memoryOnly: boolean): Config[] {
+  if (memoryOnly) {
+    return [
+      { name: 'base', driver: 'base', scale: 1, baseline: 'base' },
+      { name: `trace (${p.engine})`, driver: 'trace', scale: 1, baseline: 'base' },
+      ...(p.memoryEngine !== 'python' ? [{ name: `trace+memory (${p.memoryEngine})`, driver: 'memory' as const, scale: 1, baseline: 'base' }] : []),
+      { name: 'base (small)', driver: 'base', scale: memoryScale, baseline: 'base (small)' },
+      { name: 'trace+memory (python)', driver: 'memory', env: p.memoryEngine !== 'python' ? { PYXRAY_ACCEL: '0' } : {}, scale: memoryScale, baseline: 'base (small)' },
+    ]
+  }
   const out: Config[] = [
     { name: 'base', driver: 'base', scale: 1, baseline: 'base' },
     { name: 'cProfile', driver: 'cprofile', scale: 1, baseline: 'base' },
@@ -164,8 +182,11 @@ function configsFor(p: Probe, memoryScale: number): Config[] {
   if (p.engine !== 'python') out.push({ name: 'trace (python)', driver: 'trace', env: { PYXRAY_ACCEL: '0' }, scale: 1, baseline: 'base' })
   out.push({ name: 'sample', driver: 'sample', scale: 1, baseline: 'base' })
   if (p.minor >= REMOTE_MINOR) out.push({ name: 'sample (remote)', driver: 'remote', scale: 1, baseline: 'base' })
+  // Memory mode in the C engine runs at full scale (its cost is a fraction of trace mode's); the
+  // pure-Python one (tracemalloc polled at every event) at a tenth.
+  if (p.memoryEngine !== 'python') out.push({ name: `trace+memory (${p.memoryEngine})`, driver: 'memory', scale: 1, baseline: 'base' })
   out.push({ name: 'base (small)', driver: 'base', scale: memoryScale, baseline: 'base (small)' })
-  out.push({ name: `trace+memory (${p.memoryEngine})`, driver: 'memory', scale: memoryScale, baseline: 'base (small)' })
+  out.push({ name: 'trace+memory (python)', driver: 'memory', env: p.memoryEngine !== 'python' ? { PYXRAY_ACCEL: '0' } : {}, scale: memoryScale, baseline: 'base (small)' })
   if (p.yappi) out.push({ name: 'yappi', driver: 'yappi', scale: 1, baseline: 'base' })
   return out
 }
@@ -177,7 +198,7 @@ function measure(it: Interpreter, opts: Options, cacheDir: string, log: (s: stri
   const p = driver(it.path, ['probe'], env) as Probe
   driver(it.path, ['probe'], { ...env, PYXRAY_ACCEL: '0' })
   const scale = opts.quick ? 0.3 : 1
-  const configs = configsFor(p, 0.1)
+  const configs = configsFor(p, 0.1, opts.memoryOnly)
   const seconds = new Map<string, number[]>()
   const cpuSeconds = new Map<string, number[]>()
   const checksums = new Map<string, string>()
@@ -197,7 +218,7 @@ function measure(it: Interpreter, opts: Options, cacheDir: string, log: (s: stri
         const seen = checksums.get(sumKey)
         if (seen === undefined) checksums.set(sumKey, sum)
         else if (seen !== sum) throw new Error(`${label(it)} ${program} under ${c.name} computed ${sum}, the other runs ${seen}: not the same work`)
-        if (c.driver === 'trace' && r.engine !== null && !c.name.endsWith(`(${r.engine})`)) {
+        if ((c.driver === 'trace' || c.driver === 'memory') && r.engine !== null && !c.name.endsWith(`(${r.engine})`)) {
           throw new Error(`${label(it)} ${program}: the ${c.name} row ran the ${r.engine} engine`)
         }
         step++
@@ -222,8 +243,16 @@ function measure(it: Interpreter, opts: Options, cacheDir: string, log: (s: stri
       ratios.get(program)!.set(REMOTE_CPU, median(cpuSeconds.get(`${program}\0sample (remote)`)!) / median(cpuSeconds.get(`${program}\0base`)!))
     }
   }
+  // Memory mode's own cost: trace+memory ÷ trace of the same engine, by the program's CPU time.
+  const memoryC = configs.find((c) => c.driver === 'memory' && c.scale === 1)
+  if (memoryC) {
+    for (const program of p.programs) {
+      ratios.get(program)!.set(MEMORY_CPU, median(cpuSeconds.get(`${program}\0${memoryC.name}`)!) / median(cpuSeconds.get(`${program}\0trace (${p.engine})`)!))
+    }
+  }
+  const cpuColumns = [...(configs.some((c) => c.driver === 'remote') ? [REMOTE_CPU] : []), ...(memoryC ? [MEMORY_CPU] : [])]
   const geomeans = new Map<string, number>()
-  for (const name of [...configs.filter((c) => c.driver !== 'base').map((c) => c.name), ...(configs.some((c) => c.driver === 'remote') ? [REMOTE_CPU] : [])]) {
+  for (const name of [...configs.filter((c) => c.driver !== 'base').map((c) => c.name), ...cpuColumns]) {
     geomeans.set(name, geomean(p.programs.map((program) => ratios.get(program)!.get(name)!)))
   }
   return { label: label(it), minor: it.minor, probe: p, configs, ratios, geomeans, baseMs }
@@ -252,8 +281,15 @@ const REMOTE_MINOR = 14
 /** The column of the remote sampler's overhead by the program's CPU time. */
 const REMOTE_CPU = 'sample (remote), CPU'
 
+/** The column of memory mode's cost in the C engine: trace+memory ÷ trace by the program's CPU time. */
+const MEMORY_CPU = 'memory ÷ trace, CPU'
+
 /** The goals of issue #5 for one interpreter. */
 function goals(m: Measured): { text: string; met: boolean; short: string } {
+  const memoryCpu = m.geomeans.get(MEMORY_CPU)
+  const memoryOk = memoryCpu === undefined || memoryCpu <= 1.5
+  const memoryText = memoryCpu === undefined ? '' : `trace+memory ÷ trace ${memoryCpu.toFixed(2)}× by the program's CPU time (goal ≤ 1.5): ${memoryOk ? 'met' : 'not met'}`
+  if (!m.geomeans.has('cProfile')) return { text: memoryText, met: memoryOk, short: memoryCpu === undefined ? '' : `memory ${memoryOk ? 'met' : 'not met'}` } // --memory
   const cprofile = m.geomeans.get('cProfile')!
   const trace = m.geomeans.get(`trace (${m.probe.engine})`)!
   const sample = m.geomeans.get('sample')!
@@ -267,9 +303,13 @@ function goals(m: Measured): { text: string; met: boolean; short: string } {
   const text =
     `trace ${fmt(trace)}× vs cProfile ${fmt(cprofile)}× = ${(trace / cprofile).toFixed(2)} of cProfile's (goal ≤ ${limit}): ${traceOk ? 'met' : 'not met'}; ` +
     `sample ${sample.toFixed(3)}× (goal ≤ 1.10): ${sampleOk ? 'met' : 'not met'}` +
-    (remote === undefined ? '' : `; sample from outside ${remoteCpu!.toFixed(3)}× by the program's CPU time (goal ≤ 1.02): ${remoteOk ? 'met' : 'not met'} (by wall time ${remote.toFixed(3)}×)`)
-  const short = `trace ${traceOk ? 'met' : 'not met'}, sample ${sampleOk ? 'met' : 'not met'}` + (remote === undefined ? '' : `, remote ${remoteOk ? 'met' : 'not met'}`)
-  return { text, met: traceOk && sampleOk && remoteOk, short }
+    (remote === undefined ? '' : `; sample from outside ${remoteCpu!.toFixed(3)}× by the program's CPU time (goal ≤ 1.02): ${remoteOk ? 'met' : 'not met'} (by wall time ${remote.toFixed(3)}×)`) +
+    (memoryText && `; ${memoryText}`)
+  const short =
+    `trace ${traceOk ? 'met' : 'not met'}, sample ${sampleOk ? 'met' : 'not met'}` +
+    (remote === undefined ? '' : `, remote ${remoteOk ? 'met' : 'not met'}`) +
+    (memoryCpu === undefined ? '' : `, memory ${memoryOk ? 'met' : 'not met'}`)
+  return { text, met: traceOk && sampleOk && remoteOk && memoryOk, short }
 }
 
 function tables(results: readonly Measured[], opts: Options, startedAt: Date, elapsedS: number, load: readonly number[]): string {
@@ -280,12 +320,13 @@ function tables(results: readonly Measured[], opts: Options, startedAt: Date, el
     wrap(`Measured ${startedAt.toISOString().slice(0, 10)} by \`${command}\` (${opts.repeats} rounds, ${elapsedS.toFixed(0)} s; ` +
       `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, load average ${load.map((l) => l.toFixed(1)).join(' ')} at the start). ` +
       'Profiled ÷ unprofiled wall time of the same program in a fresh process, median of the rounds, every configuration ' +
-      'interleaved in one run; trace+memory runs at a tenth of the scale, against unprofiled runs at that scale. ' +
+      'interleaved in one run; trace+memory (python) runs at a tenth of the scale, against unprofiled runs at that scale; ' +
+      '"memory ÷ trace, CPU" is trace+memory (C) ÷ trace (C) by the program\'s CPU time (issue #19: ≤ 1.5). ' +
       'The engine of the trace rows is read from the profile (`metadata.engine`; "python" = the pure-Python tracers, ' +
       '`sys.monitoring` on 3.12+, `sys.setprofile` before).'),
     '',
-    '| Python | cProfile | pyxray trace | trace ÷ cProfile | sample | sample (remote) | trace+memory | yappi | goals |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| Python | cProfile | pyxray trace | trace ÷ cProfile | sample | sample (remote) | trace+memory (C) | trace+memory (python) | memory ÷ trace, CPU | yappi | goals |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   )
   for (const m of results) {
     const g = (name: string) => m.geomeans.get(name)
@@ -293,13 +334,13 @@ function tables(results: readonly Measured[], opts: Options, startedAt: Date, el
     const trace = g(`trace (${engine})`)!
     const tracePy = engine !== 'python' ? ` (python ${fmt(g('trace (python)'))})` : ''
     lines.push(
-      `| ${m.label} | ${fmt(g('cProfile'))} | ${fmt(trace)} ${engine}${tracePy} | ${(trace / g('cProfile')!).toFixed(2)} | ${g('sample')!.toFixed(3)} | ${g('sample (remote)')?.toFixed(3) ?? '—'} | ` +
-        `${fmt(g(`trace+memory (${m.probe.memoryEngine})`))} | ${fmt(g('yappi'))} | ${goals(m).short} |`,
+      `| ${m.label} | ${fmt(g('cProfile'))} | ${fmt(trace)} ${engine}${tracePy} | ${g('cProfile') === undefined ? '—' : (trace / g('cProfile')!).toFixed(2)} | ${g('sample')?.toFixed(3) ?? '—'} | ${g('sample (remote)')?.toFixed(3) ?? '—'} | ` +
+        `${fmt(g('trace+memory (c)'))} | ${fmt(g('trace+memory (python)'))} | ${fmt(g(MEMORY_CPU))} | ${fmt(g('yappi'))} | ${goals(m).short} |`,
     )
   }
   lines.push('', 'Geometric means over the programs. Per program:', '')
   for (const m of results) {
-    const columns = [...m.configs.filter((c) => c.driver !== 'base').map((c) => c.name), ...(m.geomeans.has(REMOTE_CPU) ? [REMOTE_CPU] : [])]
+    const columns = [...m.configs.filter((c) => c.driver !== 'base').map((c) => c.name), ...[REMOTE_CPU, MEMORY_CPU].filter((c) => m.geomeans.has(c))]
     lines.push(wrap(`**${m.label}** — ${goals(m).text}`), '', `| program | unprofiled ms | ${columns.join(' | ')} |`, `|---|---|${columns.map(() => '---|').join('')}`)
     for (const program of m.probe.programs) {
       const row = m.ratios.get(program)!
@@ -375,7 +416,7 @@ function main(): number {
   }
   const body = tables(results, opts, startedAt, (performance.now() - t0) / 1e3, load)
   process.stdout.write(`${body}\n`)
-  const write = opts.write ?? (!opts.quick && opts.pythons.length === 0)
+  const write = !opts.memoryOnly && (opts.write ?? (!opts.quick && opts.pythons.length === 0))
   if (write) {
     writeSection(body)
     log(`bench:profile: wrote the "Profiler overhead" section of ${BENCHMARKS}\n`)

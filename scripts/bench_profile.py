@@ -18,10 +18,11 @@ not overhead the program sees). CONFIG is one of:
 - ``sample``: ``pyxray.Profiler(mode="sample")`` (1 ms interval);
 - ``remote`` (3.14+): sampled from another process, ``python -m pyxray.remote attach PID`` (1 ms
   interval), attached before the clock starts and stopped (SIGINT) after it stops: what the
-  program loses to a sampler reading its memory from outside. ``base`` and ``remote`` also report
-  ``cpu``, the program's thread CPU time (``time.thread_time``), which a busy machine's
-  scheduling does not inflate;
-- ``memory``: ``pyxray.Profiler(memory=True)``;
+  program loses to a sampler reading its memory from outside. Every configuration but
+  ``cprofile`` and ``yappi`` also reports ``cpu``, the program's thread CPU time
+  (``time.thread_time``), which a busy machine's scheduling does not inflate;
+- ``memory``: ``pyxray.Profiler(memory=True)`` (the C engine's allocator wrapper when it is active,
+  else tracemalloc polled by the Python engine: ``PYXRAY_ACCEL=0`` forces that one);
 - ``yappi``: ``yappi.start()`` / ``yappi.stop()`` with the wall clock (when yappi imports).
 
 The programs are ours, in the spirit of pyperformance's: each ``main(scale)`` does work in
@@ -293,11 +294,13 @@ def measure(program: str, config: str, scale: float) -> dict:
 
         warnings.simplefilter("ignore", ProfilerWarning)  # sample mode: "few samples" at small scales
         p = Profiler(mode="sample" if config == "sample" else "trace", memory=config == "memory")
+        c0 = time.thread_time()
         t0 = time.perf_counter()
         p.start()
         result = main(scale)
         p.stop()
         seconds = time.perf_counter() - t0
+        cpu = time.thread_time() - c0
         engine = _engine(p.to_dict()) if config != "sample" else None
     elif config == "remote":
         import signal

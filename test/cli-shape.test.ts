@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { type DisFlags, inapplicableDisFlags } from '../src/cli/dis-command.js'
-import { COMMANDS, main, mainHelp } from '../src/cli/main.js'
+import { COMMAND_NAMES, loadCommands, main, mainHelp } from '../src/cli/main.js'
 import { optionsAfterTarget } from '../src/cli/profiler-options.js'
 import { toProfileJson } from '../src/profile/document.js'
-import { EXPORTERS } from '../src/profile/export/index.js'
+import { ALL_EXPORTERS as EXPORTERS } from '../src/pprof/index.js'
 import { pythonOnPath } from '../src/runtime/index.js'
 import { makeDoc } from './profile-docs.js'
 
@@ -53,8 +53,11 @@ writeFileSync(B, `${toProfileJson(makeDoc([['main', 1, 4000, [['work', 2, 3000]]
 const hasPython = pythonOnPath() !== undefined
 
 test('pyxray help CMD prints what pyxray CMD --help prints, for every command; an unknown one is one line, exit 2', async () => {
-  assert.ok(COMMANDS.length >= 13)
-  for (const c of COMMANDS) {
+  const commands = await loadCommands()
+  const general = await mainHelp()
+  assert.ok(commands.length >= 13)
+  assert.deepEqual(commands.map((c) => c.name), COMMAND_NAMES, 'each command under its own name in the table')
+  for (const c of commands) {
     const help = await cli('help', c.name)
     const flag = await cli(c.name, '--help')
     const short = await cli(c.name, '-h')
@@ -64,13 +67,13 @@ test('pyxray help CMD prints what pyxray CMD --help prints, for every command; a
     assert.equal(short.stdout, flag.stdout, `${c.name} -h = ${c.name} --help`)
     assert.match(help.stdout, new RegExp(`^Usage: pyxray ${c.name}\\b`), c.name)
     // The general help lists each command with its own summary (its first words).
-    assert.ok(mainHelp().includes(`  ${c.name} `) && mainHelp().includes(c.summary.split(' ').slice(0, 4).join(' ')), `${c.name} in the general help`)
+    assert.ok(general.includes(`  ${c.name} `) && general.includes(c.summary.split(' ').slice(0, 4).join(' ')), `${c.name} in the general help`)
   }
   const unknown = await cli('help', 'disassemble')
   assert.equal(unknown.code, 2)
   assert.equal(unknown.stdout, '')
   assert.equal(unknown.stderr, 'pyxray: help: unknown command "disassemble": run pyxray --help for the list\n')
-  assert.equal((await cli('help')).stdout, mainHelp())
+  assert.equal((await cli('help')).stdout, general)
 })
 
 test('the export help and --to read the registry: each format once, with its description', async () => {

@@ -52,27 +52,55 @@ function inputFolder(): string {
   return src
 }
 
-test('dis --out gives the same files, bytes, error lines and exit code on 1 thread and on 3', () => {
+test('dis --out gives the same files, bytes, error lines and exit code on 1 thread (with and without the writer thread) and on 3', () => {
   const src = inputFolder()
   const inputs = [...tree(src).keys()].length
   for (const format of ['dis', 'json', 'text']) {
-    const runs = [1, 3].map((threads) => {
-      const out = mkdtempSync(join(tmpdir(), `pyxray-parallel-out-${threads}-`))
-      const r = pyxray(['dis', src, '--format', format, '--out-dir', out], { PYXRAY_THREADS: String(threads) })
+    const envs: Record<string, string>[] = [{ PYXRAY_THREADS: '1', PYXRAY_WRITER: '0' }, { PYXRAY_THREADS: '1' }, { PYXRAY_THREADS: '3' }]
+    const runs = envs.map((env, n) => {
+      const out = mkdtempSync(join(tmpdir(), `pyxray-parallel-out-${n}-`))
+      const r = pyxray(['dis', src, '--format', format, '--out-dir', out], env)
       return { ...r, stderr: r.stderr.replaceAll(out, 'OUT'), files: tree(out) }
     })
-    const [one, three] = runs as [(typeof runs)[0], (typeof runs)[0]]
+    const [one, ...others] = runs as [(typeof runs)[0], ...typeof runs]
     assert.equal(one.code, 2, one.stderr)
-    assert.equal(three.code, one.code)
-    assert.equal(three.stderr, one.stderr, `${format}: stderr`)
+    for (const [n, other] of others.entries()) {
+      assert.equal(other.code, one.code)
+      assert.equal(other.stderr, one.stderr, `${format}, run ${n + 2}: stderr`)
+      assert.deepEqual([...other.files.keys()], [...one.files.keys()], `${format}, run ${n + 2}: the same files`)
+      for (const [name, bytes] of one.files) assert.ok(bytes.equals(other.files.get(name)!), `${format}, run ${n + 2}: ${name} differs`)
+    }
     const failed = one.stderr.trim().split('\n').slice(0, -1)
     assert.ok(failed.length >= 8, `${format}: the broken files are reported (${failed.length})`)
     assert.ok(failed.every((line) => /^pyxray dis: .*(cut-.*|magic)\.pyc: [A-Z_]+ at byte \d+: /.test(line)), failed.join('\n'))
     assert.match(one.stderr, new RegExp(`^pyxray dis: ${inputs} file\\(s\\), ${inputs - failed.length} disassembled, ${failed.length} failed, written to OUT\\n$`, 'm'))
     assert.equal(one.files.size, inputs - failed.length)
-    assert.deepEqual([...three.files.keys()], [...one.files.keys()], `${format}: the same files`)
-    for (const [name, bytes] of one.files) assert.ok(bytes.equals(three.files.get(name)!), `${format}: ${name} differs`)
   }
+})
+
+test('files the writer thread cannot write fail as they do without it: one line each in input order; a folder in the way stops the run', () => {
+  const src = inputFolder()
+  const runs = (prepare: (out: string) => void) =>
+    ([{ PYXRAY_WRITER: '0' }, {}] as Record<string, string>[]).map((env) => {
+      const out = mkdtempSync(join(tmpdir(), 'pyxray-writer-out-'))
+      prepare(out)
+      const r = pyxray(['dis', src, '--format', 'dis', '--out-dir', out], { PYXRAY_THREADS: '1', ...env })
+      return { code: r.code, stderr: r.stderr.replaceAll(out, 'OUT'), files: [...tree(out).keys()] }
+    })
+  // A file where an output folder is to go: every output of that folder fails (EEXIST), the rest are written.
+  const [direct, written] = runs((out) => writeFileSync(join(out, '3.10'), 'in the way'))
+  assert.equal(direct!.code, 2)
+  assert.match(direct!.stderr, /^pyxray dis: .*3\.10.*\.pyc: cannot read \(EEXIST\)$/m)
+  assert.deepEqual(written, direct)
+  // A folder where an output file is to go: the run stops with one line, exit 2.
+  const name = readdirSync(join(src, '3.12')).sort().filter((f) => !f.startsWith('cut-') && f !== 'magic.pyc')[3]!.replace(/\.pyc$/, '.dis.txt')
+  const [direct2, written2] = runs((out) => {
+    mkdirSync(join(out, '3.12', name), { recursive: true })
+  })
+  assert.equal(direct2!.code, 2)
+  assert.match(direct2!.stderr, new RegExp(`^(pyxray dis: .*/cut-.*\\.pyc: .*\\n)+pyxray: OUT/3\\.12/${name.replaceAll('.', '\\.')} is a folder: name a file to write\\n$`))
+  assert.ok(direct2!.files.length > 10 && direct2!.files.length < 259, `the files before it are written (${direct2!.files.length})`)
+  assert.deepEqual(written2, direct2)
 })
 
 test('a worker thread on its own claims every input and writes what formatDis prints', async () => {

@@ -21,6 +21,10 @@ import {
   readPyc,
   simulateStack,
   disassemble,
+  codeTree,
+  MAX_SYMBOLIC_DEPTH,
+  stackToJson,
+  analyzeDepth,
   toCodeObject,
 } from '../src/index.js'
 import { main } from '../src/cli/main.js'
@@ -61,14 +65,111 @@ test('an exception table entry keeping 2**29 slots is a finding, not an allocati
   assert.ok(formatStack(code).includes('entry ignored'))
 })
 
-test('with co_stacksize 2**30 the entry is believed, and the stacks are refused (LIMIT_STACK)', async () => {
+test('with co_stacksize 2**30 the entry is believed: the depths are shown, the slots are not named (past MAX_SYMBOLIC_DEPTH)', async () => {
   const bytes = load('exception-depth-2pow29-stacksize.pyc')
   const code = toCodeObject(readPyc(bytes).code, 12)
-  assert.throws(() => formatStack(code, { maxOutputBytes: outputBudget(bytes.length) }), (e) => e instanceof LimitError && e.code === 'LIMIT_STACK')
+  const sim = simulateStack(disassemble(code))
+  assert.match(sim.omitted ?? '', /^slots not named: the stack reaches 536870915 slots, more than the 1024 /)
+  assert.equal(sim.nodes, 0)
+  assert.ok(sim.after.every((s) => s === undefined))
+  assert.ok(formatStack(code, { maxOutputBytes: outputBudget(bytes.length) }).includes('slots not named'))
   const r = await cli('stack', join(dir, 'exception-depth-2pow29-stacksize.pyc'))
+  assert.equal(r.code, 0, r.err)
+  assert.match(r.out, /\n {2}slots not named: the stack reaches 536870915 slots/)
+})
+
+/** The depth-first code objects of a fixture. */
+const codesOf = (name: string) => codeTree(toCodeObject(readPyc(load(name)).code, readPyc(load(name)).version[1])).map((e) => e.code)
+
+test('fuzz finding (seed 42, #8864): UNPACK_SEQUENCE 65535 in a 1.3 kB file — the stack view gives the depths and a notice, not 65,535 named slots', async () => {
+  const bytes = load('fuzz-unpack-sequence-65535.pyc')
+  const code = toCodeObject(readPyc(bytes).code, 9)
+  const deep = codeTree(code).find((e) => e.code.qualname === 'keyword_only')!.code
+  const sim = simulateStack(disassemble(deep))
+  assert.equal(sim.depth.after.at(-1), 65535)
+  assert.ok(sim.depth.maxDepth > MAX_SYMBOLIC_DEPTH)
+  assert.equal(sim.nodes, 0, 'no slot is made')
+  assert.match(sim.omitted ?? '', /reaches 65535 slots, more than the 1024 the symbolic stack names/)
+  // Output bounded by the instructions, not by the oparg: it was 8.2 MB of JSON.
+  const budget = outputBudget(bytes.length)
+  const json = jsonText(stackToJson(code, true, budget), 2, budget)
+  assert.ok(json.length < 100 * bytes.length, `${json.length} characters of JSON`)
+  const doc = JSON.parse(json) as { qualname: string; slotsOmitted: string | null; instructions: { stackAfter: unknown; depthAfter: number }[] }[]
+  const entry = doc.find((c) => c.qualname === 'keyword_only')!
+  assert.ok(entry.instructions.every((i) => i.stackAfter === null))
+  assert.equal(entry.instructions.at(-1)!.depthAfter, 65535)
+  assert.match(entry.slotsOmitted ?? '', /slots not named/)
+  assert.ok(doc.filter((c) => c !== entry).every((c) => c.slotsOmitted === null && c.instructions.some((i) => Array.isArray(i.stackAfter))), 'the other code objects keep their slots')
+  const text = formatStack(code, { maxOutputBytes: budget })
+  assert.ok(text.length < 20 * bytes.length, `${text.length} characters of text`)
+  assert.ok(!text.includes('undefined'), 'an operand an underflow does not find reads as ?')
+  for (const argv of [['stack'], ['stack', '--format', 'json']]) assert.equal((await cli(...argv, join(dir, 'fuzz-unpack-sequence-65535.pyc'))).code, 0, argv.join(' '))
+})
+
+test('a stack of 1,000 slots kept for 2,000 instructions: the simulation makes a node per slot pushed, not per slot of every stack; the text shows what fits, the JSON is refused (LIMIT_STACK)', async () => {
+  const bytes = load('stack-1000-deep-2000-nops.pyc')
+  const [module] = codesOf('stack-1000-deep-2000-nops.pyc')
+  const sim = simulateStack(disassemble(module!))
+  assert.equal(sim.depth.maxDepth, 1000)
+  assert.ok(sim.slots > 4_000_000, `the sum of the depths: ${sim.slots}`)
+  // 1 (LOAD_CONST) + 1,000 (UNPACK_SEQUENCE): the NOPs share the stack they were given.
+  assert.equal(sim.nodes, 1001)
+  for (let k = 4; k < sim.after.length - 1; k++) assert.equal(sim.after[k], sim.after[3], `NOP #${k} shares the stack`)
+  assert.deepEqual(sim.after[3]!.top(2).map((s) => s.pushedBy), [4, 4])
+  assert.equal(sim.after[3]!.slots().length, 1000)
+  const text = formatStack(module!, { maxOutputBytes: outputBudget(bytes.length), recursive: false })
+  const rows = text.split('\n')
+  assert.ok(rows.length > 2000 && rows.every((r) => r.length <= 100), 'one row per instruction, cut to the width')
+  const r = await cli('stack', '--format', 'json', join(dir, 'stack-1000-deep-2000-nops.pyc'))
   assert.equal(r.code, 2)
-  assert.match(r.err, /^pyxray: stack: LIMIT_STACK: .*--max-output-mb/)
-  assert.equal(r.err.trimEnd().split('\n').length, 1)
+  assert.match(r.err, /^pyxray: stack: LIMIT_STACK: the value stacks of <module> \(4003004 slots over 2004 instructions, max depth 1000, co_stacksize 1000\) would exceed .*--max-output-mb/)
+  assert.equal((await cli('stack', join(dir, 'stack-1000-deep-2000-nops.pyc'))).code, 0)
+})
+
+/** The depth analysis of the module of a fixture, with its instruction and exception-entry counts. */
+function depthOf(name: string) {
+  const d = disassemble(codesOf(name)[0]!, { positions: false })
+  return { a: analyzeDepth(d), instructions: d.instructions.length, entries: d.exceptionEntries.length }
+}
+
+test('8,000 unreachable blocks that each return: the depth analysis gives them depths in steps proportional to the instructions (each pass over all of them was quadratic)', async () => {
+  const { a, instructions } = depthOf('stack-unreachable-returns-8000.pyc')
+  assert.equal(a.cfg.blocks.length, 8001)
+  assert.ok(a.steps <= 4 * instructions, `${a.steps} steps for ${instructions} instructions`)
+  assert.equal(a.maxDepth, 0)
+  assert.deepEqual(a.findings.map((f) => f.kind), ['unreachable'], 'one finding for the whole unreachable run')
+  assert.equal((await cli('stack', join(dir, 'stack-unreachable-returns-8000.pyc'))).code, 0)
+})
+
+test('4,000 exception-table entries over the same 4,000 instructions: each block is given its handler once (each entry walked all it covered: quadratic)', async () => {
+  const { a, instructions, entries } = depthOf('stack-overlapping-handlers-4000.pyc')
+  assert.equal(entries, 4000)
+  assert.ok(a.cfg.steps <= 2 * (instructions + entries) + a.cfg.blocks.length, `${a.cfg.steps} graph steps`)
+  assert.ok(a.steps <= 4 * (instructions + entries), `${a.steps} steps`)
+  // The first entry covers everything: every block's handler is its target (offset 0).
+  assert.ok(a.cfg.blocks.every((b) => b.successors.filter((e) => e.kind === 'handler').every((e) => e.to === 0)))
+  assert.equal((await cli('stack', '--format', 'json', join(dir, 'stack-overlapping-handlers-4000.pyc'))).code, 0)
+})
+
+test('3.8 BUILD_TUPLE_UNPACK 2**31 - 1: the folded-tuple check looks at the slots the stack holds, not one per unit of the oparg (a hang)', async () => {
+  const { a } = depthOf('stack-folded-tuples-2pow31.pyc')
+  assert.ok(a.steps < 40, `${a.steps} steps`)
+  assert.ok(a.findings.some((f) => f.kind === 'underflow'))
+  for (const argv of [['stack'], ['stack', '--format', 'json'], ['dis'], ['compare', '--no-run']]) {
+    const file = join(dir, 'stack-folded-tuples-2pow31.pyc')
+    assert.equal((await cli(...argv, file, ...(argv[0] === 'compare' ? [file] : []))).code, 0, argv.join(' '))
+  }
+})
+
+test('UNPACK_SEQUENCE 2**24 (co_stacksize 2**24): depths only, with the notice, in text and JSON', async () => {
+  const bytes = load('stack-unpack-2pow24.pyc')
+  const [module] = codesOf('stack-unpack-2pow24.pyc')
+  const sim = simulateStack(disassemble(module!))
+  assert.equal(sim.depth.maxDepth, 2 ** 24)
+  assert.equal(sim.nodes, 0)
+  const json = JSON.parse(jsonText(stackToJson(module!, false, outputBudget(bytes.length)), 2, outputBudget(bytes.length))) as { slotsOmitted: string }[]
+  assert.match(json[0]!.slotsOmitted, /reaches 16777216 slots/)
+  assert.match(formatStack(module!, { recursive: false }), /max depth 16777216 \(co_stacksize 16777216\)\n {2}slots not named/)
 })
 
 test('counts and lengths the remaining bytes cannot back are refused before anything is allocated', async () => {

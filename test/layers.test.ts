@@ -25,6 +25,8 @@ const REFUSED: readonly (readonly [path: string, code: string, why: RegExp])[] =
   ['src/versions/x.ts', "export const m = () => import('./y.js')\n", /no dynamic import/],
   ['src/runtime/x.ts', "import { x } from '../cli/main.js'\n", /layer runtime/],
   ['src/server/x.ts', "import { x } from '../cli/io.js'\n", /layer server/],
+  ['src/pprof/x.ts', "import { x } from '../cli/io.js'\n", /layer pprof may import only text, versions, marshal, profile/],
+  ['src/profile/export/x.ts', "import { toPprof } from '../../pprof/index.js'\n", /layer profile/],
   ['web/src/x.ts', "import { main } from '../../src/cli/main.js'\n", /browser UI may not import src\/cli/],
   ['web/src/profile/x.tsx', "import { startServer } from '../../../src/server/server.js'\n", /browser UI/],
   ['web/src/x.ts', "import { findInterpreters } from '../../src/runtime/index.js'\n", /only src\/runtime\/types\.ts and src\/runtime\/agent\.ts/],

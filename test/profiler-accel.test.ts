@@ -19,7 +19,8 @@
  * - the fallback: without a compiler (CC=/nonexistent) or with one that fails, the Python engine
  *   runs and `metadata.engineReason` says why (a failed build is remembered, not retried);
  *   PYXRAY_ACCEL=1 then fails with PROFILER_ACCEL_UNAVAILABLE;
- *   memory mode runs the Python engine (with a warning when the C engine was required);
+ *   memory mode runs in the C engine too (its allocator wrapper: test/mem-accel.test.ts), and
+ *   without a compiler in the Python engine (tracemalloc, no allocation counts);
  *   a version missing from _versions.ACCEL_VERIFIED_MINORS runs the Python engine, saying so.
  *
  * A missing interpreter is skipped, except under CI=true.
@@ -557,8 +558,12 @@ describe('the C engine of trace mode', { concurrency: true }, () => {
 
         const memory = await profile(s.python, s.dir, { ...s.env, PYXRAY_ACCEL: '1' }, 'memory.json', ['--memory', join(s.dir, 'aio.py')])
         assert.equal(memory.result.status, 0, memory.result.stderr)
-        assert.equal(memory.doc.metadata.engine, 'python')
-        assert.ok(memory.doc.metadata.warnings.some((w) => /memory mode runs in the Python engine/.test(w)))
+        assert.equal(memory.doc.metadata.engine, 'c')
+        assert.deepEqual(memory.doc.metadata.warnings, [])
+        assert.ok(memory.doc.threads[0]!.root.memory!.allocations! > 0, 'the C engine counts allocations')
+        const noCompiler = await profile(s.python, s.dir, env, 'memory-nocc.json', ['--memory', join(s.dir, 'aio.py')])
+        assert.equal(noCompiler.doc.metadata.engine, 'python')
+        assert.equal(noCompiler.doc.threads[0]!.root.memory!.allocations, undefined, 'tracemalloc counts no allocations')
 
         const bad = await run(s.python, ['-m', 'pyxray', '-q', '-o', join(s.dir, 'never.json'), join(s.dir, 'aio.py')], { ...s.env, PYXRAY_ACCEL: 'maybe' }, { cwd: s.dir })
         assert.equal(bad.status, 2)

@@ -188,6 +188,35 @@ describe('pyxray serve', () => {
     assert.equal((await send(server.port, '/api/compile', h, 'POST', JSON.stringify({ source: 'x', runtime: 'native:2.7' }))).status, 400)
   })
 
+  test('measures a source with a real CPython: executed counts per offset and timing repeats; bad input is a 400, a raise a 422', async () => {
+    const h = { host, 'x-pyxray-token': server.token, 'content-type': 'application/json' }
+    const list = JSON.parse((await send(server.port, '/api/runtimes', h)).body) as { runtimes: { id: string; minor: number }[] }
+    const native = list.runtimes.find((r) => r.id.startsWith('native:'))
+    assert.ok(native, 'a native CPython is listed')
+    const r = await send(server.port, '/api/measure', h, 'POST', JSON.stringify({ source: 'n = 0\nfor i in range(4):\n    n += i\n', runtime: native.id, repeat: 2, minTime: 0.001 }))
+    assert.equal(r.status, 200, r.body)
+    const body = JSON.parse(r.body) as { runtime: { minor: number }; measured: { timing: { loops: number; secondsPerLoop: number[] }; counts: { mechanism: string; codes: { index: number; offsets: [number, number][] }[] } } }
+    assert.equal(body.runtime.minor, native.minor)
+    assert.equal(body.measured.timing.secondsPerLoop.length, 2)
+    assert.ok(body.measured.timing.loops >= 1)
+    // The module is code 0; the loop body's offsets ran 4 times each, and some offset exactly 5 times (FOR_ITER: 4 items, then the end).
+    const module = body.measured.counts.codes.find((c) => c.index === 0)
+    assert.ok(module)
+    const counts = module.offsets.map(([, n]) => n)
+    assert.ok(counts.filter((n) => n === 4).length >= 3, `the body's instructions ran 4 times: ${JSON.stringify(module.offsets)}`)
+    assert.ok(counts.includes(5), 'FOR_ITER ran 5 times')
+    const raised = await send(server.port, '/api/measure', h, 'POST', JSON.stringify({ source: '1/0\n', runtime: native.id, repeat: 1, minTime: 0.001 }))
+    assert.equal(raised.status, 422)
+    const err = JSON.parse(raised.body) as { error: { code: string; message: string } }
+    assert.equal(err.error.code, 'RUN_ERROR')
+    assert.match(err.error.message, /ZeroDivisionError/)
+    for (const bad of [{ source: 1 }, { source: 'x', repeat: 0 }, { source: 'x', repeat: 1.5 }, { source: 'x', minTime: -1 }, { source: 'x', optimize: 3 }, { source: 'x', runtime: 'native:2.7' }]) {
+      const reply = await send(server.port, '/api/measure', h, 'POST', JSON.stringify(bad))
+      assert.equal(reply.status, 400, JSON.stringify(bad))
+      assert.match((JSON.parse(reply.body) as { error: { message: string } }).error.message, /^"|unknown runtime/)
+    }
+  })
+
   test('serves the profiles it was given', async () => {
     const h = { host, 'x-pyxray-token': server.token }
     const list = JSON.parse((await send(server.port, '/api/profiles', h)).body) as { profiles: { id: string; name: string; kind: string }[] }

@@ -64,7 +64,7 @@ async function expressions(python: string, minor: number): Promise<Set<string>> 
   const f = module.children.find((c) => c.name === 'f') as CodeObject
   const seen = new Set<string>()
   const sim = simulateStack(disassemble(f))
-  for (const stack of [...sim.before, ...sim.after]) for (const s of stack ?? []) for (const alt of s.expr.split(' | ')) seen.add(alt)
+  for (const stack of [...sim.before, ...sim.after]) for (const s of stack?.slots() ?? []) for (const alt of s.expr.split(' | ')) seen.add(alt)
   return seen
 }
 

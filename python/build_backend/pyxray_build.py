@@ -63,6 +63,20 @@ def _project() -> Dict[str, object]:
     return out
 
 
+def _entry_points() -> str:
+    """``entry_points.txt`` from pyproject.toml's ``[project.entry-points.GROUP]`` tables
+    (``name = "module:attr"`` lines); empty when there are none."""
+    with open(os.path.join(ROOT, "pyproject.toml"), encoding="utf-8") as f:
+        text = f.read()
+    out = []
+    for section in re.finditer(r'^\[project\.entry-points\.([A-Za-z0-9_.-]+|"[^"]+")\]\s*$(.*?)(?=^\[|\Z)', text, re.M | re.S):
+        group = section.group(1).strip('"')
+        entries = re.findall(r'^"?([A-Za-z0-9_.-]+)"?\s*=\s*"([^"]+)"\s*$', section.group(2), re.M)
+        if entries:
+            out.append("[{}]\n{}".format(group, "".join("{} = {}\n".format(name, value) for name, value in entries)))
+    return "\n".join(out)
+
+
 def _metadata() -> str:
     """The core metadata (METADATA / PKG-INFO), version 2.1."""
     project = _project()
@@ -113,6 +127,9 @@ def _wheel(directory: str, contents: List[Tuple[str, bytes]]) -> str:
         (info + "/WHEEL", "Wheel-Version: 1.0\nGenerator: pyxray_build\nRoot-Is-Purelib: true\nTag: {}\n".format(TAG).encode("utf-8")),
         (info + "/top_level.txt", (PACKAGE + "\n").encode("utf-8")),
     ]
+    entry_points = _entry_points()
+    if entry_points:
+        files.append((info + "/entry_points.txt", entry_points.encode("utf-8")))
     record = "".join("{},{},{}\n".format(path, _record_hash(data), len(data)) for path, data in files) + info + "/RECORD,,\n"
     filename = "{}-{}-{}.whl".format(name, version, TAG)
     with zipfile.ZipFile(os.path.join(directory, filename), "w", zipfile.ZIP_DEFLATED) as wheel:

@@ -29,6 +29,14 @@ _MEMORY_EXPORTS = ("leak_check", "deep_size", "why_alive", "memory_lines", "meas
 __all__ = ["__version__"] + list(_PROFILER_EXPORTS) + list(_MEMORY_EXPORTS)
 
 
+def load_ipython_extension(ipython):  # type: (object) -> None
+    """``%load_ext pyxray``: the ``%pyxray`` / ``%%pyxray`` magics (see :mod:`pyxray._jupyter`;
+    IPython is imported there, so the agent itself needs only the standard library)."""
+    from ._jupyter import load
+
+    load(ipython)
+
+
 def __getattr__(name):  # type: (str) -> object
     if name in _PROFILER_EXPORTS:
         from . import profiler

@@ -35,6 +35,9 @@
 #include <longintrepr.h>
 #endif
 #include <time.h>
+#include <sched.h>
+#include <pthread.h>
+#include <stdint.h>
 
 #ifdef Py_GIL_DISABLED
 #error "pyxray._accel needs the GIL (free-threaded builds use the Python engine)"
@@ -59,7 +62,7 @@ static PyCodeObject *get_code(PyFrameObject *f) { return PyFrame_GetCode(f); }
 #endif
 
 /* Node slots (_profile_tree.py). */
-enum { CHILDREN = 0, CALLS = 1, TOTAL = 2, T0 = 3, KEY = 4, HIDDEN_CALLS = 6, QUIET = 8, SINK = 15, NODE_SIZE = 16 };
+enum { CHILDREN = 0, CALLS = 1, TOTAL = 2, T0 = 3, KEY = 4, HIDDEN_CALLS = 6, QUIET = 8, MEM0 = 11, SINK = 15, NODE_SIZE = 16 };
 
 #define CACHE_SIZE 4096 /* entries, a power of two */
 
@@ -87,6 +90,7 @@ typedef struct {
     PyObject *last_stack;  /* borrowed from `stacks` */
     PyObject *solo_stack;  /* monitoring, while the program has one thread: its stack (no lookup) */
     CacheEntry *cache;
+    int memory;            /* memory accounting (mem_start) follows this engine's stacks */
 } Engine;
 
 typedef struct {
@@ -383,6 +387,513 @@ static PyObject *call_slow_t(PyObject *func, PyObject *stack, PyObject *a, doubl
     return out;
 }
 
+/* ---- memory accounting (memory mode) ----------------------------------------------------------
+ *
+ * A PyMem allocator wrapper on the raw, mem and object domains, chained to the allocators found
+ * at install (so tracemalloc, installed before or after, still sees everything), charges every
+ * allocation to the call node on top of the calling thread's stack:
+ *
+ * - each node that was ever on a stack in memory mode has a record (MemRec: the node, bytes
+ *   allocated under it, allocations, bytes of its blocks freed since -- whoever freed them --
+ *   and its peak); node[MEM0] holds the record's index + 1;
+ * - each thread has a shadow of its Python stack (ThreadMem: one MemFrame per entry, with the
+ *   bytes allocated minus freed on this thread since the entry, callees included, and the peak
+ *   of that level); the engine resynchronises it with the Python stack after every event it
+ *   handles (mem_sync: usually one push or one pop). On a pop the frame's peak goes to its record
+ *   and, on top of the parent's level at that moment, into the parent's peak: peaks are the
+ *   highest level during the call, callees included, with no walk up the stack per allocation;
+ * - each block allocated under a node is kept in an owner table (open addressing, linear probing,
+ *   deletion by backward shift: 24 bytes a block, no tombstones), so that its free, wherever and
+ *   whenever it happens while memory is measured, is credited to the node that allocated it.
+ *   A header in front of each block would save the lookup but cannot be told apart from blocks
+ *   allocated before install, and breaks when a block outlives the wrapper (freed after uninstall).
+ *
+ * Blocks allocated before mem_start, by threads without a stack, or by the profiler itself (while
+ * an engine event runs: tls.busy) are not in the table, so their frees change nothing.
+ * The raw domain may be called without the GIL: the table, the records and the thread registry
+ * are only touched under a spin lock (uncontended: one atomic exchange); a thread's frames are
+ * only changed by that thread (under the GIL) or by mem_stop (under the GIL and the lock).
+ * Nested calls (pymalloc's object allocator falls back to PyMem_RawMalloc for large blocks) are
+ * passed straight through (tls.depth). Internal memory comes from the raw allocator found at
+ * install, never from the wrapper. */
+
+typedef struct {
+    PyObject *node;         /* strong reference */
+    int64_t allocated, count, freed, peak;
+} MemRec;
+
+typedef struct {
+    PyObject *node;         /* borrowed: compared with the Python stack's entries */
+    uint32_t rec;
+    int64_t level, peak;
+} MemFrame;
+
+typedef struct ThreadMem {
+    MemFrame *frames;
+    Py_ssize_t depth, cap;
+    struct ThreadMem *next;
+} ThreadMem;
+
+typedef struct {
+    uintptr_t ptr;          /* 0: empty */
+    size_t size;
+    uint32_t rec;
+} Owner;
+
+static struct {
+    int installed;          /* our allocators are (or were left) in place */
+    int active;             /* accounting on (only read/written under the lock once installed) */
+    Engine *owner;          /* the engine measuring (a borrowed reference, cleared by mem_stop) */
+    Engine *recs_of;        /* the engine the records belong to (borrowed, cleared by its dealloc) */
+    unsigned gen;           /* thread registrations of an older generation are void */
+    PyMemAllocatorEx prev[3], ours[3];
+    MemRec *recs;
+    size_t nrecs, caprecs;
+    Owner *table;
+    size_t mask, used;      /* mask + 1 slots, a power of two */
+    ThreadMem *threads;
+    int lock;
+} M;
+
+typedef struct {
+    ThreadMem *tm;
+    unsigned gen;
+    int busy;               /* an engine event runs: its allocations are the profiler's */
+    int depth;              /* inside the wrapper (a nested domain call) */
+} ThreadLocal;
+
+#if defined(__GNUC__) || defined(__clang__)
+static __thread ThreadLocal tls;
+#else
+static _Thread_local ThreadLocal tls;
+#endif
+
+static inline void mem_lock(void) {
+    while (__atomic_exchange_n(&M.lock, 1, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(&M.lock, __ATOMIC_RELAXED)) sched_yield();
+    }
+}
+
+static inline void mem_unlock(void) { __atomic_store_n(&M.lock, 0, __ATOMIC_RELEASE); }
+
+static void *raw_alloc(size_t n) { return M.prev[PYMEM_DOMAIN_RAW].malloc(M.prev[PYMEM_DOMAIN_RAW].ctx, n); }
+static void *raw_calloc(size_t n, size_t size) { return M.prev[PYMEM_DOMAIN_RAW].calloc(M.prev[PYMEM_DOMAIN_RAW].ctx, n, size); }
+static void *raw_realloc(void *p, size_t n) { return M.prev[PYMEM_DOMAIN_RAW].realloc(M.prev[PYMEM_DOMAIN_RAW].ctx, p, n); }
+static void raw_free(void *p) { M.prev[PYMEM_DOMAIN_RAW].free(M.prev[PYMEM_DOMAIN_RAW].ctx, p); }
+
+static inline size_t owner_hash(uintptr_t p) {
+    uint64_t h = (uint64_t)p >> 4;
+    h *= 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 20);
+}
+
+/* Grows the table (under the lock); 0, or -1 when memory ran out (the block goes untracked). */
+static int table_grow(void) {
+    size_t slots = M.table == NULL ? 1 << 16 : (M.mask + 1) * 2;
+    Owner *table = raw_calloc(slots, sizeof(Owner));
+    if (table == NULL) return -1;
+    size_t mask = slots - 1;
+    if (M.table != NULL) {
+        for (size_t i = 0; i <= M.mask; i++) {
+            Owner *o = &M.table[i];
+            if (o->ptr == 0) continue;
+            size_t j = owner_hash(o->ptr) & mask;
+            while (table[j].ptr != 0) j = (j + 1) & mask;
+            table[j] = *o;
+        }
+        raw_free(M.table);
+    }
+    M.table = table;
+    M.mask = mask;
+    return 0;
+}
+
+static inline void table_put(uintptr_t p, size_t size, uint32_t rec) {
+    if (M.table == NULL || (M.used + 1) * 2 > M.mask + 1) {
+        if (table_grow() < 0) return;
+    }
+    size_t i = owner_hash(p) & M.mask;
+    while (M.table[i].ptr != 0 && M.table[i].ptr != p) i = (i + 1) & M.mask;
+    if (M.table[i].ptr == 0) M.used++;
+    M.table[i].ptr = p;
+    M.table[i].size = size;
+    M.table[i].rec = rec;
+}
+
+/* Removes p's entry into *out; 0 when p is not tracked. */
+static inline int table_take(uintptr_t p, Owner *out) {
+    if (M.table == NULL) return 0;
+    size_t mask = M.mask, i = owner_hash(p) & mask;
+    for (;;) {
+        if (M.table[i].ptr == 0) return 0;
+        if (M.table[i].ptr == p) break;
+        i = (i + 1) & mask;
+    }
+    *out = M.table[i];
+    /* backward-shift deletion: pull later entries of the probe run into the hole */
+    size_t hole = i, j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        uintptr_t q = M.table[j].ptr;
+        if (q == 0) break;
+        size_t home = owner_hash(q) & mask;
+        /* the entry at j may move to the hole when its home is not cyclically in (hole, j] */
+        if (((j - home) & mask) >= ((j - hole) & mask)) {
+            M.table[hole] = M.table[j];
+            hole = j;
+        }
+    }
+    M.table[hole].ptr = 0;
+    M.used--;
+    return 1;
+}
+
+/* The calling thread's frames, when it has any in this generation (under the lock). */
+static inline ThreadMem *my_frames(void) {
+    ThreadMem *tm = tls.tm;
+    return (tm != NULL && tls.gen == M.gen && tm->depth > 0) ? tm : NULL;
+}
+
+/* A block p of `size` bytes was allocated (realloc: `replaced` says whether it replaces old). */
+static inline void note_alloc(void *p, size_t size, int count) {
+    mem_lock();
+    ThreadMem *tm;
+    if (M.active && !tls.busy && (tm = my_frames()) != NULL) {
+        MemFrame *f = &tm->frames[tm->depth - 1];
+        MemRec *r = &M.recs[f->rec];
+        r->allocated += (int64_t)size;
+        r->count += count;
+        f->level += (int64_t)size;
+        if (f->level > f->peak) f->peak = f->level;
+        table_put((uintptr_t)p, size, f->rec);
+    }
+    mem_unlock();
+}
+
+/* A block is about to be freed (or moved by realloc): its owner is credited, the thread's level
+ * drops. Returns whether it was tracked (*out: its entry). */
+static inline int note_free(void *p, Owner *out) {
+    int found = 0;
+    mem_lock();
+    if (M.active && table_take((uintptr_t)p, out)) {
+        found = 1;
+        M.recs[out->rec].freed += (int64_t)out->size;
+        ThreadMem *tm = my_frames();
+        if (tm != NULL) tm->frames[tm->depth - 1].level -= (int64_t)out->size;
+    }
+    mem_unlock();
+    return found;
+}
+
+/* A failed realloc: the block is still there, owned as before. */
+static void unfree(void *p, const Owner *o) {
+    mem_lock();
+    if (M.active) {
+        M.recs[o->rec].freed -= (int64_t)o->size;
+        ThreadMem *tm = my_frames();
+        if (tm != NULL) tm->frames[tm->depth - 1].level += (int64_t)o->size;
+        table_put((uintptr_t)p, o->size, o->rec);
+    }
+    mem_unlock();
+}
+
+static void *w_malloc(void *ctx, size_t size) {
+    PyMemAllocatorEx *prev = &M.prev[(uintptr_t)ctx];
+    if (tls.depth) return prev->malloc(prev->ctx, size);
+    tls.depth = 1;
+    void *p = prev->malloc(prev->ctx, size);
+    tls.depth = 0;
+    if (p != NULL) note_alloc(p, size, 1);
+    return p;
+}
+
+static void *w_calloc(void *ctx, size_t n, size_t size) {
+    PyMemAllocatorEx *prev = &M.prev[(uintptr_t)ctx];
+    if (tls.depth) return prev->calloc(prev->ctx, n, size);
+    tls.depth = 1;
+    void *p = prev->calloc(prev->ctx, n, size);
+    tls.depth = 0;
+    if (p != NULL) note_alloc(p, n * size, 1);
+    return p;
+}
+
+static void *w_realloc(void *ctx, void *old, size_t size) {
+    PyMemAllocatorEx *prev = &M.prev[(uintptr_t)ctx];
+    if (tls.depth) return prev->realloc(prev->ctx, old, size);
+    Owner o;
+    int had = old != NULL && note_free(old, &o); /* before the block can go to another thread */
+    tls.depth = 1;
+    void *p = prev->realloc(prev->ctx, old, size);
+    tls.depth = 0;
+    if (p == NULL) {
+        if (had && size != 0) unfree(old, &o);
+        return NULL;
+    }
+    note_alloc(p, size, old == NULL); /* a resized block is not a new allocation */
+    return p;
+}
+
+static void w_free(void *ctx, void *p) {
+    PyMemAllocatorEx *prev = &M.prev[(uintptr_t)ctx];
+    if (p != NULL && !tls.depth) {
+        Owner o;
+        note_free(p, &o);
+    }
+    tls.depth++;
+    prev->free(prev->ctx, p);
+    tls.depth--;
+}
+
+/* Releases every thread's frames (under the lock), first passing each open frame's peak on:
+ * the period ends as if every running call returned. */
+static void drop_threads(void) {
+    ThreadMem *tm = M.threads;
+    while (tm != NULL) {
+        for (Py_ssize_t i = tm->depth - 1; i >= 0; i--) {
+            MemFrame *f = &tm->frames[i];
+            MemRec *r = &M.recs[f->rec];
+            if (f->peak > r->peak) r->peak = f->peak;
+            if (i > 0) {
+                MemFrame *up = &tm->frames[i - 1];
+                if (up->level + f->peak > up->peak) up->peak = up->level + f->peak;
+                up->level += f->level;
+            }
+        }
+        ThreadMem *next = tm->next;
+        raw_free(tm->frames);
+        raw_free(tm);
+        tm = next;
+    }
+    M.threads = NULL;
+    M.gen++;
+}
+
+/* The record of a node (made on first sight); -1 with an exception on error. GIL held. */
+static Py_ssize_t rec_of(PyObject *node) {
+    PyObject *slot = PyList_GET_ITEM(node, MEM0);
+    if (PyLong_CheckExact(slot)) {
+        Py_ssize_t v = PyLong_AsSsize_t(slot);
+        if (v > 0 && (size_t)v <= M.nrecs && M.recs[v - 1].node == node) return v - 1;
+        if (v == -1 && PyErr_Occurred()) return -1;
+    }
+    PyObject *index = PyLong_FromSsize_t((Py_ssize_t)M.nrecs + 1);
+    if (index == NULL) return -1;
+    mem_lock();
+    if (M.nrecs == M.caprecs) {
+        size_t cap = M.caprecs ? M.caprecs * 2 : 1024;
+        MemRec *recs = raw_realloc(M.recs, cap * sizeof(MemRec));
+        if (recs == NULL) {
+            mem_unlock();
+            Py_DECREF(index);
+            PyErr_NoMemory();
+            return -1;
+        }
+        M.recs = recs;
+        M.caprecs = cap;
+    }
+    size_t r = M.nrecs++;
+    Py_INCREF(node);
+    M.recs[r].node = node;
+    M.recs[r].allocated = M.recs[r].count = M.recs[r].freed = M.recs[r].peak = 0;
+    mem_unlock();
+    set_slot(node, MEM0, index);
+    return (Py_ssize_t)r;
+}
+
+/* The calling thread's frames, registered on first use. NULL with an exception on error. */
+static ThreadMem *thread_frames(void) {
+    if (tls.tm != NULL && tls.gen == M.gen) return tls.tm;
+    ThreadMem *tm = raw_calloc(1, sizeof(ThreadMem));
+    if (tm == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    mem_lock();
+    tm->next = M.threads;
+    M.threads = tm;
+    tls.tm = tm;
+    tls.gen = M.gen;
+    mem_unlock();
+    return tm;
+}
+
+/* Makes the calling thread's frames mirror `stack` (after an event changed it): the frames above
+ * the common part return, the new entries are entered. -1 with an exception on error. */
+static int mem_sync(PyObject *stack) {
+    ThreadMem *tm = thread_frames();
+    if (tm == NULL) return -1;
+    Py_ssize_t n = PyList_GET_SIZE(stack);
+    Py_ssize_t d = tm->depth < n ? tm->depth : n;
+    if (d == n && tm->depth == n && (n == 0 || tm->frames[n - 1].node == PyList_GET_ITEM(stack, n - 1))) return 0;
+    while (d > 0 && tm->frames[d - 1].node != PyList_GET_ITEM(stack, d - 1)) d--;
+    if (tm->depth > d) {
+        mem_lock(); /* records are shared */
+        while (tm->depth > d) {
+            MemFrame *f = &tm->frames[tm->depth - 1];
+            MemRec *r = &M.recs[f->rec];
+            if (f->peak > r->peak) r->peak = f->peak;
+            if (tm->depth > 1) {
+                MemFrame *up = f - 1;
+                if (up->level + f->peak > up->peak) up->peak = up->level + f->peak;
+                up->level += f->level;
+            }
+            tm->depth--;
+        }
+        mem_unlock();
+    }
+    if (n > tm->cap) {
+        Py_ssize_t cap = tm->cap ? tm->cap : 64;
+        while (cap < n) cap *= 2;
+        MemFrame *frames = raw_realloc(tm->frames, (size_t)cap * sizeof(MemFrame));
+        if (frames == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        tm->frames = frames;
+        tm->cap = cap;
+    }
+    while (tm->depth < n) {
+        PyObject *node = PyList_GET_ITEM(stack, tm->depth);
+        if (!is_node(node)) {
+            PyErr_SetString(PyExc_TypeError, "pyxray._accel: a stack entry is not a profile node");
+            return -1;
+        }
+        Py_ssize_t r = rec_of(node);
+        if (r < 0) return -1;
+        MemFrame *f = &tm->frames[tm->depth];
+        f->node = node;
+        f->rec = (uint32_t)r;
+        f->level = f->peak = 0;
+        tm->depth++; /* last: the wrapper charges the top frame */
+    }
+    return 0;
+}
+
+/* fork(): the lock is taken around it, so that the child does not inherit it held by a thread
+ * that does not exist there (a child allocating would wait forever). */
+static void fork_prepare(void) { mem_lock(); }
+static void fork_parent(void) { mem_unlock(); }
+static void fork_child(void) { mem_unlock(); }
+
+static int same_allocator(const PyMemAllocatorEx *a, const PyMemAllocatorEx *b) {
+    return a->ctx == b->ctx && a->malloc == b->malloc && a->calloc == b->calloc && a->realloc == b->realloc && a->free == b->free;
+}
+
+static void clear_records(void);
+
+/* mem_start(): memory accounting follows this engine's stacks from now on. */
+static PyObject *Engine_mem_start(Engine *e, PyObject *unused) {
+    if (M.owner != NULL && M.owner != e) {
+        PyErr_SetString(PyExc_RuntimeError, "another profile is already measuring memory with the C engine");
+        return NULL;
+    }
+    static const PyMemAllocatorDomain domains[3] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
+    static int at_fork;
+    if (!at_fork) {
+        if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0) {
+            PyErr_SetString(PyExc_RuntimeError, "pthread_atfork failed");
+            return NULL;
+        }
+        at_fork = 1;
+    }
+    if (!M.installed) {
+        for (int d = 0; d < 3; d++) {
+            PyMem_GetAllocator(domains[d], &M.prev[d]);
+            M.ours[d].ctx = (void *)(uintptr_t)d;
+            M.ours[d].malloc = w_malloc;
+            M.ours[d].calloc = w_calloc;
+            M.ours[d].realloc = w_realloc;
+            M.ours[d].free = w_free;
+        }
+        for (int d = 0; d < 3; d++) PyMem_SetAllocator(domains[d], &M.ours[d]);
+        M.installed = 1;
+    }
+    if (M.recs_of != e) {
+        clear_records(); /* another engine's (a calibration run's, an earlier profile's) */
+        M.recs_of = e;
+    }
+    mem_lock();
+    M.active = 1;
+    mem_unlock();
+    M.owner = e;
+    e->memory = 1;
+    Py_RETURN_NONE;
+}
+
+/* mem_stop(): ends the period (open calls end now); the allocators are put back when ours are
+ * still the ones in place (else, e.g. tracemalloc was started after us and still runs, ours stay,
+ * passing everything through, and are reused by the next mem_start). */
+static PyObject *Engine_mem_stop(Engine *e, PyObject *unused) {
+    if (M.owner != e) Py_RETURN_NONE;
+    e->memory = 0;
+    M.owner = NULL;
+    mem_lock();
+    M.active = 0;
+    drop_threads();
+    Owner *table = M.table;
+    M.table = NULL;
+    M.mask = M.used = 0;
+    mem_unlock();
+    if (table != NULL) raw_free(table);
+    static const PyMemAllocatorDomain domains[3] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
+    int on_top = 1;
+    for (int d = 0; d < 3; d++) {
+        PyMemAllocatorEx now;
+        PyMem_GetAllocator(domains[d], &now);
+        if (!same_allocator(&now, &M.ours[d])) on_top = 0;
+    }
+    if (on_top) {
+        for (int d = 0; d < 3; d++) PyMem_SetAllocator(domains[d], &M.prev[d]);
+        M.installed = 0;
+    }
+    Py_RETURN_NONE;
+}
+
+/* mem_records(): [(node, allocated bytes, allocations, bytes of its blocks freed, peak)] for every
+ * node measured so far (over all periods). */
+static PyObject *Engine_mem_records(Engine *e, PyObject *unused) {
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    if (M.recs_of != e) return out;
+    for (size_t i = 0; i < M.nrecs; i++) {
+        MemRec r;
+        mem_lock();
+        r = M.recs[i];
+        mem_unlock();
+        PyObject *item = Py_BuildValue("(OLLLL)", r.node, (long long)r.allocated, (long long)r.count, (long long)r.freed, (long long)r.peak);
+        if (item == NULL || PyList_Append(out, item) < 0) {
+            Py_XDECREF(item);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(item);
+    }
+    return out;
+}
+
+/* Forgets the records (and releases their nodes); not while measuring. */
+static void clear_records(void) {
+    mem_lock();
+    MemRec *recs = M.recs;
+    size_t n = M.nrecs;
+    M.recs = NULL;
+    M.nrecs = M.caprecs = 0;
+    mem_unlock();
+    M.recs_of = NULL;
+    for (size_t i = 0; i < n; i++) Py_DECREF(recs[i].node);
+    if (recs != NULL) raw_free(recs);
+}
+
+/* mem_clear(): forgets the records (and their nodes); not while measuring. */
+static PyObject *Engine_mem_clear(Engine *e, PyObject *unused) {
+    if (M.owner != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "mem_clear() while memory is measured");
+        return NULL;
+    }
+    if (M.recs_of == e) clear_records();
+    Py_RETURN_NONE;
+}
+
 /* ---- sys.monitoring callbacks (3.12+; callable anywhere) ------------------------------------ */
 
 /* stack.append(node) */
@@ -428,7 +939,7 @@ static PyObject *call_new_builtin(Engine *e, PyObject *stack, PyObject *top, PyO
 }
 
 /* start(code, offset): PY_START, PY_RESUME */
-static PyObject *Engine_start(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
+static PyObject *impl_start(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs < 1) {
         PyErr_SetString(PyExc_TypeError, "start(code, offset)");
         return NULL;
@@ -448,15 +959,15 @@ static PyObject *Engine_start(Engine *e, PyObject *const *args, Py_ssize_t nargs
 }
 
 /* throw(code, offset, exc): PY_THROW (cannot be disabled: the result is dropped) */
-static PyObject *Engine_throw(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
-    PyObject *out = Engine_start(e, args, nargs);
+static PyObject *impl_throw(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *out = impl_start(e, args, nargs);
     if (out == NULL) return NULL;
     Py_DECREF(out);
     Py_RETURN_NONE;
 }
 
 /* ret(code, offset, value): PY_RETURN, PY_YIELD */
-static PyObject *Engine_ret(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
+static PyObject *impl_ret(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs < 1) {
         PyErr_SetString(PyExc_TypeError, "ret(code, offset, value)");
         return NULL;
@@ -476,8 +987,8 @@ static PyObject *Engine_ret(Engine *e, PyObject *const *args, Py_ssize_t nargs) 
 }
 
 /* unwind(code, offset, exc): PY_UNWIND (cannot be disabled) */
-static PyObject *Engine_unwind(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
-    PyObject *out = Engine_ret(e, args, nargs);
+static PyObject *impl_unwind(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *out = impl_ret(e, args, nargs);
     if (out == NULL) return NULL;
     Py_DECREF(out);
     Py_RETURN_NONE;
@@ -489,7 +1000,7 @@ static int is_builtin_callable(PyObject *func) {
 }
 
 /* call(code, offset, func, arg0): CALL */
-static PyObject *Engine_call(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
+static PyObject *impl_call(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs < 3) {
         PyErr_SetString(PyExc_TypeError, "call(code, offset, func, arg0)");
         return NULL;
@@ -522,7 +1033,7 @@ static PyObject *Engine_call(Engine *e, PyObject *const *args, Py_ssize_t nargs)
 }
 
 /* c_ret(code, offset, func, arg0): C_RETURN */
-static PyObject *Engine_c_ret(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
+static PyObject *impl_c_ret(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs < 3) {
         PyErr_SetString(PyExc_TypeError, "c_ret(code, offset, func, arg0)");
         return NULL;
@@ -554,12 +1065,40 @@ leave:
 }
 
 /* c_raise(code, offset, func, arg0): C_RAISE */
-static PyObject *Engine_c_raise(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
-    PyObject *out = Engine_c_ret(e, args, nargs);
+static PyObject *impl_c_raise(Engine *e, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *out = impl_c_ret(e, args, nargs);
     if (out == NULL) return NULL;
     Py_DECREF(out);
     Py_RETURN_NONE;
 }
+
+
+/* The callbacks: in memory mode the profiler's own work is not charged to the program (tls.busy),
+ * and the thread's memory frames follow its stack once the event is handled. */
+static inline PyObject *mem_after(Engine *e, PyObject *out, int was) {
+    if (out != NULL) {
+        PyObject *stack = thread_stack(e);
+        if (stack == NULL || mem_sync(stack) < 0) Py_CLEAR(out);
+    }
+    tls.busy = was;
+    return out;
+}
+
+#define CALLBACK(name) \
+    static PyObject *Engine_##name(Engine *e, PyObject *const *args, Py_ssize_t nargs) { \
+        if (!e->memory) return impl_##name(e, args, nargs); \
+        int was = tls.busy; \
+        tls.busy = 1; \
+        return mem_after(e, impl_##name(e, args, nargs), was); \
+    }
+CALLBACK(start)
+CALLBACK(throw)
+CALLBACK(ret)
+CALLBACK(unwind)
+CALLBACK(call)
+CALLBACK(c_ret)
+CALLBACK(c_raise)
+#undef CALLBACK
 
 /* ---- the setprofile hook (3.8-3.11) ----------------------------------------------------------- */
 
@@ -672,8 +1211,18 @@ static int hook_event(Hook *h, PyFrameObject *frame, int what, PyObject *arg) {
 }
 
 /* The C profile function: an error removes the hook, as Python does for a profile function. */
+static int hook_event_mem(Hook *h, PyFrameObject *frame, int what, PyObject *arg) {
+    if (!h->engine->memory) return hook_event(h, frame, what, arg);
+    int was = tls.busy;
+    tls.busy = 1;
+    int rc = hook_event(h, frame, what, arg);
+    if (rc == 0 && h->engine->memory) rc = mem_sync(h->stack);
+    tls.busy = was;
+    return rc;
+}
+
 static int profile_func(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
-    if (hook_event((Hook *)obj, frame, what, arg == NULL ? Py_None : arg) == 0) return 0;
+    if (hook_event_mem((Hook *)obj, frame, what, arg == NULL ? Py_None : arg) == 0) return 0;
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     PyEval_SetProfile(NULL, NULL);
@@ -693,7 +1242,7 @@ static PyObject *Hook_call(Hook *h, PyObject *args, PyObject *kwargs) {
     else if (strcmp(event, "c_return") == 0) what = PyTrace_C_RETURN;
     else if (strcmp(event, "c_exception") == 0) what = PyTrace_C_EXCEPTION;
     else Py_RETURN_NONE;
-    if (hook_event(h, (PyFrameObject *)frame, what, arg) < 0) return NULL;
+    if (hook_event_mem(h, (PyFrameObject *)frame, what, arg) < 0) return NULL;
     Py_RETURN_NONE;
 }
 
@@ -833,6 +1382,11 @@ static int Engine_clear(Engine *e) {
 
 static void Engine_dealloc(Engine *e) {
     PyObject_GC_UnTrack(e);
+    if (M.owner == e) {
+        PyObject *out = Engine_mem_stop(e, NULL);
+        Py_XDECREF(out);
+    }
+    if (M.recs_of == e) clear_records();
     Engine_clear(e);
     PyMem_Free(e->cache);
     e->cache = NULL;
@@ -847,6 +1401,10 @@ static PyMethodDef Engine_methods[] = {
     {"call", (PyCFunction)(void (*)(void))Engine_call, METH_FASTCALL, "CALL callback."},
     {"c_ret", (PyCFunction)(void (*)(void))Engine_c_ret, METH_FASTCALL, "C_RETURN callback."},
     {"c_raise", (PyCFunction)(void (*)(void))Engine_c_raise, METH_FASTCALL, "C_RAISE callback."},
+    {"mem_start", (PyCFunction)Engine_mem_start, METH_NOARGS, "mem_start(): memory accounting (allocator wrapper) follows this engine's stacks."},
+    {"mem_stop", (PyCFunction)Engine_mem_stop, METH_NOARGS, "mem_stop(): ends memory accounting (open calls end now)."},
+    {"mem_records", (PyCFunction)Engine_mem_records, METH_NOARGS, "mem_records(): [(node, allocated, count, freed, peak)]."},
+    {"mem_clear", (PyCFunction)Engine_mem_clear, METH_NOARGS, "mem_clear(): forgets the memory records."},
     {"solo", (PyCFunction)Engine_solo, METH_O, "solo(stack): the stack of the only thread (None: look stacks up)."},
     {"hook", (PyCFunction)Engine_hook, METH_O, "hook(stack): a setprofile hook for one thread's stack."},
     {NULL, NULL, 0, NULL},

@@ -6,14 +6,15 @@ callbacks (:class:`AccelMonitoringTracer`, 3.12+) and the setprofile callback
 ``PyEval_SetProfile``, as cProfile does). It works on the same node lists and calls the same
 slow-path methods as the Python engine, so the tree -- nodes, call counts, generators, exceptions,
 recursion, threads, filters, folding, ``DISABLE`` -- is the same; only the cost per event differs
-(and so the calibrated overhead, cached per engine). Memory mode keeps the Python engine.
+(and so the calibrated overhead, cached per engine). Memory mode runs here too, without
+tracemalloc: the allocator wrapper of ``_accel.c`` (:class:`_CMemory`) charges allocations to the
+node on top of the allocating thread's stack; the Python engine polls tracemalloc instead.
 
 Which engine runs (:func:`pyxray._profile_engine.make_recorder`): ``accel="auto"`` (default, or ``PYXRAY_ACCEL`` unset /
 ``auto``) takes the C engine when it can be built and loaded (:mod:`pyxray._accel_build`) and
 else falls back silently -- ``metadata.engine`` is ``"python"`` and ``metadata.engineReason``
 says why; ``"on"`` (``PYXRAY_ACCEL=1``) requires it: a trace-mode start raises ProfilerError
-``PROFILER_ACCEL_UNAVAILABLE`` when it cannot be had (memory mode, which it does not cover, runs
-the Python engine with a warning instead); ``"off"`` (``PYXRAY_ACCEL=0``) always runs the Python
+``PROFILER_ACCEL_UNAVAILABLE`` when it cannot be had; ``"off"`` (``PYXRAY_ACCEL=0``) always runs the Python
 engine. The ``accel=`` option of :class:`pyxray.Profiler` wins over the environment variable.
 """
 
@@ -23,6 +24,7 @@ import os
 import sys
 import time
 
+from ._profile_tree import ALLOC_BYTES, ALLOCS, NET, PEAK, real_children
 from ._versions import HAS_MONITORING
 from .errors import ProfilerError
 
@@ -89,10 +91,69 @@ def _module() -> ModuleType:
     return module
 
 
+class _CMemory:
+    """Memory mode in the C engine (both mechanisms): the allocator wrapper of ``_accel.c`` runs
+    while the tracer is installed, and after each period its records become the nodes' NET, PEAK,
+    ALLOCS and ALLOC_BYTES (see :func:`harvest`)."""
+
+    _engine: Any
+    memory: bool
+    py_memory: bool
+    threads: list[Any]
+
+    def _c_memory(self) -> None:
+        if self.memory:
+            self.py_memory = False  # no tracemalloc polling: the C engine measures
+
+    def install(self) -> None:
+        super().install()  # type: ignore[misc]
+        if not self.memory:
+            return
+        try:
+            self._engine.mem_start()  # the stacks are followed from the next event on
+        except RuntimeError as exc:  # another profile measures memory with the C engine
+            super().uninstall()  # type: ignore[misc]
+            raise ProfilerError("PROFILER_CONFLICT", "{}; stop that profiler first".format(exc)) from None
+
+    def uninstall(self) -> None:
+        try:
+            super().uninstall()  # type: ignore[misc]
+        finally:
+            if self.memory:
+                self._engine.mem_stop()
+                harvest(self._engine.mem_records(), [state.root for state in self.threads])
+
+
+def harvest(records: list[tuple[Node, int, int, int, int]], roots: list[Node]) -> None:
+    """Writes the C engine's memory records into the trees: each node's own counts (bytes it
+    allocated, allocations, its blocks freed since -- by whoever --, its peak) made inclusive of
+    its callees for NET, ALLOCS and ALLOC_BYTES (PEAK already is). Recomputed from scratch after
+    every period (the records accumulate over periods)."""
+    own = {id(node): (allocated, count, allocated - freed, peak) for node, allocated, count, freed, peak in records}
+    for root in roots:
+        # post-order, iteratively: a node's sums are complete once its children's are
+        work: list[tuple[Node, bool]] = [(root, False)]
+        while work:
+            node, done = work.pop()
+            if not done:
+                work.append((node, True))
+                work.extend((child, False) for child in real_children(node))
+                continue
+            allocated, count, net, peak = own.get(id(node), (0, 0, 0, 0))
+            for child in real_children(node):
+                allocated += child[ALLOC_BYTES]
+                count += child[ALLOCS]
+                net += child[NET]
+            node[ALLOC_BYTES] = allocated
+            node[ALLOCS] = count
+            node[NET] = net
+            node[PEAK] = peak
+
+
 if HAS_MONITORING:
     from ._profile_monitoring import MonitoringTracer
 
-    class AccelMonitoringTracer(MonitoringTracer):
+    class AccelMonitoringTracer(_CMemory, MonitoringTracer):
         """sys.monitoring with the C engine's callbacks: one set, told the only thread's stack
         while the program has one thread (``engine.solo``) and otherwise finding each thread's
         stack by its thread state's id. The switch happens exactly when the Python engine swaps
@@ -107,6 +168,7 @@ if HAS_MONITORING:
                 clock_id(self.clock), self.clock, self._stack_here, self.builtins,
                 self._slow_start, self._slow_return, self._slow_call, self._new_builtin, self._slow_c_return, None, None,
             )  # fmt: skip
+            self._c_memory()
 
         def go_multi(self) -> None:
             super().go_multi()
@@ -123,7 +185,7 @@ if HAS_MONITORING:
                 return self._thread_stack()
 
         def _callbacks(self, solo: Any) -> dict[int, Callable[..., Any]]:
-            if self.memory:
+            if self.py_memory:
                 return super()._callbacks(solo)
             events = sys.monitoring.events
             engine = self._engine
@@ -145,7 +207,7 @@ if HAS_MONITORING:
 else:
     from ._profile_setprofile import SetprofileTracer
 
-    class AccelSetprofileTracer(SetprofileTracer):  # type: ignore[no-redef]
+    class AccelSetprofileTracer(_CMemory, SetprofileTracer):  # type: ignore[no-redef]
         """setprofile with the C engine: each thread's hook is a C profile function bound to the
         thread's stack."""
 
@@ -158,9 +220,10 @@ else:
                 clock_id(self.clock), self.clock, None, self.builtins,
                 None, None, self._slow_call, self._new_builtin, None, self._slow_c_call, self.push_sink,
             )  # fmt: skip
+            self._c_memory()
 
         def _make_callback(self, stack: list[Node]) -> Callable[..., None]:
-            if self.memory:
+            if self.py_memory:
                 return super()._make_callback(stack)
             return self._engine.hook(stack)  # type: ignore[no-any-return]
 

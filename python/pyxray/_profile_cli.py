@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # typing is for type checkers only
 DEFAULT_OUTPUT = "pyxray-profile.json"
 
 #: Options that take a value (needed to find where the target starts).
-_VALUED = {"--mode", "--clock", "-o", "--output", "--include", "--exclude", "--interval", "--libraries", "--overhead", "--top", "--subprocesses"}
+_VALUED = {"--count", "--mode", "--clock", "-o", "--output", "--include", "--exclude", "--interval", "--libraries", "--overhead", "--top", "--subprocesses"}
 
 
 class UsageError(Exception):
@@ -83,6 +83,12 @@ def _parser() -> Any:
     )
     parser.add_argument("--mode", choices=("trace", "sample"), default="trace", help="trace every call (default) or sample the stacks")
     parser.add_argument("--memory", action="store_true", help="tracemalloc per call node: net and peak bytes")
+    parser.add_argument(
+        "--count",
+        choices=("instructions",),
+        help="count the bytecode instructions executed per call node (trace mode; exact and deterministic for "
+        "pure-Python code, compared by pyxray diff --metric instructions; times become meaningless)",
+    )
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall", help="wall time (default) or the thread's CPU time")
     parser.add_argument("-o", "--output", default=DEFAULT_OUTPUT, metavar="FILE", help="where to write the profile (default: %(default)s)")
     parser.add_argument("--include", action="append", default=[], metavar="GLOB", help="your code: path or module glob (repeatable)")
@@ -303,6 +309,8 @@ def main(argv: Sequence[str] | None = None, *, guard: ImportGuard | None = None)
         return 2
     try:
         interval = parse_interval(options.interval)
+        if options.count is not None and options.mode != "trace":
+            raise UsageError("--count instructions needs --mode trace (a sampler sees stacks, not instructions)")
         overhead: str | float = options.overhead
         if overhead not in ("auto", "fresh", "off"):
             try:
@@ -563,6 +571,7 @@ def _child_profiler(like: Any) -> Any:
         interval=like.interval,
         libraries=like.libraries,
         builtins=like.builtins,
+        count=like.count,
         overhead="auto" if like.overhead_option == "fresh" else like.overhead_option,
     )
     profiler._filter = like._filter
@@ -585,6 +594,7 @@ def _options_profiler(options: Any, interval: float, overhead: str | float) -> A
         libraries=options.libraries,
         builtins=options.builtins,
         overhead=overhead,
+        count=options.count,
     )
 
 

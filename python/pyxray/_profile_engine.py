@@ -1,6 +1,8 @@
 """The engine factory: which recorder (:class:`pyxray._recorder.Recorder`) records a profile.
 
 - ``mode="sample"``: the sampler (:mod:`pyxray._profile_sample`).
+- ``count="instructions"`` (trace mode): the Python engine of that mechanism, counting executed
+  bytecode instructions per node too.
 - ``mode="trace"``: the mechanism this interpreter has -- ``sys.monitoring`` on 3.12+
   (:mod:`pyxray._profile_monitoring`), ``sys.setprofile`` before (:mod:`pyxray._profile_setprofile`)
   -- with the engine the ``accel`` option asks for (see :mod:`pyxray._profile_accel`): the C one
@@ -36,6 +38,7 @@ def make_recorder(
     builtins: bool = True,
     overhead: str | float | dict[str, Any] = "auto",
     accel: str = "auto",
+    count: str | None = None,
 ) -> Recorder:
     """The recorder for ``mode`` on this interpreter (see the module docstring); ``overhead``:
     trace mode's option (:meth:`pyxray._profile_trace.Tracer.calibrate`). Raises
@@ -50,7 +53,7 @@ def make_recorder(
             from ._profile_monitoring import MonitoringTracer as cls
         else:
             from ._profile_setprofile import SetprofileTracer as cls  # type: ignore[assignment]
-        tracer = cls(clock, code_filter, frames, memory=memory, builtins=builtins, clock_name=clock_name, overhead=overhead)
+        tracer = cls(clock, code_filter, frames, memory=memory, builtins=builtins, clock_name=clock_name, overhead=overhead, count=count)
         tracer.engine_reason = reason
         if warning is not None:
             tracer.warnings.append(warning)
@@ -58,8 +61,8 @@ def make_recorder(
 
     if accel == "off":
         return python("the Python engine was asked for (accel off / PYXRAY_ACCEL=0)")
-    if memory:
-        reason = "memory mode runs in the Python engine (the C engine does not measure memory)"
+    if count is not None:
+        reason = "counting instructions runs in the Python engine (the C engine does not count them)"
         return python(reason, reason if accel == "on" else None)
     from ._accel_build import load
 

@@ -18,6 +18,12 @@ for the duration, to switch first) or an event arrives from an unknown thread (o
 the slow paths check), the callbacks are swapped for ones that look the stack up in a
 ``threading.local``.
 
+Counting instructions (``count="instructions"``): an INSTRUCTION callback adds one to the top
+node's INSTR slot. INSTRUCTION is a local event here, switched on per code object the first time
+that code is entered under a node (the slow start path) -- code that is excluded or pyxray's own
+answers DISABLE from its PY_START and never gets it, so nothing outside the profiled code pays for
+counting; the code objects are switched off again at stop.
+
 The hot paths are documented in :mod:`pyxray._profile_trace`.
 """
 
@@ -81,10 +87,10 @@ class MonitoringTracer(Tracer):
             self._unclaimed = None
             self.local.stack = starter.stack
             return starter.stack
-        before = self._traced()[0] if self.memory else 0
+        before = self._traced()[0] if self.py_memory else 0
         state = self.new_state()
         self.local.stack = state.stack
-        if self.memory:
+        if self.py_memory:
             self.own_since(before)
         return state.stack
 
@@ -100,7 +106,7 @@ class MonitoringTracer(Tracer):
                 "pyxray does not trace under another profiler".format(self.tool, holder),
             )
         starter = self.state_of(get_ident())
-        solo = self.single_thread_callbacks and not self.memory and starter is not None and len(set(sys._current_frames()) - HELPER_THREADS) == 1
+        solo = self.single_thread_callbacks and not self.py_memory and starter is not None and len(set(sys._current_frames()) - HELPER_THREADS) == 1
         mon.use_tool_id(self.tool, "pyxray")
         self._multi = self._callbacks(None)
         callbacks = self._callbacks(starter) if solo else self._multi
@@ -110,15 +116,20 @@ class MonitoringTracer(Tracer):
         mask = 0
         for event, callback in callbacks.items():
             mon.register_callback(self.tool, event, callback)
-            mask |= event
+            if event != mon.events.INSTRUCTION:  # local: per counted code object (see the module docstring)
+                mask |= event
         self._events = list(callbacks)
         mon.restart_events()  # locations another run disabled must call us again
         mon.set_events(self.tool, mask)
+        for code in self._counted:  # an earlier period's (start() after stop())
+            mon.set_local_events(self.tool, code, mon.events.INSTRUCTION)
         self.installed = True
 
     def uninstall(self) -> None:
         mon = sys.monitoring
         mon.set_events(self.tool, 0)
+        for code in self._counted:
+            mon.set_local_events(self.tool, code, 0)
         for event in self._events:
             mon.register_callback(self.tool, event, None)
         mon.free_tool_id(self.tool)
@@ -178,7 +189,7 @@ class MonitoringTracer(Tracer):
 
     def _slow_start(self, stack: list[Node], code: CodeType) -> Any:
         stack = self._foreign(stack) or stack
-        before = self._traced()[0] if self.memory else 0
+        before = self._traced()[0] if self.py_memory else 0
         kind = self.kind(code)
         if kind >= SKIP:
             return sys.monitoring.DISABLE
@@ -186,14 +197,23 @@ class MonitoringTracer(Tracer):
         node = top[CHILDREN].get(id(code))
         if node is None:
             node = top[CHILDREN][id(code)] = self.child(top, code, kind)
-        if self.memory:
+            if self.count_instructions:
+                self._count_code(code)
+        if self.py_memory:
             self.own_since(before)
         node[1] += 1
         stack.append(node)
-        if self.memory:
+        if self.py_memory:
             self.mem_enter(top, node)
         node[T0] = self.clock()
         return None
+
+    def _count_code(self, code: CodeType) -> None:
+        """Switches INSTRUCTION events on for ``code`` (once: the code objects are kept in _counted)."""
+        if sys.monitoring.get_local_events(self.tool, code) & sys.monitoring.events.INSTRUCTION:
+            return
+        sys.monitoring.set_local_events(self.tool, code, sys.monitoring.events.INSTRUCTION)
+        self._counted.append(code)
 
     def _slow_return(self, stack: list[Node], code: CodeType, t: float) -> Any:
         stack = self._foreign(stack) or stack
@@ -203,7 +223,7 @@ class MonitoringTracer(Tracer):
         if node[KEY] is code:  # (a foreign thread's event that came through here)
             node[TOTAL] += t - node[T0]
             del stack[-1]
-            if self.memory:
+            if self.py_memory:
                 self.mem_exit(node, stack[-1])
             return None
         self.unwind_to(stack, code, t)  # else a frame older than the profile: ignored
@@ -238,7 +258,7 @@ class MonitoringTracer(Tracer):
         if node[KEY] is key or (isinstance(key, tuple) and node[KEY] == key):
             node[TOTAL] += t - node[T0]
             del stack[-1]
-            if self.memory:
+            if self.py_memory:
                 self.mem_exit(node, stack[-1])
             return
         if not isinstance(key, tuple):
@@ -249,7 +269,7 @@ class MonitoringTracer(Tracer):
     def _callbacks(self, solo: ThreadState | None) -> dict[int, Callable[..., Any]]:
         """The callbacks by event: bound to ``solo``'s stack, or looking the stack up."""
         events = sys.monitoring.events
-        if self.memory:
+        if self.py_memory:
             start, ret, call, c_ret = self._memory_callbacks()
         elif solo is not None:
             start, ret, call, c_ret = self._solo_callbacks(solo.stack)
@@ -277,7 +297,29 @@ class MonitoringTracer(Tracer):
             out[events.CALL] = call
             out[events.C_RETURN] = c_ret
             out[events.C_RAISE] = c_raise
+        if self.count_instructions:
+            out[events.INSTRUCTION] = self._instruction_callback(solo)
         return out
+
+    def _instruction_callback(self, solo: ThreadState | None) -> Callable[..., Any]:
+        """Counting: one more instruction for the top node of the thread's stack (INSTR, slot 18)."""
+        if solo is not None:
+
+            def instruction(code, offset, stack=solo.stack):  # type: ignore[no-untyped-def]
+                stack[-1][18] += 1
+
+            return instruction
+        local = self.local
+        thread_stack = self._thread_stack
+
+        def instruction_any_thread(code, offset, local=local, thread_stack=thread_stack):  # type: ignore[no-untyped-def]
+            try:
+                stack = local.stack
+            except AttributeError:
+                stack = thread_stack()
+            stack[-1][18] += 1
+
+        return instruction_any_thread
 
     def _solo_callbacks(self, stack: list[Node]) -> tuple[Callable[..., Any], ...]:
         # The single-thread variant: `stack` is bound, no thread lookup. Everything a callback

@@ -27,17 +27,28 @@ level at the previous tick. A statistical estimate -- exact per-call numbers nee
 
 Overhead: one tick costs a few microseconds plus a few per frame; at 1 ms that is well under 1%
 of a CPU for shallow stacks. Nothing is subtracted.
+
+Windows (``pyxray profile --every S --push URL``, src/cli/profile-push.ts): with the environment
+variable ``PYXRAY_WINDOWS=DIR:SECONDS`` (read once, and removed so that child processes do not
+inherit it), the sampler thread writes, every SECONDS, the tree so far (cumulative, in the
+document's shape: the frame table and every thread's flat nodes) to
+``DIR/window-<pid>-<k>.json`` (atomically: a temporary file, then a rename). It is the only writer
+of the tree, so the snapshot is consistent; the program's threads never wait for it beyond one
+tick. pyxray subtracts consecutive snapshots to get each window and pushes it; the network is
+never touched here.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import threading
 import time
 
 from ._guards import HELPER_THREADS
 from ._profile_filter import GENERATED, LIBRARY, SKIP, USER, CodeFilter, FrameTable
-from ._profile_tree import CHILDREN, LIB, NET, PEAK, QUIET, SAMPLES, SELF, TOTAL, new_node, new_root
+from ._profile_tree import CHILDREN, LIB, NET, PEAK, QUIET, SAMPLES, SELF, TOTAL, flatten_tree, new_node, new_root
 from ._recorder import Recorder, ThreadRoot, cpu_clock_of
 from .errors import ProfilerError
 
@@ -160,6 +171,16 @@ class Sampler(Recorder):
                 self._reset_peak()
         now = time.perf_counter()
         self._start_time = now
+        self._wall_start_ns = time.time_ns() if hasattr(time, "time_ns") else int(time.time() * 1e9)
+        self._window_index = 0
+        spec = os.environ.pop("PYXRAY_WINDOWS", None)
+        self._windows = None
+        if spec:
+            directory, _, seconds = spec.rpartition(":")
+            try:
+                self._windows = (directory, max(0.05, float(seconds)))
+            except ValueError:
+                self._windows = None
         for ident in sys._current_frames():
             self._state(ident, now)
         for state in self.threads.values():  # the weight of a first tick starts now
@@ -199,6 +220,8 @@ class Sampler(Recorder):
         tick = self._tick
         clock = time.perf_counter
         due = clock() + interval
+        windows = self._windows
+        next_window = clock() + windows[1] if windows is not None else None
         while True:
             delay = due - clock()
             if delay > 0:
@@ -206,10 +229,40 @@ class Sampler(Recorder):
             if stopping[0]:
                 return
             tick(own)
+            if next_window is not None and clock() >= next_window:
+                self._write_window()
+                next_window += windows[1]  # type: ignore[index]
+                if next_window < clock():
+                    next_window = clock() + windows[1]  # type: ignore[index]
             due += interval
             now = clock()
             if due < now:  # far behind (a long GIL hold): skip the missed beats
                 due = now + interval
+
+    def _write_window(self) -> None:
+        """The tree so far as DIR/window-<pid>-<k>.json (see the module docstring)."""
+        directory = self._windows[0]  # type: ignore[index]
+        threads, _ = self.document_threads()
+        now = time.perf_counter()
+        snapshot = {
+            "pid": os.getpid(),
+            "python": "{}.{}.{}".format(*sys.version_info[:3]),
+            "index": self._window_index,
+            "startWallNs": self._wall_start_ns,
+            "elapsedNs": int((now - self._start_time) * 1e9),
+            "samples": self.samples,
+            "intervalNs": int(round(self.interval * 1e9)),
+            "frames": self.frames.entries,
+            "threads": [{"id": t.ident, "name": t.name, "main": bool(getattr(self.threads.get(t.ident), "main", False)), "nodes": flatten_tree(tree)} for t, tree in threads],
+        }
+        name = os.path.join(directory, "window-{}-{:06d}.json".format(os.getpid(), self._window_index))
+        self._window_index += 1
+        try:
+            with open(name + ".tmp", "w") as f:
+                json.dump(snapshot, f, separators=(",", ":"))
+            os.replace(name + ".tmp", name)
+        except OSError:
+            pass  # pyxray counts the window as lost; the profile goes on
 
     def _kind(self, code: Any) -> int:
         kind = self._kinds.get(id(code))

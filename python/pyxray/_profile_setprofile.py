@@ -19,6 +19,12 @@ the document warns that later calls were not traced. After stop(), other threads
 swapped for copies of a "stopper" node: their next call event finds no child there, takes the
 slow path and unhooks the thread.
 
+Counting instructions (``count="instructions"``): ``sys.settrace`` as well, in every hooked
+thread. Its 'call' event turns on ``f_trace_opcodes`` (and off ``f_trace_lines``) in frames of
+code that is not excluded nor pyxray's, whose local trace function then adds one to the top node's
+INSTR slot per 'opcode' event; other frames get no local trace function. Frames already running
+when profiling starts are not traced (as their calls have no node).
+
 The hot paths are documented in :mod:`pyxray._profile_trace`.
 """
 
@@ -29,7 +35,7 @@ import threading
 from types import ModuleType
 
 from ._guards import program_threads
-from ._profile_filter import GENERATED, USER
+from ._profile_filter import GENERATED, SKIP, USER
 from ._profile_trace import NO_FRAME, STOPPER_FRAME, ThreadState, Tracer, builtin_key, frame_depth, get_ident
 from ._profile_tree import CHILDREN, FRAME, HIDDEN_CALLS, KEY, LIB, QUIET, SINK, TOTAL, new_node
 from .errors import ProfilerError
@@ -101,9 +107,19 @@ class SetprofileTracer(Tracer):
         hook = getattr(threading, "_profile_hook", None)
         if hook is not None:
             raise ProfilerError("PROFILER_CONFLICT", "threading.setprofile is already set (to {!r}); stop that profiler first".format(hook))
+        if self.count_instructions and sys.gettrace() is not None:
+            raise ProfilerError(
+                "PROFILER_CONFLICT",
+                "sys.settrace is already set (to {!r}) in this thread (a debugger or coverage?); counting instructions "
+                "before Python 3.12 needs the trace hook: run without it".format(sys.gettrace()),
+            )
         threading.setprofile(self._thread_starter)
         self._wrap_raw_threads()
         self.set_hook(self._starter_callback)
+        if self.count_instructions:
+            state = self.state_of(get_ident())
+            assert state is not None
+            sys.settrace(self._make_counter(state.stack))
         self.installed = True
 
     def _wrap_raw_threads(self) -> None:
@@ -132,6 +148,8 @@ class SetprofileTracer(Tracer):
                 "Python because an exception (such as KeyboardInterrupt) interrupted it; later calls were not traced"
             )
         sys.setprofile(None)
+        if self.count_instructions:
+            sys.settrace(None)
         threading.setprofile(None)  # type: ignore[arg-type]
         if self._raw_start is not None:
             import _thread
@@ -142,7 +160,7 @@ class SetprofileTracer(Tracer):
 
     def _thread_starter(self, frame: FrameType, event: str, arg: Any) -> None:
         """threading's hook for new threads: gives the thread its own stack and callback."""
-        before = self._traced()[0] if self.memory else 0
+        before = self._traced()[0] if self.py_memory else 0
         state = self.new_state()
         depth = 0
         older: FrameType | None = frame.f_back
@@ -153,10 +171,32 @@ class SetprofileTracer(Tracer):
         callback = self._make_callback(state.stack)
         with self._lock:
             self._by_ident[state.ident] = callback
-        if self.memory:
+        if self.py_memory:
             self.own_since(before)
         self.set_hook(callback)
+        if self.count_instructions:
+            counter = self._make_counter(state.stack)
+            sys.settrace(counter)
+            frame.f_trace = counter(frame, "call", None)  # this frame's 'call' has passed
         callback(frame, event, arg)
+
+    def _make_counter(self, stack: list[Node]) -> Callable[..., Any]:
+        """Counting: the thread's ``sys.settrace`` function (see the module docstring)."""
+        kind = self.kind
+
+        def opcode(frame, event, arg, stack=stack):  # type: ignore[no-untyped-def]
+            if event == "opcode":
+                stack[-1][18] += 1  # INSTR of the top node
+            return opcode
+
+        def counter(frame, event, arg):  # type: ignore[no-untyped-def]
+            if kind(frame.f_code) >= SKIP:
+                return None
+            frame.f_trace_lines = False
+            frame.f_trace_opcodes = True
+            return opcode
+
+        return counter
 
     def set_hook(self, hook: Any) -> None:
         """Makes ``hook`` (a callback of :meth:`_make_callback`) the calling thread's hook."""
@@ -167,14 +207,14 @@ class SetprofileTracer(Tracer):
         if top is self._stopper:
             sys.setprofile(None)  # the profiler stopped: this thread stops calling us
             return
-        before = self._traced()[0] if self.memory else 0
+        before = self._traced()[0] if self.py_memory else 0
         code = frame.f_code
         node = top[CHILDREN][id(code)] = self.child(top, code, self.kind(code), frame)
-        if self.memory:
+        if self.py_memory:
             self.own_since(before)
         node[1] = 1
         stack.append(node)
-        if self.memory:
+        if self.py_memory:
             self.mem_enter(top, node)
         node[TOTAL] -= self.clock()
 
@@ -193,7 +233,7 @@ class SetprofileTracer(Tracer):
         if sink is None:
             sink = top[SINK] = new_node(NO_FRAME, None, top[LIB], folded=True, quiet=True)
         stack.append(sink)
-        if self.memory:
+        if self.py_memory:
             self.mem_enter(top, sink)
 
     def _new_builtin(self, stack: list[Node], top: Node, key: Any) -> None:
@@ -201,7 +241,7 @@ class SetprofileTracer(Tracer):
         node[TOTAL] -= self.clock()
 
     def _make_callback(self, stack: list[Node]) -> Callable[..., None]:
-        if self.memory:
+        if self.py_memory:
             return self._make_memory_callback(stack)
         clock = self.clock
         slow_call = self._slow_call

@@ -146,8 +146,13 @@ class Tracer(Recorder):
         builtins: bool = True,
         clock_name: str = "wall",
         overhead: str | float | dict[str, Any] = "off",
+        count: str | None = None,
     ) -> None:
         super().__init__(memory)
+        #: ``count="instructions"``: bytecode instructions executed per node (the INSTR slot).
+        self.count_instructions = count == "instructions"
+        #: Counting: the code objects whose instructions are counted (3.12+: their local events).
+        self._counted: list[CodeType] = []
         self.clock = clock
         #: "wall" or "cpu": how another thread's clock is read at start and stop (:meth:`thread_now`).
         self.clock_name = clock_name
@@ -223,7 +228,10 @@ class Tracer(Recorder):
         tally = OverheadTally()
         out = []
         for thread in self.thread_roots():
-            tree = thread_tree(thread.root, scale=scale, callee=callee, caller=caller, hidden=hidden, floor=floor, memory=self.memory, tally=tally)
+            tree = thread_tree(
+                thread.root, scale=scale, callee=callee, caller=caller, hidden=hidden, floor=floor, memory=self.memory,
+                instructions=self.count_instructions, tally=tally, allocations=self.memory and not self.py_memory,
+            )  # fmt: skip
             out.append((thread, tree))
         meta = {
             "overhead": {
@@ -245,7 +253,12 @@ class Tracer(Recorder):
 
     def document_warnings(self, duration: float) -> list[str]:
         out = super().document_warnings(duration)
-        if self.memory and not HAS_RESET_PEAK:
+        if self.count_instructions:
+            out.append(
+                "instructions were counted: every executed bytecode instruction called the profiler, so the times are "
+                "inflated many times over -- compare instructions (pyxray diff --metric instructions), not times"
+            )
+        if self.py_memory and not HAS_RESET_PEAK:
             out.append("Python 3.8 has no tracemalloc.reset_peak: peakBytes is the highest level seen at call boundaries (a lower bound)")
         return out
 
@@ -328,13 +341,13 @@ class Tracer(Recorder):
         kids = top[CHILDREN]
         node = kids.get(key)
         if node is None:
-            before = self._traced()[0] if self.memory else 0
+            before = self._traced()[0] if self.py_memory else 0
             node = kids[key] = self.builtin_node(key)
-            if self.memory:
+            if self.py_memory:
                 self.own_since(before)
         node[1] += 1
         stack.append(node)
-        if self.memory:
+        if self.py_memory:
             self.mem_enter(top, node)
         return node
 
@@ -349,7 +362,7 @@ class Tracer(Recorder):
             state = ThreadState(get_ident(), starter)
             state.first = self.clock()
             self.threads.append(state)
-        if self.memory:
+        if self.py_memory:
             level = self.mem_level()
             state.root[MEM0] = level
             state.root[PEAK_SEEN] = level
@@ -415,7 +428,7 @@ class Tracer(Recorder):
                 while len(stack) > index:
                     node = stack.pop()
                     node[TOTAL] += t if self.negative_start else t - node[T0]
-                    if self.memory:
+                    if self.py_memory:
                         self.mem_exit(node, stack[-1])
                 return
 
@@ -424,12 +437,12 @@ class Tracer(Recorder):
     def begin(self, thread_now: Callable[[ThreadState], float | None]) -> None:
         """Marks the start of a profiling period for every known thread (``thread_now(state)``:
         the thread's clock now, or None when it cannot be read from here)."""
-        level = self.mem_level() if self.memory else 0
+        level = self.mem_level() if self.py_memory else 0
         for state in self.threads:
             if not state.active:
                 continue
             state.first = thread_now(state)
-            if self.memory:
+            if self.py_memory:
                 state.root[MEM0] = level
                 state.root[PEAK_SEEN] = level
 
@@ -453,12 +466,12 @@ class Tracer(Recorder):
                     node[TOTAL] += now if self.negative_start else now - node[T0]
                 elif self.negative_start:  # no clock for that thread here: its children's time is a lower bound
                     node[TOTAL] = sum(child[TOTAL] for child in real_children(node))
-                if self.memory:
+                if self.py_memory:
                     self.mem_exit(node, open_nodes[index - 1] if index else root)
             if now is not None and state.first is not None:
                 state.root_time += now - state.first
             state.first = None
-            if self.memory:
+            if self.py_memory:
                 level = self.mem_level()
                 root[NET] += level - root[MEM0]
                 root[PEAK] = max(root[PEAK], root[PEAK_SEEN] - root[MEM0])

@@ -40,6 +40,13 @@ index   name             meaning
 15      SINK             before 3.12: the folded child that builtins called by this (quiet)
                          frame push, created on first use; Python code they call back hangs
                          under it (and so, once dissolved, under this node).
+16-17   ALLOCS,          memory mode with the C engine: allocations and bytes allocated under
+        ALLOC_BYTES      this node, callees included (the C engine also keeps its record's
+                         index + 1 in MEM0 while it measures; see _accel.c).
+18      INSTR            ``count="instructions"``: bytecode instructions executed while this
+                         node was on top of its thread's stack (its own frame's, and those of
+                         folded frames in it; :func:`visible_tree` adds a folded node's to its
+                         visible ancestor's).
 ======  ===============  ====================================================================
 
 Times are corrected for the profiler's own cost while converting (:func:`thread_tree`): with
@@ -81,12 +88,14 @@ NET, PEAK, MEM0, PEAK_SEEN = 9, 10, 11, 12
 SAMPLES = 13
 LIB = 14
 SINK = 15
-NODE_SIZE = 16
+ALLOCS, ALLOC_BYTES = 16, 17
+INSTR = 18
+NODE_SIZE = 19
 
 
 def new_node(frame: int, key: Any, lib: bool, folded: bool = False, quiet: bool | None = None) -> Node:
     """A fresh node (every slot present, so any mode can use it). ``quiet`` defaults to ``lib``."""
-    return [{}, 0, 0.0, 0.0, key, 1 if folded else 0, 0, frame, lib if quiet is None else quiet, 0, 0, 0, 0, 0, lib, None]
+    return [{}, 0, 0.0, 0.0, key, 1 if folded else 0, 0, frame, lib if quiet is None else quiet, 0, 0, 0, 0, 0, lib, None, 0, 0, 0]
 
 
 def new_root() -> Node:
@@ -122,6 +131,7 @@ def visible_tree(root: Node) -> Node:
             child = todo.pop()
             if child[FOLDED]:
                 target[HIDDEN_CALLS] += child[CALLS] + child[HIDDEN_CALLS]
+                target[INSTR] += child[INSTR]
                 todo.extend(real_children(child))
             else:
                 twin = copy(child)
@@ -160,7 +170,10 @@ def _merge_into(dst: Node, src: Node) -> None:
         a[HIDDEN_CALLS] += b[HIDDEN_CALLS]
         a[NET] += b[NET]
         a[PEAK] = max(a[PEAK], b[PEAK])
+        a[ALLOCS] += b[ALLOCS]
+        a[ALLOC_BYTES] += b[ALLOC_BYTES]
         a[SAMPLES] += b[SAMPLES]
+        a[INSTR] += b[INSTR]
         by_frame = {c[FRAME]: c for c in real_children(a)}
         kids = a[CHILDREN]
         for key, child in b[CHILDREN].items():
@@ -216,11 +229,14 @@ def thread_tree(
     hidden: float = 0.0,
     floor: float = 0.0,
     memory: bool = False,
+    allocations: bool = False,
     sampled: bool = False,
+    instructions: bool = False,
     tally: OverheadTally | None = None,
 ) -> dict[str, Any]:
     """One thread's tree as document nodes (``frame``, ``calls``, ``totalNs``, ``selfNs``,
-    ``memory``, ``samples``, ``children`` sorted by totalNs, largest first).
+    ``memory``, ``samples``, ``instructions`` (self: executed in the node's own and folded frames,
+    with ``instructions=True``), ``children`` sorted by totalNs, largest first).
 
     ``scale`` converts clock units to nanoseconds; ``callee``/``caller``/``hidden`` are the
     per-call overheads to subtract, in clock units (see the module docstring): a node's self time
@@ -267,8 +283,13 @@ def thread_tree(
         }
         if memory:
             out["memory"] = {"netBytes": int(node[NET]), "peakBytes": int(max(0, node[PEAK]))}
+            if allocations:
+                out["memory"]["allocations"] = int(node[ALLOCS])
+                out["memory"]["allocatedBytes"] = int(node[ALLOC_BYTES])
         if sampled:
             out["samples"] = node[SAMPLES]
+        if instructions:
+            out["instructions"] = node[INSTR]
         out["children"] = [item[0] for item in done]
         if work:
             work[-1][3].append((out, node[TOTAL], calls))

@@ -57,6 +57,9 @@ class Recorder:
 
     def __init__(self, memory: bool) -> None:
         self.memory = memory
+        #: Memory is measured by polling tracemalloc at every event (False: not measured, or the C
+        #: engine's allocator wrapper measures it).
+        self.py_memory = memory
         #: What the profile should be read with in mind, in the order it was found.
         self.warnings: list[str] = []
         #: ``metadata.engineReason``: why the Python engine runs where the C one could (None: no reason to give).
@@ -93,7 +96,7 @@ class Recorder:
         and the metadata entries that say how they were made (the mode's own)."""
         out = []
         for thread in self.thread_roots():
-            out.append((thread, thread_tree(thread.root, scale=1e9, memory=self.memory, sampled=self.mode == "sample")))
+            out.append((thread, thread_tree(thread.root, scale=1e9, memory=self.memory, allocations=self.memory and not self.py_memory, sampled=self.mode == "sample")))
         return out, {}
 
     def overhead_ns_per_event(self) -> float:
@@ -126,7 +129,7 @@ class Recorder:
     def start_tracemalloc(self) -> bool:
         """Memory mode: starts tracemalloc if it is not tracing (stopped again by
         :meth:`stop_tracemalloc`); returns whether it did (its traces are then fresh)."""
-        if not self.memory:
+        if not self.py_memory:
             return False
         import tracemalloc
 

@@ -25,7 +25,7 @@ Options (``Profiler(...)`` and ``profile(...)``):
   looks at all stacks every ``interval`` seconds, default 0.001; no call counts, little overhead).
 - ``clock="wall"`` (``time.perf_counter``) or ``"cpu"`` (the thread's CPU time,
   ``time.thread_time``; reading it is a system call, ~0.4 us, so traced runs slow down more).
-- ``memory=True``: tracemalloc per call node (below).
+- ``memory=True``: memory per call node (below): the C engine's allocator wrapper, or tracemalloc.
 - ``include``/``exclude``: globs on paths or module names; ``libraries="first"|"all"|"none"`` and
   ``library_paths``: how library code is shown (see :mod:`pyxray._profile_filter`). By default the
   tree holds your code plus the first call into a library or builtin; what that library calls
@@ -38,7 +38,15 @@ Options (``Profiler(...)`` and ``profile(...)``):
   (built once per interpreter into the user cache) and pure Python otherwise; ``"on"``/``True``
   (``PYXRAY_ACCEL=1``) requires it; ``"off"``/``False`` (``PYXRAY_ACCEL=0``) never uses it.
   ``metadata.engine`` says which ran, ``metadata.engineReason`` why Python did. Both engines
-  build the same tree (see :mod:`pyxray._profile_accel`); memory mode always runs in Python.
+  build the same tree (see :mod:`pyxray._profile_accel`); memory mode runs in either (below).
+- ``count="instructions"`` (trace mode): every node also gets ``instructions``, the bytecode
+  instructions executed in its own frame (and in library frames folded into it) -- an exact,
+  deterministic measure for pure-Python code (``pyxray diff --metric instructions`` compares it
+  with no statistics). ``sys.monitoring`` INSTRUCTION events as local events of the profiled code
+  objects on 3.12+, ``sys.settrace`` with ``f_trace_opcodes`` before; runs in the Python engine, and
+  makes the times meaningless (each instruction calls the profiler). It does not see time spent
+  in C (builtins, extension modules), I/O or waiting, nor code excluded or already running at
+  start.
 
 What the numbers mean:
 
@@ -76,8 +84,21 @@ methods) a traced run is then about 3x as much slower as under cProfile on 3.11-
 time inside calls rather than in calling pays proportionally less. Where the absolute slowdown
 matters more than exact counts, use sample mode (~1.1x).
 
-Memory (``memory=True``, trace mode): tracemalloc is started if it is not running (and stopped at
-the end). Each visible call records the traced level at entry; at its return event the node adds
+Memory (``memory=True``, trace mode) with the C engine (``metadata.engine`` "c"): a PyMem allocator
+wrapper on the raw, mem and object domains (chained to the allocators in place, so tracemalloc
+keeps working, started before or during the profile) charges every allocation to the call node on
+top of the allocating thread's stack and remembers the block's owner, so that its free, by anyone,
+is credited to the node that allocated it (see ``_accel.c``). Per node, callees included:
+``netBytes``, the bytes allocated and not freed before the profile ended; ``peakBytes``, the
+highest level of the thread's own allocations minus frees during a call above its entry, the
+maximum over calls; ``allocations`` (a realloc is not one) and ``allocatedBytes``. The profiler's
+own allocations are not counted; blocks allocated before the profile started count nothing when
+freed. If tracemalloc is started while the profile runs, its own bookkeeping (a hash entry per
+traced block) goes through the wrapper and is counted. Cost: about 1.1-1.4x the time of trace mode
+(``npm run bench:profile``, BENCHMARKS.md).
+
+Memory with the Python engine (``PYXRAY_ACCEL=0``, or no compiler): tracemalloc is started if it is
+not running (and stopped at the end); no allocation counts. Each visible call records the traced level at entry; at its return event the node adds
 the net change (``netBytes``: what the call and its callees still hold at that moment, summed over
 calls -- the frame's own locals are released just *after* the return event, so memory held only
 by locals shows in the callee and comes back as a release in its caller) and the highest level
@@ -89,7 +110,7 @@ the traced-memory counters). Caveats: the counters are process-wide, so with sev
 allocating at once a node also sees the others' allocations; on 3.8 there is no ``reset_peak`` and
 peaks are the highest level seen at call boundaries (a lower bound).
 
-Memory overhead, honestly: tracemalloc makes every allocation several times slower, and it traces
+Memory overhead of the Python engine, honestly: tracemalloc makes every allocation several times slower, and it traces
 the profiler's own small allocations too (clock readings, counters, the tuple each counter read
 returns), so memory mode costs about 2-8 us per traced call on top of trace mode. Measured
 (profiled / unprofiled CPU time): allocation-heavy code ~9x (3.8) to ~20x (3.11+), against ~2.5x
@@ -180,8 +201,15 @@ class Profiler:
         builtins: bool = True,
         overhead: str | float = "auto",
         accel: str | bool | None = None,
+        count: str | None = None,
     ) -> None:
         self.mode = _clock_name_ok(mode, _MODES, "mode")
+        if count is not None and count != "instructions":
+            raise ValueError("count must be None or 'instructions', got {!r}".format(count))
+        if count is not None and self.mode != "trace":
+            raise ValueError("count='instructions' needs mode='trace' (a sampler sees stacks, not instructions)")
+        #: None, or "instructions": executed bytecode instructions per node.
+        self.count = count
         self.clock_name = _clock_name_ok(clock, _CLOCKS, "clock")
         _clock_name_ok(libraries, LIBRARY_VIEWS, "libraries")
         if not isinstance(interval, (int, float)) or isinstance(interval, bool) or not interval > 0:
@@ -246,7 +274,7 @@ class Profiler:
             self._cwd = os.getcwd()
             recorder = make_recorder(
                 self.mode, self._clock, self.clock_name, self._filter, self._frames, memory=self.memory, interval=self.interval,
-                builtins=self.builtins, accel=self.accel,
+                builtins=self.builtins, accel=self.accel, count=self.count,
                 overhead=self.overhead_option if self._inherited_overhead is None else self._inherited_overhead,
             )  # fmt: skip
         try:
@@ -343,6 +371,8 @@ class Profiler:
         }
         if recorder.engine_reason is not None:
             meta["engineReason"] = recorder.engine_reason
+        if self.count is not None:
+            meta["count"] = self.count
         recorded, how = recorder.document_threads()
         meta.update(how)
         threads = [_thread_entry(thread.ident, thread.name, thread.native_id, tree) for thread, tree in recorded]

@@ -138,7 +138,12 @@ function checkMinor(minor: number): void {
 
 /** A co_lines() line from a location-table entry's line (CPython's C int; see negativeLinesAreNone). */
 function coLinesLine(minor: number, line: number): number | undefined {
-  return has(minor, 'negativeLinesAreNone') ? (line < 0 ? undefined : line) : fromC(line)
+  return coLinesLineOf(has(minor, 'negativeLinesAreNone'), line)
+}
+
+/** {@link coLinesLine} with the version's rule looked up once (`negativeNone`: negativeLinesAreNone), for loops over a table. */
+function coLinesLineOf(negativeNone: boolean, line: number): number | undefined {
+  return negativeNone ? (line < 0 ? undefined : line) : fromC(line)
 }
 
 /** Python's None for CPython's `-1` (how `co_lines()`/`co_positions()` convert a C int). */
@@ -551,9 +556,10 @@ function checkedLocationStarts(
 ): void {
   const c = new LocationCursor(table, firstLineNo)
   if (!has(minor, 'lineStartsIncludeNone')) {
+    const negativeNone = has(minor, 'negativeLinesAreNone')
     let lastLine: number | undefined
     while (c.next()) {
-      const line = coLinesLine(minor, c.line)
+      const line = coLinesLineOf(negativeNone, c.line)
       if (line !== undefined && line !== lastLine) {
         lastLine = line
         visit(c.start, line)
@@ -595,6 +601,7 @@ function fastLocationStarts(
   let lastLine: number | undefined
   let previous: number | undefined | null = null
   const includeNone = has(minor, 'lineStartsIncludeNone')
+  const negativeNone = has(minor, 'negativeLinesAreNone')
   while (pos < n) {
     const head = table[pos]!
     if (!(head & EntryBits.StartFlag)) return visited
@@ -645,7 +652,7 @@ function fastLocationStarts(
     end += ((head & EntryBits.LengthMask) + 1) * CODE_UNIT_BYTES
     pos = p
     if (!includeNone) {
-      const l = coLinesLine(minor, line)
+      const l = coLinesLineOf(negativeNone, line)
       if (l !== undefined && l !== lastLine) {
         lastLine = l
         visited++

@@ -7,6 +7,7 @@ import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { DEFAULT_DIFF_OPTIONS, type DiffOptions, diffProfiles, type ProfileDiff } from '../profile/diff.js'
 import { formatDiffMarkdown, formatDiffText, gateFindings } from '../profile/diff-format.js'
+import { DEFAULT_INSTRUCTION_DIFF_OPTIONS, diffInstructions, formatInstructionDiffMarkdown, formatInstructionDiffText, type InstructionDiff, InstructionDiffError, type InstructionDiffOptions, instructionFindings } from '../profile/diff-instructions.js'
 import { type ProfileDocument, toProfileJson } from '../profile/document.js'
 import type { Console } from './io.js'
 import { withoutProcesses } from '../profile/processes.js'
@@ -47,7 +48,12 @@ Options:
       --threshold P         relative change that counts, e.g. 10% or 0.1 (default 10%)
       --min-time T          ignore functions below T in both profiles: 500us, 1ms, 0.2s (default 1ms)
       --alpha A             significance level for repeated profiles (default 0.05)
-      --metric self|total   self time (default: names the function that got slower) or inclusive
+      --metric self|total|instructions
+                            self time (default: names the function that got slower), inclusive
+                            time, or executed bytecode instructions (profiles recorded with
+                            pyxray profile --count instructions; see below)
+      --min-instructions N  --metric instructions: a change of fewer than N instructions is
+                            none (default 50; see below)
       --fail-on LIST        regression, inconclusive or both (regression,inconclusive): exit with
                             status 1 when the verdict has one, naming each finding
   -n, --top N               rows of other changes and of call paths (default 15)
@@ -71,6 +77,20 @@ A/B mode (both sides profiled now, in one job, interleaved A B A B … to cancel
       --keep DIR            also write the two repeated profiles as DIR/a.json and DIR/b.json
                             (DIR is created when its parent folder exists)
 
+Instructions (--metric instructions): the bytecode instructions each function executed (its own
+frames, summed over its call paths), compared exactly: counts of pure-Python code are the same on
+every run with the same inputs, so one run a side is enough and there is no statistics (no
+--alpha, --min-time, --tree). A function is a regression when its count grew by more than
+--threshold (default 1% for this metric) and by at least --min-instructions, a new function when
+it adds more than --threshold of the base total; the total is gated like a function. The floor
+absorbs the little that varies between runs: a first isinstance() against an ABC runs a few dozen
+instructions more or fewer with the layout of memory, and Python code run by the garbage
+collector (finalizers, weakref callbacks) counts wherever it runs. Counts do not see time spent in C (builtins,
+extension modules, the C parts of the stdlib), I/O, waiting or locks, nor what an instruction
+costs (a cache miss, a big allocation): keep a time gate for those. --format json writes the
+comparison as it is computed (metric "instructions", totals, functions with base, head, delta,
+change and status; not the shape of schema/diff.schema.json).
+
 Exit codes: 0 the gate passed (or no --fail-on), 1 a finding named in --fail-on (a regression, or
 an inconclusive change with --fail-on inconclusive), 2 usage or input error.
 
@@ -79,6 +99,8 @@ Examples:
   pyxray profile --repeat 7 -o head.json bench.py   # on the branch
   pyxray diff base.json head.json --fail-on regression,inconclusive --format markdown >> "$GITHUB_STEP_SUMMARY"
   pyxray diff --ab 'bench.py' 'NEW_PARSER=1 bench.py' --repeat 9 --fail-on regression
+  pyxray profile --count instructions -o base.json bench.py   # once a side: counts are exact
+  pyxray diff base.json head.json --metric instructions --fail-on regression
 `
 
 /** What `--fail-on` can name. */
@@ -166,6 +188,7 @@ export function parseAbCommand(text: string): RunPlan {
 const DIFF_OPTIONS = {
   threshold: { type: 'string' },
   'min-time': { type: 'string' },
+  'min-instructions': { type: 'string' },
   alpha: { type: 'string' },
   metric: { type: 'string', default: 'self' },
   'fail-on': { type: 'string' },
@@ -199,6 +222,8 @@ interface DiffCommandOptions {
   /** `maxJson`: the budget of the JSON text in bytes (an over-budget diff is a one-line error). */
   readonly render: (d: ProfileDiff, style: ReportStyle, maxJson: number) => string
   readonly style: ReportStyle
+  /** `--metric instructions`: the options and renderer of the instruction diff (then `options` is unused). */
+  readonly instructions?: { readonly options: InstructionDiffOptions; readonly render: (d: InstructionDiff) => string }
 }
 
 function parseDiff(argv: readonly string[], ctx: CommandContext): DiffCommandOptions {
@@ -214,11 +239,18 @@ function parseDiff(argv: readonly string[], ctx: CommandContext): DiffCommandOpt
   const format = formatValue('diff', values.format, ['text', 'markdown', 'json'] as const)
   const failOn = values['fail-on'] === undefined ? new Set<GateFinding>() : parseFailOn(values['fail-on'])
   const metric = values.metric
-  if (metric !== 'self' && metric !== 'total') throw new UsageError('USAGE', `--metric takes self or total, not "${metric}"`)
+  if (metric !== 'self' && metric !== 'total' && metric !== 'instructions') throw new UsageError('USAGE', `--metric takes self, total or instructions, not "${metric}"`)
+  if (metric !== 'instructions' && values['min-instructions'] !== undefined) throw new UsageError('USAGE', '--min-instructions applies to --metric instructions')
+  if (failOn.has('inconclusive') && metric === 'instructions') throw new UsageError('USAGE', '--metric instructions compares exact counts: nothing is inconclusive (use --fail-on regression)')
+  if (metric === 'instructions') {
+    for (const [flag, given] of [['--min-time', values['min-time']], ['--alpha', values.alpha], ['--tree', values.tree || undefined]] as const) {
+      if (given !== undefined) throw new UsageError('USAGE', `${flag} applies to time metrics; --metric instructions compares exact counts (see pyxray diff --help)`)
+    }
+  }
   const alpha = values.alpha === undefined ? DEFAULT_DIFF_OPTIONS.alpha : Number(values.alpha)
   if (!(alpha > 0 && alpha < 1)) throw new UsageError('USAGE', `--alpha takes a probability between 0 and 1, e.g. 0.05, not "${String(values.alpha)}"`)
   const options: DiffOptions = {
-    metric,
+    metric: metric === 'instructions' ? 'self' : metric,
     threshold: values.threshold === undefined ? DEFAULT_DIFF_OPTIONS.threshold : parseThreshold(values.threshold),
     minTimeNs: values['min-time'] === undefined ? DEFAULT_DIFF_OPTIONS.minTimeNs : parseDuration(values['min-time'], '--min-time'),
     alpha,
@@ -243,6 +275,17 @@ function parseDiff(argv: readonly string[], ctx: CommandContext): DiffCommandOpt
     options,
     failOn,
     render: renderer(format, top, values),
+    ...(metric === 'instructions'
+      ? {
+          instructions: {
+            options: {
+              threshold: values.threshold === undefined ? DEFAULT_INSTRUCTION_DIFF_OPTIONS.threshold : parseThreshold(values.threshold),
+              minInstructions: numberOption('min-instructions', values['min-instructions'], DEFAULT_INSTRUCTION_DIFF_OPTIONS.minInstructions),
+            },
+            render: (d: InstructionDiff) => (format === 'json' ? `${JSON.stringify(d, null, 2)}\n` : format === 'markdown' ? formatInstructionDiffMarkdown(d, top) : formatInstructionDiffText(d, top)),
+          },
+        }
+      : {}),
   }
 }
 
@@ -295,6 +338,7 @@ async function runDiff(o: DiffCommandOptions, con: Console): Promise<number> {
     base = withoutProcesses(base)
     head = withoutProcesses(head)
   }
+  if (o.instructions) return gateInstructions(base, head, names, o, con)
   const d = diffProfiles(base, head, o.options, names)
   con.out(o.render(d, o.style, maxJson))
   let failed = false
@@ -308,6 +352,23 @@ async function runDiff(o: DiffCommandOptions, con: Console): Promise<number> {
       .join('\n')}\n`)
   }
   return failed ? ExitCode.GateFailed : ExitCode.Ok
+}
+
+/** `--metric instructions`: the exact comparison and its gate. */
+function gateInstructions(base: ProfileDocument, head: ProfileDocument, names: { base: string; head: string }, o: DiffCommandOptions, con: Console): number {
+  let d: InstructionDiff
+  try {
+    d = diffInstructions(base, head, o.instructions!.options, names)
+  } catch (e) {
+    if (e instanceof InstructionDiffError) throw new UsageError('USAGE', e.message)
+    throw e
+  }
+  con.out(o.instructions!.render(d))
+  if (!o.failOn.has('regression') || d.regressions === 0) return ExitCode.Ok
+  con.err(`pyxray: ${d.regressions} regression${d.regressions === 1 ? '' : 's'} in executed instructions:\n${instructionFindings(d)
+    .map((x) => `  ${x}`)
+    .join('\n')}\n`)
+  return ExitCode.GateFailed
 }
 
 /** `pyxray diff`. */

@@ -3,7 +3,6 @@
  * and folders with pyxray's engine, one target through a runtime).
  */
 import { statSync } from 'node:fs'
-import { explainOpcode } from '../bytecode/explain.js'
 import { has } from '../versions/index.js'
 import { SUPPORTED_RANGE } from '../versions/index.js'
 import type { AdaptiveOptions } from './adaptive.js'
@@ -157,7 +156,7 @@ export const disCommand = defineCommand({
   summary: `disassemble: .py source (compiled by a Python runtime), .pyc files or folders (CPython ${SUPPORTED_RANGE}, no Python needed)`,
   help: DIS_HELP,
   options: DIS_OPTIONS,
-  parse(args, ctx) {
+  async parse(args, ctx) {
     const { values, positionals } = parseOptions(args, DIS_OPTIONS)
     const format = formatValue('dis', values.format, DIS_FORMATS)
     if (positionals.length === 0 && values.command === undefined) {
@@ -194,7 +193,8 @@ export const disCommand = defineCommand({
           showPositions: flags.showPositions,
           ...sourceValues(values),
           style: textStyle(values, output),
-          ...(values.explain ? { explain: explainOpcode } : {}),
+          // Loaded when asked for (the explanations of every opcode are 50 kB).
+          ...(values.explain ? { explain: (await import('../bytecode/explain.js')).explainOpcode } : {}),
           ...(adaptive ? { adaptive } : {}),
           onVersion,
         },

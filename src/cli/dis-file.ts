@@ -5,7 +5,11 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
-import { BytecodeError, ExceptionTableError, LineTableError, toCodeObject } from '../bytecode/index.js'
+// The engine's modules one by one, not its index: the index also loads the stack analysis and more.
+import { toCodeObject } from '../bytecode/code.js'
+import { BytecodeError } from '../bytecode/errors.js'
+import { ExceptionTableError } from '../bytecode/exceptions.js'
+import { LineTableError } from '../bytecode/lines.js'
 import { type DisOptions, formatDis, formatDisBytes } from '../bytecode/format/dis.js'
 import { codeDocument } from '../bytecode/format/json.js'
 import { jsonText } from '../bytecode/format/output.js'
@@ -13,7 +17,7 @@ import { formatText, type TextStyle } from '../bytecode/format/text.js'
 import { LimitError, MarshalError, outputBudget } from '../marshal/index.js'
 import { type Pyc, PycError, readPyc } from '../pyc/index.js'
 import { RuntimeError } from '../runtime/types.js'
-import { writeFileAtomic } from './io.js'
+import { writeFileAtomic } from './atomic-write.js'
 
 /** Output formats of `pyxray dis`. */
 export const DIS_FORMATS = ['text', 'dis', 'json'] as const
@@ -116,21 +120,39 @@ export function renderInput(pyc: Pyc, input: DisInput, o: DisFileOptions, compac
 
 const EXTENSION: Record<DisFormat, string> = { dis: '.dis.txt', json: '.json', text: '.txt' }
 
-/**
- * Writes one input's output file under `outDir` (atomically); returns the file's CPython minor
- * version. `folders` holds the output folders already made, so each is made once per run rather
- * than once per file.
- */
-export function writeInput(input: DisInput, o: DisFileOptions & { readonly outDir: string }, folders: Set<string>): number {
+/** One input's output: where it goes under the output folder, its text, and the file's CPython minor version. */
+export interface DisOutput {
+  readonly path: string
+  /** The text: UTF-8 bytes for the dis format (a buffer of its own, which may be transferred), else a string. */
+  readonly data: Uint8Array | string
+  readonly minor: number
+}
+
+/** Reads and renders one input for `--out-dir`: its output file's path and text. */
+export function outputOf(input: DisInput, o: DisFileOptions & { readonly outDir: string }): DisOutput {
   const { pyc, budget } = readInput(input, o)
   // The dis text is made as UTF-8 bytes: they go to the file without a string in between.
   const data = o.format === 'dis' ? formatDisBytes(toCodeObject(pyc.code, pyc.version[1]), disOptionsOf(o, budget)) : renderInput(pyc, input, o, false, budget)
-  const path = join(o.outDir, input.rel.replace(/\.pyc$/, '') + EXTENSION[o.format])
+  return { path: join(o.outDir, input.rel.replace(/\.pyc$/, '') + EXTENSION[o.format]), data, minor: pyc.version[1] }
+}
+
+/**
+ * Writes an output file (atomically, without the flush to disk: outputs of --out-dir are cheap to
+ * make again). `folders` holds the output folders already made, so each is made once per run
+ * rather than once per file.
+ */
+export function writeOutput(path: string, data: Uint8Array | string, folders: Set<string>): void {
   const folder = dirname(path)
   if (!folders.has(folder)) {
     mkdirSync(folder, { recursive: true })
     folders.add(folder)
   }
   writeFileAtomic(path, data, { folderExists: true, fsync: false })
-  return pyc.version[1]
+}
+
+/** Writes one input's output file under `outDir`; returns the file's CPython minor version. */
+export function writeInput(input: DisInput, o: DisFileOptions & { readonly outDir: string }, folders: Set<string>): number {
+  const out = outputOf(input, o)
+  writeOutput(out.path, out.data, folders)
+  return out.minor
 }

@@ -6,9 +6,10 @@
  * the inputs (printed once all are done).
  */
 import { availableParallelism, loadavg } from 'node:os'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import { PLAIN } from '../bytecode/format/text.js'
-import { describeError, type DisFileOptions, type DisInput, writeInput } from './dis-file.js'
+import { describeError, type DisFileOptions, type DisInput, outputOf, writeInput } from './dis-file.js'
+import { errnoError, startThread, Writer } from './dis-writer.js'
 import { UsageError } from './errors.js'
 import { PALETTE, type Progress } from './io.js'
 
@@ -70,6 +71,14 @@ export function threadsFor(files: number, cores = availableParallelism(), load =
   return Math.max(1, Math.min(Math.round(cores - load), cores, MAX_THREADS))
 }
 
+/**
+ * Whether this thread's outputs go to a writer thread (cli/dis-writer.ts): for {@link MIN_FILES}
+ * files or more. `PYXRAY_WRITER=0` writes them in this thread.
+ */
+export function usesWriter(files: number): boolean {
+  return files >= MIN_FILES && process.env.PYXRAY_WRITER !== '0'
+}
+
 /** The options as a worker thread can be given them; undefined when the style is not one it knows. */
 function workerOptions(o: DisFileOptions & { readonly outDir: string }): WorkerOptions | undefined {
   const style = o.style === PLAIN ? 'plain' : o.style === PALETTE ? 'colors' : undefined
@@ -94,7 +103,7 @@ export function styleOf(name: WorkerOptions['style']): DisFileOptions['style'] {
 /**
  * Claims inputs from the shared counter and writes them until none is left (or another thread
  * stopped the run). Failures of an input are collected; an unexpected error stops the run and is
- * thrown.
+ * thrown. With a `writer`, the outputs go to its thread to be written (see cli/dis-writer.ts).
  */
 export function drain(
   inputs: readonly DisInput[],
@@ -103,17 +112,22 @@ export function drain(
   failures: DisFailure[],
   minors: Set<number>,
   onFile?: (index: number, input: DisInput) => void,
+  writer?: Writer,
 ): void {
   const folders = new Set<string>()
   for (;;) {
-    if (Atomics.load(state, Slot.Stop)) return
+    if (Atomics.load(state, Slot.Stop) || writer?.stopped) return
     const start = Atomics.add(state, Slot.Next, CHUNK)
     if (start >= inputs.length) return
     for (let i = start; i < Math.min(start + CHUNK, inputs.length); i++) {
       const input = inputs[i]!
       onFile?.(i, input)
       try {
-        minors.add(writeInput(input, o, folders))
+        if (writer) {
+          const out = outputOf(input, o)
+          minors.add(out.minor)
+          writer.write(i, out.path, out.data)
+        } else minors.add(writeInput(input, o, folders))
       } catch (e) {
         const line = describeError(input.path, e)
         if (line === undefined) {
@@ -126,14 +140,9 @@ export function drain(
   }
 }
 
-/** Starts a worker thread (cli/dis-worker.ts): its .js beside this one, or under tsx (sources, tests) its .ts. Exported for the tests. */
+/** Starts a worker thread (cli/dis-worker.ts). Exported for the tests. */
 export function startWorker(data: WorkerData): Worker {
-  const here = import.meta.url
-  if (!here.endsWith('.ts')) return new Worker(new URL('./dis-worker.js', here), { workerData: data })
-  // Node 20's worker threads do not inherit the --import hooks: the worker registers tsx itself.
-  const entry = new URL('./dis-worker.ts', here).href
-  const tsx = import.meta.resolve('tsx/esm/api')
-  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}) })`, { eval: true, workerData: data })
+  return startThread('dis-worker', data)
 }
 
 /** Waits for a worker thread's result; an error or an exit without one rejects. Exported for the tests. */
@@ -152,9 +161,11 @@ export function resultOf(worker: Worker): Promise<WorkerResult> {
 }
 
 /**
- * Writes the output file of every input with `threads` threads (this one and threads − 1 workers).
- * Resolves to the inputs that failed, in input order; undefined when the options cannot be handed to
- * a worker thread (the caller then writes the files itself).
+ * Writes the output file of every input with `threads` threads (this one and threads − 1 workers),
+ * this thread's outputs written by a writer thread when `writer` (see cli/dis-writer.ts).
+ * Resolves to the inputs that failed, in input order, and the error that stopped the run (after
+ * those inputs) if one did; undefined when the options cannot be handed to a worker thread (the
+ * caller then writes the files itself).
  */
 export async function runDisParallel(
   inputs: readonly DisInput[],
@@ -162,9 +173,11 @@ export async function runDisParallel(
   threads: number,
   progress: Progress,
   onVersion?: (minor: number) => void,
-): Promise<DisFailure[] | undefined> {
+  writer = false,
+): Promise<{ failures: DisFailure[]; stop?: UsageError } | undefined> {
   const options = workerOptions(o)
   if (!options) return undefined
+  const writes = writer ? Writer.start() : undefined
   const shared = new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT)
   const state = new Int32Array(shared)
   const workers: Worker[] = []
@@ -182,10 +195,24 @@ export async function runDisParallel(
   // The versions read, for the warnings about flags that do not apply to them.
   const minors = new Set<number>()
   try {
-    drain(inputs, o, state, failures, minors, (i, input) => progress.update(i, input.rel))
+    drain(inputs, o, state, failures, minors, (i, input) => progress.update(i, input.rel), writes)
   } catch (e) {
-    await Promise.all(workers.map((w) => w.terminate()))
+    await Promise.all([...workers.map((w) => w.terminate()), writes?.terminate()])
     throw e
+  }
+  if (writes) {
+    const written = await writes.finish().catch(async (e: unknown) => {
+      await Promise.all(workers.map((w) => w.terminate()))
+      throw e
+    })
+    if (written.internal !== undefined || written.usage) await Promise.all(workers.map((w) => w.terminate()))
+    if (written.internal !== undefined) throw new Error(written.internal)
+    for (const f of written.failures) failures.push({ index: f.index, line: describeError(inputs[f.index]!.path, errnoError(f))! })
+    if (written.usage) {
+      // As when this thread writes: the lines of the inputs before it, then the error that stopped the run.
+      const stop = written.usage.index
+      return { failures: failures.filter((f) => f.index < stop).sort((a, b) => a.index - b.index), stop: new UsageError('OUTPUT', written.usage.message) }
+    }
   }
   for (const r of await settled) {
     if (r.status === 'rejected') throw r.reason
@@ -194,5 +221,5 @@ export async function runDisParallel(
     for (const m of r.value.minors) minors.add(m)
   }
   if (onVersion) for (const m of [...minors].sort((a, b) => a - b)) onVersion(m)
-  return failures.sort((a, b) => a.index - b.index)
+  return { failures: failures.sort((a, b) => a.index - b.index) }
 }

@@ -8,9 +8,9 @@ import { formatDis } from '../bytecode/format/dis.js'
 import { codeDocument } from '../bytecode/format/json.js'
 import { formatText, type TextStyle } from '../bytecode/format/text.js'
 import { jsonText } from '../bytecode/format/output.js'
-import { type AdaptiveOptions, runDisAdaptive } from './adaptive.js'
+import type { AdaptiveOptions } from './adaptive.js'
 import { type DisFileOptions, type DisFormat, type DisInput, describeError, findSource, readInput, renderInput, writeInput } from './dis-file.js'
-import { runDisParallel, threadsFor } from './dis-parallel.js'
+import { runDisParallel, threadsFor, usesWriter } from './dis-parallel.js'
 import { ExitCode, UsageError } from './errors.js'
 import { type Console, Progress } from './io.js'
 import { type SourceOptions, type Target, withTarget } from './source.js'
@@ -147,12 +147,14 @@ export function runDis(o: DisCommandOptions, con: Console): number | Promise<num
   }
   const outDir = o.outDir
   const threads = outDir ? threadsFor(inputs.length) : 1
-  if (outDir && threads > 1) {
-    return runDisParallel(inputs, { ...o, outDir }, threads, progress, o.onVersion).then((failures) => {
-      if (!failures) return writeEach(inputs, o, con, progress, done)
+  const writer = outDir !== undefined && usesWriter(inputs.length)
+  if (outDir && (threads > 1 || writer)) {
+    return runDisParallel(inputs, { ...o, outDir }, threads, progress, o.onVersion, writer).then((result) => {
+      if (!result) return writeEach(inputs, o, con, progress, done)
       progress.finish()
-      for (const { line } of failures) con.err(`pyxray dis: ${escapeMessage(line)}\n`)
-      return done(failures.length)
+      for (const { line } of result.failures) con.err(`pyxray dis: ${escapeMessage(line)}\n`)
+      if (result.stop) throw result.stop
+      return done(result.failures.length)
     })
   }
   return writeEach(inputs, o, con, progress, done)
@@ -203,7 +205,11 @@ export interface DisSourceOptions extends SourceOptions {
 
 /** Runs `pyxray dis` on one target compiled by a runtime (or one .pyc with a selector). */
 export function runDisTarget(target: Target, o: DisSourceOptions, con: Console): Promise<number> {
-  if (o.adaptive) return runDisAdaptive(target, { ...o, adaptive: o.adaptive }, con)
+  // Loaded when asked for: it brings the comparison engine with it.
+  if (o.adaptive) {
+    const adaptive = o.adaptive
+    return import('./adaptive.js').then(({ runDisAdaptive }) => runDisAdaptive(target, { ...o, adaptive }, con))
+  }
   return withTarget(target, o, con, (loaded) => {
     const { code } = loaded
     o.onVersion?.(code.pythonVersion[1])

@@ -5,7 +5,8 @@
  * atomically and never over the input.
  */
 import { type ProfileDocument, ProfileDocumentError } from '../profile/document.js'
-import { EXPORTERS, ExportError, type Exporter, exporterNamed } from '../profile/export/index.js'
+import { ExportError, type Exporter } from '../profile/export/index.js'
+import { ALL_EXPORTERS as EXPORTERS, anyExporterNamed as exporterNamed } from '../pprof/index.js'
 import { withoutProcesses } from '../profile/processes.js'
 import { defineCommand, HELP_OPTION, OUTPUT_OPTIONS, type OptionSpec, outputValue, parseOptions } from './command.js'
 import { ExitCode, UsageError } from './errors.js'
@@ -57,6 +58,7 @@ Examples:
   pyxray export run.json --to speedscope -o run.speedscope.json
   pyxray export run.json --to pstats -o run.pstats && python3 -m pstats run.pstats
   pyxray export run.json --to collapsed | flamegraph.pl > run.svg
+  pyxray export run.json --to pprof -o run.pb.gz && go tool pprof -top run.pb.gz
 `
 }
 
@@ -77,7 +79,7 @@ export function exportOptions(values: { readonly input: string; readonly to?: st
     if (!spec.choices.includes(value)) throw new UsageError('USAGE', `unknown ${name} "${value}": use one of ${spec.choices.join(', ')}`)
     options[name] = value
   }
-  if (exporter.needsFile && values.output === undefined) throw new UsageError('USAGE', `${exporter.name} files are binary${exporter.name === 'pstats' ? ' (marshal)' : ''}: give -o FILE${exporter.name === 'pstats' ? ', then load it with pstats.Stats(FILE)' : ''}`)
+  if (exporter.needsFile && values.output === undefined) throw new UsageError('USAGE', `${exporter.name} files are binary${exporter.name === 'pstats' ? ' (marshal)' : ''}: give -o FILE${exporter.name === 'pstats' ? ', then load it with pstats.Stats(FILE)' : exporter.name === 'pprof' ? ' (e.g. run.pb.gz)' : ''}`)
   if (values.output !== undefined) checkOutputPath(values.output, values.input === '-' ? [] : [values.input], '-o')
   return {
     input: values.input,

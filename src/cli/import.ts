@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
 import { findInterpreters } from '../runtime/index.js'
 import { importProfile, ImportError } from '../profile/import/index.js'
+import { importPprof, looksPprof } from '../pprof/index.js'
 import type { ProfileDocument } from '../profile/document.js'
 import { mergeRuns } from '../profile/runs.js'
 import { escapeMessage } from '../text/escape.js'
@@ -32,6 +33,10 @@ file's content, not its name:
     --gecko        the Firefox Profiler's format: call paths per thread; files by base name
   collapsed stacks ('frame;frame;… COUNT' lines) from py-spy record --format raw, austin, and
     stackcollapse-perf.pl over perf script (perf's py:: frames, C symbols as native frames)
+  pprof (profile.proto, gzipped or not) from Go's runtime/pprof, go tool pprof -proto,
+    Pyroscope's and Parca's downloads, Node's pprof, and pyxray export --to pprof: one node per
+    distinct stack; --sample-type NAME picks the value (default: the file's default, else its
+    first); pyxray's own trace exports come back in trace mode with their calls
 
 The document is a sample-mode profile, as pyxray profile --mode sample writes: calls are 0,
 samples count the samples with a call path on the stack, times are samples × the sampling
@@ -45,6 +50,7 @@ Options:
   -o, --output FILE         the document to write (atomically; never one of the inputs)
       --interval-us N       the sampling interval in µs for files that do not record it
                             (Tachyon's default rate is 1 kHz: 1000; py-spy's 100 Hz: 10000)
+      --sample-type NAME    pprof: the sample type to read (cpu, samples, alloc_space, …)
   -h, --help                show this help (also: pyxray help import)
 
 Exit codes: 0 written, 2 usage error or a file pyxray cannot import (one line naming the file).
@@ -54,6 +60,7 @@ Examples:
   pyxray import run.bin -o app.json && pyxray report app.json
   py-spy record --format raw -o stacks.txt -- python app.py
   pyxray import stacks.txt --interval-us 10000 -o app.json
+  pyxray import cpu.pb.gz --sample-type cpu -o go.json
 `
 
 /** Decompresses zstd data with a Python 3.14+ (compression.zstd); at most `maxBytes` out. */
@@ -87,13 +94,14 @@ function zstdWithPython(compressed: Uint8Array, maxBytes: number): Uint8Array {
   throw new ImportError('IMPORT_CORRUPT', `Tachyon binary: its zstd-compressed samples cannot be decompressed (${why}): the file is truncated or damaged`)
 }
 
-const IMPORT_OPTIONS = { ...OUTPUT_OPTIONS, 'interval-us': { type: 'string' }, ...HELP_OPTION } as const
+const IMPORT_OPTIONS = { ...OUTPUT_OPTIONS, 'interval-us': { type: 'string' }, 'sample-type': { type: 'string' }, ...HELP_OPTION } as const
 
 /** What `pyxray import` was asked to do. */
 interface ImportRequest {
   readonly files: readonly string[]
   readonly output: string
   readonly intervalUs?: number
+  readonly sampleType?: string
 }
 
 /** `pyxray import`. */
@@ -112,7 +120,9 @@ export const importCommand = defineCommand<ImportRequest>({
     const intervalUs = interval === undefined ? undefined : numberOption('interval-us', interval, 1000, { integer: false })
     if (intervalUs !== undefined && !(intervalUs > 0)) throw new UsageError('USAGE', `--interval-us takes a number > 0, not "${interval}"`)
     checkOutputPath(output, positionals, '-o')
-    return { files: positionals, output, ...(intervalUs !== undefined ? { intervalUs } : {}) }
+    const sampleType = values['sample-type']
+    if (sampleType !== undefined && sampleType === '') throw new UsageError('USAGE', '--sample-type takes a sample type name (cpu, samples, alloc_space, …)')
+    return { files: positionals, output, ...(intervalUs !== undefined ? { intervalUs } : {}), ...(sampleType !== undefined ? { sampleType } : {}) }
   },
   run: (o, ctx) => runImport(o, ctx.con),
 })
@@ -135,7 +145,9 @@ function runImport(o: ImportRequest, con: Console): number {
       throw new UsageError('NOT_FOUND', `${file}: cannot read it: ${why}`)
     }
     try {
-      docs.push(importProfile(bytes, { ...(intervalUs !== undefined ? { intervalUs } : {}), startTime: mtime.toISOString(), zstd: zstdWithPython }))
+      if (looksPprof(bytes)) docs.push(importPprof(bytes, { startTime: mtime.toISOString(), ...(o.sampleType !== undefined ? { sampleType: o.sampleType } : {}) }))
+      else if (o.sampleType !== undefined) throw new ImportError('IMPORT_UNSUPPORTED', '--sample-type applies to pprof files only, and this is not one')
+      else docs.push(importProfile(bytes, { ...(intervalUs !== undefined ? { intervalUs } : {}), startTime: mtime.toISOString(), zstd: zstdWithPython }))
     } catch (e) {
       if (!(e instanceof ImportError)) throw e
       con.err(`pyxray: ${escapeMessage(`${file}: ${e.message} [${e.code}]`)}\n`)

@@ -5,48 +5,46 @@
  */
 import { realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
-import { ProfileDocumentError } from '../profile/document.js'
-import { RuntimeError } from '../runtime/index.js'
 import { escapeMessage } from '../text/escape.js'
 import { SUPPORTED_RANGE } from '../versions/index.js'
-import { codeCommand } from './code.js'
 import { type Command, contextFor } from './command.js'
-import { astCommand, pythonPathCommand, runtimesCommand } from './commands.js'
-import { compareCommand } from './compare.js'
-import { diffCommand } from './diff.js'
-import { describeError } from './dis.js'
-import { disCommand } from './dis-command.js'
 import { ExitCode, UsageError } from './errors.js'
-import { exportCommand } from './export.js'
-import { importCommand } from './import.js'
 import { type Console, terminalWidth } from './io.js'
 import { setTextWidth } from '../profile/units.js'
-import { memCommand } from './mem.js'
-import { profileCommand } from './profile.js'
-import { reportCommand } from './report.js'
-import { serveCommand } from './serve.js'
-import { stackCommand } from './stack.js'
 import { VERSION } from './version.js'
 
-/** Every command, in the order the general help lists them. */
-export const COMMANDS: readonly Command[] = [
-  disCommand,
-  astCommand,
-  stackCommand,
-  codeCommand,
-  compareCommand,
-  profileCommand,
-  memCommand,
-  reportCommand,
-  diffCommand,
-  exportCommand,
-  importCommand,
-  serveCommand,
-  runtimesCommand,
-  pythonPathCommand,
-]
+/**
+ * Every command by name, in the order the general help lists them, each loaded when it is run: a
+ * command's module (and what it imports: a runtime, the profiler, the server) is not loaded by
+ * another command, so `pyxray dis small.py` starts without the rest.
+ */
+const COMMAND_TABLE: Readonly<Record<string, () => Promise<Command>>> = {
+  dis: async () => (await import('./dis-command.js')).disCommand,
+  ast: async () => (await import('./commands.js')).astCommand,
+  stack: async () => (await import('./stack.js')).stackCommand,
+  code: async () => (await import('./code.js')).codeCommand,
+  compare: async () => (await import('./compare.js')).compareCommand,
+  profile: async () => (await import('./profile.js')).profileCommand,
+  mem: async () => (await import('./mem.js')).memCommand,
+  report: async () => (await import('./report.js')).reportCommand,
+  diff: async () => (await import('./diff.js')).diffCommand,
+  export: async () => (await import('./export.js')).exportCommand,
+  import: async () => (await import('./import.js')).importCommand,
+  push: async () => (await import('./push.js')).pushCommand,
+  serve: async () => (await import('./serve.js')).serveCommand,
+  runtimes: async () => (await import('./commands.js')).runtimesCommand,
+  'python-path': async () => (await import('./commands.js')).pythonPathCommand,
+}
 
-const commandNamed = (name: string) => COMMANDS.find((c) => c.name === name)
+/** The names of the commands, in the order of the general help. */
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMAND_TABLE)
+
+/** Every command, loaded (for the general help and the tests). */
+export function loadCommands(): Promise<Command[]> {
+  return Promise.all(COMMAND_NAMES.map((name) => COMMAND_TABLE[name]!()))
+}
+
+const commandNamed = (name: string): Promise<Command> | undefined => (Object.hasOwn(COMMAND_TABLE, name) ? COMMAND_TABLE[name]!() : undefined)
 
 /** Words wrapped to `width` columns, the lines after the first indented by `indent`. */
 function wrapText(text: string, width: number, indent: number): string {
@@ -63,8 +61,8 @@ function wrapText(text: string, width: number, indent: number): string {
 }
 
 /** `pyxray --help`: the commands with their summaries, from the table. */
-export function mainHelp(): string {
-  const rows = COMMANDS.map((c) => `  ${`${c.name} ${c.synopsis}`.trimEnd().padEnd(20)}${wrapText(c.summary, 78, 22)}`)
+export async function mainHelp(): Promise<string> {
+  const rows = (await loadCommands()).map((c) => `  ${`${c.name} ${c.synopsis}`.trimEnd().padEnd(20)}${wrapText(c.summary, 78, 22)}`)
   return `pyxray ${VERSION} — see inside Python programs
 
 Usage: pyxray <command> [options]
@@ -90,15 +88,15 @@ Exit codes: 0 ok, 1 a gate failed, 2 usage or input error.
 
 async function dispatch(command: string | undefined, rest: string[], con: Console): Promise<number> {
   if (command === undefined || command === '-h' || command === '--help') {
-    con.out(mainHelp())
+    con.out(await mainHelp())
     return command === undefined ? ExitCode.Usage : ExitCode.Ok
   }
   if (command === 'help') {
     if (rest.length === 0) {
-      con.out(mainHelp())
+      con.out(await mainHelp())
       return ExitCode.Ok
     }
-    const named = commandNamed(rest[0]!)
+    const named = await commandNamed(rest[0]!)
     if (!named || rest.length > 1) throw new UsageError('USAGE', named ? 'help takes one command name' : `help: unknown command "${rest[0]}": run pyxray --help for the list`)
     con.out(named.help)
     return ExitCode.Ok
@@ -107,7 +105,7 @@ async function dispatch(command: string | undefined, rest: string[], con: Consol
     con.out(`${VERSION}\n`)
     return ExitCode.Ok
   }
-  const cmd = commandNamed(command)
+  const cmd = await commandNamed(command)
   if (!cmd) throw new UsageError('USAGE', `unknown command "${command}": run pyxray --help for the list`)
   if (cmd.wantsHelp(rest)) {
     con.out(cmd.help)
@@ -124,10 +122,11 @@ export async function main(argv: string[], con: Console): Promise<number> {
   try {
     return await dispatch(command, rest, con)
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ProfileDocumentError || e instanceof RuntimeError) {
+    if (e instanceof UsageError || (e instanceof Error && (e.name === 'ProfileDocumentError' || e.name === 'RuntimeError') && (await isUsageLike(e)))) {
       con.err(`pyxray: ${escapeMessage(e.message)}\n`)
       return ExitCode.Usage
     }
+    const { describeError } = await import('./dis-file.js')
     const line = describeError(command ?? 'pyxray', e)
     if (line !== undefined) {
       con.err(`pyxray: ${escapeMessage(line)}\n`)
@@ -135,6 +134,12 @@ export async function main(argv: string[], con: Console): Promise<number> {
     }
     throw e
   }
+}
+
+/** Whether `e` is a ProfileDocumentError or a RuntimeError (their modules loaded only when such an error is seen). */
+async function isUsageLike(e: Error): Promise<boolean> {
+  const [{ ProfileDocumentError }, { RuntimeError }] = await Promise.all([import('../profile/document.js'), import('../runtime/types.js')])
+  return e instanceof ProfileDocumentError || e instanceof RuntimeError
 }
 
 /** Writes to stdout, ignoring a closed pipe (e.g. `pyxray dis … | head`). */

@@ -15,6 +15,7 @@ import { checkOutputPath, type Console } from './io.js'
 import { runRepeatedProfile, splitOutput, splitRepeat } from './profile-repeat.js'
 import { OWN_PROFILE_OPTIONS, optionsAfterTarget, PROFILER_OPTIONS, PROFILER_VALUE_OPTIONS, targetStart } from './profiler-options.js'
 import { runAttach, runRemoteSample, samplesRemotely, splitAttach } from './profile-remote.js'
+import { runContinuous, splitContinuous } from './profile-push.js'
 
 /** Options pyxray itself reads before handing the rest to the agent's profiler. */
 export interface ProfileLaunch {
@@ -95,6 +96,17 @@ export async function runProfile(args: readonly string[], con: Console, warn: (t
   }
   if (attach.duration !== undefined) throw new UsageError('USAGE', '--duration goes with --pid (how long to sample a running process)')
   if (attach.asyncAware) throw new UsageError('USAGE', '--async-aware goes with --pid (asyncio task stacks of a running CPython 3.14+ process)')
+  const continuous = splitContinuous(args)
+  if (continuous) {
+    if (splitRepeat(continuous.rest)) throw new UsageError('USAGE', '--every (continuous mode) profiles one run: it cannot go with --repeat')
+    const l = parseProfileArgs(continuous.rest, warn)
+    if (l.rest.length === 0) throw new UsageError('USAGE', 'profile needs a script (or -m module, or -c code); see pyxray profile --help')
+    if (l.runtime === 'pyodide') throw new UsageError('USAGE', '--every samples the program from a thread: it needs a native CPython, not --runtime pyodide')
+    checkProfileOutput(l.rest)
+    const python = interpreter(l)
+    if (l.verbose) con.err(`pyxray: profiling with ${python}\n`)
+    return runContinuous(python, { ...continuous, rest: [...l.rest] }, con)
+  }
   const repeated = splitRepeat(args)
   if (repeated) {
     const l = parseProfileArgs(repeated.args, warn)
@@ -193,7 +205,12 @@ Options (before the script):
       --runtime native|pyodide   pyodide: the embedded CPython 3.14 (one thread: trace mode only);
                             it sees the current folder, the script's and its arguments' folders
       --mode trace|sample   every call (default) or sampled stacks
-      --memory              memory per call (tracemalloc)
+      --memory              memory per call: net and peak bytes, allocations (C engine)
+      --count instructions  also count the bytecode instructions each call path executes (trace
+                            mode, Python engine): exact and the same on every run for pure-Python
+                            code, compared by pyxray diff --metric instructions; times become
+                            meaningless (every instruction calls the profiler), and C code, I/O
+                            and waiting are not seen
       --clock wall|cpu|gil  time source (default wall); sampled from outside on 3.15: cpu counts
                             threads on a CPU, gil the thread holding the GIL
   -o, --output FILE         where to write the profile (default pyxray-profile.json; atomically,
@@ -212,6 +229,15 @@ Options (before the script):
                             profile ("processes": pid, parent, argv, exit status, its threads);
                             files writes each to FILE.<pid>.json beside -o FILE instead
       --no-subprocesses     profile only the script's own process
+      --every DURATION      continuous mode: cut the run into windows of DURATION (10s, 500ms)
+                            and push each as pprof to --push while the program runs (sample
+                            mode; -o still writes the whole run)
+      --push URL            continuous mode: the Pyroscope server (http://localhost:4040)
+      --name APP{k=v,…}     continuous mode: the application name in Pyroscope, with labels
+      --tenant ID           continuous mode: X-Scope-OrgID
+      --push-timeout S      continuous mode: seconds per request, and to flush the last window
+                            at the end (default 10); credentials: PYXRAY_PUSH_TOKEN or
+                            PYXRAY_PUSH_BASIC=user:password in the environment (pyxray push)
   -q, --quiet               no table at the end
   -v, --verbose             say which interpreter runs the script
   -h, --help                show this help (also: pyxray help profile)
@@ -220,6 +246,7 @@ Examples:
   pyxray profile -o run.json app.py --port 8000
   pyxray profile --mode sample -o run.json -m http.server
   pyxray profile -q -o c.json -c 'import json; json.dumps(list(range(10**6)))'
+  pyxray profile --every 10s --push http://localhost:4040 --name app{env=dev} app.py
 `
 
 /** `pyxray profile`: the arguments go to the agent as they are (see {@link parseProfileArgs}). */

@@ -12,6 +12,7 @@
 export const PROFILER_OPTIONS: Readonly<Record<string, 'value' | 'flag'>> = {
   '--mode': 'value',
   '--memory': 'flag',
+  '--count': 'value',
   '--clock': 'value',
   '-o': 'value',
   '--output': 'value',
@@ -41,6 +42,11 @@ export const OWN_PROFILE_OPTIONS: Readonly<Record<string, 'value' | 'flag'>> = {
   '--pid': 'value',
   '--duration': 'value',
   '--async-aware': 'flag',
+  '--every': 'value',
+  '--push': 'value',
+  '--name': 'value',
+  '--tenant': 'value',
+  '--push-timeout': 'value',
   '-v': 'flag',
   '--verbose': 'flag',
 }

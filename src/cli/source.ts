@@ -3,7 +3,8 @@
  * the same for `.pyc` — and turning them into code objects through a runtime or the pyc reader.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs'
-import { type CodeObject, selectByLine, selectByQualname, toCodeObject } from '../bytecode/index.js'
+import { type CodeObject, toCodeObject } from '../bytecode/code.js'
+import { selectByLine, selectByQualname } from '../bytecode/select.js'
 import { decodeUtf8, outputBudget, readMarshal } from '../marshal/index.js'
 import { type PycHeader, readPyc } from '../pyc/index.js'
 import { type RuntimeChoice, RuntimeError, type RuntimeInfo, type Selected, selectRuntime } from '../runtime/index.js'

@@ -110,6 +110,7 @@ function functionRows(d: ProfileDiff, rows: readonly FunctionDiff[], width: numb
     { title: 'p', width: 6, cell: (f) => pText(f.p), optional: d.options.test !== 'mann-whitney' },
     { title: 'calls', width: 15, cell: (f) => (f.callsChanged ? `${f.base?.calls ?? 0}→${f.head?.calls ?? 0}` : String(f.head?.calls ?? f.base?.calls ?? 0)) },
     ...(memory ? [{ title: 'Δ net', width: 11, cell: (f: FunctionDiff) => signedBytes(f.delta.netBytes ?? 0), optional: true }] : []),
+    ...(rows.some((f) => f.delta.allocations !== undefined) ? [{ title: 'Δ allocs', width: 10, cell: (f: FunctionDiff) => signedInt(f.delta.allocations ?? 0), optional: true }] : []),
   ]
   const color = (f: FunctionDiff) => (f.status === 'regression' || f.status === 'inconclusive' ? s.bad : f.status === 'improvement' ? s.good : (x: string) => x)
   return tableLines(cols, rows, width, 'function', (f, room) => truncate(esc(f.file ? `${f.label}  ${f.file}` : f.label), room), s, color)
@@ -124,6 +125,7 @@ function nodeRows(rows: readonly NodeDiff[], width: number, s: ReportStyle): str
     { title: 'Δ self', width: 10, cell: (n) => signedNs(n.delta.selfNs), optional: true },
     { title: 'Δ calls', width: 8, cell: (n) => signedInt(n.delta.calls) },
     ...(memory ? [{ title: 'Δ net', width: 11, cell: (n: NodeDiff) => signedBytes(n.delta.netBytes ?? 0), optional: true }] : []),
+    ...(rows.some((n) => n.delta.allocations !== undefined) ? [{ title: 'Δ allocs', width: 10, cell: (n: NodeDiff) => signedInt(n.delta.allocations ?? 0), optional: true }] : []),
   ]
   const name = (n: NodeDiff, width: number) => {
     const mark = n.gate === 'regression' ? '! ' : n.gate === 'inconclusive' ? '? ' : n.status === 'new' ? '+ ' : n.status === 'vanished' ? '- ' : '  '

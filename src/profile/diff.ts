@@ -58,6 +58,8 @@ export interface DiffValues {
   readonly selfNs: number
   readonly totalNs: number
   readonly netBytes?: number
+  /** Memory mode with the C engine: allocations. */
+  readonly allocations?: number
 }
 
 /** The deltas head − base. */
@@ -66,6 +68,8 @@ export interface DiffDelta {
   readonly selfNs: number
   readonly totalNs: number
   readonly netBytes?: number
+  /** Memory mode with the C engine: allocations. */
+  readonly allocations?: number
 }
 
 /**
@@ -295,15 +299,19 @@ function nodeDiff(parent: NodeDiff | null, label: string, fn: string, rest: Omit
   return Object.assign(n, rest) as NodeDiff
 }
 
-function values(list: readonly ({ calls: number; selfNs: number; totalNs: number; netBytes?: number } | undefined)[]): DiffValues | null {
+type Values = { calls: number; selfNs: number; totalNs: number; netBytes?: number; allocations?: number }
+
+function values(list: readonly (Values | undefined)[]): DiffValues | null {
   if (list.every((v) => v === undefined)) return null
-  const get = (f: (v: { calls: number; selfNs: number; totalNs: number; netBytes?: number }) => number) => median(list.map((v) => (v === undefined ? 0 : f(v))))
+  const get = (f: (v: Values) => number) => median(list.map((v) => (v === undefined ? 0 : f(v))))
   const withMemory = list.some((v) => v?.netBytes !== undefined)
+  const withAllocations = list.some((v) => v?.allocations !== undefined)
   return {
     calls: get((v) => v.calls),
     selfNs: get((v) => v.selfNs),
     totalNs: get((v) => v.totalNs),
     ...(withMemory ? { netBytes: get((v) => v.netBytes ?? 0) } : {}),
+    ...(withAllocations ? { allocations: get((v) => v.allocations ?? 0) } : {}),
   }
 }
 
@@ -313,11 +321,13 @@ function delta(b: DiffValues | null, h: DiffValues | null): DiffDelta {
   const x = b ?? ZERO
   const y = h ?? ZERO
   const memory = x.netBytes !== undefined || y.netBytes !== undefined
+  const allocations = x.allocations !== undefined || y.allocations !== undefined
   return {
     calls: y.calls - x.calls,
     selfNs: y.selfNs - x.selfNs,
     totalNs: y.totalNs - x.totalNs,
     ...(memory ? { netBytes: (y.netBytes ?? 0) - (x.netBytes ?? 0) } : {}),
+    ...(allocations ? { allocations: (y.allocations ?? 0) - (x.allocations ?? 0) } : {}),
   }
 }
 

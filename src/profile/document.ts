@@ -75,8 +75,10 @@ export interface ProfileMetadata {
   /** Sample mode: how many times the sampler looked. */
   readonly samples?: number
   readonly overhead?: ProfileOverhead
+  /** `--count instructions`: every node has `instructions` (and its times include the cost of counting). */
+  readonly count?: 'instructions'
   /** Imported profiles (`pyxray import`): the file's format and tool. */
-  readonly source?: { readonly format: 'tachyon-binary' | 'tachyon-pstats' | 'tachyon-jsonl' | 'collapsed' | 'gecko'; readonly tool: 'tachyon' | 'py-spy' | 'austin' | 'perf' | 'unknown' }
+  readonly source?: { readonly format: 'tachyon-binary' | 'tachyon-pstats' | 'tachyon-jsonl' | 'collapsed' | 'gecko' | 'pprof'; readonly tool: 'tachyon' | 'py-spy' | 'austin' | 'perf' | 'pyxray' | 'go' | 'unknown' }
 }
 
 /** One distinct function; nodes refer to frames by index. */
@@ -93,12 +95,17 @@ export interface ProfileFrame {
   readonly library?: boolean
 }
 
-/** Memory of a call node (tracemalloc). */
+/** Memory of a call node: the C engine's allocator wrapper, or tracemalloc (the Python engine). */
 export interface ProfileNodeMemory {
-  /** Bytes still allocated when the calls returned, summed over calls (may be negative). */
+  /** Python engine: bytes still allocated when the calls returned, summed over calls (may be
+   * negative). C engine: bytes the calls (and callees) allocated that nobody freed before the profile ended. */
   readonly netBytes: number
-  /** Highest level above the level at entry, the maximum over calls. */
+  /** Highest level above the level at entry, callees included, the maximum over calls. */
   readonly peakBytes: number
+  /** C engine only: allocations made by the calls and their callees (a realloc is not one). */
+  readonly allocations?: number
+  /** C engine only: the bytes those allocations requested. */
+  readonly allocatedBytes?: number
 }
 
 /** One call path (in memory: nested). `totalNs == selfNs + Σ children.totalNs`. */
@@ -112,6 +119,12 @@ export interface ProfileNode {
   readonly memory?: ProfileNodeMemory
   /** Sample mode: samples with this node on the stack. */
   readonly samples?: number
+  /**
+   * `--count instructions`: bytecode instructions executed in this path's own frame (and library
+   * frames folded into it), summed over its calls — self, not inclusive. Exact for the Python
+   * code the profiler sees (not C code, not excluded code).
+   */
+  readonly instructions?: number
   /** Callees, largest totalNs first. */
   readonly children: readonly ProfileNode[]
 }
@@ -273,6 +286,7 @@ function nestThread(t: FlatProfileThread): ProfileThread {
       selfNs: n.selfNs,
       ...(n.memory ? { memory: n.memory } : {}),
       ...(n.samples !== undefined ? { samples: n.samples } : {}),
+      ...(n.instructions !== undefined ? { instructions: n.instructions } : {}),
       children: [] as ProfileNode[],
     }
     built.push(node)
@@ -297,6 +311,7 @@ function flattenThread(t: ProfileThread): FlatProfileThread {
       selfNs: n.selfNs,
       ...(n.memory ? { memory: n.memory } : {}),
       ...(n.samples !== undefined ? { samples: n.samples } : {}),
+      ...(n.instructions !== undefined ? { instructions: n.instructions } : {}),
     })
     for (let i = n.children.length - 1; i >= 0; i--) todo.push([n.children[i]!, index])
   }

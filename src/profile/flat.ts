@@ -20,6 +20,8 @@ export interface FunctionStats {
   readonly netBytes?: number
   /** Largest peak over every path (memory mode). */
   readonly peakBytes?: number
+  /** Allocations, outermost activations only (memory mode, C engine). */
+  readonly allocations?: number
   /** Sample mode: samples with the function on the stack (outermost activations only). */
   readonly samples?: number
 }
@@ -31,6 +33,7 @@ interface Acc {
   totalNs: number
   netBytes?: number
   peakBytes?: number
+  allocations?: number
   samples?: number
 }
 
@@ -51,6 +54,7 @@ function add(a: Acc, n: CallNode, outermost: boolean): void {
   if (!outermost) return
   a.totalNs += n.totalNs
   if (n.netBytes !== undefined) a.netBytes = (a.netBytes ?? 0) + n.netBytes
+  if (n.allocations !== undefined) a.allocations = (a.allocations ?? 0) + n.allocations
   if (n.samples !== undefined) a.samples = (a.samples ?? 0) + n.samples
 }
 
@@ -141,6 +145,7 @@ function neighbours(roots: readonly CallNode[], match: (fn: FunctionInfo) => boo
       a.totalNs += s.totalNs
       if (s.netBytes !== undefined) a.netBytes = (a.netBytes ?? 0) + s.netBytes
       if (s.peakBytes !== undefined) a.peakBytes = Math.max(a.peakBytes ?? 0, s.peakBytes)
+      if (s.allocations !== undefined) a.allocations = (a.allocations ?? 0) + s.allocations
       if (s.samples !== undefined) a.samples = (a.samples ?? 0) + s.samples
       return a
     },

@@ -34,6 +34,8 @@ export interface CallNode {
   readonly netBytes?: number
   /** Highest level above the entry level, max over calls (memory mode). */
   readonly peakBytes?: number
+  /** Allocations by the calls and their callees (memory mode, C engine). */
+  readonly allocations?: number
   /** Sample mode: samples with this node on the stack. */
   readonly samples?: number
   /** Callees, largest totalNs first. */
@@ -75,6 +77,7 @@ export function buildThreadTrees(frames: readonly ProfileFrame[], threads: reado
     totalNs: n.totalNs,
     selfNs: n.selfNs,
     ...(n.memory ? { netBytes: n.memory.netBytes, peakBytes: n.memory.peakBytes } : {}),
+    ...(n.memory?.allocations !== undefined ? { allocations: n.memory.allocations } : {}),
     ...(n.samples !== undefined ? { samples: n.samples } : {}),
     children: [],
   })
@@ -172,6 +175,7 @@ interface MutableNode {
   selfNs: number
   netBytes?: number
   peakBytes?: number
+  allocations?: number
   samples?: number
   children: MutableNode[]
   index: Map<string, MutableNode>
@@ -191,6 +195,7 @@ function addInto(acc: MutableNode, n: CallNode): void {
     a.selfNs += x.selfNs
     if (x.netBytes !== undefined) a.netBytes = (a.netBytes ?? 0) + x.netBytes
     if (x.peakBytes !== undefined) a.peakBytes = Math.max(a.peakBytes ?? 0, x.peakBytes)
+    if (x.allocations !== undefined) a.allocations = (a.allocations ?? 0) + x.allocations
     if (x.samples !== undefined) a.samples = (a.samples ?? 0) + x.samples
     // In reverse, so the first child's subtree is merged first (pre-order, as a recursion would).
     const pairs = x.children.map((c): [MutableNode, CallNode] => [childOf(a, c.fn), c])
@@ -219,6 +224,7 @@ function freeze(root: MutableNode): CallNode {
     selfNs: n.selfNs,
     ...(n.netBytes !== undefined ? { netBytes: n.netBytes } : {}),
     ...(n.peakBytes !== undefined ? { peakBytes: n.peakBytes } : {}),
+    ...(n.allocations !== undefined ? { allocations: n.allocations } : {}),
     ...(n.samples !== undefined ? { samples: n.samples } : {}),
     children: [],
   })

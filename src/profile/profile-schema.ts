@@ -220,6 +220,11 @@ export const PROFILE_SCHEMA_V2: JsonSchema = {
           "type": "integer",
           "minimum": 0
         },
+        "count": {
+          "enum": [
+            "instructions"
+          ]
+        },
         "source": {
           "type": "object",
           "required": [
@@ -234,7 +239,8 @@ export const PROFILE_SCHEMA_V2: JsonSchema = {
                 "tachyon-pstats",
                 "tachyon-jsonl",
                 "collapsed",
-                "gecko"
+                "gecko",
+                "pprof"
               ]
             },
             "tool": {
@@ -243,6 +249,8 @@ export const PROFILE_SCHEMA_V2: JsonSchema = {
                 "py-spy",
                 "austin",
                 "perf",
+                "pyxray",
+                "go",
                 "unknown"
               ]
             }
@@ -405,6 +413,9 @@ export const PROFILE_SCHEMA_V2: JsonSchema = {
         },
         "samples": {
           "$ref": "#/$defs/node/properties/samples"
+        },
+        "instructions": {
+          "$ref": "#/$defs/node/properties/instructions"
         }
       }
     },
@@ -453,10 +464,22 @@ export const PROFILE_SCHEMA_V2: JsonSchema = {
             "peakBytes": {
               "type": "integer",
               "minimum": 0
+            },
+            "allocations": {
+              "type": "integer",
+              "minimum": 0
+            },
+            "allocatedBytes": {
+              "type": "integer",
+              "minimum": 0
             }
           }
         },
         "samples": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "instructions": {
           "type": "integer",
           "minimum": 0
         },

@@ -27,6 +27,7 @@ function headerLines(r: Report): string[] {
 
 function rowsTable(r: Report, rows: readonly ReportRow[], withBar: boolean): string[] {
   const memory = r.header.memory
+  const allocs = memory && rows.some((x) => x.allocations !== undefined)
   const repeated = r.header.perRun !== undefined
   const head = [
     'self',
@@ -38,6 +39,7 @@ function rowsTable(r: Report, rows: readonly ReportRow[], withBar: boolean): str
     ...(withBar ? [''] : []),
     repeated ? 'calls/run' : 'calls',
     ...(memory ? ['net', 'peak'] : []),
+    ...(allocs ? ['allocs'] : []),
     'function',
     'location',
   ]
@@ -56,6 +58,7 @@ function rowsTable(r: Report, rows: readonly ReportRow[], withBar: boolean): str
       ...(withBar ? [`\`${bar((r.sort === 'total' ? x.totalPercent : x.selfPercent) / 100, 10).trimEnd()}\``] : []),
       p ? callsPerRun(p) : String(x.calls),
       ...(memory ? [x.netBytes === undefined ? '' : formatBytes(p?.netBytes ?? x.netBytes), x.peakBytes === undefined ? '' : formatBytes(x.peakBytes)] : []),
+      ...(allocs ? [x.allocations === undefined ? '' : String(x.allocations)] : []),
       x.function === null ? '(thread root)' : mdCode(x.function.label, true),
       x.function?.location ? mdCode(x.function.location, true) : '',
     ]

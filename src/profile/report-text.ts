@@ -77,6 +77,7 @@ interface Column {
 function columns(report: Report, withBar: boolean): Column[] {
   const total = report.totalNs
   const memory = report.header.memory
+  const allocs = memory && [...(report.functions ?? []), ...(report.neighbours ?? []), ...(report.target ? [report.target] : [])].some((r) => r.allocations !== undefined)
   const repeated = report.header.perRun !== undefined
   const spread = (v: (r: ReportRow) => number): Column => ({ title: '±', width: 8, cell: (r) => `±${formatNs(v(r))}` })
   const cols: Column[] = [
@@ -104,6 +105,7 @@ function columns(report: Report, withBar: boolean): Column[] {
   if (memory) {
     cols.push({ title: 'net', width: 10, cell: (r) => (r.netBytes === undefined ? '' : formatBytes(r.perRun?.netBytes ?? r.netBytes)) })
     cols.push({ title: 'peak', width: 10, cell: (r) => (r.peakBytes === undefined ? '' : formatBytes(r.peakBytes)) })
+    if (allocs) cols.push({ title: 'allocs', width: 9, cell: (r) => (r.allocations === undefined ? '' : String(r.allocations)) })
   }
   return cols
 }
@@ -176,17 +178,20 @@ function table(report: Report, rows: readonly ReportRow[], layout: TextLayout, w
 function treeLines(report: Report, roots: NonNullable<Report['tree']>, layout: TextLayout): string[] {
   const s = layout.style
   const memory = report.header.memory
+  const allocs = memory && roots.some((r) => r.allocations !== undefined)
   const sample = report.header.mode === 'sample'
   const repeated = report.header.perRun !== undefined
   const callsW = repeated && !sample ? 11 : 8
-  const head = `${padStart('total%', 6)} ${padStart('total', 9)} ${padStart('self', 9)} ${padStart(sample ? 'samples' : repeated ? 'calls/run' : 'calls', callsW)}${memory ? ` ${padStart('net', 10)} ${padStart('peak', 10)}` : ''}  function`
+  const head = `${padStart('total%', 6)} ${padStart('total', 9)} ${padStart('self', 9)} ${padStart(sample ? 'samples' : repeated ? 'calls/run' : 'calls', callsW)}${memory ? ` ${padStart('net', 10)} ${padStart('peak', 10)}` : ''}${allocs ? ` ${padStart('allocs', 9)}` : ''}  function`
   const fixed = textWidth(head) - 'function'.length
   const out = [s.header(head)]
   const line = (n: ReportTreeNode, prefix: string, label?: string) => {
     const p = n.perRun
     const count = sample ? String(p?.samples ?? n.samples ?? 0) : p ? callsPerRun(p) : String(n.calls)
     const cells = `${padStart(n.totalPercent.toFixed(1), 6)} ${padStart(formatNs(p?.totalNs.median ?? n.totalNs), 9)} ${padStart(formatNs(p?.selfNs.median ?? n.selfNs), 9)} ${padStart(n.function === null ? '' : count, callsW)}`
-    const mem = memory ? ` ${padStart(n.netBytes === undefined ? '' : formatBytes(p?.netBytes ?? n.netBytes), 10)} ${padStart(n.peakBytes === undefined ? '' : formatBytes(n.peakBytes), 10)}` : ''
+    const mem =
+      (memory ? ` ${padStart(n.netBytes === undefined ? '' : formatBytes(p?.netBytes ?? n.netBytes), 10)} ${padStart(n.peakBytes === undefined ? '' : formatBytes(n.peakBytes), 10)}` : '') +
+      (allocs ? ` ${padStart(n.allocations === undefined ? '' : String(n.allocations), 9)}` : '')
     const room = Math.max(12, layout.width - fixed - textWidth(prefix))
     const name = n.function === null ? s.header(truncate(label !== undefined ? `thread ${esc(label)}` : '(thread root)', room)) : fnCell(n, room, s)
     out.push(`${cells}${mem}  ${s.dim(prefix)}${name}`.trimEnd())
@@ -204,7 +209,7 @@ function treeLines(report: Report, roots: NonNullable<Report['tree']>, layout: T
     const at = indentText(item.up)
     if ('hidden' in item) {
       const h = item.hidden
-      const blank = `${' '.repeat(6)} ${padStart(formatNs(h.perRunNs ?? h.totalNs), 9)} ${' '.repeat(9)} ${' '.repeat(callsW)}${memory ? ' '.repeat(22) : ''}`
+      const blank = `${' '.repeat(6)} ${padStart(formatNs(h.perRunNs ?? h.totalNs), 9)} ${' '.repeat(9)} ${' '.repeat(callsW)}${memory ? ' '.repeat(22) : ''}${allocs ? ' '.repeat(10) : ''}`
       out.push(`${blank}  ${s.dim(`${at}${item.branch}… ${h.count} more`)}`)
       continue
     }

@@ -73,6 +73,8 @@ export interface ReportRow {
   readonly totalPercent: number
   readonly netBytes?: number
   readonly peakBytes?: number
+  /** Memory mode with the C engine: allocations (inclusive, as netBytes). */
+  readonly allocations?: number
   readonly samples?: number
   /**
    * Repeated profiles: the row per run (medians, spread, calls of each run). The fields above are
@@ -183,6 +185,7 @@ function row(s: RowStats, total: number, cwd: string, perRun?: RowRunStats): Rep
     totalPercent: pct(s.totalNs, total),
     ...(s.netBytes !== undefined ? { netBytes: s.netBytes } : {}),
     ...(s.peakBytes !== undefined ? { peakBytes: s.peakBytes } : {}),
+    ...(s.allocations !== undefined ? { allocations: s.allocations } : {}),
     ...(s.samples !== undefined ? { samples: s.samples } : {}),
     ...(perRun ? { perRun } : {}),
   }

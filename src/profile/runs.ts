@@ -16,7 +16,7 @@ interface MNode {
   calls: number
   totalNs: number
   selfNs: number
-  memory?: { netBytes: number; peakBytes: number }
+  memory?: { netBytes: number; peakBytes: number; allocations?: number; allocatedBytes?: number }
   samples?: number
   children: MNode[]
   index: Map<number | null, MNode>
@@ -30,7 +30,15 @@ function addNode(acc: MNode, n: ProfileNode, remap: (i: number | null) => number
     a.calls += x.calls
     a.totalNs += x.totalNs
     a.selfNs += x.selfNs
-    if (x.memory) a.memory = { netBytes: (a.memory?.netBytes ?? 0) + x.memory.netBytes, peakBytes: Math.max(a.memory?.peakBytes ?? 0, x.memory.peakBytes) }
+    if (x.memory) {
+      const m = x.memory
+      a.memory = {
+        netBytes: (a.memory?.netBytes ?? 0) + m.netBytes,
+        peakBytes: Math.max(a.memory?.peakBytes ?? 0, m.peakBytes),
+        ...(m.allocations !== undefined ? { allocations: (a.memory?.allocations ?? 0) + m.allocations } : {}),
+        ...(m.allocatedBytes !== undefined ? { allocatedBytes: (a.memory?.allocatedBytes ?? 0) + m.allocatedBytes } : {}),
+      }
+    }
     if (x.samples !== undefined) a.samples = (a.samples ?? 0) + x.samples
     const pairs: [MNode, ProfileNode][] = []
     for (const c of x.children) {

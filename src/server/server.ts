@@ -7,6 +7,11 @@
  * - `GET  /api/runtimes` → `{ runtimes: [{ id, label, kind, version, minor }] , default }`: `default` is the interpreter the CLI would pick
  * - `POST /api/compile` `{ source, runtime?, optimize? }` → `{ runtime, marshal (base64), ast }`,
  *   or 422 `{ error: { code: "SYNTAX_ERROR", message, syntax } }`
+ * - `POST /api/measure` `{ source, runtime?, optimize?, repeat?, minTime? }` → `{ runtime, measured }`:
+ *   the source run as `pyxray compare -c` runs a snippet (in a fresh interpreter of that runtime,
+ *   closed afterwards), its executed instructions counted per code object and offset and its
+ *   timing repeats (seconds per loop); 422 `{ error: { code, message } }` when the code does not
+ *   compile or raises
  * - `GET  /api/profiles` → `{ profiles: [{ id, name, path }] }`; `GET /api/profiles/ID` → the document
  * - `GET  /api/source?file=ABS` → `{ file, text }` of a file a served profile's frames name, within
  *   the rules of sources.ts (that profile's folders, Python source, a regular file ≤ 8 MB); else
@@ -24,7 +29,7 @@ import { dirname, join, normalize, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import sirv from 'sirv'
 import { toJsonText } from '../profile/json.js'
-import { agentDir, defaultInterpreter, findInterpreters, isSupported, NativeRuntime, PYODIDE_MINOR, PyodideRuntime, type PythonRuntime, RuntimeError, toBase64 } from '../runtime/index.js'
+import { agentDir, defaultInterpreter, findInterpreters, isSupported, measure, NativeRuntime, PYODIDE_MINOR, PyodideRuntime, type PythonRuntime, RuntimeError, toBase64 } from '../runtime/index.js'
 import { loadProfiles, type ServedProfile } from './profiles.js'
 import { checkRequest, type Guard, type Target, tokenCookie } from './security.js'
 import { SourceError, SourceFiles } from './sources.js'
@@ -155,6 +160,11 @@ function readBody(req: IncomingMessage): Promise<string> {
 /** A one-line, printable rendering of an untrusted string for the log. */
 const printable = (text: string, max = 200): string => JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text)
 
+/** Timing repeats of `POST /api/measure` unless the request says (fewer than the CLI's 7: the UI waits for them). */
+export const MEASURE_REPEAT = 5
+/** Seconds each timing repeat of `POST /api/measure` lasts at least, unless the request says. */
+export const MEASURE_MIN_TIME = 0.05
+
 /** Starts the server; resolves once it listens. */
 export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1'
@@ -211,6 +221,40 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
           return
         }
         throw e
+      }
+      return
+    }
+    if (path === '/api/measure' && req.method === 'POST') {
+      if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'BAD_REQUEST', 'send JSON (content-type: application/json)')
+      let body: { source?: unknown; runtime?: unknown; optimize?: unknown; repeat?: unknown; minTime?: unknown }
+      try {
+        body = JSON.parse(await readBody(req)) as typeof body
+      } catch (e) {
+        if (e instanceof HttpError) throw e
+        throw new HttpError(400, 'BAD_REQUEST', 'the body is not JSON')
+      }
+      if (typeof body.source !== 'string') throw new HttpError(400, 'BAD_REQUEST', '"source" (a string) is required')
+      const optimize = body.optimize ?? -1
+      if (optimize !== -1 && optimize !== 0 && optimize !== 1 && optimize !== 2) throw new HttpError(400, 'BAD_REQUEST', '"optimize" is -1, 0, 1 or 2')
+      const repeat = body.repeat ?? MEASURE_REPEAT
+      if (typeof repeat !== 'number' || !Number.isInteger(repeat) || repeat < 1 || repeat > 50) throw new HttpError(400, 'BAD_REQUEST', '"repeat" is a whole number from 1 to 50')
+      const minTime = body.minTime ?? MEASURE_MIN_TIME
+      if (typeof minTime !== 'number' || !(minTime > 0) || minTime > 2) throw new HttpError(400, 'BAD_REQUEST', '"minTime" is a number of seconds above 0, at most 2')
+      const { entry } = runtimeFor(typeof body.runtime === 'string' ? body.runtime : undefined)
+      // A fresh interpreter: the user's code runs in it (and may leave state, or run long), not in the one that compiles.
+      const runtime = entry.kind === 'pyodide' ? new PyodideRuntime(agentDir()) : new NativeRuntime(entry.path!, agentDir(), entry.label)
+      try {
+        const info = await runtime.info()
+        const [measured] = await measure(runtime, [{ source: body.source, filename: '<string>', setup: null, call: null, optimize }], { timing: true, counts: true, adaptive: false, repeat, minTime })
+        sendJson(res, 200, { runtime: { id: entry.id, kind: info.kind, version: info.version, minor: info.minor }, measured: { timing: measured?.timing ?? null, counts: measured?.counts ?? null } })
+      } catch (e) {
+        if (e instanceof RuntimeError && (e.code === 'SYNTAX_ERROR' || e.code === 'COMPILE_ERROR' || e.code === 'RUN_ERROR')) {
+          sendJson(res, 422, { error: { code: e.code, message: e.message } })
+          return
+        }
+        throw e
+      } finally {
+        await runtime.close()
       }
       return
     }

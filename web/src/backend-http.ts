@@ -1,7 +1,8 @@
 /** The {@link Backend} of `pyxray serve`: its JSON API, authenticated by the HttpOnly token cookie. */
 import { type ProfileDocument, ProfileDocumentError, readProfileDocument } from '../../src/profile/document.js'
 import { fromBase64, type AstNode, type SyntaxErrorDetails } from '../../src/runtime/types.js'
-import { type Backend, BackendError, type CompileRequest, type CompileResult, type ProfileEntry, type RuntimeOption } from './backend.js'
+import { type Backend, BackendError, type CompileRequest, type CompileResult, type MeasureOutcome, type MeasureRequest, type ProfileEntry, type RuntimeOption } from './backend.js'
+import type { MeasureResult } from '../../src/bytecode/compare/index.js'
 
 interface ApiError {
   readonly error?: { readonly code?: string; readonly message?: string; readonly syntax?: SyntaxErrorDetails | null }
@@ -39,6 +40,17 @@ export class HttpBackend implements Backend {
     })
     if (status === 422) return { ok: false, message: body.error?.message ?? 'syntax error', syntax: body.error?.syntax ?? null }
     return { ok: true, minor: body.runtime.minor, version: body.runtime.version, marshal: fromBase64(body.marshal), ast: body.ast }
+  }
+
+  /** POST /api/measure: the source run in a fresh interpreter of the runtime. */
+  async measure(request: MeasureRequest): Promise<MeasureOutcome> {
+    const { status, body } = await this.call<{ measured: Pick<MeasureResult, 'timing' | 'counts'> }>('api/measure', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+    })
+    if (status === 422) return { ok: false, message: body.error?.message ?? 'the code did not run' }
+    return { ok: true, measured: body.measured }
   }
 
   async profiles(): Promise<ProfileEntry[]> {

@@ -2,7 +2,8 @@
 import type { ProfileDocument } from '../../src/profile/document.js'
 import { AgentRuntime, type AgentResponse, agentError } from '../../src/runtime/agent.js'
 import { RuntimeError } from '../../src/runtime/types.js'
-import { type Backend, BackendError, type LoadStage, type CompileRequest, type CompileResult, type ProfileEntry, type RuntimeOption } from './backend.js'
+import type { MeasureResult } from '../../src/bytecode/compare/index.js'
+import { type Backend, BackendError, type LoadStage, type CompileRequest, type CompileResult, type MeasureOutcome, type MeasureRequest, type ProfileEntry, type RuntimeOption } from './backend.js'
 
 const LOAD_TIMEOUT_MS = 120_000
 
@@ -114,6 +115,26 @@ export class PyodideBackend implements Backend {
       return { ok: true, minor: info.minor, version: info.version, marshal, ast }
     } catch (e) {
       if (e instanceof RuntimeError && (e.code === 'SYNTAX_ERROR' || e.code === 'COMPILE_ERROR')) return { ok: false, message: e.message, syntax: e.syntax ?? null }
+      throw new BackendError(e instanceof RuntimeError ? e.code : 'PYODIDE', e instanceof Error ? e.message : String(e))
+    }
+  }
+
+  /** Runs the source in this browser's Pyodide (the worker that compiles: the code runs in the page's own sandbox). */
+  async measure(request: MeasureRequest): Promise<MeasureOutcome> {
+    try {
+      // The agent's measure request (as src/runtime/measure.ts sends it; no adaptive code, so nothing to decode).
+      const raw = await this.runtime.request<{ subjects: readonly Pick<MeasureResult, 'timing' | 'counts'>[] }>('measure', {
+        subjects: [{ source: request.source, filename: '<string>', setup: null, call: null, optimize: request.optimize ?? -1 }],
+        timing: true,
+        counts: true,
+        adaptive: false,
+        repeat: request.repeat ?? 5,
+        minTime: request.minTime ?? 0.05,
+      })
+      const m = raw.subjects[0]
+      return { ok: true, measured: { timing: m?.timing ?? null, counts: m?.counts ?? null } }
+    } catch (e) {
+      if (e instanceof RuntimeError && (e.code === 'SYNTAX_ERROR' || e.code === 'COMPILE_ERROR' || e.code === 'RUN_ERROR')) return { ok: false, message: e.message }
       throw new BackendError(e instanceof RuntimeError ? e.code : 'PYODIDE', e instanceof Error ? e.message : String(e))
     }
   }

@@ -3,6 +3,7 @@
  * (native interpreters, profiles from disk) over HTTP, or Pyodide in a Web Worker (the static
  * build, no server at all).
  */
+import type { MeasureResult } from '../../src/bytecode/compare/index.js'
 import type { ProfileDocument } from '../../src/profile/document.js'
 import type { AstNode, SyntaxErrorDetails } from '../../src/runtime/types.js'
 
@@ -33,6 +34,27 @@ export type CompileResult =
   | { readonly ok: true; readonly minor: number; readonly version: string; readonly marshal: Uint8Array; readonly ast: AstNode | null }
   | { readonly ok: false; readonly message: string; readonly syntax: SyntaxErrorDetails | null }
 
+/** What to run and measure: a source run as `pyxray compare -c` runs a snippet. */
+export interface MeasureRequest {
+  readonly source: string
+  /** A {@link RuntimeOption.id}; default: the backend's first runtime. */
+  readonly runtime?: string
+  readonly optimize?: -1 | 0 | 1 | 2
+  /** Timing repeats (default: the backend's). */
+  readonly repeat?: number
+  /** Seconds each timing repeat lasts at least (default: the backend's). */
+  readonly minTime?: number
+}
+
+/**
+ * A measured run: executed instructions per code object (numbered as the compiled module's code
+ * tree) and offset, and the timing repeats in seconds per loop — the measure part of
+ * src/bytecode/compare's MeasureResult; or why the code could not run.
+ */
+export type MeasureOutcome =
+  | { readonly ok: true; readonly measured: Pick<MeasureResult, 'timing' | 'counts'> }
+  | { readonly ok: false; readonly message: string }
+
 /** A document the backend offers: a profile, or a memory document (`pyxray mem … -o`). */
 export interface ProfileEntry {
   readonly id: string
@@ -61,6 +83,8 @@ export interface Backend {
   readonly description: string
   runtimes(): Promise<RuntimeOption[]>
   compile(request: CompileRequest): Promise<CompileResult>
+  /** Runs a source and measures it (Compare's executed instructions and timings); absent where nothing runs Python (the report). */
+  measure?(request: MeasureRequest): Promise<MeasureOutcome>
   profiles(): Promise<ProfileEntry[]>
   /** A profile the backend offers (kind `profile`), read by the core reader. */
   loadProfile(id: string): Promise<ProfileDocument>

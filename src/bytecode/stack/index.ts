@@ -11,4 +11,4 @@ export { FormulaError, formulaFunction, type OpargFunction, parseFormula } from 
 export { type StackModelRules, stackModelRules } from './model.js'
 export { NET_ADJUSTMENTS, POPS_PUSHES } from './pops-pushes.js'
 export type { Formula, NetEffect, NetEffectTable, PopsPushes, PopsPushesRow, StackEffect } from './types.js'
-export { MAX_EXPR, type Slot, type SymbolicStacks, simulateStack } from './symbolic.js'
+export { MAX_EXPR, MAX_SYMBOLIC_DEPTH, type Slot, SlotStack, type SymbolicStacks, simulateStack } from './symbolic.js'

@@ -6,8 +6,15 @@
  * only names what is in the slots. Where paths meet with different contents, the alternatives are
  * kept (`a | b`). Best effort by design: an opcode without a rule below still gets slots of the
  * right count, named after the opcode.
+ *
+ * Cost: stacks are persistent lists ({@link SlotStack}) that share what they do not change, so
+ * the simulation makes a node per slot pushed (and per slot a merge or a fit changes), bounded by
+ * the instructions times {@link MAX_SYMBOLIC_DEPTH}, never by the sum of the depths over the
+ * instructions (which the old copying simulation paid, and which is quadratic in the instructions
+ * for a stack that stays deep). A code object deeper than MAX_SYMBOLIC_DEPTH anywhere is not
+ * named at all ({@link SymbolicStacks.omitted}): one hostile `UNPACK_SEQUENCE 65535` would
+ * otherwise make 65,535 slots from two bytes.
  */
-import { DEFAULT_MAX_OUTPUT_BYTES, LimitError, OUTPUT_BYTES_PER_SLOT } from '../../marshal/limits.js'
 import type { Disassembly, Instruction } from '../decode.js'
 import { analyzeDepth, type DepthAnalysis } from './depth.js'
 import { stackEffectTable } from './effects.js'
@@ -21,27 +28,88 @@ export interface Slot {
   readonly pushedBy: number
 }
 
+/**
+ * A value stack as a persistent list: pushing makes one node on top of the stack below, which is
+ * shared, not copied. The stacks around consecutive instructions share everything below what
+ * they change, so simulating a code object costs the slots its instructions pop and push, not
+ * the sum of its depths (a stack of 1,000 slots kept for 500 instructions is 1,000 nodes, not
+ * 500,000 slots). Slots are materialised only on request: {@link top} for what a view shows,
+ * {@link slots} for all of them (the JSON document, the stepper's column).
+ */
+export class SlotStack {
+  /** The empty stack. */
+  static readonly EMPTY = new SlotStack(0, undefined, undefined)
+  private constructor(
+    /** Depth in slots. */
+    readonly length: number,
+    /** The top slot (undefined only for the empty stack). */
+    readonly topSlot: Slot | undefined,
+    /** The stack under the top slot. */
+    readonly below: SlotStack | undefined,
+  ) {}
+  /** This stack with `slot` on top. */
+  push(slot: Slot): SlotStack {
+    return new SlotStack(this.length + 1, slot, this)
+  }
+  /** This stack without its top `n` slots (the empty stack when it holds fewer). */
+  drop(n: number): SlotStack {
+    return SlotStack.drop(this, n)
+  }
+  /** The top `n` slots (all of them when fewer), bottom first. */
+  top(n: number): Slot[] {
+    return SlotStack.top(this, n)
+  }
+  private static top(stack: SlotStack, n: number): Slot[] {
+    const out: Slot[] = []
+    for (let s = stack; out.length < n && s.below !== undefined; s = s.below) out.push(s.topSlot!)
+    return out.reverse()
+  }
+  private static drop(stack: SlotStack, n: number): SlotStack {
+    let s = stack
+    for (let k = 0; k < n && s.below !== undefined; k++) s = s.below
+    return s
+  }
+  /** Every slot, bottom first. */
+  slots(): Slot[] {
+    return this.top(this.length)
+  }
+}
+
 /** The symbolic stack around every instruction (bottom first, top last). */
 export interface SymbolicStacks {
   readonly depth: DepthAnalysis
-  /** Stack before each instruction (indexed as the instruction list); undefined when unreachable. */
-  readonly before: readonly (readonly Slot[] | undefined)[]
-  /** Stack after each instruction when it falls through; undefined when unreachable. */
-  readonly after: readonly (readonly Slot[] | undefined)[]
-  /** How many slots `before` and `after` hold together (what {@link SimulateOptions.maxSlots} bounds). */
+  /**
+   * Stack before each instruction (indexed as the instruction list); undefined when unreachable,
+   * and for every instruction when {@link omitted}.
+   */
+  readonly before: readonly (SlotStack | undefined)[]
+  /** Stack after each instruction when it falls through; undefined when unreachable or {@link omitted}. */
+  readonly after: readonly (SlotStack | undefined)[]
+  /**
+   * How many slots `before` and `after` hold together, the sum of the depths: what materialising
+   * every stack (the JSON document) costs; 0 when {@link omitted}.
+   */
   readonly slots: number
+  /**
+   * Slot nodes the simulation made (pushes, merges, padding): the work it did, proportional to
+   * the slots the instructions pop and push, never to the sum of the depths.
+   */
+  readonly nodes: number
+  /**
+   * Set when the slots were not named: the stack is deeper than {@link MAX_SYMBOLIC_DEPTH}
+   * somewhere. One line saying so, for the views to print; the depths are still all there.
+   */
+  readonly omitted?: string
 }
 
-/** Options of {@link simulateStack}. */
-export interface SimulateOptions {
-  /**
-   * The most slots the stacks before and after every instruction may hold together; more throws
-   * a LimitError (LIMIT_STACK) before anything is allocated. A hostile exception table or oparg
-   * can prove a depth of 2**29 (one such stack per instruction took 2.2 GB). Default:
-   * {@link DEFAULT_MAX_OUTPUT_BYTES} / {@link OUTPUT_BYTES_PER_SLOT}.
-   */
-  readonly maxSlots?: number
-}
+/**
+ * The deepest stack whose slots are named. CPython's compiler keeps stacks far shallower (from
+ * 3.12 it builds long displays and calls in chunks of 30; older versions reach a few thousand
+ * slots only for literals of thousands of items); a deeper stack is a hostile oparg or a claimed
+ * co_stacksize (`UNPACK_SEQUENCE 65535`, an exception-table depth of 2**29). Past it the views show
+ * the depths without the slots, with a notice, instead of making one slot per unit of the oparg.
+ */
+export const MAX_SYMBOLIC_DEPTH = 1024
 
 /** Longest expression kept whole; longer ones are cut with "…". */
 export const MAX_EXPR = 48
@@ -253,76 +321,131 @@ function exceptionSlots(count: number, at: number): Slot[] {
   return Array.from({ length: count }, (_, k) => ({ expr: names[k % 3]!, pushedBy: at }))
 }
 
-function merge(a: readonly Slot[], b: readonly Slot[]): Slot[] {
-  return a.map((s, k) => {
-    const t = b[k]
-    if (!t || t.expr === s.expr) return s
-    // A list, set or dict a loop keeps adding to: show it as partially built.
-    const open = s.expr[0]
-    if ((open === '[' || open === '{') && t.expr[0] === open) return { expr: open === '[' ? '[…]' : '{…}', pushedBy: Math.min(s.pushedBy, t.pushedBy) }
-    const alts = new Set([...s.expr.split(' | '), ...t.expr.split(' | ')])
-    const expr = alts.size > MAX_ALTERNATIVES ? `${[...alts].slice(0, MAX_ALTERNATIVES).join(' | ')} | …` : [...alts].join(' | ')
-    return { expr, pushedBy: s.pushedBy === t.pushedBy ? s.pushedBy : Math.min(s.pushedBy, t.pushedBy) }
-  })
+/** The alternatives of two slots where paths meet (`s` itself when they agree). */
+function mergeSlot(s: Slot, t: Slot): Slot {
+  if (t.expr === s.expr) return s
+  // A list, set or dict a loop keeps adding to: show it as partially built.
+  const open = s.expr[0]
+  if ((open === '[' || open === '{') && t.expr[0] === open) return { expr: open === '[' ? '[…]' : '{…}', pushedBy: Math.min(s.pushedBy, t.pushedBy) }
+  const alts = new Set([...s.expr.split(' | '), ...t.expr.split(' | ')])
+  const expr = alts.size > MAX_ALTERNATIVES ? `${[...alts].slice(0, MAX_ALTERNATIVES).join(' | ')} | …` : [...alts].join(' | ')
+  return { expr, pushedBy: s.pushedBy === t.pushedBy ? s.pushedBy : Math.min(s.pushedBy, t.pushedBy) }
 }
+
+/**
+ * Meets stack `b` into stack `a`, slot by slot from the bottom; `a`'s depth. Walks down from the
+ * top only as far as the two differ: below the first node they share nothing changes. `changed`:
+ * some slot's expression changed (a new pushedBy alone does not count, as a path that adds no
+ * new expression need not be walked again).
+ */
+function merge(a: SlotStack, b: SlotStack, made: { nodes: number }): { stack: SlotStack; changed: boolean } {
+  // Slots of `a` above b's depth have nothing to meet; slots of `b` above a's are dropped.
+  let x = a.drop(Math.max(0, a.length - b.length))
+  let y = b.drop(Math.max(0, b.length - a.length))
+  const merged: Slot[] = []
+  let any = false
+  let changed = false
+  while (x !== y && x.below !== undefined && y.below !== undefined) {
+    const m = mergeSlot(x.topSlot!, y.topSlot!)
+    if (m !== x.topSlot) any = true
+    if (m.expr !== x.topSlot!.expr) changed = true
+    merged.push(m)
+    x = x.below
+    y = y.below
+  }
+  if (!any) return { stack: a, changed: false }
+  let out = x
+  for (let k = merged.length - 1; k >= 0; k--) out = out.push(merged[k]!)
+  made.nodes += merged.length
+  // The slots of `a` above b's depth, unchanged, back on top.
+  for (const slot of a.top(Math.max(0, a.length - b.length))) out = out.push(slot)
+  made.nodes += Math.max(0, a.length - b.length)
+  return { stack: out, changed }
+}
+
+const UNKNOWN: Slot = { expr: '?', pushedBy: -1 }
+/** At most this many operands an underflowing instruction does not find are shown as unknown. */
+const MAX_UNDERFLOW_SHOWN = 4
 
 /** Fits a stack to the depth the analysis proved: pads with unknown slots or drops the top. */
-function fit(stack: readonly Slot[], depth: number): Slot[] {
-  if (stack.length === depth) return [...stack]
-  if (stack.length > depth) return stack.slice(0, depth)
-  return [...stack, ...Array.from({ length: depth - stack.length }, () => ({ expr: '?', pushedBy: -1 }))]
+function fit(stack: SlotStack, depth: number, made: { nodes: number }): SlotStack {
+  if (stack.length >= depth) return stack.drop(stack.length - depth)
+  let out = stack
+  for (let k = stack.length; k < depth; k++) out = out.push(UNKNOWN)
+  made.nodes += depth - stack.length
+  return out
 }
 
-/** Simulates the value stack of one decoded code object. */
-export function simulateStack(d: Disassembly, options: SimulateOptions = {}): SymbolicStacks {
+/** Pushes `slots` (bottom first) on `stack`. */
+function pushAll(stack: SlotStack, slots: readonly Slot[], made: { nodes: number }): SlotStack {
+  let out = stack
+  for (const slot of slots) out = out.push(slot)
+  made.nodes += slots.length
+  return out
+}
+
+/** Simulates the value stack of one decoded code object (see {@link SymbolicStacks}). */
+export function simulateStack(d: Disassembly): SymbolicStacks {
   const depth = analyzeDepth(d)
-  const maxSlots = options.maxSlots ?? DEFAULT_MAX_OUTPUT_BYTES / OUTPUT_BYTES_PER_SLOT
+  const ins = d.instructions
   let slots = 0
-  for (let k = 0; k < depth.before.length; k++) slots += (depth.before[k] ?? 0) + (depth.after[k] ?? 0)
-  if (slots > maxSlots) {
-    throw new LimitError(
-      'LIMIT_STACK',
-      slots * OUTPUT_BYTES_PER_SLOT,
-      maxSlots * OUTPUT_BYTES_PER_SLOT,
-      `the value stacks of ${d.code.qualname} (${slots} slots over ${depth.before.length} instructions, max depth ${depth.maxDepth}, co_stacksize ${d.code.stacksize})`,
-    )
+  let deepest = 0
+  for (let k = 0; k < ins.length; k++) {
+    const b = depth.before[k] ?? 0
+    const a = depth.after[k] ?? 0
+    slots += b + a
+    deepest = Math.max(deepest, b, a)
+  }
+  for (const e of depth.blockEntryDepth) deepest = Math.max(deepest, e ?? 0)
+  if (deepest > MAX_SYMBOLIC_DEPTH) {
+    const none: undefined[] = new Array(ins.length).fill(undefined)
+    const omitted = `slots not named: the stack reaches ${deepest} slots, more than the ${MAX_SYMBOLIC_DEPTH} the symbolic stack names (depths only)`
+    return { depth, before: none, after: none, slots: 0, nodes: 0, omitted }
   }
   const { cfg } = depth
   const minor = d.rules.minor
   const effects = stackEffectTable(minor)
-  const ins = d.instructions
-  const before: (Slot[] | undefined)[] = new Array(ins.length).fill(undefined)
-  const after: (Slot[] | undefined)[] = new Array(ins.length).fill(undefined)
-  const entry: (Slot[] | undefined)[] = new Array(cfg.blocks.length).fill(undefined)
+  const made = { nodes: 0 }
+  const before: (SlotStack | undefined)[] = new Array(ins.length).fill(undefined)
+  const after: (SlotStack | undefined)[] = new Array(ins.length).fill(undefined)
+  const entry: (SlotStack | undefined)[] = new Array(cfg.blocks.length).fill(undefined)
   const visits = new Uint8Array(cfg.blocks.length)
   const work: number[] = []
-  const arrive = (block: number, stack: Slot[]) => {
+  const arrive = (block: number, stack: SlotStack) => {
     const want = depth.blockEntryDepth[block]
     if (want === undefined) return
-    const fitted = fit(stack, want)
+    const fitted = fit(stack, want, made)
     const old = entry[block]
-    const next = old ? merge(old, fitted) : fitted
-    if (old && next.every((s, k) => s.expr === old[k]!.expr)) return
+    let next = fitted
+    if (old) {
+      const m = merge(old, fitted, made)
+      if (!m.changed) return
+      next = m.stack
+    }
     if (visits[block]! >= 4) return
     visits[block]!++
     entry[block] = next
     work.push(block)
   }
-  const apply = (k: number, stack: readonly Slot[], jump: boolean, kw: readonly string[] | undefined): Slot[] => {
+  const apply = (k: number, stack: SlotStack, jump: boolean, kw: readonly string[] | undefined): SlotStack => {
     const i = ins[k]!
     const e = effects.stackEffect(i.opcode, i.arg ?? 0, jump) ?? { pops: 0, pushes: 0 }
     const pops = Math.min(Math.max(0, e.pops), stack.length)
-    const popped = stack.slice(stack.length - pops)
-    const kept = stack.slice(0, stack.length - pops)
+    const popped = stack.top(pops)
+    const kept = stack.drop(pops)
     const moved = permute(i.opname, popped)
-    if (moved) return [...kept, ...moved]
-    const made = results(i, popped, Math.max(0, e.pushes), minor, kw)
+    if (moved) return pushAll(kept, moved, made)
+    // An underflow (hostile code) pops slots the stack does not hold: they read as unknown, below
+    // the ones it does (a few, for the operands the rules name; never one per unit of the oparg).
+    const missing = Math.min(Math.max(0, e.pops), MAX_UNDERFLOW_SHOWN) - pops
+    const operands = missing > 0 ? [...new Array<Slot>(missing).fill(UNKNOWN), ...popped] : popped
+    const results_ = results(i, operands, Math.max(0, e.pushes), minor, kw)
     // Slots pushed back unchanged keep the offset of whoever pushed them first.
     let same = 0
-    while (same < made.length && popped[same]?.expr === made[same]) same++
-    return [...kept, ...made.map((expr, n) => (n < same ? popped[n]! : { expr: abbreviate(expr), pushedBy: i.offset }))]
+    while (same < results_.length && operands[same]?.expr === results_[same]) same++
+    return pushAll(kept, results_.map((expr, n) => (n < same ? operands[n]! : { expr: abbreviate(expr), pushedBy: i.offset })), made)
   }
-  if (cfg.blocks.length) arrive(0, [])
+  if (cfg.blocks.length) arrive(0, SlotStack.EMPTY)
   while (work.length) {
     const b = work.shift()!
     const block = cfg.blocks[b]!
@@ -330,14 +453,13 @@ export function simulateStack(d: Disassembly, options: SimulateOptions = {}): Sy
     let kwNames: readonly string[] | undefined
     for (let k = block.first; k < block.end; k++) {
       const i = ins[k]!
-      before[k] = before[k] ? merge(before[k]!, stack) : stack
+      before[k] = before[k] ? merge(before[k]!, stack, made).stack : stack
       for (const edge of block.successors) {
         if (edge.kind !== 'handler' || edge.instruction !== k) continue
         if (edge.exceptionEntry) {
-          const base = stack.slice(0, edge.exceptionEntry.depth)
-          if (edge.exceptionEntry.lasti) base.push({ expr: '<lasti>', pushedBy: -1 })
-          base.push({ expr: '<exception>', pushedBy: -1 })
-          arrive(edge.to, base)
+          let base = stack.drop(Math.max(0, stack.length - edge.exceptionEntry.depth))
+          if (edge.exceptionEntry.lasti) base = pushAll(base, [{ expr: '<lasti>', pushedBy: -1 }], made)
+          arrive(edge.to, pushAll(base, [{ expr: '<exception>', pushedBy: -1 }], made))
         }
       }
       if (i.opname === 'KW_NAMES') {
@@ -351,8 +473,8 @@ export function simulateStack(d: Disassembly, options: SimulateOptions = {}): Sy
           if (edge.kind === 'jump') arrive(edge.to, apply(k, stack, true, kwNames))
           else if (edge.kind === 'handler' && !edge.exceptionEntry) {
             const e = effects.stackEffect(i.opcode, i.arg ?? 0, true) ?? { pops: 0, pushes: 0 }
-            const kept = stack.slice(0, Math.max(0, stack.length - e.pops))
-            arrive(edge.to, [...kept, ...exceptionSlots(Math.max(0, e.pushes), i.offset)])
+            const kept = stack.drop(Math.min(stack.length, Math.max(0, e.pops)))
+            arrive(edge.to, pushAll(kept, exceptionSlots(Math.max(0, e.pushes), i.offset), made))
           }
         }
       }
@@ -366,9 +488,9 @@ export function simulateStack(d: Disassembly, options: SimulateOptions = {}): Sy
   // Fit every recorded stack to the proven depths (merges may have raised a block's entry depth).
   for (let k = 0; k < ins.length; k++) {
     const want = depth.before[k]
-    before[k] = want === undefined ? undefined : fit(before[k] ?? [], want)
+    before[k] = want === undefined ? undefined : fit(before[k] ?? SlotStack.EMPTY, want, made)
     const out = depth.after[k]
-    after[k] = out === undefined ? undefined : fit(after[k] ?? [], out)
+    after[k] = out === undefined ? undefined : fit(after[k] ?? SlotStack.EMPTY, out, made)
   }
-  return { depth, before, after, slots }
+  return { depth, before, after, slots, nodes: made.nodes }
 }

@@ -6,6 +6,11 @@
  * parent in document order (largest first), the parent's self time after them. An aggregated tree
  * has no time order, so this is the "left heavy" picture in every speedscope view, and importing
  * it gives back every call path with exactly its total and self time.
+ *
+ * A memory profile of the C engine (nodes with `memory.allocatedBytes`) adds, per thread, a
+ * "sampled" profile in bytes: one sample per call path weighted by the bytes allocated in that
+ * path itself (its allocatedBytes less its children's), so speedscope's views show where memory
+ * was allocated.
  */
 import type { Exporter } from './exporter.js'
 import type { ProfileDocument } from '../document.js'
@@ -38,6 +43,17 @@ export interface SpeedscopeEventedProfile {
   readonly startValue: number
   readonly endValue: number
   readonly events: readonly SpeedscopeEvent[]
+}
+
+/** speedscope's sampled profile: stacks (frame indexes, root first) and their weights. */
+export interface SpeedscopeSampledProfile {
+  readonly type: 'sampled'
+  readonly name: string
+  readonly unit: 'bytes'
+  readonly startValue: number
+  readonly endValue: number
+  readonly samples: readonly (readonly number[])[]
+  readonly weights: readonly number[]
 }
 
 /** A speedscope file. */
@@ -99,6 +115,30 @@ export function toSpeedscope(doc: ProfileDocument, options: SpeedscopeOptions = 
   }
 }
 
+/**
+ * The allocated-bytes profiles of a memory profile made by the C engine (see the module comment),
+ * one per thread, in the order of {@link toSpeedscope}'s; none for other profiles. Their stacks
+ * index the same shared frames.
+ */
+export function speedscopeAllocationProfiles(doc: ProfileDocument, options: SpeedscopeOptions = {}): SpeedscopeSampledProfile[] {
+  const threads = selectThreads(doc, options.thread)
+  const program = programName(doc)
+  return threads.flatMap((thread): SpeedscopeSampledProfile[] => {
+    if (thread.root.memory?.allocatedBytes === undefined) return []
+    const samples: number[][] = []
+    const weights: number[] = []
+    walk(thread.root, (node, parents) => {
+      if (parents.length === 0) return
+      const own = (node.memory?.allocatedBytes ?? 0) - node.children.reduce((sum, c) => sum + (c.memory?.allocatedBytes ?? 0), 0)
+      if (own <= 0) return
+      samples.push([...parents.slice(1), node].map((n) => n.frame!))
+      weights.push(own)
+    })
+    const total = weights.reduce((a, b) => a + b, 0)
+    return [{ type: 'sampled', name: `${program} — ${threadLabel(doc, thread)} — allocated bytes`, unit: 'bytes', startValue: 0, endValue: total, samples, weights }]
+  })
+}
+
 /** The profiled program's name: the last part of argv[0], or "python". */
 export function programName(doc: ProfileDocument): string {
   const first = doc.metadata.argv[0]
@@ -114,5 +154,9 @@ export const speedscopeExporter: Exporter = {
   binary: false,
   needsFile: false,
   options: {},
-  run: (doc, s) => `${JSON.stringify(toSpeedscope(doc, { ...(s.thread !== undefined ? { thread: s.thread } : {}), exporter: s.exporter }))}\n`,
+  run: (doc, s) => {
+    const options = { ...(s.thread !== undefined ? { thread: s.thread } : {}), exporter: s.exporter }
+    const file = toSpeedscope(doc, options)
+    return `${JSON.stringify({ ...file, profiles: [...file.profiles, ...speedscopeAllocationProfiles(doc, options)] })}\n`
+  },
 }

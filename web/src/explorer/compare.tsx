@@ -5,12 +5,15 @@
  * block matched by a longest common subsequence — so equal parts line up and differences stand
  * out; and the static summary of each side. Each side can be narrowed to one code object (picking
  * one on A picks the same qualname on B when B has it); clicking an instruction on either side
- * highlights its source range, from CPython's positions, in that side's editor.
+ * highlights its source range, from CPython's positions, in that side's editor. "Run both" runs each
+ * side (as `pyxray compare -c` runs a snippet, one side after the other) where the backend runs
+ * Python: each instruction's executed count, the executed totals and the timings with their A/B
+ * ratio join the view until either side changes.
  */
 import type { EditorView } from '@codemirror/view'
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
-import { buildCompare, type CompareDocument, type StaticSummary } from '../../../src/bytecode/compare/index.js'
-import type { Backend, RuntimeOption } from '../backend.js'
+import { buildCompare, type CompareDocument, formatCount, formatSeconds, type MeasureResult, type StaticSummary } from '../../../src/bytecode/compare/index.js'
+import type { Backend, MeasureOutcome, RuntimeOption } from '../backend.js'
 import type { CodeObject } from '../../../src/bytecode/index.js'
 import { type Compiled, disassembly, loadCompiled, spanToRange } from '../compiled.js'
 import { createEditor, showMarks } from './editor.js'
@@ -67,8 +70,16 @@ export function codeNamed(c: Compiled, qualname: string | undefined): CodeObject
 }
 
 /** Builds the compare document of two compiled sides (each its whole module, or the code object named). */
-export function compareSides(a: Compiled, b: Compiled, sourceA: string, sourceB: string, kind: string, codes: { a?: string | undefined; b?: string | undefined } = {}): CompareDocument {
-  const side = (label: string, c: Compiled, source: string, qualname: string | undefined) => ({
+export function compareSides(
+  a: Compiled,
+  b: Compiled,
+  sourceA: string,
+  sourceB: string,
+  kind: string,
+  codes: { a?: string | undefined; b?: string | undefined } = {},
+  measured: { a?: MeasureResult | undefined; b?: MeasureResult | undefined } = {},
+): CompareDocument {
+  const side = (label: string, c: Compiled, source: string, qualname: string | undefined, m: MeasureResult | undefined) => ({
     label,
     target: `editor ${label}${qualname === undefined ? '' : `:${qualname}`}`,
     runtime: { kind, version: c.version, executable: '' },
@@ -77,8 +88,9 @@ export function compareSides(a: Compiled, b: Compiled, sourceA: string, sourceB:
     sourceLines: source.split('\n'),
     setup: null,
     call: null,
+    ...(m ? { measured: m } : {}),
   })
-  return buildCompare(sourceA === sourceB ? 'versions' : 'pair', [side('A', a, sourceA, codes.a), side('B', b, sourceB, codes.b)])
+  return buildCompare(sourceA === sourceB ? 'versions' : 'pair', [side('A', a, sourceA, codes.a, measured.a), side('B', b, sourceB, codes.b, measured.b)])
 }
 
 /** The compare view. */
@@ -91,6 +103,8 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
   const [results, setResults] = useState<{ a?: SideResult; b?: SideResult; sources?: readonly [string, string]; busy: boolean }>({ busy: true })
   const [codeA, setCodeA] = useState(initial.codeA)
   const [codeB, setCodeB] = useState(initial.codeB)
+  /** The last run of both sides, for the sources and runtimes it ran (stale once either changes). */
+  const [run, setRun] = useState<{ key: string; busy: boolean; a?: MeasureOutcome; b?: MeasureOutcome; error?: string }>()
   /** The clicked instruction: side (0 = A) and index into that side's instructions. */
   const [picked, setPicked] = useState<{ side: 0 | 1; index: number }>()
   const seqRef = useRef(0)
@@ -129,12 +143,32 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
     return () => clearTimeout(t)
   }, [backend, a, b, runtime, runtimeB, optimize])
 
+  /** What a run measured: both sources, their runtimes and the optimize level. */
+  const runKey = JSON.stringify([a, b, runtime, runtimeB, optimize])
+  const current = run && run.key === runKey && !run.busy ? run : undefined
+  const measuredOf = (o: MeasureOutcome | undefined) => (o?.ok ? o.measured : undefined)
+  const runBoth = async () => {
+    const m = backend.measure?.bind(backend)
+    if (!m || !runtime || !runtimeB) return
+    const key = runKey
+    setRun({ key, busy: true })
+    try {
+      // One after the other: two interpreters timing at once would slow each other down.
+      const ra = await m({ source: a, runtime, optimize })
+      const rb = await m({ source: b, runtime: runtimeB, optimize })
+      setRun({ key, busy: false, a: ra, b: rb })
+    } catch (e) {
+      setRun({ key, busy: false, error: e instanceof Error ? e.message : String(e) })
+    }
+  }
   const doc = useMemo(() => {
     const ra = results.a
     const rb = results.b
     if (!ra?.ok || !rb?.ok || !results.sources) return undefined
-    return compareSides(ra.compiled, rb.compiled, results.sources[0], results.sources[1], backend.kind, { a: codeA, b: codeB })
-  }, [results, backend, codeA, codeB])
+    // A run counts only for the sources compiled now.
+    const fresh = current && current.key === JSON.stringify([results.sources[0], results.sources[1], runtime, runtimeB, optimize]) ? current : undefined
+    return compareSides(ra.compiled, rb.compiled, results.sources[0], results.sources[1], backend.kind, { a: codeA, b: codeB }, { a: measuredOf(fresh?.a), b: measuredOf(fresh?.b) })
+  }, [results, backend, codeA, codeB, current, runtime, runtimeB, optimize])
   // A new document: the old click means nothing, and its marks go.
   useEffect(() => {
     setPicked(undefined)
@@ -193,6 +227,11 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
         </label>
         <CodePicker label="A" testId="compare-code-a" names={namesA} value={codeA} onChange={pickCodeA} />
         <CodePicker label="B" testId="compare-code-b" names={namesB} value={codeB} onChange={setCodeB} />
+        {backend.measure ? (
+          <button type="button" data-testid="compare-run" disabled={run?.busy === true} title="runs A, then B, as pyxray compare -c runs a snippet: each instruction's executed count and the timings" onClick={() => void runBoth()}>
+            {run?.busy ? 'running…' : 'run both (count, time)'}
+          </button>
+        ) : null}
         <span class="status" data-testid="compare-stats">
           {results.busy
             ? 'compiling…'
@@ -212,6 +251,11 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
           ]}
         />
       </div>
+      {run && run.key === runKey && !run.busy && (run.error || !run.a?.ok || !run.b?.ok) ? (
+        <div class="error" data-testid="compare-run-error">
+          {run.error ?? [run.a, run.b].map((o, k) => (o && !o.ok ? `${k ? 'B' : 'A'} did not run: ${o.message}` : '')).filter(Boolean).join(' · ')}
+        </div>
+      ) : null}
       {errors.length ? (
         <div class="error" data-testid="compare-error">
           {errors.join(' · ')}
@@ -245,7 +289,8 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
                     const i = k === undefined ? undefined : s.instructions[k]
                     return i && k !== undefined ? (
                       <td class={`pick${picked?.side === side && picked.index === k ? ' selected' : ''}`} data-side={side ? 'b' : 'a'}>
-                        <button type="button" title="shows its source range" onClick={() => pickInstruction(side, k)}>
+                        <button type="button" title={i.count === undefined ? 'shows its source range' : `ran ${i.count} times; shows its source range`} onClick={() => pickInstruction(side, k)}>
+                          {i.count !== undefined ? <span class="count" data-testid="executed-count" data-count={i.count} style={{ display: 'inline-block', minWidth: '4.5em', textAlign: 'right', marginRight: '0.6em', opacity: i.count ? 1 : 0.5 }}>{formatCount(i.count)}</span> : null}
                           <span class="opname">{i.opname}</span> <span class="argrepr">{i.argrepr}</span>
                         </button>
                       </td>
@@ -291,8 +336,36 @@ export function CompareView({ backend, runtimes, runtime, optimize, initial, onC
                     </tr>
                   )
                 })}
+                {sideA.executed || sideB.executed ? (
+                  <tr data-key="executed">
+                    <td>executed instructions</td>
+                    <td class="num" data-testid="executed-a">{sideA.executed?.total ?? '–'}</td>
+                    <td class="num" data-testid="executed-b">{sideB.executed?.total ?? '–'}</td>
+                  </tr>
+                ) : null}
+                {sideA.timing || sideB.timing ? (
+                  <>
+                    <tr data-key="timing">
+                      <td>time per run (median)</td>
+                      <td class="num" data-testid="timing-a">{sideA.timing ? `${formatSeconds(sideA.timing.median)} ±${((sideA.timing.iqr / 2 / sideA.timing.median) * 100).toFixed(1)} %` : '–'}</td>
+                      <td class="num" data-testid="timing-b">{sideB.timing ? `${formatSeconds(sideB.timing.median)} ±${((sideB.timing.iqr / 2 / sideB.timing.median) * 100).toFixed(1)} %` : '–'}</td>
+                    </tr>
+                    <tr data-key="repeats">
+                      <td>repeats × loops</td>
+                      <td class="num">{sideA.timing ? `${sideA.timing.secondsPerLoop.length} × ${sideA.timing.loops}` : '–'}</td>
+                      <td class="num">{sideB.timing ? `${sideB.timing.secondsPerLoop.length} × ${sideB.timing.loops}` : '–'}</td>
+                    </tr>
+                  </>
+                ) : null}
               </tbody>
             </table>
+          ) : null}
+          {doc?.comparisons[0] && (doc.comparisons[0].timing || doc.comparisons[0].executedRatio !== null) ? (
+            <div class="muted" data-testid="compare-ratio" style={{ padding: '4px 6px' }}>
+              {doc.comparisons[0].executedRatio !== null ? <div>executed instructions A/B: {doc.comparisons[0].executedRatio.toFixed(2)}×</div> : null}
+              {doc.comparisons[0].timing ? <div>{doc.comparisons[0].timing.text} (A and B timed one after the other)</div> : null}
+              {sideA?.executed ? <div>counted with {sideA.executed.mechanism}</div> : null}
+            </div>
           ) : null}
         </div>
       </div>

@@ -4,7 +4,7 @@
  * this instruction would go (the 3.11+ exception table, or a handler's entry).
  */
 import { useEffect, useMemo, useState } from 'preact/hooks'
-import { type Disassembly, simulateStack, type Slot, type SymbolicStacks } from '../../../src/bytecode/index.js'
+import { type Disassembly, simulateStack, type SlotStack, type SymbolicStacks } from '../../../src/bytecode/index.js'
 import { explainOpcode } from '../../../src/bytecode/explain.js'
 import { has } from '../../../src/versions/index.js'
 
@@ -23,17 +23,19 @@ function simulate(d: Disassembly): SymbolicStacks | string {
   }
 }
 
-function Column({ slots, title, testid, d }: { slots: readonly Slot[] | undefined; title: string; testid: string; d: Disassembly }) {
+function Column({ stack, title, testid, d, omitted }: { stack: SlotStack | undefined; title: string; testid: string; d: Disassembly; omitted: string | undefined }) {
   const at = (offset: number) => d.instructions.find((i) => i.offset === offset)
   return (
     <div class="stack-col" data-testid={testid}>
       <div class="stack-title">{title}</div>
-      {slots === undefined ? (
+      {omitted !== undefined ? (
+        <div class="muted">{omitted}</div>
+      ) : stack === undefined ? (
         <div class="muted">unreachable</div>
-      ) : slots.length === 0 ? (
+      ) : stack.length === 0 ? (
         <div class="muted">(empty)</div>
       ) : (
-        [...slots].reverse().map((s, k) => {
+        stack.slots().reverse().map((s, k) => {
           const by = s.pushedBy >= 0 ? at(s.pushedBy) : undefined
           return (
             <div class="slot" key={k} title={by ? `pushed by ${by.opname} at offset ${by.offset}` : 'there when the frame started'}>
@@ -82,8 +84,8 @@ export function StackPane({ d, index, onStep }: StackPaneProps) {
         <div class="muted">{explainOpcode(d.rules.minor, ins.opname) ?? ''}</div>
       </div>
       <div class="stack-cols">
-        <Column slots={sim.before[index]} title={`before (depth ${sim.depth.before[index] ?? '–'})`} testid="stack-before" d={d} />
-        <Column slots={sim.after[index]} title={`after (depth ${sim.depth.after[index] ?? '–'})`} testid="stack-after" d={d} />
+        <Column stack={sim.before[index]} omitted={sim.omitted} title={`before (depth ${sim.depth.before[index] ?? '–'})`} testid="stack-before" d={d} />
+        <Column stack={sim.after[index]} omitted={sim.omitted} title={`after (depth ${sim.depth.after[index] ?? '–'})`} testid="stack-after" d={d} />
       </div>
       <div class="handlers" data-testid="stack-handlers">
         {handlerFor.length > 0 ? (

@@ -8,17 +8,19 @@
  * can read the file, its source and bytecode.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks'
-import { DEFAULT_DIFF_OPTIONS, type DiffOptions, type DiffValues, diffProfiles, type NodeDiff, type ProfileDiff } from '../../../src/profile/diff.js'
+import { DEFAULT_DIFF_OPTIONS, type DiffOptions, type DiffValues, diffProfiles, type NodeDiff } from '../../../src/profile/diff.js'
 import { describeRule, verdictText } from '../../../src/profile/diff-format.js'
-import type { ProfileDocument, ProfileFrame, ProfileNode } from '../../../src/profile/document.js'
+import type { ProfileDocument, ProfileFrame } from '../../../src/profile/document.js'
+import { type DiffFlameTree, diffFlameTree } from '../../../src/profile/flame-tree.js'
 import { shortFile } from '../../../src/profile/model.js'
 import type { Backend, ProfileEntry } from '../backend.js'
-import { FlameGraph } from './flame.js'
+import { type FlameDataSource, FlameGraph } from './flame.js'
 import { FrameCode, useSourceFiles } from './frame-code.js'
 import { formatNs } from '../../../src/profile/units.js'
 import { formatSignedFraction, formatSignedNs } from '../../../src/text/units.js'
 import { FileButton, Legend } from '../ui.js'
-import { layoutThread } from './layout.js'
+import { type FlameLayout, layoutTree } from './layout.js'
+import { deltaColour, flameTheme, useThemeVersion, vanishedFill } from './palette.js'
 import { emptyProfile, openProfile } from './viewer.js'
 
 /** A loaded side. */
@@ -27,100 +29,47 @@ interface Side {
   readonly doc: ProfileDocument
 }
 
-/** A mutable node while the tree is built. */
-interface Building {
-  frame: number | null
-  calls: number
-  totalNs: number
-  selfNs: number
-  children: Building[]
-}
-
 /**
- * The union of both sides' call trees as a one-thread profile document (for the flame graph), and
- * each node's diff. A node's values are its head values, or its base values for a call path only in
- * base (vanished); its drawn width (totalNs) is its own time plus its children's widths, at least
- * its total — so a vanished path keeps its base width inside a parent that still exists.
+ * The flame graph's data source over the diff's union tree (src/profile/flame-tree.ts): colour by
+ * Δ of the metric (red slower, blue faster, hatched grey for call paths only in base), the
+ * tooltip and the spoken description with base, head and Δ.
  */
-export function diffTree(d: ProfileDiff): { doc: ProfileDocument; diffOf: Map<ProfileNode, NodeDiff> } {
-  const frames: ProfileFrame[] = []
-  const frameIndex = new Map<string, number>()
-  const root: Building = { frame: null, calls: 0, totalNs: 0, selfNs: 0, children: [] }
-  const byNode = new Map<NodeDiff, Building>()
-  const diffOf = new Map<ProfileNode, NodeDiff>()
-  // Parents before children: shallower paths first (a path links to its parent: O(1) per path).
-  for (const n of [...d.nodes].sort((a, b) => a.depth - b.depth)) {
-    const v = n.head ?? n.base
-    if (!v) continue
-    const id = n.function
-    let f = frameIndex.get(id)
-    if (f === undefined) {
-      f = frames.length
-      frameIndex.set(id, f)
-      const colon = id.lastIndexOf(':')
-      frames.push({ file: colon > 0 ? id.slice(0, colon) : '<built-in>', firstlineno: 0, qualname: n.label, kind: colon > 0 ? 'python' : 'builtin' })
-    }
-    const parent = n.parent === null ? root : byNode.get(n.parent)
-    if (!parent) continue
-    const node: Building = { frame: f, calls: v.calls, totalNs: v.totalNs, selfNs: v.selfNs, children: [] }
-    parent.children.push(node)
-    byNode.set(n, node)
-    diffOf.set(node as ProfileNode, n)
+export function diffSource(t: DiffFlameTree, layout: FlameLayout, metric: DiffOptions['metric']): FlameDataSource {
+  let largest = 0
+  for (const n of t.diffs) if (n) largest = Math.max(largest, Math.abs(metricDelta(n, metric)))
+  const label = (id: number) => (layout.frame[id]! >= 0 ? (t.labels[layout.frame[id]!] ?? '?') : 'all')
+  const status = (n: NodeDiff) => (n.status === 'new' ? ' (new call path)' : n.status === 'vanished' ? ' (only in base: base values)' : '')
+  return {
+    layout,
+    label,
+    colour(id, theme) {
+      const n = t.diffs[id]
+      return n?.status === 'vanished' ? vanishedFill(theme) : deltaColour(n ? metricDelta(n, metric) : 0, largest, theme)
+    },
+    tooltip(id) {
+      const n = t.diffs[id]
+      const v = layout.tree.nodes[id]!
+      if (!n) return [<b key="b">all (both profiles)</b>, <div key="t">total {formatNs(v.totalNs)}</div>]
+      return [
+        <b key="b">{n.label}</b>,
+        <div key="f" class="muted">
+          {n.function}
+        </div>,
+        <div key="c">calls {v.calls}</div>,
+        <div key="t">total {formatNs(v.totalNs)}</div>,
+        <div key="s">self {formatNs(v.selfNs)}</div>,
+        <div key="d">
+          Δ self {signedNs(n.delta.selfNs)}, Δ total {signedNs(n.delta.totalNs)}, Δ calls {n.delta.calls}
+          {status(n)}
+        </div>,
+      ]
+    },
+    describe(id) {
+      const n = t.diffs[id]
+      if (!n) return 'all: both profiles'
+      return `${n.label}, ${n.function}: ${n.status}${status(n)}; Δ self ${signedNs(n.delta.selfNs)}, Δ total ${signedNs(n.delta.totalNs)}, Δ calls ${n.delta.calls}; depth ${layout.depth[id]}`
+    },
   }
-  // Widths bottom-up (iteratively: call trees can be deep), then children widest first.
-  const order: Building[] = []
-  const stack = [root]
-  while (stack.length) {
-    const b = stack.pop()!
-    order.push(b)
-    for (const c of b.children) stack.push(c)
-  }
-  for (let k = order.length - 1; k > 0; k--) {
-    const b = order[k]!
-    b.totalNs = Math.max(b.totalNs, b.selfNs + b.children.reduce((t, c) => t + c.totalNs, 0))
-    b.children.sort((x, y) => y.totalNs - x.totalNs)
-  }
-  root.children.sort((x, y) => y.totalNs - x.totalNs)
-  root.totalNs = root.children.reduce((t, c) => t + c.totalNs, 0)
-  const doc: ProfileDocument = {
-    pyxray: 'profile',
-    version: 2,
-    metadata: { python: { implementation: 'CPython', version: d.head.python.split(' ')[1] ?? '' }, argv: [], cwd: '', startTime: '', durationNs: d.head.totalNs, mode: d.head.mode, clock: d.head.clock, overheadNsPerEvent: 0, partial: false },
-    frames,
-    threads: [{ id: 0, name: 'all threads', main: true, root: root as ProfileNode }],
-  } as unknown as ProfileDocument
-  return { doc, diffOf }
-}
-
-/** Red for slower, blue for faster; the strength is the node's |Δ self| against the largest. */
-export function deltaColor(deltaNs: number, largestNs: number): string {
-  const s = largestNs > 0 ? Math.min(1, Math.abs(deltaNs) / largestNs) : 0
-  if (s < 0.02) return 'hsl(0,0%,90%)'
-  return `hsl(${deltaNs > 0 ? 0 : 215},${Math.round(45 + 40 * s)}%,${Math.round(88 - 38 * s)}%)`
-}
-
-let hatch: CanvasPattern | null | undefined
-
-/** Grey diagonal stripes: call paths only in base. */
-export function vanishedFill(): CanvasPattern | string {
-  if (hatch === undefined) {
-    const c = document.createElement('canvas')
-    c.width = 8
-    c.height = 8
-    const g = c.getContext('2d')
-    if (g) {
-      g.fillStyle = '#e8e8e8'
-      g.fillRect(0, 0, 8, 8)
-      g.strokeStyle = '#a8a8a8'
-      g.lineWidth = 2
-      g.beginPath()
-      g.moveTo(-2, 10)
-      g.lineTo(10, -2)
-      g.stroke()
-    }
-    hatch = g ? g.createPattern(c, 'repeat') : null
-  }
-  return hatch ?? '#bbb'
 }
 
 /** The ProfileFrame of a diff identity (FILE:QUALNAME, file relative to cwd) in one side's document. */
@@ -217,15 +166,13 @@ export function DiffView({ backend }: { backend: Backend }) {
     }
   }, [base, head, options])
   useEffect(() => setSelected(undefined), [base, head])
-  const tree = useMemo(() => (diff && typeof diff !== 'string' ? diffTree(diff) : undefined), [diff])
-  const layout = useMemo(() => (tree ? layoutThread(tree.doc, tree.doc.threads[0]!) : undefined), [tree])
-  const largest = useMemo(() => {
-    let m = 0
-    for (const n of tree?.diffOf.values() ?? []) m = Math.max(m, Math.abs(metricDelta(n, options.metric)))
-    return m
-  }, [tree, options.metric])
-  const nodeDiff = (id: number) => (layout && tree ? tree.diffOf.get(layout.nodes[id]!) : undefined)
-  const selDiff = selected === undefined ? undefined : nodeDiff(selected)
+  const tree = useMemo(() => (diff && typeof diff !== 'string' ? diffFlameTree(diff) : undefined), [diff])
+  const layout = useMemo(() => (tree ? layoutTree(tree.tree) : undefined), [tree])
+  const source = useMemo(() => (tree && layout ? diffSource(tree, layout, options.metric) : undefined), [tree, layout, options.metric])
+  useEffect(() => setSelected(undefined), [tree])
+  const selDiff = selected === undefined ? undefined : tree?.diffs[selected]
+  useThemeVersion()
+  const theme = flameTheme()
 
   const d = typeof diff === 'string' ? undefined : diff
   return (
@@ -246,8 +193,9 @@ export function DiffView({ backend }: { backend: Backend }) {
         <Legend
           testId="diff-legend"
           items={[
-            { label: `slower (Δ ${options.metric} time; deeper = larger)`, color: deltaColor(1, 1) },
-            { label: 'faster', color: deltaColor(-1, 1) },
+            { label: `slower (Δ ${options.metric} time; deeper = larger)`, color: deltaColour(1, 1, theme) },
+            { label: 'faster', color: deltaColour(-1, 1, theme) },
+            { label: 'about the same', color: deltaColour(0, 1, theme) },
             { label: 'only in base', class: 'vanished' },
             { label: 'regression row', class: 'regression' },
             { label: 'improvement row', class: 'improvement' },
@@ -276,29 +224,7 @@ export function DiffView({ backend }: { backend: Backend }) {
             ))}
           </div>
           <div class="flame-scroll">
-            {layout && tree ? (
-              <FlameGraph
-                doc={tree.doc}
-                layout={layout}
-                matches={undefined}
-                icicle={false}
-                selected={selected}
-                onSelect={setSelected}
-                testId="diff-flamegraph"
-                paint={(id) => {
-                  const n = nodeDiff(id)
-                  return n?.status === 'vanished' ? vanishedFill() : deltaColor(n ? metricDelta(n, options.metric) : 0, largest)
-                }}
-                describe={(id) => {
-                  const n = nodeDiff(id)
-                  return n ? (
-                    <div>
-                      Δ self {signedNs(n.delta.selfNs)}, Δ total {signedNs(n.delta.totalNs)}, Δ calls {n.delta.calls} {n.status === 'new' ? '(new call path)' : n.status === 'vanished' ? '(only in base: base values)' : ''}
-                    </div>
-                  ) : null
-                }}
-              />
-            ) : null}
+            {source ? <FlameGraph source={source} matches={undefined} icicle={false} selected={selected} onSelect={setSelected} testId="diff-flamegraph" title="diff flame graph" /> : null}
           </div>
           <div class="lower">
           <div class="tables">

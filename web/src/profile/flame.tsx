@@ -7,12 +7,16 @@
  * tree could not be allocated), from a first depth the bar above the graph moves (shallower /
  * deeper, or to the selected node); selecting or double-clicking a node outside the window moves
  * the window to it. The bar says which depths are shown of how many.
+ *
+ * The graph draws from a {@link FlameDataSource} — a layout, and each node's label, colour,
+ * tooltip and spoken description — so one renderer serves the profile's thread, the sandwich's
+ * callers and callees, and the diff. A minimap above it shows the whole graph and the part in
+ * view (click or drag it to move there); a live region says which frame is selected.
  */
 import type { ComponentChildren } from 'preact'
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
-import type { ProfileDocument } from '../../../src/profile/document.js'
-import { formatBytes, formatNs } from '../../../src/profile/units.js'
 import { type FlameLayout, firstVisible } from './layout.js'
+import { type FlameTheme, flameTheme, useThemeVersion } from './palette.js'
 
 const ROW = 18
 
@@ -24,44 +28,51 @@ function windowFor(depth: number, rows: number): number {
   return Math.max(0, Math.min(depth - 8, rows - DEPTH_WINDOW))
 }
 
+/** What the flame graph draws: a layout, and how each of its nodes looks, reads and sounds. */
+export interface FlameDataSource {
+  readonly layout: FlameLayout
+  /** The name drawn on a node. */
+  label(node: number): string
+  /** A node's fill in the given theme. */
+  colour(node: number, theme: FlameTheme): string | CanvasPattern
+  /** The tooltip's body for a node. */
+  tooltip(node: number): ComponentChildren
+  /** One line about a node for screen readers (the live region), e.g. its name, place and share. */
+  describe(node: number): string
+}
+
 /** Props of {@link FlameGraph}. */
 export interface FlameGraphProps {
-  readonly doc: ProfileDocument
-  readonly layout: FlameLayout
-  /** Frames to highlight (search); undefined = no search. */
+  readonly source: FlameDataSource
+  /** Functions (the layout's `frame` values) to highlight (search); undefined = no search. */
   readonly matches: ReadonlySet<number> | undefined
   readonly icicle: boolean
   readonly selected: number | undefined
   readonly onSelect: (node: number) => void
-  /** A fill color per node, instead of the hue of its function (the diff view colors by Δ). */
-  readonly paint?: (node: number) => string | CanvasPattern | undefined
-  /** More lines for a node's tooltip. */
-  readonly describe?: (node: number) => ComponentChildren
   /** The canvas's data-testid; its test hook is window.pyxrayFlames[testId] (and window.pyxrayFlame for the default). */
   readonly testId?: string
+  /** What the graph shows, for its accessible name (default "flame graph"). */
+  readonly title?: string
+  /** Draw the minimap (default true). */
+  readonly minimap?: boolean
 }
 
-/** The node name shown in the graph. */
-export function frameLabel(doc: ProfileDocument, frame: number): string {
-  const f = doc.frames[frame]
-  return f ? f.qualname : '(root)'
-}
-
-function hue(text: string): number {
-  let h = 2166136261
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619)
-  return (h >>> 0) % 360
-}
+const MINIMAP_H = 36
 
 /** The canvas flame graph. */
-export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, paint, describe, testId = 'flamegraph' }: FlameGraphProps) {
+export function FlameGraph({ source, matches, icicle, selected, onSelect, testId = 'flamegraph', title = 'flame graph', minimap = true }: FlameGraphProps) {
+  const layout = source.layout
+  // A theme switch re-renders the graph, and every render draws.
+  const themeVersion = useThemeVersion()
   const canvasRef = useRef<HTMLCanvasElement>(null)
   const boxRef = useRef<HTMLDivElement>(null)
   /** The visible span of the x axis, in layout units (a ref: only drawing and pointer handlers read it). */
   const viewRef = useRef({ x0: 0, x1: layout.total || 1 })
   /** The tooltip: its node and where the pointer is (viewport coordinates). */
   const [tip, setTip] = useState<{ x: number; y: number; node: number }>()
-  const [, redraw] = useState(0)
+  /** The span in view as last drawn (a copy of viewRef for rendering: the minimap's rectangle); setting it redraws. */
+  const [shownView, setShownView] = useState({ x0: 0, x1: layout.total || 1 })
+  const redraw = () => setShownView({ ...viewRef.current })
   const rows = layout.rows.length
   /** The first depth drawn, for the layout it was chosen in (another layout starts at depth 0). */
   const [depthWindow, setDepthWindow] = useState({ layout, first: 0 })
@@ -90,6 +101,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
   // Another layout: the whole width again (the depth window restarts with it, above).
   useEffect(() => {
     viewRef.current = { x0: 0, x1: layout.total || 1 }
+    setShownView(viewRef.current)
   }, [layout])
   /**
    * Brings node `id` into view: the depth window moved to it, its row scrolled to, and when it
@@ -104,7 +116,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
     let a = id
     while (layout.parent[a]! >= 0 && layout.depth[a]! > b) a = layout.parent[a]!
     viewRef.current = { x0: layout.start[a]!, x1: layout.start[a]! + Math.max(layout.width[a]!, 1) }
-    redraw((n) => n + 1)
+    redraw()
     return b
   }
   // The effect below runs when the selection or the layout changes, not when the window moves
@@ -136,6 +148,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
     }
     const g = c.getContext('2d')
     if (!g) return
+    const theme = flameTheme(boxRef.current)
     g.setTransform(dpr, 0, 0, dpr, 0, 0)
     g.clearRect(0, 0, cssW, height)
     g.font = '11px ui-monospace, monospace'
@@ -158,22 +171,19 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
         if (w < 1) continue
         const x = (s - x0) * scale
         const f = layout.frame[id]!
-        const fr = doc.frames[f]
-        const name = f < 0 ? 'all' : (fr?.qualname ?? '?')
         const dim = matches !== undefined && (f < 0 || !matches.has(f))
-        const h = hue(fr ? `${fr.file}:${fr.qualname}` : 'root')
-        g.fillStyle = dim ? '#ddd' : (paint?.(id) ?? (fr?.library || fr?.kind === 'builtin' ? `hsl(${h},25%,70%)` : `hsl(${h},65%,68%)`))
+        g.fillStyle = dim ? theme.dim : source.colour(id, theme)
         g.fillRect(Math.max(x, -1), y, Math.min(w, cssW + 2) - 0.5, ROW - 1)
         if (id === selected) {
-          g.strokeStyle = '#000'
+          g.strokeStyle = theme.selected
           g.lineWidth = 2
           g.strokeRect(Math.max(x, 0) + 1, y + 1, Math.min(w, cssW) - 2, ROW - 3)
         }
         if (w > 28) {
-          g.fillStyle = dim ? '#888' : '#111'
+          g.fillStyle = dim ? theme.dimText : theme.text
           const vx = Math.max(x, 0) + 3
           const room = Math.min(x + w, cssW) - vx - 3
-          let text = name
+          let text = source.label(id)
           const cw = 6.7
           if (text.length * cw > room) text = room > 2 * cw ? `${text.slice(0, Math.floor(room / cw) - 1)}…` : ''
           if (text) g.fillText(text, vx, y + ROW / 2)
@@ -211,18 +221,21 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
     return id !== undefined && layout.start[id]! <= x ? id : undefined
   }
 
-  // A hook for tests and scripts: where a frame is drawn (its widest node), in page coordinates.
-  useEffect(() => {
+  // A hook for tests and scripts: where a frame is drawn (its widest node), in page coordinates;
+  // the visible span; the labels of a row. Set as the DOM is (a layout effect): never a render behind.
+  useLayoutEffect(() => {
     const hooks = window as unknown as { pyxrayFlame?: unknown; pyxrayFlames?: Record<string, unknown> }
     hooks.pyxrayFlames ??= {}
     hooks.pyxrayFlames[testId] = {
+      view: () => ({ ...viewRef.current, total: layout.total }),
+      selected: () => (selected === undefined ? undefined : source.label(selected)),
+      rowLabels: (depth: number) => Array.from(layout.rows[depth] ?? [], (id) => source.label(id)),
       pointOf(qualname: string): { x: number; y: number } | undefined {
         const c = canvasRef.current
         if (!c) return undefined
         let best = -1
-        for (let id = 0; id < layout.nodes.length; id++) {
-          const f = layout.frame[id]!
-          if (f >= 0 && doc.frames[f]?.qualname === qualname && (best < 0 || layout.width[id]! > layout.width[best]!)) best = id
+        for (let id = 0; id < layout.frame.length; id++) {
+          if (source.label(id) === qualname && (best < 0 || layout.width[id]! > layout.width[best]!)) best = id
         }
         if (best < 0) return undefined
         // Outside the depth window or too narrow: bring it into view (drawn on the next frame).
@@ -247,7 +260,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
     const min = Math.max(1, layout.total / 1e9)
     if (b - a < min) b = a + min
     viewRef.current = { x0: Math.max(0, a), x1: Math.min(layout.total || 1, b) }
-    redraw((n) => n + 1)
+    redraw()
   }
   /** Zooms to a node (a double click, or Enter on the selected node), moving the depth window to it. */
   const zoomToNode = (id: number) => {
@@ -277,7 +290,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
     if (![towardsRoot, awayFromRoot, 'ArrowLeft', 'ArrowRight'].includes(e.key)) return
     e.preventDefault()
     if (id === undefined) {
-      if (layout.nodes.length > 0) onSelect(0)
+      if (layout.frame.length > 0) onSelect(0)
       return
     }
     let next: number | undefined
@@ -289,9 +302,6 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
     }
     if (next !== undefined) onSelect(next)
   }
-  const tipNode = tip ? layout.nodes[tip.node] : undefined
-  const tipFrame = tip ? doc.frames[layout.frame[tip.node]!] : undefined
-  const pct = (v: number) => (layout.total ? `${((v / layout.total) * 100).toFixed(1)}%` : '')
   const step = Math.floor(DEPTH_WINDOW / 2)
   const depthBar =
     rows > DEPTH_WINDOW ? (
@@ -310,14 +320,22 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
       </div>
     ) : null
   return (
-    <div class="flame-box" ref={boxRef}>
-      {depthBar}
+    <div class="flame-box" ref={boxRef} style={{ background: 'inherit' }}>
+      <div style={{ position: 'sticky', top: 0, zIndex: 1, background: 'inherit' }}>
+        <div style={{ display: 'flex', alignItems: 'flex-start', gap: '6px' }}>
+          <div style={{ flex: '1 1 auto', minWidth: 0 }}>{minimap ? <Minimap source={source} view={shownView} icicle={icicle} themeVersion={themeVersion} testId={`${testId}-minimap`} onMove={(a, b) => zoomTo(a, b)} /> : null}</div>
+          <button type="button" class="reset" style={{ position: 'static', flex: '0 0 auto', margin: '2px 4px' }} onClick={() => zoomTo(0, layout.total || 1)}>
+            reset zoom
+          </button>
+        </div>
+        {depthBar}
+      </div>
       <canvas
         ref={canvasRef}
         style={{ height: `${height}px` }}
         data-testid={testId}
         tabIndex={0}
-        aria-label="flame graph: the arrow keys move the selection between callers, callees and neighbours, Enter zooms to it, Esc resets the zoom"
+        aria-label={`${title}: the arrow keys move the selection between callers, callees and neighbours, Enter zooms to it, Escape shows all`}
         onWheel={(e) => {
           e.preventDefault()
           const { px } = local(e)
@@ -341,7 +359,7 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
               const shift = (-dx / boxRef.current!.clientWidth) * span
               const a = Math.min(Math.max(0, g.x0 + shift), Math.max(0, (layout.total || 1) - span))
               viewRef.current = { x0: a, x1: a + span }
-              redraw((n) => n + 1)
+              redraw()
             }
           }
           const id = hit(px, py)
@@ -363,30 +381,110 @@ export function FlameGraph({ doc, layout, matches, icicle, selected, onSelect, p
         }}
         onKeyDown={onKey}
       />
-      {tip && tipNode ? (
+      {tip && layout.depth[tip.node] !== undefined ? (
         <div class="tooltip" data-testid="flame-tooltip" style={{ left: `${Math.min(tip.x + 12, window.innerWidth - 300)}px`, top: `${Math.min(tip.y + 14, window.innerHeight - 130)}px` }}>
-          <b>{tipFrame ? tipFrame.qualname : 'all (thread root)'}</b>
-          {tipFrame ? (
-            <div class="muted">
-              {tipFrame.file}:{tipFrame.firstlineno}
-            </div>
-          ) : null}
-          <div>calls {tipNode.calls}</div>
-          <div>
-            total {layout.unit === 'ns' ? formatNs(tipNode.totalNs) : `${tipNode.samples ?? 0} samples`} ({pct(layout.width[tip.node]!)})
-          </div>
-          <div>self {formatNs(tipNode.selfNs)}</div>
-          {describe?.(tip.node)}
-          {tipNode.memory ? (
-            <div>
-              memory net {formatBytes(tipNode.memory.netBytes)}, peak {formatBytes(tipNode.memory.peakBytes)}
-            </div>
-          ) : null}
+          {source.tooltip(tip.node)}
         </div>
       ) : null}
-      <button class="reset" onClick={() => zoomTo(0, layout.total || 1)}>
-        reset zoom
-      </button>
+      <div data-testid={`${testId}-focus`} aria-live="polite" style={SR_ONLY}>
+        {selected !== undefined && layout.depth[selected] !== undefined ? source.describe(selected) : ''}
+      </div>
+    </div>
+  )
+}
+
+/** Visually hidden, read by screen readers. */
+const SR_ONLY = { position: 'absolute', width: '1px', height: '1px', overflow: 'hidden', clip: 'rect(0 0 0 0)', whiteSpace: 'nowrap' } as const
+
+/**
+ * The whole graph in a strip (the first depths that fit, one or more pixels a row) with the span
+ * in view outlined; a click or drag centres the view there, the arrow keys move it.
+ */
+function Minimap({ source, view, icicle, themeVersion, testId, onMove }: { source: FlameDataSource; view: { readonly x0: number; readonly x1: number }; icicle: boolean; themeVersion: number; testId: string; onMove: (x0: number, x1: number) => void }) {
+  const ref = useRef<HTMLCanvasElement>(null)
+  const layout = source.layout
+  const total = layout.total || 1
+  const [width, setWidth] = useState(0)
+  useEffect(() => {
+    const c = ref.current
+    if (!c) return
+    const measure = () => setWidth(c.clientWidth)
+    measure()
+    // The strip's width follows its box (a pane resized, a layout that settles after mounting).
+    if (typeof ResizeObserver === 'function') {
+      const observer = new ResizeObserver(measure)
+      observer.observe(c)
+      return () => observer.disconnect()
+    }
+    window.addEventListener('resize', measure)
+    return () => window.removeEventListener('resize', measure)
+  }, [])
+  // The strip is drawn when the graph or the size changes, not on every pan.
+  useEffect(() => {
+    const c = ref.current
+    const g = c?.getContext('2d')
+    if (!c || !g || !width) return
+    const theme = flameTheme(c)
+    const dpr = window.devicePixelRatio || 1
+    c.width = Math.round(width * dpr)
+    c.height = Math.round(MINIMAP_H * dpr)
+    g.setTransform(dpr, 0, 0, dpr, 0, 0)
+    g.clearRect(0, 0, width, MINIMAP_H)
+    const rows = Math.min(layout.rows.length, MINIMAP_H)
+    const rh = MINIMAP_H / Math.max(rows, 1)
+    const scale = width / total
+    for (let d = 0; d < rows; d++) {
+      const y = icicle ? d * rh : MINIMAP_H - (d + 1) * rh
+      for (const id of layout.rows[d]!) {
+        const w = layout.width[id]! * scale
+        if (w < 0.5) continue
+        g.fillStyle = source.colour(id, theme)
+        g.fillRect(layout.start[id]! * scale, y, Math.max(w - 0.3, 0.5), Math.max(rh - 0.2, 0.8))
+      }
+    }
+  }, [source, width, icicle, layout, total, themeVersion])
+  const { x0, x1 } = view
+  const centreAt = (clientX: number) => {
+    const c = ref.current
+    if (!c) return
+    const r = c.getBoundingClientRect()
+    const span = x1 - x0
+    const at = ((clientX - r.left) / r.width) * total
+    const a = Math.min(Math.max(0, at - span / 2), Math.max(0, total - span))
+    onMove(a, a + span)
+  }
+  const full = x0 <= 0 && x1 >= total
+  return (
+    <div style={{ position: 'relative', height: `${MINIMAP_H}px`, background: 'inherit' }}>
+      <canvas
+        ref={ref}
+        data-testid={testId}
+        tabIndex={0}
+        role="slider"
+        aria-label="minimap: the whole graph; the outlined part is in view. Click or drag to move there, or use the arrow keys"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(((x0 + x1) / 2 / total) * 100)}
+        style={{ display: 'block', width: '100%', height: `${MINIMAP_H}px`, cursor: 'pointer' }}
+        onMouseDown={(e) => centreAt(e.clientX)}
+        onMouseMove={(e) => {
+          if (e.buttons === 1) centreAt(e.clientX)
+        }}
+        onKeyDown={(e) => {
+          if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return
+          e.preventDefault()
+          const span = x1 - x0
+          const step = (e.key === 'ArrowLeft' ? -1 : 1) * span * 0.25
+          const a = Math.min(Math.max(0, x0 + step), Math.max(0, total - span))
+          onMove(a, a + span)
+        }}
+      />
+      {full ? null : (
+        <div
+          data-testid={`${testId}-view`}
+          style={{ position: 'absolute', top: 0, height: `${MINIMAP_H - 2}px`, left: `${(x0 / total) * 100}%`, width: `${((x1 - x0) / total) * 100}%`, border: '1px solid currentColor', background: 'rgba(127,127,127,0.25)', pointerEvents: 'none', boxSizing: 'border-box' }}
+        />
+      )}
     </div>
   )
 }

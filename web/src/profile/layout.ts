@@ -1,20 +1,22 @@
 /**
- * The flame-graph layout of one thread's call tree, as flat typed arrays (200k nodes stay cheap):
+ * The flame-graph layout of a call tree (src/profile/flame-tree.ts), as flat typed arrays (200k nodes stay cheap):
  * every node gets a depth, a start and a width in the tree's units (ns, or samples), and nodes are
  * grouped by depth and sorted by start, so drawing a viewport is a binary search per row.
  */
-import type { ProfileDocument, ProfileNode, ProfileThread } from '../../../src/profile/document.js'
+import type { ProfileNode, ProfileThread } from '../../../src/profile/document.js'
+import type { FlameTree } from '../../../src/profile/flame-tree.js'
 
-/** One laid-out thread. Arrays are indexed by node id (pre-order). */
+/** One laid-out tree. Arrays are indexed by node id (the tree's pre-order index). */
 export interface FlameLayout {
-  readonly nodes: readonly ProfileNode[]
-  /** Index into the document's frames; -1 for the thread's root. */
+  /** The tree laid out: a node's values are `tree.nodes[id]`. */
+  readonly tree: FlameTree
+  /** The node's function (the tree's function index); -1 for the root. */
   readonly frame: Int32Array
   readonly depth: Int32Array
   readonly parent: Int32Array
   /** Start, in units from the root's start. */
   readonly start: Float64Array
-  /** Width (the node's total), in units. */
+  /** Width (the node's value), in units. */
   readonly width: Float64Array
   /** Node ids per depth, sorted by start. */
   readonly rows: readonly Int32Array[]
@@ -24,56 +26,39 @@ export interface FlameLayout {
   readonly unit: 'ns' | 'samples'
 }
 
-/** The weight the flame graph draws: time, or samples when a sampled profile has no times. */
-export function weightOf(doc: ProfileDocument, thread: ProfileThread): { unit: 'ns' | 'samples'; w: (n: ProfileNode) => number } {
-  if (thread.root.totalNs > 0 || doc.metadata.mode !== 'sample') return { unit: 'ns', w: (n) => n.totalNs }
-  return { unit: 'samples', w: (n) => n.samples ?? 0 }
-}
-
-/** Lays out one thread. */
-export function layoutThread(doc: ProfileDocument, thread: ProfileThread): FlameLayout {
-  const { unit, w } = weightOf(doc, thread)
-  const nodes: ProfileNode[] = []
-  const frame: number[] = []
-  const depth: number[] = []
-  const parent: number[] = []
-  const start: number[] = []
-  const width: number[] = []
-  // Iterative pre-order walk (deep recursion would overflow the JS stack).
-  const stack: { n: ProfileNode; d: number; p: number; x: number }[] = [{ n: thread.root, d: 0, p: -1, x: 0 }]
-  while (stack.length) {
-    const { n, d, p, x } = stack.pop()!
-    const id = nodes.length
-    nodes.push(n)
-    frame.push(n.frame ?? -1)
-    depth.push(d)
-    parent.push(p)
-    start.push(x)
-    width.push(w(n))
-    let cx = x
-    const kids: { n: ProfileNode; d: number; p: number; x: number }[] = []
-    for (const c of n.children) {
-      kids.push({ n: c, d: d + 1, p: id, x: cx })
-      cx += w(c)
+/** Lays out a tree: a node starts where its previous sibling ends, or where its parent starts. */
+export function layoutTree(tree: FlameTree): FlameLayout {
+  const n = tree.nodes.length
+  const frame = new Int32Array(n)
+  const depth = new Int32Array(n)
+  const parent = new Int32Array(n)
+  const start = new Float64Array(n)
+  const width = new Float64Array(n)
+  let maxDepth = 0
+  // Pre-order: a parent is laid out before its children.
+  for (let id = 0; id < n; id++) {
+    const node = tree.nodes[id]!
+    frame[id] = node.fn
+    parent[id] = node.parent
+    width[id] = node.value
+    if (node.parent >= 0) depth[id] = depth[node.parent]! + 1
+    if (depth[id]! > maxDepth) maxDepth = depth[id]!
+    let x = start[id]!
+    for (const c of node.children) {
+      start[c] = x
+      x += tree.nodes[c]!.value
     }
-    for (let k = kids.length - 1; k >= 0; k--) stack.push(kids[k]!)
   }
-  const maxDepth = depth.reduce((m, v) => Math.max(m, v), 0)
-  const buckets: number[][] = Array.from({ length: maxDepth + 1 }, () => [])
-  for (let i = 0; i < nodes.length; i++) buckets[depth[i]!]!.push(i)
-  const startArr = Float64Array.from(start)
-  const rows = buckets.map((b) => Int32Array.from(b.sort((a, c) => startArr[a]! - startArr[c]!)))
-  return {
-    nodes,
-    frame: Int32Array.from(frame),
-    depth: Int32Array.from(depth),
-    parent: Int32Array.from(parent),
-    start: startArr,
-    width: Float64Array.from(width),
-    rows,
-    total: width[0] ?? 0,
-    unit,
+  const counts = new Int32Array(n ? maxDepth + 1 : 0)
+  for (let id = 0; id < n; id++) counts[depth[id]!]!++
+  const rows = Array.from(counts, (c) => new Int32Array(c))
+  // Pre-order meets the nodes of one depth from left to right: each row comes out sorted by start.
+  const fill = new Int32Array(counts.length)
+  for (let id = 0; id < n; id++) {
+    const d = depth[id]!
+    rows[d]![fill[d]!++] = id
   }
+  return { tree, frame, depth, parent, start, width, rows, total: width[0] ?? 0, unit: tree.unit }
 }
 
 /** First position in `row` whose node ends after `x` (binary search). */
