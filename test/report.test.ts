@@ -13,7 +13,7 @@ import { test } from 'node:test'
 import { readProfileFile } from '../src/cli/profile-file.js'
 import { focus, hide, minPercent } from '../src/profile/filter.js'
 import { calleesOf, callersOf, flatTable } from '../src/profile/flat.js'
-import { buildTrees, matchesFunction, mergeNodes, mergeThreads } from '../src/profile/model.js'
+import { buildTrees, matchesFunction, mergeNodes, mergeThreads, shortFile } from '../src/profile/model.js'
 import { buildReport, type ReportOptions } from '../src/profile/report.js'
 import { formatReportMarkdown } from '../src/profile/report-markdown.js'
 import { quantile, runSpread } from '../src/profile/report-runs.js'
@@ -312,4 +312,14 @@ test('pyxray report: formats, colors and exit codes', () => {
     assert.match(r.stderr, message)
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
   }
+})
+
+test('shortFile names an installed package from its import root, also inside a virtualenv', () => {
+  assert.equal(shortFile('/venv/lib/python3.12/site-packages/numpy/core/x.py', '/home/me'), 'numpy/core/x.py')
+  assert.equal(shortFile('/usr/lib/python3/dist-packages/numpy/core/x.py', '/home/me'), 'numpy/core/x.py')
+  assert.equal(shortFile('/usr/lib/python3.12/json/decoder.py', '/home/me'), 'json/decoder.py')
+  assert.equal(shortFile('/usr/lib/python3.13t/json/decoder.py', '/home/me'), 'json/decoder.py')
+  assert.equal(shortFile('C:\\Py\\Lib\\site-packages\\req\\api.py', 'D:\\w'), 'req\\api.py')
+  assert.equal(shortFile('/home/me/app/main.py', '/home/me'), 'app/main.py')
+  assert.equal(shortFile('/opt/other/main.py', '/home/me'), '/opt/other/main.py')
 })

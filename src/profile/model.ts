@@ -122,7 +122,9 @@ export function functionLocation(fn: FunctionInfo | null, cwd: string): string {
 export function shortFile(file: string, cwd: string): string {
   const rel = relativeFile(file, cwd)
   if (rel !== file) return rel
-  const m = /[\\/](?:site-packages|dist-packages|lib[\\/]python\d+\.\d+t?)[\\/](.+)$/.exec(file)
+  // An installed package is named from its import root even inside lib/pythonX.Y (a virtualenv's
+  // site-packages), so the same file reads the same under site-packages and dist-packages.
+  const m = /[\\/](?:site-packages|dist-packages)[\\/](.+)$/.exec(file) ?? /[\\/]lib[\\/]python\d+\.\d+t?[\\/](.+)$/.exec(file)
   return m ? m[1]! : file
 }
 
