@@ -30,6 +30,7 @@ import { flatTable } from '../src/profile/flat.js'
 import { buildTrees } from '../src/profile/model.js'
 import { importPprof, pprofExporter, toPprof } from '../src/pprof/index.js'
 import { deepDoc } from './deep-docs.js'
+import { QUEUE_LIMIT, RETRIES, WindowPusher } from '../src/cli/profile-push.js'
 import { requirePython } from './pyenv.js'
 import { requireResource } from './resources.js'
 
@@ -497,6 +498,27 @@ describe('push to the ingest API', () => {
 })
 
 describe('continuous mode', () => {
+  test('the queue is bounded: the oldest waiting window is dropped, failed windows are retried then dropped, flush gives up at its deadline', async () => {
+    let n = 0
+    const { server, url } = await receiver(() => (++n, 500))
+    try {
+      const lines: string[] = []
+      const pusher = new WindowPusher({ url, name: 'app', timeoutMs: 2000 }, (l) => lines.push(l))
+      const window = { pprof: new Uint8Array([1]), from: 1, until: 2, sampleRate: 100, sampleTypes: [] }
+      for (let i = 0; i < QUEUE_LIMIT + 3; i++) pusher.add(window)
+      // One in flight, QUEUE_LIMIT waiting: 2 were dropped for room.
+      assert.equal(pusher.dropped, 2)
+      await pusher.flush(1200)
+      assert.equal(pusher.delivered, 0)
+      assert.equal(pusher.dropped, QUEUE_LIMIT + 3)
+      assert.ok(pusher.retried <= RETRIES)
+      assert.ok(lines.some((l) => /push failed/.test(l)))
+    } finally {
+      server.close()
+    }
+  })
+
+
   test('--every 1s against a server failing every other request: consecutive windows with the hot function', async (t) => {
     const tools = needGo(t)
     if (!tools) return

@@ -223,7 +223,8 @@ export class WindowPusher {
 
   private async loop(): Promise<void> {
     while (this.queue.length > 0) {
-      const p = this.queue[0]!
+      // Out of the queue while in flight: a full queue drops the oldest waiting window, not this one.
+      const p = this.queue.shift()!
       let ok = false
       for (let attempt = 0; attempt <= RETRIES && !ok; attempt++) {
         if (attempt > 0) {
@@ -241,7 +242,6 @@ export class WindowPusher {
           this.log(`push failed${attempt < RETRIES ? '' : ', window dropped'}: ${e.message} [${e.code}]`)
         }
       }
-      this.queue.shift()
       if (ok) this.delivered++
       else this.dropped++
       if (this.closed && Date.now() >= this.deadline) {
