@@ -295,6 +295,12 @@ describe('deep recursion and memory', () => {
     assert.equal(rows.length, 1)
     assert.equal(keep.cum[2], rows[0]!.netBytes)
     assert.ok(keep.cum[2]! > 400_000)
+    if (rows[0]!.allocations !== undefined) {
+      // The C engine counts allocations: alloc_objects, cum = the function's inclusive count.
+      assert.deepEqual(got.sampleTypes[3], ['alloc_objects', 'count'])
+      assert.equal(keep.cum[3], rows[0]!.allocations)
+      assert.ok(keep.cum[3]! >= 500, `keep made 500 bytearrays, alloc_objects says ${keep.cum[3]}`)
+    }
     const back = importPprof(readFileSync(file))
     assert.equal(back.threads[0]!.root.memory?.netBytes, doc.threads[0]!.root.memory?.netBytes)
   })

@@ -54,7 +54,25 @@ export interface PprofOptions {
 export function pprofSampleTypes(doc: ProfileDocument): readonly (readonly [type: string, unit: string])[] {
   const clock = doc.metadata.clock
   if (doc.metadata.mode === 'sample') return [['samples', 'count'], [clock, 'nanoseconds']]
-  return [['calls', 'count'], [clock, 'nanoseconds'], ...(doc.metadata.memory ? [['alloc_space', 'bytes'] as const] : [])]
+  return [
+    ['calls', 'count'],
+    [clock, 'nanoseconds'],
+    ...(doc.metadata.memory ? [['alloc_space', 'bytes'] as const] : []),
+    ...(doc.metadata.memory && hasAllocationCounts(doc) ? [['alloc_objects', 'count'] as const] : []),
+  ]
+}
+
+/** Whether the document's call nodes count allocations (memory mode in the C engine). */
+function hasAllocationCounts(doc: ProfileDocument): boolean {
+  for (const t of doc.threads) {
+    const todo: ProfileNode[] = [t.root]
+    while (todo.length > 0) {
+      const n = todo.pop()!
+      if (n.memory?.allocations !== undefined) return true
+      for (const c of n.children) todo.push(c)
+    }
+  }
+  return false
 }
 
 /** Per depth (1 = a thread's outermost call), the samples the export writes there. */
@@ -100,6 +118,7 @@ export function toPprof(doc: ProfileDocument, options: PprofOptions = {}): Uint8
   const types = pprofSampleTypes(doc)
   const trace = doc.metadata.mode === 'trace'
   const memory = trace && doc.metadata.memory === true
+  const allocations = memory && types.some(([type]) => type === 'alloc_objects')
   const width = types.length
 
   const functions = doc.frames.map(
@@ -163,14 +182,18 @@ export function toPprof(doc: ProfileDocument, options: PprofOptions = {}): Uint8
       top[1] = true
       let childSamples = 0
       let childNet = 0
+      let childAllocs = 0
       for (const c of node.children) {
         childSamples += c.samples ?? 0
         childNet += c.memory?.netBytes ?? 0
+        childAllocs += c.memory?.allocations ?? 0
       }
-      const values = trace ? [node.calls, node.selfNs, ...(memory ? [(node.memory?.netBytes ?? 0) - childNet] : [])] : [Math.max(0, (node.samples ?? 0) - childSamples), node.selfNs]
+      // Memory values are inclusive in the document; each path's own share is written.
+      const own = [...(memory ? [(node.memory?.netBytes ?? 0) - childNet] : []), ...(allocations ? [Math.max(0, (node.memory?.allocations ?? 0) - childAllocs)] : [])]
+      const values = trace ? [node.calls, node.selfNs, ...own] : [Math.max(0, (node.samples ?? 0) - childSamples), node.selfNs]
       if (node.frame === null) {
         // The thread's own time: no frame of the profile.
-        emit([], trace ? [0, node.selfNs, ...(memory ? [(node.memory?.netBytes ?? 0) - childNet] : [])] : [Math.max(0, (node.samples ?? 0) - childSamples), node.selfNs], labels)
+        emit([], trace ? [0, node.selfNs, ...own] : values, labels)
       } else {
         if (node.frame < 0 || node.frame >= doc.frames.length) throw new ExportError('EXPORT_BAD_PROFILE', `a call node refers to frame ${node.frame}, but the profile has ${doc.frames.length} frames`)
         depth++
@@ -200,6 +223,7 @@ export function toPprof(doc: ProfileDocument, options: PprofOptions = {}): Uint8
     ...(m.samples !== undefined ? [`pyxray.samples=${m.samples}`] : []),
     ...(trace ? ['calls/count: entries into the call path (calls plus resumptions, as cProfile ncalls); flat = the function\'s calls'] : []),
     ...(memory ? ['alloc_space/bytes: net bytes (tracemalloc) the calls left allocated when they returned, each call path\'s own share (may be negative); peak bytes do not add up over paths and are not exported'] : []),
+    ...(allocations ? ['alloc_objects/count: allocations (C engine) each call path made itself, its callees\' excluded'] : []),
     ...(fold !== undefined ? [`frames below depth ${fold} are folded into one "[frames below depth ${fold}]" location per path (the paths would exceed ${PPROF_FRAME_BUDGET} locations)`] : []),
   ]
   const header = new Profile({
