@@ -15,6 +15,8 @@ import { UsageError } from './errors.js'
 
 /** The most bytes of output waiting for the writer thread before the disassembling thread waits. */
 const MAX_QUEUED = 16 << 20
+/** Waits of 50 ms without a byte written after which the writer thread is taken for gone. */
+const STALLED_WAITS = 1200
 
 /** Int32 slots of the writer's shared state. */
 const enum Slot {
@@ -97,9 +99,15 @@ export class Writer {
   /** Hands one output to the writer thread (its bytes are moved: `data` is unusable here afterwards). */
   write(index: number, path: string, data: Uint8Array | string): void {
     const size = typeof data === 'string' ? data.length : data.byteLength
-    for (;;) {
+    let waited = 0
+    for (let last = -1; ; ) {
       const queued = Atomics.load(this.state, Slot.Queued)
       if (queued <= MAX_QUEUED || Atomics.load(this.state, Slot.Stop)) break
+      // A writer thread that writes nothing for a minute is gone (its exit cannot be heard while
+      // this thread waits): fail rather than wait forever.
+      waited = queued === last ? waited + 1 : 0
+      if (waited > STALLED_WAITS) throw new Error('the pyxray dis writer thread stopped writing (nothing written for a minute)')
+      last = queued
       Atomics.wait(this.state, Slot.Queued, queued, 50)
     }
     Atomics.add(this.state, Slot.Queued, size)

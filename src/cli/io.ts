@@ -2,7 +2,6 @@
 import { closeSync, openSync, readFileSync, type Stats, statSync, unlinkSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { WriteStream } from 'node:tty'
-import stringWidth from 'string-width'
 import { PLAIN, type TextStyle } from '../bytecode/format/text.js'
 import type { ReportStyle } from '../profile/report-text.js'
 import { UsageError } from './errors.js'
@@ -67,8 +66,6 @@ export function styleFor(stream: NodeJS.WriteStream, flag?: boolean): TextStyle 
   return useColor(stream, flag) ? PALETTE : PLAIN
 }
 
-/** Display width in terminal cells: East Asian wide and fullwidth characters take two, combining marks none. */
-export const terminalWidth: (text: string) => number = stringWidth
 
 /**
  * Checks, before anything runs, that `path` can take an output of the command (`option` names it

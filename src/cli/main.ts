@@ -9,8 +9,7 @@ import { escapeMessage } from '../text/escape.js'
 import { SUPPORTED_RANGE } from '../versions/index.js'
 import { type Command, contextFor } from './command.js'
 import { ExitCode, UsageError } from './errors.js'
-import { type Console, terminalWidth } from './io.js'
-import { setTextWidth } from '../profile/units.js'
+import type { Console } from './io.js'
 import { VERSION } from './version.js'
 
 /**
@@ -35,6 +34,9 @@ const COMMAND_TABLE: Readonly<Record<string, () => Promise<Command>>> = {
   runtimes: async () => (await import('./commands.js')).runtimesCommand,
   'python-path': async () => (await import('./commands.js')).pythonPathCommand,
 }
+
+/** Commands that print no table or tree of the reports (profile/units.ts): they run without its cell widths. */
+const OWN_LAYOUT: ReadonlySet<string> = new Set(['dis'])
 
 /** The names of the commands, in the order of the general help. */
 export const COMMAND_NAMES: readonly string[] = Object.keys(COMMAND_TABLE)
@@ -111,14 +113,17 @@ async function dispatch(command: string | undefined, rest: string[], con: Consol
     con.out(cmd.help)
     return ExitCode.Ok
   }
+  if (!OWN_LAYOUT.has(cmd.name)) {
+    // Tables and trees measure names in terminal cells (a CJK qualname takes two per character).
+    const [{ setTextWidth }, { terminalWidth }] = await Promise.all([import('../profile/units.js'), import('./text-width.js')])
+    setTextWidth(terminalWidth)
+  }
   return cmd.execute(rest, contextFor(cmd.name, con))
 }
 
 /** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: string[], con: Console): Promise<number> {
   const [command, ...rest] = argv
-  // Tables and trees measure names in terminal cells (a CJK qualname takes two per character).
-  setTextWidth(terminalWidth)
   try {
     return await dispatch(command, rest, con)
   } catch (e) {

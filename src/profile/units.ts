@@ -49,11 +49,12 @@ export function setTextWidth(width: WidthFunction): WidthFunction {
   return previous
 }
 
-const graphemeSegmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
+/** Made on first use: making it loads ICU's break rules (about 10 ms), which most runs never need. */
+let graphemeSegmenter: Intl.Segmenter | undefined
 
 /** The user-perceived characters of `text` (a base with its combining marks, an emoji sequence). */
 function graphemes(text: string): string[] {
-  return Array.from(graphemeSegmenter.segment(text), (g) => g.segment)
+  return Array.from((graphemeSegmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' })).segment(text), (g) => g.segment)
 }
 
 /** The longest start of `text` (whole graphemes) that fits `cells`. */
