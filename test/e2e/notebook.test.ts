@@ -61,16 +61,27 @@ nbclient.NotebookClient(nb, timeout=300, kernel_name="python3").execute()
 nbformat.write(nb, sys.argv[2])
 `
   // The kernel inherits the environment: the agent from this checkout, nothing else of the test's.
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? WORK, PYTHONPATH: join(ROOT, 'python') }
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? WORK, PYTHONPATH: join(ROOT, 'python'), PYXRAY_REPORT_TEMPLATE: template }
   const r = spawnSync(SYSTEM_PYTHON, ['-c', script, input, output], { encoding: 'utf8', env, cwd: WORK, timeout: 600_000 })
   assert.equal(r.status, 0, `nbclient failed:\n${r.stdout}${r.stderr}`)
   return JSON.parse(readFileSync(output, 'utf8'))
 }
 
-/** Builds dist/report/report.html, the template the profile magic finds beside python/. */
-function buildReportTemplate(): void {
-  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.report.config.ts', '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8' })
+/**
+ * Builds the report template from the current sources into this test's own folder (other suites
+ * build dist/ at the same time), handed to the kernel as $PYXRAY_REPORT_TEMPLATE.
+ */
+function buildReportTemplate(): string {
+  const out = join(WORK, 'report')
+  const build = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.report.config.ts', '--outDir', out, '--emptyOutDir', '--logLevel', 'warn'],
+    { cwd: ROOT, encoding: 'utf8' },
+  )
   assert.equal(build.status, 0, `vite build failed:\n${build.stdout}${build.stderr}`)
+  const template = join(out, 'report.html')
+  assert.ok(existsSync(template), `${template} was built`)
+  return template
 }
 
 /** The page inside an `<iframe srcdoc="…">` (its attribute value unescaped). */
@@ -81,9 +92,10 @@ function srcdoc(markup: string): string {
 }
 
 let browser: Browser | undefined
+let template = ''
 before(async () => {
   if (missing || notebookMissing()) return
-  buildReportTemplate()
+  template = buildReportTemplate()
   const { chromium } = await import('playwright-core')
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
 })
