@@ -19,6 +19,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { after, before, test } from 'node:test'
 import type { Browser } from 'playwright-core'
+import { readProfileDocument } from '../../src/profile/document.js'
 import { HTML_REPORT_SLOT } from '../../src/profile/export/index.js'
 import { inCi, requireResource } from '../resources.js'
 import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, missing, ROOT, WAIT } from './harness.js'
@@ -138,7 +139,14 @@ test('a notebook executed by a real kernel: every magic answers with HTML and te
   assert.match(compare, /executed: A [\d,]+, B [\d,]+/)
   assert.match(bundle(4).text, /KiB\/iteration|leak/i)
   assert.match(bundle(5).text, /deep [\d.]+ KiB/)
-  assert.ok(srcdoc(bundle(6).html).includes('"count":"instructions"'), 'the counted profile carries its counts to the viewer')
+  const counted = /<script type="application\/json" id="pyxray-report">(.*?)<\/script>/s.exec(srcdoc(bundle(6).html))
+  assert.ok(counted, 'the counted profile is in the page')
+  const { profile: countedDoc } = JSON.parse(counted[1]!) as { profile: unknown }
+  const doc = readProfileDocument(countedDoc, 'notebook cell')
+  assert.equal(doc.metadata.count, 'instructions', 'the counted profile carries its counts to the viewer')
+  const countMe = doc.frames.findIndex((f) => f.qualname === 'count_me')
+  const node = doc.threads[0]!.root.children.flatMap((c) => [c, ...c.children]).find((n) => n.frame === countMe)
+  assert.ok(node && node.instructions! > 0, 'count_me executed instructions')
   assert.match(bundle(8).text, /^A: \d+ instructions, B: \d+ \(-\d+\)/, 'two cells compared (--save, then --with)')
 
   // As a notebook shows it: the cell, then its HTML output.
