@@ -235,7 +235,7 @@ test('pyxray diff: exit 1 names the regression, 0 without one or without --fail-
     [['diff', base, head, '--fail-on', 'regression,slowness'], /--fail-on takes regression, inconclusive or both/],
     [['diff', base, head, '--threshold', 'x'], /--threshold takes a percentage/],
     [['diff', base, head, '--alpha', '2'], /--alpha takes a probability/],
-    [['diff', base, head, '--metric', 'wall'], /--metric takes self or total/],
+    [['diff', base, head, '--metric', 'wall'], /--metric takes self, total or instructions/],
     [['diff', base, head, '--repeat', '3'], /belong to --ab/],
     [['diff', '--ab', 'x.py'], /--ab needs two commands/],
   ] as const) {

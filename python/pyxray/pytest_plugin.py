@@ -30,8 +30,8 @@ import sys
 
 import pytest
 
-from ._files import write_atomic
-from .profiler import Profiler
+# The profiler is imported when a test is measured, not here: once pyxray is installed, pytest
+# imports this module in every run (the pytest11 entry point), options given or not.
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only
@@ -196,6 +196,8 @@ class PyxrayPlugin:
         if not self._wanted(item):
             yield
             return
+        from .profiler import Profiler
+
         profiler = Profiler(count="instructions" if self.counting else None)
         profiler.start()
         try:
@@ -237,6 +239,8 @@ class PyxrayPlugin:
     def pytest_sessionfinish(self, session: Any) -> None:
         if self.counts_path is None:
             return
+        from ._files import write_atomic
+
         v = sys.version_info
         data = {
             "pyxray": "counts",

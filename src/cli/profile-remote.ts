@@ -168,6 +168,7 @@ export async function runAttach(attach: AttachArgs & { readonly pid: number }, p
   const mode = rest.reduce<string | undefined>((m, a, i) => (a === '--mode' ? rest[i + 1] : a.startsWith('--mode=') ? a.slice(7) : m), undefined)
   if (mode !== undefined && mode !== 'sample') throw new UsageError('USAGE', `--pid samples the process from outside: --mode ${mode} cannot attach (use --mode sample, the default with --pid)`)
   if (rest.includes('--memory')) throw new UsageError('USAGE', '--memory needs tracemalloc inside the program: it cannot go with --pid (start the program with pyxray profile --memory instead)')
+  if (rest.some((a) => a === '--count' || a.startsWith('--count='))) throw new UsageError('USAGE', '--count instructions traces inside the program: it cannot go with --pid (start the program with pyxray profile --count instructions instead)')
   const sampler = samplerFor(target, python)
   if (verbose) con.err(`pyxray: sampling process ${attach.pid} (CPython 3.${target.minor}) with ${sampler}\n`)
   const args = ['attach', String(attach.pid), ...(attach.duration !== undefined ? ['--duration', String(attach.duration)] : []), ...(attach.asyncAware ? ['--async-aware'] : []), ...rest]

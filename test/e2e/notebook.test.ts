@@ -19,6 +19,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { after, before, test } from 'node:test'
 import type { Browser } from 'playwright-core'
+import { readProfileDocument } from '../../src/profile/document.js'
 import { HTML_REPORT_SLOT } from '../../src/profile/export/index.js'
 import { inCi, requireResource } from '../resources.js'
 import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, missing, ROOT, WAIT } from './harness.js'
@@ -61,16 +62,27 @@ nbclient.NotebookClient(nb, timeout=300, kernel_name="python3").execute()
 nbformat.write(nb, sys.argv[2])
 `
   // The kernel inherits the environment: the agent from this checkout, nothing else of the test's.
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? WORK, PYTHONPATH: join(ROOT, 'python') }
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? WORK, PYTHONPATH: join(ROOT, 'python'), PYXRAY_REPORT_TEMPLATE: template }
   const r = spawnSync(SYSTEM_PYTHON, ['-c', script, input, output], { encoding: 'utf8', env, cwd: WORK, timeout: 600_000 })
   assert.equal(r.status, 0, `nbclient failed:\n${r.stdout}${r.stderr}`)
   return JSON.parse(readFileSync(output, 'utf8'))
 }
 
-/** Builds dist/report/report.html, the template the profile magic finds beside python/. */
-function buildReportTemplate(): void {
-  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.report.config.ts', '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8' })
+/**
+ * Builds the report template from the current sources into this test's own folder (other suites
+ * build dist/ at the same time), handed to the kernel as $PYXRAY_REPORT_TEMPLATE.
+ */
+function buildReportTemplate(): string {
+  const out = join(WORK, 'report')
+  const build = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.report.config.ts', '--outDir', out, '--emptyOutDir', '--logLevel', 'warn'],
+    { cwd: ROOT, encoding: 'utf8' },
+  )
   assert.equal(build.status, 0, `vite build failed:\n${build.stdout}${build.stderr}`)
+  const template = join(out, 'report.html')
+  assert.ok(existsSync(template), `${template} was built`)
+  return template
 }
 
 /** The page inside an `<iframe srcdoc="…">` (its attribute value unescaped). */
@@ -81,9 +93,10 @@ function srcdoc(markup: string): string {
 }
 
 let browser: Browser | undefined
+let template = ''
 before(async () => {
   if (missing || notebookMissing()) return
-  buildReportTemplate()
+  template = buildReportTemplate()
   const { chromium } = await import('playwright-core')
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
 })
@@ -126,7 +139,14 @@ test('a notebook executed by a real kernel: every magic answers with HTML and te
   assert.match(compare, /executed: A [\d,]+, B [\d,]+/)
   assert.match(bundle(4).text, /KiB\/iteration|leak/i)
   assert.match(bundle(5).text, /deep [\d.]+ KiB/)
-  assert.ok(srcdoc(bundle(6).html).includes('"count":"instructions"'), 'the counted profile carries its counts to the viewer')
+  const counted = /<script type="application\/json" id="pyxray-report">(.*?)<\/script>/s.exec(srcdoc(bundle(6).html))
+  assert.ok(counted, 'the counted profile is in the page')
+  const { profile: countedDoc } = JSON.parse(counted[1]!) as { profile: unknown }
+  const doc = readProfileDocument(countedDoc, 'notebook cell')
+  assert.equal(doc.metadata.count, 'instructions', 'the counted profile carries its counts to the viewer')
+  const countMe = doc.frames.findIndex((f) => f.qualname === 'count_me')
+  const node = doc.threads[0]!.root.children.flatMap((c) => [c, ...c.children]).find((n) => n.frame === countMe)
+  assert.ok(node && node.instructions! > 0, 'count_me executed instructions')
   assert.match(bundle(8).text, /^A: \d+ instructions, B: \d+ \(-\d+\)/, 'two cells compared (--save, then --with)')
 
   // As a notebook shows it: the cell, then its HTML output.
