@@ -113,7 +113,7 @@ function perFunction(doc: ProfileDocument): Map<string, number> {
       todo.push(...n.children)
       const f = n.frame === null ? null : doc.frames[n.frame]!
       const key = f === null ? '(root)' : `${f.kind}:${f.qualname}`
-      out.set(key, (out.get(key) ?? 0) + (n.instructions ?? -1))
+      out.set(key, (out.get(key) ?? 0) + (n.executedInstructions ?? -1))
     }
   }
   return out

@@ -337,7 +337,7 @@ def _executed(shell: Any, code: types.CodeType) -> int:
     finally:
         profiler.stop()
     doc = profiler.to_dict()
-    return sum(int(n.get("instructions", 0)) for t in doc["threads"] for n in t["nodes"] if n.get("frame") is not None)
+    return sum(int(n.get("executedInstructions", 0)) for t in doc["threads"] for n in t["nodes"] if n.get("frame") is not None)
 
 
 def _compare(shell: Any, line: str, cell: str) -> None:

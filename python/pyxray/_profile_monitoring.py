@@ -19,7 +19,7 @@ the slow paths check), the callbacks are swapped for ones that look the stack up
 ``threading.local``.
 
 Counting instructions (``count="instructions"``): an INSTRUCTION callback adds one to the top
-node's INSTR slot. INSTRUCTION is a local event here, switched on per code object the first time
+node's EXECUTED slot. INSTRUCTION is a local event here, switched on per code object the first time
 that code is entered under a node (the slow start path) -- code that is excluded or pyxray's own
 answers DISABLE from its PY_START and never gets it, so nothing outside the profiled code pays for
 counting; the code objects are switched off again at stop.
@@ -302,7 +302,7 @@ class MonitoringTracer(Tracer):
         return out
 
     def _instruction_callback(self, solo: ThreadState | None) -> Callable[..., Any]:
-        """Counting: one more instruction for the top node of the thread's stack (INSTR, slot 18)."""
+        """Counting: one more instruction for the top node of the thread's stack (EXECUTED, slot 18)."""
         if solo is not None:
 
             def instruction(code, offset, stack=solo.stack):  # type: ignore[no-untyped-def]

@@ -22,7 +22,7 @@ slow path and unhooks the thread.
 Counting instructions (``count="instructions"``): ``sys.settrace`` as well, in every hooked
 thread. Its 'call' event turns on ``f_trace_opcodes`` (and off ``f_trace_lines``) in frames of
 code that is not excluded nor pyxray's, whose local trace function then adds one to the top node's
-INSTR slot per 'opcode' event; other frames get no local trace function. Frames already running
+EXECUTED slot per 'opcode' event; other frames get no local trace function. Frames already running
 when profiling starts are not traced (as their calls have no node).
 
 The hot paths are documented in :mod:`pyxray._profile_trace`.
@@ -186,7 +186,7 @@ class SetprofileTracer(Tracer):
 
         def opcode(frame, event, arg, stack=stack):  # type: ignore[no-untyped-def]
             if event == "opcode":
-                stack[-1][18] += 1  # INSTR of the top node
+                stack[-1][18] += 1  # EXECUTED of the top node
             return opcode
 
         def counter(frame, event, arg):  # type: ignore[no-untyped-def]

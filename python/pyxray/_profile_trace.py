@@ -149,7 +149,7 @@ class Tracer(Recorder):
         count: str | None = None,
     ) -> None:
         super().__init__(memory)
-        #: ``count="instructions"``: bytecode instructions executed per node (the INSTR slot).
+        #: ``count="instructions"``: bytecode instructions executed per node (the EXECUTED slot).
         self.count_instructions = count == "instructions"
         #: Counting: the code objects whose instructions are counted (3.12+: their local events).
         self._counted: list[CodeType] = []

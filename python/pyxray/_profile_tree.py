@@ -43,7 +43,7 @@ index   name             meaning
 16-17   ALLOCS,          memory mode with the C engine: allocations and bytes allocated under
         ALLOC_BYTES      this node, callees included (the C engine also keeps its record's
                          index + 1 in MEM0 while it measures; see _accel.c).
-18      INSTR            ``count="instructions"``: bytecode instructions executed while this
+18      EXECUTED         ``count="instructions"``: bytecode instructions executed while this
                          node was on top of its thread's stack (its own frame's, and those of
                          folded frames in it; :func:`visible_tree` adds a folded node's to its
                          visible ancestor's).
@@ -89,7 +89,7 @@ SAMPLES = 13
 LIB = 14
 SINK = 15
 ALLOCS, ALLOC_BYTES = 16, 17
-INSTR = 18
+EXECUTED = 18
 NODE_SIZE = 19
 
 
@@ -131,7 +131,7 @@ def visible_tree(root: Node) -> Node:
             child = todo.pop()
             if child[FOLDED]:
                 target[HIDDEN_CALLS] += child[CALLS] + child[HIDDEN_CALLS]
-                target[INSTR] += child[INSTR]
+                target[EXECUTED] += child[EXECUTED]
                 todo.extend(real_children(child))
             else:
                 twin = copy(child)
@@ -173,7 +173,7 @@ def _merge_into(dst: Node, src: Node) -> None:
         a[ALLOCS] += b[ALLOCS]
         a[ALLOC_BYTES] += b[ALLOC_BYTES]
         a[SAMPLES] += b[SAMPLES]
-        a[INSTR] += b[INSTR]
+        a[EXECUTED] += b[EXECUTED]
         by_frame = {c[FRAME]: c for c in real_children(a)}
         kids = a[CHILDREN]
         for key, child in b[CHILDREN].items():
@@ -235,7 +235,7 @@ def thread_tree(
     tally: OverheadTally | None = None,
 ) -> dict[str, Any]:
     """One thread's tree as document nodes (``frame``, ``calls``, ``totalNs``, ``selfNs``,
-    ``memory``, ``samples``, ``instructions`` (self: executed in the node's own and folded frames,
+    ``memory``, ``samples``, ``executedInstructions`` (self: executed in the node's own and folded frames,
     with ``instructions=True``), ``children`` sorted by totalNs, largest first).
 
     ``scale`` converts clock units to nanoseconds; ``callee``/``caller``/``hidden`` are the
@@ -289,7 +289,7 @@ def thread_tree(
         if sampled:
             out["samples"] = node[SAMPLES]
         if instructions:
-            out["instructions"] = node[INSTR]
+            out["executedInstructions"] = node[EXECUTED]
         out["children"] = [item[0] for item in done]
         if work:
             work[-1][3].append((out, node[TOTAL], calls))

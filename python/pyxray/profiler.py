@@ -39,7 +39,7 @@ Options (``Profiler(...)`` and ``profile(...)``):
   (``PYXRAY_ACCEL=1``) requires it; ``"off"``/``False`` (``PYXRAY_ACCEL=0``) never uses it.
   ``metadata.engine`` says which ran, ``metadata.engineReason`` why Python did. Both engines
   build the same tree (see :mod:`pyxray._profile_accel`); memory mode runs in either (below).
-- ``count="instructions"`` (trace mode): every node also gets ``instructions``, the bytecode
+- ``count="instructions"`` (trace mode): every node also gets ``executedInstructions``, the bytecode
   instructions executed in its own frame (and in library frames folded into it) -- an exact,
   deterministic measure for pure-Python code (``pyxray diff --metric instructions`` compares it
   with no statistics). ``sys.monitoring`` INSTRUCTION events as local events of the profiled code

@@ -103,7 +103,7 @@ def count_document(doc: Dict[str, Any], root: str) -> Dict[str, Any]:
     total = 0
     for thread in doc["threads"]:
         for node in thread["nodes"]:
-            n = int(node.get("instructions", 0))
+            n = int(node.get("executedInstructions", 0))
             total += n
             index = node.get("frame")
             if index is None:

@@ -100,7 +100,7 @@ function countSide(doc: ProfileDocument, name: string): Side {
     while (todo.length > 0) {
       const n = todo.pop()!
       for (const c of n.children) todo.push(c)
-      const count = n.instructions ?? 0
+      const count = n.executedInstructions ?? 0
       total += count
       const frame = n.frame === null ? null : doc.frames[n.frame]
       if (frame !== undefined && frame !== null && frame.kind === 'builtin') continue // builtins run no bytecode

@@ -75,7 +75,7 @@ export interface ProfileMetadata {
   /** Sample mode: how many times the sampler looked. */
   readonly samples?: number
   readonly overhead?: ProfileOverhead
-  /** `--count instructions`: every node has `instructions` (and its times include the cost of counting). */
+  /** `--count instructions`: every node has `executedInstructions` (and its times include the cost of counting). */
   readonly count?: 'instructions'
   /** Imported profiles (`pyxray import`): the file's format and tool. */
   readonly source?: { readonly format: 'tachyon-binary' | 'tachyon-pstats' | 'tachyon-jsonl' | 'collapsed' | 'gecko' | 'pprof'; readonly tool: 'tachyon' | 'py-spy' | 'austin' | 'perf' | 'pyxray' | 'go' | 'unknown' }
@@ -124,7 +124,7 @@ export interface ProfileNode {
    * frames folded into it), summed over its calls — self, not inclusive. Exact for the Python
    * code the profiler sees (not C code, not excluded code).
    */
-  readonly instructions?: number
+  readonly executedInstructions?: number
   /** Callees, largest totalNs first. */
   readonly children: readonly ProfileNode[]
 }
@@ -286,7 +286,7 @@ function nestThread(t: FlatProfileThread): ProfileThread {
       selfNs: n.selfNs,
       ...(n.memory ? { memory: n.memory } : {}),
       ...(n.samples !== undefined ? { samples: n.samples } : {}),
-      ...(n.instructions !== undefined ? { instructions: n.instructions } : {}),
+      ...(n.executedInstructions !== undefined ? { executedInstructions: n.executedInstructions } : {}),
       children: [] as ProfileNode[],
     }
     built.push(node)
@@ -311,7 +311,7 @@ function flattenThread(t: ProfileThread): FlatProfileThread {
       selfNs: n.selfNs,
       ...(n.memory ? { memory: n.memory } : {}),
       ...(n.samples !== undefined ? { samples: n.samples } : {}),
-      ...(n.instructions !== undefined ? { instructions: n.instructions } : {}),
+      ...(n.executedInstructions !== undefined ? { executedInstructions: n.executedInstructions } : {}),
     })
     for (let i = n.children.length - 1; i >= 0; i--) todo.push([n.children[i]!, index])
   }

@@ -414,8 +414,8 @@ export const PROFILE_SCHEMA_V2: JsonSchema = {
         "samples": {
           "$ref": "#/$defs/node/properties/samples"
         },
-        "instructions": {
-          "$ref": "#/$defs/node/properties/instructions"
+        "executedInstructions": {
+          "$ref": "#/$defs/node/properties/executedInstructions"
         }
       }
     },
@@ -479,7 +479,7 @@ export const PROFILE_SCHEMA_V2: JsonSchema = {
           "type": "integer",
           "minimum": 0
         },
-        "instructions": {
+        "executedInstructions": {
           "type": "integer",
           "minimum": 0
         },

@@ -146,7 +146,7 @@ test('a notebook executed by a real kernel: every magic answers with HTML and te
   assert.equal(doc.metadata.count, 'instructions', 'the counted profile carries its counts to the viewer')
   const countMe = doc.frames.findIndex((f) => f.qualname === 'count_me')
   const node = doc.threads[0]!.root.children.flatMap((c) => [c, ...c.children]).find((n) => n.frame === countMe)
-  assert.ok(node && node.instructions! > 0, 'count_me executed instructions')
+  assert.ok(node && node.executedInstructions! > 0, 'count_me executed instructions')
   assert.match(bundle(8).text, /^A: \d+ instructions, B: \d+ \(-\d+\)/, 'two cells compared (--save, then --with)')
 
   // As a notebook shows it: the cell, then its HTML output.
