@@ -40,6 +40,10 @@ index   name             meaning
 15      SINK             before 3.12: the folded child that builtins called by this (quiet)
                          frame push, created on first use; Python code they call back hangs
                          under it (and so, once dissolved, under this node).
+16      INSTR            sample mode: dict instruction offset (bytes) -> samples where this
+                         node was the innermost visible frame, at that instruction of its own
+                         code (the call site, when folded code below it ran); None until the
+                         first (see :mod:`pyxray._profile_sites`).
 ======  ===============  ====================================================================
 
 Times are corrected for the profiler's own cost while converting (:func:`thread_tree`): with
@@ -81,12 +85,13 @@ NET, PEAK, MEM0, PEAK_SEEN = 9, 10, 11, 12
 SAMPLES = 13
 LIB = 14
 SINK = 15
-NODE_SIZE = 16
+INSTR = 16
+NODE_SIZE = 17
 
 
 def new_node(frame: int, key: Any, lib: bool, folded: bool = False, quiet: bool | None = None) -> Node:
     """A fresh node (every slot present, so any mode can use it). ``quiet`` defaults to ``lib``."""
-    return [{}, 0, 0.0, 0.0, key, 1 if folded else 0, 0, frame, lib if quiet is None else quiet, 0, 0, 0, 0, 0, lib, None]
+    return [{}, 0, 0.0, 0.0, key, 1 if folded else 0, 0, frame, lib if quiet is None else quiet, 0, 0, 0, 0, 0, lib, None, None]
 
 
 def new_root() -> Node:
@@ -161,6 +166,11 @@ def _merge_into(dst: Node, src: Node) -> None:
         a[NET] += b[NET]
         a[PEAK] = max(a[PEAK], b[PEAK])
         a[SAMPLES] += b[SAMPLES]
+        if len(b) > INSTR and b[INSTR]:
+            merged = dict(a[INSTR] or {})  # a copy: visible_tree's copies share the dicts
+            for offset, n in b[INSTR].items():
+                merged[offset] = merged.get(offset, 0) + n
+            a[INSTR] = merged
         by_frame = {c[FRAME]: c for c in real_children(a)}
         kids = a[CHILDREN]
         for key, child in b[CHILDREN].items():
@@ -218,6 +228,7 @@ def thread_tree(
     memory: bool = False,
     sampled: bool = False,
     tally: OverheadTally | None = None,
+    sites: Any = None,
 ) -> dict[str, Any]:
     """One thread's tree as document nodes (``frame``, ``calls``, ``totalNs``, ``selfNs``,
     ``memory``, ``samples``, ``children`` sorted by totalNs, largest first).
@@ -228,7 +239,9 @@ def thread_tree(
     ``hidden`` per folded call, clamped at ``floor`` per own call (see :func:`clamp_self`;
     ``tally`` counts what was subtracted and clamped); its total is then its self time plus its
     children's totals.
-    Sampled trees take self time from the SELF slot. Iterative: any depth."""
+    Sampled trees take self time from the SELF slot; with ``sites`` (a
+    :class:`pyxray._profile_sites.Sites`) their nodes' instruction offsets go to the document too.
+    Iterative: any depth."""
     # Work entries: [node, its real children, next child index, finished children]; a finished
     # child is (document node, measured total in clock units, calls).
     work: list[list[Any]] = [[root, real_children(root), 0, []]]
@@ -269,6 +282,8 @@ def thread_tree(
             out["memory"] = {"netBytes": int(node[NET]), "peakBytes": int(max(0, node[PEAK]))}
         if sampled:
             out["samples"] = node[SAMPLES]
+            if sites is not None and len(node) > INSTR and node[INSTR] and node[FRAME] >= 0:
+                sites.add(node[FRAME], node[KEY], node[INSTR], out)
         out["children"] = [item[0] for item in done]
         if work:
             work[-1][3].append((out, node[TOTAL], calls))

@@ -133,7 +133,7 @@ if TYPE_CHECKING:  # typing is for type checkers only
 __all__ = ["Profiler", "ProfilerError", "ProfilerWarning", "profile", "PROFILE_VERSION"]
 
 #: The version of the profile document (``"version"``); see schema/profile.schema.json.
-PROFILE_VERSION = 2
+PROFILE_VERSION = 3
 
 _MODES = ("trace", "sample")
 _CLOCKS = ("wall", "cpu")

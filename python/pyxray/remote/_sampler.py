@@ -21,8 +21,12 @@ Clocks, by what the target's unwinder offers:
 (3.14+ names OS threads after ``Thread.name``, cut to 15 bytes), the main thread -- the one whose
 id is the pid -- ``MainThread``; thread ids are the OS's (``id`` and ``nativeId`` are the same).
 
-What the unwinder gives per frame is the file, the qualified name and the line (3.15: the
-instruction's full source span; only its line is used). A frame's ``firstlineno`` is found by
+What the unwinder gives per frame is the file, the qualified name and the line (3.15, asked for
+``opcodes``: the instruction's full source span and its opcode, specialised form included). On
+3.15 the innermost visible node's samples are also kept per instruction: the frame's source file
+is compiled here (the sampler runs the target's version, so the offsets are the target's) and the
+instruction with that span and opcode (or its base form) gives the offset (``instructions``;
+:mod:`pyxray._profile_sites`). 3.14's unwinder gives only the line: no instructions there. A frame's ``firstlineno`` is found by
 parsing its source file (read through ``/proc/PID/root``, so a target in a chroot works too) for
 the definition of that qualified name; 0 when it cannot be found.
 """
@@ -41,6 +45,20 @@ if TYPE_CHECKING:  # typing is for type checkers only
 
 #: The unwinder's profiling modes (``_remote_debugging``'s PROFILING_MODE_* values on 3.15).
 CLOCK_MODES = {"wall": 0, "cpu": 1, "gil": 2}
+
+
+def _base_opnames() -> dict[str, str]:
+    """Specialised opname -> the opname dis shows (3.13+: _opcode_metadata; 3.11/3.12: opcode)."""
+    try:
+        from _opcode_metadata import _specializations  # type: ignore[import-not-found]
+    except ImportError:
+        import opcode
+
+        _specializations = getattr(opcode, "_specializations", {})
+    return {name: base for base, names in _specializations.items() for name in names}
+
+
+_BASE_OPNAME = _base_opnames()
 
 
 class AttachError(Exception):
@@ -77,7 +95,7 @@ def permission_message(pid: int, detail: str) -> str:
 
 
 class _Node:
-    __slots__ = ("frame", "samples", "total", "own", "children", "lines", "lib")
+    __slots__ = ("frame", "samples", "total", "own", "children", "lines", "sites", "lib")
 
     def __init__(self, frame: int, lib: bool) -> None:
         self.frame = frame
@@ -86,6 +104,8 @@ class _Node:
         self.own = 0.0
         self.children: dict[int, _Node] = {}
         self.lines: dict[int, int] = {}
+        #: 3.15: (location, opcode) -> samples, resolved to offsets when the document is written
+        self.sites: dict[tuple[Any, int], int] = {}
         self.lib = lib
 
 
@@ -220,6 +240,10 @@ class RemoteSampler:
         #: threads still named like the process: a new thread names itself once it runs
         self._unsettled: dict[int, int] = {}
         self._comm: str | None = None
+        self._codes: dict[str, list[Any]] = {}
+        self._spans: dict[int, dict[Any, list[Any]]] = {}
+        self._keep: list[Any] = []
+        self._described: dict[int, dict[int, dict[str, Any]]] = {}
 
     # -- attaching --
 
@@ -243,6 +267,8 @@ class RemoteSampler:
             # the target then keeps up to date), and the target is not to be changed; measured,
             # it also cost the target more than the frames it saves reading (BENCHMARKS.md)
             kwargs.update(mode=CLOCK_MODES[self.clock], skip_non_matching_threads=True, native=False, gc=False, cache_frames=False)
+            # each frame's instruction: its full source span and (specialised) opcode
+            kwargs["opcodes"] = True
         elif self.clock != "wall":
             raise AttachError("UNSUPPORTED", "--clock {} needs a CPython 3.15 target (3.14's unwinder samples wall time only); use --clock wall".format(self.clock))
         while True:
@@ -410,6 +436,7 @@ class RemoteSampler:
         node.samples += count
         node.total += weight
         line = 0
+        site = None
         folds = self.filter.folds_libraries
         for i in range(len(frames) - 1, -1, -1):
             f = frames[i]
@@ -424,9 +451,13 @@ class RemoteSampler:
             node.total += weight
             where = f[1]
             line = where if where.__class__ is int else (where[0] if where is not None else 0)
+            site = f
         node.own += weight
         if node.frame >= 0 and line and line > 0:
             node.lines[line] = node.lines.get(line, 0) + count
+        if site is not None and len(site) > 3 and site[3] is not None and site[1] is not None and site[1].__class__ is not int:
+            key = (tuple(site[1]), site[3])
+            node.sites[key] = node.sites.get(key, 0) + count
 
     # -- the document --
 
@@ -454,10 +485,97 @@ class RemoteSampler:
             }
             if node.lines:
                 out["lines"] = [[line, n] for line, n in sorted(node.lines.items())]
+            if node.sites:
+                self._instructions(node, out)
             out["children"] = done
             if stack:
                 stack[-1][2].append(out)
         return out
+
+    def _code(self, frame: int) -> Any:
+        """The code object of frame entry ``frame``: its source file compiled here (this is the
+        target's version), found by qualified name (and first line); None when it cannot be."""
+        entry = self.frames[frame]
+        filename, qualname = entry["file"], entry["qualname"]
+        codes = self._codes.get(filename)
+        if codes is None:
+            codes = self._codes[filename] = []
+            source = self._source(filename)
+            if source is not None:
+                try:
+                    todo = [compile(source, filename, "exec", dont_inherit=True)]
+                except (SyntaxError, ValueError):
+                    todo = []
+                while todo:
+                    code = todo.pop()
+                    codes.append(code)
+                    todo.extend(c for c in code.co_consts if hasattr(c, "co_code"))
+        found = [c for c in codes if getattr(c, "co_qualname", c.co_name) == qualname]
+        if len(found) > 1 and entry["firstlineno"]:
+            found = [c for c in found if c.co_firstlineno == entry["firstlineno"]] or found
+        return found[0] if found else None
+
+    def _source(self, filename: str) -> bytes | None:
+        if filename.startswith("<") or not os.path.isabs(filename):
+            return None
+        for path in ("/proc/{}/root{}".format(self.pid, filename), filename):
+            try:
+                with open(path, "rb") as f:
+                    return f.read()
+            except OSError:
+                continue
+        return None
+
+    def _instructions(self, node: _Node, out: dict[str, Any]) -> None:
+        """``instructions`` of a node from the unwinder's (source span, opcode) pairs: the offset
+        of the instruction of the frame's code with that span and that opcode (or, deoptimised,
+        its base form); the frame entry's ``instructions`` describe the offsets."""
+        import dis
+
+        from .._profile_sites import describe
+
+        code = self._code(node.frame)
+        if code is None:
+            return
+        table = self._spans.get(id(code))
+        if table is None:
+            table = {}
+            for ins in dis.get_instructions(code):
+                pos = ins.positions
+                if pos is not None and pos.lineno is not None:
+                    table.setdefault((pos.lineno, pos.end_lineno, pos.col_offset, pos.end_col_offset), []).append(ins)
+            self._spans[id(code)] = table
+            self._keep.append(code)
+        counts: dict[int, int] = {}
+        seen: dict[int, str] = {}
+        names = getattr(dis, "_all_opname", dis.opname)
+        for (span, opcode), n in node.sites.items():
+            candidates = table.get(span)
+            if not candidates:
+                continue
+            name = names[opcode] if 0 <= opcode < len(names) else ""
+            base = _BASE_OPNAME.get(name, name)
+            match = next((i for i in candidates if i.opname == base), None)
+            if match is None:
+                match = next((i for i in candidates if name.startswith(i.opname)), candidates[0] if len(candidates) == 1 else None)
+            if match is None:
+                continue
+            counts[match.offset] = counts.get(match.offset, 0) + n
+            if name and name != match.opname:
+                seen[match.offset] = name
+        if not counts:
+            return
+        out["instructions"] = [[offset, n] for offset, n in sorted(counts.items())]
+        known = self._described.setdefault(node.frame, {})
+        new = [o for o in counts if o not in known]
+        if new:
+            for entry in describe(code, new):
+                entry.pop("specialized", None)  # this compile's, never run: the target's comes from the unwinder
+                known[entry["offset"]] = entry
+        for offset, name in seen.items():
+            if offset in known:
+                known[offset]["specialized"] = name
+        self.frames[node.frame]["instructions"] = [known[o] for o in sorted(known)]
 
     def to_dict(self, *, argv: list[str] | None = None, exit_status: int | None = None, partial: bool = False, cwd: str | None = None) -> dict[str, Any]:
         from .. import __version__

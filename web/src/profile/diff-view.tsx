@@ -82,7 +82,7 @@ export function diffTree(d: ProfileDiff): { doc: ProfileDocument; diffOf: Map<Pr
   root.totalNs = root.children.reduce((t, c) => t + c.totalNs, 0)
   const doc: ProfileDocument = {
     pyxray: 'profile',
-    version: 2,
+    version: 3,
     metadata: { python: { implementation: 'CPython', version: d.head.python.split(' ')[1] ?? '' }, argv: [], cwd: '', startTime: '', durationNs: d.head.totalNs, mode: d.head.mode, clock: d.head.clock, overheadNsPerEvent: 0, partial: false },
     frames,
     threads: [{ id: 0, name: 'all threads', main: true, root: root as ProfileNode }],
