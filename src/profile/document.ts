@@ -58,6 +58,10 @@ export interface ProfileMetadata {
   readonly warnings: readonly string[]
   readonly memory?: boolean
   readonly tracer?: 'sys.monitoring' | 'sys.setprofile' | 'sampler'
+  /** Sample mode: remote when the stacks were read from another process (3.14+'s _remote_debugging). */
+  readonly sampler?: 'remote'
+  /** The remote sampler with --async-aware: task stacks instead of thread stacks. */
+  readonly asyncAware?: boolean
   /** Trace mode: the engine of the per-event hot path (the optional C accelerator or Python). */
   readonly engine?: 'c' | 'python'
   /** Why the Python engine ran; absent when the C engine did. */
