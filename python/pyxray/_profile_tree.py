@@ -311,7 +311,7 @@ def flatten_tree(tree: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def thread_nodes(thread: dict[str, Any]) -> list[dict[str, Any]]:
-    """A document thread's nodes, flat (version 2 as it is; version 1's nested ``root`` flattened)."""
+    """A document thread's nodes, flat (versions 2 and 3 as they are; version 1's nested ``root`` flattened)."""
     nodes = thread.get("nodes")
     return nodes if nodes is not None else flatten_tree(thread["root"])
 

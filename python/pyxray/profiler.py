@@ -45,7 +45,7 @@ What the numbers mean:
 - ``calls`` counts entries into a node: calls, plus resumptions of a generator or coroutine (as
   cProfile's ncalls). ``totalNs`` is inclusive, ``selfNs`` excludes children; in the document
   ``totalNs == selfNs + sum(children totalNs)`` always holds.
-- The document (version 2) lists each thread's nodes flat (``threads[i].nodes``, preorder,
+- The document (version 3) lists each thread's nodes flat (``threads[i].nodes``, preorder,
   ``nodes[0]`` the root), each with ``parent``, its parent's index: a program that recursed
   100,000 deep writes a file plain ``json.load`` reads.
 - Recursion: each level is its own node (``fib -> fib -> fib``); a node's total covers exactly the
