@@ -127,9 +127,21 @@ for key, value in stats.items():
 print(json.dumps(out))
 `
 
+/** Tachyon's own direct samples per (file, line, function) of its pstats (lines of Python code only). */
+const TACHYON_LINES = `import marshal, sys, json
+stats = marshal.load(open(sys.argv[1], "rb"))
+out = {}
+for key, value in stats.items():
+    if key == ("__sampled__",) or key[0] == "~" or key[1] <= 0 or value[0] == 0:
+        continue
+    out[key[0] + "\\0" + key[2] + "\\0" + str(key[1])] = out.get(key[0] + "\\0" + key[2] + "\\0" + str(key[1]), 0) + value[0]
+print(json.dumps(out))
+`
+
 describe('Tachyon files of one run (CPython 3.15)', () => {
   const files: Record<string, string> = {}
   let own: Map<string, [number, number]> | undefined
+  let ownLines: Record<string, number> | undefined
 
   test('record and replay', (t) => {
     const python = requirePython(t, 15)
@@ -146,6 +158,9 @@ describe('Tachyon files of one run (CPython 3.15)', () => {
     const totals = spawnSync(python, ['-c', TACHYON_TOTALS, files.pstats!], { encoding: 'utf8' })
     assert.equal(totals.status, 0, totals.stderr)
     own = new Map(Object.entries(JSON.parse(totals.stdout) as Record<string, [number, number]>))
+    const lines = spawnSync(python, ['-c', TACHYON_LINES, files.pstats!], { encoding: 'utf8' })
+    assert.equal(lines.status, 0, lines.stderr)
+    ownLines = JSON.parse(lines.stdout) as Record<string, number>
     const samples = [...own.values()].reduce((a, [s]) => a + s, 0)
     console.log(`Tachyon run: ${samples} samples, ${own.size} functions, planted_hot ${own.get(`${join(WORK, 'prog.py')}\0planted_hot`)?.join('/')} (self/total)`)
   })
@@ -185,6 +200,21 @@ describe('Tachyon files of one run (CPython 3.15)', () => {
     assert.equal(doc.threads[0]!.main, true)
     assert.equal(doc.threads[0]!.name, 'MainThread')
     assert.ok(!doc.frames.some((f) => f.file.endsWith('_sync_coordinator.py')), "Tachyon's own frames are left out, as its collectors do")
+    // the innermost frame's line of every sample: the same counts per line as Tachyon's pstats
+    const mine: Record<string, number> = {}
+    for (const th of doc.threads) {
+      const todo = [th.root]
+      while (todo.length > 0) {
+        const n = todo.pop()!
+        todo.push(...n.children)
+        const f = n.frame === null ? undefined : doc.frames[n.frame]!
+        for (const [line, count] of n.lines ?? []) {
+          const key = `${f!.file}\0${f!.qualname}\0${line}`
+          mine[key] = (mine[key] ?? 0) + count
+        }
+      }
+    }
+    assert.deepEqual(mine, ownLines, 'samples per line')
   })
   test('--collapsed: the same per function (files by base name)', (t) => {
     const doc = check(t, 'collapsed', (f) => basename(f), true)

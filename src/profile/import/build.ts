@@ -91,6 +91,8 @@ export interface ThreadState {
   readonly self: number[]
   /** Children by frame, per node. */
   readonly children: Map<number, number>[]
+  /** Per node with line samples: line → samples as the leaf (formats that record the line). */
+  lines?: Map<number, Map<number, number>>
 }
 
 /** Collects weighted stacks into per-thread trees, then writes the document (see the module comment). */
@@ -161,6 +163,18 @@ export class ProfileBuilder {
     this.weight += weight
   }
 
+  /** Counts `weight` of node's leaf samples at source `line` (1-based; others are ignored). */
+  addLine(t: ThreadState, node: number, line: number, weight: number): void {
+    if (!(weight > 0) || !(line > 0) || node === 0) return
+    const all = (t.lines ??= new Map())
+    let m = all.get(node)
+    if (m === undefined) {
+      m = new Map()
+      all.set(node, m)
+    }
+    m.set(line, (m.get(line) ?? 0) + weight)
+  }
+
   /** Adds `weight` samples of a stack given outermost frame first (frame indices from {@link frame}). */
   add(t: ThreadState, stack: readonly number[], weight: number): void {
     if (!(weight > 0)) return
@@ -213,6 +227,7 @@ export class ProfileBuilder {
           // rounding (fractional intervals) must not break totalNs == selfNs + Σ children
           selfNs: Math.max(0, totalNs - childNs),
           ...(meta.samplesAreCounts ? { samples: t.total[i]! } : {}),
+          ...(meta.samplesAreCounts && t.lines?.has(i) ? { lines: [...t.lines.get(i)!].sort((a, b) => a[0] - b[0]) } : {}),
           children: kids,
         }
       }

@@ -28,6 +28,10 @@
  * - 2 suffix: delta, status, shared, new, new indices — keeps the `shared` outermost frames;
  * - 3 pop-push: delta, status, pop, push, push indices — drops `pop` innermost frames.
  * Stacks are innermost first; status bit 5 marks the interpreter's main thread. Varints are LEB128.
+ *
+ * The innermost frame's line goes to its node's `lines` (document version 3). Its span and opcode
+ * (recorded with --opcodes) name an instruction but not its offset in the code object, which only
+ * a compile of the source by that interpreter could give: they are not kept.
  */
 import { decodeUtf8 } from '../../marshal/utf8.js'
 import type { ProfileDocument } from '../document.js'
@@ -147,11 +151,14 @@ export function importTachyonBinary(bytes: Uint8Array, options: ImportOptions = 
   }
   const b = new ProfileBuilder(bytes.length)
   const frameIds: number[] = []
+  /** Each frame's line, 0 for none. */
+  const frameLines: number[] = []
   const f = new Cursor(bytes, framesAt, framesEnd)
   for (let i = 0; i < frameCount; i++) {
     const file = f.varint()
     const func = f.varint()
-    f.zigzag() // line
+    const line = f.zigzag()
+    frameLines.push(line > 0 ? line : 0)
     f.zigzag() // end line − line
     f.zigzag() // column
     f.zigzag() // end column − column
@@ -169,7 +176,7 @@ export function importTachyonBinary(bytes: Uint8Array, options: ImportOptions = 
   }
 
   /** Per thread: the builder's node of every frame of the current stack, outermost first (Tachyon's own frames share their caller's node). */
-  type Thread = { path: number[]; state: ThreadState; main: boolean }
+  type Thread = { path: number[]; lines: number[]; state: ThreadState; main: boolean }
   const threads = new Map<string, Thread>()
   // offsets in messages are into the records (after decompression, if any) from byte 64 on
   const recordView = new DataView(records.buffer, records.byteOffset, records.byteLength)
@@ -183,7 +190,7 @@ export function importTachyonBinary(bytes: Uint8Array, options: ImportOptions = 
     const key = `${interp}:${id}`
     let t = threads.get(key)
     if (!t) {
-      t = { path: [], state: b.thread(key, id <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(id) : undefined, `Thread-${id}`), main: false }
+      t = { path: [], lines: [], state: b.thread(key, id <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(id) : undefined, `Thread-${id}`), main: false }
       threads.set(key, t)
     }
     const thread = t
@@ -210,34 +217,41 @@ export function importTachyonBinary(bytes: Uint8Array, options: ImportOptions = 
         for (let i = 0; i < n; i++) {
           const f = s.varint()
           if (f >= frameCount) throw corrupt(`frame index ${f} of ${frameCount}`, s.pos)
-          fresh.push(frameIds[f]!)
+          fresh.push(f)
         }
         for (let i = n - 1; i >= 0; i--) {
           const parent = thread.path.length > 0 ? thread.path[thread.path.length - 1]! : 0
-          const f = fresh[i]!
+          const f = frameIds[fresh[i]!]!
           thread.path.push(f < 0 ? parent : b.child(thread.state, parent, f))
+          // a frame of Tachyon's own shares its caller's node, and so its line
+          thread.lines.push(f < 0 ? (thread.lines[thread.lines.length - 1] ?? 0) : frameLines[fresh[i]!]!)
         }
       }
       if (encoding === Encoding.Full) {
         thread.path.length = 0
+        thread.lines.length = 0
         push(s.varint())
       } else if (encoding === Encoding.Suffix) {
         const shared = s.varint()
         const added = s.varint()
         if (shared > thread.path.length) throw corrupt(`a suffix record keeping ${shared} of ${thread.path.length} frames`, s.pos)
         thread.path.length = shared
+        thread.lines.length = shared
         push(added)
       } else {
         // Encoding.PopPush
         const pop = s.varint()
         thread.path.length = Math.max(0, thread.path.length - pop)
+        thread.lines.length = thread.path.length
         push(s.varint())
       }
     }
     if (status & STATUS_MAIN_THREAD) thread.main = true
     if (thread.main) thread.state.main = true
     b.spend(1)
-    b.addAt(thread.state, thread.path.length > 0 ? thread.path[thread.path.length - 1]! : 0, weight)
+    const leaf = thread.path.length > 0 ? thread.path[thread.path.length - 1]! : 0
+    b.addAt(thread.state, leaf, weight)
+    b.addLine(thread.state, leaf, thread.lines[thread.lines.length - 1] ?? 0, weight)
     samples += weight
   }
   const warnings: string[] = []
