@@ -275,12 +275,19 @@ function sampleRows(report: Report, layout: TextLayout): string[] {
     : report.instructions!.map((i) => ({ samples: i.samples, percent: i.percent, cells: [instructionLabel(i), `${i.function.label} @${i.offset}`, instructionWhere(i)], source: (i.span ?? i.text)?.trim() ?? '' }))
   const titles = report.lines ? ['line', 'function'] : ['instruction', 'function @offset', 'where']
   if (rows.length === 0) return [s.dim(`(no ${report.lines ? 'line' : 'instruction'} samples)`)]
-  const cap = Math.max(12, Math.floor((layout.width - 20) / (titles.length + 1)))
-  const widths = titles.map((t, c) => Math.min(cap, Math.max(textWidth(t), ...rows.map((r) => textWidth(esc(r.cells[c]!))))))
+  // natural widths, the widest narrowed until the columns leave the source 16 columns at least
+  const widths = titles.map((t, c) => Math.max(textWidth(t), ...rows.map((r) => textWidth(esc(r.cells[c]!)))))
+  const budget = layout.width - 17 - 2 * titles.length - 16
+  for (let sum = widths.reduce((a, b) => a + b, 0); sum > budget && Math.max(...widths) > 8; sum--) {
+    const i = widths.indexOf(Math.max(...widths))
+    widths[i] = widths[i]! - 1
+  }
   const head = `${padStart('samples', 8)} ${padStart('%', 6)}  ${titles.map((t, c) => padEnd(t, widths[c]!)).join('  ')}  source`
   const out = [s.header(truncate(head, layout.width))]
   for (const r of rows) {
-    const cells = r.cells.map((c, i) => padEnd(truncate(esc(c), widths[i]!), widths[i]!)).join('  ')
+    // places keep their end (file:line:columns), names their start
+    const place = report.lines ? 0 : 2
+    const cells = r.cells.map((c, i) => padEnd((i === place ? truncateStart : truncate)(esc(c), widths[i]!), widths[i]!)).join('  ')
     out.push(truncate(`${padStart(String(r.samples), 8)} ${padStart(pctText(r.percent), 6)}  ${cells}  ${esc(r.source)}`, layout.width))
   }
   const count = report.lines ? report.lineCount : report.instructionCount
