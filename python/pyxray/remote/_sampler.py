@@ -268,7 +268,9 @@ class RemoteSampler:
             # it also cost the target more than the frames it saves reading (BENCHMARKS.md)
             kwargs.update(mode=CLOCK_MODES[self.clock], skip_non_matching_threads=True, native=False, gc=False, cache_frames=False)
             # each frame's instruction: its full source span and (specialised) opcode
-            kwargs["opcodes"] = True
+            # (PYXRAY_REMOTE_OPCODES=0: without, for measuring what it costs; BENCHMARKS.md)
+            if os.environ.get("PYXRAY_REMOTE_OPCODES", "1") != "0":
+                kwargs["opcodes"] = True
         elif self.clock != "wall":
             raise AttachError("UNSUPPORTED", "--clock {} needs a CPython 3.15 target (3.14's unwinder samples wall time only); use --clock wall".format(self.clock))
         while True:
