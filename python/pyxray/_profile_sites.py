@@ -75,7 +75,8 @@ def describe(code: CodeType, offsets: Iterable[int]) -> list[dict[str, Any]]:
             if at >= 0 and starts[1][at] > 0:
                 entry["line"] = starts[1][at]
         specialised = adaptive.get(offset)
-        if specialised and specialised != ins.opname:
+        # 3.11 names an instruction still waiting to specialise FOO_ADAPTIVE: not a specialisation
+        if specialised and specialised != ins.opname and not specialised.endswith("_ADAPTIVE"):
             entry["specialized"] = specialised
         out.append(entry)
     return out

@@ -10,7 +10,7 @@
  * table stores them, so a span is cut out of the line's UTF-8 bytes.
  */
 import { decodeUtf8, encodeUtf8 } from '../marshal/utf8.js'
-import type { ProfileInstruction } from './document.js'
+import type { ProfileInstruction, SampleCounts } from './document.js'
 import type { CallNode, FunctionInfo } from './model.js'
 
 /** The text of a source file by its path as the profile names it, or undefined when it cannot be read. */
@@ -204,4 +204,49 @@ export function instructionWhere(i: Pick<ReportInstruction, 'file' | 'line' | 'e
   const multi = i.endLine !== undefined && i.endLine !== i.line
   if (i.col !== undefined && i.endCol !== undefined) return multi ? `${i.file}:${i.line}:${i.col}-${i.endLine}:${i.endCol}` : `${i.file}:${i.line}:${i.col}-${i.endCol}`
   return multi ? `${i.file}:${i.line}-${i.endLine}` : `${i.file}:${i.line}`
+}
+
+/** One function's samples by line and by instruction (the web UI's heatmap of a frame). */
+export interface FrameSamples {
+  /** Samples where the function was the innermost visible frame, over every thread and call path. */
+  readonly total: number
+  /** line → samples. */
+  readonly lines: ReadonlyMap<number, number>
+  /** The sampled instructions, largest first, each with its description when the frame has one. */
+  readonly instructions: readonly { readonly offset: number; readonly samples: number; readonly info?: ProfileInstruction }[]
+}
+
+/** The samples of frame `index` of a document's threads, by line and instruction (iterative). */
+export function frameSamples(doc: { readonly frames: readonly { readonly instructions?: readonly ProfileInstruction[] }[]; readonly threads: readonly { readonly root: ProfileNodeLike }[] }, index: number): FrameSamples {
+  const lines = new Map<number, number>()
+  const offsets = new Map<number, number>()
+  for (const t of doc.threads) {
+    const todo: ProfileNodeLike[] = [t.root]
+    while (todo.length > 0) {
+      const n = todo.pop()!
+      for (const c of n.children) todo.push(c)
+      if (n.frame !== index) continue
+      for (const [line, count] of n.lines ?? []) lines.set(line, (lines.get(line) ?? 0) + count)
+      for (const [offset, count] of n.instructions ?? []) offsets.set(offset, (offsets.get(offset) ?? 0) + count)
+    }
+  }
+  const described = new Map((doc.frames[index]?.instructions ?? []).map((i) => [i.offset, i]))
+  let total = 0
+  for (const n of lines.values()) total += n
+  if (total === 0) for (const n of offsets.values()) total += n
+  const instructions = [...offsets]
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+    .map(([offset, samples]) => {
+      const info = described.get(offset)
+      return { offset, samples, ...(info ? { info } : {}) }
+    })
+  return { total, lines, instructions }
+}
+
+/** The parts of a document node {@link frameSamples} reads. */
+interface ProfileNodeLike {
+  readonly frame: number | null
+  readonly lines?: SampleCounts
+  readonly instructions?: SampleCounts
+  readonly children: readonly ProfileNodeLike[]
 }
