@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { readProfileDocument } from '../src/profile/document.js'
 import { buildReport, type ReportOptions } from '../src/profile/report.js'
-import { spanText } from '../src/profile/report-lines.js'
+import { frameSamples, spanText } from '../src/profile/report-lines.js'
 import { formatReportMarkdown } from '../src/profile/report-markdown.js'
 import { formatReportText, PLAIN_REPORT } from '../src/profile/report-text.js'
 
@@ -89,4 +89,13 @@ test('in process on 3.10+ the report says where samples land; 3.14 from outside 
   assert.match(r.note!, /3\.14's unwinder reports only lines/)
   assert.match(formatReportText(r, { width: 100, style: PLAIN_REPORT }), /\(no instruction samples\)/)
   assert.equal(buildReport(readProfileDocument(v14, 'hot.json'), options('lines')).lines![0]!.line, 4)
+})
+
+test("frameSamples (the web UI's heatmap): one function's lines and instructions over every call path", () => {
+  const d = readProfileDocument(doc('3.15.2', 'remote'), 'hot.json')
+  const s = frameSamples(d, 0)
+  assert.equal(s.total, 100)
+  assert.deepEqual([...s.lines].sort((a, b) => a[0] - b[0]), [[3, 5], [4, 95]])
+  assert.deepEqual(s.instructions.map((i) => [i.offset, i.samples, i.info?.opname]), [[20, 90, 'CALL'], [30, 5, 'BINARY_OP'], [40, 5, 'JUMP_BACKWARD']])
+  assert.equal(frameSamples(d, 1).total, 0)
 })
