@@ -73,14 +73,14 @@ export function formatReportMarkdown(r: Report): string {
   out.push('')
   if (r.lines) {
     out.push(`${r.sampleTotal ?? 0} samples = 100%`, '', '| samples | % | line | function | source |', '|---:|---:|---|---|---|')
-    for (const l of r.lines) out.push(`| ${l.samples} | ${l.percent.toFixed(1)} | ${mdCode(`${l.file}:${l.line}`, true)} | ${mdCode(l.function.label, true)} | ${l.text !== undefined ? mdCode(l.text.trim(), true) : ''} |`)
+    for (const l of r.lines) out.push(`| ${l.samples} | ${l.percent.toFixed(1)} | ${mdCode(`${l.file}:${l.line}`, true)} | ${mdCode(l.function.label, true)} | ${l.text?.trim() ? mdCode(l.text.trim(), true) : ''} |`)
     const more = (r.lineCount ?? 0) - r.lines.length
     if (more > 0) out.push('', `… and ${more} more line${more === 1 ? '' : 's'}.`)
   } else if (r.instructions) {
     out.push(`${r.sampleTotal ?? 0} samples = 100%`, '', '| samples | % | instruction | function @offset | where | source |', '|---:|---:|---|---|---|---|')
     for (const i of r.instructions) {
-      const source = i.span ?? i.text
-      out.push(`| ${i.samples} | ${i.percent.toFixed(1)} | ${mdCode(instructionLabel(i), true)} | ${mdCode(`${i.function.label} @${i.offset}`, true)} | ${mdCode(instructionWhere(i), true)} | ${source !== undefined ? mdCode(source.trim(), true) : ''} |`)
+      const source = (i.span ?? i.text)?.trim()
+      out.push(`| ${i.samples} | ${i.percent.toFixed(1)} | ${mdCode(instructionLabel(i), true)} | ${mdCode(`${i.function.label} @${i.offset}`, true)} | ${mdCode(instructionWhere(i), true)} | ${source ? mdCode(source, true) : ''} |`)
     }
     const more = (r.instructionCount ?? 0) - r.instructions.length
     if (more > 0) out.push('', `… and ${more} more instruction${more === 1 ? '' : 's'}.`)
