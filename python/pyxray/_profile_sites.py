@@ -114,3 +114,106 @@ class Sites:
                         lines[line] = lines.get(line, 0) + n
                 if lines:
                     out["lines"] = [[line, n] for line, n in sorted(lines.items())]
+
+
+# -- instructions named by a source span and an opcode (3.15's unwinder, Tachyon's files) --
+
+
+def base_opnames() -> dict[str, str]:
+    """Specialised opname -> the opname dis shows (3.13+: _opcode_metadata; 3.11/3.12: opcode)."""
+    try:
+        from _opcode_metadata import _specializations  # type: ignore[import-not-found]
+    except ImportError:
+        import opcode
+
+        _specializations = getattr(opcode, "_specializations", {})
+    return {name: base for base, names in _specializations.items() for name in names}
+
+
+def span_table(code: CodeType) -> dict[tuple[Any, ...], list[Any]]:
+    """(line, end line, column, end column) -> the instructions of ``code`` with that span."""
+    table: dict[tuple[Any, ...], list[Any]] = {}
+    for ins in dis.get_instructions(code):
+        pos = getattr(ins, "positions", None)
+        if pos is not None and pos.lineno is not None:
+            table.setdefault((pos.lineno, pos.end_lineno, pos.col_offset, pos.end_col_offset), []).append(ins)
+    return table
+
+
+def match_site(table: dict[tuple[Any, ...], list[Any]], span: tuple[Any, ...], name: str, bases: dict[str, str]) -> Any:
+    """The instruction with source ``span`` whose opname is ``name`` (a specialised name: its
+    base form), else the only one with that span; None when none fits."""
+    candidates = table.get(span)
+    if not candidates:
+        return None
+    base = bases.get(name, name)
+    for ins in candidates:
+        if ins.opname == base:
+            return ins
+    for ins in candidates:
+        if name.startswith(ins.opname):
+            return ins
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def code_objects(source: bytes, filename: str) -> list[Any]:
+    """Every code object of a module's source compiled here (empty when it does not compile)."""
+    try:
+        todo = [compile(source, filename, "exec", dont_inherit=True)]
+    except (SyntaxError, ValueError):
+        return []
+    out = []
+    while todo:
+        code = todo.pop()
+        out.append(code)
+        todo.extend(c for c in code.co_consts if hasattr(c, "co_code"))
+    return out
+
+
+def find_code(codes: list[Any], qualname: str, firstlineno: int = 0) -> Any:
+    """The code object named ``qualname`` (co_qualname on 3.11+), by first line when several."""
+    found = [c for c in codes if getattr(c, "co_qualname", c.co_name) == qualname]
+    if len(found) > 1 and firstlineno:
+        found = [c for c in found if c.co_firstlineno == firstlineno] or found
+    return found[0] if found else None
+
+
+def resolve_requests(requests: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+    """``pyxray import``: for each {file, qualname, line, endLine, col, endCol, opcode} (a Tachyon
+    frame recorded with --opcodes), the frame entry's instruction (:func:`describe`, with
+    ``specialized`` from the opcode) of the source file compiled by this interpreter -- which must
+    be the profiled one's version -- or None when the file, function or span is not found."""
+    names = getattr(dis, "_all_opname", dis.opname)
+    bases = base_opnames()
+    files: dict[str, list[Any]] = {}
+    tables: dict[int, Any] = {}
+    out: list[dict[str, Any] | None] = []
+    for req in requests:
+        filename = req["file"]
+        codes = files.get(filename)
+        if codes is None:
+            try:
+                with open(filename, "rb") as f:
+                    codes = code_objects(f.read(), filename)
+            except OSError:
+                codes = []
+            files[filename] = codes
+        code = find_code(codes, req["qualname"])
+        opcode = req["opcode"]
+        name = names[opcode] if 0 <= opcode < len(names) else ""
+        if code is None or not name:
+            out.append(None)
+            continue
+        table = tables.get(id(code))
+        if table is None:
+            table = tables[id(code)] = (code, span_table(code))
+        ins = match_site(table[1], (req["line"], req["endLine"], req["col"], req["endCol"]), name, bases)
+        if ins is None:
+            out.append(None)
+            continue
+        entry = describe(code, [ins.offset])[0]
+        entry.pop("specialized", None)
+        if name != ins.opname:
+            entry["specialized"] = name
+        out.append(entry)
+    return out

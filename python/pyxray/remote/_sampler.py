@@ -38,6 +38,7 @@ import sys
 import time
 
 from .._profile_filter import LIBRARY, SKIP, CodeFilter, default_library_paths
+from .._profile_sites import base_opnames, code_objects, describe, find_code, match_site, span_table
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only
@@ -45,20 +46,6 @@ if TYPE_CHECKING:  # typing is for type checkers only
 
 #: The unwinder's profiling modes (``_remote_debugging``'s PROFILING_MODE_* values on 3.15).
 CLOCK_MODES = {"wall": 0, "cpu": 1, "gil": 2}
-
-
-def _base_opnames() -> dict[str, str]:
-    """Specialised opname -> the opname dis shows (3.13+: _opcode_metadata; 3.11/3.12: opcode)."""
-    try:
-        from _opcode_metadata import _specializations  # type: ignore[import-not-found]
-    except ImportError:
-        import opcode
-
-        _specializations = getattr(opcode, "_specializations", {})
-    return {name: base for base, names in _specializations.items() for name in names}
-
-
-_BASE_OPNAME = _base_opnames()
 
 
 class AttachError(Exception):
@@ -244,6 +231,7 @@ class RemoteSampler:
         self._spans: dict[int, dict[Any, list[Any]]] = {}
         self._keep: list[Any] = []
         self._described: dict[int, dict[int, dict[str, Any]]] = {}
+        self._bases = base_opnames()
 
     # -- attaching --
 
@@ -501,21 +489,9 @@ class RemoteSampler:
         filename, qualname = entry["file"], entry["qualname"]
         codes = self._codes.get(filename)
         if codes is None:
-            codes = self._codes[filename] = []
             source = self._source(filename)
-            if source is not None:
-                try:
-                    todo = [compile(source, filename, "exec", dont_inherit=True)]
-                except (SyntaxError, ValueError):
-                    todo = []
-                while todo:
-                    code = todo.pop()
-                    codes.append(code)
-                    todo.extend(c for c in code.co_consts if hasattr(c, "co_code"))
-        found = [c for c in codes if getattr(c, "co_qualname", c.co_name) == qualname]
-        if len(found) > 1 and entry["firstlineno"]:
-            found = [c for c in found if c.co_firstlineno == entry["firstlineno"]] or found
-        return found[0] if found else None
+            codes = self._codes[filename] = code_objects(source, filename) if source is not None else []
+        return find_code(codes, qualname, entry["firstlineno"])
 
     def _source(self, filename: str) -> bytes | None:
         if filename.startswith("<") or not os.path.isabs(filename):
@@ -534,32 +510,19 @@ class RemoteSampler:
         its base form); the frame entry's ``instructions`` describe the offsets."""
         import dis
 
-        from .._profile_sites import describe
-
         code = self._code(node.frame)
         if code is None:
             return
         table = self._spans.get(id(code))
         if table is None:
-            table = {}
-            for ins in dis.get_instructions(code):
-                pos = ins.positions
-                if pos is not None and pos.lineno is not None:
-                    table.setdefault((pos.lineno, pos.end_lineno, pos.col_offset, pos.end_col_offset), []).append(ins)
-            self._spans[id(code)] = table
+            table = self._spans[id(code)] = span_table(code)
             self._keep.append(code)
         counts: dict[int, int] = {}
         seen: dict[int, str] = {}
         names = getattr(dis, "_all_opname", dis.opname)
         for (span, opcode), n in node.sites.items():
-            candidates = table.get(span)
-            if not candidates:
-                continue
             name = names[opcode] if 0 <= opcode < len(names) else ""
-            base = _BASE_OPNAME.get(name, name)
-            match = next((i for i in candidates if i.opname == base), None)
-            if match is None:
-                match = next((i for i in candidates if name.startswith(i.opname)), candidates[0] if len(candidates) == 1 else None)
+            match = match_site(table, span, name, self._bases)
             if match is None:
                 continue
             counts[match.offset] = counts.get(match.offset, 0) + n
