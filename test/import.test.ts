@@ -23,6 +23,7 @@ import { flatTable } from '../src/profile/flat.js'
 import { detectFormat, ImportError, importProfile } from '../src/profile/import/index.js'
 import { toCollapsed } from '../src/profile/export/index.js'
 import { buildTrees } from '../src/profile/model.js'
+import { buildReport } from '../src/profile/report.js'
 import { makeDoc } from './profile-docs.js'
 import { requirePython } from './pyenv.js'
 
@@ -231,6 +232,29 @@ describe('Tachyon files of one run (CPython 3.15)', () => {
   test('--jsonl: self samples per function', (t) => {
     const doc = check(t, 'jsonl', (f) => f, false)
     if (doc) assert.equal(doc.metadata.source?.format, 'tachyon-jsonl')
+  })
+
+  test('--binary --opcodes: each sample\'s instruction, found by compiling the source with 3.15 (pyxray import)', (t) => {
+    const python = requirePython(t, 15)
+    if (!python) return
+    // nearly all the time in one BINARY_OP on big integers (line 6)
+    writeFileSync(join(WORK, 'binop.py'), 'def work(n):\n    a = 7 ** 40000\n    b = 3 ** 40000\n    x = 0\n    for _ in range(n):\n        x = a * b\n        x = 1\n    return x\n\n\nwork(150)\n')
+    const bin = join(WORK, 'binop.bin')
+    const run = spawnSync(python, ['-m', 'profiling.sampling', 'run', '--opcodes', '--binary', '--compression', 'none', '-o', bin, 'binop.py'], { cwd: WORK, encoding: 'utf8' })
+    assert.equal(run.status, 0, run.stderr)
+    const out = join(WORK, 'binop.json')
+    const r = pyxray('import', bin, '-o', out)
+    assert.equal(r.status, 0, r.stderr)
+    const doc = readProfileDocument(readFileSync(out, 'utf8'), out)
+    assert.ok(!doc.metadata.warnings.some((w) => /no Python/.test(w)), doc.metadata.warnings.join('; '))
+    const ins = buildReport(doc, { view: 'instructions', sort: 'self', top: 1, minPercent: 0, hide: [], name: out })
+    const first = ins.instructions![0]!
+    assert.deepEqual([first.function.qualname, first.opname, first.argrepr, first.line, first.col, first.endCol], ['work', 'BINARY_OP', '*', 6, 12, 17], JSON.stringify(first))
+    assert.equal(ins.note, undefined)
+    // every sample with an instruction is also a sample of its line
+    const lines = buildReport(doc, { view: 'lines', sort: 'self', top: 1, minPercent: 0, hide: [], name: out })
+    assert.equal(lines.lines![0]!.line, 6)
+    assert.ok(first.samples <= lines.lines![0]!.samples)
   })
 
   test("zstd-compressed --binary (Tachyon's default): decompressed by Python 3.15's compression.zstd, the same totals", (t) => {

@@ -5,9 +5,9 @@
  */
 import { spawnSync } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
-import { findInterpreters } from '../runtime/index.js'
-import { importProfile, ImportError } from '../profile/import/index.js'
-import type { ProfileDocument } from '../profile/document.js'
+import { agentDir, findInterpreters } from '../runtime/index.js'
+import { importProfile, ImportError, type InstructionRequest } from '../profile/import/index.js'
+import type { ProfileDocument, ProfileInstruction } from '../profile/document.js'
 import { mergeRuns } from '../profile/runs.js'
 import { escapeMessage } from '../text/escape.js'
 import { defineCommand, HELP_OPTION, numberOption, OUTPUT_OPTIONS, outputValue, parseOptions } from './command.js'
@@ -87,6 +87,31 @@ function zstdWithPython(compressed: Uint8Array, maxBytes: number): Uint8Array {
   throw new ImportError('IMPORT_CORRUPT', `Tachyon binary: its zstd-compressed samples cannot be decompressed (${why}): the file is truncated or damaged`)
 }
 
+/** Resolves --opcodes frames to instructions (pyxray._profile_sites.resolve_requests): JSON requests on stdin, answers on stdout. */
+const INSTRUCTIONS_SCRIPT = `import json, sys
+sys.path.insert(0, sys.argv[1])
+from pyxray._profile_sites import resolve_requests
+json.dump(resolve_requests(json.load(sys.stdin)), sys.stdout)
+`
+
+/**
+ * The instruction resolver of {@link importProfile}: an interpreter of the profile's major.minor
+ * compiles the sources (the offsets are that version's); undefined when there is none, or it fails.
+ */
+function instructionsWithPython(version: string, requests: readonly InstructionRequest[]): readonly (ProfileInstruction | null)[] | undefined {
+  const [major, minor] = version.split('.').map(Number)
+  const python = findInterpreters().find((i) => i.implementation === 'CPython' && i.major === major && i.minor === minor)
+  if (!python) return undefined
+  const r = spawnSync(python.path, ['-I', '-c', INSTRUCTIONS_SCRIPT, agentDir()], { input: JSON.stringify(requests), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
+  if (r.status !== 0) return undefined
+  try {
+    const answers = JSON.parse(r.stdout) as unknown
+    return Array.isArray(answers) && answers.length === requests.length ? (answers as (ProfileInstruction | null)[]) : undefined
+  } catch {
+    return undefined
+  }
+}
+
 const IMPORT_OPTIONS = { ...OUTPUT_OPTIONS, 'interval-us': { type: 'string' }, ...HELP_OPTION } as const
 
 /** What `pyxray import` was asked to do. */
@@ -135,7 +160,7 @@ function runImport(o: ImportRequest, con: Console): number {
       throw new UsageError('NOT_FOUND', `${file}: cannot read it: ${why}`)
     }
     try {
-      docs.push(importProfile(bytes, { ...(intervalUs !== undefined ? { intervalUs } : {}), startTime: mtime.toISOString(), zstd: zstdWithPython }))
+      docs.push(importProfile(bytes, { ...(intervalUs !== undefined ? { intervalUs } : {}), startTime: mtime.toISOString(), zstd: zstdWithPython, instructions: instructionsWithPython }))
     } catch (e) {
       if (!(e instanceof ImportError)) throw e
       con.err(`pyxray: ${escapeMessage(`${file}: ${e.message} [${e.code}]`)}\n`)

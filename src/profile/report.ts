@@ -382,7 +382,8 @@ function buildProcessReport(doc: ProfileDocument, o: ReportOptions): Report {
   if (o.view === 'lines' || o.view === 'instructions') {
     const samples = lineSamples(roots, o.top, (fn) => ({ label: reportFunction(fn, cwd), file: shortFile(fn.file, cwd), ...(fn.instructions ? { instructions: fn.instructions } : {}) }), o.sources)
     const found = o.view === 'lines' ? samples.lineCount : samples.instructionCount
-    const note = lineSamplesNote(o.view, md.mode, md.python.version, md.sampler === 'remote', found)
+    // Tachyon samples from outside too; other imported files have no instructions
+    const note = lineSamplesNote(o.view, md.mode, md.python.version, md.sampler === 'remote' || md.source !== undefined, found)
     return {
       ...base,
       sampleTotal: samples.sampleTotal,
