@@ -25,7 +25,9 @@ file's content, not its name:
 
   Tachyon (python -m profiling.sampling, CPython 3.15+)
     --binary       every sample of every thread (zstd-compressed files, the default, are
-                   decompressed by a Python 3.14+ found on PATH, pyenv or PYXRAY_PYTHON_PATHS)
+                   decompressed by a Python 3.14+ found on PATH, pyenv or PYXRAY_PYTHON_PATHS);
+                   each sample's line, and with --opcodes its instruction (the sources are
+                   compiled by a Python of the profile's version: pyxray report --instructions)
     --collapsed    call paths per thread; files by base name only
     --pstats       per-line counts and caller edges: the call tree is rebuilt from the edges
     --jsonl        per-line counts only: every function at the top level with its own samples
