@@ -265,7 +265,7 @@ test('version 3: instruction-level samples are kept through read and write; vers
   const at = v3.threads[0].nodes.findIndex((n: { frame: number | null }) => n.frame !== null)
   const frame = v3.threads[0].nodes[at].frame as number
   v3.frames[frame].instructions = [{ offset: 38, opname: 'CALL', argrepr: '', line: 9, endLine: 9, col: 12, endCol: 21, specialized: 'CALL_BUILTIN_O' }]
-  v3.threads[0].nodes[at].instructions = [[38, 5]]
+  v3.threads[0].nodes[at].offsets = [[38, 5]]
   v3.threads[0].nodes[at].lines = [[9, 5]]
   const doc = readProfileDocument(v3, 'v3.json')
   assert.equal(doc.version, 3)
@@ -276,6 +276,6 @@ test('version 3: instruction-level samples are kept through read and write; vers
   v2.frames[frame].instructions = []
   fails(v2, 'PROFILE_INVALID', /^p\.json: invalid profile at \/frames\/\d+: /, `/frames/${frame}`)
   const bad = copy(JSON.stringify(v3))
-  bad.threads[0].nodes[at].instructions = [[-2, 5]]
-  fails(bad, 'PROFILE_INVALID', /instructions\/0\/0: expected/, `/threads/0/nodes/${at}/instructions/0/0`)
+  bad.threads[0].nodes[at].offsets = [[-2, 5]]
+  fails(bad, 'PROFILE_INVALID', /offsets\/0\/0: expected/, `/threads/0/nodes/${at}/offsets/0/0`)
 })

@@ -28,9 +28,9 @@ function doc(python: string, sampler?: 'remote'): string {
     node(null, null, 100, 0),
     node(0, 1, 100, 0),
     // work called from <module> and from other: two nodes of one function
-    node(1, 0, 70, 70, { lines: [[3, 5], [4, 65]], instructions: [[20, 60], [30, 5], [40, 5]] }),
+    node(1, 0, 70, 70, { lines: [[3, 5], [4, 65]], offsets: [[20, 60], [30, 5], [40, 5]] }),
     node(1, 2, 30, 0),
-    node(3, 0, 30, 30, { lines: [[4, 30]], instructions: [[20, 30]] }),
+    node(3, 0, 30, 30, { lines: [[4, 30]], offsets: [[20, 30]] }),
   ]
   // totals bottom-up: total = self + children
   for (let i = nodes.length - 1; i >= 0; i--) {
@@ -82,7 +82,7 @@ test('in process on 3.10+ the report says where samples land; 3.14 from outside 
   assert.match(inProcess.note!, /sampled in process on 3\.12: a thread is seen only where it lets other threads run/)
   assert.equal(buildReport(readProfileDocument(doc('3.9.18'), 'hot.json'), options('instructions')).note, undefined)
   const v14 = JSON.parse(doc('3.14.1', 'remote'))
-  for (const n of v14.threads[0].nodes) delete n.instructions
+  for (const n of v14.threads[0].nodes) delete n.offsets
   for (const f of v14.frames) delete f.instructions
   const r = buildReport(readProfileDocument(v14, 'hot.json'), options('instructions'))
   assert.deepEqual(r.instructions, [])

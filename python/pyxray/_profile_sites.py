@@ -1,7 +1,7 @@
 """Instruction-level samples: what the instruction at a sampled offset is, and its source line.
 
 Sample mode keeps, per call node, the instruction offsets its frame was at in the samples where it
-was the innermost visible frame (``instructions``: [offset, samples] pairs, offsets in bytes from
+was the innermost visible frame (``offsets``: [offset, samples] pairs, offsets in bytes from
 the start of ``co_code`` as :mod:`dis` numbers them, on every version; ``frame.f_lasti`` is in bytes
 at the Python level on 3.8-3.15). The document's frame entry then describes each sampled offset
 once (``instructions`` of the frame): opname and argrepr as :func:`dis.get_instructions` gives
@@ -92,7 +92,7 @@ class Sites:
         self.frames: dict[int, list[Any]] = {}
 
     def add(self, frame: int, code: Any, counts: dict[int, int], out: dict[str, Any]) -> None:
-        out["instructions"] = [[offset, n] for offset, n in sorted(counts.items()) if offset >= 0 and n > 0]
+        out["offsets"] = [[offset, n] for offset, n in sorted(counts.items()) if offset >= 0 and n > 0]
         entry = self.frames.get(frame)
         if entry is None:
             entry = self.frames[frame] = [code, set(), []]
@@ -108,7 +108,7 @@ class Sites:
             line_of = {e["offset"]: e["line"] for e in info if "line" in e}
             for out in nodes:
                 lines: dict[int, int] = {}
-                for offset, n in out["instructions"]:
+                for offset, n in out["offsets"]:
                     line = line_of.get(offset)
                     if line is not None:
                         lines[line] = lines.get(line, 0) + n

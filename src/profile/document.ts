@@ -143,7 +143,7 @@ export interface ProfileNode {
   /** Sample mode: [line, samples] where this node was the innermost visible frame, line order. */
   readonly lines?: SampleCounts
   /** Sample mode: [offset, samples] of the same samples by instruction (described by the frame's instructions), offset order. */
-  readonly instructions?: SampleCounts
+  readonly offsets?: SampleCounts
   /** Callees, largest totalNs first. */
   readonly children: readonly ProfileNode[]
 }
@@ -306,7 +306,7 @@ function nestThread(t: FlatProfileThread): ProfileThread {
       ...(n.memory ? { memory: n.memory } : {}),
       ...(n.samples !== undefined ? { samples: n.samples } : {}),
       ...(n.lines !== undefined ? { lines: n.lines } : {}),
-      ...(n.instructions !== undefined ? { instructions: n.instructions } : {}),
+      ...(n.offsets !== undefined ? { offsets: n.offsets } : {}),
       children: [] as ProfileNode[],
     }
     built.push(node)
@@ -332,7 +332,7 @@ function flattenThread(t: ProfileThread): FlatProfileThread {
       ...(n.memory ? { memory: n.memory } : {}),
       ...(n.samples !== undefined ? { samples: n.samples } : {}),
       ...(n.lines !== undefined ? { lines: n.lines } : {}),
-      ...(n.instructions !== undefined ? { instructions: n.instructions } : {}),
+      ...(n.offsets !== undefined ? { offsets: n.offsets } : {}),
     })
     for (let i = n.children.length - 1; i >= 0; i--) todo.push([n.children[i]!, index])
   }

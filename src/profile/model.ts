@@ -41,7 +41,7 @@ export interface CallNode {
   /** Sample mode: [line, samples] where this node was the innermost visible frame. */
   readonly lines?: SampleCounts
   /** Sample mode: [offset, samples] of the same samples by instruction. */
-  readonly instructions?: SampleCounts
+  readonly offsets?: SampleCounts
   /** Callees, largest totalNs first. */
   readonly children: readonly CallNode[]
 }
@@ -84,7 +84,7 @@ export function buildThreadTrees(frames: readonly ProfileFrame[], threads: reado
     ...(n.memory ? { netBytes: n.memory.netBytes, peakBytes: n.memory.peakBytes } : {}),
     ...(n.samples !== undefined ? { samples: n.samples } : {}),
     ...(n.lines !== undefined ? { lines: n.lines } : {}),
-    ...(n.instructions !== undefined ? { instructions: n.instructions } : {}),
+    ...(n.offsets !== undefined ? { offsets: n.offsets } : {}),
     children: [],
   })
   return threads.map((t) => {
@@ -183,7 +183,7 @@ interface MutableNode {
   peakBytes?: number
   samples?: number
   lines?: Map<number, number>
-  instructions?: Map<number, number>
+  offsets?: Map<number, number>
   children: MutableNode[]
   index: Map<string, MutableNode>
 }
@@ -210,7 +210,7 @@ function addInto(acc: MutableNode, n: CallNode): void {
     if (x.peakBytes !== undefined) a.peakBytes = Math.max(a.peakBytes ?? 0, x.peakBytes)
     if (x.samples !== undefined) a.samples = (a.samples ?? 0) + x.samples
     if (x.lines !== undefined) addCounts((a.lines ??= new Map()), x.lines)
-    if (x.instructions !== undefined) addCounts((a.instructions ??= new Map()), x.instructions)
+    if (x.offsets !== undefined) addCounts((a.offsets ??= new Map()), x.offsets)
     // In reverse, so the first child's subtree is merged first (pre-order, as a recursion would).
     const pairs = x.children.map((c): [MutableNode, CallNode] => [childOf(a, c.fn), c])
     for (let i = pairs.length - 1; i >= 0; i--) todo.push(pairs[i]!)
@@ -240,7 +240,7 @@ function freeze(root: MutableNode): CallNode {
     ...(n.peakBytes !== undefined ? { peakBytes: n.peakBytes } : {}),
     ...(n.samples !== undefined ? { samples: n.samples } : {}),
     ...(n.lines !== undefined ? { lines: sortedCounts(n.lines) } : {}),
-    ...(n.instructions !== undefined ? { instructions: sortedCounts(n.instructions) } : {}),
+    ...(n.offsets !== undefined ? { offsets: sortedCounts(n.offsets) } : {}),
     children: [],
   })
   return copyTreeByTotal(root, make)

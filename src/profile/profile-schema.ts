@@ -520,7 +520,7 @@ export const PROFILE_SCHEMA_V3: JsonSchema = {
             ]
           }
         },
-        "instructions": {
+        "offsets": {
           "type": "array",
           "items": {
             "type": "array",

@@ -1,7 +1,7 @@
 /**
  * `pyxray report --lines` and `--instructions`: where inside the functions a sampled profile's
  * time went, from the instruction-level samples of profile documents version 3 (each node's
- * `lines` and `instructions`, the samples in which it was the innermost visible frame; the frame
+ * `lines` and `offsets`, the samples in which it was the innermost visible frame; the frame
  * table describes each sampled instruction: opname, argrepr, source span, specialisation).
  *
  * Rows add up every node of a function (all call paths) and are shares of all the samples of the
@@ -123,7 +123,7 @@ export function lineSamples(
       if (acc) acc.samples += count
       else lines.set(key, { fn: n.fn, line, samples: count })
     }
-    for (const [offset, count] of n.instructions ?? []) {
+    for (const [offset, count] of n.offsets ?? []) {
       const key = `${n.fn.key}\0${offset}`
       const acc = instructions.get(key)
       if (acc) acc.samples += count
@@ -227,7 +227,7 @@ export function frameSamples(doc: { readonly frames: readonly { readonly instruc
       for (const c of n.children) todo.push(c)
       if (n.frame !== index) continue
       for (const [line, count] of n.lines ?? []) lines.set(line, (lines.get(line) ?? 0) + count)
-      for (const [offset, count] of n.instructions ?? []) offsets.set(offset, (offsets.get(offset) ?? 0) + count)
+      for (const [offset, count] of n.offsets ?? []) offsets.set(offset, (offsets.get(offset) ?? 0) + count)
     }
   }
   const described = new Map((doc.frames[index]?.instructions ?? []).map((i) => [i.offset, i]))
@@ -247,6 +247,6 @@ export function frameSamples(doc: { readonly frames: readonly { readonly instruc
 interface ProfileNodeLike {
   readonly frame: number | null
   readonly lines?: SampleCounts
-  readonly instructions?: SampleCounts
+  readonly offsets?: SampleCounts
   readonly children: readonly ProfileNodeLike[]
 }

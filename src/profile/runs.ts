@@ -19,7 +19,7 @@ interface MNode {
   memory?: { netBytes: number; peakBytes: number }
   samples?: number
   lines?: Map<number, number>
-  instructions?: Map<number, number>
+  offsets?: Map<number, number>
   children: MNode[]
   index: Map<number | null, MNode>
 }
@@ -41,7 +41,7 @@ function addNode(acc: MNode, n: ProfileNode, remap: (i: number | null) => number
     if (x.memory) a.memory = { netBytes: (a.memory?.netBytes ?? 0) + x.memory.netBytes, peakBytes: Math.max(a.memory?.peakBytes ?? 0, x.memory.peakBytes) }
     if (x.samples !== undefined) a.samples = (a.samples ?? 0) + x.samples
     if (x.lines) addCounts((a.lines ??= new Map()), x.lines)
-    if (x.instructions) addCounts((a.instructions ??= new Map()), x.instructions)
+    if (x.offsets) addCounts((a.offsets ??= new Map()), x.offsets)
     const pairs: [MNode, ProfileNode][] = []
     for (const c of x.children) {
       const f = remap(c.frame)
@@ -67,7 +67,7 @@ function freeze(root: MNode): ProfileNode {
     ...(n.memory ? { memory: n.memory } : {}),
     ...(n.samples !== undefined ? { samples: n.samples } : {}),
     ...(n.lines ? { lines: sortedCounts(n.lines) } : {}),
-    ...(n.instructions ? { instructions: sortedCounts(n.instructions) } : {}),
+    ...(n.offsets ? { offsets: sortedCounts(n.offsets) } : {}),
     children: [],
   })
   return copyTreeByTotal(root, make)

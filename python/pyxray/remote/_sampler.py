@@ -25,7 +25,7 @@ What the unwinder gives per frame is the file, the qualified name and the line (
 ``opcodes``: the instruction's full source span and its opcode, specialised form included). On
 3.15 the innermost visible node's samples are also kept per instruction: the frame's source file
 is compiled here (the sampler runs the target's version, so the offsets are the target's) and the
-instruction with that span and opcode (or its base form) gives the offset (``instructions``;
+instruction with that span and opcode (or its base form) gives the offset (``offsets``;
 :mod:`pyxray._profile_sites`). 3.14's unwinder gives only the line: no instructions there. A frame's ``firstlineno`` is found by
 parsing its source file (read through ``/proc/PID/root``, so a target in a chroot works too) for
 the definition of that qualified name; 0 when it cannot be found.
@@ -505,7 +505,7 @@ class RemoteSampler:
         return None
 
     def _instructions(self, node: _Node, out: dict[str, Any]) -> None:
-        """``instructions`` of a node from the unwinder's (source span, opcode) pairs: the offset
+        """``offsets`` of a node from the unwinder's (source span, opcode) pairs: the offset
         of the instruction of the frame's code with that span and that opcode (or, deoptimised,
         its base form); the frame entry's ``instructions`` describe the offsets."""
         import dis
@@ -530,7 +530,7 @@ class RemoteSampler:
                 seen[match.offset] = name
         if not counts:
             return
-        out["instructions"] = [[offset, n] for offset, n in sorted(counts.items())]
+        out["offsets"] = [[offset, n] for offset, n in sorted(counts.items())]
         known = self._described.setdefault(node.frame, {})
         new = [o for o in counts if o not in known]
         if new:

@@ -113,7 +113,7 @@ export interface ThreadState {
   /** Per node with line samples: line → samples as the leaf (formats that record the line). */
   lines?: Map<number, Map<number, number>>
   /** Per node with instruction samples: offset → samples as the leaf. */
-  instructions?: Map<number, Map<number, number>>
+  offsets?: Map<number, Map<number, number>>
 }
 
 /** Collects weighted stacks into per-thread trees, then writes the document (see the module comment). */
@@ -201,7 +201,7 @@ export class ProfileBuilder {
   /** Counts `weight` of node's leaf samples at instruction `offset`, described by `info` in its frame's table. */
   addInstruction(t: ThreadState, node: number, info: ProfileInstruction, weight: number): void {
     if (!(weight > 0) || node === 0) return
-    const all = (t.instructions ??= new Map())
+    const all = (t.offsets ??= new Map())
     let m = all.get(node)
     if (m === undefined) {
       m = new Map()
@@ -270,7 +270,7 @@ export class ProfileBuilder {
           selfNs: Math.max(0, totalNs - childNs),
           ...(meta.samplesAreCounts ? { samples: t.total[i]! } : {}),
           ...(meta.samplesAreCounts && t.lines?.has(i) ? { lines: [...t.lines.get(i)!].sort((a, b) => a[0] - b[0]) } : {}),
-          ...(meta.samplesAreCounts && t.instructions?.has(i) ? { instructions: [...t.instructions.get(i)!].sort((a, b) => a[0] - b[0]) } : {}),
+          ...(meta.samplesAreCounts && t.offsets?.has(i) ? { offsets: [...t.offsets.get(i)!].sort((a, b) => a[0] - b[0]) } : {}),
           children: kids,
         }
       }
