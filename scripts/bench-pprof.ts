@@ -65,7 +65,7 @@ function deepDoc(n: number): ProfileDocument {
 function doc(frames: ProfileFrame[], root: ProfileNode): ProfileDocument {
   return {
     pyxray: 'profile',
-    version: 2,
+    version: 3,
     metadata: { python: { implementation: 'CPython', version: '3.12.1' }, argv: ['app.py'], cwd: '/app', startTime: '2026-12-07T00:00:00.000Z', durationNs: root.totalNs, mode: 'trace', clock: 'wall', overheadNsPerEvent: 0, partial: false, exitStatus: 0, warnings: [] },
     frames,
     threads: [{ id: 1, name: 'MainThread', main: true, root }],

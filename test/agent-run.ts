@@ -100,7 +100,7 @@ export function* nodes(doc: ProfileDocument, threads = doc.threads): Generator<{
  */
 export function checkProfile(written: unknown, where: string): ProfileDocument {
   const raw = typeof written === 'string' ? (JSON.parse(written) as unknown) : written
-  assert.equal((raw as { version?: unknown }).version, 2, `${where}: the agent writes version 2`)
+  assert.equal((raw as { version?: unknown }).version, 3, `${where}: the agent writes version 3`)
   const doc = readProfileDocument(raw, where)
   for (const { node, depth } of nodes(doc)) {
     const children = node.children.reduce((sum, c) => sum + c.totalNs, 0)

@@ -50,7 +50,7 @@ export function deepDoc(depth: number, shape: DeepShape, o: DeepOptions = {}): P
   const rootSelf = o.rootSelfNs ?? 0
   return {
     pyxray: 'profile',
-    version: 2,
+    version: 3,
     metadata: makeMetadata({ cwd: CWD, durationNs: main.totalNs + rootSelf }),
     frames: DEEP_FRAMES,
     threads: [{ id: 1, name: 'MainThread', main: true, root: { frame: null, calls: 0, totalNs: main.totalNs + rootSelf, selfNs: rootSelf, children: [main] } }],

@@ -125,7 +125,7 @@ describe('reports at 100,000 deep', () => {
     const data = page.slice(page.indexOf('>', page.indexOf('pyxray-report')) + 1, page.lastIndexOf('</script>'))
     const parsed = JSON.parse(data) as { name: string; profile: unknown }
     assert.equal(parsed.name, 'deep.json')
-    // The page embeds the document as written (version 2, flat); the core reader nests it again.
+    // The page embeds the document as written (version 3, flat); the core reader nests it again.
     const embedded = readProfileDocument(parsed.profile, 'embedded')
     assert.deepEqual(treeShape(embedded.threads[0]!.root), treeShape(siblings.threads[0]!.root))
   })

@@ -47,7 +47,7 @@ test('20 comparisons of repeated runs of an unchanged program: no false alarm', 
   assert.equal(r.status, 0, r.stderr)
   const doc = readProfileFile(pool)
   assert.equal(doc.runs!.length, 20)
-  const runs = doc.runs!.map((run): ProfileDocument => ({ pyxray: 'profile', version: 2, frames: doc.frames, metadata: run.metadata, threads: run.threads }))
+  const runs = doc.runs!.map((run): ProfileDocument => ({ pyxray: 'profile', version: 3, frames: doc.frames, metadata: run.metadata, threads: run.threads }))
   // 20 comparisons of 7 runs against 7 other runs, drawn with a fixed seed.
   let seed = 20261124
   const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31

@@ -61,7 +61,7 @@ function doc(threads = 2): ProfileDocument {
   ]
   return {
     pyxray: 'profile',
-    version: 2,
+    version: 3,
     metadata: makeMetadata({ python: { implementation: 'CPython', version: '3.12.1' }, argv: ['/app/main.py'], cwd: '/app', durationNs: 100_000, pid: 4242 }),
     frames: FRAMES,
     threads: all.slice(0, threads),

@@ -23,6 +23,7 @@ import { flatTable } from '../src/profile/flat.js'
 import { detectFormat, ImportError, importProfile } from '../src/profile/import/index.js'
 import { toCollapsed } from '../src/profile/export/index.js'
 import { buildTrees } from '../src/profile/model.js'
+import { buildReport } from '../src/profile/report.js'
 import { makeDoc } from './profile-docs.js'
 import { requirePython } from './pyenv.js'
 
@@ -127,9 +128,21 @@ for key, value in stats.items():
 print(json.dumps(out))
 `
 
+/** Tachyon's own direct samples per (file, line, function) of its pstats (lines of Python code only). */
+const TACHYON_LINES = `import marshal, sys, json
+stats = marshal.load(open(sys.argv[1], "rb"))
+out = {}
+for key, value in stats.items():
+    if key == ("__sampled__",) or key[0] == "~" or key[1] <= 0 or value[0] == 0:
+        continue
+    out[key[0] + "\\0" + key[2] + "\\0" + str(key[1])] = out.get(key[0] + "\\0" + key[2] + "\\0" + str(key[1]), 0) + value[0]
+print(json.dumps(out))
+`
+
 describe('Tachyon files of one run (CPython 3.15)', () => {
   const files: Record<string, string> = {}
   let own: Map<string, [number, number]> | undefined
+  let ownLines: Record<string, number> | undefined
 
   test('record and replay', (t) => {
     const python = requirePython(t, 15)
@@ -146,6 +159,9 @@ describe('Tachyon files of one run (CPython 3.15)', () => {
     const totals = spawnSync(python, ['-c', TACHYON_TOTALS, files.pstats!], { encoding: 'utf8' })
     assert.equal(totals.status, 0, totals.stderr)
     own = new Map(Object.entries(JSON.parse(totals.stdout) as Record<string, [number, number]>))
+    const lines = spawnSync(python, ['-c', TACHYON_LINES, files.pstats!], { encoding: 'utf8' })
+    assert.equal(lines.status, 0, lines.stderr)
+    ownLines = JSON.parse(lines.stdout) as Record<string, number>
     const samples = [...own.values()].reduce((a, [s]) => a + s, 0)
     console.log(`Tachyon run: ${samples} samples, ${own.size} functions, planted_hot ${own.get(`${join(WORK, 'prog.py')}\0planted_hot`)?.join('/')} (self/total)`)
   })
@@ -185,6 +201,21 @@ describe('Tachyon files of one run (CPython 3.15)', () => {
     assert.equal(doc.threads[0]!.main, true)
     assert.equal(doc.threads[0]!.name, 'MainThread')
     assert.ok(!doc.frames.some((f) => f.file.endsWith('_sync_coordinator.py')), "Tachyon's own frames are left out, as its collectors do")
+    // the innermost frame's line of every sample: the same counts per line as Tachyon's pstats
+    const mine: Record<string, number> = {}
+    for (const th of doc.threads) {
+      const todo = [th.root]
+      while (todo.length > 0) {
+        const n = todo.pop()!
+        todo.push(...n.children)
+        const f = n.frame === null ? undefined : doc.frames[n.frame]!
+        for (const [line, count] of n.lines ?? []) {
+          const key = `${f!.file}\0${f!.qualname}\0${line}`
+          mine[key] = (mine[key] ?? 0) + count
+        }
+      }
+    }
+    assert.deepEqual(mine, ownLines, 'samples per line')
   })
   test('--collapsed: the same per function (files by base name)', (t) => {
     const doc = check(t, 'collapsed', (f) => basename(f), true)
@@ -201,6 +232,29 @@ describe('Tachyon files of one run (CPython 3.15)', () => {
   test('--jsonl: self samples per function', (t) => {
     const doc = check(t, 'jsonl', (f) => f, false)
     if (doc) assert.equal(doc.metadata.source?.format, 'tachyon-jsonl')
+  })
+
+  test('--binary --opcodes: each sample\'s instruction, found by compiling the source with 3.15 (pyxray import)', (t) => {
+    const python = requirePython(t, 15)
+    if (!python) return
+    // nearly all the time in one BINARY_OP on big integers (line 6)
+    writeFileSync(join(WORK, 'binop.py'), 'def work(n):\n    a = 7 ** 40000\n    b = 3 ** 40000\n    x = 0\n    for _ in range(n):\n        x = a * b\n        x = 1\n    return x\n\n\nwork(150)\n')
+    const bin = join(WORK, 'binop.bin')
+    const run = spawnSync(python, ['-m', 'profiling.sampling', 'run', '--opcodes', '--binary', '--compression', 'none', '-o', bin, 'binop.py'], { cwd: WORK, encoding: 'utf8' })
+    assert.equal(run.status, 0, run.stderr)
+    const out = join(WORK, 'binop.json')
+    const r = pyxray('import', bin, '-o', out)
+    assert.equal(r.status, 0, r.stderr)
+    const doc = readProfileDocument(readFileSync(out, 'utf8'), out)
+    assert.ok(!doc.metadata.warnings.some((w) => /no Python/.test(w)), doc.metadata.warnings.join('; '))
+    const ins = buildReport(doc, { view: 'instructions', sort: 'self', top: 1, minPercent: 0, hide: [], name: out })
+    const first = ins.instructions![0]!
+    assert.deepEqual([first.function.qualname, first.opname, first.argrepr, first.line, first.col, first.endCol], ['work', 'BINARY_OP', '*', 6, 12, 17], JSON.stringify(first))
+    assert.equal(ins.note, undefined)
+    // every sample with an instruction is also a sample of its line
+    const lines = buildReport(doc, { view: 'lines', sort: 'self', top: 1, minPercent: 0, hide: [], name: out })
+    assert.equal(lines.lines![0]!.line, 6)
+    assert.ok(first.samples <= lines.lines![0]!.samples)
   })
 
   test("zstd-compressed --binary (Tachyon's default): decompressed by Python 3.15's compression.zstd, the same totals", (t) => {

@@ -49,7 +49,7 @@ for (const minor of [11, 12, 14, 15]) {
     assert.match(r.stderr, new RegExp(`^pyxray: profiling with \\S+ \\(--python 3\\.${minor}: CPython 3\\.${minor}\\.\\d+\\)$`, 'm'))
     const doc = readProfileDocument(readFileSync(out, 'utf8'), out)
     assert.equal(doc.pyxray, 'profile')
-    assert.equal((JSON.parse(readFileSync(out, 'utf8')) as { version: number }).version, 2, 'the agent writes version 2')
+    assert.equal((JSON.parse(readFileSync(out, 'utf8')) as { version: number }).version, 3, 'the agent writes version 3')
     assert.equal(doc.metadata.exitStatus, 3)
     assert.match(doc.metadata.python.version, new RegExp(`^3\\.${minor}\\.`))
     assert.equal(doc.metadata.engine, 'c', doc.metadata.engineReason)

@@ -88,7 +88,7 @@ describe('deep recursion profiles on every native CPython', { timeout: 20 * 60_0
         const loaded = await runPython(python, ['-c', JSON_LOAD, out])
         assert.equal(loaded.status, 0, `json.load of the profile in 3.${minor}: ${loaded.stderr}`)
         const seen = JSON.parse(loaded.stdout) as { version: number; deepest: number }
-        assert.equal(seen.version, 2)
+        assert.equal(seen.version, 3)
         assert.ok(seen.deepest > depth, `json.load sees the whole chain (deepest ${seen.deepest})`)
         const doc = readProfile(out) // the core reader, then the invariants
         const m = measure(doc)

@@ -75,7 +75,7 @@ export function makeDoc(children: T[], o: DocOptions = {}): ProfileDocument {
   const total = kids.reduce((s, k) => s + k.totalNs, 0)
   return {
     pyxray: 'profile',
-    version: 2,
+    version: 3,
     metadata: makeMetadata({ cwd, durationNs: total, ...(o.memory ? { memory: true } : {}) }),
     frames,
     threads: [{ id: 1, name: 'MainThread', main: true, root: { frame: null, calls: 0, totalNs: total, selfNs: 0, children: kids } }],

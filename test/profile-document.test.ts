@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { flattenProfile, PROFILE_VERSION, type ProfileDocument, ProfileDocumentError, readProfileDocument, toProfileJson } from '../src/profile/document.js'
-import { PROFILE_SCHEMA_V1, PROFILE_SCHEMA_V2 } from '../src/profile/profile-schema.js'
+import { PROFILE_SCHEMA_V1, PROFILE_SCHEMA_V2, PROFILE_SCHEMA_V3 } from '../src/profile/profile-schema.js'
 import { isDateTime, type JsonSchema, schemaViolation } from '../src/profile/schema-check.js'
 import { schemaValidator } from './schemas.js'
 
@@ -84,7 +84,7 @@ test('version-1 fixtures and their version-2 form read to the same document', ()
     assert.equal(fromV1.version, PROFILE_VERSION)
     const flatText = toProfileJson(fromV1)
     const flat = copy(flatText)
-    assert.equal(flat.version, 2)
+    assert.equal(flat.version, 3)
     for (const t of flat.threads) {
       assert.ok(!('root' in t), 'no nested root in version 2')
       assert.equal(t.nodes[0].parent, null)
@@ -116,7 +116,7 @@ test('each problem has its code and a one-line message naming the file and the p
   fails('[1, 2]', 'PROFILE_NOT_PROFILE', /^p\.json: not a pyxray profile \(no "pyxray": "profile" at the top\)/)
   fails({ pyxray: 'memory', version: 1 }, 'PROFILE_NOT_PROFILE', /^p\.json: not a pyxray profile/)
   fails(null, 'PROFILE_NOT_PROFILE', /^p\.json: not a pyxray profile/)
-  fails('{"pyxray": "profile", "version": 3}', 'PROFILE_VERSION', /^p\.json: profile version 3 is not supported: this pyxray reads versions 1 and 2; use the pyxray that wrote it, or profile again$/)
+  fails('{"pyxray": "profile", "version": 4}', 'PROFILE_VERSION', /^p\.json: profile version 4 is not supported: this pyxray reads versions 1, 2 and 3; use the pyxray that wrote it, or profile again$/)
   fails('{"pyxray": "profile"}', 'PROFILE_VERSION', /^p\.json: profile version undefined is not supported/)
   const d = copy(v2)
   d.threads[1].nodes[0].calls = 2
@@ -159,7 +159,7 @@ test('100,000-deep trees read and write in either version, without recursion', (
   // Written flat, the two are one document (compared as text: deepEqual would recurse).
   const written = toProfileJson(v1)
   assert.equal(written, toProfileJson(v2))
-  assert.equal(written, JSON.stringify(JSON.parse(deepV2(depth))))
+  assert.equal(written, JSON.stringify(JSON.parse(deepV2(depth))).replace(`"version":2`, `"version":3`))
   // A broken node deep down is found and named.
   const broken = deepV1(depth).replace('"totalNs":1,"selfNs":1,"children":[]', '"totalNs":1,"selfNs":-1,"children":[]')
   assert.throws(() => readProfileDocument(broken, 'deep.json'), (e: unknown) => e instanceof ProfileDocumentError && e.code === 'PROFILE_INVALID' && e.jsonPath!.split('/children/').length === depth + 1 && e.jsonPath!.endsWith('/selfNs'))
@@ -214,7 +214,7 @@ const BREAKS: [string, (d: Mutable, v: 1 | 2) => void][] = [
 
 test('the core checker and ajv agree on the schema, for both versions', () => {
   const ajv = { 1: schemaValidator('profile-v1.schema.json'), 2: schemaValidator('profile.schema.json') }
-  const schemas: Record<1 | 2, JsonSchema> = { 1: PROFILE_SCHEMA_V1, 2: PROFILE_SCHEMA_V2 }
+  const schemas: Record<1 | 2, JsonSchema> = { 1: PROFILE_SCHEMA_V1, 2: PROFILE_SCHEMA_V3 }
   let broken = 0
   for (const [name, text] of V1_FIXTURES) {
     const forms: [1 | 2, string][] = [
@@ -253,8 +253,29 @@ test('date-time as ajv-formats checks it', () => {
 test('the schema module is generated from the JSON schemas, and unknown keywords are refused', () => {
   const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'gen-profile-schema.mjs'), '--check'], { encoding: 'utf8' })
   assert.equal(r.status, 0, r.stderr)
+  assert.equal(PROFILE_SCHEMA_V3.$id, 'urn:pyxray:profile:3')
   assert.equal(PROFILE_SCHEMA_V2.$id, 'urn:pyxray:profile:2')
   assert.equal(PROFILE_SCHEMA_V1.$id, 'urn:pyxray:profile:1')
   assert.throws(() => schemaViolation(1, { oneOf: [] }), /keyword "oneOf"/)
   assert.throws(() => schemaViolation('x', { format: 'email' }), /format "email"/)
+})
+
+test('version 3: instruction-level samples are kept through read and write; version 2 reads as 3', () => {
+  const v3 = copy(toProfileJson(readProfileDocument(readFileSync(join(FIXTURES, 'sample.json'), 'utf8'), 's')))
+  const at = v3.threads[0].nodes.findIndex((n: { frame: number | null }) => n.frame !== null)
+  const frame = v3.threads[0].nodes[at].frame as number
+  v3.frames[frame].instructions = [{ offset: 38, opname: 'CALL', argrepr: '', line: 9, endLine: 9, col: 12, endCol: 21, specialized: 'CALL_BUILTIN_O' }]
+  v3.threads[0].nodes[at].offsets = [[38, 5]]
+  v3.threads[0].nodes[at].lines = [[9, 5]]
+  const doc = readProfileDocument(v3, 'v3.json')
+  assert.equal(doc.version, 3)
+  assert.deepEqual(copy(toProfileJson(doc)), v3)
+  const v2 = copy(toProfileJson(readProfileDocument(readFileSync(join(FIXTURES, 'sample.json'), 'utf8'), 's')))
+  v2.version = 2
+  assert.equal(readProfileDocument(v2, 'v2.json').version, PROFILE_VERSION)
+  v2.frames[frame].instructions = []
+  fails(v2, 'PROFILE_INVALID', /^p\.json: invalid profile at \/frames\/\d+: /, `/frames/${frame}`)
+  const bad = copy(JSON.stringify(v3))
+  bad.threads[0].nodes[at].offsets = [[-2, 5]]
+  fails(bad, 'PROFILE_INVALID', /offsets\/0\/0: expected/, `/threads/0/nodes/${at}/offsets/0/0`)
 })

@@ -73,7 +73,7 @@ test('schema errors name the file, the JSON path and what was expected (version 
 test('not JSON, not a profile, unknown version, unreadable: each its own message', () => {
   fails('{"pyxray": ', 'PROFILE_NOT_JSON', /^p\.json: not JSON/)
   fails('[1, 2]', 'PROFILE_NOT_PROFILE', /^p\.json: not a pyxray profile/)
-  fails('{"pyxray": "profile", "version": 7}', 'PROFILE_VERSION', /^p\.json: profile version 7 is not supported: this pyxray reads versions 1 and 2/)
+  fails('{"pyxray": "profile", "version": 7}', 'PROFILE_VERSION', /^p\.json: profile version 7 is not supported: this pyxray reads versions 1, 2 and 3/)
   const dir = mkdtempSync(join(tmpdir(), 'pyxray-pf-'))
   assert.throws(() => readProfileFile(join(dir, 'missing.json')), (e: unknown) => e instanceof ProfileDocumentError && e.code === 'PROFILE_UNREADABLE' && /missing\.json: cannot read the profile: no such file/.test(e.message))
   assert.throws(() => readProfileFile(dir), (e: unknown) => e instanceof ProfileDocumentError && e.code === 'PROFILE_UNREADABLE' && /is a folder/.test(e.message))

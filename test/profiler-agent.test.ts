@@ -14,7 +14,7 @@
  * - the Python API (context manager, start/stop, errors, the decorator on functions, generators,
  *   coroutines and async generators, memory, sample mode, exclude) from a plain interpreter with
  *   only PYTHONPATH set;
- * - every document is version 2, read by pyxray's core reader (as strict as
+ * - every document is version 3, read by pyxray's core reader (as strict as
  *   schema/profile.schema.json), and checked for the invariants the schema cannot say
  *   (totalNs = selfNs + children, frame indexes).
  *

@@ -224,7 +224,7 @@ describe('pyxray serve', () => {
     assert.deepEqual(JSON.parse((await send(server.port, '/api/profiles/1', h)).body), memoryDoc)
     // A version-1 file is served in the current format (flat), the same profile.
     const served = (await send(server.port, '/api/profiles/0', h)).body
-    assert.equal((JSON.parse(served) as { version: number }).version, 2)
+    assert.equal((JSON.parse(served) as { version: number }).version, 3)
     assert.deepEqual(readProfileDocument(served, 'served'), readProfileDocument(profileDoc, 'run.json'))
     assert.equal((await send(server.port, '/api/profiles/7', h)).status, 404)
   })

@@ -47,6 +47,10 @@ index   name             meaning
                          node was on top of its thread's stack (its own frame's, and those of
                          folded frames in it; :func:`visible_tree` adds a folded node's to its
                          visible ancestor's).
+19      OFFSETS          sample mode: dict instruction offset (bytes) -> samples where this
+                         node was the innermost visible frame, at that instruction of its own
+                         code (the call site, when folded code below it ran); None until the
+                         first (see :mod:`pyxray._profile_sites`).
 ======  ===============  ====================================================================
 
 Times are corrected for the profiler's own cost while converting (:func:`thread_tree`): with
@@ -90,12 +94,13 @@ LIB = 14
 SINK = 15
 ALLOCS, ALLOC_BYTES = 16, 17
 EXECUTED = 18
-NODE_SIZE = 19
+OFFSETS = 19
+NODE_SIZE = 20
 
 
 def new_node(frame: int, key: Any, lib: bool, folded: bool = False, quiet: bool | None = None) -> Node:
     """A fresh node (every slot present, so any mode can use it). ``quiet`` defaults to ``lib``."""
-    return [{}, 0, 0.0, 0.0, key, 1 if folded else 0, 0, frame, lib if quiet is None else quiet, 0, 0, 0, 0, 0, lib, None, 0, 0, 0]
+    return [{}, 0, 0.0, 0.0, key, 1 if folded else 0, 0, frame, lib if quiet is None else quiet, 0, 0, 0, 0, 0, lib, None, 0, 0, 0, None]
 
 
 def new_root() -> Node:
@@ -174,6 +179,11 @@ def _merge_into(dst: Node, src: Node) -> None:
         a[ALLOC_BYTES] += b[ALLOC_BYTES]
         a[SAMPLES] += b[SAMPLES]
         a[EXECUTED] += b[EXECUTED]
+        if len(b) > OFFSETS and b[OFFSETS]:
+            merged = dict(a[OFFSETS] or {})  # a copy: visible_tree's copies share the dicts
+            for offset, n in b[OFFSETS].items():
+                merged[offset] = merged.get(offset, 0) + n
+            a[OFFSETS] = merged
         by_frame = {c[FRAME]: c for c in real_children(a)}
         kids = a[CHILDREN]
         for key, child in b[CHILDREN].items():
@@ -233,6 +243,7 @@ def thread_tree(
     sampled: bool = False,
     instructions: bool = False,
     tally: OverheadTally | None = None,
+    sites: Any = None,
 ) -> dict[str, Any]:
     """One thread's tree as document nodes (``frame``, ``calls``, ``totalNs``, ``selfNs``,
     ``memory``, ``samples``, ``executedInstructions`` (self: executed in the node's own and folded frames,
@@ -244,7 +255,9 @@ def thread_tree(
     ``hidden`` per folded call, clamped at ``floor`` per own call (see :func:`clamp_self`;
     ``tally`` counts what was subtracted and clamped); its total is then its self time plus its
     children's totals.
-    Sampled trees take self time from the SELF slot. Iterative: any depth."""
+    Sampled trees take self time from the SELF slot; with ``sites`` (a
+    :class:`pyxray._profile_sites.Sites`) their nodes' instruction offsets go to the document too.
+    Iterative: any depth."""
     # Work entries: [node, its real children, next child index, finished children]; a finished
     # child is (document node, measured total in clock units, calls).
     work: list[list[Any]] = [[root, real_children(root), 0, []]]
@@ -288,6 +301,8 @@ def thread_tree(
                 out["memory"]["allocatedBytes"] = int(node[ALLOC_BYTES])
         if sampled:
             out["samples"] = node[SAMPLES]
+            if sites is not None and len(node) > OFFSETS and node[OFFSETS] and node[FRAME] >= 0:
+                sites.add(node[FRAME], node[KEY], node[OFFSETS], out)
         if instructions:
             out["executedInstructions"] = node[EXECUTED]
         out["children"] = [item[0] for item in done]
@@ -317,7 +332,7 @@ def flatten_tree(tree: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def thread_nodes(thread: dict[str, Any]) -> list[dict[str, Any]]:
-    """A document thread's nodes, flat (version 2 as it is; version 1's nested ``root`` flattened)."""
+    """A document thread's nodes, flat (versions 2 and 3 as they are; version 1's nested ``root`` flattened)."""
     nodes = thread.get("nodes")
     return nodes if nodes is not None else flatten_tree(thread["root"])
 

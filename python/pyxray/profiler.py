@@ -53,7 +53,7 @@ What the numbers mean:
 - ``calls`` counts entries into a node: calls, plus resumptions of a generator or coroutine (as
   cProfile's ncalls). ``totalNs`` is inclusive, ``selfNs`` excludes children; in the document
   ``totalNs == selfNs + sum(children totalNs)`` always holds.
-- The document (version 2) lists each thread's nodes flat (``threads[i].nodes``, preorder,
+- The document (version 3) lists each thread's nodes flat (``threads[i].nodes``, preorder,
   ``nodes[0]`` the root), each with ``parent``, its parent's index: a program that recursed
   100,000 deep writes a file plain ``json.load`` reads.
 - Recursion: each level is its own node (``fib -> fib -> fib``); a node's total covers exactly the
@@ -154,7 +154,7 @@ if TYPE_CHECKING:  # typing is for type checkers only
 __all__ = ["Profiler", "ProfilerError", "ProfilerWarning", "profile", "PROFILE_VERSION"]
 
 #: The version of the profile document (``"version"``); see schema/profile.schema.json.
-PROFILE_VERSION = 2
+PROFILE_VERSION = 3
 
 _MODES = ("trace", "sample")
 _CLOCKS = ("wall", "cpu")

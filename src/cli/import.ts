@@ -5,10 +5,10 @@
  */
 import { spawnSync } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
-import { findInterpreters } from '../runtime/index.js'
-import { importProfile, ImportError } from '../profile/import/index.js'
+import { agentDir, findInterpreters } from '../runtime/index.js'
+import { importProfile, ImportError, type InstructionRequest } from '../profile/import/index.js'
 import { importPprof, looksPprof } from '../pprof/index.js'
-import type { ProfileDocument } from '../profile/document.js'
+import type { ProfileDocument, ProfileInstruction } from '../profile/document.js'
 import { mergeRuns } from '../profile/runs.js'
 import { escapeMessage } from '../text/escape.js'
 import { defineCommand, HELP_OPTION, numberOption, OUTPUT_OPTIONS, outputValue, parseOptions } from './command.js'
@@ -26,7 +26,9 @@ file's content, not its name:
 
   Tachyon (python -m profiling.sampling, CPython 3.15+)
     --binary       every sample of every thread (zstd-compressed files, the default, are
-                   decompressed by a Python 3.14+ found on PATH, pyenv or PYXRAY_PYTHON_PATHS)
+                   decompressed by a Python 3.14+ found on PATH, pyenv or PYXRAY_PYTHON_PATHS);
+                   each sample's line, and with --opcodes its instruction (the sources are
+                   compiled by a Python of the profile's version: pyxray report --instructions)
     --collapsed    call paths per thread; files by base name only
     --pstats       per-line counts and caller edges: the call tree is rebuilt from the edges
     --jsonl        per-line counts only: every function at the top level with its own samples
@@ -94,6 +96,31 @@ function zstdWithPython(compressed: Uint8Array, maxBytes: number): Uint8Array {
   throw new ImportError('IMPORT_CORRUPT', `Tachyon binary: its zstd-compressed samples cannot be decompressed (${why}): the file is truncated or damaged`)
 }
 
+/** Resolves --opcodes frames to instructions (pyxray._profile_sites.resolve_requests): JSON requests on stdin, answers on stdout. */
+const INSTRUCTIONS_SCRIPT = `import json, sys
+sys.path.insert(0, sys.argv[1])
+from pyxray._profile_sites import resolve_requests
+json.dump(resolve_requests(json.load(sys.stdin)), sys.stdout)
+`
+
+/**
+ * The instruction resolver of {@link importProfile}: an interpreter of the profile's major.minor
+ * compiles the sources (the offsets are that version's); undefined when there is none, or it fails.
+ */
+function instructionsWithPython(version: string, requests: readonly InstructionRequest[]): readonly (ProfileInstruction | null)[] | undefined {
+  const [major, minor] = version.split('.').map(Number)
+  const python = findInterpreters().find((i) => i.implementation === 'CPython' && i.major === major && i.minor === minor)
+  if (!python) return undefined
+  const r = spawnSync(python.path, ['-I', '-c', INSTRUCTIONS_SCRIPT, agentDir()], { input: JSON.stringify(requests), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
+  if (r.status !== 0) return undefined
+  try {
+    const answers = JSON.parse(r.stdout) as unknown
+    return Array.isArray(answers) && answers.length === requests.length ? (answers as (ProfileInstruction | null)[]) : undefined
+  } catch {
+    return undefined
+  }
+}
+
 const IMPORT_OPTIONS = { ...OUTPUT_OPTIONS, 'interval-us': { type: 'string' }, 'sample-type': { type: 'string' }, ...HELP_OPTION } as const
 
 /** What `pyxray import` was asked to do. */
@@ -147,7 +174,7 @@ function runImport(o: ImportRequest, con: Console): number {
     try {
       if (looksPprof(bytes)) docs.push(importPprof(bytes, { startTime: mtime.toISOString(), ...(o.sampleType !== undefined ? { sampleType: o.sampleType } : {}) }))
       else if (o.sampleType !== undefined) throw new ImportError('IMPORT_UNSUPPORTED', '--sample-type applies to pprof files only, and this is not one')
-      else docs.push(importProfile(bytes, { ...(intervalUs !== undefined ? { intervalUs } : {}), startTime: mtime.toISOString(), zstd: zstdWithPython }))
+      else docs.push(importProfile(bytes, { ...(intervalUs !== undefined ? { intervalUs } : {}), startTime: mtime.toISOString(), zstd: zstdWithPython, instructions: instructionsWithPython }))
     } catch (e) {
       if (!(e instanceof ImportError)) throw e
       con.err(`pyxray: ${escapeMessage(`${file}: ${e.message} [${e.code}]`)}\n`)

@@ -1,4 +1,6 @@
 /** `pyxray report PROFILE.json`: the flat table, call tree or callers/callees of a profile. */
+import { readFileSync, statSync } from 'node:fs'
+import { isAbsolute } from 'node:path'
 import { buildReport, REPORT_SORTS, ReportError, type ReportOptions } from '../profile/report.js'
 import { PLAIN_REPORT, type ReportStyle } from '../profile/report-text.js'
 import { COLOR_HELP, COLOR_OPTIONS, colorOn, defineCommand, formatOption, formatValue, HELP_OPTION, numberOption, OUTPUT_OPTIONS, outputValue, parseOptions, withOutput } from './command.js'
@@ -6,6 +8,17 @@ import { ExitCode, UsageError } from './errors.js'
 import { PALETTE } from './io.js'
 import { readProfileFile } from './profile-file.js'
 import { REPORT_FORMATS } from './report-formats.js'
+
+/** The text of a source file a profile names, for --lines and --instructions (absolute paths, up to 16 MB; undefined when unreadable). */
+function readSource(file: string): string | undefined {
+  if (!isAbsolute(file)) return undefined
+  try {
+    if (statSync(file).size > 16 * 1024 * 1024) return undefined
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
+}
 
 const indent = (text: string, by: number) => text.replace(/\n/g, `\n${' '.repeat(by)}`)
 
@@ -36,6 +49,10 @@ Options:
       --hide QUALNAME       fold this function into its callers (repeatable)
       --callers QUALNAME    who calls the function, and its time from each caller
       --callees QUALNAME    what the function calls, and the time of each from it
+      --lines               sample mode: the hottest source lines (of the innermost frame shown),
+                            with their text
+      --instructions        sample mode: the hottest bytecode instructions: opname, argument,
+                            specialised form (3.11+), and source span (column-exact on 3.11+)
       --thread NAME|ID      only this thread (default: all threads)
   -f, --format FMT          one of:
 ${REPORT_FORMATS.map((f) => `                              ${f.name.padEnd(9)} ${indent(f.description, 40)}`).join('\n')}
@@ -48,6 +65,7 @@ Examples:
   pyxray report run.json
   pyxray report run.json --tree --depth 4 --min-percent 2
   pyxray report run.json --callers json.dumps --format markdown >> "$GITHUB_STEP_SUMMARY"
+  pyxray report run.json --instructions --top 10
   pyxray report run.json --format html -o report.html
 `
 
@@ -73,6 +91,8 @@ const REPORT_OPTIONS = {
   hide: { type: 'string', multiple: true },
   callers: { type: 'string' },
   callees: { type: 'string' },
+  lines: { type: 'boolean', default: false },
+  instructions: { type: 'boolean', default: false },
   thread: { type: 'string' },
   ...formatOption('text'),
   ...OUTPUT_OPTIONS,
@@ -94,13 +114,13 @@ export const reportCommand = defineCommand({
     const format = REPORT_FORMATS.find((f) => f.name === formatValue('report', values.format, REPORT_FORMATS.map((f) => f.name)))!
     const sort = REPORT_SORTS.find((s) => s === values.sort)
     if (sort === undefined) throw new UsageError('USAGE', `--sort takes one of ${REPORT_SORTS.join(', ')}, not "${values.sort}"`)
-    const views = (['tree', 'callers', 'callees'] as const).filter((v) => (v === 'tree' ? values.tree : values[v] !== undefined))
-    if (views.length > 1) throw new UsageError('USAGE', '--tree, --callers and --callees each choose a view: give one')
+    const views = (['tree', 'callers', 'callees', 'lines', 'instructions'] as const).filter((v) => (v === 'tree' || v === 'lines' || v === 'instructions' ? values[v] : values[v] !== undefined))
+    if (views.length > 1) throw new UsageError('USAGE', '--tree, --callers, --callees, --lines and --instructions each choose a view: give one')
     const view = views[0] ?? 'flat'
     if (view !== 'tree' && (values.depth !== undefined || values['min-percent'] !== undefined)) throw new UsageError('USAGE', '--depth and --min-percent apply to the call tree: add --tree')
     const hide = values.hide ?? []
     if (format.wholeProfile && (views.length || values.focus !== undefined || hide.length || values.thread !== undefined)) {
-      throw new UsageError('USAGE', `--format ${format.name} holds the whole profile (pick views, threads and searches in the page): drop --tree, --callers, --callees, --focus, --hide and --thread`)
+      throw new UsageError('USAGE', `--format ${format.name} holds the whole profile (pick views, threads and searches in the page): drop --tree, --callers, --callees, --lines, --instructions, --focus, --hide and --thread`)
     }
     const file = positionals[0]!
     const output = outputValue(values, ctx)
@@ -117,6 +137,7 @@ export const reportCommand = defineCommand({
       ...(view === 'callers' || view === 'callees' ? { target: (values.callers ?? values.callees)! } : {}),
       ...(values.thread !== undefined ? { thread: values.thread } : {}),
       name: file,
+      ...(view === 'lines' || view === 'instructions' ? { sources: readSource } : {}),
     }
     return { file, format, output, options, width: textWidthOption(values.width), style: reportStyle(values, output) }
   },

@@ -1,15 +1,15 @@
 /**
  * The profile document written by pyxray's Python agent (python/pyxray/profiler.py): its
  * TypeScript types, and the one reader and writer of its JSON that the CLI, the server and the
- * web UI use. `schema/profile.schema.json` (version 2) is the contract.
+ * web UI use. `schema/profile.schema.json` (version 3) is the contract.
  *
- * In the file (version 2) each thread lists its call-tree nodes flat, each naming its parent by
+ * In the file (versions 2 and 3) each thread lists its call-tree nodes flat, each naming its parent by
  * index, so that no reader recurses by call depth; version 1 nested them (`root`, `children`).
  * In memory ({@link ProfileDocument}) every thread has its nested `root` again — the shape the
  * model, reports, exports and diffs walk — built and taken apart here without recursion.
  * Times are integer nanoseconds of the profile's clock, memory is in bytes.
  */
-import { PROFILE_SCHEMA_V1, PROFILE_SCHEMA_V2 } from './profile-schema.js'
+import { PROFILE_SCHEMA_V1, PROFILE_SCHEMA_V2, PROFILE_SCHEMA_V3 } from './profile-schema.js'
 import { type JsonSchema, type PathLink, pointerOf as pointer, previewJson as preview, schemaViolation } from './schema-check.js'
 
 /** The interpreter that produced the profile. */
@@ -58,6 +58,10 @@ export interface ProfileMetadata {
   readonly warnings: readonly string[]
   readonly memory?: boolean
   readonly tracer?: 'sys.monitoring' | 'sys.setprofile' | 'sampler'
+  /** Sample mode: remote when the stacks were read from another process (3.14+'s _remote_debugging). */
+  readonly sampler?: 'remote'
+  /** The remote sampler with --async-aware: task stacks instead of thread stacks. */
+  readonly asyncAware?: boolean
   /** Trace mode: the engine of the per-event hot path (the optional C accelerator or Python). */
   readonly engine?: 'c' | 'python'
   /** Why the Python engine ran; absent when the C engine did. */
@@ -93,7 +97,31 @@ export interface ProfileFrame {
   readonly module?: string
   /** Library code (stdlib, site-packages) or a builtin. */
   readonly library?: boolean
+  /** Sample mode: the sampled instructions of this function, in offset order (version 3). */
+  readonly instructions?: readonly ProfileInstruction[]
 }
+
+/** One sampled instruction of a function, as the agent's `dis` saw it. */
+export interface ProfileInstruction {
+  /** Byte offset in co_code, as dis numbers it. */
+  readonly offset: number
+  /** As dis shows it (not specialised). */
+  readonly opname: string
+  readonly argrepr: string
+  /** 1-based source line; absent when the instruction has none. */
+  readonly line?: number
+  /** 3.11+: last line of the source span. */
+  readonly endLine?: number
+  /** 3.11+: first column of the span, a 0-based UTF-8 byte offset into `line`. */
+  readonly col?: number
+  /** 3.11+: end column (exclusive), a 0-based UTF-8 byte offset into `endLine`. */
+  readonly endCol?: number
+  /** 3.11+: the specialised form the interpreter ran, when it differs from opname. */
+  readonly specialized?: string
+}
+
+/** [key, samples] pairs: a node's samples per source line or per instruction offset. */
+export type SampleCounts = readonly (readonly [number, number])[]
 
 /** Memory of a call node: the C engine's allocator wrapper, or tracemalloc (the Python engine). */
 export interface ProfileNodeMemory {
@@ -125,6 +153,10 @@ export interface ProfileNode {
    * code the profiler sees (not C code, not excluded code).
    */
   readonly executedInstructions?: number
+  /** Sample mode: [line, samples] where this node was the innermost visible frame, line order. */
+  readonly lines?: SampleCounts
+  /** Sample mode: [offset, samples] of the same samples by instruction (described by the frame's instructions), offset order. */
+  readonly offsets?: SampleCounts
   /** Callees, largest totalNs first. */
   readonly children: readonly ProfileNode[]
 }
@@ -171,27 +203,27 @@ export interface ProfileDocument {
 }
 
 /** The version of the profile document pyxray writes. */
-export const PROFILE_VERSION = 2
+export const PROFILE_VERSION = 3
 
 /** The profile document versions pyxray reads (older ones are upgraded on read). */
-export const SUPPORTED_PROFILE_VERSIONS: readonly number[] = [1, PROFILE_VERSION]
+export const SUPPORTED_PROFILE_VERSIONS: readonly number[] = [1, 2, PROFILE_VERSION]
 
-/** A node as the file (version 2) stores it: its fields, and its parent's index instead of children. */
+/** A node as the file (versions 2 and 3) stores it: its fields, and its parent's index instead of children. */
 export type FlatProfileNode = Omit<ProfileNode, 'children'> & {
   /** Index of the parent in the thread's `nodes` (smaller than the node's own); null for nodes[0], the root. */
   readonly parent: number | null
 }
 
-/** A thread as the file (version 2) stores it: the call tree flat, in preorder, nodes[0] the root. */
+/** A thread as the file (versions 2 and 3) stores it: the call tree flat, in preorder, nodes[0] the root. */
 export type FlatProfileThread = Omit<ProfileThread, 'root'> & { readonly nodes: readonly FlatProfileNode[] }
 
-/** A run or process as the file (version 2) stores it. */
+/** A run or process as the file (versions 2 and 3) stores it. */
 export interface FlatProfileRun {
   readonly metadata: ProfileMetadata
   readonly threads: readonly FlatProfileThread[]
 }
 
-/** The profile document as the file (version 2, schema/profile.schema.json) stores it. */
+/** The profile document as the file (version 3, schema/profile.schema.json) stores it. */
 export interface FlatProfileDocument {
   readonly pyxray: 'profile'
   readonly version: typeof PROFILE_VERSION
@@ -287,6 +319,8 @@ function nestThread(t: FlatProfileThread): ProfileThread {
       ...(n.memory ? { memory: n.memory } : {}),
       ...(n.samples !== undefined ? { samples: n.samples } : {}),
       ...(n.executedInstructions !== undefined ? { executedInstructions: n.executedInstructions } : {}),
+      ...(n.lines !== undefined ? { lines: n.lines } : {}),
+      ...(n.offsets !== undefined ? { offsets: n.offsets } : {}),
       children: [] as ProfileNode[],
     }
     built.push(node)
@@ -312,6 +346,8 @@ function flattenThread(t: ProfileThread): FlatProfileThread {
       ...(n.memory ? { memory: n.memory } : {}),
       ...(n.samples !== undefined ? { samples: n.samples } : {}),
       ...(n.executedInstructions !== undefined ? { executedInstructions: n.executedInstructions } : {}),
+      ...(n.lines !== undefined ? { lines: n.lines } : {}),
+      ...(n.offsets !== undefined ? { offsets: n.offsets } : {}),
     })
     for (let i = n.children.length - 1; i >= 0; i--) todo.push([n.children[i]!, index])
   }
@@ -323,7 +359,7 @@ const mapRuns = <A, B>(runs: readonly { readonly metadata: ProfileMetadata; read
 
 /**
  * Reads a profile document: JSON text (parsed here) or an already parsed value, of any version
- * pyxray reads (1: nested, 2: flat), checked as strictly as its JSON schema (and the invariants the
+ * pyxray reads (1: nested, 2 and 3: flat), checked as strictly as its JSON schema (and the invariants the
  * schema cannot state: a parent before its children, frames in the table), and returned in memory
  * with nested trees. Nothing recurses by call depth. Every problem is a {@link ProfileDocumentError}
  * whose one-line message starts with `name` (the file).
@@ -346,11 +382,11 @@ export function readProfileDocument(input: unknown, name: string): ProfileDocume
   if (typeof version !== 'number' || !SUPPORTED_PROFILE_VERSIONS.includes(version)) {
     throw new ProfileDocumentError(
       'PROFILE_VERSION',
-      `${name}: profile version ${JSON.stringify(version)} is not supported: this pyxray reads versions ${SUPPORTED_PROFILE_VERSIONS.join(' and ')}; use the pyxray that wrote it, or profile again`,
+      `${name}: profile version ${JSON.stringify(version)} is not supported: this pyxray reads versions ${SUPPORTED_PROFILE_VERSIONS.slice(0, -1).join(', ')} and ${SUPPORTED_PROFILE_VERSIONS.at(-1)!}; use the pyxray that wrote it, or profile again`,
       name,
     )
   }
-  const schema: JsonSchema = version === 1 ? PROFILE_SCHEMA_V1 : PROFILE_SCHEMA_V2
+  const schema: JsonSchema = version === 1 ? PROFILE_SCHEMA_V1 : version === 2 ? PROFILE_SCHEMA_V2 : PROFILE_SCHEMA_V3
   const v = schemaViolation(doc, schema)
   if (v) {
     const got = v.keyword === 'required' || v.keyword === 'additionalProperties' ? '' : ` (got ${preview(v.value)})`
@@ -362,13 +398,14 @@ export function readProfileDocument(input: unknown, name: string): ProfileDocume
     return { ...(doc as unknown as Omit<ProfileDocument, 'version'>), version: PROFILE_VERSION }
   }
   checkFlat(doc, frameCount, name)
+  // Version 2 is version 3 without instruction-level samples (nodes' lines came from the remote sampler only).
   const { runs: flatRuns, processes: flatProcesses, ...flat } = doc as unknown as FlatProfileDocument
   const runs = mapRuns(flatRuns, nestThread)
   const processes = mapRuns(flatProcesses, nestThread)
-  return { ...flat, threads: flat.threads.map(nestThread), ...(runs ? { runs } : {}), ...(processes ? { processes } : {}) }
+  return { ...flat, version: PROFILE_VERSION, threads: flat.threads.map(nestThread), ...(runs ? { runs } : {}), ...(processes ? { processes } : {}) }
 }
 
-/** The document as the file stores it (version 2: every thread's nodes flat), built without recursion. */
+/** The document as the file stores it (version 3: every thread's nodes flat), built without recursion. */
 export function flattenProfile(doc: ProfileDocument): FlatProfileDocument {
   const { runs: nestedRuns, processes: nestedProcesses, ...rest } = doc
   const runs = mapRuns(nestedRuns, flattenThread)
@@ -377,7 +414,7 @@ export function flattenProfile(doc: ProfileDocument): FlatProfileDocument {
 }
 
 /**
- * The document as JSON text in the current format (version 2, flat; compact, no newline at the
+ * The document as JSON text in the current format (version 3, flat; compact, no newline at the
  * end). JSON.stringify recurses by nesting depth: flat nodes keep it shallow at any call depth.
  */
 export function toProfileJson(doc: ProfileDocument): string {

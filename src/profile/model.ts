@@ -3,7 +3,7 @@
  * {@link ProfileDocument}. Nodes are plain read-only data; every transformation (merge, focus,
  * hide, min-percent) builds new trees. Times are ns of the profile's clock, memory in bytes.
  */
-import type { ProfileDocument, ProfileFrame, ProfileThread } from './document.js'
+import type { ProfileDocument, ProfileFrame, ProfileInstruction, ProfileThread, SampleCounts } from './document.js'
 
 /** A function as the model identifies it. */
 export interface FunctionInfo {
@@ -18,6 +18,8 @@ export interface FunctionInfo {
   /** Builtins: the defining module. */
   readonly module?: string
   readonly library: boolean
+  /** Sample mode: the sampled instructions of the function, as the frame describes them. */
+  readonly instructions?: readonly ProfileInstruction[]
 }
 
 /** One call path of a call tree. `totalNs == selfNs + Σ children.totalNs` as built from a document. */
@@ -38,6 +40,10 @@ export interface CallNode {
   readonly allocations?: number
   /** Sample mode: samples with this node on the stack. */
   readonly samples?: number
+  /** Sample mode: [line, samples] where this node was the innermost visible frame. */
+  readonly lines?: SampleCounts
+  /** Sample mode: [offset, samples] of the same samples by instruction. */
+  readonly offsets?: SampleCounts
   /** Callees, largest totalNs first. */
   readonly children: readonly CallNode[]
 }
@@ -65,6 +71,7 @@ export function functionInfo(f: ProfileFrame): FunctionInfo {
     kind: f.kind,
     ...(f.module !== undefined ? { module: f.module } : {}),
     library: f.library === true,
+    ...(f.instructions !== undefined ? { instructions: f.instructions } : {}),
   }
 }
 
@@ -79,6 +86,8 @@ export function buildThreadTrees(frames: readonly ProfileFrame[], threads: reado
     ...(n.memory ? { netBytes: n.memory.netBytes, peakBytes: n.memory.peakBytes } : {}),
     ...(n.memory?.allocations !== undefined ? { allocations: n.memory.allocations } : {}),
     ...(n.samples !== undefined ? { samples: n.samples } : {}),
+    ...(n.lines !== undefined ? { lines: n.lines } : {}),
+    ...(n.offsets !== undefined ? { offsets: n.offsets } : {}),
     children: [],
   })
   return threads.map((t) => {
@@ -179,6 +188,8 @@ interface MutableNode {
   peakBytes?: number
   allocations?: number
   samples?: number
+  lines?: Map<number, number>
+  offsets?: Map<number, number>
   children: MutableNode[]
   index: Map<string, MutableNode>
 }
@@ -186,6 +197,12 @@ interface MutableNode {
 function emptyNode(fn: FunctionInfo | null): MutableNode {
   return { fn, calls: 0, totalNs: 0, selfNs: 0, children: [], index: new Map() }
 }
+
+function addCounts(into: Map<number, number>, counts: SampleCounts): void {
+  for (const [key, n] of counts) into.set(key, (into.get(key) ?? 0) + n)
+}
+
+const sortedCounts = (m: ReadonlyMap<number, number>): SampleCounts => [...m].sort((a, b) => a[0] - b[0])
 
 /** Adds `n` and its subtree into `acc`, children merged by function (iterative). */
 function addInto(acc: MutableNode, n: CallNode): void {
@@ -199,6 +216,8 @@ function addInto(acc: MutableNode, n: CallNode): void {
     if (x.peakBytes !== undefined) a.peakBytes = Math.max(a.peakBytes ?? 0, x.peakBytes)
     if (x.allocations !== undefined) a.allocations = (a.allocations ?? 0) + x.allocations
     if (x.samples !== undefined) a.samples = (a.samples ?? 0) + x.samples
+    if (x.lines !== undefined) addCounts((a.lines ??= new Map()), x.lines)
+    if (x.offsets !== undefined) addCounts((a.offsets ??= new Map()), x.offsets)
     // In reverse, so the first child's subtree is merged first (pre-order, as a recursion would).
     const pairs = x.children.map((c): [MutableNode, CallNode] => [childOf(a, c.fn), c])
     for (let i = pairs.length - 1; i >= 0; i--) todo.push(pairs[i]!)
@@ -228,6 +247,8 @@ function freeze(root: MutableNode): CallNode {
     ...(n.peakBytes !== undefined ? { peakBytes: n.peakBytes } : {}),
     ...(n.allocations !== undefined ? { allocations: n.allocations } : {}),
     ...(n.samples !== undefined ? { samples: n.samples } : {}),
+    ...(n.lines !== undefined ? { lines: sortedCounts(n.lines) } : {}),
+    ...(n.offsets !== undefined ? { offsets: sortedCounts(n.offsets) } : {}),
     children: [],
   })
   return copyTreeByTotal(root, make)

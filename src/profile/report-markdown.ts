@@ -3,6 +3,7 @@ import type { Report, ReportRow } from './report.js'
 import { callsPerRun, halfSpread } from './report-runs.js'
 import { formatReportText, overheadTotalsText, PLAIN_REPORT, processesSummary, processHeading } from './report-text.js'
 import { bar, formatBytes, formatNs, mdCell, mdCode } from './units.js'
+import { instructionLabel, instructionWhere } from './report-lines.js'
 
 function headerLines(r: Report): string[] {
   const h = r.header
@@ -71,8 +72,22 @@ function rowsTable(r: Report, rows: readonly ReportRow[], withBar: boolean): str
 /** The report as markdown: a header, then a table (flat, callers, callees) or the tree in a code block. */
 export function formatReportMarkdown(r: Report): string {
   const out = headerLines(r)
+  if (r.note !== undefined) out.push('', `> **note**: ${mdCell(r.note)}`)
   out.push('')
-  if (r.functions) {
+  if (r.lines) {
+    out.push(`${r.sampleTotal ?? 0} samples = 100%`, '', '| samples | % | line | function | source |', '|---:|---:|---|---|---|')
+    for (const l of r.lines) out.push(`| ${l.samples} | ${l.percent.toFixed(1)} | ${mdCode(`${l.file}:${l.line}`, true)} | ${mdCode(l.function.label, true)} | ${l.text?.trim() ? mdCode(l.text.trim(), true) : ''} |`)
+    const more = (r.lineCount ?? 0) - r.lines.length
+    if (more > 0) out.push('', `… and ${more} more line${more === 1 ? '' : 's'}.`)
+  } else if (r.instructions) {
+    out.push(`${r.sampleTotal ?? 0} samples = 100%`, '', '| samples | % | instruction | function @offset | where | source |', '|---:|---:|---|---|---|---|')
+    for (const i of r.instructions) {
+      const source = (i.span ?? i.text)?.trim()
+      out.push(`| ${i.samples} | ${i.percent.toFixed(1)} | ${mdCode(instructionLabel(i), true)} | ${mdCode(`${i.function.label} @${i.offset}`, true)} | ${mdCode(instructionWhere(i), true)} | ${source ? mdCode(source, true) : ''} |`)
+    }
+    const more = (r.instructionCount ?? 0) - r.instructions.length
+    if (more > 0) out.push('', `… and ${more} more instruction${more === 1 ? '' : 's'}.`)
+  } else if (r.functions) {
     out.push(...rowsTable(r, r.functions, r.sort === 'self' || r.sort === 'total'))
     const more = (r.functionCount ?? 0) - r.functions.length
     if (more > 0) out.push('', `… and ${more} more function${more === 1 ? '' : 's'}.`)

@@ -1,5 +1,6 @@
 /** The terminal layout of a {@link Report}: header, flat table with bars, call tree, callers/callees. */
 import type { Report, ReportHeader, ReportProcess, ReportRow, ReportTreeNode } from './report.js'
+import { instructionLabel, instructionWhere } from './report-lines.js'
 import { callsPerRun, halfSpread } from './report-runs.js'
 import { bar, escapeControls as esc, formatBytes, formatNs, padEnd, padStart, textWidth, truncate, truncateStart, wrap } from './units.js'
 
@@ -237,9 +238,13 @@ export function formatReportText(report: Report, layout: TextLayout): string {
   if (report.processes?.length) out.push(`${s.dim(padEnd('process', 9))}${truncate(processesSummary(report.processes), layout.width - 9)}`)
   const perRun = report.header.perRun
   if (perRun) out.push(`${s.dim(padEnd('total', 9))}${truncate(`${formatNs(perRun.totalNs.median)} per run ±${formatNs(halfSpread(perRun.totalNs))}; ${formatNs(report.totalNs)} in all runs = 100%`, layout.width - 9)}`)
+  else if (report.sampleTotal !== undefined) out.push(`${s.dim(padEnd('total', 9))}${report.sampleTotal} samples = 100%`)
   else out.push(`${s.dim(padEnd('total', 9))}${formatNs(report.totalNs)} = 100%`)
+  if (report.note !== undefined) out.push(...wrap(esc(report.note), layout.width - 9).map((line, i) => `${s.dim(padEnd(i === 0 ? 'note' : '', 9))}${line}`))
   out.push('')
-  if (report.functions) {
+  if (report.lines || report.instructions) {
+    out.push(...sampleRows(report, layout))
+  } else if (report.functions) {
     out.push(...table(report, report.functions, layout, true))
     const more = (report.functionCount ?? 0) - report.functions.length
     if (more > 0) out.push(s.dim(`… ${more} more function${more === 1 ? '' : 's'} (--top 0 shows all)`))
@@ -261,6 +266,39 @@ export function formatReportText(report: Report, layout: TextLayout): string {
     else out.push(s.dim(`(not shown: ${esc(p.skipped ?? 'no report')})`))
   }
   return `${out.join('\n')}\n`
+}
+
+/**
+ * The rows of --lines and --instructions: samples, share, where (file:line, or the instruction and
+ * its span), the function, then the source (an instruction's exact span when known) to the width.
+ */
+function sampleRows(report: Report, layout: TextLayout): string[] {
+  const s = layout.style
+  const pctText = (p: number) => `${p.toFixed(1)}%`
+  const rows: { samples: number; percent: number; cells: string[]; source: string }[] = report.lines
+    ? report.lines.map((l) => ({ samples: l.samples, percent: l.percent, cells: [`${l.file}:${l.line}`, l.function.label], source: l.text?.trim() ?? '' }))
+    : report.instructions!.map((i) => ({ samples: i.samples, percent: i.percent, cells: [instructionLabel(i), `${i.function.label} @${i.offset}`, instructionWhere(i)], source: (i.span ?? i.text)?.trim() ?? '' }))
+  const titles = report.lines ? ['line', 'function'] : ['instruction', 'function @offset', 'where']
+  if (rows.length === 0) return [s.dim(`(no ${report.lines ? 'line' : 'instruction'} samples)`)]
+  // natural widths, the widest narrowed until the columns leave the source 16 columns at least
+  const widths = titles.map((t, c) => Math.max(textWidth(t), ...rows.map((r) => textWidth(esc(r.cells[c]!)))))
+  const budget = layout.width - 17 - 2 * titles.length - 16
+  for (let sum = widths.reduce((a, b) => a + b, 0); sum > budget && Math.max(...widths) > 8; sum--) {
+    const i = widths.indexOf(Math.max(...widths))
+    widths[i] = widths[i]! - 1
+  }
+  const head = `${padStart('samples', 8)} ${padStart('%', 6)}  ${titles.map((t, c) => padEnd(t, widths[c]!)).join('  ')}  source`
+  const out = [s.header(truncate(head, layout.width))]
+  for (const r of rows) {
+    // places keep their end (file:line:columns), names their start
+    const place = report.lines ? 0 : 2
+    const cells = r.cells.map((c, i) => padEnd((i === place ? truncateStart : truncate)(esc(c), widths[i]!), widths[i]!)).join('  ')
+    out.push(truncate(`${padStart(String(r.samples), 8)} ${padStart(pctText(r.percent), 6)}  ${cells}  ${esc(r.source)}`, layout.width))
+  }
+  const count = report.lines ? report.lineCount : report.instructionCount
+  const more = (count ?? 0) - rows.length
+  if (more > 0) out.push(s.dim(`… ${more} more ${report.lines ? 'line' : 'instruction'}${more === 1 ? '' : 's'} (--top 0 shows all)`))
+  return out
 }
 
 /** "process 1234 (child of 1200, exit 3): app.py --fast": a child process's heading. */

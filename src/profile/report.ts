@@ -6,7 +6,8 @@ import { processDocument, processesOf, withoutProcesses } from './processes.js'
 import type { ProfileDocument } from './document.js'
 import { focus, hide } from './filter.js'
 import { calleesOf, callersOf, flatTable, type FunctionStats } from './flat.js'
-import { buildThreadTrees, buildTrees, type CallNode, CallPathIds, type FunctionInfo, functionLabel, functionLocation, matchesFunction, type ThreadTree, totalTime } from './model.js'
+import { buildThreadTrees, buildTrees, type CallNode, CallPathIds, type FunctionInfo, functionLabel, functionLocation, matchesFunction, shortFile, type ThreadTree, totalTime } from './model.js'
+import { lineSamples, lineSamplesNote, type ReportInstruction, type ReportLine, type SourceLookup } from './report-lines.js'
 import { addRunValues, type RowRunStats, rowRunStats, type RunSpread, runSpread, type RunValues, type SpreadKind, spreadKind } from './report-runs.js'
 import { runsOf } from './runs.js'
 import { median } from './stats.js'
@@ -19,8 +20,11 @@ export const REPORT_SORTS: readonly ReportSort[] = ['self', 'total', 'calls', 'm
 
 /** What to show. */
 export interface ReportOptions {
-  /** flat: the function table; tree: the call tree; callers/callees of `target`. */
-  readonly view: 'flat' | 'tree' | 'callers' | 'callees'
+  /**
+   * flat: the function table; tree: the call tree; callers/callees of `target`; lines and
+   * instructions: sample mode's hottest source lines and bytecode instructions (report-lines.ts).
+   */
+  readonly view: 'flat' | 'tree' | 'callers' | 'callees' | 'lines' | 'instructions'
   readonly sort: ReportSort
   /** Rows of the flat table (0: all). */
   readonly top: number
@@ -38,6 +42,8 @@ export interface ReportOptions {
   readonly thread?: string
   /** Shown as the profile's name in the header. */
   readonly name: string
+  /** lines and instructions: the source text of a file the profile names (the CLI reads them). */
+  readonly sources?: SourceLookup
 }
 
 /** A report that cannot be made from these options (unknown function or thread); exit status 2. */
@@ -163,6 +169,16 @@ export interface Report {
   /** callers/callees: the function's own row and its neighbours. */
   readonly target?: ReportRow
   readonly neighbours?: readonly ReportRow[]
+  /** lines and instructions: 100 %, every sample of the threads shown. */
+  readonly sampleTotal?: number
+  /** lines: the hottest source lines (the innermost visible frame's), and how many lines have samples in all. */
+  readonly lines?: readonly ReportLine[]
+  readonly lineCount?: number
+  /** instructions: the hottest bytecode instructions, and how many have samples in all. */
+  readonly instructions?: readonly ReportInstruction[]
+  readonly instructionCount?: number
+  /** lines and instructions: why rows are missing or where samples land, when there is something to say. */
+  readonly note?: string
   /** The child processes (the report above is the root process's), oldest first. */
   readonly processes?: readonly ReportProcess[]
 }
@@ -365,6 +381,18 @@ function buildProcessReport(doc: ProfileDocument, o: ReportOptions): Report {
     ...(o.focus !== undefined ? { focus: o.focus } : {}),
     hide: o.hide,
     minPercent: o.minPercent,
+  }
+  if (o.view === 'lines' || o.view === 'instructions') {
+    const samples = lineSamples(roots, o.top, (fn) => ({ label: reportFunction(fn, cwd), file: shortFile(fn.file, cwd), ...(fn.instructions ? { instructions: fn.instructions } : {}) }), o.sources)
+    const found = o.view === 'lines' ? samples.lineCount : samples.instructionCount
+    // Tachyon samples from outside too; other imported files have no instructions
+    const note = lineSamplesNote(o.view, md.mode, md.python.version, md.sampler === 'remote' || md.source !== undefined, found)
+    return {
+      ...base,
+      sampleTotal: samples.sampleTotal,
+      ...(o.view === 'lines' ? { lines: samples.lines, lineCount: samples.lineCount } : { instructions: samples.instructions, instructionCount: samples.instructionCount }),
+      ...(note !== undefined ? { note } : {}),
+    }
   }
   if (o.view === 'flat') {
     const shown = o.top > 0 ? all.slice(0, o.top) : all

@@ -3,7 +3,7 @@
  * schema/profile.schema.json), their frames in one shared table and the top-level threads the
  * merge of the runs.
  */
-import { PROFILE_VERSION, type ProfileDocument, type ProfileFrame, type ProfileMetadata, type ProfileNode, type ProfileRun, type ProfileThread } from './document.js'
+import { PROFILE_VERSION, type ProfileDocument, type ProfileFrame, type ProfileMetadata, type ProfileNode, type ProfileRun, type ProfileThread, type SampleCounts } from './document.js'
 import { copyTreeByTotal, frameKey } from './model.js'
 
 /** The runs of a document: its `runs`, or the document itself as the only run. */
@@ -18,9 +18,17 @@ interface MNode {
   selfNs: number
   memory?: { netBytes: number; peakBytes: number; allocations?: number; allocatedBytes?: number }
   samples?: number
+  lines?: Map<number, number>
+  offsets?: Map<number, number>
   children: MNode[]
   index: Map<number | null, MNode>
 }
+
+function addCounts(into: Map<number, number>, counts: SampleCounts): void {
+  for (const [key, n] of counts) into.set(key, (into.get(key) ?? 0) + n)
+}
+
+const sortedCounts = (m: ReadonlyMap<number, number>): SampleCounts => [...m].sort((a, b) => a[0] - b[0])
 
 /** Adds `n` and its subtree into `acc`, children matched by (remapped) frame; iterative, pre-order. */
 function addNode(acc: MNode, n: ProfileNode, remap: (i: number | null) => number | null): void {
@@ -40,6 +48,8 @@ function addNode(acc: MNode, n: ProfileNode, remap: (i: number | null) => number
       }
     }
     if (x.samples !== undefined) a.samples = (a.samples ?? 0) + x.samples
+    if (x.lines) addCounts((a.lines ??= new Map()), x.lines)
+    if (x.offsets) addCounts((a.offsets ??= new Map()), x.offsets)
     const pairs: [MNode, ProfileNode][] = []
     for (const c of x.children) {
       const f = remap(c.frame)
@@ -64,6 +74,8 @@ function freeze(root: MNode): ProfileNode {
     selfNs: n.selfNs,
     ...(n.memory ? { memory: n.memory } : {}),
     ...(n.samples !== undefined ? { samples: n.samples } : {}),
+    ...(n.lines ? { lines: sortedCounts(n.lines) } : {}),
+    ...(n.offsets ? { offsets: sortedCounts(n.offsets) } : {}),
     children: [],
   })
   return copyTreeByTotal(root, make)
@@ -121,6 +133,12 @@ export function mergeRuns(docs: readonly ProfileDocument[]): ProfileDocument {
         i = frames.length
         frames.push(f)
         byKey.set(k, i)
+      } else if (f.instructions?.length) {
+        // the sampled instructions of every run (the same code: the same offsets describe the same instructions)
+        const had = frames[i]!
+        const known = new Map((had.instructions ?? []).map((x) => [x.offset, x]))
+        for (const x of f.instructions) if (!known.has(x.offset)) known.set(x.offset, x)
+        frames[i] = { ...had, instructions: [...known.values()].sort((a, b) => a.offset - b.offset) }
       }
       return i
     })

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -308,6 +308,38 @@ describe('web UI views in Chromium', { skip: missing }, () => {
     assert.deepEqual(errors, [])
     const foreign = requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:'))
     assert.deepEqual(foreign, [], 'no network requests')
+    await page.close()
+  })
+
+  test('a sampled function in the HTML report: its lines and instructions with their shares', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pyxray-report-samples-'))
+    // the hot line (9) calls a C function that multiplies big integers: nearly every sample is there
+    writeFileSync(join(dir, 'hot.py'), 'from operator import mul\n\n\ndef work(n):\n    a = 7 ** 40000\n    b = 3 ** 40000\n    x = 0\n    for _ in range(n):\n        x = mul(a, b)\n        x = 1\n    return x\n\n\nwork(150)\n')
+    const prof = join(dir, 'hot.json')
+    const run = spawnSync('python3', ['-m', 'pyxray', '--mode', 'sample', '--quiet', '-o', prof, join(dir, 'hot.py')], { cwd: dir, encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(ROOT, 'python') } })
+    assert.equal(run.status, 0, run.stderr)
+    const out = join(dir, 'hot.html')
+    const html = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'report', prof, '--format', 'html', '-o', out], { cwd: ROOT, encoding: 'utf8' })
+    assert.equal(html.status, 0, html.stderr)
+    const page = await browser.newPage({ viewport: { width: 1400, height: 850 } })
+    const errors: string[] = []
+    page.on('pageerror', (e) => errors.push(e.message))
+    await page.goto(pathToFileURL(out).href)
+    await page.locator('[data-testid="profile-meta"]', { hasText: 'hot.json' }).waitFor(WAIT)
+    await page.evaluate('new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)))')
+    const point = (await page.evaluate(`window.pyxrayFlame.pointOf('work')`)) as { x: number; y: number } | undefined
+    assert.ok(point, 'work is drawn')
+    await page.mouse.click(point.x, point.y)
+    await page.locator('[data-testid="frame-details"] h3', { hasText: 'work' }).waitFor(WAIT)
+    await page.locator('[data-testid="frame-samples"]').waitFor(WAIT)
+    const line = await page.locator('[data-testid="sample-line"]').first().innerText()
+    assert.match(line, /^9\s+\d+\.\d%$/, 'the hot line first')
+    assert.ok(Number(/([\d.]+)%/.exec(line)![1]) > 50, line)
+    const ins = await page.locator('[data-testid="sample-instruction"]').first().innerText()
+    assert.match(ins, /CALL/, 'the call of the hot line first')
+    assert.match(ins, /\b9:12-21\b/, 'with its column-exact span')
+    await page.screenshot({ path: join(ARTIFACTS, 'report-html-samples.png') })
+    assert.deepEqual(errors, [])
     await page.close()
   })
 

@@ -21,8 +21,12 @@ Clocks, by what the target's unwinder offers:
 (3.14+ names OS threads after ``Thread.name``, cut to 15 bytes), the main thread -- the one whose
 id is the pid -- ``MainThread``; thread ids are the OS's (``id`` and ``nativeId`` are the same).
 
-What the unwinder gives per frame is the file, the qualified name and the line (3.15: the
-instruction's full source span; only its line is used). A frame's ``firstlineno`` is found by
+What the unwinder gives per frame is the file, the qualified name and the line (3.15, asked for
+``opcodes``: the instruction's full source span and its opcode, specialised form included). On
+3.15 the innermost visible node's samples are also kept per instruction: the frame's source file
+is compiled here (the sampler runs the target's version, so the offsets are the target's) and the
+instruction with that span and opcode (or its base form) gives the offset (``offsets``;
+:mod:`pyxray._profile_sites`). 3.14's unwinder gives only the line: no instructions there. A frame's ``firstlineno`` is found by
 parsing its source file (read through ``/proc/PID/root``, so a target in a chroot works too) for
 the definition of that qualified name; 0 when it cannot be found.
 """
@@ -34,6 +38,7 @@ import sys
 import time
 
 from .._profile_filter import LIBRARY, SKIP, CodeFilter, default_library_paths
+from .._profile_sites import base_opnames, code_objects, describe, find_code, match_site, span_table
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only
@@ -77,7 +82,7 @@ def permission_message(pid: int, detail: str) -> str:
 
 
 class _Node:
-    __slots__ = ("frame", "samples", "total", "own", "children", "lines", "lib")
+    __slots__ = ("frame", "samples", "total", "own", "children", "lines", "sites", "lib")
 
     def __init__(self, frame: int, lib: bool) -> None:
         self.frame = frame
@@ -86,6 +91,8 @@ class _Node:
         self.own = 0.0
         self.children: dict[int, _Node] = {}
         self.lines: dict[int, int] = {}
+        #: 3.15: (location, opcode) -> samples, resolved to offsets when the document is written
+        self.sites: dict[tuple[Any, int], int] = {}
         self.lib = lib
 
 
@@ -220,6 +227,11 @@ class RemoteSampler:
         #: threads still named like the process: a new thread names itself once it runs
         self._unsettled: dict[int, int] = {}
         self._comm: str | None = None
+        self._codes: dict[str, list[Any]] = {}
+        self._spans: dict[int, dict[Any, list[Any]]] = {}
+        self._keep: list[Any] = []
+        self._described: dict[int, dict[int, dict[str, Any]]] = {}
+        self._bases = base_opnames()
 
     # -- attaching --
 
@@ -243,6 +255,10 @@ class RemoteSampler:
             # the target then keeps up to date), and the target is not to be changed; measured,
             # it also cost the target more than the frames it saves reading (BENCHMARKS.md)
             kwargs.update(mode=CLOCK_MODES[self.clock], skip_non_matching_threads=True, native=False, gc=False, cache_frames=False)
+            # each frame's instruction: its full source span and (specialised) opcode
+            # (PYXRAY_REMOTE_OPCODES=0: without, for measuring what it costs; BENCHMARKS.md)
+            if os.environ.get("PYXRAY_REMOTE_OPCODES", "1") != "0":
+                kwargs["opcodes"] = True
         elif self.clock != "wall":
             raise AttachError("UNSUPPORTED", "--clock {} needs a CPython 3.15 target (3.14's unwinder samples wall time only); use --clock wall".format(self.clock))
         while True:
@@ -410,6 +426,7 @@ class RemoteSampler:
         node.samples += count
         node.total += weight
         line = 0
+        site = None
         folds = self.filter.folds_libraries
         for i in range(len(frames) - 1, -1, -1):
             f = frames[i]
@@ -424,9 +441,13 @@ class RemoteSampler:
             node.total += weight
             where = f[1]
             line = where if where.__class__ is int else (where[0] if where is not None else 0)
+            site = f
         node.own += weight
         if node.frame >= 0 and line and line > 0:
             node.lines[line] = node.lines.get(line, 0) + count
+        if site is not None and len(site) > 3 and site[3] is not None and site[1] is not None and site[1].__class__ is not int:
+            key = (tuple(site[1]), site[3])
+            node.sites[key] = node.sites.get(key, 0) + count
 
     # -- the document --
 
@@ -454,10 +475,72 @@ class RemoteSampler:
             }
             if node.lines:
                 out["lines"] = [[line, n] for line, n in sorted(node.lines.items())]
+            if node.sites:
+                self._instructions(node, out)
             out["children"] = done
             if stack:
                 stack[-1][2].append(out)
         return out
+
+    def _code(self, frame: int) -> Any:
+        """The code object of frame entry ``frame``: its source file compiled here (this is the
+        target's version), found by qualified name (and first line); None when it cannot be."""
+        entry = self.frames[frame]
+        filename, qualname = entry["file"], entry["qualname"]
+        codes = self._codes.get(filename)
+        if codes is None:
+            source = self._source(filename)
+            codes = self._codes[filename] = code_objects(source, filename) if source is not None else []
+        return find_code(codes, qualname, entry["firstlineno"])
+
+    def _source(self, filename: str) -> bytes | None:
+        if filename.startswith("<") or not os.path.isabs(filename):
+            return None
+        for path in ("/proc/{}/root{}".format(self.pid, filename), filename):
+            try:
+                with open(path, "rb") as f:
+                    return f.read()
+            except OSError:
+                continue
+        return None
+
+    def _instructions(self, node: _Node, out: dict[str, Any]) -> None:
+        """``offsets`` of a node from the unwinder's (source span, opcode) pairs: the offset
+        of the instruction of the frame's code with that span and that opcode (or, deoptimised,
+        its base form); the frame entry's ``instructions`` describe the offsets."""
+        import dis
+
+        code = self._code(node.frame)
+        if code is None:
+            return
+        table = self._spans.get(id(code))
+        if table is None:
+            table = self._spans[id(code)] = span_table(code)
+            self._keep.append(code)
+        counts: dict[int, int] = {}
+        seen: dict[int, str] = {}
+        names = getattr(dis, "_all_opname", dis.opname)
+        for (span, opcode), n in node.sites.items():
+            name = names[opcode] if 0 <= opcode < len(names) else ""
+            match = match_site(table, span, name, self._bases)
+            if match is None:
+                continue
+            counts[match.offset] = counts.get(match.offset, 0) + n
+            if name and name != match.opname:
+                seen[match.offset] = name
+        if not counts:
+            return
+        out["offsets"] = [[offset, n] for offset, n in sorted(counts.items())]
+        known = self._described.setdefault(node.frame, {})
+        new = [o for o in counts if o not in known]
+        if new:
+            for entry in describe(code, new):
+                entry.pop("specialized", None)  # this compile's, never run: the target's comes from the unwinder
+                known[entry["offset"]] = entry
+        for offset, name in seen.items():
+            if offset in known:
+                known[offset]["specialized"] = name
+        self.frames[node.frame]["instructions"] = [known[o] for o in sorted(known)]
 
     def to_dict(self, *, argv: list[str] | None = None, exit_status: int | None = None, partial: bool = False, cwd: str | None = None) -> dict[str, Any]:
         from .. import __version__

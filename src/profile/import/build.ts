@@ -18,7 +18,7 @@
  * an IMPORT_LIMIT error instead of minutes of work.
  */
 import { outputBudget } from '../../marshal/limits.js'
-import type { ProfileDocument, ProfileFrame, ProfileMetadata, ProfileNode, ProfileThread } from '../document.js'
+import type { ProfileDocument, ProfileFrame, ProfileInstruction, ProfileMetadata, ProfileNode, ProfileThread } from '../document.js'
 import { PROFILE_VERSION } from '../document.js'
 import { ImportError } from './errors.js'
 
@@ -68,6 +68,25 @@ export interface ImportOptions {
    * `maxBytes`, IMPORT_CORRUPT for bad data). The CLI's runs Python 3.14+'s compression.zstd.
    */
   readonly zstd?: (compressed: Uint8Array, maxBytes: number) => Uint8Array
+  /**
+   * Tachyon binaries recorded with --opcodes: each request (a frame's file, function, source span
+   * and opcode) resolved to the instruction it names — by compiling the file with the profiled
+   * Python's version `python` (major.minor.micro), which the core cannot: the CLI runs the agent's
+   * pyxray._profile_sites.resolve_requests. One answer per request, null when not found; undefined
+   * when there is no such interpreter (no instructions then).
+   */
+  readonly instructions?: (python: string, requests: readonly InstructionRequest[]) => readonly (ProfileInstruction | null)[] | undefined
+}
+
+/** An instruction named the way Tachyon's --opcodes records it (see {@link ImportOptions.instructions}). */
+export interface InstructionRequest {
+  readonly file: string
+  readonly qualname: string
+  readonly line: number
+  readonly endLine: number
+  readonly col: number
+  readonly endCol: number
+  readonly opcode: number
 }
 
 const LIBRARY = /(^<frozen )|([\\/]site-packages[\\/])|([\\/]dist-packages[\\/])|([\\/]lib[\\/]python\d+\.\d+t?[\\/])/
@@ -91,6 +110,10 @@ export interface ThreadState {
   readonly self: number[]
   /** Children by frame, per node. */
   readonly children: Map<number, number>[]
+  /** Per node with line samples: line → samples as the leaf (formats that record the line). */
+  lines?: Map<number, Map<number, number>>
+  /** Per node with instruction samples: offset → samples as the leaf. */
+  offsets?: Map<number, Map<number, number>>
 }
 
 /** Collects weighted stacks into per-thread trees, then writes the document (see the module comment). */
@@ -98,6 +121,8 @@ export class ProfileBuilder {
   private readonly frames: ProfileFrame[] = []
   private readonly frameIds = new Map<string, number>()
   private readonly threads = new Map<string, ThreadState>()
+  /** Frame → the instructions its nodes' samples name, by offset. */
+  private readonly described = new Map<number, Map<number, ProfileInstruction>>()
   private work = 0
   private readonly budget: number
   /** Samples (weight units) added, over all threads. */
@@ -161,6 +186,37 @@ export class ProfileBuilder {
     this.weight += weight
   }
 
+  /** Counts `weight` of node's leaf samples at source `line` (1-based; others are ignored). */
+  addLine(t: ThreadState, node: number, line: number, weight: number): void {
+    if (!(weight > 0) || !(line > 0) || node === 0) return
+    const all = (t.lines ??= new Map())
+    let m = all.get(node)
+    if (m === undefined) {
+      m = new Map()
+      all.set(node, m)
+    }
+    m.set(line, (m.get(line) ?? 0) + weight)
+  }
+
+  /** Counts `weight` of node's leaf samples at instruction `offset`, described by `info` in its frame's table. */
+  addInstruction(t: ThreadState, node: number, info: ProfileInstruction, weight: number): void {
+    if (!(weight > 0) || node === 0) return
+    const all = (t.offsets ??= new Map())
+    let m = all.get(node)
+    if (m === undefined) {
+      m = new Map()
+      all.set(node, m)
+    }
+    m.set(info.offset, (m.get(info.offset) ?? 0) + weight)
+    const frame = t.frame[node]!
+    let known = this.described.get(frame)
+    if (known === undefined) {
+      known = new Map()
+      this.described.set(frame, known)
+    }
+    if (!known.has(info.offset)) known.set(info.offset, info)
+  }
+
   /** Adds `weight` samples of a stack given outermost frame first (frame indices from {@link frame}). */
   add(t: ThreadState, stack: readonly number[], weight: number): void {
     if (!(weight > 0)) return
@@ -213,6 +269,8 @@ export class ProfileBuilder {
           // rounding (fractional intervals) must not break totalNs == selfNs + Σ children
           selfNs: Math.max(0, totalNs - childNs),
           ...(meta.samplesAreCounts ? { samples: t.total[i]! } : {}),
+          ...(meta.samplesAreCounts && t.lines?.has(i) ? { lines: [...t.lines.get(i)!].sort((a, b) => a[0] - b[0]) } : {}),
+          ...(meta.samplesAreCounts && t.offsets?.has(i) ? { offsets: [...t.offsets.get(i)!].sort((a, b) => a[0] - b[0]) } : {}),
           children: kids,
         }
       }
@@ -235,7 +293,11 @@ export class ProfileBuilder {
       ...(meta.samplesAreCounts ? { samples: meta.samples ?? this.weight } : {}),
       source: meta.source,
     }
-    return { pyxray: 'profile', version: PROFILE_VERSION, metadata, frames: this.frames, threads }
+    const frames = this.frames.map((f, i) => {
+      const known = this.described.get(i)
+      return known ? { ...f, instructions: [...known.values()].sort((a, b) => a.offset - b.offset) } : f
+    })
+    return { pyxray: 'profile', version: PROFILE_VERSION, metadata, frames, threads }
   }
 }
 

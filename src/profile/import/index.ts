@@ -14,7 +14,7 @@ import { importTachyonJsonl, looksTachyonJsonl } from './tachyon-jsonl.js'
 import { importTachyonPstats, looksMarshalDict } from './tachyon-pstats.js'
 
 export { ImportError, type ImportErrorCode } from './errors.js'
-export type { ImportFormat, ImportOptions, ImportSource, ImportTool } from './build.js'
+export type { ImportFormat, ImportOptions, ImportSource, ImportTool, InstructionRequest } from './build.js'
 export { importCollapsed, importGecko, importTachyonBinary, importTachyonJsonl, importTachyonPstats }
 
 /** The format of `bytes`, by content; undefined when it is none pyxray imports. */

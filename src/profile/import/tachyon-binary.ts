@@ -28,11 +28,17 @@
  * - 2 suffix: delta, status, shared, new, new indices — keeps the `shared` outermost frames;
  * - 3 pop-push: delta, status, pop, push, push indices — drops `pop` innermost frames.
  * Stacks are innermost first; status bit 5 marks the interpreter's main thread. Varints are LEB128.
+ *
+ * The innermost frame's line goes to its node's `lines` (document version 3). Its span and opcode
+ * (recorded with --opcodes) name an instruction but not its offset in the code object, which only
+ * a compile of the source by that interpreter can give: {@link ImportOptions.instructions} (the
+ * CLI's runs the agent on a Python of the profile's version) turns them into the nodes'
+ * `instructions` and the frames' descriptions; without it they are not kept.
  */
 import { decodeUtf8 } from '../../marshal/utf8.js'
 import type { ProfileDocument } from '../document.js'
 import { outputBudget } from '../../marshal/limits.js'
-import { type ImportOptions, ProfileBuilder, type ThreadState } from './build.js'
+import { type ImportOptions, type InstructionRequest, ProfileBuilder, type ThreadState } from './build.js'
 import { ImportError } from './errors.js'
 
 /** Whether the bytes start with Tachyon's binary magic (either byte order). */
@@ -147,19 +153,30 @@ export function importTachyonBinary(bytes: Uint8Array, options: ImportOptions = 
   }
   const b = new ProfileBuilder(bytes.length)
   const frameIds: number[] = []
+  /** Each frame's line, 0 for none. */
+  const frameLines: number[] = []
+  /** Each Python frame's instruction as --opcodes recorded it (undefined without). */
+  const frameFile: string[] = []
+  const frameName: string[] = []
+  const frameSites: (Omit<InstructionRequest, 'file' | 'qualname'> | undefined)[] = []
   const f = new Cursor(bytes, framesAt, framesEnd)
   for (let i = 0; i < frameCount; i++) {
     const file = f.varint()
     const func = f.varint()
-    f.zigzag() // line
-    f.zigzag() // end line − line
-    f.zigzag() // column
-    f.zigzag() // end column − column
-    f.byte() // opcode
+    const line = f.zigzag()
+    frameLines.push(line > 0 ? line : 0)
+    const endLine = line + f.zigzag()
+    const col = f.zigzag()
+    const endCol = col + f.zigzag()
+    const opcode = f.byte()
+    frameSites.push(opcode !== 255 && line > 0 && col >= 0 && endCol >= col ? { line, endLine, col, endCol, opcode } : undefined)
     if (file >= stringCount || func >= stringCount) throw corrupt(`frame ${i} names string ${Math.max(file, func)} of ${stringCount}`, f.pos)
     const fileName = strings[file]!
     const name = strings[func]!
+    frameFile.push(fileName)
+    frameName.push(name)
     const synthetic = fileName === '' || fileName === '~'
+    if (synthetic || fileName.startsWith('<')) frameSites[i] = undefined // no source to compile (<frozen …>, <string>)
     // Tachyon's own frames (the script runner), which its collectors drop too
     if (fileName.endsWith(INTERNAL_SUFFIX)) {
       frameIds.push(-1)
@@ -169,8 +186,11 @@ export function importTachyonBinary(bytes: Uint8Array, options: ImportOptions = 
   }
 
   /** Per thread: the builder's node of every frame of the current stack, outermost first (Tachyon's own frames share their caller's node). */
-  type Thread = { path: number[]; state: ThreadState; main: boolean }
+  /** path: the builder's nodes; raws: the file's frame indices of the same stack (-1 for none). */
+  type Thread = { path: number[]; raws: number[]; state: ThreadState; main: boolean }
   const threads = new Map<string, Thread>()
+  /** (thread, leaf node, file frame) → samples, for --opcodes files. */
+  const pending = new Map<string, { t: ThreadState; node: number; raw: number; n: number }>()
   // offsets in messages are into the records (after decompression, if any) from byte 64 on
   const recordView = new DataView(records.buffer, records.byteOffset, records.byteLength)
   const s = new Cursor(records, 0, records.length)
@@ -183,7 +203,7 @@ export function importTachyonBinary(bytes: Uint8Array, options: ImportOptions = 
     const key = `${interp}:${id}`
     let t = threads.get(key)
     if (!t) {
-      t = { path: [], state: b.thread(key, id <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(id) : undefined, `Thread-${id}`), main: false }
+      t = { path: [], raws: [], state: b.thread(key, id <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(id) : undefined, `Thread-${id}`), main: false }
       threads.set(key, t)
     }
     const thread = t
@@ -210,37 +230,71 @@ export function importTachyonBinary(bytes: Uint8Array, options: ImportOptions = 
         for (let i = 0; i < n; i++) {
           const f = s.varint()
           if (f >= frameCount) throw corrupt(`frame index ${f} of ${frameCount}`, s.pos)
-          fresh.push(frameIds[f]!)
+          fresh.push(f)
         }
         for (let i = n - 1; i >= 0; i--) {
           const parent = thread.path.length > 0 ? thread.path[thread.path.length - 1]! : 0
-          const f = fresh[i]!
+          const f = frameIds[fresh[i]!]!
           thread.path.push(f < 0 ? parent : b.child(thread.state, parent, f))
+          // a frame of Tachyon's own shares its caller's node, and so its line and instruction
+          thread.raws.push(f < 0 ? (thread.raws[thread.raws.length - 1] ?? -1) : fresh[i]!)
         }
       }
       if (encoding === Encoding.Full) {
         thread.path.length = 0
+        thread.raws.length = 0
         push(s.varint())
       } else if (encoding === Encoding.Suffix) {
         const shared = s.varint()
         const added = s.varint()
         if (shared > thread.path.length) throw corrupt(`a suffix record keeping ${shared} of ${thread.path.length} frames`, s.pos)
         thread.path.length = shared
+        thread.raws.length = shared
         push(added)
       } else {
         // Encoding.PopPush
         const pop = s.varint()
         thread.path.length = Math.max(0, thread.path.length - pop)
+        thread.raws.length = thread.path.length
         push(s.varint())
       }
     }
     if (status & STATUS_MAIN_THREAD) thread.main = true
     if (thread.main) thread.state.main = true
     b.spend(1)
-    b.addAt(thread.state, thread.path.length > 0 ? thread.path[thread.path.length - 1]! : 0, weight)
+    const leaf = thread.path.length > 0 ? thread.path[thread.path.length - 1]! : 0
+    b.addAt(thread.state, leaf, weight)
+    const raw = thread.raws[thread.raws.length - 1] ?? -1
+    if (raw >= 0) {
+      b.addLine(thread.state, leaf, frameLines[raw]!, weight)
+      if (frameSites[raw] !== undefined) {
+        const k = `${key}\0${leaf}\0${raw}`
+        const p = pending.get(k)
+        if (p) p.n += weight
+        else pending.set(k, { t: thread.state, node: leaf, raw, n: weight })
+      }
+    }
     samples += weight
   }
   const warnings: string[] = []
+  // --opcodes: the instructions, when something can compile the sources (ImportOptions.instructions)
+  if (pending.size > 0) {
+    const raws = [...new Set([...pending.values()].map((p) => p.raw))]
+    const requests = raws.map((raw): InstructionRequest => ({ ...frameSites[raw]!, file: frameFile[raw]!, qualname: frameName[raw]! }))
+    const answers = options.instructions?.(python, requests)
+    if (answers === undefined) {
+      warnings.push(`the file names the instruction of every sample (--opcodes), but no Python ${python.split('.').slice(0, 2).join('.')} was found to compile the sources and find them: lines only`)
+    } else {
+      const found = new Map(raws.map((raw, i) => [raw, answers[i] ?? null]))
+      let missing = 0
+      for (const p of pending.values()) {
+        const info = found.get(p.raw)
+        if (info) b.addInstruction(p.t, p.node, info, p.n)
+        else missing += p.n
+      }
+      if (missing > 0) warnings.push(`${missing} samples name an instruction not found in the sources as they are now (a changed or missing file): counted by line only`)
+    }
+  }
   if (samples !== sampleCount) warnings.push(`the header counts ${sampleCount} samples, the records hold ${samples} (the profiler was stopped before it finished the file?)`)
   for (const t of threads.values()) if (t.main) t.state.name = 'MainThread'
   const mode = (bytes[60]! & 7) - 1

@@ -5,6 +5,7 @@ import type { ProfileDocument, ProfileFrame } from '../../../src/profile/documen
 import type { Backend, RuntimeOption } from '../backend.js'
 import { disassembly, loadCompiled } from '../compiled.js'
 import { BytecodePane } from '../explorer/bytecode-pane.js'
+import { FrameSamples, heat, samplesOf } from './frame-samples.js'
 
 type Loaded =
   | { readonly state: 'loading' }
@@ -84,20 +85,35 @@ export function FrameCode({ backend, doc, frame, sources = 0 }: { backend: Backe
       live = false
     }
   }, [backend, doc, frame, sources])
+  // sample mode: the source shaded by each line's share of the function's samples (frame-samples.tsx)
+  const samples = samplesOf(doc, doc.frames.indexOf(frame))
+  const panel = samples ? <FrameSamples samples={samples} /> : null
   if (loaded.state === 'loading') return <div class="muted">loading the source…</div>
-  if (loaded.state === 'none') return <div class="muted" data-testid="frame-code-missing">{loaded.why}</div>
+  if (loaded.state === 'none')
+    return (
+      <div>
+        <div class="muted" data-testid="frame-code-missing">
+          {loaded.why}
+        </div>
+        {panel}
+      </div>
+    )
   return (
     <div class="frame-code" data-testid="frame-code">
       {/* Scrolls sideways for long lines: focusable, so the keyboard can scroll it (a labelled region). */}
       {/* eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex */}
       <pre class="source" tabIndex={0} role="region" aria-label={`source of ${frame.qualname}`}>
-        {loaded.lines.map(([n, t]) => (
-          <div key={n}>
-            <span class="muted">{String(n).padStart(4)} </span>
-            {t}
-          </div>
-        ))}
+        {loaded.lines.map(([n, t]) => {
+          const hits = samples?.lines.get(n) ?? 0
+          return (
+            <div key={n} style={{ background: samples ? heat(hits / samples.total) : undefined }} {...(hits > 0 ? { 'data-samples': String(hits) } : {})}>
+              <span class="muted">{String(n).padStart(4)} </span>
+              {t}
+            </div>
+          )
+        })}
       </pre>
+      {panel}
       <div class="muted">bytecode compiled by CPython {loaded.version}</div>
       <BytecodePane d={loaded.d} selected={undefined} linked={new Set()} />
     </div>
