@@ -12,9 +12,14 @@
  *   reader's depth limit, back-references that repeat a long string thousands of times or expand
  *   exponentially — sometimes with a length field in the written bytes made to lie;
  * - `code`: a seed module with one code object made hostile: co_stacksize 0, −1, 2**29, 2**31−1;
- *   random bytecode with EXTENDED_ARG chains and huge opargs; random or extreme line and location
- *   tables; exception tables claiming depths of 2**29, targets past the end, overlapping ranges;
- *   bad local kinds, empty names and constants (every index out of range), extreme counts;
+ *   random bytecode with EXTENDED_ARG chains and huge opargs, or shaped bytecode (one instruction
+ *   that pops or pushes a huge count — UNPACK_SEQUENCE 65535, BUILD_TUPLE_UNPACK 2**31−1, CALL,
+ *   BUILD_MAP, COPY… — then a run of instructions under that stack; long EXTENDED_ARG chains;
+ *   stacks that grow by one per instruction; runs of unreachable returns or jumps), with
+ *   co_stacksize claiming the depth; random or extreme line and location tables; exception tables
+ *   claiming depths of 2**29, targets past the end, overlapping or nested ranges (thousands of
+ *   entries over the same code); bad local kinds, empty names and constants (every index out of
+ *   range), extreme counts;
  * - `raw`: a valid header followed by a marshal type code with a huge count or length and too
  *   few bytes, or by random bytes, or a large real payload (300k Nones in a tuple).
  * - `profile`, `memory`, `request`: documents and server requests (scripts/fuzz-docs.ts).
@@ -22,7 +27,7 @@
  * every generated size under {@link SMALL_MAX}.
  */
 import { type PyCode, type PyObject, readMarshal, TypeCode, writeMarshal } from '../src/marshal/index.js'
-import { opcodeTable } from '../src/bytecode/index.js'
+import { opcodeTable, versionRules } from '../src/bytecode/index.js'
 import { readPyc } from '../src/pyc/index.js'
 import { memoryInput, profileInput, type RequestPlan, requestInput } from './fuzz-docs.js'
 
@@ -442,6 +447,92 @@ function randomBytecode(rng: Rng, minor: number, units: number): Uint8Array {
   return out
 }
 
+/** Opcodes whose oparg is a count of stack slots they pop or push (those the version has). */
+const COUNT_OPS = [
+  'UNPACK_SEQUENCE', 'UNPACK_EX', 'BUILD_TUPLE', 'BUILD_LIST', 'BUILD_MAP', 'BUILD_SET', 'BUILD_STRING', 'BUILD_CONST_KEY_MAP',
+  'BUILD_SLICE', 'CALL', 'CALL_KW', 'CALL_FUNCTION', 'CALL_FUNCTION_KW', 'CALL_METHOD', 'PRECALL', 'BUILD_TUPLE_UNPACK',
+  'BUILD_TUPLE_UNPACK_WITH_CALL', 'BUILD_LIST_UNPACK', 'BUILD_SET_UNPACK', 'BUILD_MAP_UNPACK', 'ROT_N', 'COPY', 'SWAP',
+  'LIST_APPEND', 'MAP_ADD', 'MAKE_FUNCTION', 'RAISE_VARARGS', 'DUP_TOP_TWO',
+]
+/** Opargs of {@link COUNT_OPS}: around the byte boundaries and huge. */
+const COUNT_OPARGS = [255, 256, 1023, 1024, 1025, 4097, 0xffff, 0x10000, 2 ** 20, 2 ** 24 - 1, 2 ** 29, 2 ** 31 - 1, 0xffffffff]
+
+/** Bytecode of 3.`minor` from [name, oparg] pairs: EXTENDED_ARG prefixes for large opargs, zeroed caches. */
+function encodeProgram(minor: number, program: readonly (readonly [string, number])[]): Uint8Array {
+  const table = opcodeTable(minor)
+  const rules = versionRules(minor)
+  const out: number[] = []
+  const emit = (op: number, arg: number) => {
+    out.push(op, arg)
+    for (let c = 0; c < rules.caches(op); c++) out.push(0, 0)
+  }
+  for (const [name, arg] of program) {
+    const op = table.opmap[name]
+    if (op === undefined) continue
+    const bytes: number[] = []
+    let v = arg
+    do {
+      bytes.unshift(v % 256)
+      v = Math.floor(v / 256)
+    } while (v > 0)
+    for (const b of bytes.slice(0, -1)) emit(table.extendedArg, b)
+    emit(op, bytes.at(-1)!)
+  }
+  return Uint8Array.from(out)
+}
+
+/**
+ * Bytecode of a hostile shape (see the module comment), about `units` instructions, and the
+ * stack depth it claims: what made the stack view and the depth analysis slow — huge counts
+ * (fuzz #8864: UNPACK_SEQUENCE 65535), stacks kept deep for many instructions, unreachable runs.
+ */
+function shapedBytecode(rng: Rng, minor: number, units: number): { bytes: Uint8Array; what: string; depth: number } {
+  const table = opcodeTable(minor)
+  const ret: readonly [string, number] = table.opmap.RETURN_CONST !== undefined ? ['RETURN_CONST', 0] : ['RETURN_VALUE', 0]
+  const n = Math.max(1, units)
+  const ops = COUNT_OPS.filter((name) => table.opmap[name] !== undefined)
+  switch (rng.int(5)) {
+    case 0: {
+      // One huge count, then instructions under that stack.
+      const op = rng.pick(ops)
+      const arg = rng.pick(COUNT_OPARGS)
+      const filler = rng.pick(['NOP', 'POP_TOP', 'LOAD_CONST', 'STORE_FAST', 'DUP_TOP'].filter((x) => table.opmap[x] !== undefined))
+      const program: [string, number][] = [['LOAD_CONST', 0], ['LOAD_CONST', 0], [op, arg], ...Array.from({ length: n }, () => [filler, 0] as [string, number]), [...ret]]
+      return { bytes: encodeProgram(minor, program), what: `${op} ${arg} + ${n} ${filler}`, depth: Math.min(arg, 2 ** 31 - 1) }
+    }
+    case 1: {
+      // A long EXTENDED_ARG chain before a count.
+      const op = rng.pick(ops)
+      const out = [...encodeProgram(minor, [['LOAD_CONST', 0]])]
+      const ext = encodeProgram(minor, [['EXTENDED_ARG', 255]])
+      for (let k = 0; k < n; k++) out.push(...ext)
+      out.push(...encodeProgram(minor, [[op, rng.int(256)], ret]))
+      return { bytes: Uint8Array.from(out), what: `${n} EXTENDED_ARG 255 before ${op}`, depth: rng.pick(COUNT_OPARGS) }
+    }
+    case 2: {
+      // A stack that grows by one per instruction, then one instruction takes it all.
+      const grow = rng.pick(['LOAD_CONST', 'COPY', 'DUP_TOP'].filter((x) => table.opmap[x] !== undefined))
+      const take = rng.pick(ops)
+      const program: [string, number][] = [['LOAD_CONST', 0], ...Array.from({ length: n }, () => [grow, grow === 'COPY' ? 1 : 0] as [string, number]), [take, n], [...ret]]
+      return { bytes: encodeProgram(minor, program), what: `${n} × ${grow} then ${take} ${n}`, depth: n + 1 }
+    }
+    case 3: {
+      // A run of unreachable blocks that return, or jump to the next one.
+      const jump = rng.chance(0.5)
+      const block: [string, number][] = jump ? [['NOP', 0], ['JUMP_FORWARD', 0]] : [['NOP', 0], [...ret]]
+      const program: [string, number][] = [['LOAD_CONST', 0], [...ret], ...Array.from({ length: Math.ceil(n / 2) }, () => block).flat(), [...ret]]
+      return { bytes: encodeProgram(minor, program), what: `${Math.ceil(n / 2)} unreachable ${jump ? 'jumps' : 'returns'}`, depth: 1 }
+    }
+    default: {
+      // A loop back to a deep stack: every merge meets the same slots again.
+      const depth = rng.pick([64, 1000, 1024, 1025, 4096])
+      const back = table.opmap.JUMP_BACKWARD !== undefined ? 'JUMP_BACKWARD' : 'JUMP_ABSOLUTE'
+      const program: [string, number][] = [['LOAD_CONST', 0], ['UNPACK_SEQUENCE', depth], ...Array.from({ length: n }, () => ['NOP', 0] as [string, number]), [back, back === 'JUMP_BACKWARD' ? n + 1 : 0]]
+      return { bytes: encodeProgram(minor, program), what: `loop over a stack of ${depth}, ${n} instructions`, depth }
+    }
+  }
+}
+
 /** A 3.11+ exception table varint (6 bits per byte, most significant first; bit 6: more follows). */
 function varint(out: number[], value: number, start: boolean): void {
   const groups: number[] = []
@@ -455,6 +546,19 @@ function varint(out: number[], value: number, start: boolean): void {
 
 function hostileExceptionTable(rng: Rng, units: number): Uint8Array {
   const out: number[] = []
+  if (rng.chance(0.3)) {
+    // Thousands of entries over the same instructions (overlapping) or each inside the last (nested).
+    const nested = rng.chance(0.5)
+    const n = 1 + rng.size(Math.max(1, 4 * units))
+    for (let e = 0; e < n; e++) {
+      const start = nested ? Math.min(e, units) : 0
+      varint(out, start, true)
+      varint(out, Math.max(1, nested ? units - 2 * Math.min(e, units >> 1) : units), false)
+      varint(out, rng.int(units + 1), false)
+      varint(out, rng.int(4) * 2 + rng.int(2), false)
+    }
+    return Uint8Array.from(out)
+  }
   for (let e = 0, n = 1 + rng.size(200); e < n; e++) {
     const start = rng.chance(0.8) ? rng.int(units + 1) : rng.pick(EXTREMES.filter((x) => x >= 0))
     const length = rng.chance(0.8) ? 1 + rng.int(Math.max(1, units)) : rng.pick([0, 2 ** 30, 0x7fffffff])
@@ -500,7 +604,16 @@ function hostileCode(rng: Rng, s: Seed): { what: string; bytes: Uint8Array } {
       out = { ...out, stacksize: rng.pick(EXTREMES) }
       changes.push(`stacksize ${out.stacksize}`)
     }
-    if (rng.chance(0.5)) {
+    if (rng.chance(0.2)) {
+      const shaped = shapedBytecode(rng, minor, rng.size(rng.cap === Infinity ? 60_000 : 2048))
+      out = { ...out, bytecode: bytesObj(shaped.bytes) }
+      changes.push(`bytecode ${shaped.what}`)
+      // The depth it reaches, claimed, so that exception-table depths up to it are believed.
+      if (rng.chance(0.5)) {
+        out = { ...out, stacksize: Math.min(shaped.depth, 2 ** 31 - 1) }
+        changes.push(`stacksize ${out.stacksize}`)
+      }
+    } else if (rng.chance(0.5)) {
       out = { ...out, bytecode: bytesObj(randomBytecode(rng, minor, units)) }
       changes.push(`bytecode ${units} units`)
     }

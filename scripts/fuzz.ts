@@ -6,7 +6,9 @@
  *
  * Inputs (scripts/fuzz-gen.ts): mutated real .pyc files of every version, generated marshal trees
  * (every type code, extreme lengths, counts, depths, back-references), hostile code objects (line,
- * location and exception tables, co_stacksize, opargs) and raw hostile data. Entry points
+ * location and exception tables, co_stacksize, opargs; shaped bytecode: huge counts such as
+ * UNPACK_SEQUENCE 65535 under a run of instructions, EXTENDED_ARG chains, growing stacks,
+ * unreachable runs, thousands of overlapping exception-table entries) and raw hostile data. Entry points
  * ({@link ENTRY_POINTS}): the library API (readPyc, toCodeObject, disassemble, line tables), dis in
  * every format and option, formatDisBytes, the text view, the JSON document, the code inspector
  * (text and JSON), the stack view (text and JSON), compare's static document, and the CLI itself

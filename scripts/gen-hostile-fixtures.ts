@@ -69,7 +69,7 @@ function bytecodeOf(minor: number, program: readonly (readonly [string, number])
 }
 
 /** The module of closures.pyc running `program` with co_stacksize `stacksize` and `exceptiontable` (none by default). */
-const program312 = (program: readonly (readonly [string, number])[], stacksize: number, exceptiontable = new Uint8Array(0)) =>
+const program312 = (program: readonly (readonly [string, number])[], stacksize: number, exceptiontable: Uint8Array = new Uint8Array(0)) =>
   code({ ...module, bytecode: bytes(bytecodeOf(12, program)), stacksize, exceptiontable: bytes(exceptiontable) })
 
 /** The same with the 3.8 closures.pyc. */
