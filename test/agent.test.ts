@@ -767,6 +767,32 @@ assert nesting_bound("x = [" + ", ".join(["-1"] * 5000) + "]") < 50
 assert nesting_bound("x = f'" + "{a!r}" * 3000 + "'") < 50
 assert nesting_bound(b"x = (1 +\n  2)\n") < 50
 assert nesting_bound("x = (((") < 50
+
+# Counted per top-level statement and remembered (the agent's check in Pyodide): the same bound
+# as the whole source, also where a string or brackets cross a column-0 line, and after an edit.
+import glob, os
+from pyxray import nesting
+from pyxray.nesting import nesting_bound_cached
+pieces = [
+    'x = """\ndef f():\n  pass\n"""\ny = 1\n',
+    "x = (\n1,\n)\ndef g(): pass\n",
+    "x = [\ndef\n]\n",
+    "if a:\n  pass\nelif b:\n  pass\nelse:\n  pass\nz = 1\n",
+    "if a: pass\n" + "elif b: pass\n" * 1500,
+    "x = " + "+".join(["a"] * 2000) + "\ndef f(): pass\n",
+    "def f():\n    return 1\n" * 3 + "x = a" + ".b" * 2000,
+    "def f(:\n  pass\nx = 1\n",
+    "x = 1 \\\n+ 2\ny = 3\n",
+]
+here = os.path.dirname(nesting.__file__)
+pieces += [open(f, encoding="utf-8").read() for f in sorted(glob.glob(os.path.join(here, "*.py")))]
+for text in pieces:
+    nesting._piece_bounds.clear()
+    whole = nesting_bound(text)
+    assert nesting_bound_cached(text) == whole == nesting_bound_cached(text), (text[:60], whole)
+    edited = text + "\nz = (" + "-" * 1200 + "1)\n"
+    assert nesting_bound_cached(edited) == nesting_bound(edited) > 1200
+assert nesting_bound_cached(b"x = (1 +\n  2)\n") < 50
 print("ok")
 `
 

@@ -74,9 +74,9 @@ def _check_nesting(source: str | bytes) -> None:
     """In Pyodide, refuse sources deep enough to overflow the JavaScript stack (see above)."""
     if sys.platform != "emscripten":
         return
-    from .nesting import nesting_bound  # imports tokenize: only Pyodide pays for it
+    from .nesting import nesting_bound_cached  # imports tokenize: only Pyodide pays for it
 
-    depth = nesting_bound(source)
+    depth = nesting_bound_cached(source)
     if depth > PYODIDE_NESTING_LIMIT:
         raise AgentError(
             "COMPILE_ERROR",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import keyword
+import re
 import tokenize
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only: importing it would slow the worker's start
@@ -69,6 +70,55 @@ def nesting_bound(source: str | bytes) -> int:
     Tokenizing stops at the first error; the bound then covers the part before it, which is
     what the parser would have to get through before reporting the error.
     """
+    return _bound(source)[0]
+
+
+#: A line at column 0 that starts a top-level statement other than ``elif``/``else`` (which
+#: continue the statement before them). Inside a string or brackets such a line is no boundary,
+#: but then the part before it does not tokenize on its own, and the whole source is counted.
+_TOP_LEVEL = re.compile(r"^(?=[^\s#)\]}])(?!(?:elif|else)\b)", re.MULTILINE)
+
+#: Bounds of top-level pieces seen before, by text (an edit re-counts only what it changed).
+_piece_bounds: dict[str, int] = {}
+_PIECES_KEPT = 20000
+
+
+def nesting_bound_cached(source: str | bytes) -> int:
+    """:func:`nesting_bound`, counted per top-level statement and remembered by its text.
+
+    Each piece starts at column 0 outside any statement, so when every piece tokenizes on its
+    own to the end with nothing left open, its tokens are exactly the whole source's tokens
+    there, and the largest piece bound is the whole bound. Otherwise (a string or brackets
+    across a piece boundary, an error) the whole source is counted as one.
+    """
+    if isinstance(source, bytes):
+        return nesting_bound(source)
+    starts = [m.start() for m in _TOP_LEVEL.finditer(source)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    starts.append(len(source))
+    deepest = 0
+    fresh: dict[str, int] = {}
+    for a, b in zip(starts, starts[1:]):
+        piece = source[a:b]
+        bound = _piece_bounds.get(piece)
+        if bound is None:
+            bound = fresh.get(piece)
+        if bound is None:
+            bound, clean = _bound(piece)
+            if not clean:
+                return nesting_bound(source)
+            fresh[piece] = bound
+        deepest = max(deepest, bound)
+    if len(_piece_bounds) + len(fresh) > _PIECES_KEPT:
+        _piece_bounds.clear()
+    _piece_bounds.update(fresh)
+    return deepest
+
+
+def _bound(source: str | bytes) -> tuple[int, bool]:
+    """The bound, and whether the tokens ran to the end with no bracket or group left open."""
+    clean = True
     deepest = 0
     groups: list[_Group] = [_Group()]
     # chains[level]: elif clauses so far in the if-statement at indentation `level`.
@@ -120,7 +170,9 @@ def nesting_bound(source: str | bytes) -> int:
             elif kind == tokenize.OP or (kind == tokenize.NAME and keyword.iskeyword(text)):
                 groups[-1].ops += 1
     except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, ValueError):
-        pass
+        clean = False
+    if len(groups) > 1:
+        clean = False
     # Whatever is still open when the tokens stop (an error, or unclosed brackets) counts too.
     while len(groups) > 1:
         closed = groups.pop()
@@ -128,4 +180,4 @@ def nesting_bound(source: str | bytes) -> int:
         groups[-1].inner = max(groups[-1].inner, closed.best + 1)
     groups[0].end_segment()
     statements = sum(chains) + 2 * len(chains)
-    return max(deepest, groups[0].best + statements + _STATEMENT_SLACK)
+    return max(deepest, groups[0].best + statements + _STATEMENT_SLACK), clean

@@ -54,8 +54,6 @@ function linkRuntime(rs: readonly RuntimeOption[], link: ExplorerLink | undefine
   return (rs.find((r) => r.id === link?.runtime) ?? rs.find((r) => r.version === link?.version) ?? rs.find((r) => r.default) ?? rs[0])?.id
 }
 
-/** Pause after the last keystroke before compiling (typing fast does not queue compiles). */
-const COMPILE_DELAY_MS = 50
 
 interface State {
   readonly compiled?: Compiled
@@ -137,12 +135,17 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
     return () => v.destroy()
   }, [])
 
-  // Compile on every edit (debounced); stale answers are dropped. The AST costs a second agent
-  // request (and a large JSON answer), so it is asked for only while the AST pane is open.
+  // Compile on every edit, at once, one request at a time: an edit made while a compile is in
+  // flight waits for it, and only the newest of those edits is compiled then (typing fast does
+  // not queue compiles, and a pause after a keystroke costs no fixed delay). Stale answers are
+  // dropped. The AST costs a second agent request (and a large JSON answer), so it is asked for
+  // only while the AST pane is open.
   const wantAst = tab === 'ast'
   const currentRef = useRef<State>(state)
   currentRef.current = state
-  // A layout effect: the debounce starts when the edit is rendered, not a frame later.
+  /** The compile in flight, if any. */
+  const inflightRef = useRef<Promise<unknown> | undefined>(undefined)
+  // A layout effect: the compile starts when the edit is rendered, not a frame later.
   useLayoutEffect(() => {
     if (!runtime) return undefined
     const key = JSON.stringify([source, runtime, optimize])
@@ -150,10 +153,12 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
     if (have.key === key && !have.busy && (!wantAst || have.ast || have.syntax)) return undefined
     const id = ++seqRef.current
     setState((s) => ({ ...s, busy: true }))
-    const t = setTimeout(() => {
+    const run = () => {
+      // A newer edit came while the last compile was in flight: that one runs instead.
+      if (id !== seqRef.current) return
       // Timings for npm run bench:web (performance.getEntriesByType('mark')).
       performance.mark('pyxray:compile-start')
-      backend.compile({ source, runtime, optimize, ast: wantAst }).then(
+      const done = backend.compile({ source, runtime, optimize, ast: wantAst }).then(
         (r) => {
           if (id !== seqRef.current) return
           performance.mark('pyxray:compiled')
@@ -176,9 +181,21 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
             setState((s) => ({ ...s, busy: false, failure: e instanceof Error ? e.message : String(e) }))
           }
         },
-        (e: Error) => id === seqRef.current && setState((s) => ({ ...s, busy: false, failure: e.message })),
+        (e: Error) => {
+          if (id === seqRef.current) setState((s) => ({ ...s, busy: false, failure: e.message }))
+        },
       )
-    }, COMPILE_DELAY_MS)
+      inflightRef.current = done
+      void done.finally(() => {
+        if (inflightRef.current === done) inflightRef.current = undefined
+      })
+    }
+    // Edits of one task (a paste, a replaced document) are one compile.
+    const t = setTimeout(() => {
+      const busy = inflightRef.current
+      if (busy) void busy.then(run, run)
+      else run()
+    }, 0)
     return () => clearTimeout(t)
   }, [backend, source, runtime, optimize, wantAst])
 
