@@ -256,7 +256,7 @@ describe('profile flame-graph views in Chromium', { skip: missing }, () => {
     assert.deepEqual(await allLabels(page, 'flamegraph'), before)
     // The legend names what the colour encodes; its swatches follow the page's theme (light fills on
     // a light page, dark ones on a dark page), read from the page when it changes.
-    assert.match(await page.locator('[data-testid="flame-legend"]').innerText(), /colour = package:.*recursion/)
+    assert.match(await page.locator('[data-testid="flame-legend"]').innerText(), /colour = package:[\s\S]*recursion/, "the legend names the encoding and the packages (flex items: innerText puts each on a line)")
     const lightness = async () => (await page.locator('[data-testid="flame-legend"] .swatch').evaluateAll((els) => els.map((e) => Number(/,\s*([\d.]+)%\)$/.exec(e.getAttribute('data-colour') ?? '')?.[1])))) as number[]
     const light = await lightness()
     assert.ok(light.length >= 2 && light.every((l) => l >= 55), `light fills: ${light.join(', ')}`)
