@@ -84,6 +84,17 @@ test('truncate, truncateStart and wrap count terminal cells with a wide-characte
     assert.ok(stringWidth(truncateStart(name, 9)) <= 9)
     for (const line of wrap(`${name} ${name}`, 8)) assert.ok(stringWidth(line) <= 8, line)
     assert.equal(truncate('e\u0301te\u0301', 3), 'e\u0301te\u0301', 'combining marks take no cell')
+    // Long text is cut without segmenting all of it (fuzz seed 42 #34044: a 3,000-deep tree's
+    // indented lines): the same answer as cutting it whole, for one-cell, wide and marked text.
+    const long = `${'│ '.repeat(3000)}└─ func_1`
+    assert.equal(truncate(long, 20), `${'│ '.repeat(9)}│…`)
+    assert.equal(truncateStart(long, 12), '…│ └─ func_1')
+    const wide = `${'数据'.repeat(5000)}末尾`
+    assert.equal(truncateStart(wide, 7), '…据末尾')
+    assert.equal(truncate(wide, 7), '数据数…')
+    const marked = `${'e\u0301'.repeat(4000)}xy`
+    assert.equal(truncateStart(marked, 4), '…e\u0301xy')
+    assert.equal(truncateStart('ab数', 3), '…数', 'a window that fits whole falls back to the whole text')
   } finally {
     setTextWidth(previous)
   }
