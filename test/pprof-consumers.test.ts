@@ -248,6 +248,27 @@ describe('exports read by the pprof parser and go tool pprof', () => {
         const scale = (u: string) => (u === 's' ? 1e9 : u === 'ms' ? 1e6 : 1e3)
         const w = byName(ours, 'work')
         assert.ok(Math.abs(Number(work[1]) * scale(work[2]!) - w.selfNs) <= Math.max(0.01 * w.selfNs, 0.006 * scale(work[2]!)), `go tool pprof flat of work ${work[1]}${work[2]} vs ${w.selfNs} ns`)
+        if (mode === 'sample') {
+          // Instruction-level samples: one location per source line; go tool pprof -lines names
+          // work's lines with the document's own samples per line.
+          const workLines = new Map<number, number>()
+          for (const th of d.threads) {
+            const todo = [th.root]
+            while (todo.length > 0) {
+              const n = todo.pop()!
+              if (n.frame !== null && d.frames[n.frame]!.qualname === 'work') for (const [line, k] of n.lines ?? []) workLines.set(line, (workLines.get(line) ?? 0) + k)
+              todo.push(...n.children)
+            }
+          }
+          assert.ok(workLines.size > 0, 'the sampled document has work\'s lines')
+          const byLine = spawnSync('go', ['tool', 'pprof', '-top', '-lines', '-sample_index=samples', '-nodecount=1000', '-nodefraction=0', '-edgefraction=0', pb], { encoding: 'utf8' })
+          assert.equal(byLine.status, 0, byLine.stderr)
+          for (const [line, k] of workLines) {
+            const row = new RegExp(`^\\s*(\\d+)\\s+[\\d.]+%\\s+[\\d.]+%\\s+\\d+\\s+[\\d.]+%\\s+work \\S*prog\\.py:${line}\\s*$`, 'm').exec(byLine.stdout)
+            assert.ok(row, `go tool pprof -lines lists work at line ${line}:\n${byLine.stdout}`)
+            assert.equal(Number(row[1]), k, `work line ${line}: flat samples`)
+          }
+        }
       })
     }
   }

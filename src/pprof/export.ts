@@ -138,6 +138,37 @@ export function toPprof(doc: ProfileDocument, options: PprofOptions = {}): Uint8
     locations.push(new Location({ id: foldId, line: [{ functionId: foldId }] }))
   }
 
+  // Sample mode with instruction-level data: a node's own samples go to one location per source
+  // line it was executing (function and line), the rest to the function's location.
+  const lineLocations = new Map<string, number>()
+  const lineLocation = (frame: number, line: number): number => {
+    const key = `${frame}:${line}`
+    let id = lineLocations.get(key)
+    if (id === undefined) {
+      id = foldId + 1 + lineLocations.size
+      lineLocations.set(key, id)
+      locations.push(new Location({ id, line: [{ functionId: frame + 1, line }] }))
+    }
+    return id
+  }
+  /** Emits a sample-mode node's own values, split over its lines (samples exact, ns in proportion). */
+  const emitByLine = (stack: number[], node: ProfileNode, values: number[], labels: ReturnType<typeof threadLabels>) => {
+    const [own, ns] = values as [number, number]
+    let samplesLeft = own
+    let nsLeft = ns
+    for (const [line, n] of node.lines ?? []) {
+      const take = Math.min(n, samplesLeft)
+      if (take <= 0 || line < 1) continue
+      const share = samplesLeft === take ? nsLeft : Math.round((ns * take) / own)
+      stack[0] = lineLocation(node.frame!, line)
+      emit(stack.slice(), [take, share], labels)
+      samplesLeft -= take
+      nsLeft -= share
+    }
+    stack[0] = node.frame! + 1
+    emit(stack, [samplesLeft, nsLeft], labels)
+  }
+
   const keyThread = s('thread')
   const keyThreadId = s('thread_id')
   const keyPid = s('pid')
@@ -202,7 +233,8 @@ export function toPprof(doc: ProfileDocument, options: PprofOptions = {}): Uint8
           for (let i = 0; i < width; i++) folded![i] = folded![i]! + values[i]!
         } else {
           path.push(node.frame + 1)
-          emit(path.slice().reverse(), values, labels)
+          if (!trace && node.lines !== undefined && node.lines.length > 0 && values[0]! > 0) emitByLine(path.slice().reverse(), node, values, labels)
+          else emit(path.slice().reverse(), values, labels)
           if (fold !== undefined && depth === fold && node.children.length > 0) folded = new Array<number>(width).fill(0)
         }
       }
