@@ -6,9 +6,14 @@ belongs to the line that just ran, calls made from it included. On Python 3.12+ 
 ``sys.monitoring`` tool with LINE and start/resume/return/yield events enabled on the target's code
 object only (local events), so no other code pays anything, and the unwind event (global only)
 returns at once for other code; before 3.12 it is a ``sys.settrace`` tracer, which costs a call
-for every frame the program runs. The
-tracer reads the counter again after its own bookkeeping, so its allocations are not charged to
-any line; what it cannot avoid leaving (its temporary integers) is measured once on lines that
+for every frame the program runs. On 3.12+, when the C accelerator loads
+(``pyxray._accel_build.load()``), the default is its form of the sys.monitoring tracer ("monitoring-c"):
+the callbacks are C builtins and the level they read is kept by the accelerator's allocator
+wrapper (the same raw, mem and object domains tracemalloc sees), so neither tracemalloc nor a
+Python call per line is paid, and what the callbacks allocate is never charged (no calibration);
+the Python tracers are the fallback. The Python
+tracers read the counter again after their own bookkeeping, so their allocations are not charged to
+any line; what they cannot avoid leaving (their temporary integers) is measured once on lines that
 allocate nothing and subtracted. The net of a line adds up over its executions; its peak is the
 highest level its bytes reached: what its earlier executions kept (its net so far) plus how far
 traced memory rose above its value at the start of one execution (``tracemalloc.reset_peak`` at
