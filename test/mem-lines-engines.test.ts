@@ -34,6 +34,7 @@ interface Result {
   default: string
   reports: Record<string, Report>
   marks: Record<string, number>
+  busy?: { report: Report; error: string | null; profileEngine: string }
 }
 
 /** Planted bytes per line (n = 10,000, three calls of `planted`: depth 2 recursion). */
@@ -93,6 +94,23 @@ for (const minor of NATIVE_MINORS) {
       monC.lines.filter((l) => l.line === out.marks.raise! - 1).map((l) => [l.hits, l.netBytes, l.peakBytes]),
       [[3, 0, 0]],
     )
+    // While a profile measures memory with the C engine, the default falls back to the tracemalloc
+    // tracer and an explicit monitoring-c is refused with a code.
+    const busy = out.busy!
+    assert.equal(busy.profileEngine, 'c')
+    assert.equal(busy.error, 'MEMORY_BUSY')
+    assert.equal(busy.report.engine, 'monitoring')
+    assert.equal(busy.report.calls, 3)
+    // (its lines that start profiled calls also carry the profile's own bookkeeping, which
+    // tracemalloc sees: only the big planted blocks are compared)
+    for (const [mark, bytes] of [
+      ['blob', 3 * 30 * N],
+      ['mb', 3 * (1 << 20)],
+      ['freemb', -3 * (1 << 20)],
+    ] as const) {
+      const got = at(busy.report, mark).netBytes
+      assert.ok(Math.abs(got - bytes) <= 0.02 * Math.abs(bytes), `busy ${mark}: ${got} vs planted ${bytes}`)
+    }
     // And all are right, not merely alike: the planted sizes on their lines (±2 %).
     for (const rep of [monC, mon, st]) {
       const near = (mark: string, bytes: number) => {

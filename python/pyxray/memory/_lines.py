@@ -312,6 +312,11 @@ def _accel() -> Any:
     return module if module is not None and hasattr(module, "lines_begin") else None
 
 
+class _CBusy(MemoryToolError):
+    """The accelerator's allocator accounting is taken (a profile measures memory with the C
+    engine); raised before the target runs."""
+
+
 class _CMonitor:
     """The C form of ``_Monitor`` (engine "monitoring-c"): the callbacks are the accelerator's
     builtins and the level is kept by its allocator wrapper (the raw, mem and object domains, as
@@ -344,7 +349,7 @@ class _CMonitor:
             a.lines_begin(self.code, mon.DISABLE)
         except RuntimeError as e:  # the profiler measures memory with the C engine
             self.stop()
-            raise MemoryToolError("MEMORY_BUSY", "{}; stop the profile's memory mode and retry".format(e)) from None
+            raise _CBusy("MEMORY_BUSY", "{}; stop the profile's memory mode, or pass engine='monitoring'".format(e)) from None
         mon.set_local_events(tool, self.code, ev.LINE | ev.PY_START | ev.PY_RESUME | ev.PY_RETURN | ev.PY_YIELD)
         mon.set_events(tool, ev.PY_UNWIND | ev.PY_THROW)
 
@@ -444,6 +449,7 @@ def trace_lines(code: CodeType, run: Callable[[], Any], qualname: Optional[str] 
     """Runs ``run()`` while measuring the lines of every frame executing ``code``; returns what
     ``run`` returned and the report. ``engine`` is "monitoring-c" (3.12+ with the C accelerator),
     "monitoring" (3.12+) or "settrace"; by default the fastest this interpreter has."""
+    chosen = engine is not None
     engine = engine or default_engine()
     if engine not in ("monitoring-c", "monitoring", "settrace"):
         raise MemoryToolError("BAD_ARGUMENT", "engine must be 'monitoring-c', 'monitoring' or 'settrace', not {!r}".format(engine))
@@ -460,9 +466,16 @@ def trace_lines(code: CodeType, run: Callable[[], Any], qualname: Optional[str] 
             stats[n] = [0, 0, 0]
     except (OSError, TypeError):
         pass
+    done = False
     if engine == "monitoring-c":  # no tracemalloc: the accelerator's allocator wrapper counts
-        result = _run_traced(engine, code, stats, calls, (0, 0), run)
-    else:
+        try:
+            result = _run_traced(engine, code, stats, calls, (0, 0), run)
+            done = True
+        except _CBusy:  # nothing ran yet: by default, the tracemalloc tracer instead
+            if chosen:
+                raise
+            engine = "monitoring"
+    if not done:
         with Tracing(1):
             bias = _calibrate(engine)
             result = _run_traced(engine, code, stats, calls, bias, run)
