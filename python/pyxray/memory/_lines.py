@@ -322,7 +322,8 @@ class _CMonitor:
     builtins and the level is kept by its allocator wrapper (the raw, mem and object domains, as
     tracemalloc sees them), not read from tracemalloc; the same events, the same arithmetic. What
     the callbacks and the interpreter's event arguments allocate is not charged, so there is no
-    bias to calibrate."""
+    bias to calibrate. One difference: only the measuring thread's allocations raise the level
+    (frees of its blocks by any thread lower it), where tracemalloc's total has every thread's."""
 
     def __init__(self, accel: Any, code: CodeType, stats: Dict[int, List[int]], calls: List[int]) -> None:
         self.accel = accel
