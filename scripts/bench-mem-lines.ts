@@ -1,7 +1,9 @@
 /**
  * `mem lines` speed per tracer: runs scripts/bench_mem_lines.py on every supported interpreter
  * found (pyenv, PYXRAY_PYTHON_PATHS) and prints one Markdown row per interpreter and target:
- * unprofiled, tracemalloc alone, sys.settrace, sys.monitoring (3.12+), and settrace / monitoring.
+ * unprofiled, tracemalloc alone, sys.settrace, sys.monitoring in Python (3.12+), sys.monitoring with
+ * the C accelerator (3.12+, when it loads), settrace / monitoring, settrace / monitoring (C) in wall
+ * time and in CPU time (the machine may be shared: CPU time is the steadier of the two).
  *
  *   npm run bench:mem-lines -- [--runs N]
  *
@@ -21,7 +23,10 @@ interface Row {
   tracemalloc: number
   settrace: number
   monitoring?: number
+  'monitoring-c'?: number
   speedup?: number
+  speedupC?: number
+  cpuSpeedupC?: number
 }
 
 const args = process.argv.slice(2)
@@ -37,8 +42,10 @@ for (let i = 0; i < args.length; i++) {
 const seen = new Set<string>()
 const ms = (s: number) => `${(1000 * s).toFixed(0)} ms`
 console.log(`load average before: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
-console.log('| python | target | unprofiled | tracemalloc alone | settrace | sys.monitoring | settrace / monitoring |')
-console.log('|---|---|---|---|---|---|---|')
+console.log(
+  '| python | target | unprofiled | tracemalloc alone | settrace | sys.monitoring | sys.monitoring (C) | settrace / monitoring | settrace / monitoring (C) | same, CPU time |',
+)
+console.log('|---|---|---|---|---|---|---|---|---|---|')
 for (const it of findInterpreters().filter(isSupported).sort((a, b) => a.minor - b.minor)) {
   if (seen.has(it.version)) continue
   seen.add(it.version)
@@ -51,8 +58,11 @@ for (const it of findInterpreters().filter(isSupported).sort((a, b) => a.minor -
   const out = JSON.parse(r.stdout) as { python: string; targets: Record<string, Row> }
   for (const [target, row] of Object.entries(out.targets)) {
     const mon = row.monitoring === undefined ? '—' : ms(row.monitoring)
-    const ratio = row.speedup === undefined ? '—' : `${row.speedup.toFixed(2)}×`
-    console.log(`| ${out.python} | ${target} | ${ms(row.unprofiled)} | ${ms(row.tracemalloc)} | ${ms(row.settrace)} | ${mon} | ${ratio} |`)
+    const monC = row['monitoring-c'] === undefined ? '—' : ms(row['monitoring-c'])
+    const x = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(2)}×`)
+    console.log(
+      `| ${out.python} | ${target} | ${ms(row.unprofiled)} | ${ms(row.tracemalloc)} | ${ms(row.settrace)} | ${mon} | ${monC} | ${x(row.speedup)} | ${x(row.speedupC)} | ${x(row.cpuSpeedupC)} |`,
+    )
   }
 }
 console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)

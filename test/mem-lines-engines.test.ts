@@ -1,11 +1,13 @@
 /**
- * `mem lines` has two tracers: sys.monitoring (LINE events on the target's code only, Python 3.12+)
- * and sys.settrace (every version; what memory_profiler is compared with in mem-crosscheck). On
- * every native CPython 3.12+ both measure the same planted function (test/fixtures/memory/
- * lines_engines.py: a loop, a callee, a generator, a recursion, a raise caught in the function) and
- * must give the same hits on every line and the same per-line increments, to within the
- * tracers' own calibrated residue (a few dozen bytes per line event). Before 3.12 the default is
- * settrace.
+ * `mem lines` has three tracers: sys.monitoring with the C accelerator's callbacks and allocator
+ * wrapper ("monitoring-c", the default on 3.12+ when the accelerator loads), sys.monitoring in
+ * Python over tracemalloc (LINE events on the target's code only, Python 3.12+) and sys.settrace
+ * (every version; what memory_profiler is compared with in mem-crosscheck). On every native
+ * CPython 3.12+ all measure the same planted function (test/fixtures/memory/lines_engines.py: a
+ * loop, a callee, a generator, a recursion, a raise caught in the function, a 1 MiB bytearray made
+ * on one line and freed on the next) and must give the same hits on every line and the same
+ * per-line increments, to within the tracemalloc tracers' calibrated residue (a few dozen bytes per
+ * line event). Before 3.12 the default is settrace.
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
@@ -32,13 +34,14 @@ interface Result {
   default: string
   reports: Record<string, Report>
   marks: Record<string, number>
+  busy?: { report: Report; error: string | null; profileEngine: string }
 }
 
 /** Planted bytes per line (n = 10,000, three calls of `planted`: depth 2 recursion). */
 const N = 10_000
 
 for (const minor of NATIVE_MINORS) {
-  test(`3.${minor}: mem lines, sys.monitoring and settrace give the same per-line increments`, (t) => {
+  test(`3.${minor}: mem lines, sys.monitoring (C and Python) and settrace give the same per-line increments`, (t) => {
     const python = requirePython(t, minor)
     if (!python) return
     const r = spawnSync(python, [SCRIPT], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(ROOT, 'python') } })
@@ -50,29 +53,66 @@ for (const minor of NATIVE_MINORS) {
       assert.deepEqual(Object.keys(out.reports), ['settrace'])
       return
     }
-    assert.equal(out.default, 'monitoring')
+    // The C accelerator is built on every native CPython 3.12+ (mem-accel checks that it loads).
+    assert.equal(out.default, 'monitoring-c')
+    const monC = out.reports['monitoring-c']!
     const mon = out.reports.monitoring!
     const st = out.reports.settrace!
+    assert.equal(monC.engine, 'monitoring-c')
     assert.equal(mon.engine, 'monitoring')
     assert.equal(st.engine, 'settrace')
-    assert.equal(mon.calls, 3)
-    assert.equal(st.calls, 3)
-    assert.deepEqual(
-      mon.lines.map((l) => [l.line, l.hits]),
-      st.lines.map((l) => [l.line, l.hits]),
-    )
-    for (const [i, m] of mon.lines.entries()) {
-      const s = st.lines[i]!
-      // 256 B per execution: the tracers' residue differs a little (on a recursing line it includes the
-      // inner frames' bookkeeping, charged to the calling line by both)
-      const slack = 256 * m.hits + 0.01 * Math.abs(s.netBytes)
-      assert.ok(Math.abs(m.netBytes - s.netBytes) <= slack, `line ${m.line}: net ${m.netBytes} (monitoring) vs ${s.netBytes} (settrace)`)
-      const peakSlack = 256 * m.hits + 0.01 * Math.abs(s.peakBytes)
-      assert.ok(Math.abs(m.peakBytes - s.peakBytes) <= peakSlack, `line ${m.line}: peak ${m.peakBytes} (monitoring) vs ${s.peakBytes} (settrace)`)
-    }
-    // And both are right, not merely alike: the planted sizes on their lines (±2 %).
     const at = (rep: Report, mark: string) => rep.lines.find((l) => l.line === out.marks[mark])!
-    for (const rep of [mon, st]) {
+    for (const [other, ref] of [
+      [mon, st],
+      [monC, mon],
+    ] as const) {
+      assert.equal(other.calls, 3)
+      assert.equal(ref.calls, 3)
+      assert.deepEqual(
+        other.lines.map((l) => [l.line, l.hits]),
+        ref.lines.map((l) => [l.line, l.hits]),
+      )
+      for (const [i, m] of other.lines.entries()) {
+        const s = ref.lines[i]!
+        // 256 B per execution: the tracers' residue differs a little (on a recursing line it includes the
+        // inner frames' bookkeeping, charged to the calling line by both)
+        const slack = 256 * m.hits + 0.01 * Math.abs(s.netBytes)
+        assert.ok(Math.abs(m.netBytes - s.netBytes) <= slack, `line ${m.line}: net ${m.netBytes} (${other.engine}) vs ${s.netBytes} (${ref.engine})`)
+        const peakSlack = 256 * m.hits + 0.01 * Math.abs(s.peakBytes)
+        assert.ok(Math.abs(m.peakBytes - s.peakBytes) <= peakSlack, `line ${m.line}: peak ${m.peakBytes} (${other.engine}) vs ${s.peakBytes} (${ref.engine})`)
+      }
+      // The 1 MiB made on one line and freed on the next: the same to within the residue, not 1 %.
+      for (const mark of ['mb', 'freemb']) {
+        const a = at(other, mark).netBytes
+        const b = at(ref, mark).netBytes
+        assert.ok(Math.abs(a - b) <= 256 * 3, `${mark}: net ${a} (${other.engine}) vs ${b} (${ref.engine})`)
+      }
+    }
+    // The C path charges nothing of its own: a line that allocates nothing (the `try:`
+    // before the raise) is 0 on each of its executions.
+    assert.deepEqual(
+      monC.lines.filter((l) => l.line === out.marks.raise! - 1).map((l) => [l.hits, l.netBytes, l.peakBytes]),
+      [[3, 0, 0]],
+    )
+    // While a profile measures memory with the C engine, the default falls back to the tracemalloc
+    // tracer and an explicit monitoring-c is refused with a code.
+    const busy = out.busy!
+    assert.equal(busy.profileEngine, 'c')
+    assert.equal(busy.error, 'MEMORY_BUSY')
+    assert.equal(busy.report.engine, 'monitoring')
+    assert.equal(busy.report.calls, 3)
+    // (its lines that start profiled calls also carry the profile's own bookkeeping, which
+    // tracemalloc sees: only the big planted blocks are compared)
+    for (const [mark, bytes] of [
+      ['blob', 3 * 30 * N],
+      ['mb', 3 * (1 << 20)],
+      ['freemb', -3 * (1 << 20)],
+    ] as const) {
+      const got = at(busy.report, mark).netBytes
+      assert.ok(Math.abs(got - bytes) <= 0.02 * Math.abs(bytes), `busy ${mark}: ${got} vs planted ${bytes}`)
+    }
+    // And all are right, not merely alike: the planted sizes on their lines (±2 %).
+    for (const rep of [monC, mon, st]) {
       const near = (mark: string, bytes: number) => {
         const got = at(rep, mark).netBytes
         assert.ok(Math.abs(got - bytes) <= 0.02 * Math.abs(bytes), `${rep.engine} ${mark}: ${got} vs planted ${bytes}`)
@@ -82,6 +122,8 @@ for (const minor of NATIVE_MINORS) {
       near('generator', 3 * 3 * N)
       near('blob', 3 * 30 * N)
       near('del', -3 * 30 * N)
+      near('mb', 3 * (1 << 20))
+      near('freemb', -3 * (1 << 20))
       // The raised bytes, plus what a raise makes: the exception, its traceback and (on 3.11+,
       // where frames are objects only on demand) the frame object the traceback needs, < 1 KiB.
       const raised = at(rep, 'raise').netBytes

@@ -453,6 +453,12 @@ static struct {
     size_t mask, used;      /* mask + 1 slots, a power of two */
     ThreadMem *threads;
     int lock;
+    /* line mode (lines_begin .. lines_end): no call nodes, one running level for one thread */
+    int lines;              /* on (only read/written under the lock once installed) */
+    int64_t level, peak;    /* net bytes allocated by the measuring thread since lines_begin, its peak */
+    uintptr_t last_ptr;     /* the thread's last allocation, and the peak before it */
+    size_t last_size;
+    int64_t last_peak;
 } M;
 
 typedef struct {
@@ -460,6 +466,7 @@ typedef struct {
     unsigned gen;
     int busy;               /* an engine event runs: its allocations are the profiler's */
     int depth;              /* inside the wrapper (a nested domain call) */
+    int lines_owner;        /* this thread is the one line mode measures */
 } ThreadLocal;
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -558,7 +565,16 @@ static inline ThreadMem *my_frames(void) {
 static inline void note_alloc(void *p, size_t size, int count) {
     mem_lock();
     ThreadMem *tm;
-    if (M.active && !tls.busy && (tm = my_frames()) != NULL) {
+    if (M.lines) {
+        if (tls.lines_owner && !tls.busy) {
+            M.last_ptr = (uintptr_t)p;
+            M.last_size = size;
+            M.last_peak = M.peak;
+            M.level += (int64_t)size;
+            if (M.level > M.peak) M.peak = M.level;
+            table_put((uintptr_t)p, size, 0);
+        }
+    } else if (M.active && !tls.busy && (tm = my_frames()) != NULL) {
         MemFrame *f = &tm->frames[tm->depth - 1];
         MemRec *r = &M.recs[f->rec];
         r->allocated += (int64_t)size;
@@ -575,7 +591,12 @@ static inline void note_alloc(void *p, size_t size, int count) {
 static inline int note_free(void *p, Owner *out) {
     int found = 0;
     mem_lock();
-    if (M.active && table_take((uintptr_t)p, out)) {
+    if (M.lines) {
+        if (table_take((uintptr_t)p, out)) {
+            found = 1;
+            M.level -= (int64_t)out->size;
+        }
+    } else if (M.active && table_take((uintptr_t)p, out)) {
         found = 1;
         M.recs[out->rec].freed += (int64_t)out->size;
         ThreadMem *tm = my_frames();
@@ -588,7 +609,11 @@ static inline int note_free(void *p, Owner *out) {
 /* A failed realloc: the block is still there, owned as before. */
 static void unfree(void *p, const Owner *o) {
     mem_lock();
-    if (M.active) {
+    if (M.lines) {
+        M.level += (int64_t)o->size;
+        if (M.level > M.peak) M.peak = M.level;
+        table_put((uintptr_t)p, o->size, 0);
+    } else if (M.active) {
         M.recs[o->rec].freed -= (int64_t)o->size;
         ThreadMem *tm = my_frames();
         if (tm != NULL) tm->frames[tm->depth - 1].level += (int64_t)o->size;
@@ -779,6 +804,50 @@ static int same_allocator(const PyMemAllocatorEx *a, const PyMemAllocatorEx *b) 
     return a->ctx == b->ctx && a->malloc == b->malloc && a->calloc == b->calloc && a->realloc == b->realloc && a->free == b->free;
 }
 
+static const PyMemAllocatorDomain mem_domains[3] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
+
+/* Puts our allocators in place (once; they stay until uninstall_allocators finds them on top).
+ * -1 with an exception on error. */
+static int install_allocators(void) {
+    static int at_fork;
+    if (!at_fork) {
+        if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0) {
+            PyErr_SetString(PyExc_RuntimeError, "pthread_atfork failed");
+            return -1;
+        }
+        at_fork = 1;
+    }
+    if (!M.installed) {
+        for (int d = 0; d < 3; d++) {
+            PyMem_GetAllocator(mem_domains[d], &M.prev[d]);
+            M.ours[d].ctx = (void *)(uintptr_t)d;
+            M.ours[d].malloc = w_malloc;
+            M.ours[d].calloc = w_calloc;
+            M.ours[d].realloc = w_realloc;
+            M.ours[d].free = w_free;
+        }
+        for (int d = 0; d < 3; d++) PyMem_SetAllocator(mem_domains[d], &M.ours[d]);
+        M.installed = 1;
+    }
+    return 0;
+}
+
+/* The previous allocators are put back when ours are still the ones in place (else, e.g.
+ * tracemalloc was started after us and still runs, ours stay, passing everything through, and
+ * are reused by the next install). */
+static void uninstall_allocators(void) {
+    int on_top = 1;
+    for (int d = 0; d < 3; d++) {
+        PyMemAllocatorEx now;
+        PyMem_GetAllocator(mem_domains[d], &now);
+        if (!same_allocator(&now, &M.ours[d])) on_top = 0;
+    }
+    if (on_top) {
+        for (int d = 0; d < 3; d++) PyMem_SetAllocator(mem_domains[d], &M.prev[d]);
+        M.installed = 0;
+    }
+}
+
 static void clear_records(void);
 
 /* mem_start(): memory accounting follows this engine's stacks from now on. */
@@ -787,27 +856,11 @@ static PyObject *Engine_mem_start(Engine *e, PyObject *unused) {
         PyErr_SetString(PyExc_RuntimeError, "another profile is already measuring memory with the C engine");
         return NULL;
     }
-    static const PyMemAllocatorDomain domains[3] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
-    static int at_fork;
-    if (!at_fork) {
-        if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0) {
-            PyErr_SetString(PyExc_RuntimeError, "pthread_atfork failed");
-            return NULL;
-        }
-        at_fork = 1;
+    if (M.lines) {
+        PyErr_SetString(PyExc_RuntimeError, "mem lines is measuring memory with the C engine");
+        return NULL;
     }
-    if (!M.installed) {
-        for (int d = 0; d < 3; d++) {
-            PyMem_GetAllocator(domains[d], &M.prev[d]);
-            M.ours[d].ctx = (void *)(uintptr_t)d;
-            M.ours[d].malloc = w_malloc;
-            M.ours[d].calloc = w_calloc;
-            M.ours[d].realloc = w_realloc;
-            M.ours[d].free = w_free;
-        }
-        for (int d = 0; d < 3; d++) PyMem_SetAllocator(domains[d], &M.ours[d]);
-        M.installed = 1;
-    }
+    if (install_allocators() < 0) return NULL;
     if (M.recs_of != e) {
         clear_records(); /* another engine's (a calibration run's, an earlier profile's) */
         M.recs_of = e;
@@ -835,17 +888,7 @@ static PyObject *Engine_mem_stop(Engine *e, PyObject *unused) {
     M.mask = M.used = 0;
     mem_unlock();
     if (table != NULL) raw_free(table);
-    static const PyMemAllocatorDomain domains[3] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
-    int on_top = 1;
-    for (int d = 0; d < 3; d++) {
-        PyMemAllocatorEx now;
-        PyMem_GetAllocator(domains[d], &now);
-        if (!same_allocator(&now, &M.ours[d])) on_top = 0;
-    }
-    if (on_top) {
-        for (int d = 0; d < 3; d++) PyMem_SetAllocator(domains[d], &M.prev[d]);
-        M.installed = 0;
-    }
+    uninstall_allocators();
     Py_RETURN_NONE;
 }
 
@@ -1424,6 +1467,231 @@ static PyTypeObject EngineType = {
     .tp_methods = Engine_methods,
 };
 
+
+/* ---- line mode (`mem lines` on 3.12+) ---------------------------------------------------------
+ *
+ * The allocator wrapper without call nodes: blocks the measuring thread allocates (outside these
+ * callbacks) raise one running level M.level (and its peak M.peak), and go into the owner table,
+ * so that their frees, by any thread, lower it. The sys.monitoring callbacks below are the C form
+ * of pyxray.memory._lines._Monitor, with the same arithmetic: at each LINE event of the target's
+ * frames on the measuring thread, the level change since the previous line event of the same
+ * frame is that line's net, and the peak since then above its starting level its rise. What the
+ * interpreter allocates for the event itself (the int of a line number or offset beyond the cached
+ * small ints, made just before the call) is taken back, so nothing needs calibrating. */
+
+typedef struct {
+    int64_t hits, net, peak;
+} LineRow;
+
+typedef struct {
+    int line;               /* -1: started, no line yet */
+    int64_t start;          /* the level when the line began */
+} LineFrame;
+
+static struct {
+    PyObject *code;         /* strong reference while measuring */
+    PyObject *disable;      /* sys.monitoring.DISABLE */
+    unsigned long ident;    /* the measuring thread */
+    int64_t calls;
+    LineRow *rows;          /* rows[line - base] */
+    int base;
+    Py_ssize_t nrows;
+    LineFrame *frames;
+    Py_ssize_t depth, cap;
+} L;
+
+/* The row of a line, the array grown (either way) to hold it; NULL when memory ran out. */
+static LineRow *line_row(int line) {
+    if (L.rows == NULL) {
+        L.rows = raw_calloc(64, sizeof(LineRow));
+        if (L.rows == NULL) return NULL;
+        L.base = line;
+        L.nrows = 64;
+    }
+    if (line < L.base) {
+        Py_ssize_t shift = (Py_ssize_t)(L.base - line) + 64, n = L.nrows + shift;
+        LineRow *rows = raw_calloc((size_t)n, sizeof(LineRow));
+        if (rows == NULL) return NULL;
+        memcpy(rows + shift, L.rows, (size_t)L.nrows * sizeof(LineRow));
+        raw_free(L.rows);
+        L.rows = rows;
+        L.nrows = n;
+        L.base -= (int)shift;
+    } else if ((Py_ssize_t)(line - L.base) >= L.nrows) {
+        Py_ssize_t n = L.nrows * 2;
+        while (n <= (Py_ssize_t)(line - L.base)) n *= 2;
+        LineRow *rows = raw_realloc(L.rows, (size_t)n * sizeof(LineRow));
+        if (rows == NULL) return NULL;
+        memset(rows + L.nrows, 0, (size_t)(n - L.nrows) * sizeof(LineRow));
+        L.rows = rows;
+        L.nrows = n;
+    }
+    return &L.rows[line - L.base];
+}
+
+/* The level and peak now, without the interpreter's allocation for this event's int argument. */
+static inline void line_reading(PyObject *arg, int64_t *now, int64_t *peak) {
+    mem_lock();
+    if (arg != NULL && M.last_ptr == (uintptr_t)arg) {
+        Owner o;
+        if (table_take((uintptr_t)arg, &o)) {
+            M.level -= (int64_t)o.size;
+            M.peak = M.last_peak > M.level ? M.last_peak : M.level;
+        }
+        M.last_ptr = 0;
+    }
+    *now = M.level;
+    *peak = M.peak;
+    mem_unlock();
+}
+
+/* The line that just ran in frame f is charged with the level change since it began. */
+static inline void line_close(LineFrame *f, int64_t now, int64_t peak) {
+    if (f->line < 0) return;
+    LineRow *row = line_row(f->line);
+    if (row == NULL) return;
+    int64_t delta = now - f->start, high = peak - f->start;
+    if (delta > high) high = delta;
+    int64_t level = row->net + high;
+    row->net += delta;
+    if (level > row->peak) row->peak = level;
+}
+
+static inline int line_mine(void) { return L.code != NULL && PyThread_get_thread_ident() == L.ident; }
+
+/* LINE(code, line_number) */
+static PyObject *mod_lines_line(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 2) Py_RETURN_NONE;
+    if (args[0] != L.code) {
+        PyObject *out = L.disable != NULL ? L.disable : Py_None;
+        Py_INCREF(out);
+        return out;
+    }
+    if (L.depth == 0 || !line_mine()) Py_RETURN_NONE;
+    int64_t now, peak;
+    line_reading(args[1], &now, &peak);
+    int line = (int)PyLong_AsLong(args[1]);
+    if (line == -1 && PyErr_Occurred()) return NULL;
+    LineFrame *f = &L.frames[L.depth - 1];
+    line_close(f, now, peak);
+    f->line = line;
+    LineRow *row = line_row(line);
+    if (row != NULL) row->hits++;
+    f->start = now;
+    mem_lock();
+    M.peak = M.level; /* reset_peak */
+    mem_unlock();
+    Py_RETURN_NONE;
+}
+
+static PyObject *lines_enter(PyObject *offset) {
+    if (!line_mine()) Py_RETURN_NONE;
+    int64_t now, peak;
+    line_reading(offset, &now, &peak);
+    L.calls++;
+    if (L.depth == L.cap) {
+        Py_ssize_t cap = L.cap ? L.cap * 2 : 64;
+        LineFrame *frames = raw_realloc(L.frames, (size_t)cap * sizeof(LineFrame));
+        if (frames == NULL) return PyErr_NoMemory();
+        L.frames = frames;
+        L.cap = cap;
+    }
+    L.frames[L.depth].line = -1;
+    L.frames[L.depth].start = 0;
+    L.depth++;
+    Py_RETURN_NONE;
+}
+
+static PyObject *lines_leave(PyObject *offset) {
+    if (L.depth == 0 || !line_mine()) Py_RETURN_NONE;
+    int64_t now, peak;
+    line_reading(offset, &now, &peak);
+    line_close(&L.frames[--L.depth], now, peak);
+    Py_RETURN_NONE;
+}
+
+/* PY_START / PY_RESUME(code, offset) */
+static PyObject *mod_lines_start(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 2 || args[0] != L.code) Py_RETURN_NONE;
+    return lines_enter(args[1]);
+}
+
+/* PY_RETURN / PY_YIELD(code, offset, value) */
+static PyObject *mod_lines_return(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 2 || args[0] != L.code) Py_RETURN_NONE;
+    return lines_leave(args[1]);
+}
+
+/* PY_UNWIND(code, offset, exc): a global event, any code */
+static PyObject *mod_lines_unwind(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 2 || args[0] != L.code) Py_RETURN_NONE;
+    return lines_leave(args[1]);
+}
+
+/* PY_THROW(code, offset, exc): a global event, any code */
+static PyObject *mod_lines_throw(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 2 || args[0] != L.code) Py_RETURN_NONE;
+    return lines_enter(args[1]);
+}
+
+/* lines_begin(code, disable): line mode measures the calling thread's frames of `code`. */
+static PyObject *mod_lines_begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyCode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "lines_begin(code, disable)");
+        return NULL;
+    }
+    if (M.owner != NULL || L.code != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "memory is already measured with the C engine");
+        return NULL;
+    }
+    if (install_allocators() < 0) return NULL;
+    Py_INCREF(args[0]);
+    Py_INCREF(args[1]);
+    L.code = args[0];
+    L.disable = args[1];
+    L.ident = PyThread_get_thread_ident();
+    L.calls = 0;
+    L.depth = 0;
+    if (L.rows != NULL) memset(L.rows, 0, (size_t)L.nrows * sizeof(LineRow));
+    tls.lines_owner = 1;
+    mem_lock();
+    M.level = M.peak = 0;
+    M.last_ptr = 0;
+    M.lines = 1;
+    mem_unlock();
+    Py_RETURN_NONE;
+}
+
+/* lines_end(): (calls, [(line, hits, net bytes, peak bytes)] of every line that ran). */
+static PyObject *mod_lines_end(PyObject *module, PyObject *unused) {
+    if (L.code == NULL) Py_RETURN_NONE;
+    mem_lock();
+    M.lines = 0;
+    Owner *table = M.table;
+    M.table = NULL;
+    M.mask = M.used = 0;
+    mem_unlock();
+    if (table != NULL) raw_free(table);
+    tls.lines_owner = 0;
+    uninstall_allocators();
+    Py_CLEAR(L.code);
+    Py_CLEAR(L.disable);
+    PyObject *rows = PyList_New(0);
+    if (rows == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < L.nrows; i++) {
+        LineRow *r = &L.rows[i];
+        if (r->hits == 0 && r->net == 0 && r->peak == 0) continue;
+        PyObject *item = Py_BuildValue("(iLLL)", L.base + (int)i, (long long)r->hits, (long long)r->net, (long long)r->peak);
+        if (item == NULL || PyList_Append(rows, item) < 0) {
+            Py_XDECREF(item);
+            Py_DECREF(rows);
+            return NULL;
+        }
+        Py_DECREF(item);
+    }
+    return Py_BuildValue("(LN)", (long long)L.calls, rows);
+}
+
 /* ---- the module ------------------------------------------------------------------------------ */
 
 static PyObject *mod_setprofile(PyObject *module, PyObject *hook) {
@@ -1441,6 +1709,13 @@ static PyObject *mod_setprofile(PyObject *module, PyObject *hook) {
 
 static PyMethodDef module_methods[] = {
     {"setprofile", (PyCFunction)mod_setprofile, METH_O, "setprofile(hook): installs a Hook as the calling thread's C profile function (None removes it)."},
+    {"lines_begin", (PyCFunction)(void (*)(void))mod_lines_begin, METH_FASTCALL, "lines_begin(code, disable): line mode measures the calling thread's frames of code."},
+    {"lines_end", (PyCFunction)mod_lines_end, METH_NOARGS, "lines_end(): (calls, [(line, hits, net, peak)])."},
+    {"lines_line", (PyCFunction)(void (*)(void))mod_lines_line, METH_FASTCALL, "LINE callback of line mode."},
+    {"lines_start", (PyCFunction)(void (*)(void))mod_lines_start, METH_FASTCALL, "PY_START / PY_RESUME callback of line mode."},
+    {"lines_return", (PyCFunction)(void (*)(void))mod_lines_return, METH_FASTCALL, "PY_RETURN / PY_YIELD callback of line mode."},
+    {"lines_unwind", (PyCFunction)(void (*)(void))mod_lines_unwind, METH_FASTCALL, "PY_UNWIND callback of line mode."},
+    {"lines_throw", (PyCFunction)(void (*)(void))mod_lines_throw, METH_FASTCALL, "PY_THROW callback of line mode."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -23,7 +23,8 @@ class MemoryToolError(Exception):
     (a --call, --setup or size expression that does not compile or raises), ``SCRIPT_ERROR`` (the
     script raised), ``NOT_FOUND`` (no function of that name), ``UNKNOWN_TYPE`` (no class of that
     name exists after the script ran), ``MONITORING_BUSY`` (all six sys.monitoring tool ids are
-    held by other tools, so ``mem lines`` cannot attach on 3.12+).
+    held by other tools, so ``mem lines`` cannot attach on 3.12+), ``MEMORY_BUSY`` (``mem lines``
+    asked for engine "monitoring-c" while a profile measures memory with the C engine).
     """
 
     def __init__(self, code: str, message: str) -> None:

@@ -6,9 +6,14 @@ belongs to the line that just ran, calls made from it included. On Python 3.12+ 
 ``sys.monitoring`` tool with LINE and start/resume/return/yield events enabled on the target's code
 object only (local events), so no other code pays anything, and the unwind event (global only)
 returns at once for other code; before 3.12 it is a ``sys.settrace`` tracer, which costs a call
-for every frame the program runs. The
-tracer reads the counter again after its own bookkeeping, so its allocations are not charged to
-any line; what it cannot avoid leaving (its temporary integers) is measured once on lines that
+for every frame the program runs. On 3.12+, when the C accelerator loads
+(``pyxray._accel_build.load()``), the default is its form of the sys.monitoring tracer ("monitoring-c"):
+the callbacks are C builtins and the level they read is kept by the accelerator's allocator
+wrapper (the same raw, mem and object domains tracemalloc sees), so neither tracemalloc nor a
+Python call per line is paid, and what the callbacks allocate is never charged (no calibration);
+the Python tracers are the fallback. The Python
+tracers read the counter again after their own bookkeeping, so their allocations are not charged to
+any line; what they cannot avoid leaving (their temporary integers) is measured once on lines that
 allocate nothing and subtracted. The net of a line adds up over its executions; its peak is the
 highest level its bytes reached: what its earlier executions kept (its net so far) plus how far
 traced memory rose above its value at the start of one execution (``tracemalloc.reset_peak`` at
@@ -48,7 +53,8 @@ class LinesReport:
 
     def __init__(self, code: CodeType, qualname: str, stats: Dict[int, List[int]], calls: int) -> None:
         self.file = code.co_filename
-        #: The tracer that measured it: "monitoring" (sys.monitoring, 3.12+) or "settrace".
+        #: The tracer that measured it: "monitoring-c" (sys.monitoring with the C accelerator),
+        #: "monitoring" (sys.monitoring over tracemalloc, 3.12+) or "settrace".
         self.engine = "settrace"
         self.function = qualname
         #: How many times the function's code started running (generator resumptions included).
@@ -294,8 +300,94 @@ class _Monitor:
         mon.free_tool_id(tool)
 
 
+def _accel() -> Any:
+    """The C accelerator module when it has line mode and this interpreter has sys.monitoring, else None."""
+    if not _monitoring_available():
+        return None
+    try:
+        from .. import _accel_build
+    except ImportError:
+        return None
+    module, _ = _accel_build.load()
+    return module if module is not None and hasattr(module, "lines_begin") else None
+
+
+class _CBusy(MemoryToolError):
+    """The accelerator's allocator accounting is taken (a profile measures memory with the C
+    engine); raised before the target runs."""
+
+
+class _CMonitor:
+    """The C form of ``_Monitor`` (engine "monitoring-c"): the callbacks are the accelerator's
+    builtins and the level is kept by its allocator wrapper (the raw, mem and object domains, as
+    tracemalloc sees them), not read from tracemalloc; the same events, the same arithmetic. What
+    the callbacks and the interpreter's event arguments allocate is not charged, so there is no
+    bias to calibrate. One difference: only the measuring thread's allocations raise the level
+    (frees of its blocks by any thread lower it), where tracemalloc's total has every thread's."""
+
+    def __init__(self, accel: Any, code: CodeType, stats: Dict[int, List[int]], calls: List[int]) -> None:
+        self.accel = accel
+        self.code = code
+        self.stats = stats
+        self.calls = calls
+        self.tool = -1
+
+    def start(self) -> None:
+        mon = sys.monitoring  # type: ignore[attr-defined]
+        ev = mon.events
+        a = self.accel
+        tool = _free_tool()
+        mon.use_tool_id(tool, "pyxray mem lines")
+        self.tool = tool
+        try:
+            mon.register_callback(tool, ev.LINE, a.lines_line)
+            mon.register_callback(tool, ev.PY_START, a.lines_start)
+            mon.register_callback(tool, ev.PY_RESUME, a.lines_start)
+            mon.register_callback(tool, ev.PY_RETURN, a.lines_return)
+            mon.register_callback(tool, ev.PY_YIELD, a.lines_return)
+            mon.register_callback(tool, ev.PY_UNWIND, a.lines_unwind)
+            mon.register_callback(tool, ev.PY_THROW, a.lines_throw)
+            a.lines_begin(self.code, mon.DISABLE)
+        except RuntimeError as e:  # the profiler measures memory with the C engine
+            self.stop()
+            raise _CBusy("MEMORY_BUSY", "{}; stop the profile's memory mode, or pass engine='monitoring'".format(e)) from None
+        mon.set_local_events(tool, self.code, ev.LINE | ev.PY_START | ev.PY_RESUME | ev.PY_RETURN | ev.PY_YIELD)
+        mon.set_events(tool, ev.PY_UNWIND | ev.PY_THROW)
+
+    def stop(self) -> None:
+        if self.tool < 0:
+            return
+        mon = sys.monitoring  # type: ignore[attr-defined]
+        ev = mon.events
+        tool, self.tool = self.tool, -1
+        mon.set_events(tool, 0)
+        mon.set_local_events(tool, self.code, 0)
+        for event in (ev.LINE, ev.PY_START, ev.PY_RESUME, ev.PY_RETURN, ev.PY_YIELD, ev.PY_UNWIND, ev.PY_THROW):
+            mon.register_callback(tool, event, None)
+        mon.free_tool_id(tool)
+        result = self.accel.lines_end()
+        if result is not None:
+            calls, rows = result
+            self.calls[0] += calls
+            for line, hits, net, peak in rows:
+                row = self.stats.get(line)
+                if row is None:
+                    row = self.stats[line] = [0, 0, 0]
+                row[0] += hits
+                row[1] += net
+                if peak > row[2]:
+                    row[2] = peak
+
+
 def _run_traced(engine: str, code: CodeType, stats: Dict[int, List[int]], calls: List[int], bias: Tuple[int, int], run: Callable[[], Any]) -> Any:
-    """Runs ``run()`` under the tracer of ``engine`` ("monitoring" or "settrace")."""
+    """Runs ``run()`` under the tracer of ``engine`` ("monitoring-c", "monitoring" or "settrace")."""
+    if engine == "monitoring-c":
+        cmon = _CMonitor(_accel(), code, stats, calls)
+        cmon.start()
+        try:
+            return run()
+        finally:
+            cmon.stop()
     if engine == "monitoring":
         monitor = _Monitor(code, stats, calls, bias)
         monitor.start()
@@ -312,8 +404,12 @@ def _run_traced(engine: str, code: CodeType, stats: Dict[int, List[int]], calls:
 
 
 def default_engine() -> str:
-    """The tracer ``mem lines`` uses on this interpreter: sys.monitoring on 3.12+, settrace before."""
-    return "monitoring" if _monitoring_available() else "settrace"
+    """The tracer ``mem lines`` uses on this interpreter: on 3.12+ sys.monitoring, with the C
+    accelerator's callbacks and allocator wrapper when it loads ("monitoring-c"), else in Python
+    over tracemalloc ("monitoring"); settrace before 3.12."""
+    if not _monitoring_available():
+        return "settrace"
+    return "monitoring-c" if _accel() is not None else "monitoring"
 
 
 def _calibration_target() -> None:  # lines that allocate nothing
@@ -352,13 +448,16 @@ def _calibrate(engine: str) -> Tuple[int, int]:
 
 def trace_lines(code: CodeType, run: Callable[[], Any], qualname: Optional[str] = None, engine: Optional[str] = None) -> Tuple[Any, LinesReport]:
     """Runs ``run()`` while measuring the lines of every frame executing ``code``; returns what
-    ``run`` returned and the report. ``engine`` is "monitoring" (3.12+) or "settrace"; by default
-    the fastest this interpreter has."""
+    ``run`` returned and the report. ``engine`` is "monitoring-c" (3.12+ with the C accelerator),
+    "monitoring" (3.12+) or "settrace"; by default the fastest this interpreter has."""
+    chosen = engine is not None
     engine = engine or default_engine()
-    if engine not in ("monitoring", "settrace"):
-        raise MemoryToolError("BAD_ARGUMENT", "engine must be 'monitoring' or 'settrace', not {!r}".format(engine))
-    if engine == "monitoring" and not _monitoring_available():
-        raise MemoryToolError("BAD_ARGUMENT", "the monitoring engine needs Python 3.12+ (this is {}.{}); use engine='settrace'".format(*sys.version_info[:2]))
+    if engine not in ("monitoring-c", "monitoring", "settrace"):
+        raise MemoryToolError("BAD_ARGUMENT", "engine must be 'monitoring-c', 'monitoring' or 'settrace', not {!r}".format(engine))
+    if engine != "settrace" and not _monitoring_available():
+        raise MemoryToolError("BAD_ARGUMENT", "the {} engine needs Python 3.12+ (this is {}.{}); use engine='settrace'".format(engine, *sys.version_info[:2]))
+    if engine == "monitoring-c" and _accel() is None:
+        raise MemoryToolError("BAD_ARGUMENT", "the monitoring-c engine needs the C accelerator, which did not load; use engine='monitoring'")
     stats: Dict[int, List[int]] = {}
     calls = [0]
     # Rows for the lines we expect, made before tracing so creating them is not charged to a line.
@@ -368,9 +467,19 @@ def trace_lines(code: CodeType, run: Callable[[], Any], qualname: Optional[str] 
             stats[n] = [0, 0, 0]
     except (OSError, TypeError):
         pass
-    with Tracing(1):
-        bias = _calibrate(engine)
-        result = _run_traced(engine, code, stats, calls, bias, run)
+    done = False
+    if engine == "monitoring-c":  # no tracemalloc: the accelerator's allocator wrapper counts
+        try:
+            result = _run_traced(engine, code, stats, calls, (0, 0), run)
+            done = True
+        except _CBusy:  # nothing ran yet: by default, the tracemalloc tracer instead
+            if chosen:
+                raise
+            engine = "monitoring"
+    if not done:
+        with Tracing(1):
+            bias = _calibrate(engine)
+            result = _run_traced(engine, code, stats, calls, bias, run)
     report = LinesReport(code, qualname or code.co_name, stats, calls[0])
     report.engine = engine
     return result, report
