@@ -268,7 +268,8 @@ describe('runServe (the serve command)', () => {
     let stop!: () => void
     const stopped = new Promise<void>((r) => (stop = r))
     const done = runServe({ host: '127.0.0.1', port: 0, profiles: [] }, { out: (t) => (printed += t), err: () => {} }, stopped)
-    for (let i = 0; i < 100 && !printed; i++) await new Promise((r) => setTimeout(r, 20))
+    // Waits for the line as long as the server takes (a loaded machine), not a fixed 2 s.
+    for (let i = 0; i < 3000 && !/\n/.test(printed); i++) await new Promise((r) => setTimeout(r, 20))
     const m = /open (http:\/\/127\.0\.0\.1:(\d+)\/\?token=([0-9a-f]+))\n/.exec(printed)
     assert.ok(m, printed)
     const r = await send(Number(m[2]), '/api/profiles', { host: `127.0.0.1:${m[2]}`, 'x-pyxray-token': m[3]! })
