@@ -562,9 +562,10 @@ export class Summary {
 }
 
 /** Runs inputs [from, to) of `seed` in this process (the sampled test, and each worker). */
-export async function runRange(seeds: readonly Seed[], seed: number, from: number, to: number, report: (r: InputResult) => void, cli?: CliRunner): Promise<void> {
+export async function runRange(seeds: readonly Seed[], seed: number, from: number, to: number, report: (r: InputResult) => void, cli?: CliRunner, generated?: (index: number) => void): Promise<void> {
   for (let index = from; index < to; index++) {
     const input = generate(seeds, seed, index)
+    generated?.(index)
     const s = seeds.find((x) => x.name === input.seedName) ?? seeds[0]!
     const { outcomes, heapBytes } = await runInput(input, s.bytes, cli)
     report({ index, kind: input.kind, seedName: input.seedName, what: input.what, size: input.bytes.length, outcomes, heapBytes })
@@ -580,7 +581,7 @@ export function generatorSeeds(): Seed[] {
 // Workers
 
 /** Messages from a worker. */
-type WorkerMessage = { readonly type: 'start'; readonly index: number } | { readonly type: 'result'; readonly result: InputResult } | { readonly type: 'done' }
+type WorkerMessage = { readonly type: 'start' | 'generated'; readonly index: number } | { readonly type: 'result'; readonly result: InputResult } | { readonly type: 'done' }
 
 /** The worker process: runs the ranges the parent sends, reporting the start and result of each input. */
 async function workerMain(): Promise<void> {
@@ -598,7 +599,7 @@ async function workerMain(): Promise<void> {
     void (async () => {
       for (let index = m.from; index < m.to; index++) {
         process.send!({ type: 'start', index } satisfies WorkerMessage)
-        await runRange(seeds, m.seed, index, index + 1, (result) => process.send!({ type: 'result', result } satisfies WorkerMessage))
+        await runRange(seeds, m.seed, index, index + 1, (result) => process.send!({ type: 'result', result } satisfies WorkerMessage), undefined, () => process.send!({ type: 'generated', index } satisfies WorkerMessage))
       }
       process.send!({ type: 'done' } satisfies WorkerMessage)
     })()
@@ -657,7 +658,11 @@ async function runWorkers(runs: number, seed: number, workers: number, summary: 
         // The worker says 'done' once ready and after each range: then it gets the next one.
         child.on('message', (m: WorkerMessage) => {
           if (m.type === 'start') {
+            // Making the input is the harness's work, not pyxray's (a random tree with shared
+            // subtrees can take a minute to write, seed 42 #48441): the clock starts once it is made.
             current = m.index
+            clearTimeout(timer)
+          } else if (m.type === 'generated') {
             arm()
           } else if (m.type === 'result') {
             const known = summary.findings.length
