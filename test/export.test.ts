@@ -322,6 +322,18 @@ describe('pstats export', () => {
     assert.equal(folded, `${Array(20_000).fill('fib (main.py:3)').join(';')} 5\n`)
   })
 
+  test('collapsed stacks of long names on many paths: EXPORT_TOO_LARGE before the text is made (fuzz seed 42 #82996)', () => {
+    // 2,000 leaves under a 60-deep chain of a 5,000-character name: each line repeats 300 kB.
+    let chain = node(0, 1, 0, Array.from({ length: 2000 }, () => node(1, 1, 7_000)))
+    for (let i = 1; i < 60; i++) chain = node(0, 1, 0, [chain])
+    const d = doc(1)
+    const long = { ...d, frames: [{ ...d.frames[0]!, qualname: 'n'.repeat(5000) }, ...d.frames.slice(1)], threads: [{ ...d.threads[0]!, root: node(null, 0, 0, [chain]) }] }
+    assert.throws(() => toCollapsed(long), (e: unknown) => e instanceof ExportError && e.code === 'EXPORT_TOO_LARGE' && /speedscope or pprof/.test(e.message))
+    // The same tree with short names is exported whole.
+    const short = { ...long, frames: d.frames }
+    assert.equal(toCollapsed(short).trimEnd().split('\n').length, 2000)
+  })
+
   test('a profile without calls: pstats refuses it (EXPORT_EMPTY), the text formats are empty', () => {
     const d = doc(1)
     const empty = { ...d, threads: [{ ...d.threads[0]!, root: node(null, 0, 123) }] }

@@ -33,6 +33,13 @@ export type CollapsedUnit = keyof typeof COLLAPSED_UNITS
 /** Frames (over all lines) whole paths may take before deep frames are folded. */
 export const COLLAPSED_FRAME_BUDGET = 1_000_000
 
+/**
+ * Characters the folded stacks may take: every line repeats its whole path, so long names on many
+ * paths multiply (a 5,000-character name on 5,000 paths 60 deep made 430 MB from a 372 kB profile).
+ * Past it the export is refused with EXPORT_TOO_LARGE before the text is made.
+ */
+export const COLLAPSED_CHAR_BUDGET = 64 * 2 ** 20
+
 /** Folding never starts above this depth: paths up to 512 calls are always whole. */
 export const COLLAPSED_MIN_DEPTH = 512
 
@@ -86,13 +93,22 @@ export function toCollapsed(doc: ProfileDocument, options: CollapsedOptions = {}
   const fold = collapsedFoldDepth(doc, options)
   const labels = doc.frames.map((f) => foldedLabel(f, doc.metadata.cwd))
   const lines: string[] = []
-  for (const thread of threads) for (const line of threadLines(doc, thread, threads.length > 1, labels, scale, fold)) lines.push(line)
+  const budget = { used: 0 }
+  for (const thread of threads) for (const line of threadLines(doc, thread, threads.length > 1, labels, scale, fold, budget)) lines.push(line)
   return lines.length ? `${lines.join('\n')}\n` : ''
 }
 
-function threadLines(doc: ProfileDocument, thread: ProfileThread, several: boolean, labels: readonly string[], scale: number, fold: number | undefined): string[] {
+function threadLines(doc: ProfileDocument, thread: ProfileThread, several: boolean, labels: readonly string[], scale: number, fold: number | undefined, budget: { used: number }): string[] {
   const name = `[${threadLabel(doc, thread).replace(/;/g, ':')}]`
   const prefix = several ? [name] : []
+  /** Characters of `path` joined; each line is charged before it is made. */
+  let pathChars = several ? name.length : 0
+  const charge = (extra: number) => {
+    budget.used += pathChars + extra
+    if (budget.used > COLLAPSED_CHAR_BUDGET) {
+      throw new ExportError('EXPORT_TOO_LARGE', `the folded stacks would take over ${COLLAPSED_CHAR_BUDGET / 2 ** 20} MB (every line repeats its whole call path, and these names are long): export to speedscope or pprof, which name each function once`)
+    }
+  }
   // A folded line is a marker until its value (all the self time below it) is known.
   const lines: (string | { readonly text: string; ns: number })[] = []
   const path: string[] = [...prefix]
@@ -115,22 +131,30 @@ function threadLines(doc: ProfileDocument, thread: ProfileThread, several: boole
         return
       }
       path.push(labels[node.frame]!)
+      pathChars += labels[node.frame]!.length + 1
       if (fold !== undefined && depth === fold && node.children.length > 0) {
         anchor = node
         // The folded line goes right after this call's own line, before its siblings'.
+        charge(64)
         const acc = { text: `${path.join(';')};[frames below depth ${fold}]`, ns: 0 }
         below.set(node, acc)
         const value = Math.round(node.selfNs / scale)
-        if (value > 0) lines.push(`${path.join(';')} ${value}`)
+        if (value > 0) {
+          charge(24)
+          lines.push(`${path.join(';')} ${value}`)
+        }
         lines.push(acc)
         return
       }
       const value = Math.round(node.selfNs / scale)
-      if (value > 0) lines.push(`${path.join(';')} ${value}`)
+      if (value > 0) {
+        charge(24)
+        lines.push(`${path.join(';')} ${value}`)
+      }
     },
     (node) => {
       if (node.frame === null) return
-      if (fold === undefined || depth <= fold) path.pop()
+      if (fold === undefined || depth <= fold) pathChars -= path.pop()!.length + 1
       depth--
     },
   )

@@ -12,6 +12,8 @@ export type ExportErrorCode =
   | 'EXPORT_EMPTY'
   /** The HTML report template lacks the slot the profile goes into (not pyxray's build of it). */
   | 'EXPORT_BAD_TEMPLATE'
+  /** The output would pass a size budget the format cannot stay under (collapsed stacks of long names). */
+  | 'EXPORT_TOO_LARGE'
 
 /** An export that cannot be made from this profile with these options. */
 export class ExportError extends Error {
