@@ -197,7 +197,9 @@ describe('web UI: accessibility, phones, keyboard, bad documents', { skip: missi
       await page.locator('[data-testid="profile-viewer"]').waitFor(WAIT)
       await tabTo(page, '[data-testid="profile-file-button"]')
       const chooser = page.waitForEvent('filechooser', WAIT)
-      await page.keyboard.press('Enter')
+      // Enter on the button Tab reached (pressed through its locator: a re-render of the toolbar
+      // while the served profiles load can replace the element the focus was on).
+      await page.locator('[data-testid="profile-file-button"]').press('Enter')
       await (await chooser).setFiles(pair[1])
       await page.locator('[data-testid="profile-meta"]', { hasText: 'planted-head.json' }).waitFor(WAIT)
       // The flame graph takes the focus; the arrows move the selection, Enter zooms and opens the frame.
