@@ -13,7 +13,8 @@ import { WriteStream } from 'node:tty'
 import stringWidth from 'string-width'
 import { useColor } from '../src/cli/io.js'
 import { toProfileJson } from '../src/profile/document.js'
-import { setTextWidth, truncate, truncateStart, wrap } from '../src/profile/units.js'
+import { terminalWidth } from '../src/cli/text-width.js'
+import { ONE_CELL_EACH, setTextWidth, truncate, truncateStart, wrap } from '../src/profile/units.js'
 import { makeDoc } from './profile-docs.js'
 import { requireResource } from './resources.js'
 
@@ -98,6 +99,23 @@ test('truncate, truncateStart and wrap count terminal cells with a wide-characte
   } finally {
     setTextWidth(previous)
   }
+})
+
+test('the one-cell fast path: every character it admits is one cell for string-width and one UTF-16 unit', () => {
+  // Text made only of these characters is measured by length and cut by index (units.ts,
+  // text-width.ts); a character that string-width counts otherwise would misalign every column.
+  let admitted = 0
+  for (let c = 0; c <= 0xffff; c++) {
+    const ch = String.fromCharCode(c)
+    if (!ONE_CELL_EACH.test(ch)) continue
+    admitted++
+    assert.equal(stringWidth(ch), 1, `U+${c.toString(16).padStart(4, '0')}`)
+    assert.equal(terminalWidth(`ab${ch}`), 3)
+  }
+  assert.ok(admitted > 780, `${admitted} characters admitted`)
+  for (const ch of ['\u00ad', '\u0301', '\u200b', '数', '\u2028']) assert.ok(!ONE_CELL_EACH.test(ch), `U+${ch.charCodeAt(0).toString(16)} is measured`)
+  // The units pyxray prints take the fast path (a 200,000-deep tree's lines spent 1 s in string-width).
+  for (const text of ['  12.3 µs', '−32.45 ms', 'Δ%', '±', '█▏', '…', '→', '≤']) assert.ok(ONE_CELL_EACH.test(text), text)
 })
 
 test('report and diff --width 60 with a long CJK function name: no line wider than 60 cells', () => {

@@ -3,9 +3,8 @@
  * only the commands that lay text out in cells load string-width and its tables (see main.ts).
  */
 import stringWidth from 'string-width'
+import { ONE_CELL_EACH } from '../profile/units.js'
 
-/** Text whose every character takes one cell: printable ASCII, box drawing, the ellipsis. */
-const ONE_CELL_EACH = /^[\x20-\x7e\u2500-\u257f\u2026]*$/
 
 /**
  * Display width in terminal cells: East Asian wide and fullwidth characters take two, combining
