@@ -250,53 +250,94 @@ function runData(doc: ProfileDocument, ids: CallPathIds): RunData[] {
   })
 }
 
-/** The list of `pick` over a path, root first, with the middle of a deep path left out (see DIFF_PATH_CALLS). */
-function pathList(n: NodeDiff, pick: (x: NodeDiff) => string): string[] {
-  const all = n.depth <= DIFF_PATH_CALLS
-  const tail: string[] = []
-  let x: NodeDiff | null = n
-  while (x !== null && (all || tail.length < DIFF_PATH_ENDS)) {
-    tail.push(pick(x))
-    x = x.parent
+type NodeFields = Omit<NodeDiff, 'path' | 'functions' | 'parent' | 'depth' | 'label' | 'function'>
+
+/**
+ * A NodeDiff: the structure (parent, depth, label, function, anchor) in private fields, the lists
+ * computed when read, and the JSON form (`toJSON`) of the lists and the values only. A class, not
+ * an object given accessors one by one: a 200,000-deep diff made as many dictionary-mode objects
+ * (1 s of 5 s CPU, most of the rest in the collector).
+ */
+class PathNode {
+  readonly #parent: PathNode | null
+  readonly #depth: number
+  readonly #label: string
+  readonly #function: string
+  /** The ancestor DIFF_PATH_ENDS calls deep (where the kept head of a deep path ends). */
+  readonly #anchor: PathNode | null
+  readonly status: NodeDiff['status']
+  readonly base: DiffValues | null
+  readonly head: DiffValues | null
+  readonly delta: DiffDelta
+  readonly gate?: NodeDiff['gate']
+  readonly p?: number | null
+
+  constructor(parent: PathNode | null, label: string, fn: string, fields: NodeFields) {
+    this.#parent = parent
+    this.#depth = (parent?.depth ?? 0) + 1
+    this.#label = label
+    this.#function = fn
+    this.#anchor = this.#depth === DIFF_PATH_ENDS ? this : this.#depth > DIFF_PATH_ENDS ? (parent as PathNode).#anchor : null
+    this.status = fields.status
+    this.base = fields.base
+    this.head = fields.head
+    this.delta = fields.delta
+    if (fields.gate !== undefined) {
+      this.gate = fields.gate
+      this.p = fields.p
+    }
   }
-  tail.reverse()
-  if (x === null) return tail
-  const left = x.depth - DIFF_PATH_ENDS
-  x = (x as NodeWithAnchor).anchor
-  const head: string[] = []
-  while (x !== null) {
-    head.push(pick(x))
-    x = x.parent
+
+  get parent(): PathNode | null {
+    return this.#parent
   }
-  head.reverse()
-  return [...head, `… ${left} calls …`, ...tail]
+  get depth(): number {
+    return this.#depth
+  }
+  get label(): string {
+    return this.#label
+  }
+  get function(): string {
+    return this.#function
+  }
+  get path(): string[] {
+    return this.#list((x) => x.#label)
+  }
+  get functions(): string[] {
+    return this.#list((x) => x.#function)
+  }
+
+  /** Whole up to DIFF_PATH_CALLS calls, else both ends around one `… N calls …` entry. */
+  #list(pick: (x: PathNode) => string): string[] {
+    const all = this.#depth <= DIFF_PATH_CALLS
+    const tail: string[] = []
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the walk up starts here
+    let x: PathNode | null = this
+    while (x !== null && (all || tail.length < DIFF_PATH_ENDS)) {
+      tail.push(pick(x))
+      x = x.#parent
+    }
+    tail.reverse()
+    if (x === null) return tail
+    const left = x.#depth - DIFF_PATH_ENDS
+    x = x.#anchor
+    const head: string[] = []
+    while (x !== null) {
+      head.push(pick(x))
+      x = x.#parent
+    }
+    head.reverse()
+    return [...head, `… ${left} calls …`, ...tail]
+  }
+
+  /** The JSON form: the lists, then the values (schema/diff.schema.json). */
+  toJSON(): Record<string, unknown> {
+    return { path: this.path, functions: this.functions, status: this.status, base: this.base, head: this.head, delta: this.delta, ...(this.gate !== undefined ? { gate: this.gate, p: this.p } : {}) }
+  }
 }
 
-function pathGetter(this: NodeDiff): string[] {
-  return pathList(this, (x) => x.label)
-}
-
-function functionsGetter(this: NodeDiff): string[] {
-  return pathList(this, (x) => x.function)
-}
-
-/** In memory: the ancestor DIFF_PATH_ENDS calls deep (where the kept head of a deep path ends). */
-type NodeWithAnchor = NodeDiff & { readonly anchor: NodeDiff | null }
-
-/** A NodeDiff: lists computed when read, structure not enumerable (see NodeDiff). */
-function nodeDiff(parent: NodeDiff | null, label: string, fn: string, rest: Omit<NodeDiff, 'path' | 'functions' | 'parent' | 'depth' | 'label' | 'function'>): NodeDiff {
-  const n = {}
-  const depth = (parent?.depth ?? 0) + 1
-  Object.defineProperties(n, {
-    anchor: { value: depth === DIFF_PATH_ENDS ? n : depth > DIFF_PATH_ENDS ? (parent as NodeWithAnchor).anchor : null },
-    path: { get: pathGetter, enumerable: true, configurable: true },
-    functions: { get: functionsGetter, enumerable: true, configurable: true },
-    parent: { value: parent },
-    depth: { value: depth },
-    label: { value: label },
-    function: { value: fn },
-  })
-  return Object.assign(n, rest) as NodeDiff
+function nodeDiff(parent: NodeDiff | null, label: string, fn: string, fields: NodeFields): NodeDiff {
+  return new PathNode(parent as PathNode | null, label, fn, fields)
 }
 
 type Values = { calls: number; selfNs: number; totalNs: number; netBytes?: number; allocations?: number }

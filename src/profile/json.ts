@@ -59,7 +59,9 @@ export function toJsonText(value: unknown, indent = 0, limit = Infinity): string
   }
   const stack: Open[] = []
   /** Writes a scalar, or opens a container (its entries follow). */
-  const put = (v: unknown, at: string, pretty: boolean) => {
+  const put = (value: unknown, at: string, pretty: boolean) => {
+    // An object's own JSON form first, as JSON.stringify takes it (diff paths, dates).
+    const v = value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function' ? (value as { toJSON: (key: string) => unknown }).toJSON('') : value
     if (v === null || typeof v !== 'object') {
       emit(typeof v === 'number' && !Number.isFinite(v) ? 'null' : skipped(v) ? 'null' : JSON.stringify(v))
       return
