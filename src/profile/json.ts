@@ -2,9 +2,10 @@
  * JSON text of plain data without recursion: `JSON.stringify(value, null, indent)` byte for byte,
  * for values nested deeper than the JavaScript stack allows (the call tree of a program that
  * recursed 100,000 deep is 100,000 objects deep, and V8's JSON.stringify overflows near 10,000).
- * Plain data only: objects, arrays, strings, finite numbers, booleans and null; `toJSON` methods
- * are not called, undefined and functions are left out of objects (null in arrays), NaN and the
- * infinities are null, as JSON.stringify does.
+ * Plain data: objects (through their `toJSON` method when they have one), arrays, strings,
+ * numbers, booleans and null; undefined and functions are left out of objects (null in arrays),
+ * NaN and the infinities are null, as JSON.stringify does. Arrays and objects whose entries are
+ * all scalars are written in one go (most of a diff's or a profile's text: call paths, values).
  *
  * Indented text of a deep tree grows with the square of its depth (each line is indented by its
  * level), so containers nested deeper than {@link JSON_INDENT_LEVELS} levels are written compactly
@@ -29,6 +30,29 @@ interface Open {
 }
 
 const skipped = (v: unknown) => v === undefined || typeof v === 'function' || typeof v === 'symbol'
+
+/** A value JSON.stringify writes by itself as it stands (non-finite numbers as null). */
+const scalar = (v: unknown) => v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+
+/** Entries of an array or object of scalars only, one a line at `inner` when pretty; null when some entry is not a scalar. */
+function flatText(v: object, inner: string, pretty: boolean): string | null {
+  const parts: string[] = []
+  if (Array.isArray(v)) {
+    for (const x of v) {
+      if (!scalar(x)) return null
+      parts.push(JSON.stringify(x))
+    }
+  } else {
+    if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return null
+    for (const k of Object.keys(v)) {
+      const x = (v as Record<string, unknown>)[k]
+      if (skipped(x)) continue
+      if (!scalar(x)) return null
+      parts.push(`${JSON.stringify(k)}:${pretty ? ' ' : ''}${JSON.stringify(x)}`)
+    }
+  }
+  return pretty ? parts.map((p) => `\n${inner}${p}`).join(',') : parts.join(',')
+}
 
 /** The JSON text would be longer than the limit given to {@link toJsonText}. */
 export class JsonSizeError extends Error {
@@ -64,6 +88,12 @@ export function toJsonText(value: unknown, indent = 0, limit = Infinity): string
     const v = value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function' ? (value as { toJSON: (key: string) => unknown }).toJSON('') : value
     if (v === null || typeof v !== 'object') {
       emit(typeof v === 'number' && !Number.isFinite(v) ? 'null' : skipped(v) ? 'null' : JSON.stringify(v))
+      return
+    }
+    const flat = flatText(v, at + pad, pretty)
+    if (flat !== null) {
+      const [open, close] = Array.isArray(v) ? ['[', ']'] : ['{', '}']
+      emit(flat === '' ? open + close : pretty ? `${open}${flat}\n${at}${close}` : `${open}${flat}${close}`)
       return
     }
     if (Array.isArray(v)) {
