@@ -14,28 +14,79 @@ import { UsageError } from './errors.js'
  * folder is made first unless the caller knows it exists (`folderExists`); `fsync: false` skips
  * the flush to disk for outputs that are cheap to make again (one file per input of dis --out-dir).
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, options: { readonly folderExists?: boolean; readonly fsync?: boolean } = {}): void {
-  const existing = statOrUndefined(path)
-  if (existing !== undefined && !existing.isFile()) throw new UsageError('OUTPUT', `${path} is ${existing.isDirectory() ? 'a folder' : 'not a regular file'}: name a file to write`)
-  if (!options.folderExists) mkdirSync(dirname(path), { recursive: true })
-  // Random, so worker threads of one process writing beside each other never share a name.
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
-  let fd: number | undefined
+export function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicFileOptions = {}): void {
+  const file = new AtomicFile(path, options)
   try {
-    fd = openSync(tmp, 'wx', existing ? existing.mode & 0o777 : 0o666)
-    writeFileSync(fd, data)
-    if (options.fsync !== false) fsyncSync(fd)
-    closeSync(fd)
-    fd = undefined
-    renameSync(tmp, path)
+    file.write(data)
   } catch (e) {
-    try {
-      if (fd !== undefined) closeSync(fd)
-      rmSync(tmp, { force: true })
-    } catch {
-      // The first error is the one to report (a cleanup failing, e.g. ENOTDIR, must not hide it).
-    }
+    file.abort()
     throw e
+  }
+  file.commit()
+}
+
+/** Options of {@link writeFileAtomic} and {@link AtomicFile}. */
+export interface AtomicFileOptions {
+  readonly folderExists?: boolean
+  readonly fsync?: boolean
+}
+
+/**
+ * A file written in pieces and put in place atomically (see {@link writeFileAtomic}): the
+ * temporary file is made on construction, `write` appends, `commit` flushes and renames, `abort`
+ * removes it. For outputs too large to hold as one string (a diff's JSON streamed as it is made).
+ */
+export class AtomicFile {
+  readonly #path: string
+  readonly #tmp: string
+  readonly #fsync: boolean
+  #fd: number | undefined
+
+  constructor(path: string, options: AtomicFileOptions = {}) {
+    const existing = statOrUndefined(path)
+    if (existing !== undefined && !existing.isFile()) throw new UsageError('OUTPUT', `${path} is ${existing.isDirectory() ? 'a folder' : 'not a regular file'}: name a file to write`)
+    if (!options.folderExists) mkdirSync(dirname(path), { recursive: true })
+    this.#path = path
+    this.#fsync = options.fsync !== false
+    // Random, so worker threads of one process writing beside each other never share a name.
+    this.#tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
+    this.#fd = openSync(this.#tmp, 'wx', existing ? existing.mode & 0o777 : 0o666)
+  }
+
+  /** Appends `data`; after an error, call {@link abort}. */
+  write(data: string | Uint8Array): void {
+    if (this.#fd === undefined) throw new Error('AtomicFile: write after commit or abort')
+    writeFileSync(this.#fd, data)
+  }
+
+  /** Flushes, closes and renames over the target; on an error the temporary file is removed and the error thrown. */
+  commit(): void {
+    const fd = this.#fd
+    if (fd === undefined) throw new Error('AtomicFile: commit after commit or abort')
+    try {
+      if (this.#fsync) fsyncSync(fd)
+      closeSync(fd)
+      this.#fd = undefined
+      renameSync(this.#tmp, this.#path)
+    } catch (e) {
+      this.abort()
+      throw e
+    }
+  }
+
+  /** Closes and removes the temporary file (the target stays as it was); never throws. */
+  abort(): void {
+    try {
+      if (this.#fd !== undefined) closeSync(this.#fd)
+    } catch {
+      // The caller's error is the one to report.
+    }
+    this.#fd = undefined
+    try {
+      rmSync(this.#tmp, { force: true })
+    } catch {
+      // As above (a cleanup failing, e.g. ENOTDIR, must not hide the first error).
+    }
   }
 }
 

@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util'
 import { PLAIN, type TextStyle } from '../bytecode/format/text.js'
 import type { RuntimeKind } from '../runtime/index.js'
 import { UsageError } from './errors.js'
-import { checkOutputPath, type Console, styleFor, useColor, writeFileAtomic } from './io.js'
+import { AtomicFile } from './atomic-write.js'
+import { checkOutputPath, type Console, styleFor, useColor } from './io.js'
 
 /** One option of a command, as node's `parseArgs` takes it. */
 export interface OptionSpec {
@@ -222,14 +223,42 @@ export function numberOption(name: string, text: string | undefined, fallback: n
 export async function withOutput(ctx: CommandContext, output: string | undefined, inputs: readonly string[], body: (con: Console) => number | Promise<number>): Promise<number> {
   if (output === undefined) return body(ctx.con)
   checkOutputPath(output, inputs.filter((i) => i !== '-'), '-o')
-  const chunks: string[] = []
-  const code = await body({ out: (t) => chunks.push(t), err: (t) => ctx.con.err(t) })
-  if (chunks.length || code === 0) {
+  // Text goes to a temporary file as it is printed (a large output is never one string in memory)
+  // and is renamed into place when the command is done, or removed when it fails having printed nothing.
+  let file: AtomicFile | undefined
+  const cannot = (e: unknown) => new UsageError('OUTPUT', `cannot write ${output}: ${e instanceof Error ? e.message : String(e)}`)
+  const open = () => {
     try {
-      writeFileAtomic(output, chunks.join(''))
+      return (file ??= new AtomicFile(output))
     } catch (e) {
-      throw new UsageError('OUTPUT', `cannot write ${output}: ${e instanceof Error ? e.message : String(e)}`)
+      throw e instanceof UsageError ? e : cannot(e)
     }
+  }
+  let code: number
+  try {
+    code = await body({
+      out: (t) => {
+        const f = open()
+        try {
+          f.write(t)
+        } catch (e) {
+          throw cannot(e)
+        }
+      },
+      err: (t) => ctx.con.err(t),
+    })
+    if (code === 0) open()
+    if (file !== undefined) {
+      try {
+        file.commit()
+      } catch (e) {
+        throw cannot(e)
+      } finally {
+        file = undefined
+      }
+    }
+  } finally {
+    file?.abort()
   }
   return code
 }

@@ -11,7 +11,7 @@ import { DEFAULT_INSTRUCTION_DIFF_OPTIONS, diffInstructions, formatInstructionDi
 import { type ProfileDocument, toProfileJson } from '../profile/document.js'
 import type { Console } from './io.js'
 import { withoutProcesses } from '../profile/processes.js'
-import { JsonSizeError, toJsonText } from '../profile/json.js'
+import { JsonSizeError, writeJsonText } from '../profile/json.js'
 import { outputBudget } from '../marshal/index.js'
 import type { ReportStyle } from '../profile/report-text.js'
 import { COLOR_HELP, COLOR_OPTIONS, type CommandContext, defineCommand, formatOption, formatValue, HELP_OPTION, numberOption, OUTPUT_OPTIONS, outputValue, parseOptions, withOutput } from './command.js'
@@ -220,7 +220,7 @@ interface DiffCommandOptions {
   readonly options: DiffOptions
   readonly failOn: ReadonlySet<GateFinding>
   /** `maxJson`: the budget of the JSON text in bytes (an over-budget diff is a one-line error). */
-  readonly render: (d: ProfileDiff, style: ReportStyle, maxJson: number) => string
+  readonly render: (d: ProfileDiff, style: ReportStyle, maxJson: number, out: (text: string) => void) => void
   readonly style: ReportStyle
   /** `--metric instructions`: the options and renderer of the instruction diff (then `options` is unused). */
   readonly instructions?: { readonly options: InstructionDiffOptions; readonly render: (d: InstructionDiff) => string }
@@ -289,21 +289,23 @@ function parseDiff(argv: readonly string[], ctx: CommandContext): DiffCommandOpt
   }
 }
 
-function renderer(format: 'text' | 'markdown' | 'json', top: number, values: { readonly tree: boolean; readonly 'min-percent'?: string | undefined; readonly depth?: string | undefined; readonly width?: string | undefined }): (d: ProfileDiff, style: ReportStyle, maxJson: number) => string {
+function renderer(format: 'text' | 'markdown' | 'json', top: number, values: { readonly tree: boolean; readonly 'min-percent'?: string | undefined; readonly depth?: string | undefined; readonly width?: string | undefined }): (d: ProfileDiff, style: ReportStyle, maxJson: number, out: (text: string) => void) => void {
   if (format === 'json') {
-    return (d, _style, maxJson) => {
+    // Streamed: the JSON of a deep diff can be hundreds of megabytes (-o writes it to a temporary file as it is made).
+    return (d, _style, maxJson, out) => {
       try {
-        return `${toJsonText(d, 2, maxJson)}\n`
+        writeJsonText(d, out, 2, maxJson)
+        out('\n')
       } catch (e) {
         if (!(e instanceof JsonSizeError)) throw e
         throw new UsageError('OUTPUT', `the diff as JSON would exceed ${(maxJson / 2 ** 20).toFixed(1)} MiB (16 MiB + 64× the two profiles' sizes): its call paths repeat long function names; use --format text or markdown`)
       }
     }
   }
-  if (format === 'markdown') return (d) => formatDiffMarkdown(d, top)
+  if (format === 'markdown') return (d, _style, _maxJson, out) => out(formatDiffMarkdown(d, top))
   const tree = values.tree ? { minPercent: numberOption('min-percent', values['min-percent'], 1, { integer: false }), ...(values.depth !== undefined ? { depth: numberOption('depth', values.depth, 0) } : {}) } : undefined
   const width = textWidthOption(values.width)
-  return (d, style) => formatDiffText(d, { width, style, top, ...(tree ? { tree } : {}) })
+  return (d, style, _maxJson, out) => out(formatDiffText(d, { width, style, top, ...(tree ? { tree } : {}) }))
 }
 
 /** Runs `pyxray diff` on parsed options. */
@@ -340,7 +342,7 @@ async function runDiff(o: DiffCommandOptions, con: Console): Promise<number> {
   }
   if (o.instructions) return gateInstructions(base, head, names, o, con)
   const d = diffProfiles(base, head, o.options, names)
-  con.out(o.render(d, o.style, maxJson))
+  o.render(d, o.style, maxJson, (text) => con.out(text))
   let failed = false
   for (const kind of ['regression', 'inconclusive'] as const) {
     const count = kind === 'regression' ? d.regressions : d.inconclusive
