@@ -23,15 +23,15 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { homedir, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { delimiter, join } from 'node:path'
 import { after, before, describe, type TestContext, test } from 'node:test'
-import { type ProfileDocument, readProfileDocument } from '../src/profile/document.js'
+import { flattenProfile, type ProfileDocument, readProfileDocument } from '../src/profile/document.js'
 import { flatTable } from '../src/profile/flat.js'
 import { buildTrees } from '../src/profile/model.js'
 import { importPprof, pprofExporter, toPprof } from '../src/pprof/index.js'
 import { deepDoc } from './deep-docs.js'
 import { QUEUE_LIMIT, RETRIES, WindowPusher } from '../src/cli/profile-push.js'
-import { requirePython } from './pyenv.js'
+import { nativeCacheBin, requirePython } from './pyenv.js'
 import { requireResource } from './resources.js'
 
 const ROOT = join(import.meta.dirname, '..')
@@ -546,7 +546,44 @@ describe('continuous mode', () => {
   })
 
 
-  test('--every 1s against a server failing every other request: consecutive windows with the hot function', async (t) => {
+  /** The longest run of delivered windows each starting where the one before ended (to the millisecond). */
+  function consecutive(windows: readonly Checked[]): number {
+    let best = 1
+    let run = 1
+    for (let i = 1; i < windows.length; i++) {
+      const prev = windows[i - 1]!
+      const gap = windows[i]!.timeNanos - (prev.timeNanos + prev.durationNanos)
+      // Never overlapping; consecutive when no window between them was dropped or empty.
+      assert.ok(gap > -1e6, `window ${i} starts ${-gap} ns before the previous one ended`)
+      run = Math.abs(gap) < 1e6 ? run + 1 : 1
+      best = Math.max(best, run)
+    }
+    return best
+  }
+
+  /** The delivered windows, each read by the pprof parser; asserts the summary line and what every window holds. */
+  function checkWindows(checker: string, r: { code: number | null; stderr: string }, got: readonly Received[], name: string, hot: string): { windows: Checked[]; dropped: number } {
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stderr, new RegExp(`windows of 2 s for ${name.replace(/[{}]/g, '\\$&')} .*: (\\d+) delivered, (\\d+) retried, (\\d+) dropped`))
+    const [, delivered, retried, dropped] = /(\d+) delivered, (\d+) retried, (\d+) dropped/.exec(r.stderr)!.map(Number)
+    assert.equal(delivered, got.length)
+    // The server failed every other request: the summary counts what that cost.
+    assert.ok(retried! + dropped! >= 1, r.stderr)
+    assert.ok(got.length >= 4, `at least 4 windows delivered: ${r.stderr}`)
+    const windows = got.map((g, i) => {
+      assert.equal(g.url.searchParams.get('name'), name)
+      assert.ok(Number(g.url.searchParams.get('from')) <= Number(g.url.searchParams.get('until')))
+      const file = join(WORK, `window-${hot}-${i}.pb.gz`)
+      writeFileSync(file, g.pprof)
+      const c = check(checker, file)
+      assert.ok(c.functions.some((f) => f.name === hot && f.cum[0]! > 0), `window ${i} holds ${hot}()`)
+      return c
+    })
+    assert.ok(consecutive(windows) >= 4, `at least 4 consecutive windows: ${windows.map((w) => `${w.timeNanos}+${w.durationNanos}`).join(', ')}`)
+    return { windows, dropped: dropped! }
+  }
+
+  test('--every 2s on a 9 s script against a server failing every other request: consecutive windows with the hot function', async (t) => {
     const tools = needGo(t)
     if (!tools) return
     const python = requirePython(t, 12)
@@ -554,26 +591,10 @@ describe('continuous mode', () => {
     const { server, url, got } = await receiver((n) => (n % 2 === 0 ? 500 : 200))
     try {
       const script = join(WORK, 'hot.py')
-      writeFileSync(script, 'import time\ndef hot():\n    s = 0\n    for i in range(100000):\n        s += i * i\n    return s\nend = time.time() + 5\nwhile time.time() < end:\n    hot()\n')
+      writeFileSync(script, 'import time\ndef hot():\n    s = 0\n    for i in range(100000):\n        s += i * i\n    return s\nend = time.time() + 9\nwhile time.time() < end:\n    hot()\n')
       const out = join(WORK, 'continuous.json')
-      const r = await cli(['profile', '--python', python, '--every', '1s', '--push', url, '--name', 'hot{env=ci}', '--push-timeout', '5', '-q', '-o', out, script])
-      assert.equal(r.code, 0, r.stderr)
-      assert.match(r.stderr, /windows of 1 s for hot\{env=ci\} .*: (\d+) delivered, (\d+) retried, (\d+) dropped/)
-      const [, delivered, retried, dropped] = /(\d+) delivered, (\d+) retried, (\d+) dropped/.exec(r.stderr)!.map(Number)
-      assert.equal(delivered, got.length)
-      assert.ok(retried! + dropped! >= 1, r.stderr)
-      assert.ok(got.length >= 4, `at least 4 windows delivered: ${r.stderr}`)
-      let end = 0
-      for (const [i, g] of got.entries()) {
-        const file = join(WORK, `window-${i}.pb.gz`)
-        writeFileSync(file, g.pprof)
-        const c = check(tools.checker, file)
-        assert.ok(c.functions.some((f) => f.name === 'hot' && f.cum[0]! > 0), `window ${i} holds hot()`)
-        // Consecutive, not overlapping (start times are kept to the millisecond).
-        if (i > 0) assert.ok(c.timeNanos >= end - 1e6, `window ${i} starts at ${c.timeNanos}, before the previous one ended (${end})`)
-        end = c.timeNanos + c.durationNanos
-        assert.ok(Number(g.url.searchParams.get('from')) <= Number(g.url.searchParams.get('until')))
-      }
+      const r = await cli(['profile', '--python', python, '--every', '2s', '--push', url, '--name', 'hot{env=ci}', '--push-timeout', '5', '-q', '-o', out, script])
+      checkWindows(tools.checker, r, got, 'hot{env=ci}', 'hot')
       // -o still holds the whole run: at least as many samples as every delivered window.
       const whole = readProfileDocument(readFileSync(out, 'utf8'), out)
       const windows = got.map((g) => importPprof(g.pprof).metadata.samples ?? 0).reduce((a, b) => a + b, 0)
@@ -582,4 +603,39 @@ describe('continuous mode', () => {
       server.close()
     }
   })
+
+  for (const minor of [14, 15]) {
+    test(`3.${minor} --pid PID --every 2s --duration 9 against a server failing every other request: the running process's windows, consecutive, with the hot function`, async (t) => {
+      const tools = needGo(t)
+      if (!tools) return
+      const python = requirePython(t, minor)
+      if (!python) return
+      const { server, url, got } = await receiver((n) => (n % 2 === 0 ? 500 : 200))
+      const script = join(WORK, `attach-hot-${minor}.py`)
+      writeFileSync(script, 'import sys, time\ndef planted_hot():\n    s = 0\n    for i in range(100000):\n        s += i * i\n    return s\nprint("ready", flush=True)\nend = time.time() + 120\nwhile time.time() < end:\n    planted_hot()\n')
+      const target = spawn(python, [script], { stdio: ['ignore', 'pipe', 'inherit'] })
+      try {
+        await new Promise<void>((resolve, reject) => {
+          target.stdout.on('data', (b: Buffer) => b.toString().includes('ready') && resolve())
+          target.on('exit', (code) => reject(new Error(`the target ended (${code}) before it was ready`)))
+        })
+        const out = join(WORK, `attach-${minor}.json`)
+        const env = { PYXRAY_PYTHON_PATHS: [process.env.PYXRAY_PYTHON_PATHS, nativeCacheBin()].filter(Boolean).join(delimiter) }
+        const r = await cli(['profile', '--pid', String(target.pid), '--every', '2s', '--duration', '9', '--push', url, '--name', 'svc{env=ci}', '--push-timeout', '5', '-q', '-o', out], env)
+        const { windows, dropped } = checkWindows(tools.checker, r, got, 'svc{env=ci}', 'planted_hot')
+        assert.equal(target.exitCode, null, 'the target still runs after the sampler detached')
+        // -o holds the whole attachment; with no window dropped the windows add up to it exactly.
+        const whole = readProfileDocument(readFileSync(out, 'utf8'), out)
+        assert.equal(whole.metadata.sampler, 'remote')
+        assert.equal(whole.metadata.pid, target.pid)
+        const wholeSamples = flattenProfile(whole).threads.reduce((a, th) => a + (th.nodes[0]!.samples ?? 0), 0)
+        const windowSamples = windows.reduce((a, w) => a + w.totals[0]!, 0)
+        if (dropped === 0) assert.equal(windowSamples, wholeSamples)
+        else assert.ok(windowSamples <= wholeSamples)
+      } finally {
+        target.kill()
+        server.close()
+      }
+    })
+  }
 })
