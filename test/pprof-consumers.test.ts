@@ -638,4 +638,62 @@ describe('continuous mode', () => {
       }
     })
   }
+
+  test('3.15 --pid --every: Ctrl-C (SIGINT to pyxray) and the target\'s exit each end it, the last window delivered (the windows add up to -o)', async (t) => {
+    const tools = needGo(t)
+    if (!tools) return
+    const python = requirePython(t, 15)
+    if (!python) return
+    const script = join(WORK, 'attach-end.py')
+    // Runs until the file named by its argument exists (or 120 s).
+    writeFileSync(script, 'import os, sys, time\ndef planted_hot():\n    s = 0\n    for i in range(100000):\n        s += i * i\n    return s\nprint("ready", flush=True)\nend = time.time() + 120\nwhile time.time() < end and not os.path.exists(sys.argv[1]):\n    planted_hot()\n')
+    const env = cliEnv({ PYXRAY_PYTHON_PATHS: [process.env.PYXRAY_PYTHON_PATHS, nativeCacheBin()].filter(Boolean).join(delimiter) })
+    /** Starts a target, attaches continuous mode to it; once a window arrived, `interrupt` sends SIGINT to pyxray, else the target is told to end. */
+    const run = async (interrupt: boolean) => {
+      const { server, url, got } = await receiver(() => 200)
+      const stopFile = join(WORK, `attach-end-${interrupt}.stop`)
+      const target = spawn(python, [script, stopFile], { stdio: ['ignore', 'pipe', 'inherit'] })
+      try {
+        await new Promise<void>((resolve, reject) => {
+          target.stdout.on('data', (b: Buffer) => b.toString().includes('ready') && resolve())
+          target.on('exit', (code) => reject(new Error(`the target ended (${code}) before it was ready`)))
+        })
+        const child = spawn(process.execPath, ['--import', CLI[0]!, CLI[1]!, 'profile', '--pid', String(target.pid), '--every', '1s', '--push', url, '--name', 'svc', '--push-timeout', '5', '-q', '-o', join(WORK, `attach-end-${interrupt}.json`)], { cwd: WORK, env })
+        let stderr = ''
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+        const poll = setInterval(() => {
+          if (got.length >= 1) {
+            clearInterval(poll)
+            if (interrupt) child.kill('SIGINT')
+            else writeFileSync(stopFile, '')
+          }
+        }, 50)
+        const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+        clearInterval(poll)
+        return { code, stderr, got, targetRuns: target.exitCode === null && target.signalCode === null }
+      } finally {
+        target.kill()
+        server.close()
+      }
+    }
+    const [stopped, ended] = await Promise.all([run(true), run(false)])
+    for (const [what, r, interrupt] of [['SIGINT', stopped, true], ['the target\'s exit', ended, false]] as const) {
+      assert.equal(r.code, 0, `${what}: ${r.stderr}`)
+      const m = /(\d+) windows? of 1 s for svc .*: (\d+) delivered, 0 retried, 0 dropped/.exec(r.stderr)
+      assert.ok(m, `${what}: ${r.stderr}`)
+      assert.equal(Number(m[2]), r.got.length)
+      // Everything sampled was delivered, the last window (cut by the end, not by the clock) too:
+      // the windows add up to the whole attachment (-o) exactly.
+      const out = join(WORK, `attach-end-${interrupt}.json`)
+      const whole = flattenProfile(readProfileDocument(readFileSync(out, 'utf8'), out)).threads.reduce((a, th) => a + (th.nodes[0]!.samples ?? 0), 0)
+      const windows: Checked[] = r.got.map((g, i): Checked => {
+        const file = join(WORK, `attach-end-${interrupt}-${i}.pb.gz`)
+        writeFileSync(file, g.pprof)
+        return check(tools.checker, file)
+      })
+      assert.ok(windows[0]!.functions.some((f) => f.name === 'planted_hot'), `${what}: the first window holds planted_hot()`)
+      assert.equal(windows.reduce((a, w) => a + w.totals[0]!, 0), whole, `${what}: the windows add up to the whole run`)
+    }
+    assert.equal(stopped.targetRuns, true, 'Ctrl-C to pyxray stops the sampler, not the target')
+  })
 })
