@@ -439,6 +439,43 @@ function receiver(answer: (n: number) => number | 'hang'): Promise<{ server: Ser
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, got })))
 }
 
+/**
+ * A receiver of Parca's WriteRaw through its HTTP/JSON gateway (POST /api/profiles/writeraw, the
+ * WriteRawRequest in protobuf's JSON mapping; the gateway rejects unknown fields, so every key is
+ * checked): the labels and the pprof of each request, the pprof decoded from base64.
+ */
+function parcaReceiver(answer: (n: number) => number): Promise<{ server: Server; url: string; got: { labels: Record<string, string>; headers: IncomingMessage['headers']; pprof: Buffer }[] }> {
+  const got: { labels: Record<string, string>; headers: IncomingMessage['headers']; pprof: Buffer }[] = []
+  let n = 0
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const a = answer(++n)
+      if (a === 200) {
+        assert.equal(req.method, 'POST')
+        assert.equal(new URL(req.url!, 'http://x').pathname, '/api/profiles/writeraw')
+        assert.equal(req.headers['content-type'], 'application/json')
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { series: { labels: { labels: { name: string; value: string }[] }; samples: { rawProfile: string }[] }[] }
+        assert.deepEqual(Object.keys(body), ['series'])
+        assert.equal(body.series.length, 1)
+        const series = body.series[0]!
+        assert.deepEqual(Object.keys(series).sort(), ['labels', 'samples'])
+        assert.deepEqual(Object.keys(series.labels), ['labels'])
+        for (const l of series.labels.labels) assert.deepEqual(Object.keys(l).sort(), ['name', 'value'])
+        assert.equal(series.samples.length, 1)
+        assert.deepEqual(Object.keys(series.samples[0]!), ['rawProfile'])
+        const pprof = Buffer.from(series.samples[0]!.rawProfile, 'base64')
+        assert.equal(pprof.toString('base64'), series.samples[0]!.rawProfile, 'rawProfile is standard base64')
+        got.push({ labels: Object.fromEntries(series.labels.labels.map((l) => [l.name, l.value])), headers: req.headers, pprof })
+      }
+      res.writeHead(a, { 'Content-Type': 'application/json' })
+      res.end(a === 200 ? '{}' : '{"code":13,"message":"failed to ingest profile"}')
+    })
+  })
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, got })))
+}
+
 describe('push to the ingest API', () => {
   let doc: string
   before(() => {
@@ -508,6 +545,51 @@ describe('push to the ingest API', () => {
       five.server.close()
       hung.server.closeAllConnections()
       hung.server.close()
+    }
+  })
+
+  test('--protocol parca: one WriteRaw request with the name as __name__ and the labels, the pprof the parser reads; a 500 and a refused connection', async (t) => {
+    const tools = needGo(t)
+    if (!tools) return
+    const { server, url, got } = await parcaReceiver((n) => (n === 2 ? 500 : 200))
+    const closed = await parcaReceiver(() => 200)
+    closed.server.close()
+    try {
+      const r = await cli(['push', doc, '--protocol', 'parca', '--to', url, '--name', 'shop_api{env=test,region=eu-1}'], { PYXRAY_PUSH_TOKEN: 'tok-SECRET-5' })
+      assert.equal(r.code, 0, r.stderr)
+      assert.match(r.stderr, /delivered .* to http:\/\/127\.0\.0\.1:\d+\/api\/profiles\/writeraw as shop_api/)
+      assert.equal(got.length, 1)
+      assert.deepEqual(got[0]!.labels, { __name__: 'shop_api', env: 'test', region: 'eu-1' })
+      assert.equal(got[0]!.headers.authorization, 'Bearer tok-SECRET-5')
+      assert.doesNotMatch(r.stdout + r.stderr, /SECRET/)
+      const file = join(WORK, 'parca.pb.gz')
+      writeFileSync(file, got[0]!.pprof)
+      assert.ok(check(tools.checker, file).functions.some((f) => f.name === 'f' && f.flat[0] === 20))
+      // The same failures as for Pyroscope: one line, exit 1.
+      const five = await cli(['push', doc, '--protocol', 'parca', '--to', url, '--name', 'app'])
+      assert.equal(five.code, 1)
+      assert.match(five.stderr, /writeraw answered 500 .*failed to ingest profile.*\[PUSH_STATUS\]/)
+      const refused = await cli(['push', doc, '--protocol', 'parca', '--to', closed.url, '--name', 'app'])
+      assert.equal(refused.code, 1)
+      assert.match(refused.stderr, /connection refused \(is Parca listening there\?\) \[PUSH_REFUSED\]/)
+      // Continuous mode's queue speaks it too.
+      const pusher = new WindowPusher({ url, name: 'svc{pod=a}', timeoutMs: 5000, protocol: 'parca' }, () => {})
+      pusher.add({ pprof: readFileSync(file), from: 1, until: 2, sampleRate: 100, sampleTypes: [] })
+      await pusher.flush(5000)
+      assert.equal(pusher.delivered, 1)
+      assert.deepEqual(got.at(-1)!.labels, { __name__: 'svc', pod: 'a' })
+      // Usage: Parca label names, no tenant, a known protocol.
+      for (const [args, message] of [
+        [['--protocol', 'parca', '--name', 'app{a.b=1}'], /"a\.b" is not a Parca label name/],
+        [['--protocol', 'parca', '--name', 'app', '--tenant', 't'], /Parca's WriteRaw has no tenant/],
+        [['--protocol', 'otlp', '--name', 'app'], /--protocol takes pyroscope or parca, not "otlp"/],
+      ] as const) {
+        const u = await cli(['push', doc, '--to', url, ...args])
+        assert.equal(u.code, 2, u.stderr)
+        assert.match(u.stderr, message)
+      }
+    } finally {
+      server.close()
     }
   })
 

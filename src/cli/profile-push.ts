@@ -25,7 +25,7 @@ import { join } from 'node:path'
 import type { FlatProfileThread, ProfileDocument, ProfileFrame, ProfileNode, ProfileThread } from '../profile/document.js'
 import { flattenProfile, PROFILE_VERSION } from '../profile/document.js'
 import { pprofSampleTypes, toPprof } from '../pprof/index.js'
-import { authorizationFromEnv, ingestUrl, PushError, pushProfile, type PushProfile, type PushTarget } from '../pprof/push.js'
+import { authorizationFromEnv, PushError, pushProfile, type PushProfile, pushUrl, type PushTarget } from '../pprof/push.js'
 import { agentArgs, exitCodeOf, forwardSignals, launchEnv } from './agent-process.js'
 import { UsageError } from './errors.js'
 import type { Console } from './io.js'
@@ -41,7 +41,7 @@ export const QUEUE_LIMIT = 8
 export const RETRIES = 3
 
 /** The continuous-mode options of `pyxray profile`. */
-export const CONTINUOUS_OPTIONS = ['--every', '--push', '--name', '--tenant', '--push-timeout'] as const
+export const CONTINUOUS_OPTIONS = ['--every', '--push', '--name', '--tenant', '--push-timeout', '--push-protocol'] as const
 
 /** What `--every … --push …` asks for. */
 export interface ContinuousRequest {
@@ -80,7 +80,7 @@ export function splitContinuous(args: readonly string[]): ContinuousRequest | un
   if (Object.keys(values).length === 0) return undefined
   if (values['--every'] === undefined || values['--push'] === undefined) throw new UsageError('USAGE', 'continuous mode needs both --every DURATION and --push URL (with --name APP)')
   const everySeconds = parseDuration('--every', values['--every'])
-  const t = pushTargetOptions({ to: values['--push'], name: values['--name'], tenant: values['--tenant'], timeout: values['--push-timeout'] }, '--push')
+  const t = pushTargetOptions({ to: values['--push'], name: values['--name'], protocol: values['--push-protocol'], tenant: values['--tenant'], timeout: values['--push-timeout'] }, '--push', '--push-protocol')
   const authorization = authorizationFromEnv(process.env)
   return { everySeconds, target: { ...t, ...(authorization !== undefined ? { authorization } : {}) }, rest }
 }
@@ -358,6 +358,6 @@ export async function runContinuous(python: string, c: ContinuousRequest, con: C
   }
   await pusher.flush(c.target.timeoutMs)
   rmSync(spool, { recursive: true, force: true })
-  con.err(`pyxray profile: ${windows} window${windows === 1 ? '' : 's'} of ${c.everySeconds} s for ${c.target.name} at ${ingestUrl(c.target.url).href}: ${pusher.delivered} delivered, ${pusher.retried} retried, ${pusher.dropped} dropped\n`)
+  con.err(`pyxray profile: ${windows} window${windows === 1 ? '' : 's'} of ${c.everySeconds} s for ${c.target.name} at ${pushUrl(c.target).href}: ${pusher.delivered} delivered, ${pusher.retried} retried, ${pusher.dropped} dropped\n`)
   return code
 }

@@ -238,8 +238,11 @@ Options (before the script):
       --no-subprocesses     profile only the script's own process
       --every DURATION      continuous mode: cut the run into windows of DURATION (10s, 500ms)
                             and push each as pprof to --push while the program runs (sample
-                            mode; -o still writes the whole run)
+                            mode; -o still writes the whole run); with --pid, while the process
+                            runs (until --duration, Ctrl-C or its end)
       --push URL            continuous mode: the Pyroscope server (http://localhost:4040)
+      --push-protocol P     continuous mode: pyroscope (default) or parca (--push is then the
+                            Parca server, http://localhost:7070)
       --name APP{k=v,…}     continuous mode: the application name in Pyroscope, with labels
       --tenant ID           continuous mode: X-Scope-OrgID
       --push-timeout S      continuous mode: seconds per request, and to flush the last window
