@@ -778,4 +778,44 @@ describe('continuous mode', () => {
     }
     assert.equal(stopped.targetRuns, true, 'Ctrl-C to pyxray stops the sampler, not the target')
   })
+
+  test('script: Ctrl-C (SIGINT to pyxray) ends the program and the last window is delivered (the windows add up to -o)', async (t) => {
+    const tools = needGo(t)
+    if (!tools) return
+    const python = requirePython(t, 12)
+    if (!python) return
+    const { server, url, got } = await receiver(() => 200)
+    try {
+      const script = join(WORK, 'hot-forever.py')
+      writeFileSync(script, 'import time\ndef hot():\n    s = 0\n    for i in range(100000):\n        s += i * i\n    return s\nend = time.time() + 120\nwhile time.time() < end:\n    hot()\n')
+      const out = join(WORK, 'interrupted.json')
+      const child = spawn(process.execPath, ['--import', CLI[0]!, CLI[1]!, 'profile', '--python', python, '--every', '1s', '--push', url, '--name', 'hot', '--push-timeout', '5', '-q', '-o', out, script], { cwd: WORK, env: cliEnv() })
+      let stderr = ''
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+      const poll = setInterval(() => {
+        if (got.length >= 1) {
+          clearInterval(poll)
+          child.kill('SIGINT')
+        }
+      }, 50)
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+      clearInterval(poll)
+      assert.equal(code, 130, `the program's exit code (KeyboardInterrupt): ${stderr}`)
+      const m = /(\d+) windows? of 1 s for hot .*: (\d+) delivered, 0 retried, 0 dropped/.exec(stderr)
+      assert.ok(m, stderr)
+      assert.equal(Number(m[2]), got.length)
+      const doc = readProfileDocument(readFileSync(out, 'utf8'), out)
+      assert.equal(doc.metadata.partial, true)
+      const whole = flattenProfile(doc).threads.reduce((a, th) => a + (th.nodes[0]!.samples ?? 0), 0)
+      const windows = got.map((g, i) => {
+        const file = join(WORK, `interrupted-${i}.pb.gz`)
+        writeFileSync(file, g.pprof)
+        return check(tools.checker, file)
+      })
+      assert.ok(windows[0]!.functions.some((f) => f.name === 'hot'))
+      assert.equal(windows.reduce((a, w) => a + w.totals[0]!, 0), whole, 'the windows add up to the whole run')
+    } finally {
+      server.close()
+    }
+  })
 })
