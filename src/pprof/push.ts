@@ -1,7 +1,7 @@
 /**
  * A client of Grafana Pyroscope's HTTP ingest API (and of Parca's, below): `POST
- * /ingest?name=APP{labels}&from=…&until=…&format=pprof&spyName=pyxray&sampleRate=…` with the pprof as the multipart/form-data field
- * `profile` (and `sample_type_config` naming pyxray's sample types), as Pyroscope documents its
+ * /ingest?name=APP{labels}&from=…&until=…&format=pprof&spyName=pyxray&sampleRate=…` with the
+ * pprof as the multipart/form-data field `profile` (and `sample_type_config` naming pyxray's sample types), as Pyroscope documents its
  * pprof ingestion. `X-Scope-OrgID` carries the tenant; credentials come from the caller (the CLI
  * reads them from the environment) and appear in no message. Every failure is a {@link PushError}
  * with a code and one line that says what happened and names no secret.
