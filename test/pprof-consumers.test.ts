@@ -23,15 +23,15 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { homedir, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { delimiter, join } from 'node:path'
 import { after, before, describe, type TestContext, test } from 'node:test'
-import { type ProfileDocument, readProfileDocument } from '../src/profile/document.js'
+import { flattenProfile, type ProfileDocument, readProfileDocument } from '../src/profile/document.js'
 import { flatTable } from '../src/profile/flat.js'
 import { buildTrees } from '../src/profile/model.js'
 import { importPprof, pprofExporter, toPprof } from '../src/pprof/index.js'
 import { deepDoc } from './deep-docs.js'
 import { QUEUE_LIMIT, RETRIES, WindowPusher } from '../src/cli/profile-push.js'
-import { requirePython } from './pyenv.js'
+import { nativeCacheBin, requirePython } from './pyenv.js'
 import { requireResource } from './resources.js'
 
 const ROOT = join(import.meta.dirname, '..')
@@ -439,6 +439,43 @@ function receiver(answer: (n: number) => number | 'hang'): Promise<{ server: Ser
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, got })))
 }
 
+/**
+ * A receiver of Parca's WriteRaw through its HTTP/JSON gateway (POST /api/profiles/writeraw, the
+ * WriteRawRequest in protobuf's JSON mapping; the gateway rejects unknown fields, so every key is
+ * checked): the labels and the pprof of each request, the pprof decoded from base64.
+ */
+function parcaReceiver(answer: (n: number) => number): Promise<{ server: Server; url: string; got: { labels: Record<string, string>; headers: IncomingMessage['headers']; pprof: Buffer }[] }> {
+  const got: { labels: Record<string, string>; headers: IncomingMessage['headers']; pprof: Buffer }[] = []
+  let n = 0
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const a = answer(++n)
+      if (a === 200) {
+        assert.equal(req.method, 'POST')
+        assert.equal(new URL(req.url!, 'http://x').pathname, '/api/profiles/writeraw')
+        assert.equal(req.headers['content-type'], 'application/json')
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { series: { labels: { labels: { name: string; value: string }[] }; samples: { rawProfile: string }[] }[] }
+        assert.deepEqual(Object.keys(body), ['series'])
+        assert.equal(body.series.length, 1)
+        const series = body.series[0]!
+        assert.deepEqual(Object.keys(series).sort(), ['labels', 'samples'])
+        assert.deepEqual(Object.keys(series.labels), ['labels'])
+        for (const l of series.labels.labels) assert.deepEqual(Object.keys(l).sort(), ['name', 'value'])
+        assert.equal(series.samples.length, 1)
+        assert.deepEqual(Object.keys(series.samples[0]!), ['rawProfile'])
+        const pprof = Buffer.from(series.samples[0]!.rawProfile, 'base64')
+        assert.equal(pprof.toString('base64'), series.samples[0]!.rawProfile, 'rawProfile is standard base64')
+        got.push({ labels: Object.fromEntries(series.labels.labels.map((l) => [l.name, l.value])), headers: req.headers, pprof })
+      }
+      res.writeHead(a, { 'Content-Type': 'application/json' })
+      res.end(a === 200 ? '{}' : '{"code":13,"message":"failed to ingest profile"}')
+    })
+  })
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, got })))
+}
+
 describe('push to the ingest API', () => {
   let doc: string
   before(() => {
@@ -511,6 +548,51 @@ describe('push to the ingest API', () => {
     }
   })
 
+  test('--protocol parca: one WriteRaw request with the name as __name__ and the labels, the pprof the parser reads; a 500 and a refused connection', async (t) => {
+    const tools = needGo(t)
+    if (!tools) return
+    const { server, url, got } = await parcaReceiver((n) => (n === 2 ? 500 : 200))
+    const closed = await parcaReceiver(() => 200)
+    closed.server.close()
+    try {
+      const r = await cli(['push', doc, '--protocol', 'parca', '--to', url, '--name', 'shop_api{env=test,region=eu-1}'], { PYXRAY_PUSH_TOKEN: 'tok-SECRET-5' })
+      assert.equal(r.code, 0, r.stderr)
+      assert.match(r.stderr, /delivered .* to http:\/\/127\.0\.0\.1:\d+\/api\/profiles\/writeraw as shop_api/)
+      assert.equal(got.length, 1)
+      assert.deepEqual(got[0]!.labels, { __name__: 'shop_api', env: 'test', region: 'eu-1' })
+      assert.equal(got[0]!.headers.authorization, 'Bearer tok-SECRET-5')
+      assert.doesNotMatch(r.stdout + r.stderr, /SECRET/)
+      const file = join(WORK, 'parca.pb.gz')
+      writeFileSync(file, got[0]!.pprof)
+      assert.ok(check(tools.checker, file).functions.some((f) => f.name === 'f' && f.flat[0] === 20))
+      // The same failures as for Pyroscope: one line, exit 1.
+      const five = await cli(['push', doc, '--protocol', 'parca', '--to', url, '--name', 'app'])
+      assert.equal(five.code, 1)
+      assert.match(five.stderr, /writeraw answered 500 .*failed to ingest profile.*\[PUSH_STATUS\]/)
+      const refused = await cli(['push', doc, '--protocol', 'parca', '--to', closed.url, '--name', 'app'])
+      assert.equal(refused.code, 1)
+      assert.match(refused.stderr, /connection refused \(is Parca listening there\?\) \[PUSH_REFUSED\]/)
+      // Continuous mode's queue speaks it too.
+      const pusher = new WindowPusher({ url, name: 'svc{pod=a}', timeoutMs: 5000, protocol: 'parca' }, () => {})
+      pusher.add({ pprof: readFileSync(file), from: 1, until: 2, sampleRate: 100, sampleTypes: [] })
+      await pusher.flush(5000)
+      assert.equal(pusher.delivered, 1)
+      assert.deepEqual(got.at(-1)!.labels, { __name__: 'svc', pod: 'a' })
+      // Usage: Parca label names, no tenant, a known protocol.
+      for (const [args, message] of [
+        [['--protocol', 'parca', '--name', 'app{a.b=1}'], /"a\.b" is not a Parca label name/],
+        [['--protocol', 'parca', '--name', 'app', '--tenant', 't'], /Parca's WriteRaw has no tenant/],
+        [['--protocol', 'otlp', '--name', 'app'], /--protocol takes pyroscope or parca, not "otlp"/],
+      ] as const) {
+        const u = await cli(['push', doc, '--to', url, ...args])
+        assert.equal(u.code, 2, u.stderr)
+        assert.match(u.stderr, message)
+      }
+    } finally {
+      server.close()
+    }
+  })
+
   test('usage errors: credentials in the URL, a bad name, no --name', async () => {
     for (const [args, message] of [
       [['--to', 'http://u:p@127.0.0.1:1', '--name', 'a'], /credentials do not go in the URL/],
@@ -546,7 +628,44 @@ describe('continuous mode', () => {
   })
 
 
-  test('--every 1s against a server failing every other request: consecutive windows with the hot function', async (t) => {
+  /** The longest run of delivered windows each starting where the one before ended (to the millisecond). */
+  function consecutive(windows: readonly Checked[]): number {
+    let best = 1
+    let run = 1
+    for (let i = 1; i < windows.length; i++) {
+      const prev = windows[i - 1]!
+      const gap = windows[i]!.timeNanos - (prev.timeNanos + prev.durationNanos)
+      // Never overlapping; consecutive when no window between them was dropped or empty.
+      assert.ok(gap > -1e6, `window ${i} starts ${-gap} ns before the previous one ended`)
+      run = Math.abs(gap) < 1e6 ? run + 1 : 1
+      best = Math.max(best, run)
+    }
+    return best
+  }
+
+  /** The delivered windows, each read by the pprof parser; asserts the summary line and what every window holds. */
+  function checkWindows(checker: string, r: { code: number | null; stderr: string }, got: readonly Received[], name: string, hot: string): { windows: Checked[]; dropped: number } {
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stderr, new RegExp(`windows of 2 s for ${name.replace(/[{}]/g, '\\$&')} .*: (\\d+) delivered, (\\d+) retried, (\\d+) dropped`))
+    const [, delivered, retried, dropped] = /(\d+) delivered, (\d+) retried, (\d+) dropped/.exec(r.stderr)!.map(Number)
+    assert.equal(delivered, got.length)
+    // The server failed every other request: the summary counts what that cost.
+    assert.ok(retried! + dropped! >= 1, r.stderr)
+    assert.ok(got.length >= 4, `at least 4 windows delivered: ${r.stderr}`)
+    const windows = got.map((g, i) => {
+      assert.equal(g.url.searchParams.get('name'), name)
+      assert.ok(Number(g.url.searchParams.get('from')) <= Number(g.url.searchParams.get('until')))
+      const file = join(WORK, `window-${hot}-${i}.pb.gz`)
+      writeFileSync(file, g.pprof)
+      const c = check(checker, file)
+      assert.ok(c.functions.some((f) => f.name === hot && f.cum[0]! > 0), `window ${i} holds ${hot}()`)
+      return c
+    })
+    assert.ok(consecutive(windows) >= 4, `at least 4 consecutive windows: ${windows.map((w) => `${w.timeNanos}+${w.durationNanos}`).join(', ')}`)
+    return { windows, dropped: dropped! }
+  }
+
+  test('--every 2s on a 9 s script against a server failing every other request: consecutive windows with the hot function', async (t) => {
     const tools = needGo(t)
     if (!tools) return
     const python = requirePython(t, 12)
@@ -554,30 +673,147 @@ describe('continuous mode', () => {
     const { server, url, got } = await receiver((n) => (n % 2 === 0 ? 500 : 200))
     try {
       const script = join(WORK, 'hot.py')
-      writeFileSync(script, 'import time\ndef hot():\n    s = 0\n    for i in range(100000):\n        s += i * i\n    return s\nend = time.time() + 5\nwhile time.time() < end:\n    hot()\n')
+      writeFileSync(script, 'import time\ndef hot():\n    s = 0\n    for i in range(100000):\n        s += i * i\n    return s\nend = time.time() + 9\nwhile time.time() < end:\n    hot()\n')
       const out = join(WORK, 'continuous.json')
-      const r = await cli(['profile', '--python', python, '--every', '1s', '--push', url, '--name', 'hot{env=ci}', '--push-timeout', '5', '-q', '-o', out, script])
-      assert.equal(r.code, 0, r.stderr)
-      assert.match(r.stderr, /windows of 1 s for hot\{env=ci\} .*: (\d+) delivered, (\d+) retried, (\d+) dropped/)
-      const [, delivered, retried, dropped] = /(\d+) delivered, (\d+) retried, (\d+) dropped/.exec(r.stderr)!.map(Number)
-      assert.equal(delivered, got.length)
-      assert.ok(retried! + dropped! >= 1, r.stderr)
-      assert.ok(got.length >= 4, `at least 4 windows delivered: ${r.stderr}`)
-      let end = 0
-      for (const [i, g] of got.entries()) {
-        const file = join(WORK, `window-${i}.pb.gz`)
-        writeFileSync(file, g.pprof)
-        const c = check(tools.checker, file)
-        assert.ok(c.functions.some((f) => f.name === 'hot' && f.cum[0]! > 0), `window ${i} holds hot()`)
-        // Consecutive, not overlapping (start times are kept to the millisecond).
-        if (i > 0) assert.ok(c.timeNanos >= end - 1e6, `window ${i} starts at ${c.timeNanos}, before the previous one ended (${end})`)
-        end = c.timeNanos + c.durationNanos
-        assert.ok(Number(g.url.searchParams.get('from')) <= Number(g.url.searchParams.get('until')))
-      }
+      const r = await cli(['profile', '--python', python, '--every', '2s', '--push', url, '--name', 'hot{env=ci}', '--push-timeout', '5', '-q', '-o', out, script])
+      checkWindows(tools.checker, r, got, 'hot{env=ci}', 'hot')
       // -o still holds the whole run: at least as many samples as every delivered window.
       const whole = readProfileDocument(readFileSync(out, 'utf8'), out)
       const windows = got.map((g) => importPprof(g.pprof).metadata.samples ?? 0).reduce((a, b) => a + b, 0)
       assert.ok((whole.metadata.samples ?? 0) >= windows)
+    } finally {
+      server.close()
+    }
+  })
+
+  for (const minor of [14, 15]) {
+    test(`3.${minor} --pid PID --every 2s --duration 9 against a server failing every other request: the running process's windows, consecutive, with the hot function`, async (t) => {
+      const tools = needGo(t)
+      if (!tools) return
+      const python = requirePython(t, minor)
+      if (!python) return
+      const { server, url, got } = await receiver((n) => (n % 2 === 0 ? 500 : 200))
+      const script = join(WORK, `attach-hot-${minor}.py`)
+      writeFileSync(script, 'import sys, time\ndef planted_hot():\n    s = 0\n    for i in range(100000):\n        s += i * i\n    return s\nprint("ready", flush=True)\nend = time.time() + 120\nwhile time.time() < end:\n    planted_hot()\n')
+      const target = spawn(python, [script], { stdio: ['ignore', 'pipe', 'inherit'] })
+      try {
+        await new Promise<void>((resolve, reject) => {
+          target.stdout.on('data', (b: Buffer) => b.toString().includes('ready') && resolve())
+          target.on('exit', (code) => reject(new Error(`the target ended (${code}) before it was ready`)))
+        })
+        const out = join(WORK, `attach-${minor}.json`)
+        const env = { PYXRAY_PYTHON_PATHS: [process.env.PYXRAY_PYTHON_PATHS, nativeCacheBin()].filter(Boolean).join(delimiter) }
+        const r = await cli(['profile', '--pid', String(target.pid), '--every', '2s', '--duration', '9', '--push', url, '--name', 'svc{env=ci}', '--push-timeout', '5', '-q', '-o', out], env)
+        const { windows, dropped } = checkWindows(tools.checker, r, got, 'svc{env=ci}', 'planted_hot')
+        assert.equal(target.exitCode, null, 'the target still runs after the sampler detached')
+        // -o holds the whole attachment; with no window dropped the windows add up to it exactly.
+        const whole = readProfileDocument(readFileSync(out, 'utf8'), out)
+        assert.equal(whole.metadata.sampler, 'remote')
+        assert.equal(whole.metadata.pid, target.pid)
+        const wholeSamples = flattenProfile(whole).threads.reduce((a, th) => a + (th.nodes[0]!.samples ?? 0), 0)
+        const windowSamples = windows.reduce((a, w) => a + w.totals[0]!, 0)
+        if (dropped === 0) assert.equal(windowSamples, wholeSamples)
+        else assert.ok(windowSamples <= wholeSamples)
+      } finally {
+        target.kill()
+        server.close()
+      }
+    })
+  }
+
+  test('3.15 --pid --every: Ctrl-C (SIGINT to pyxray) and the target\'s exit each end it, the last window delivered (the windows add up to -o)', async (t) => {
+    const tools = needGo(t)
+    if (!tools) return
+    const python = requirePython(t, 15)
+    if (!python) return
+    const script = join(WORK, 'attach-end.py')
+    // Runs until the file named by its argument exists (or 120 s).
+    writeFileSync(script, 'import os, sys, time\ndef planted_hot():\n    s = 0\n    for i in range(100000):\n        s += i * i\n    return s\nprint("ready", flush=True)\nend = time.time() + 120\nwhile time.time() < end and not os.path.exists(sys.argv[1]):\n    planted_hot()\n')
+    const env = cliEnv({ PYXRAY_PYTHON_PATHS: [process.env.PYXRAY_PYTHON_PATHS, nativeCacheBin()].filter(Boolean).join(delimiter) })
+    /** Starts a target, attaches continuous mode to it; once a window arrived, `interrupt` sends SIGINT to pyxray, else the target is told to end. */
+    const run = async (interrupt: boolean) => {
+      const { server, url, got } = await receiver(() => 200)
+      const stopFile = join(WORK, `attach-end-${interrupt}.stop`)
+      const target = spawn(python, [script, stopFile], { stdio: ['ignore', 'pipe', 'inherit'] })
+      try {
+        await new Promise<void>((resolve, reject) => {
+          target.stdout.on('data', (b: Buffer) => b.toString().includes('ready') && resolve())
+          target.on('exit', (code) => reject(new Error(`the target ended (${code}) before it was ready`)))
+        })
+        const child = spawn(process.execPath, ['--import', CLI[0]!, CLI[1]!, 'profile', '--pid', String(target.pid), '--every', '1s', '--push', url, '--name', 'svc', '--push-timeout', '5', '-q', '-o', join(WORK, `attach-end-${interrupt}.json`)], { cwd: WORK, env })
+        let stderr = ''
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+        const poll = setInterval(() => {
+          if (got.length >= 1) {
+            clearInterval(poll)
+            if (interrupt) child.kill('SIGINT')
+            else writeFileSync(stopFile, '')
+          }
+        }, 50)
+        const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+        clearInterval(poll)
+        return { code, stderr, got, targetRuns: target.exitCode === null && target.signalCode === null }
+      } finally {
+        target.kill()
+        server.close()
+      }
+    }
+    const [stopped, ended] = await Promise.all([run(true), run(false)])
+    for (const [what, r, interrupt] of [['SIGINT', stopped, true], ['the target\'s exit', ended, false]] as const) {
+      assert.equal(r.code, 0, `${what}: ${r.stderr}`)
+      const m = /(\d+) windows? of 1 s for svc .*: (\d+) delivered, 0 retried, 0 dropped/.exec(r.stderr)
+      assert.ok(m, `${what}: ${r.stderr}`)
+      assert.equal(Number(m[2]), r.got.length)
+      // Everything sampled was delivered, the last window (cut by the end, not by the clock) too:
+      // the windows add up to the whole attachment (-o) exactly.
+      const out = join(WORK, `attach-end-${interrupt}.json`)
+      const whole = flattenProfile(readProfileDocument(readFileSync(out, 'utf8'), out)).threads.reduce((a, th) => a + (th.nodes[0]!.samples ?? 0), 0)
+      const windows: Checked[] = r.got.map((g, i): Checked => {
+        const file = join(WORK, `attach-end-${interrupt}-${i}.pb.gz`)
+        writeFileSync(file, g.pprof)
+        return check(tools.checker, file)
+      })
+      assert.ok(windows[0]!.functions.some((f) => f.name === 'planted_hot'), `${what}: the first window holds planted_hot()`)
+      assert.equal(windows.reduce((a, w) => a + w.totals[0]!, 0), whole, `${what}: the windows add up to the whole run`)
+    }
+    assert.equal(stopped.targetRuns, true, 'Ctrl-C to pyxray stops the sampler, not the target')
+  })
+
+  test('script: Ctrl-C (SIGINT to pyxray) ends the program and the last window is delivered (the windows add up to -o)', async (t) => {
+    const tools = needGo(t)
+    if (!tools) return
+    const python = requirePython(t, 12)
+    if (!python) return
+    const { server, url, got } = await receiver(() => 200)
+    try {
+      const script = join(WORK, 'hot-forever.py')
+      writeFileSync(script, 'import time\ndef hot():\n    s = 0\n    for i in range(100000):\n        s += i * i\n    return s\nend = time.time() + 120\nwhile time.time() < end:\n    hot()\n')
+      const out = join(WORK, 'interrupted.json')
+      const child = spawn(process.execPath, ['--import', CLI[0]!, CLI[1]!, 'profile', '--python', python, '--every', '1s', '--push', url, '--name', 'hot', '--push-timeout', '5', '-q', '-o', out, script], { cwd: WORK, env: cliEnv() })
+      let stderr = ''
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+      const poll = setInterval(() => {
+        if (got.length >= 1) {
+          clearInterval(poll)
+          child.kill('SIGINT')
+        }
+      }, 50)
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+      clearInterval(poll)
+      assert.equal(code, 130, `the program's exit code (KeyboardInterrupt): ${stderr}`)
+      const m = /(\d+) windows? of 1 s for hot .*: (\d+) delivered, 0 retried, 0 dropped/.exec(stderr)
+      assert.ok(m, stderr)
+      assert.equal(Number(m[2]), got.length)
+      const doc = readProfileDocument(readFileSync(out, 'utf8'), out)
+      assert.equal(doc.metadata.partial, true)
+      const whole = flattenProfile(doc).threads.reduce((a, th) => a + (th.nodes[0]!.samples ?? 0), 0)
+      const windows = got.map((g, i) => {
+        const file = join(WORK, `interrupted-${i}.pb.gz`)
+        writeFileSync(file, g.pprof)
+        return check(tools.checker, file)
+      })
+      assert.ok(windows[0]!.functions.some((f) => f.name === 'hot'))
+      assert.equal(windows.reduce((a, w) => a + w.totals[0]!, 0), whole, 'the windows add up to the whole run')
     } finally {
       server.close()
     }

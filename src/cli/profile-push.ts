@@ -1,7 +1,9 @@
 /**
  * Continuous mode: `pyxray profile --every 10s --push URL --name APP script.py` cuts a sample-mode
  * profile into consecutive windows and pushes one pprof per window to Pyroscope's ingest API
- * (src/pprof/push.ts) while the program runs.
+ * (src/pprof/push.ts) while the program runs; `pyxray profile --pid PID --every … --push …` does
+ * the same for a running CPython 3.14+ process sampled from outside (python/pyxray/remote/_windows.py,
+ * which writes the same snapshots), until --duration, Ctrl-C or the process's end.
  *
  * - The agent's sampler thread writes the tree so far every --every seconds to a spool folder
  *   (PYXRAY_WINDOWS, python/pyxray/_profile_sample.py); it never touches the network, so the
@@ -23,7 +25,7 @@ import { join } from 'node:path'
 import type { FlatProfileThread, ProfileDocument, ProfileFrame, ProfileNode, ProfileThread } from '../profile/document.js'
 import { flattenProfile, PROFILE_VERSION } from '../profile/document.js'
 import { pprofSampleTypes, toPprof } from '../pprof/index.js'
-import { authorizationFromEnv, ingestUrl, PushError, pushProfile, type PushProfile, type PushTarget } from '../pprof/push.js'
+import { authorizationFromEnv, PushError, pushProfile, type PushProfile, pushUrl, type PushTarget } from '../pprof/push.js'
 import { agentArgs, exitCodeOf, forwardSignals, launchEnv } from './agent-process.js'
 import { UsageError } from './errors.js'
 import type { Console } from './io.js'
@@ -39,7 +41,7 @@ export const QUEUE_LIMIT = 8
 export const RETRIES = 3
 
 /** The continuous-mode options of `pyxray profile`. */
-export const CONTINUOUS_OPTIONS = ['--every', '--push', '--name', '--tenant', '--push-timeout'] as const
+export const CONTINUOUS_OPTIONS = ['--every', '--push', '--name', '--tenant', '--push-timeout', '--push-protocol'] as const
 
 /** What `--every … --push …` asks for. */
 export interface ContinuousRequest {
@@ -78,7 +80,7 @@ export function splitContinuous(args: readonly string[]): ContinuousRequest | un
   if (Object.keys(values).length === 0) return undefined
   if (values['--every'] === undefined || values['--push'] === undefined) throw new UsageError('USAGE', 'continuous mode needs both --every DURATION and --push URL (with --name APP)')
   const everySeconds = parseDuration('--every', values['--every'])
-  const t = pushTargetOptions({ to: values['--push'], name: values['--name'], tenant: values['--tenant'], timeout: values['--push-timeout'] }, '--push')
+  const t = pushTargetOptions({ to: values['--push'], name: values['--name'], protocol: values['--push-protocol'], tenant: values['--tenant'], timeout: values['--push-timeout'] }, '--push', '--push-protocol')
   const authorization = authorizationFromEnv(process.env)
   return { everySeconds, target: { ...t, ...(authorization !== undefined ? { authorization } : {}) }, rest }
 }
@@ -288,8 +290,13 @@ function sampleMode(rest: readonly string[]): string[] {
   return ['--mode', 'sample', ...rest]
 }
 
-/** Runs the program under the sampler and pushes its windows; resolves to the program's exit code. */
-export async function runContinuous(python: string, c: ContinuousRequest, con: Console): Promise<number> {
+/**
+ * Runs the program under the sampler and pushes its windows; resolves to the program's exit code.
+ * With `attach` (`python -m pyxray.remote` arguments: `--pid PID`, python/pyxray/remote/_windows.py)
+ * `python` is the sampler of a running process, which writes the last window itself; the
+ * resolved code is the sampler's.
+ */
+export async function runContinuous(python: string, c: ContinuousRequest, con: Console, attach?: readonly string[]): Promise<number> {
   const rest = sampleMode(c.rest)
   const clock = clockOf(rest)
   const output = splitOutput(rest).output ?? 'pyxray-profile.json'
@@ -306,7 +313,8 @@ export async function runContinuous(python: string, c: ContinuousRequest, con: C
     const from = Date.parse(doc.metadata.startTime) / 1000
     pusher.add({ pprof: toPprof(doc, { producer: `pyxray@${VERSION}` }), from, until: from + doc.metadata.durationNs / 1e9, sampleRate: 1e9 / (doc.metadata.intervalNs ?? 1e6), sampleTypes: pprofSampleTypes(doc) })
   }
-  const child = spawn(python, agentArgs('pyxray', rest), { stdio: 'inherit', env: { ...launchEnv({ PYXRAY_PROG: 'pyxray profile' }), PYXRAY_WINDOWS: `${spool}:${c.everySeconds}`, PYXRAY_SAMPLER: 'thread' } })
+  const program = attach ? agentArgs('pyxray.remote', attach) : agentArgs('pyxray', rest)
+  const child = spawn(python, program, { stdio: 'inherit', env: { ...launchEnv({ PYXRAY_PROG: 'pyxray profile' }), PYXRAY_WINDOWS: `${spool}:${c.everySeconds}`, PYXRAY_SAMPLER: 'thread' } })
   const stop = forwardSignals(child)
   const seen = new Set<string>()
   const poll = () => {
@@ -337,17 +345,19 @@ export async function runContinuous(python: string, c: ContinuousRequest, con: C
     stop()
   }
   poll()
-  // The last window: the whole run less the last snapshot.
-  try {
-    const doc = readProfileFile(output)
-    const flat = flattenProfile(doc)
-    const startWallNs = prev?.startWallNs ?? Date.parse(doc.metadata.startTime) * 1e6
-    enqueue({ elapsedNs: doc.metadata.durationNs, startWallNs, python: doc.metadata.python.version, intervalNs: doc.metadata.intervalNs ?? 1_000_000, frames: doc.frames, threads: flat.threads })
-  } catch (e) {
-    log(`the last window is lost: ${output} is unreadable (${e instanceof Error ? e.message : String(e)})`)
+  // The last window: the whole run less the last snapshot (an attached sampler wrote it as a snapshot).
+  if (!attach) {
+    try {
+      const doc = readProfileFile(output)
+      const flat = flattenProfile(doc)
+      const startWallNs = prev?.startWallNs ?? Date.parse(doc.metadata.startTime) * 1e6
+      enqueue({ elapsedNs: doc.metadata.durationNs, startWallNs, python: doc.metadata.python.version, intervalNs: doc.metadata.intervalNs ?? 1_000_000, frames: doc.frames, threads: flat.threads })
+    } catch (e) {
+      log(`the last window is lost: ${output} is unreadable (${e instanceof Error ? e.message : String(e)})`)
+    }
   }
   await pusher.flush(c.target.timeoutMs)
   rmSync(spool, { recursive: true, force: true })
-  con.err(`pyxray profile: ${windows} window${windows === 1 ? '' : 's'} of ${c.everySeconds} s for ${c.target.name} at ${ingestUrl(c.target.url).href}: ${pusher.delivered} delivered, ${pusher.retried} retried, ${pusher.dropped} dropped\n`)
+  con.err(`pyxray profile: ${windows} window${windows === 1 ? '' : 's'} of ${c.everySeconds} s for ${c.target.name} at ${pushUrl(c.target).href}: ${pusher.delivered} delivered, ${pusher.retried} retried, ${pusher.dropped} dropped\n`)
   return code
 }

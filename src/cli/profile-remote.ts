@@ -150,6 +150,12 @@ export function samplerFor(target: TargetPython, python: string | undefined): st
 
 /** `pyxray profile --pid PID`: resolves to the sampler's exit code (0, or 2 with one line). */
 export async function runAttach(attach: AttachArgs & { readonly pid: number }, python: string | undefined, verbose: boolean, con: Console): Promise<number> {
+  const { sampler, args } = attachLaunch(attach, python, verbose, con)
+  return runAgent(sampler, args)
+}
+
+/** The checked `--pid` request as the sampler to run and its `python -m pyxray.remote` arguments (USAGE/NOT_FOUND errors first). */
+export function attachLaunch(attach: AttachArgs & { readonly pid: number }, python: string | undefined, verbose: boolean, con: Console): { sampler: string; args: string[] } {
   const target = targetPython(attach.pid)
   if (target.minor < REMOTE_MIN_MINOR) {
     throw new UsageError(
@@ -172,7 +178,7 @@ export async function runAttach(attach: AttachArgs & { readonly pid: number }, p
   const sampler = samplerFor(target, python)
   if (verbose) con.err(`pyxray: sampling process ${attach.pid} (CPython 3.${target.minor}) with ${sampler}\n`)
   const args = ['attach', String(attach.pid), ...(attach.duration !== undefined ? ['--duration', String(attach.duration)] : []), ...(attach.asyncAware ? ['--async-aware'] : []), ...rest]
-  return runAgent(sampler, args)
+  return { sampler, args }
 }
 
 /**

@@ -14,7 +14,7 @@ import { UsageError } from './errors.js'
 import { checkOutputPath, type Console } from './io.js'
 import { runRepeatedProfile, splitOutput, splitRepeat } from './profile-repeat.js'
 import { OWN_PROFILE_OPTIONS, optionsAfterTarget, PROFILER_OPTIONS, PROFILER_VALUE_OPTIONS, targetStart } from './profiler-options.js'
-import { runAttach, runRemoteSample, samplesRemotely, splitAttach } from './profile-remote.js'
+import { attachLaunch, runAttach, runRemoteSample, samplesRemotely, splitAttach } from './profile-remote.js'
 import { runContinuous, splitContinuous } from './profile-push.js'
 
 /** Options pyxray itself reads before handing the rest to the agent's profiler. */
@@ -90,8 +90,15 @@ export async function runProfile(args: readonly string[], con: Console, warn: (t
   }
   const attach = splitAttach(args)
   if (attach.pid !== undefined) {
-    const l = parseProfileArgs(attach.rest)
+    const continuous = splitContinuous(attach.rest)
+    const l = parseProfileArgs(continuous?.rest ?? attach.rest)
     if (l.runtime === 'pyodide') throw new UsageError('USAGE', '--pid samples a native CPython 3.14+ process; it cannot go with --runtime pyodide')
+    if (continuous) {
+      // --pid PID --every D --push URL: the attached sampler writes the windows (src/cli/profile-push.ts)
+      checkProfileOutput(l.rest)
+      const { sampler, args } = attachLaunch({ ...attach, pid: attach.pid, rest: l.rest }, l.python, l.verbose, con)
+      return runContinuous(sampler, { ...continuous, rest: [...l.rest] }, con, args)
+    }
     return runAttach({ ...attach, pid: attach.pid, rest: l.rest }, l.python, l.verbose, con)
   }
   if (attach.duration !== undefined) throw new UsageError('USAGE', '--duration goes with --pid (how long to sample a running process)')
@@ -231,8 +238,11 @@ Options (before the script):
       --no-subprocesses     profile only the script's own process
       --every DURATION      continuous mode: cut the run into windows of DURATION (10s, 500ms)
                             and push each as pprof to --push while the program runs (sample
-                            mode; -o still writes the whole run)
+                            mode; -o still writes the whole run); with --pid, while the process
+                            runs (until --duration, Ctrl-C or its end)
       --push URL            continuous mode: the Pyroscope server (http://localhost:4040)
+      --push-protocol P     continuous mode: pyroscope (default) or parca (--push is then the
+                            Parca server, http://localhost:7070)
       --name APP{k=v,…}     continuous mode: the application name in Pyroscope, with labels
       --tenant ID           continuous mode: X-Scope-OrgID
       --push-timeout S      continuous mode: seconds per request, and to flush the last window

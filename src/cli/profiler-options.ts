@@ -47,6 +47,7 @@ export const OWN_PROFILE_OPTIONS: Readonly<Record<string, 'value' | 'flag'>> = {
   '--name': 'value',
   '--tenant': 'value',
   '--push-timeout': 'value',
+  '--push-protocol': 'value',
   '-v': 'flag',
   '--verbose': 'flag',
 }

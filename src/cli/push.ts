@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { ProfileDocumentError } from '../profile/document.js'
 import { ExportError } from '../profile/export/index.js'
 import { withoutProcesses } from '../profile/processes.js'
-import { APP_NAME, authorizationFromEnv, ingestUrl, PushError, pushProfile, type PushProfile } from '../pprof/push.js'
+import { APP_NAME, authorizationFromEnv, PARCA_LABEL, PushError, pushProfile, type PushProfile, type PushProtocol, pushUrl } from '../pprof/push.js'
 import { looksPprof, pprofSampleTypes, pprofSpan, toPprof } from '../pprof/index.js'
 import { defineCommand, HELP_OPTION, numberOption, parseOptions } from './command.js'
 import { ExitCode, UsageError } from './errors.js'
@@ -19,11 +19,15 @@ export const PUSH_HELP = `Usage: pyxray push DOC --to URL --name APP[{label=valu
 Sends a profile document (pyxray profile -o, pyxray import -o) as pprof to Grafana Pyroscope's
 HTTP ingest API: POST URL/ingest?name=APP{labels}&from=…&until=…&format=pprof&spyName=pyxray
 &sampleRate=…, the pprof in the multipart field "profile". A pprof file (.pb.gz) is sent as it is.
+With --protocol parca, to Parca's WriteRaw instead: POST URL/api/profiles/writeraw (its HTTP/JSON
+gateway, port 7070), the name as the __name__ label and each k=v as a label.
 
 Options:
-      --to URL              the Pyroscope server (http://localhost:4040) or its /ingest URL
+      --to URL              the Pyroscope server (http://localhost:4040) or its /ingest URL; with
+                            --protocol parca the Parca server (http://localhost:7070)
       --name APP{k=v,…}     the application name, with optional labels (app{env=prod})
-      --tenant ID           X-Scope-OrgID, for multi-tenant servers
+      --protocol P          pyroscope (default) or parca
+      --tenant ID           X-Scope-OrgID, for multi-tenant Pyroscope servers
       --timeout S           seconds each request may take (default 10)
       --thread NAME|ID|#N   only this thread
   -h, --help                show this help (also: pyxray help push)
@@ -40,14 +44,20 @@ Example:
   pyxray push run.json --to http://localhost:4040 --name myapp{env=dev}
 `
 
-const PUSH_OPTIONS = { to: { type: 'string' }, name: { type: 'string' }, tenant: { type: 'string' }, timeout: { type: 'string' }, thread: { type: 'string' }, ...HELP_OPTION } as const
+const PUSH_OPTIONS = { to: { type: 'string' }, name: { type: 'string' }, protocol: { type: 'string' }, tenant: { type: 'string' }, timeout: { type: 'string' }, thread: { type: 'string' }, ...HELP_OPTION } as const
 
-/** Checks --to, --name, --tenant and --timeout (shared with pyxray profile --push). */
-export function pushTargetOptions(values: { readonly to?: string | undefined; readonly name?: string | undefined; readonly tenant?: string | undefined; readonly timeout?: string | undefined }, urlOption = '--to'): { url: string; name: string; tenant?: string; timeoutMs: number } {
-  if (values.to === undefined) throw new UsageError('USAGE', `${urlOption} URL is needed: the Pyroscope server, e.g. http://localhost:4040`)
+/** Checks --to, --name, --protocol, --tenant and --timeout (shared with pyxray profile --push). */
+export function pushTargetOptions(
+  values: { readonly to?: string | undefined; readonly name?: string | undefined; readonly protocol?: string | undefined; readonly tenant?: string | undefined; readonly timeout?: string | undefined },
+  urlOption = '--to',
+  protocolOption = '--protocol',
+): { url: string; name: string; tenant?: string; timeoutMs: number; protocol: PushProtocol } {
+  const protocol = values.protocol ?? 'pyroscope'
+  if (protocol !== 'pyroscope' && protocol !== 'parca') throw new UsageError('USAGE', `${protocolOption} takes pyroscope or parca, not "${protocol}"`)
+  if (values.to === undefined) throw new UsageError('USAGE', `${urlOption} URL is needed: the ${protocol === 'parca' ? 'Parca server, e.g. http://localhost:7070' : 'Pyroscope server, e.g. http://localhost:4040'}`)
   let url: URL
   try {
-    url = ingestUrl(values.to)
+    url = pushUrl({ url: values.to, protocol })
   } catch {
     throw new UsageError('USAGE', `${urlOption} takes an http:// or https:// URL, not "${values.to}"`)
   }
@@ -55,9 +65,14 @@ export function pushTargetOptions(values: { readonly to?: string | undefined; re
   if (url.username || url.password) throw new UsageError('USAGE', `${urlOption}: credentials do not go in the URL (nor anywhere on the command line): set PYXRAY_PUSH_TOKEN or PYXRAY_PUSH_BASIC=user:password`)
   if (values.name === undefined) throw new UsageError('USAGE', '--name APP is needed: the application name in Pyroscope, with optional labels: app{env=prod}')
   if (!APP_NAME.test(values.name)) throw new UsageError('USAGE', `--name "${values.name}" is not APP or APP{key=value,…} (letters, digits, _ . - / : in names)`)
+  if (protocol === 'parca') {
+    const bad = values.name.includes('{') ? values.name.slice(values.name.indexOf('{') + 1, -1).split(',').map((kv) => kv.split('=')[0]!).find((k) => !PARCA_LABEL.test(k)) : undefined
+    if (bad !== undefined) throw new UsageError('USAGE', `--name: "${bad}" is not a Parca label name (letters, digits and _, not starting with a digit)`)
+    if (values.tenant !== undefined) throw new UsageError('USAGE', "--tenant is Pyroscope's X-Scope-OrgID: Parca's WriteRaw has no tenant (leave it out with --protocol parca)")
+  }
   if (values.tenant !== undefined && !/^[\x21-\x7e]{1,150}$/.test(values.tenant)) throw new UsageError('USAGE', '--tenant takes a tenant id of printable characters without spaces')
   const timeout = numberOption('timeout', values.timeout, 10, { min: 0.001, max: 3600, integer: false })
-  return { url: values.to, name: values.name, ...(values.tenant !== undefined ? { tenant: values.tenant } : {}), timeoutMs: Math.round(timeout * 1000) }
+  return { url: values.to, name: values.name, ...(values.tenant !== undefined ? { tenant: values.tenant } : {}), timeoutMs: Math.round(timeout * 1000), protocol }
 }
 
 interface PushRequest {
@@ -70,7 +85,7 @@ interface PushRequest {
 export const pushCommand = defineCommand<PushRequest>({
   name: 'push',
   synopsis: 'DOC',
-  summary: 'a profile to Grafana Pyroscope (HTTP ingest, pprof)',
+  summary: 'a profile to Grafana Pyroscope (HTTP ingest) or Parca (WriteRaw), as pprof',
   help: PUSH_HELP,
   options: PUSH_OPTIONS,
   parse(args) {
@@ -95,7 +110,7 @@ export const pushCommand = defineCommand<PushRequest>({
       ctx.con.err(`pyxray push: not delivered: ${e.message} [${e.code}]\n`)
       return ExitCode.GateFailed
     }
-    ctx.con.err(`pyxray push: delivered ${o.file} to ${ingestUrl(o.target.url).href} as ${o.target.name} (${profile.pprof.length} bytes of pprof)\n`)
+    ctx.con.err(`pyxray push: delivered ${o.file} to ${pushUrl(o.target).href} as ${o.target.name} (${profile.pprof.length} bytes of pprof)\n`)
     return ExitCode.Ok
   },
 })

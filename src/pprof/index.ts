@@ -1,6 +1,6 @@
 /**
- * pprof (profile.proto): export (./export.ts), import (./import.ts) and the Pyroscope ingest client
- * (./push.ts). Not a core layer: it uses npm pprof-format and Node's zlib and http; the CLI adds
+ * pprof (profile.proto): export (./export.ts), import (./import.ts) and the Pyroscope and Parca
+ * ingest client (./push.ts). Not a core layer: it uses npm pprof-format and Node's zlib and http; the CLI adds
  * {@link pprofExporter} to the core's export registry ({@link ALL_EXPORTERS}).
  */
 import { EXPORTERS, type Exporter } from '../profile/export/index.js'

@@ -1,10 +1,16 @@
 /**
- * A client of Grafana Pyroscope's HTTP ingest API: `POST /ingest?name=APP{labels}&from=…&until=…
- * &format=pprof&spyName=pyxray&sampleRate=…` with the pprof as the multipart/form-data field
- * `profile` (and `sample_type_config` naming pyxray's sample types), as Pyroscope documents its
+ * A client of Grafana Pyroscope's HTTP ingest API (and of Parca's, below): `POST
+ * /ingest?name=APP{labels}&from=…&until=…&format=pprof&spyName=pyxray&sampleRate=…` with the
+ * pprof as the multipart/form-data field `profile` (and `sample_type_config` naming pyxray's sample types), as Pyroscope documents its
  * pprof ingestion. `X-Scope-OrgID` carries the tenant; credentials come from the caller (the CLI
  * reads them from the environment) and appear in no message. Every failure is a {@link PushError}
  * with a code and one line that says what happened and names no secret.
+ *
+ * With `protocol: 'parca'` the same pprof goes to Parca's ProfileStoreService.WriteRaw through the
+ * HTTP/JSON gateway Parca serves beside gRPC (`POST /api/profiles/writeraw`, the request message
+ * in protobuf's JSON mapping: `{"series":[{"labels":{"labels":[{"name","value"}…]},"samples":
+ * [{"rawProfile":"<base64>"}]}]}`), the application name as the `__name__` label, as parca-push
+ * sends it over gRPC. No protobuf encoder is needed: JSON is the gateway's own format.
  */
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
@@ -46,7 +52,15 @@ export interface PushTarget {
   readonly authorization?: string
   /** Bound of the whole request, ms. */
   readonly timeoutMs: number
+  /** The server's API: Pyroscope's /ingest (the default) or Parca's WriteRaw (HTTP/JSON gateway). */
+  readonly protocol?: PushProtocol
 }
+
+/** The ingest APIs pyxray speaks. */
+export type PushProtocol = 'pyroscope' | 'parca'
+
+/** Parca's label names (Prometheus's): the keys of --name's labels must be such names. */
+export const PARCA_LABEL = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 /** One profile to push. */
 export interface PushProfile {
@@ -71,6 +85,36 @@ export function ingestUrl(server: string): URL {
   return u
 }
 
+/** Parca's WriteRaw URL of a server URL (appends /api/profiles/writeraw unless given). */
+export function writeRawUrl(server: string): URL {
+  const u = new URL(server)
+  if (!u.pathname.endsWith('/profiles/writeraw')) u.pathname = `${u.pathname.replace(/\/+$/, '')}/api/profiles/writeraw`
+  return u
+}
+
+/** Where a target's profiles go: its ingest URL (Pyroscope) or WriteRaw URL (Parca). */
+export function pushUrl(target: Pick<PushTarget, 'url' | 'protocol'>): URL {
+  return target.protocol === 'parca' ? writeRawUrl(target.url) : ingestUrl(target.url)
+}
+
+/** APP{k=v,…} as labels: `__name__` = APP, then the given ones in order. */
+export function nameLabels(name: string): { name: string; value: string }[] {
+  const brace = name.indexOf('{')
+  const labels = [{ name: '__name__', value: brace < 0 ? name : name.slice(0, brace) }]
+  if (brace >= 0) {
+    for (const pair of name.slice(brace + 1, -1).split(',')) {
+      const eq = pair.indexOf('=')
+      labels.push({ name: pair.slice(0, eq), value: pair.slice(eq + 1) })
+    }
+  }
+  return labels
+}
+
+/** The WriteRawRequest in protobuf's JSON mapping: one series (the name's labels), one sample (the pprof, base64). */
+export function writeRawBody(name: string, pprof: Uint8Array): Buffer {
+  return Buffer.from(JSON.stringify({ series: [{ labels: { labels: nameLabels(name) }, samples: [{ rawProfile: Buffer.from(pprof).toString('base64') }] }] }))
+}
+
 /** The sample_type_config Pyroscope reads for pprof: every type summed, named as in the file. */
 function sampleTypeConfig(types: PushProfile['sampleTypes']): string {
   return JSON.stringify(Object.fromEntries(types.map(([type, unit]) => [type, { units: unit === 'nanoseconds' ? 'nanoseconds' : unit === 'bytes' ? 'bytes' : 'samples', aggregation: 'sum', 'display-name': type }])))
@@ -93,14 +137,18 @@ export function ingestBody(p: PushProfile): { readonly body: Buffer; readonly co
 
 /** Sends one profile; resolves when the server accepted it (2xx), else rejects with a {@link PushError}. */
 export function pushProfile(target: PushTarget, p: PushProfile): Promise<void> {
-  const url = ingestUrl(target.url)
-  url.searchParams.set('name', target.name)
-  url.searchParams.set('from', String(Math.floor(p.from)))
-  url.searchParams.set('until', String(Math.max(Math.floor(p.from), Math.floor(p.until))))
-  url.searchParams.set('format', 'pprof')
-  url.searchParams.set('spyName', 'pyxray')
-  url.searchParams.set('sampleRate', String(Math.max(1, Math.round(p.sampleRate))))
-  const { body, contentType } = ingestBody(p)
+  const url = pushUrl(target)
+  const parca = target.protocol === 'parca'
+  if (!parca) {
+    url.searchParams.set('name', target.name)
+    url.searchParams.set('from', String(Math.floor(p.from)))
+    url.searchParams.set('until', String(Math.max(Math.floor(p.from), Math.floor(p.until))))
+    url.searchParams.set('format', 'pprof')
+    url.searchParams.set('spyName', 'pyxray')
+    url.searchParams.set('sampleRate', String(Math.max(1, Math.round(p.sampleRate))))
+  }
+  // Parca: the pprof carries its own time and duration
+  const { body, contentType } = parca ? { body: writeRawBody(target.name, p.pprof), contentType: 'application/json' } : ingestBody(p)
   const where = `${url.protocol}//${url.host}${url.pathname}`
   const headers: Record<string, string> = { 'Content-Type': contentType, 'Content-Length': String(body.length), 'User-Agent': 'pyxray' }
   if (target.tenant !== undefined) headers['X-Scope-OrgID'] = target.tenant
@@ -134,7 +182,7 @@ export function pushProfile(target: PushTarget, p: PushProfile): Promise<void> {
     })
     const timer = setTimeout(() => finish(new PushError('PUSH_TIMEOUT', `${where} did not answer within ${target.timeoutMs / 1000} s (--timeout)`)), target.timeoutMs)
     req.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ECONNREFUSED') finish(new PushError('PUSH_REFUSED', `${where}: connection refused (is Pyroscope listening there?)`))
+      if (e.code === 'ECONNREFUSED') finish(new PushError('PUSH_REFUSED', `${where}: connection refused (is ${parca ? 'Parca' : 'Pyroscope'} listening there?)`))
       else if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') finish(new PushError('PUSH_NETWORK', `${where}: unknown host ${url.hostname}`))
       else finish(new PushError('PUSH_NETWORK', `${where}: ${e.code ?? e.message}`))
     })

@@ -28,6 +28,7 @@ import signal
 import sys
 
 from ._sampler import AttachError, RemoteSampler
+from ._windows import run_windows, windows_spec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is for type checkers only
@@ -128,7 +129,11 @@ def _attach(options: Any, interval: float, output: str) -> int:
     if not options.quiet:
         sys.stderr.write("pyxray: sampling process {} every {:g} ms{}; Ctrl-C stops\n".format(pid, interval * 1e3, " for {:g} s".format(options.duration) if options.duration else ""))
         sys.stderr.flush()
-    sampler.run(options.duration, stop=lambda: stopping[0])
+    windows = windows_spec()
+    if windows is None:
+        sampler.run(options.duration, stop=lambda: stopping[0])
+    else:  # pyxray profile --pid PID --every S --push URL (src/cli/profile-push.ts)
+        run_windows(sampler, options.duration, lambda: stopping[0], *windows)
     doc = sampler.to_dict(argv=argv)
     return _write(doc, output, options)
 
