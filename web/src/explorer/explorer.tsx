@@ -228,6 +228,14 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
   }, [state.compiled])
 
   const entry = state.compiled?.entries.find((e) => e.qualname === qualname) ?? state.compiled?.entries[0]
+  // The AST pane's nodes below the tree's top levels, fetched from the source and runtime the tree came from.
+  const astKey = state.ast ? state.key : undefined
+  const fetchAstNode = useMemo(() => {
+    if (!astKey || !backend.astNode) return undefined
+    const [src, rt] = JSON.parse(astKey) as [string, string | undefined]
+    const get = backend.astNode.bind(backend)
+    return (path: string) => get({ source: src, runtime: rt, path })
+  }, [astKey, backend])
   const optionList = useMemo(() => state.compiled?.entries.map((e) => `${e.depth} ${e.qualname}`).join('\n') ?? '', [state.compiled])
   const d = useMemo(() => (entry ? disassembly(entry.code) : undefined), [entry])
 
@@ -424,7 +432,7 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
           </div>
           <div class="tab-body">
             {d && tab === 'stack' ? <StackPane d={d} index={selected ?? 0} onStep={selectInstruction} /> : null}
-            {state.ast && tab === 'ast' ? <AstPane ast={state.ast} onPick={highlight} /> : null}
+            {state.ast && tab === 'ast' ? <AstPane ast={state.ast} onPick={highlight} fetchNode={fetchAstNode} /> : null}
             {d && entry && tab === 'code' ? <CodePane code={entry.code} d={d} /> : null}
           </div>
         </div>
