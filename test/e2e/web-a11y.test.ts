@@ -409,6 +409,22 @@ describe('web UI: accessibility, phones, keyboard, bad documents', { skip: missi
       await page.keyboard.press('Home')
       await page.waitForFunction(`document.activeElement?.getAttribute('aria-rowindex') === '2'`, undefined, WAIT)
       await assertAccessible(page, 'Explorer, virtualized bytecode at its start')
+
+      // The AST pane: the tree's top levels came with the compile; a statement's children are
+      // fetched when it is opened (→), and shown in place.
+      await page.click('[data-testid="tab-ast"]')
+      const stmt = page.locator('[role="treeitem"][aria-level="3"]', { has: page.locator('[data-testid="ast-node"]', { hasText: /^body\[0\]: Assign\b/ }) }).first()
+      await stmt.waitFor(WAIT)
+      assert.equal(await stmt.getAttribute('aria-expanded'), 'false', 'below the top levels, closed')
+      await stmt.click()
+      await page.keyboard.press('ArrowRight')
+      await page.locator('[role="treeitem"][aria-level="4"]', { has: page.locator('[data-testid="ast-node"]', { hasText: /^value: BinOp\b/ }) }).first().waitFor(WAIT)
+      assert.equal(await stmt.getAttribute('aria-expanded'), 'true')
+      await page.keyboard.press('ArrowDown')
+      await page.keyboard.press('ArrowDown')
+      await page.keyboard.press('ArrowRight')
+      await page.locator('[role="treeitem"][aria-level="5"]', { has: page.locator('[data-testid="ast-node"]', { hasText: /^left: Name id="x"/ }) }).first().waitFor(WAIT)
+      await assertAccessible(page, 'Explorer AST of a big module, a node fetched and opened')
     } finally {
       await context.close()
     }
