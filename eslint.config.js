@@ -26,7 +26,7 @@ const LAYERS = {
 /** The deepest folder below a layer (src/bytecode/stack/effects is 3). */
 const MAX_DEPTH = 4
 /** What the browser code (web/src) may take from src/runtime: the Node-free modules. */
-const WEB_RUNTIME_MODULES = ['types', 'agent']
+const WEB_RUNTIME_MODULES = ['types', 'agent', 'ast-slice']
 
 const up = (n) => `(\\.\\./){${n}}`
 

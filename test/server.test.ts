@@ -4,6 +4,7 @@
  * CPython.
  */
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -186,6 +187,44 @@ describe('pyxray serve', () => {
     assert.equal(err.error.code, 'SYNTAX_ERROR')
     assert.equal(err.error.syntax.lineno, 1)
     assert.equal((await send(server.port, '/api/compile', h, 'POST', JSON.stringify({ source: 'x', runtime: 'native:2.7' }))).status, 400)
+  })
+
+  test('the AST in pieces: the compile answer has the top levels (trimmed nodes count their children), POST /api/ast the subtree at a path — together the tree CPython parsed', async () => {
+    const h = { host, 'x-pyxray-token': server.token, 'content-type': 'application/json' }
+    const list = JSON.parse((await send(server.port, '/api/runtimes', h)).body) as { runtimes: { id: string; minor: number; label: string }[] }
+    const native = list.runtimes.find((r) => r.id.startsWith('native:'))
+    assert.ok(native, 'a native CPython is listed')
+    /** The interpreter, from its label ("CPython 3.11.7 (/usr/bin/python3)"). */
+    const python = /\(([^()]+)\)$/.exec(native.label)?.[1]
+    assert.ok(python, native.label)
+    // 250 statements: a big module, sent two levels deep.
+    const source = Array.from({ length: 250 }, (_, i) => `def g${i}(x):\n    return [x * ${i}, (x, {'k': -x})]`).join('\n') + '\n'
+    type Node = { _type: string; _more?: number; [k: string]: unknown }
+    const top = (JSON.parse((await send(server.port, '/api/compile', h, 'POST', JSON.stringify({ source, runtime: native.id }))).body) as { ast: Node }).ast
+    const body = top.body as Node[]
+    assert.equal(body.length, 250)
+    const ret = (body[7]!.body as Node[])[0]!
+    assert.equal(ret._type, 'Return')
+    assert.equal(ret._more, 1, 'a node at the cut keeps its type and positions and counts its children')
+    assert.equal(ret.value, undefined, 'its children are not sent')
+    assert.equal(ret.lineno, 16)
+    // The whole tree, as CPython's ast module gives it through the agent (python -c … would too).
+    const whole = (await send(server.port, '/api/ast', h, 'POST', JSON.stringify({ source, runtime: native.id, path: '/body[7]/body[0]' }))).body
+    const got = JSON.parse(whole) as { ast: Node }
+    const py = spawnSync(python, ['-c', `import ast, sys, json\nt = ast.parse(sys.stdin.read())\nr = t.body[7].body[0]\nprint(json.dumps([type(r.value).__name__, type(r.value.elts[1]).__name__, type(r.value.elts[1].elts[1]).__name__, r.value.elts[0].lineno, r.value.elts[0].col_offset]))`], { input: source, encoding: 'utf8' })
+    const [valueType, tupleType, dictType, line, col] = JSON.parse(py.stdout) as [string, string, string, number, number]
+    const value = got.ast.value as Node
+    assert.equal(value._type, valueType)
+    const elts = value.elts as Node[]
+    assert.equal(elts[1]!._type, tupleType)
+    assert.deepEqual([elts[0]!.lineno, elts[0]!.col_offset], [line, col])
+    // Three levels below the node: Return → List → Tuple → Dict, trimmed there.
+    const dict = (elts[1]!.elts as Node[])[1]!
+    assert.equal(dict._type, dictType)
+    assert.equal(dict._more, 2, "the Dict's key and value, counted")
+    assert.equal((await send(server.port, '/api/ast', h, 'POST', JSON.stringify({ source, runtime: native.id, path: '/body[999]' }))).status, 404)
+    assert.equal((await send(server.port, '/api/ast', h, 'POST', JSON.stringify({ source, runtime: native.id }))).status, 400)
+    assert.equal((await send(server.port, '/api/ast', h, 'POST', JSON.stringify({ source: 'x = (', runtime: native.id, path: '' }))).status, 422)
   })
 
   test('measures a source with a real CPython: executed counts per offset and timing repeats; bad input is a 400, a raise a 422', async () => {

@@ -5,8 +5,11 @@
  *
  * API (JSON):
  * - `GET  /api/runtimes` → `{ runtimes: [{ id, label, kind, version, minor }] , default }`: `default` is the interpreter the CLI would pick
- * - `POST /api/compile` `{ source, runtime?, optimize? }` → `{ runtime, marshal (base64), ast }`,
+ * - `POST /api/compile` `{ source, runtime?, optimize? }` → `{ runtime, marshal (base64), ast }`
+ *   (`ast`: the tree's top levels, nodes below them trimmed to `_more`: see src/runtime/ast-slice.ts),
  *   or 422 `{ error: { code: "SYNTAX_ERROR", message, syntax } }`
+ * - `POST /api/ast` `{ source, runtime?, path }` → `{ ast }`: the subtree at `path` (`/body[3]/value`),
+ *   a few levels deep, from the runtime's last parse of that source,
  * - `POST /api/measure` `{ source, runtime?, optimize?, repeat?, minTime? }` → `{ runtime, measured }`:
  *   the source run as `pyxray compare -c` runs a snippet (in a fresh interpreter of that runtime,
  *   closed afterwards), its executed instructions counted per code object and offset and its
@@ -29,6 +32,8 @@ import { dirname, join, normalize, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import sirv from 'sirv'
 import { toJsonText } from '../profile/json.js'
+import { astAt, astSlice, FETCH_DEPTH, initialSliceDepth } from '../runtime/ast-slice.js'
+import type { AstNode } from '../runtime/types.js'
 import { agentDir, defaultInterpreter, findInterpreters, isSupported, measure, NativeRuntime, PYODIDE_MINOR, PyodideRuntime, type PythonRuntime, RuntimeError, toBase64 } from '../runtime/index.js'
 import { loadProfiles, type ServedProfile } from './profiles.js'
 import { checkRequest, type Guard, type Target, tokenCookie } from './security.js'
@@ -190,8 +195,46 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     return { entry, runtime }
   }
 
+  /** The last parsed tree per runtime: `POST /api/ast` answers from it (a subtree per opened node). */
+  const trees = new Map<string, { source: string; tree: AstNode }>()
+  const parsed = async (id: string, runtime: PythonRuntime, source: string): Promise<AstNode> => {
+    const have = trees.get(id)
+    if (have?.source === source) return have.tree
+    const tree = await runtime.parse(source)
+    trees.set(id, { source, tree })
+    return tree
+  }
+  /** The JSON body of a POST, or a 415/400. */
+  const jsonBody = async <T,>(req: IncomingMessage): Promise<T> => {
+    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'BAD_REQUEST', 'send JSON (content-type: application/json)')
+    try {
+      return JSON.parse(await readBody(req)) as T
+    } catch (e) {
+      if (e instanceof HttpError) throw e
+      throw new HttpError(400, 'BAD_REQUEST', 'the body is not JSON')
+    }
+  }
+
   const api = async (req: IncomingMessage, res: ServerResponse, url: Target): Promise<void> => {
     const path = url.path
+    if (path === '/api/ast' && req.method === 'POST') {
+      const body = await jsonBody<{ source?: unknown; runtime?: unknown; path?: unknown }>(req)
+      if (typeof body.source !== 'string') throw new HttpError(400, 'BAD_REQUEST', '"source" (a string) is required')
+      if (typeof body.path !== 'string') throw new HttpError(400, 'BAD_REQUEST', '"path" (a string such as "/body[3]/value") is required')
+      const { entry, runtime } = runtimeFor(typeof body.runtime === 'string' ? body.runtime : undefined)
+      try {
+        const node = astAt(await parsed(entry.id, runtime, body.source), body.path)
+        if (!node) throw new HttpError(404, 'NOT_FOUND', `the syntax tree has no node at ${JSON.stringify(body.path)}`)
+        sendJson(res, 200, { ast: astSlice(node, FETCH_DEPTH) })
+      } catch (e) {
+        if (e instanceof RuntimeError && (e.code === 'SYNTAX_ERROR' || e.code === 'COMPILE_ERROR')) {
+          sendJson(res, 422, { error: { code: e.code, message: e.message, syntax: e.syntax ?? null } })
+          return
+        }
+        throw e
+      }
+      return
+    }
     if (path === '/api/runtimes' && req.method === 'GET') {
       sendJson(res, 200, { runtimes: runtimes.map(({ path: _p, ...r }) => r), default: defaultRuntimeId ?? null })
       return
@@ -213,7 +256,9 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
         const info = await runtime.info()
         const marshal = await runtime.compile(body.source, { optimize })
         // "ast": false skips the parse (the UI asks only while its AST pane is open).
-        const ast = body.ast === false ? null : await runtime.parse(body.source)
+        // Only the top levels of the tree (see src/runtime/ast-slice.ts); the rest via /api/ast.
+        const tree = body.ast === false ? null : await parsed(entry.id, runtime, body.source)
+        const ast = tree && astSlice(tree, initialSliceDepth(tree))
         sendJson(res, 200, { runtime: { id: entry.id, kind: info.kind, version: info.version, minor: info.minor }, marshal: toBase64(marshal), ast })
       } catch (e) {
         if (e instanceof RuntimeError && (e.code === 'SYNTAX_ERROR' || e.code === 'COMPILE_ERROR')) {

@@ -327,6 +327,109 @@ describe('web UI: accessibility, phones, keyboard, bad documents', { skip: missi
     await context.close()
   })
 
+  test('a 2,400-line module: the virtualized bytecode table scrolls to far instructions, keeps its keyboard, finds, and passes axe-core', async () => {
+    const [context, page] = await open()
+    try {
+      await page.goto(server.url)
+      await page.locator('[data-testid="bytecode"] tbody tr').first().waitFor(WAIT)
+      // 800 functions, then a last statement whose instructions are the table's last rows.
+      const big = Array.from({ length: 800 }, (_, i) => `def g${i}(x):\n    y = x * ${i}\n    return y`).join('\n') + '\nfinal_marker = g7(7)\n'
+      await page.evaluate(`window.pyxrayEditor.dispatch({ changes: { from: 0, to: window.pyxrayEditor.state.doc.length, insert: ${JSON.stringify(big)} } })`)
+      await page.waitForFunction(`Number(document.querySelector('[data-testid="bytecode"]')?.getAttribute('data-rows')) > 2400`, undefined, WAIT)
+      const table = page.locator('[data-testid="bytecode"]')
+      const n = Number(await table.getAttribute('data-rows'))
+      assert.equal(await table.getAttribute('aria-rowcount'), String(n + 1), 'aria-rowcount: every instruction and the header row')
+      /** The rendered instruction rows: [aria-rowindex of the first, how many, whether they run without a gap]. */
+      const rendered = async () =>
+        (await page.evaluate(`(() => {
+          const ix = [...document.querySelectorAll('[data-testid="bytecode"] tbody tr[aria-rowindex]')].map((r) => Number(r.getAttribute('aria-rowindex')))
+          return [ix[0], ix.length, ix.every((v, k) => v === ix[0] + k)]
+        })()`)) as [number, number, boolean]
+      const [top, count, contiguous] = await rendered()
+      assert.equal(top, 2, 'the first instruction is row 2 (the header is row 1)')
+      assert.ok(count < 300, `only the rows in view and a margin are in the DOM (${count} of ${n})`)
+      assert.ok(contiguous, 'the rendered rows are consecutive')
+      /** Whether the element lies inside the bytecode pane's view, below its sticky find bar and header. */
+      const inView = (selector: string) =>
+        page.evaluate(`(() => {
+          const el = document.querySelector(${JSON.stringify(selector)})
+          if (!el) return false
+          const pane = document.querySelector('.bytecode-pane').getBoundingClientRect()
+          const head = document.querySelector('[data-testid="bytecode"] thead').getBoundingClientRect()
+          const r = el.getBoundingClientRect()
+          return r.top >= head.bottom - 1 && r.bottom <= pane.bottom + 1
+        })()`) as Promise<boolean>
+
+      // Source → instruction: selecting the last line in the editor scrolls its (unrendered) rows into view.
+      await page.evaluate(`(() => { const v = window.pyxrayEditor; const line = v.state.doc.line(v.state.doc.lines - 1); v.dispatch({ selection: { anchor: line.from, head: line.to }, userEvent: 'select' }) })()`)
+      await page.locator('[data-testid="bytecode"] tbody tr.linked', { hasText: 'final_marker' }).waitFor(WAIT)
+      await page.waitForFunction(`(() => { const r = document.querySelector('[data-testid="bytecode"] tbody tr.linked'); return r && Number(r.getAttribute('aria-rowindex')) > ${n - 20} })()`, undefined, WAIT)
+      assert.ok(await inView('[data-testid="bytecode"] tbody tr.linked'), 'the linked rows at the end are scrolled into view')
+      assert.ok((await rendered())[1] < 300, 'still only a window of rows in the DOM')
+      await assertAccessible(page, 'Explorer, virtualized bytecode scrolled to its end')
+
+      // Find: an instruction far from the rows in view, by text; Enter goes to the next match.
+      await page.evaluate(`document.querySelector('.bytecode-pane').scrollTop = 0`)
+      await page.fill('[data-testid="bytecode-find"]', 'g400')
+      // g400's code object constant and its STORE_NAME (and, before 3.11, its qualname constant).
+      await page.locator('[data-testid="bytecode-find-count"]', { hasText: /^1 of [23]$/ }).waitFor(WAIT)
+      const found = page.locator('[data-testid="bytecode"] tbody tr.found')
+      await found.waitFor(WAIT)
+      assert.match(await found.innerText(), /LOAD_CONST[\s\S]*g400|STORE_NAME[\s\S]*g400/, 'the found row is an instruction of g400')
+      assert.ok(await inView('[data-testid="bytecode"] tbody tr.found'), 'the match is scrolled into view')
+      const firstHit = Number(await found.getAttribute('aria-rowindex'))
+      await page.press('[data-testid="bytecode-find"]', 'Enter')
+      await page.locator('[data-testid="bytecode-find-count"]', { hasText: /^2 of [23]$/ }).waitFor(WAIT)
+      assert.ok(Number(await found.getAttribute('aria-rowindex')) > firstHit, 'Enter: the next match')
+      // Instruction → source: clicking the found row selects g400's source in the editor.
+      await found.click()
+      assert.match(await page.locator('.cm-linked').first().innerText(), /g400/, 'the chosen instruction links to its source')
+
+      // The keyboard across the render window: PageDown and ↓ move the focus by index, the focused
+      // row is rendered and in view; End reaches the last instruction, Home the first.
+      await page.fill('[data-testid="bytecode-find"]', '')
+      await page.evaluate(`document.querySelector('.bytecode-pane').scrollTop = 0`)
+      await page.locator('[data-testid="bytecode"] tbody tr[aria-rowindex="2"]').focus()
+      let at = 2
+      for (let k = 0; k < 12; k++) {
+        await page.keyboard.press('PageDown')
+        await page.waitForFunction(`Number(document.activeElement?.getAttribute('aria-rowindex')) > ${at}`, undefined, WAIT)
+        at = Number(await page.evaluate(`document.activeElement.getAttribute('aria-rowindex')`))
+      }
+      assert.ok(at > 200, `PageDown walked past the first render window (at row ${at})`)
+      await page.keyboard.press('ArrowDown')
+      await page.waitForFunction(`Number(document.activeElement?.getAttribute('aria-rowindex')) === ${at + 1}`, undefined, WAIT)
+      assert.ok(await inView('[data-testid="bytecode"] tbody tr:focus'), 'the focused row is in view')
+      await page.keyboard.press('End')
+      await page.waitForFunction(`Number(document.activeElement?.getAttribute('aria-rowindex')) === ${n + 1}`, undefined, WAIT)
+      assert.ok(await inView('[data-testid="bytecode"] tbody tr:focus'), 'End: the last instruction, in view')
+      await page.keyboard.press('Enter')
+      await page.locator('[data-testid="bytecode"] tbody tr.selected', { hasText: 'RETURN' }).waitFor(WAIT)
+      assert.equal(await page.locator('[data-testid="bytecode"] tbody tr[tabindex="0"]').count(), 1, 'one row in the tab order')
+      await page.keyboard.press('Home')
+      await page.waitForFunction(`document.activeElement?.getAttribute('aria-rowindex') === '2'`, undefined, WAIT)
+      await assertAccessible(page, 'Explorer, virtualized bytecode at its start')
+
+      // The AST pane: the tree's top levels came with the compile; a statement's children are
+      // fetched when it is opened (→), and shown in place.
+      await page.click('[data-testid="tab-ast"]')
+      const stmt = page.locator('[role="treeitem"][aria-level="3"]', { has: page.locator('[data-testid="ast-node"]', { hasText: /^body\[0\]: Assign\b/ }) }).first()
+      await stmt.waitFor(WAIT)
+      assert.equal(await stmt.getAttribute('aria-expanded'), 'false', 'below the top levels, closed')
+      await stmt.click()
+      await page.keyboard.press('ArrowRight')
+      await page.locator('[role="treeitem"][aria-level="4"]', { has: page.locator('[data-testid="ast-node"]', { hasText: /^value: BinOp\b/ }) }).first().waitFor(WAIT)
+      assert.equal(await stmt.getAttribute('aria-expanded'), 'true')
+      await page.keyboard.press('ArrowDown')
+      await page.keyboard.press('ArrowDown')
+      await page.keyboard.press('ArrowRight')
+      await page.locator('[role="treeitem"][aria-level="5"]', { has: page.locator('[data-testid="ast-node"]', { hasText: /^left: Name id="x"/ }) }).first().waitFor(WAIT)
+      await assertAccessible(page, 'Explorer AST of a big module, a node fetched and opened')
+    } finally {
+      await context.close()
+    }
+  })
+
   describe('the static build (Pyodide)', () => {
     let site: { server: Server; url: string }
     before(async () => {

@@ -1,7 +1,7 @@
 /** The {@link Backend} of `pyxray serve`: its JSON API, authenticated by the HttpOnly token cookie. */
 import { type ProfileDocument, ProfileDocumentError, readProfileDocument } from '../../src/profile/document.js'
 import { fromBase64, type AstNode, type SyntaxErrorDetails } from '../../src/runtime/types.js'
-import { type Backend, BackendError, type CompileRequest, type CompileResult, type MeasureOutcome, type MeasureRequest, type ProfileEntry, type RuntimeOption } from './backend.js'
+import { type AstNodeRequest, type Backend, BackendError, type CompileRequest, type CompileResult, type MeasureOutcome, type MeasureRequest, type ProfileEntry, type RuntimeOption } from './backend.js'
 import type { MeasureResult } from '../../src/bytecode/compare/index.js'
 
 interface ApiError {
@@ -40,6 +40,17 @@ export class HttpBackend implements Backend {
     })
     if (status === 422) return { ok: false, message: body.error?.message ?? 'syntax error', syntax: body.error?.syntax ?? null }
     return { ok: true, minor: body.runtime.minor, version: body.runtime.version, marshal: fromBase64(body.marshal), ast: body.ast }
+  }
+
+  /** POST /api/ast: a subtree of the AST the server parsed last for this source. */
+  async astNode(request: AstNodeRequest): Promise<AstNode> {
+    const { status, body } = await this.call<{ ast: AstNode }>('api/ast', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+    })
+    if (status === 422) throw new BackendError(body.error?.code ?? 'SYNTAX_ERROR', body.error?.message ?? 'syntax error')
+    return body.ast
   }
 
   /** POST /api/measure: the source run in a fresh interpreter of the runtime. */

@@ -1,9 +1,10 @@
 /** The {@link Backend} of the static build: Pyodide in a Web Worker, no server. */
 import type { ProfileDocument } from '../../src/profile/document.js'
 import { AgentRuntime, type AgentResponse, agentError } from '../../src/runtime/agent.js'
-import { RuntimeError } from '../../src/runtime/types.js'
+import { type AstNode, RuntimeError } from '../../src/runtime/types.js'
+import { FETCH_DEPTH } from '../../src/runtime/ast-slice.js'
 import type { MeasureResult } from '../../src/bytecode/compare/index.js'
-import { type Backend, BackendError, type LoadStage, type CompileRequest, type CompileResult, type MeasureOutcome, type MeasureRequest, type ProfileEntry, type RuntimeOption } from './backend.js'
+import { type AstNodeRequest, type Backend, BackendError, type LoadStage, type CompileRequest, type CompileResult, type MeasureOutcome, type MeasureRequest, type ProfileEntry, type RuntimeOption } from './backend.js'
 
 const LOAD_TIMEOUT_MS = 120_000
 
@@ -111,10 +112,20 @@ export class PyodideBackend implements Backend {
     try {
       const info = await this.runtime.info()
       const marshal = await this.runtime.compile(request.source, { optimize: request.optimize ?? -1 })
-      const ast = request.ast === false ? null : await this.runtime.parse(request.source)
+      // The tree's top levels (the worker keeps the whole tree for astNode).
+      const ast = request.ast === false ? null : (await this.runtime.request<{ ast: AstNode }>('parse', { source: request.source, filename: '<string>', mode: 'exec', slice: { path: '' } })).ast
       return { ok: true, minor: info.minor, version: info.version, marshal, ast }
     } catch (e) {
       if (e instanceof RuntimeError && (e.code === 'SYNTAX_ERROR' || e.code === 'COMPILE_ERROR')) return { ok: false, message: e.message, syntax: e.syntax ?? null }
+      throw new BackendError(e instanceof RuntimeError ? e.code : 'PYODIDE', e instanceof Error ? e.message : String(e))
+    }
+  }
+
+  /** A subtree of the AST the worker parsed last for this source (parsed again if it was another). */
+  async astNode(request: AstNodeRequest): Promise<AstNode> {
+    try {
+      return (await this.runtime.request<{ ast: AstNode }>('parse', { source: request.source, filename: '<string>', mode: 'exec', slice: { path: request.path, depth: FETCH_DEPTH } })).ast
+    } catch (e) {
       throw new BackendError(e instanceof RuntimeError ? e.code : 'PYODIDE', e instanceof Error ? e.message : String(e))
     }
   }

@@ -29,7 +29,14 @@ export interface CompileRequest {
   readonly ast?: boolean
 }
 
-/** The result of a compile: the module's marshal bytes and AST, or a syntax error. */
+/** Which AST node to fetch: the source it was parsed from, the runtime, its path. */
+export interface AstNodeRequest {
+  readonly source: string
+  readonly runtime?: string | undefined
+  readonly path: string
+}
+
+/** The result of a compile: the module's marshal bytes and AST (its top levels), or a syntax error. */
 export type CompileResult =
   | { readonly ok: true; readonly minor: number; readonly version: string; readonly marshal: Uint8Array; readonly ast: AstNode | null }
   | { readonly ok: false; readonly message: string; readonly syntax: SyntaxErrorDetails | null }
@@ -83,6 +90,12 @@ export interface Backend {
   readonly description: string
   runtimes(): Promise<RuntimeOption[]>
   compile(request: CompileRequest): Promise<CompileResult>
+  /**
+   * The subtree of the source's AST at `path` (`/body[3]/value`), a few levels deep: the compile
+   * answer carries only the tree's top levels (src/runtime/ast-slice.ts), the AST pane fetches the
+   * rest node by node as it is opened. Absent where nothing parses Python (the report).
+   */
+  astNode?(request: AstNodeRequest): Promise<AstNode>
   /** Runs a source and measures it (Compare's executed instructions and timings); absent where nothing runs Python (the report). */
   measure?(request: MeasureRequest): Promise<MeasureOutcome>
   profiles(): Promise<ProfileEntry[]>

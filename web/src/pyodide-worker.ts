@@ -13,10 +13,36 @@ interface PyodideApi {
   pyimport(name: string): { handle_json: (line: string) => string }
 }
 
+import { astAt, astSlice, initialSliceDepth } from '../../src/runtime/ast-slice.js'
+import type { AstNode } from '../../src/runtime/types.js'
+
 const scope = self as unknown as { postMessage(message: unknown): void; onmessage: ((e: MessageEvent) => void) | null }
 
 let handle: ((line: string) => string) | undefined
 const queue: string[] = []
+
+/** The last tree parsed for a sliced request: opening a node answers from it, not by parsing again. */
+let lastTree: { source: string; tree: AstNode } | undefined
+
+/**
+ * One request line answered: by the agent, except `parse` with a `slice` ({ path, depth? }), which
+ * this worker answers with a piece of the tree (src/runtime/ast-slice.ts) so that the page never
+ * receives, or parses on its main thread, a big module's whole tree.
+ */
+function answer(agent: (line: string) => string, line: string): string {
+  if (!line.includes('"slice"')) return agent(line)
+  const req = JSON.parse(line) as { id: number; method: string; params: { source?: unknown; slice?: { path: string; depth?: number } } }
+  const { slice, ...params } = req.params
+  if (req.method !== 'parse' || !slice || typeof params.source !== 'string') return agent(line)
+  if (lastTree?.source !== params.source) {
+    const out = JSON.parse(agent(JSON.stringify({ ...req, params }))) as { result?: { ast: AstNode } }
+    if (!out.result) return JSON.stringify(out)
+    lastTree = { source: params.source, tree: out.result.ast }
+  }
+  const node = astAt(lastTree.tree, slice.path)
+  if (!node) return JSON.stringify({ id: req.id, error: { code: 'BAD_REQUEST', message: `the syntax tree has no node at ${JSON.stringify(slice.path)}` } })
+  return JSON.stringify({ id: req.id, result: { ast: astSlice(node, slice.depth ?? initialSliceDepth(node)) } })
+}
 
 async function start(indexURL: string): Promise<void> {
   try {
@@ -30,7 +56,7 @@ async function start(indexURL: string): Promise<void> {
     py.runPython("import sys; sys.path.insert(0, '/pyxray-agent')")
     handle = py.pyimport('pyxray.protocol').handle_json
     scope.postMessage({ ready: true })
-    for (const line of queue.splice(0)) scope.postMessage({ line: handle(line) })
+    for (const line of queue.splice(0)) scope.postMessage({ line: answer(handle, line) })
   } catch (e) {
     scope.postMessage({ failed: e instanceof Error ? e.message : String(e) })
   }
@@ -40,7 +66,7 @@ scope.onmessage = (e: MessageEvent) => {
   const msg = e.data as { start?: string; line?: string }
   if (msg.start !== undefined) void start(msg.start)
   else if (msg.line !== undefined) {
-    if (handle) scope.postMessage({ line: handle(msg.line) })
+    if (handle) scope.postMessage({ line: answer(handle, msg.line) })
     else queue.push(msg.line)
   }
 }

@@ -213,7 +213,8 @@ export function rovingKeys(row: string, item: string) {
 export const SHORTCUTS: readonly (readonly [string, string])[] = [
   ['?', 'this list of shortcuts'],
   ['Tab / Shift+Tab', 'move between controls; in the editor Tab indents — press Esc first to leave the editor with Tab'],
-  ['↑ ↓', 'move between rows of a table, the bytecode or the AST (PageUp/PageDown by 10, Ctrl+Home/End to the ends)'],
+  ['↑ ↓', 'move between rows of a table, the bytecode or the AST (PageUp/PageDown by 10 in a table, by a screen in the bytecode and the AST; Ctrl+Home/End in a table, Home/End in the bytecode and the AST, to the ends)'],
+  ['bytecode find: Enter / Shift+Enter', 'the next / previous instruction matching the find box above the bytecode'],
   ['← →', 'between the buttons of a row; on a pane divider, make the pane before it narrower or wider'],
   ['Enter / Space', 'activate: pick an instruction, a table row or an AST node'],
   ['flame graph: ← → ↑ ↓', 'move to a neighbour, the caller or a callee frame'],

@@ -6,19 +6,16 @@
  * PageUp/PageDown, Enter/Space pick.
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks'
+import { BIG_BODY, BIG_OPEN_DEPTH, childCount, OPEN_DEPTH } from '../../../src/runtime/ast-slice.js'
 import type { AstNode } from '../../../src/runtime/types.js'
 import type { Span } from '../compiled.js'
 
-const POSITION = new Set(['lineno', 'col_offset', 'end_lineno', 'end_col_offset', '_type'])
+const POSITION = new Set(['lineno', 'col_offset', 'end_lineno', 'end_col_offset', '_type', '_more'])
 const isNode = (v: unknown): v is AstNode => typeof v === 'object' && v !== null && '_type' in v
 /** Height of a row, px (CSS .ast-row). */
 const ROW = 20
 /** Rows rendered above and below the ones in view. */
 const OVERSCAN = 20
-/** Nodes shallower than this open by default ({@link BIG_OPEN_DEPTH} in a module of more than {@link BIG_BODY} statements). */
-const OPEN_DEPTH = 4
-const BIG_OPEN_DEPTH = 2
-const BIG_BODY = 200
 
 /** The span of a node, when it has positions. */
 export function nodeSpan(n: AstNode): Span | undefined {
@@ -59,15 +56,22 @@ interface Row {
   readonly kids: number
 }
 
-/** The rows of the open part of the tree, in document order (iterative: deep trees do not overflow the stack). */
-function visibleRows(root: AstNode, isOpen: (key: string, depth: number) => boolean): Row[] {
+/**
+ * The rows of the open part of the tree, in document order (iterative: deep trees do not overflow
+ * the stack). A trimmed node (`_more`, see src/runtime/ast-slice.ts) takes its children from the
+ * subtree fetched for its path; an open one not fetched yet goes into `missing`.
+ */
+function visibleRows(root: AstNode, isOpen: (key: string, depth: number) => boolean, fetched: ReadonlyMap<string, AstNode>, missing: string[]): Row[] {
   const rows: Row[] = []
   const todo: { node: AstNode; field: string | undefined; depth: number; key: string; parent: number }[] = [{ node: root, field: undefined, depth: 0, key: '', parent: -1 }]
   while (todo.length) {
     const it = todo.pop()!
-    const kids = childrenOf(it.node)
+    const trimmed = typeof it.node._more === 'number'
+    const whole = trimmed ? fetched.get(it.key) : it.node
+    const kids = whole ? childrenOf(whole) : []
     const ix = rows.length
-    rows.push({ ...it, kids: kids.length })
+    rows.push({ ...it, kids: whole ? kids.length : childCount(it.node) })
+    if (trimmed && !whole && isOpen(it.key, it.depth)) missing.push(it.key)
     if (!kids.length || !isOpen(it.key, it.depth)) continue
     for (let i = kids.length - 1; i >= 0; i--) {
       const [field, node] = kids[i]!
@@ -76,6 +80,9 @@ function visibleRows(root: AstNode, isOpen: (key: string, depth: number) => bool
   }
   return rows
 }
+
+const EMPTY: ReadonlyMap<string, AstNode> = new Map()
+const EMPTY_FAILED: ReadonlyMap<string, string> = new Map()
 
 /** A row's label: the field, the node type, its scalar fields and its span. */
 function Label({ row }: { row: Row }) {
@@ -106,16 +113,45 @@ function Label({ row }: { row: Row }) {
   )
 }
 
-/** The whole tree. */
-export function AstPane({ ast, onPick }: { ast: AstNode; onPick: (s: Span) => void }) {
+/**
+ * The whole tree. `ast` holds the tree's top levels; a node below them (`_more`) is fetched with
+ * `fetchNode` when it is opened.
+ */
+export function AstPane({ ast, onPick, fetchNode }: { ast: AstNode; onPick: (s: Span) => void; fetchNode?: ((path: string) => Promise<AstNode>) | undefined }) {
   /** Nodes opened or closed by the user (by path), against the default (open above a depth: {@link OPEN_DEPTH}). */
   const [toggled, setToggled] = useState<ReadonlySet<string>>(new Set())
+  /** Subtrees fetched for trimmed nodes (by path), and why a fetch failed; for this `ast` only. */
+  const [fetched, setFetched] = useState<{ ast: AstNode; nodes: ReadonlyMap<string, AstNode>; failed: ReadonlyMap<string, string> }>({ ast, nodes: new Map(), failed: new Map() })
+  const nodes = fetched.ast === ast ? fetched.nodes : EMPTY
+  const failed = fetched.ast === ast ? fetched.failed : EMPTY_FAILED
+  const askedRef = useRef(new Set<string>())
   const [focus, setFocus] = useState(0)
   const [view, setView] = useState({ top: 0, height: 600 })
   const boxRef = useRef<HTMLDivElement>(null)
   const focusNextRef = useRef(false)
   const openDepth = Array.isArray(ast.body) && ast.body.length > BIG_BODY ? BIG_OPEN_DEPTH : OPEN_DEPTH
-  const rows = useMemo(() => visibleRows(ast, (key, depth) => (depth < openDepth) !== toggled.has(key)), [ast, toggled, openDepth])
+  const [rows, missing] = useMemo(() => {
+    const m: string[] = []
+    return [visibleRows(ast, (key, depth) => (depth < openDepth) !== toggled.has(key), nodes, m), m] as const
+  }, [ast, toggled, openDepth, nodes])
+
+  // Open nodes whose subtree is not here yet: fetched (once per tree), then grafted in.
+  useEffect(() => {
+    if (fetched.ast !== ast) {
+      askedRef.current = new Set()
+      setFetched({ ast, nodes: new Map(), failed: new Map() })
+      return
+    }
+    if (!fetchNode) return
+    for (const path of missing) {
+      if (askedRef.current.has(path)) continue
+      askedRef.current.add(path)
+      fetchNode(path).then(
+        (node) => setFetched((f) => (f.ast === ast ? { ...f, nodes: new Map(f.nodes).set(path, node) } : f)),
+        (e: Error) => setFetched((f) => (f.ast === ast ? { ...f, failed: new Map(f.failed).set(path, e.message) } : f)),
+      )
+    }
+  }, [ast, fetched.ast, missing, fetchNode])
   const at = Math.min(focus, rows.length - 1)
 
   // The scroll container is the tab body around the tree: follow its scrolling and size.
@@ -218,6 +254,7 @@ export function AstPane({ ast, onPick }: { ast: AstNode; onPick: (s: Span) => vo
               </span>
               <span class={`ast-label${span ? ' pickable' : ''}`} data-testid="ast-node">
                 <Label row={row} />
+                {open && typeof row.node._more === 'number' && !nodes.has(row.key) ? <span class="muted"> {failed.get(row.key) ? `(not loaded: ${failed.get(row.key)})` : '(loading…)'}</span> : null}
               </span>
             </div>
           )

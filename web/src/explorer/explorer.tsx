@@ -4,6 +4,7 @@
  * linked by CPython's positions, column-precise, both ways.
  */
 import { EditorView } from '@codemirror/view'
+import { memo } from 'preact/compat'
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks'
 import type { Backend, RuntimeOption } from '../backend.js'
 import { type Compiled, disassembly, loadCompiled, type Span, spanToRange } from '../compiled.js'
@@ -90,6 +91,29 @@ function shareUrl(hash: string): string {
   if (token) url.searchParams.set('token', token)
   return url.href
 }
+
+/**
+ * The code-object picker's options, from one string (depth and qualname per line): a keystroke in a
+ * module of a thousand functions recompiles every code object, but the list is the same string, so
+ * nothing is diffed.
+ */
+const CodeObjectOptions = memo(function CodeObjectOptions({ list }: { list: string }) {
+  if (!list) return null
+  return (
+    <>
+      {list.split('\n').map((line) => {
+        const tab = line.indexOf(' ')
+        const name = line.slice(tab + 1)
+        return (
+          <option key={name} value={name}>
+            {'  '.repeat(Number(line.slice(0, tab)))}
+            {name}
+          </option>
+        )
+      })}
+    </>
+  )
+})
 
 /** The explorer. */
 export function Explorer({ backend, initial, active = true }: ExplorerProps) {
@@ -204,6 +228,15 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
   }, [state.compiled])
 
   const entry = state.compiled?.entries.find((e) => e.qualname === qualname) ?? state.compiled?.entries[0]
+  // The AST pane's nodes below the tree's top levels, fetched from the source and runtime the tree came from.
+  const astKey = state.ast ? state.key : undefined
+  const fetchAstNode = useMemo(() => {
+    if (!astKey || !backend.astNode) return undefined
+    const [src, rt] = JSON.parse(astKey) as [string, string | undefined]
+    const get = backend.astNode.bind(backend)
+    return (path: string) => get({ source: src, runtime: rt, path })
+  }, [astKey, backend])
+  const optionList = useMemo(() => state.compiled?.entries.map((e) => `${e.depth} ${e.qualname}`).join('\n') ?? '', [state.compiled])
   const d = useMemo(() => (entry ? disassembly(entry.code) : undefined), [entry])
 
   // Syntax errors as a squiggle in the editor.
@@ -342,12 +375,7 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
         <label>
           code object{' '}
           <select data-testid="code-object" value={entry?.qualname} onChange={(e) => pickCodeObject((e.target as HTMLSelectElement).value)}>
-            {state.compiled?.entries.map((e) => (
-              <option key={e.qualname} value={e.qualname}>
-                {'  '.repeat(e.depth)}
-                {e.qualname}
-              </option>
-            ))}
+            <CodeObjectOptions list={optionList} />
           </select>
         </label>
         <label>
@@ -404,7 +432,7 @@ export function Explorer({ backend, initial, active = true }: ExplorerProps) {
           </div>
           <div class="tab-body">
             {d && tab === 'stack' ? <StackPane d={d} index={selected ?? 0} onStep={selectInstruction} /> : null}
-            {state.ast && tab === 'ast' ? <AstPane ast={state.ast} onPick={highlight} /> : null}
+            {state.ast && tab === 'ast' ? <AstPane ast={state.ast} onPick={highlight} fetchNode={fetchAstNode} /> : null}
             {d && entry && tab === 'code' ? <CodePane code={entry.code} d={d} /> : null}
           </div>
         </div>

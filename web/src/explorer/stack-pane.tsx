@@ -3,7 +3,7 @@
  * symbolic value stack, drawn as a column with the top at the top, plus where an exception at
  * this instruction would go (the 3.11+ exception table, or a handler's entry).
  */
-import { useEffect, useMemo, useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { type Disassembly, simulateStack, type SlotStack, type SymbolicStacks } from '../../../src/bytecode/index.js'
 import { explainOpcode } from '../../../src/bytecode/explain.js'
 import { has } from '../../../src/versions/index.js'
@@ -15,12 +15,39 @@ export interface StackPaneProps {
   readonly onStep: (index: number) => void
 }
 
+/** Simulations already made (a code object shown again, a tab switched back to, costs nothing). */
+const simulated = new WeakMap<Disassembly, SymbolicStacks | string>()
+
 function simulate(d: Disassembly): SymbolicStacks | string {
-  try {
-    return simulateStack(d)
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e)
+  let sim = simulated.get(d)
+  if (sim === undefined) {
+    try {
+      sim = simulateStack(d)
+    } catch (e) {
+      sim = e instanceof Error ? e.message : String(e)
+    }
+    simulated.set(d, sim)
   }
+  return sim
+}
+
+/**
+ * Code objects of more instructions than this are simulated after the frame that shows their
+ * bytecode is painted (a 5,000-line module's 3,750 instructions take tens of ms to simulate, which
+ * a keystroke would otherwise wait for); until then the last simulation stays on screen, dimmed.
+ */
+const SIMULATE_LATER = 500
+
+/** The stack simulation of `d`: at once for a small code object, else after paint (the previous one meanwhile). */
+function useSimulation(d: Disassembly): { sim: SymbolicStacks | string | undefined; stale: boolean } {
+  const later = d.instructions.length > SIMULATE_LATER && !simulated.has(d)
+  const [last, setLast] = useState<{ d: Disassembly; sim: SymbolicStacks | string }>()
+  // Effects run after the browser has painted the render that scheduled them.
+  useEffect(() => {
+    if (later) setLast({ d, sim: simulate(d) })
+  }, [d, later])
+  if (!later) return { sim: simulate(d), stale: false }
+  return last?.d === d ? { sim: last.sim, stale: false } : { sim: last?.sim, stale: true }
 }
 
 function Column({ stack, title, testid, d, omitted }: { stack: SlotStack | undefined; title: string; testid: string; d: Disassembly; omitted: string | undefined }) {
@@ -50,7 +77,7 @@ function Column({ stack, title, testid, d, omitted }: { stack: SlotStack | undef
 
 /** The stepper for one code object. */
 export function StackPane({ d, index, onStep }: StackPaneProps) {
-  const sim = useMemo(() => simulate(d), [d])
+  const { sim, stale } = useSimulation(d)
   const [running, setRunning] = useState(false)
   const n = d.instructions.length
   useEffect(() => {
@@ -62,6 +89,7 @@ export function StackPane({ d, index, onStep }: StackPaneProps) {
     const t = setTimeout(() => onStep(index + 1), 250)
     return () => clearTimeout(t)
   }, [running, index, n, onStep])
+  if (sim === undefined) return <div class="muted">simulating the stack…</div>
   if (typeof sim === 'string') return <div class="error">stack simulation failed: {sim}</div>
   const ins = d.instructions[index]
   if (!ins) return <div class="muted">no instructions</div>
@@ -69,7 +97,7 @@ export function StackPane({ d, index, onStep }: StackPaneProps) {
   const handlerFor = d.exceptionEntries.filter((e) => e.target === ins.offset)
   const labelOf = (off: number) => (d.labels.get(off) !== undefined ? `L${d.labels.get(off)} (offset ${off})` : `offset ${off}`)
   return (
-    <div class="stack-pane">
+    <div class={`stack-pane${stale ? ' stale' : ''}`} data-stale={stale ? 'true' : undefined}>
       <div class="toolbar">
         <button data-testid="step-first" onClick={() => onStep(0)} disabled={index === 0}>first</button>
         <button data-testid="step-prev" onClick={() => onStep(Math.max(0, index - 1))} disabled={index === 0}>◀ step</button>
