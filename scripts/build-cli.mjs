@@ -2,8 +2,10 @@
  * `npm run build`'s second step (after tsc): bundles the command line into dist/bundle/ with
  * esbuild, so a cold `pyxray …` loads one module instead of ~60 (bin/pyxray.js runs the bundle).
  *
- * - pyxray.js: src/cli/entry.ts (prestart and the commands). The commands stay lazy: esbuild
- *   keeps each dynamically imported module's body unevaluated until its import() runs.
+ * - prestart.js, pyxray.js: src/cli/prestart.ts and src/cli/main.ts, loaded in that order by
+ *   bin/pyxray.js, so python3's worker is started before the commands' chunks are read. What
+ *   both use (the runtime's state: the worker started early) is one shared chunk, one instance.
+ *   Each command is a chunk of its own, loaded by its import() when it runs.
  * - dis-worker.js, dis-writer-thread.js: the worker threads of `dis --out-dir`, each a bundle of
  *   its own, found beside pyxray.js (startThread in src/cli/dis-writer.ts).
  *
@@ -22,7 +24,8 @@ rmSync(outdir, { recursive: true, force: true })
 await build({
   absWorkingDir: root,
   entryPoints: {
-    pyxray: 'src/cli/entry.ts',
+    prestart: 'src/cli/prestart.ts',
+    pyxray: 'src/cli/main.ts',
     'dis-worker': 'src/cli/dis-worker.ts',
     'dis-writer-thread': 'src/cli/dis-writer-thread.ts',
   },

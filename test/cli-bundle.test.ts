@@ -9,9 +9,9 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { delimiter, join, relative } from 'node:path'
 import { after, test, type TestContext } from 'node:test'
 import { pythonOnPath } from '../src/runtime/index.js'
 import { requireResource } from './resources.js'
@@ -19,6 +19,7 @@ import { requireResource } from './resources.js'
 const ROOT = join(import.meta.dirname, '..')
 const BIN = join(ROOT, 'bin', 'pyxray.js')
 const BUNDLE = join(ROOT, 'dist', 'bundle', 'pyxray.js')
+const PRESTART = join(ROOT, 'dist', 'bundle', 'prestart.js')
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts')
 /** tsx by its URL: the runs' working folder is outside the package. */
 const TSX = import.meta.resolve('tsx')
@@ -57,8 +58,8 @@ function newest(dir: string): number {
 
 /** Skips (fails under CI=true) when the bundle is missing or older than the sources it is made from. */
 function requireBundle(t: TestContext): boolean {
-  if (!existsSync(BUNDLE)) requireResource(t, 'dist/bundle/pyxray.js is missing: run npm run build')
-  else if (statSync(BUNDLE).mtimeMs < newest(join(ROOT, 'src'))) requireResource(t, 'dist/bundle/ is older than src/: run npm run build')
+  if (!existsSync(BUNDLE) || !existsSync(PRESTART)) requireResource(t, 'dist/bundle/ is missing: run npm run build')
+  else if (Math.min(statSync(BUNDLE).mtimeMs, statSync(PRESTART).mtimeMs) < newest(join(ROOT, 'src'))) requireResource(t, 'dist/bundle/ is older than src/: run npm run build')
   else return true
   return false
 }
@@ -130,4 +131,24 @@ test('the bundle reads stdin (dis -), finds the agent (profile) and the report t
   const [bundle, sources] = [html('bundle'), html('sources')]
   assert.deepEqual(bundle, sources)
   if (bundle.code !== 0) assert.ok(bundle.stderr.includes(join(ROOT, 'dist', 'report', 'report.html')), bundle.stderr)
+})
+
+// prestart.js and pyxray.js share one copy of the runtime's modules (a chunk of their own): with two
+// copies the command would not find the worker started early and would start a second one.
+test('the python3 worker the bundle starts early is the one its command uses: one worker per run', (t) => {
+  if (!requireBundle(t)) return
+  const real = pythonOnPath()
+  if (!real) return requireResource(t, 'no python3 on PATH: install CPython 3.8+')
+  const bin = join(WORK, 'fake-bin')
+  const log = join(WORK, 'starts.log')
+  mkdirSync(bin, { recursive: true })
+  // python3 on PATH: logs each start of the agent's worker (not the probes), then runs the real one.
+  writeFileSync(join(bin, 'python3'), `#!/bin/sh\ncase "$*" in *pyxray.worker*) echo worker >> ${JSON.stringify(log)};; esac\nexec ${JSON.stringify(real)} "$@"\n`)
+  chmodSync(join(bin, 'python3'), 0o755)
+  const env = { PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`, PYXRAY_PYTHON: '' }
+  writeFileSync(log, '')
+  const r = run('bundle', ['dis', '-', '--format', 'dis'], { env, input: 'def f(x):\n    return x + 1\n' })
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stdout, /MAKE_FUNCTION/)
+  assert.equal(readFileSync(log, 'utf8').split('\n').filter(Boolean).length, 1, 'the worker started early is the one used')
 })
