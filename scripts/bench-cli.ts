@@ -317,7 +317,7 @@ function benchSmall(o: Options): string[] {
 
 function main(): void {
   const o = parseOptions(process.argv.slice(2))
-  if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('bench:cli times dist/: run `npm run build` first')
+  if (!existsSync(join(root, 'dist', 'bundle', 'pyxray.js'))) throw new Error('bench:cli times the bundled CLI (dist/bundle/): run `npm run build` first')
   console.error(`${cpus().length} cores, load ${load()}`)
   const rows = [
     ...(o.only === undefined || o.only === 'dis' ? benchDis(o) : []),

@@ -16,7 +16,7 @@ import { probe, pythonOnPath } from '../src/runtime/native/discover.js'
 
 const root = join(import.meta.dirname, '..')
 const bin = join(root, 'bin', 'pyxray.js')
-if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
+if (!existsSync(join(root, 'dist', 'bundle', 'pyxray.js'))) {
   console.error('bench:runtime: run `npm run build` first')
   process.exit(2)
 }

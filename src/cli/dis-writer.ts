@@ -128,7 +128,11 @@ export class Writer {
   }
 }
 
-/** Starts a worker thread running `name` (a module of cli/): its .js beside this one, or under tsx (sources, tests) its .ts. */
+/**
+ * Starts a worker thread running `name` (a module of cli/): its .js beside this one (tsc's dist/cli/,
+ * or the bundle's dist/bundle/, where scripts/build-cli.mjs makes each thread an entry of its own),
+ * or under tsx (sources, tests) its .ts.
+ */
 export function startThread(name: string, data: unknown): Worker {
   const here = import.meta.url
   if (!here.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, here), { workerData: data })

@@ -280,6 +280,75 @@ class Reader {
         return ref ? this.done(slot, { type: 'ellipsis', code, ref }) : this.done(slot, ELLIPSIS)
       case TypeCode.Int:
         return this.done(slot, { type: 'int', value: BigInt(this.i32('an int')), code, ref })
+      case TypeCode.Bytes: {
+        const n = this.length('bytes', 1)
+        this.expanded += n
+        return this.done(slot, { type: 'bytes', value: this.slice(n), code, ref })
+      }
+      case TypeCode.Unicode:
+      case TypeCode.Interned: {
+        const n = this.length('a str', 1)
+        // Pure ASCII (common for 't' strings) reads as such; surrogate pairs need non-ASCII bytes.
+        if (isAscii(this.bytes, this.pos, this.pos + n)) {
+          this.expanded += n
+          return this.done(slot, { type: 'str', value: this.ascii(n), code, ref })
+        }
+        // Well-formed UTF-8 has no surrogates, so none of the split pairs checked for below.
+        const wellFormed = decodeWellFormedUtf8(this.bytes, this.pos, this.pos + n)
+        if (wellFormed !== undefined) {
+          this.pos += n
+          this.expanded += wellFormed.length
+          return this.done(slot, { type: 'str', value: wellFormed, code, ref })
+        }
+        return this.unpairedStr(n, code, ref, slot)
+      }
+      case TypeCode.Ascii:
+      case TypeCode.AsciiInterned:
+      case TypeCode.ShortAscii:
+      case TypeCode.ShortAsciiInterned: {
+        const short = code === TypeCode.ShortAscii || code === TypeCode.ShortAsciiInterned
+        const n = this.length('a str', 1, short)
+        // CPython decodes these as Latin-1 without checking the high bit.
+        this.expanded += n
+        return this.done(slot, { type: 'str', value: this.ascii(n), code, ref })
+      }
+      case TypeCode.SmallTuple:
+      case TypeCode.Tuple: {
+        const n = this.length('a tuple', 1, code === TypeCode.SmallTuple)
+        return this.done(slot, { type: 'tuple', items: this.items(n, depth), code, ref })
+      }
+      case TypeCode.Set:
+      case TypeCode.FrozenSet: {
+        const n = this.length('a set', 1)
+        const items = this.items(n, depth)
+        return this.done(slot, { type: code === TypeCode.Set ? 'set' : 'frozenset', items, code, ref })
+      }
+      case TypeCode.Code:
+        return this.done(slot, this.code(depth, code, ref))
+      case TypeCode.Ref: {
+        const n = this.i32('a reference index')
+        const target = this.refs[n]
+        if (target === undefined || target === RESERVED) {
+          throw new MarshalError(
+            'MARSHAL_BAD_REF',
+            `reference ${n} points ${target === RESERVED ? 'to an object still being read' : `past the ${this.refs.length} registered object(s)`}`,
+            at,
+          )
+        }
+        this.expanded += this.refSizes[n]!
+        if (this.expanded > this.maxExpanded) this.overBudget()
+        return target
+      }
+      default:
+        // Types rarer in code objects, read by a method of their own: the first of them met after
+        // this method was optimized costs a deoptimization of that smaller method, not of this one.
+        return this.rareObject(depth, at, byte, code, ref, slot)
+    }
+  }
+
+  /** The types {@link object} leaves to this method (see its `default`); `at` is where the object starts. */
+  private rareObject(depth: number, at: number, byte: number, code: number, ref: boolean, slot: number): PyObject {
+    switch (code) {
       case TypeCode.Int64: {
         this.need(8, 'an int64')
         const v = this.view.getBigInt64(this.pos, true)
@@ -322,58 +391,9 @@ class Reader {
         const imag = this.f64('a complex')
         return this.done(slot, { type: 'complex', real, imag, code, ref })
       }
-      case TypeCode.Bytes: {
-        const n = this.length('bytes', 1)
-        this.expanded += n
-        return this.done(slot, { type: 'bytes', value: this.slice(n), code, ref })
-      }
-      case TypeCode.Unicode:
-      case TypeCode.Interned: {
-        const n = this.length('a str', 1)
-        // Pure ASCII (common for 't' strings) reads as such; surrogate pairs need non-ASCII bytes.
-        if (isAscii(this.bytes, this.pos, this.pos + n)) {
-          this.expanded += n
-          return this.done(slot, { type: 'str', value: this.ascii(n), code, ref })
-        }
-        // Well-formed UTF-8 has no surrogates, so none of the split pairs checked for below.
-        const wellFormed = decodeWellFormedUtf8(this.bytes, this.pos, this.pos + n)
-        if (wellFormed !== undefined) {
-          this.pos += n
-          this.expanded += wellFormed.length
-          return this.done(slot, { type: 'str', value: wellFormed, code, ref })
-        }
-        const value = decodeUtf8(this.bytes, this.pos, this.pos + n)
-        if (value === undefined) throw new MarshalError('MARSHAL_BAD_VALUE', 'str is not valid UTF-8', this.pos)
-        const split = hasSplitSurrogatePair(this.bytes, this.pos, this.pos + n)
-        this.expanded += value.length
-        if (split) return this.done(slot, { type: 'str', value, utf8: this.slice(n), code, ref })
-        this.pos += n
-        return this.done(slot, { type: 'str', value, code, ref })
-      }
-      case TypeCode.Ascii:
-      case TypeCode.AsciiInterned:
-      case TypeCode.ShortAscii:
-      case TypeCode.ShortAsciiInterned: {
-        const short = code === TypeCode.ShortAscii || code === TypeCode.ShortAsciiInterned
-        const n = this.length('a str', 1, short)
-        // CPython decodes these as Latin-1 without checking the high bit.
-        this.expanded += n
-        return this.done(slot, { type: 'str', value: this.ascii(n), code, ref })
-      }
-      case TypeCode.SmallTuple:
-      case TypeCode.Tuple: {
-        const n = this.length('a tuple', 1, code === TypeCode.SmallTuple)
-        return this.done(slot, { type: 'tuple', items: this.items(n, depth), code, ref })
-      }
       case TypeCode.List: {
         const n = this.length('a list', 1)
         return this.done(slot, { type: 'list', items: this.items(n, depth), code, ref })
-      }
-      case TypeCode.Set:
-      case TypeCode.FrozenSet: {
-        const n = this.length('a set', 1)
-        const items = this.items(n, depth)
-        return this.done(slot, { type: code === TypeCode.Set ? 'set' : 'frozenset', items, code, ref })
       }
       case TypeCode.Dict:
       case TypeCode.FrozenDict: {
@@ -398,22 +418,6 @@ class Reader {
         const step = this.object(depth + 1)
         return this.done(slot, { type: 'slice', start, stop, step, code, ref })
       }
-      case TypeCode.Code:
-        return this.done(slot, this.code(depth, code, ref))
-      case TypeCode.Ref: {
-        const n = this.i32('a reference index')
-        const target = this.refs[n]
-        if (target === undefined || target === RESERVED) {
-          throw new MarshalError(
-            'MARSHAL_BAD_REF',
-            `reference ${n} points ${target === RESERVED ? 'to an object still being read' : `past the ${this.refs.length} registered object(s)`}`,
-            at,
-          )
-        }
-        this.expanded += this.refSizes[n]!
-        if (this.expanded > this.maxExpanded) this.overBudget()
-        return target
-      }
       default:
         throw new MarshalError(
           'MARSHAL_BAD_TYPE',
@@ -421,6 +425,17 @@ class Reader {
           at,
         )
     }
+  }
+
+  /** A str whose UTF-8 is not well formed: split surrogate pairs (kept with their bytes) or an error. */
+  private unpairedStr(n: number, code: number, ref: boolean, slot: number): PyObject {
+    const value = decodeUtf8(this.bytes, this.pos, this.pos + n)
+    if (value === undefined) throw new MarshalError('MARSHAL_BAD_VALUE', 'str is not valid UTF-8', this.pos)
+    const split = hasSplitSurrogatePair(this.bytes, this.pos, this.pos + n)
+    this.expanded += value.length
+    if (split) return this.done(slot, { type: 'str', value, utf8: this.slice(n), code, ref })
+    this.pos += n
+    return this.done(slot, { type: 'str', value, code, ref })
   }
 
   /**
