@@ -113,6 +113,7 @@ class Sampler(Recorder):
         self.signals = signals
         self._sigprof: Any = None  # the C module while its signal sampler runs
         self._signal_used = False
+        self._want_signals = False
         self._safe: dict[int, frozenset[int]] = {}
         self._signal_wrapper: Any = None
         self.signal_reason: str | None = None
@@ -214,7 +215,14 @@ class Sampler(Recorder):
                 self._windows = (directory, max(0.05, float(seconds)))
             except ValueError:
                 self._windows = None
-        self._start_signals()
+        from ._profile_sites import SAFEPOINT_BIASED
+
+        self._sigprof = None
+        self._signal_used = False
+        self.signal_reason = None
+        self._want_signals = SAFEPOINT_BIASED and self.signals
+        if SAFEPOINT_BIASED and not self.signals:
+            self.signal_reason = "the C engine was turned off (accel off / PYXRAY_ACCEL=0)"
         for ident in sys._current_frames():
             self._state(ident, now)
         for state in self.threads.values():  # the weight of a first tick starts now
@@ -242,16 +250,10 @@ class Sampler(Recorder):
         self._cut = None
 
     def _start_signals(self) -> None:
-        """Starts the C engine's signal sampler where it helps and can run (module docstring)."""
-        from ._profile_sites import SAFEPOINT_BIASED
-
-        self._sigprof = None
-        self._signal_used = False
-        self.signal_reason = None
-        if not SAFEPOINT_BIASED:
-            return
-        if not self.signals:
-            self.signal_reason = "the C engine was turned off (accel off / PYXRAY_ACCEL=0)"
+        """Starts the C engine's signal sampler where it helps and can run (module docstring), and
+        arms it for the threads seen so far. Runs on the sampler thread before its first tick:
+        loading the C engine (imports, the library's check: ~10 ms of CPU) is not the program's."""
+        if not self._want_signals:
             return
         from ._accel_build import load
 
@@ -259,13 +261,19 @@ class Sampler(Recorder):
         if module is None or not hasattr(module, "sigprof_start"):
             self.signal_reason = why or "the C engine has no signal sampler on this platform (Linux only)"
             return
+        self._wrap_signal()  # first: a handler the program puts in from now on stops the sampler
         why = module.sigprof_start(int(round(self.interval * 1e9)))
         if why is not None:
             self.signal_reason = why
+            self._unwrap_signal()
             return
         self._sigprof = module
         self._signal_used = True
-        self._wrap_signal()
+        for state in list(self.threads.values()):
+            if state.ident not in HELPER_THREADS:
+                module.sigprof_arm(state.ident, state.native_id or 0)
+        if not module.sigprof_owned():  # the program's handler came in between
+            self._give_up_signals("the program put in its own SIGPROF handler while it was sampled")
 
     def _wrap_signal(self) -> None:
         """While the signal sampler runs, ``signal.signal(SIGPROF, ...)`` stops it first (its
@@ -307,6 +315,9 @@ class Sampler(Recorder):
         module, self._sigprof = self._sigprof, None
         if module is not None:
             module.sigprof_stop()
+        self._unwrap_signal()
+
+    def _unwrap_signal(self) -> None:
         wrapper, self._signal_wrapper = self._signal_wrapper, None
         if wrapper is not None and wrapper[0].signal is wrapper[2]:
             wrapper[0].signal = wrapper[1]
@@ -320,6 +331,7 @@ class Sampler(Recorder):
         # time.sleep, not Event.wait: a Condition wait allocates a lock and runs Python code on
         # every tick, with the GIL; stop() sets the flag and waits at most one interval.
         own = get_ident()
+        self._start_signals()
         stopping = self._stopping
         sleep = time.sleep
         interval = self.interval
@@ -389,7 +401,7 @@ class Sampler(Recorder):
                 state.root[QUIET] = True
             if self._sigprof is not None and ident not in HELPER_THREADS:
                 self._sigprof.sigprof_arm(ident, state.native_id or 0)
-            if self.cpu or self.memory or self._sigprof is not None:
+            if self.cpu or self.memory or self._want_signals:
                 state.cpu_clock = cpu_clock_of(ident)
                 # a thread first seen now has used its CPU time since it started
                 state.last_cpu = 0.0 if state.cpu_clock is not None else None
