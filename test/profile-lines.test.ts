@@ -72,8 +72,23 @@ function cli(args: readonly string[], env: NodeJS.ProcessEnv = ENV): string {
   return r.stdout
 }
 
+const built = new Set<string>()
+
+/**
+ * Builds the C engine for `python` now (once): the in-process sampler loads it on its own thread
+ * and starts the signal sampler then, so a first build that outlasts a short program would leave
+ * that profile without it (the document says so) — whatever the machine's load, not here.
+ */
+function buildEngine(python: string): void {
+  if (built.has(python)) return
+  const r = spawnSync(python, ['-m', 'pyxray._accel_build'], { env: { ...ENV, PYTHONPATH: join(import.meta.dirname, '..', 'python') }, encoding: 'utf8', timeout: 300_000 })
+  assert.equal(r.status, 0, `the C engine did not build for ${python}: ${r.stderr}`)
+  built.add(python)
+}
+
 /** Profiles `file` in sample mode with `python`; `inProcess`: the sampler thread even on 3.14+. */
 function profile(python: string, file: string, inProcess: boolean, tag: string): string {
+  if (inProcess) buildEngine(python)
   const out = join(DIR, `${tag}.json`)
   const env = { ...ENV, ...(inProcess ? { PYXRAY_SAMPLER: 'thread' } : {}) }
   cli(['profile', '--python', python, '--mode', 'sample', '--interval', '1ms', '-q', '-o', out, file], env)
@@ -201,6 +216,47 @@ for (const minor of [10, 11, 12, 13]) {
   })
 }
 
+/** Threads started one after another: glibc reuses an ended thread's stack, so its id too. */
+const SEQUENTIAL_PROGRAM = `import threading
+
+
+def work(n):
+    a = 7 ** 30000
+    b = 3 ** 30000
+    for _ in range(n):
+        x = a * b
+        y = 0
+    return x
+
+
+idents = set()
+for _ in range(6):
+    t = threading.Thread(target=work, args=(40,))
+    t.start()
+    idents.add(t.ident)
+    t.join()
+print("threads", len(idents))
+`
+const SEQUENTIAL_FILE = join(DIR, 'hot_sequential.py')
+writeFileSync(SEQUENTIAL_FILE, SEQUENTIAL_PROGRAM)
+
+for (const minor of [10, 12]) {
+  test(`3.${minor} in process, threads one after another (reused ids): the new thread gets the timer, its BINARY_OP is named`, (t: TestContext) => {
+    const python = requirePython(t, minor)
+    if (python === undefined) return
+    if (!signalSampled(minor)) return void t.skip('the signal sampler is Linux-only')
+    buildEngine(python)
+    const out = join(DIR, `sequential-${minor}.json`)
+    const stdout = cli(['profile', '--python', python, '--mode', 'sample', '--interval', '1ms', '-o', out, SEQUENTIAL_FILE])
+    assert.match(stdout, /^threads \d+$/m)
+    assert.equal(readProfileDocument(readFileSync(out, 'utf8'), out).metadata.instructionSampler, 'signal')
+    const top = report(out, '--instructions').instructions!.find((i) => i.function.qualname === 'work')
+    assert.ok(top, 'work has instruction samples')
+    assert.match(top.opname, BINOP_OP(minor), JSON.stringify(top))
+    assert.equal(top.line, 8)
+  })
+}
+
 /** The signal sampler must not change what the program sees: forks, subprocesses, its own SIGPROF handler. */
 const SAFETY_PROGRAM = `import os, signal, subprocess, sys
 
@@ -248,6 +304,7 @@ test('3.12 in process: the signal sampler leaves forks, subprocesses and a progr
   const python = requirePython(t, 12)
   if (python === undefined) return
   if (!signalSampled(12)) return void t.skip('the signal sampler is Linux-only')
+  buildEngine(python)
   const out = join(DIR, 'safety-12.json')
   const stdout = cli(['profile', '--python', python, '--mode', 'sample', '--interval', '1ms', '-o', out, SAFETY_FILE])
   assert.match(stdout, /^child 7$/m, 'the forked child ran to its own exit')

@@ -164,6 +164,46 @@ static PyObject *mod_sigprof_start(PyObject *self, PyObject *arg) {
     Py_RETURN_NONE;
 }
 
+/* Arms `slot` for the thread `ident` (thread state `ts`, kernel thread id `tid`): a timer on the
+ * thread's CPU clock that sends it SIGPROF every interval. 0 when it cannot be had. */
+static int sigprof_arm_slot(SigprofSlot *slot, PyThreadState *ts, unsigned long ident, long tid) {
+    clockid_t clock;
+    if (tid <= 0 || pthread_getcpuclockid((pthread_t)ident, &clock) != 0) return 0;
+    __atomic_store_n(&slot->armed, 0, __ATOMIC_RELEASE);
+    slot->tstate = ts;
+    slot->ident = ident;
+    slot->seq = 0;
+    slot->taken = 0;
+    struct sigevent event;
+    memset(&event, 0, sizeof event);
+    event.sigev_notify = SIGEV_THREAD_ID;
+    event.sigev_signo = SIGPROF;
+    event.sigev_value.sival_ptr = slot;
+    event.sigev_notify_thread_id = (pid_t)tid;
+    if (timer_create(clock, &event, &slot->timer) != 0) return 0;
+    struct itimerspec spec;
+    spec.it_interval.tv_sec = (time_t)(sigprof_interval_ns / 1000000000LL);
+    spec.it_interval.tv_nsec = (long)(sigprof_interval_ns % 1000000000LL);
+    spec.it_value = spec.it_interval;
+    __atomic_store_n(&slot->armed, 1, __ATOMIC_RELEASE);
+    if (timer_settime(slot->timer, 0, &spec, NULL) != 0) {
+        __atomic_store_n(&slot->armed, 0, __ATOMIC_RELEASE);
+        timer_delete(slot->timer);
+        return 0;
+    }
+    return 1;
+}
+
+/* The kernel thread id of `ts` when the thread state knows it (3.11+), else 0. */
+static long sigprof_native_id(PyThreadState *ts) {
+#if PY_VERSION_HEX >= 0x030B0000
+    return (long)ts->native_thread_id;
+#else
+    (void)ts;
+    return 0;
+#endif
+}
+
 /* sigprof_arm(ident, native_id) -> True when the thread's CPU clock now sends it SIGPROF (native_id
  * 0: the thread state's, 3.11+). */
 static PyObject *mod_sigprof_arm(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -177,40 +217,19 @@ static PyObject *mod_sigprof_arm(PyObject *self, PyObject *const *args, Py_ssize
     if (PyErr_Occurred()) return NULL;
     if (!sigprof_on || sigprof_used >= SIGPROF_SLOTS || sigprof_slot_of(ident) != NULL) Py_RETURN_FALSE;
     PyThreadState *ts = sigprof_thread_state(ident); /* alive: it cannot be deleted while we hold the GIL */
-#if PY_VERSION_HEX >= 0x030B0000
-    if (ts != NULL && tid <= 0) tid = (long)ts->native_thread_id; /* a thread threading does not know */
-#endif
-    if (ts == NULL || tid <= 0) Py_RETURN_FALSE;
-    clockid_t clock;
-    if (pthread_getcpuclockid((pthread_t)ident, &clock) != 0) Py_RETURN_FALSE;
+    if (ts == NULL) Py_RETURN_FALSE;
+    if (tid <= 0) tid = sigprof_native_id(ts); /* a thread threading does not know */
     SigprofSlot *slot = &sigprof_slots[sigprof_used];
     memset(slot, 0, sizeof *slot);
-    slot->tstate = ts;
-    slot->ident = ident;
-    struct sigevent event;
-    memset(&event, 0, sizeof event);
-    event.sigev_notify = SIGEV_THREAD_ID;
-    event.sigev_signo = SIGPROF;
-    event.sigev_value.sival_ptr = slot;
-    event.sigev_notify_thread_id = (pid_t)tid;
-    if (timer_create(clock, &event, &slot->timer) != 0) Py_RETURN_FALSE;
-    struct itimerspec spec;
-    spec.it_interval.tv_sec = (time_t)(sigprof_interval_ns / 1000000000LL);
-    spec.it_interval.tv_nsec = (long)(sigprof_interval_ns % 1000000000LL);
-    spec.it_value = spec.it_interval;
-    __atomic_store_n(&slot->armed, 1, __ATOMIC_RELEASE);
-    if (timer_settime(slot->timer, 0, &spec, NULL) != 0) {
-        __atomic_store_n(&slot->armed, 0, __ATOMIC_RELEASE);
-        timer_delete(slot->timer);
-        Py_RETURN_FALSE;
-    }
+    if (!sigprof_arm_slot(slot, ts, ident, tid)) Py_RETURN_FALSE;
     sigprof_used++;
     Py_RETURN_TRUE;
 }
 
 /* sigprof_take(ident, code, stale) -> the byte offset the thread's innermost frame was at in the
  * last signal, when that frame is still innermost and runs `code` and the signal came after the
- * previous take (or `stale` is true: any earlier signal in that frame); else -1. */
+ * previous take (or `stale` is true: any earlier signal in that frame); else -1; -2 when the id is
+ * now another thread's that could not be armed here (3.10: sigprof_arm it with its kernel id). */
 static PyObject *mod_sigprof_take(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
     if (nargs != 3 || !PyCode_Check(args[1])) {
@@ -223,6 +242,16 @@ static PyObject *mod_sigprof_take(PyObject *self, PyObject *const *args, Py_ssiz
     if (stale < 0) return NULL;
     SigprofSlot *slot = sigprof_slot_of(ident);
     if (slot == NULL) return PyLong_FromLong(-1);
+    PyThreadState *ts = sigprof_thread_state(ident);
+    if (ts != slot->tstate) {
+        /* the thread the slot was armed for has ended and another one has its id (glibc reuses
+         * the stacks, and so the ids, of ended threads): the old thread state is gone, never read
+         * it; the new thread gets the slot (3.11+: its thread state knows its kernel id) */
+        __atomic_store_n(&slot->armed, 0, __ATOMIC_RELEASE);
+        timer_delete(slot->timer);
+        if (ts != NULL && sigprof_arm_slot(slot, ts, ident, sigprof_native_id(ts))) return PyLong_FromLong(-1);
+        return PyLong_FromLong(-2); /* 3.10: the caller arms the new thread with its kernel id */
+    }
     unsigned long seq = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE);
     if ((seq & 1) || seq == 0 || (seq == slot->taken && !stale)) return PyLong_FromLong(-1);
     const void *frame = slot->frame, *code = slot->code;

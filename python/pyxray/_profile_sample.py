@@ -261,6 +261,9 @@ class Sampler(Recorder):
         if module is None or not hasattr(module, "sigprof_start"):
             self.signal_reason = why or "the C engine has no signal sampler on this platform (Linux only)"
             return
+        if self._stopping[0]:  # the first build of the C engine outlasted the program
+            self.signal_reason = "the program ended before the C engine was ready (it is built once, on first use)"
+            return
         self._wrap_signal()  # first: a handler the program puts in from now on stops the sampler
         why = module.sigprof_start(int(round(self.interval * 1e9)))
         if why is not None:
@@ -494,6 +497,9 @@ class Sampler(Recorder):
                 noted = self._sigprof.sigprof_take(state.ident, site.f_code, stale)
                 if noted >= 0:
                     lasti = noted
+                elif noted == -2:  # the id is a new thread's (ids of ended threads are reused)
+                    thread = threading._active.get(state.ident)  # type: ignore[attr-defined]
+                    self._sigprof.sigprof_arm(state.ident, getattr(thread, "native_id", None) or 0)
             offsets[lasti] = offsets.get(lasti, 0) + 1
         state.path = path
 
