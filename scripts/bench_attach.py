@@ -2,7 +2,7 @@
 
 ::
 
-    python3 scripts/bench_attach.py [--python PATH]... [--rounds N] [--window S] [--interval DURATION]
+    python3 scripts/bench_attach.py [--python PATH]... [--rounds N] [--window S] [--interval DURATION] [--nice N]
 
 For each interpreter (default: every CPython 3.14+ found as ``python3.X`` in $PYXRAY_PYTHON_PATHS,
 then in scripts/setup-native-pythons.sh's cache), a target program runs a fixed mix of work in a
@@ -17,9 +17,13 @@ target's first report inside it and its last; the result is the median sampled t
 the median unsampled one (interleaved, so drifts of the machine's load fall on both alike), per
 CPU second of the target (its thread's CPU time: what the sampler costs it, whatever the machine's
 load does to its share of a core) and per wall second (which on a busy machine is mostly that
-load), and the sampler's own CPU time per second sampled, its start-up and the writing of the
+load), the target's involuntary context switches per second of its CPU time (how often something
+else took its core: a sampler waking at the target's priority does, when no core is idle), and the
+sampler's own CPU time per second sampled, its start-up and the writing of the
 profile included (it runs beside the target: on a machine without an idle core it competes with
-it for one).
+it for one). ``--nice N`` runs the sampler at that niceness (``PYXRAY_SAMPLER_NICE``; default: the
+sampler's own choice, see python/pyxray/remote/_cli.py), to see what its competing for a core
+costs the target.
 
 Prints markdown (the BENCHMARKS.md section "Attaching").
 """
@@ -44,7 +48,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AGENT = os.path.join(ROOT, "python")
 
 TARGET = r"""
-import sys, time
+import resource, sys, time
 
 class Point:
     __slots__ = ("x", "y")
@@ -74,7 +78,7 @@ while True:
     count += 1
     now = clock()
     if now >= next_report:
-        out.write("%r %r %d\n" % (now, cpu(), count))
+        out.write("%r %r %d %d\n" % (now, cpu(), count, resource.getrusage(resource.RUSAGE_THREAD).ru_nivcsw))
         out.flush()
         next_report = now + 0.05
 """
@@ -100,22 +104,24 @@ class Reports:
     """The target's (time, count) lines, read on a thread."""
 
     def __init__(self, stream: object) -> None:
-        self.points: list[tuple[float, float, int]] = []
+        self.points: list[tuple[float, float, int, int]] = []
         self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
         self._thread.start()
 
     def _read(self, stream: object) -> None:
         for line in stream:  # type: ignore[attr-defined]
-            t, c, n = line.split()
-            self.points.append((float(t), float(c), int(n)))
+            t, c, n, s = line.split()
+            self.points.append((float(t), float(c), int(n), int(s)))
 
-    def rate(self, start: float, end: float) -> tuple[float, float] | None:
-        """(loops per wall second, loops per CPU second of the target) between start and end."""
+    def rate(self, start: float, end: float) -> tuple[float, float, float] | None:
+        """(loops per wall second, loops per CPU second of the target, the target's involuntary
+        context switches per CPU second: how often something took its core) between start and end."""
         inside = [p for p in list(self.points) if start <= p[0] <= end]
         if len(inside) < 2 or inside[-1][0] - inside[0][0] < 0.2 or inside[-1][1] <= inside[0][1]:
             return None
         loops = inside[-1][2] - inside[0][2]
-        return loops / (inside[-1][0] - inside[0][0]), loops / (inside[-1][1] - inside[0][1])
+        cpu = inside[-1][1] - inside[0][1]
+        return loops / (inside[-1][0] - inside[0][0]), loops / cpu, (inside[-1][3] - inside[0][3]) / cpu
 
 
 def _children_cpu() -> float:
@@ -123,13 +129,15 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def measure(python: str, rounds: int, window: float, interval: str) -> dict[str, object]:
+def measure(python: str, rounds: int, window: float, interval: str, nice: str | None = None) -> dict[str, object]:
     env = dict(os.environ, PYTHONPATH=AGENT)
+    if nice is not None:
+        env["PYXRAY_SAMPLER_NICE"] = nice
     version = subprocess.run([python, "-c", "import platform; print(platform.python_version())"], capture_output=True, text=True, check=True).stdout.strip()
     target = subprocess.Popen([python, "-c", TARGET], stdout=subprocess.PIPE, text=True)
     reports = Reports(target.stdout)
-    on: list[tuple[float, float]] = []
-    off: list[tuple[float, float]] = []
+    on: list[tuple[float, float, float]] = []
+    off: list[tuple[float, float, float]] = []
     cpu: list[float] = []
     samples: list[int] = []
     folder = tempfile.mkdtemp(prefix="pyxray-bench-attach-")
@@ -179,6 +187,8 @@ def measure(python: str, rounds: int, window: float, interval: str) -> dict[str,
         "drop": 1 - on_cpu / off_cpu,
         "wall_drop": 1 - on_wall / off_wall,
         "cpu": statistics.median(cpu),
+        "switches_off": statistics.median(r[2] for r in off),
+        "switches_on": statistics.median(r[2] for r in on),
         "samples_per_s": statistics.median(samples) / window,
         "rounds": len(on),
     }
@@ -190,6 +200,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--window", type=float, default=2.0, metavar="S")
     parser.add_argument("--interval", default="1ms")
+    parser.add_argument("--nice", default=None, metavar="N", help="the sampler's niceness (PYXRAY_SAMPLER_NICE)")
     options = parser.parse_args(argv)
     pythons = _interpreters(options.python)
     if not pythons:
@@ -199,19 +210,19 @@ def main(argv: list[str]) -> int:
     rows = []
     for python in pythons:
         sys.stderr.write("bench:attach: {}\n".format(python))
-        rows.append(measure(python, options.rounds, options.window, options.interval))
+        rows.append(measure(python, options.rounds, options.window, options.interval, options.nice))
     command = "npm run bench:attach" + (" -- " + " ".join(argv) if argv else "")
     print(
-        "Measured {} by `{}` ({} rounds of {:g} s unsampled / {:g} s sampled at --interval {}; {} cores, load average {} at the start).\n".format(
-            time.strftime("%Y-%m-%d"), command, options.rounds, options.window, options.window, options.interval, os.cpu_count(), " ".join("{:.1f}".format(x) for x in load)
+        "Measured {} by `{}` ({} rounds of {:g} s unsampled / {:g} s sampled at --interval {}{}; {} cores, load average {} at the start).\n".format(
+            time.strftime("%Y-%m-%d"), command, options.rounds, options.window, options.window, options.interval, "" if options.nice is None else ", sampler at nice " + options.nice, os.cpu_count(), " ".join("{:.1f}".format(x) for x in load)
         )
     )
-    print("| Python | loops per CPU s, unsampled | sampled | drop per CPU s | drop per wall s | samples/s taken | sampler CPU (start-up included) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| Python | loops per CPU s, unsampled | sampled | drop per CPU s | drop per wall s | samples/s taken | sampler CPU (start-up included) | target's involuntary switches per CPU s, unsampled / sampled |")
+    print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(
-            "| {} | {:.0f} | {:.0f} | {:+.2f} % | {:+.2f} % | {:.0f} | {:.0f} % of a core |".format(
-                row["version"], row["off"], row["on"], 100 * float(row["drop"]), 100 * float(row["wall_drop"]), row["samples_per_s"], 100 * float(row["cpu"])  # type: ignore[arg-type]
+            "| {} | {:.0f} | {:.0f} | {:+.2f} % | {:+.2f} % | {:.0f} | {:.0f} % of a core | {:.0f} / {:.0f} |".format(
+                row["version"], row["off"], row["on"], 100 * float(row["drop"]), 100 * float(row["wall_drop"]), row["samples_per_s"], 100 * float(row["cpu"]), row["switches_off"], row["switches_on"]  # type: ignore[arg-type]
             )
         )
     return 0

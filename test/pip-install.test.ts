@@ -102,6 +102,7 @@ describe('pip install of the agent (offline, into a fresh venv)', { concurrency:
       assert.equal(installed.status, 0, `${install[1].join(' ')}:\n${installed.stderr}`)
       const site = await run(venvPython, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'])
       assert.ok(existsSync(join(site.stdout.trim(), 'pyxray', '_accel.c')), 'the package carries the C engine source')
+      assert.ok(existsSync(join(site.stdout.trim(), 'pyxray', '_accel_sigprof.c')), 'and the file it includes')
 
       // From a folder outside the repository, a private cache: the first run builds the engine.
       const here = join(WORK, `project-3.${minor}`)

@@ -1707,6 +1707,8 @@ static PyObject *mod_setprofile(PyObject *module, PyObject *hook) {
     Py_RETURN_NONE;
 }
 
+#include "_accel_sigprof.c" /* sample mode: where a running thread is (3.10+, Linux) */
+
 static PyMethodDef module_methods[] = {
     {"setprofile", (PyCFunction)mod_setprofile, METH_O, "setprofile(hook): installs a Hook as the calling thread's C profile function (None removes it)."},
     {"lines_begin", (PyCFunction)(void (*)(void))mod_lines_begin, METH_FASTCALL, "lines_begin(code, disable): line mode measures the calling thread's frames of code."},
@@ -1716,6 +1718,7 @@ static PyMethodDef module_methods[] = {
     {"lines_return", (PyCFunction)(void (*)(void))mod_lines_return, METH_FASTCALL, "PY_RETURN / PY_YIELD callback of line mode."},
     {"lines_unwind", (PyCFunction)(void (*)(void))mod_lines_unwind, METH_FASTCALL, "PY_UNWIND callback of line mode."},
     {"lines_throw", (PyCFunction)(void (*)(void))mod_lines_throw, METH_FASTCALL, "PY_THROW callback of line mode."},
+    SIGPROF_METHODS
     {NULL, NULL, 0, NULL},
 };
 

@@ -60,6 +60,8 @@ if TYPE_CHECKING:  # typing is for type checkers only
     from typing import List, Optional, Tuple
 
 SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_accel.c")
+#: Every file of the C engine: SOURCE and the files it includes (all of them key the cache).
+SOURCES = (SOURCE, os.path.join(os.path.dirname(SOURCE), "_accel_sigprof.c"))
 MODULE = "pyxray._accel"
 #: Seconds a compile may take before it counts as failed.
 BUILD_TIMEOUT = 180
@@ -246,8 +248,9 @@ def build_dir(compiler: list[str]) -> str:
     from ._profile_calibrate import cache_dir
 
     digest = hashlib.sha256()
-    with open(SOURCE, "rb") as f:
-        digest.update(f.read())
+    for source in SOURCES:
+        with open(source, "rb") as f:
+            digest.update(f.read())
     for part in (*(" ".join(c) for c in build_commands(compiler, "_accel")), sys.version, sys.executable or "?"):
         digest.update(b"\0" + part.encode("utf-8", "replace"))
     tag = sys.implementation.cache_tag or "python"
@@ -270,11 +273,14 @@ def index_path() -> str:
     variables ($CC, $CFLAGS, $CPPFLAGS, $LDFLAGS, $LDSHARED)."""
     from ._profile_calibrate import cache_dir
 
-    try:
-        st = os.stat(SOURCE)
-        stamp = "{}:{}".format(st.st_size, st.st_mtime_ns)
-    except OSError:
-        stamp = "?"
+    stamps = []
+    for source in SOURCES:
+        try:
+            st = os.stat(source)
+            stamps.append("{}:{}".format(st.st_size, st.st_mtime_ns))
+        except OSError:
+            stamps.append("?")
+    stamp = ",".join(stamps)
     toolchain_env = [os.environ.get(name, "") for name in ("CC", "CFLAGS", "CPPFLAGS", "LDFLAGS", "LDSHARED")]
     text = "\0".join((sys.version, sys.executable or "?", *toolchain_env, stamp))
     h = 0xCBF29CE484222325  # FNV-1a, 64 bits (str hashes are salted per process)

@@ -46,7 +46,7 @@ def make_recorder(
     if mode == "sample":
         from ._profile_sample import Sampler
 
-        return Sampler(interval, clock_name == "cpu", code_filter, frames, memory=memory)
+        return Sampler(interval, clock_name == "cpu", code_filter, frames, memory=memory, signals=accel != "off")
 
     def python(reason: str, warning: str | None = None) -> Tracer:
         if HAS_MONITORING:

@@ -27,7 +27,18 @@ level at the previous tick. A statistical estimate -- exact per-call numbers nee
 
 Instructions: the innermost visible node also counts the sample at its frame's instruction offset
 (``f_lasti``; :mod:`pyxray._profile_sites` says what the document keeps of it, and where on 3.10+
-samples land).
+samples land). On 3.10+ a thread lets the sampler run only at calls, backward jumps and function
+starts, so its ``f_lasti`` then names one of those, not the instruction it spent the time in. Where
+the C engine has the signal sampler (``_accel_sigprof.c``: Linux, 3.10+, SIGPROF not taken, the
+``accel`` option not off), each sampled thread's own CPU clock interrupts it every interval of CPU
+time it uses, and the handler notes the instruction its innermost frame is running. A tick then
+takes that note instead of ``f_lasti`` when the innermost frame is the noted one and the note is new
+since the previous tick -- or older, when the thread used at least a tenth of an interval of CPU
+since the previous tick, or stands at a jump or RESUME (it ran, but less than an interval or not in
+this tick: it waits for the GIL there, and its latest note is where its CPU time in this frame
+went). A thread that used no CPU and stands elsewhere is blocked where ``f_lasti`` says (a call),
+and keeps it. ``metadata.instructionSampler`` is ``"signal"`` then; the sample weights and the stacks are the
+ticks' as before.
 
 Overhead: one tick costs a few microseconds plus a few per frame; at 1 ms that is well under 1%
 of a CPU for shallow stacks. Nothing is subtracted.
@@ -73,7 +84,7 @@ except ImportError:  # pragma: no cover
 class _Sampled:
     """One sampled thread."""
 
-    __slots__ = ("ident", "name", "native_id", "root", "last", "cpu_clock", "last_cpu", "path", "main")
+    __slots__ = ("ident", "name", "native_id", "root", "last", "cpu_clock", "last_cpu", "path", "main", "ran")
 
     def __init__(self, ident: int, root: Node) -> None:
         self.ident = ident
@@ -86,6 +97,8 @@ class _Sampled:
         self.last_cpu: float | None = None
         self.path: list[Node] = []
         self.main = False
+        #: CPU seconds the thread used since the previous tick (None: not read)
+        self.ran: float | None = None
 
 
 class Sampler(Recorder):
@@ -94,8 +107,16 @@ class Sampler(Recorder):
     mode = "sample"
     mechanism = "sampler"
 
-    def __init__(self, interval: float, cpu: bool, code_filter: CodeFilter, frames: FrameTable, *, memory: bool = False) -> None:
+    def __init__(self, interval: float, cpu: bool, code_filter: CodeFilter, frames: FrameTable, *, memory: bool = False, signals: bool = True) -> None:
         super().__init__(memory)
+        #: whether to try the C engine's signal sampler for instruction offsets (3.10+)
+        self.signals = signals
+        self._sigprof: Any = None  # the C module while its signal sampler runs
+        self._signal_used = False
+        self._want_signals = False
+        self._safe: dict[int, frozenset[int]] = {}
+        self._signal_wrapper: Any = None
+        self.signal_reason: str | None = None
         self.interval = interval
         self.cpu = cpu
         self.filter = code_filter
@@ -138,6 +159,7 @@ class Sampler(Recorder):
     def abandon(self) -> None:
         self._stopping[0] = True  # the sampler thread does not exist in a forked child
         self._thread = None
+        self._stop_signals()  # a forked child has no timers, but the parent's handler
         self._restore_switch()
 
     def thread_roots(self) -> list[ThreadRoot]:
@@ -150,6 +172,10 @@ class Sampler(Recorder):
         meta: dict[str, Any] = {}
         meta["intervalNs"] = int(round(self.interval * 1e9))
         meta["samples"] = self.samples
+        if self._signal_used:
+            meta["instructionSampler"] = "signal"
+        elif self.signal_reason is not None:
+            meta["instructionSamplerReason"] = self.signal_reason
         return threads, meta
 
     def shortfall(self, duration: float) -> str | None:
@@ -189,6 +215,14 @@ class Sampler(Recorder):
                 self._windows = (directory, max(0.05, float(seconds)))
             except ValueError:
                 self._windows = None
+        from ._profile_sites import SAFEPOINT_BIASED
+
+        self._sigprof = None
+        self._signal_used = False
+        self.signal_reason = None
+        self._want_signals = SAFEPOINT_BIASED and self.signals
+        if SAFEPOINT_BIASED and not self.signals:
+            self.signal_reason = "the C engine was turned off (accel off / PYXRAY_ACCEL=0)"
         for ident in sys._current_frames():
             self._state(ident, now)
         for state in self.threads.values():  # the weight of a first tick starts now
@@ -202,6 +236,7 @@ class Sampler(Recorder):
         try:
             self._thread.start()
         except RuntimeError as exc:  # no threads here (Pyodide, WASI)
+            self._stop_signals()
             self._restore_switch()
             raise ProfilerError("PROFILER_UNSUPPORTED", "sample mode needs a thread ({}); use trace mode".format(exc)) from exc
 
@@ -210,8 +245,85 @@ class Sampler(Recorder):
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        self._stop_signals()
         self._restore_switch()
         self._cut = None
+
+    def _start_signals(self) -> None:
+        """Starts the C engine's signal sampler where it helps and can run (module docstring), and
+        arms it for the threads seen so far. Runs on the sampler thread before its first tick:
+        loading the C engine (imports, the library's check: ~10 ms of CPU) is not the program's."""
+        if not self._want_signals:
+            return
+        from ._accel_build import load
+
+        module, why = load()
+        if module is None or not hasattr(module, "sigprof_start"):
+            self.signal_reason = why or "the C engine has no signal sampler on this platform (Linux only)"
+            return
+        if self._stopping[0]:  # the first build of the C engine outlasted the program
+            self.signal_reason = "the program ended before the C engine was ready (it is built once, on first use)"
+            return
+        self._wrap_signal()  # first: a handler the program puts in from now on stops the sampler
+        why = module.sigprof_start(int(round(self.interval * 1e9)))
+        if why is not None:
+            self.signal_reason = why
+            self._unwrap_signal()
+            return
+        self._sigprof = module
+        self._signal_used = True
+        for state in list(self.threads.values()):
+            if state.ident not in HELPER_THREADS:
+                module.sigprof_arm(state.ident, state.native_id or 0)
+        if not module.sigprof_owned():  # the program's handler came in between
+            self._give_up_signals("the program put in its own SIGPROF handler while it was sampled")
+
+    def _wrap_signal(self) -> None:
+        """While the signal sampler runs, ``signal.signal(SIGPROF, ...)`` stops it first (its
+        timers deleted, a pending SIGPROF dropped), so that the program's own handler never sees
+        pyxray's signals; the tick checks too (for a ``signal`` function bound before the start)."""
+        import signal as signal_module
+
+        original = signal_module.signal
+        sampler = self
+
+        def signal(signalnum: Any, handler: Any) -> Any:
+            if signalnum == getattr(signal_module, "SIGPROF", None) and sampler._sigprof is not None:
+                sampler._give_up_signals("the program put in its own SIGPROF handler while it was sampled")
+            return original(signalnum, handler)
+
+        signal.__wrapped__ = original  # type: ignore[attr-defined]
+        signal.__doc__ = original.__doc__
+        signal_module.signal = signal  # type: ignore[assignment]
+        self._signal_wrapper = (signal_module, original, signal)
+
+    def _give_up_signals(self, why: str) -> None:
+        """Stops the signal sampler during the profile: offsets are f_lasti from now on."""
+        self._stop_signals()
+        self._signal_used = False
+        self.signal_reason = why
+
+    def _safepoints(self, code: Any) -> frozenset[int]:
+        """The offsets of ``code``'s jumps and RESUMEs: instructions that take no time of their own,
+        where a thread stands only while it waits for the GIL (it ran to get there)."""
+        found = self._safe.get(id(code))
+        if found is None:
+            import dis
+
+            found = self._safe[id(code)] = frozenset(i.offset for i in dis.get_instructions(code) if "JUMP" in i.opname or i.opname == "RESUME")
+            self._keep.append(code)
+        return found
+
+    def _stop_signals(self) -> None:
+        module, self._sigprof = self._sigprof, None
+        if module is not None:
+            module.sigprof_stop()
+        self._unwrap_signal()
+
+    def _unwrap_signal(self) -> None:
+        wrapper, self._signal_wrapper = self._signal_wrapper, None
+        if wrapper is not None and wrapper[0].signal is wrapper[2]:
+            wrapper[0].signal = wrapper[1]
 
     def _restore_switch(self) -> None:
         if self._switch is not None:
@@ -222,6 +334,7 @@ class Sampler(Recorder):
         # time.sleep, not Event.wait: a Condition wait allocates a lock and runs Python code on
         # every tick, with the GIL; stop() sets the flag and waits at most one interval.
         own = get_ident()
+        self._start_signals()
         stopping = self._stopping
         sleep = time.sleep
         interval = self.interval
@@ -289,7 +402,9 @@ class Sampler(Recorder):
             if state.main and self._quiet_root:
                 state.root[LIB] = 2
                 state.root[QUIET] = True
-            if self.cpu or self.memory:
+            if self._sigprof is not None and ident not in HELPER_THREADS:
+                self._sigprof.sigprof_arm(ident, state.native_id or 0)
+            if self.cpu or self.memory or self._want_signals:
                 state.cpu_clock = cpu_clock_of(ident)
                 # a thread first seen now has used its CPU time since it started
                 state.last_cpu = 0.0 if state.cpu_clock is not None else None
@@ -311,6 +426,8 @@ class Sampler(Recorder):
         level = self._traced() if self.memory else None
         frames = sys._current_frames()
         now = time.perf_counter()
+        if self._sigprof is not None and not self._sigprof.sigprof_owned():
+            self._give_up_signals("the program put in its own SIGPROF handler while it was sampled")
         best: _Sampled | None = None
         best_cpu = -1.0
         for ident, frame in frames.items():
@@ -324,6 +441,7 @@ class Sampler(Recorder):
                 if cpu_now is not None:
                     used = cpu_now - state.last_cpu if state.last_cpu is not None else 0.0
                     state.last_cpu = cpu_now
+                    state.ran = used
                     if self.cpu:
                         weight = max(0.0, used)
                     if used > best_cpu:
@@ -373,6 +491,15 @@ class Sampler(Recorder):
             if offsets is None:
                 offsets = node[OFFSETS] = {}
             lasti = site.f_lasti
+            if self._sigprof is not None and site is leaf:
+                ran = state.ran
+                stale = (ran is not None and ran >= self.interval / 10) or lasti in self._safepoints(site.f_code)
+                noted = self._sigprof.sigprof_take(state.ident, site.f_code, stale)
+                if noted >= 0:
+                    lasti = noted
+                elif noted == -2:  # the id is a new thread's (ids of ended threads are reused)
+                    thread = threading._active.get(state.ident)  # type: ignore[attr-defined]
+                    self._sigprof.sigprof_arm(state.ident, getattr(thread, "native_id", None) or 0)
             offsets[lasti] = offsets.get(lasti, 0) + 1
         state.path = path
 

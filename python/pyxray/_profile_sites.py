@@ -14,9 +14,15 @@ interpreter of the same version, and sees the specialisation only the running pr
 Where samples land: a thread is sampled from another thread, which runs only when the sampled one
 lets go of the GIL, and that happens at the interpreter's "eval breaker" checks. Up to 3.9 those
 follow almost every instruction, so the sampled offset is the instruction that was running; from
-3.10 they are only at calls, backward jumps and function starts, so time spent in other
-instructions (a BINARY_OP on big ints) is charged to the next such instruction of the frame. The
-out-of-process sampler (3.15: the unwinder's ``opcodes`` location) has no such bias.
+3.10 they are only at calls, backward jumps and function starts, so ``f_lasti`` would charge time
+spent in other instructions (a BINARY_OP on big ints) to the next such instruction of the frame.
+There the C engine's signal sampler (``_accel_sigprof.c``, Linux; see
+:mod:`pyxray._profile_sample`) notes the instruction a running thread is in at SIGPROF on its own
+CPU clock, and the sampler uses that (``metadata.instructionSampler: "signal"``); without it
+(PYXRAY_ACCEL=0, no compiler, not Linux, SIGPROF taken by the program) the bias stays and
+``metadata.instructionSamplerReason`` says why. The out-of-process sampler (3.15: the unwinder's
+``opcodes`` location) has no such bias; 3.14's unwinder gives lines only (its FrameInfo is
+filename, lineno, funcname: no instruction, and no ``opcodes`` option).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ if TYPE_CHECKING:  # typing is for type checkers only
     from types import CodeType
     from typing import Any, Iterable
 
-#: Instruction-level samples may be biased toward the eval breaker's checks (see the module docstring).
+#: f_lasti is biased toward the eval breaker's checks (see the module docstring): the signal sampler helps.
 SAFEPOINT_BIASED = sys.version_info >= (3, 10)
 
 

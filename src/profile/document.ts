@@ -60,6 +60,10 @@ export interface ProfileMetadata {
   readonly tracer?: 'sys.monitoring' | 'sys.setprofile' | 'sampler'
   /** Sample mode: remote when the stacks were read from another process (3.14+'s _remote_debugging). */
   readonly sampler?: 'remote'
+  /** Sample mode in process on 3.10+: running threads' instructions noted at SIGPROF on their own CPU clock (the C engine). */
+  readonly instructionSampler?: 'signal'
+  /** Sample mode in process on 3.10+ without `instructionSampler`: why the signal sampler did not run. */
+  readonly instructionSamplerReason?: string
   /** The remote sampler with --async-aware: task stacks instead of thread stacks. */
   readonly asyncAware?: boolean
   /** Trace mode: the engine of the per-event hot path (the optional C accelerator or Python). */

@@ -167,6 +167,14 @@ export const PROFILE_SCHEMA_V3: JsonSchema = {
         "asyncAware": {
           "type": "boolean"
         },
+        "instructionSampler": {
+          "enum": [
+            "signal"
+          ]
+        },
+        "instructionSamplerReason": {
+          "type": "string"
+        },
         "sampler": {
           "enum": [
             "remote"

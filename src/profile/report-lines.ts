@@ -178,17 +178,18 @@ export function lineSamples(
 /**
  * Why a report of lines or instructions may be empty or biased, for the reader: `undefined` when
  * there is nothing to say. `python` is major.minor.micro; `remote` the sampler read the stacks from
- * outside.
+ * outside; `signal` the in-process sampler noted running threads' instructions at SIGPROF
+ * (`metadata.instructionSampler`), so they are where the thread was; `signalReason` why it did not.
  */
-export function lineSamplesNote(view: 'lines' | 'instructions', mode: 'trace' | 'sample', python: string, remote: boolean, found: number): string | undefined {
+export function lineSamplesNote(view: 'lines' | 'instructions', mode: 'trace' | 'sample', python: string, remote: boolean, found: number, signal = false, signalReason?: string): string | undefined {
   if (mode !== 'sample') return `a trace-mode profile has no line or instruction samples: profile with --mode sample`
   const minor = Number(/^3\.(\d+)/.exec(python)?.[1] ?? 'NaN')
   if (found === 0) {
     if (view === 'instructions' && remote && minor === 14) return `CPython 3.14's unwinder reports only lines: --lines shows them; for instructions sample in process (PYXRAY_SAMPLER=thread) or on 3.15`
     return `this profile has no ${view === 'lines' ? 'line' : 'instruction'} samples (written by an older pyxray, or imported from a format without them): profile again with --mode sample`
   }
-  if (!remote && minor >= 10) {
-    return `sampled in process on 3.${minor}: a thread is seen only where it lets other threads run (calls, backward jumps, function starts), so time in other instructions counts at the next of those${minor >= 14 ? ' (sampled from outside, the default on 3.14+, it has no such bias)' : ''}`
+  if (!remote && !signal && minor >= 10) {
+    return `sampled in process on 3.${minor}: a thread is seen only where it lets other threads run (calls, backward jumps, function starts), so time in other instructions counts at the next of those${minor >= 14 ? ' (sampled from outside, the default on 3.14+, it has no such bias)' : ''}; the C engine's signal sampler (Linux) notes where a running thread is, and did not run for this profile${signalReason !== undefined ? ` (${signalReason})` : ''}`
   }
   return undefined
 }

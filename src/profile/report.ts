@@ -386,7 +386,7 @@ function buildProcessReport(doc: ProfileDocument, o: ReportOptions): Report {
     const samples = lineSamples(roots, o.top, (fn) => ({ label: reportFunction(fn, cwd), file: shortFile(fn.file, cwd), ...(fn.instructions ? { instructions: fn.instructions } : {}) }), o.sources)
     const found = o.view === 'lines' ? samples.lineCount : samples.instructionCount
     // Tachyon samples from outside too; other imported files have no instructions
-    const note = lineSamplesNote(o.view, md.mode, md.python.version, md.sampler === 'remote' || md.source !== undefined, found)
+    const note = lineSamplesNote(o.view, md.mode, md.python.version, md.sampler === 'remote' || md.source !== undefined, found, md.instructionSampler === 'signal', md.instructionSamplerReason)
     return {
       ...base,
       sampleTotal: samples.sampleTotal,
