@@ -10,17 +10,11 @@ import { type RuntimeInfo, RuntimeError, selectRuntime } from '../runtime/index.
 import { Recompilers } from '../runtime/recompile.js'
 import { escapeControls } from '../text/escape.js'
 import { defineCommand, formatOption, formatValue, HELP_OPTION, numberOption, OUTPUT_OPTIONS, outputValue, parseOptions, RUNTIME_HELP, RUNTIME_OPTIONS, type RuntimeValues, runtimeValues } from './command.js'
+import { coreDecompiler } from './decompiler.js'
 import { describeError } from './dis-file.js'
 import { ExitCode, UsageError } from './errors.js'
 import { checkOutputPath, type Console, writeFileAtomic } from './io.js'
 import { formatSyntaxError, readSourceFile } from './source.js'
-
-/**
- * The decompiler of this build. The one place the command gets it from: once the core
- * (src/decompile/index.ts) is in, this line becomes
- * `import { decompileModule as coreDecompiler } from '../decompile/index.js'`.
- */
-const coreDecompiler: Decompiler | undefined = undefined
 
 /** Options of `pyxray decompile`. */
 export interface DecompileOptions {
