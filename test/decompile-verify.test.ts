@@ -11,42 +11,8 @@ import type { PyObject } from '../src/marshal/index.js'
 import { sameConst, verifyModule } from '../src/decompile/verify.js'
 import { Recompilers } from '../src/runtime/recompile.js'
 import { walkCodes } from '../scripts/stdlib-diff.js'
+import { SAMPLE } from './decompile-sample.js'
 import { NATIVE_MINORS, pythonFor, requirePython } from './pyenv.js'
-
-/** Nested functions, classes, lambdas, comprehensions, generators, closures, try, with, async. */
-export const SAMPLE = `import os
-
-GREETING = 'hello'
-
-def outer(items, scale=2, *rest, flag=False, **options):
-    total = 0
-    doubled = [item * 7 for item in items if item]
-    table = {key: value for key, value in options.items()}
-    first = lambda x: x + total
-    second = lambda y: y * scale
-    def inner(z):
-        nonlocal total
-        total += z
-        return (w for w in range(z) if w % 3)
-    class Local:
-        attribute = 5
-        def method(self, a, b):
-            return super().method(a - b) if a else {'x', 'y', 'z'}
-    try:
-        with open(os.devnull) as handle:
-            handle.read()
-    except (OSError, ValueError) as error:
-        print(error)
-    finally:
-        total -= 1
-    return doubled, table, first, second, inner, Local, {s for s in rest}
-
-async def fetch(session, urls):
-    async with session as s:
-        async for u in s.get(urls):
-            await u
-    return [await v async for v in session]
-`
 
 /** SAMPLE with blank lines inserted before it and inside two functions: only line data moves. */
 const MOVED = `\n\n${SAMPLE.replace('    total = 0\n', '    total = 0\n\n\n').replace('    try:\n', '\n    try:\n').replace('async def fetch', '\n\nasync def fetch')}`

@@ -129,7 +129,15 @@ export async function runDecompile(o: DecompileOptions, con: Console, decompile:
     if (out && !out.isDirectory()) throw new UsageError('OUTPUT', `--out-dir ${o.outDir}: not a folder`)
     if (!out && !statSync(dirname(resolve(o.outDir)), { throwIfNoEntry: false })?.isDirectory()) throw new UsageError('OUTPUT', `--out-dir ${o.outDir}: folder ${dirname(resolve(o.outDir))} does not exist`)
   }
-  if (decompile === undefined) throw new UsageError('USAGE', 'this build of pyxray has no decompiler core (src/decompile/index.ts): build it from a tree that has it')
+  if (kind === 'pyc') {
+    // One file: a file that is not bytecode is bad input (exit 2), not a line of a report.
+    try {
+      readPyc(new Uint8Array(readFileSync(target)))
+    } catch (e) {
+      throw new UsageError('USAGE', describeError(target, e) ?? `${target}: ${e instanceof Error ? e.message : String(e)}`)
+    }
+  }
+  if (decompile === undefined) throw new UsageError('USAGE', 'this build of pyxray has no decompiler core (src/decompile/index.ts, wired in src/cli/decompiler.ts)')
 
   const recompilers = new Recompilers({ ...(o.runtime.runtime ? { runtime: o.runtime.runtime } : {}), ...(o.runtime.python ? { python: o.runtime.python } : {}) })
   try {
@@ -140,14 +148,6 @@ export async function runDecompile(o: DecompileOptions, con: Console, decompile:
       outcomes = [outcome]
     } else {
       const inputs: Input[] = kind === 'pyc' ? [{ path: target, rel: basename(target) }] : pycFiles(target).map((p) => ({ path: p, rel: relative(target, p) }))
-      if (kind === 'pyc') {
-        // One file: a file that is not bytecode is bad input (exit 2), not a line of a report.
-        try {
-          readPyc(new Uint8Array(readFileSync(target)))
-        } catch (e) {
-          throw new UsageError('USAGE', describeError(target, e) ?? `${target}: ${e instanceof Error ? e.message : String(e)}`)
-        }
-      }
       const outputs = o.outDir !== undefined ? mirroredPaths(inputs.map((i) => i.rel)).map((p) => join(o.outDir!, p)) : []
       outcomes = await runPool(inputs, 4, (input, i) => decompileFile(input, { ...o, verify }, decompile, recompilers, outputs[i]))
     }
