@@ -181,3 +181,34 @@ test('sameConst: types kept apart, sets and frozensets without order, -0.0 and N
   assert.ok(sameConst(float(NaN), float(NaN)))
   assert.ok(sameConst(tuple(frozen(str('x'), str('y'))), tuple(frozen(str('y'), str('x')))))
 })
+
+test('verify 3.14 through Pyodide, the stand-in when there is no native 3.14: moved lines equivalent, an edit differs; the same verdict as native 3.14 on native bytecode', async (t) => {
+  const pyodide = new Recompilers({ runtime: 'pyodide' })
+  try {
+    const { info } = await pyodide.runtimeFor(14)
+    assert.equal(info.kind, 'pyodide')
+    const original = codeOf(await pyodide.compile(14, SAMPLE, { optimize: 0 }))
+    assert.equal(verifyModule(original, codeOf(await pyodide.compile(14, MOVED, { optimize: 0 }))).differs, 0)
+    const edited = verifyModule(original, codeOf(await pyodide.compile(14, EDITED, { optimize: 0 })))
+    assert.deepEqual(
+      edited.verdicts.filter((v) => v.status !== 'equivalent').map((v) => [v.qualname, v.difference?.field]),
+      [['outer', 'argument']],
+    )
+    await assert.rejects(pyodide.compile(12, SAMPLE, { optimize: 0 }), /the Pyodide runtime is CPython 3\.14, so it recompiles 3\.14 bytecode only/)
+    // Bytecode of a native 3.14, recompiled by Pyodide's 3.14 (what --verify does without a native 3.14).
+    const python = pythonFor(14)
+    if (python === undefined) {
+      t.diagnostic('no native CPython 3.14: the cross-check of native bytecode recompiled by Pyodide is left out')
+      return
+    }
+    const native = new Recompilers({ python, runtime: 'native' })
+    try {
+      const made = codeOf(await native.compile(14, SAMPLE, { optimize: 0 }))
+      assert.deepEqual(verifyModule(made, codeOf(await pyodide.compile(14, MOVED, { optimize: 0 }))).verdicts.filter((v) => v.status !== 'equivalent'), [])
+    } finally {
+      await native.close()
+    }
+  } finally {
+    await pyodide.close()
+  }
+})

@@ -7,7 +7,7 @@
  */
 import { type CodeObject, toCodeObject } from '../bytecode/index.js'
 import { readMarshal } from '../marshal/index.js'
-import { type RuntimeChoice, type Selected, selectRuntime } from './index.js'
+import { PYODIDE_MINOR, type RuntimeChoice, type Selected, selectRuntime } from './index.js'
 import { RuntimeError, type RuntimeInfo } from './types.js'
 
 /** What compiling one source gave: the module's code object, or why it did not compile. */
@@ -52,7 +52,10 @@ export class Recompilers {
     let lane = this.lanes.get(minor)
     if (lane === undefined) {
       const python = this.choice.python ?? `3.${minor}`
-      const selected = selectRuntime({ ...this.choice, python })
+      const selected =
+        this.choice.runtime === 'pyodide' && this.choice.python === undefined && minor !== PYODIDE_MINOR
+          ? Promise.reject(new RuntimeError('RUNTIME_UNSUPPORTED', `this bytecode is CPython 3.${minor}; the Pyodide runtime is CPython 3.${PYODIDE_MINOR}, so it recompiles 3.${PYODIDE_MINOR} bytecode only: use --runtime native`))
+          : selectRuntime({ ...this.choice, python })
       const info = selected.then(async (s) => {
         const i = await s.runtime.info()
         if (i.minor !== minor) {
