@@ -67,8 +67,11 @@ export function decodeSource(bytes: Uint8Array): string {
   for (const line of head) {
     const m = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/.exec(line)
     if (m) {
+      const name = m[1]!.toLowerCase().replace(/_/g, '-')
+      // Python's latin-1 is ISO-8859-1 byte for byte (the WHATWG label "latin1" means windows-1252).
+      if (/^(latin-?1|iso-?8859-1|iso-latin-1|l1|cp819|8859)$/.test(name)) return String.fromCharCode(...bytes.subarray(0, 0x8000)) + (bytes.length > 0x8000 ? latin1Rest(bytes) : '')
       try {
-        return new TextDecoder(m[1]!.toLowerCase().replace(/^utf-8-.*/, 'utf-8')).decode(bytes)
+        return new TextDecoder(name.replace(/^utf-?8(-.*)?$/, 'utf-8')).decode(bytes)
       } catch {
         break
       }
@@ -76,6 +79,12 @@ export function decodeSource(bytes: Uint8Array): string {
     if (!/^[ \t\f]*(#.*)?\r?$/.test(line)) break
   }
   return new TextDecoder('utf-8').decode(bytes)
+}
+
+function latin1Rest(bytes: Uint8Array): string {
+  let text = ''
+  for (let i = 0x8000; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  return text
 }
 
 /** The oracle found no source for a .pyc. */
@@ -172,7 +181,7 @@ export async function measure(version: string, inputs: readonly PycInput[], reco
 }
 
 /** The source of a .pyc for the oracle: beside it, in the folder above __pycache__, or at co_filename (as dis finds it). */
-function findSourcePath(pycPath: string, coFilename: string): string | undefined {
+export function findSourcePath(pycPath: string, coFilename: string): string | undefined {
   let found: string | undefined
   for (const candidate of sourceCandidates(pycPath, coFilename)) {
     try {
