@@ -144,6 +144,44 @@ for (const minor of NATIVE_MINORS) {
   })
 }
 
+/**
+ * The same code laid out on other lines, as a decompiler may write it: one-line bodies, joined
+ * and split statements and expressions. From 3.13 the first pair compiles to a superinstruction
+ * (STORE_FAST_LOAD_FAST, made only from two instructions on one line) on one side only, and from
+ * 3.14 the second has LOAD_FAST_BORROW on one side where the other has LOAD_FAST.
+ */
+const LAYOUTS: readonly (readonly [string, string])[] = [
+  ['def f(x):\n    while x:\n        x -= 1\n    else:\n        return 2\n', 'def f(x):\n    while x: x -= 1\n    else: return 2\n'],
+  ['def f(x):\n    for a in x:\n        y = a\n        g(a)\n', 'def f(x):\n    for a in x:\n        y = a; g(a)\n'],
+  ['def f(a):\n    if a: b()\n    return a\n', 'def f(a):\n    if a:\n        b()\n    return a\n'],
+  ['f(a,\n  b,\n  c)\nx = {\n    1: 2,\n    3: 4,\n}\n', 'f(a, b, c)\nx = {1: 2, 3: 4}\n'],
+  ['def f(x):\n    try:\n        g()\n    except (A,\n            B):\n        pass\n    finally:\n        h()\n', 'def f(x):\n    try: g()\n    except (A, B): pass\n    finally: h()\n'],
+  ['def f(x):\n    with a as b, c as d:\n        return (1 if x\n                else 2)\n', 'def f(x):\n    with a as b, c as d: return 1 if x else 2\n'],
+  ['def f(a, b):\n    if (a and\n            b):\n        g()\n    return {k: v\n            for k, v in a}\n', 'def f(a, b):\n    if a and b:\n        g()\n    return {k: v for k, v in a}\n'],
+  ['@d\nclass C:\n    x = 1\n    def m(\n        self,\n        y=2,\n    ):\n        return y\n', '@d\n\nclass C:\n\n    x = 1\n    def m(self, y=2): return y\n'],
+]
+
+for (const minor of NATIVE_MINORS) {
+  test(`verify 3.${minor}: the same code on other lines is equivalent (superinstructions and borrowed loads included)`, async (t) => {
+    const python = requirePython(t, minor)
+    if (python === undefined) return
+    const recompilers = new Recompilers({ python, runtime: 'native' })
+    try {
+      for (const [a, b] of LAYOUTS) {
+        const x = codeOf(await recompilers.compile(minor, a, { optimize: 0 }))
+        const y = codeOf(await recompilers.compile(minor, b, { optimize: 0 }))
+        assert.deepEqual(verifyModule(x, y).verdicts.filter((v) => v.status !== 'equivalent'), [], a)
+      }
+      // A control: "if x: pass, else: g()" is not "if not x: g()" in bytecode.
+      const ifPass = codeOf(await recompilers.compile(minor, 'def f(x):\n    if x:\n        pass\n    else:\n        g()\n', { optimize: 0 }))
+      const ifNot = codeOf(await recompilers.compile(minor, 'def f(x):\n    if not x:\n        g()\n', { optimize: 0 }))
+      assert.equal(verifyModule(ifPass, ifNot).verdicts.find((v) => v.qualname === 'f')?.difference?.field, 'instruction')
+    } finally {
+      await recompilers.close()
+    }
+  })
+}
+
 test('verify: optimize levels are kept apart (a docstring and an assert)', async (t) => {
   const minor = NATIVE_MINORS.find((m) => pythonFor(m) !== undefined)
   if (minor === undefined) {

@@ -16,7 +16,9 @@
  * positions in it), and two instructions that carry no meaning of their own: NOP (CPython keeps a
  * NOP only to hold a line number, so where it stays depends on the lines) and EXTENDED_ARG (needed
  * or not depending on how far a jump reaches, which NOPs change). Jump targets and exception
- * ranges are compared as instruction numbers counted without these two, so they line up. One
+ * ranges are compared as instruction numbers counted without these two, so they line up. From
+ * 3.13 a superinstruction (LOAD_FAST_LOAD_FAST…), formed only from two instructions on one line,
+ * is compared as its two parts, and LOAD_FAST_BORROW (3.14) as LOAD_FAST (see SAME_AS). One
  * constant is line data too: from 3.13 a class body stores its first line as `__firstlineno__`;
  * the value loaded just before `STORE_NAME __firstlineno__` (and its co_consts entry) is not compared.
  *
@@ -37,8 +39,8 @@ export type VerifyStatus = 'equivalent' | 'differs' | 'not-recovered'
 /** The first difference found in a code object. */
 export interface Difference {
   /**
-   * What differs: 'instruction' (the opname), 'argument', 'exception handler', 'instructions'
-   * (one stream ends first), a table ('consts', 'names', 'varnames', 'cellvars', 'freevars',
+   * What differs: 'instruction' (the opname), 'argument', 'instructions' (one stream ends first),
+   * 'jump target', 'exception handler', a table ('consts', 'names', 'varnames', 'cellvars', 'freevars',
    * 'localspluskinds'), a number ('argcount', 'posonlyargcount', 'kwonlyargcount', 'nlocals',
    * 'stacksize', 'flags'), 'name', 'qualname', 'code object' (none in the output at this place)
    * or 'compile' (the output does not compile).
@@ -154,7 +156,7 @@ function matchChildren(orig: readonly CodeObject[], got: readonly CodeObject[]):
 
 /** The instructions that count, with jump targets and handlers as instruction numbers. */
 interface Stream {
-  readonly instructions: readonly Instruction[]
+  readonly instructions: readonly Compared[]
   readonly opnames: readonly string[]
   /** Instruction number of the first counted instruction at or after a byte offset. */
   indexAt(offset: number): number
@@ -169,10 +171,45 @@ interface Stream {
 /** Opnames that carry no meaning of their own (see the file's comment). */
 const SKIPPED: ReadonlySet<string> = new Set(['NOP', 'EXTENDED_ARG'])
 
+/**
+ * Superinstructions (3.13+) and their two parts: CPython joins two local loads or stores into one
+ * only when both are on the same line, so they are compared as the two instructions they stand for.
+ */
+const SUPERINSTRUCTIONS: ReadonlyMap<string, readonly [string, string]> = new Map([
+  ['LOAD_FAST_LOAD_FAST', ['LOAD_FAST', 'LOAD_FAST']],
+  ['STORE_FAST_LOAD_FAST', ['STORE_FAST', 'LOAD_FAST']],
+  ['STORE_FAST_STORE_FAST', ['STORE_FAST', 'STORE_FAST']],
+  ['LOAD_FAST_BORROW_LOAD_FAST_BORROW', ['LOAD_FAST_BORROW', 'LOAD_FAST_BORROW']],
+])
+
+/**
+ * Opnames compared as another: LOAD_FAST_BORROW (3.14+) is LOAD_FAST without the reference count,
+ * chosen after superinstructions are formed (a load inside one stays LOAD_FAST), so which of the
+ * two a load is follows the lines as well.
+ */
+const SAME_AS: ReadonlyMap<string, string> = new Map([['LOAD_FAST_BORROW', 'LOAD_FAST']])
+
+/** An instruction of the compared stream: as decoded, or one part of a superinstruction. */
+type Compared = Instruction & { readonly opnameShown?: string }
+
 function streamOf(code: CodeObject): Stream {
   const dis = disassemble(code, { positions: false })
   const opnames = dis.rules.arrays.opnames
-  const instructions = dis.instructions.filter((i) => !SKIPPED.has(opnames[i.baseOpcode]!))
+  const instructions: Compared[] = []
+  for (const i of dis.instructions) {
+    const name = opnames[i.baseOpcode]!
+    if (SKIPPED.has(name)) continue
+    const parts = SUPERINSTRUCTIONS.get(name)
+    if (parts !== undefined && i.argval?.kind === 'names') {
+      for (let p = 0; p < 2; p++) {
+        const local = i.argval.value[p]!
+        instructions.push({ ...i, opnameShown: SAME_AS.get(parts[p]!) ?? parts[p]!, argval: { kind: 'name', value: local }, argrepr: local })
+      }
+    } else {
+      const same = SAME_AS.get(name)
+      instructions.push(same === undefined ? i : { ...i, opnameShown: same })
+    }
+  }
   const offsets = instructions.map((i) => i.offset)
   const indexAt = (offset: number): number => {
     let lo = 0
@@ -209,37 +246,45 @@ export function compareCode(expected: CodeObject, got: CodeObject): Difference |
   return compareInstructions(a, b) ?? compareFields(expected, got, (i) => a.lineConsts.has(i) && b.lineConsts.has(i))
 }
 
+/**
+ * The first difference between two instruction streams. Opnames and arguments other than jump
+ * targets come first, with the lengths: one instruction added or removed shifts every later jump
+ * target and handler by one, so those are compared only once the instructions match one for one,
+ * and the difference reported is the instruction itself, not a jump that lands past it.
+ */
 function compareInstructions(a: Stream, b: Stream): Difference | undefined {
   const n = Math.min(a.instructions.length, b.instructions.length)
+  const nameOf = (s: Stream, i: Compared) => i.opnameShown ?? s.opnames[i.baseOpcode]!
+  const at = (k: number, field: string, expected: string, got: string): Difference => {
+    const x = a.instructions[k]
+    const y = b.instructions[k]
+    return { field, ...(x ? { offset: x.offset } : {}), ...(y ? { gotOffset: y.offset } : {}), index: k, expected, got }
+  }
+  const show = (s: Stream, k: number) => {
+    const i = s.instructions[k]
+    return i ? showInstruction(i, nameOf(s, i), s) : 'end of code'
+  }
   for (let k = 0; k < n; k++) {
     const x = a.instructions[k]!
     const y = b.instructions[k]!
-    const at = { offset: x.offset, gotOffset: y.offset, index: k }
-    const xName = a.opnames[x.baseOpcode]!
-    const yName = b.opnames[y.baseOpcode]!
-    if (xName !== yName) return { field: 'instruction', ...at, expected: showInstruction(x, xName, a), got: showInstruction(y, yName, b) }
+    if (nameOf(a, x) !== nameOf(b, y)) return at(k, 'instruction', show(a, k), show(b, k))
     const lineOnly = a.lineLoads.has(k) && b.lineLoads.has(k)
-    if (!lineOnly && !sameArgument(x, a, y, b)) return { field: 'argument', ...at, expected: showInstruction(x, xName, a), got: showInstruction(y, yName, b) }
-    if (a.handlers[k] !== b.handlers[k]) {
-      return { field: 'exception handler', ...at, expected: `${showInstruction(x, xName, a)}: ${a.handlers[k] || 'no handler'}`, got: `${showInstruction(y, yName, b)}: ${b.handlers[k] || 'no handler'}` }
-    }
+    if (!lineOnly && x.argval?.kind !== 'jump' && !sameArgument(x, y)) return at(k, 'argument', show(a, k), show(b, k))
   }
-  if (a.instructions.length !== b.instructions.length) {
-    const x = a.instructions[n]
-    const y = b.instructions[n]
-    return {
-      field: 'instructions',
-      index: n,
-      ...(x ? { offset: x.offset } : {}),
-      ...(y ? { gotOffset: y.offset } : {}),
-      expected: x ? showInstruction(x, a.opnames[x.baseOpcode]!, a) : 'end of code',
-      got: y ? showInstruction(y, b.opnames[y.baseOpcode]!, b) : 'end of code',
-    }
+  if (a.instructions.length !== b.instructions.length) return at(n, 'instructions', show(a, n), show(b, n))
+  for (let k = 0; k < n; k++) {
+    const x = a.instructions[k]!
+    const y = b.instructions[k]!
+    if (x.argval?.kind === 'jump' && (y.argval?.kind !== 'jump' || a.indexAt(x.argval.value) !== b.indexAt(y.argval.value))) return at(k, 'jump target', show(a, k), show(b, k))
+  }
+  for (let k = 0; k < n; k++) {
+    if (a.handlers[k] !== b.handlers[k]) return at(k, 'exception handler', `${show(a, k)}: ${a.handlers[k] || 'no handler'}`, `${show(b, k)}: ${b.handlers[k] || 'no handler'}`)
   }
   return undefined
 }
 
-function sameArgument(x: Instruction, a: Stream, y: Instruction, b: Stream): boolean {
+/** Whether two instructions of the same opname have the same argument (jump targets are compared apart). */
+function sameArgument(x: Compared, y: Compared): boolean {
   if (x.arg === undefined || y.arg === undefined) return x.arg === y.arg
   const xv = x.argval
   const yv = y.argval
@@ -248,8 +293,6 @@ function sameArgument(x: Instruction, a: Stream, y: Instruction, b: Stream): boo
   switch (xv.kind) {
     case 'const':
       return sameConst(xv.value, (yv as typeof xv).value)
-    case 'jump':
-      return a.indexAt(xv.value) === b.indexAt((yv as typeof xv).value)
     case 'name':
     case 'names':
       // The names, with the flags dis prints beside them (NULL +, method); the index may differ only with the table.
@@ -260,7 +303,7 @@ function sameArgument(x: Instruction, a: Stream, y: Instruction, b: Stream): boo
 }
 
 /** An instruction as dis shows it, with a jump's target as an instruction number too. */
-function showInstruction(i: Instruction, opname: string, s: Stream): string {
+function showInstruction(i: Compared, opname: string, s: Stream): string {
   const target = i.argval?.kind === 'jump' ? ` (instruction ${s.indexAt(i.argval.value)})` : ''
   return `${opname}${i.argrepr ? ` ${i.argrepr}` : i.arg !== undefined ? ` ${i.arg}` : ''}${target}`
 }
