@@ -6,7 +6,7 @@
  * compile (must be 0), unreadable files, and the time.
  *
  *   npm run test:decompile -- [--versions 3.8,3.14] [--sample N] [--opt] [--json FILE] [--verbose[=K]]
- *                             [--oracle] [--dir PATH]
+ *                             [--oracle | --unparse] [--dir PATH]
  *
  * Interpreters and .pyc files as scripts/stdlib-diff.ts finds them (a native CPython of every
  * version; Pyodide stands in for a missing native 3.14); --opt adds the .opt-1/.opt-2 files
@@ -15,12 +15,16 @@
  *
  * --oracle measures the verification itself: the "decompiler" returns each module's own source
  * (found beside the .pyc or at co_filename), so every code object must come out equivalent; any
- * other verdict is a false difference of the verifier or of the recompiling.
+ * other verdict is a false difference of the verifier or of the recompiling. --unparse (3.9+)
+ * returns `ast.unparse(ast.parse(source))` instead: the code as a decompiler that writes it
+ * perfectly but in its own layout would; what differs then is what the lines alone change in
+ * the bytecode (or what ast.unparse gets wrong).
  *
  * Recompiles are batched: one interpreter process per version answers every file's compile
  * (several requests in flight), while this process decompiles and compares the next files.
  * Exits 1 when a decompiler crashed, an output did not compile or a file could not be read.
  */
+import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -87,11 +91,16 @@ function latin1Rest(bytes: Uint8Array): string {
   return text
 }
 
+/** A stand-in decompiler that knows each file's source by its .pyc (the oracles of --oracle and --unparse). */
+export interface SourceOracle {
+  readonly sourceOf: (input: PycInput) => string | undefined
+}
+
 /** The oracle found no source for a .pyc. */
 class NoSource extends Error {}
 
 /** Decompiles, recompiles and verifies `inputs` (each recompiled by an interpreter of its own version). */
-export async function measure(version: string, inputs: readonly PycInput[], recompilers: Recompilers, decompiler: Decompiler | 'oracle', verbose: number): Promise<DecompileReport> {
+export async function measure(version: string, inputs: readonly PycInput[], recompilers: Recompilers, decompiler: Decompiler | 'oracle' | SourceOracle, verbose: number): Promise<DecompileReport> {
   const started = performance.now()
   const cpu = process.cpuUsage()
   let codes = 0
@@ -125,6 +134,10 @@ export async function measure(version: string, inputs: readonly PycInput[], reco
         const path = findSourcePath(input.path, code.filename)
         if (path === undefined) throw new NoSource()
         result = { source: decodeSource(new Uint8Array(readFileSync(path))), units: [] }
+      } else if (typeof decompiler === 'object') {
+        const source = decompiler.sourceOf(input)
+        if (source === undefined) throw new NoSource()
+        result = { source, units: [] }
       } else result = decompiler(code, [3, minor])
     } catch (e) {
       if (e instanceof NoSource) {
@@ -203,6 +216,28 @@ function sourceCandidates(pycPath: string, coFilename: string): string[] {
   return [[...parts, `${stem}.py`].join('/'), resolve(parts.join('/'), coFilename), coFilename].filter(Boolean)
 }
 
+/** What --unparse runs: every source file's text, parsed and unparsed by the interpreter (null when it cannot). */
+const UNPARSE = `import ast, json, sys, tokenize
+out = []
+for p in json.load(sys.stdin):
+    try:
+        with tokenize.open(p) as f:
+            out.append(ast.unparse(ast.parse(f.read())))
+    except Exception:
+        out.append(None)
+sys.stdout.write(json.dumps(out))
+`
+
+/** --unparse: each .pyc's source as `ast.unparse(ast.parse(source))` of its own interpreter (3.9+). */
+function unparseOracle(python: string, inputs: readonly PycInput[]): SourceOracle {
+  const paths = inputs.map((i) => findSourcePath(i.path, ''))
+  const found = paths.filter((p): p is string => p !== undefined)
+  const texts = JSON.parse(execFileSync(python, ['-I', '-c', UNPARSE], { input: JSON.stringify(found), encoding: 'utf8', maxBuffer: 2 ** 30 })) as (string | null)[]
+  const byPath = new Map(found.map((p, i) => [p, texts[i] ?? undefined]))
+  const byInput = new Map(inputs.map((input, i) => [input.path, paths[i] === undefined ? undefined : byPath.get(paths[i]!)]))
+  return { sourceOf: (input) => byInput.get(input.path) }
+}
+
 const pct = (n: number, total: number) => (total === 0 ? 'n/a' : `${((100 * n) / total).toFixed(2)} %`)
 
 /** One line per report. */
@@ -223,7 +258,7 @@ async function main(): Promise<number> {
     const a = args[i]!
     return a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[i + 1]
   }
-  const known = ['--versions', '--sample', '--opt', '--json', '--verbose', '--oracle', '--dir']
+  const known = ['--versions', '--sample', '--opt', '--json', '--verbose', '--oracle', '--unparse', '--dir']
   const unknown = args.filter((a) => a.startsWith('--') && !known.some((k) => a === k || a.startsWith(`${k}=`)))
   if (unknown.length > 0) {
     console.error(`unknown option(s) ${unknown.join(' ')}; known: ${known.join(' ')}`)
@@ -239,7 +274,8 @@ async function main(): Promise<number> {
   const verboseArg = args.find((a) => a.startsWith('--verbose'))
   const verbose = verboseArg === undefined ? 0 : verboseArg.includes('=') ? Number(verboseArg.split('=')[1]) : 20
   const oracle = args.includes('--oracle')
-  const decompiler: Decompiler | 'oracle' | undefined = oracle ? 'oracle' : coreDecompiler
+  const unparse = args.includes('--unparse')
+  const decompiler: Decompiler | 'oracle' | undefined = oracle ? 'oracle' : unparse ? 'oracle' : coreDecompiler
   if (decompiler === undefined) {
     console.error('this tree has no decompiler core (src/decompile/index.ts, wired in src/cli/decompiler.ts); --oracle measures the verification alone')
     return 2
@@ -269,9 +305,13 @@ async function main(): Promise<number> {
       if (versions && !versions.includes(interp.version)) continue
       const all = await listStdlib(interp, args.includes('--opt'))
       const inputs = sample === undefined ? all : sampleInputs(all, sample)
+      if (unparse && (interp.python === undefined || interp.minor < 9)) {
+        console.log(`${interp.version}: left out (--unparse needs a native CPython 3.9+, which has ast.unparse)`)
+        continue
+      }
       const recompilers = new Recompilers(interp.python ? { python: interp.python, runtime: 'native' } : { runtime: 'pyodide' })
       try {
-        const r = await measure(interp.version, inputs, recompilers, decompiler, verbose)
+        const r = await measure(interp.version, inputs, recompilers, unparse ? unparseOracle(interp.python!, inputs) : decompiler, verbose)
         reports.push(r)
         print(r, `${interp.version} (${interp.release})`)
       } finally {
