@@ -8,7 +8,7 @@
 import { type CodeObject, toCodeObject } from '../bytecode/index.js'
 import { readMarshal } from '../marshal/index.js'
 import { PYODIDE_MINOR, type RuntimeChoice, type Selected, selectRuntime } from './index.js'
-import { RuntimeError, type RuntimeInfo } from './types.js'
+import { fromBase64, RuntimeError, type RuntimeInfo } from './types.js'
 
 /** What compiling one source gave: the module's code object, or why it did not compile. */
 export type Recompiled = { readonly code: CodeObject } | { readonly error: string }
@@ -20,6 +20,9 @@ export interface RecompileOptions {
   /** As compile()'s optimize: 0, 1 or 2 (the .pyc's level). */
   readonly optimize: 0 | 1 | 2
 }
+
+/** How long one compile may take, queue included (the agent's default is 30 s). */
+const COMPILE_TIMEOUT_MS = 300_000
 
 /** Requests sent to one worker before the earlier ones are answered. */
 const IN_FLIGHT = 4
@@ -90,7 +93,9 @@ export class Recompilers {
     if (lane.active >= IN_FLIGHT) await new Promise<void>((go) => lane.waiting.push(go))
     lane.active++
     try {
-      const bytes = await runtime.compile(source, { filename: options.filename ?? '<decompiled>', mode: 'exec', optimize: options.optimize })
+      // As runtime.compile(), with a longer timeout: a large module, behind a few others, on a busy machine.
+      const r = await runtime.request<{ marshal: string }>('compile', { source, filename: options.filename ?? '<decompiled>', mode: 'exec', optimize: options.optimize }, { timeoutMs: COMPILE_TIMEOUT_MS })
+      const bytes = fromBase64(r.marshal)
       const { value } = readMarshal(bytes, { pythonVersion: [3, minor] })
       if (value.type !== 'code') return { error: `the interpreter returned a ${value.type}, not a code object` }
       return { code: toCodeObject(value, minor) }
