@@ -158,6 +158,9 @@ const LAYOUTS: readonly (readonly [string, string])[] = [
   ['def f(x):\n    try:\n        g()\n    except (A,\n            B):\n        pass\n    finally:\n        h()\n', 'def f(x):\n    try: g()\n    except (A, B): pass\n    finally: h()\n'],
   ['def f(x):\n    with a as b, c as d:\n        return (1 if x\n                else 2)\n', 'def f(x):\n    with a as b, c as d: return 1 if x else 2\n'],
   ['def f(a, b):\n    if (a and\n            b):\n        g()\n    return {k: v\n            for k, v in a}\n', 'def f(a, b):\n    if a and b:\n        g()\n    return {k: v for k, v in a}\n'],
+  // A class body's first line (3.13+, __firstlineno__) is also a constant of its body, on one side only.
+  ['\n\n\n\n\n\n\nclass C:\n    x = 8\n    y = 300\n', 'class C:\n    x = 8\n    y = 300\n'],
+  [`${'\n'.repeat(299)}class C:\n    x = 8\n    y = 300\n`, 'class C:\n    x = 8\n    y = 300\n'],
   ['@d\nclass C:\n    x = 1\n    def m(\n        self,\n        y=2,\n    ):\n        return y\n', '@d\n\nclass C:\n\n    x = 1\n    def m(self, y=2): return y\n'],
 ]
 

@@ -20,7 +20,8 @@
  * 3.13 a superinstruction (LOAD_FAST_LOAD_FAST…), formed only from two instructions on one line,
  * is compared as its two parts, and LOAD_FAST_BORROW (3.14) as LOAD_FAST (see SAME_AS). One
  * constant is line data too: from 3.13 a class body stores its first line as `__firstlineno__`;
- * the value loaded just before `STORE_NAME __firstlineno__` (and its co_consts entry) is not compared.
+ * the value loaded just before `STORE_NAME __firstlineno__` is not compared, nor are the entries of
+ * co_consts holding either side's number (other loads of them are compared as any others are).
  *
  * Sets and frozensets are compared without regard to order (their marshalled order follows string
  * hashes, which differ between processes). CPython's compiler is deterministic, so equivalent
@@ -164,8 +165,8 @@ interface Stream {
   readonly handlers: readonly string[]
   /** Instruction numbers of the loads of `__firstlineno__`'s value (3.13+ class bodies). */
   readonly lineLoads: ReadonlySet<number>
-  /** co_consts indices those loads read. */
-  readonly lineConsts: ReadonlySet<number>
+  /** The line numbers those loads load. */
+  readonly lineValues: ReadonlySet<bigint>
 }
 
 /** Opnames that carry no meaning of their own (see the file's comment). */
@@ -227,23 +228,29 @@ function streamOf(code: CodeObject): Stream {
     for (let k = indexAt(e.start); k < instructions.length && offsets[k]! < e.end; k++) handlers[k] = text
   }
   const lineLoads = new Set<number>()
-  const lineConsts = new Set<number>()
+  const lineValues = new Set<bigint>()
   for (let k = 1; k < instructions.length; k++) {
     const store = instructions[k]!
     const load = instructions[k - 1]!
     if (opnames[store.baseOpcode] === 'STORE_NAME' && store.argrepr === '__firstlineno__' && (load.argval?.kind === 'const' || load.argval?.kind === 'int')) {
       lineLoads.add(k - 1)
-      if (load.argval.kind === 'const') lineConsts.add(load.arg!)
+      if (load.argval.kind === 'int') lineValues.add(BigInt(load.argval.value))
+      else if (load.argval.value.type === 'int') lineValues.add(load.argval.value.value)
     }
   }
-  return { instructions, opnames, indexAt, handlers, lineLoads, lineConsts }
+  return { instructions, opnames, indexAt, handlers, lineLoads, lineValues }
 }
 
 /** The first difference between two code objects (not their children), or undefined when equivalent. */
 export function compareCode(expected: CodeObject, got: CodeObject): Difference | undefined {
   const a = streamOf(expected)
   const b = streamOf(got)
-  return compareInstructions(a, b) ?? compareFields(expected, got, (i) => a.lineConsts.has(i) && b.lineConsts.has(i))
+  // A class body's first line (3.13+) is in co_consts where the other side may have another number, or
+  // share it with another use of the same value: those numbers are left out of both tables (every use
+  // of them by an instruction is compared by value all the same).
+  const lines = a.lineValues.size > 0 && b.lineValues.size > 0 ? new Set([...a.lineValues, ...b.lineValues]) : undefined
+  const lineConst = (o: PyObject) => lines !== undefined && o.type === 'int' && lines.has(o.value)
+  return compareInstructions(a, b) ?? compareFields(expected, got, lineConst)
 }
 
 /**
@@ -267,9 +274,10 @@ function compareInstructions(a: Stream, b: Stream): Difference | undefined {
   for (let k = 0; k < n; k++) {
     const x = a.instructions[k]!
     const y = b.instructions[k]!
+    // A class body's first line: LOAD_CONST on one side may be LOAD_SMALL_INT (3.14+) on the other.
+    if (a.lineLoads.has(k) && b.lineLoads.has(k)) continue
     if (nameOf(a, x) !== nameOf(b, y)) return at(k, 'instruction', show(a, k), show(b, k))
-    const lineOnly = a.lineLoads.has(k) && b.lineLoads.has(k)
-    if (!lineOnly && x.argval?.kind !== 'jump' && !sameArgument(x, y)) return at(k, 'argument', show(a, k), show(b, k))
+    if (x.argval?.kind !== 'jump' && !sameArgument(x, y)) return at(k, 'argument', show(a, k), show(b, k))
   }
   if (a.instructions.length !== b.instructions.length) return at(n, 'instructions', show(a, n), show(b, n))
   for (let k = 0; k < n; k++) {
@@ -308,8 +316,8 @@ function showInstruction(i: Compared, opname: string, s: Stream): string {
   return `${opname}${i.argrepr ? ` ${i.argrepr}` : i.arg !== undefined ? ` ${i.arg}` : ''}${target}`
 }
 
-/** The tables and numbers of two code objects; `lineConst(i)`: co_consts[i] is line data on both sides. */
-function compareFields(expected: CodeObject, got: CodeObject, lineConst: (index: number) => boolean): Difference | undefined {
+/** The tables and numbers of two code objects; constants that are `lineConst` are left out of co_consts. */
+function compareFields(expected: CodeObject, got: CodeObject, lineConst: (o: PyObject) => boolean): Difference | undefined {
   const minor = expected.pythonVersion[1]
   const numbers = ['argcount', 'posonlyargcount', 'kwonlyargcount', 'nlocals', 'stacksize', 'flags'] as const
   for (const field of numbers) {
@@ -321,7 +329,7 @@ function compareFields(expected: CodeObject, got: CodeObject, lineConst: (index:
   for (const field of ['name', 'qualname'] as const) {
     if (expected[field] !== got[field]) return { field, expected: expected[field], got: got[field] }
   }
-  const consts = compareTable('consts', expected.consts, got.consts, (p, q, i) => lineConst(i) || sameConst(p, q), (o) => constText(o, minor))
+  const consts = compareTable('consts', expected.consts.filter((o) => !lineConst(o)), got.consts.filter((o) => !lineConst(o)), sameConst, (o) => constText(o, minor))
   if (consts) return consts
   for (const field of ['names', 'varnames', 'cellvars', 'freevars'] as const) {
     const d = compareTable(field, expected[field], got[field], (p, q) => p === q, (s) => JSON.stringify(s))
