@@ -20,7 +20,7 @@
  * 3.13 a superinstruction (LOAD_FAST_LOAD_FAST…), formed only from two instructions on one line,
  * is compared as its two parts, and LOAD_FAST_BORROW (3.14) as LOAD_FAST (see SAME_AS). One
  * constant is line data too: from 3.13 a class body stores its first line as `__firstlineno__`;
- * the value loaded just before `STORE_NAME __firstlineno__` is not compared, nor are the entries of
+ * the value loaded just before `STORE_NAME __firstlineno__` (or a nonlocal or global one) is not compared, nor are the entries of
  * co_consts holding either side's number (other loads of them are compared as any others are).
  *
  * Sets and frozensets are compared without regard to order (their marshalled order follows string
@@ -232,7 +232,7 @@ function streamOf(code: CodeObject): Stream {
   for (let k = 1; k < instructions.length; k++) {
     const store = instructions[k]!
     const load = instructions[k - 1]!
-    if (opnames[store.baseOpcode] === 'STORE_NAME' && store.argrepr === '__firstlineno__' && (load.argval?.kind === 'const' || load.argval?.kind === 'int')) {
+    if (/^STORE_(NAME|DEREF|GLOBAL)$/.test(opnames[store.baseOpcode]!) && store.argrepr === '__firstlineno__' && (load.argval?.kind === 'const' || load.argval?.kind === 'int')) {
       lineLoads.add(k - 1)
       if (load.argval.kind === 'int') lineValues.add(BigInt(load.argval.value))
       else if (load.argval.value.type === 'int') lineValues.add(load.argval.value.value)
