@@ -232,7 +232,7 @@ sys.stdout.write(json.dumps(out))
 function unparseOracle(python: string, inputs: readonly PycInput[]): SourceOracle {
   const paths = inputs.map((i) => findSourcePath(i.path, ''))
   const found = paths.filter((p): p is string => p !== undefined)
-  const texts = JSON.parse(execFileSync(python, ['-I', '-c', UNPARSE], { input: JSON.stringify(found), encoding: 'utf8', maxBuffer: 2 ** 30 })) as (string | null)[]
+  const texts = JSON.parse(execFileSync(python, ['-I', '-W', 'ignore', '-c', UNPARSE], { input: JSON.stringify(found), encoding: 'utf8', maxBuffer: 2 ** 30 })) as (string | null)[]
   const byPath = new Map(found.map((p, i) => [p, texts[i] ?? undefined]))
   const byInput = new Map(inputs.map((input, i) => [input.path, paths[i] === undefined ? undefined : byPath.get(paths[i]!)]))
   return { sourceOf: (input) => byInput.get(input.path) }
