@@ -22,6 +22,7 @@ const COMMAND_TABLE: Readonly<Record<string, () => Promise<Command>>> = {
   ast: async () => (await import('./commands.js')).astCommand,
   stack: async () => (await import('./stack.js')).stackCommand,
   code: async () => (await import('./code.js')).codeCommand,
+  decompile: async () => (await import('./decompile.js')).decompileCommand,
   compare: async () => (await import('./compare.js')).compareCommand,
   profile: async () => (await import('./profile.js')).profileCommand,
   mem: async () => (await import('./mem.js')).memCommand,
