@@ -18,10 +18,11 @@ const LAYERS = {
   pyc: { may: ['text', 'versions', 'marshal'], core: true },
   bytecode: { may: ['text', 'versions', 'marshal', 'pyc'], core: true },
   profile: { may: ['text', 'versions', 'marshal'], core: true },
+  decompile: { may: ['text', 'versions', 'marshal', 'pyc', 'bytecode'], core: true },
   runtime: { may: ['text', 'versions', 'marshal', 'pyc', 'bytecode'], core: false },
   server: { may: ['text', 'versions', 'marshal', 'pyc', 'bytecode', 'profile', 'runtime'], core: false },
   pprof: { may: ['text', 'versions', 'marshal', 'profile'], core: false },
-  cli: { may: ['text', 'versions', 'marshal', 'pyc', 'bytecode', 'profile', 'runtime', 'server', 'pprof'], core: false },
+  cli: { may: ['text', 'versions', 'marshal', 'pyc', 'bytecode', 'decompile', 'profile', 'runtime', 'server', 'pprof'], core: false },
 }
 /** The deepest folder below a layer (src/bytecode/stack/effects is 3). */
 const MAX_DEPTH = 4
