@@ -210,7 +210,8 @@ export class BodyBuilder {
    */
   private block(start: number, end: number, follow: number, stack: Val[]): string[] {
     const out: string[] = []
-    const base = stack.length
+    // A for body starts with the loop's item on the stack, stored by its first statement.
+    const base = stack.length > 0 && stack[stack.length - 1]!.kind === '$item' ? stack.length - 1 : stack.length
     let pending: [string, Val][] = []
     const pop = (): Val => stack.pop() ?? fail('internal: stack underflow')
     const expr = (v: Val): Expr => (isExpr(v) ? v : v.kind === '$func' && v.code.name === '<lambda>' ? this.nested.lambda(v) : fail(`internal: ${v.kind} used as a value`))

@@ -288,7 +288,11 @@ export function normalize(code: CodeObject): CodeIR {
       case 'SETUP_ANNOTATIONS': push({ at, op: 'setup_annotations' }); break
       case 'CALL_INTRINSIC_1':
         if (ins.argrepr === 'INTRINSIC_LIST_TO_TUPLE') push({ at, op: 'list_to_tuple' })
-        else if (ins.argrepr === 'INTRINSIC_UNARY_POSITIVE') push({ at, op: 'unary', operator: '+' })
+        else if (ins.argrepr === 'INTRINSIC_IMPORT_STAR') {
+          // 3.12+: `from m import *` calls an intrinsic whose None result is popped.
+          push({ at, op: 'import_star' })
+          skipPop = true
+        } else if (ins.argrepr === 'INTRINSIC_UNARY_POSITIVE') push({ at, op: 'unary', operator: '+' })
         else push({ at, op: 'intrinsic', which: ins.argrepr })
         break
       case 'UNARY_POSITIVE': push({ at, op: 'unary', operator: '+' }); break
