@@ -41,7 +41,12 @@ function stdlibSample(minor: number, n: number, seed: number): string[] {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name)
       if (name === 'site-packages' || name === 'test' || name === 'tests' || name === 'idlelib' || name.startsWith('lib2to3')) continue
-      const s = statSync(p)
+      let s
+      try {
+        s = statSync(p)
+      } catch {
+        continue // a dangling link
+      }
       if (s.isDirectory() && depth < 2) walk(p, depth + 1)
       else if (name.endsWith('.py') && s.size < 200_000) files.push(p)
     }

@@ -103,7 +103,7 @@ export function roundTrip(python: string, minor: number, sources: Readonly<Recor
     if (c.status !== 0) throw new Error(`compiling failed: ${c.stderr}`)
     const results = new Map<string, DecompileResult>()
     const pairs: string[] = []
-    names.forEach((n, i) => {
+    names.forEach((_, i) => {
       let bytes: Uint8Array
       try {
         bytes = new Uint8Array(readFileSync(join(work, `${i}.pyc`)))

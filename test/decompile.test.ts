@@ -25,6 +25,8 @@ const CONSTRUCTS: Readonly<Record<string, string>> = {
   annotations: 'def g(x: int, y: "str" = "s") -> bool:\n    return x\n',
   'globals and closures': 'counter = 0\ndef bump():\n    global counter\n    counter += 1\ndef outer(a):\n    def inner(b):\n        nonlocal a\n        a = a + b\n        return a\n    return inner\n',
   classes: 'class A:\n    pass\n\nclass B(A, metaclass=M):\n    "doc"\n    x = 1\n    def m(self, y):\n        return super().m(y) + self.x\n    @property\n    def p(self):\n        return self._p\n',
+  'f-strings': "x = f'a{b}c{d!r:>{w}}{e:3}'\ny = f'{x}'\n",
+  assert: "def f(a):\n    assert a\n    assert a > 1, 'message'\n    return a\n",
   'generators and raise': 'def gen(n):\n    yield n\n    x = yield\n    raise ValueError(x)\n\ndef again():\n    raise\n',
 }
 

@@ -14,7 +14,7 @@
 import type { PyObject } from '../marshal/index.js'
 import type { CodeObject } from '../bytecode/index.js'
 import { constant, type Expr, isBinop, isNoneConst, type Keyword, name, Prec, Printer } from './expr.js'
-import type { CodeIR, Op } from './ir.js'
+import { ASSERTION_ERROR, type CodeIR, type Op } from './ir.js'
 
 /** Why a code object was not recovered; the message is the one-line reason. */
 export class Unsupported extends Error {
@@ -452,7 +452,7 @@ export class BodyBuilder {
             const pairs: [Expr, Expr][] = []
             for (let k = 0; k < items.length; k += 2) pairs.push([items[k]!, items[k + 1]!])
             stack.push({ kind: 'dict', items: pairs })
-          } else if (o.type === 'string') return fail('unsupported: f-string')
+          } else if (o.type === 'string') stack.push({ kind: 'fstring', parts: items })
           else stack.push({ kind: o.type, items })
           break
         }
@@ -603,6 +603,27 @@ export class BodyBuilder {
             // closure cells: nothing to print
           } else fail('unsupported: annotations (3.14 __annotate__)')
           stack.push(f)
+          break
+        }
+        case 'format': {
+          const spec = o.spec ? popValue() : undefined
+          stack.push({ kind: 'formatted', value: popValue(), conversion: CONVERSION_TEXT[o.conversion] ?? '', spec })
+          break
+        }
+        case 'convert': {
+          const v = popValue()
+          stack.push({ kind: 'formatted', value: v, conversion: CONVERSION_TEXT[o.conversion] ?? '', spec: undefined })
+          break
+        }
+        case 'format_simple': {
+          const v = popValue()
+          stack.push(v.kind === 'formatted' ? v : { kind: 'formatted', value: v, conversion: '', spec: undefined })
+          break
+        }
+        case 'format_with_spec': {
+          const spec = popValue()
+          const v = popValue()
+          stack.push(v.kind === 'formatted' ? { ...v, spec } : { kind: 'formatted', value: v, conversion: '', spec })
           break
         }
         case 'load_build_class':
@@ -879,6 +900,14 @@ export class BodyBuilder {
     }
     if (thenStack.length !== stack.length || stack.length !== base || pendingAssign) return fail('unsupported: branch inside an expression')
     const lines = [`if ${this.text(test)}:`, ...indent(thenLines.length === 0 ? ['pass'] : thenLines)]
+    if (elseEnd === undefined && thenLines.length === 1 && thenLines[0]!.startsWith(`raise ${ASSERTION_ERROR}`)) {
+      // assert: `if not test: raise AssertionError[(msg)]` with the special load
+      const rest = thenLines[0]!.slice(`raise ${ASSERTION_ERROR}`.length)
+      const holds = this.text(negateCond(test), Prec.Lambda)
+      if (rest === '') return { lines: [`assert ${holds}`], next: t }
+      if (rest.startsWith('(') && rest.endsWith(')')) return { lines: [`assert ${holds}, ${rest.slice(1, -1)}`], next: t }
+      return fail('unsupported: assert shape')
+    }
     if (elseEnd === undefined) {
       const w = this.whileFromIf(test, thenLines, t)
       if (w !== undefined) return { lines: w, next: t }
@@ -946,8 +975,10 @@ const SIMPLE_EFFECT: Readonly<Record<string, (o: Op) => number>> = {
   build: (o) => 1 - ((o as { n: number; type: string }).type === 'map' ? 2 : 1) * (o as { n: number }).n,
 }
 
+const CONVERSION_TEXT = ['', 's', 'r', 'a']
+
 /** Ops that only compute a value (no statement), for gathering condition atoms. */
-const PURE_OPS = new Set(['const', 'load', 'null', 'load_attr', 'load_super_attr', 'subscr', 'binary_slice', 'build_slice', 'binop', 'unary', 'compare', 'call', 'call_ex', 'build', 'const_key_map', 'list_extend', 'set_update', 'dict_update', 'dict_merge', 'list_to_tuple'])
+const PURE_OPS = new Set(['format', 'convert', 'format_simple', 'format_with_spec', 'const', 'load', 'null', 'load_attr', 'load_super_attr', 'subscr', 'binary_slice', 'build_slice', 'binop', 'unary', 'compare', 'call', 'call_ex', 'build', 'const_key_map', 'list_extend', 'set_update', 'dict_update', 'dict_merge', 'list_to_tuple'])
 
 function negateCond(e: Expr): Expr {
   if (e.kind === 'unary' && e.op === 'not') return e.operand

@@ -251,7 +251,7 @@ export class Printer {
         return `(${e.target} := ${this.expr(e.value, Prec.Lambda)})`
       case 'fstring':
       case 'formatted':
-        throw new UnprintableError('f-strings')
+        return this.fstring(e.kind === 'fstring' ? e.parts : [e])
       case 'comp': {
         const gens = e.generators.map((g) => `${g.isAsync ? 'async ' : ''}for ${g.target} in ${this.expr(g.iter, Prec.Or)}${g.ifs.map((c) => ` if ${this.expr(c, Prec.Or)}`).join('')}`).join(' ')
         const elt = e.type === 'dict' ? `${this.expr(e.elt, Prec.Lambda)}: ${this.expr(e.value!, Prec.Lambda)}` : this.expr(e.elt, Prec.Lambda)
@@ -259,6 +259,29 @@ export class Printer {
         return `${open}${elt} ${gens}${close}`
       }
     }
+  }
+
+  /** An f-string: literal parts quoted like the str repr, expressions in braces. */
+  private fstring(parts: readonly Expr[]): string {
+    return `f'${this.fstringBody(parts)}'`
+  }
+
+  private fstringBody(parts: readonly Expr[]): string {
+    let s = ''
+    for (const p of parts) {
+      if (p.kind === 'const' && p.value.type === 'str') {
+        const r = reprStr(p.value.value, this.minor)
+        if (!r.startsWith("'")) throw new UnprintableError('an f-string part with quotes')
+        s += r.slice(1, -1).replace(/\{/g, '{{').replace(/\}/g, '}}')
+      } else if (p.kind === 'formatted') {
+        const inner = this.expr(p.value, Prec.Lambda)
+        if (/['"\\\n#]/.test(inner) || inner.includes('{') || inner.includes('!') || inner.includes(':') || inner.includes('=')) throw new UnprintableError('an f-string expression that needs quoting')
+        let spec = ''
+        if (p.spec !== undefined) spec = ':' + (p.spec.kind === 'fstring' ? this.fstringBody(p.spec.parts) : p.spec.kind === 'const' && p.spec.value.type === 'str' ? this.fstringBody([p.spec]) : this.fstringBody([{ kind: 'formatted', value: p.spec, conversion: '', spec: undefined }]))
+        s += `{${inner.startsWith('{') ? ' ' : ''}${inner}${p.conversion === '' ? '' : '!' + p.conversion}${spec}}`
+      } else throw new UnprintableError('an f-string part that is not a literal or a formatted value')
+    }
+    return s
   }
 
   /** An element of a call, list, tuple or set. */

@@ -104,7 +104,8 @@ const OLD_BINOPS: Readonly<Record<string, string>> = {
   BINARY_XOR: '^', BINARY_OR: '|',
 }
 
-const CONVERSIONS = [0, 's', 'r', 'a']
+/** The name LOAD_ASSERTION_ERROR loads: no Python name can look like it; `assert` is rebuilt from it. */
+export const ASSERTION_ERROR = '$AssertionError$'
 
 /** Normalizes the instructions of `code` (not of its children). */
 export function normalize(code: CodeObject): CodeIR {
@@ -278,9 +279,14 @@ export function normalize(code: CodeObject): CodeIR {
       case 'IMPORT_STAR': push({ at, op: 'import_star' }); break
       case 'MAKE_FUNCTION': push({ at, op: 'make_function', flags: minor >= 13 ? 0 : (ins.arg ?? 0) }); break
       case 'SET_FUNCTION_ATTRIBUTE': push({ at, op: 'set_function_attribute', flag: ins.arg ?? 0 }); break
+      case 'LOAD_COMMON_CONSTANT':
+        if (ins.argrepr === 'AssertionError') push({ at, op: 'load', scope: 'global', name: ASSERTION_ERROR })
+        else push({ at, op: 'unsupported', opname: `${opname} ${ins.argrepr}` })
+        break
+      case 'LOAD_ASSERTION_ERROR': push({ at, op: 'load', scope: 'global', name: ASSERTION_ERROR }); break
       case 'LOAD_BUILD_CLASS': push({ at, op: 'load_build_class' }); break
       case 'RAISE_VARARGS': push({ at, op: 'raise', n: ins.arg ?? 0 }); break
-      case 'FORMAT_VALUE': push({ at, op: 'format', conversion: Number(CONVERSIONS.indexOf(CONVERSIONS[(ins.arg ?? 0) & 3]!)), spec: ((ins.arg ?? 0) & 4) !== 0 }); break
+      case 'FORMAT_VALUE': push({ at, op: 'format', conversion: (ins.arg ?? 0) & 3, spec: ((ins.arg ?? 0) & 4) !== 0 }); break
       case 'FORMAT_SIMPLE': push({ at, op: 'format_simple' }); break
       case 'FORMAT_WITH_SPEC': push({ at, op: 'format_with_spec' }); break
       case 'CONVERT_VALUE': push({ at, op: 'convert', conversion: ins.arg ?? 0 }); break
