@@ -5,6 +5,14 @@
  * EXTENDED_ARG and line data ignored (jump targets as instruction indexes, nested code objects by
  * name, the line number a class body stores as __firstlineno__ ignored).
  */
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { toCodeObject } from '../src/bytecode/index.js'
+import { type DecompileResult, decompileModule } from '../src/decompile/index.js'
+import { readPyc } from '../src/pyc/index.js'
+
 /** Compiles each file to a .pyc (argv: out dir, then sources). */
 export const COMPILE_PY = `
 import sys, importlib._bootstrap_external as be
@@ -62,13 +70,6 @@ for line in sys.stdin:
     print(json.dumps({'file': orig, 'syntax': err, 'units': res}))
 `
 
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { toCodeObject } from '../src/bytecode/index.js'
-import { type DecompileResult, decompileModule } from '../src/decompile/index.js'
-import { readPyc } from '../src/pyc/index.js'
 
 /** One code object of an original source: whether its recompiled counterpart is equivalent. */
 export interface UnitCheck {

@@ -104,6 +104,13 @@ const OLD_BINOPS: Readonly<Record<string, string>> = {
   BINARY_XOR: '^', BINARY_OR: '|',
 }
 
+/** 3.15's LOAD_COMMON_CONSTANT values that are constants. */
+const COMMON_CONSTANTS: Readonly<Record<string, PyObject>> = {
+  None: { type: 'none' } as PyObject,
+  True: { type: 'bool', value: true } as PyObject,
+  False: { type: 'bool', value: false } as PyObject,
+}
+
 /** The name LOAD_ASSERTION_ERROR loads: no Python name can look like it; `assert` is rebuilt from it. */
 export const ASSERTION_ERROR = '$AssertionError$'
 
@@ -132,8 +139,12 @@ export function normalize(code: CodeObject): CodeIR {
       case 'NOT_TAKEN': case 'MAKE_CELL': case 'COPY_FREE_VARS': case 'GEN_START':
         break
       case 'KW_NAMES':
-        kwnames = ins.argval?.kind === 'const' && ins.argval.value.type === 'tuple' ? ins.argval.value.items.map((x) => (x.type === 'str' ? x.value : '?')) : []
+      {
+        // 3.11's decoder resolves only LOAD_CONST arguments: read the constant itself.
+        const names = code.consts[ins.arg ?? -1]
+        kwnames = names?.type === 'tuple' ? names.items.map((x) => (x.type === 'str' ? x.value : '?')) : []
         break
+      }
       case 'LOAD_CONST': case 'LOAD_SMALL_INT':
         if (ins.argval?.kind === 'const') push({ at, op: 'const', value: ins.argval.value })
         else if (opname === 'LOAD_SMALL_INT') push({ at, op: 'const', value: { type: 'int', value: BigInt(ins.arg ?? 0) } as PyObject })
@@ -281,6 +292,7 @@ export function normalize(code: CodeObject): CodeIR {
       case 'SET_FUNCTION_ATTRIBUTE': push({ at, op: 'set_function_attribute', flag: ins.arg ?? 0 }); break
       case 'LOAD_COMMON_CONSTANT':
         if (ins.argrepr === 'AssertionError') push({ at, op: 'load', scope: 'global', name: ASSERTION_ERROR })
+        else if (ins.argrepr in COMMON_CONSTANTS) push({ at, op: 'const', value: COMMON_CONSTANTS[ins.argrepr]! })
         else push({ at, op: 'unsupported', opname: `${opname} ${ins.argrepr}` })
         break
       case 'LOAD_ASSERTION_ERROR': push({ at, op: 'load', scope: 'global', name: ASSERTION_ERROR }); break
