@@ -632,6 +632,14 @@ export class BodyBuilder {
         case 'raise': {
           const cause = o.n === 2 ? popValue() : undefined
           const exc = o.n >= 1 ? popValue() : undefined
+          if (exc !== undefined && cause === undefined && this.text(exc).startsWith(ASSERTION_ERROR) && !this.inIf) {
+            // `assert False[, msg]`: the test folded away, the raise is left
+            const rest = this.text(exc).slice(ASSERTION_ERROR.length)
+            if (rest === '') emit('assert False')
+            else if (rest.startsWith('(') && rest.endsWith(')')) emit(`assert False, ${rest.slice(1, -1)}`)
+            else fail('unsupported: assert shape')
+            break
+          }
           emit(exc === undefined ? 'raise' : cause === undefined ? `raise ${this.text(exc)}` : `raise ${this.text(exc)} from ${this.text(cause)}`)
           break
         }
@@ -674,6 +682,8 @@ export class BodyBuilder {
   }
 
   private readonly loopTargets = new Map<number, string>()
+  /** Whether the block being built is the then-branch of an if without else (an `assert` candidate). */
+  private inIf = false
 
   /** `from m import a as b, c` starting at the IMPORT_FROM at `i`. */
   private importFrom(i: number, m: Extract<Val, { kind: '$module' }>, stack: Val[]): { line: string; next: number } {
@@ -745,6 +755,11 @@ export class BodyBuilder {
       lines = this.block(head, exit, head, [...stack])
     } finally {
       this.loops.pop()
+    }
+    const last = this.ops[exit - 1]
+    if (!((last?.op === 'jump' || last?.op === 'cjump') && this.ix(last.target) === head) && lines[lines.length - 1] !== 'continue') {
+      // the loop's range ends without going back to its head: falling through leaves the loop
+      lines.push('break')
     }
     if (lines[lines.length - 1] === 'continue') lines.pop()
     let cond = test === undefined ? 'True' : this.text(test)
@@ -837,6 +852,10 @@ export class BodyBuilder {
     if (stack.length === base && !pendingAssign && loop !== undefined && loop.iter === undefined && this.same(t, loop.exit) && t !== follow) {
       return { lines: [`if ${this.text(simplify(jumpTest))}:`, '    break'], next: bodyStart }
     }
+    if (stack.length === base && !pendingAssign && loop !== undefined && loop.iter === undefined && this.same(t, loop.head) && bodyStart === loop.exit) {
+      // ≤ 3.11: the loop's last op jumps back on a condition: `if not c: break`
+      return { lines: [`if ${this.text(simplify(negate(jumpTest)))}:`, '    break'], next: bodyStart }
+    }
     if (stack.length === base && !pendingAssign && loop !== undefined && this.same(t, loop.head) && t > i === false) {
       return { lines: [`if ${this.text(simplify(jumpTest))}:`, '    continue'], next: bodyStart }
     }
@@ -875,7 +894,8 @@ export class BodyBuilder {
       thenFollow = follow
     } else if (lastOp.op === 'jump') {
       const e = this.ix(lastOp.target)
-      if (e > t && e <= end) {
+      const loopJump = loop !== undefined && (this.same(e, loop.exit) || this.same(e, loop.head))
+      if (e > t && e <= end && !loopJump) {
         thenEnd = t - 1
         elseEnd = e
         thenFollow = e
@@ -886,7 +906,14 @@ export class BodyBuilder {
       }
     }
     const thenStack = [...stack]
-    const thenLines = this.block(bodyStart, thenEnd, thenFollow, thenStack)
+    const wasInIf = this.inIf
+    this.inIf = elseEnd === undefined
+    let thenLines: string[]
+    try {
+      thenLines = this.block(bodyStart, thenEnd, thenFollow, thenStack)
+    } finally {
+      this.inIf = wasInIf
+    }
     if (thenStack.length === stack.length + 1 && thenLines.length === 0 && elseEnd !== undefined && !pendingAssign) {
       // a conditional expression
       const elseStack = [...stack]
