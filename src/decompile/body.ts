@@ -56,6 +56,7 @@ type Val =
   | { readonly kind: '$slot'; readonly group: UnpackGroup; readonly index: number }
   | { readonly kind: '$aug'; readonly op: string; readonly target: Expr; readonly value: Expr }
   | { readonly kind: '$module'; readonly module: string; readonly level: number; readonly fromlist: PyObject }
+  | { readonly kind: '$excinfo' }
 
 interface UnpackGroup {
   readonly value: Val
@@ -147,6 +148,14 @@ function mergeAtoms(atoms: Atom[]): Atom | undefined {
   return list.length === 1 ? list[0] : undefined
 }
 
+/** An exception-table entry in op indexes: ops [start, end) go to `handler` with `depth` values kept. */
+export interface TryEntry {
+  readonly start: number
+  readonly end: number
+  readonly handler: number
+  readonly depth: number
+}
+
 /** The statements of one code object's body. */
 export class BodyBuilder {
   private readonly ops: readonly Op[]
@@ -165,6 +174,7 @@ export class BodyBuilder {
     private readonly ir: CodeIR,
     private readonly nested: Nested,
     private readonly isFunction: boolean,
+    private readonly entries: readonly TryEntry[] = [],
   ) {
     this.ops = ir.ops
     this.minor = code.pythonVersion[1]
@@ -187,8 +197,14 @@ export class BodyBuilder {
 
   /** The statements of ops [start, end), with nothing on the stack at the start. */
   body(start: number, end: number): string[] {
-    return this.block(start, end, end, [])
+    const lines = this.block(start, end, end, [])
+    // every protected range of the body must have been made into a statement
+    for (const e of this.entries) if (e.start < end && !this.handled.has(e.handler)) fail('unsupported: with or an inlined comprehension (exception table)')
+    return lines
   }
+
+  /** Handlers (op indexes) that a try statement accounted for. */
+  private readonly handled = new Set<number>()
 
   /** Resolves unconditional jump chains: where control really goes from op index `i`. */
   private land(i: number): number {
@@ -284,6 +300,15 @@ export class BodyBuilder {
         out.push(...this.whileLoop(i, back + 1, stack, undefined))
         i = back + 1
         continue
+      }
+      if (stack.length === base && pending.length === 0) {
+        const tryEntry = this.entries.find((e) => e.start === i && e.depth === base && this.ops[e.handler]?.op === 'push_exc_info' && !this.handled.has(e.handler))
+        if (tryEntry !== undefined) {
+          const r = this.tryStatement(tryEntry, end, follow, stack)
+          out.push(...r.lines)
+          i = r.next
+          continue
+        }
       }
       const o = this.ops[i]!
       switch (o.op) {
@@ -490,7 +515,7 @@ export class BodyBuilder {
           break
         }
         case 'for_iter': {
-          if (stack.length !== base + 1 || pending.length > 0) fail('unsupported: a for loop inside an expression')
+          if (stack.length !== base + (stack[stack.length - 1]?.kind === '$null' ? 2 : 1) || pending.length > 0) fail('unsupported: a for loop inside an expression')
           const r = this.forLoop(i, stack)
           out.push(...r.lines)
           i = r.next
@@ -518,6 +543,19 @@ export class BodyBuilder {
               emit('break')
               i += 2
               stack.push(v)
+              continue
+            }
+            break
+          }
+          if (v.kind === '$null') {
+            // 3.15: break pops the loop's second slot, then the iterator
+            const loop = this.loops[this.loops.length - 1]
+            const n1 = this.ops[i + 1]
+            const n2 = this.ops[i + 2]
+            if (loop !== undefined && stack[stack.length - 1] === loop.iter && n1?.op === 'pop' && n2?.op === 'jump' && this.same(this.ix(n2.target), loop.exit)) {
+              stack.push(v)
+              emit('break')
+              i += 3
               continue
             }
             break
@@ -670,6 +708,14 @@ export class BodyBuilder {
           i = r.next
           continue
         }
+        case 'pop_except': {
+          // inside an except body, before a return: the saved exception goes
+          let k = stack.length - 1
+          while (k >= 0 && stack[k]!.kind !== '$excinfo') k--
+          if (k < 0) return fail('internal: pop_except without a handler')
+          stack.splice(k, 1)
+          break
+        }
         case 'unsupported':
           return fail(`unsupported: ${o.opname}`)
         default:
@@ -684,6 +730,161 @@ export class BodyBuilder {
   private readonly loopTargets = new Map<number, string>()
   /** Whether the block being built is the then-branch of an if without else (an `assert` candidate). */
   private inIf = false
+
+  /**
+   * A try/except[/else] statement (3.12+ layout: handlers after the body). `e` protects the try
+   * body; its handler starts with PUSH_EXC_INFO and tests the clauses in order. Each clause body
+   * ends at its POP_EXCEPT; what follows it (a jump to the end of the statement, or a copy of the
+   * code after the statement, which 3.12+ duplicates into small exits) must agree with the
+   * normal path, which tells the else block from the code after the statement.
+   */
+  private tryStatement(e: TryEntry, end: number, follow: number, stack: Val[]): { lines: string[]; next: number } {
+    const H = e.handler
+    let bodyEnd = e.end
+    for (const x of this.entries) if (x.handler === H && x.start >= e.start) bodyEnd = Math.max(bodyEnd, x.end)
+    if (bodyEnd > end) return fail('unsupported: try body shape')
+    this.handled.add(H)
+    // The table leaves out a last op that cannot raise (RETURN_VALUE, STORE_FAST…): take it in
+    // when the body would otherwise leave a value on the stack.
+    let bodyLines: string[] | undefined
+    for (let ext = 0; ext <= 2 && bodyEnd + ext <= end; ext++) {
+      const s2 = [...stack]
+      try {
+        const lines = this.block(e.start, bodyEnd + ext, follow, s2)
+        if (s2.length === stack.length || (lines.length > 0 && /^(return|raise)\b/.test(lines[lines.length - 1]!))) {
+          bodyLines = lines
+          bodyEnd += ext
+          break
+        }
+      } catch (err) {
+        if (ext === 2 || !(err instanceof Unsupported)) throw err
+      }
+    }
+    if (bodyLines === undefined) return fail('unsupported: try body shape')
+    // the clauses
+    const clauses: { header: string; lines: string[]; exit: string[]; jump: number | undefined }[] = []
+    let k = H + 1
+    const excStack: Val[] = [...stack, { kind: '$excinfo' }]
+    for (let guard = 0; guard < 100; guard++) {
+      const op = this.ops[k]
+      if (op === undefined) return fail('internal: handler runs off the code')
+      if (op.op === 'reraise') break // no clause matched
+      // typed clause: <type expr> CHECK_EXC_MATCH POP_JUMP_IF_FALSE next; POP_TOP | STORE name
+      let header: string
+      let bodyStart: number
+      let next: number | undefined
+      let asName: string | undefined
+      if (op.op === 'pop') {
+        header = 'except:'
+        bodyStart = k + 1
+      } else {
+        let m = k
+        while (m < this.ops.length && this.ops[m]!.op !== 'check_exc_match') m++
+        const cj = this.ops[m + 1]
+        if (cj?.op !== 'cjump' || cj.when !== 'false') return fail('unsupported: except clause shape')
+        const typeStack: Val[] = [...excStack, { kind: 'name', id: '$exc' }]
+        const lines = this.block(k, m, m, typeStack)
+        if (lines.length > 0 || typeStack.length !== excStack.length + 2) return fail('unsupported: except clause type')
+        const type = typeStack[typeStack.length - 1]!
+        if (!isExpr(type)) return fail('internal: except type is a marker')
+        next = this.ix(cj.target)
+        const bind = this.ops[m + 2]
+        if (bind?.op === 'store') asName = bind.name
+        else if (bind?.op !== 'pop') return fail('unsupported: except clause binding')
+        header = `except ${this.text(type, Prec.Lambda)}${asName === undefined ? '' : ` as ${asName}`}:`
+        bodyStart = m + 3
+      }
+      // the clause's region: up to the next clause, and before any cleanup handler inside it
+      let regionEnd = next ?? this.ops.length
+      for (const x of this.entries) if (x.end > bodyStart && x.start < regionEnd && x.handler > bodyStart && x.handler < regionEnd) regionEnd = Math.min(regionEnd, x.handler)
+      // the last POP_EXCEPT at this level ends the clause body
+      let p = -1
+      let level = 0
+      for (let q = bodyStart; q < regionEnd; q++) {
+        const o = this.ops[q]!
+        if (o.op === 'push_exc_info') level++
+        else if (o.op === 'pop_except') {
+          if (level === 0) p = q
+          else level--
+        }
+      }
+      if (p < 0) {
+        // the clause body never finishes normally (it raises or returns through POP_EXCEPT paths)
+        const bodyStack = [...excStack]
+        const lines = this.block(bodyStart, regionEnd, regionEnd, bodyStack)
+        clauses.push({ header, lines, exit: [], jump: undefined })
+      } else {
+        const bodyStack = [...excStack]
+        const lines = this.block(bodyStart, p, p, bodyStack)
+        let after = p + 1
+        if (asName !== undefined) {
+          const a = this.ops[after]
+          const b = this.ops[after + 1]
+          const c = this.ops[after + 2]
+          if (a?.op === 'const' && b?.op === 'store' && b.name === asName && c?.op === 'delete' && c.name === asName) after += 3
+          else return fail('unsupported: except-as cleanup shape')
+        }
+        let jump: number | undefined
+        let exit: string[] = []
+        const last = this.ops[after]
+        const loop = this.loops[this.loops.length - 1]
+        const lt = last?.op === 'jump' ? this.ix(last.target) : -1
+        if (last?.op === 'jump' && loop !== undefined && (this.same(lt, loop.head) || this.same(lt, loop.exit)) && after + 1 === regionEnd) exit = [this.same(lt, loop.head) ? 'continue' : 'break']
+        else if (last?.op === 'jump' && after + 1 === regionEnd) jump = this.ix(last.target)
+        else if (last?.op === 'jump' && this.ix(last.target) >= regionEnd) jump = this.ix(last.target)
+        else exit = this.block(after, regionEnd, regionEnd, [...stack])
+        clauses.push({ header, lines, exit, jump })
+      }
+      if (next === undefined) break
+      k = next
+    }
+    // where the statement ends: a clause's jump, or the duplicated code after it
+    const jumps = clauses.map((c) => c.jump).filter((j): j is number => j !== undefined)
+    let elseLines: string[] = []
+    let nextIndex: number
+    let tail: string[] = []
+    if (jumps.length > 0) {
+      const END = jumps[0]!
+      if (!jumps.every((j) => this.same(j, END))) return fail('unsupported: except clauses end in different places')
+      if (END < bodyEnd || END > end) {
+        if (!this.same(END, follow)) return fail('unsupported: try statement end')
+        elseLines = this.block(bodyEnd, end, follow, [...stack])
+        nextIndex = end
+      } else {
+        elseLines = this.block(bodyEnd, END, END, [...stack])
+        nextIndex = END
+      }
+      for (const c of clauses) if (c.jump === undefined && c.exit.length > 0) return fail('unsupported: except clause exit')
+    } else {
+      // every clause ends in a copy of what follows the statement (or in a return/raise)
+      const exits = clauses.map((c) => c.exit).filter((x) => x.length > 0)
+      const rest = this.block(bodyEnd, end, follow, [...stack])
+      tail = exits.length > 0 ? exits.reduce((a, b) => (a.length <= b.length ? a : b)) : []
+      for (const x of exits) {
+        if (x.length !== tail.length || x.some((l, n) => l !== tail[n])) {
+          // a clause ending in its own return: keep it in the clause
+          continue
+        }
+      }
+      if (tail.length > rest.length || rest.slice(rest.length - tail.length).some((l, n) => l !== tail[n])) {
+        tail = []
+      }
+      for (const c of clauses) {
+        if (c.exit.length === tail.length && c.exit.every((l, n) => l === tail[n])) c.exit = []
+      }
+      elseLines = rest.slice(0, rest.length - tail.length)
+      nextIndex = end
+    }
+    const lines = ['try:', ...indent(bodyLines.length === 0 ? ['pass'] : bodyLines)]
+    for (const c of clauses) {
+      const body = [...c.lines, ...c.exit]
+      lines.push(c.header, ...indent(body.length === 0 ? ['pass'] : body))
+    }
+    if (clauses.length === 0) return fail('unsupported: try/finally')
+    // a trailing `return None` of the body that the function end supplies anyway stays in the tail
+    if (elseLines.length > 0) lines.push('else:', ...indent(elseLines))
+    return { lines: [...lines, ...tail], next: nextIndex }
+  }
 
   /** `from m import a as b, c` starting at the IMPORT_FROM at `i`. */
   private importFrom(i: number, m: Extract<Val, { kind: '$module' }>, stack: Val[]): { line: string; next: number } {
@@ -726,8 +927,10 @@ export class BodyBuilder {
     if (this.ops[exit]?.op === 'end_for') {
       exit++
       if (this.ops[exit]?.op === 'pop') exit++
+      if (stack[stack.length - 1]!.kind === '$null' && this.ops[exit]?.op === 'pop') exit++
     }
-    const iter = stack[stack.length - 1]!
+    const twoSlots = stack[stack.length - 1]!.kind === '$null'
+    const iter = stack[stack.length - (twoSlots ? 2 : 1)]!
     if (iter.kind !== '$iter') return fail('internal: for loop without an iterator')
     const id = this.nextLoop++
     const loop: Loop = { head: i, exit, iter }
@@ -742,6 +945,7 @@ export class BodyBuilder {
     }
     const t = this.loopTargets.get(id) ?? fail('internal: for loop target not stored')
     stack.pop()
+    if (twoSlots) stack.pop()
     if (lines[lines.length - 1] === 'continue') lines.pop()
     return { lines: [`for ${t} in ${this.text(iter.iter, Prec.Tuple)}:`, ...indent(lines)], next: exit }
   }

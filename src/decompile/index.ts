@@ -18,7 +18,7 @@
  * Core layer: no dependencies, no Node APIs.
  */
 import { type CodeObject, formatDis, parseExceptionTable } from '../bytecode/index.js'
-import { BodyBuilder, type ClassValue, type FuncValue, indent, Unsupported } from './body.js'
+import { BodyBuilder, type ClassValue, type FuncValue, indent, type TryEntry, Unsupported } from './body.js'
 import { constText, type Expr, Prec, Printer, UnprintableError } from './expr.js'
 import { normalize, type Op } from './ir.js'
 
@@ -124,7 +124,7 @@ class Decompiler {
     const ops = ir.ops
     const exc = this.checkExceptions(code, ir)
     let start = 0
-    let end = exc ?? ops.length
+    let end = exc.end ?? ops.length
     let docstring: string | undefined
     const prologue: string[] = []
     if (kind === 'class') {
@@ -163,7 +163,7 @@ class Decompiler {
       const hasDoc = this.minor >= 14 ? (code.flags & CO_HAS_DOCSTRING) !== 0 : first?.type === 'str' && code.name !== '<lambda>'
       if (hasDoc && first !== undefined) docstring = constText(first, this.minor)
     }
-    const b = new BodyBuilder(code, ir, { define: (v, t) => this.define(v, t), lambda: (v) => this.lambda(v) }, kind === 'function')
+    const b = new BodyBuilder(code, ir, { define: (v, t) => this.define(v, t), lambda: (v) => this.lambda(v) }, kind === 'function', exc.entries)
     let body = b.body(start, end)
     if (kind === 'function' && body[body.length - 1] === 'return None') body = body.slice(0, -1)
     if (b.globals.size > 0) prologue.push(`global ${[...b.globals].join(', ')}`)
@@ -173,21 +173,25 @@ class Decompiler {
   }
 
   /**
-   * The exception table's entries the decompiler understands: the generator wrapper (3.12+).
-   * Returns the op index where the handlers start (the body ends there), or throws.
+   * The exception table as op-index ranges, and where the handlers start (the body ends there:
+   * 3.12+ moves every handler after the body). The generator wrapper (3.12+) is left out; before
+   * 3.12 handlers sit inside the body, so any other entry is not supported there yet.
    */
-  private checkExceptions(code: CodeObject, ir: ReturnType<typeof normalize>): number | undefined {
-    if (code.exceptiontable.length === 0) return undefined
-    const entries = parseExceptionTable(code.exceptiontable)
+  private checkExceptions(code: CodeObject, ir: ReturnType<typeof normalize>): { end: number | undefined; entries: TryEntry[] } {
+    const entries: TryEntry[] = []
+    if (code.exceptiontable.length === 0) return { end: undefined, entries }
     let handlerStart: number | undefined
-    for (const e of entries) {
+    for (const e of parseExceptionTable(code.exceptiontable)) {
       const h = ir.indexOf(e.target)
       const op = ir.ops[h]
       const isGenWrapper = op?.op === 'intrinsic' && op.which === 'INTRINSIC_STOPITERATION_ERROR' && (code.flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) !== 0
-      if (!isGenWrapper) throw new Unsupported('unsupported: try/except, with or an inlined comprehension (exception table)')
+      if (!isGenWrapper) {
+        if (this.minor < 12) throw new Unsupported('unsupported: try/except, with or a comprehension before 3.12 (exception table)')
+        entries.push({ start: ir.indexOf(e.start), end: ir.indexOf(e.end), handler: h, depth: e.depth })
+      }
       handlerStart = Math.min(handlerStart ?? h, h)
     }
-    return handlerStart
+    return { end: handlerStart, entries }
   }
 
   /** `def`/`class` lines for a function or class stored under `target`. */
@@ -223,9 +227,9 @@ class Decompiler {
   private lambda(v: FuncValue): Expr {
     const code = v.code
     const ir = normalize(code)
-    this.checkExceptions(code, ir)
-    const b = new BodyBuilder(code, ir, { define: (x, t) => this.define(x, t), lambda: (x) => this.lambda(x) }, true)
-    const lines = b.body(0, ir.ops.length)
+    const exc = this.checkExceptions(code, ir)
+    const b = new BodyBuilder(code, ir, { define: (x, t) => this.define(x, t), lambda: (x) => this.lambda(x) }, true, exc.entries)
+    const lines = b.body(0, exc.end ?? ir.ops.length)
     if (lines.length !== 1 || !lines[0]!.startsWith('return ') || b.globals.size > 0 || b.nonlocals.size > 0) throw new Unsupported('unsupported: lambda body')
     if ((code.flags & CO_GENERATOR) !== 0) throw new Unsupported('unsupported: generator lambda')
     this.outcomes.set(code, { ok: true })

@@ -63,6 +63,7 @@ export type Op = { readonly at: number } & (
   | { readonly op: 'convert'; readonly conversion: number }
   | { readonly op: 'format_with_spec' }
   | { readonly op: 'load_locals' }
+  | { readonly op: 'push_exc_info' | 'check_exc_match' | 'pop_except' | 'reraise' }
   | { readonly op: 'setup_annotations' }
   | { readonly op: 'intrinsic'; readonly which: string }
   | { readonly op: 'unsupported'; readonly opname: string }
@@ -96,6 +97,7 @@ export const NORMALIZE_RULES: readonly NormalizeRule[] = [
   { name: 'make function', minors: [8, 15], what: 'MAKE_FUNCTION flags (≤ 3.12 oparg) or MAKE_FUNCTION + SET_FUNCTION_ATTRIBUTE (3.13+)' },
   { name: 'jumps', minors: [8, 15], what: 'relative or absolute, forward or backward jumps become one jump to an op index; POP_JUMP_IF_* in every spelling become cjump' },
   { name: 'for loops', minors: [12, 15], what: 'END_FOR (+ POP_TOP 3.13, POP_ITER 3.14+) ends a for loop' },
+  { name: 'two-slot iterators', minors: [15, 15], what: 'GET_ITER leaves two values (iterator + NULL/index): modeled as the iterator and a NULL; POP_ITER pops both' },
 ]
 
 const OLD_BINOPS: Readonly<Record<string, string>> = {
@@ -266,14 +268,21 @@ export function normalize(code: CodeObject): CodeIR {
         break
       case 'JUMP_IF_TRUE_OR_POP': push({ at, op: 'cjump_or_pop', when: 'true', target }); break
       case 'JUMP_IF_FALSE_OR_POP': push({ at, op: 'cjump_or_pop', when: 'false', target }); break
-      case 'GET_ITER': push({ at, op: 'get_iter' }); break
+      case 'GET_ITER':
+        push({ at, op: 'get_iter' })
+        // 3.15: a for loop keeps two values on the stack (the iterator and an index or NULL)
+        if (minor >= 15) push({ at, op: 'null' })
+        break
       case 'FOR_ITER': push({ at, op: 'for_iter', target }); break
       case 'END_FOR':
         push({ at, op: 'end_for' })
         // 3.12's END_FOR pops the iterator too; 3.13 has POP_TOP after it, 3.14 POP_ITER.
         if (minor === 12) push({ at, op: 'pop' })
         break
-      case 'POP_ITER': push({ at, op: 'pop' }); break
+      case 'POP_ITER':
+        push({ at, op: 'pop' })
+        if (minor >= 15) push({ at, op: 'pop' })
+        break
       case 'RETURN_VALUE': push({ at, op: 'return' }); break
       case 'POP_TOP':
         if (skipPop) skipPop = false
@@ -303,6 +312,10 @@ export function normalize(code: CodeObject): CodeIR {
       case 'FORMAT_WITH_SPEC': push({ at, op: 'format_with_spec' }); break
       case 'CONVERT_VALUE': push({ at, op: 'convert', conversion: ins.arg ?? 0 }); break
       case 'LOAD_LOCALS': push({ at, op: 'load_locals' }); break
+      case 'PUSH_EXC_INFO': push({ at, op: 'push_exc_info' }); break
+      case 'CHECK_EXC_MATCH': push({ at, op: 'check_exc_match' }); break
+      case 'POP_EXCEPT': push({ at, op: 'pop_except' }); break
+      case 'RERAISE': push({ at, op: 'reraise' }); break
       case 'SETUP_ANNOTATIONS': push({ at, op: 'setup_annotations' }); break
       case 'CALL_INTRINSIC_1':
         if (ins.argrepr === 'INTRINSIC_LIST_TO_TUPLE') push({ at, op: 'list_to_tuple' })
