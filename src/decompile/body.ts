@@ -73,7 +73,12 @@ export interface Nested {
   define(value: FuncValue | ClassValue, target: string): string[]
   /** A lambda expression for a function value used as a value. */
   lambda(value: FuncValue): Expr
+  /** The comprehension a nested comprehension function makes from its outermost iterable. */
+  comprehension(value: FuncValue, iter: Expr): Expr
 }
+
+/** The names of the code objects of comprehensions (nested functions up to 3.11, generator expressions always). */
+export const COMPREHENSIONS = new Set(['<genexpr>', '<listcomp>', '<setcomp>', '<dictcomp>'])
 
 interface Loop {
   /** Op index of the loop head (`continue` jumps here). */
@@ -202,6 +207,9 @@ export class BodyBuilder {
     for (const e of this.entries) if (e.start < end && !this.handled.has(e.handler)) fail('unsupported: with or an inlined comprehension (exception table)')
     return lines
   }
+
+  /** Set when building the body of a nested comprehension function: its appends become marker lines. */
+  comprehension = false
 
   /** Handlers (op indexes) that a try statement accounted for. */
   private readonly handled = new Set<number>()
@@ -427,6 +435,10 @@ export class BodyBuilder {
           } else func = pop()
           const positional = values.slice(0, values.length - kwnames.length)
           const keywords = kwnames.map((k, n) => ({ name: k, value: expr(values[positional.length + n]!) }))
+          if (func.kind === '$func' && COMPREHENSIONS.has(func.code.name) && positional.length === 1 && positional[0]!.kind === '$iter' && keywords.length === 0) {
+            stack.push(this.nested.comprehension(func, (positional[0] as { iter: Expr }).iter))
+            break
+          }
           if (func.kind === '$buildclass') {
             const [fn, nm, ...bases] = positional
             if (fn?.kind !== '$func' || nm === undefined || !isExpr(nm) || nm.kind !== 'const' || nm.value.type !== 'str') return fail('internal: odd __build_class__ call')
@@ -502,6 +514,15 @@ export class BodyBuilder {
           const target = stack[stack.length - o.n]
           if (target?.kind === 'dict') stack[stack.length - o.n] = { kind: 'dict', items: [...target.items, [undefined, v]] }
           else return fail('internal: dict update of a non-display')
+          break
+        }
+        case 'list_append': case 'set_add': case 'map_add': {
+          if (!this.comprehension) return fail(`unsupported: ${o.op}`)
+          const v = popValue()
+          if (o.op === 'map_add') {
+            const key = popValue()
+            emit(`${COMP_ELEMENT} ${this.text(key, Prec.Lambda)}: ${this.text(v, Prec.Lambda)}`)
+          } else emit(`${COMP_ELEMENT} ${this.text(v, Prec.Lambda)}`)
           break
         }
         case 'list_to_tuple': {
@@ -930,6 +951,9 @@ export class BodyBuilder {
       if (stack[stack.length - 1]!.kind === '$null' && this.ops[exit]?.op === 'pop') exit++
     }
     const twoSlots = stack[stack.length - 1]!.kind === '$null'
+    const top = stack[stack.length - (twoSlots ? 2 : 1)]!
+    // a nested comprehension loops over its argument `.0`, already an iterator
+    if (top.kind === 'name' && top.id === '.0') stack[stack.length - (twoSlots ? 2 : 1)] = { kind: '$iter', iter: top }
     const iter = stack[stack.length - (twoSlots ? 2 : 1)]!
     if (iter.kind !== '$iter') return fail('internal: for loop without an iterator')
     const id = this.nextLoop++
@@ -1207,6 +1231,9 @@ const SIMPLE_EFFECT: Readonly<Record<string, (o: Op) => number>> = {
 }
 
 const CONVERSION_TEXT = ['', 's', 'r', 'a']
+
+/** The line a comprehension's LIST_APPEND / SET_ADD / MAP_ADD makes (not Python: parsed back by the caller). */
+export const COMP_ELEMENT = '$element$'
 
 /** Ops that only compute a value (no statement), for gathering condition atoms. */
 const PURE_OPS = new Set(['format', 'convert', 'format_simple', 'format_with_spec', 'const', 'load', 'null', 'load_attr', 'load_super_attr', 'subscr', 'binary_slice', 'build_slice', 'binop', 'unary', 'compare', 'call', 'call_ex', 'build', 'const_key_map', 'list_extend', 'set_update', 'dict_update', 'dict_merge', 'list_to_tuple'])

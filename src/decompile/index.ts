@@ -18,7 +18,7 @@
  * Core layer: no dependencies, no Node APIs.
  */
 import { type CodeObject, formatDis, parseExceptionTable } from '../bytecode/index.js'
-import { BodyBuilder, type ClassValue, type FuncValue, indent, type TryEntry, Unsupported } from './body.js'
+import { BodyBuilder, type ClassValue, COMP_ELEMENT, type FuncValue, indent, type Nested, type TryEntry, Unsupported } from './body.js'
 import { constText, type Expr, Prec, Printer, UnprintableError } from './expr.js'
 import { normalize, type Op } from './ir.js'
 
@@ -163,7 +163,7 @@ class Decompiler {
       const hasDoc = this.minor >= 14 ? (code.flags & CO_HAS_DOCSTRING) !== 0 : first?.type === 'str' && code.name !== '<lambda>'
       if (hasDoc && first !== undefined) docstring = constText(first, this.minor)
     }
-    const b = new BodyBuilder(code, ir, { define: (v, t) => this.define(v, t), lambda: (v) => this.lambda(v) }, kind === 'function', exc.entries)
+    const b = new BodyBuilder(code, ir, this.nestedHooks(), kind === 'function', exc.entries)
     let body = b.body(start, end)
     if (kind === 'function' && body[body.length - 1] === 'return None') body = body.slice(0, -1)
     if (b.globals.size > 0) prologue.push(`global ${[...b.globals].join(', ')}`)
@@ -224,11 +224,71 @@ class Decompiler {
     }
   }
 
+  private nestedHooks(): Nested {
+    return { define: (v, t) => this.define(v, t), lambda: (v) => this.lambda(v), comprehension: (v, it) => this.comprehension(v, it) }
+  }
+
+  /**
+   * A comprehension from its nested code object: the body decompiles as loops and ifs around one
+   * element line (`(yield e)` or the append marker), read back into `[e for … in … if …]`.
+   */
+  private comprehension(v: FuncValue, outer: Expr): Expr {
+    const code = v.code
+    const ir = normalize(code)
+    const exc = this.checkExceptions(code, ir)
+    if (exc.entries.length > 0) throw new Unsupported('unsupported: a comprehension with an exception table')
+    const b = new BodyBuilder(code, ir, this.nestedHooks(), true, [])
+    b.comprehension = true
+    const ops = ir.ops
+    let start = 0
+    let end = exc.end ?? ops.length
+    const type = code.name === '<genexpr>' ? 'gen' : code.name === '<listcomp>' ? 'list' : code.name === '<setcomp>' ? 'set' : 'dict'
+    if (type !== 'gen') {
+      // BUILD_LIST/SET/MAP 0 first, the collection returned last
+      if (ops[start]?.op !== 'build') throw new Unsupported('unsupported: comprehension start')
+      start++
+      if (ops[end - 1]?.op !== 'return') throw new Unsupported('unsupported: comprehension end')
+      end--
+    }
+    let lines = b.body(start, end)
+    if (type === 'gen' && lines[lines.length - 1] === 'return None') lines = lines.slice(0, -1)
+    const raw = (text: string): Expr => ({ kind: 'raw', text, prec: Prec.Tuple })
+    const gens: { target: string; iter: Expr; ifs: Expr[]; isAsync: boolean }[] = []
+    let elt: string | undefined
+    for (let k = 0, depth = 0; k < lines.length; k++, depth++) {
+      const line = lines[k]!
+      const pad = '    '.repeat(depth)
+      if (!line.startsWith(pad) || line[pad.length] === ' ') throw new Unsupported('unsupported: comprehension shape')
+      const text = line.slice(pad.length)
+      const m = /^for (.+) in (.+):$/.exec(text)
+      const c = /^if (.+):$/.exec(text)
+      if (c !== null && gens.length > 0 && lines[k + 1] === `${pad}    continue`) {
+        // `if not c: continue` is the filter `if c`
+        gens[gens.length - 1]!.ifs.push(raw(`not (${c[1]!})`))
+        k++
+        depth--
+        continue
+      }
+      if (m !== null) gens.push({ target: m[1]!, iter: gens.length === 0 && m[2] === '.0' ? outer : raw(m[2]!), ifs: [], isAsync: false })
+      else if (c !== null && gens.length > 0) gens[gens.length - 1]!.ifs.push(raw(c[1]!))
+      else if (k === lines.length - 1 && type === 'gen' && text.startsWith('(yield ') && text.endsWith(')')) elt = text.slice(7, -1)
+      else if (k === lines.length - 1 && type !== 'gen' && text.startsWith(`${COMP_ELEMENT} `)) elt = text.slice(COMP_ELEMENT.length + 1)
+      else throw new Unsupported('unsupported: comprehension shape')
+    }
+    if (elt === undefined || gens.length === 0 || gens[0]!.iter !== outer) throw new Unsupported('unsupported: comprehension shape')
+    this.outcomes.set(code, { ok: true })
+    if (type === 'dict') {
+      const colon = elt.indexOf(': ')
+      return { kind: 'comp', type, elt: raw(`(${elt.slice(0, colon)})`), value: raw(`(${elt.slice(colon + 2)})`), generators: gens }
+    }
+    return { kind: 'comp', type, elt: raw(elt), value: undefined, generators: gens }
+  }
+
   private lambda(v: FuncValue): Expr {
     const code = v.code
     const ir = normalize(code)
     const exc = this.checkExceptions(code, ir)
-    const b = new BodyBuilder(code, ir, { define: (x, t) => this.define(x, t), lambda: (x) => this.lambda(x) }, true, exc.entries)
+    const b = new BodyBuilder(code, ir, this.nestedHooks(), true, exc.entries)
     const lines = b.body(0, exc.end ?? ir.ops.length)
     if (lines.length !== 1 || !lines[0]!.startsWith('return ') || b.globals.size > 0 || b.nonlocals.size > 0) throw new Unsupported('unsupported: lambda body')
     if ((code.flags & CO_GENERATOR) !== 0) throw new Unsupported('unsupported: generator lambda')
