@@ -28,6 +28,7 @@ const CONSTRUCTS: Readonly<Record<string, string>> = {
   'f-strings': "x = f'a{b}c{d!r:>{w}}{e:3}'\ny = f'{x}'\n",
   assert: "def f(a):\n    assert a\n    assert a > 1, 'message'\n    if a:\n        assert False, 'never'\n    return a\n",
   'try/except': "def f(a):\n    try:\n        a()\n    except ValueError:\n        b()\n    except (KeyError, TypeError) as e:\n        c(e)\n    except:\n        d()\n    else:\n        x()\n    g()\n\ndef h(a):\n    try:\n        return a()\n    except KeyError:\n        return None\n\ntry:\n    import bar\nexcept ImportError:\n    bar = None\nfor i in bar:\n    try:\n        i()\n    except Exception as e:\n        print(e)\n        continue\n    i += 1\n",
+  comprehensions: "def f(self, other):\n    a = self.__class__(item for item in other if item in self)\n    b = sum(x * y for x in other for y in x)\n    c = [k for k in other]\n    d = {k: v for k, v in other}\n    return (a, b, c, d)\n\ndef g(xs):\n    x = 5\n    return ([x for x in xs if x], {y for y in xs}, [i * j for i in xs for j in i], x)\n",
   'generators and raise': 'def gen(n):\n    yield n\n    x = yield\n    raise ValueError(x)\n\ndef again():\n    raise\n',
 }
 
@@ -37,6 +38,7 @@ const KNOWN_GAPS: Readonly<Record<number, Readonly<Record<string, string>>>> = {
   14: { annotations: '3.14 compiles annotations into an __annotate__ function, not recovered yet' },
   15: {
     annotations: '3.15 compiles annotations into an __annotate__ function, not recovered yet',
+    comprehensions: "3.15's two-slot iterators around comprehensions are not modeled yet",
   },
 }
 

@@ -211,6 +211,9 @@ export class BodyBuilder {
   /** Set when building the body of a nested comprehension function: its appends become marker lines. */
   comprehension = false
 
+  /** Ops already accounted for (the local restores after an inlined comprehension stored at once). */
+  private readonly skipOps = new Set<number>()
+
   /** Handlers (op indexes) that a try statement accounted for. */
   private readonly handled = new Set<number>()
 
@@ -301,6 +304,10 @@ export class BodyBuilder {
 
     let i = start
     while (i < end) {
+      if (this.skipOps.has(i)) {
+        i++
+        continue
+      }
       // A loop head: a while loop (for loops start at their FOR_ITER).
       const back = this.backEdges.get(i)
       if (back !== undefined && back < end && this.ops[i]!.op !== 'for_iter' && !this.loops.some((l) => l.head === i)) {
@@ -326,8 +333,11 @@ export class BodyBuilder {
         case 'load':
           stack.push(name(o.name))
           break
-        case 'load_clear':
-          return fail('unsupported: inlined comprehension')
+        case 'load_clear': {
+          const r = this.inlineComprehension(i, stack)
+          i = r.next
+          continue
+        }
         case 'store':
           declare(o.scope, o.name)
           assign(o.name, pop())
@@ -907,6 +917,61 @@ export class BodyBuilder {
     return { lines: [...lines, ...tail], next: nextIndex }
   }
 
+  /**
+   * A 3.12+ inlined comprehension starting at its LOAD_FAST_AND_CLEARs (the iterator is on the
+   * stack): saved locals, SWAP, the empty collection, SWAP, the loop, SWAP, the locals restored.
+   */
+  private inlineComprehension(i: number, stack: Val[]): { next: number } {
+    const saved: string[] = []
+    let k = i
+    while (this.ops[k]?.op === 'load_clear') {
+      saved.push((this.ops[k] as { name: string }).name)
+      k++
+    }
+    const sw = this.ops[k]
+    const build = this.ops[k + 1]
+    const sw2 = this.ops[k + 2]
+    if (sw?.op !== 'swap' || sw.n !== saved.length + 1 || build?.op !== 'build' || build.n !== 0 || sw2?.op !== 'swap' || sw2.n !== 2) return fail('unsupported: inlined comprehension shape')
+    const type = build.type === 'list' ? 'list' : build.type === 'set' ? 'set' : build.type === 'map' ? 'dict' : fail('unsupported: inlined comprehension kind')
+    const iter = stack[stack.length - 1]
+    if (iter?.kind !== '$iter') return fail('internal: inlined comprehension without an iterator')
+    const loopAt = k + 3
+    if (this.ops[loopAt]?.op !== 'for_iter') return fail('unsupported: inlined comprehension shape')
+    // the protected range's handler restores the locals: accounted for here
+    for (const e of this.entries) if (e.start <= k + 1 && e.end > k + 1 && e.start >= i) this.handled.add(e.handler)
+    const was = this.comprehension
+    this.comprehension = true
+    let r: { lines: string[]; next: number }
+    const loopStack: Val[] = [...stack.slice(0, -1), { kind: '$null' }, iter]
+    try {
+      r = this.forLoop(loopAt, loopStack)
+    } finally {
+      this.comprehension = was
+    }
+    let n = r.next
+    const back = this.ops[n]
+    // SWAP n+1 and the restores, or (result stored at once) the result's store first, then the restores
+    let resultStore: number | undefined
+    if (back?.op === 'swap' && back.n === saved.length + 1) n++
+    else if (back?.op === 'store') {
+      resultStore = n
+      n++
+    } else return fail('unsupported: inlined comprehension end')
+    const restored = new Set<string>()
+    for (let q = 0; q < saved.length; q++) {
+      const st = this.ops[n]
+      if (st?.op !== 'store' || !saved.includes(st.name)) return fail('unsupported: inlined comprehension end')
+      restored.add(st.name)
+      if (resultStore !== undefined) this.skipOps.add(n)
+      n++
+    }
+    if (restored.size !== saved.length) return fail('unsupported: inlined comprehension end')
+    if (resultStore !== undefined) n = resultStore
+    stack.pop()
+    stack.push(readComprehension(r.lines, type, undefined))
+    return { next: n }
+  }
+
   /** `from m import a as b, c` starting at the IMPORT_FROM at `i`. */
   private importFrom(i: number, m: Extract<Val, { kind: '$module' }>, stack: Val[]): { line: string; next: number } {
     const names: string[] = []
@@ -1241,6 +1306,43 @@ const PURE_OPS = new Set(['format', 'convert', 'format_simple', 'format_with_spe
 function negateCond(e: Expr): Expr {
   if (e.kind === 'unary' && e.op === 'not') return e.operand
   return { kind: 'unary', op: 'not', operand: e }
+}
+
+/**
+ * Reads a comprehension back from the statements of its loop: `for` lines, filters (`if c:`
+ * nesting or `if not c: continue`) and one element line (`(yield e)` or the append marker).
+ * `outer` replaces the `.0` argument of a nested comprehension function.
+ */
+export function readComprehension(lines: readonly string[], type: 'gen' | 'list' | 'set' | 'dict', outer: Expr | undefined): Expr {
+  const raw = (text: string): Expr => ({ kind: 'raw', text, prec: Prec.Tuple })
+  const gens: { target: string; iter: Expr; ifs: Expr[]; isAsync: boolean }[] = []
+  let elt: string | undefined
+  for (let k = 0, depth = 0; k < lines.length; k++, depth++) {
+    const line = lines[k]!
+    const pad = '    '.repeat(depth)
+    if (!line.startsWith(pad) || line[pad.length] === ' ') throw new Unsupported('unsupported: comprehension shape')
+    const text = line.slice(pad.length)
+    const m = /^for (.+) in (.+):$/.exec(text)
+    const c = /^if (.+):$/.exec(text)
+    if (c !== null && gens.length > 0 && lines[k + 1] === `${pad}    continue`) {
+      // `if not c: continue` is the filter `if c`
+      gens[gens.length - 1]!.ifs.push(raw(`not (${c[1]!})`))
+      k++
+      depth--
+      continue
+    }
+    if (m !== null) gens.push({ target: m[1]!, iter: gens.length === 0 && m[2] === '.0' && outer !== undefined ? outer : raw(m[2]!), ifs: [], isAsync: false })
+    else if (c !== null && gens.length > 0) gens[gens.length - 1]!.ifs.push(raw(c[1]!))
+    else if (k === lines.length - 1 && type === 'gen' && text.startsWith('(yield ') && text.endsWith(')')) elt = text.slice(7, -1)
+    else if (k === lines.length - 1 && type !== 'gen' && text.startsWith(`${COMP_ELEMENT} `)) elt = text.slice(COMP_ELEMENT.length + 1)
+    else throw new Unsupported('unsupported: comprehension shape')
+  }
+  if (elt === undefined || gens.length === 0 || (outer !== undefined && gens[0]!.iter !== outer)) throw new Unsupported('unsupported: comprehension shape')
+  if (type === 'dict') {
+    const colon = elt.indexOf(': ')
+    return { kind: 'comp', type, elt: raw(`(${elt.slice(0, colon)})`), value: raw(`(${elt.slice(colon + 2)})`), generators: gens }
+  }
+  return { kind: 'comp', type, elt: raw(elt), value: undefined, generators: gens }
 }
 
 /** Lines indented one level. */

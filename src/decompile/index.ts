@@ -18,7 +18,7 @@
  * Core layer: no dependencies, no Node APIs.
  */
 import { type CodeObject, formatDis, parseExceptionTable } from '../bytecode/index.js'
-import { BodyBuilder, type ClassValue, COMP_ELEMENT, type FuncValue, indent, type Nested, type TryEntry, Unsupported } from './body.js'
+import { BodyBuilder, type ClassValue, type FuncValue, indent, type Nested, readComprehension, type TryEntry, Unsupported } from './body.js'
 import { constText, type Expr, Prec, Printer, UnprintableError } from './expr.js'
 import { normalize, type Op } from './ir.js'
 
@@ -252,36 +252,9 @@ class Decompiler {
     }
     let lines = b.body(start, end)
     if (type === 'gen' && lines[lines.length - 1] === 'return None') lines = lines.slice(0, -1)
-    const raw = (text: string): Expr => ({ kind: 'raw', text, prec: Prec.Tuple })
-    const gens: { target: string; iter: Expr; ifs: Expr[]; isAsync: boolean }[] = []
-    let elt: string | undefined
-    for (let k = 0, depth = 0; k < lines.length; k++, depth++) {
-      const line = lines[k]!
-      const pad = '    '.repeat(depth)
-      if (!line.startsWith(pad) || line[pad.length] === ' ') throw new Unsupported('unsupported: comprehension shape')
-      const text = line.slice(pad.length)
-      const m = /^for (.+) in (.+):$/.exec(text)
-      const c = /^if (.+):$/.exec(text)
-      if (c !== null && gens.length > 0 && lines[k + 1] === `${pad}    continue`) {
-        // `if not c: continue` is the filter `if c`
-        gens[gens.length - 1]!.ifs.push(raw(`not (${c[1]!})`))
-        k++
-        depth--
-        continue
-      }
-      if (m !== null) gens.push({ target: m[1]!, iter: gens.length === 0 && m[2] === '.0' ? outer : raw(m[2]!), ifs: [], isAsync: false })
-      else if (c !== null && gens.length > 0) gens[gens.length - 1]!.ifs.push(raw(c[1]!))
-      else if (k === lines.length - 1 && type === 'gen' && text.startsWith('(yield ') && text.endsWith(')')) elt = text.slice(7, -1)
-      else if (k === lines.length - 1 && type !== 'gen' && text.startsWith(`${COMP_ELEMENT} `)) elt = text.slice(COMP_ELEMENT.length + 1)
-      else throw new Unsupported('unsupported: comprehension shape')
-    }
-    if (elt === undefined || gens.length === 0 || gens[0]!.iter !== outer) throw new Unsupported('unsupported: comprehension shape')
+    const comp = readComprehension(lines, type, outer)
     this.outcomes.set(code, { ok: true })
-    if (type === 'dict') {
-      const colon = elt.indexOf(': ')
-      return { kind: 'comp', type, elt: raw(`(${elt.slice(0, colon)})`), value: raw(`(${elt.slice(colon + 2)})`), generators: gens }
-    }
-    return { kind: 'comp', type, elt: raw(elt), value: undefined, generators: gens }
+    return comp
   }
 
   private lambda(v: FuncValue): Expr {
