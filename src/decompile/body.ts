@@ -701,6 +701,16 @@ export class BodyBuilder {
         case 'raise': {
           const cause = o.n === 2 ? popValue() : undefined
           const exc = o.n >= 1 ? popValue() : undefined
+          if (exc !== undefined && cause === undefined && this.text(exc).startsWith(ASSERTION_ERROR) && out.length >= 2 && out[out.length - 1] === '    continue' && /^if .*:$/.test(out[out.length - 2]!)) {
+            // at the end of a loop body: `if c: continue` then the raise is `assert c[, msg]`
+            const rest = this.text(exc).slice(ASSERTION_ERROR.length)
+            const c = out[out.length - 2]!.slice(3, -1)
+            out.splice(out.length - 2, 2)
+            if (rest === '') emit(`assert ${c}`)
+            else if (rest.startsWith('(') && rest.endsWith(')')) emit(`assert ${c}, ${rest.slice(1, -1)}`)
+            else fail('unsupported: assert shape')
+            break
+          }
           if (exc !== undefined && cause === undefined && this.text(exc).startsWith(ASSERTION_ERROR) && !this.inIf) {
             // `assert False[, msg]`: the test folded away, the raise is left
             const rest = this.text(exc).slice(ASSERTION_ERROR.length)

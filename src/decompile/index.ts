@@ -18,9 +18,9 @@
  * Core layer: no dependencies, no Node APIs.
  */
 import { type CodeObject, formatDis, parseExceptionTable } from '../bytecode/index.js'
-import { BodyBuilder, type ClassValue, type FuncValue, indent, type Nested, readComprehension, type TryEntry, Unsupported } from './body.js'
+import { BodyBuilder, type ClassValue, COMP_ELEMENT, type FuncValue, indent, type Nested, readComprehension, type TryEntry, Unsupported } from './body.js'
 import { constText, type Expr, Prec, Printer, UnprintableError } from './expr.js'
-import { normalize, type Op } from './ir.js'
+import { ASSERTION_ERROR, normalize, type Op } from './ir.js'
 
 export { NORMALIZE_RULES, type NormalizeRule } from './ir.js'
 
@@ -169,6 +169,8 @@ class Decompiler {
     if (b.globals.size > 0) prologue.push(`global ${[...b.globals].join(', ')}`)
     if (b.nonlocals.size > 0) prologue.push(`nonlocal ${[...b.nonlocals].join(', ')}`)
     if (docstring !== undefined) prologue.unshift(docstring)
+    // the decompiler's own markers must never reach the source
+    if (body.some((l) => l.includes(ASSERTION_ERROR) || l.includes(COMP_ELEMENT))) throw new Unsupported('unsupported: assert or comprehension shape')
     return [...prologue, ...body]
   }
 
