@@ -57,6 +57,7 @@ type Val =
   | { readonly kind: '$aug'; readonly op: string; readonly target: Expr; readonly value: Expr }
   | { readonly kind: '$module'; readonly module: string; readonly level: number; readonly fromlist: PyObject }
   | { readonly kind: '$excinfo' }
+  | { readonly kind: '$with' }
 
 interface UnpackGroup {
   readonly value: Val
@@ -554,7 +555,7 @@ export class BodyBuilder {
         }
         case 'return': {
           const v = popValue()
-          while (stack.length > 0 && stack[stack.length - 1]!.kind === '$iter') stack.pop()
+          while (stack.length > 0 && (stack[stack.length - 1]!.kind === '$iter' || stack[stack.length - 1]!.kind === '$with' || stack[stack.length - 1]!.kind === '$null')) stack.pop()
           if (stack.length !== 0 && stack.some((x) => x.kind !== '$null')) fail('internal: return with values left on the stack')
           if (!this.isFunction) {
             // The implicit `return None` of a module or class body, at the end of a block.
@@ -749,6 +750,13 @@ export class BodyBuilder {
           i = r.next
           continue
         }
+        case 'before_with': {
+          if (stack.length !== base + 1 || pending.length > 0) return fail('unsupported: with inside an expression')
+          const r = this.withStatement(i, stack)
+          out.push(...r.lines)
+          i = r.next
+          continue
+        }
         case 'pop_except': {
           // inside an except body, before a return: the saved exception goes
           let k = stack.length - 1
@@ -820,7 +828,11 @@ export class BodyBuilder {
         bodyStart = k + 1
       } else {
         let m = k
-        while (m < this.ops.length && this.ops[m]!.op !== 'check_exc_match') m++
+        while (m < this.ops.length && this.ops[m]!.op !== 'check_exc_match') {
+          // the clause's type is an expression; anything else is not an except clause (finally)
+          if (!PURE_OPS.has(this.ops[m]!.op)) return fail('unsupported: try/finally or handler shape')
+          m++
+        }
         const cj = this.ops[m + 1]
         if (cj?.op !== 'cjump' || cj.when !== 'false') return fail('unsupported: except clause shape')
         const typeStack: Val[] = [...excStack, { kind: 'name', id: '$exc' }]
@@ -980,6 +992,61 @@ export class BodyBuilder {
     stack.pop()
     stack.push(readComprehension(r.lines, type, undefined))
     return { next: n }
+  }
+
+  /** Whether ops k… are the normal exit of a with block: exit(None, None, None), result popped. */
+  private isWithExit(k: number): boolean {
+    const o = this.ops
+    const none = (q: number) => o[q]?.op === 'const' && (o[q] as { value: PyObject }).value.type === 'none'
+    const call = o[k + 3]
+    return none(k) && none(k + 1) && none(k + 2) && call?.op === 'call' && call.argc === 2 && o[k + 4]?.op === 'pop'
+  }
+
+  /**
+   * A with statement (3.12–3.13 BEFORE_WITH): the manager's value is stored (`as`) or popped, the
+   * body runs up to the matching normal exit `exit(None, None, None)`; the exception path (a
+   * handler after the body) is the compiler's own and is left out.
+   */
+  private withStatement(i: number, stack: Val[]): { lines: string[]; next: number } {
+    const ctx = stack.pop()
+    if (ctx === undefined || !isExpr(ctx)) return fail('internal: with without a manager')
+    const bind = this.ops[i + 1]
+    let target: string | undefined
+    if (bind?.op === 'store') target = bind.name
+    else if (bind?.op !== 'pop') return fail('unsupported: with target')
+    const bodyStart = i + 2
+    // the matching exit: nested with statements open and close their own
+    let depth = 0
+    let exit = -1
+    for (let k = bodyStart; k < this.ops.length; k++) {
+      const o = this.ops[k]!
+      if (o.op === 'before_with') depth++
+      else if (this.isWithExit(k)) {
+        if (depth === 0) {
+          exit = k
+          break
+        }
+        depth--
+        k += 4
+      }
+    }
+    if (exit < 0) return fail('unsupported: with block end')
+    for (const e of this.entries) if (e.start >= i + 1 && e.start < exit && this.ops[e.handler]?.op === 'push_exc_info') {
+      if (e.depth === stack.length + 1) this.handled.add(e.handler)
+    }
+    const bodyStack: Val[] = [...stack, { kind: '$with' }]
+    const lines = this.block(bodyStart, exit, exit, bodyStack)
+    let next = exit + 5
+    if (bodyStack.length === stack.length + 2 && this.ops[next]?.op === 'return') {
+      // `return v` inside the block: v is computed, the manager exits, then v is returned
+      // (SWAP 2 put the value under the exit function)
+      const v = bodyStack[bodyStack.length - 1]!.kind === '$with' ? bodyStack[bodyStack.length - 2]! : bodyStack[bodyStack.length - 1]!
+      if (!isExpr(v)) return fail('internal: with return of a marker')
+      lines.push(isNoneConst(v) ? 'return None' : `return ${this.text(v)}`)
+      next++
+    } else if (bodyStack.length !== stack.length + 1) return fail('unsupported: with block leaves values')
+    const head = `with ${this.text(ctx, Prec.Lambda)}${target === undefined ? '' : ` as ${target}`}:`
+    return { lines: [head, ...indent(lines.length === 0 ? ['pass'] : lines)], next }
   }
 
   /** `from m import a as b, c` starting at the IMPORT_FROM at `i`. */

@@ -63,7 +63,7 @@ export type Op = { readonly at: number } & (
   | { readonly op: 'convert'; readonly conversion: number }
   | { readonly op: 'format_with_spec' }
   | { readonly op: 'load_locals' }
-  | { readonly op: 'push_exc_info' | 'check_exc_match' | 'pop_except' | 'reraise' }
+  | { readonly op: 'push_exc_info' | 'check_exc_match' | 'pop_except' | 'reraise' | 'before_with' }
   | { readonly op: 'setup_annotations' }
   | { readonly op: 'intrinsic'; readonly which: string }
   | { readonly op: 'unsupported'; readonly opname: string }
@@ -313,6 +313,7 @@ export function normalize(code: CodeObject): CodeIR {
       case 'CONVERT_VALUE': push({ at, op: 'convert', conversion: ins.arg ?? 0 }); break
       case 'LOAD_LOCALS': push({ at, op: 'load_locals' }); break
       case 'PUSH_EXC_INFO': push({ at, op: 'push_exc_info' }); break
+      case 'BEFORE_WITH': push({ at, op: 'before_with' }); break
       case 'CHECK_EXC_MATCH': push({ at, op: 'check_exc_match' }); break
       case 'POP_EXCEPT': push({ at, op: 'pop_except' }); break
       case 'RERAISE': push({ at, op: 'reraise' }); break
