@@ -36,11 +36,8 @@ const CONSTRUCTS: Readonly<Record<string, string>> = {
 /** Constructs that do not come back equivalent yet on a version, with the reason (the next work). */
 const KNOWN_GAPS: Readonly<Record<number, Readonly<Record<string, string>>>> = {
   11: { 'try/except': '3.11 keeps handlers inside the body: not structured yet', with: '3.11 with blocks: not structured yet' },
-  14: { annotations: '3.14 compiles annotations into an __annotate__ function, not recovered yet', with: '3.14 enters with blocks by LOAD_SPECIAL: not recovered yet' },
   15: {
-    annotations: '3.15 compiles annotations into an __annotate__ function, not recovered yet',
     comprehensions: "3.15's two-slot iterators around comprehensions are not modeled yet",
-    with: '3.15 enters with blocks by LOAD_SPECIAL: not recovered yet',
   },
 }
 

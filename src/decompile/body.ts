@@ -74,6 +74,8 @@ export interface Nested {
   define(value: FuncValue | ClassValue, target: string): string[]
   /** A lambda expression for a function value used as a value. */
   lambda(value: FuncValue): Expr
+  /** 3.14+: the annotations dict an `__annotate__` function returns. */
+  annotate(value: FuncValue): Expr
   /** The comprehension a nested comprehension function makes from its outermost iterable. */
   comprehension(value: FuncValue, iter: Expr): Expr
 }
@@ -601,6 +603,14 @@ export class BodyBuilder {
           break
         }
         case 'copy': {
+          if (this.isSpecialWith(i)) {
+            // 3.14+: COPY 1, LOAD_SPECIAL __exit__, SWAP 2, SWAP 3, LOAD_SPECIAL __enter__, CALL 0
+            if (stack.length !== base + 1 || pending.length > 0) return fail('unsupported: with inside an expression')
+            const r = this.withStatement(i + 5, stack, 2)
+            out.push(...r.lines)
+            i = r.next
+            continue
+          }
           const v = stack[stack.length - o.n] ?? fail('internal: copy below the stack')
           stack.push(v)
           break
@@ -671,7 +681,8 @@ export class BodyBuilder {
           else if (o.flag === 0x04) f.annotations = expr(v)
           else if (o.flag === 0x08) {
             // closure cells: nothing to print
-          } else fail('unsupported: annotations (3.14 __annotate__)')
+          } else if (o.flag === 0x10 && v.kind === '$func') f.annotations = this.nested.annotate(v)
+          else fail('unsupported: function attribute')
           stack.push(f)
           break
         }
@@ -752,7 +763,7 @@ export class BodyBuilder {
         }
         case 'before_with': {
           if (stack.length !== base + 1 || pending.length > 0) return fail('unsupported: with inside an expression')
-          const r = this.withStatement(i, stack)
+          const r = this.withStatement(i, stack, 1)
           out.push(...r.lines)
           i = r.next
           continue
@@ -994,12 +1005,24 @@ export class BodyBuilder {
     return { next: n }
   }
 
+  /**
+   * The value computed by ops [start, end) on an empty stack, with no statement made (for
+   * reading `__annotate__` functions).
+   */
+  value(start: number, end: number): Expr {
+    const stack: Val[] = []
+    const lines = this.block(start, end, end, stack)
+    const v = stack[0]
+    if (lines.length > 0 || stack.length !== 1 || v === undefined || !isExpr(v)) return fail('unsupported: value range shape')
+    return v
+  }
+
   /** Whether ops k… are the normal exit of a with block: exit(None, None, None), result popped. */
   private isWithExit(k: number): boolean {
     const o = this.ops
     const none = (q: number) => o[q]?.op === 'const' && (o[q] as { value: PyObject }).value.type === 'none'
     const call = o[k + 3]
-    return none(k) && none(k + 1) && none(k + 2) && call?.op === 'call' && call.argc === 2 && o[k + 4]?.op === 'pop'
+    return none(k) && none(k + 1) && none(k + 2) && call?.op === 'call' && (call.argc === 2 || call.argc === 3) && o[k + 4]?.op === 'pop'
   }
 
   /**
@@ -1007,7 +1030,16 @@ export class BodyBuilder {
    * body runs up to the matching normal exit `exit(None, None, None)`; the exception path (a
    * handler after the body) is the compiler's own and is left out.
    */
-  private withStatement(i: number, stack: Val[]): { lines: string[]; next: number } {
+  private isSpecialWith(i: number): boolean {
+    const o = this.ops
+    const c = o[i]
+    const x = o[i + 1]
+    const e = o[i + 4]
+    const call = o[i + 5]
+    return c?.op === 'copy' && c.n === 1 && x?.op === 'load_special' && x.name === '__exit__' && o[i + 2]?.op === 'swap' && o[i + 3]?.op === 'swap' && e?.op === 'load_special' && e.name === '__enter__' && call?.op === 'call' && call.argc === 0
+  }
+
+  private withStatement(i: number, stack: Val[], slots: 1 | 2): { lines: string[]; next: number } {
     const ctx = stack.pop()
     if (ctx === undefined || !isExpr(ctx)) return fail('internal: with without a manager')
     const bind = this.ops[i + 1]
@@ -1020,7 +1052,7 @@ export class BodyBuilder {
     let exit = -1
     for (let k = bodyStart; k < this.ops.length; k++) {
       const o = this.ops[k]!
-      if (o.op === 'before_with') depth++
+      if (o.op === 'before_with' || this.isSpecialWith(k)) depth++
       else if (this.isWithExit(k)) {
         if (depth === 0) {
           exit = k
@@ -1032,19 +1064,19 @@ export class BodyBuilder {
     }
     if (exit < 0) return fail('unsupported: with block end')
     for (const e of this.entries) if (e.start >= i + 1 && e.start < exit && this.ops[e.handler]?.op === 'push_exc_info') {
-      if (e.depth === stack.length + 1) this.handled.add(e.handler)
+      if (e.depth === stack.length + slots) this.handled.add(e.handler)
     }
-    const bodyStack: Val[] = [...stack, { kind: '$with' }]
+    const bodyStack: Val[] = [...stack, ...Array.from({ length: slots }, (): Val => ({ kind: '$with' }))]
     const lines = this.block(bodyStart, exit, exit, bodyStack)
     let next = exit + 5
-    if (bodyStack.length === stack.length + 2 && this.ops[next]?.op === 'return') {
+    if (bodyStack.length === stack.length + slots + 1 && this.ops[next]?.op === 'return') {
       // `return v` inside the block: v is computed, the manager exits, then v is returned
-      // (SWAP 2 put the value under the exit function)
-      const v = bodyStack[bodyStack.length - 1]!.kind === '$with' ? bodyStack[bodyStack.length - 2]! : bodyStack[bodyStack.length - 1]!
+      // (SWAPs put the value under the exit function)
+      const v = bodyStack.slice(stack.length).find((x) => x.kind !== '$with')!
       if (!isExpr(v)) return fail('internal: with return of a marker')
       lines.push(isNoneConst(v) ? 'return None' : `return ${this.text(v)}`)
       next++
-    } else if (bodyStack.length !== stack.length + 1) return fail('unsupported: with block leaves values')
+    } else if (bodyStack.length !== stack.length + slots) return fail('unsupported: with block leaves values')
     const head = `with ${this.text(ctx, Prec.Lambda)}${target === undefined ? '' : ` as ${target}`}:`
     return { lines: [head, ...indent(lines.length === 0 ? ['pass'] : lines)], next }
   }

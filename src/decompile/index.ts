@@ -227,7 +227,25 @@ class Decompiler {
   }
 
   private nestedHooks(): Nested {
-    return { define: (v, t) => this.define(v, t), lambda: (v) => this.lambda(v), comprehension: (v, it) => this.comprehension(v, it) }
+    return { define: (v, t) => this.define(v, t), lambda: (v) => this.lambda(v), comprehension: (v, it) => this.comprehension(v, it), annotate: (v) => this.annotate(v) }
+  }
+
+  /**
+   * 3.14+ annotations: `__annotate__(format)` is `if format > 2: raise NotImplementedError`, then
+   * `return {name: annotation, …}`; the dict is read back.
+   */
+  private annotate(v: FuncValue): Expr {
+    const code = v.code
+    if (code.name !== '__annotate__') throw new Unsupported('unsupported: annotate function')
+    const ir = normalize(code)
+    const ops = ir.ops
+    const raise = ops.findIndex((o) => o.op === 'raise')
+    if (raise < 0 || ops[ops.length - 1]?.op !== 'return') throw new Unsupported('unsupported: annotate function shape')
+    const b = new BodyBuilder(code, ir, this.nestedHooks(), true, [])
+    const dict = b.value(raise + 1, ops.length - 1)
+    if (dict.kind !== 'dict') throw new Unsupported('unsupported: annotate function shape')
+    this.outcomes.set(code, { ok: true })
+    return dict
   }
 
   /**

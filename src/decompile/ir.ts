@@ -63,6 +63,8 @@ export type Op = { readonly at: number } & (
   | { readonly op: 'convert'; readonly conversion: number }
   | { readonly op: 'format_with_spec' }
   | { readonly op: 'load_locals' }
+  /** 3.14+: LOAD_SPECIAL __enter__ / __exit__ (with statements). */
+  | { readonly op: 'load_special'; readonly name: string }
   | { readonly op: 'push_exc_info' | 'check_exc_match' | 'pop_except' | 'reraise' | 'before_with' }
   | { readonly op: 'setup_annotations' }
   | { readonly op: 'intrinsic'; readonly which: string }
@@ -97,6 +99,9 @@ export const NORMALIZE_RULES: readonly NormalizeRule[] = [
   { name: 'make function', minors: [8, 15], what: 'MAKE_FUNCTION flags (≤ 3.12 oparg) or MAKE_FUNCTION + SET_FUNCTION_ATTRIBUTE (3.13+)' },
   { name: 'jumps', minors: [8, 15], what: 'relative or absolute, forward or backward jumps become one jump to an op index; POP_JUMP_IF_* in every spelling become cjump' },
   { name: 'for loops', minors: [12, 15], what: 'END_FOR (+ POP_TOP 3.13, POP_ITER 3.14+) ends a for loop' },
+  { name: 'with entry', minors: [12, 15], what: 'BEFORE_WITH (3.12–3.13) or COPY 1 + LOAD_SPECIAL __exit__/__enter__ + CALL 0 (3.14+) enter a with block; exit(None, None, None) leaves it' },
+  { name: 'common constants', minors: [14, 15], what: 'LOAD_COMMON_CONSTANT: AssertionError (assert), NotImplementedError (__annotate__), 3.15 None/True/False' },
+  { name: 'annotations', minors: [14, 15], what: 'SET_FUNCTION_ATTRIBUTE 16 attaches an __annotate__ function whose returned dict holds the annotations' },
   { name: 'two-slot iterators', minors: [15, 15], what: 'GET_ITER leaves two values (iterator + NULL/index): modeled as the iterator and a NULL; POP_ITER pops both' },
 ]
 
@@ -300,7 +305,8 @@ export function normalize(code: CodeObject): CodeIR {
       case 'MAKE_FUNCTION': push({ at, op: 'make_function', flags: minor >= 13 ? 0 : (ins.arg ?? 0) }); break
       case 'SET_FUNCTION_ATTRIBUTE': push({ at, op: 'set_function_attribute', flag: ins.arg ?? 0 }); break
       case 'LOAD_COMMON_CONSTANT':
-        if (ins.argrepr === 'AssertionError') push({ at, op: 'load', scope: 'global', name: ASSERTION_ERROR })
+        if (ins.argrepr === 'NotImplementedError') push({ at, op: 'load', scope: 'global', name: 'NotImplementedError' })
+        else if (ins.argrepr === 'AssertionError') push({ at, op: 'load', scope: 'global', name: ASSERTION_ERROR })
         else if (ins.argrepr in COMMON_CONSTANTS) push({ at, op: 'const', value: COMMON_CONSTANTS[ins.argrepr]! })
         else push({ at, op: 'unsupported', opname: `${opname} ${ins.argrepr}` })
         break
@@ -314,6 +320,7 @@ export function normalize(code: CodeObject): CodeIR {
       case 'LOAD_LOCALS': push({ at, op: 'load_locals' }); break
       case 'PUSH_EXC_INFO': push({ at, op: 'push_exc_info' }); break
       case 'BEFORE_WITH': push({ at, op: 'before_with' }); break
+      case 'LOAD_SPECIAL': push({ at, op: 'load_special', name: ins.argrepr }); break
       case 'CHECK_EXC_MATCH': push({ at, op: 'check_exc_match' }); break
       case 'POP_EXCEPT': push({ at, op: 'pop_except' }); break
       case 'RERAISE': push({ at, op: 'reraise' }); break
