@@ -30,6 +30,7 @@ const CONSTRUCTS: Readonly<Record<string, string>> = {
   'try/except': "def f(a):\n    try:\n        a()\n    except ValueError:\n        b()\n    except (KeyError, TypeError) as e:\n        c(e)\n    except:\n        d()\n    else:\n        x()\n    g()\n\ndef h(a):\n    try:\n        return a()\n    except KeyError:\n        return None\n\ntry:\n    import bar\nexcept ImportError:\n    bar = None\nfor i in bar:\n    try:\n        i()\n    except Exception as e:\n        print(e)\n        continue\n    i += 1\n",
   comprehensions: "def f(self, other):\n    a = self.__class__(item for item in other if item in self)\n    b = sum(x * y for x in other for y in x)\n    c = [k for k in other]\n    d = {k: v for k, v in other}\n    return (a, b, c, d)\n\ndef g(xs):\n    x = 5\n    return ([x for x in xs if x], {y for y in xs}, [i * j for i in xs for j in i], x)\n",
   with: "def f(a):\n    with a() as x, b:\n        g(x)\n    h()\n\ndef k(p):\n    with open(p) as f:\n        return f.read()\n\nwith lock:\n    x = 1\n",
+  'long displays': `names = [${Array.from({ length: 40 }, (_, i) => `'n${i}'`).join(', ')}]\ntable = {${Array.from({ length: 40 }, (_, i) => `'k${i}': v${i}`).join(', ')}}\nvalues = [${Array.from({ length: 40 }, (_, i) => `v${i}`).join(', ')}]\n`,
   'generators and raise': 'def gen(n):\n    yield n\n    x = yield\n    raise ValueError(x)\n\ndef again():\n    raise\n',
 }
 

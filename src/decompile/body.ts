@@ -530,7 +530,18 @@ export class BodyBuilder {
           break
         }
         case 'list_append': case 'set_add': case 'map_add': {
-          if (!this.comprehension) return fail(`unsupported: ${o.op}`)
+          if (!this.comprehension) {
+            // 3.14+ builds a long display one item at a time: BUILD_LIST 0, LIST_APPEND 1, …
+            const v = popValue()
+            const key = o.op === 'map_add' ? popValue() : undefined
+            const at = stack.length - o.n
+            const target = stack[at]
+            if (target?.kind === 'list' && o.op === 'list_append') stack[at] = { kind: 'list', items: [...target.items, v] }
+            else if (target?.kind === 'set' && o.op === 'set_add') stack[at] = { kind: 'set', items: [...target.items, v] }
+            else if (target?.kind === 'dict' && key !== undefined) stack[at] = { kind: 'dict', items: [...target.items, [key, v]] }
+            else return fail(`unsupported: ${o.op}`)
+            break
+          }
           const v = popValue()
           if (o.op === 'map_add') {
             const key = popValue()
