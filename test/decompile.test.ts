@@ -25,7 +25,7 @@ const CONSTRUCTS: Readonly<Record<string, string>> = {
   annotations: 'def g(x: int, y: "str" = "s") -> bool:\n    return x\n',
   'globals and closures': 'counter = 0\ndef bump():\n    global counter\n    counter += 1\ndef outer(a):\n    def inner(b):\n        nonlocal a\n        a = a + b\n        return a\n    return inner\n',
   classes: 'class A:\n    pass\n\nclass B(A, metaclass=M):\n    "doc"\n    x = 1\n    def m(self, y):\n        return super().m(y) + self.x\n    @property\n    def p(self):\n        return self._p\n',
-  'f-strings': "x = f'a{b}c{d!r:>{w}}{e:3}'\ny = f'{x}'\n",
+  'f-strings': "x = f'a{b}c{d!r:>{w}}{e:3}'\ny = f'{x}'\nz = f\"it's {a}\"\nw = f'{d[\"k\"]} {a[1:2]} {a != b}'\n",
   assert: "def f(a):\n    assert a\n    assert a > 1, 'message'\n    if a:\n        assert False, 'never'\n    return a\n",
   'try/except': "def f(a):\n    try:\n        a()\n    except ValueError:\n        b()\n    except (KeyError, TypeError) as e:\n        c(e)\n    except:\n        d()\n    else:\n        x()\n    g()\n\ndef h(a):\n    try:\n        return a()\n    except KeyError:\n        return None\n\ntry:\n    import bar\nexcept ImportError:\n    bar = None\nfor i in bar:\n    try:\n        i()\n    except Exception as e:\n        print(e)\n        continue\n    i += 1\n",
   comprehensions: "def f(self, other):\n    a = self.__class__(item for item in other if item in self)\n    b = sum(x * y for x in other for y in x)\n    c = [k for k in other]\n    d = {k: v for k, v in other}\n    return (a, b, c, d)\n\ndef g(xs):\n    x = 5\n    return ([x for x in xs if x], {y for y in xs}, [i * j for i in xs for j in i], x)\n",

@@ -261,23 +261,49 @@ export class Printer {
     }
   }
 
-  /** An f-string: literal parts quoted like the str repr, expressions in braces. */
+  /**
+   * An f-string: literal parts quoted like the str repr (all with the same quote character, the
+   * f-string's own), expressions in braces, parenthesized when they hold `:`, `!` or `=`.
+   */
   private fstring(parts: readonly Expr[]): string {
-    return `f'${this.fstringBody(parts)}'`
+    const quote = this.fstringQuote(parts)
+    return `f${quote}${this.fstringBody(parts, quote)}${quote}`
   }
 
-  private fstringBody(parts: readonly Expr[]): string {
+  /** The quote character an f-string can use: one its literal parts allow and its expressions do not contain. */
+  private fstringQuote(parts: readonly Expr[]): string {
+    const allowed = new Set(["'", '"'])
+    const visit = (ps: readonly Expr[]) => {
+      for (const p of ps) {
+        if (p.kind === 'const' && p.value.type === 'str') {
+          const r = reprStr(p.value.value, this.minor)
+          if (r.slice(1, -1).includes("'") || r.slice(1, -1).includes('"') || r[0] === '"') allowed.delete(r[0] === "'" ? '"' : "'")
+        } else if (p.kind === 'formatted') {
+          const inner = this.expr(p.value, Prec.Lambda)
+          for (const q of ["'", '"']) if (inner.includes(q)) allowed.delete(q)
+          if (p.spec?.kind === 'fstring') visit(p.spec.parts)
+          else if (p.spec !== undefined) visit([p.spec])
+        }
+      }
+    }
+    visit(parts)
+    if (allowed.size === 0) throw new UnprintableError('an f-string that needs both quote characters')
+    return allowed.has("'") ? "'" : '"'
+  }
+
+  private fstringBody(parts: readonly Expr[], quote: string): string {
     let s = ''
     for (const p of parts) {
       if (p.kind === 'const' && p.value.type === 'str') {
         const r = reprStr(p.value.value, this.minor)
-        if (!r.startsWith("'")) throw new UnprintableError('an f-string part with quotes')
+        if (r[0] !== quote && (r.slice(1, -1).includes("'") || r.slice(1, -1).includes('"'))) throw new UnprintableError('an f-string part with the other quote character')
         s += r.slice(1, -1).replace(/\{/g, '{{').replace(/\}/g, '}}')
       } else if (p.kind === 'formatted') {
-        const inner = this.expr(p.value, Prec.Lambda)
-        if (/['"\\\n#]/.test(inner) || inner.includes('{') || inner.includes('!') || inner.includes(':') || inner.includes('=')) throw new UnprintableError('an f-string expression that needs quoting')
+        let inner = this.expr(p.value, Prec.Lambda)
+        if (inner.includes(quote) || /[\\\n#]/.test(inner)) throw new UnprintableError('an f-string expression that needs quoting')
+        if (/[:!=]/.test(inner)) inner = `(${inner})`
         let spec = ''
-        if (p.spec !== undefined) spec = ':' + (p.spec.kind === 'fstring' ? this.fstringBody(p.spec.parts) : p.spec.kind === 'const' && p.spec.value.type === 'str' ? this.fstringBody([p.spec]) : this.fstringBody([{ kind: 'formatted', value: p.spec, conversion: '', spec: undefined }]))
+        if (p.spec !== undefined) spec = ':' + (p.spec.kind === 'fstring' ? this.fstringBody(p.spec.parts, quote) : p.spec.kind === 'const' && p.spec.value.type === 'str' ? this.fstringBody([p.spec], quote) : this.fstringBody([{ kind: 'formatted', value: p.spec, conversion: '', spec: undefined }], quote))
         s += `{${inner.startsWith('{') ? ' ' : ''}${inner}${p.conversion === '' ? '' : '!' + p.conversion}${spec}}`
       } else throw new UnprintableError('an f-string part that is not a literal or a formatted value')
     }
