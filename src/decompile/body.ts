@@ -1215,6 +1215,10 @@ export class BodyBuilder {
       return { expr: e, whenTrue: when === 'true' }
     }
     const atoms: Atom[] = [{ ...cond(first, o.when), target: this.ix(o.target), start: i, end: i + 1 }]
+    // a chained comparison `a < b < c` as a condition: `a b SWAP 2 COPY 2 <; jump-if-false T;
+    // c <; jump F; JUMP B; T: POP_TOP; JUMP F; B:` — one atom testing the whole chain
+    const chain = this.chainAtom(i, first, stack)
+    if (chain !== undefined) atoms[0] = chain
     // More atoms: expression ranges ending in a conditional jump, with no loop head inside.
     for (;;) {
       const last = atoms[atoms.length - 1]!
@@ -1381,6 +1385,50 @@ export class BodyBuilder {
     if (!((tail[0] === `    if ${neg}:` || tail[0] === `    if not (${c}):`) && tail[1] === '        break')) return undefined
     const inner = body.slice(0, -2)
     return [`while ${c}:`, ...(inner.length === 0 ? ['    pass'] : inner), ...rest]
+  }
+
+  /** The chained-comparison atom starting with the conditional jump at `i` (see condition()). */
+  private chainAtom(i: number, first: Expr, stack: Val[]): Atom | undefined {
+    const o = this.ops[i] as Extract<Op, { op: 'cjump' }>
+    if (o.when !== 'false' || first.kind !== 'compare' || stack[stack.length - 1] !== first.rights[first.rights.length - 1]) return undefined
+    const T = this.ix(o.target)
+    if (this.ops[T]?.op !== 'pop') return undefined
+    // the rest of the chain: ops up to the next compare that uses the middle value
+    const sub: Val[] = [...stack]
+    let k = i + 1
+    while (k < T && this.ops[k]!.op !== 'cjump') k++
+    const cj = this.ops[k]
+    const skip = this.ops[k + 1]
+    if (cj?.op !== 'cjump' || skip?.op !== 'jump' || k + 2 !== T) return undefined
+    try {
+      const lines = this.block(i + 1, k, k, sub)
+      if (lines.length > 0 || sub.length !== stack.length) return undefined
+    } catch {
+      return undefined
+    }
+    const rest = sub[sub.length - 1]
+    if (rest === undefined || !isExpr(rest) || rest.kind !== 'compare' || rest.left !== stack[stack.length - 1]) return undefined
+    const F = this.ix(cj.target)
+    // after the cleanup POP_TOP: a jump to F, or (3.12+ duplicated exits) a copy of F's code
+    const after = this.ops[T + 1]
+    const cleanupEnd = after?.op === 'jump' ? T + 2 : this.sameExit(T + 1, F)
+    if (cleanupEnd === undefined || (after?.op === 'jump' && !this.same(this.ix(after.target), F))) return undefined
+    if (cj.when !== 'false' || this.ix(skip.target) !== cleanupEnd) return undefined
+    stack.pop()
+    const expr: Expr = { kind: 'compare', left: first.left, ops: [...first.ops, ...rest.ops], rights: [...first.rights, ...rest.rights] }
+    return { expr, whenTrue: false, target: F, start: i, end: cleanupEnd }
+  }
+
+  /** When ops from `a` repeat the ops from `b` up to a return: the index just past a's copy. */
+  private sameExit(a: number, b: number): number | undefined {
+    const key = (o: Op | undefined) => (o === undefined ? '' : JSON.stringify({ ...o, at: 0 }, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)))
+    for (let n = 0; n < 12; n++) {
+      const x = this.ops[a + n]
+      if (x === undefined || key(x) !== key(this.ops[b + n])) return undefined
+      if (x.op === 'return') return a + n + 1
+      if (x.op === 'jump' || x.op === 'cjump') return undefined
+    }
+    return undefined
   }
 
   /** Where the statement holding the condition atom at `i` began (for 3.12 duplicated loop tests). */
