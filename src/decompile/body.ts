@@ -892,6 +892,16 @@ export class BodyBuilder {
         const bodyStack = [...excStack]
         const lines = this.block(bodyStart, p, p, bodyStack)
         let after = p + 1
+        if (bodyStack.length === excStack.length + 1 && this.ops[after]?.op === 'return') {
+          // `return v` in the clause: v computed, SWAP 2, POP_EXCEPT, RETURN_VALUE
+          const v = bodyStack.slice(stack.length).find((x) => x.kind !== '$excinfo')
+          if (v === undefined || !isExpr(v)) return fail('internal: except return of a marker')
+          lines.push(isNoneConst(v) ? 'return None' : `return ${this.text(v)}`)
+          clauses.push({ header, lines, exit: [], jump: undefined })
+          if (next === undefined) break
+          k = next
+          continue
+        }
         if (asName !== undefined) {
           const a = this.ops[after]
           const b = this.ops[after + 1]
