@@ -36,15 +36,20 @@ const CONSTRUCTS: Readonly<Record<string, string>> = {
 }
 
 /** Constructs that do not come back equivalent yet on a version, with the reason (the next work). */
+const OLD_BLOCKS = { 'try/except': 'SETUP_FINALLY blocks (≤ 3.10) are not structured yet', with: 'SETUP_WITH blocks (≤ 3.10) are not structured yet' }
+const OLD_WHILE = '3.8–3.9 while loops jump back on the inverted test: not matched yet'
 const KNOWN_GAPS: Readonly<Record<number, Readonly<Record<string, string>>>> = {
+  8: { ...OLD_BLOCKS, 'while loops': OLD_WHILE, 'straight-line code and calls': '3.8 BUILD_TUPLE_UNPACK_WITH_CALL (star-args calls) not recovered yet' },
+  9: { ...OLD_BLOCKS, 'while loops': OLD_WHILE },
+  10: OLD_BLOCKS,
   11: { 'try/except': '3.11 keeps handlers inside the body: not structured yet', with: '3.11 with blocks: not structured yet' },
   15: {
     comprehensions: "3.15's two-slot iterators around comprehensions are not modeled yet",
   },
 }
 
-/** The versions whose constructs are checked; the rest are not supported by the structurer yet. */
-const MINORS = [12, 13, 14, 11, 15]
+/** Every supported version, the most requested first (KNOWN_GAPS names what each does not recover yet). */
+const MINORS = [12, 13, 14, 11, 15, 10, 9, 8]
 
 for (const minor of MINORS) {
   test(`3.${minor}: every construct decompiles to source that recompiles to the same bytecode`, (t) => {
@@ -76,9 +81,9 @@ for (const minor of MINORS) {
     const hard = check.result.units.find((u) => u.qualname === 'hard')!
     assert.equal(hard.status, 'not-recovered')
     assert.match(hard.reason ?? '', /^unsupported: /)
-    assert.match(check.result.source, /# pyxray: not recovered \(unsupported: .*\)\n {4}#.*RESUME/)
+    assert.match(check.result.source, /# pyxray: not recovered \(unsupported: .*\)\n( {4}#.*\n)* {4}#.*LOAD_FAST/)
     assert.match(check.result.source, /raise NotImplementedError\('pyxray: hard not recovered from bytecode'\)|raise NotImplementedError\("pyxray: hard not recovered from bytecode"\)/)
     for (const u of check.units) assert.equal(u.equivalent, u.qualname !== 'hard', `${u.qualname}: equivalent iff recovered (${u.why})`)
-    assert.deepEqual(check.result.units.map((u) => [u.qualname, u.status]), [['<module>', 'recovered'], ['ok', 'recovered'], ['hard', 'not-recovered'], ['K', 'recovered'], ['K.m', 'recovered']])
+    assert.deepEqual(check.result.units.map((u) => [u.qualname, u.status]), [['<module>', 'recovered'], ['ok', 'recovered'], ['hard', 'not-recovered'], ['K', 'recovered'], [minor >= 11 ? 'K.m' : 'm', 'recovered']])
   })
 }

@@ -664,15 +664,10 @@ export class BodyBuilder {
           break
         }
         case 'make_function': {
+          // ≤ 3.10: the qualified name is on top, the code below it
+          if (this.minor <= 10) popValue()
           const c = popValue()
           if (c.kind !== 'const' || c.value.type !== 'code') return fail('internal: make_function without a code object')
-          if (this.minor <= 10) {
-            // ≤ 3.10: the qualified name was on top, the code below it.
-            const q = c
-            const code = popValue()
-            if (code.kind !== 'const' || code.value.type !== 'code') return fail('internal: make_function without a code object')
-            void q
-          }
           const child = this.code.children.find((ch) => ch.raw === (c.value as unknown)) ?? fail('internal: code constant not among the children')
           const f: FuncValue = { kind: '$func', code: child, defaults: undefined, kwdefaults: undefined, annotations: undefined, decorators: [] }
           if (o.flags & 0x08) pop()

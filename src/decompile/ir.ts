@@ -102,6 +102,7 @@ export const NORMALIZE_RULES: readonly NormalizeRule[] = [
   { name: 'with entry', minors: [12, 15], what: 'BEFORE_WITH (3.12–3.13) or COPY 1 + LOAD_SPECIAL __exit__/__enter__ + CALL 0 (3.14+) enter a with block; exit(None, None, None) leaves it' },
   { name: 'common constants', minors: [14, 15], what: 'LOAD_COMMON_CONSTANT: AssertionError (assert), NotImplementedError (__annotate__), 3.15 None/True/False' },
   { name: 'annotations', minors: [14, 15], what: 'SET_FUNCTION_ATTRIBUTE 16 attaches an __annotate__ function whose returned dict holds the annotations' },
+  { name: 'old stack shuffles', minors: [8, 10], what: 'DUP_TOP = COPY 1, DUP_TOP_TWO = COPY 2 twice, ROT_TWO = SWAP 2, ROT_THREE = SWAP 3 + SWAP 2, ROT_FOUR = SWAP 4 + SWAP 3 + SWAP 2' },
   { name: 'two-slot iterators', minors: [15, 15], what: 'GET_ITER leaves two values (iterator + NULL/index): modeled as the iterator and a NULL; POP_ITER pops both' },
 ]
 
@@ -297,6 +298,20 @@ export function normalize(code: CodeObject): CodeIR {
       case 'DUP_TOP': push({ at, op: 'copy', n: 1 }); break
       case 'SWAP': push({ at, op: 'swap', n: ins.arg ?? 2 }); break
       case 'ROT_TWO': push({ at, op: 'swap', n: 2 }); break
+      // ≤ 3.10 stack shuffles in the 3.11+ spelling
+      case 'ROT_THREE':
+        push({ at, op: 'swap', n: 3 })
+        push({ at, op: 'swap', n: 2 })
+        break
+      case 'ROT_FOUR':
+        push({ at, op: 'swap', n: 4 })
+        push({ at, op: 'swap', n: 3 })
+        push({ at, op: 'swap', n: 2 })
+        break
+      case 'DUP_TOP_TWO':
+        push({ at, op: 'copy', n: 2 })
+        push({ at, op: 'copy', n: 2 })
+        break
       case 'UNPACK_SEQUENCE': push({ at, op: 'unpack', before: ins.arg ?? 0, after: 0, star: false }); break
       case 'UNPACK_EX': push({ at, op: 'unpack', before: (ins.arg ?? 0) & 0xff, after: (ins.arg ?? 0) >> 8, star: true }); break
       case 'IMPORT_NAME': push({ at, op: 'import_name', name }); break
