@@ -9,7 +9,9 @@
  *      with Python's precedence) plus a few markers (iterators, unpacking slots, functions being
  *      built, imported modules);
  *   3. body.ts structures the jumps into statements (if/elif/else, while, for, break/continue,
- *      and/or conditions, conditional expressions) range by range.
+ *      and/or conditions, chained comparisons, conditional expressions, assert) range by range,
+ *      and, from the exception table (3.12+: handlers after the body), try/except/else, with, and
+ *      inlined comprehensions; nested comprehension functions are read back from their loops.
  * This file puts the pieces together: signatures, decorators, docstrings, global/nonlocal,
  * classes and lambdas, and the module. A code object that any step cannot handle (a construct not
  * recovered yet, or anything inconsistent) becomes a marker with its disassembly as comments and
