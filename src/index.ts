@@ -5,6 +5,8 @@
 export * from './bytecode/index.js'
 export * from './marshal/index.js'
 export * from './pyc/index.js'
+export { type DecompiledUnit, type DecompileResult, type Decompiler, decompileModule, NORMALIZE_RULES } from './decompile/index.js'
+export { type CodeVerdict, compareCode, type Difference, type VerifyOptions, type VerifyReport, type VerifyStatus, verifyModule } from './decompile/verify.js'
 export { formatBytes, formatNs, formatSeconds } from './text/units.js'
 export {
   EXPORTERS,

@@ -1,6 +1,8 @@
 /**
  * The decompiler of this build, for `pyxray decompile` and scripts/decompile-all.ts: the one place
- * both get it from. Once the core (src/decompile/index.ts) is in, the line below becomes
- * `export { decompileModule as coreDecompiler } from '../decompile/index.js'`.
+ * both get it from (tests inject stand-ins through runDecompile's parameter instead).
  */
-export const coreDecompiler: import('../decompile/types.js').Decompiler | undefined = undefined
+import type { Decompiler } from '../decompile/types.js'
+import { decompileModule } from '../decompile/index.js'
+
+export const coreDecompiler: Decompiler | undefined = decompileModule

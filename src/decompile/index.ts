@@ -23,25 +23,11 @@ import { type CodeObject, formatDis, parseExceptionTable } from '../bytecode/ind
 import { BodyBuilder, type ClassValue, COMP_ELEMENT, type FuncValue, indent, type Nested, readComprehension, type TryEntry, Unsupported } from './body.js'
 import { constText, type Expr, Prec, Printer, UnprintableError } from './expr.js'
 import { ASSERTION_ERROR, normalize, type Op } from './ir.js'
+import type { DecompiledUnit, DecompileResult } from './types.js'
 
 export { NORMALIZE_RULES, type NormalizeRule } from './ir.js'
 
-export interface DecompiledUnit {
-  /** co_qualname (or co_name before 3.11) of the code object. */
-  readonly qualname: string
-  /** co_firstlineno. */
-  readonly firstLine: number
-  readonly status: 'recovered' | 'not-recovered'
-  /** One line, when not recovered (e.g. 'unsupported: SETUP_ASYNC_WITH'). */
-  readonly reason?: string
-}
-
-export interface DecompileResult {
-  /** A whole module's Python source, always syntactically valid. */
-  readonly source: string
-  /** One per code object, module included, in depth-first order. */
-  readonly units: readonly DecompiledUnit[]
-}
+export type { DecompiledUnit, DecompileResult, Decompiler } from './types.js'
 
 const CO_VARARGS = 0x4
 const CO_VARKEYWORDS = 0x8
