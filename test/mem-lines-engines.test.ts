@@ -74,11 +74,15 @@ for (const minor of NATIVE_MINORS) {
       )
       for (const [i, m] of other.lines.entries()) {
         const s = ref.lines[i]!
-        // 256 B per execution: the tracers' residue differs a little (on a recursing line it includes the
-        // inner frames' bookkeeping, charged to the calling line by both)
-        const slack = 256 * m.hits + 0.01 * Math.abs(s.netBytes)
+        // 256 B per execution: the tracers' residue differs a little. A recursing line also carries its
+        // inner calls: their bookkeeping, and their own small lists and tuples, which CPython takes from
+        // its free lists (unseen by tracemalloc) or from the allocator depending on what ran before in
+        // the process (on 3.12 settrace read 584 or 912 B on it, with or without importing shutil
+        // first): 512 B per execution there.
+        const perHit = m.line === out.marks.recurse ? 512 : 256
+        const slack = perHit * m.hits + 0.01 * Math.abs(s.netBytes)
         assert.ok(Math.abs(m.netBytes - s.netBytes) <= slack, `line ${m.line}: net ${m.netBytes} (${other.engine}) vs ${s.netBytes} (${ref.engine})`)
-        const peakSlack = 256 * m.hits + 0.01 * Math.abs(s.peakBytes)
+        const peakSlack = perHit * m.hits + 0.01 * Math.abs(s.peakBytes)
         assert.ok(Math.abs(m.peakBytes - s.peakBytes) <= peakSlack, `line ${m.line}: peak ${m.peakBytes} (${other.engine}) vs ${s.peakBytes} (${ref.engine})`)
       }
       // The 1 MiB made on one line and freed on the next: the same to within the residue, not 1 %.
