@@ -404,9 +404,11 @@ static PyObject *call_slow_t(PyObject *func, PyObject *stack, PyObject *a, doubl
  *   handles (mem_sync: usually one push or one pop). On a pop the frame's peak goes to its record
  *   and, on top of the parent's level at that moment, into the parent's peak: peaks are the
  *   highest level during the call, callees included, with no walk up the stack per allocation;
- * - each block allocated under a node is kept in an owner table (open addressing, linear probing,
- *   deletion by backward shift: 24 bytes a block, no tombstones), so that its free, wherever and
- *   whenever it happens while memory is measured, is credited to the node that allocated it.
+ * - each block allocated under a node is kept, with its size and record, in the size map (below:
+ *   indexed by address, 8 bytes per 16 bytes of addresses it covers) or, when its address does not
+ *   fit the map, in an owner table (open addressing, linear probing, deletion by backward shift:
+ *   24 bytes a block, no tombstones), so that its free, wherever and whenever it happens while
+ *   memory is measured, is credited to the node that allocated it.
  *   A header in front of each block would save the lookup but cannot be told apart from blocks
  *   allocated before install, and breaks when a block outlives the wrapper (freed after uninstall).
  *
@@ -559,36 +561,46 @@ static inline ThreadMem *my_frames(void) {
     return (tm != NULL && tls.gen == M.gen && tm->depth > 0) ? tm : NULL;
 }
 
-/* ---- line mode's size map ------------------------------------------------------------------
+/* ---- the size map -----------------------------------------------------------------------------
  *
- * Line mode keeps the size of each block the measuring thread allocates in a map indexed by
- * address: a leaf per 16 KiB of addresses holds one uint32 per 16-byte slot (the size + 1; 0: not
- * tracked), found through two levels of 2^17 pointers (48-bit addresses). Blocks that are
- * neighbours in memory (pymalloc hands out a pool's blocks in order) share a leaf and its cache
- * lines, so an allocation or a free costs a few loads that hit the cache; in the owner table a
- * multiplicative hash scattered them, and nearly every allocation and free of a program that
- * allocates a lot was a cache miss (as costly as tracemalloc itself).
- * No lock: only the measuring thread makes levels and leaves (published with release stores) and
- * marks slots; any thread may clear a block's slot when it frees it (the allocator orders a
- * block's free before its reuse); the measuring thread's own frees lower its counter, other
- * threads' go to an atomic one. The map's memory comes from mmap and is never unmapped: at
- * lines_end its leaves are zeroed (on Linux madvise(MADV_DONTNEED), which gives their pages back)
- * and kept for the next run, so a thread still inside a free (the raw domain runs without the
- * GIL) never reads released memory. Blocks not aligned to 16 bytes, above 2^48 or of 4 GiB or
- * more go to the owner table under the lock, as in profile mode. */
+ * The size of each block allocated while memory is measured (and, in profile mode, the record it
+ * is charged to) is kept in a map indexed by address: a leaf per 16 KiB of addresses holds one
+ * 8-byte slot per 16 bytes (the size + 1, 0: not tracked; the record), found through two levels
+ * of 2^17 pointers (48-bit addresses). Blocks that are neighbours in memory (pymalloc hands out a
+ * pool's blocks in order) share a leaf and its cache lines, so an allocation or a free costs a few
+ * loads that hit the cache. The owner table (a hash of the address) scattered them: nearly every
+ * allocation and free of a program that allocates a lot was a cache miss, which cost mem lines
+ * about what tracemalloc costs and memory mode ~4x trace mode on 400,000 live blocks.
+ *
+ * Profile mode reads and writes the map under the lock. Line mode takes no lock: only the
+ * measuring thread makes levels and leaves and marks slots; any thread may clear a block's slot
+ * when it frees it (the allocator orders a block's free before its reuse); the measuring thread's
+ * own frees lower its counter, other threads' go to an atomic one. Levels and leaves are published
+ * with release stores, so a reader without the lock never sees a half-made one. The map's memory
+ * comes from mmap and is never unmapped: when a period ends its leaves are zeroed (on Linux
+ * madvise(MADV_DONTNEED), which gives their pages back) and kept for the next, so a thread still
+ * inside a free (the raw domain runs without the GIL) never reads released memory. Blocks not
+ * aligned to 16 bytes, above 2^48 or of 4 GiB or more go to the owner table under the lock. */
 
 #define SM_GRAIN 4                              /* 16 bytes a slot */
 #define SM_LEAF_BITS 10                         /* 1,024 slots a leaf: 16 KiB of addresses */
 #define SM_MID_BITS 17
 #define SM_TOP_BITS 17                          /* 4 + 10 + 17 + 17 = 48 */
-#define SM_LEAF_BYTES (sizeof(uint32_t) << SM_LEAF_BITS)
 #define SM_CHUNK ((size_t)1 << 20)              /* leaves are carved from 1 MiB mappings */
 
+typedef struct {
+    uint32_t size1;         /* the block's size + 1; 0: not tracked */
+    uint32_t rec;           /* profile mode: the record it is charged to */
+} Slot;
+
+#define SM_LEAF_BYTES (sizeof(Slot) << SM_LEAF_BITS)
+
 static struct {
-    uint32_t ***top;        /* [1 << SM_TOP_BITS] of mids, a mid [1 << SM_MID_BITS] of leaves */
+    Slot ***top;            /* [1 << SM_TOP_BITS] of mids, a mid [1 << SM_MID_BITS] of leaves */
     char *chunk;            /* the mapping leaves are carved from; its first leaf-sized part
                                holds the previous mapping's address */
     size_t carved;          /* bytes of it used */
+    /* line mode */
     int64_t mine;           /* the measuring thread's allocations minus its frees of tracked blocks */
     int64_t elsewhere;      /* tracked bytes freed by other threads (atomic) */
     int64_t peak;           /* the highest level since the last reset */
@@ -603,24 +615,25 @@ static void *sm_map(size_t n) {
 
 static inline int sm_fits(uintptr_t p, size_t size) { return (p & 15) == 0 && (p >> 48) == 0 && size < 0xFFFFFFFFu; }
 
-/* The slot of p (which sm_fits); with make (the measuring thread only), its levels are made when
- * missing. NULL when p's leaf does not exist (or could not be made). */
-static inline uint32_t *sm_slot(uintptr_t p, int make) {
+/* The slot of p (which sm_fits); with make (line mode: the measuring thread only; profile mode:
+ * under the lock), its levels are made when missing. NULL when p's leaf does not exist (or could
+ * not be made). */
+static inline Slot *sm_slot(uintptr_t p, int make) {
     uintptr_t k = p >> SM_GRAIN;
     size_t ti = (size_t)(k >> (SM_LEAF_BITS + SM_MID_BITS));
     size_t mi = (size_t)(k >> SM_LEAF_BITS) & (((size_t)1 << SM_MID_BITS) - 1);
     size_t li = (size_t)k & (((size_t)1 << SM_LEAF_BITS) - 1);
-    uint32_t ***top = __atomic_load_n(&S.top, __ATOMIC_ACQUIRE);
+    Slot ***top = __atomic_load_n(&S.top, __ATOMIC_ACQUIRE);
     if (top == NULL) {
         if (!make || (top = sm_map(sizeof(void *) << SM_TOP_BITS)) == NULL) return NULL;
         __atomic_store_n(&S.top, top, __ATOMIC_RELEASE);
     }
-    uint32_t **mid = __atomic_load_n(&top[ti], __ATOMIC_ACQUIRE);
+    Slot **mid = __atomic_load_n(&top[ti], __ATOMIC_ACQUIRE);
     if (mid == NULL) {
         if (!make || (mid = sm_map(sizeof(void *) << SM_MID_BITS)) == NULL) return NULL;
         __atomic_store_n(&top[ti], mid, __ATOMIC_RELEASE);
     }
-    uint32_t *leaf = __atomic_load_n(&mid[mi], __ATOMIC_ACQUIRE);
+    Slot *leaf = __atomic_load_n(&mid[mi], __ATOMIC_ACQUIRE);
     if (leaf == NULL) {
         if (!make) return NULL;
         if (S.chunk == NULL || S.carved + SM_LEAF_BYTES > SM_CHUNK) {
@@ -630,14 +643,14 @@ static inline uint32_t *sm_slot(uintptr_t p, int make) {
             S.chunk = chunk;
             S.carved = SM_LEAF_BYTES;
         }
-        leaf = (uint32_t *)(S.chunk + S.carved);
+        leaf = (Slot *)(S.chunk + S.carved);
         S.carved += SM_LEAF_BYTES;
         __atomic_store_n(&mid[mi], leaf, __ATOMIC_RELEASE);
     }
     return &leaf[li];
 }
 
-/* Zeroes every leaf (line mode is off: nothing marks a slot), keeping the mappings. */
+/* Zeroes every leaf (no period is on: nothing marks a slot), keeping the mappings. */
 static void sm_reset(void) {
     for (char *chunk = S.chunk; chunk != NULL; chunk = *(char **)chunk) {
         size_t end = chunk == S.chunk ? S.carved : SM_CHUNK;
@@ -649,7 +662,44 @@ static void sm_reset(void) {
     }
 }
 
+/* Profile mode (under the lock): p (size bytes) is charged to rec. */
+static inline void owner_put(uintptr_t p, size_t size, uint32_t rec) {
+    if (sm_fits(p, size)) {
+        Slot *slot = sm_slot(p, 1);
+        if (slot != NULL) {
+            slot->size1 = (uint32_t)size + 1;
+            slot->rec = rec;
+        }
+    } else {
+        table_put(p, size, rec);
+    }
+}
+
+/* Profile mode (under the lock): removes p's entry into *out; 0 when p is not tracked. */
+static inline int owner_take(uintptr_t p, Owner *out) {
+    if (!sm_fits(p, 0)) return table_take(p, out);
+    Slot *slot = sm_slot(p, 0);
+    if (slot == NULL || slot->size1 == 0) return 0;
+    out->ptr = p;
+    out->size = (size_t)slot->size1 - 1;
+    out->rec = slot->rec;
+    slot->size1 = 0;
+    return 1;
+}
+
 static inline int64_t lines_level(void) { return S.mine - __atomic_load_n(&S.elsewhere, __ATOMIC_RELAXED); }
+
+/* Line mode: marks p (size bytes) in the map, or the owner table under the lock. */
+static inline void lines_mark(uintptr_t p, size_t size, int make) {
+    if (sm_fits(p, size)) {
+        Slot *slot = sm_slot(p, make);
+        if (slot != NULL) __atomic_store_n(&slot->size1, (uint32_t)size + 1, __ATOMIC_RELAXED);
+    } else {
+        mem_lock();
+        table_put(p, size, 0);
+        mem_unlock();
+    }
+}
 
 /* The measuring thread allocated p (size bytes). */
 static inline void lines_alloc(uintptr_t p, size_t size) {
@@ -658,14 +708,7 @@ static inline void lines_alloc(uintptr_t p, size_t size) {
     S.mine += (int64_t)size;
     int64_t level = lines_level();
     if (level > S.peak) S.peak = level;
-    if (sm_fits(p, size)) {
-        uint32_t *slot = sm_slot(p, 1);
-        if (slot != NULL) __atomic_store_n(slot, (uint32_t)size + 1, __ATOMIC_RELAXED);
-    } else {
-        mem_lock();
-        table_put(p, size, 0);
-        mem_unlock();
-    }
+    lines_mark(p, size, 1);
 }
 
 /* p is freed (or moved) by any thread: its size when the measuring thread allocated it (its mark
@@ -673,10 +716,10 @@ static inline void lines_alloc(uintptr_t p, size_t size) {
 static inline int64_t lines_free(uintptr_t p) {
     int64_t size;
     if (sm_fits(p, 0)) {
-        uint32_t *slot = sm_slot(p, 0);
+        Slot *slot = sm_slot(p, 0);
         uint32_t v;
-        if (slot == NULL || (v = __atomic_load_n(slot, __ATOMIC_RELAXED)) == 0) return -1;
-        __atomic_store_n(slot, 0, __ATOMIC_RELAXED);
+        if (slot == NULL || (v = __atomic_load_n(&slot->size1, __ATOMIC_RELAXED)) == 0) return -1;
+        __atomic_store_n(&slot->size1, 0, __ATOMIC_RELAXED);
         size = (int64_t)v - 1;
     } else {
         Owner o;
@@ -691,7 +734,7 @@ static inline int64_t lines_free(uintptr_t p) {
     return size;
 }
 
-/* A failed realloc of a block lines_free took: it is tracked again. */
+/* A failed realloc of a block lines_free took: it is tracked again (its leaf is still there). */
 static void lines_unfree(uintptr_t p, size_t size) {
     if (tls.lines_owner) {
         S.mine += (int64_t)size;
@@ -700,14 +743,7 @@ static void lines_unfree(uintptr_t p, size_t size) {
     } else {
         __atomic_fetch_sub(&S.elsewhere, (int64_t)size, __ATOMIC_RELAXED);
     }
-    if (sm_fits(p, size)) {
-        uint32_t *slot = sm_slot(p, 0); /* still there: the block was found in it */
-        if (slot != NULL) __atomic_store_n(slot, (uint32_t)size + 1, __ATOMIC_RELAXED);
-    } else {
-        mem_lock();
-        table_put(p, size, 0);
-        mem_unlock();
-    }
+    lines_mark(p, size, 0);
 }
 
 /* A block p of `size` bytes was allocated (`count`: whether it is a new allocation, not a resize). */
@@ -725,7 +761,7 @@ static inline void note_alloc(void *p, size_t size, int count) {
         r->count += count;
         f->level += (int64_t)size;
         if (f->level > f->peak) f->peak = f->level;
-        table_put((uintptr_t)p, size, f->rec);
+        owner_put((uintptr_t)p, size, f->rec);
     }
     mem_unlock();
 }
@@ -743,7 +779,7 @@ static inline int note_free(void *p, Owner *out) {
     }
     int found = 0;
     mem_lock();
-    if (M.active && table_take((uintptr_t)p, out)) {
+    if (M.active && owner_take((uintptr_t)p, out)) {
         found = 1;
         M.recs[out->rec].freed += (int64_t)out->size;
         ThreadMem *tm = my_frames();
@@ -764,7 +800,7 @@ static void unfree(void *p, const Owner *o) {
         M.recs[o->rec].freed -= (int64_t)o->size;
         ThreadMem *tm = my_frames();
         if (tm != NULL) tm->frames[tm->depth - 1].level += (int64_t)o->size;
-        table_put((uintptr_t)p, o->size, o->rec);
+        owner_put((uintptr_t)p, o->size, o->rec);
     }
     mem_unlock();
 }
@@ -1033,6 +1069,7 @@ static PyObject *Engine_mem_stop(Engine *e, PyObject *unused) {
     Owner *table = M.table;
     M.table = NULL;
     M.mask = M.used = 0;
+    sm_reset();
     mem_unlock();
     if (table != NULL) raw_free(table);
     uninstall_allocators();
