@@ -613,7 +613,7 @@ static void *sm_map(size_t n) {
     return p == MAP_FAILED ? NULL : p;
 }
 
-static inline int sm_fits(uintptr_t p, size_t size) { return (p & 15) == 0 && (p >> 48) == 0 && size < 0xFFFFFFFFu; }
+static inline int sm_fits(uintptr_t p, size_t size) { return (p & 15) == 0 && ((uint64_t)p >> 48) == 0 && (uint64_t)size < 0xFFFFFFFFu; }
 
 /* The slot of p (which sm_fits); with make (line mode: the measuring thread only; profile mode:
  * under the lock), its levels are made when missing. NULL when p's leaf does not exist (or could
