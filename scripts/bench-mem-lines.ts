@@ -3,7 +3,8 @@
  * found (pyenv, PYXRAY_PYTHON_PATHS) and prints one Markdown row per interpreter and target:
  * unprofiled, tracemalloc alone, sys.settrace, sys.monitoring in Python (3.12+), sys.monitoring with
  * the C accelerator (3.12+, when it loads), settrace / monitoring, settrace / monitoring (C) in wall
- * time and in CPU time (the machine may be shared: CPU time is the steadier of the two).
+ * time and in CPU time (the machine may be shared: CPU time is the steadier of the two), and
+ * settrace / unprofiled in CPU time: the most any tracer could gain over settrace on that target.
  *
  *   npm run bench:mem-lines -- [--runs N]
  *
@@ -27,6 +28,7 @@ interface Row {
   speedup?: number
   speedupC?: number
   cpuSpeedupC?: number
+  cpu: Record<string, number>
 }
 
 const args = process.argv.slice(2)
@@ -43,9 +45,9 @@ const seen = new Set<string>()
 const ms = (s: number) => `${(1000 * s).toFixed(0)} ms`
 console.log(`load average before: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
 console.log(
-  '| python | target | unprofiled | tracemalloc alone | settrace | sys.monitoring | sys.monitoring (C) | settrace / monitoring | settrace / monitoring (C) | same, CPU time |',
+  '| python | target | unprofiled | tracemalloc alone | settrace | sys.monitoring | sys.monitoring (C) | settrace / monitoring | settrace / monitoring (C) | same, CPU time | settrace / unprofiled, CPU (ceiling) |',
 )
-console.log('|---|---|---|---|---|---|---|---|---|---|')
+console.log('|---|---|---|---|---|---|---|---|---|---|---|')
 for (const it of findInterpreters().filter(isSupported).sort((a, b) => a.minor - b.minor)) {
   if (seen.has(it.version)) continue
   seen.add(it.version)
@@ -61,7 +63,7 @@ for (const it of findInterpreters().filter(isSupported).sort((a, b) => a.minor -
     const monC = row['monitoring-c'] === undefined ? '—' : ms(row['monitoring-c'])
     const x = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(2)}×`)
     console.log(
-      `| ${out.python} | ${target} | ${ms(row.unprofiled)} | ${ms(row.tracemalloc)} | ${ms(row.settrace)} | ${mon} | ${monC} | ${x(row.speedup)} | ${x(row.speedupC)} | ${x(row.cpuSpeedupC)} |`,
+      `| ${out.python} | ${target} | ${ms(row.unprofiled)} | ${ms(row.tracemalloc)} | ${ms(row.settrace)} | ${mon} | ${monC} | ${x(row.speedup)} | ${x(row.speedupC)} | ${x(row.cpuSpeedupC)} | ${x(row.cpu.settrace! / row.cpu.unprofiled!)} |`,
     )
   }
 }

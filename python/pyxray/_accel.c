@@ -38,6 +38,8 @@
 #include <sched.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
 
 #ifdef Py_GIL_DISABLED
 #error "pyxray._accel needs the GIL (free-threaded builds use the Python engine)"
@@ -402,9 +404,11 @@ static PyObject *call_slow_t(PyObject *func, PyObject *stack, PyObject *a, doubl
  *   handles (mem_sync: usually one push or one pop). On a pop the frame's peak goes to its record
  *   and, on top of the parent's level at that moment, into the parent's peak: peaks are the
  *   highest level during the call, callees included, with no walk up the stack per allocation;
- * - each block allocated under a node is kept in an owner table (open addressing, linear probing,
- *   deletion by backward shift: 24 bytes a block, no tombstones), so that its free, wherever and
- *   whenever it happens while memory is measured, is credited to the node that allocated it.
+ * - each block allocated under a node is kept, with its size and record, in the size map (below:
+ *   indexed by address, 8 bytes per 16 bytes of addresses it covers) or, when its address does not
+ *   fit the map, in an owner table (open addressing, linear probing, deletion by backward shift:
+ *   24 bytes a block, no tombstones), so that its free, wherever and whenever it happens while
+ *   memory is measured, is credited to the node that allocated it.
  *   A header in front of each block would save the lookup but cannot be told apart from blocks
  *   allocated before install, and breaks when a block outlives the wrapper (freed after uninstall).
  *
@@ -454,11 +458,7 @@ static struct {
     ThreadMem *threads;
     int lock;
     /* line mode (lines_begin .. lines_end): no call nodes, one running level for one thread */
-    int lines;              /* on (only read/written under the lock once installed) */
-    int64_t level, peak;    /* net bytes allocated by the measuring thread since lines_begin, its peak */
-    uintptr_t last_ptr;     /* the thread's last allocation, and the peak before it */
-    size_t last_size;
-    int64_t last_peak;
+    int lines;              /* on (written under the lock; see the size map for its readers) */
 } M;
 
 typedef struct {
@@ -561,27 +561,207 @@ static inline ThreadMem *my_frames(void) {
     return (tm != NULL && tls.gen == M.gen && tm->depth > 0) ? tm : NULL;
 }
 
-/* A block p of `size` bytes was allocated (realloc: `replaced` says whether it replaces old). */
+/* ---- the size map -----------------------------------------------------------------------------
+ *
+ * The size of each block allocated while memory is measured (and, in profile mode, the record it
+ * is charged to) is kept in a map indexed by address: a leaf per 16 KiB of addresses holds one
+ * 8-byte slot per 16 bytes (the size + 1, 0: not tracked; the record), found through two levels
+ * of 2^17 pointers (48-bit addresses). Blocks that are neighbours in memory (pymalloc hands out a
+ * pool's blocks in order) share a leaf and its cache lines, so an allocation or a free costs a few
+ * loads that hit the cache. The owner table (a hash of the address) scattered them: nearly every
+ * allocation and free of a program that allocates a lot was a cache miss, which cost mem lines
+ * about what tracemalloc costs and memory mode ~4x trace mode on 400,000 live blocks.
+ *
+ * Profile mode reads and writes the map under the lock. Line mode takes no lock: only the
+ * measuring thread makes levels and leaves and marks slots; any thread may clear a block's slot
+ * when it frees it (the allocator orders a block's free before its reuse); the measuring thread's
+ * own frees lower its counter, other threads' go to an atomic one. Levels and leaves are published
+ * with release stores, so a reader without the lock never sees a half-made one. The map's memory
+ * comes from mmap and is never unmapped: when a period ends its leaves are zeroed (on Linux
+ * madvise(MADV_DONTNEED), which gives their pages back) and kept for the next, so a thread still
+ * inside a free (the raw domain runs without the GIL) never reads released memory. Blocks not
+ * aligned to 16 bytes, above 2^48 or of 4 GiB or more go to the owner table under the lock. */
+
+#define SM_GRAIN 4                              /* 16 bytes a slot */
+#define SM_LEAF_BITS 10                         /* 1,024 slots a leaf: 16 KiB of addresses */
+#define SM_MID_BITS 17
+#define SM_TOP_BITS 17                          /* 4 + 10 + 17 + 17 = 48 */
+#define SM_CHUNK ((size_t)1 << 20)              /* leaves are carved from 1 MiB mappings */
+
+typedef struct {
+    uint32_t size1;         /* the block's size + 1; 0: not tracked */
+    uint32_t rec;           /* profile mode: the record it is charged to */
+} Slot;
+
+#define SM_LEAF_BYTES (sizeof(Slot) << SM_LEAF_BITS)
+
+static struct {
+    Slot ***top;            /* [1 << SM_TOP_BITS] of mids, a mid [1 << SM_MID_BITS] of leaves */
+    char *chunk;            /* the mapping leaves are carved from; its first leaf-sized part
+                               holds the previous mapping's address */
+    size_t carved;          /* bytes of it used */
+    /* line mode */
+    int64_t mine;           /* the measuring thread's allocations minus its frees of tracked blocks */
+    int64_t elsewhere;      /* tracked bytes freed by other threads (atomic) */
+    int64_t peak;           /* the highest level since the last reset */
+    uintptr_t last_ptr;     /* the measuring thread's last allocation, and the peak before it */
+    int64_t last_peak;
+} S;
+
+static void *sm_map(size_t n) {
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static inline int sm_fits(uintptr_t p, size_t size) { return (p & 15) == 0 && ((uint64_t)p >> 48) == 0 && (uint64_t)size < 0xFFFFFFFFu; }
+
+/* The slot of p (which sm_fits); with make (line mode: the measuring thread only; profile mode:
+ * under the lock), its levels are made when missing. NULL when p's leaf does not exist (or could
+ * not be made). */
+static inline Slot *sm_slot(uintptr_t p, int make) {
+    uintptr_t k = p >> SM_GRAIN;
+    size_t ti = (size_t)(k >> (SM_LEAF_BITS + SM_MID_BITS));
+    size_t mi = (size_t)(k >> SM_LEAF_BITS) & (((size_t)1 << SM_MID_BITS) - 1);
+    size_t li = (size_t)k & (((size_t)1 << SM_LEAF_BITS) - 1);
+    Slot ***top = __atomic_load_n(&S.top, __ATOMIC_ACQUIRE);
+    if (top == NULL) {
+        if (!make || (top = sm_map(sizeof(void *) << SM_TOP_BITS)) == NULL) return NULL;
+        __atomic_store_n(&S.top, top, __ATOMIC_RELEASE);
+    }
+    Slot **mid = __atomic_load_n(&top[ti], __ATOMIC_ACQUIRE);
+    if (mid == NULL) {
+        if (!make || (mid = sm_map(sizeof(void *) << SM_MID_BITS)) == NULL) return NULL;
+        __atomic_store_n(&top[ti], mid, __ATOMIC_RELEASE);
+    }
+    Slot *leaf = __atomic_load_n(&mid[mi], __ATOMIC_ACQUIRE);
+    if (leaf == NULL) {
+        if (!make) return NULL;
+        if (S.chunk == NULL || S.carved + SM_LEAF_BYTES > SM_CHUNK) {
+            char *chunk = sm_map(SM_CHUNK);
+            if (chunk == NULL) return NULL;
+            *(char **)chunk = S.chunk;
+            S.chunk = chunk;
+            S.carved = SM_LEAF_BYTES;
+        }
+        leaf = (Slot *)(S.chunk + S.carved);
+        S.carved += SM_LEAF_BYTES;
+        __atomic_store_n(&mid[mi], leaf, __ATOMIC_RELEASE);
+    }
+    return &leaf[li];
+}
+
+/* Zeroes every leaf (no period is on: nothing marks a slot), keeping the mappings. */
+static void sm_reset(void) {
+    for (char *chunk = S.chunk; chunk != NULL; chunk = *(char **)chunk) {
+        size_t end = chunk == S.chunk ? S.carved : SM_CHUNK;
+        if (end <= SM_LEAF_BYTES) continue;
+#if defined(__linux__) && defined(MADV_DONTNEED)
+        if (madvise(chunk + SM_LEAF_BYTES, end - SM_LEAF_BYTES, MADV_DONTNEED) == 0) continue;
+#endif
+        memset(chunk + SM_LEAF_BYTES, 0, end - SM_LEAF_BYTES);
+    }
+}
+
+/* Profile mode (under the lock): p (size bytes) is charged to rec. */
+static inline void owner_put(uintptr_t p, size_t size, uint32_t rec) {
+    if (sm_fits(p, size)) {
+        Slot *slot = sm_slot(p, 1);
+        if (slot != NULL) {
+            slot->size1 = (uint32_t)size + 1;
+            slot->rec = rec;
+        }
+    } else {
+        table_put(p, size, rec);
+    }
+}
+
+/* Profile mode (under the lock): removes p's entry into *out; 0 when p is not tracked. */
+static inline int owner_take(uintptr_t p, Owner *out) {
+    if (!sm_fits(p, 0)) return table_take(p, out);
+    Slot *slot = sm_slot(p, 0);
+    if (slot == NULL || slot->size1 == 0) return 0;
+    out->ptr = p;
+    out->size = (size_t)slot->size1 - 1;
+    out->rec = slot->rec;
+    slot->size1 = 0;
+    return 1;
+}
+
+static inline int64_t lines_level(void) { return S.mine - __atomic_load_n(&S.elsewhere, __ATOMIC_RELAXED); }
+
+/* Line mode: marks p (size bytes) in the map, or the owner table under the lock. */
+static inline void lines_mark(uintptr_t p, size_t size, int make) {
+    if (sm_fits(p, size)) {
+        Slot *slot = sm_slot(p, make);
+        if (slot != NULL) __atomic_store_n(&slot->size1, (uint32_t)size + 1, __ATOMIC_RELAXED);
+    } else {
+        mem_lock();
+        table_put(p, size, 0);
+        mem_unlock();
+    }
+}
+
+/* The measuring thread allocated p (size bytes). */
+static inline void lines_alloc(uintptr_t p, size_t size) {
+    S.last_ptr = p;
+    S.last_peak = S.peak;
+    S.mine += (int64_t)size;
+    int64_t level = lines_level();
+    if (level > S.peak) S.peak = level;
+    lines_mark(p, size, 1);
+}
+
+/* p is freed (or moved) by any thread: its size when the measuring thread allocated it (its mark
+ * is removed and the level lowered), else -1. */
+static inline int64_t lines_free(uintptr_t p) {
+    int64_t size;
+    if (sm_fits(p, 0)) {
+        Slot *slot = sm_slot(p, 0);
+        uint32_t v;
+        if (slot == NULL || (v = __atomic_load_n(&slot->size1, __ATOMIC_RELAXED)) == 0) return -1;
+        __atomic_store_n(&slot->size1, 0, __ATOMIC_RELAXED);
+        size = (int64_t)v - 1;
+    } else {
+        Owner o;
+        mem_lock();
+        int found = table_take(p, &o);
+        mem_unlock();
+        if (!found) return -1;
+        size = (int64_t)o.size;
+    }
+    if (tls.lines_owner) S.mine -= size;
+    else __atomic_fetch_add(&S.elsewhere, size, __ATOMIC_RELAXED);
+    return size;
+}
+
+/* A failed realloc of a block lines_free took: it is tracked again (its leaf is still there). */
+static void lines_unfree(uintptr_t p, size_t size) {
+    if (tls.lines_owner) {
+        S.mine += (int64_t)size;
+        int64_t level = lines_level();
+        if (level > S.peak) S.peak = level;
+    } else {
+        __atomic_fetch_sub(&S.elsewhere, (int64_t)size, __ATOMIC_RELAXED);
+    }
+    lines_mark(p, size, 0);
+}
+
+/* A block p of `size` bytes was allocated (`count`: whether it is a new allocation, not a resize). */
 static inline void note_alloc(void *p, size_t size, int count) {
+    if (__atomic_load_n(&M.lines, __ATOMIC_RELAXED)) {
+        if (tls.lines_owner && !tls.busy) lines_alloc((uintptr_t)p, size);
+        return;
+    }
     mem_lock();
     ThreadMem *tm;
-    if (M.lines) {
-        if (tls.lines_owner && !tls.busy) {
-            M.last_ptr = (uintptr_t)p;
-            M.last_size = size;
-            M.last_peak = M.peak;
-            M.level += (int64_t)size;
-            if (M.level > M.peak) M.peak = M.level;
-            table_put((uintptr_t)p, size, 0);
-        }
-    } else if (M.active && !tls.busy && (tm = my_frames()) != NULL) {
+    if (M.active && !tls.busy && (tm = my_frames()) != NULL) {
         MemFrame *f = &tm->frames[tm->depth - 1];
         MemRec *r = &M.recs[f->rec];
         r->allocated += (int64_t)size;
         r->count += count;
         f->level += (int64_t)size;
         if (f->level > f->peak) f->peak = f->level;
-        table_put((uintptr_t)p, size, f->rec);
+        owner_put((uintptr_t)p, size, f->rec);
     }
     mem_unlock();
 }
@@ -589,14 +769,17 @@ static inline void note_alloc(void *p, size_t size, int count) {
 /* A block is about to be freed (or moved by realloc): its owner is credited, the thread's level
  * drops. Returns whether it was tracked (*out: its entry). */
 static inline int note_free(void *p, Owner *out) {
+    if (__atomic_load_n(&M.lines, __ATOMIC_RELAXED)) {
+        int64_t size = lines_free((uintptr_t)p);
+        if (size < 0) return 0;
+        out->ptr = (uintptr_t)p;
+        out->size = (size_t)size;
+        out->rec = 0;
+        return 1;
+    }
     int found = 0;
     mem_lock();
-    if (M.lines) {
-        if (table_take((uintptr_t)p, out)) {
-            found = 1;
-            M.level -= (int64_t)out->size;
-        }
-    } else if (M.active && table_take((uintptr_t)p, out)) {
+    if (M.active && owner_take((uintptr_t)p, out)) {
         found = 1;
         M.recs[out->rec].freed += (int64_t)out->size;
         ThreadMem *tm = my_frames();
@@ -608,16 +791,16 @@ static inline int note_free(void *p, Owner *out) {
 
 /* A failed realloc: the block is still there, owned as before. */
 static void unfree(void *p, const Owner *o) {
+    if (__atomic_load_n(&M.lines, __ATOMIC_RELAXED)) {
+        lines_unfree((uintptr_t)p, o->size);
+        return;
+    }
     mem_lock();
-    if (M.lines) {
-        M.level += (int64_t)o->size;
-        if (M.level > M.peak) M.peak = M.level;
-        table_put((uintptr_t)p, o->size, 0);
-    } else if (M.active) {
+    if (M.active) {
         M.recs[o->rec].freed -= (int64_t)o->size;
         ThreadMem *tm = my_frames();
         if (tm != NULL) tm->frames[tm->depth - 1].level += (int64_t)o->size;
-        table_put((uintptr_t)p, o->size, o->rec);
+        owner_put((uintptr_t)p, o->size, o->rec);
     }
     mem_unlock();
 }
@@ -886,6 +1069,7 @@ static PyObject *Engine_mem_stop(Engine *e, PyObject *unused) {
     Owner *table = M.table;
     M.table = NULL;
     M.mask = M.used = 0;
+    sm_reset();
     mem_unlock();
     if (table != NULL) raw_free(table);
     uninstall_allocators();
@@ -1471,8 +1655,8 @@ static PyTypeObject EngineType = {
 /* ---- line mode (`mem lines` on 3.12+) ---------------------------------------------------------
  *
  * The allocator wrapper without call nodes: blocks the measuring thread allocates (outside these
- * callbacks) raise one running level M.level (and its peak M.peak), and go into the owner table,
- * so that their frees, by any thread, lower it. The sys.monitoring callbacks below are the C form
+ * callbacks) raise one running level (lines_level(), and its peak S.peak), and are marked in the
+ * size map, so that their frees, by any thread, lower it. The sys.monitoring callbacks below are the C form
  * of pyxray.memory._lines._Monitor, with the same arithmetic: at each LINE event of the target's
  * frames on the measuring thread, the level change since the previous line event of the same
  * frame is that line's net, and the peak since then above its starting level its rise. What the
@@ -1531,18 +1715,15 @@ static LineRow *line_row(int line) {
 
 /* The level and peak now, without the interpreter's allocation for this event's int argument. */
 static inline void line_reading(PyObject *arg, int64_t *now, int64_t *peak) {
-    mem_lock();
-    if (arg != NULL && M.last_ptr == (uintptr_t)arg) {
-        Owner o;
-        if (table_take((uintptr_t)arg, &o)) {
-            M.level -= (int64_t)o.size;
-            M.peak = M.last_peak > M.level ? M.last_peak : M.level;
+    if (arg != NULL && S.last_ptr == (uintptr_t)arg) {
+        if (lines_free((uintptr_t)arg) >= 0) {
+            int64_t level = lines_level();
+            S.peak = S.last_peak > level ? S.last_peak : level;
         }
-        M.last_ptr = 0;
+        S.last_ptr = 0;
     }
-    *now = M.level;
-    *peak = M.peak;
-    mem_unlock();
+    *now = lines_level();
+    *peak = S.peak;
 }
 
 /* The line that just ran in frame f is charged with the level change since it began. */
@@ -1578,9 +1759,7 @@ static PyObject *mod_lines_line(PyObject *module, PyObject *const *args, Py_ssiz
     LineRow *row = line_row(line);
     if (row != NULL) row->hits++;
     f->start = now;
-    mem_lock();
-    M.peak = M.level; /* reset_peak */
-    mem_unlock();
+    S.peak = now; /* reset_peak */
     Py_RETURN_NONE;
 }
 
@@ -1654,10 +1833,11 @@ static PyObject *mod_lines_begin(PyObject *module, PyObject *const *args, Py_ssi
     L.depth = 0;
     if (L.rows != NULL) memset(L.rows, 0, (size_t)L.nrows * sizeof(LineRow));
     tls.lines_owner = 1;
+    S.mine = S.peak = 0;
+    __atomic_store_n(&S.elsewhere, 0, __ATOMIC_RELAXED);
+    S.last_ptr = 0;
     mem_lock();
-    M.level = M.peak = 0;
-    M.last_ptr = 0;
-    M.lines = 1;
+    __atomic_store_n(&M.lines, 1, __ATOMIC_RELEASE);
     mem_unlock();
     Py_RETURN_NONE;
 }
@@ -1666,13 +1846,14 @@ static PyObject *mod_lines_begin(PyObject *module, PyObject *const *args, Py_ssi
 static PyObject *mod_lines_end(PyObject *module, PyObject *unused) {
     if (L.code == NULL) Py_RETURN_NONE;
     mem_lock();
-    M.lines = 0;
+    __atomic_store_n(&M.lines, 0, __ATOMIC_RELEASE);
     Owner *table = M.table;
     M.table = NULL;
     M.mask = M.used = 0;
     mem_unlock();
     if (table != NULL) raw_free(table);
     tls.lines_owner = 0;
+    sm_reset();
     uninstall_allocators();
     Py_CLEAR(L.code);
     Py_CLEAR(L.disable);
