@@ -1161,7 +1161,7 @@ export class BodyBuilder {
     stack.pop()
     if (twoSlots) stack.pop()
     if (lines[lines.length - 1] === 'continue') lines.pop()
-    return { lines: [`for ${t} in ${this.text(iter.iter, Prec.Tuple)}:`, ...indent(lines)], next: exit }
+    return { lines: [`for ${t} in ${this.text(iter.iter, Prec.Tuple)}:`, ...indent(lines.length === 0 ? ['pass'] : lines)], next: exit }
   }
 
   /** A while loop over ops [head, exit). */
