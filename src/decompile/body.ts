@@ -203,11 +203,16 @@ export class BodyBuilder {
     return this.printer.expr(e, min)
   }
 
-  /** The statements of ops [start, end), with nothing on the stack at the start. */
-  body(start: number, end: number): string[] {
-    const lines = this.block(start, end, end, [])
+  /**
+   * The statements of ops [start, end), with nothing on the stack at the start (and, when
+   * `emptyAtEnd`, nothing left at the end: a range of whole statements).
+   */
+  body(start: number, end: number, emptyAtEnd = false): string[] {
+    const stack: Val[] = []
+    const lines = this.block(start, end, end, stack)
     // every protected range of the body must have been made into a statement
-    for (const e of this.entries) if (e.start < end && !this.handled.has(e.handler)) fail('unsupported: with or an inlined comprehension (exception table)')
+    for (const e of this.entries) if (e.start >= start && e.start < end && !this.handled.has(e.handler)) fail('unsupported: with or an inlined comprehension (exception table)')
+    if (emptyAtEnd && stack.length > 0) fail('internal: values left on the stack at the end of a statement range')
     return lines
   }
 
@@ -1160,8 +1165,8 @@ export class BodyBuilder {
     const t = this.loopTargets.get(id) ?? fail('internal: for loop target not stored')
     stack.pop()
     if (twoSlots) stack.pop()
-    if (lines[lines.length - 1] === 'continue') lines.pop()
-    return { lines: [`for ${t} in ${this.text(iter.iter, Prec.Tuple)}:`, ...indent(lines)], next: exit }
+    if (lines.length > 1 && lines[lines.length - 1] === 'continue') lines.pop()
+    return { lines: [`for ${t} in ${this.text(iter.iter, Prec.Tuple)}:`, ...indent(lines.length === 0 ? ['pass'] : lines)], next: exit }
   }
 
   /** A while loop over ops [head, exit). */
