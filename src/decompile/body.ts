@@ -814,6 +814,8 @@ export class BodyBuilder {
     let bodyEnd = e.end
     for (const x of this.entries) if (x.handler === H && x.start >= e.start) bodyEnd = Math.max(bodyEnd, x.end)
     if (bodyEnd > end) return fail('unsupported: try body shape')
+    const fin = this.finallyHandler(H)
+    if (fin !== undefined) return this.tryFinally(e, bodyEnd, fin, end, stack)
     this.handled.add(H)
     // The table leaves out a last op that cannot raise (RETURN_VALUE, STORE_FAST…): take it in
     // when the body would otherwise leave a value on the stack.
@@ -969,6 +971,65 @@ export class BodyBuilder {
     // a trailing `return None` of the body that the function end supplies anyway stays in the tail
     if (elseLines.length > 0) lines.push('else:', ...indent(elseLines))
     return { lines: [...lines, ...tail], next: nextIndex }
+  }
+
+  /**
+   * The finally block of a handler (3.12+), as op indexes [H + 1, reraise): PUSH_EXC_INFO, the
+   * finally body, RERAISE 0, protected by a cleanup (COPY 3, POP_EXCEPT, RERAISE 1) that follows
+   * it. Undefined when the handler tests except clauses instead.
+   */
+  private finallyHandler(H: number): number | undefined {
+    const cover = this.entries.find((x) => x.start <= H && H < x.end)
+    if (cover === undefined) return undefined
+    const C = cover.handler
+    const R = C - 1
+    const at = (k: number, op: string) => this.ops[k]?.op === op
+    if (R <= H || !at(R, 'reraise') || !at(C, 'copy') || !at(C + 1, 'pop_except') || !at(C + 2, 'reraise')) return undefined
+    if (at(H + 1, 'pop')) return undefined
+    for (let k = H + 1; k < R; k++) if (at(k, 'check_exc_match') || at(k, 'push_exc_info') || at(k, 'pop_except')) return undefined
+    return R
+  }
+
+  /**
+   * A try/finally statement (3.12+): the body, then the finally body on the normal path; the
+   * handler holds the same finally body between PUSH_EXC_INFO and RERAISE. Both copies must read
+   * the same. `try: return v` computes v, runs the finally body, then returns.
+   */
+  private tryFinally(e: TryEntry, bodyEnd: number, R: number, end: number, stack: Val[]): { lines: string[]; next: number } {
+    const H = e.handler
+    const L = R - (H + 1)
+    const finLines = this.block(H + 1, R, R, [...stack, { kind: '$excinfo' }])
+    if (finLines.length === 0) return fail('unsupported: empty finally body')
+    // the body must not take this statement again
+    this.handled.add(H)
+    for (let ext = 0; ext <= 2; ext++) {
+      const bEnd = bodyEnd + ext
+      if (bEnd + L > end) break
+      const s2 = [...stack]
+      let lines: string[]
+      try {
+        lines = this.block(e.start, bEnd, bEnd, s2)
+      } catch (err) {
+        if (!(err instanceof Unsupported)) throw err
+        continue
+      }
+      const extra = s2.length - stack.length
+      if (extra !== 0 && extra !== 1) continue
+      const s3 = [...s2]
+      const normal = this.block(bEnd, bEnd + L, bEnd + L, s3)
+      if (s3.length !== s2.length || normal.length !== finLines.length || normal.some((l, n) => l !== finLines[n])) continue
+      let next = bEnd + L
+      if (extra === 1) {
+        // `return v` inside the try: v stays on the stack through the finally body
+        const v = s2[s2.length - 1]!
+        if (this.ops[next]?.op !== 'return' || !isExpr(v)) continue
+        lines = [...lines, isNoneConst(v) ? 'return None' : `return ${this.text(v)}`]
+        next++
+      }
+      return { lines: ['try:', ...indent(lines.length === 0 ? ['pass'] : lines), 'finally:', ...indent(finLines)], next }
+    }
+    this.handled.delete(H)
+    return fail('unsupported: try/finally shape')
   }
 
   /**
