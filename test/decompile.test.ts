@@ -34,6 +34,7 @@ const CONSTRUCTS: Readonly<Record<string, string>> = {
   'long displays': `names = [${Array.from({ length: 40 }, (_, i) => `'n${i}'`).join(', ')}]\ntable = {${Array.from({ length: 40 }, (_, i) => `'k${i}': v${i}`).join(', ')}}\nvalues = [${Array.from({ length: 40 }, (_, i) => `v${i}`).join(', ')}]\n`,
   'a for loop with an empty body': 'def f(xs):\n    for x in xs:\n        pass\n    for y in xs:\n        continue\n    return xs\n\nfor z in w:\n    pass\n',
   'try/finally': "import os\ntry:\n    os.a()\nfinally:\n    os.b()\n\ndef f(a):\n    try:\n        return a()\n    finally:\n        a.close()\n\ndef g(a):\n    try:\n        x = a()\n        if x:\n            a.b()\n    finally:\n        if a:\n            a.close()\n        a.d = 1\n    return x\n\ndef h(items):\n    for i in items:\n        try:\n            i.run()\n        finally:\n            i.stop()\n    return items\n",
+  'free variables read in a class body': 'def t(n):\n    class A:\n        x = n\n        @deco(n)\n        def f(self):\n            return n\n    return A\n',
   'generators and raise': 'def gen(n):\n    yield n\n    x = yield\n    raise ValueError(x)\n\ndef again():\n    raise\n',
 }
 

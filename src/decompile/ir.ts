@@ -103,6 +103,7 @@ export const NORMALIZE_RULES: readonly NormalizeRule[] = [
   { name: 'common constants', minors: [14, 15], what: 'LOAD_COMMON_CONSTANT: AssertionError (assert), NotImplementedError (__annotate__), 3.15 None/True/False' },
   { name: 'annotations', minors: [14, 15], what: 'SET_FUNCTION_ATTRIBUTE 16 attaches an __annotate__ function whose returned dict holds the annotations' },
   { name: 'old stack shuffles', minors: [8, 10], what: 'DUP_TOP = COPY 1, DUP_TOP_TWO = COPY 2 twice, ROT_TWO = SWAP 2, ROT_THREE = SWAP 3 + SWAP 2, ROT_FOUR = SWAP 4 + SWAP 3 + SWAP 2' },
+  { name: 'class free variables', minors: [12, 15], what: 'LOAD_LOCALS + LOAD_FROM_DICT_OR_DEREF (a free variable read in a class body) is one load of the variable' },
   { name: 'two-slot iterators', minors: [15, 15], what: 'GET_ITER leaves two values (iterator + NULL/index): modeled as the iterator and a NULL; POP_ITER pops both' },
 ]
 
@@ -189,6 +190,11 @@ export function normalize(code: CodeObject): CodeIR {
         break
       }
       case 'LOAD_DEREF': case 'LOAD_CLASSDEREF': case 'LOAD_FROM_DICT_OR_DEREF': case 'LOAD_CLOSURE':
+        // 3.12+ class body: LOAD_LOCALS + LOAD_FROM_DICT_OR_DEREF reads a free variable
+        if (opname === 'LOAD_FROM_DICT_OR_DEREF' && ops[ops.length - 1]?.op === 'load_locals') {
+          ops.pop()
+          offsets.pop()
+        }
         push({ at, op: 'load', scope: 'deref', name })
         break
       case 'LOAD_FROM_DICT_OR_GLOBALS': push({ at, op: 'load', scope: 'name', name }); break
