@@ -812,7 +812,11 @@ export class BodyBuilder {
   private tryStatement(e: TryEntry, end: number, follow: number, stack: Val[]): { lines: string[]; next: number } {
     const H = e.handler
     let bodyEnd = e.end
-    for (const x of this.entries) if (x.handler === H && x.start >= e.start) bodyEnd = Math.max(bodyEnd, x.end)
+    // the body's ranges (split by the ranges of statements nested in it), not the cleanups of
+    // nested handlers, which come after the first handler code past the body's start
+    let handlers = Infinity
+    for (const x of this.entries) if (x.handler > e.start) handlers = Math.min(handlers, x.handler)
+    for (const x of this.entries) if (x.handler === H && x.start >= e.start && x.start < handlers) bodyEnd = Math.max(bodyEnd, x.end)
     if (bodyEnd > end) return fail('unsupported: try body shape')
     const fin = this.finallyHandler(H)
     if (fin !== undefined) return this.tryFinally(e, bodyEnd, fin, end, stack)
