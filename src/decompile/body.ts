@@ -745,6 +745,12 @@ export class BodyBuilder {
           emit(exc === undefined ? 'raise' : cause === undefined ? `raise ${this.text(exc)}` : `raise ${this.text(exc)} from ${this.text(cause)}`)
           break
         }
+        case 'await':
+          stack.push({ kind: 'await', value: popValue() })
+          break
+        case 'yield_from':
+          stack.push({ kind: 'yieldfrom', value: popValue() })
+          break
         case 'yield': {
           const v = popValue()
           stack.push({ kind: 'yield', value: isNoneConst(v) ? undefined : v })

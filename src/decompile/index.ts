@@ -293,7 +293,9 @@ class Decompiler {
       const h = ir.indexOf(e.target)
       const op = ir.ops[h]
       const isGenWrapper = op?.op === 'intrinsic' && op.which === 'INTRINSIC_STOPITERATION_ERROR' && (code.flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) !== 0
-      if (!isGenWrapper) {
+      // the send loop of an await or yield from: part of its op
+      const isSendCleanup = op?.op === 'unsupported' && op.opname === 'CLEANUP_THROW'
+      if (!isGenWrapper && !isSendCleanup) {
         if (this.minor < 12) throw new Unsupported('unsupported: try/except, with or a comprehension before 3.12 (exception table)')
         entries.push({ start: ir.indexOf(e.start), end: ir.indexOf(e.end), handler: h, depth: e.depth })
       }
