@@ -36,6 +36,7 @@ const CONSTRUCTS: Readonly<Record<string, string>> = {
   'try/finally': "import os\ntry:\n    os.a()\nfinally:\n    os.b()\n\ndef f(a):\n    try:\n        return a()\n    finally:\n        a.close()\n\ndef g(a):\n    try:\n        x = a()\n        if x:\n            a.b()\n    finally:\n        if a:\n            a.close()\n        a.d = 1\n    return x\n\ndef h(items):\n    for i in items:\n        try:\n            i.run()\n        finally:\n            i.stop()\n    return items\n\ndef k(a, fd):\n    try:\n        with a(fd) as f:\n            f.x()\n    finally:\n        a.close(fd)\n    try:\n        try:\n            v = a[fd]()\n        except KeyError:\n            v = None\n        if v is None:\n            v = fd\n    finally:\n        a.release()\n    return v\n",
   'free variables read in a class body': 'def t(n):\n    class A:\n        x = n\n        @deco(n)\n        def f(self):\n            return n\n    return A\n',
   'await and yield from': 'import asyncio\n\nasync def f(a):\n    x = await a()\n    await asyncio.sleep(x ** 2)\n    return (await a) ** 2 + await a.b\n\ndef g(xs):\n    y = yield from xs\n    yield from range(y)\n    return y\n',
+  'annotations of methods': 'class E:\n    def __init__(self, fd: int, enc: str = "utf-8") -> None:\n        self.fd = fd\n\n    def m(self) -> "E":\n        return self\n',
   'generators and raise': 'def gen(n):\n    yield n\n    x = yield\n    raise ValueError(x)\n\ndef again():\n    raise\n',
 }
 

@@ -105,7 +105,7 @@ export const NORMALIZE_RULES: readonly NormalizeRule[] = [
   { name: 'common constants', minors: [14, 15], what: 'LOAD_COMMON_CONSTANT: AssertionError (assert), NotImplementedError (__annotate__), 3.15 None/True/False' },
   { name: 'annotations', minors: [14, 15], what: 'SET_FUNCTION_ATTRIBUTE 16 attaches an __annotate__ function whose returned dict holds the annotations' },
   { name: 'old stack shuffles', minors: [8, 10], what: 'DUP_TOP = COPY 1, DUP_TOP_TWO = COPY 2 twice, ROT_TWO = SWAP 2, ROT_THREE = SWAP 3 + SWAP 2, ROT_FOUR = SWAP 4 + SWAP 3 + SWAP 2' },
-  { name: 'class free variables', minors: [12, 15], what: 'LOAD_LOCALS + LOAD_FROM_DICT_OR_DEREF (a free variable read in a class body) is one load of the variable' },
+  { name: 'class free variables', minors: [12, 15], what: 'LOAD_LOCALS + LOAD_FROM_DICT_OR_DEREF (a free variable read in a class body) is one load of the variable; LOAD_DEREF __classdict__ + LOAD_FROM_DICT_OR_GLOBALS (a name read in an annotation scope of a class) is one load of the name' },
   { name: 'await and yield from', minors: [12, 14], what: 'GET_AWAITABLE / GET_YIELD_FROM_ITER and the send loop after it (SEND, YIELD_VALUE, JUMP_BACKWARD_NO_INTERRUPT, END_SEND) become one await / yield_from op; its CLEANUP_THROW handler is left out of the exception table' },
   { name: 'two-slot iterators', minors: [15, 15], what: 'GET_ITER leaves two values (iterator + NULL/index): modeled as the iterator and a NULL; POP_ITER pops both' },
 ]
@@ -210,7 +210,16 @@ export function normalize(code: CodeObject): CodeIR {
         }
         push({ at, op: 'load', scope: 'deref', name })
         break
-      case 'LOAD_FROM_DICT_OR_GLOBALS': push({ at, op: 'load', scope: 'name', name }); break
+      case 'LOAD_FROM_DICT_OR_GLOBALS': {
+        // an annotation scope of a class (3.12+) reads a name from the class's __classdict__ first
+        const last = ops[ops.length - 1]
+        if (last?.op === 'load' && last.name === '__classdict__') {
+          ops.pop()
+          offsets.pop()
+        }
+        push({ at, op: 'load', scope: 'name', name })
+        break
+      }
       case 'STORE_FAST': push({ at, op: 'store', scope: 'fast', name }); break
       case 'STORE_NAME': push({ at, op: 'store', scope: 'name', name }); break
       case 'STORE_GLOBAL': push({ at, op: 'store', scope: 'global', name }); break
