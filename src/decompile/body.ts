@@ -1014,7 +1014,7 @@ export class BodyBuilder {
     this.handled.add(H)
     for (let ext = 0; ext <= 2; ext++) {
       const bEnd = bodyEnd + ext
-      if (bEnd + L > end) break
+      if (bEnd > end) break
       const s2 = [...stack]
       let lines: string[]
       try {
@@ -1025,6 +1025,11 @@ export class BodyBuilder {
       }
       const extra = s2.length - stack.length
       if (extra !== 0 && extra !== 1) continue
+      if (extra === 0 && ext === 0 && lines.length > 0 && /^raise\b/.test(lines[lines.length - 1]!)) {
+        // the body ends in a raise: no normal path, so no copy of the finally body after it
+        return { lines: ['try:', ...indent(lines), 'finally:', ...indent(finLines)], next: bEnd }
+      }
+      if (bEnd + L > end) break
       const s3 = [...s2]
       const normal = this.block(bEnd, bEnd + L, bEnd + L, s3)
       if (s3.length !== s2.length || normal.length !== finLines.length || normal.some((l, n) => l !== finLines[n])) continue
