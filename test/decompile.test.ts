@@ -13,7 +13,7 @@ import { requirePython } from './pyenv.js'
 const CONSTRUCTS: Readonly<Record<string, string>> = {
   'straight-line code and calls': 'import os\nx = os.path.join(a, b.c, *d, sep=e, **f)\nprint(x[1], x[1:2], x[::3], -x, ~x, not x)\ny = [1, x, *z]\nz = {1: x, "k": y}\nw = (x, y)\ns = {x, y}\n',
   'operator precedence': 'x = (a + b) * c - d / (e - f) ** 2 ** g\ny = -a ** b\nz = (-a) ** b\nv = a << b | c & d ^ e\nu = a.b(c)[d]\nt = (a if b else c).d\n',
-  assignments: 'a = b = c\nx, y = y, x\n(p, q), r = s\nfirst, *rest = t\nobj.attr = 1\nobj[k] = 2\nobj.n += 1\nobj[k] -= 2\ntotal *= 3\ndel obj.attr, obj[k]\n',
+  assignments: 'a = b = c\nx, y = y, x\n(p, q), r = s\nfirst, *rest = t\nobj.attr = 1\nobj[k] = 2\nobj.n += 1\nobj[k] -= 2\ntotal *= 3\ndel obj.attr, obj[k]\n(1).attr = 2\ndel (1).attr\n',
   imports: 'import os\nimport os.path\nimport os.path as osp\nfrom os import path as p, sep\nfrom . import sibling\nfrom ..pkg import thing\nfrom json import *\n',
   'if/elif/else': 'def f(a, b, c):\n    if a:\n        x = 1\n    elif b:\n        x = 2\n    else:\n        x = 3\n    if c:\n        g(x)\n    return x\n',
   'boolean conditions': 'def f(a, b, c):\n    if a and b:\n        g(1)\n    if a or b:\n        g(2)\n    if a and (b or c):\n        g(3)\n    if not a:\n        g(4)\n    if a is None:\n        g(5)\n    return 0\n',

@@ -359,11 +359,11 @@ export class BodyBuilder {
           break
         case 'store_attr': {
           const owner = popValue()
-          assign(`${this.text(owner, Prec.Atom)}.${o.name}`, pop())
+          assign(this.text({ kind: 'attr', obj: owner, name: o.name }, Prec.Atom), pop())
           break
         }
         case 'delete_attr':
-          emit(`del ${this.text(popValue(), Prec.Atom)}.${o.name}`)
+          emit(`del ${this.text({ kind: 'attr', obj: popValue(), name: o.name }, Prec.Atom)}`)
           break
         case 'load_super_attr': {
           const self = popValue()
