@@ -107,6 +107,7 @@ export const NORMALIZE_RULES: readonly NormalizeRule[] = [
   { name: 'old stack shuffles', minors: [8, 10], what: 'DUP_TOP = COPY 1, DUP_TOP_TWO = COPY 2 twice, ROT_TWO = SWAP 2, ROT_THREE = SWAP 3 + SWAP 2, ROT_FOUR = SWAP 4 + SWAP 3 + SWAP 2' },
   { name: 'class free variables', minors: [12, 15], what: 'LOAD_LOCALS + LOAD_FROM_DICT_OR_DEREF (a free variable read in a class body) is one load of the variable; LOAD_DEREF __classdict__ + LOAD_FROM_DICT_OR_GLOBALS (a name read in an annotation scope of a class) is one load of the name' },
   { name: 'await and yield from', minors: [12, 14], what: 'GET_AWAITABLE / GET_YIELD_FROM_ITER and the send loop after it (SEND, YIELD_VALUE, JUMP_BACKWARD_NO_INTERRUPT, END_SEND) become one await / yield_from op; its CLEANUP_THROW handler is left out of the exception table' },
+  { name: 'async generator yields', minors: [12, 15], what: 'CALL_INTRINSIC_1 INTRINSIC_ASYNC_GEN_WRAP before an async generator\'s YIELD_VALUE is dropped' },
   { name: 'two-slot iterators', minors: [15, 15], what: 'GET_ITER leaves two values (iterator + NULL/index): modeled as the iterator and a NULL; POP_ITER pops both' },
 ]
 
@@ -382,7 +383,9 @@ export function normalize(code: CodeObject): CodeIR {
           push({ at, op: 'import_star' })
           skipPop = true
         } else if (ins.argrepr === 'INTRINSIC_UNARY_POSITIVE') push({ at, op: 'unary', operator: '+' })
-        else push({ at, op: 'intrinsic', which: ins.argrepr })
+        else if (ins.argrepr === 'INTRINSIC_ASYNC_GEN_WRAP') {
+          // 3.12+: an async generator wraps the value it yields; `yield v` all the same
+        } else push({ at, op: 'intrinsic', which: ins.argrepr })
         break
       case 'UNARY_POSITIVE': push({ at, op: 'unary', operator: '+' }); break
       default:
