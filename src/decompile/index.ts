@@ -174,6 +174,8 @@ class Decompiler {
       body = this.partial(code, ir, exc.entries, start, end, run)
     }
     if (kind === 'function' && body[body.length - 1] === 'return None') body = body.slice(0, -1)
+    // an async generator may not return a value, not even None: `return` compiles the same
+    if (kind === 'function' && (code.flags & CO_ASYNC_GENERATOR) !== 0) body = body.map((l) => l.replace(/^(\s*)return None$/, '$1return'))
     if (globals.size > 0) prologue.push(`global ${[...globals].join(', ')}`)
     if (nonlocals.size > 0) prologue.push(`nonlocal ${[...nonlocals].join(', ')}`)
     if (docstring !== undefined) prologue.unshift(docstring)
