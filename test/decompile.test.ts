@@ -120,4 +120,18 @@ for (const minor of MINORS) {
     for (const u of check.units) assert.equal(u.equivalent, u.qualname !== '<module>' && u.qualname !== 'K', `${u.qualname}: ${u.why}`)
     assert.ok(check.units.some((u) => u.qualname === 'K.Inner.n'), 'the nested definitions were compared')
   })
+
+  test(`3.${minor}: a body whose first statements are not recovered keeps a from __future__ import first (the whole module is the marker)`, (t) => {
+    if (minor < 12) return t.skip('partial bodies are measured from 3.12')
+    const python = requirePython(t, minor)
+    if (python === undefined) return
+    // module-level annotations (SETUP_ANNOTATIONS before the import) are not recovered yet
+    const source = 'from __future__ import annotations\nfrom typing import Final\nname: Final[str] = "final"\ndef f(a):\n    return a\n'
+    const check = roundTrip(python, minor, { future: source }).get('future')!
+    assert.equal(check.syntaxError, null, `the output compiles:\n${check.result.source}`)
+    const module = check.result.units.find((u) => u.qualname === '<module>')!
+    if (module.status === 'recovered' && module.reason === undefined) return // recovered whole: nothing to keep first
+    assert.equal(module.status, 'not-recovered', `${module.reason}`)
+    assert.match(check.result.source, /^# pyxray: not recovered \(/)
+  })
 }

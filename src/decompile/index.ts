@@ -253,6 +253,9 @@ class Decompiler {
       s = next
     }
     flushBad(end)
+    // `from __future__` must stay first: after a marker it would not compile
+    const firstMarker = out.findIndex((l) => l.startsWith('# pyxray: statements not recovered'))
+    if (firstMarker >= 0 && out.some((l, n) => n > firstMarker && l.startsWith('from __future__ import '))) throw new Unsupported(failed[0] ?? 'unsupported: statements before a __future__ import')
     this.outcomes.set(code, { ok: true, reason: `partly recovered: ${failed.length} statement range(s) not recovered (first: ${failed[0] ?? 'none'})` })
     return out
   }
