@@ -203,11 +203,16 @@ export class BodyBuilder {
     return this.printer.expr(e, min)
   }
 
-  /** The statements of ops [start, end), with nothing on the stack at the start. */
-  body(start: number, end: number): string[] {
-    const lines = this.block(start, end, end, [])
+  /**
+   * The statements of ops [start, end), with nothing on the stack at the start (and, when
+   * `emptyAtEnd`, nothing left at the end: a range of whole statements).
+   */
+  body(start: number, end: number, emptyAtEnd = false): string[] {
+    const stack: Val[] = []
+    const lines = this.block(start, end, end, stack)
     // every protected range of the body must have been made into a statement
-    for (const e of this.entries) if (e.start < end && !this.handled.has(e.handler)) fail('unsupported: with or an inlined comprehension (exception table)')
+    for (const e of this.entries) if (e.start >= start && e.start < end && !this.handled.has(e.handler)) fail('unsupported: with or an inlined comprehension (exception table)')
+    if (emptyAtEnd && stack.length > 0) fail('internal: values left on the stack at the end of a statement range')
     return lines
   }
 
@@ -354,11 +359,11 @@ export class BodyBuilder {
           break
         case 'store_attr': {
           const owner = popValue()
-          assign(`${this.text(owner, Prec.Atom)}.${o.name}`, pop())
+          assign(this.text({ kind: 'attr', obj: owner, name: o.name }, Prec.Atom), pop())
           break
         }
         case 'delete_attr':
-          emit(`del ${this.text(popValue(), Prec.Atom)}.${o.name}`)
+          emit(`del ${this.text({ kind: 'attr', obj: popValue(), name: o.name }, Prec.Atom)}`)
           break
         case 'load_super_attr': {
           const self = popValue()
@@ -740,6 +745,12 @@ export class BodyBuilder {
           emit(exc === undefined ? 'raise' : cause === undefined ? `raise ${this.text(exc)}` : `raise ${this.text(exc)} from ${this.text(cause)}`)
           break
         }
+        case 'await':
+          stack.push({ kind: 'await', value: popValue() })
+          break
+        case 'yield_from':
+          stack.push({ kind: 'yieldfrom', value: popValue() })
+          break
         case 'yield': {
           const v = popValue()
           stack.push({ kind: 'yield', value: isNoneConst(v) ? undefined : v })
@@ -807,8 +818,14 @@ export class BodyBuilder {
   private tryStatement(e: TryEntry, end: number, follow: number, stack: Val[]): { lines: string[]; next: number } {
     const H = e.handler
     let bodyEnd = e.end
-    for (const x of this.entries) if (x.handler === H && x.start >= e.start) bodyEnd = Math.max(bodyEnd, x.end)
+    // the body's ranges (split by the ranges of statements nested in it), not the cleanups of
+    // nested handlers, which come after the first handler code past the body's start
+    let handlers = Infinity
+    for (const x of this.entries) if (x.handler > e.start) handlers = Math.min(handlers, x.handler)
+    for (const x of this.entries) if (x.handler === H && x.start >= e.start && x.start < handlers) bodyEnd = Math.max(bodyEnd, x.end)
     if (bodyEnd > end) return fail('unsupported: try body shape')
+    const fin = this.finallyHandler(H)
+    if (fin !== undefined) return this.tryFinally(e, bodyEnd, fin, end, stack)
     this.handled.add(H)
     // The table leaves out a last op that cannot raise (RETURN_VALUE, STORE_FAST…): take it in
     // when the body would otherwise leave a value on the stack.
@@ -964,6 +981,70 @@ export class BodyBuilder {
     // a trailing `return None` of the body that the function end supplies anyway stays in the tail
     if (elseLines.length > 0) lines.push('else:', ...indent(elseLines))
     return { lines: [...lines, ...tail], next: nextIndex }
+  }
+
+  /**
+   * The finally block of a handler (3.12+), as op indexes [H + 1, reraise): PUSH_EXC_INFO, the
+   * finally body, RERAISE 0, protected by a cleanup (COPY 3, POP_EXCEPT, RERAISE 1) that follows
+   * it. Undefined when the handler tests except clauses instead.
+   */
+  private finallyHandler(H: number): number | undefined {
+    const cover = this.entries.find((x) => x.start <= H && H < x.end)
+    if (cover === undefined) return undefined
+    const C = cover.handler
+    const R = C - 1
+    const at = (k: number, op: string) => this.ops[k]?.op === op
+    if (R <= H || !at(R, 'reraise') || !at(C, 'copy') || !at(C + 1, 'pop_except') || !at(C + 2, 'reraise')) return undefined
+    if (at(H + 1, 'pop')) return undefined
+    for (let k = H + 1; k < R; k++) if (at(k, 'check_exc_match') || at(k, 'push_exc_info') || at(k, 'pop_except')) return undefined
+    return R
+  }
+
+  /**
+   * A try/finally statement (3.12+): the body, then the finally body on the normal path; the
+   * handler holds the same finally body between PUSH_EXC_INFO and RERAISE. Both copies must read
+   * the same. `try: return v` computes v, runs the finally body, then returns.
+   */
+  private tryFinally(e: TryEntry, bodyEnd: number, R: number, end: number, stack: Val[]): { lines: string[]; next: number } {
+    const H = e.handler
+    const L = R - (H + 1)
+    const finLines = this.block(H + 1, R, R, [...stack, { kind: '$excinfo' }])
+    if (finLines.length === 0) return fail('unsupported: empty finally body')
+    // the body must not take this statement again
+    this.handled.add(H)
+    for (let ext = 0; ext <= 2; ext++) {
+      const bEnd = bodyEnd + ext
+      if (bEnd > end) break
+      const s2 = [...stack]
+      let lines: string[]
+      try {
+        lines = this.block(e.start, bEnd, bEnd, s2)
+      } catch (err) {
+        if (!(err instanceof Unsupported)) throw err
+        continue
+      }
+      const extra = s2.length - stack.length
+      if (extra !== 0 && extra !== 1) continue
+      if (extra === 0 && ext === 0 && lines.length > 0 && /^raise\b/.test(lines[lines.length - 1]!)) {
+        // the body ends in a raise: no normal path, so no copy of the finally body after it
+        return { lines: ['try:', ...indent(lines), 'finally:', ...indent(finLines)], next: bEnd }
+      }
+      if (bEnd + L > end) break
+      const s3 = [...s2]
+      const normal = this.block(bEnd, bEnd + L, bEnd + L, s3)
+      if (s3.length !== s2.length || normal.length !== finLines.length || normal.some((l, n) => l !== finLines[n])) continue
+      let next = bEnd + L
+      if (extra === 1) {
+        // `return v` inside the try: v stays on the stack through the finally body
+        const v = s2[s2.length - 1]!
+        if (this.ops[next]?.op !== 'return' || !isExpr(v)) continue
+        lines = [...lines, isNoneConst(v) ? 'return None' : `return ${this.text(v)}`]
+        next++
+      }
+      return { lines: ['try:', ...indent(lines.length === 0 ? ['pass'] : lines), 'finally:', ...indent(finLines)], next }
+    }
+    this.handled.delete(H)
+    return fail('unsupported: try/finally shape')
   }
 
   /**
@@ -1160,7 +1241,7 @@ export class BodyBuilder {
     const t = this.loopTargets.get(id) ?? fail('internal: for loop target not stored')
     stack.pop()
     if (twoSlots) stack.pop()
-    if (lines[lines.length - 1] === 'continue') lines.pop()
+    if (lines.length > 1 && lines[lines.length - 1] === 'continue') lines.pop()
     return { lines: [`for ${t} in ${this.text(iter.iter, Prec.Tuple)}:`, ...indent(lines.length === 0 ? ['pass'] : lines)], next: exit }
   }
 

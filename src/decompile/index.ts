@@ -57,8 +57,8 @@ export function decompileModule(code: CodeObject, version: readonly [number, num
   const walk = (c: CodeObject, parentOk: boolean) => {
     const o = d.outcomes.get(c)
     const ok = parentOk && o?.ok === true
-    const reason = o === undefined || !parentOk ? 'not reached: its parent was not recovered' : o.reason
-    units.push(ok ? { qualname: c.qualname, firstLine: c.firstlineno, status: 'recovered' } : { qualname: c.qualname, firstLine: c.firstlineno, status: 'not-recovered', reason: reason ?? 'not recovered' })
+    const reason = !parentOk ? 'not reached: its parent was not recovered' : o === undefined ? 'not reached: inside statements that were not recovered' : o.reason
+    units.push(ok ? { qualname: c.qualname, firstLine: c.firstlineno, status: 'recovered', ...(o.reason !== undefined ? { reason: o.reason } : {}) } : { qualname: c.qualname, firstLine: c.firstlineno, status: 'not-recovered', reason: reason ?? 'not recovered' })
     for (const ch of c.children) walk(ch, ok || (o !== undefined && o.ok === false && false))
   }
   walk(code, true)
@@ -97,7 +97,7 @@ class Decompiler {
     let lines: string[]
     try {
       lines = this.statements(code, 'module')
-      this.outcomes.set(code, { ok: true })
+      if (!this.outcomes.has(code)) this.outcomes.set(code, { ok: true })
     } catch (e) {
       const reason = e instanceof Unsupported || e instanceof UnprintableError ? oneLine(e) : `internal: ${oneLine(e)}`
       this.outcomes.set(code, { ok: false, reason })
@@ -151,15 +151,138 @@ class Decompiler {
       const hasDoc = this.minor >= 14 ? (code.flags & CO_HAS_DOCSTRING) !== 0 : first?.type === 'str' && code.name !== '<lambda>'
       if (hasDoc && first !== undefined) docstring = constText(first, this.minor)
     }
-    const b = new BodyBuilder(code, ir, this.nestedHooks(), kind === 'function', exc.entries)
-    let body = b.body(start, end)
+    const globals = new Set<string>()
+    const nonlocals = new Set<string>()
+    const run = (from: number, to: number, whole: boolean): string[] => {
+      const b = new BodyBuilder(code, ir, this.nestedHooks(), kind === 'function', exc.entries)
+      const lines = b.body(from, to, !whole)
+      // the decompiler's own markers must never reach the source
+      if (lines.some((l) => l.includes(ASSERTION_ERROR) || l.includes(COMP_ELEMENT))) throw new Unsupported('unsupported: assert or comprehension shape')
+      for (const g of b.globals) globals.add(g)
+      for (const n of b.nonlocals) nonlocals.add(n)
+      return lines
+    }
+    const before = new Set(this.outcomes.keys())
+    let body: string[]
+    try {
+      body = run(start, end, true)
+    } catch (e) {
+      // A module or class body keeps the statements that are recovered (their definitions with them);
+      // the ranges that are not become markers. A function body becomes one marker (the caller's).
+      if (kind === 'function' || !(e instanceof Unsupported || e instanceof UnprintableError)) throw e
+      this.forgetSince(before)
+      body = this.partial(code, ir, exc.entries, start, end, run)
+    }
     if (kind === 'function' && body[body.length - 1] === 'return None') body = body.slice(0, -1)
-    if (b.globals.size > 0) prologue.push(`global ${[...b.globals].join(', ')}`)
-    if (b.nonlocals.size > 0) prologue.push(`nonlocal ${[...b.nonlocals].join(', ')}`)
+    // an async generator may not return a value, not even None: `return` compiles the same
+    if (kind === 'function' && (code.flags & CO_ASYNC_GENERATOR) !== 0) body = body.map((l) => l.replace(/^(\s*)return None$/, '$1return'))
+    if (globals.size > 0) prologue.push(`global ${[...globals].join(', ')}`)
+    if (nonlocals.size > 0) prologue.push(`nonlocal ${[...nonlocals].join(', ')}`)
     if (docstring !== undefined) prologue.unshift(docstring)
-    // the decompiler's own markers must never reach the source
-    if (body.some((l) => l.includes(ASSERTION_ERROR) || l.includes(COMP_ELEMENT))) throw new Unsupported('unsupported: assert or comprehension shape')
     return [...prologue, ...body]
+  }
+
+  /** Drops the outcomes recorded since `before` (of nested code objects in a range given up). */
+  private forgetSince(before: ReadonlySet<CodeObject>): void {
+    for (const c of [...this.outcomes.keys()]) if (!before.has(c)) this.outcomes.delete(c)
+  }
+
+  /**
+   * A module or class body that does not decompile as a whole, statement range by statement range:
+   * ops [start, end) are cut where no jump and no protected range crosses, each range as long as
+   * needed to decompile with nothing left on the stack; a range that does not becomes a marker
+   * (its disassembly as comments, then a raise behind a test the compiler cannot fold, so the
+   * statements after it, and the functions and classes they define, stay in the compiled code).
+   * The body's outcome is set to recovered with the reason "partly recovered: …".
+   */
+  private partial(code: CodeObject, ir: ReturnType<typeof normalize>, entries: readonly TryEntry[], start: number, end: number, run: (from: number, to: number, whole: boolean) => string[]): string[] {
+    const ops = ir.ops
+    const blocked = new Uint8Array(end + 1)
+    const block = (lo: number, hi: number) => {
+      for (let k = Math.max(lo, start + 1); k < Math.min(hi, end); k++) blocked[k] = 1
+    }
+    const starts = entries.map((e) => e.start).sort((a, b) => a - b)
+    ops.forEach((o, i) => {
+      if (!('target' in o)) return
+      const t = ir.indexOf(o.target)
+      if (i >= end) {
+        // a handler going back to the body: from the try statement it belongs to up to there
+        let from = start
+        for (const st of starts) if (st < t) from = st
+        block(from + 1, t)
+      } else if (t > i) block(i + 1, t)
+      else block(t + 1, i + 1)
+    })
+    for (const e of entries) block(e.start + 1, e.end)
+    const cuts: number[] = []
+    for (let k = start + 1; k < end; k++) if (blocked[k] === 0) cuts.push(k)
+    cuts.push(end)
+    const out: string[] = []
+    const failed: string[] = []
+    let bad: { from: number; reason: string } | undefined
+    const flushBad = (to: number) => {
+      if (bad === undefined) return
+      out.push(...this.rangeMarker(code, ir, bad.from, to, bad.reason))
+      failed.push(bad.reason)
+      bad = undefined
+    }
+    let c = 0
+    let s = start
+    while (s < end) {
+      while (cuts[c]! <= s) c++
+      let lines: string[] | undefined
+      let reason = 'not recovered'
+      let next = cuts[c]!
+      for (let j = c; j < cuts.length && j < c + 64 && lines === undefined; j++) {
+        const before = new Set(this.outcomes.keys())
+        try {
+          lines = run(s, cuts[j]!, false)
+          next = cuts[j]!
+        } catch (e) {
+          this.forgetSince(before)
+          if (!(e instanceof Unsupported || e instanceof UnprintableError)) throw e
+          if (!/left on the stack|stack underflow/.test(e.message) || reason === 'not recovered') reason = oneLine(e)
+        }
+      }
+      if (lines === undefined) {
+        bad ??= { from: s, reason }
+      } else {
+        flushBad(s)
+        out.push(...lines)
+      }
+      s = next
+    }
+    flushBad(end)
+    // `from __future__` must stay first: after a marker it would not compile
+    const firstMarker = out.findIndex((l) => l.startsWith('# pyxray: statements not recovered'))
+    if (firstMarker >= 0 && out.some((l, n) => n > firstMarker && l.startsWith('from __future__ import '))) throw new Unsupported(failed[0] ?? 'unsupported: statements before a __future__ import')
+    this.outcomes.set(code, { ok: true, reason: `partly recovered: ${failed.length} statement range(s) not recovered (first: ${failed[0] ?? 'none'})` })
+    return out
+  }
+
+  /** The marker for ops [from, to) of a module or class body: reason, disassembly, guarded raise. */
+  private rangeMarker(code: CodeObject, ir: ReturnType<typeof normalize>, from: number, to: number, reason: string): string[] {
+    const lo = ir.ops[from]!.at
+    const hi = ir.ops[to]?.at ?? Infinity
+    const where = `bytes ${lo} to ${hi === Infinity ? 'the end' : hi}`
+    const lines = [`# pyxray: statements not recovered (${reason}), ${where}:`]
+    let dis: string
+    try {
+      dis = formatDis(code, { recursive: false, showOffsets: true })
+    } catch (e) {
+      dis = `(no disassembly: ${oneLine(e)})`
+    }
+    let inside = false
+    for (const l of dis.split('\n')) {
+      const m = /^\s*(?:(?:\d+|--)\s+)?(?:(?:L\d+:|>>)\s+)?(\d+)\s+[A-Z]/.exec(l)
+      if (m !== null) inside = Number(m[1]) >= lo && Number(m[1]) < hi
+      else if (/^\S/.test(l)) inside = false
+      if (inside && l.trim() !== '') lines.push(`#   ${l}`)
+    }
+    const label = `${code.qualname.replace(/[^\x20-\x7e]/g, '?')} statements at ${where}`
+    lines.push('if __name__:  # a test the compiler keeps: the statements after this stay in the code')
+    lines.push(`    raise NotImplementedError(${JSON.stringify(`pyxray: ${label} not recovered from bytecode`)})`)
+    return lines
   }
 
   /**
@@ -175,7 +298,9 @@ class Decompiler {
       const h = ir.indexOf(e.target)
       const op = ir.ops[h]
       const isGenWrapper = op?.op === 'intrinsic' && op.which === 'INTRINSIC_STOPITERATION_ERROR' && (code.flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) !== 0
-      if (!isGenWrapper) {
+      // the send loop of an await or yield from: part of its op
+      const isSendCleanup = op?.op === 'unsupported' && op.opname === 'CLEANUP_THROW'
+      if (!isGenWrapper && !isSendCleanup) {
         if (this.minor < 12) throw new Unsupported('unsupported: try/except, with or a comprehension before 3.12 (exception table)')
         entries.push({ start: ir.indexOf(e.start), end: ir.indexOf(e.end), handler: h, depth: e.depth })
       }
@@ -205,7 +330,7 @@ class Decompiler {
   private child(code: CodeObject, kind: 'class' | 'function'): string[] {
     try {
       const lines = this.statements(code, kind)
-      this.outcomes.set(code, { ok: true })
+      if (!this.outcomes.has(code)) this.outcomes.set(code, { ok: true })
       return lines.length === 0 ? ['pass'] : lines
     } catch (e) {
       const reason = e instanceof Unsupported || e instanceof UnprintableError ? oneLine(e) : `internal: ${oneLine(e)}`

@@ -33,6 +33,8 @@ export type Op = { readonly at: number } & (
   /** A NULL (PUSH_NULL, the NULL bit of LOAD_GLOBAL / LOAD_ATTR, the self slot of LOAD_METHOD). */
   | { readonly op: 'null' }
   | { readonly op: 'yield' }
+  /** A value awaited (`await v`) or delegated to (`yield from v`): the whole send loop (3.12+). */
+  | { readonly op: 'await' | 'yield_from' }
   | { readonly op: 'return_generator' }
   | { readonly op: 'build'; readonly type: 'tuple' | 'list' | 'set' | 'map' | 'string'; readonly n: number }
   | { readonly op: 'const_key_map'; readonly n: number }
@@ -103,6 +105,9 @@ export const NORMALIZE_RULES: readonly NormalizeRule[] = [
   { name: 'common constants', minors: [14, 15], what: 'LOAD_COMMON_CONSTANT: AssertionError (assert), NotImplementedError (__annotate__), 3.15 None/True/False' },
   { name: 'annotations', minors: [14, 15], what: 'SET_FUNCTION_ATTRIBUTE 16 attaches an __annotate__ function whose returned dict holds the annotations' },
   { name: 'old stack shuffles', minors: [8, 10], what: 'DUP_TOP = COPY 1, DUP_TOP_TWO = COPY 2 twice, ROT_TWO = SWAP 2, ROT_THREE = SWAP 3 + SWAP 2, ROT_FOUR = SWAP 4 + SWAP 3 + SWAP 2' },
+  { name: 'class free variables', minors: [12, 15], what: 'LOAD_LOCALS + LOAD_FROM_DICT_OR_DEREF (a free variable read in a class body) is one load of the variable; LOAD_DEREF __classdict__ + LOAD_FROM_DICT_OR_GLOBALS (a name read in an annotation scope of a class) is one load of the name' },
+  { name: 'await and yield from', minors: [12, 14], what: 'GET_AWAITABLE / GET_YIELD_FROM_ITER and the send loop after it (SEND, YIELD_VALUE, JUMP_BACKWARD_NO_INTERRUPT, END_SEND) become one await / yield_from op; its CLEANUP_THROW handler is left out of the exception table' },
+  { name: 'async generator yields', minors: [12, 15], what: 'CALL_INTRINSIC_1 INTRINSIC_ASYNC_GEN_WRAP before an async generator\'s YIELD_VALUE is dropped' },
   { name: 'two-slot iterators', minors: [15, 15], what: 'GET_ITER leaves two values (iterator + NULL/index): modeled as the iterator and a NULL; POP_ITER pops both' },
 ]
 
@@ -119,6 +124,9 @@ const COMMON_CONSTANTS: Readonly<Record<string, PyObject>> = {
   False: { type: 'bool', value: false } as PyObject,
 }
 
+/** What the send loop of an await or yield from holds between GET_AWAITABLE and END_SEND (3.12+). */
+const SEND_LOOP: ReadonlySet<string> = new Set(['LOAD_CONST', 'LOAD_COMMON_CONSTANT', 'SEND', 'YIELD_VALUE', 'RESUME', 'JUMP_BACKWARD_NO_INTERRUPT', 'CACHE', 'EXTENDED_ARG', 'NOP'])
+
 /** The name LOAD_ASSERTION_ERROR loads: no Python name can look like it; `assert` is rebuilt from it. */
 export const ASSERTION_ERROR = '$AssertionError$'
 
@@ -134,8 +142,15 @@ export function normalize(code: CodeObject): CodeIR {
   }
   let kwnames: readonly string[] = []
   let skipPop = false
+  // inside the send loop of an await or yield from (3.12+), up to its END_SEND
+  let inSend = false
   for (const ins of dis.instructions) {
     const at = ins.offset
+    if (inSend) {
+      if (ins.opname === 'END_SEND') inSend = false
+      else if (!SEND_LOOP.has(ins.opname)) push({ at, op: 'unsupported', opname: `${ins.opname} in an await loop` })
+      continue
+    }
     const name = ins.argval?.kind === 'name' ? ins.argval.value : ''
     const target = ins.jumpTarget ?? -1
     const opname = ins.opname
@@ -189,9 +204,23 @@ export function normalize(code: CodeObject): CodeIR {
         break
       }
       case 'LOAD_DEREF': case 'LOAD_CLASSDEREF': case 'LOAD_FROM_DICT_OR_DEREF': case 'LOAD_CLOSURE':
+        // 3.12+ class body: LOAD_LOCALS + LOAD_FROM_DICT_OR_DEREF reads a free variable
+        if (opname === 'LOAD_FROM_DICT_OR_DEREF' && ops[ops.length - 1]?.op === 'load_locals') {
+          ops.pop()
+          offsets.pop()
+        }
         push({ at, op: 'load', scope: 'deref', name })
         break
-      case 'LOAD_FROM_DICT_OR_GLOBALS': push({ at, op: 'load', scope: 'name', name }); break
+      case 'LOAD_FROM_DICT_OR_GLOBALS': {
+        // an annotation scope of a class (3.12+) reads a name from the class's __classdict__ first
+        const last = ops[ops.length - 1]
+        if (last?.op === 'load' && last.name === '__classdict__') {
+          ops.pop()
+          offsets.pop()
+        }
+        push({ at, op: 'load', scope: 'name', name })
+        break
+      }
       case 'STORE_FAST': push({ at, op: 'store', scope: 'fast', name }); break
       case 'STORE_NAME': push({ at, op: 'store', scope: 'name', name }); break
       case 'STORE_GLOBAL': push({ at, op: 'store', scope: 'global', name }); break
@@ -239,6 +268,13 @@ export function normalize(code: CodeObject): CodeIR {
         break
       case 'CALL_FUNCTION_EX': push({ at, op: 'call_ex', kwargs: minor >= 14 ? true : ((ins.arg ?? 0) & 1) !== 0, slots: minor >= 11 ? 2 : 1 }); break
       case 'YIELD_VALUE': push({ at, op: 'yield' }); break
+      case 'GET_AWAITABLE': case 'GET_YIELD_FROM_ITER':
+        if (minor >= 12 && minor <= 14) {
+          // GET_AWAITABLE/GET_YIELD_FROM_ITER, None, SEND, YIELD_VALUE, RESUME, JUMP_BACKWARD_NO_INTERRUPT, END_SEND
+          push({ at, op: opname === 'GET_AWAITABLE' ? 'await' : 'yield_from' })
+          inSend = true
+        } else push({ at, op: 'unsupported', opname })
+        break
       case 'RETURN_GENERATOR':
         // RETURN_GENERATOR + POP_TOP start every generator (3.11+): no source.
         skipPop = true
@@ -347,7 +383,9 @@ export function normalize(code: CodeObject): CodeIR {
           push({ at, op: 'import_star' })
           skipPop = true
         } else if (ins.argrepr === 'INTRINSIC_UNARY_POSITIVE') push({ at, op: 'unary', operator: '+' })
-        else push({ at, op: 'intrinsic', which: ins.argrepr })
+        else if (ins.argrepr === 'INTRINSIC_ASYNC_GEN_WRAP') {
+          // 3.12+: an async generator wraps the value it yields; `yield v` all the same
+        } else push({ at, op: 'intrinsic', which: ins.argrepr })
         break
       case 'UNARY_POSITIVE': push({ at, op: 'unary', operator: '+' }); break
       default:
