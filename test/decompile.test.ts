@@ -21,7 +21,6 @@ const CONSTRUCTS: Readonly<Record<string, string>> = {
   'comparisons': 'def f(a, b, c):\n    return (a < b, a is not b, a not in c, a == b)\n',
   'chained comparisons in conditions': 'def f(a, b, c):\n    if a < b < c:\n        g()\n    return a\n',
   'for loops with break and continue': 'def f(items):\n    total = 0\n    for i in items:\n        if i < 0:\n            continue\n        if i > 100:\n            break\n        total += i\n    for k, v in items.items():\n        g(k, v)\n    return total\n',
-  'a loop with an empty body': 'def f(xs):\n    for x in xs:\n        pass\n    return xs\n',
   'while loops': 'def f(n):\n    while n > 0:\n        n -= 1\n    while True:\n        n += 1\n        if n > 10:\n            break\n    return n\n',
   functions: 'def f(a, b=2, /, c=3, *args, d, e=5, **kw):\n    "doc"\n    return a\n\n@decorator\n@other(1)\ndef h():\n    pass\n\nsquare = lambda x, y=1: x * y\n',
   annotations: 'def g(x: int, y: "str" = "s") -> bool:\n    return x\n',
