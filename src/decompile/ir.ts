@@ -5,6 +5,7 @@
  */
 import type { PyObject } from '../marshal/index.js'
 import { type CodeObject, disassemble, type Instruction } from '../bytecode/index.js'
+import { firstAtOrAfter } from './search.js'
 
 /** Where a name lives: fast locals, the namespace dict, globals, or a cell. */
 export type Scope = 'fast' | 'name' | 'global' | 'deref'
@@ -394,16 +395,7 @@ export function normalize(code: CodeObject): CodeIR {
         else push({ at, op: 'unsupported', opname })
     }
   }
-  const indexOf = (offset: number): number => {
-    // Binary search: the first op at or after `offset`.
-    let lo = 0
-    let hi = offsets.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (offsets[mid]! < offset) lo = mid + 1
-      else hi = mid
-    }
-    return lo
-  }
+  // The first op at or after `offset`.
+  const indexOf = (offset: number): number => firstAtOrAfter(offsets, offset)
   return { ops, indexOf, instructions: dis.instructions }
 }

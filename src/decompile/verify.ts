@@ -33,6 +33,7 @@
 import { type CodeObject, disassemble, type Instruction, pyRepr } from '../bytecode/index.js'
 import type { PyCode, PyObject } from '../marshal/index.js'
 import type { DecompiledUnit } from './types.js'
+import { firstAtOrAfter } from './search.js'
 
 /** The verdict on one code object. */
 export type VerifyStatus = 'equivalent' | 'differs' | 'not-recovered'
@@ -212,16 +213,7 @@ function streamOf(code: CodeObject): Stream {
     }
   }
   const offsets = instructions.map((i) => i.offset)
-  const indexAt = (offset: number): number => {
-    let lo = 0
-    let hi = offsets.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (offsets[mid]! < offset) lo = mid + 1
-      else hi = mid
-    }
-    return lo
-  }
+  const indexAt = (offset: number): number => firstAtOrAfter(offsets, offset)
   const handlers: string[] = new Array<string>(instructions.length).fill('')
   for (const e of dis.exceptionEntries) {
     const text = `to instruction ${indexAt(e.target)}, depth ${e.depth}${e.lasti ? ', lasti' : ''}`
