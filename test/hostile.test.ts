@@ -3,7 +3,7 @@
 // now — through the library with its input-derived budget and through the CLI (exit 2, one line
 // naming the limit and how to raise it). No timing: the bounds are on output size and outcome.
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -296,6 +296,12 @@ test('fuzz finding (seed 42, #27169): diff --format json of two profile files is
   assert.equal(json.code, 2)
   assert.equal(json.out, '')
   assert.match(json.err, /^pyxray: the diff as JSON would exceed \d+\.\d MiB \(16 MiB \+ 64× the two profiles' sizes\): .*--format text or markdown\n$/)
+  // With -o the JSON streams into a temporary file: refused the same way, and nothing is left behind.
+  const outDir = mkdtempSync(join(tmpdir(), 'pyxray-hostile-out-'))
+  const toFile = await cli('diff', base, file, '--format', 'json', '-o', join(outDir, 'd.json'))
+  assert.equal(toFile.code, 2)
+  assert.match(toFile.err, /^pyxray: the diff as JSON would exceed/)
+  assert.deepEqual(readdirSync(outDir), [])
   for (const format of ['text', 'markdown']) assert.equal((await cli('diff', base, file, '--format', format)).code, 0, format)
   // Real profiles stay far below it.
   assert.equal((await cli('diff', base, join(profiles, 'planted-head.json'), '--format', 'json')).code, 0)

@@ -342,7 +342,14 @@ async function runDiff(o: DiffCommandOptions, con: Console): Promise<number> {
   }
   if (o.instructions) return gateInstructions(base, head, names, o, con)
   const d = diffProfiles(base, head, o.options, names)
-  o.render(d, o.style, maxJson, (text) => con.out(text))
+  if (o.output !== undefined) o.render(d, o.style, maxJson, (text) => con.out(text))
+  else {
+    // Standard output gets the text whole or not at all (a JSON over its budget prints nothing but
+    // the error); -o streams it into its temporary file, renamed into place only when complete.
+    const chunks: string[] = []
+    o.render(d, o.style, maxJson, (text) => chunks.push(text))
+    con.out(chunks.join(''))
+  }
   let failed = false
   for (const kind of ['regression', 'inconclusive'] as const) {
     const count = kind === 'regression' ? d.regressions : d.inconclusive
