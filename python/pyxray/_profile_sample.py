@@ -141,6 +141,7 @@ class Sampler(Recorder):
     # -- the recorder interface (pyxray._recorder) --
 
     def start(self, caller: FrameType | None, quiet_root: bool) -> float:
+        self._load_engine()
         self.start_tracemalloc()
         try:
             began = time.perf_counter()
@@ -163,7 +164,9 @@ class Sampler(Recorder):
         self._restore_switch()
 
     def thread_roots(self) -> list[ThreadRoot]:
-        return [ThreadRoot(state.ident, state.name, state.native_id, self.visible_root(state.root)) for state in self.threads.values()]
+        # A helper of pyxray's (the signal watchdog) started just after the sampler may be seen by
+        # a tick before it is registered: an empty thread that is not the program's.
+        return [ThreadRoot(state.ident, state.name, state.native_id, self.visible_root(state.root)) for state in self.threads.values() if state.ident not in HELPER_THREADS]
 
     def document_threads(self) -> tuple[list[tuple[ThreadRoot, dict[str, Any]]], dict[str, Any]]:
         sites = Sites()
@@ -249,10 +252,21 @@ class Sampler(Recorder):
         self._restore_switch()
         self._cut = None
 
+    def _load_engine(self) -> None:
+        """Loads (on first use: builds) the C engine before the profile starts, when its signal
+        sampler may be wanted: built on the sampler thread, the first build (a second or more)
+        outlasted short programs, which were then sampled not at all."""
+        from ._profile_sites import SAFEPOINT_BIASED
+
+        if SAFEPOINT_BIASED and self.signals:
+            from ._accel_build import load
+
+            load()
+
     def _start_signals(self) -> None:
         """Starts the C engine's signal sampler where it helps and can run (module docstring), and
-        arms it for the threads seen so far. Runs on the sampler thread before its first tick:
-        loading the C engine (imports, the library's check: ~10 ms of CPU) is not the program's."""
+        arms it for the threads seen so far. Runs on the sampler thread before its first tick; the
+        C engine was loaded (or built) before the profile started (:meth:`_load_engine`)."""
         if not self._want_signals:
             return
         from ._accel_build import load
