@@ -25,6 +25,15 @@ const fail = (why: string): never => {
   throw new Unsupported(why)
 }
 
+/**
+ * The deepest value stack the decompiler models. Blocks copy the stack they start with, so a
+ * hostile count (UNPACK_SEQUENCE 65535 in a 1.3 kB file) made gigabytes; compiler-made code stays
+ * far below (its depth is co_stacksize). Deeper code is not recovered, with this as the reason.
+ */
+export const MAX_DECOMPILE_DEPTH = 4096
+
+const tooDeep = (depth: number): never => fail(`a value stack ${depth} deep (more than ${MAX_DECOMPILE_DEPTH} is not modeled)`)
+
 /** A function or class being built on the stack. */
 export interface FuncValue {
   readonly kind: '$func'
@@ -334,6 +343,7 @@ export class BodyBuilder {
         }
       }
       const o = this.ops[i]!
+      if (stack.length > MAX_DECOMPILE_DEPTH) tooDeep(stack.length)
       switch (o.op) {
         case 'const':
           stack.push(constant(o.value))
@@ -643,6 +653,7 @@ export class BodyBuilder {
         case 'unpack': {
           const v = pop()
           const count = o.before + o.after + (o.star ? 1 : 0)
+          if (stack.length + count > MAX_DECOMPILE_DEPTH) tooDeep(stack.length + count)
           const group: UnpackGroup = { value: v, targets: new Array(count).fill(undefined), star: o.star ? o.before : -1, filled: 0 }
           for (let k = count - 1; k >= 0; k--) stack.push({ kind: '$slot', group, index: k })
           break

@@ -29,6 +29,9 @@ export { NORMALIZE_RULES, type NormalizeRule } from './ir.js'
 
 export type { DecompiledUnit, DecompileResult, Decompiler } from './types.js'
 
+/** Work budget of a partly recovered body, in ops built over (about 10 ns each: 2 s at most). */
+const PARTIAL_WORK = 200_000_000
+
 const CO_VARARGS = 0x4
 const CO_VARKEYWORDS = 0x8
 const CO_GENERATOR = 0x20
@@ -228,12 +231,19 @@ class Decompiler {
     }
     let c = 0
     let s = start
+    // Each attempt builds over the whole code object: attempts are bounded so that the work stays
+    // linear in its size (8,000 unreachable returns took 50 s); past the budget the rest is one marker.
+    let attempts = Math.max(256, Math.floor(PARTIAL_WORK / Math.max(1, ops.length)))
     while (s < end) {
       while (cuts[c]! <= s) c++
+      if (attempts <= 0) {
+        bad ??= { from: s, reason: 'more statement ranges than the work budget retries (it grows with the code object)' }
+        break
+      }
       let lines: string[] | undefined
       let reason = 'not recovered'
       let next = cuts[c]!
-      for (let j = c; j < cuts.length && j < c + 64 && lines === undefined; j++) {
+      for (let j = c; j < cuts.length && j < c + 64 && lines === undefined && attempts-- > 0; j++) {
         const before = new Set(this.outcomes.keys())
         try {
           lines = run(s, cuts[j]!, false)
@@ -410,6 +420,10 @@ class Decompiler {
     const argc = code.argcount
     const kwc = code.kwonlyargcount
     const p = this.printer
+    // A compiler names every parameter in co_varnames; a code object claiming more (hostile or
+    // damaged: argcount 2**31 over 3 names) has no signature to print.
+    const named = argc + kwc + (code.flags & CO_VARARGS ? 1 : 0) + (code.flags & CO_VARKEYWORDS ? 1 : 0)
+    if (argc < 0 || kwc < 0 || code.posonlyargcount < 0 || named > names.length || code.posonlyargcount > argc) throw new Unsupported(`the parameter counts (${argc} positional, ${kwc} keyword-only) exceed co_varnames (${names.length})`)
     const defaults = tupleItems(v.defaults)
     const kwdefaults = new Map<string, Expr>()
     if (v.kwdefaults !== undefined) {
