@@ -68,6 +68,7 @@ import { codeDocument } from '../src/bytecode/format/json.js'
 import { buildCompare, formatCompareText, type SideInput } from '../src/bytecode/compare/index.js'
 import { LimitError, MarshalError, outputBudget, type PyCode, type PyObject, writeMarshal } from '../src/marshal/index.js'
 import { PycError, readPyc } from '../src/pyc/index.js'
+import { decompileModule } from '../src/decompile/index.js'
 import { generate, type GeneratedInput, type InputKind, MAX_INPUT_BYTES, type Mutation, mutate, type Seed, TYPE_CODES } from './fuzz-gen.js'
 import { closeTargets, DOC_COMMANDS, removeScratch, scratchBase, docCliLabel, docEntry, errorLines, isDocTypedError, requestEntry, warmTargets } from './fuzz-targets.js'
 
@@ -255,6 +256,8 @@ export const ENTRY_POINTS = [
   'stack',
   /** compare's static document against the seed it came from: text and JSON. */
   'compare',
+  /** The decompiler (decompileModule): source with markers, never a throw. */
+  'decompile',
   /** The CLI's main() with one of {@link CLI_COMMANDS} (rotating by input). */
   'cli',
   // Profile and memory documents (each document goes through all of these):
@@ -286,7 +289,7 @@ export function entryPointsOf(kind: InputKind): readonly EntryPoint[] {
   if (kind === 'request') return REQUEST_ENTRY_POINTS
   return PYC_ENTRY_POINTS
 }
-export const PYC_ENTRY_POINTS: readonly EntryPoint[] = ['api', 'dis', 'dis-options', 'dis-bytes', 'text', 'json', 'code', 'stack', 'compare', 'cli']
+export const PYC_ENTRY_POINTS: readonly EntryPoint[] = ['api', 'dis', 'dis-options', 'dis-bytes', 'text', 'json', 'code', 'stack', 'compare', 'decompile', 'cli']
 export const DOC_ENTRY_POINTS: readonly EntryPoint[] = ['report', 'diff', 'export', 'html', 'memory', 'serve-load']
 export const REQUEST_ENTRY_POINTS: readonly EntryPoint[] = ['request-parse', 'server', 'source']
 
@@ -343,6 +346,8 @@ interface InputContext {
   readonly budget: number
   /** The read result shared by the formatting entry points (undefined: read failed, they report the same error). */
   code?: CodeObject
+  /** The .pyc's Python version, with `code`. */
+  version?: readonly [number, number]
   readError?: unknown
 }
 
@@ -407,6 +412,8 @@ async function runEntry(entry: EntryPoint, cx: InputContext, cli: CliRunner): Pr
       const doc = buildCompare('pair', [side('A', code), side('B', seed)])
       return { outputs: [formatCompareText(doc), jsonText(doc, 2, maxOutputBytes)] }
     }
+    case 'decompile':
+      return { outputs: [decompileModule(code, cx.version!).source] }
     default:
       throw new Error(`no entry point ${entry}`)
   }
@@ -465,6 +472,7 @@ export async function runInput(input: GeneratedInput, seedBytes: Uint8Array, cli
     try {
       const pyc = readPyc(input.bytes)
       cx.code = toCodeObject(pyc.code, pyc.version[1])
+      cx.version = pyc.version
     } catch (e) {
       cx.readError = e
     }
