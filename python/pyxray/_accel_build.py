@@ -545,6 +545,17 @@ def load() -> tuple[ModuleType | None, str | None]:
     return _loaded
 
 
+def probably_built() -> bool:
+    """Whether :func:`load` will likely find the C engine built (its index is there, or it is
+    loaded): cheap (a stat), for callers that build ahead of time only when it is not."""
+    if _loaded is not None or MODULE in sys.modules:
+        return True
+    try:
+        return os.path.exists(index_path())
+    except Exception:  # no cache folder: load() says why
+        return False
+
+
 def reset() -> None:
     """Forgets the answer of :func:`load` (for tests that change the environment)."""
     global _loaded

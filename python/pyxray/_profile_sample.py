@@ -253,15 +253,17 @@ class Sampler(Recorder):
         self._cut = None
 
     def _load_engine(self) -> None:
-        """Loads (on first use: builds) the C engine before the profile starts, when its signal
-        sampler may be wanted: built on the sampler thread, the first build (a second or more)
-        outlasted short programs, which were then sampled not at all."""
+        """Builds the C engine before the profile starts when its signal sampler may be wanted and
+        it is not built yet: built on the sampler thread, the first build (a second or more)
+        outlasted short programs, which were then sampled not at all. A built one is loaded on the
+        sampler thread (~10 ms of imports that are not the program's)."""
         from ._profile_sites import SAFEPOINT_BIASED
 
         if SAFEPOINT_BIASED and self.signals:
-            from ._accel_build import load
+            from ._accel_build import load, probably_built
 
-            load()
+            if not probably_built():
+                load()
 
     def _start_signals(self) -> None:
         """Starts the C engine's signal sampler where it helps and can run (module docstring), and
